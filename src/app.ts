@@ -1,0 +1,59 @@
+/**
+ * createApp(services): composes the feature routes and the one error handler. Does no I/O
+ * itself; `server.ts` builds the services and listens.
+ */
+import { Elysia } from 'elysia'
+import { errorsRoutes } from './errors/routes'
+import { AppError, errorResponse } from './http/errors'
+import { ingestRoutes } from './ingest/routes'
+import { opsRoutes } from './ops/routes'
+import type { Services } from './services'
+
+/** Ingest endpoints answer browsers on any origin, errors included. */
+const PUBLIC_INGEST = /^\/(v1\/ingest|api\/)/
+
+export function createApp(s: Services) {
+  return new Elysia()
+    .onError(({ code, error, request, path }) => {
+      let appError: AppError
+      if (error instanceof AppError) appError = error
+      else if (code === 'NOT_FOUND')
+        appError = new AppError('not_found', `no route for ${request.method} ${path}`)
+      else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
+      else if (code === 'VALIDATION')
+        appError = new AppError('bad_request', (error as Error).message.slice(0, 500))
+      else {
+        s.log.error('unhandled error', { method: request.method, path, error: error as Error })
+        appError = new AppError('internal', 'internal server error')
+      }
+      const res = errorResponse(appError)
+      if (PUBLIC_INGEST.test(path)) res.headers.set('access-control-allow-origin', '*')
+      return res
+    })
+    .use(opsRoutes(s))
+    .use(ingestRoutes(s))
+    .use(errorsRoutes(s))
+}
+
+export type App = ReturnType<typeof createApp>
+
+/** The fetch handler: the app plus per-response metrics and the request log. */
+export function createHandler(s: Services, app: App): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const started = performance.now()
+    const res = await app.handle(request)
+    const path = new URL(request.url).pathname
+    const group = path.split('/').slice(0, 3).join('/') || '/'
+    s.metrics.http.inc({ route: group, status: String(res.status) })
+    const level = res.status >= 500 ? 'warn' : 'debug'
+    if (s.log.enabled(level)) {
+      s.log[level]('request', {
+        method: request.method,
+        path,
+        status: res.status,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      })
+    }
+    return res
+  }
+}

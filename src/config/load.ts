@@ -1,0 +1,104 @@
+/**
+ * Reads configuration: defaults from the schema, then the TOML file, then
+ * `BLOOP__SECTION__KEY` environment variables (coerced to the schema's types).
+ * This module and `secret.ts` are the only readers of files and the environment for
+ * configuration; everything else receives the validated object.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import type { TObject, TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { type Config, ConfigSchema } from './schema'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Json = Record<string, unknown>
+const ENV_PREFIX = 'BLOOP__'
+
+/** Parses a TOML file. A missing file is fine only when the path was not chosen explicitly. */
+export function readConfigFile(path: string, explicit: boolean): Json {
+  if (!existsSync(path)) {
+    if (explicit) throw new ConfigError(`config file ${path} does not exist (given with --config)`)
+    return {}
+  }
+  try {
+    return Bun.TOML.parse(readFileSync(path, 'utf8')) as Json
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`)
+  }
+}
+
+/** Overlays BLOOP__SECTION__KEY variables onto `base`, coercing each to the schema's type. */
+export function applyEnv(base: Json, env: Record<string, string | undefined>): Json {
+  const out: Json = structuredClone(base)
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue
+    const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__')
+    const [section, key] = path
+    if (path.length !== 2 || !section || !key) {
+      throw new ConfigError(`${name}: expected BLOOP__SECTION__KEY (two parts after the prefix)`)
+    }
+    const sectionSchema = (ConfigSchema.properties as Record<string, TObject | undefined>)[section]
+    if (!sectionSchema) throw new ConfigError(`${name}: unknown config section "${section}"`)
+    const keySchema = sectionSchema.properties[key]
+    if (!keySchema) throw new ConfigError(`${name}: unknown config key "${section}.${key}"`)
+    if (out[section] === undefined) out[section] = {}
+    const target = out[section] as Json
+    target[key] = coerce(keySchema, raw, name)
+  }
+  return out
+}
+
+function coerce(schema: TSchema, raw: string, name: string): unknown {
+  const type = schema.type
+  if (type === 'integer' || type === 'number') {
+    const n = Number(raw.trim())
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new ConfigError(`${name}: expected a number, got "${raw}"`)
+    return n
+  }
+  if (type === 'boolean') {
+    const v = raw.trim().toLowerCase()
+    if (v === 'true' || v === '1') return true
+    if (v === 'false' || v === '0') return false
+    throw new ConfigError(`${name}: expected true or false, got "${raw}"`)
+  }
+  if (type === 'array') {
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  }
+  return raw
+}
+
+/** Fills defaults and validates; the first error names the key. */
+export function validateConfig(input: Json): Config {
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(input)) as Json
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = error.path.replace(/^\//, '').replaceAll('/', '.') || '(root)'
+    const what =
+      error.message === 'Unexpected property'
+        ? `unknown key "${key}"`
+        : `${key}: ${error.message} (got ${JSON.stringify(error.value)})`
+    throw new ConfigError(`invalid configuration: ${what}`)
+  }
+  return withDefaults as Config
+}
+
+export interface LoadOptions {
+  path?: string
+  env?: Record<string, string | undefined>
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const explicit = opts.path !== undefined
+  const file = readConfigFile(opts.path ?? 'config.toml', explicit)
+  return validateConfig(applyEnv(file, opts.env ?? process.env))
+}
+
+/** For tests: defaults plus overrides; unknown keys are rejected like in a real file. */
+export function testConfig(overrides: { [S in keyof Config]?: Partial<Config[S]> } = {}): Config {
+  return validateConfig(overrides as Json)
+}

@@ -1,0 +1,251 @@
+/**
+ * The one configuration schema. Every key has a default and a comment saying why the
+ * default is what it is. `load.ts` is the only reader of files and the environment; the
+ * rest of the program receives a validated `Config` object.
+ *
+ * Unknown keys are rejected (additionalProperties: false) so that a typo in config.toml or
+ * in a BLOOP__ variable stops startup with the key named instead of being silently ignored.
+ */
+import { type Static, Type as T } from '@sinclair/typebox'
+
+const Section = <P extends Parameters<typeof T.Object>[0]>(props: P) =>
+  T.Object(props, { additionalProperties: false, default: {} })
+
+const Int = (description: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  T.Integer({ description, default: def, minimum: min, maximum: max })
+
+export const ConfigSchema = T.Object(
+  {
+    server: Section({
+      host: T.String({
+        description: 'Listen on every interface: bloop is usually the only service on a small VPS.',
+        default: '0.0.0.0',
+      }),
+      port: Int("5332 is bloop's registered default; 0 picks a free port (tests).", 5332, 0, 65535),
+      trusted_proxies: T.Array(T.String(), {
+        description: 'Reverse proxies whose X-Forwarded-For is believed; anyone else could forge it.',
+        default: [],
+      }),
+    }),
+    database: Section({
+      path: T.String({
+        description:
+          'Relative paths resolve against the working directory; the folder is the data directory.',
+        default: 'data/bloop.db',
+        minLength: 1,
+      }),
+      pool_size: Int(
+        'Accepted so config files written for the Rust version still load; bun:sqlite serves reads from one connection and writes from the single writer thread.',
+        4,
+        1,
+        64,
+      ),
+    }),
+    ingest: Section({
+      max_payload_bytes: Int(
+        '32 KB fits any real error report; larger bodies are almost always a bug or abuse.',
+        32768,
+        1024,
+        16 * 1024 * 1024,
+      ),
+      max_stack_bytes: Int('8 KB keeps ~100 frames, more than anyone reads.', 8192, 1, 1024 * 1024),
+      max_metadata_bytes: Int('4 KB of compact JSON: context, not a data dump.', 4096, 1, 1024 * 1024),
+      max_message_bytes: Int(
+        '2 KB: messages longer than that are not read by humans either.',
+        2048,
+        1,
+        1024 * 1024,
+      ),
+      max_batch_size: Int(
+        '100: the Python and Ruby SDKs flush up to 100 events in one request.',
+        100,
+        1,
+        10000,
+      ),
+      channel_capacity: Int(
+        'Events waiting for the writer. 8192 absorbs a multi-second burst at full speed while bounding memory to a few MB; beyond it clients get 429 and back off.',
+        8192,
+        1,
+        1_000_000,
+      ),
+    }),
+    pipeline: Section({
+      flush_interval_secs: Int(
+        'Accepted for compatibility; the writer group-commits as soon as it is free, so no timer is needed (an idle server acknowledges in about a millisecond).',
+        2,
+        0,
+        3600,
+      ),
+      flush_batch_size: Int(
+        'Upper bound on events per transaction: large enough to amortise the commit, small enough that one transaction never holds the write lock for long.',
+        500,
+        1,
+        100000,
+      ),
+      sample_reservoir_size: Int(
+        'Newest N events kept per issue as samples: enough to see variation.',
+        5,
+        1,
+        1000,
+      ),
+    }),
+    retention: Section({
+      raw_events_days: Int('A week of raw events answers "what happened since the last deploy".', 7, 1, 3650),
+      hourly_counts_days: Int(
+        'Hourly counts are tiny and make the 90-day trend charts possible.',
+        90,
+        1,
+        3650,
+      ),
+      prune_interval_secs: Int('Hourly pruning keeps each pass small.', 3600, 10, 7 * 86400),
+      prune_batch_size: Int(
+        'Rows deleted per transaction while pruning: small enough that ingest never waits long.',
+        2000,
+        10,
+        1_000_000,
+      ),
+    }),
+    auth: Section({
+      hmac_secret: T.String({
+        description: 'Empty: a secret is generated on first run and kept in the data directory.',
+        default: '',
+      }),
+      rp_id: T.String({
+        description: 'WebAuthn relying party: must be the host name users type in the browser.',
+        default: 'localhost',
+        minLength: 1,
+      }),
+      rp_origin: T.String({
+        description: 'Exact origin of the dashboard; passkeys are bound to it.',
+        default: 'http://localhost:5332',
+        minLength: 1,
+      }),
+      session_ttl_secs: Int(
+        'A week: long enough not to annoy, short enough to limit a stolen cookie.',
+        604800,
+        60,
+        365 * 86400,
+      ),
+    }),
+    rate_limit: Section({
+      per_second: Int(
+        'Sustained requests per second per client IP on ingest; a busy mobile fleet behind one NAT stays well under it.',
+        100,
+        1,
+        1_000_000,
+      ),
+      burst_size: Int(
+        'Requests a client may send at once before the sustained rate applies.',
+        200,
+        1,
+        1_000_000,
+      ),
+      auth_per_second: Int(
+        'Sign-in is rare; 5/s with a burst of 10 stops guessing without hurting humans.',
+        5,
+        1,
+        10000,
+      ),
+      auth_burst_size: Int('Sign-in attempts allowed at once per client IP.', 10, 1, 10000),
+    }),
+    alerting: Section({
+      cooldown_secs: Int(
+        '15 minutes between alerts for the same rule and issue: one page per incident.',
+        900,
+        0,
+        30 * 86400,
+      ),
+      allow_private_urls: T.Boolean({
+        description: 'Webhooks to private or loopback addresses are refused (SSRF); intranets opt in.',
+        default: false,
+      }),
+      delivery_timeout_secs: Int('A slow receiver must not hold deliveries forever.', 10, 1, 120),
+    }),
+    smtp: Section({
+      enabled: T.Boolean({
+        description: 'Email alerts are off until an SMTP relay is configured.',
+        default: false,
+      }),
+      host: T.String({ description: 'SMTP relay host name.', default: 'smtp.example.com' }),
+      port: Int('587 is the submission port with STARTTLS.', 587, 1, 65535),
+      username: T.String({ description: 'SMTP login; empty for relays that need none.', default: '' }),
+      password: T.String({
+        description: 'SMTP password; prefer BLOOP__SMTP__PASSWORD over writing it here.',
+        default: '',
+      }),
+      from: T.String({ description: 'Sender address of alert emails.', default: 'bloop@example.com' }),
+      starttls: T.Boolean({
+        description: 'true: upgrade with STARTTLS; false: implicit TLS (port 465) or a plain local relay.',
+        default: true,
+      }),
+    }),
+    sourcemaps: Section({
+      max_bytes: Int(
+        '5 MB fits the maps of a large single-page app bundle.',
+        5 * 1024 * 1024,
+        1024,
+        512 * 1024 * 1024,
+      ),
+      cache_bytes: Int(
+        'Parsed maps kept in memory for symbolication; bounded for a 1 GB VPS.',
+        64 * 1024 * 1024,
+        0,
+        4 * 1024 * 1024 * 1024,
+      ),
+    }),
+    analytics: Section({
+      enabled: T.Boolean({
+        description: 'Runtime switch; a slim build has no DuckDB at all.',
+        default: true,
+      }),
+      cache_ttl_secs: Int(
+        'A minute: dashboards poll, statistics over days barely move in a minute.',
+        60,
+        0,
+        86400,
+      ),
+      zscore_threshold: T.Number({
+        description: '2.5 standard deviations: rare enough to matter, common enough to see.',
+        default: 2.5,
+        minimum: 0,
+      }),
+      spike_min_count: Int('An hour with fewer events than this is never called a spike.', 5, 0),
+      min_correlation: T.Number({
+        description: 'Pairs below this Pearson r are noise for a human reader.',
+        default: 0.7,
+        minimum: -1,
+        maximum: 1,
+      }),
+      memory_limit: T.String({
+        description: 'DuckDB working memory; leaves room for SQLite and Bun on a 1 GB VPS.',
+        default: '256MB',
+      }),
+      threads: Int('One thread: analytics must not starve ingest on a 1-2 core machine.', 1, 1, 64),
+    }),
+    llm_tracing: Section({
+      enabled: T.Boolean({
+        description: 'Reserved for LLM tracing (not built yet); the keys load so Rust-era config files work.',
+        default: true,
+      }),
+      channel_capacity: Int('Traces waiting for the writer.', 4096, 1),
+      flush_interval_secs: Int('Accepted for compatibility (group commit needs no timer).', 2, 0),
+      flush_batch_size: Int('Upper bound on traces per transaction.', 200, 1),
+      max_spans_per_trace: Int('A trace with more spans is refused.', 100, 1),
+      max_batch_size: Int('Traces per batch request.', 50, 1),
+      default_content_storage: T.Union([T.Literal('none'), T.Literal('metadata_only'), T.Literal('full')], {
+        description: 'Prompts and completions are not stored unless a project opts in.',
+        default: 'none',
+      }),
+      cache_ttl_secs: Int('Query result cache lifetime.', 30, 0),
+    }),
+    log: Section({
+      level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], {
+        description: 'info: startup, shutdown, failures and warnings; debug adds one line per request.',
+        default: 'info',
+      }),
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>

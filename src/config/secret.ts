@@ -1,0 +1,62 @@
+/**
+ * The HMAC secret rules of SPEC 1: a configured secret must be at least 32 characters and
+ * not the placeholder; with none configured, one is generated on first run and kept in the
+ * data directory so that restarts keep the same key.
+ */
+import { randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { ConfigError } from './load'
+import type { Config } from './schema'
+
+export const SECRET_FILE = 'hmac_secret'
+const PLACEHOLDER = 'change-me-in-production'
+const MIN_LENGTH = 32
+
+export interface ResolvedSecret {
+  secret: string
+  /** true when the secret came from config.toml or BLOOP__AUTH__HMAC_SECRET. */
+  configured: boolean
+  /** true when this run generated it (first run). */
+  generated: boolean
+  file?: string
+}
+
+export function dataDirOf(config: Config): string {
+  return dirname(resolve(config.database.path))
+}
+
+export function resolveSecret(config: Config): ResolvedSecret {
+  const configured = config.auth.hmac_secret
+  if (configured !== '') {
+    if (configured === PLACEHOLDER) {
+      throw new ConfigError(
+        `auth.hmac_secret is the placeholder "${PLACEHOLDER}". Set a random value of at least ${MIN_LENGTH} characters ` +
+          `(for example: openssl rand -hex 32), or remove the key to let bloop generate one in the data directory.`,
+      )
+    }
+    if (configured.length < MIN_LENGTH) {
+      throw new ConfigError(
+        `auth.hmac_secret is ${configured.length} characters; it must be at least ${MIN_LENGTH}. ` +
+          `Generate one with: openssl rand -hex 32`,
+      )
+    }
+    return { secret: configured, configured: true, generated: false }
+  }
+  const dir = dataDirOf(config)
+  const file = join(dir, SECRET_FILE)
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim()
+    if (secret.length < MIN_LENGTH) {
+      throw new ConfigError(
+        `${file} holds a secret shorter than ${MIN_LENGTH} characters; delete it to generate a new one`,
+      )
+    }
+    return { secret, configured: false, generated: false, file }
+  }
+  mkdirSync(dir, { recursive: true })
+  const secret = `bloop_${randomBytes(32).toString('hex')}`
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return { secret, configured: false, generated: true, file }
+}

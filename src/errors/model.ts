@@ -1,0 +1,52 @@
+/** Query and response shapes of the error query API (SPEC 4). */
+import { type Static, Type as T } from '@sinclair/typebox'
+
+export const MAX_LIMIT = 200
+export const MAX_HOURS = 720
+
+const ProjectRef = T.Optional(T.String({ minLength: 1, maxLength: 128 }))
+const Text = T.Optional(T.String({ minLength: 1, maxLength: 512 }))
+const Limit = T.Integer({ minimum: 1, default: 50 })
+const Offset = T.Integer({ minimum: 0, default: 0 })
+const Hours = T.Integer({ minimum: 1, default: 72 })
+
+export const StatusSchema = T.Union([
+  T.Literal('unresolved'),
+  T.Literal('resolved'),
+  T.Literal('ignored'),
+  T.Literal('muted'),
+])
+
+export const ListQuery = T.Object({
+  project_id: ProjectRef,
+  release: Text,
+  environment: Text,
+  source: Text,
+  route: Text,
+  status: T.Optional(StatusSchema),
+  since: T.Optional(T.Integer({ minimum: 0 })),
+  until: T.Optional(T.Integer({ minimum: 0 })),
+  sort: T.Union([T.Literal('last_seen'), T.Literal('total_count'), T.Literal('first_seen')], {
+    default: 'last_seen',
+  }),
+  limit: Limit,
+  offset: Offset,
+})
+export type ListQuery = Static<typeof ListQuery>
+
+export const ReleaseQuery = T.Object({
+  project_id: ProjectRef,
+  environment: Text,
+  status: T.Optional(StatusSchema),
+  sort: T.Union([T.Literal('last_seen'), T.Literal('total_count'), T.Literal('first_seen')], {
+    default: 'total_count',
+  }),
+  limit: Limit,
+  offset: Offset,
+})
+
+export const ProjectQuery = T.Object({ project_id: ProjectRef })
+export const PageQuery = T.Object({ project_id: ProjectRef, limit: Limit, offset: Offset })
+export const TrendQuery = T.Object({ project_id: ProjectRef, environment: Text, hours: Hours })
+
+export const FingerprintParam = T.String({ minLength: 1, maxLength: 128 })

@@ -1,0 +1,293 @@
+/**
+ * Read queries of the error API. Every function takes the list of project ids the caller
+ * may see; no query runs unscoped. All values are bound parameters.
+ */
+import { HOUR_MS, hourBucket, type IssueStatus } from '../pipeline/commit'
+import type { Db } from '../storage/db'
+
+export interface IssueRow {
+  project_id: string
+  fingerprint: string
+  error_type: string
+  message: string
+  source: string
+  route_or_procedure: string | null
+  screen: string | null
+  status: IssueStatus
+  total_count: number
+  first_seen: number
+  last_seen: number
+}
+
+export interface IssueFilters {
+  projectIds: string[]
+  status?: IssueStatus
+  release?: string
+  environment?: string
+  source?: string
+  route?: string
+  since?: number
+  until?: number
+  sort: 'last_seen' | 'total_count' | 'first_seen'
+  limit: number
+  offset: number
+}
+
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(',')
+const ISSUE_COLS =
+  'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status'
+
+export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total: number } {
+  if (f.projectIds.length === 0) return { items: [], total: 0 }
+  const where: string[] = []
+  const params: (string | number)[] = []
+  const byBreakdown = f.release !== undefined || f.environment !== undefined
+  let from: string
+  let counts: string
+  if (byBreakdown) {
+    const aggWhere = [`project_id IN (${marks(f.projectIds.length)})`]
+    params.push(...f.projectIds)
+    if (f.release !== undefined) {
+      aggWhere.push('release = ?')
+      params.push(f.release)
+    }
+    if (f.environment !== undefined) {
+      aggWhere.push('environment = ?')
+      params.push(f.environment)
+    }
+    from = `(SELECT project_id, fingerprint, sum(total_count) AS total_count, min(first_seen) AS first_seen,
+                    max(last_seen) AS last_seen
+             FROM error_aggregates WHERE ${aggWhere.join(' AND ')} GROUP BY project_id, fingerprint) a
+            JOIN issues i ON i.project_id = a.project_id AND i.fingerprint = a.fingerprint`
+    counts = 'a.total_count, a.first_seen, a.last_seen'
+  } else {
+    from = 'issues i'
+    counts = 'i.total_count, i.first_seen, i.last_seen'
+    where.push(`i.project_id IN (${marks(f.projectIds.length)})`)
+    params.push(...f.projectIds)
+  }
+  const col = byBreakdown ? 'a' : 'i'
+  if (f.status !== undefined) {
+    where.push('i.status = ?')
+    params.push(f.status)
+  }
+  if (f.source !== undefined) {
+    where.push('i.source = ?')
+    params.push(f.source)
+  }
+  if (f.route !== undefined) {
+    where.push('i.route_or_procedure = ?')
+    params.push(f.route)
+  }
+  if (f.since !== undefined) {
+    where.push(`${col}.last_seen >= ?`)
+    params.push(f.since)
+  }
+  if (f.until !== undefined) {
+    where.push(`${col}.last_seen <= ?`)
+    params.push(f.until)
+  }
+  const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+  const total = (db.query(`SELECT count(*) AS n FROM ${from} ${whereSql}`).get(...params) as { n: number }).n
+  const items = db
+    .query<IssueRow, (string | number)[]>(
+      `SELECT ${ISSUE_COLS}, ${counts} FROM ${from} ${whereSql}
+       ORDER BY ${col}.${f.sort} DESC, i.fingerprint ASC LIMIT ? OFFSET ?`,
+    )
+    .all(...params, f.limit, f.offset)
+  return { items, total }
+}
+
+/** The issue with this fingerprint among `projectIds`, most recently seen first. */
+export function findIssues(db: Db, projectIds: string[], fingerprint: string): IssueRow[] {
+  if (projectIds.length === 0) return []
+  return db
+    .query<IssueRow, string[]>(
+      `SELECT ${ISSUE_COLS}, i.total_count, i.first_seen, i.last_seen FROM issues i
+       WHERE i.fingerprint = ? AND i.project_id IN (${marks(projectIds.length)}) ORDER BY i.last_seen DESC`,
+    )
+    .all(fingerprint, ...projectIds)
+}
+
+export interface AggregateRow {
+  release: string
+  environment: string
+  total_count: number
+  first_seen: number
+  last_seen: number
+}
+
+export function aggregatesOf(db: Db, projectId: string, fingerprint: string): AggregateRow[] {
+  return db
+    .query<AggregateRow, [string, string]>(
+      `SELECT release, environment, total_count, first_seen, last_seen FROM error_aggregates
+       WHERE project_id = ? AND fingerprint = ? ORDER BY last_seen DESC, release, environment`,
+    )
+    .all(projectId, fingerprint)
+}
+
+/** Distinct releases and environments seen for an issue, most recent first. */
+export function seenIn(
+  db: Db,
+  projectId: string,
+  fingerprint: string,
+): { releases: string[]; environments: string[] } {
+  const rows = aggregatesOf(db, projectId, fingerprint)
+  return {
+    releases: [...new Set(rows.map((r) => r.release))],
+    environments: [...new Set(rows.map((r) => r.environment))],
+  }
+}
+
+const EVENT_FIELDS = `timestamp, source, environment, release, app_version, build_number, route_or_procedure, screen,
+  error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level`
+
+export interface EventRow {
+  id: number
+  project_id: string
+  fingerprint: string
+  timestamp: number
+  source: string
+  environment: string
+  release: string
+  app_version: string | null
+  build_number: string | null
+  route_or_procedure: string | null
+  screen: string | null
+  error_type: string
+  message: string
+  stack: string | null
+  http_status: number | null
+  request_id: string | null
+  user_id_hash: string | null
+  device_id_hash: string | null
+  metadata: string | null
+  event_id: string | null
+  level: string | null
+}
+
+export function samplesOf(
+  db: Db,
+  projectId: string,
+  fingerprint: string,
+): (EventRow & { captured_at: number })[] {
+  return db
+    .query<EventRow & { captured_at: number }, [string, string]>(
+      `SELECT id, project_id, fingerprint, captured_at, ${EVENT_FIELDS} FROM samples
+       WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC`,
+    )
+    .all(projectId, fingerprint)
+}
+
+export function occurrencesOf(
+  db: Db,
+  projectId: string,
+  fingerprint: string,
+  limit: number,
+  offset: number,
+): { items: (EventRow & { received_at: number })[]; total: number } {
+  const total = (
+    db
+      .query('SELECT count(*) AS n FROM raw_events WHERE project_id = ? AND fingerprint = ?')
+      .get(projectId, fingerprint) as { n: number }
+  ).n
+  const items = db
+    .query<EventRow & { received_at: number }, [string, string, number, number]>(
+      `SELECT id, project_id, fingerprint, received_at, ${EVENT_FIELDS} FROM raw_events
+       WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC LIMIT ? OFFSET ?`,
+    )
+    .all(projectId, fingerprint, limit, offset)
+  return { items, total }
+}
+
+export interface HistoryRow {
+  id: number
+  project_id: string
+  fingerprint: string
+  old_status: IssueStatus
+  new_status: IssueStatus
+  changed_by: string
+  changed_at: number
+}
+
+export function historyOf(db: Db, projectId: string, fingerprint: string): HistoryRow[] {
+  return db
+    .query<HistoryRow, [string, string]>(
+      `SELECT id, project_id, fingerprint, old_status, new_status, changed_by, changed_at FROM status_changes
+       WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC`,
+    )
+    .all(projectId, fingerprint)
+}
+
+export interface TrendPoint {
+  hour_bucket: number
+  count: number
+}
+
+/**
+ * Hourly counts for the `hours` buckets ending with the current hour, zero-filled, oldest
+ * first. Optionally for one fingerprint and one environment.
+ */
+export function hourlySeries(
+  db: Db,
+  a: { projectIds: string[]; hours: number; now: number; fingerprint?: string; environment?: string },
+): TrendPoint[] {
+  const last = hourBucket(a.now)
+  const first = last - (a.hours - 1) * HOUR_MS
+  const out: TrendPoint[] = Array.from({ length: a.hours }, (_, i) => ({
+    hour_bucket: first + i * HOUR_MS,
+    count: 0,
+  }))
+  if (a.projectIds.length === 0) return out
+  const where = [`project_id IN (${marks(a.projectIds.length)})`, 'hour_bucket >= ?', 'hour_bucket <= ?']
+  const params: (string | number)[] = [...a.projectIds, first, last]
+  if (a.fingerprint !== undefined) {
+    where.push('fingerprint = ?')
+    params.push(a.fingerprint)
+  }
+  if (a.environment !== undefined) {
+    where.push('environment = ?')
+    params.push(a.environment)
+  }
+  const rows = db
+    .query<TrendPoint, (string | number)[]>(
+      `SELECT hour_bucket, sum(count) AS count FROM event_counts_hourly WHERE ${where.join(' AND ')} GROUP BY hour_bucket`,
+    )
+    .all(...params)
+  for (const r of rows) {
+    const point = out[(r.hour_bucket - first) / HOUR_MS]
+    if (point) point.count = r.count
+  }
+  return out
+}
+
+export interface Stats {
+  total_errors: number
+  unresolved_errors: number
+  total_events_24h: number
+  top_routes: { route: string; count: number }[]
+}
+
+export function statsOf(db: Db, projectIds: string[], now: number): Stats {
+  if (projectIds.length === 0)
+    return { total_errors: 0, unresolved_errors: 0, total_events_24h: 0, top_routes: [] }
+  const inP = `project_id IN (${marks(projectIds.length)})`
+  const counts = db
+    .query(
+      `SELECT count(*) AS total, coalesce(sum(status = 'unresolved'), 0) AS unresolved FROM issues WHERE ${inP}`,
+    )
+    .get(...projectIds) as { total: number; unresolved: number }
+  const events24h = hourlySeries(db, { projectIds, hours: 24, now }).reduce((n, p) => n + p.count, 0)
+  const top_routes = db
+    .query<{ route: string; count: number }, string[]>(
+      `SELECT route_or_procedure AS route, sum(total_count) AS count FROM issues
+       WHERE ${inP} AND route_or_procedure IS NOT NULL GROUP BY route_or_procedure ORDER BY count DESC, route LIMIT 10`,
+    )
+    .all(...projectIds)
+  return {
+    total_errors: counts.total,
+    unresolved_errors: counts.unresolved,
+    total_events_24h: events24h,
+    top_routes,
+  }
+}

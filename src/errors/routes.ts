@@ -1,0 +1,191 @@
+/**
+ * The error query API (SPEC 4): issues, their detail, occurrences, trends, statistics and
+ * status changes. Reads need `errors:read`, status changes `errors:write`.
+ */
+
+import { Value } from '@sinclair/typebox/value'
+import { Elysia } from 'elysia'
+import type { Access } from '../http/auth'
+import { AppError, notFound } from '../http/errors'
+import { parseQuery } from '../http/validate'
+import type { IssueStatus } from '../pipeline/commit'
+import type { Services } from '../services'
+import {
+  FingerprintParam,
+  ListQuery,
+  MAX_HOURS,
+  MAX_LIMIT,
+  PageQuery,
+  ProjectQuery,
+  ReleaseQuery,
+  TrendQuery,
+} from './model'
+import {
+  aggregatesOf,
+  type EventRow,
+  findIssues,
+  historyOf,
+  hourlySeries,
+  type IssueRow,
+  listIssues,
+  occurrencesOf,
+  samplesOf,
+  seenIn,
+  statsOf,
+} from './queries'
+
+const ACTIONS: Record<string, IssueStatus> = {
+  resolve: 'resolved',
+  ignore: 'ignored',
+  mute: 'muted',
+  unresolve: 'unresolved',
+}
+
+function parseJsonText(text: string | null): unknown {
+  if (text === null) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+export function eventView<T extends EventRow>(row: T): Omit<T, 'metadata'> & { metadata: unknown } {
+  return { ...row, metadata: parseJsonText(row.metadata) }
+}
+
+function fingerprintOf(raw: string): string {
+  if (!Value.Check(FingerprintParam, raw))
+    throw new AppError('invalid_field', 'fingerprint must be 1-128 characters')
+  return raw
+}
+
+/** The one issue a request is about. Reads take the most recent across visible projects; a
+ * change must not guess, so an ambiguous fingerprint asks for project_id. */
+function issueFor(s: Services, access: Access, fingerprint: string, forWrite = false): IssueRow {
+  const found = findIssues(s.db, access.projectIds, fingerprint)
+  if (found.length === 0) throw notFound(`no issue with fingerprint ${fingerprint}`)
+  if (forWrite && found.length > 1) {
+    throw new AppError('bad_request', 'this fingerprint exists in several projects; pass project_id', {
+      field: 'project_id',
+    })
+  }
+  return found[0] as IssueRow
+}
+
+const clampLimit = (n: number) => Math.min(n, MAX_LIMIT)
+const clampHours = (n: number) => Math.min(n, MAX_HOURS)
+
+export function errorsRoutes(s: Services) {
+  const issueView = (row: IssueRow) => ({ ...row, ...seenIn(s.db, row.project_id, row.fingerprint) })
+
+  return new Elysia({ name: 'errors' })
+    .get('/v1/errors', ({ request, query }) => {
+      const q = parseQuery(ListQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      const limit = clampLimit(q.limit)
+      const { items, total } = listIssues(s.db, { ...q, limit, projectIds: access.projectIds })
+      return { items: items.map(issueView), total, limit, offset: q.offset }
+    })
+    .get('/v1/errors/:fingerprint', ({ request, query, params }) => {
+      const q = parseQuery(ProjectQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+      const samples = samplesOf(s.db, issue.project_id, issue.fingerprint).map((row) => {
+        const view: Record<string, unknown> = eventView(row)
+        const symbolicated = s.symbolicate?.(row.project_id, row.release, row.stack)
+        if (symbolicated) view.symbolicated = symbolicated
+        return view
+      })
+      return {
+        ...issueView(issue),
+        aggregates: aggregatesOf(s.db, issue.project_id, issue.fingerprint),
+        samples,
+        history: historyOf(s.db, issue.project_id, issue.fingerprint),
+      }
+    })
+    .get('/v1/errors/:fingerprint/occurrences', ({ request, query, params }) => {
+      const q = parseQuery(PageQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+      const limit = clampLimit(q.limit)
+      const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, limit, q.offset)
+      return {
+        items: page.items.map((row) => {
+          const view: Record<string, unknown> = eventView(row)
+          const symbolicated = s.symbolicate?.(row.project_id, row.release, row.stack)
+          if (symbolicated) view.symbolicated = symbolicated
+          return view
+        }),
+        total: page.total,
+        limit,
+        offset: q.offset,
+      }
+    })
+    .get('/v1/errors/:fingerprint/trend', ({ request, query, params }) => {
+      const q = parseQuery(TrendQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+      return hourlySeries(s.db, {
+        projectIds: [issue.project_id],
+        fingerprint: issue.fingerprint,
+        environment: q.environment,
+        hours: clampHours(q.hours),
+        now: s.now(),
+      })
+    })
+    .get('/v1/errors/:fingerprint/history', ({ request, query, params }) => {
+      const q = parseQuery(ProjectQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+      return historyOf(s.db, issue.project_id, issue.fingerprint)
+    })
+    .post('/v1/errors/:fingerprint/:action', async ({ request, query, params }) => {
+      const status = ACTIONS[params.action]
+      if (!status) throw notFound(`unknown action ${params.action}; use resolve, ignore, mute or unresolve`)
+      const q = parseQuery(ProjectQuery, query)
+      const access = s.guard.require(request, 'errors:write', q.project_id)
+      const issue = issueFor(s, access, fingerprintOf(params.fingerprint), true)
+      const changed = await s.writer.run('setStatus', {
+        project_id: issue.project_id,
+        fingerprint: issue.fingerprint,
+        status,
+        changed_by: access.actor,
+        now: s.now(),
+      })
+      if (!changed) throw notFound(`no issue with fingerprint ${issue.fingerprint}`)
+      return {
+        project_id: issue.project_id,
+        fingerprint: issue.fingerprint,
+        status: changed.status,
+        previous_status: changed.old_status,
+      }
+    })
+    .get('/v1/releases/:release/errors', ({ request, query, params }) => {
+      const q = parseQuery(ReleaseQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      const limit = clampLimit(q.limit)
+      const { items, total } = listIssues(s.db, {
+        ...q,
+        release: params.release,
+        limit,
+        projectIds: access.projectIds,
+      })
+      return { items: items.map(issueView), total, limit, offset: q.offset }
+    })
+    .get('/v1/trends', ({ request, query }) => {
+      const q = parseQuery(TrendQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      return hourlySeries(s.db, {
+        projectIds: access.projectIds,
+        environment: q.environment,
+        hours: clampHours(q.hours),
+        now: s.now(),
+      })
+    })
+    .get('/v1/stats', ({ request, query }) => {
+      const q = parseQuery(ProjectQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      return statsOf(s.db, access.projectIds, s.now())
+    })
+}

@@ -1,0 +1,152 @@
+/**
+ * POST /v1/ingest and POST /v1/ingest/batch (SPEC 2). Order of checks: rate limit, body
+ * size (413), signature over the raw bytes (401), JSON (400), validation (400 naming the
+ * field, per event in a batch), queue admission (429), then the answer only after commit.
+ */
+import { Elysia } from 'elysia'
+import { AppError, json } from '../http/errors'
+import { readBodyBytes } from '../http/validate'
+import type { Ack } from '../pipeline/queue'
+import { projectByKey } from '../projects/store'
+import type { Services } from '../services'
+import type { NormalizedEvent } from './event'
+import { verifySignature } from './hmac'
+import { validateEvent } from './validate'
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'Content-Type, X-Signature, X-Project-Key',
+  'access-control-max-age': '86400',
+}
+
+/** Authenticates an ingest request; returns the project id and the verified body bytes. */
+export async function authenticateIngest(
+  s: Services,
+  request: Request,
+): Promise<{ projectId: string; body: Uint8Array }> {
+  const body = await readBodyBytes(request, s.config.ingest.max_payload_bytes)
+  const signature = request.headers.get('x-signature')
+  if (signature === null || signature === '') {
+    throw new AppError('missing_signature', 'missing X-Signature header (hex HMAC-SHA256 of the body)')
+  }
+  const projectKey = request.headers.get('x-project-key')
+  let projectId = 'default'
+  let key = s.secret
+  if (projectKey !== null) {
+    const project = projectByKey(s.db, projectKey)
+    if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
+    projectId = project.id
+    key = project.api_key
+  }
+  const check = verifySignature(signature, key, body)
+  if (check === 'malformed') {
+    throw new AppError('invalid_signature', 'X-Signature must be 64 hex characters (HMAC-SHA256 of the body)')
+  }
+  if (check === 'mismatch') {
+    throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
+  }
+  return { projectId, body }
+}
+
+export function parseJson(body: Uint8Array): unknown {
+  const text = new TextDecoder().decode(body)
+  if (text.trim() === '') throw new AppError('invalid_json', 'request body is empty; expected JSON')
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new AppError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+/** Queues events and waits for their commit; 429 when the queue is full, 503 if storage fails. */
+export async function enqueue(s: Services, events: NormalizedEvent[], endpoint: string): Promise<Ack> {
+  if (s.draining.value) {
+    throw new AppError('unavailable', 'server is shutting down; retry shortly', { retryAfterSecs: 5 })
+  }
+  const pending = s.queue.submit(events)
+  if (pending === 'full') {
+    s.metrics.dropped.inc({ reason: 'queue_full' }, events.length)
+    throw new AppError('queue_full', 'ingest queue is full; retry after the delay in Retry-After', {
+      retryAfterSecs: 1,
+    })
+  }
+  try {
+    const ack = await pending
+    s.metrics.accepted.inc({ endpoint }, ack.stored)
+    if (ack.stored < events.length) s.metrics.duplicates.inc({}, events.length - ack.stored)
+    return ack
+  } catch (err) {
+    s.metrics.dropped.inc({ reason: 'storage_error' }, events.length)
+    throw new AppError('storage_unavailable', `events were not stored: ${(err as Error).message}`, {
+      retryAfterSecs: 5,
+    })
+  }
+}
+
+export function ingestRoutes(s: Services) {
+  const rejected = (reason: string, n = 1) => s.metrics.rejected.inc({ reason }, n)
+
+  const guarded = async (request: Request): Promise<{ projectId: string; parsed: unknown }> => {
+    s.ingestLimiter.check(s.clientIp(request), 'ingest')
+    try {
+      const { projectId, body } = await authenticateIngest(s, request)
+      return { projectId, parsed: parseJson(body) }
+    } catch (err) {
+      if (err instanceof AppError) rejected(err.code)
+      throw err
+    }
+  }
+
+  return new Elysia({ name: 'ingest' })
+    .options('/v1/ingest', () => new Response(null, { status: 204, headers: CORS }))
+    .options('/v1/ingest/batch', () => new Response(null, { status: 204, headers: CORS }))
+    .post(
+      '/v1/ingest',
+      async ({ request }) => {
+        const { projectId, parsed } = await guarded(request)
+        const v = validateEvent(parsed, projectId, s.config.ingest, s.now())
+        if (!v.ok) {
+          rejected('validation')
+          throw new AppError('invalid_field', v.error, { field: v.field, headers: CORS })
+        }
+        await enqueue(s, [v.event], 'ingest')
+        return json({ status: 'accepted' }, 200, CORS)
+      },
+      { parse: 'none' },
+    )
+    .post(
+      '/v1/ingest/batch',
+      async ({ request }) => {
+        const { projectId, parsed } = await guarded(request)
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          rejected('validation')
+          throw new AppError('invalid_json', 'batch body must be a JSON object {"events": [...]}')
+        }
+        const list = (parsed as { events?: unknown }).events
+        if (!Array.isArray(list)) {
+          rejected('validation')
+          throw new AppError('invalid_field', 'events must be an array of event objects', { field: 'events' })
+        }
+        const max = s.config.ingest.max_batch_size
+        if (list.length > max) {
+          rejected('batch_too_large')
+          throw new AppError('batch_too_large', `batch has ${list.length} events; the maximum is ${max}`, {
+            field: 'events',
+          })
+        }
+        const now = s.now()
+        const events: NormalizedEvent[] = []
+        const errors: { index: number; field: string; error: string }[] = []
+        list.forEach((raw, index) => {
+          const v = validateEvent(raw, projectId, s.config.ingest, now)
+          if (v.ok) events.push(v.event)
+          else errors.push({ index, field: v.field, error: v.error })
+        })
+        if (errors.length > 0) rejected('validation', errors.length)
+        const ack = await enqueue(s, events, 'batch')
+        return json({ accepted: ack.stored, dropped: list.length - ack.stored, errors }, 200, CORS)
+      },
+      { parse: 'none' },
+    )
+}

@@ -1,0 +1,195 @@
+/**
+ * Builds a running bloop from a validated config: storage, the writer thread, the queue,
+ * access control and the HTTP app. `serve` listens; `buildRuntime` alone is what the
+ * in-process tests use. `close` drains: stop accepting, finish in-flight requests, commit
+ * everything queued, close storage.
+ */
+
+import { resolve } from 'node:path'
+import { createApp, createHandler } from './app'
+import { ConfigError } from './config/load'
+import type { Config } from './config/schema'
+import { dataDirOf, resolveSecret } from './config/secret'
+import { Guard } from './http/auth'
+import { clientIp, RateLimiter } from './http/ratelimit'
+import { ingestBanner } from './ingest/banner'
+import { createMetrics } from './ops/appmetrics'
+import { createLogger, type Logger } from './ops/log'
+import { IngestQueue } from './pipeline/queue'
+import { Writer } from './pipeline/writer'
+import { ensureDefaultProject, findProject, listProjects } from './projects/store'
+import type { Services } from './services'
+import { openDatabase } from './storage/db'
+import { migrate } from './storage/migrate'
+import { resolveToken } from './tokens/store'
+
+export interface RuntimeOptions {
+  log?: Logger
+  now?: () => number
+}
+
+export interface Runtime {
+  services: Services
+  app: ReturnType<typeof createApp>
+  /** The fetch handler (app + metrics + request log); what tests and Bun.serve call. */
+  handle: (request: Request) => Promise<Response>
+  /** Extra shutdown steps registered by features (timers, background workers). */
+  onClose: (() => void | Promise<void>)[]
+  /** Set by `serve`: the socket address of a request. */
+  socketAddress: (request: Request) => string | null
+  /** Logs the first-run hint (key and signed curl) once the port is known. */
+  announce: (port: number) => void
+  close(): Promise<void>
+}
+
+export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const log = opts.log ?? createLogger(config.log.level)
+  const now = opts.now ?? Date.now
+  const secret = resolveSecret(config)
+  const dbPath = resolve(config.database.path)
+  const db = openDatabase(dbPath)
+  const migrated = migrate(db)
+  if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
+  const defaultProject = ensureDefaultProject(db, secret.secret, now())
+
+  const writer = new Writer(dbPath, log)
+  await writer.whenReady()
+  const metrics = createMetrics()
+  const queue = new IngestQueue(
+    writer,
+    {
+      capacity: config.ingest.channel_capacity,
+      flushBatchSize: config.pipeline.flush_batch_size,
+      sampleSize: config.pipeline.sample_reservoir_size,
+    },
+    log,
+    {
+      onCommit: (n, ms) => {
+        metrics.commitBatch.observe(n)
+        metrics.commitSeconds.observe(ms / 1000)
+      },
+      onAck: (ms) => metrics.ackSeconds.observe(ms / 1000),
+    },
+  )
+  metrics.registry.gauge('bloop_queue_depth', 'Events waiting for the writer.', () => queue.depth)
+  metrics.registry.gauge(
+    'bloop_queue_capacity',
+    'Maximum events waiting for the writer.',
+    () => queue.capacity,
+  )
+
+  const guard = new Guard(
+    {
+      token: (t) => resolveToken(db, t, now()),
+      session: () => null,
+      project: (ref) => findProject(db, ref),
+      visibleProjects: () => listProjects(db).map((p) => p.id),
+    },
+    [new URL(config.auth.rp_origin).origin],
+  )
+
+  const runtime: Runtime = {
+    services: undefined as unknown as Services,
+    app: undefined as unknown as ReturnType<typeof createApp>,
+    handle: undefined as unknown as Runtime['handle'],
+    onClose: [],
+    socketAddress: () => null,
+    announce: () => {},
+    async close() {
+      services.draining.value = true
+      for (const stop of runtime.onClose.splice(0).reverse()) await stop()
+      await queue.drain()
+      await writer.close()
+      db.close()
+    },
+  }
+  const services: Services = {
+    config,
+    db,
+    writer,
+    queue,
+    guard,
+    log,
+    metrics,
+    secret: secret.secret,
+    now,
+    clientIp: (request) => clientIp(request, runtime.socketAddress(request), config.server.trusted_proxies),
+    ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
+    draining: { value: false },
+  }
+  runtime.services = services
+  runtime.app = createApp(services)
+  runtime.handle = createHandler(services, runtime.app)
+  runtime.announce = (port) => {
+    if (secret.configured) return
+    // Local default mode (no configured secret): show how to send a first event.
+    log.info(
+      secret.generated
+        ? 'first run: generated an HMAC secret'
+        : 'using the HMAC secret from the data directory',
+      {
+        secret_file: secret.file,
+        data_dir: dataDirOf(config),
+        ...ingestBanner(config, port, defaultProject.api_key),
+      },
+    )
+  }
+  return runtime
+}
+
+export interface Served {
+  runtime: Runtime
+  url: URL
+  port: number
+  /** Graceful stop: no new connections, in-flight requests answered, queue committed. */
+  stop(): Promise<void>
+}
+
+export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<Served> {
+  const runtime = await buildRuntime(config, opts)
+  const { services } = runtime
+  let server: ReturnType<typeof Bun.serve>
+  try {
+    server = Bun.serve({
+      hostname: config.server.host,
+      port: config.server.port,
+      // The largest body any route accepts (source maps); ingest enforces its own smaller cap.
+      maxRequestBodySize:
+        Math.max(config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
+      fetch: (request) => runtime.handle(request),
+      error: (err) => {
+        services.log.error('request failed outside the app', { error: err })
+        return new Response(JSON.stringify({ error: 'internal server error', code: 'internal' }), {
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+        })
+      },
+    })
+  } catch (err) {
+    await runtime.close()
+    throw new ConfigError(
+      `cannot listen on ${config.server.host}:${config.server.port} (${(err as Error).message}); ` +
+        'stop the other process or choose another port with server.port / BLOOP__SERVER__PORT',
+    )
+  }
+  runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
+  const port = server.port as number
+  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
+  runtime.announce(port)
+  let stopping: Promise<void> | null = null
+  return {
+    runtime,
+    url: new URL(`http://localhost:${port}`),
+    port,
+    stop() {
+      stopping ??= (async () => {
+        services.log.info('shutting down: finishing in-flight requests and committing queued events')
+        services.draining.value = true
+        await server.stop(false)
+        await runtime.close()
+        services.log.info('shutdown complete')
+      })()
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The long-lived parts of a running server, built once in `server.ts` (or by the test
+ * helper) and passed to every feature's routes. Nothing here is a global.
+ */
+import type { Config } from './config/schema'
+import type { Guard } from './http/auth'
+import type { RateLimiter } from './http/ratelimit'
+import type { AppMetrics } from './ops/appmetrics'
+import type { Logger } from './ops/log'
+import type { IngestQueue } from './pipeline/queue'
+import type { Writer } from './pipeline/writer'
+import type { Db } from './storage/db'
+
+export interface Services {
+  config: Config
+  /** Main-thread connection: reads and small administrative writes. */
+  db: Db
+  /** The single writer of event data. */
+  writer: Writer
+  queue: IngestQueue
+  guard: Guard
+  log: Logger
+  metrics: AppMetrics
+  /** The global HMAC secret (configured or generated). */
+  secret: string
+  /** Clock in epoch ms; tests pass their own. */
+  now: () => number
+  /** Client IP of a request, after the trusted-proxy rule. */
+  clientIp: (request: Request) => string
+  ingestLimiter: RateLimiter
+  /** Marks the server as shutting down; new ingest is refused with 503. */
+  draining: { value: boolean }
+  /** Maps a stored stack to original positions (source maps); absent until that feature is wired. */
+  symbolicate?: (projectId: string, release: string, stack: string | null) => unknown | null
+}

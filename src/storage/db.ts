@@ -1,0 +1,50 @@
+/**
+ * The only importer of bun:sqlite. Opens a connection with the pragmas every connection
+ * needs (foreign keys and busy timeout are per connection, so they are set on each one).
+ *
+ * Two connections exist in a running server: the writer thread's (event data, retention)
+ * and the main thread's (reads, plus small administrative writes such as projects and
+ * tokens). WAL lets the main thread read while the writer commits.
+ */
+import { Database } from 'bun:sqlite'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+export type Db = Database
+export type { Statement } from 'bun:sqlite'
+
+export interface OpenOptions {
+  /** Milliseconds a connection waits for the write lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number
+}
+
+export function openDatabase(path: string, opts: OpenOptions = {}): Db {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true })
+  }
+  const isNew = path !== ':memory:' && !existsSync(path)
+  const db = new Database(path, { create: true, strict: true })
+  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
+  db.run('PRAGMA journal_mode = WAL')
+  // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash or
+  // power loss can lose the last transactions. That is the durability acknowledged to clients.
+  db.run('PRAGMA synchronous = NORMAL')
+  db.run('PRAGMA foreign_keys = ON')
+  db.run('PRAGMA temp_store = MEMORY')
+  db.run('PRAGMA cache_size = -16000')
+  if (isNew) chmodSync(path, 0o600)
+  return db
+}
+
+/** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any throw. */
+export function immediate<T>(db: Db, fn: () => T): T {
+  db.run('BEGIN IMMEDIATE')
+  try {
+    const out = fn()
+    db.run('COMMIT')
+    return out
+  } catch (err) {
+    if (db.inTransaction) db.run('ROLLBACK')
+    throw err
+  }
+}
