@@ -12,6 +12,12 @@ interface Pending {
   reject: (e: Error) => void
 }
 
+// In the compiled executable every module is bundled into the entry file at the root of
+// the embedded file system, so the worker is addressed relative to src/ (main.ts's folder).
+const WORKER_URL = import.meta.url.includes('$bunfs')
+  ? './pipeline/writer.worker.ts'
+  : new URL('./writer.worker.ts', import.meta.url).href
+
 export class WriterError extends Error {
   override name = 'WriterError'
 }
@@ -33,8 +39,9 @@ export class Writer {
   }
 
   private start(): void {
-    const worker = new Worker(new URL('./writer.worker.ts', import.meta.url).href)
+    const worker = new Worker(WORKER_URL)
     this.worker = worker
+    let isReady = false
     let markReady: () => void
     let markFailed: (e: Error) => void
     this.ready = new Promise<void>((res, rej) => {
@@ -44,7 +51,10 @@ export class Writer {
     this.ready.catch(() => {})
     worker.onmessage = (ev: MessageEvent) => {
       const m = ev.data
-      if (m.type === 'ready') return markReady()
+      if (m.type === 'ready') {
+        isReady = true
+        return markReady()
+      }
       if (m.type === 'fatal')
         return markFailed(new WriterError(`writer could not open the database: ${m.error}`))
       const p = this.pending.get(m.id)
@@ -57,6 +67,8 @@ export class Writer {
     worker.onerror = (ev) => {
       this.log.error('writer thread crashed', { error: ev.message })
       this.failAll(new WriterError(`writer thread crashed: ${ev.message}`))
+      // A thread that never became ready would crash again: report it instead of looping.
+      if (!isReady) return markFailed(new WriterError(`writer thread failed to start: ${ev.message}`))
       if (!this.closed) {
         worker.terminate()
         this.start()

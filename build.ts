@@ -1,0 +1,23 @@
+/**
+ * Builds the single executable: `bun build.ts` writes dist/bloop, containing the server,
+ * the writer thread, the migrations (text imports) and, as features land, the dashboard
+ * assets and DuckDB. `--slim` leaves out heavy optional parts (DuckDB).
+ */
+import { mkdirSync } from 'node:fs'
+
+const slim = process.argv.includes('--slim')
+const outfile = process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? 'dist/bloop'
+
+mkdirSync('dist', { recursive: true })
+const started = performance.now()
+const result = await Bun.build({
+  entrypoints: ['src/main.ts', 'src/pipeline/writer.worker.ts'],
+  compile: { outfile },
+  minify: true,
+  define: { 'process.env.BLOOP_SLIM': JSON.stringify(slim ? '1' : '') },
+})
+if (!result.success) {
+  for (const log of result.logs) console.error(log)
+  process.exit(1)
+}
+console.log(`built ${outfile}${slim ? ' (slim)' : ''} in ${Math.round(performance.now() - started)} ms`)
