@@ -7,7 +7,9 @@ import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
 import { opsRoutes } from './ops/routes'
+import { retentionRoutes } from './retention/routes'
 import type { Services } from './services'
+import { sourcemapsRoutes } from './sourcemaps/routes'
 
 /** Ingest endpoints answer browsers on any origin, errors included. */
 const PUBLIC_INGEST = /^\/(v1\/ingest|api\/)/
@@ -33,6 +35,8 @@ export function createApp(s: Services) {
     .use(opsRoutes(s))
     .use(ingestRoutes(s))
     .use(errorsRoutes(s))
+    .use(retentionRoutes(s))
+    .use(sourcemapsRoutes(s))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -18,7 +18,9 @@ import { createLogger, type Logger } from './ops/log'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
 import { ensureDefaultProject, findProject, listProjects } from './projects/store'
+import { syncSettingsFromConfig } from './retention/store'
 import type { Services } from './services'
+import { Symbolicator } from './sourcemaps/symbolicator'
 import { openDatabase } from './storage/db'
 import { migrate } from './storage/migrate'
 import { resolveToken } from './tokens/store'
@@ -51,6 +53,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const migrated = migrate(db)
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
+  syncSettingsFromConfig(db, config.retention, now())
 
   const writer = new Writer(dbPath, log)
   await writer.whenReady()
@@ -117,8 +120,15 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
     draining: { value: false },
   }
+  const symbolicator = new Symbolicator(db, config.sourcemaps.cache_bytes, log)
+  services.symbolicate = symbolicator.symbolicate
+  services.sourcemapCache = symbolicator
   runtime.services = services
   runtime.app = createApp(services)
+  runtime.onClose.push(async () => {
+    for (const job of Object.values(runtime.app.store.cron)) job.stop()
+    await runtime.app.store.retentionSweeper.stop()
+  })
   runtime.handle = createHandler(services, runtime.app)
   runtime.announce = (port) => {
     if (secret.configured) return
@@ -153,9 +163,10 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     server = Bun.serve({
       hostname: config.server.host,
       port: config.server.port,
-      // The largest body any route accepts (source maps); ingest enforces its own smaller cap.
+      // The largest body any route accepts (a source map sent as an escaped JSON string may
+      // take twice its size); ingest enforces its own smaller cap.
       maxRequestBodySize:
-        Math.max(config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
+        Math.max(2 * config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
       fetch: (request) => runtime.handle(request),
       error: (err) => {
         services.log.error('request failed outside the app', { error: err })

@@ -32,4 +32,6 @@ export interface Services {
   draining: { value: boolean }
   /** Maps a stored stack to original positions (source maps); absent until that feature is wired. */
   symbolicate?: (projectId: string, release: string, stack: string | null) => unknown | null
+  /** Drops a parsed source map from the symbolication cache (after a re-upload or delete). */
+  sourcemapCache?: { invalidate(id: number): void }
 }

@@ -4,6 +4,8 @@
  * through the one writer and never contend with ingest commits.
  */
 import type { NormalizedEvent } from '../ingest/event'
+import type { Cutoffs } from '../retention/policy'
+import { pruneHourlyBatch, pruneRawBatch, type RawCursor, vacuumStep } from '../retention/prune'
 import type { Db } from '../storage/db'
 import { commitEvents, type IssueStatus, setIssueStatus } from './commit'
 
@@ -15,6 +17,15 @@ export interface TaskMap {
   }
   /** Proves the writer can take the write lock: BEGIN IMMEDIATE then ROLLBACK. */
   ping: { args: Record<string, never>; result: { ok: true } }
+  /** Retention: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
+  pruneRaw: {
+    args: { cutoffs: Cutoffs; after: RawCursor | null; limit: number }
+    result: ReturnType<typeof pruneRawBatch>
+  }
+  /** Retention: deletes up to `limit` hourly-count rows at or before `lastBucket`. */
+  pruneHourly: { args: { lastBucket: number; limit: number }; result: { deleted: number } }
+  /** Retention: PRAGMA incremental_vacuum of up to `pages` free pages. */
+  vacuumStep: { args: { pages: number }; result: ReturnType<typeof vacuumStep> }
 }
 
 export type TaskKind = keyof TaskMap
@@ -27,4 +38,7 @@ export const TASKS: { [K in TaskKind]: (db: Db, args: TaskMap[K]['args']) => Tas
     db.run('ROLLBACK')
     return { ok: true }
   },
+  pruneRaw: (db, a) => pruneRawBatch(db, a),
+  pruneHourly: (db, a) => pruneHourlyBatch(db, a),
+  vacuumStep: (db, a) => vacuumStep(db, a),
 }
