@@ -11,6 +11,7 @@ import { resolveSecret } from '../config/secret'
 import { isScope, SCOPES, type Scope } from '../http/auth'
 import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
 import { serve } from '../server'
+import { sourcemapsUpload } from '../sourcemaps/cli'
 import { type Db, openDatabase } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { createToken } from '../tokens/store'
@@ -154,6 +155,7 @@ export const COMMANDS: Command[] = [
   configDefaults,
   projectList,
   tokenCreate,
+  sourcemapsUpload,
 ]
 
 export function helpText(): string {

@@ -68,10 +68,3 @@ export function decideCutoffs(
 export function isExpired(c: Cutoffs, projectId: string, receivedAt: number): boolean {
   return receivedAt < (c.raw_by_project[projectId] ?? c.raw_default)
 }
-
-/** A days value for a global setting: an integer in 1..3650. */
-export function checkDays(value: number): string | null {
-  if (!Number.isInteger(value) || value < MIN_DAYS || value > MAX_DAYS)
-    return `must be a whole number of days between ${MIN_DAYS} and ${MAX_DAYS}`
-  return null
-}

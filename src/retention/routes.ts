@@ -14,17 +14,9 @@ import { cron } from '@elysiajs/cron'
 import { Elysia } from 'elysia'
 import { AppError } from '../http/errors'
 import { parseBody, readJson } from '../http/validate'
-import { findProject } from '../projects/store'
 import type { Services } from '../services'
 import { MAX_BODY_BYTES, RetentionUpdate } from './model'
-import {
-  readOverrides,
-  readSettings,
-  type SettingsChange,
-  saveSettings,
-  storageFigures,
-  walSizeOf,
-} from './store'
+import { retentionView, updateRetention } from './service'
 import { Sweeper } from './sweeper'
 
 export function retentionRoutes(s: Services) {
@@ -36,27 +28,6 @@ export function retentionRoutes(s: Services) {
     now: s.now,
     batchSize: retention.prune_batch_size,
   })
-
-  const view = (nextRunAt: Date | null) => {
-    const settings = readSettings(s.db)
-    return {
-      global: {
-        raw_events_days: settings.raw_events_days,
-        hourly_counts_days: settings.hourly_counts_days,
-        source: settings.set_by === null ? 'config' : 'admin',
-        set_by: settings.set_by,
-        updated_at: settings.updated_at,
-      },
-      per_project: readOverrides(s.db),
-      storage: storageFigures(s.db, walSizeOf(s.config.database.path)),
-      schedule: {
-        prune_interval_secs: retention.prune_interval_secs,
-        prune_batch_size: retention.prune_batch_size,
-        next_run_at: nextRunAt ? nextRunAt.getTime() : null,
-        last_run: sweeper.last,
-      },
-    }
-  }
 
   return new Elysia({ name: 'retention' })
     .state('retentionSweeper', sweeper)
@@ -75,27 +46,20 @@ export function retentionRoutes(s: Services) {
     )
     .get('/v1/admin/retention', ({ request, store }) => {
       s.guard.admin(request)
-      return view(store.cron.retention.nextRun())
+      return retentionView(s.db, s.config, {
+        nextRunAt: store.cron.retention.nextRun(),
+        lastRun: sweeper.last,
+      })
     })
     .put('/v1/admin/retention', async ({ request, store }) => {
       const admin = s.guard.admin(request)
       const body = parseBody(RetentionUpdate, await readJson(request, MAX_BODY_BYTES))
-      const change: SettingsChange = {
-        raw_events_days: body.raw_events_days,
-        hourly_counts_days: body.hourly_counts_days,
-        per_project: body.per_project?.map((p, i) => {
-          const project = findProject(s.db, p.project_id)
-          if (!project) {
-            throw new AppError('invalid_field', `per_project.${i}.project_id: no project "${p.project_id}"`, {
-              field: `per_project.${i}.project_id`,
-            })
-          }
-          return { project_id: project.id, raw_events_days: p.raw_events_days }
-        }),
-      }
-      saveSettings(s.db, change, admin.username, s.now())
+      updateRetention(s.db, body, admin.username, s.now())
       s.log.info('retention settings changed', { by: admin.username, ...body })
-      return view(store.cron.retention.nextRun())
+      return retentionView(s.db, s.config, {
+        nextRunAt: store.cron.retention.nextRun(),
+        lastRun: sweeper.last,
+      })
     })
     .post('/v1/admin/retention/purge', async ({ request }) => {
       s.guard.admin(request)
