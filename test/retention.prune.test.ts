@@ -244,10 +244,10 @@ describe('pruning raw events', () => {
     })
     const report = await sweeper.run('purge')
     expect(report.raw_events_deleted).toBe(45)
-    // 45 rows in batches of at most 10: five raw batches, then one hourly batch (nothing older
-    // than 90 days); the vacuum loop pauses only between its own steps and needs one here.
-    expect(pauses).toBe(6)
-    expect(acks).toEqual([200, 200, 200, 200, 200, 200])
+    // 45 rows in batches of at most 10: five raw batches, one hourly batch (nothing older
+    // than 90 days) and one vacuum step, each followed by a pause.
+    expect(pauses).toBe(7)
+    expect(acks).toEqual([200, 200, 200, 200, 200, 200, 200])
     expect(c.rawCount()).toBe(pauses)
   })
 

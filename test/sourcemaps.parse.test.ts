@@ -190,7 +190,7 @@ describe('matching a frame to a map', () => {
 
 describe('naming functions and showing source', () => {
   test('the identifier at a call site is the called function', () => {
-    const line = '  return `City: ${formatCity(user)}`'
+    const line = '  return `City: $' + '{formatCity(user)}`' // source text, not a template here
     expect(identifierAt(line, line.indexOf('formatCity'))).toBe('formatCity')
     expect(identifierAt(line, line.indexOf('formatCity') + 4)).toBe('formatCity')
     const member = '  await this.store.save(order)'

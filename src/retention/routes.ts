@@ -21,12 +21,19 @@ import { Sweeper } from './sweeper'
 
 export function retentionRoutes(s: Services) {
   const { retention } = s.config
+  // Ingest counts as active while it committed within the last second.
+  let lastCommit = Number.NEGATIVE_INFINITY
+  s.queue.onCommit(() => {
+    lastCommit = performance.now()
+  })
   const sweeper = new Sweeper({
     db: s.db,
     writer: s.writer,
     log: s.log,
     now: s.now,
     batchSize: retention.prune_batch_size,
+    ingestActive: () => performance.now() - lastCommit < 1000,
+    ingestIdle: () => s.queue.drain(),
   })
 
   return new Elysia({ name: 'retention' })

@@ -12,6 +12,7 @@
  * answer counts only what it deleted itself.
  */
 import type { Logger } from '../ops/log'
+import type { TaskMap } from '../pipeline/tasks'
 import type { Writer } from '../pipeline/writer'
 import type { Db } from '../storage/db'
 import { type Cutoffs, decideCutoffs } from './policy'
@@ -31,6 +32,8 @@ export interface PassReport {
   /** Raw events deleted per project id (only projects that lost rows). */
   per_project: { project_id: string; raw_events_deleted: number }[]
   pages_freed: number
+  /** Wall time of each phase: deleting raw events, hourly counts, returning pages. */
+  phases_ms: { raw_events: number; hourly_counts: number; vacuum: number }
   cutoffs: { raw_events_before: number; hourly_buckets_through: number; per_project: Record<string, number> }
 }
 
@@ -40,9 +43,27 @@ export interface SweeperDeps {
   log: Logger
   now: () => number
   batchSize: number
-  /** Called between batches; the default yields to the event loop (setImmediate). */
-  pause?: () => Promise<void>
+  /** Whether ingest committed anything lately (then the pass leaves it most of the CPU). */
+  ingestActive?: () => boolean
+  /** Resolves when no ingest commit is waiting or running (IngestQueue.drain). */
+  ingestIdle?: () => Promise<void>
+  /** Replaces the wait between batches (tests); receives the batch's duration. */
+  pause?: (batchMs: number) => Promise<void>
 }
+
+/**
+ * While ingest is active, the pass rests this many times as long as each batch took, so
+ * it takes at most a third of the time of the writer and of the core it shares with the
+ * HTTP handlers (a 1-core VPS): measured in bench/prune.bench.ts, a pass at full speed
+ * next to ingest at half capacity saturates the core and ingest latency climbs. An idle
+ * server prunes at full speed.
+ */
+export const REST_FACTOR = 2
+/**
+ * Longest wait for ingest to go idle between two batches: under sustained full load the
+ * pass still advances, at least one batch per this many milliseconds (plus its rest).
+ */
+export const MAX_YIELD_MS = 250
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -71,7 +92,24 @@ export class Sweeper {
 
   private async pass(trigger: PassReport['trigger']): Promise<PassReport> {
     const { db, writer, log, now, batchSize } = this.deps
-    const pause = this.deps.pause ?? yieldToEventLoop
+    const { ingestIdle, ingestActive } = this.deps
+    const pause =
+      this.deps.pause ??
+      (async (batchMs: number) => {
+        await yieldToEventLoop()
+        if (ingestActive?.()) await Bun.sleep(batchMs * REST_FACTOR)
+        if (ingestIdle) await Promise.race([ingestIdle(), Bun.sleep(MAX_YIELD_MS)])
+      })
+    /** One writer task, then the pause that lets ingest in. */
+    const step = async <K extends 'pruneRaw' | 'pruneHourly' | 'vacuumStep'>(
+      kind: K,
+      args: TaskMap[K]['args'],
+    ): Promise<TaskMap[K]['result']> => {
+      const t = performance.now()
+      const result = await writer.run(kind, args)
+      await pause(performance.now() - t)
+      return result
+    }
     const startedAt = now()
     const t0 = performance.now()
     const cutoffs = decideCutoffs(readSettings(db), readOverrides(db), startedAt)
@@ -82,42 +120,47 @@ export class Sweeper {
     let cursor: RawCursor | null = null
     do {
       if (this.stopped) break
-      const r: PruneRawResult = await writer.run('pruneRaw', { cutoffs, after: cursor, limit: batchSize })
+      const r: PruneRawResult = await step('pruneRaw', { cutoffs, after: cursor, limit: batchSize })
       raw += r.deleted
       for (const [p, n] of Object.entries(r.by_project)) perProject.set(p, (perProject.get(p) ?? 0) + n)
       cursor = r.next
-      await pause()
     } while (cursor !== null)
 
+    const t1 = performance.now()
     let hourly = 0
     for (;;) {
       if (this.stopped) break
-      const r = await writer.run('pruneHourly', { lastBucket: cutoffs.hourly_last_bucket, limit: batchSize })
+      const r = await step('pruneHourly', { lastBucket: cutoffs.hourly_last_bucket, limit: batchSize })
       hourly += r.deleted
-      await pause()
       if (r.deleted < batchSize) break
     }
 
+    const t2 = performance.now()
     let pagesFreed = 0
     for (;;) {
       if (this.stopped) break
-      const r = await writer.run('vacuumStep', { pages: VACUUM_STEP_PAGES })
+      const r = await step('vacuumStep', { pages: VACUUM_STEP_PAGES })
       pagesFreed += r.freed
       if (r.remaining === 0 || r.freed === 0) break
-      await pause()
     }
 
+    const t3 = performance.now()
     const report: PassReport = {
       trigger,
       started_at: startedAt,
       finished_at: now(),
-      duration_ms: Math.round(performance.now() - t0),
+      duration_ms: Math.round(t3 - t0),
       raw_events_deleted: raw,
       hourly_counts_deleted: hourly,
       per_project: [...perProject.entries()]
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
         .map(([project_id, n]) => ({ project_id, raw_events_deleted: n })),
       pages_freed: pagesFreed,
+      phases_ms: {
+        raw_events: Math.round(t1 - t0),
+        hourly_counts: Math.round(t2 - t1),
+        vacuum: Math.round(t3 - t2),
+      },
       cutoffs: cutoffView(cutoffs),
     }
     this.last = report
@@ -127,6 +170,7 @@ export class Sweeper {
       hourly_counts_deleted: hourly,
       pages_freed: pagesFreed,
       duration_ms: report.duration_ms,
+      phases_ms: report.phases_ms,
     })
     return report
   }
