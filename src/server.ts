@@ -6,6 +6,7 @@
  */
 
 import { resolve } from 'node:path'
+import { startAnalytics } from './analytics/service'
 import { createApp, createHandler } from './app'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
@@ -118,6 +119,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     draining: { value: false },
   }
   runtime.services = services
+  services.analytics = startAnalytics(services)
+  runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
   runtime.handle = createHandler(services, runtime.app)
   runtime.announce = (port) => {
