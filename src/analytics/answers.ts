@@ -128,12 +128,8 @@ export async function correlations(c: AnswerContext): Promise<CorrelationsRespon
     pairs: rows.flatMap((r) => {
       const correlation = pearsonFromSums(c.win.hours, r.sx, r.sy, r.sxx, r.syy, r.sxy)
       if (correlation === null) return []
-      // Each pair is reported once, the lexically smaller (project, fingerprint) first.
-      const swap =
-        r.project_a > r.project_b || (r.project_a === r.project_b && r.fingerprint_a > r.fingerprint_b)
-      const a = { project: r.project_a, fingerprint: r.fingerprint_a, count: r.sx }
-      const b = { project: r.project_b, fingerprint: r.fingerprint_b, count: r.sy }
-      const [x, y] = swap ? [b, a] : [a, b]
+      const x = { project: r.project_a, fingerprint: r.fingerprint_a, count: r.sx }
+      const y = { project: r.project_b, fingerprint: r.fingerprint_b, count: r.sy }
       const lx = label(x.project, x.fingerprint)
       const ly = label(y.project, y.fingerprint)
       return [

@@ -13,6 +13,7 @@
  * - DuckDB runs statements on its own threads; the returned promises keep the event loop
  *   free while it works. Statements on one connection are chained, never concurrent.
  */
+import { chmodSync } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api'
 import { setNativeDir } from './native'
 
@@ -104,6 +105,8 @@ export class Duck {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     })
+    // Like the SQLite file: event data is for the service's user only.
+    if (opts.path !== ':memory:') chmodSync(opts.path, 0o600)
     const reader = new Lane(await instance.connect(), a)
     const writer = new Lane(await instance.connect(), a)
     return new Duck(instance, reader, writer)

@@ -21,7 +21,7 @@
  *   `retention.hourly_counts_days` are dropped, as SQLite drops its hourly counts.
  */
 import type { Logger } from '../ops/log'
-import { type Db, openDatabase } from '../storage/db'
+import { type Db, openReadOnly } from '../storage/db'
 import type { Duck } from './duckdb'
 import { HOUR_MS, hourBucket } from './stats'
 import {
@@ -256,7 +256,7 @@ export class Feed {
    */
   private async rebuild(reason: string): Promise<void> {
     const started = performance.now()
-    const src = openDatabase(this.o.dbPath)
+    const src = openReadOnly(this.o.dbPath)
     let mark: RawMark | null = null
     try {
       src.run('BEGIN')

@@ -31,6 +31,9 @@ function where(scope: Scope, window?: { from: number; to: number }): { sql: stri
   return { sql: parts.join(' AND '), params }
 }
 
+// Orders round statistics to 9 decimals first, so that equal figures reached by different
+// sums (equal up to rounding noise) are ordered by the tie-breakers, not by the noise.
+
 /** Per fingerprint and hour: the summed count, over environments, sources and releases. */
 const perHour = (w: string) =>
   `SELECT project_id, fingerprint, hour_bucket, sum(count)::DOUBLE AS c FROM hourly WHERE ${w}
@@ -58,15 +61,15 @@ export async function spikeRows(
      f AS (
        SELECT *, sum(c) OVER fp AS s, sum(c * c) OVER fp AS q FROM h
        WINDOW fp AS (PARTITION BY project_id, fingerprint)),
-     z AS (
+     scored AS (
        SELECT *, (s - c) / ($n - 1) AS mean,
               (($n - 1) * (q - c * c) - (s - c) * (s - c)) / (($n - 1) * ($n - 2)) AS var
        FROM f WHERE c >= $min_count)
      SELECT project_id, fingerprint, hour_bucket, c, s, q,
-            CASE WHEN var > 0 THEN (c - mean) / sqrt(var) END AS z
-     FROM z
+            CASE WHEN var > 0 THEN (c - mean) / sqrt(var) END AS zscore
+     FROM scored
      WHERE (var > 0 AND (c - mean) / sqrt(var) >= $threshold) OR (var <= 0 AND c > mean)
-     ORDER BY z DESC NULLS FIRST, c DESC, hour_bucket DESC, project_id, fingerprint
+     ORDER BY round(zscore, 9) DESC NULLS FIRST, c DESC, hour_bucket DESC, project_id, fingerprint
      LIMIT $limit::BIGINT`,
     { ...w.params, n: win.hours, min_count: opts.minCount, threshold: opts.threshold, limit: opts.limit },
   )
@@ -95,6 +98,7 @@ export async function moverRows(duck: Duck, scope: Scope, win: Window, limit: nu
   )
 }
 
+/** One pair, the lexically smaller (project, fingerprint) as `a`. */
 export interface PairRow {
   project_a: string
   fingerprint_a: string
@@ -138,12 +142,14 @@ export async function pairRows(
               b.project_id AS project_b, b.fingerprint AS fingerprint_b, b.sx AS sy, b.sxx AS syy,
               coalesce(xy.sxy, 0) AS sxy,
               $n * a.sxx - a.sx * a.sx AS vx, $n * b.sxx - b.sx * b.sx AS vy
-       FROM top a JOIN top b ON a.k < b.k LEFT JOIN xy ON xy.ka = a.k AND xy.kb = b.k),
+       FROM top a JOIN top b
+         ON a.project_id < b.project_id OR (a.project_id = b.project_id AND a.fingerprint < b.fingerprint)
+       LEFT JOIN xy ON xy.ka = least(a.k, b.k) AND xy.kb = greatest(a.k, b.k)),
      r AS (
        SELECT *, ($n * sxy - sx * sy) / sqrt(vx * vy) AS r FROM pairs WHERE vx > 0 AND vy > 0)
      SELECT project_a, fingerprint_a, project_b, fingerprint_b, sx, sxx, sy, syy, sxy FROM r
      WHERE r >= $min_r
-     ORDER BY r DESC, project_a, fingerprint_a, project_b, fingerprint_b
+     ORDER BY round(r, 9) DESC, project_a, fingerprint_a, project_b, fingerprint_b
      LIMIT $limit::BIGINT`,
     {
       ...w.params,

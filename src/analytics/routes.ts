@@ -14,7 +14,7 @@ import * as answers from './answers'
 import { AnalyticsQuery, MAX_HOURS, MAX_LIMIT } from './model'
 import { windowOf } from './stats'
 
-const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n))
+const clamp = (text: string, lo: number, hi: number) => Math.min(hi, Math.max(lo, Number(text)))
 
 type Endpoint = keyof typeof ENDPOINTS
 const ENDPOINTS = {

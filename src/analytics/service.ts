@@ -96,6 +96,11 @@ export class Analytics {
     if (this.state === 'ready') this.feed?.schedule()
   }
 
+  /** The open copy (null unless ready): for the status endpoint, benchmarks and tests. */
+  get copy(): Duck | null {
+    return this.duck
+  }
+
   /** Copies everything committed so far (tests and the status endpoint use it). */
   async syncNow(): Promise<void> {
     await this.ready

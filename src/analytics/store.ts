@@ -207,3 +207,15 @@ export async function totals(
   const r = rows[0]
   return { events: r?.events ?? 0, rows: r?.rows ?? 0 }
 }
+
+/** The copy's counts summed per (project, fingerprint, hour, environment, source, release). */
+export async function hourlyByKey(duck: Duck): Promise<HourlyRow[]> {
+  const rows = await duck.query<Record<string, string | number>>(
+    `SELECT project_id, fingerprint, hour_bucket, environment, source, release, sum(count)::DOUBLE AS count
+     FROM hourly GROUP BY ALL ORDER BY ALL`,
+  )
+  return rows.map(
+    (r) =>
+      [r.project_id, r.fingerprint, r.hour_bucket, r.environment, r.source, r.release, r.count] as HourlyRow,
+  )
+}
