@@ -49,14 +49,19 @@ export function materializeNative(files: EmbeddedNative, base: string): string {
     [files.library, files.libraryName],
     [files.addon, 'duckdb.node'],
   ]
+  let wrote = false
   for (const [source, name] of wanted) {
     const target = join(dir, name)
     const size = statSync(source).size
     if (existsSync(target) && statSync(target).size === size) continue
     const temporary = `${target}.${process.pid}.tmp`
+    // Whole-file read: Bun's embedded files support readFileSync but not open/copyFile.
     writeFileSync(temporary, readFileSync(source), { mode: 0o755 })
     renameSync(temporary, target)
+    wrote = true
   }
+  // Hand the 70 MB read buffer back to the system now rather than at some later collection.
+  if (wrote) Bun.gc(true)
   return dir
 }
 
