@@ -10,9 +10,11 @@
  * 5. Measures batch-ingest throughput of the compiled executable with the feed on
  *    (default interval, and after every commit) and off.
  *
- * `npm run bench -- analytics`; BENCH_EVENTS and BENCH_INGEST_EVENTS scale it down.
+ * `npm run bench -- analytics`; BENCH_EVENTS and BENCH_INGEST_EVENTS scale it down,
+ * BENCH_PARTS=queries,memory,ingest picks parts, and BENCH_DIR keeps the loaded database
+ * in that directory for the next run (it is loaded once, then reused).
  */
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { duckdbPathOf } from '../src/analytics/service'
@@ -30,7 +32,9 @@ const INGEST_EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000)
 const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
 const H = 3_600_000
 const ROOT = join(import.meta.dir, '..')
-const dir = join(tmpdir(), `bloop-bench-analytics-${process.pid}`)
+const keep = process.env.BENCH_DIR
+const dir = keep ?? join(tmpdir(), `bloop-bench-analytics-${process.pid}`)
+const parts = (process.env.BENCH_PARTS ?? 'queries,memory,ingest').split(',')
 mkdirSync(dir, { recursive: true })
 const dbPath = join(dir, 'bloop.db')
 const NOW = Date.UTC(2026, 5, 30, 23, 30)
@@ -337,11 +341,11 @@ async function throughput(bin: string) {
 }
 
 try {
-  await load()
-  await queries()
-  const bin = await buildBinary()
-  await rss(bin)
-  await throughput(bin)
+  if (!existsSync(dbPath)) await load()
+  if (parts.includes('queries')) await queries()
+  const bin = parts.includes('memory') || parts.includes('ingest') ? await buildBinary() : ''
+  if (parts.includes('memory')) await rss(bin)
+  if (parts.includes('ingest')) await throughput(bin)
 } finally {
-  rmSync(dir, { recursive: true, force: true })
+  if (!keep) rmSync(dir, { recursive: true, force: true })
 }

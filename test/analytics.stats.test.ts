@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { AnswerCache } from '../src/analytics/cache'
-import { type RawRow, rollup } from '../src/analytics/feed'
+import { type RawGroup, rollup } from '../src/analytics/feed'
 import {
   deltaPct,
   first24hRate,
@@ -143,22 +143,23 @@ describe('movers and releases', () => {
 })
 
 describe('rollup', () => {
-  test('counts per hourly key and keeps the earliest time per (fingerprint, release, environment)', () => {
+  test('turns grouped events into hourly rows and the earliest time per (fingerprint, release, environment)', () => {
     const t = Date.UTC(2026, 0, 1, 10)
-    const rows: RawRow[] = [
-      [1, 'p', 'a', t + 5, 'prod', 'api', '1.0'],
-      [2, 'p', 'a', t + 1, 'prod', 'api', '1.0'],
-      [3, 'p', 'a', t + HOUR_MS + 3, 'prod', 'web', '1.0'],
-      [4, 'q', 'a', t - 1, 'prod', 'api', '2.0'],
+    const groups: RawGroup[] = [
+      ['p', 'a', t, 'prod', 'api', '1.0', 2, t + 1],
+      ['p', 'a', t + HOUR_MS, 'prod', 'web', '1.0', 1, t + HOUR_MS + 3],
+      ['p', 'a', t - HOUR_MS, 'prod', 'web', '1.0', 4, t - 10],
+      ['q', 'a', t - HOUR_MS, 'prod', 'api', '2.0', 1, t - 1],
     ]
-    const r = rollup(rows)
+    const r = rollup(groups)
     expect(r.hourly).toEqual([
       ['p', 'a', t, 'prod', 'api', '1.0', 2],
       ['p', 'a', t + HOUR_MS, 'prod', 'web', '1.0', 1],
+      ['p', 'a', t - HOUR_MS, 'prod', 'web', '1.0', 4],
       ['q', 'a', t - HOUR_MS, 'prod', 'api', '2.0', 1],
     ])
     expect(r.firstSeen).toEqual([
-      ['p', 'a', '1.0', 'prod', t + 1],
+      ['p', 'a', '1.0', 'prod', t - 10],
       ['q', 'a', '2.0', 'prod', t - 1],
     ])
     expect(r.minHour).toBe(t - HOUR_MS)

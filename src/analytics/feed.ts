@@ -41,8 +41,11 @@ const CHUNK = 20_000
 /** After a failed step, wait this long before trying again. */
 const RETRY_MS = 5_000
 
-/** id, project_id, fingerprint, received_at, environment, source, release */
-export type RawRow = [number, string, string, number, string, string, string]
+/**
+ * Raw events of one step, already grouped by SQLite: project_id, fingerprint, hour bucket,
+ * environment, source, release, number of events, earliest receive time.
+ */
+export type RawGroup = [string, string, number, string, string, string, number, number]
 
 export interface Rollup {
   hourly: HourlyRow[]
@@ -52,26 +55,22 @@ export interface Rollup {
   touched: Map<string, number>
 }
 
-/** Rolls raw events up into hourly counts and first-seen times (pure). */
-export function rollup(rows: readonly RawRow[]): Rollup {
-  const hourly = new Map<string, HourlyRow>()
+/** Turns grouped raw events into hourly rows and first-seen times (pure). */
+export function rollup(groups: readonly RawGroup[]): Rollup {
+  const hourly: HourlyRow[] = []
   const firstSeen = new Map<string, FirstSeenRow>()
   const touched = new Map<string, number>()
   let minHour = Number.POSITIVE_INFINITY
-  for (const [, project, fingerprint, receivedAt, environment, source, release] of rows) {
-    const hour = hourBucket(receivedAt)
+  for (const [project, fingerprint, hour, environment, source, release, n, first] of groups) {
     if (hour < minHour) minHour = hour
     if ((touched.get(project) ?? Number.NEGATIVE_INFINITY) < hour) touched.set(project, hour)
-    const hk = `${project}\u0000${fingerprint}\u0000${hour}\u0000${environment}\u0000${source}\u0000${release}`
-    const h = hourly.get(hk)
-    if (h) h[6]++
-    else hourly.set(hk, [project, fingerprint, hour, environment, source, release, 1])
+    hourly.push([project, fingerprint, hour, environment, source, release, n])
     const fk = `${project}\u0000${fingerprint}\u0000${release}\u0000${environment}`
     const f = firstSeen.get(fk)
-    if (!f) firstSeen.set(fk, [project, fingerprint, release, environment, receivedAt])
-    else if (receivedAt < f[4]) f[4] = receivedAt
+    if (!f) firstSeen.set(fk, [project, fingerprint, release, environment, first])
+    else if (first < f[4]) f[4] = first
   }
-  return { hourly: [...hourly.values()], firstSeen: [...firstSeen.values()], minHour, touched }
+  return { hourly, firstSeen: [...firstSeen.values()], minHour, touched }
 }
 
 interface HourlyObject {
@@ -138,9 +137,10 @@ export class Feed {
       return
     }
     if (this.timer) return
+    // Always through a timer, even with no wait: the listener runs right after the queue
+    // resolved the acknowledgements, and their responses must go out before this step reads.
     const wait = Math.max(0, this.lastRun + this.o.intervalMs - performance.now())
-    if (wait === 0) this.kick()
-    else this.timer = setTimeout(() => this.kick(), wait)
+    this.timer = setTimeout(() => this.kick(), wait)
   }
 
   /** Runs the feed until it has copied everything committed so far. */
@@ -197,17 +197,16 @@ export class Feed {
     }
   }
 
-  /** Copies one chunk; returns true when there may be more. */
+  /** Copies the next raw events (at most CHUNK ids); returns true when there may be more. */
   private async step(): Promise<boolean> {
     const read = this.readChunk()
     if (read === 'reused') {
       await this.rebuild('the last copied raw event is gone; ids may have been reused')
       return true
     }
-    if (read.length === 0) return false
-    const r = rollup(read)
-    const last = read[read.length - 1] as RawRow
-    const mark: RawMark = { id: last[0], project_id: last[1], fingerprint: last[2], received_at: last[3] }
+    if (read === null) return false
+    const r = rollup(read.groups)
+    const { mark } = read
     await appendStep(this.o.duck, { hourly: r.hourly, firstSeen: r.firstSeen, mark, minHour: r.minHour })
     this.state = {
       ...this.state,
@@ -219,14 +218,19 @@ export class Feed {
     }
     this.counters.steps++
     this.o.onAppend(r.touched)
-    return read.length === CHUNK
+    return read.more
   }
 
-  /** Reads the next raw events in one SQLite snapshot, after checking the last one is still there. */
-  private readChunk(): RawRow[] | 'reused' {
+  /**
+   * In one SQLite snapshot: checks that the last copied row is still there, finds the end of
+   * the next chunk, and has SQLite group the chunk's events by hourly key (far fewer rows
+   * than events cross into JavaScript).
+   */
+  private readChunk(): { groups: RawGroup[]; mark: RawMark; more: boolean } | 'reused' | null {
     const { db } = this.o
     const s = this.state
-    return db.transaction((): RawRow[] | 'reused' => {
+    type Read = { groups: RawGroup[]; mark: RawMark; more: boolean } | 'reused' | null
+    return db.transaction((): Read => {
       if (s.last_raw_id > 0) {
         const row = db
           .query<{ project_id: string; fingerprint: string; received_at: number }, [number]>(
@@ -241,12 +245,21 @@ export class Feed {
         )
           return 'reused'
       }
-      return db
-        .query<RawRow, [number, number]>(
-          `SELECT id, project_id, fingerprint, received_at, environment, source, release FROM raw_events
-           WHERE id > ? ORDER BY id LIMIT ?`,
+      const markQuery = (sql: string) => db.query<RawMark, [number]>(sql).get(s.last_raw_id)
+      const cols = 'SELECT id, project_id, fingerprint, received_at FROM raw_events WHERE id > ?'
+      let mark = markQuery(`${cols} ORDER BY id LIMIT 1 OFFSET ${CHUNK - 1}`)
+      const more = mark !== null
+      mark ??= markQuery(`${cols} ORDER BY id DESC LIMIT 1`)
+      if (!mark) return null
+      const groups = db
+        .query<RawGroup, [number, number]>(
+          `SELECT project_id, fingerprint, received_at / ${HOUR_MS} * ${HOUR_MS} AS hour, environment, source,
+                  release, count(*), min(received_at)
+           FROM raw_events WHERE id > ? AND id <= ?
+           GROUP BY project_id, fingerprint, hour, environment, source, release`,
         )
-        .values(s.last_raw_id, CHUNK) as RawRow[]
+        .values(s.last_raw_id, mark.id) as RawGroup[]
+      return { groups, mark, more }
     })()
   }
 
