@@ -28,9 +28,7 @@ describe('the envelope spec examples', () => {
     )
     expect(e.headers.event_id).toBe('9ec79c33ec9942ab8353589fcb2e04dc')
     expect(e.items.map((i) => i.type)).toEqual(['attachment', 'event'])
-    expect([...(e.items[0]?.payload as Uint8Array)]).toEqual([
-      0xef, 0xbb, 0xbf, 72, 101, 108, 108, 111, 13, 10,
-    ])
+    expect(Array.from(e.items[0]?.payload ?? [])).toEqual([0xef, 0xbb, 0xbf, 72, 101, 108, 108, 111, 13, 10])
     expect(jsonPayload(e.items[1]?.payload as Uint8Array)).toEqual({ message: 'hello world', level: 'error' })
     expect(e.items[0]?.headers.filename).toBe('hello.txt')
   })
@@ -95,7 +93,7 @@ describe('newlines and carriage returns', () => {
   test('items of unknown types are returned with their payload for the caller to skip', () => {
     const e = parse('{}\n{"type":"hologram","length":3}\n\u0000\u0001\u0002\n{"type":"event","length":2}\n{}')
     expect(e.items.map((i) => i.type)).toEqual(['hologram', 'event'])
-    expect([...(e.items[0]?.payload as Uint8Array)]).toEqual([0, 1, 2])
+    expect(Array.from(e.items[0]?.payload ?? [])).toEqual([0, 1, 2])
   })
 })
 

@@ -13,6 +13,7 @@ import { dsnFor } from '../src/sentry/store'
 import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
 import { TEST_SECRET, tempDir } from './helpers'
+import { issueOf, type Sample } from './sentry.helpers'
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -33,18 +34,9 @@ let bundle: string
 let appUrl: string
 let result: { caughtId: string; flushed: boolean }
 
-async function get(path: string): Promise<any> {
-  const res = await fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
-  expect(res.status).toBe(200)
-  return res.json()
-}
-
-async function issue(errorType: string): Promise<any> {
-  const list = await get('/v1/errors?limit=200')
-  const found = list.items.filter((i: any) => i.error_type === errorType)
-  expect(found).toHaveLength(1)
-  return get(`/v1/errors/${found[0].fingerprint}`)
-}
+const get = (path: string) =>
+  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+const issue = (errorType: string) => issueOf(get, errorType)
 
 /** 1-based line:column of `needle` in the bundle, where V8 places a frame there. */
 function position(needle: string): string {
@@ -93,8 +85,10 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
   const tab = await browser.newPage()
   await tab.goto(`http://127.0.0.1:${page.port}/?dsn=${encodeURIComponent(dsn)}`)
-  await tab.waitForFunction(() => (window as any).sentryResult !== undefined, null, { timeout: 20_000 })
-  result = await tab.evaluate(() => (window as any).sentryResult)
+  await tab.waitForFunction(() => (window as { sentryResult?: unknown }).sentryResult !== undefined, null, {
+    timeout: 20_000,
+  })
+  result = await tab.evaluate(() => (window as unknown as { sentryResult: typeof result }).sentryResult)
 }, 60_000)
 
 afterAll(async () => {
@@ -117,14 +111,14 @@ describe('@sentry/browser in Chromium against bloop', () => {
     expect(detail.releases).toEqual(['web@5.0.0'])
     expect(detail.environments).toEqual(['preview'])
     expect(detail.route_or_procedure).toBe('/')
-    const sample = detail.samples[0]
+    const sample = detail.samples[0] as Sample
     expect(sample.event_id).toBe(result.caughtId)
-    const lines = sample.stack.split('\n')
+    const lines = (sample.stack ?? '').split('\n')
     expect(lines[0]).toBe('Error: coupon SUMMER-21 has expired')
     expect(lines[1]).toBe(`    at applyCoupon (${appUrl}:${position('new Error(`coupon')})`)
     expect(lines[2]).toBe(`    at ${appUrl}:${position('applyCoupon("SUMMER-21")')}`)
-    expect(sample.metadata.sdk).toMatch(/^sentry\.javascript\.browser@/)
-    expect(sample.metadata.mechanism).toEqual({ type: 'generic', handled: true })
+    expect(sample.metadata?.sdk).toMatch(/^sentry\.javascript\.browser@/)
+    expect(sample.metadata?.mechanism).toEqual({ type: 'generic', handled: true })
   })
 
   test('an uncaught error reaches bloop through the global handler, unhandled', async () => {
@@ -132,9 +126,11 @@ describe('@sentry/browser in Chromium against bloop', () => {
     expect(detail.message).toBe("Cannot read properties of undefined (reading 'toFixed')")
     expect(detail.releases).toEqual(['web@5.0.0'])
     expect(detail.environments).toEqual(['preview'])
-    const sample = detail.samples[0]
-    expect(sample.stack.split('\n')[1]).toBe(`    at renderCart (${appUrl}:${position('toFixed(2)')})`)
-    expect(sample.metadata.mechanism.handled).toBe(false)
+    const sample = detail.samples[0] as Sample
+    expect((sample.stack ?? '').split('\n')[1]).toBe(
+      `    at renderCart (${appUrl}:${position('toFixed(2)')})`,
+    )
+    expect(sample.metadata?.mechanism?.handled).toBe(false)
   })
 
   test('the browser session envelope is accepted and counted', async () => {

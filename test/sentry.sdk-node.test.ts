@@ -11,6 +11,7 @@ import { dsnFor } from '../src/sentry/store'
 import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
 import { TEST_SECRET, tempDir } from './helpers'
+import { issueOf, type Sample } from './sentry.helpers'
 
 const FIXTURE = join(import.meta.dir, 'fixtures', 'sentry-node-app.mjs')
 const source = readFileSync(FIXTURE, 'utf8').split('\n')
@@ -25,18 +26,9 @@ let served: Served
 let token: string
 let ids: { exceptionId: string; messageId: string; flushed: boolean }
 
-async function get(path: string): Promise<any> {
-  const res = await fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
-  expect(res.status).toBe(200)
-  return res.json()
-}
-
-async function issue(errorType: string): Promise<any> {
-  const list = await get('/v1/errors?limit=200')
-  const found = list.items.filter((i: any) => i.error_type === errorType)
-  expect(found).toHaveLength(1)
-  return get(`/v1/errors/${found[0].fingerprint}`)
-}
+const get = (path: string) =>
+  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+const issue = (errorType: string) => issueOf(get, errorType)
 
 beforeAll(async () => {
   dir = tempDir('bloop-sentry-node-')
@@ -81,16 +73,16 @@ describe('@sentry/node against bloop', () => {
     expect(detail.source).toBe('node')
     expect(detail.releases).toEqual(['shop@2.4.1'])
     expect(detail.environments).toEqual(['staging'])
-    const sample = detail.samples[0]
+    const sample = detail.samples[0] as Sample
     expect(sample.event_id).toBe(ids.exceptionId)
     expect(sample.level).toBe('error')
-    const lines = sample.stack.split('\n')
+    const lines = (sample.stack ?? '').split('\n')
     expect(lines[0]).toBe('TypeError: card declined for amount 42')
     expect(lines[1]).toBe(`    at chargeCard (${FIXTURE}:${position('new TypeError')})`)
     expect(lines[2]).toBe(`    at ${FIXTURE}:${position('chargeCard(42)')}`)
-    expect(sample.metadata.tags).toEqual({ region: 'eu-west' })
-    expect(sample.metadata.mechanism).toEqual({ type: 'generic', handled: true })
-    expect(sample.metadata.sdk).toMatch(/^sentry\.javascript\.node@\d+\.\d+\.\d+/)
+    expect(sample.metadata?.tags).toEqual({ region: 'eu-west' })
+    expect(sample.metadata?.mechanism).toEqual({ type: 'generic', handled: true })
+    expect(sample.metadata?.sdk).toMatch(/^sentry\.javascript\.node@\d+\.\d+\.\d+/)
     expect(sample.user_id_hash).toBe(new Bun.CryptoHasher('sha256').update('user-1234').digest('hex'))
   })
 
@@ -99,8 +91,8 @@ describe('@sentry/node against bloop', () => {
     expect(detail.message).toBe('payment queue is backed up')
     expect(detail.releases).toEqual(['shop@2.4.1'])
     expect(detail.environments).toEqual(['staging'])
-    expect(detail.samples[0].event_id).toBe(ids.messageId)
-    expect(detail.samples[0].level).toBe('warning')
+    expect(detail.samples[0]?.event_id).toBe(ids.messageId)
+    expect(detail.samples[0]?.level).toBe('warning')
   })
 
   test('an unhandled rejection arrives unhandled, with the rejecting frame on top', async () => {
@@ -108,10 +100,10 @@ describe('@sentry/node against bloop', () => {
     expect(detail.message).toBe('inventory index out of range')
     expect(detail.releases).toEqual(['shop@2.4.1'])
     expect(detail.environments).toEqual(['staging'])
-    const sample = detail.samples[0]
-    expect(sample.metadata.mechanism.handled).toBe(false)
-    expect(sample.metadata.mechanism.type).toContain('onunhandledrejection')
-    expect(sample.stack.split('\n')[1]).toBe(
+    const sample = detail.samples[0] as Sample
+    expect(sample.metadata?.mechanism?.handled).toBe(false)
+    expect(sample.metadata?.mechanism?.type).toContain('onunhandledrejection')
+    expect((sample.stack ?? '').split('\n')[1]).toBe(
       `    at loadInventory (${FIXTURE}:${position('new RangeError')})`,
     )
   })

@@ -118,31 +118,31 @@ function frameLine(f: Frame): string {
   return f.function ? `    at ${f.function} (${pos})` : `    at ${pos}`
 }
 
-/** V8-style stack, newest frame first, within `maxBytes`; null when there are no frames. */
+/**
+ * V8-style stack, newest frame first, within `maxBytes`; null when there are no frames.
+ * When not every frame fits, the oldest are dropped and counted in a last line.
+ */
 export function renderStack(header: string | null, frames: Frame[], maxBytes: number): string | null {
   if (frames.length === 0) return null
   const lines: string[] = []
-  let size = 0
-  const add = (line: string): boolean => {
-    const cost = utf8Length(line) + (lines.length > 0 ? 1 : 0)
-    if (size + cost > maxBytes) return false
-    lines.push(line)
+  if (header !== null) lines.push(truncateUtf8(header, Math.min(512, maxBytes)))
+  for (let i = frames.length - 1; i >= 0; i--) lines.push(frameLine(frames[i] as Frame))
+  const whole = lines.join('\n')
+  if (utf8Length(whole) <= maxBytes) return whole
+  // Keep room for the "... n more frames" line.
+  const budget = maxBytes - 32
+  const kept: string[] = []
+  let size = -1
+  for (const line of lines) {
+    const cost = utf8Length(line) + 1
+    if (size + cost > budget) break
+    kept.push(line)
     size += cost
-    return true
   }
-  if (header !== null) add(truncateUtf8(header, Math.min(512, maxBytes)))
-  const reserve = 32
-  let shown = 0
-  for (let i = frames.length - 1; i >= 0; i--) {
-    const line = frameLine(frames[i] as Frame)
-    const last = i === 0
-    if (!last && size + utf8Length(line) + 1 > maxBytes - reserve) break
-    if (!add(line)) break
-    shown++
-  }
-  const hidden = frames.length - shown
-  if (hidden > 0) add(`    ... ${hidden} more frame${hidden === 1 ? '' : 's'}`)
-  return lines.length > 0 ? lines.join('\n') : null
+  const hidden = lines.length - kept.length
+  const marker = `    ... ${hidden} more frame${hidden === 1 ? '' : 's'}`
+  if (size + utf8Length(marker) + 1 <= maxBytes) kept.push(marker)
+  return kept.length > 0 ? kept.join('\n') : null
 }
 
 function exceptionsOf(event: Obj): Obj[] {
