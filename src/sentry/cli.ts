@@ -14,7 +14,8 @@ function originOf(ctx: CommandContext, fallback: string): string {
   try {
     const url = new URL(raw)
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http')
-    return url.origin
+    // A path prefix is kept: behind a proxy that serves bloop under /bloop, SDKs post to /bloop/api/...
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
   } catch {
     throw new UsageError(`--origin must be an http(s) URL such as https://errors.example.com, got "${raw}"`)
   }
