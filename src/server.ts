@@ -26,6 +26,8 @@ import { resolveToken } from './tokens/store'
 export interface RuntimeOptions {
   log?: Logger
   now?: () => number
+  /** How long the writer waits for a lock held by another process (default 5 s). */
+  writerBusyTimeoutMs?: number
 }
 
 export interface Runtime {
@@ -52,7 +54,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
 
-  const writer = new Writer(dbPath, log)
+  const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
   const metrics = createMetrics()
   const queue = new IngestQueue(
@@ -179,8 +181,9 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
   const port = server.port as number
-  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   runtime.announce(port)
+  // Last startup line: tools (and tests) wait for it.
+  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   let stopping: Promise<void> | null = null
   return {
     runtime,
