@@ -7,6 +7,7 @@ import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
 import { opsRoutes } from './ops/routes'
+import { sentryRoutes } from './sentry/routes'
 import type { Services } from './services'
 
 /** Ingest endpoints answer browsers on any origin, errors included. */
@@ -33,6 +34,7 @@ export function createApp(s: Services) {
     .use(opsRoutes(s))
     .use(ingestRoutes(s))
     .use(errorsRoutes(s))
+    .use(sentryRoutes(s))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -157,7 +157,12 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       port: config.server.port,
       // The largest body any route accepts (source maps); ingest enforces its own smaller cap.
       maxRequestBodySize:
-        Math.max(config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
+        Math.max(
+          config.sourcemaps.max_bytes,
+          config.ingest.max_payload_bytes,
+          config.sentry.max_envelope_bytes,
+        ) +
+        1024 * 1024,
       fetch: (request) => runtime.handle(request),
       error: (err) => {
         services.log.error('request failed outside the app', { error: err })
