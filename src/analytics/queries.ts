@@ -127,28 +127,29 @@ export async function pairRows(
   if (scope.projectIds.length === 0 || win.hours < opts.minHours) return []
   const w = where(scope, { from: win.first, to: win.last })
   return duck.query<PairRow>(
-    `WITH h AS (${perHour(w.sql)}),
-     q AS (
-       SELECT project_id, fingerprint, sum(c) AS sx, sum(c * c) AS sxx FROM h
-       GROUP BY project_id, fingerprint HAVING count(*) >= $min_hours::BIGINT),
+    `WITH base AS (SELECT project_id, fingerprint, hour_bucket, count FROM hourly WHERE ${w.sql}),
+     active AS (
+       SELECT project_id, fingerprint, sum(count) AS events FROM base
+       GROUP BY project_id, fingerprint HAVING count(DISTINCT hour_bucket) >= $min_hours::BIGINT),
      top AS (
-       SELECT *, row_number() OVER (ORDER BY sx DESC, project_id, fingerprint) AS k FROM q
-       QUALIFY k <= $max_series::BIGINT),
-     dense AS (
-       SELECT top.k, list(coalesce(h.c, 0) ORDER BY g.i) AS v
+       SELECT project_id, fingerprint, row_number() OVER (ORDER BY events DESC, project_id, fingerprint) AS k
+       FROM active QUALIFY k <= $max_series::BIGINT),
+     h AS MATERIALIZED (
+       SELECT top.k, base.hour_bucket, sum(base.count)::DOUBLE AS c FROM base JOIN top USING (project_id, fingerprint)
+       GROUP BY top.k, base.hour_bucket),
+     dense AS MATERIALIZED (
+       SELECT top.k, top.project_id, top.fingerprint, list(coalesce(h.c, 0) ORDER BY g.i) AS v,
+              sum(h.c) AS sx, sum(h.c * h.c) AS sxx
        FROM top CROSS JOIN range(0, $n::BIGINT) g(i)
-       LEFT JOIN h ON h.project_id = top.project_id AND h.fingerprint = top.fingerprint
-         AND h.hour_bucket = $from::BIGINT + g.i * ${HOUR_MS}
-       GROUP BY top.k),
+       LEFT JOIN h ON h.k = top.k AND h.hour_bucket = $from::BIGINT + g.i * ${HOUR_MS}
+       GROUP BY top.k, top.project_id, top.fingerprint),
      pairs AS (
        SELECT a.project_id AS project_a, a.fingerprint AS fingerprint_a, a.sx, a.sxx,
               b.project_id AS project_b, b.fingerprint AS fingerprint_b, b.sx AS sy, b.sxx AS syy,
-              list_dot_product(da.v, db.v) AS sxy,
+              list_dot_product(a.v, b.v) AS sxy,
               $n * a.sxx - a.sx * a.sx AS vx, $n * b.sxx - b.sx * b.sx AS vy
-       FROM top a JOIN top b
-         ON a.project_id < b.project_id OR (a.project_id = b.project_id AND a.fingerprint < b.fingerprint)
-       JOIN dense da ON da.k = a.k
-       JOIN dense db ON db.k = b.k),
+       FROM dense a JOIN dense b
+         ON a.project_id < b.project_id OR (a.project_id = b.project_id AND a.fingerprint < b.fingerprint)),
      r AS (
        SELECT *, ($n * sxy - sx * sy) / sqrt(vx * vy) AS r FROM pairs WHERE vx > 0 AND vy > 0)
      SELECT project_a, fingerprint_a, project_b, fingerprint_b, sx, sxx, sy, syy, sxy FROM r
