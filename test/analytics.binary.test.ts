@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { cli, serverEnv, signedBatch, startServer, stop, until } from './analytics.process'
+import { cli, signedBatch, stop, until } from './analytics.process'
 import { bearer, tempDir } from './helpers'
+import { spawnServer } from './process'
 
 const ROOT = join(import.meta.dir, '..')
 let dir: string
@@ -44,7 +45,7 @@ describe('compiled executable', () => {
   test('answers an analytics request from a directory without node_modules, DuckDB loaded from its own files', async () => {
     const work = join(dir, 'full')
     const dbPath = join(work, 'data', 'bloop.db')
-    const env = serverEnv(dbPath, { BLOOP__ANALYTICS__SYNC_INTERVAL_MS: '0' })
+    const env = { BLOOP__DATABASE__PATH: dbPath, BLOOP__ANALYTICS__SYNC_INTERVAL_MS: '0' }
     const cmd = [join(dir, 'bloop')]
     await Bun.write(join(work, '.keep'), '')
     expectNoNodeModules(work)
@@ -54,7 +55,7 @@ describe('compiled executable', () => {
       env,
       work,
     )
-    const server = await startServer(cmd, env, work)
+    const server = await spawnServer({ dir: work, cmd, env })
     try {
       const res = await signedBatch(server.url, [
         { source: 'api', environment: 'production', release: '1.0', error_type: 'TypeError', message: 'a' },
@@ -91,7 +92,7 @@ describe('compiled executable', () => {
     const [versioned] = readdirSync(cache)
     const lib = join(cache, versioned as string, 'libduckdb.so')
     const before = statSync(lib).mtimeMs
-    const again = await startServer(cmd, env, work)
+    const again = await spawnServer({ dir: work, cmd, env })
     try {
       const r = await fetch(`${again.url}/v1/analytics/environments`, { headers: bearer(token) })
       expect(((await r.json()) as { total_count: number }).total_count).toBe(3)
@@ -104,7 +105,7 @@ describe('compiled executable', () => {
 
   test('built with --slim, answers 501 saying the binary was built slim, and still ingests', async () => {
     const work = join(dir, 'slim')
-    const env = serverEnv(join(work, 'data', 'bloop.db'))
+    const env = { BLOOP__DATABASE__PATH: join(work, 'data', 'bloop.db') }
     const cmd = [join(dir, 'bloop-slim')]
     await Bun.write(join(work, '.keep'), '')
     const token = await cli(
@@ -113,7 +114,7 @@ describe('compiled executable', () => {
       env,
       work,
     )
-    const server = await startServer(cmd, env, work)
+    const server = await spawnServer({ dir: work, cmd, env })
     try {
       for (const endpoint of ['spikes', 'movers', 'correlations', 'releases', 'environments']) {
         const r = await fetch(`${server.url}/v1/analytics/${endpoint}`, { headers: bearer(token) })

@@ -10,15 +10,16 @@ import { Duck } from '../src/analytics/duckdb'
 import { duckdbPathOf } from '../src/analytics/service'
 import { hourlyByKey, readState } from '../src/analytics/store'
 import { openDatabase } from '../src/storage/db'
-import { cli, serverEnv, signedBatch, startServer, stop, until } from './analytics.process'
+import { cli, signedBatch, stop, until } from './analytics.process'
 import { bearer, tempDir } from './helpers'
+import { spawnServer } from './process'
 
 const ROOT = join(import.meta.dir, '..')
 const dir = tempDir('bloop-restart-')
 const dbPath = join(dir, 'bloop.db')
-const cmd = [process.execPath, join(ROOT, 'src', 'main.ts')]
+const cmd = [process.execPath, join(ROOT, 'src', 'main.ts'), 'serve']
 // Feed steps 200 ms apart: several run during the ingest, and the newest commits are never copied yet.
-const env = serverEnv(dbPath, { BLOOP__ANALYTICS__SYNC_INTERVAL_MS: '200' })
+const env = { BLOOP__DATABASE__PATH: dbPath, BLOOP__ANALYTICS__SYNC_INTERVAL_MS: '200' }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -47,12 +48,12 @@ const sortRows = (rows: unknown[][]) => [...rows].map((r) => JSON.stringify(r)).
 
 test('after SIGKILL during ingest and a restart, DuckDB holds exactly what SQLite holds', async () => {
   const token = await cli(
-    cmd,
+    cmd.slice(0, 2),
     ['token', 'create', '--project', 'default', '--scopes', 'errors:read'],
     env,
     dir,
   )
-  const first = await startServer(cmd, env, dir)
+  const first = await spawnServer({ dir, cmd, env })
   let acknowledged = 0
   let sending = true
   const client = async (c: number) => {
@@ -92,7 +93,7 @@ test('after SIGKILL during ingest and a restart, DuckDB holds exactly what SQLit
   expect(position).toBeGreaterThan(0)
   expect(position).toBeLessThan(before.maxId)
 
-  const second = await startServer(cmd, env, dir)
+  const second = await spawnServer({ dir, cmd, env })
   try {
     const status = await until(
       async () => {
