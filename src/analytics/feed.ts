@@ -2,9 +2,9 @@
  * The feed: keeps the DuckDB copy up to date with SQLite.
  *
  * - After committed batches (the queue's `onCommit`, which runs after the acknowledgements),
- *   a step reads raw events with `id > last_raw_id` from SQLite, rolls them up into hourly
- *   counts and first-seen times, and appends them together with the new position in one
- *   DuckDB transaction. Steps are coalesced: at most one runs at a time, at most one more is
+ *   a step has SQLite group the raw events with `id > last_raw_id` (up to 20,000 ids) into
+ *   hourly counts and first-seen times, and appends those together with the new position
+ *   in one DuckDB transaction. Steps are coalesced: at most one runs at a time, at most one more is
  *   pending, and with `sync_interval_ms` > 0 they start at most that often, so a busy
  *   server pays for one small DuckDB transaction per interval, not one per batch.
  * - At startup the same steps catch up from the stored position; a crash between the
@@ -185,7 +185,7 @@ export class Feed {
   private async catchUp(): Promise<void> {
     this.lastRun = performance.now()
     this.pending = false
-    while (await this.step()) {}
+    while (!this.closed && (await this.step())) {}
     const now = this.o.now()
     const current = hourBucket(now)
     const from = this.state.uncompacted_from
