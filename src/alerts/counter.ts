@@ -1,16 +1,17 @@
 /**
  * A sliding event counter for one threshold or spike rule: a fixed ring of time buckets,
- * so memory is constant (at most MAX_BUCKETS + 2 numbers, ~29 KB) whatever the event rate.
+ * so memory is constant (at most MAX_BUCKETS + 2 numbers, ~58 KB) whatever the event rate.
  *
  * Resolution: buckets are one second wide while the rule's horizon (its window, or a
- * spike's baseline + compare windows) is at most MAX_BUCKETS seconds (an hour); longer
- * horizons use wider buckets (horizon / 3600, e.g. 25 s for a one-day baseline), and a
- * window is then rounded to whole buckets. Within one-second buckets the window is exact
+ * spike's baseline + compare windows) is at most MAX_BUCKETS seconds (two hours, so an
+ * hour's baseline against the last minutes stays exact); longer horizons use wider
+ * buckets (horizon / 7200, e.g. 12 s for a one-day window), and a window is then rounded
+ * to whole buckets. Within one-second buckets the window is exact
  * for events on whole seconds: an event at second `t` counts while `now < t + window`.
  *
  * Pure: time is always passed in; nothing here reads a clock.
  */
-export const MAX_BUCKETS = 3600
+export const MAX_BUCKETS = 7200
 
 export class SlidingCounter {
   readonly bucketMs: number

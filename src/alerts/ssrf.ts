@@ -35,9 +35,10 @@ for (const [net, bits] of [
 ] as const) {
   BLOCKED.addSubnet(net, bits, 'ipv4')
 }
+// IPv4-mapped addresses (::ffff:a.b.c.d) need no rule: BlockList checks them against the
+// IPv4 rules above (and would check every IPv4 address against a ::ffff:0:0/96 rule).
 for (const [net, bits] of [
   ['::', 96], // unspecified, loopback and IPv4-compatible
-  ['::ffff:0:0', 96], // IPv4-mapped
   ['64:ff9b::', 96], // NAT64
   ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64], // discard
