@@ -9,7 +9,7 @@ import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import type { Scope } from '../src/http/auth'
 import { sign } from '../src/ingest/hmac'
-import { createLogger, type Logger } from '../src/ops/log'
+import { createLogger } from '../src/ops/log'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
 import { createToken } from '../src/tokens/store'
 
