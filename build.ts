@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs'
 
 const slim = process.argv.includes('--slim')
-const outfile = process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? 'dist/bloop'
+const outfile =
+  process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? 'dist/bloop'
 
 mkdirSync('dist', { recursive: true })
 const started = performance.now()

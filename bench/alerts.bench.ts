@@ -178,14 +178,17 @@ const rates: Record<string, number[]> = {}
 const writer: Record<string, number[]> = {}
 const hook: Record<string, number[]> = {}
 const warmups: number[] = []
+const record = (into: Record<string, number[]>, name: string, value: number) => {
+  into[name] = [...(into[name] ?? []), value]
+}
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order so that warm-up effects and background load do not favour one scenario.
   for (let k = 0; k < SCENARIOS.length; k++) {
     const [name, setup] = SCENARIOS[(k + round) % SCENARIOS.length] as [string, (rt: Runtime) => void]
     const s = await scenario(name, setup)
-    ;(rates[name] ??= []).push(s.rate)
-    ;(writer[name] ??= []).push(s.writerUs)
-    ;(hook[name] ??= []).push(s.alertUs)
+    record(rates, name, s.rate)
+    record(writer, name, s.writerUs)
+    record(hook, name, s.alertUs)
     if (name === 'rules') {
       const started = performance.now()
       s.rt.services.alerts?.engine.load()
