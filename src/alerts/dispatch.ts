@@ -13,8 +13,9 @@
  *   attempts, outcome, HTTP status or SMTP reply.
  *
  * Shutdown (`close`): no new deliveries; waits for retries are cut short; attempts in
- * flight get a short grace, then are aborted; every abandoned delivery is logged as
- * failed, so the log never silently loses one.
+ * flight get a short grace, then HTTP attempts are aborted (an SMTP exchange cannot be,
+ * and ends at its timeout); every abandoned delivery is logged as failed, so the log
+ * never silently loses one.
  */
 import type { Logger } from '../ops/log'
 import type { Counter } from '../ops/metrics'
@@ -88,8 +89,14 @@ export class Dispatcher {
 
   /** Delivers `payload` to every target in the background, with retries. Never throws. */
   enqueue(ruleId: number, payload: AlertPayload, targets: readonly Target[]): void {
+    if (this.closing) {
+      this.d.log.warn('alert not delivered: the server is shutting down', {
+        rule_id: ruleId,
+        alert_id: payload.alert_id,
+      })
+      return
+    }
     for (const target of targets) {
-      if (this.closing) return
       if (this.active.size >= MAX_PENDING) {
         this.d.log.warn('alert delivery dropped: too many deliveries pending', {
           rule_id: ruleId,
