@@ -192,6 +192,21 @@ describe('creating rules', () => {
     )
   })
 
+  test('accepts a 32-character source filter and rejects 33, and rejects an empty environment filter', async () => {
+    expect((await create({ source_filter: 's'.repeat(32) })).source_filter).toBe('s'.repeat(32))
+    await rejects(
+      { ...base, config: threshold, source_filter: 's'.repeat(33) },
+      'source_filter',
+      `field source_filter: expected string length less or equal to 32 (got "${'s'.repeat(33)}")`,
+    )
+    await rejects(
+      { ...base, config: threshold, environment_filter: '' },
+      'environment_filter',
+      'field environment_filter: expected string length greater or equal to 1 (got "")',
+    )
+    expect((await create({ environment_filter: null, description: null })).environment_filter).toBeNull()
+  })
+
   test('rejects unknown fields and bodies that are not JSON objects', async () => {
     await rejects(
       { ...base, config: threshold, colour: 'red' },

@@ -23,7 +23,6 @@ export const MAX_SECRET = 256
 export const MAX_URL = 2048
 
 const Label = (maxLength: number) => T.String({ minLength: 1, maxLength })
-const Nullable = <S extends TSchema>(s: S) => T.Optional(T.Union([s, T.Null()]))
 const Closed = { additionalProperties: false } as const
 
 export const NewIssueConfig = T.Object(
@@ -68,13 +67,19 @@ export type RuleConfig = Static<typeof RuleConfig>
 export type ThresholdConfig = Static<typeof ThresholdConfig>
 export type SpikeConfig = Static<typeof SpikeConfig>
 
+/**
+ * Fields that `null` clears. They are checked as plain optional strings after taking the
+ * nulls out, so that a bad value gets a precise message instead of "expected union value".
+ */
+const NULLABLE = ['description', 'environment_filter', 'source_filter'] as const
+
 const ruleFields = {
   name: Label(MAX_NAME),
   /** Project id or slug. */
   project_id: Label(128),
-  description: Nullable(T.String({ maxLength: MAX_DESCRIPTION })),
-  environment_filter: Nullable(Label(128)),
-  source_filter: Nullable(Label(32)),
+  description: T.Optional(T.String({ maxLength: MAX_DESCRIPTION })),
+  environment_filter: T.Optional(Label(128)),
+  source_filter: T.Optional(Label(32)),
 }
 
 const createSchema = (config: TSchema) =>
@@ -164,15 +169,29 @@ function variantOf<K extends string>(body: unknown, types: readonly K[]): K | nu
   return type as K
 }
 
+/** Validates `body` with its nullable fields' nulls set aside, then puts them back. */
+function withNulls<R>(body: unknown, parse: (b: unknown) => R): R {
+  if (!isObject(body)) return parse(body)
+  const rest: Record<string, unknown> = { ...body }
+  const nulls: Record<string, null> = {}
+  for (const k of NULLABLE) {
+    if (rest[k] === null) {
+      nulls[k] = null
+      delete rest[k]
+    }
+  }
+  return { ...parse(rest), ...nulls }
+}
+
 export function parseRuleCreate(body: unknown): RuleInput {
   const type = variantOf(body, RULE_TYPES)
   // Without a config, any variant's schema reports the missing field as `config`.
-  return parseBody(createSchemas[type ?? 'new_issue'], body) as RuleInput
+  return withNulls(body, (b) => parseBody(createSchemas[type ?? 'new_issue'], b) as RuleInput)
 }
 
 export function parseRuleUpdate(body: unknown): RuleUpdate {
   const type = variantOf(body, RULE_TYPES)
-  return parseBody(type ? updateSchemas[type] : updateWithoutConfig, body) as RuleUpdate
+  return withNulls(body, (b) => parseBody(type ? updateSchemas[type] : updateWithoutConfig, b) as RuleUpdate)
 }
 
 export function parseChannel(body: unknown): ChannelConfig {
