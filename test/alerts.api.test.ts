@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseChannel, parseRuleCreate } from '../src/alerts/model'
+import { DELIVERY_LOG_PER_RULE, deliveriesOf, insertDelivery } from '../src/alerts/store'
 import { ConfigError, loadConfig } from '../src/config/load'
 import { insertProject } from '../src/projects/store'
 import { bearer, event, signed, startRuntime, type TestRuntime, tempDir } from './helpers'
@@ -437,6 +439,124 @@ describe('deliveries query', () => {
       status: 400,
       body: { code: 'invalid_query', field: 'limit' },
     })
+  })
+})
+
+describe('caps at their boundaries', () => {
+  const rule =
+    (over: Json, config: Json = threshold) =>
+    () =>
+      parseRuleCreate({ ...base, config, ...over })
+  const spike = { type: 'spike', multiplier: 2, baseline_window_secs: 60, compare_window_secs: 60 }
+  const cases: [string, () => unknown, () => unknown][] = [
+    [
+      'description 2000 characters',
+      rule({ description: 'd'.repeat(2000) }),
+      rule({ description: 'd'.repeat(2001) }),
+    ],
+    [
+      'environment_filter 128',
+      rule({ environment_filter: 'e'.repeat(128) }),
+      rule({ environment_filter: 'e'.repeat(129) }),
+    ],
+    [
+      'threshold 1e9',
+      rule({}, { ...threshold, threshold: 1e9 }),
+      rule({}, { ...threshold, threshold: 1e9 + 1 }),
+    ],
+    [
+      'fingerprint 128',
+      rule({}, { ...threshold, fingerprint: 'f'.repeat(128) }),
+      rule({}, { ...threshold, fingerprint: 'f'.repeat(129) }),
+    ],
+    [
+      'route 512',
+      rule({}, { ...threshold, route: 'r'.repeat(512) }),
+      rule({}, { ...threshold, route: 'r'.repeat(513) }),
+    ],
+    [
+      'new_issue environment 128',
+      rule({}, { type: 'new_issue', environment: 'e'.repeat(128) }),
+      rule({}, { type: 'new_issue', environment: 'e'.repeat(129) }),
+    ],
+    [
+      'compare_window_secs 86400',
+      rule({}, { ...spike, compare_window_secs: 86_400 }),
+      rule({}, { ...spike, compare_window_secs: 86_401 }),
+    ],
+    ['multiplier 1000', rule({}, { ...spike, multiplier: 1000 }), rule({}, { ...spike, multiplier: 1000.5 })],
+    ['min_events 1', rule({}, { ...spike, min_events: 1 }), rule({}, { ...spike, min_events: 0 })],
+    [
+      'webhook secret 256',
+      () => parseChannel({ config: { type: 'webhook', url: 'https://x.y/h', secret: 's'.repeat(256) } }),
+      () => parseChannel({ config: { type: 'webhook', url: 'https://x.y/h', secret: 's'.repeat(257) } }),
+    ],
+    [
+      'URL 2048 characters',
+      () => parseChannel({ config: { type: 'webhook', url: `https://x.y/${'p'.repeat(2048 - 12)}` } }),
+      () => parseChannel({ config: { type: 'webhook', url: `https://x.y/${'p'.repeat(2048 - 11)}` } }),
+    ],
+    [
+      'email address 254 characters',
+      () => parseChannel({ config: { type: 'email', to: `${'a'.repeat(242)}@example.com` } }),
+      () => parseChannel({ config: { type: 'email', to: `${'a'.repeat(243)}@example.com` } }),
+    ],
+  ]
+  for (const [what, atLimit, overLimit] of cases) {
+    test(`accepts ${what} and rejects one more`, () => {
+      expect(atLimit).not.toThrow()
+      expect(overLimit).toThrow(/^field /)
+    })
+  }
+
+  test('reads a 64 KB body and refuses one byte more with 413', async () => {
+    const sized = (bytes: number) => {
+      const head = JSON.stringify({ ...base, config: threshold, pad: '' })
+      return `${head.slice(0, -2)}${'x'.repeat(bytes - head.length)}"}`
+    }
+    expect(sized(65_536).length).toBe(65_536)
+    expect((await call('POST', '/v1/alerts', sized(65_536))).body).toMatchObject({
+      code: 'invalid_field',
+      field: 'pad',
+    })
+    expect(await call('POST', '/v1/alerts', sized(65_537))).toEqual({
+      status: 413,
+      body: { error: 'request body exceeds 65536 bytes', code: 'payload_too_large' },
+    })
+  })
+
+  test(`keeps the newest ${DELIVERY_LOG_PER_RULE} delivery log rows of a rule`, async () => {
+    const id = (await create()).id as number
+    const row = (n: number) => ({
+      rule_id: id,
+      alert_id: `a-${n}`,
+      kind: 'alert' as const,
+      reason: 'threshold',
+      fingerprint: null,
+      channel_id: null,
+      channel_type: 'webhook' as const,
+      target: 'https://x.y/h',
+      outcome: 'delivered' as const,
+      attempts: 1,
+      status_code: 200,
+      response: null,
+      error: null,
+      fired_at: n,
+      finished_at: n,
+    })
+    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) insertDelivery(rt.services.db, row(n))
+    expect(deliveriesOf(rt.services.db, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
+    insertDelivery(rt.services.db, row(DELIVERY_LOG_PER_RULE + 1))
+    const kept = deliveriesOf(rt.services.db, id, 1000, undefined)
+    expect(kept).toHaveLength(DELIVERY_LOG_PER_RULE)
+    expect(kept[0]?.alert_id).toBe(`a-${DELIVERY_LOG_PER_RULE + 1}`)
+    expect(kept.at(-1)?.alert_id).toBe('a-2')
+    // Pagination: `before` is the id of the oldest row already seen.
+    const page = deliveriesOf(rt.services.db, id, 2, kept[1]?.id)
+    expect(page.map((d) => d.alert_id)).toEqual([
+      `a-${DELIVERY_LOG_PER_RULE - 1}`,
+      `a-${DELIVERY_LOG_PER_RULE - 2}`,
+    ])
   })
 })
 

@@ -8,6 +8,13 @@ import { createHmac } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
+import { Mailer } from '../src/alerts/channels/email'
+import { Dispatcher, MAX_CONCURRENT, MAX_PENDING } from '../src/alerts/dispatch'
+import { testPayload } from '../src/alerts/message'
+import type { DeliveryRecord } from '../src/alerts/store'
+import { testConfig } from '../src/config/load'
+import { createLogger } from '../src/ops/log'
+import { Registry } from '../src/ops/metrics'
 import { bearer, event, signed, startRuntime, type TestRuntime } from './helpers'
 
 interface Received {
@@ -538,5 +545,51 @@ describe('a receiver that never answers', () => {
       await rt.dispose()
       silent.stop(true)
     }
+  })
+})
+
+describe('the dispatcher under an alert storm', () => {
+  test(`keeps at most ${MAX_PENDING} deliveries pending and drops the next with a metric`, async () => {
+    const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const rows: DeliveryRecord[] = []
+    const deliveries = new Registry().counter('deliveries', 'test')
+    const d = new Dispatcher({
+      log: createLogger('error'),
+      now: () => 1,
+      record: (r) => rows.push(r),
+      mailer: new Mailer(testConfig().smtp, 1000),
+      timeoutMs: 30_000,
+      backoffMs: 0,
+      allowPrivate: true,
+      userAgent: 'test',
+      deliveries,
+    })
+    const rule = {
+      id: 1,
+      project_id: 'p',
+      name: 'storm',
+      rule_type: 'new_issue' as const,
+      config: { type: 'new_issue' as const },
+      environment_filter: null,
+      source_filter: null,
+      enabled: true,
+    }
+    const payload = testPayload({ alertId: 'a', now: 1, rule, project: { id: 'p', slug: 'p', name: 'P' } })
+    const target = {
+      channel_id: 1,
+      config: { type: 'webhook' as const, url: `http://127.0.0.1:${silent.port}/` },
+    }
+    for (let i = 0; i < MAX_PENDING; i++) d.enqueue(1, payload, [target])
+    expect(d.pending).toBe(MAX_PENDING)
+    d.enqueue(1, payload, [target])
+    expect(d.pending).toBe(MAX_PENDING)
+    expect(deliveries.get({ channel: 'webhook', outcome: 'dropped' })).toBe(1)
+    await d.close(0)
+    silent.stop(true)
+    expect(rows).toHaveLength(MAX_PENDING)
+    expect(rows.filter((r) => r.attempts === 1)).toHaveLength(MAX_CONCURRENT)
+    expect(
+      rows.every((r) => r.outcome === 'failed' && r.error === 'abandoned: the server is shutting down'),
+    ).toBe(true)
   })
 })
