@@ -8,6 +8,7 @@ import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
 import { opsRoutes } from './ops/routes'
+import { sentryRoutes } from './sentry/routes'
 import type { Services } from './services'
 
 /** Ingest endpoints answer browsers on any origin, errors included. */
@@ -35,6 +36,7 @@ export function createApp(s: Services) {
     .use(ingestRoutes(s))
     .use(errorsRoutes(s))
     .use(alertsRoutes(s))
+    .use(sentryRoutes(s))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   now?: () => number
   /** DNS resolver for alert URL checks (tests simulate DNS changes with it). */
   resolve?: (host: string) => Promise<string[]>
+  /** How long the writer waits for a lock held by another process (default 5 s). */
+  writerBusyTimeoutMs?: number
 }
 
 export interface Runtime {
@@ -55,7 +57,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
 
-  const writer = new Writer(dbPath, log)
+  const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
   const metrics = createMetrics()
   const queue = new IngestQueue(
@@ -168,7 +170,12 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       port: config.server.port,
       // The largest body any route accepts (source maps); ingest enforces its own smaller cap.
       maxRequestBodySize:
-        Math.max(config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
+        Math.max(
+          config.sourcemaps.max_bytes,
+          config.ingest.max_payload_bytes,
+          config.sentry.max_envelope_bytes,
+        ) +
+        1024 * 1024,
       fetch: (request) => runtime.handle(request),
       error: (err) => {
         services.log.error('request failed outside the app', { error: err })
@@ -187,8 +194,9 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
   const port = server.port as number
-  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   runtime.announce(port)
+  // Last startup line: tools (and tests) wait for it.
+  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   let stopping: Promise<void> | null = null
   return {
     runtime,

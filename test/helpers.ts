@@ -44,10 +44,7 @@ export async function startRuntime(
     auth: { hmac_secret: TEST_SECRET, ...overrides?.auth },
     log: { level: 'error', ...overrides?.log },
   })
-  const runtime = await buildRuntime(config, {
-    ...opts,
-    log: opts.log ?? createLogger(config.log.level),
-  })
+  const runtime = await buildRuntime(config, { ...opts, log: opts.log ?? createLogger(config.log.level) })
   const t = runtime as TestRuntime
   t.dir = dir
   t.config = config

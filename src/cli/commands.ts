@@ -10,6 +10,7 @@ import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
 import { isScope, SCOPES, type Scope } from '../http/auth'
 import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
+import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
 import { type Db, openDatabase } from '../storage/db'
 import { migrate } from '../storage/migrate'
@@ -154,6 +155,8 @@ export const COMMANDS: Command[] = [
   configDefaults,
   projectList,
   tokenCreate,
+  projectDsn,
+  projectRotateSentryKey,
 ]
 
 export function helpText(): string {

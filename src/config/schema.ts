@@ -209,6 +209,20 @@ export const ConfigSchema = T.Object(
         4 * 1024 * 1024 * 1024,
       ),
     }),
+    sentry: Section({
+      max_envelope_bytes: Int(
+        'Request body as received (compressed or not). A Sentry error envelope is 5-50 KB; 1 MB leaves room for small attachments (accepted, ignored) and bounds memory per request.',
+        1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
+      max_decompressed_bytes: Int(
+        'Body after Content-Encoding is undone: room for a 1 MB envelope of text compressed 4:1, and where a decompression bomb is stopped instead of expanded.',
+        4 * 1024 * 1024,
+        1024,
+        256 * 1024 * 1024,
+      ),
+    }),
     analytics: Section({
       enabled: T.Boolean({
         description: 'Runtime switch; a slim build has no DuckDB at all.',

@@ -4,6 +4,7 @@
  */
 import m001 from './001_core.sql' with { type: 'text' }
 import m003 from './003_alerts.sql' with { type: 'text' }
+import m005 from './005_sentry.sql' with { type: 'text' }
 
 export interface Migration {
   id: number
@@ -14,4 +15,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: '001_core', sql: m001 },
   { id: 3, name: '003_alerts', sql: m003 },
+  { id: 5, name: '005_sentry', sql: m005 },
 ]
