@@ -3,6 +3,7 @@
  * itself; `server.ts` builds the services and listens.
  */
 import { Elysia } from 'elysia'
+import { alertsRoutes } from './alerts/routes'
 import { analyticsRoutes } from './analytics/routes'
 import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
@@ -35,6 +36,7 @@ export function createApp(s: Services) {
     .use(opsRoutes(s))
     .use(ingestRoutes(s))
     .use(errorsRoutes(s))
+    .use(alertsRoutes(s))
     .use(analyticsRoutes(s))
     .use(sentryRoutes(s))
 }

@@ -6,6 +6,7 @@
  */
 
 import { resolve } from 'node:path'
+import { Alerting } from './alerts/service'
 import { startAnalytics } from './analytics/service'
 import { createApp, createHandler } from './app'
 import { ConfigError } from './config/load'
@@ -27,6 +28,8 @@ import { resolveToken } from './tokens/store'
 export interface RuntimeOptions {
   log?: Logger
   now?: () => number
+  /** DNS resolver for alert URL checks (tests simulate DNS changes with it). */
+  resolve?: (host: string) => Promise<string[]>
   /** How long the writer waits for a lock held by another process (default 5 s). */
   writerBusyTimeoutMs?: number
 }
@@ -121,6 +124,16 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     draining: { value: false },
   }
   runtime.services = services
+  // Alerting: rules are evaluated on every committed batch; delivery runs in the background.
+  const alerts = new Alerting({ config, db, log, now, registry: metrics.registry, resolve: opts.resolve })
+  alerts.start()
+  services.alerts = alerts
+  queue.onCommit(alerts.onCommit)
+  runtime.onClose.push(async () => {
+    // Batches still committing may fire alerts: let them, then stop delivering.
+    await queue.drain()
+    await alerts.close()
+  })
   services.analytics = startAnalytics(services)
   runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)

@@ -160,6 +160,22 @@ export const ConfigSchema = T.Object(
         default: false,
       }),
       delivery_timeout_secs: Int('A slow receiver must not hold deliveries forever.', 10, 1, 120),
+      retry_backoff_ms: Int(
+        'Wait before the second attempt (the third waits four times as long): 1 s rides over a receiver restart without holding an alert back for long.',
+        1000,
+        0,
+        60000,
+      ),
+      slack_webhook_url: T.String({
+        description:
+          'Slack incoming webhook for rules that have no channel (BLOOP_SLACK_WEBHOOK_URL sets it too); empty: no fallback, since nothing should be posted to an unknown place.',
+        default: '',
+      }),
+      webhook_url: T.String({
+        description:
+          'Generic webhook for rules that have no channel (BLOOP_WEBHOOK_URL sets it too); empty: no fallback.',
+        default: '',
+      }),
     }),
     smtp: Section({
       enabled: T.Boolean({

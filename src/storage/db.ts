@@ -24,8 +24,8 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   }
   const isNew = path !== ':memory:' && !existsSync(path)
   const db = new Database(path, { create: true, strict: true })
-  // First: the pragmas below need a lock, and without a timeout a busy database (another
-  // connection committing or checkpointing) fails them at once with SQLITE_BUSY.
+  // First, so that even the next pragma waits for a connection that is still closing (a
+  // restart in the same process) instead of failing at once with SQLITE_BUSY.
   db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
   // Must precede the first table: retention frees pages with `PRAGMA incremental_vacuum`
   // instead of a blocking full VACUUM. A no-op on an existing database.

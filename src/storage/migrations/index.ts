@@ -3,6 +3,7 @@
  * is never edited; a change is a new file appended here.
  */
 import m001 from './001_core.sql' with { type: 'text' }
+import m003 from './003_alerts.sql' with { type: 'text' }
 import m005 from './005_sentry.sql' with { type: 'text' }
 
 export interface Migration {
@@ -13,5 +14,6 @@ export interface Migration {
 
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: '001_core', sql: m001 },
+  { id: 3, name: '003_alerts', sql: m003 },
   { id: 5, name: '005_sentry', sql: m005 },
 ]
