@@ -4,6 +4,7 @@
  * assets and DuckDB. `--slim` leaves out heavy optional parts (DuckDB).
  */
 import { mkdirSync } from 'node:fs'
+import { duckdbPlugin } from './src/analytics/bundle'
 
 const slim = process.argv.includes('--slim')
 const outfile =
@@ -16,6 +17,8 @@ const result = await Bun.build({
   compile: { outfile },
   minify: true,
   define: { 'process.env.BLOOP_SLIM': JSON.stringify(slim ? '1' : '') },
+  // DuckDB: embedded native files in the full build, left out of the slim one (src/analytics/bundle.ts).
+  plugins: [duckdbPlugin({ slim })],
 })
 if (!result.success) {
   for (const log of result.logs) console.error(log)

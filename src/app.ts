@@ -4,6 +4,7 @@
  */
 import { Elysia } from 'elysia'
 import { alertsRoutes } from './alerts/routes'
+import { analyticsRoutes } from './analytics/routes'
 import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
@@ -36,6 +37,7 @@ export function createApp(s: Services) {
     .use(ingestRoutes(s))
     .use(errorsRoutes(s))
     .use(alertsRoutes(s))
+    .use(analyticsRoutes(s))
     .use(sentryRoutes(s))
 }
 

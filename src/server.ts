@@ -7,6 +7,7 @@
 
 import { resolve } from 'node:path'
 import { Alerting } from './alerts/service'
+import { startAnalytics } from './analytics/service'
 import { createApp, createHandler } from './app'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
@@ -133,6 +134,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     await queue.drain()
     await alerts.close()
   })
+  services.analytics = startAnalytics(services)
+  runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
   runtime.handle = createHandler(services, runtime.app)
   runtime.announce = (port) => {

@@ -3,6 +3,7 @@
  * helper) and passed to every feature's routes. Nothing here is a global.
  */
 import type { Alerting } from './alerts/service'
+import type { Analytics } from './analytics/service'
 import type { Config } from './config/schema'
 import type { Guard } from './http/auth'
 import type { RateLimiter } from './http/ratelimit'
@@ -35,4 +36,6 @@ export interface Services {
   symbolicate?: (projectId: string, release: string, stack: string | null) => unknown | null
   /** Alert evaluation and delivery (src/alerts); set by server.ts. */
   alerts?: Alerting
+  /** The DuckDB analytics copy and its feed (issue 8); absent when not wired. */
+  analytics?: Analytics
 }

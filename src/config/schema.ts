@@ -251,6 +251,23 @@ export const ConfigSchema = T.Object(
         default: '256MB',
       }),
       threads: Int('One thread: analytics must not starve ingest on a 1-2 core machine.', 1, 1, 64),
+      sync_interval_ms: Int(
+        'The DuckDB copy is fed at most once a second: one small transaction per second costs ingest little, and hourly statistics do not need fresher data. 0 feeds after every commit.',
+        1000,
+        0,
+        3_600_000,
+      ),
+      correlation_max_fingerprints: Int(
+        'Correlations compare every pair, so only the 200 busiest fingerprints take part (19,900 pairs, well under 200 ms); the rest are rarely the story.',
+        200,
+        2,
+        5000,
+      ),
+      native_dir: T.String({
+        description:
+          'Where the executable writes the DuckDB library it carries before loading it; empty means <data dir>/.cache. Set it if the data directory is mounted noexec.',
+        default: '',
+      }),
     }),
     llm_tracing: Section({
       enabled: T.Boolean({

@@ -41,6 +41,17 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   return db
 }
 
+/**
+ * A read-only connection to an existing database (a long consistent read beside the
+ * server's connections, e.g. the analytics rebuild). Sets no persistent pragmas, so it
+ * never needs the write lock; waits up to `busyTimeoutMs` for a lock like the others.
+ */
+export function openReadOnly(path: string, busyTimeoutMs = 5000): Db {
+  const db = new Database(path, { readonly: true, strict: true })
+  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`)
+  return db
+}
+
 /** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any throw. */
 export function immediate<T>(db: Db, fn: () => T): T {
   db.run('BEGIN IMMEDIATE')
