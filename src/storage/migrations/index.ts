@@ -3,6 +3,7 @@
  * is never edited; a change is a new file appended here.
  */
 import m001 from './001_core.sql' with { type: 'text' }
+import m002 from './002_accounts.sql' with { type: 'text' }
 
 export interface Migration {
   id: number
@@ -10,4 +11,7 @@ export interface Migration {
   sql: string
 }
 
-export const MIGRATIONS: Migration[] = [{ id: 1, name: '001_core', sql: m001 }]
+export const MIGRATIONS: Migration[] = [
+  { id: 1, name: '001_core', sql: m001 },
+  { id: 2, name: '002_accounts', sql: m002 },
+]
