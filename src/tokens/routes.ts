@@ -25,12 +25,12 @@ export function tokensRoutes(s: Services) {
 
   return new Elysia({ name: 'tokens' })
     .post('/v1/tokens', ({ request, body }) => {
+      const user = s.guard.session(request)
       const b = parseBody(CreateTokenBody, body)
       const name = b.name.trim()
       if (name.length === 0 || name.length > TOKEN_NAME_MAX) {
         throw new AppError('invalid_field', `name must be 1-${TOKEN_NAME_MAX} characters`, { field: 'name' })
       }
-      const user = s.guard.session(request)
       const projectId = visibleProjects(request, b.project_id)[0] as string
       const { token, row } = createToken(
         s.db,
