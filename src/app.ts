@@ -4,12 +4,14 @@
  */
 import { Elysia } from 'elysia'
 import { adminRoutes } from './admin/routes'
+import { alertsRoutes } from './alerts/routes'
 import { authRoutes } from './auth/routes'
 import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
 import { opsRoutes } from './ops/routes'
 import { projectsRoutes } from './projects/routes'
+import { sentryRoutes } from './sentry/routes'
 import type { Services } from './services'
 import { tokensRoutes } from './tokens/routes'
 import { webRoutes } from './web/routes'
@@ -43,6 +45,8 @@ export function createApp(s: Services) {
     .use(projectsRoutes(s))
     .use(tokensRoutes(s))
     .use(adminRoutes(s))
+    .use(alertsRoutes(s))
+    .use(sentryRoutes(s))
 }
 
 export type App = ReturnType<typeof createApp>

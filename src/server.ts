@@ -6,6 +6,7 @@
  */
 
 import { resolve } from 'node:path'
+import { Alerting } from './alerts/service'
 import { createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems } from './auth/origin'
 import { SESSION_CLEANUP_JOB } from './auth/routes'
@@ -30,6 +31,10 @@ import { resolveToken } from './tokens/store'
 export interface RuntimeOptions {
   log?: Logger
   now?: () => number
+  /** DNS resolver for alert URL checks (tests simulate DNS changes with it). */
+  resolve?: (host: string) => Promise<string[]>
+  /** How long the writer waits for a lock held by another process (default 5 s). */
+  writerBusyTimeoutMs?: number
 }
 
 export interface Runtime {
@@ -56,7 +61,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
 
-  const writer = new Writer(dbPath, log)
+  const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
   const metrics = createMetrics()
   const queue = new IngestQueue(
@@ -128,6 +133,16 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     draining: { value: false },
   }
   runtime.services = services
+  // Alerting: rules are evaluated on every committed batch; delivery runs in the background.
+  const alerts = new Alerting({ config, db, log, now, registry: metrics.registry, resolve: opts.resolve })
+  alerts.start()
+  services.alerts = alerts
+  queue.onCommit(alerts.onCommit)
+  runtime.onClose.push(async () => {
+    // Batches still committing may fire alerts: let them, then stop delivering.
+    await queue.drain()
+    await alerts.close()
+  })
   runtime.app = createApp(services)
   runtime.handle = createHandler(services, runtime.app)
   runtime.onClose.push(() => runtime.app.store.cron[SESSION_CLEANUP_JOB].stop())
@@ -168,7 +183,12 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       port: config.server.port,
       // The largest body any route accepts (source maps); ingest enforces its own smaller cap.
       maxRequestBodySize:
-        Math.max(config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
+        Math.max(
+          config.sourcemaps.max_bytes,
+          config.ingest.max_payload_bytes,
+          config.sentry.max_envelope_bytes,
+        ) +
+        1024 * 1024,
       fetch: (request) => runtime.handle(request),
       error: (err) => {
         services.log.error('request failed outside the app', { error: err })
@@ -187,9 +207,10 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
   const port = server.port as number
-  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   runtime.announce(port)
   for (const problem of relyingPartyProblems(relyingParty(config), port)) services.log.warn(problem)
+  // Last startup line: tools (and tests) wait for it.
+  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   let stopping: Promise<void> | null = null
   return {
     runtime,

@@ -2,6 +2,7 @@
  * The long-lived parts of a running server, built once in `server.ts` (or by the test
  * helper) and passed to every feature's routes. Nothing here is a global.
  */
+import type { Alerting } from './alerts/service'
 import type { Config } from './config/schema'
 import type { Guard } from './http/auth'
 import type { RateLimiter } from './http/ratelimit'
@@ -32,4 +33,6 @@ export interface Services {
   draining: { value: boolean }
   /** Maps a stored stack to original positions (source maps); absent until that feature is wired. */
   symbolicate?: (projectId: string, release: string, stack: string | null) => unknown | null
+  /** Alert evaluation and delivery (src/alerts); set by server.ts. */
+  alerts?: Alerting
 }

@@ -173,6 +173,8 @@ describe('deleting projects', () => {
     expect((await ingest(api.api_key, 5, 'api')).status).toBe(200)
     const token = rt.token(['errors:read'], web.id)
     await call('POST', `/v1/errors/web-0/resolve?project_id=web`)
+    const rule = await call('POST', '/v1/alerts', { name: 'r', project_id: 'web', config: { type: 'new_issue' } })
+    expect(rule.status).toBe(201)
     expect(count('raw_events', web.id)).toBe(30)
     expect(count('status_changes', web.id)).toBe(1)
 
@@ -183,6 +185,7 @@ describe('deleting projects', () => {
     expect((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401)
     expect((await call('GET', '/v1/projects/web')).status).toBe(404)
     expect(count('api_tokens', web.id)).toBe(0)
+    expect(count('alert_rules', web.id)).toBe(0)
     // The event data follows in the background, through the writer.
     const tables = [
       'raw_events',

@@ -8,7 +8,7 @@ import { insertCredential, insertUser } from '../src/auth/users'
 import { insertProject } from '../src/projects/store'
 import { createToken } from '../src/tokens/store'
 import { event, signed } from './helpers'
-import { describeSecurity, type SecurityFixture } from './security'
+import { describeSecurity, type SecurityFixture, send } from './security'
 
 let seq = 0
 const unique = (prefix: string) => `${prefix}-${++seq}`
@@ -293,3 +293,119 @@ describeSecurity(
   ],
   { setup: (f) => void freshPasskey(f) },
 )
+
+/** An alert rule (with one email channel) in `project`, made through the API as a client would. */
+async function alertRule(f: SecurityFixture, project = f.own): Promise<{ id: number; channel: number }> {
+  const token = f.token(['alerts:read', 'alerts:write'], project)
+  const post = async (path: string, body: unknown) => {
+    const res = await send(f.rt, 'POST', { path, body }, { authorization: `Bearer ${token}` })
+    if (res.status !== 201)
+      throw new Error(`expected 201 from ${path}, got ${res.status} ${await res.text()}`)
+    return (await res.json()) as { id: number }
+  }
+  const rule = await post('/v1/alerts', { name: 'r', project_id: project.id, config: { type: 'new_issue' } })
+  const channel = await post(`/v1/alerts/${rule.id}/channels`, {
+    config: { type: 'email', to: 'ops@example.com' },
+  })
+  return { id: rule.id, channel: channel.id }
+}
+
+describeSecurity('alerts API', [
+  {
+    method: 'GET',
+    route: '/v1/alerts',
+    access: { scope: 'alerts:read' },
+    request: (f) => ({ path: `/v1/alerts?project_id=${f.own.slug}` }),
+    foreign: (f) => ({ path: `/v1/alerts?project_id=${f.other.slug}` }),
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    route: '/v1/alerts',
+    access: { scope: 'alerts:write' },
+    request: (f) => ({
+      path: '/v1/alerts',
+      body: { name: 'n', project_id: f.own.slug, config: { type: 'new_issue' } },
+    }),
+    foreign: (f) => ({
+      path: '/v1/alerts',
+      body: { name: 'n', project_id: f.other.slug, config: { type: 'new_issue' } },
+    }),
+    ok: 201,
+  },
+  ...(['', '/channels', '/deliveries'] as const).map((suffix) => ({
+    method: 'GET' as const,
+    route: `/v1/alerts/:id${suffix}`,
+    access: { scope: 'alerts:read' as const },
+    request: async (f: SecurityFixture) => ({ path: `/v1/alerts/${(await alertRule(f)).id}${suffix}` }),
+    foreign: async (f: SecurityFixture) => ({
+      path: `/v1/alerts/${(await alertRule(f, f.other)).id}${suffix}`,
+    }),
+    ok: 200,
+  })),
+  {
+    method: 'PUT',
+    route: '/v1/alerts/:id',
+    access: { scope: 'alerts:write' },
+    request: async (f) => ({ path: `/v1/alerts/${(await alertRule(f)).id}`, body: { name: 'renamed' } }),
+    foreign: async (f) => ({
+      path: `/v1/alerts/${(await alertRule(f, f.other)).id}`,
+      body: { name: 'renamed' },
+    }),
+    ok: 200,
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/alerts/:id',
+    access: { scope: 'alerts:write' },
+    request: async (f) => ({ path: `/v1/alerts/${(await alertRule(f)).id}` }),
+    foreign: async (f) => ({ path: `/v1/alerts/${(await alertRule(f, f.other)).id}` }),
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    route: '/v1/alerts/:id/channels',
+    access: { scope: 'alerts:write' },
+    request: async (f) => ({
+      path: `/v1/alerts/${(await alertRule(f)).id}/channels`,
+      body: { config: { type: 'email', to: 'a@example.com' } },
+    }),
+    foreign: async (f) => ({
+      path: `/v1/alerts/${(await alertRule(f, f.other)).id}/channels`,
+      body: { config: { type: 'email', to: 'a@example.com' } },
+    }),
+    ok: 201,
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/alerts/:id/channels/:cid',
+    access: { scope: 'alerts:write' },
+    request: async (f) => {
+      const r = await alertRule(f)
+      return { path: `/v1/alerts/${r.id}/channels/${r.channel}` }
+    },
+    foreign: async (f) => {
+      const r = await alertRule(f, f.other)
+      return { path: `/v1/alerts/${r.id}/channels/${r.channel}` }
+    },
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    route: '/v1/alerts/:id/test',
+    access: { scope: 'alerts:write' },
+    request: async (f) => ({ path: `/v1/alerts/${(await alertRule(f)).id}/test` }),
+    foreign: async (f) => ({ path: `/v1/alerts/${(await alertRule(f, f.other)).id}/test` }),
+    ok: 200,
+  },
+])
+
+describeSecurity('Sentry keys', [
+  {
+    method: 'POST',
+    route: '/v1/projects/:slug/sentry-key/rotate',
+    access: 'admin',
+    request: (f) => ({ path: `/v1/projects/${f.own.slug}/sentry-key/rotate` }),
+    ok: 200,
+  },
+])

@@ -12,6 +12,7 @@ import { resolveSecret } from '../config/secret'
 import { isScope, SCOPES, type Scope } from '../http/auth'
 import { projectCreate, projectRotateKey } from '../projects/cli'
 import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
+import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
 import { type Db, openDatabase } from '../storage/db'
 import { migrate } from '../storage/migrate'
@@ -160,6 +161,8 @@ export const COMMANDS: Command[] = [
   projectRotateKey,
   userInvite,
   userList,
+  projectDsn,
+  projectRotateSentryKey,
 ]
 
 export function helpText(): string {

@@ -160,6 +160,22 @@ export const ConfigSchema = T.Object(
         default: false,
       }),
       delivery_timeout_secs: Int('A slow receiver must not hold deliveries forever.', 10, 1, 120),
+      retry_backoff_ms: Int(
+        'Wait before the second attempt (the third waits four times as long): 1 s rides over a receiver restart without holding an alert back for long.',
+        1000,
+        0,
+        60000,
+      ),
+      slack_webhook_url: T.String({
+        description:
+          'Slack incoming webhook for rules that have no channel (BLOOP_SLACK_WEBHOOK_URL sets it too); empty: no fallback, since nothing should be posted to an unknown place.',
+        default: '',
+      }),
+      webhook_url: T.String({
+        description:
+          'Generic webhook for rules that have no channel (BLOOP_WEBHOOK_URL sets it too); empty: no fallback.',
+        default: '',
+      }),
     }),
     smtp: Section({
       enabled: T.Boolean({
@@ -191,6 +207,20 @@ export const ConfigSchema = T.Object(
         64 * 1024 * 1024,
         0,
         4 * 1024 * 1024 * 1024,
+      ),
+    }),
+    sentry: Section({
+      max_envelope_bytes: Int(
+        'Request body as received (compressed or not). A Sentry error envelope is 5-50 KB; 1 MB leaves room for small attachments (accepted, ignored) and bounds memory per request.',
+        1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
+      max_decompressed_bytes: Int(
+        'Body after Content-Encoding is undone: room for a 1 MB envelope of text compressed 4:1, and where a decompression bomb is stopped instead of expanded.',
+        4 * 1024 * 1024,
+        1024,
+        256 * 1024 * 1024,
       ),
     }),
     analytics: Section({

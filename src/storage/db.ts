@@ -24,10 +24,12 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   }
   const isNew = path !== ':memory:' && !existsSync(path)
   const db = new Database(path, { create: true, strict: true })
+  // First, so that even the next pragma waits for a connection that is still closing (a
+  // restart in the same process) instead of failing at once with SQLITE_BUSY.
+  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
   // Must precede the first table: retention frees pages with `PRAGMA incremental_vacuum`
   // instead of a blocking full VACUUM. A no-op on an existing database.
   db.run('PRAGMA auto_vacuum = INCREMENTAL')
-  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
   db.run('PRAGMA journal_mode = WAL')
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash or
   // power loss can lose the last transactions. That is the durability acknowledged to clients.
