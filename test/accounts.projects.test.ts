@@ -173,7 +173,11 @@ describe('deleting projects', () => {
     expect((await ingest(api.api_key, 5, 'api')).status).toBe(200)
     const token = rt.token(['errors:read'], web.id)
     await call('POST', `/v1/errors/web-0/resolve?project_id=web`)
-    const rule = await call('POST', '/v1/alerts', { name: 'r', project_id: 'web', config: { type: 'new_issue' } })
+    const rule = await call('POST', '/v1/alerts', {
+      name: 'r',
+      project_id: 'web',
+      config: { type: 'new_issue' },
+    })
     expect(rule.status).toBe(201)
     expect(count('raw_events', web.id)).toBe(30)
     expect(count('status_changes', web.id)).toBe(1)
