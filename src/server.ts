@@ -9,6 +9,9 @@ import { resolve } from 'node:path'
 import { Alerting } from './alerts/service'
 import { startAnalytics } from './analytics/service'
 import { createApp, createHandler } from './app'
+import { relyingParty, relyingPartyProblems } from './auth/origin'
+import { SESSION_CLEANUP_JOB } from './auth/routes'
+import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
@@ -19,6 +22,7 @@ import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger } from './ops/log'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
+import { resumePurges } from './projects/manage'
 import { ensureDefaultProject, findProject, listProjects } from './projects/store'
 import type { Services } from './services'
 import { openDatabase } from './storage/db'
@@ -84,14 +88,20 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     () => queue.capacity,
   )
 
+  const rp = relyingParty(config)
   const guard = new Guard(
     {
       token: (t) => resolveToken(db, t, now()),
-      session: () => null,
+      session: (cookie) => resolveSession(db, cookie, now()),
       project: (ref) => findProject(db, ref),
+      // Every signed-in user sees every project: bloop has no per-project membership.
       visibleProjects: () => listProjects(db).map((p) => p.id),
     },
-    [new URL(config.auth.rp_origin).origin],
+    [rp.origin],
+    {
+      limiter: new RateLimiter(config.rate_limit.auth_per_second, config.rate_limit.auth_burst_size, now),
+      clientIp: (request) => services.clientIp(request),
+    },
   )
 
   const runtime: Runtime = {
@@ -138,6 +148,9 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
   runtime.handle = createHandler(services, runtime.app)
+  runtime.onClose.push(() => runtime.app.store.cron[SESSION_CLEANUP_JOB].stop())
+  // Finish removing the data of projects deleted before a crash or shutdown.
+  void resumePurges({ db, writer, log, batchSize: config.retention.prune_batch_size })
   runtime.announce = (port) => {
     if (secret.configured) return
     // Local default mode (no configured secret): show how to send a first event.
@@ -198,6 +211,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
   const port = server.port as number
   runtime.announce(port)
+  for (const problem of relyingPartyProblems(relyingParty(config), port)) services.log.warn(problem)
   // Last startup line: tools (and tests) wait for it.
   services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   let stopping: Promise<void> | null = null

@@ -4,11 +4,13 @@
  * driven without a browser (and while the server runs: SQLite WAL allows it).
  */
 import pkg from '../../package.json'
+import { userInvite, userList } from '../auth/cli'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
 import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
 import { isScope, SCOPES, type Scope } from '../http/auth'
+import { projectCreate, projectRotateKey } from '../projects/cli'
 import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
 import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
@@ -155,6 +157,10 @@ export const COMMANDS: Command[] = [
   configDefaults,
   projectList,
   tokenCreate,
+  projectCreate,
+  projectRotateKey,
+  userInvite,
+  userList,
   projectDsn,
   projectRotateSentryKey,
 ]
