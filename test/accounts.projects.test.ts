@@ -62,11 +62,19 @@ describe('creating projects', () => {
       'api_key',
       'created_at',
       'created_by',
+      'dsn',
       'id',
       'name',
       'numeric_id',
       'slug',
     ])
+    // The Sentry DSN: public key @ this server / numeric project id.
+    const sentryKey = (
+      rt.services.db.query('SELECT sentry_public_key AS k FROM projects WHERE id = ?').get(p.id) as {
+        k: string
+      }
+    ).k
+    expect(p.dsn).toBe(`http://${sentryKey}@localhost:5332/${p.numeric_id}`)
     const listText = await (await call('GET', '/v1/projects')).text()
     expect(JSON.parse(listText).map((x: { slug: string }) => x.slug)).toEqual(['default', 'web'])
     expect(listText).not.toContain('api_key')
@@ -79,6 +87,7 @@ describe('creating projects', () => {
       slug: 'web',
       created_at: p.created_at,
       created_by: admin.id,
+      dsn: p.dsn,
     })
     expect(await (await call('GET', `/v1/projects/${p.id}`)).json()).toEqual(one)
     // The admin-only key route shows the real key for the setup guide.

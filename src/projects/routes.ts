@@ -18,33 +18,39 @@
 import { Elysia } from 'elysia'
 import { json } from '../http/errors'
 import { parseBody } from '../http/validate'
+import { dsnFor } from '../sentry/store'
 import type { Services } from '../services'
 import { createProject, deleteProject, projectOr404, renameProject, rotateKey } from './manage'
 import { CreateProjectBody, projectView, projectWithKey, UpdateProjectBody } from './model'
 import { listProjects } from './store'
 
 export function projectsRoutes(s: Services) {
+  // Every project answer carries its Sentry DSN, so the dashboard and scripts can show it.
+  const withDsn = <T extends { id: string }>(view: T) => ({
+    ...view,
+    dsn: dsnFor(s.db, view, s.config.auth.rp_origin),
+  })
   const purgeDeps = { db: s.db, writer: s.writer, log: s.log, batchSize: s.config.retention.prune_batch_size }
 
   return new Elysia({ name: 'projects' })
     .get('/v1/projects', ({ request }) => {
       s.guard.session(request)
-      return listProjects(s.db).map(projectView)
+      return listProjects(s.db).map((row) => withDsn(projectView(row)))
     })
     .post('/v1/projects', ({ request, body }) => {
       const admin = s.guard.admin(request)
       const b = parseBody(CreateProjectBody, body)
       const row = createProject(s.db, { name: b.name, slug: b.slug, createdBy: admin.userId }, s.now())
       s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
-      return json(projectWithKey(row), 201)
+      return json(withDsn(projectWithKey(row)), 201)
     })
     .get('/v1/projects/:slug', ({ request, params }) => {
       s.guard.session(request)
-      return projectView(projectOr404(s.db, params.slug))
+      return withDsn(projectView(projectOr404(s.db, params.slug)))
     })
     .put('/v1/projects/:slug', ({ request, params, body }) => {
       s.guard.admin(request)
-      return projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name))
+      return withDsn(projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name)))
     })
     .delete('/v1/projects/:slug', ({ request, params }) => {
       const admin = s.guard.admin(request)
@@ -56,7 +62,7 @@ export function projectsRoutes(s: Services) {
       const admin = s.guard.admin(request)
       const row = rotateKey(s.db, params.slug)
       s.log.info('project key rotated', { project_id: row.id, slug: row.slug, by: admin.username })
-      return projectWithKey(row)
+      return withDsn(projectWithKey(row))
     })
     .get('/v1/projects/:slug/key', ({ request, params }) => {
       s.guard.admin(request)
