@@ -1,20 +1,41 @@
 /**
  * Builds the single executable: `bun build.ts` writes dist/bloop, containing the server,
- * the writer thread, the migrations (text imports) and, as features land, the dashboard
- * assets and DuckDB. `--slim` leaves out heavy optional parts (DuckDB).
+ * the writer thread, the migrations (text imports), the browser assets (bundled here and
+ * embedded as the virtual module `bloop:embedded-assets`, see src/web/assets.ts) and
+ * DuckDB's native files (src/analytics/bundle.ts). `--slim` leaves DuckDB out.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { duckdbPlugin } from './src/analytics/bundle'
+import { bundleAssets } from './src/web/assets'
 
 const slim = process.argv.includes('--slim')
-const outfile = process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? 'dist/bloop'
+const outfile =
+  process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? 'dist/bloop'
 
 mkdirSync('dist', { recursive: true })
 const started = performance.now()
+// The browser bundle, pre-built: the executable never runs the bundler or reads src/.
+const embedded = resolve('dist/embedded-assets.json')
+writeFileSync(embedded, JSON.stringify(await bundleAssets()))
 const result = await Bun.build({
   entrypoints: ['src/main.ts', 'src/pipeline/writer.worker.ts'],
   compile: { outfile },
   minify: true,
-  define: { 'process.env.BLOOP_SLIM': JSON.stringify(slim ? '1' : '') },
+  define: {
+    'process.env.BLOOP_SLIM': JSON.stringify(slim ? '1' : ''),
+    'process.env.BLOOP_EMBEDDED_ASSETS': JSON.stringify('1'),
+  },
+  plugins: [
+    {
+      name: 'embedded-assets',
+      setup(build) {
+        build.onResolve({ filter: /^bloop:embedded-assets$/ }, () => ({ path: embedded }))
+      },
+    },
+    // DuckDB: embedded native files in the full build, left out of the slim one.
+    duckdbPlugin({ slim }),
+  ],
 })
 if (!result.success) {
   for (const log of result.logs) console.error(log)

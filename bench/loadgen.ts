@@ -1,106 +1,107 @@
 /**
- * Ingest load generator, run as its own process (so it can be pinned to its own core):
+ * The load generator, run as its own process (pinned to its own core by the caller).
+ * Closed loop by default: `connections` workers each send the next request as soon as the
+ * previous answer arrives. With `--rate`, open loop: requests are scheduled at a fixed
+ * total rate and latency is measured from the scheduled time (no coordinated omission).
  *
- *   bun bench/loadgen.ts max  <url> <secret> <concurrency> <seconds> <out.csv>
- *   bun bench/loadgen.ts rate <url> <secret> <requests/s>  <seconds> <out.csv>
- *
- * Each request is one signed event to POST /v1/ingest (what most SDKs send). `max` is a
- * closed loop of `concurrency` senders: the capacity. `rate` is an open loop: request i
- * is due at start + i/rate whatever happened to earlier ones, and its latency is counted
- * from when it was due, so a stalled server shows up in the figures instead of slowing
- * the generator down (no coordinated omission). Ends after `seconds` or on SIGTERM,
- * writes one line per request (`due_ms,latency_ms,status`, due as epoch ms) and a JSON
- * summary on stdout.
+ * --url --path --seconds --connections [--rate] [--per-request=1|N] [--issues] [--key]
+ * [--method=GET --token]   Prints one JSON line: counts, rate and latency percentiles (ms).
  */
-import { createHmac } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { percentile, SECRET, signedBodies } from './lib'
 
-const [mode, url, secret, amountArg, secondsArg, outFile] = process.argv.slice(2)
-if ((mode !== 'max' && mode !== 'rate') || !url || !secret || !amountArg || !secondsArg || !outFile) {
-  console.error('usage: bun bench/loadgen.ts max|rate <url> <secret> <concurrency|rate> <seconds> <out.csv>')
-  process.exit(2)
-}
-const amount = Number(amountArg)
-const seconds = Number(secondsArg)
-const endpoint = `${url}/v1/ingest`
-const MAX_IN_FLIGHT = 4096
-
-// A realistic event: a 10-frame browser stack, about 1 KB.
-const frames = Array.from(
-  { length: 10 },
-  (_, i) => `    at fn${i} (https://cdn.example.com/assets/app.4f2a9c.min.js:1:${1000 + i * 137})`,
-).join('\n')
-const bodies = Array.from({ length: 256 }, (_, i) => {
-  const body = JSON.stringify({
-    timestamp: Date.now(),
-    source: 'web',
-    environment: 'production',
-    release: '2.4.1',
-    error_type: 'TypeError',
-    message: `Cannot read properties of undefined (reading 'item${i % 17}')`,
-    route_or_procedure: `/checkout/step-${i % 5}`,
-    stack: `TypeError: Cannot read properties of undefined\n${frames}`,
-  })
-  return { body, signature: createHmac('sha256', secret).update(body).digest('hex') }
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    path: { type: 'string', default: '/v1/ingest' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    rate: { type: 'string' },
+    'per-request': { type: 'string', default: '1' },
+    issues: { type: 'string', default: '200' },
+    key: { type: 'string' },
+    method: { type: 'string', default: 'POST' },
+    token: { type: 'string' },
+  },
 })
+const url = `${values.url}${values.path}`
+const seconds = Number(values.seconds)
+const connections = Number(values.connections)
+const perRequest = Number(values['per-request'])
+const bodies =
+  values.method === 'POST' ? signedBodies(2000, perRequest, Number(values.issues), values.key ?? SECRET) : []
+const latencies: number[] = []
+const errors: Record<string, number> = {}
+let ok = 0
+let next = 0
 
-const due: number[] = []
-const latency: number[] = []
-const status: number[] = []
-let stopping = false
-let inFlight = 0
-process.on('SIGTERM', () => {
-  stopping = true
-})
-
-async function send(i: number, dueAt: number): Promise<void> {
-  const b = bodies[i % bodies.length] as { body: string; signature: string }
-  inFlight++
-  let code = 0
-  try {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-signature': b.signature },
-      body: b.body,
-    })
-    await res.arrayBuffer()
-    code = res.status
-  } catch {
-    code = 0
+async function send(): Promise<void> {
+  let res: Response
+  if (values.method === 'POST') {
+    const b = bodies[next++ % bodies.length] as { body: string; signature: string }
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-signature': b.signature }
+    if (values.key) headers['x-project-key'] = values.key
+    res = await fetch(url, { method: 'POST', headers, body: b.body })
+  } else {
+    res = await fetch(url, { headers: values.token ? { authorization: `Bearer ${values.token}` } : {} })
   }
-  inFlight--
-  due.push(dueAt)
-  latency.push(Date.now() - dueAt)
-  status.push(code)
+  await res.arrayBuffer()
+  if (res.status === 200) ok++
+  else errors[res.status] = (errors[res.status] ?? 0) + 1
 }
 
-const started = Date.now()
-const endAt = started + seconds * 1000
-
-if (mode === 'max') {
-  let next = 0
+const started = performance.now()
+const deadline = started + seconds * 1000
+if (values.rate) {
+  const interval = 1000 / Number(values.rate)
+  let scheduled = started
+  const inflight = new Set<Promise<void>>()
+  while (scheduled < deadline) {
+    const now = performance.now()
+    if (scheduled > now) await Bun.sleep(Math.max(0, scheduled - now))
+    const at = scheduled
+    const p = send()
+      .catch((e) => {
+        errors[String(e.code ?? e.message)] = (errors[String(e.code ?? e.message)] ?? 0) + 1
+      })
+      .then(() => {
+        latencies.push(performance.now() - at)
+        inflight.delete(p)
+      })
+    inflight.add(p)
+    scheduled += interval
+    // Bound concurrency to `connections` like a real client pool.
+    while (inflight.size >= connections) await Promise.race(inflight)
+  }
+  await Promise.all(inflight)
+} else {
   await Promise.all(
-    Array.from({ length: amount }, async () => {
-      while (!stopping && Date.now() < endAt) await send(next++, Date.now())
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now()
+        try {
+          await send()
+        } catch (e) {
+          const k = String((e as { code?: string }).code ?? (e as Error).message)
+          errors[k] = (errors[k] ?? 0) + 1
+        }
+        latencies.push(performance.now() - t)
+      }
     }),
   )
-} else {
-  let i = 0
-  const pending: Promise<void>[] = []
-  while (!stopping && Date.now() < endAt) {
-    const now = Date.now()
-    while (i < ((now - started) * amount) / 1000 && inFlight < MAX_IN_FLIGHT) {
-      pending.push(send(i, started + (i * 1000) / amount))
-      i++
-    }
-    if (pending.length > 10_000) await Promise.all(pending.splice(0, 5_000))
-    await Bun.sleep(1)
-  }
-  await Promise.all(pending)
 }
-
-const elapsed = (Date.now() - started) / 1000
-const lines = due.map((d, k) => `${d},${latency[k]},${status[k]}`)
-writeFileSync(outFile, `${lines.join('\n')}\n`)
-const ok = status.filter((s) => s === 200).length
-console.log(JSON.stringify({ mode, requests: due.length, ok, seconds: elapsed, ok_per_sec: ok / elapsed }))
+const elapsed = (performance.now() - started) / 1000
+latencies.sort((a, b) => a - b)
+console.log(
+  JSON.stringify({
+    requests: latencies.length,
+    ok,
+    errors,
+    seconds: elapsed,
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? 0,
+  }),
+)

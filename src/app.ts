@@ -3,13 +3,21 @@
  * itself; `server.ts` builds the services and listens.
  */
 import { Elysia } from 'elysia'
+import { adminRoutes } from './admin/routes'
+import { alertsRoutes } from './alerts/routes'
+import { analyticsRoutes } from './analytics/routes'
+import { authRoutes } from './auth/routes'
 import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
 import { opsRoutes } from './ops/routes'
+import { projectsRoutes } from './projects/routes'
 import { retentionRoutes } from './retention/routes'
+import { sentryRoutes } from './sentry/routes'
 import type { Services } from './services'
 import { sourcemapsRoutes } from './sourcemaps/routes'
+import { tokensRoutes } from './tokens/routes'
+import { webRoutes } from './web/routes'
 
 /** Ingest endpoints answer browsers on any origin, errors included. */
 const PUBLIC_INGEST = /^\/(v1\/ingest|api\/)/
@@ -35,6 +43,14 @@ export function createApp(s: Services) {
     .use(opsRoutes(s))
     .use(ingestRoutes(s))
     .use(errorsRoutes(s))
+    .use(authRoutes(s))
+    .use(webRoutes())
+    .use(projectsRoutes(s))
+    .use(tokensRoutes(s))
+    .use(adminRoutes(s))
+    .use(alertsRoutes(s))
+    .use(analyticsRoutes(s))
+    .use(sentryRoutes(s))
     .use(retentionRoutes(s))
     .use(sourcemapsRoutes(s))
 }

@@ -6,7 +6,12 @@
  */
 
 import { resolve } from 'node:path'
+import { Alerting } from './alerts/service'
+import { startAnalytics } from './analytics/service'
 import { createApp, createHandler } from './app'
+import { relyingParty, relyingPartyProblems } from './auth/origin'
+import { SESSION_CLEANUP_JOB } from './auth/routes'
+import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
@@ -17,6 +22,7 @@ import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger } from './ops/log'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
+import { resumePurges } from './projects/manage'
 import { ensureDefaultProject, findProject, listProjects } from './projects/store'
 import { syncSettingsFromConfig } from './retention/store'
 import type { Services } from './services'
@@ -28,6 +34,10 @@ import { resolveToken } from './tokens/store'
 export interface RuntimeOptions {
   log?: Logger
   now?: () => number
+  /** DNS resolver for alert URL checks (tests simulate DNS changes with it). */
+  resolve?: (host: string) => Promise<string[]>
+  /** How long the writer waits for a lock held by another process (default 5 s). */
+  writerBusyTimeoutMs?: number
 }
 
 export interface Runtime {
@@ -55,7 +65,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
   syncSettingsFromConfig(db, config.retention, now())
 
-  const writer = new Writer(dbPath, log)
+  const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
   const metrics = createMetrics()
   const queue = new IngestQueue(
@@ -81,14 +91,20 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     () => queue.capacity,
   )
 
+  const rp = relyingParty(config)
   const guard = new Guard(
     {
       token: (t) => resolveToken(db, t, now()),
-      session: () => null,
+      session: (cookie) => resolveSession(db, cookie, now()),
       project: (ref) => findProject(db, ref),
+      // Every signed-in user sees every project: bloop has no per-project membership.
       visibleProjects: () => listProjects(db).map((p) => p.id),
     },
-    [new URL(config.auth.rp_origin).origin],
+    [rp.origin],
+    {
+      limiter: new RateLimiter(config.rate_limit.auth_per_second, config.rate_limit.auth_burst_size, now),
+      clientIp: (request) => services.clientIp(request),
+    },
   )
 
   const runtime: Runtime = {
@@ -124,12 +140,27 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   services.symbolicate = symbolicator.symbolicate
   services.sourcemapCache = symbolicator
   runtime.services = services
+  // Alerting: rules are evaluated on every committed batch; delivery runs in the background.
+  const alerts = new Alerting({ config, db, log, now, registry: metrics.registry, resolve: opts.resolve })
+  alerts.start()
+  services.alerts = alerts
+  queue.onCommit(alerts.onCommit)
+  runtime.onClose.push(async () => {
+    // Batches still committing may fire alerts: let them, then stop delivering.
+    await queue.drain()
+    await alerts.close()
+  })
+  services.analytics = startAnalytics(services)
+  runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
   runtime.onClose.push(async () => {
     for (const job of Object.values(runtime.app.store.cron)) job.stop()
     await runtime.app.store.retentionSweeper.stop()
   })
   runtime.handle = createHandler(services, runtime.app)
+  runtime.onClose.push(() => runtime.app.store.cron[SESSION_CLEANUP_JOB].stop())
+  // Finish removing the data of projects deleted before a crash or shutdown.
+  void resumePurges({ db, writer, log, batchSize: config.retention.prune_batch_size })
   runtime.announce = (port) => {
     if (secret.configured) return
     // Local default mode (no configured secret): show how to send a first event.
@@ -166,7 +197,12 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       // The largest body any route accepts (a source map sent as an escaped JSON string may
       // take twice its size); ingest enforces its own smaller cap.
       maxRequestBodySize:
-        Math.max(2 * config.sourcemaps.max_bytes, config.ingest.max_payload_bytes) + 1024 * 1024,
+        Math.max(
+          2 * config.sourcemaps.max_bytes,
+          config.ingest.max_payload_bytes,
+          config.sentry.max_envelope_bytes,
+        ) +
+        1024 * 1024,
       fetch: (request) => runtime.handle(request),
       error: (err) => {
         services.log.error('request failed outside the app', { error: err })
@@ -185,8 +221,10 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
   const port = server.port as number
-  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   runtime.announce(port)
+  for (const problem of relyingPartyProblems(relyingParty(config), port)) services.log.warn(problem)
+  // Last startup line: tools (and tests) wait for it.
+  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   let stopping: Promise<void> | null = null
   return {
     runtime,

@@ -2,6 +2,8 @@
  * The long-lived parts of a running server, built once in `server.ts` (or by the test
  * helper) and passed to every feature's routes. Nothing here is a global.
  */
+import type { Alerting } from './alerts/service'
+import type { Analytics } from './analytics/service'
 import type { Config } from './config/schema'
 import type { Guard } from './http/auth'
 import type { RateLimiter } from './http/ratelimit'
@@ -32,6 +34,10 @@ export interface Services {
   draining: { value: boolean }
   /** Maps a stored stack to original positions (source maps); absent until that feature is wired. */
   symbolicate?: (projectId: string, release: string, stack: string | null) => unknown | null
+  /** Alert evaluation and delivery (src/alerts); set by server.ts. */
+  alerts?: Alerting
+  /** The DuckDB analytics copy and its feed (issue 8); absent when not wired. */
+  analytics?: Analytics
   /** Drops a parsed source map from the symbolication cache (after a re-upload or delete). */
   sourcemapCache?: { invalidate(id: number): void }
 }

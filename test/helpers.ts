@@ -9,8 +9,8 @@ import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import type { Scope } from '../src/http/auth'
 import { sign } from '../src/ingest/hmac'
-import { createLogger, type Logger } from '../src/ops/log'
-import { buildRuntime, type Runtime } from '../src/server'
+import { createLogger } from '../src/ops/log'
+import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
 import { createToken } from '../src/tokens/store'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
@@ -35,7 +35,7 @@ export interface TestRuntime extends Runtime {
 /** A real runtime (migrated SQLite file, writer thread) without a listening socket. */
 export async function startRuntime(
   overrides: Overrides = {},
-  opts: { now?: () => number; log?: Logger } = {},
+  opts: RuntimeOptions = {},
 ): Promise<TestRuntime> {
   const dir = tempDir()
   const config = testConfig({
@@ -44,10 +44,7 @@ export async function startRuntime(
     auth: { hmac_secret: TEST_SECRET, ...overrides?.auth },
     log: { level: 'error', ...overrides?.log },
   })
-  const runtime = await buildRuntime(config, {
-    log: opts.log ?? createLogger(config.log.level),
-    now: opts.now,
-  })
+  const runtime = await buildRuntime(config, { ...opts, log: opts.log ?? createLogger(config.log.level) })
   const t = runtime as TestRuntime
   t.dir = dir
   t.config = config

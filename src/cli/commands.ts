@@ -4,12 +4,15 @@
  * driven without a browser (and while the server runs: SQLite WAL allows it).
  */
 import pkg from '../../package.json'
+import { userInvite, userList } from '../auth/cli'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
 import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
 import { isScope, SCOPES, type Scope } from '../http/auth'
+import { projectCreate, projectRotateKey } from '../projects/cli'
 import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
+import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
 import { sourcemapsUpload } from '../sourcemaps/cli'
 import { type Db, openDatabase } from '../storage/db'
@@ -155,6 +158,12 @@ export const COMMANDS: Command[] = [
   configDefaults,
   projectList,
   tokenCreate,
+  projectCreate,
+  projectRotateKey,
+  userInvite,
+  userList,
+  projectDsn,
+  projectRotateSentryKey,
   sourcemapsUpload,
 ]
 

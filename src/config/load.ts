@@ -73,6 +73,42 @@ function coerce(schema: TSchema, raw: string, name: string): unknown {
   return raw
 }
 
+/**
+ * The seed's global alert fallbacks keep their historical names: `BLOOP_SLACK_WEBHOOK_URL`
+ * and `BLOOP_WEBHOOK_URL` set `alerting.slack_webhook_url` / `alerting.webhook_url` (a
+ * `BLOOP__ALERTING__...` variable, applied after, still wins).
+ */
+export const LEGACY_ENV: Record<string, [section: string, key: string]> = {
+  BLOOP_SLACK_WEBHOOK_URL: ['alerting', 'slack_webhook_url'],
+  BLOOP_WEBHOOK_URL: ['alerting', 'webhook_url'],
+}
+
+export function applyLegacyEnv(base: Json, env: Record<string, string | undefined>): Json {
+  const out: Json = structuredClone(base)
+  for (const [name, [section, key]] of Object.entries(LEGACY_ENV)) {
+    const raw = env[name]
+    if (raw === undefined || raw.trim() === '') continue
+    if (out[section] === undefined) out[section] = {}
+    ;(out[section] as Json)[key] = raw.trim()
+  }
+  return out
+}
+
+/** A configured fallback URL must be http(s); a typo should stop startup, not lose alerts. */
+function checkFallbackUrls(config: Config): void {
+  for (const [name, [section, key]] of Object.entries(LEGACY_ENV)) {
+    const value = (config as unknown as Record<string, Record<string, unknown>>)[section]?.[key]
+    if (typeof value !== 'string' || value === '') continue
+    let url: URL | null = null
+    try {
+      url = new URL(value)
+    } catch {}
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new ConfigError(`${section}.${key} (or ${name}) must be an http(s) URL, got "${value}"`)
+    }
+  }
+}
+
 /** Fills defaults and validates; the first error names the key. */
 export function validateConfig(input: Json): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input)) as Json
@@ -84,6 +120,7 @@ export function validateConfig(input: Json): Config {
         : `${key}: ${error.message} (got ${JSON.stringify(error.value)})`
     throw new ConfigError(`invalid configuration: ${what}`)
   }
+  checkFallbackUrls(withDefaults as Config)
   return withDefaults as Config
 }
 
@@ -95,7 +132,8 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const explicit = opts.path !== undefined
   const file = readConfigFile(opts.path ?? 'config.toml', explicit)
-  return validateConfig(applyEnv(file, opts.env ?? process.env))
+  const env = opts.env ?? process.env
+  return validateConfig(applyEnv(applyLegacyEnv(file, env), env))
 }
 
 /** For tests: defaults plus overrides; unknown keys are rejected like in a real file. */

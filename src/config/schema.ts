@@ -160,6 +160,22 @@ export const ConfigSchema = T.Object(
         default: false,
       }),
       delivery_timeout_secs: Int('A slow receiver must not hold deliveries forever.', 10, 1, 120),
+      retry_backoff_ms: Int(
+        'Wait before the second attempt (the third waits four times as long): 1 s rides over a receiver restart without holding an alert back for long.',
+        1000,
+        0,
+        60000,
+      ),
+      slack_webhook_url: T.String({
+        description:
+          'Slack incoming webhook for rules that have no channel (BLOOP_SLACK_WEBHOOK_URL sets it too); empty: no fallback, since nothing should be posted to an unknown place.',
+        default: '',
+      }),
+      webhook_url: T.String({
+        description:
+          'Generic webhook for rules that have no channel (BLOOP_WEBHOOK_URL sets it too); empty: no fallback.',
+        default: '',
+      }),
     }),
     smtp: Section({
       enabled: T.Boolean({
@@ -193,6 +209,20 @@ export const ConfigSchema = T.Object(
         4 * 1024 * 1024 * 1024,
       ),
     }),
+    sentry: Section({
+      max_envelope_bytes: Int(
+        'Request body as received (compressed or not). A Sentry error envelope is 5-50 KB; 1 MB leaves room for small attachments (accepted, ignored) and bounds memory per request.',
+        1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
+      max_decompressed_bytes: Int(
+        'Body after Content-Encoding is undone: room for a 1 MB envelope of text compressed 4:1, and where a decompression bomb is stopped instead of expanded.',
+        4 * 1024 * 1024,
+        1024,
+        256 * 1024 * 1024,
+      ),
+    }),
     analytics: Section({
       enabled: T.Boolean({
         description: 'Runtime switch; a slim build has no DuckDB at all.',
@@ -221,6 +251,23 @@ export const ConfigSchema = T.Object(
         default: '256MB',
       }),
       threads: Int('One thread: analytics must not starve ingest on a 1-2 core machine.', 1, 1, 64),
+      sync_interval_ms: Int(
+        'The DuckDB copy is fed at most once a second: one small transaction per second costs ingest little, and hourly statistics do not need fresher data. 0 feeds after every commit.',
+        1000,
+        0,
+        3_600_000,
+      ),
+      correlation_max_fingerprints: Int(
+        'Correlations compare every pair, so only the 200 busiest fingerprints take part (19,900 pairs, well under 200 ms); the rest are rarely the story.',
+        200,
+        2,
+        5000,
+      ),
+      native_dir: T.String({
+        description:
+          'Where the executable writes the DuckDB library it carries before loading it; empty means <data dir>/.cache. Set it if the data directory is mounted noexec.',
+        default: '',
+      }),
     }),
     llm_tracing: Section({
       enabled: T.Boolean({

@@ -12,6 +12,7 @@
  * The resolvers are passed in, so this module imports no feature.
  */
 import { AppError } from './errors'
+import type { RateLimiter } from './ratelimit'
 
 export const SCOPES = [
   'errors:read',
@@ -80,26 +81,46 @@ export function readCookie(request: Request, name: string): string | null {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+/**
+ * Brute-force brake: every refused credential (bad token, unknown session) takes one token
+ * from the client IP's bucket; while the bucket is empty, every credential from that IP is
+ * refused with 429 before it is even looked up, so guessing costs time.
+ */
+export interface FailureLimit {
+  limiter: RateLimiter
+  clientIp: (request: Request) => string
+}
+
 export class Guard {
   constructor(
     private readonly resolvers: AuthResolvers,
     private readonly allowedOrigins: string[],
+    private readonly failures: FailureLimit | null = null,
   ) {}
 
-  /** The caller, or 401. */
+  /** The caller, or 401 (429 while the client IP is locked out by failed attempts). */
   principal(request: Request): Principal {
     const authz = request.headers.get('authorization')
+    const cookie = authz === null ? readCookie(request, SESSION_COOKIE) : null
+    if (authz !== null || cookie !== null) this.checkLockout(request)
     if (authz !== null) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authz)
-      if (!m) throw new AppError('invalid_token', 'Authorization header must be "Bearer <token>"')
+      if (!m)
+        throw this.failed(
+          request,
+          new AppError('invalid_token', 'Authorization header must be "Bearer <token>"'),
+        )
       const p = this.resolvers.token(m[1] as string)
-      if (p instanceof AppError) throw p
+      if (p instanceof AppError) throw this.failed(request, p)
       return p
     }
-    const cookie = readCookie(request, SESSION_COOKIE)
     if (cookie !== null) {
       const user = this.resolvers.session(cookie)
-      if (!user) throw new AppError('unauthorized', 'session is invalid or expired; sign in again')
+      if (!user)
+        throw this.failed(
+          request,
+          new AppError('unauthorized', 'session is invalid or expired; sign in again'),
+        )
       this.checkCsrf(request)
       return user
     }
@@ -150,7 +171,27 @@ export class Guard {
     return { principal: p, projectIds: visible, actor: p.username }
   }
 
-  private checkCsrf(request: Request): void {
+  private checkLockout(request: Request): void {
+    if (!this.failures) return
+    const wait = this.failures.limiter.peek(this.failures.clientIp(request))
+    if (wait > 0) {
+      throw new AppError(
+        'rate_limited',
+        `too many failed sign-in attempts from this address; retry in ${wait}s`,
+        {
+          retryAfterSecs: wait,
+        },
+      )
+    }
+  }
+
+  private failed(request: Request, err: AppError): AppError {
+    this.failures?.limiter.take(this.failures.clientIp(request))
+    return err
+  }
+
+  /** State changes made with a session cookie must come from the dashboard's own origin. */
+  checkCsrf(request: Request): void {
     if (SAFE_METHODS.has(request.method)) return
     const site = request.headers.get('sec-fetch-site')
     if (site !== null && site !== 'same-origin' && site !== 'none') {

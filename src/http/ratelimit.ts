@@ -46,6 +46,14 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond))
   }
 
+  /** Seconds until `key` has a token, without taking one (0: one is available now). */
+  peek(key: string): number {
+    const b = this.buckets.get(key)
+    if (!b) return 0
+    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.perSecond)
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.perSecond))
+  }
+
   /** Throws 429 with Retry-After when `key` is over its rate. */
   check(key: string, what: string): void {
     const wait = this.take(key)

@@ -4,6 +4,7 @@
  * through the one writer and never contend with ingest commits.
  */
 import type { NormalizedEvent } from '../ingest/event'
+import { purgeBatch } from '../projects/purge'
 import type { Cutoffs } from '../retention/policy'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor, vacuumStep } from '../retention/prune'
 import type { Db } from '../storage/db'
@@ -15,6 +16,8 @@ export interface TaskMap {
     args: { project_id: string; fingerprint: string; status: IssueStatus; changed_by: string; now: number }
     result: ReturnType<typeof setIssueStatus>
   }
+  /** Deletes one batch of a deleted project's rows from one event table (projects/purge.ts). */
+  purgeProject: { args: { project_id: string; table: string; batch: number }; result: { deleted: number } }
   /** Proves the writer can take the write lock: BEGIN IMMEDIATE then ROLLBACK. */
   ping: { args: Record<string, never>; result: { ok: true } }
   /** Retention: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
@@ -33,6 +36,7 @@ export type TaskKind = keyof TaskMap
 export const TASKS: { [K in TaskKind]: (db: Db, args: TaskMap[K]['args']) => TaskMap[K]['result'] } = {
   commit: (db, a) => commitEvents(db, a.events, a.sampleSize),
   setStatus: (db, a) => setIssueStatus(db, a),
+  purgeProject: (db, a) => ({ deleted: purgeBatch(db, a.project_id, a.table, a.batch) }),
   ping: (db) => {
     db.run('BEGIN IMMEDIATE')
     db.run('ROLLBACK')

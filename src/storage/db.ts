@@ -24,10 +24,12 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   }
   const isNew = path !== ':memory:' && !existsSync(path)
   const db = new Database(path, { create: true, strict: true })
+  // First, so that even the next pragma waits for a connection that is still closing (a
+  // restart in the same process) instead of failing at once with SQLITE_BUSY.
+  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
   // Must precede the first table: retention frees pages with `PRAGMA incremental_vacuum`
   // instead of a blocking full VACUUM. A no-op on an existing database.
   db.run('PRAGMA auto_vacuum = INCREMENTAL')
-  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
   db.run('PRAGMA journal_mode = WAL')
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash or
   // power loss can lose the last transactions. That is the durability acknowledged to clients.
@@ -36,6 +38,17 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   db.run('PRAGMA temp_store = MEMORY')
   db.run('PRAGMA cache_size = -16000')
   if (isNew) chmodSync(path, 0o600)
+  return db
+}
+
+/**
+ * A read-only connection to an existing database (a long consistent read beside the
+ * server's connections, e.g. the analytics rebuild). Sets no persistent pragmas, so it
+ * never needs the write lock; waits up to `busyTimeoutMs` for a lock like the others.
+ */
+export function openReadOnly(path: string, busyTimeoutMs = 5000): Db {
+  const db = new Database(path, { readonly: true, strict: true })
+  db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`)
   return db
 }
 

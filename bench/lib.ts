@@ -1,0 +1,137 @@
+/** Shared pieces of the benchmarks: pinned processes, RSS readings, percentiles, signed bodies. */
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sign } from '../src/ingest/hmac'
+
+export const REPO = join(import.meta.dir, '..')
+export const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
+
+export const hasTaskset = Bun.spawnSync(['sh', '-c', 'command -v taskset']).exitCode === 0
+export const cores = navigator.hardwareConcurrency
+
+/** Prefix that pins a command to one core, when taskset exists and there are two cores. */
+export function pin(core: number): string[] {
+  return hasTaskset && cores >= 2 ? ['taskset', '-c', String(core)] : []
+}
+
+export function tempDir(prefix = 'bloop-bench-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** VmRSS and VmHWM (peak) of a process in MB, from /proc. */
+export function rssMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i] as number
+}
+
+export function benchEvent(i: number, issues: number) {
+  const k = i % issues
+  return {
+    timestamp: Date.now(),
+    source: ['ios', 'android', 'api'][k % 3],
+    environment: k % 5 === 0 ? 'staging' : 'production',
+    release: `1.${k % 7}.0`,
+    error_type: `Error${k % 50}`,
+    message: `Something failed in module ${k} for user ${i}`,
+    route_or_procedure: `/api/route/${k % 40}`,
+    stack: `Error: boom\n    at handler${k} (/srv/app/src/mod${k}.ts:${10 + (i % 90)}:5)\n    at run (/srv/app/src/main.ts:1:1)`,
+    request_id: `req-${i}`,
+    metadata: { attempt: i % 3, region: 'eu-west-1' },
+  }
+}
+
+export interface SignedBody {
+  body: string
+  signature: string
+}
+
+export function signedBodies(n: number, perRequest: number, issues: number, key = SECRET): SignedBody[] {
+  let seq = 0
+  return Array.from({ length: n }, () => {
+    const body =
+      perRequest === 1
+        ? JSON.stringify(benchEvent(seq++, issues))
+        : JSON.stringify({ events: Array.from({ length: perRequest }, () => benchEvent(seq++, issues)) })
+    return { body, signature: sign(key, body) }
+  })
+}
+
+export interface Started {
+  proc: ReturnType<typeof Bun.spawn>
+  port: number
+  stop(): Promise<number>
+}
+
+/** Starts a process that prints a JSON line with "port" when ready (bloop's "listening" line). */
+export async function startPinned(
+  cmd: string[],
+  env: Record<string, string>,
+  core: number,
+): Promise<Started> {
+  const proc = Bun.spawn([...pin(core), ...cmd], {
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const decoder = new TextDecoder()
+  let buf = ''
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+  let port = 0
+  while (port === 0) {
+    const { done, value } = await reader.read()
+    if (done) throw new Error(`${cmd.join(' ')} exited before listening`)
+    buf += decoder.decode(value)
+    for (const line of buf.split('\n')) {
+      if (line.includes('"port"') && line.includes('listening')) port = JSON.parse(line).port
+    }
+  }
+  // Keep draining stdout so the child never blocks on a full pipe.
+  ;(async () => {
+    for (;;) {
+      const { done } = await reader.read()
+      if (done) break
+    }
+  })()
+  return {
+    proc,
+    port,
+    async stop() {
+      proc.kill('SIGTERM')
+      return proc.exited
+    },
+  }
+}
+
+export interface LoadResult {
+  requests: number
+  ok: number
+  errors: Record<string, number>
+  seconds: number
+  rps: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+/** Runs bench/loadgen.ts as a separate process pinned to `core`, returning its JSON result. */
+export async function runLoad(args: Record<string, string | number>, core: number): Promise<LoadResult> {
+  const argv = Object.entries(args).map(([k, v]) => `--${k}=${v}`)
+  const proc = Bun.spawn([...pin(core), process.execPath, join(REPO, 'bench/loadgen.ts'), ...argv], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const out = await new Response(proc.stdout).text()
+  if ((await proc.exited) !== 0) throw new Error(`loadgen failed: ${out}`)
+  return JSON.parse(out.trim().split('\n').at(-1) as string)
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits })

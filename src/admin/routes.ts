@@ -1,0 +1,95 @@
+/**
+ * /v1/admin: user and invite management, admins only (signed-in sessions, never tokens).
+ *
+ *   GET    /v1/admin/users              [user]
+ *   PUT    /v1/admin/users/:id/role     {role: "admin"|"user"} -> user
+ *   DELETE /v1/admin/users/:id          {deleted, id}    (passkeys and sessions go with it)
+ *   GET    /v1/admin/invites            [invite]          newest first, no tokens
+ *   POST   /v1/admin/invites            -> 201 invite + {token, url}   (shown this once)
+ *   DELETE /v1/admin/invites/:id        -> invite (revoked)
+ *   POST   /v1/admin/reset              {confirm: true}: deletes all users, passkeys,
+ *                                       sessions and invites; registration reopens
+ */
+import { Elysia } from 'elysia'
+import { createInvite, getInvite, inviteLink, listInvites, revokeInvite } from '../auth/invites'
+import { sessionCookie } from '../auth/sessions'
+import { listUsers, usernames } from '../auth/users'
+import { AppError, json } from '../http/errors'
+import { parseBody } from '../http/validate'
+import type { Services } from '../services'
+import { changeRole, removeUser, resetAccounts } from './manage'
+import { adminUserView, inviteView, ResetBody, RoleBody } from './model'
+
+export function adminRoutes(s: Services) {
+  const summaryOf = (id: string) => {
+    const found = listUsers(s.db).find((u) => u.id === id)
+    if (!found) throw new AppError('not_found', `user ${id} not found`)
+    return adminUserView(found)
+  }
+
+  return new Elysia({ name: 'admin' })
+    .get('/v1/admin/users', ({ request }) => {
+      s.guard.admin(request)
+      return listUsers(s.db).map(adminUserView)
+    })
+    .put('/v1/admin/users/:id/role', ({ request, params, body }) => {
+      const admin = s.guard.admin(request)
+      const { role } = parseBody(RoleBody, body)
+      const user = changeRole(s.db, admin, params.id, role)
+      s.log.info('user role changed', { user_id: user.id, username: user.username, role, by: admin.username })
+      return summaryOf(user.id)
+    })
+    .delete('/v1/admin/users/:id', ({ request, params }) => {
+      const admin = s.guard.admin(request)
+      const user = removeUser(s.db, admin, params.id)
+      s.log.info('user deleted', { user_id: user.id, username: user.username, by: admin.username })
+      return { deleted: true, id: user.id }
+    })
+    .get('/v1/admin/invites', ({ request }) => {
+      s.guard.admin(request)
+      const names = usernames(s.db)
+      const now = s.now()
+      return listInvites(s.db).map((row) => inviteView(row, names, now))
+    })
+    .post('/v1/admin/invites', ({ request }) => {
+      const admin = s.guard.admin(request)
+      const now = s.now()
+      const { token, row } = createInvite(s.db, admin.userId, now)
+      s.log.info('invite created', { invite_id: row.id, by: admin.username })
+      const view = inviteView(row, new Map([[admin.userId, admin.username]]), now)
+      return json({ ...view, token, url: inviteLink(s.config.auth.rp_origin, token) }, 201)
+    })
+    .delete('/v1/admin/invites/:id', ({ request, params }) => {
+      const admin = s.guard.admin(request)
+      const r = revokeInvite(s.db, params.id, s.now())
+      if (r === 'not_found') throw new AppError('not_found', `invite ${params.id} not found`)
+      if (r === 'used')
+        throw new AppError('conflict', 'this invite was already used; delete the user instead')
+      s.log.info('invite revoked', { invite_id: params.id, by: admin.username })
+      return inviteView(
+        getInvite(s.db, params.id) as NonNullable<ReturnType<typeof getInvite>>,
+        usernames(s.db),
+        s.now(),
+      )
+    })
+    .post('/v1/admin/reset', ({ request, body }) => {
+      const admin = s.guard.admin(request)
+      if (!parseBody(ResetBody, body).confirm) {
+        throw new AppError(
+          'invalid_field',
+          'confirm must be true to delete every user, passkey, session and invite',
+          {
+            field: 'confirm',
+          },
+        )
+      }
+      const removed = resetAccounts(s.db)
+      s.log.warn('all accounts reset; registration is open for a new first admin', {
+        by: admin.username,
+        removed,
+      })
+      return json({ status: 'ok', removed }, 200, {
+        'set-cookie': sessionCookie(null, s.config.auth.rp_origin, s.config.auth.session_ttl_secs),
+      })
+    })
+}

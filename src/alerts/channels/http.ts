@@ -1,0 +1,113 @@
+/**
+ * One HTTP delivery attempt for the Slack and webhook channels: the URL policy (ssrf.ts)
+ * is checked first, redirects are never followed, the whole exchange is bounded by the
+ * delivery timeout, and at most a short excerpt of the receiver's answer is read.
+ */
+import { checkUrl, type Resolver } from '../ssrf'
+
+export interface AttemptResult {
+  ok: boolean
+  /** The URL policy refused the target; retrying cannot help. */
+  refused: boolean
+  /** A later attempt may succeed (network error, timeout, 5xx, 429, SMTP 4xx). */
+  retryable: boolean
+  /** HTTP status, or SMTP reply code. */
+  status_code: number | null
+  /** SMTP reply line, or the start of the HTTP body. */
+  response: string | null
+  error: string | null
+}
+
+export interface HttpOptions {
+  timeoutMs: number
+  allowPrivate: boolean
+  /** Aborts the attempt when the server shuts down. */
+  signal: AbortSignal
+  resolve?: Resolver
+}
+
+const EXCERPT_BYTES = 512
+
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  opts: HttpOptions,
+): Promise<AttemptResult> {
+  const checked = await checkUrl(url, {
+    allowPrivate: opts.allowPrivate,
+    resolve: opts.resolve,
+    timeoutMs: opts.timeoutMs,
+  })
+  if (!checked.ok) return failure(`URL ${checked.error}`, { refused: true, retryable: false })
+  const timeout = AbortSignal.timeout(opts.timeoutMs)
+  try {
+    const res = await fetch(checked.url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+      redirect: 'manual',
+      signal: AbortSignal.any([timeout, opts.signal]),
+    })
+    const excerpt = await readExcerpt(res)
+    if (res.status >= 200 && res.status < 300) {
+      return {
+        ok: true,
+        refused: false,
+        retryable: false,
+        status_code: res.status,
+        response: excerpt,
+        error: null,
+      }
+    }
+    const redirect = res.status >= 300 && res.status < 400
+    return {
+      ok: false,
+      refused: false,
+      retryable: res.status >= 500 || res.status === 429 || res.status === 408,
+      status_code: res.status,
+      response: excerpt,
+      error: redirect
+        ? `redirect to ${res.headers.get('location') ?? '(no location)'} not followed`
+        : `receiver answered ${res.status}`,
+    }
+  } catch (err) {
+    if (opts.signal.aborted) return failure('abandoned: the server is shutting down', { retryable: false })
+    if (timeout.aborted) return failure(`no answer within ${opts.timeoutMs} ms`, { retryable: true })
+    return failure(`request failed: ${(err as Error).message}`, { retryable: true })
+  }
+}
+
+export function failure(
+  error: string,
+  o: { refused?: boolean; retryable: boolean; status_code?: number | null; response?: string | null },
+): AttemptResult {
+  return {
+    ok: false,
+    refused: o.refused ?? false,
+    retryable: o.retryable,
+    status_code: o.status_code ?? null,
+    response: o.response ?? null,
+    error,
+  }
+}
+
+/** Reads at most EXCERPT_BYTES of the body, so a hostile receiver cannot fill memory. */
+async function readExcerpt(res: Response): Promise<string | null> {
+  if (!res.body) return null
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    while (total < EXCERPT_BYTES) {
+      const { done, value } = await reader.read()
+      if (done) break
+      chunks.push(value)
+      total += value.byteLength
+    }
+  } finally {
+    reader.cancel().catch(() => {})
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks).subarray(0, EXCERPT_BYTES)).trim()
+  return text === '' ? null : text
+}

@@ -1,0 +1,257 @@
+/**
+ * Shapes of the alerting API (SPEC 6): rule bodies with one TypeBox schema per rule type,
+ * channel bodies with one schema per channel type, and the views the API answers with.
+ *
+ * A TypeBox union would answer a bad config with "expected union value" at `config`, so
+ * the variant is picked by `config.type` first and the body is then checked against that
+ * type's full schema: every error names the field at fault (`config.window_secs`).
+ */
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
+import { AppError } from '../http/errors'
+import { parseBody } from '../http/validate'
+
+/** Longest threshold or spike comparison window: one day. */
+export const MAX_WINDOW_SECS = 86_400
+/** Longest spike baseline: a week, which raw-event retention (7 days by default) still covers. */
+export const MAX_BASELINE_SECS = 7 * 86_400
+/** Spike floor when a rule does not set one: 0 -> 2 events is not a spike. */
+export const DEFAULT_MIN_EVENTS = 10
+export const MAX_NAME = 200
+export const MAX_DESCRIPTION = 2000
+export const MIN_SECRET = 16
+export const MAX_SECRET = 256
+export const MAX_URL = 2048
+
+const Label = (maxLength: number) => T.String({ minLength: 1, maxLength })
+const Closed = { additionalProperties: false } as const
+
+export const NewIssueConfig = T.Object(
+  {
+    type: T.Literal('new_issue'),
+    /** Only issues first seen (or regressing) in this environment. */
+    environment: T.Optional(Label(128)),
+  },
+  Closed,
+)
+
+export const ThresholdConfig = T.Object(
+  {
+    type: T.Literal('threshold'),
+    threshold: T.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+    window_secs: T.Integer({ minimum: 1, maximum: MAX_WINDOW_SECS }),
+    /** Count only this issue's events (otherwise every matching event of the project). */
+    fingerprint: T.Optional(Label(128)),
+    /** Count only events of this route or procedure. */
+    route: T.Optional(Label(512)),
+  },
+  Closed,
+)
+
+export const SpikeConfig = T.Object(
+  {
+    type: T.Literal('spike'),
+    /** The compare window's rate must be at least this many times the baseline rate. */
+    multiplier: T.Number({ exclusiveMinimum: 1, maximum: 1000 }),
+    baseline_window_secs: T.Integer({ minimum: 1, maximum: MAX_BASELINE_SECS }),
+    compare_window_secs: T.Integer({ minimum: 1, maximum: MAX_WINDOW_SECS }),
+    min_events: T.Integer({ minimum: 1, maximum: 1_000_000_000, default: DEFAULT_MIN_EVENTS }),
+  },
+  Closed,
+)
+
+const RULE_CONFIGS = { new_issue: NewIssueConfig, threshold: ThresholdConfig, spike: SpikeConfig }
+export type RuleType = keyof typeof RULE_CONFIGS
+export const RULE_TYPES = Object.keys(RULE_CONFIGS) as RuleType[]
+export const RuleConfig = T.Union([NewIssueConfig, ThresholdConfig, SpikeConfig])
+export type RuleConfig = Static<typeof RuleConfig>
+export type ThresholdConfig = Static<typeof ThresholdConfig>
+export type SpikeConfig = Static<typeof SpikeConfig>
+
+/**
+ * Fields that `null` clears. They are checked as plain optional strings after taking the
+ * nulls out, so that a bad value gets a precise message instead of "expected union value".
+ */
+const NULLABLE = ['description', 'environment_filter', 'source_filter'] as const
+
+const ruleFields = {
+  name: Label(MAX_NAME),
+  /** Project id or slug. */
+  project_id: Label(128),
+  description: T.Optional(T.String({ maxLength: MAX_DESCRIPTION })),
+  environment_filter: T.Optional(Label(128)),
+  source_filter: T.Optional(Label(32)),
+}
+
+const createSchema = (config: TSchema) =>
+  T.Object({ ...ruleFields, config, enabled: T.Boolean({ default: true }) }, Closed)
+const createSchemas: Record<RuleType, TSchema> = {
+  new_issue: createSchema(NewIssueConfig),
+  threshold: createSchema(ThresholdConfig),
+  spike: createSchema(SpikeConfig),
+}
+
+const updateFields = {
+  name: T.Optional(ruleFields.name),
+  project_id: T.Optional(ruleFields.project_id),
+  description: ruleFields.description,
+  environment_filter: ruleFields.environment_filter,
+  source_filter: ruleFields.source_filter,
+  enabled: T.Optional(T.Boolean()),
+}
+const updateSchema = (config: TSchema) => T.Object({ ...updateFields, config: T.Optional(config) }, Closed)
+const updateSchemas: Record<RuleType, TSchema> = {
+  new_issue: updateSchema(NewIssueConfig),
+  threshold: updateSchema(ThresholdConfig),
+  spike: updateSchema(SpikeConfig),
+}
+const updateWithoutConfig = T.Object(updateFields, Closed)
+
+export interface RuleInput {
+  name: string
+  project_id: string
+  description?: string | null
+  environment_filter?: string | null
+  source_filter?: string | null
+  enabled: boolean
+  config: RuleConfig
+}
+export type RuleUpdate = Partial<Omit<RuleInput, 'config'>> & { config?: RuleConfig }
+
+export const SlackChannel = T.Object(
+  { type: T.Literal('slack'), webhook_url: T.String({ minLength: 1, maxLength: MAX_URL }) },
+  Closed,
+)
+export const WebhookChannel = T.Object(
+  {
+    type: T.Literal('webhook'),
+    url: T.String({ minLength: 1, maxLength: MAX_URL }),
+    /** When set, each request carries X-Bloop-Signature: hex HMAC-SHA256 of the body. */
+    secret: T.Optional(T.String({ minLength: MIN_SECRET, maxLength: MAX_SECRET })),
+  },
+  Closed,
+)
+export const EmailChannel = T.Object(
+  {
+    type: T.Literal('email'),
+    // One address; no characters that could start another header or recipient.
+    to: T.String({ maxLength: 254, pattern: '^[^\\s@<>(),;:"\\\\]+@[^\\s@<>(),;:"\\\\]+$' }),
+  },
+  Closed,
+)
+const CHANNEL_CONFIGS = { slack: SlackChannel, webhook: WebhookChannel, email: EmailChannel }
+export type ChannelType = keyof typeof CHANNEL_CONFIGS
+export const CHANNEL_TYPES = Object.keys(CHANNEL_CONFIGS) as ChannelType[]
+export const ChannelConfig = T.Union([SlackChannel, WebhookChannel, EmailChannel])
+export type ChannelConfig = Static<typeof ChannelConfig>
+const channelSchemas: Record<ChannelType, TSchema> = {
+  slack: T.Object({ config: SlackChannel }, Closed),
+  webhook: T.Object({ config: WebhookChannel }, Closed),
+  email: T.Object({ config: EmailChannel }, Closed),
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The variant named by `body.config.type`; null when there is no config to pick by. */
+function variantOf<K extends string>(body: unknown, types: readonly K[]): K | null {
+  if (!isObject(body) || body.config === undefined) return null
+  if (!isObject(body.config)) {
+    throw new AppError('invalid_field', 'field config: must be an object with a "type"', { field: 'config' })
+  }
+  const type = body.config.type
+  if (typeof type !== 'string' || !(types as readonly string[]).includes(type)) {
+    throw new AppError(
+      'invalid_field',
+      `field config.type: must be one of ${types.join(', ')} (got ${JSON.stringify(type) ?? 'nothing'})`,
+      { field: 'config.type' },
+    )
+  }
+  return type as K
+}
+
+/** Validates `body` with its nullable fields' nulls set aside, then puts them back. */
+function withNulls<R>(body: unknown, parse: (b: unknown) => R): R {
+  if (!isObject(body)) return parse(body)
+  const rest: Record<string, unknown> = { ...body }
+  const nulls: Record<string, null> = {}
+  for (const k of NULLABLE) {
+    if (rest[k] === null) {
+      nulls[k] = null
+      delete rest[k]
+    }
+  }
+  return { ...parse(rest), ...nulls }
+}
+
+export function parseRuleCreate(body: unknown): RuleInput {
+  const type = variantOf(body, RULE_TYPES)
+  // Without a config, any variant's schema reports the missing field as `config`.
+  return withNulls(body, (b) => parseBody(createSchemas[type ?? 'new_issue'], b) as RuleInput)
+}
+
+export function parseRuleUpdate(body: unknown): RuleUpdate {
+  const type = variantOf(body, RULE_TYPES)
+  return withNulls(body, (b) => parseBody(type ? updateSchemas[type] : updateWithoutConfig, b) as RuleUpdate)
+}
+
+export function parseChannel(body: unknown): ChannelConfig {
+  const type = variantOf(body, CHANNEL_TYPES)
+  return (parseBody(channelSchemas[type ?? 'webhook'], body) as { config: ChannelConfig }).config
+}
+
+export const ListQuery = T.Object({ project_id: T.Optional(Label(128)) })
+export const DeliveriesQuery = T.Object({
+  limit: T.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  before: T.Optional(T.Integer({ minimum: 1 })),
+})
+export const IdParam = T.Integer({ minimum: 1 })
+
+/** A rule as the API returns it. */
+export interface RuleView {
+  id: number
+  project_id: string
+  name: string
+  description: string | null
+  rule_type: RuleType
+  config: RuleConfig
+  environment_filter: string | null
+  source_filter: string | null
+  enabled: boolean
+  created_at: number
+  updated_at: number
+  /** Most recent firing of this rule for any key, or null. */
+  last_fired_at: number | null
+  channels: ChannelView[]
+}
+
+/** A channel as the API returns it: secrets are never echoed, Slack URLs are shortened. */
+export interface ChannelView {
+  id: number
+  rule_id: number
+  channel_type: ChannelType
+  config:
+    | { type: 'slack'; webhook_url: string }
+    | { type: 'webhook'; url: string; has_secret: boolean }
+    | { type: 'email'; to: string }
+  created_at: number
+}
+
+export type Outcome = 'delivered' | 'failed' | 'refused'
+
+export interface DeliveryView {
+  id: number
+  alert_id: string
+  kind: 'alert' | 'test'
+  reason: string
+  fingerprint: string | null
+  channel_id: number | null
+  channel_type: ChannelType
+  target: string
+  outcome: Outcome
+  attempts: number
+  status_code: number | null
+  response: string | null
+  error: string | null
+  fired_at: number
+  finished_at: number
+}

@@ -1,0 +1,210 @@
+/**
+ * The alerting API (SPEC 6). Rules belong to one project: reads need `alerts:read`, changes
+ * `alerts:write`; a rule of a project the caller cannot see answers 404 like a missing one.
+ * Shapes are in model.ts and the README ("Alerts").
+ */
+import { Elysia } from 'elysia'
+import type { Access } from '../http/auth'
+import { AppError, json, notFound } from '../http/errors'
+import { parseQuery, readJson } from '../http/validate'
+import type { Services } from '../services'
+import { redactSlackUrl } from './channels/slack'
+import { redactWebhookUrl } from './channels/webhook'
+import {
+  type ChannelView,
+  DeliveriesQuery,
+  ListQuery,
+  parseChannel,
+  parseRuleCreate,
+  parseRuleUpdate,
+  type RuleView,
+} from './model'
+import type { Alerting } from './service'
+import { checkUrl } from './ssrf'
+import {
+  type ChannelRow,
+  channelsOf,
+  deleteChannel,
+  deleteRule,
+  deliveriesOf,
+  getRule,
+  insertChannel,
+  insertRule,
+  lastFiredOf,
+  listRules,
+  type RuleRow,
+  updateRule,
+} from './store'
+
+const MAX_BODY = 64 * 1024
+
+function parseId(raw: string, what: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw)) {
+    throw new AppError(
+      'invalid_field',
+      `${what} must be a positive integer (got ${JSON.stringify(raw.slice(0, 40))})`,
+      {
+        field: what,
+      },
+    )
+  }
+  return Number(raw)
+}
+
+function ruleFor(s: Services, access: Access, rawId: string): RuleRow {
+  const id = parseId(rawId, 'id')
+  const rule = getRule(s.db, id)
+  if (!rule || !access.projectIds.includes(rule.project_id)) throw notFound(`alert rule ${id} not found`)
+  return rule
+}
+
+function alerting(s: Services): Alerting {
+  if (!s.alerts) throw new AppError('unavailable', 'alerting is not running')
+  return s.alerts
+}
+
+export function channelView(c: ChannelRow): ChannelView {
+  const cfg = c.config
+  const config: ChannelView['config'] =
+    cfg.type === 'slack'
+      ? { type: 'slack', webhook_url: redactSlackUrl(cfg.webhook_url) }
+      : cfg.type === 'webhook'
+        ? { type: 'webhook', url: redactWebhookUrl(cfg.url), has_secret: Boolean(cfg.secret) }
+        : { type: 'email', to: cfg.to }
+  return { id: c.id, rule_id: c.rule_id, channel_type: c.channel_type, config, created_at: c.created_at }
+}
+
+function ruleViews(s: Services, rules: RuleRow[]): RuleView[] {
+  const ids = rules.map((r) => r.id)
+  const channels = channelsOf(s.db, ids)
+  const fired = lastFiredOf(s.db, ids)
+  return rules.map((r) => ({
+    id: r.id,
+    project_id: r.project_id,
+    name: r.name,
+    description: r.description,
+    rule_type: r.rule_type,
+    config: r.config,
+    environment_filter: r.environment_filter,
+    source_filter: r.source_filter,
+    enabled: r.enabled,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    last_fired_at: fired.get(r.id) ?? null,
+    channels: channels.filter((c) => c.rule_id === r.id).map(channelView),
+  }))
+}
+
+const ruleView = (s: Services, r: RuleRow) => ruleViews(s, [r])[0] as RuleView
+
+export function alertsRoutes(s: Services) {
+  return new Elysia({ name: 'alerts' })
+    .get('/v1/alerts', ({ request, query }) => {
+      const q = parseQuery(ListQuery, query)
+      const access = s.guard.require(request, 'alerts:read', q.project_id)
+      return { items: ruleViews(s, listRules(s.db, access.projectIds)) }
+    })
+    .post('/v1/alerts', async ({ request }) => {
+      s.guard.require(request, 'alerts:write')
+      const body = parseRuleCreate(await readJson(request, MAX_BODY))
+      const access = s.guard.require(request, 'alerts:write', body.project_id)
+      const rule = insertRule(
+        s.db,
+        { ...body, project_id: access.projectIds[0] as string, created_by: access.actor },
+        s.now(),
+      )
+      alerting(s).ruleChanged(rule.id)
+      return json(ruleView(s, rule), 201)
+    })
+    .get('/v1/alerts/:id', ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:read')
+      return ruleView(s, ruleFor(s, access, params.id))
+    })
+    .put('/v1/alerts/:id', async ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:write')
+      const rule = ruleFor(s, access, params.id)
+      const patch = parseRuleUpdate(await readJson(request, MAX_BODY))
+      if (patch.project_id !== undefined) {
+        const target = s.guard.require(request, 'alerts:write', patch.project_id).projectIds[0]
+        if (target !== rule.project_id) {
+          throw new AppError(
+            'invalid_field',
+            'a rule cannot move to another project; create it there instead',
+            {
+              field: 'project_id',
+            },
+          )
+        }
+      }
+      const updated = updateRule(
+        s.db,
+        {
+          ...rule,
+          name: patch.name ?? rule.name,
+          config: patch.config ?? rule.config,
+          rule_type: patch.config?.type ?? rule.rule_type,
+          enabled: patch.enabled ?? rule.enabled,
+          description: patch.description === undefined ? rule.description : patch.description,
+          environment_filter:
+            patch.environment_filter === undefined ? rule.environment_filter : patch.environment_filter,
+          source_filter: patch.source_filter === undefined ? rule.source_filter : patch.source_filter,
+        },
+        s.now(),
+      )
+      alerting(s).ruleChanged(rule.id)
+      return ruleView(s, updated)
+    })
+    .delete('/v1/alerts/:id', ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:write')
+      const rule = ruleFor(s, access, params.id)
+      deleteRule(s.db, rule.id)
+      alerting(s).ruleChanged(rule.id)
+      return { deleted: rule.id }
+    })
+    .get('/v1/alerts/:id/channels', ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:read')
+      const rule = ruleFor(s, access, params.id)
+      return { items: channelsOf(s.db, [rule.id]).map(channelView) }
+    })
+    .post('/v1/alerts/:id/channels', async ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:write')
+      const rule = ruleFor(s, access, params.id)
+      const config = parseChannel(await readJson(request, MAX_BODY))
+      if (config.type !== 'email') {
+        const field = config.type === 'slack' ? 'config.webhook_url' : 'config.url'
+        const checked = await checkUrl(config.type === 'slack' ? config.webhook_url : config.url, {
+          allowPrivate: s.config.alerting.allow_private_urls,
+          resolve: alerting(s).resolve,
+          timeoutMs: s.config.alerting.delivery_timeout_secs * 1000,
+        })
+        if (!checked.ok) throw new AppError('invalid_field', `field ${field}: ${checked.error}`, { field })
+      }
+      return json(channelView(insertChannel(s.db, rule.id, config, s.now())), 201)
+    })
+    .delete('/v1/alerts/:id/channels/:cid', ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:write')
+      const rule = ruleFor(s, access, params.id)
+      const cid = parseId(params.cid, 'cid')
+      if (!deleteChannel(s.db, rule.id, cid))
+        throw notFound(`channel ${cid} not found on alert rule ${rule.id}`)
+      return { deleted: cid }
+    })
+    .post('/v1/alerts/:id/test', async ({ request, params }) => {
+      const access = s.guard.require(request, 'alerts:write')
+      const rule = ruleFor(s, access, params.id)
+      const a = alerting(s)
+      if (a.targetsOf(rule.id).length === 0) {
+        throw new AppError(
+          'bad_request',
+          `alert rule ${rule.id} has no channel, and no global fallback (BLOOP_SLACK_WEBHOOK_URL, BLOOP_WEBHOOK_URL) is set`,
+        )
+      }
+      return { rule_id: rule.id, results: await a.test(rule) }
+    })
+    .get('/v1/alerts/:id/deliveries', ({ request, params, query }) => {
+      const access = s.guard.require(request, 'alerts:read')
+      const rule = ruleFor(s, access, params.id)
+      const q = parseQuery(DeliveriesQuery, query)
+      return { items: deliveriesOf(s.db, rule.id, q.limit, q.before), limit: q.limit }
+    })
+}

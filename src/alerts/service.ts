@@ -1,0 +1,149 @@
+/**
+ * The alerting feature as the server wires it (server.ts): the engine (evaluation on each
+ * committed batch), the dispatcher (delivery), the channel lookup with the global
+ * fallbacks, and the test sends. Routes reach it through `services.alerts`.
+ */
+import { randomUUID } from 'node:crypto'
+import pkg from '../../package.json'
+import type { Config } from '../config/schema'
+import type { NormalizedEvent } from '../ingest/event'
+import type { Logger } from '../ops/log'
+import type { Registry } from '../ops/metrics'
+import type { CommitResult } from '../pipeline/commit'
+import { findProject } from '../projects/store'
+import type { Db } from '../storage/db'
+import { Mailer } from './channels/email'
+import { type DeliveryResult, Dispatcher, type Target } from './dispatch'
+import { AlertEngine, type Firing } from './engine'
+import { firedPayload, type ProjectRef, testPayload } from './message'
+import type { Rule } from './rules'
+import type { Resolver } from './ssrf'
+import { channelsOf, insertDelivery } from './store'
+
+export interface AlertingDeps {
+  config: Config
+  db: Db
+  log: Logger
+  now: () => number
+  registry: Registry
+  /** DNS resolver for the URL policy; tests pass one to simulate rebinding. */
+  resolve?: Resolver
+}
+
+export class Alerting {
+  readonly engine: AlertEngine
+  readonly dispatcher: Dispatcher
+  /** Global fallbacks for rules without channels (BLOOP_SLACK_WEBHOOK_URL / BLOOP_WEBHOOK_URL). */
+  readonly fallbacks: Target[]
+  private readonly fired
+
+  constructor(private readonly d: AlertingDeps) {
+    const a = d.config.alerting
+    this.engine = new AlertEngine({ db: d.db, log: d.log, now: d.now, cooldownMs: a.cooldown_secs * 1000 })
+    const timeoutMs = a.delivery_timeout_secs * 1000
+    this.dispatcher = new Dispatcher({
+      log: d.log,
+      now: d.now,
+      record: (row) => {
+        try {
+          insertDelivery(d.db, row)
+        } catch (err) {
+          // The rule was deleted while its alert was on the way; its log went with it.
+          d.log.debug('delivery log row not written', { rule_id: row.rule_id, error: err as Error })
+        }
+      },
+      mailer: new Mailer(d.config.smtp, timeoutMs),
+      timeoutMs,
+      backoffMs: a.retry_backoff_ms,
+      allowPrivate: a.allow_private_urls,
+      userAgent: `bloop/${pkg.version}`,
+      deliveries: d.registry.counter(
+        'bloop_alert_deliveries_total',
+        'Alert deliveries by channel type and outcome (delivered, failed, refused, dropped).',
+      ),
+      resolve: d.resolve,
+    })
+    this.fired = d.registry.counter('bloop_alerts_fired_total', 'Alerts fired, by rule type and reason.')
+    this.fallbacks = []
+    if (a.slack_webhook_url)
+      this.fallbacks.push({ channel_id: null, config: { type: 'slack', webhook_url: a.slack_webhook_url } })
+    if (a.webhook_url)
+      this.fallbacks.push({ channel_id: null, config: { type: 'webhook', url: a.webhook_url } })
+  }
+
+  get resolve(): Resolver | undefined {
+    return this.d.resolve
+  }
+
+  /** Loads rules and cooldowns and warms the counters; call before ingest starts. */
+  start(): void {
+    this.engine.load()
+  }
+
+  /** The `queue.onCommit` listener. Synchronous bookkeeping only; delivery runs in the background. */
+  readonly onCommit = (result: CommitResult, events: NormalizedEvent[]): void => {
+    for (const firing of this.engine.onCommit(result, events)) this.fire(firing)
+  }
+
+  /** To be called after a rule is created, changed or deleted. */
+  ruleChanged(ruleId: number): void {
+    this.engine.reload(ruleId)
+  }
+
+  /** The rule's channels, or the global fallbacks when it has none. */
+  targetsOf(ruleId: number): Target[] {
+    const channels = channelsOf(this.d.db, [ruleId])
+    if (channels.length === 0) return this.fallbacks
+    return channels.map((c) => ({ channel_id: c.id, config: c.config }))
+  }
+
+  /** Sends a test notification to every target of the rule, one attempt each. */
+  test(rule: Rule): Promise<DeliveryResult[]> {
+    const payload = testPayload({
+      alertId: randomUUID(),
+      now: this.d.now(),
+      rule,
+      project: this.projectRef(rule.project_id),
+    })
+    return this.dispatcher.sendNow(rule.id, payload, this.targetsOf(rule.id))
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close()
+  }
+
+  private fire(f: Firing): void {
+    this.fired.inc({ rule_type: f.rule.rule_type, reason: f.reason })
+    const payload = firedPayload({
+      alertId: randomUUID(),
+      now: this.d.now(),
+      origin: this.d.config.auth.rp_origin,
+      rule: f.rule,
+      project: this.projectRef(f.rule.project_id),
+      reason: f.reason,
+      stats: f.stats,
+      issue: f.issue,
+      matched: f.matched,
+      latest: f.latest,
+    })
+    const targets = this.targetsOf(f.rule.id)
+    this.d.log.info('alert fired', {
+      rule_id: f.rule.id,
+      reason: f.reason,
+      fingerprint: f.issue.fingerprint,
+      alert_id: payload.alert_id,
+      channels: targets.length,
+    })
+    if (targets.length === 0) {
+      this.d.log.warn('alert has nowhere to go: the rule has no channel and no global fallback is set', {
+        rule_id: f.rule.id,
+      })
+    }
+    this.dispatcher.enqueue(f.rule.id, payload, targets)
+  }
+
+  private projectRef(projectId: string): ProjectRef {
+    const p = findProject(this.d.db, projectId)
+    return p ? { id: p.id, slug: p.slug, name: p.name } : { id: projectId, slug: projectId, name: projectId }
+  }
+}

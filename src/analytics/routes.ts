@@ -1,0 +1,76 @@
+/**
+ * The analytics endpoints (issue 8), scope `errors:read`:
+ * GET /v1/analytics/{spikes,movers,correlations,releases,environments} and
+ * GET /v1/analytics/status. Common query: project_id, hours (default 72, clamped 1-720),
+ * limit (default 20, clamped 1-100), environment; a value that is not an integer is a 400
+ * naming the parameter. Answers are cached (see cache.ts); `x-bloop-cache: hit|miss` says
+ * which. A slim build answers 501, `analytics.enabled = false` 404 (see service.ts).
+ */
+import { Elysia } from 'elysia'
+import { AppError, json } from '../http/errors'
+import { parseQuery } from '../http/validate'
+import type { Services } from '../services'
+import * as answers from './answers'
+import { AnalyticsQuery, MAX_HOURS, MAX_LIMIT } from './model'
+import { windowOf } from './stats'
+
+const clamp = (text: string, lo: number, hi: number) => Math.min(hi, Math.max(lo, Number(text)))
+
+type Endpoint = keyof typeof ENDPOINTS
+const ENDPOINTS = {
+  spikes: answers.spikes,
+  movers: answers.movers,
+  correlations: answers.correlations,
+  releases: answers.releases,
+  environments: answers.environments,
+} as const
+
+export function analyticsRoutes(s: Services) {
+  const analyticsOf = () => {
+    if (!s.analytics) throw new AppError('not_found', 'analytics is not set up on this server')
+    return s.analytics
+  }
+
+  const answer = async (name: Endpoint, request: Request, query: Record<string, unknown>) => {
+    const q = parseQuery(AnalyticsQuery, query)
+    const access = s.guard.require(request, 'errors:read', q.project_id)
+    const analytics = analyticsOf()
+    const duck = await analytics.use()
+    const now = s.now()
+    const win = windowOf(now, clamp(q.hours, 1, MAX_HOURS))
+    const limit = clamp(q.limit, 1, MAX_LIMIT)
+    const projectIds = [...access.projectIds].sort()
+    const key = JSON.stringify([name, projectIds, win.hours, win.last, limit, q.environment ?? null])
+    const cached = analytics.cache.get(key)
+    if (cached !== undefined) return json(cached, 200, { 'x-bloop-cache': 'hit' })
+    const cfg = s.config.analytics
+    const value = await ENDPOINTS[name]({
+      duck,
+      db: s.db,
+      scope: { projectIds, environment: q.environment },
+      win,
+      limit,
+      now,
+      settings: {
+        zscoreThreshold: cfg.zscore_threshold,
+        spikeMinCount: cfg.spike_min_count,
+        minCorrelation: cfg.min_correlation,
+        maxCorrelationSeries: cfg.correlation_max_fingerprints,
+      },
+    })
+    analytics.cache.set(key, value, projectIds, win.last)
+    return json(value, 200, { 'x-bloop-cache': 'miss' })
+  }
+
+  return new Elysia({ name: 'analytics' })
+    .get('/v1/analytics/spikes', ({ request, query }) => answer('spikes', request, query))
+    .get('/v1/analytics/movers', ({ request, query }) => answer('movers', request, query))
+    .get('/v1/analytics/correlations', ({ request, query }) => answer('correlations', request, query))
+    .get('/v1/analytics/releases', ({ request, query }) => answer('releases', request, query))
+    .get('/v1/analytics/environments', ({ request, query }) => answer('environments', request, query))
+    .get('/v1/analytics/status', async ({ request, query }) => {
+      const q = parseQuery(AnalyticsQuery, query)
+      const access = s.guard.require(request, 'errors:read', q.project_id)
+      return analyticsOf().status(access.projectIds)
+    })
+}

@@ -1,0 +1,202 @@
+/**
+ * The analytics feature's running part: opens the DuckDB copy next to the SQLite file
+ * (`<database.path>.analytics.duckdb`), starts the feed (catch-up first, in the background,
+ * so the server listens and ingests at once), and answers the routes' "may I query now?".
+ *
+ * States, and what the endpoints answer in each:
+ * - `slim`: the executable was built with `--slim` and has no DuckDB: 501 not_implemented.
+ * - `disabled`: `analytics.enabled = false`: 404 not_found (the feature is switched off).
+ * - `starting`: opening and catching up: requests wait up to 10 s, then 503 with Retry-After.
+ * - `failed`: DuckDB could not be opened (the reason is logged and given): 503 unavailable.
+ * - `ready`.
+ * Ingest never depends on analytics: whatever the state, events are stored and
+ * acknowledged as usual, and a later start catches up.
+ */
+import { statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { dataDirOf } from '../config/secret'
+import { AppError } from '../http/errors'
+import type { Services } from '../services'
+import { AnswerCache } from './cache'
+import { Duck, SLIM_BUILD } from './duckdb'
+import { Feed } from './feed'
+import { createSchema, totals } from './store'
+
+export type AnalyticsState = 'slim' | 'disabled' | 'starting' | 'ready' | 'failed'
+
+const READY_WAIT_MS = 10_000
+
+/** Where the copy lives: beside the SQLite file, so backups and moves take both. */
+export const duckdbPathOf = (sqlitePath: string) => `${resolve(sqlitePath)}.analytics.duckdb`
+
+export class Analytics {
+  state: AnalyticsState
+  private failure: string | null = null
+  private duck: Duck | null = null
+  feed: Feed | null = null
+  readonly cache: AnswerCache
+  /** Settles (never rejects) once the copy is open and caught up, or has failed. */
+  readonly ready: Promise<void>
+  readonly path: string
+
+  constructor(private readonly s: Services) {
+    const cfg = s.config.analytics
+    this.path = duckdbPathOf(s.config.database.path)
+    this.cache = new AnswerCache(cfg.cache_ttl_secs * 1000, s.now)
+    if (SLIM_BUILD) this.state = 'slim'
+    else if (!cfg.enabled) this.state = 'disabled'
+    else this.state = 'starting'
+    this.ready = this.state === 'starting' ? this.start() : Promise.resolve()
+  }
+
+  private async start(): Promise<void> {
+    const { config, log } = this.s
+    const cfg = config.analytics
+    const started = performance.now()
+    try {
+      const duck = await Duck.open({
+        path: this.path,
+        memoryLimit: cfg.memory_limit,
+        threads: cfg.threads,
+        nativeDir: cfg.native_dir === '' ? join(dataDirOf(config), '.cache') : resolve(cfg.native_dir),
+      })
+      this.duck = duck
+      await createSchema(duck)
+      const feed = new Feed({
+        db: this.s.db,
+        dbPath: resolve(config.database.path),
+        duck,
+        log,
+        now: this.s.now,
+        intervalMs: cfg.sync_interval_ms,
+        hourlyRetentionDays: config.retention.hourly_counts_days,
+        onAppend: (touched) => this.cache.noteAppend(touched),
+        onRebuild: () => this.cache.clear(),
+      })
+      await feed.start()
+      this.feed = feed
+      if (this.state === 'starting') this.state = 'ready'
+      log.info('analytics ready', {
+        path: this.path,
+        synced_raw_id: feed.position,
+        ms: Math.round(performance.now() - started),
+      })
+    } catch (err) {
+      this.state = 'failed'
+      this.failure = (err as Error).message
+      log.error('analytics could not start; ingest is unaffected, the analytics endpoints answer 503', {
+        path: this.path,
+        error: err as Error,
+      })
+    }
+  }
+
+  /** The queue's commit listener: new raw events are waiting to be copied. */
+  onCommit(): void {
+    if (this.state === 'ready') this.feed?.schedule()
+  }
+
+  /** The open copy (null unless ready): for the status endpoint, benchmarks and tests. */
+  get copy(): Duck | null {
+    return this.duck
+  }
+
+  /** Copies everything committed so far (tests and the status endpoint use it). */
+  async syncNow(): Promise<void> {
+    await this.ready
+    if (this.state === 'ready') await this.feed?.syncNow()
+  }
+
+  /** Why the endpoints cannot answer, or null when they can. */
+  unavailable(): AppError | null {
+    switch (this.state) {
+      case 'ready':
+        return null
+      case 'slim':
+        return new AppError(
+          'not_implemented',
+          'analytics is not available: this bloop executable was built with --slim, without DuckDB; ' +
+            'use the full build (bun build.ts) to get the analytics endpoints',
+        )
+      case 'disabled':
+        return new AppError(
+          'not_found',
+          'analytics is switched off on this server (analytics.enabled = false in config.toml or BLOOP__ANALYTICS__ENABLED)',
+        )
+      case 'starting':
+        return new AppError(
+          'unavailable',
+          'analytics is still catching up with stored events; retry shortly',
+          {
+            retryAfterSecs: 5,
+          },
+        )
+      case 'failed':
+        return new AppError('unavailable', `analytics could not start: ${this.failure}`)
+    }
+  }
+
+  /** The open copy, waiting (bounded) for the start; throws the AppError of the state otherwise. */
+  async use(): Promise<Duck> {
+    if (this.state === 'starting') {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([this.ready, new Promise((r) => (timer = setTimeout(r, READY_WAIT_MS)))])
+      clearTimeout(timer)
+    }
+    const why = this.unavailable()
+    if (why) throw why
+    return this.duck as Duck
+  }
+
+  async status(projectIds: readonly string[]): Promise<{
+    state: AnalyticsState
+    message: string | null
+    events: number
+    caught_up: boolean
+  }> {
+    const why = this.unavailable()
+    if (why || !this.duck || !this.feed)
+      return { state: this.state, message: why?.message ?? null, events: 0, caught_up: false }
+    const maxId =
+      this.s.db.query<{ id: number | null }, []>('SELECT max(id) AS id FROM raw_events').get()?.id ?? 0
+    const t = await totals(this.duck, projectIds)
+    return { state: this.state, message: null, events: t.events, caught_up: this.feed.position >= maxId }
+  }
+
+  /** Size of the copy on disk (file plus WAL), for benchmarks and operators. */
+  fileBytes(): number {
+    let n = 0
+    for (const f of [this.path, `${this.path}.wal`]) {
+      try {
+        n += statSync(f).size
+      } catch {}
+    }
+    return n
+  }
+
+  async close(): Promise<void> {
+    await this.ready
+    const feed = this.feed
+    const duck = this.duck
+    this.feed = null
+    this.duck = null
+    if (this.state === 'ready' || this.state === 'starting') {
+      this.state = 'failed'
+      this.failure = 'the server is shutting down'
+    }
+    await feed?.close()
+    await duck?.close()
+  }
+}
+
+/** Creates the feature and hooks the feed to the ingest queue. */
+export function startAnalytics(s: Services): Analytics {
+  const analytics = new Analytics(s)
+  s.queue.onCommit(() => analytics.onCommit())
+  s.metrics.registry.gauge(
+    'bloop_analytics_feed_position',
+    'Last raw event id copied into the DuckDB analytics copy.',
+    () => analytics.feed?.position ?? 0,
+  )
+  return analytics
+}

@@ -1,0 +1,141 @@
+/**
+ * Project administration shared by the HTTP routes and the CLI: create, rename, rotate the
+ * ingest key, delete.
+ *
+ * - Slugs: `^[a-z0-9][a-z0-9-]{0,62}$`, unique, and never equal to another project's id
+ *   (a reference may be an id or a slug, so the two must not collide).
+ * - Rotation takes effect on the next request: ingest looks the key up in the database
+ *   every time (no cache), so the old key fails at once.
+ * - Deletion removes the row (and, by cascade, its API tokens) at once, so its key and
+ *   tokens stop working immediately; the event data is then removed in batches through
+ *   the writer thread, in the background, because a large project takes longer than an
+ *   HTTP request should. A crash mid-way is finished by `resumePurges` at the next start.
+ * - The `default` project cannot be deleted: the global HMAC secret signs into it.
+ */
+import { AppError } from '../http/errors'
+import type { Logger } from '../ops/log'
+import type { Writer } from '../pipeline/writer'
+import type { Db } from '../storage/db'
+import { NAME_MAX, SLUG_PATTERN } from './model'
+import { orphanedProjectIds, PROJECT_DATA_TABLES } from './purge'
+import {
+  DEFAULT_PROJECT_ID,
+  findProject,
+  insertProject,
+  newApiKey,
+  type ProjectRow,
+  setApiKey,
+} from './store'
+
+const SLUG = new RegExp(SLUG_PATTERN)
+
+export function validName(raw: string): string {
+  const name = raw.trim()
+  if (name.length === 0 || name.length > NAME_MAX) {
+    throw new AppError('invalid_field', `name must be 1-${NAME_MAX} characters`, { field: 'name' })
+  }
+  return name
+}
+
+export function validSlug(slug: string): string {
+  if (!SLUG.test(slug)) {
+    throw new AppError(
+      'invalid_field',
+      'slug must be 1-63 characters of lowercase letters, digits and hyphens, starting with a letter or digit',
+      { field: 'slug' },
+    )
+  }
+  return slug
+}
+
+export function createProject(
+  db: Db,
+  p: { name: string; slug: string; createdBy: string | null },
+  now: number,
+): ProjectRow {
+  const name = validName(p.name)
+  const slug = validSlug(p.slug)
+  return db
+    .transaction(() => {
+      if (findProject(db, slug))
+        throw new AppError('conflict', `a project with the slug ${slug} already exists`)
+      return insertProject(db, { name, slug, createdBy: p.createdBy }, now)
+    })
+    .immediate()
+}
+
+/** The project a path refers to (id or slug), or 404. */
+export function projectOr404(db: Db, ref: string): ProjectRow {
+  const row = findProject(db, ref)
+  if (!row) throw new AppError('not_found', `project ${ref} not found`)
+  return row
+}
+
+export function renameProject(db: Db, ref: string, rawName: string): ProjectRow {
+  const row = projectOr404(db, ref)
+  db.query('UPDATE projects SET name = ? WHERE id = ?').run(validName(rawName), row.id)
+  return projectOr404(db, row.id)
+}
+
+export function rotateKey(db: Db, ref: string): ProjectRow {
+  const row = projectOr404(db, ref)
+  setApiKey(db, row.id, newApiKey())
+  return projectOr404(db, row.id)
+}
+
+export interface PurgeDeps {
+  db: Db
+  writer: Writer
+  log: Logger
+  batchSize: number
+}
+
+/** Deletes the project row now; returns the row and the promise of its data removal. */
+export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; purged: Promise<void> } {
+  const row = projectOr404(d.db, ref)
+  if (row.id === DEFAULT_PROJECT_ID) {
+    throw new AppError(
+      'conflict',
+      'the default project cannot be deleted: events signed with the global HMAC secret land in it',
+    )
+  }
+  d.db.query('DELETE FROM projects WHERE id = ?').run(row.id)
+  d.log.info('project deleted; removing its data', { project_id: row.id, slug: row.slug })
+  return { row, purged: purgeProjectData(d, row.id) }
+}
+
+/** Removes every event row of `projectId`, batch by batch; resolves with the counts. */
+export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise<void> {
+  const removed: Record<string, number> = Object.fromEntries(
+    Object.keys(PROJECT_DATA_TABLES).map((t) => [t, 0]),
+  )
+  try {
+    // A second pass catches events that were already queued when the project was deleted.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const table of Object.keys(PROJECT_DATA_TABLES)) {
+        for (;;) {
+          const { deleted } = await d.writer.run('purgeProject', {
+            project_id: projectId,
+            table,
+            batch: d.batchSize,
+          })
+          removed[table] = (removed[table] ?? 0) + deleted
+          if (deleted < d.batchSize) break
+        }
+      }
+    }
+    d.log.info('project data removed', { project_id: projectId, removed })
+  } catch (err) {
+    d.log.warn('project data removal stopped; it resumes at the next start', {
+      project_id: projectId,
+      removed,
+      error: (err as Error).message,
+    })
+  }
+}
+
+/** Finishes the data removal of projects deleted before a crash or shutdown. */
+export function resumePurges(d: PurgeDeps): Promise<void> {
+  const ids = orphanedProjectIds(d.db)
+  return ids.reduce((prev, id) => prev.then(() => purgeProjectData(d, id)), Promise.resolve())
+}

@@ -1,0 +1,72 @@
+/**
+ * /v1/projects (SPEC 5). Signed-in users (sessions, not API tokens) may list and read
+ * projects; only admins create, rename, delete and rotate keys. Every signed-in user sees
+ * every project (bloop has no per-project membership).
+ *
+ *   GET    /v1/projects                    [project]
+ *   POST   /v1/projects                    {name, slug} -> 201 project + api_key   (admin)
+ *   GET    /v1/projects/:slug              project
+ *   PUT    /v1/projects/:slug              {name} -> project                       (admin)
+ *   DELETE /v1/projects/:slug              {deleted, id, slug}                     (admin)
+ *   POST   /v1/projects/:slug/rotate-key   project + new api_key                   (admin)
+ *   GET    /v1/projects/:slug/key          {id, slug, api_key}                     (admin)
+ *
+ * The key is shown on create and rotate, and by the last route: the one exception, so the
+ * dashboard's setup guide can show an admin the real key to paste into an SDK. It is
+ * admin-only and session-only, like rotation (whoever may rotate the key may see it).
+ */
+import { Elysia } from 'elysia'
+import { json } from '../http/errors'
+import { parseBody } from '../http/validate'
+import { dsnFor } from '../sentry/store'
+import type { Services } from '../services'
+import { createProject, deleteProject, projectOr404, renameProject, rotateKey } from './manage'
+import { CreateProjectBody, projectView, projectWithKey, UpdateProjectBody } from './model'
+import { listProjects } from './store'
+
+export function projectsRoutes(s: Services) {
+  // Every project answer carries its Sentry DSN, so the dashboard and scripts can show it.
+  const withDsn = <T extends { id: string }>(view: T) => ({
+    ...view,
+    dsn: dsnFor(s.db, view, s.config.auth.rp_origin),
+  })
+  const purgeDeps = { db: s.db, writer: s.writer, log: s.log, batchSize: s.config.retention.prune_batch_size }
+
+  return new Elysia({ name: 'projects' })
+    .get('/v1/projects', ({ request }) => {
+      s.guard.session(request)
+      return listProjects(s.db).map((row) => withDsn(projectView(row)))
+    })
+    .post('/v1/projects', ({ request, body }) => {
+      const admin = s.guard.admin(request)
+      const b = parseBody(CreateProjectBody, body)
+      const row = createProject(s.db, { name: b.name, slug: b.slug, createdBy: admin.userId }, s.now())
+      s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
+      return json(withDsn(projectWithKey(row)), 201)
+    })
+    .get('/v1/projects/:slug', ({ request, params }) => {
+      s.guard.session(request)
+      return withDsn(projectView(projectOr404(s.db, params.slug)))
+    })
+    .put('/v1/projects/:slug', ({ request, params, body }) => {
+      s.guard.admin(request)
+      return withDsn(projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name)))
+    })
+    .delete('/v1/projects/:slug', ({ request, params }) => {
+      const admin = s.guard.admin(request)
+      const { row } = deleteProject(purgeDeps, params.slug)
+      s.log.info('project deletion requested', { project_id: row.id, slug: row.slug, by: admin.username })
+      return { deleted: true, id: row.id, slug: row.slug }
+    })
+    .post('/v1/projects/:slug/rotate-key', ({ request, params }) => {
+      const admin = s.guard.admin(request)
+      const row = rotateKey(s.db, params.slug)
+      s.log.info('project key rotated', { project_id: row.id, slug: row.slug, by: admin.username })
+      return withDsn(projectWithKey(row))
+    })
+    .get('/v1/projects/:slug/key', ({ request, params }) => {
+      s.guard.admin(request)
+      const row = projectOr404(s.db, params.slug)
+      return { id: row.id, slug: row.slug, api_key: row.api_key }
+    })
+}

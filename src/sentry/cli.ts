@@ -1,0 +1,64 @@
+/**
+ * CLI commands for Sentry DSNs, so a headless install can set up SDKs without a browser:
+ * `bloop project dsn` prints a project's DSN, `bloop project rotate-sentry-key` replaces
+ * its public key (SDKs with the old DSN get 403 from then on) and prints the new DSN.
+ * Each prints the DSN alone on the last line of stdout.
+ */
+import { type Command, type CommandContext, requireString, UsageError } from '../cli/args'
+import { openConfigured } from '../cli/commands'
+import { findProject } from '../projects/store'
+import { dsnFor, rotateSentryKey } from './store'
+
+function originOf(ctx: CommandContext, fallback: string): string {
+  const raw = typeof ctx.values.origin === 'string' ? ctx.values.origin : fallback
+  try {
+    const url = new URL(raw)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http')
+    // A path prefix is kept: behind a proxy that serves bloop under /bloop, SDKs post to /bloop/api/...
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+  } catch {
+    throw new UsageError(`--origin must be an http(s) URL such as https://errors.example.com, got "${raw}"`)
+  }
+}
+
+export const projectDsn: Command = {
+  path: ['project', 'dsn'],
+  usage: 'bloop project dsn --project <slug> [--origin https://host]',
+  summary: "Print a project's Sentry DSN (origin defaults to auth.rp_origin).",
+  options: { project: { type: 'string' }, origin: { type: 'string' } },
+  run(ctx) {
+    const slug = requireString(ctx.values, 'project')
+    const { config, db } = openConfigured(ctx)
+    try {
+      const origin = originOf(ctx, config.auth.rp_origin)
+      const project = findProject(db, slug)
+      if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+      ctx.out(dsnFor(db, project, origin) as string)
+      return 0
+    } finally {
+      db.close()
+    }
+  },
+}
+
+export const projectRotateSentryKey: Command = {
+  path: ['project', 'rotate-sentry-key'],
+  usage: 'bloop project rotate-sentry-key --project <slug> [--origin https://host]',
+  summary: "Replace a project's Sentry public key; prints the new DSN.",
+  options: { project: { type: 'string' }, origin: { type: 'string' } },
+  run(ctx) {
+    const slug = requireString(ctx.values, 'project')
+    const { config, db } = openConfigured(ctx)
+    try {
+      const origin = originOf(ctx, config.auth.rp_origin)
+      const project = findProject(db, slug)
+      if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+      rotateSentryKey(db, project.id)
+      ctx.err(`rotated the Sentry key of project ${project.slug}; SDKs using the old DSN now get 403`)
+      ctx.out(dsnFor(db, project, origin) as string)
+      return 0
+    } finally {
+      db.close()
+    }
+  },
+}

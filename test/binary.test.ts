@@ -1,0 +1,63 @@
+/** The single executable: built by build.ts, started from an empty directory, drained by SIGTERM. */
+import { describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { sign } from '../src/ingest/hmac'
+import { event, tempDir } from './helpers'
+import { REPO, spawnServer } from './process'
+
+describe('single executable', () => {
+  test('builds, starts on port 0 from an empty directory, ingests, answers queries and stops on SIGTERM', async () => {
+    const out = tempDir('bloop-bin-')
+    const bin = join(out, 'bloop')
+    const build = Bun.spawnSync([process.execPath, 'build.ts', `--outfile=${bin}`], { cwd: REPO })
+    expect(build.exitCode).toBe(0)
+    expect(existsSync(bin)).toBe(true)
+
+    const version = Bun.spawnSync([bin, 'version'], { cwd: out })
+    expect(version.stdout.toString()).toMatch(/^bloop \d+\.\d+\.\d+/)
+
+    // No secret configured: the binary generates one in its data directory (first run).
+    const dir = tempDir('bloop-run-')
+    const server = await spawnServer({
+      dir,
+      cmd: [bin],
+      env: { BLOOP__AUTH__HMAC_SECRET: '', BLOOP__DATABASE__PATH: join(dir, 'data', 'bloop.db') },
+    })
+    const firstRun = server.lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'first run: generated an HMAC secret')
+    expect(firstRun.default_project_key).toMatch(/^bloop_[0-9a-f]{64}$/)
+    expect(existsSync(join(dir, 'data', 'hmac_secret'))).toBe(true)
+
+    const key = firstRun.default_project_key as string
+    const body = JSON.stringify(event({ message: 'from the binary' }))
+    const res = await fetch(`${server.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { 'x-project-key': key, 'x-signature': sign(key, body) },
+      body,
+    })
+    expect(res.status).toBe(200)
+
+    const env = { ...process.env, BLOOP__DATABASE__PATH: join(dir, 'data', 'bloop.db') }
+    const tokenRun = Bun.spawnSync(
+      [bin, 'token', 'create', '--project', 'default', '--scopes', 'errors:read'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    expect(tokenRun.exitCode).toBe(0)
+    const token = tokenRun.stdout.toString().trim().split('\n').at(-1) as string
+    expect(token).toMatch(/^bloop_tk_/)
+    const list = (await (
+      await fetch(`${server.url}/v1/errors`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
+      items: { message: string; total_count: number }[]
+    }
+    expect(list.items.map((i) => [i.message, i.total_count])).toEqual([['from the binary', 1]])
+
+    server.proc.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 120_000)
+})

@@ -1,0 +1,160 @@
+import { Database } from 'bun:sqlite'
+import { afterEach, describe, expect, test } from 'bun:test'
+import type { NormalizedEvent } from '../src/ingest/event'
+import { event, signed, startRuntime, type TestRuntime } from './helpers'
+
+let rt: TestRuntime | undefined
+afterEach(async () => {
+  await rt?.dispose()
+  rt = undefined
+})
+
+const count = (r: TestRuntime, sql: string) => (r.services.db.query(sql).get() as { n: number }).n
+
+function normalized(over: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  return {
+    project_id: 'default',
+    fingerprint: 'fp-1',
+    timestamp: 1,
+    received_at: 1_000,
+    source: 'api',
+    environment: 'production',
+    release: '1.0.0',
+    app_version: null,
+    build_number: null,
+    route_or_procedure: null,
+    screen: null,
+    error_type: 'Error',
+    message: 'm',
+    stack: null,
+    http_status: null,
+    request_id: null,
+    user_id_hash: null,
+    device_id_hash: null,
+    metadata: null,
+    event_id: null,
+    level: null,
+    ...over,
+  }
+}
+
+describe('writer commit', () => {
+  test('keeps the newest N samples per issue across batches', async () => {
+    rt = await startRuntime({ pipeline: { sample_reservoir_size: 3 } })
+    const w = rt.services.writer
+    await w.run('commit', {
+      events: [1, 2, 3, 4].map((i) => normalized({ request_id: `r${i}`, received_at: i })),
+      sampleSize: 3,
+    })
+    await w.run('commit', { events: [normalized({ request_id: 'r5', received_at: 5 })], sampleSize: 3 })
+    const samples = rt.services.db.query('SELECT request_id FROM samples ORDER BY id').all() as {
+      request_id: string
+    }[]
+    expect(samples.map((s) => s.request_id)).toEqual(['r3', 'r4', 'r5'])
+  })
+
+  test('counts hourly buckets by receive time, per environment, source and release', async () => {
+    rt = await startRuntime()
+    const H = 3_600_000
+    const result = await rt.services.writer.run('commit', {
+      events: [
+        normalized({ received_at: 10 * H + 5 }),
+        normalized({ received_at: 10 * H + 6 }),
+        normalized({ received_at: 11 * H, environment: 'staging' }),
+        normalized({ received_at: 11 * H + 1, fingerprint: 'fp-2' }),
+      ],
+      sampleSize: 5,
+    })
+    expect(result.issues.map((i) => [i.fingerprint, i.is_new, i.total_count])).toEqual([
+      ['fp-1', true, 3],
+      ['fp-2', true, 1],
+    ])
+    const rows = rt.services.db
+      .query(
+        'SELECT fingerprint, hour_bucket, environment, count FROM event_counts_hourly ORDER BY fingerprint, hour_bucket',
+      )
+      .all()
+    expect(rows).toEqual([
+      { fingerprint: 'fp-1', hour_bucket: 10 * H, environment: 'production', count: 2 },
+      { fingerprint: 'fp-1', hour_bucket: 11 * H, environment: 'staging', count: 1 },
+      { fingerprint: 'fp-2', hour_bucket: 11 * H, environment: 'production', count: 1 },
+    ])
+  })
+
+  test('ignores a second event with the same event_id in a project, in one batch or across batches', async () => {
+    rt = await startRuntime()
+    const w = rt.services.writer
+    const first = await w.run('commit', {
+      events: [
+        normalized({ event_id: 'e1' }),
+        normalized({ event_id: 'e1' }),
+        normalized({ event_id: 'e2' }),
+      ],
+      sampleSize: 5,
+    })
+    expect(first.inserted).toEqual([1, 0, 1])
+    const again = await w.run('commit', { events: [normalized({ event_id: 'e2' })], sampleSize: 5 })
+    expect(again.inserted).toEqual([0])
+    expect(again.issues).toEqual([])
+    expect(count(rt, 'SELECT total_count AS n FROM issues')).toBe(2)
+  })
+})
+
+describe('queue', () => {
+  test('group-commits concurrent requests into fewer transactions', async () => {
+    rt = await startRuntime()
+    const reqs = Array.from({ length: 40 }, (_, i) =>
+      rt?.handle(signed('/v1/ingest', event({ request_id: `c${i}` }))),
+    )
+    const answers = await Promise.all(reqs)
+    expect(answers.every((r) => r?.status === 200)).toBe(true)
+    expect(count(rt, 'SELECT count(*) AS n FROM raw_events')).toBe(40)
+    const metrics = await (await rt.fetch('/metrics')).text()
+    const commits = Number(/bloop_commit_batch_events_count (\d+)/.exec(metrics)?.[1])
+    expect(commits).toBeGreaterThanOrEqual(1)
+    expect(commits).toBeLessThan(40)
+  })
+
+  test('a full queue answers 429 with Retry-After, acknowledged events are kept, and it recovers', async () => {
+    rt = await startRuntime({ ingest: { channel_capacity: 3 } })
+    // Another process holds the write lock: the writer waits, the queue fills up.
+    const blocker = new Database(`${rt.dir}/bloop.db`)
+    blocker.run('BEGIN IMMEDIATE')
+    const inFlight = rt.handle(signed('/v1/ingest/batch', { events: [event({ request_id: 'q0' })] }))
+    await Bun.sleep(50) // let the writer take that batch and block on the lock
+    const queued = rt.handle(
+      signed('/v1/ingest/batch', { events: [1, 2, 3].map((i) => event({ request_id: `q${i}` })) }),
+    )
+    const refused = await rt.handle(signed('/v1/ingest', event({ request_id: 'q-refused' })))
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('1')
+    expect(((await refused.json()) as { code: string }).code).toBe('queue_full')
+    const health = (await (await rt.fetch('/health')).json()) as { buffer_usage: number }
+    expect(health.buffer_usage).toBe(1)
+    blocker.run('ROLLBACK')
+    blocker.close()
+    expect((await inFlight).status).toBe(200)
+    expect((await queued).status).toBe(200)
+    const after = await rt.handle(signed('/v1/ingest', event({ request_id: 'q-after' })))
+    expect(after.status).toBe(200)
+    const ids = (
+      rt.services.db.query('SELECT request_id FROM raw_events ORDER BY id').all() as { request_id: string }[]
+    ).map((r) => r.request_id)
+    expect(ids).toEqual(['q0', 'q1', 'q2', 'q3', 'q-after'])
+  })
+
+  test('when storage fails the request gets 503 and nothing is acknowledged', async () => {
+    const r = await startRuntime({}, { writerBusyTimeoutMs: 50 })
+    rt = r
+    const blocker = new Database(`${r.dir}/bloop.db`)
+    blocker.run('BEGIN IMMEDIATE')
+    const res = await r.handle(signed('/v1/ingest', event({ request_id: 'lost?' })))
+    blocker.run('ROLLBACK')
+    blocker.close()
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+    expect(((await res.json()) as { code: string }).code).toBe('storage_unavailable')
+    expect(count(r, 'SELECT count(*) AS n FROM raw_events')).toBe(0)
+    expect((await r.handle(signed('/v1/ingest', event()))).status).toBe(200)
+  })
+})

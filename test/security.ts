@@ -1,0 +1,298 @@
+/**
+ * The shared security suite (STYLE 10, issue 3). Every protected route runs it, so access
+ * rules are checked the same way everywhere. Describe each route once:
+ *
+ *   import { describeSecurity } from './security'
+ *
+ *   describeSecurity('alerts API', [
+ *     {
+ *       method: 'GET',
+ *       route: '/v1/alerts',                                     // for test names
+ *       access: { scope: 'alerts:read' },                       // or 'session' or 'admin'
+ *       request: (f) => ({ path: `/v1/alerts?project_id=${f.own.slug}` }),
+ *       foreign: (f) => ({ path: `/v1/alerts?project_id=${f.other.slug}` }),
+ *       ok: 200,                                                // status of an allowed call
+ *     },
+ *   ], { setup: async (f) => { ...create rows in f.own and f.other... } })
+ *
+ * `request` is called once per check, so a destructive route can create a fresh resource
+ * each time (e.g. a new project to delete). `foreign` is the same route aimed at a
+ * resource of `f.other` and is required for scope routes (tokens belong to `f.own`).
+ *
+ * Checks, each a named test:
+ * - every route: no credentials 401; malformed bearer token 401; revoked token 401;
+ *   expired token 401; unknown session cookie 401; expired session 401;
+ * - scope routes: a token with every scope but the required one 403; an own-project
+ *   token on another project's resource 404; a token with only the scope, and a signed-in
+ *   user, are allowed (`ok`);
+ * - session and admin routes: an API token, even with every scope, 403;
+ * - admin routes: a signed-in non-admin 403; an admin is allowed (`ok`);
+ * - session routes: a signed-in non-admin is allowed (`ok`);
+ * - state-changing methods: a cookie-authenticated request from a foreign Origin, or marked
+ *   Sec-Fetch-Site: cross-site, 403 csrf_rejected; from the dashboard's own origin allowed.
+ *
+ * Each describeSecurity call gets its own runtime (real SQLite file, real writer thread)
+ * with a generous failed-auth limit, since the suite fails authentication on purpose.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createSession } from '../src/auth/sessions'
+import { insertUser, type Role } from '../src/auth/users'
+import { SCOPES, type Scope } from '../src/http/auth'
+import { insertProject, type ProjectRow } from '../src/projects/store'
+import { createToken, revokeToken } from '../src/tokens/store'
+import { startRuntime, type TestRuntime } from './helpers'
+
+export type RouteAccess = { scope: Scope } | 'session' | 'admin'
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+export interface RouteRequest {
+  path: string
+  body?: unknown
+}
+
+export interface RouteSpec {
+  method: Method
+  /** The route as documented, for test names (e.g. '/v1/errors/:fingerprint'). */
+  route: string
+  access: RouteAccess
+  request: (f: SecurityFixture) => RouteRequest | Promise<RouteRequest>
+  /** The route aimed at a resource of `f.other`; required when access is a scope. */
+  foreign?: (f: SecurityFixture) => RouteRequest | Promise<RouteRequest>
+  /** Status an allowed caller gets. */
+  ok: number
+}
+
+export interface SignedInUser {
+  id: string
+  username: string
+  /** Value for a Cookie header. */
+  cookie: string
+}
+
+export interface SecurityFixture {
+  rt: TestRuntime
+  /** The project the test tokens belong to. */
+  own: ProjectRow
+  /** Another project: its resources must stay out of reach of `own` tokens. */
+  other: ProjectRow
+  admin: SignedInUser
+  user: SignedInUser
+  /** A token for `project` (default `own`) with `scopes`. */
+  token(scopes: readonly Scope[], project?: ProjectRow): string
+  /** The dashboard origin (auth.rp_origin): where cookie-authenticated changes come from. */
+  origin: string
+}
+
+/** Creates a user with a session, the way a passkey sign-in does (same stores). */
+export function signInAs(rt: TestRuntime, username: string, role: Role): SignedInUser {
+  const db = rt.services.db
+  const user = insertUser(db, { username, role }, rt.services.now())
+  const token = createSession(db, user.id, rt.services.now(), rt.config.auth.session_ttl_secs)
+  return { id: user.id, username, cookie: `bloop_session=${token}` }
+}
+
+/** Sends `r` with extra headers, JSON-encoding the body. */
+export function send(
+  rt: TestRuntime,
+  method: Method,
+  r: RouteRequest,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const h: Record<string, string> = { ...headers }
+  if (r.body !== undefined) h['content-type'] = 'application/json'
+  return rt.fetch(r.path, {
+    method,
+    headers: h,
+    body: r.body === undefined ? undefined : JSON.stringify(r.body),
+  })
+}
+
+async function expectStatus(res: Response, status: number, code?: string): Promise<void> {
+  const text = await res.text()
+  expect({ status: res.status, body: text.slice(0, 300) }).toMatchObject({ status })
+  if (code) expect(JSON.parse(text).code).toBe(code)
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+export function describeSecurity(
+  title: string,
+  routes: RouteSpec[],
+  opts: { setup?: (f: SecurityFixture) => void | Promise<void> } = {},
+): void {
+  let f: SecurityFixture
+
+  describe(`${title}: security`, () => {
+    beforeAll(async () => {
+      const rt = await startRuntime({ rate_limit: { auth_per_second: 10_000, auth_burst_size: 10_000 } })
+      const now = rt.services.now()
+      const db = rt.services.db
+      f = {
+        rt,
+        own: insertProject(db, { name: 'Own', slug: 'sec-own' }, now),
+        other: insertProject(db, { name: 'Other', slug: 'sec-other' }, now),
+        admin: signInAs(rt, 'sec-admin', 'admin'),
+        user: signInAs(rt, 'sec-user', 'user'),
+        token: (scopes, project) =>
+          createToken(
+            db,
+            { projectId: (project ?? f.own).id, name: 'sec', scopes: [...scopes] },
+            rt.services.now(),
+          ).token,
+        origin: new URL(rt.config.auth.rp_origin).origin,
+      }
+      await opts.setup?.(f)
+    })
+    afterAll(async () => {
+      await f?.rt.dispose()
+    })
+
+    for (const route of routes) {
+      const scope = typeof route.access === 'object' ? route.access.scope : null
+      const label = `${route.method} ${route.route}`
+      if (scope && !route.foreign) throw new Error(`expected a foreign request for the scope route ${label}`)
+
+      describe(label, () => {
+        const req = () => route.request(f)
+        /** The cookie of a caller who is allowed (admin for admin routes, otherwise a plain user). */
+        const allowedCookie = () => (route.access === 'admin' ? f.admin.cookie : f.user.cookie)
+
+        test('rejects a request without credentials with 401', async () => {
+          await expectStatus(await send(f.rt, route.method, await req()), 401, 'unauthorized')
+        })
+
+        test('rejects a malformed bearer token with 401', async () => {
+          await expectStatus(
+            await send(f.rt, route.method, await req(), { authorization: 'Bearer not-a-bloop-token' }),
+            401,
+            'invalid_token',
+          )
+        })
+
+        test('rejects a revoked token with 401', async () => {
+          const t = f.token(SCOPES)
+          const db = f.rt.services.db
+          const id = db
+            .query<{ id: string }, []>('SELECT id FROM api_tokens ORDER BY rowid DESC LIMIT 1')
+            .get()?.id
+          expect(revokeToken(db, id as string, f.rt.services.now())).toBe(true)
+          await expectStatus(
+            await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
+            401,
+            'invalid_token',
+          )
+        })
+
+        test('rejects an expired token with 401', async () => {
+          const past = f.rt.services.now() - 2 * 86_400_000
+          const { token } = createToken(
+            f.rt.services.db,
+            { projectId: f.own.id, name: 'expired', scopes: [...SCOPES], expiresInDays: 1 },
+            past,
+          )
+          await expectStatus(
+            await send(f.rt, route.method, await req(), { authorization: `Bearer ${token}` }),
+            401,
+            'invalid_token',
+          )
+        })
+
+        test('rejects an unknown or expired session cookie with 401', async () => {
+          await expectStatus(
+            await send(f.rt, route.method, await req(), {
+              cookie: 'bloop_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+            }),
+            401,
+            'unauthorized',
+          )
+          const longAgo = f.rt.services.now() - (f.rt.config.auth.session_ttl_secs + 1) * 1000
+          const stale = createSession(
+            f.rt.services.db,
+            f.admin.id,
+            longAgo,
+            f.rt.config.auth.session_ttl_secs,
+          )
+          await expectStatus(
+            await send(f.rt, route.method, await req(), { cookie: `bloop_session=${stale}` }),
+            401,
+            'unauthorized',
+          )
+        })
+
+        if (scope) {
+          test(`rejects a token without ${scope} with 403`, async () => {
+            const t = f.token(SCOPES.filter((s) => s !== scope))
+            await expectStatus(
+              await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
+              403,
+              'insufficient_scope',
+            )
+          })
+
+          test("answers 404 for another project's resource", async () => {
+            const t = f.token(SCOPES)
+            const foreign = route.foreign as NonNullable<RouteSpec['foreign']>
+            await expectStatus(
+              await send(f.rt, route.method, await foreign(f), { authorization: `Bearer ${t}` }),
+              404,
+              'not_found',
+            )
+          })
+
+          test(`allows a token holding only ${scope}`, async () => {
+            const t = f.token([scope])
+            await expectStatus(
+              await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
+              route.ok,
+            )
+          })
+        } else {
+          test('rejects an API token, even one with every scope, with 403', async () => {
+            const t = f.token(SCOPES)
+            await expectStatus(
+              await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
+              403,
+              'forbidden',
+            )
+          })
+        }
+
+        if (route.access === 'admin') {
+          test('rejects a signed-in non-admin with 403', async () => {
+            await expectStatus(
+              await send(f.rt, route.method, await req(), { cookie: f.user.cookie, origin: f.origin }),
+              403,
+              'forbidden',
+            )
+          })
+        }
+
+        if (MUTATING.has(route.method)) {
+          test('refuses a cookie-authenticated change from a foreign origin with 403', async () => {
+            const cookie = allowedCookie()
+            await expectStatus(
+              await send(f.rt, route.method, await req(), { cookie, origin: 'https://evil.example' }),
+              403,
+              'csrf_rejected',
+            )
+            await expectStatus(
+              await send(f.rt, route.method, await req(), { cookie, 'sec-fetch-site': 'cross-site' }),
+              403,
+              'csrf_rejected',
+            )
+          })
+        }
+
+        // Last: for a route like POST /v1/admin/reset the allowed call removes the fixture users.
+        test(`allows a signed-in ${route.access === 'admin' ? 'admin' : 'user'}`, async () => {
+          const cookie = allowedCookie()
+          await expectStatus(
+            await send(f.rt, route.method, await req(), { cookie, origin: f.origin }),
+            route.ok,
+          )
+        })
+      })
+    }
+  })
+}

@@ -1,0 +1,154 @@
+/**
+ * The browser asset pipeline from a source checkout: bundled on first use, served with
+ * hashed names, long caching, ETags and gzip, rebuilt after a source change; and the
+ * compiled executable serving the same page from its embedded bundle (no src/ needed).
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { rmSync, statSync, utimesSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { loadAssets } from '../src/web/assets'
+import { CONTENT_SECURITY_POLICY } from '../src/web/page'
+import { startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
+
+const rts: TestRuntime[] = []
+afterAll(async () => {
+  for (const rt of rts) await rt.dispose()
+})
+
+async function runtime() {
+  const rt = await startRuntime()
+  rts.push(rt)
+  return rt
+}
+
+describe('assets from source', () => {
+  test('the sign-in page links hashed assets and sends a strict CSP without inline script', async () => {
+    const rt = await runtime()
+    const res = await rt.fetch('/auth/login')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY)
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline')
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    const html = await res.text()
+    const scripts = [...html.matchAll(/<script[^>]*>/g)].map((m) => m[0])
+    expect(scripts).toHaveLength(1)
+    expect(scripts[0]).toMatch(/^<script type="module" src="\/assets\/login\/main-[a-z0-9]+\.js">$/)
+    expect(html).toMatch(/<link rel="stylesheet" href="\/assets\/login\/login-[a-z0-9]+\.css">/)
+    expect(html).not.toMatch(/<script>|on(click|load)=/)
+  })
+
+  test('serves an asset with immutable caching, gzip on request, 304 on a matching ETag', async () => {
+    const rt = await runtime()
+    const html = await (await rt.fetch('/auth/login')).text()
+    const src = html.match(/src="([^"]+)"/)?.[1] as string
+    const plain = await rt.fetch(src)
+    expect(plain.status).toBe(200)
+    expect(plain.headers.get('content-type')).toStartWith('text/javascript')
+    expect(plain.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    const js = await plain.text()
+    expect(js).toContain('/auth/login/start')
+
+    const gz = await rt.fetch(src, {
+      headers: { 'accept-encoding': 'gzip' },
+      decompress: false,
+    } as RequestInit)
+    expect(gz.headers.get('content-encoding')).toBe('gzip')
+    const bytes = new Uint8Array(await gz.arrayBuffer())
+    expect(new TextDecoder().decode(Bun.gunzipSync(bytes))).toBe(js)
+    expect(bytes.byteLength).toBeLessThan(js.length)
+
+    const etag = plain.headers.get('etag') as string
+    const cached = await rt.fetch(src, { headers: { 'if-none-match': etag } })
+    expect(cached.status).toBe(304)
+    const missing = await rt.fetch('/assets/login/nope.js')
+    expect(missing.status).toBe(404)
+    expect((await missing.json()).code).toBe('not_found')
+  })
+
+  test('rebuilds after a source file changes', async () => {
+    const first = await loadAssets()
+    expect(await loadAssets()).toBe(first)
+    const file = resolve(import.meta.dir, '../src/web/login/login.css')
+    const { atime, mtime } = statSync(file)
+    try {
+      utimesSync(file, atime, new Date(mtime.getTime() + 5000))
+      const second = await loadAssets()
+      expect(second).not.toBe(first)
+      expect([...second.files.keys()].sort()).toEqual([...first.files.keys()].sort())
+    } finally {
+      utimesSync(file, atime, mtime)
+    }
+  })
+})
+
+describe('compiled executable', () => {
+  const dir = tempDir('bloop-build-')
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('serves the sign-in page from its embedded bundle and runs the accounts CLI', async () => {
+    const root = resolve(import.meta.dir, '..')
+    const exe = join(dir, 'bloop')
+    const build = Bun.spawnSync([process.execPath, 'build.ts', `--outfile=${exe}`], { cwd: root })
+    expect(build.exitCode).toBe(0)
+
+    // Run from an empty folder: nothing under src/ is reachable.
+    const work = join(dir, 'work')
+    const env = {
+      PATH: process.env.PATH ?? '',
+      BLOOP__DATABASE__PATH: join(work, 'bloop.db'),
+      BLOOP__AUTH__HMAC_SECRET: TEST_SECRET,
+      BLOOP__SERVER__PORT: '0',
+      BLOOP__SERVER__HOST: '127.0.0.1',
+    }
+    Bun.spawnSync(['mkdir', '-p', work])
+    const created = Bun.spawnSync([exe, 'project', 'create', '--name', 'Web', '--slug', 'web'], {
+      cwd: work,
+      env,
+    })
+    expect(created.exitCode).toBe(0)
+    const key = created.stdout.toString().trim().split('\n').at(-1) as string
+    expect(key).toMatch(/^bloop_[0-9a-f]{64}$/)
+
+    const server = Bun.spawn([exe], { cwd: work, env, stdout: 'pipe', stderr: 'pipe' })
+    try {
+      const lines = { out: '', err: '' }
+      const port = await new Promise<number>((res, rej) => {
+        const timer = setTimeout(
+          () => rej(new Error(`no "listening" line: ${lines.out} ${lines.err}`)),
+          20_000,
+        )
+        const read = async (stream: ReadableStream<Uint8Array>, which: 'out' | 'err') => {
+          for await (const chunk of stream) {
+            lines[which] += new TextDecoder().decode(chunk)
+            const m = lines.out.match(/"msg":"listening".*?"port":(\d+)/)
+            if (m) {
+              clearTimeout(timer)
+              res(Number(m[1]))
+            }
+          }
+        }
+        void read(server.stdout, 'out')
+        void read(server.stderr, 'err')
+      })
+      const base = `http://127.0.0.1:${port}`
+      const page = await fetch(`${base}/auth/login`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY)
+      const html = await page.text()
+      const src = html.match(/src="([^"]+)"/)?.[1] as string
+      expect(src).toMatch(/^\/assets\/login\/main-[a-z0-9]+\.js$/)
+      const js = await fetch(base + src)
+      expect(js.status).toBe(200)
+      expect(await js.text()).toContain('/auth/login/start')
+      // The default rp_origin (port 5332) does not match the port it listens on: said at startup.
+      await Bun.sleep(50)
+      expect(lines.err).toContain(
+        `auth.rp_origin is http://localhost:5332 but the server listens on port ${port}`,
+      )
+    } finally {
+      server.kill('SIGTERM')
+      await server.exited
+    }
+  }, 60_000)
+})
