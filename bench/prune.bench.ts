@@ -7,7 +7,8 @@
  *
  * 1. A database is seeded with N raw events received 30 days ago (default retention: 7).
  * 2. The server runs as its own process (`bun src/main.ts serve`), the load generator
- *    (bench/loadgen.ts) as another; with taskset and two or more cores they are pinned to
+ *    (bench/prune.load.ts, which records every request's due time so latencies can be cut
+ *    to the pass's window) as another; with taskset and two or more cores they are pinned to
  *    different cores, so the server, its writer thread included, has one core: the small
  *    VPS bloop is made for.
  * 3. Capacity: the generator sends as fast as 64 concurrent senders can for 10 s.
@@ -15,21 +16,20 @@
  *    the capacity (open loop) while the scheduled pass runs; the pass's start and end come
  *    from the server's log, latencies from the generator.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { readFileSync, rmSync, statSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
+import { percentile, pin, REPO as ROOT, SECRET, tempDir } from './lib'
 
 const EVENTS = Number(process.env.PRUNE_BENCH_EVENTS ?? 1_000_000)
-const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
-const ROOT = join(import.meta.dir, '..')
 const DAY = 86_400_000
 
-const dir = mkdtempSync(join(tmpdir(), 'bloop-prune-bench-'))
+const dir = tempDir('bloop-prune-bench-')
 const dbPath = join(dir, 'bloop.db')
-const pin = Bun.which('taskset') !== null && cpus().length >= 2
-const onCore = (core: number, cmd: string[]) => (pin ? ['taskset', '-c', String(core), ...cmd] : cmd)
+const pinned = pin(0).length > 0
+const onCore = (core: number, cmd: string[]) => [...pin(core), ...cmd]
 
 function seed(): { seconds: number; bytes: number } {
   const t0 = performance.now()
@@ -141,7 +141,7 @@ function loadgen(mode: 'max' | 'rate', url: string, amount: number, seconds: num
   return Bun.spawn(
     onCore(1, [
       process.execPath,
-      join(ROOT, 'bench', 'loadgen.ts'),
+      join(ROOT, 'bench', 'prune.load.ts'),
       mode,
       url,
       SECRET,
@@ -167,10 +167,6 @@ const readSamples = (file: string): Sample[] =>
       return { due: due as number, latency: latency as number, status: status as number }
     })
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
-}
 function describe(samples: Sample[]) {
   const ms = samples.map((s) => s.latency).sort((a, b) => a - b)
   return {
@@ -232,7 +228,7 @@ try {
     load_per_sec: rate,
     ingest_before: before,
     ingest_during: during,
-    pinned: pin,
+    pinned,
     database_after_mb: Math.round(statSync(dbPath).size / 1e6),
     generator: JSON.parse(genSummary),
   }

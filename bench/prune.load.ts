@@ -1,8 +1,8 @@
 /**
- * Ingest load generator, run as its own process (so it can be pinned to its own core):
+ * The retention benchmark's ingest load generator, run as its own process (so it can be pinned to its own core):
  *
- *   bun bench/loadgen.ts max  <url> <secret> <concurrency> <seconds> <out.csv>
- *   bun bench/loadgen.ts rate <url> <secret> <requests/s>  <seconds> <out.csv>
+ *   bun bench/prune.load.ts max  <url> <secret> <concurrency> <seconds> <out.csv>
+ *   bun bench/prune.load.ts rate <url> <secret> <requests/s>  <seconds> <out.csv>
  *
  * Each request is one signed event to POST /v1/ingest (what most SDKs send). `max` is a
  * closed loop of `concurrency` senders: the capacity. `rate` is an open loop: request i
@@ -17,7 +17,9 @@ import { writeFileSync } from 'node:fs'
 
 const [mode, url, secret, amountArg, secondsArg, outFile] = process.argv.slice(2)
 if ((mode !== 'max' && mode !== 'rate') || !url || !secret || !amountArg || !secondsArg || !outFile) {
-  console.error('usage: bun bench/loadgen.ts max|rate <url> <secret> <concurrency|rate> <seconds> <out.csv>')
+  console.error(
+    'usage: bun bench/prune.load.ts max|rate <url> <secret> <concurrency|rate> <seconds> <out.csv>',
+  )
   process.exit(2)
 }
 const amount = Number(amountArg)

@@ -3,9 +3,61 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { rmSync } from 'node:fs'
 import type { Scope } from '../src/http/auth'
 import { insertProject } from '../src/projects/store'
+import { updateRetention } from '../src/retention/service'
+import { putSourceMap } from '../src/sourcemaps/store'
 import { Symbolicator } from '../src/sourcemaps/symbolicator'
 import { bearer, event, type Overrides, signed, startRuntime, type TestRuntime } from './helpers'
+import { describeSecurity, type SecurityFixture, signInAs } from './security'
 import { type Build, buildApp, runAndCatch } from './sourcemaps.helpers'
+
+const SMALL_MAP = { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA' }
+let uploads = 0
+/** A fresh stored map of `project` (default: the fixture's own), for routes that consume one. */
+function storedMap(f: SecurityFixture, project = f.own): number {
+  return putSourceMap(f.rt.services.db, {
+    project_id: project.id,
+    release: 'sec',
+    filename: `stored-${++uploads}.js.map`,
+    file: null,
+    text: new TextEncoder().encode(JSON.stringify(SMALL_MAP)),
+    uploaded_by: null,
+    now: f.rt.services.now(),
+  }).row.id
+}
+
+describeSecurity('source maps API', [
+  {
+    method: 'POST',
+    route: '/v1/projects/:slug/sourcemaps',
+    access: { scope: 'sourcemaps:write' },
+    // A new file name on every call, so an allowed call always creates (201).
+    request: (f) => ({
+      path: `/v1/projects/${f.own.slug}/sourcemaps`,
+      body: { release: 'sec', filename: `up-${++uploads}.js.map`, map: SMALL_MAP },
+    }),
+    foreign: (f) => ({
+      path: `/v1/projects/${f.other.slug}/sourcemaps`,
+      body: { release: 'sec', filename: 'x.js.map', map: SMALL_MAP },
+    }),
+    ok: 201,
+  },
+  {
+    method: 'GET',
+    route: '/v1/projects/:slug/sourcemaps',
+    access: { scope: 'sourcemaps:read' },
+    request: (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps` }),
+    foreign: (f) => ({ path: `/v1/projects/${f.other.slug}/sourcemaps` }),
+    ok: 200,
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/projects/:slug/sourcemaps/:id',
+    access: { scope: 'sourcemaps:write' },
+    request: (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps/${storedMap(f)}` }),
+    foreign: (f) => ({ path: `/v1/projects/${f.other.slug}/sourcemaps/${storedMap(f, f.other)}` }),
+    ok: 200,
+  },
+])
 
 let app: Build
 beforeAll(async () => {
@@ -331,6 +383,34 @@ describe('listing and deleting source maps', () => {
     expect((await del(String(id))).status).toBe(404)
     const bad = await del('abc')
     expect([bad.status, (await bad.json()).field]).toEqual([400, 'id'])
+  })
+})
+
+describe('deleting a project', () => {
+  test('removes its source maps and its retention override with it', async () => {
+    const r = await start()
+    const shop = insertProject(r.services.db, { name: 'Shop', slug: 'shop' })
+    const token = r.token(['sourcemaps:write'], shop.id)
+    const up = await r.fetch('/v1/projects/shop/sourcemaps', {
+      method: 'POST',
+      headers: bearer(token),
+      body: multipart('1', app.mapText),
+    })
+    expect(up.status).toBe(201)
+    updateRetention(r.services.db, { per_project: [{ project_id: 'shop', raw_events_days: 3 }] }, 'alice', 1)
+    const admin = signInAs(r, 'alice', 'admin')
+    const del = await r.fetch('/v1/projects/shop', {
+      method: 'DELETE',
+      headers: { cookie: admin.cookie, origin: 'http://localhost:5332' },
+    })
+    expect(del.status).toBe(200)
+    const count = (table: string) =>
+      (
+        r.services.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(shop.id) as {
+          n: number
+        }
+      ).n
+    expect([count('sourcemaps'), count('project_retention')]).toEqual([0, 0])
   })
 })
 
