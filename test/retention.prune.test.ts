@@ -333,13 +333,11 @@ describe('retention settings', () => {
 })
 
 describe('the prune schedule', () => {
-  test('the prune job is scheduled one interval after start and stops when the runtime closes', async () => {
-    const before = Date.now()
+  test('the prune job ticks every second and stops when the runtime closes', async () => {
     const c = await clocked({ retention: { prune_interval_secs: 900 } })
     const job = c.rt.app.store.cron.retention
-    const next = job.nextRun()?.getTime() ?? 0
-    expect(next).toBeGreaterThanOrEqual(before + 900_000)
-    expect(next).toBeLessThanOrEqual(Date.now() + 900_000 + 1000)
+    // Each tick only checks whether the interval has elapsed (see retention/routes.ts).
+    expect((job.nextRun()?.getTime() ?? 0) - Date.now()).toBeLessThanOrEqual(1000)
     expect(job.isStopped()).toBe(false)
     await c.rt.dispose()
     rt = null

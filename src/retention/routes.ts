@@ -6,9 +6,8 @@
  * - POST /v1/admin/retention/purge  {"confirm": true}: one pass now, answering what it deleted
  *
  * The schedule is @elysiajs/cron: a pass every `retention.prune_interval_secs`, the first
- * one interval after start (a restart loop does not prune on every start), never two at
- * once (croner's `protect`, and the sweeper serialises passes anyway). server.ts stops the
- * job and the sweeper when the runtime closes.
+ * one interval after start, never two at once (croner's `protect`, and the sweeper
+ * serialises passes anyway). server.ts stops the job and the sweeper when the runtime closes.
  */
 import { cron } from '@elysiajs/cron'
 import { Elysia } from 'elysia'
@@ -36,35 +35,44 @@ export function retentionRoutes(s: Services) {
     ingestIdle: () => s.queue.drain(),
   })
 
+  // The job ticks every second and starts a pass once the interval has elapsed since the
+  // last one began. (croner's own `interval` option skips a whole interval when its timer
+  // fires a millisecond early, which happened under load.) The first pass is one interval
+  // after start, so a crash-restart loop does not prune on every start.
+  const intervalMs = retention.prune_interval_secs * 1000
+  let dueAt = performance.now() + intervalMs
+  const nextRunAt = () => new Date(Date.now() + Math.max(0, dueAt - performance.now()))
+
   return new Elysia({ name: 'retention' })
     .state('retentionSweeper', sweeper)
     .use(
       cron({
         name: 'retention',
         pattern: '* * * * * *',
-        interval: retention.prune_interval_secs,
-        startAt: new Date(Date.now() + retention.prune_interval_secs * 1000),
         protect: true,
-        run: () =>
-          sweeper
+        run: () => {
+          if (performance.now() < dueAt) return
+          dueAt = performance.now() + intervalMs
+          return sweeper
             .run('schedule')
-            .catch((err) => s.log.error('retention pass failed', { error: err as Error })),
+            .catch((err) => s.log.error('retention pass failed', { error: err as Error }))
+        },
       }),
     )
-    .get('/v1/admin/retention', ({ request, store }) => {
+    .get('/v1/admin/retention', ({ request }) => {
       s.guard.admin(request)
       return retentionView(s.db, s.config, {
-        nextRunAt: store.cron.retention.nextRun(),
+        nextRunAt: nextRunAt(),
         lastRun: sweeper.last,
       })
     })
-    .put('/v1/admin/retention', async ({ request, store }) => {
+    .put('/v1/admin/retention', async ({ request }) => {
       const admin = s.guard.admin(request)
       const body = parseBody(RetentionUpdate, await readJson(request, MAX_BODY_BYTES))
       updateRetention(s.db, body, admin.username, s.now())
       s.log.info('retention settings changed', { by: admin.username, ...body })
       return retentionView(s.db, s.config, {
-        nextRunAt: store.cron.retention.nextRun(),
+        nextRunAt: nextRunAt(),
         lastRun: sweeper.last,
       })
     })
