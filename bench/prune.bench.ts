@@ -134,7 +134,7 @@ async function startServer(pruneIntervalSecs: number): Promise<Server> {
   }
   const listening = await waitFor('listening', 60_000)
   // Analytics (when built in) first copies the existing events; measure after that.
-  await waitFor('analytics ready', 300_000).catch(() => null)
+  await waitFor('analytics ready', 120_000).catch(() => null)
   return { proc, url: `http://127.0.0.1:${listening.port}`, lines, waitFor }
 }
 
