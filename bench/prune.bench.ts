@@ -19,7 +19,7 @@
  *    with the server log, every request and the WAL size every 0.5 s.
  */
 import { readFileSync, rmSync, statSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
@@ -202,6 +202,7 @@ try {
 
   // 30 s of the same load before the pass and 15 s after it are the control: this machine
   // may be shared, and a stall seen in all three windows is not the pass's doing.
+  const loadBefore = loadavg()[0] as number
   console.log(`pruning under load (pass scheduled ${BASELINE_SECS} s after start) ...`)
   const server = await startServer(BASELINE_SECS)
   const genOut = join(dir, 'load.csv')
@@ -262,6 +263,8 @@ try {
     },
     wal_max_mb: Math.round(wal.reduce((m, l) => Math.max(m, Number(l.split(',')[1])), 0) / 1e5) / 10,
     pinned,
+    // Other processes on the machine: the 1-minute load average before and after the run.
+    load_average: [Math.round(loadBefore * 100) / 100, Math.round((loadavg()[0] as number) * 100) / 100],
     database_after_mb: Math.round(statSync(dbPath).size / 1e6),
     generator: JSON.parse(genSummary),
   }
