@@ -248,6 +248,35 @@ describe('pruning raw events', () => {
     expect(c.rawCount()).toBe(pauses)
   })
 
+  test('while ingest is active the pass rests twice as long as each batch took; idle, it does not rest', async () => {
+    const c = await clocked({ retention: { raw_events_days: 1 } })
+    await c.ingestAt(T0 - 2 * DAY_MS, many(25))
+    c.clock.now = T0
+    const { services } = c.rt
+    const run = async (active: boolean) => {
+      const rests: number[] = []
+      const sweeper = new Sweeper({
+        db: services.db,
+        writer: services.writer,
+        log: services.log,
+        now: services.now,
+        batchSize: 10,
+        ingestActive: () => active,
+        sleep: async (ms) => {
+          rests.push(ms)
+        },
+      })
+      return { report: await sweeper.run('purge'), rests }
+    }
+    const busy = await run(true)
+    expect(busy.report.raw_events_deleted).toBe(25)
+    // Three raw batches, one hourly batch, one vacuum step: a rest after each.
+    expect(busy.rests).toHaveLength(5)
+    expect(busy.rests.every((ms) => ms > 0)).toBe(true)
+    const idle = await run(false)
+    expect(idle.rests).toEqual([])
+  })
+
   test('a purge asked for during a scheduled pass runs after it and counts only its own deletions', async () => {
     const c = await clocked({ retention: { raw_events_days: 1, prune_batch_size: 10 } })
     await c.ingestAt(T0 - 2 * DAY_MS, many(25))

@@ -4,9 +4,11 @@
  * system with incremental vacuum.
  *
  * Never stalling ingest: every batch is its own writer task (one short transaction of at
- * most `retention.prune_batch_size` rows). The writer runs tasks in arrival order, and
- * between two batches the sweeper yields to the event loop, so an ingest commit queued
- * meanwhile runs before the next batch: ingest waits at most one batch, never the pass.
+ * most `retention.prune_batch_size` rows). The writer runs tasks in arrival order; after
+ * each batch the sweeper yields, rests (while ingest is active) twice as long as the batch
+ * took, and waits for the ingest queue to go idle (at most MAX_YIELD_MS), so an ingest
+ * commit waits at most one batch, never the pass, and the pass leaves ingest most of a
+ * shared core. Measured in bench/prune.bench.ts (docs/benchmarks.md).
  *
  * Passes never overlap: a purge requested during a scheduled pass runs after it, and its
  * answer counts only what it deleted itself.
@@ -47,8 +49,10 @@ export interface SweeperDeps {
   ingestActive?: () => boolean
   /** Resolves when no ingest commit is waiting or running (IngestQueue.drain). */
   ingestIdle?: () => Promise<void>
-  /** Replaces the wait between batches (tests); receives the batch's duration. */
+  /** Replaces the whole wait between batches (tests); receives the batch's duration. */
   pause?: (batchMs: number) => Promise<void>
+  /** Timer used for the rests (tests record them); Bun.sleep by default. */
+  sleep?: (ms: number) => Promise<void>
 }
 
 /**
@@ -93,11 +97,12 @@ export class Sweeper {
   private async pass(trigger: PassReport['trigger']): Promise<PassReport> {
     const { db, writer, log, now, batchSize } = this.deps
     const { ingestIdle, ingestActive } = this.deps
+    const sleep = this.deps.sleep ?? Bun.sleep
     const pause =
       this.deps.pause ??
       (async (batchMs: number) => {
         await yieldToEventLoop()
-        if (ingestActive?.()) await Bun.sleep(batchMs * REST_FACTOR)
+        if (ingestActive?.()) await sleep(batchMs * REST_FACTOR)
         if (ingestIdle) await Promise.race([ingestIdle(), Bun.sleep(MAX_YIELD_MS)])
       })
     /** One writer task, then the pause that lets ingest in. */
