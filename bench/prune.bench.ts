@@ -12,7 +12,8 @@
  *    different cores, so the server, its writer thread included, has one core: the small
  *    VPS bloop is made for.
  * 3. Capacity: the generator sends as fast as 64 concurrent senders can for 10 s.
- * 4. The server is restarted with `prune_interval_secs = 30`; the generator sends at half
+ * 4. The same pass on an idle server (no load), for the full-speed rate; then a fresh seed.
+ * 5. The server is restarted with `prune_interval_secs = 30`; the generator sends at half
  *    the capacity (open loop) for 30 s before the scheduled pass, during it and 15 s after
  *    it; the pass's start and end come from the server's log, latencies (from each
  *    request's due time) from the generator. PRUNE_BENCH_KEEP=1 keeps the data directory
@@ -37,6 +38,8 @@ const onCore = (core: number, cmd: string[]) => [...pin(core), ...cmd]
 
 function seed(): { seconds: number; bytes: number } {
   const t0 = performance.now()
+  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}.analytics.duckdb`])
+    rmSync(f, { force: true })
   const db = openDatabase(dbPath)
   migrate(db)
   const frames = Array.from(
@@ -200,6 +203,17 @@ try {
     `  capacity ${capacity.ok_per_sec.toFixed(0)} events/s; load during the prune: ${rate} events/s`,
   )
 
+  // The same pass on an idle server: full speed, no rests (what the throttle costs).
+  console.log('pruning on an idle server ...')
+  const idleServer = await startServer(10)
+  const idle = await idleServer.waitFor('retention pass finished', 3_600_000)
+  await stopServer(idleServer)
+  const idlePhases = idle.phases_ms as { raw_events: number; vacuum: number }
+  const idleRate = Math.round((idle.raw_events_deleted as number) / (idlePhases.raw_events / 1000))
+  console.log(`  ${idleRate} rows/s, pass ${((idle.duration_ms as number) / 1000).toFixed(1)} s`)
+  console.log('seeding again ...')
+  seed()
+
   // 30 s of the same load before the pass and 15 s after it are the control: this machine
   // may be shared, and a stall seen in all three windows is not the pass's doing.
   const loadBefore = loadavg()[0] as number
@@ -250,6 +264,11 @@ try {
     pass_seconds: (finished.duration_ms as number) / 1000,
     phases_ms: phases,
     prune_rate_per_sec: Math.round(deleted / (phases.raw_events / 1000)),
+    idle_server: {
+      prune_rate_per_sec: idleRate,
+      pass_seconds: (idle.duration_ms as number) / 1000,
+      phases_ms: idlePhases,
+    },
     pages_freed: finished.pages_freed,
     capacity_per_sec: Math.round(capacity.ok_per_sec),
     load_per_sec: rate,
