@@ -38,4 +38,6 @@ export interface Services {
   alerts?: Alerting
   /** The DuckDB analytics copy and its feed (issue 8); absent when not wired. */
   analytics?: Analytics
+  /** Drops a parsed source map from the symbolication cache (after a re-upload or delete). */
+  sourcemapCache?: { invalidate(id: number): void }
 }
