@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdirSync, rmSync } from 'node:fs'
 import { hourlyByKey } from '../src/analytics/store'
+import { saveSettings } from '../src/retention/store'
 import type { Config } from '../src/config/schema'
 import type { NormalizedEvent } from '../src/ingest/event'
 import { createLogger } from '../src/ops/log'
@@ -229,6 +230,20 @@ describe('compaction and retention', () => {
     await rt.services.analytics?.syncNow()
     const copy = await hourlyByKey(rt.services.analytics?.copy as never)
     expect(copy.map((r) => r[1])).toEqual(['kept'])
+  })
+
+  test('follows the hourly retention an admin sets at run time, not only the config file', async () => {
+    const rt = await start({ analytics: { sync_interval_ms: 0 }, retention: { hourly_counts_days: 30 } })
+    await rt.services.analytics?.ready
+    saveSettings(rt.services.db, { hourly_counts_days: 1 }, 'admin-id', now)
+    const cutoff = Math.floor(now / H) * H - 24 * H
+    await submit(rt, [
+      makeEvent({ fingerprint: 'two-days-old', received_at: cutoff - 1 }),
+      makeEvent({ fingerprint: 'recent', received_at: cutoff }),
+    ])
+    await rt.services.analytics?.syncNow()
+    const copy = await hourlyByKey(rt.services.analytics?.copy as never)
+    expect(copy.map((r) => r[1])).toEqual(['recent'])
   })
 })
 

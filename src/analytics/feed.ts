@@ -97,7 +97,8 @@ export interface FeedOptions {
   log: Logger
   now: () => number
   intervalMs: number
-  hourlyRetentionDays: number
+  /** Days of hourly counts to keep: the effective retention setting, read when compacting. */
+  hourlyRetentionDays: () => number
   /** Called after data was appended: per project, the latest hour touched. */
   onAppend: (touched: Map<string, number>) => void
   /** Called after the copy was replaced wholesale. */
@@ -190,7 +191,7 @@ export class Feed {
     const current = hourBucket(now)
     const from = this.state.uncompacted_from
     if (from !== null && from < current) {
-      const keepFrom = current - this.o.hourlyRetentionDays * 24 * HOUR_MS
+      const keepFrom = current - this.o.hourlyRetentionDays() * 24 * HOUR_MS
       await compact(this.o.duck, from, current, keepFrom)
       this.state = { ...this.state, uncompacted_from: current }
       this.counters.compactions++

@@ -16,6 +16,7 @@ import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { dataDirOf } from '../config/secret'
 import { AppError } from '../http/errors'
+import { readSettings } from '../retention/store'
 import type { Services } from '../services'
 import { AnswerCache } from './cache'
 import { Duck, SLIM_BUILD } from './duckdb'
@@ -69,7 +70,8 @@ export class Analytics {
         log,
         now: this.s.now,
         intervalMs: cfg.sync_interval_ms,
-        hourlyRetentionDays: config.retention.hourly_counts_days,
+        // The admin may change it at run time (retention settings), so it is read each time.
+        hourlyRetentionDays: () => readSettings(this.s.db).hourly_counts_days,
         onAppend: (touched) => this.cache.noteAppend(touched),
         onRebuild: () => this.cache.clear(),
       })
