@@ -27,7 +27,8 @@ export class RateLimiter {
     const now = this.now()
     let b = this.buckets.get(key)
     if (b) {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond)
+      // A clock that steps backwards (NTP) must not drain the bucket.
+      b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.perSecond)
       b.at = now
       this.buckets.delete(key)
       this.buckets.set(key, b)
