@@ -157,6 +157,36 @@ describe('the stream hub', () => {
     hub.close()
   })
 
+  test('a stream for all projects asks again about a project it does not know, once', async () => {
+    const hub = new StreamHub(LIMITS, new SteppedTimers())
+    let visible: string[] | null = ['p1']
+    let asked = 0
+    const s = reader(
+      hub.open('u1', ['p1'], {
+        rescope: () => {
+          asked++
+          return visible
+        },
+      }),
+    )
+    hub.onCommit(commit(issue('p1')))
+    expect(asked).toBe(0)
+    visible = ['p1', 'p2']
+    hub.onCommit(commit(issue('p2'), issue('p3')))
+    expect(asked).toBe(1)
+    await flush()
+    // p3 was refused: later commits of it are not asked about again.
+    hub.onCommit(commit(issue('p3')))
+    expect(asked).toBe(1)
+    expect(s.ticks().map((t) => t.projects)).toEqual([['p1']])
+    // The session ended: the next unknown project ends the stream.
+    visible = null
+    hub.onCommit(commit(issue('p4')))
+    expect(asked).toBe(2)
+    await s.done
+    expect(hub.size).toBe(0)
+  })
+
   test('sends a keepalive comment every heartbeat interval', async () => {
     const timers = new SteppedTimers()
     const hub = new StreamHub(LIMITS, timers)
@@ -235,6 +265,23 @@ describe('GET /v1/stream and the shell routes', () => {
     for (let i = 0; i < 100 && s.ticks().length === 0; i++) await Bun.sleep(10)
     expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: [web.id] }])
     await s.cancel()
+  })
+
+  test('a stream for all projects hears about a project created after it opened, and ends with the session', async () => {
+    rt = await startRuntime()
+    const alice = signInAs(rt, 'alice', 'admin')
+    const res = await rt.fetch('/v1/stream', { headers: { cookie: alice.cookie } })
+    const s = reader(res.body as ReadableStream<Uint8Array>)
+    const web = insertProject(rt.services.db, { name: 'Web', slug: 'web' }, rt.services.now())
+    await rt.handle(signed('/v1/ingest', event(), { key: web.api_key }))
+    for (let i = 0; i < 100 && s.ticks().length === 0; i++) await Bun.sleep(10)
+    expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: [web.id] }])
+    rt.services.db.query('DELETE FROM sessions').run()
+    const later = insertProject(rt.services.db, { name: 'Later', slug: 'later' }, rt.services.now())
+    await rt.handle(signed('/v1/ingest', event(), { key: later.api_key }))
+    await s.done
+    expect(s.ticks()).toHaveLength(1)
+    expect(rt.services.stream?.size).toBe(0)
   })
 
   test('refuses the eleventh stream of one user with 429', async () => {

@@ -54,7 +54,17 @@ export function dashboardRoutes(s: Services) {
       throw new AppError('unavailable', 'live updates are not available right now')
     const refused = hub.refusal(user.userId)
     if (refused) throw new AppError('rate_limited', refused, { retryAfterSecs: 10 })
-    return new Response(hub.open(user.userId, access.projectIds, request.signal), {
+    // A stream for all projects learns about new ones; it ends if the session does.
+    const rescope = q.project_id
+      ? undefined
+      : () => {
+          try {
+            return s.guard.require(request, 'errors:read').projectIds
+          } catch {
+            return null
+          }
+        }
+    return new Response(hub.open(user.userId, access.projectIds, { signal: request.signal, rescope }), {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',

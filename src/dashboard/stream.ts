@@ -8,8 +8,11 @@
  *   commit after a quiet second is sent at once, later ones are summed into the next event.
  *   Under heavy ingest a dashboard therefore re-reads once a second, not once per batch.
  *   The data is `{"events": n, "new_issues": n, "regressions": n, "projects": [ids]}`.
- * - Scope: a stream hears only about the projects it was opened for (the caller's
- *   projects, or the one named by `project_id`), checked once when it opens.
+ * - Scope: a stream hears only about the projects it was opened for (the one named by
+ *   `project_id`, or all the caller's projects). A stream for all projects asks again
+ *   (`rescope`) when a commit names a project it does not know, so a project created
+ *   after the page opened is heard too; if the caller lost access (session ended), the
+ *   stream ends. Projects refused once are not asked about again.
  * - A comment line every `heartbeatMs` (5 s) keeps the connection alive: Bun closes a
  *   response that sends nothing for 10 s (`idleTimeout`), and so do many proxies.
  * - Caps: `maxStreams` open streams in all (256), `maxPerUser` per user (10); one over is
@@ -59,9 +62,14 @@ export const REAL_TIMERS: Timers = {
   clearInterval: (h) => clearInterval(h as Timer),
 }
 
+/** The caller's projects now, or null when the caller may no longer read at all. */
+export type Rescope = () => string[] | null
+
 interface Subscriber {
   userId: string
   projects: Set<string>
+  refused: Set<string>
+  rescope: Rescope | null
   send(chunk: string): void
   end(): void
   lastSent: number
@@ -98,7 +106,11 @@ export class StreamHub {
   }
 
   /** The event-stream body of one subscriber; it ends when the client goes or the hub closes. */
-  open(userId: string, projectIds: string[], signal?: AbortSignal): ReadableStream<Uint8Array> {
+  open(
+    userId: string,
+    projectIds: string[],
+    opts: { signal?: AbortSignal; rescope?: Rescope } = {},
+  ): ReadableStream<Uint8Array> {
     let sub: Subscriber | null = null
     const hub = this
     return new ReadableStream<Uint8Array>({
@@ -106,6 +118,8 @@ export class StreamHub {
         const s: Subscriber = {
           userId,
           projects: new Set(projectIds),
+          refused: new Set(),
+          rescope: opts.rescope ?? null,
           send: (chunk) => {
             try {
               controller.enqueue(encoder.encode(chunk))
@@ -130,7 +144,7 @@ export class StreamHub {
         hub.subs.add(s)
         // `retry` tells EventSource how long to wait before reconnecting after a drop.
         s.send(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ projects: projectIds })}\n\n`)
-        signal?.addEventListener('abort', () => hub.drop(s))
+        opts.signal?.addEventListener('abort', () => hub.drop(s))
       },
       cancel() {
         if (sub) hub.drop(sub)
@@ -141,7 +155,8 @@ export class StreamHub {
   /** The queue's commit listener. */
   onCommit = (result: CommitResult): void => {
     if (this.subs.size === 0 || result.issues.length === 0) return
-    for (const s of this.subs) {
+    for (const s of [...this.subs]) {
+      if (!this.knows(s, result)) continue
       let events = 0
       let fresh = 0
       let regressions = 0
@@ -162,6 +177,24 @@ export class StreamHub {
       for (const id of touched) p.projects.add(id)
       this.schedule(s)
     }
+  }
+
+  /**
+   * Makes sure the stream's scope covers every project of the commit it may see: asks
+   * `rescope` about projects it has not decided on yet. False when the stream was ended.
+   */
+  private knows(s: Subscriber, result: CommitResult): boolean {
+    if (!s.rescope) return true
+    const unknown = result.issues.some((i) => !s.projects.has(i.project_id) && !s.refused.has(i.project_id))
+    if (!unknown) return true
+    const now = s.rescope()
+    if (now === null) {
+      this.drop(s)
+      return false
+    }
+    s.projects = new Set(now)
+    for (const i of result.issues) if (!s.projects.has(i.project_id)) s.refused.add(i.project_id)
+    return true
   }
 
   /** Ends every stream (server shutdown). */

@@ -1,5 +1,5 @@
 /** Small hooks shared by the pages: loading data, running actions, keyboard shortcuts. */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { messageOf } from './api'
 
 export interface Loaded<T> {
@@ -68,9 +68,12 @@ export function useAction(): Action {
   return { busy, error, run, clear: () => setError(null) }
 }
 
-/** Keyboard shortcuts on the document, ignored while typing in a field. */
+/**
+ * Keyboard shortcuts on the document, ignored while typing in a field. Attached in a
+ * layout effect, so they work as soon as the view is on screen.
+ */
 export function useKeys(handlers: Record<string, (ev: KeyboardEvent) => void>, deps: unknown[]): void {
-  useEffect(() => {
+  useLayoutEffect(() => {
     const onKey = (ev: KeyboardEvent) => {
       if (ev.metaKey || ev.ctrlKey || ev.altKey) return
       const t = ev.target as HTMLElement

@@ -1,12 +1,11 @@
 /**
  * The issue rows. Each row is a link to the issue (so it opens in a new tab, can be
- * copied, and Enter opens it). Keyboard: j / k or the arrow keys move between rows,
- * Enter opens, and the focused row is clearly outlined.
+ * copied, and Enter opens it). The issues page binds j / k and the arrow keys to
+ * `moveFocus`; the focused row is clearly outlined.
  */
 import { Ago, Badge } from '../../components/bits'
 import { Sparkline } from '../../components/Sparkline'
 import { count } from '../../lib/format'
-import { useKeys } from '../../lib/hooks'
 import { href } from '../../lib/router'
 import { projectName, projectSlug, projectSlugOf } from '../../lib/session'
 import type { Issue } from '../../lib/types'
@@ -15,7 +14,8 @@ export function issueHref(i: { fingerprint: string; project_id: string }): strin
   return href(`/issues/${encodeURIComponent(i.fingerprint)}`, { project: projectSlugOf(i.project_id) })
 }
 
-function moveFocus(delta: number) {
+/** Moves the focus `delta` rows down (up when negative); the first key press focuses the first row. */
+export function moveFocus(delta: number) {
   const rows = [...document.querySelectorAll<HTMLAnchorElement>('.issue-row')]
   if (rows.length === 0) return
   const at = rows.indexOf(document.activeElement as HTMLAnchorElement)
@@ -26,11 +26,6 @@ function moveFocus(delta: number) {
 
 export function IssueList({ items }: { items: Issue[] }) {
   const allProjects = projectSlug.value === null
-  const step = (delta: number) => (ev: KeyboardEvent) => {
-    ev.preventDefault()
-    moveFocus(delta)
-  }
-  useKeys({ j: step(1), k: step(-1), ArrowDown: step(1), ArrowUp: step(-1) }, [])
 
   return (
     <ul class="issues" aria-label="Issues">

@@ -9,13 +9,13 @@ import { Notice } from '../../components/bits'
 import { Chart } from '../../components/Chart'
 import { issues } from '../../lib/client'
 import { count } from '../../lib/format'
-import { useLoad } from '../../lib/hooks'
+import { useKeys, useLoad } from '../../lib/hooks'
 import { tick, touches } from '../../lib/live'
 import { route, setQuery } from '../../lib/router'
 import { projectSlug, selectedProject } from '../../lib/session'
 import { Filters, type Suggestions } from './Filters'
 import { apiQuery, chartHours, filterParams, narrowed, PAGE_SIZE, readFilters } from './filterState'
-import { IssueList } from './IssueList'
+import { IssueList, moveFocus } from './IssueList'
 import { SetupGuide } from './SetupGuide'
 
 const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => Boolean(x)))].sort()
@@ -38,6 +38,12 @@ export function IssuesPage() {
     [project, filters.environment, hours],
   )
   const stats = useLoad(() => issues.stats(project ?? undefined), [project])
+
+  const step = (delta: number) => (ev: KeyboardEvent) => {
+    ev.preventDefault()
+    moveFocus(delta)
+  }
+  useKeys({ j: step(1), k: step(-1), ArrowDown: step(1), ArrowUp: step(-1) }, [])
 
   const t = tick.value
   useEffect(() => {
