@@ -118,6 +118,7 @@ describe('the dashboard in a real browser', () => {
     await page.goto(`${origin}/`)
     expect(path(page)).toBe('/auth/login?next=%2F')
     await page.waitForFunction(() => document.body.dataset.state === 'setup')
+    await shot(page, 'sign-up')
     await page.fill('#setup-username', 'alice')
     await page.click('#setup-submit')
     await page.waitForURL(`${origin}/`)
@@ -305,7 +306,7 @@ describe('the dashboard in a real browser', () => {
 
     await page.click('#send-test')
     await page.waitForSelector('.test-results li[data-outcome="delivered"]', { timeout: 15_000 })
-    expect(await text(page, '.test-results li')).toContain('HTTP/SMTP 200')
+    expect(await text(page, '.test-results li')).toContain('HTTP 200 · thanks')
     const got = hook.received.find((r) => r.headers.get('x-bloop-event') === 'alert.test')
     expect(got).toBeDefined()
     const signature = createHmac('sha256', 'a-webhook-secret-of-32-characters')

@@ -155,6 +155,8 @@ export function webhookReceiver() {
 /** A full-page screenshot into test-artifacts/ (and docs/screenshots/ with BLOOP_DOC_SHOTS=1). */
 export async function shot(page: Page, name: string, opts: { docs?: boolean } = {}): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
+  // From the top, so the sticky header sits where it belongs in a full-page picture.
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
   if (opts.docs && process.env.BLOOP_DOC_SHOTS === '1') {
     mkdirSync(DOC_SHOTS, { recursive: true })

@@ -1,7 +1,8 @@
 /**
  * A uPlot time-series chart that fills its container's width and follows the colour
  * theme (read from the CSS tokens, redrawn when the system theme changes). Bars for
- * hourly counts, lines for everything else. x values are epoch milliseconds.
+ * hourly counts, lines for everything else. x values are epoch milliseconds, or the
+ * positions of `categories` (one bar per release, say).
  */
 import { useEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
@@ -22,6 +23,8 @@ export interface ChartProps {
   label: string
   /** y-axis value format. */
   format?: (v: number) => string
+  /** Names of the x positions 0..n-1, for a chart over categories instead of time. */
+  categories?: string[]
 }
 
 const token = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim()
@@ -34,6 +37,10 @@ function options(p: ChartProps, width: number): uPlot.Options {
     ticks: { show: false },
   }
   const bars = uPlot.paths.bars?.({ size: [0.8, 24] })
+  const cats = p.categories
+  const xAxis: uPlot.Axis = cats
+    ? { ...axis, grid: { show: false }, splits: () => cats.map((_, i) => i), values: () => cats }
+    : { ...axis, space: 70 }
   return {
     // x values are epoch milliseconds.
     ms: 1,
@@ -41,13 +48,16 @@ function options(p: ChartProps, width: number): uPlot.Options {
     height: p.height ?? 160,
     legend: { show: p.series.length > 1 },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+    scales: {
+      x: cats ? { time: false, range: () => [-0.5, cats.length - 0.5] } : { time: true },
+      y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+    },
     axes: [
-      { ...axis, space: 70 },
+      xAxis,
       { ...axis, size: 44, values: (_u, ticks) => ticks.map((t) => (p.format ? p.format(t) : String(t))) },
     ],
     series: [
-      { value: (_u, v) => (v === null ? '' : new Date(v).toLocaleString()) },
+      { value: (_u, v) => (v === null ? '' : cats ? (cats[v] ?? '') : new Date(v).toLocaleString()) },
       ...p.series.map((s) => ({
         label: s.label,
         stroke: token(s.color ?? '--chart'),
@@ -81,6 +91,6 @@ export function Chart(p: ChartProps) {
       scheme.removeEventListener('change', draw)
       plot?.destroy()
     }
-  }, [p.xs, p.series, p.height, p.kind])
+  }, [p.xs, p.series, p.height, p.kind, p.categories])
   return <div class="chart" ref={box} role="img" aria-label={p.label} />
 }

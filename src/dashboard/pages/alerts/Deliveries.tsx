@@ -5,8 +5,17 @@ import { alerts } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import type { TestResult } from '../../lib/types'
 
-const detail = (r: { status_code: number | null; error: string | null; response: string | null }) =>
-  [r.status_code !== null ? `HTTP/SMTP ${r.status_code}` : '', r.error ?? '', r.response ?? '']
+const detail = (r: {
+  channel_type: string
+  status_code: number | null
+  error: string | null
+  response: string | null
+}) =>
+  [
+    r.status_code !== null ? `${r.channel_type === 'email' ? 'SMTP' : 'HTTP'} ${r.status_code}` : '',
+    r.error ?? '',
+    r.response ?? '',
+  ]
     .filter(Boolean)
     .join(' · ')
 

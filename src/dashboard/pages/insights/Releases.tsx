@@ -1,7 +1,7 @@
 /**
  * Releases: per release, new issues and the change of its first-day error rate against
  * the release before; the impact score ranks them. The chart shows each release's
- * first-24-hour rate at the time it appeared.
+ * first-day error rate, oldest release first.
  */
 import { useMemo } from 'preact/hooks'
 import { Badge } from '../../components/bits'
@@ -20,7 +20,8 @@ export function Releases({ query }: { query: AnalyticsQuery }) {
     () => [...(loaded.data?.releases ?? [])].sort((a, b) => a.first_seen - b.first_seen),
     [loaded.data],
   )
-  const xs = useMemo(() => ordered.map((r) => r.first_seen), [ordered])
+  const xs = useMemo(() => ordered.map((_, i) => i), [ordered])
+  const names = useMemo(() => ordered.map((r) => r.release), [ordered])
   const series = useMemo(
     () => [{ label: 'Events per hour, first day', values: ordered.map((r) => r.first_24h_rate) }],
     [ordered],
@@ -39,9 +40,9 @@ export function Releases({ query }: { query: AnalyticsQuery }) {
           {ordered.length > 1 && (
             <Chart
               xs={xs}
+              categories={names}
               series={series}
-              kind="line"
-              height={120}
+              height={130}
               label="First-day error rate per release"
             />
           )}

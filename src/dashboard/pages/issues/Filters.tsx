@@ -3,6 +3,7 @@
  * the history entry), which is the single source of the list's state. Text filters apply
  * on Enter or when the field loses focus; suggestions come from the issues on screen.
  */
+import { useState } from 'preact/hooks'
 import { setQuery } from '../../lib/router'
 import { filterParams, RANGES, type Range, SORTS, type Sort, STATUSES, type ViewFilters } from './filterState'
 
@@ -23,9 +24,16 @@ const TEXT_FIELDS = [
 export function Filters({ filters, suggestions }: { filters: ViewFilters; suggestions: Suggestions }) {
   const apply = (patch: Partial<ViewFilters>) =>
     setQuery(filterParams({ ...filters, ...patch, offset: 0 }), { replace: true })
+  const active = TEXT_FIELDS.filter((f) => filters[f.key]).length
+  // On a phone the text filters fold away until asked for (or while one is set).
+  const [open, setOpen] = useState(false)
 
   return (
-    <form class="filters" aria-label="Filters" onSubmit={(ev) => ev.preventDefault()}>
+    <form
+      class={`filters${open || active > 0 ? ' expanded' : ''}`}
+      aria-label="Filters"
+      onSubmit={(ev) => ev.preventDefault()}
+    >
       <label class="field">
         <span>Status</span>
         <select
@@ -43,7 +51,7 @@ export function Filters({ filters, suggestions }: { filters: ViewFilters; sugges
         </select>
       </label>
       {TEXT_FIELDS.map((f) => (
-        <label class="field" key={f.key}>
+        <label class="field optional" key={f.key}>
           <span>{f.label}</span>
           <input
             name={f.key}
@@ -90,6 +98,14 @@ export function Filters({ filters, suggestions }: { filters: ViewFilters; sugges
         </select>
       </label>
       <div class="filters-actions">
+        <button
+          type="button"
+          class="btn small filters-toggle"
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+        >
+          {open ? 'Fewer filters' : 'More filters'}
+        </button>
         <button type="button" class="btn small" onClick={() => setQuery(filterParams({}), { replace: true })}>
           Reset
         </button>
