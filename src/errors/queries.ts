@@ -2,6 +2,8 @@
  * Read queries of the error API. Every function takes the list of project ids the caller
  * may see; no query runs unscoped. All values are bound parameters.
  */
+
+import type { NormalizedEvent } from '../ingest/event'
 import { HOUR_MS, hourBucket, type IssueStatus } from '../pipeline/commit'
 import type { Db } from '../storage/db'
 
@@ -142,29 +144,8 @@ export function seenIn(
 const EVENT_FIELDS = `timestamp, source, environment, release, app_version, build_number, route_or_procedure, screen,
   error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level`
 
-export interface EventRow {
-  id: number
-  project_id: string
-  fingerprint: string
-  timestamp: number
-  source: string
-  environment: string
-  release: string
-  app_version: string | null
-  build_number: string | null
-  route_or_procedure: string | null
-  screen: string | null
-  error_type: string
-  message: string
-  stack: string | null
-  http_status: number | null
-  request_id: string | null
-  user_id_hash: string | null
-  device_id_hash: string | null
-  metadata: string | null
-  event_id: string | null
-  level: string | null
-}
+/** A stored event as read back: the normalized event without its receive time, plus its row id. */
+export type EventRow = Omit<NormalizedEvent, 'received_at'> & { id: number }
 
 export function samplesOf(
   db: Db,
