@@ -56,11 +56,12 @@ const keyOf = (slug: string) =>
   db().query<{ api_key: string }, [string]>('SELECT api_key FROM projects WHERE slug = ?').get(slug)
     ?.api_key as string
 
-const text = (page: Page, selector: string) => page.locator(selector).first().innerText()
+const text = async (page: Page, selector: string) =>
+  ((await page.locator(selector).first().textContent()) ?? '').trim()
 /** Release, environment and count of each breakdown row. */
 const breakdown = (page: Page) =>
   page.$$eval('.breakdown tbody tr', (trs) =>
-    trs.map((tr) => [...tr.children].slice(0, 3).map((td) => (td as HTMLElement).innerText.trim())),
+    trs.map((tr) => [...tr.children].slice(0, 3).map((td) => (td.textContent ?? '').trim())),
   )
 /** Clicks a copy button and waits until it says the text is on the clipboard. */
 async function copy(page: Page, scope: string, label = 'Copy'): Promise<string> {
