@@ -182,7 +182,7 @@ describe('the dashboard in a real browser', () => {
     await page.waitForSelector('.issue-row:has-text("NetworkError") .events[data-count="2"]', {
       timeout: 15_000,
     })
-    await shot(page, 'issues', { docs: true })
+    await shot(page, 'story-issues')
   })
 
   test('filters narrow the list, live in the URL and survive a reload', async () => {
@@ -243,7 +243,7 @@ describe('the dashboard in a real browser', () => {
     await page.waitForSelector('.occurrences li')
     expect(await page.locator('.occurrences li').count()).toBe(3)
     expect(await text(page, '#history-title + p')).toBe('No status changes yet.')
-    await shot(page, 'issue', { docs: true })
+    await shot(page, 'story-issue')
   })
 
   test('resolving shows in the history, and a new event shows the issue reopened without a reload', async () => {

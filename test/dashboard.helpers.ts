@@ -11,7 +11,7 @@ import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import { sign } from '../src/ingest/hmac'
 import { memoryLogger } from '../src/ops/log'
-import { type Served, serve } from '../src/server'
+import { type RuntimeOptions, type Served, serve } from '../src/server'
 import { addAuthenticator, reservePort, type VirtualAuthenticator } from './browser'
 import { TEST_SECRET, tempDir } from './helpers'
 
@@ -29,7 +29,10 @@ export interface DashboardServer {
 
 type Overrides = { [S in keyof Config]?: Partial<Config[S]> }
 
-export async function startDashboardServer(overrides: Overrides = {}): Promise<DashboardServer> {
+export async function startDashboardServer(
+  overrides: Overrides = {},
+  opts: RuntimeOptions = {},
+): Promise<DashboardServer> {
   const dir = tempDir('bloop-dash-')
   const port = reservePort()
   const origin = `http://localhost:${port}`
@@ -45,7 +48,7 @@ export async function startDashboardServer(overrides: Overrides = {}): Promise<D
       // The webhook receiver listens on loopback.
       alerting: { allow_private_urls: true, ...overrides.alerting },
     }),
-    { log },
+    { ...opts, log },
   )
   return {
     served,
