@@ -156,6 +156,48 @@ describe('the dashboard in a real browser', () => {
     await shot(page, 'setup-guide')
   })
 
+  test('an admin renames a project, rotates its key (the old one fails at once) and deletes it', async () => {
+    const { page } = alice
+    await page.goto(`${origin}/settings/projects`)
+    await page.fill('#project-name', 'Old app')
+    await page.click('#create-project')
+    await page.waitForSelector('[data-slug="old-app"]')
+    const card = page.locator('[data-slug="old-app"]')
+    await card.locator('input').fill('Legacy app')
+    await card.locator('button:text-is("Rename")').click()
+    await page.waitForSelector('[data-slug="old-app"] h3:text-is("Legacy app")')
+    expect(await page.$$eval('#project-switcher option', (os) => os.map((o) => o.textContent))).toContain(
+      'Legacy app',
+    )
+
+    const before = keyOf('old-app')
+    await page.locator('[data-slug="old-app"] > .btn-row > button:text-is("Rotate key")').click()
+    await page.waitForSelector('dialog[open] >> text=The current key stops working immediately')
+    await page.locator('dialog[open] button:text-is("Rotate key")').click()
+    await page.waitForFunction((old) => {
+      const shown = document.querySelector('[data-secret]')?.textContent
+      return shown !== undefined && shown !== old && shown?.startsWith('bloop_')
+    }, before)
+    const after = keyOf('old-app')
+    expect(await text(page, '[data-secret]')).toBe(after)
+    expect(after).not.toBe(before)
+    await expect(ingest(origin, before, [typeError()])).rejects.toThrow('HTTP 401')
+    await ingest(origin, after, [typeError()])
+
+    await page.locator('[data-slug="old-app"] > .btn-row > button:text-is("Delete")').click()
+    await page.locator('dialog[open] button:text-is("Delete")').click()
+    await page.waitForFunction(() => !document.querySelector('[data-slug="old-app"]'))
+    expect(await page.$$eval('#project-switcher option', (os) => os.map((o) => o.textContent))).toEqual([
+      'All projects',
+      'Default',
+      'Web shop',
+    ])
+    // The default project cannot be deleted: no button for it.
+    expect(await page.locator('[data-slug="default"] > .btn-row > button:text-is("Delete")').count()).toBe(0)
+    await page.goto(`${origin}/?project=web-shop`)
+    await page.waitForSelector('.setup')
+  })
+
   test('events sent through the API appear in the list without a reload', async () => {
     const { page } = alice
     await page.evaluate(() => {
@@ -318,6 +360,18 @@ describe('the dashboard in a real browser', () => {
     // The delivery log shows the test.
     await page.waitForSelector('.deliveries tbody tr')
     expect(await text(page, '.deliveries tbody tr')).toContain('delivered')
+    // A second channel, then removed again after confirming.
+    await page.fill('#channel-target', `${hook.url}/second`)
+    await page.click('button:text-is("Add channel")')
+    await page.waitForFunction(() => document.querySelectorAll('.channels li').length === 2)
+    await page.locator('.channels li').nth(1).locator('> button:text-is("Remove")').click()
+    await page.locator('dialog[open] button:text-is("Remove")').click()
+    await page.waitForFunction(() => document.querySelectorAll('.channels li').length === 1)
+    expect(
+      db()
+        .query<{ n: number }, [number]>('SELECT count(*) AS n FROM alert_channels WHERE rule_id = ?')
+        .get(ruleId)?.n,
+    ).toBe(1)
     await shot(page, 'alert-rule')
   })
 
@@ -386,6 +440,12 @@ describe('the dashboard in a real browser', () => {
     expect(write.status).toBe(403)
     await page.waitForSelector('.tokens tbody tr .badge.active')
     await shot(page, 'settings-tokens')
+    // Revoked in the UI: the next request with it fails.
+    await page.click('.tokens td > button:text-is("Revoke")')
+    await page.locator('dialog[open] button:text-is("Revoke")').click()
+    await page.waitForSelector('.tokens tbody tr .badge:text-is("revoked")')
+    const after = await fetch(`${origin}/v1/errors`, { headers: { authorization: `Bearer ${token}` } })
+    expect(after.status).toBe(401)
   })
 
   test('the Insights view charts the analytics of the project', async () => {
@@ -444,6 +504,20 @@ describe('the dashboard in a real browser', () => {
     const res = await fetch(`${origin}/v1/admin/users`, { headers: { cookie: `bloop_session=${cookie}` } })
     expect(res.status).toBe(403)
     await bob.context.close()
+
+    // Alice promotes bob, then makes him a member again.
+    await page.goto(`${origin}/settings/users`)
+    const row = page.locator('tr[data-username="bob"]')
+    await row.locator('button:text-is("Make admin")').click()
+    await page.waitForSelector('tr[data-username="bob"] .badge:text-is("admin")')
+    const role = () =>
+      db().query<{ role: string }, []>("SELECT role FROM users WHERE username = 'bob'").get()?.role
+    expect(role()).toBe('admin')
+    await row.locator('button:text-is("Make user")').click()
+    await page.waitForSelector('tr[data-username="bob"] .badge:text-is("user")')
+    expect(role()).toBe('user')
+    // Alice has no buttons against herself.
+    expect(await page.locator('tr[data-username="alice"] button').count()).toBe(0)
   })
 
   test('a user adds, renames and removes a passkey of their own', async () => {
