@@ -3,6 +3,8 @@
  * form turned into API bodies and back, and the display formats.
  */
 import { describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ago, bytes, count, signed } from '../src/dashboard/lib/format'
 import type { RuleView } from '../src/dashboard/lib/types'
 import {
@@ -205,4 +207,58 @@ describe('display formats', () => {
     ])
     expect([signed(3), signed(-2), signed(0), signed(12.345, 1)]).toEqual(['+3', '-2', '0', '+12.3'])
   })
+})
+
+describe('colour contrast of both themes', () => {
+  const css = readFileSync(join(import.meta.dir, '../src/dashboard/styles/theme.css'), 'utf8')
+  const tokens = (block: string) =>
+    Object.fromEntries(
+      [...block.matchAll(/--([\w-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1], m[2] as string]),
+    )
+  const light = tokens(css.slice(0, css.indexOf('@media')))
+  const dark = tokens(css.slice(css.indexOf('@media')))
+  const luminance = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+    }) as [number, number, number]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+  }
+  const contrast = (a: string, b: string) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number]
+    return (hi + 0.05) / (lo + 0.05)
+  }
+  // Text colour on the backgrounds it is used on.
+  const PAIRS = [
+    ['fg', 'bg'],
+    ['fg', 'surface'],
+    ['fg', 'surface-2'],
+    ['fg', 'accent-soft'],
+    ['muted', 'bg'],
+    ['muted', 'surface'],
+    ['muted', 'surface-2'],
+    ['accent', 'surface'],
+    ['accent', 'bg'],
+    ['accent-fg', 'accent'],
+    ['danger', 'surface'],
+    ['danger', 'danger-soft'],
+    ['ok', 'ok-soft'],
+    ['warn', 'warn-soft'],
+    ['fg', 'code-bg'],
+  ] as const
+
+  for (const [name, theme] of [
+    ['light', light],
+    ['dark', dark],
+  ] as const) {
+    test(`every text colour of the ${name} theme has at least 4.5:1 contrast (WCAG AA)`, () => {
+      const low = PAIRS.map(([fg, bg]) => ({
+        pair: `${fg} on ${bg}`,
+        ratio: contrast(theme[fg] as string, theme[bg] as string),
+      }))
+        .filter((p) => !(p.ratio >= 4.5))
+        .map((p) => `${p.pair}: ${p.ratio.toFixed(2)}`)
+      expect(low).toEqual([])
+    })
+  }
 })
