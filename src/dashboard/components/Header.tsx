@@ -1,7 +1,7 @@
 /** The top bar: brand, main navigation, project switcher, live-update state, account. */
 import { auth } from '../lib/client'
 import { liveState } from '../lib/live'
-import { href, route, setQuery } from '../lib/router'
+import { href, navigate, route, setQuery } from '../lib/router'
 import { me, projectSlug, projects } from '../lib/session'
 
 const NAV = [
@@ -18,9 +18,13 @@ async function signOut() {
 
 function ProjectSwitcher() {
   const onChange = (ev: Event) => {
-    const slug = (ev.target as HTMLSelectElement).value
-    // Paging and per-project filters do not carry over to another project.
-    setQuery({ project: slug || null, offset: null }, { replace: false })
+    const slug = (ev.target as HTMLSelectElement).value || null
+    const path = route.value.path
+    // One issue or rule belongs to one project: switching goes to the list of the other.
+    if (path.startsWith('/issues/')) return navigate(href('/', { project: slug }))
+    if (path.startsWith('/alerts/')) return navigate(href('/alerts', { project: slug }))
+    // Paging does not carry over to another project.
+    setQuery({ project: slug, offset: null }, { replace: false })
   }
   return (
     <label class="switcher">
