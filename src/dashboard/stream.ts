@@ -155,27 +155,29 @@ export class StreamHub {
   /** The queue's commit listener. */
   onCommit = (result: CommitResult): void => {
     if (this.subs.size === 0 || result.issues.length === 0) return
-    for (const s of [...this.subs]) {
-      if (!this.knows(s, result)) continue
-      let events = 0
-      let fresh = 0
-      let regressions = 0
-      const touched = new Set<string>()
-      for (const issue of result.issues) {
-        if (!s.projects.has(issue.project_id)) continue
-        touched.add(issue.project_id)
-        fresh += issue.is_new ? 1 : 0
-        regressions += issue.regressed ? 1 : 0
-        for (const b of issue.breakdown) events += b.count
+    // Summed per project once; each stream then looks only at the batch's few projects.
+    const byProject = new Map<string, { events: number; new_issues: number; regressions: number }>()
+    for (const issue of result.issues) {
+      let t = byProject.get(issue.project_id)
+      if (!t) {
+        t = { events: 0, new_issues: 0, regressions: 0 }
+        byProject.set(issue.project_id, t)
       }
-      if (touched.size === 0) continue
-      s.pending ??= { events: 0, new_issues: 0, regressions: 0, projects: new Set() }
-      const p = s.pending
-      p.events += events
-      p.new_issues += fresh
-      p.regressions += regressions
-      for (const id of touched) p.projects.add(id)
-      this.schedule(s)
+      t.new_issues += issue.is_new ? 1 : 0
+      t.regressions += issue.regressed ? 1 : 0
+      for (const b of issue.breakdown) t.events += b.count
+    }
+    for (const s of [...this.subs]) {
+      if (!this.knows(s, byProject)) continue
+      for (const [projectId, t] of byProject) {
+        if (!s.projects.has(projectId)) continue
+        s.pending ??= { events: 0, new_issues: 0, regressions: 0, projects: new Set() }
+        s.pending.events += t.events
+        s.pending.new_issues += t.new_issues
+        s.pending.regressions += t.regressions
+        s.pending.projects.add(projectId)
+      }
+      if (s.pending) this.schedule(s)
     }
   }
 
@@ -183,9 +185,10 @@ export class StreamHub {
    * Makes sure the stream's scope covers every project of the commit it may see: asks
    * `rescope` about projects it has not decided on yet. False when the stream was ended.
    */
-  private knows(s: Subscriber, result: CommitResult): boolean {
+  private knows(s: Subscriber, projects: Map<string, unknown>): boolean {
     if (!s.rescope) return true
-    const unknown = result.issues.some((i) => !s.projects.has(i.project_id) && !s.refused.has(i.project_id))
+    let unknown = false
+    for (const id of projects.keys()) if (!s.projects.has(id) && !s.refused.has(id)) unknown = true
     if (!unknown) return true
     const now = s.rescope()
     if (now === null) {
@@ -193,7 +196,7 @@ export class StreamHub {
       return false
     }
     s.projects = new Set(now)
-    for (const i of result.issues) if (!s.projects.has(i.project_id)) s.refused.add(i.project_id)
+    for (const id of projects.keys()) if (!s.projects.has(id)) s.refused.add(id)
     return true
   }
 
