@@ -582,6 +582,12 @@ describe('the dashboard in a real browser', () => {
     }
     await page.goto(`${origin}/?project=web-shop`)
     await page.waitForSelector('.issue-row')
+    // On a phone the text filters fold away until asked for.
+    expect(await page.isVisible('input[name="release"]')).toBe(false)
+    await page.click('button:text-is("More filters")')
+    expect(await page.isVisible('input[name="release"]')).toBe(true)
+    expect(await scrollsSideways(page)).toBe(false)
+    await page.click('button:text-is("Fewer filters")')
     await shot(page, 'issues-375px')
     await page.emulateMedia({ colorScheme: 'dark' })
     await page.waitForTimeout(50)

@@ -167,6 +167,20 @@ export async function shot(page: Page, name: string, opts: { docs?: boolean } = 
   }
 }
 
-/** True when the page scrolls sideways (content wider than the viewport). */
+/**
+ * False when the page fits its width; otherwise the elements sticking out on the right
+ * (tag.class, widest first), so a failure says what to fix.
+ */
 export const scrollsSideways = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth)
+  page.evaluate(() => {
+    const width = document.documentElement.clientWidth
+    if (document.documentElement.scrollWidth <= width) return false
+    return [...document.querySelectorAll('body *')]
+      .map((el) => ({ el, right: el.getBoundingClientRect().right }))
+      .filter((x) => x.right > width + 0.5)
+      .sort((a, b) => b.right - a.right)
+      .slice(0, 5)
+      .map(
+        (x) => `${x.el.tagName.toLowerCase()}.${[...x.el.classList].join('.')} right=${Math.round(x.right)}`,
+      )
+  })
