@@ -644,7 +644,12 @@ describe('the dashboard in a real browser', () => {
     expect(res?.url()).toBe(`${origin}/auth/login?next=%2Finsights`)
     await page.click('#signin-submit')
     await page.waitForURL(`${origin}/insights`)
-    await page.waitForSelector('#insight-environments')
+    await page.waitForSelector('#insight-environments tbody tr')
+    await page.waitForFunction(() => document.querySelectorAll('.insight [aria-busy]').length === 0)
+    // Signed in already, a sign-in link with a destination goes straight there.
+    await page.goto(`${origin}/auth/login?next=${encodeURIComponent('/alerts?project=web-shop')}`)
+    await page.waitForURL(`${origin}/alerts?project=web-shop`)
+    await page.waitForSelector('.rule')
   })
 
   test('the server logged no warnings or errors during the story', () => {
