@@ -13,8 +13,10 @@ import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
 import { opsRoutes } from './ops/routes'
 import { projectsRoutes } from './projects/routes'
+import { retentionRoutes } from './retention/routes'
 import { sentryRoutes } from './sentry/routes'
 import type { Services } from './services'
+import { sourcemapsRoutes } from './sourcemaps/routes'
 import { tokensRoutes } from './tokens/routes'
 import { webRoutes } from './web/routes'
 
@@ -51,6 +53,8 @@ export function createApp(s: Services) {
     .use(analyticsRoutes(s))
     .use(sentryRoutes(s))
     .use(dashboardRoutes(s))
+    .use(retentionRoutes(s))
+    .use(sourcemapsRoutes(s))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -25,7 +25,9 @@ import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
 import { resumePurges } from './projects/manage'
 import { ensureDefaultProject, findProject, listProjects } from './projects/store'
+import { syncSettingsFromConfig } from './retention/store'
 import type { Services } from './services'
+import { Symbolicator } from './sourcemaps/symbolicator'
 import { openDatabase } from './storage/db'
 import { migrate } from './storage/migrate'
 import { resolveToken } from './tokens/store'
@@ -62,6 +64,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const migrated = migrate(db)
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
+  syncSettingsFromConfig(db, config.retention, now())
 
   const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
@@ -134,6 +137,9 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
     draining: { value: false },
   }
+  const symbolicator = new Symbolicator(db, config.sourcemaps.cache_bytes, log)
+  services.symbolicate = symbolicator.symbolicate
+  services.sourcemapCache = symbolicator
   runtime.services = services
   // Alerting: rules are evaluated on every committed batch; delivery runs in the background.
   const alerts = new Alerting({ config, db, log, now, registry: metrics.registry, resolve: opts.resolve })
@@ -152,6 +158,10 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   services.analytics = startAnalytics(services)
   runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
+  runtime.onClose.push(async () => {
+    for (const job of Object.values(runtime.app.store.cron)) job.stop()
+    await runtime.app.store.retentionSweeper.stop()
+  })
   runtime.handle = createHandler(services, runtime.app)
   runtime.onClose.push(() => runtime.app.store.cron[SESSION_CLEANUP_JOB].stop())
   // Finish removing the data of projects deleted before a crash or shutdown.
@@ -189,10 +199,11 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     server = Bun.serve({
       hostname: config.server.host,
       port: config.server.port,
-      // The largest body any route accepts (source maps); ingest enforces its own smaller cap.
+      // The largest body any route accepts (a source map sent as an escaped JSON string may
+      // take twice its size); ingest enforces its own smaller cap.
       maxRequestBodySize:
         Math.max(
-          config.sourcemaps.max_bytes,
+          2 * config.sourcemaps.max_bytes,
           config.ingest.max_payload_bytes,
           config.sentry.max_envelope_bytes,
         ) +

@@ -41,4 +41,6 @@ export interface Services {
   analytics?: Analytics
   /** The dashboard's live-update streams (src/dashboard/stream.ts); set by server.ts. */
   stream?: StreamHub
+  /** Drops a parsed source map from the symbolication cache (after a re-upload or delete). */
+  sourcemapCache?: { invalidate(id: number): void }
 }

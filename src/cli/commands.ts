@@ -14,6 +14,7 @@ import { projectCreate, projectRotateKey } from '../projects/cli'
 import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
 import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
+import { sourcemapsUpload } from '../sourcemaps/cli'
 import { type Db, openDatabase } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { createToken } from '../tokens/store'
@@ -163,6 +164,7 @@ export const COMMANDS: Command[] = [
   userList,
   projectDsn,
   projectRotateSentryKey,
+  sourcemapsUpload,
 ]
 
 export function helpText(): string {

@@ -5,6 +5,8 @@
  */
 import type { NormalizedEvent } from '../ingest/event'
 import { purgeBatch } from '../projects/purge'
+import type { Cutoffs } from '../retention/policy'
+import { pruneHourlyBatch, pruneRawBatch, type RawCursor, vacuumStep } from '../retention/prune'
 import type { Db } from '../storage/db'
 import { commitEvents, type IssueStatus, setIssueStatus } from './commit'
 
@@ -18,6 +20,15 @@ export interface TaskMap {
   purgeProject: { args: { project_id: string; table: string; batch: number }; result: { deleted: number } }
   /** Proves the writer can take the write lock: BEGIN IMMEDIATE then ROLLBACK. */
   ping: { args: Record<string, never>; result: { ok: true } }
+  /** Retention: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
+  pruneRaw: {
+    args: { cutoffs: Cutoffs; after: RawCursor | null; limit: number }
+    result: ReturnType<typeof pruneRawBatch>
+  }
+  /** Retention: deletes up to `limit` hourly-count rows at or before `lastBucket`. */
+  pruneHourly: { args: { lastBucket: number; limit: number }; result: { deleted: number } }
+  /** Retention: PRAGMA incremental_vacuum of up to `pages` free pages. */
+  vacuumStep: { args: { pages: number }; result: ReturnType<typeof vacuumStep> }
 }
 
 export type TaskKind = keyof TaskMap
@@ -31,4 +42,7 @@ export const TASKS: { [K in TaskKind]: (db: Db, args: TaskMap[K]['args']) => Tas
     db.run('ROLLBACK')
     return { ok: true }
   },
+  pruneRaw: (db, a) => pruneRawBatch(db, a),
+  pruneHourly: (db, a) => pruneHourlyBatch(db, a),
+  vacuumStep: (db, a) => vacuumStep(db, a),
 }

@@ -5,6 +5,7 @@
 import m001 from './001_core.sql' with { type: 'text' }
 import m002 from './002_accounts.sql' with { type: 'text' }
 import m003 from './003_alerts.sql' with { type: 'text' }
+import m004 from './004_retention_sourcemaps.sql' with { type: 'text' }
 import m005 from './005_sentry.sql' with { type: 'text' }
 
 export interface Migration {
@@ -17,5 +18,6 @@ export const MIGRATIONS: Migration[] = [
   { id: 1, name: '001_core', sql: m001 },
   { id: 2, name: '002_accounts', sql: m002 },
   { id: 3, name: '003_alerts', sql: m003 },
+  { id: 4, name: '004_retention_sourcemaps', sql: m004 },
   { id: 5, name: '005_sentry', sql: m005 },
 ]

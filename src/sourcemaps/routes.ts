@@ -1,0 +1,164 @@
+/**
+ * Source map API (SPEC 8). Tokens need `sourcemaps:write` to upload and delete,
+ * `sourcemaps:read` to list; an unknown or foreign project slug is 404.
+ *
+ * - POST   /v1/projects/:slug/sourcemaps      multipart (`release`, `file` with a file name,
+ *          optional `filename` overriding it) or JSON `{release, filename, map}`; 201 when
+ *          new, 200 when it replaced the same (release, filename)
+ * - GET    /v1/projects/:slug/sourcemaps      `?release=&limit=&offset=`, newest first
+ * - DELETE /v1/projects/:slug/sourcemaps/:id
+ *
+ * The map itself is capped at `sourcemaps.max_bytes` (413 above it), parsed with
+ * source-map-js before it is stored (400 naming the problem), and stored gzip-compressed.
+ */
+import { Value } from '@sinclair/typebox/value'
+import { Elysia } from 'elysia'
+import { AppError, json, notFound } from '../http/errors'
+import { parseBody, parseQuery, readBodyBytes, readJson } from '../http/validate'
+import { utf8Length } from '../ingest/validate'
+import type { Services } from '../services'
+import {
+  IdParam,
+  ListQuery,
+  MAX_LIST_LIMIT,
+  MAX_NAME_BYTES,
+  MULTIPART_OVERHEAD_BYTES,
+  SourceMapJsonUpload,
+} from './model'
+import { InvalidSourceMap, parseSourceMap } from './parse'
+import { deleteSourceMap, listSourceMaps, putSourceMap } from './store'
+
+interface Upload {
+  release: string
+  filename: string
+  text: Uint8Array<ArrayBuffer>
+}
+
+const encoder = new TextEncoder()
+
+/** `./dist\app.js.map` -> `dist/app.js.map`: the name a map is listed and matched by. */
+export function normalizeFilename(name: string): string {
+  return name
+    .trim()
+    .replaceAll('\\', '/')
+    .replace(/^(\.\/|\/)+/, '')
+}
+
+function checkName(field: string, value: string): string {
+  if (value === '') throw new AppError('invalid_field', `${field} is required`, { field })
+  const size = utf8Length(value)
+  if (size > MAX_NAME_BYTES)
+    throw new AppError('invalid_field', `${field} exceeds ${MAX_NAME_BYTES} bytes (got ${size})`, { field })
+  return value
+}
+
+async function readMultipart(request: Request, contentType: string, maxBytes: number): Promise<Upload> {
+  const body = await readBodyBytes(request, maxBytes + MULTIPART_OVERHEAD_BYTES)
+  let form: FormData
+  try {
+    form = await new Response(body as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': contentType },
+    }).formData()
+  } catch (err) {
+    throw new AppError('bad_request', `multipart body could not be parsed: ${(err as Error).message}`)
+  }
+  const release = form.get('release')
+  if (typeof release !== 'string')
+    throw new AppError('invalid_field', "missing 'release' field", { field: 'release' })
+  const file = form.get('file')
+  if (file === null || typeof file === 'string') {
+    throw new AppError('invalid_field', "missing 'file' field (the .map file as a file part)", {
+      field: 'file',
+    })
+  }
+  const override = form.get('filename')
+  const filename = typeof override === 'string' && override !== '' ? override : file.name
+  if (!filename) {
+    throw new AppError('invalid_field', "the 'file' part needs a file name (or send a 'filename' field)", {
+      field: 'filename',
+    })
+  }
+  return { release, filename, text: new Uint8Array(await file.arrayBuffer()) }
+}
+
+async function readJsonUpload(request: Request, maxBytes: number): Promise<Upload> {
+  // A map sent as a JSON string is escaped (quotes, newlines), so the body may be larger than the map.
+  const body = parseBody(
+    SourceMapJsonUpload,
+    await readJson(request, maxBytes * 2 + MULTIPART_OVERHEAD_BYTES),
+  )
+  const text = typeof body.map === 'string' ? body.map : JSON.stringify(body.map)
+  return { release: body.release, filename: body.filename, text: encoder.encode(text) }
+}
+
+export function sourcemapsRoutes(s: Services) {
+  const maxBytes = s.config.sourcemaps.max_bytes
+
+  return new Elysia({ name: 'sourcemaps' })
+    .post('/v1/projects/:slug/sourcemaps', async ({ request, params }) => {
+      const access = s.guard.require(request, 'sourcemaps:write', params.slug)
+      const projectId = access.projectIds[0] as string
+      const contentType = request.headers.get('content-type') ?? ''
+      let upload: Upload
+      if (/^multipart\/form-data/i.test(contentType))
+        upload = await readMultipart(request, contentType, maxBytes)
+      else if (/^application\/json/i.test(contentType)) upload = await readJsonUpload(request, maxBytes)
+      else {
+        throw new AppError(
+          'unsupported_media_type',
+          'send multipart/form-data (release, file) or application/json ({release, filename, map})',
+        )
+      }
+      if (upload.text.byteLength > maxBytes) {
+        throw new AppError(
+          'payload_too_large',
+          `source map exceeds ${maxBytes} bytes (got ${upload.text.byteLength}); raise sourcemaps.max_bytes`,
+        )
+      }
+      const release = checkName('release', upload.release)
+      const filename = checkName('filename', normalizeFilename(upload.filename))
+      let file: string | null
+      try {
+        file = parseSourceMap(new TextDecoder().decode(upload.text)).file
+      } catch (err) {
+        if (err instanceof InvalidSourceMap)
+          throw new AppError('invalid_field', `invalid source map: ${err.message}`, { field: 'file' })
+        throw err
+      }
+      const { row, replaced } = putSourceMap(s.db, {
+        project_id: projectId,
+        release,
+        filename,
+        file,
+        text: upload.text,
+        uploaded_by: access.actor,
+        now: s.now(),
+      })
+      s.sourcemapCache?.invalidate(row.id)
+      s.log.info('source map stored', { project_id: projectId, release, filename, id: row.id, replaced })
+      return json({ ...row, replaced }, replaced ? 200 : 201)
+    })
+    .get('/v1/projects/:slug/sourcemaps', ({ request, params, query }) => {
+      const q = parseQuery(ListQuery, query)
+      const access = s.guard.require(request, 'sourcemaps:read', params.slug)
+      const limit = Math.min(q.limit, MAX_LIST_LIMIT)
+      const page = listSourceMaps(s.db, access.projectIds[0] as string, {
+        release: q.release,
+        limit,
+        offset: q.offset,
+      })
+      return { ...page, limit, offset: q.offset }
+    })
+    .delete('/v1/projects/:slug/sourcemaps/:id', ({ request, params }) => {
+      const access = s.guard.require(request, 'sourcemaps:write', params.slug)
+      const id = Number(params.id)
+      if (!Value.Check(IdParam, id))
+        throw new AppError('invalid_field', `source map id must be a positive integer (got ${params.id})`, {
+          field: 'id',
+        })
+      if (!deleteSourceMap(s.db, access.projectIds[0] as string, id))
+        throw notFound(`source map ${id} not found`)
+      s.sourcemapCache?.invalidate(id)
+      return { deleted: id }
+    })
+}
