@@ -25,6 +25,7 @@ import {
   visitor,
   webhookReceiver,
 } from './dashboard.helpers'
+import { buildApp, runAndCatch } from './sourcemaps.helpers'
 
 // Browser steps wait for live updates and passkey ceremonies; each step is still bounded.
 setDefaultTimeout(30_000)
@@ -311,6 +312,59 @@ describe('the dashboard in a real browser', () => {
     ])
   })
 
+  test('a source map uploaded in the UI turns a real minified stack back into the original code', async () => {
+    const { page } = alice
+    // A real build: the fixture app minified by `bun build --sourcemap=external`, run until it throws.
+    const build = await buildApp()
+    const stack = await runAndCatch('bun', build.script)
+    const throwsAt = build.lineOf('util.ts', 'THROWS HERE')
+    await ingest(origin, keyOf('web-shop'), [
+      typeError({
+        release: '3.0.0',
+        message: 'user.address is undefined',
+        route_or_procedure: '/profile',
+        stack,
+      }),
+    ])
+
+    await page.goto(`${origin}/settings/sourcemaps?project=web-shop`)
+    expect(await page.inputValue('#sourcemap-project')).toBe('web-shop')
+    await page.fill('#sourcemap-release', '3.0.0')
+    await page.setInputFiles('#sourcemap-file', build.map)
+    await page.click('#upload-sourcemap')
+    await page.waitForSelector('.notice.ok >> text=Uploaded 1 map for 3.0.0.')
+    await page.waitForSelector('.sourcemaps tbody tr')
+    expect(await text(page, '.sourcemaps tbody tr td')).toBe('app.min.js.map')
+
+    await page.goto(`${origin}/?project=web-shop`)
+    await page.click('.issue-row:has-text("user.address is undefined")')
+    await page.waitForSelector('.sample .frame.mapped')
+    const issueUrl = page.url()
+    const top = page.locator('.sample .frame.mapped').first()
+    expect(await text(page, '.sample .frame.mapped .frame-fn')).toBe('formatCity')
+    expect(await top.locator('.frame-loc').textContent()).toMatch(new RegExp(`util\\.ts:${throwsAt}:\\d+$`))
+    expect(await top.locator('.context-line.hit').textContent()).toContain(
+      'user.address!.city // THROWS HERE',
+    )
+    const callers = await page.$$eval('.sample .frame.mapped .frame-fn', (els) =>
+      els.map((e) => e.textContent),
+    )
+    expect(callers.slice(0, 3)).toEqual(['formatCity', 'renderProfile', 'main'])
+    await shot(page, 'issue-symbolicated')
+    // The raw stack is one click away, exactly as sent.
+    await page.click('.sample button:text-is("Show raw")')
+    expect(await page.textContent('.sample pre.stack')).toBe(stack)
+
+    // Deleting the map brings the minified frames back.
+    await page.goto(`${origin}/settings/sourcemaps?project=web-shop`)
+    await page.locator('.sourcemaps td > button:text-is("Delete")').click()
+    await page.locator('dialog[open] button:text-is("Delete")').click()
+    await page.waitForSelector('text=No source maps for this project')
+    await page.goto(issueUrl)
+    await page.waitForSelector('.sample pre.stack')
+    expect(await page.locator('.frame.mapped').count()).toBe(0)
+  })
+
   test('an alert rule with a signed webhook channel is created in the UI and a test reaches the receiver', async () => {
     const { page } = alice
     await page.click('.mainnav >> text=Alerts')
@@ -430,8 +484,13 @@ describe('the dashboard in a real browser', () => {
     })
     expect(res.status).toBe(200)
     const body = (await res.json()) as { items: { error_type: string }[]; total: number }
-    expect(body.total).toBe(3)
-    expect(body.items.map((i) => i.error_type).sort()).toEqual(['NetworkError', 'RangeError', 'TypeError'])
+    expect(body.total).toBe(4)
+    expect(body.items.map((i) => i.error_type).sort()).toEqual([
+      'NetworkError',
+      'RangeError',
+      'TypeError',
+      'TypeError',
+    ])
     // Read-only: it cannot change anything.
     const write = await fetch(`${origin}/v1/errors/${fingerprint}/resolve`, {
       method: 'POST',
@@ -456,17 +515,53 @@ describe('the dashboard in a real browser', () => {
     const envs = await page.$$eval('#insight-environments tbody tr', (trs) =>
       trs.map((tr) => [tr.children[0]?.textContent, tr.children[1]?.querySelector('.mono')?.textContent]),
     )
-    // 3 + 1 TypeError, 2 NetworkError in production; 2 RangeError in staging.
+    // 3 + 1 + 1 (minified) TypeError, 2 NetworkError in production; 2 RangeError in staging.
     expect(envs).toEqual([
-      ['production', '6 (75.0%)'],
-      ['staging', '2 (25.0%)'],
+      ['production', '7 (77.8%)'],
+      ['staging', '2 (22.2%)'],
     ])
     await page.waitForSelector('#insight-releases tbody tr')
-    expect(await page.locator('#insight-releases tbody tr').count()).toBe(3)
+    expect(await page.locator('#insight-releases tbody tr').count()).toBe(4)
     await page.waitForSelector('#insight-movers tbody tr')
     await page.waitForSelector('#insight-spikes .empty, #insight-spikes tbody tr')
     await page.waitForSelector('#insight-correlations .empty, #insight-correlations tbody tr')
     await shot(page, 'insights')
+  })
+
+  test('an admin sees storage figures, changes retention globally and per project, and purges after confirming', async () => {
+    const { page } = alice
+    await page.goto(`${origin}/settings/retention`)
+    await page.waitForSelector('#storage-raw')
+    const raw = db().query<{ n: number }, []>('SELECT count(*) AS n FROM raw_events').get()?.n
+    expect(await text(page, '#storage-raw')).toBe(String(raw))
+    await page.fill('#retention-raw', '30')
+    await page.fill('#retention-hourly', '60')
+    await page.click('#save-retention')
+    await page.waitForSelector('text=Set by alice.')
+    const view = await (await page.request.get(`${origin}/v1/admin/retention`)).json()
+    expect(view.global).toMatchObject({
+      raw_events_days: 30,
+      hourly_counts_days: 60,
+      source: 'admin',
+      set_by: 'alice',
+    })
+
+    await page.selectOption('.overrides-form select', 'web-shop')
+    await page.fill('.overrides-form input', '14')
+    await page.click('.overrides-form button')
+    await page.waitForSelector('.overrides li:has-text("Web shop")')
+    expect(await text(page, '.overrides li')).toContain('keeps raw events 14 days')
+    await page.click('.overrides li button:text-is("Remove override")')
+    await page.waitForSelector('text=No overrides')
+
+    await page.click('button:text-is("Purge now")')
+    await page.waitForSelector('dialog[open] >> text=Delete expired data now?')
+    await page.locator('dialog[open] button:text-is("Purge now")').click()
+    await page.waitForSelector('.notice.ok >> text=Purged')
+    // Everything here is minutes old: nothing was due.
+    expect(await text(page, '.notice.ok')).toStartWith('Purged 0 raw events and 0 hourly counts in ')
+    expect(db().query<{ n: number }, []>('SELECT count(*) AS n FROM raw_events').get()?.n).toBe(raw as number)
+    await shot(page, 'settings-retention')
   })
 
   test('an admin invites a colleague who signs up in a fresh browser and cannot reach admin settings', async () => {
@@ -577,6 +672,8 @@ describe('the dashboard in a real browser', () => {
       ['/settings/projects', '.project'],
       ['/settings/tokens', '.tokens'],
       ['/settings/users', '.users'],
+      ['/settings/retention', '#storage-raw'],
+      ['/settings/sourcemaps', '#sourcemap-file'],
     ]
     for (const [url, ready] of pages) {
       await page.goto(origin + url)

@@ -4,7 +4,7 @@
  * collects console errors and failed requests (each test fails on any), signed ingest,
  * a real webhook receiver, and screenshots into test-artifacts/.
  */
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { testConfig } from '../src/config/load'
@@ -163,7 +163,14 @@ export async function shot(page: Page, name: string, opts: { docs?: boolean } = 
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
   if (opts.docs && process.env.BLOOP_DOC_SHOTS === '1') {
     mkdirSync(DOC_SHOTS, { recursive: true })
-    await page.screenshot({ path: join(DOC_SHOTS, `${name}.png`), fullPage: false })
+    const file = join(DOC_SHOTS, `${name}.png`)
+    // The top of the page, at most 1400 px of it (an issue's event list goes on and on).
+    const height = await page.evaluate(() => Math.min(1400, document.documentElement.scrollHeight))
+    const width = page.viewportSize()?.width ?? 1280
+    await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height } })
+    // The README's pictures live in git: keep each small.
+    const size = statSync(file).size
+    if (size > 300 * 1024) throw new Error(`expected ${file} under 300 KB, got ${size} bytes`)
   }
 }
 

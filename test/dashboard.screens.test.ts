@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createSession } from '../src/auth/sessions'
 import { insertUser } from '../src/auth/users'
 import { insertProject } from '../src/projects/store'
+import { createToken } from '../src/tokens/store'
 import { launchChromium } from './browser'
 import {
   type DashboardServer,
@@ -18,6 +19,7 @@ import {
   takeProblems,
   watch,
 } from './dashboard.helpers'
+import { buildApp, runAndCatch } from './sourcemaps.helpers'
 
 setDefaultTimeout(30_000)
 
@@ -29,10 +31,9 @@ let context: BrowserContext
 let page: Page
 let key: string
 
-const STACK = `TypeError: Cannot read properties of undefined (reading 'id')
-    at totalOf (https://shop.example/assets/checkout.js:12:18)
-    at submitOrder (https://shop.example/assets/checkout.js:48:9)
-    at HTMLButtonElement.onClick (https://shop.example/assets/app.js:3:2211)`
+/** A real minified stack (the source-map fixture app, built and run) and its message. */
+let stack = ''
+let message = ''
 
 /** Events of hour `h` before now: steady errors, a release at -20 h, a spike at -5 h. */
 function hourOf(h: number): Record<string, unknown>[] {
@@ -46,9 +47,9 @@ function hourOf(h: number): Record<string, unknown>[] {
   }
   add(n(3 + 2 * Math.sin(h / 3)) + (h === 5 ? 40 : 0), {
     error_type: 'TypeError',
-    message: "Cannot read properties of undefined (reading 'id')",
-    route_or_procedure: '/checkout',
-    stack: STACK,
+    message,
+    route_or_procedure: '/profile',
+    stack,
     metadata: { cart_items: 3, plan: 'pro', browser: 'Chrome 131' },
   })
   add(n(1 + Math.cos(h / 2)), {
@@ -77,17 +78,29 @@ function hourOf(h: number): Record<string, unknown>[] {
 }
 
 beforeAll(async () => {
+  const build = await buildApp()
+  stack = await runAndCatch('bun', build.script)
+  message = (stack.split('\n')[0] ?? '').replace(/^TypeError: /, '')
   server = await startDashboardServer(
     { analytics: { sync_interval_ms: 0 } },
     { now: () => Date.now() + offset },
   )
   const db = server.served.runtime.services.db
-  key = insertProject(db, { name: 'Web shop', slug: 'web-shop' }).api_key
+  const project = insertProject(db, { name: 'Web shop', slug: 'web-shop' })
+  key = project.api_key
   for (let h = 47; h >= 0; h--) {
     offset = -h * HOUR
     await ingest(server.origin, key, hourOf(h))
   }
   offset = 0
+  // The map of release 2.4.0, uploaded the way CI does (a token with sourcemaps:write).
+  const ci = createToken(db, { projectId: project.id, name: 'ci', scopes: ['sourcemaps:write'] }).token
+  const upload = await fetch(`${server.origin}/v1/projects/web-shop/sourcemaps`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ci}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ release: '2.4.0', filename: 'app.min.js.map', map: build.mapText }),
+  })
+  expect(upload.status).toBe(201)
   const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
   const token = createSession(db, user.id, Date.now(), 3600)
   browser = await launchChromium()
@@ -129,7 +142,7 @@ describe('two days of traffic', () => {
     await shot(page, 'issues', { docs: true })
   })
 
-  test('an issue shows both releases and its hourly trend', async () => {
+  test('an issue shows both releases, its hourly trend and its source-mapped stack', async () => {
     await page.click('.issue-row:has-text("TypeError")')
     await page.waitForSelector('article.issue .breakdown tbody tr')
     const releases = await page.$$eval('.breakdown tbody tr td:first-child', (tds) =>
@@ -137,6 +150,9 @@ describe('two days of traffic', () => {
     )
     expect(releases.sort()).toEqual(['2.3.0', '2.4.0'])
     await page.waitForSelector('article.issue canvas')
+    // The newest sample is of 2.4.0, whose map was uploaded.
+    await page.waitForSelector('.sample .frame.mapped')
+    expect(await page.textContent('.sample .frame.mapped .frame-fn')).toBe('formatCity')
     await shot(page, 'issue', { docs: true })
   })
 

@@ -27,6 +27,10 @@ import type { AggregateRow, EventRow, HistoryRow, IssueRow, Stats, TrendPoint } 
 import type { Scope } from '../../http/auth'
 import type { IssueStatus } from '../../pipeline/commit'
 import type { projectView } from '../../projects/model'
+import type { RetentionView } from '../../retention/service'
+import type { PassReport } from '../../retention/sweeper'
+import type { SourceMapView } from '../../sourcemaps/model'
+import type { SourceContext, Symbolicated, SymbolicatedFrame } from '../../sourcemaps/symbolicate'
 import type { tokenView } from '../../tokens/model'
 import type { CommitTick } from '../stream'
 
@@ -43,13 +47,17 @@ export type {
   MoversResponse,
   Outcome,
   ReleasesResponse,
+  RetentionView,
   RuleConfig,
   RuleType,
   RuleView,
   Scope,
+  SourceContext,
   SpikesResponse,
   Stats,
   StatusResponse,
+  Symbolicated,
+  SymbolicatedFrame,
   TrendPoint,
 }
 
@@ -101,89 +109,5 @@ export interface TestResult {
   duration_ms: number
 }
 
-/** Symbolicated frames of a sample (the source-map feature; see sourcemaps/symbolicate.ts). */
-export interface SourceContext {
-  start_line: number
-  pre: string[]
-  line: string
-  post: string[]
-}
-export interface SymbolicatedFrame {
-  raw: string
-  function: string | null
-  file: string | null
-  line: number | null
-  column: number | null
-  original: {
-    file: string
-    line: number
-    column: number
-    name: string | null
-    function: string | null
-    context: SourceContext | null
-    sourcemap_id: number
-  } | null
-}
-export interface Symbolicated {
-  release: string
-  frames: SymbolicatedFrame[]
-  mapped_frames: number
-}
-
-/** Source maps and retention (issue 5): shapes of sourcemaps/model.ts and retention/service.ts. */
-export interface SourceMap {
-  id: number
-  project_id: string
-  release: string
-  filename: string
-  file: string | null
-  size_bytes: number
-  stored_bytes: number
-  sha256: string
-  uploaded_at: number
-  uploaded_by: string | null
-}
-
-export interface RetentionReport {
-  trigger: 'schedule' | 'purge'
-  started_at: number
-  finished_at: number
-  duration_ms: number
-  raw_events_deleted: number
-  hourly_counts_deleted: number
-  per_project: { project_id: string; raw_events_deleted: number }[]
-  pages_freed: number
-}
-
-export interface RetentionView {
-  global: {
-    raw_events_days: number
-    hourly_counts_days: number
-    source: 'config' | 'admin'
-    set_by: string | null
-    updated_at: number
-  }
-  per_project: {
-    project_id: string
-    raw_events_days: number
-    project_slug: string | null
-    project_name: string | null
-    set_by: string | null
-    updated_at: number
-  }[]
-  storage: {
-    db_size_bytes: number
-    free_bytes: number
-    wal_size_bytes: number
-    raw_events_count: number
-    hourly_counts_count: number
-    oldest_raw_event_at: number | null
-    rows: Record<string, number>
-  }
-  schedule: {
-    prune_interval_secs: number
-    prune_batch_size: number
-    next_run_at: number | null
-    last_run: RetentionReport | null
-  }
-}
+export type SourceMap = SourceMapView
+export type RetentionReport = PassReport

@@ -92,7 +92,7 @@ function Overrides({ v, onSaved }: { v: RetentionView; onSaved: (v: RetentionVie
         </ul>
       )}
       <form
-        class="inline-form"
+        class="inline-form overrides-form"
         onSubmit={(ev) => {
           ev.preventDefault()
           void save(project, Number(days))
