@@ -7,6 +7,7 @@ import { adminRoutes } from './admin/routes'
 import { alertsRoutes } from './alerts/routes'
 import { analyticsRoutes } from './analytics/routes'
 import { authRoutes } from './auth/routes'
+import { dashboardRoutes } from './dashboard/routes'
 import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
@@ -51,6 +52,7 @@ export function createApp(s: Services) {
     .use(alertsRoutes(s))
     .use(analyticsRoutes(s))
     .use(sentryRoutes(s))
+    .use(dashboardRoutes(s))
     .use(retentionRoutes(s))
     .use(sourcemapsRoutes(s))
 }

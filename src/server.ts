@@ -15,6 +15,7 @@ import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
+import { StreamHub } from './dashboard/stream'
 import { Guard } from './http/auth'
 import { clientIp, RateLimiter } from './http/ratelimit'
 import { ingestBanner } from './ingest/banner'
@@ -150,6 +151,10 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     await queue.drain()
     await alerts.close()
   })
+  // Dashboard live updates: a tick to open streams after each committed batch.
+  services.stream = new StreamHub()
+  queue.onCommit(services.stream.onCommit)
+  runtime.onClose.push(() => services.stream?.close())
   services.analytics = startAnalytics(services)
   runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
@@ -234,6 +239,8 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       stopping ??= (async () => {
         services.log.info('shutting down: finishing in-flight requests and committing queued events')
         services.draining.value = true
+        // Open dashboard streams never end by themselves, and stop(false) waits for them.
+        services.stream?.close()
         await server.stop(false)
         await runtime.close()
         services.log.info('shutdown complete')

@@ -5,6 +5,7 @@
 import type { Alerting } from './alerts/service'
 import type { Analytics } from './analytics/service'
 import type { Config } from './config/schema'
+import type { StreamHub } from './dashboard/stream'
 import type { Guard } from './http/auth'
 import type { RateLimiter } from './http/ratelimit'
 import type { AppMetrics } from './ops/appmetrics'
@@ -38,6 +39,8 @@ export interface Services {
   alerts?: Alerting
   /** The DuckDB analytics copy and its feed (issue 8); absent when not wired. */
   analytics?: Analytics
+  /** The dashboard's live-update streams (src/dashboard/stream.ts); set by server.ts. */
+  stream?: StreamHub
   /** Drops a parsed source map from the symbolication cache (after a re-upload or delete). */
   sourcemapCache?: { invalidate(id: number): void }
 }

@@ -6,6 +6,9 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { rmSync, statSync, utimesSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { createSession } from '../src/auth/sessions'
+import { insertUser } from '../src/auth/users'
+import { openDatabase } from '../src/storage/db'
 import { loadAssets } from '../src/web/assets'
 import { CONTENT_SECURITY_POLICY } from '../src/web/page'
 import { startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
@@ -72,7 +75,8 @@ describe('assets from source', () => {
     const file = resolve(import.meta.dir, '../src/web/login/login.css')
     const { atime, mtime } = statSync(file)
     try {
-      utimesSync(file, atime, new Date(mtime.getTime() + 5000))
+      // Newer than every source file (the stamp is the newest modification time of all groups).
+      utimesSync(file, atime, new Date(Math.max(mtime.getTime(), Date.now()) + 5000))
       const second = await loadAssets()
       expect(second).not.toBe(first)
       expect([...second.files.keys()].sort()).toEqual([...first.files.keys()].sort())
@@ -141,6 +145,22 @@ describe('compiled executable', () => {
       const js = await fetch(base + src)
       expect(js.status).toBe(200)
       expect(await js.text()).toContain('/auth/login/start')
+      // The dashboard is in the binary too: its routes send a signed-out visitor to sign in.
+      const dashboard = await fetch(`${base}/issues/abc?project=web`, { redirect: 'manual' })
+      expect(dashboard.status).toBe(303)
+      expect(dashboard.headers.get('location')).toBe('/auth/login?next=%2Fissues%2Fabc%3Fproject%3Dweb')
+      // Signed in (a session written straight into the binary's database), the shell and
+      // its script come from the embedded bundle.
+      const db = openDatabase(join(work, 'bloop.db'))
+      const user = insertUser(db, { username: 'ops', role: 'admin' }, Date.now())
+      const session = createSession(db, user.id, Date.now(), 3600)
+      db.close()
+      const shell = await fetch(`${base}/`, { headers: { cookie: `bloop_session=${session}` } })
+      expect(shell.status).toBe(200)
+      const app = (await shell.text()).match(/src="(\/assets\/dashboard\/main-[a-z0-9]+\.js)"/)?.[1] as string
+      const appJs = await fetch(base + app)
+      expect(appJs.status).toBe(200)
+      expect(await appJs.text()).toContain('/v1/stream')
       // The default rp_origin (port 5332) does not match the port it listens on: said at startup.
       await Bun.sleep(50)
       expect(lines.err).toContain(

@@ -3,6 +3,8 @@ import { type Static, Type as T } from '@sinclair/typebox'
 
 export const MAX_LIMIT = 200
 export const MAX_HOURS = 720
+/** Longest per-issue sparkline the list embeds: a week of hourly counts per issue. */
+export const MAX_TREND_HOURS = 168
 
 const ProjectRef = T.Optional(T.String({ minLength: 1, maxLength: 128 }))
 const Text = T.Optional(T.String({ minLength: 1, maxLength: 512 }))
@@ -31,6 +33,8 @@ export const ListQuery = T.Object({
   }),
   limit: Limit,
   offset: Offset,
+  /** Adds `trend`: each issue's zero-filled hourly counts over this many hours (sparklines). */
+  trend_hours: T.Optional(T.Integer({ minimum: 1, maximum: MAX_TREND_HOURS })),
 })
 export type ListQuery = Static<typeof ListQuery>
 

@@ -27,6 +27,7 @@ import {
   historyOf,
   hourlySeries,
   type IssueRow,
+  issueTrends,
   listIssues,
   occurrencesOf,
   samplesOf,
@@ -85,7 +86,15 @@ export function errorsRoutes(s: Services) {
       const access = s.guard.require(request, 'errors:read', q.project_id)
       const limit = clampLimit(q.limit)
       const { items, total } = listIssues(s.db, { ...q, limit, projectIds: access.projectIds })
-      return { items: items.map(issueView), total, limit, offset: q.offset }
+      const views = items.map(issueView)
+      if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
+      const trends = issueTrends(s.db, items, q.trend_hours, s.now())
+      return {
+        items: views.map((v) => ({ ...v, trend: trends.get(`${v.project_id}\u0000${v.fingerprint}`) ?? [] })),
+        total,
+        limit,
+        offset: q.offset,
+      }
     })
     .get('/v1/errors/:fingerprint', ({ request, query, params }) => {
       const q = parseQuery(ProjectQuery, query)

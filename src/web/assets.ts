@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path'
 /** Named groups of entry points (paths relative to src/), each a page's scripts and styles. */
 export const ENTRIES: Record<string, string[]> = {
   login: ['web/login/main.ts', 'web/login/login.css'],
+  dashboard: ['dashboard/main.tsx', 'dashboard/styles/app.css'],
 }
 
 export interface Asset {

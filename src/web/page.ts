@@ -26,6 +26,10 @@ export const PAGE_HEADERS = {
   'cache-control': 'no-store',
 }
 
+/** The brand dot as an inline SVG icon (a data: URL, allowed by img-src; no /favicon.ico request). */
+const ICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%233048c8'/%3E%3C/svg%3E"
+
 const escapeHtml = (s: string) =>
   s.replace(
     /[&<>"']/g,
@@ -49,6 +53,7 @@ export function renderPage(
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="color-scheme" content="light dark">',
     `<title>${escapeHtml(opts.title)}</title>`,
+    `<link rel="icon" href="${ICON}">`,
     ...assets.styles.map((href) => `<link rel="stylesheet" href="${href}">`),
     ...assets.scripts.map((src) => `<script type="module" src="${src}"></script>`),
     '</head>',

@@ -151,6 +151,12 @@ async function renderPasskeys(): Promise<void> {
 async function render(): Promise<void> {
   if (!browserSupportsWebAuthn()) return show('unsupported')
   const status = await api<Status>('GET', '/auth/status')
+  // Already signed in and sent here from a dashboard page: straight back to it.
+  const next = nextPath()
+  if (status.user && next && !inviteToken) {
+    location.replace(next)
+    return
+  }
   if (status.user) {
     $('account-name').textContent = status.user.username
     $('account-role').textContent = status.user.role === 'admin' ? 'Administrator' : 'Member'

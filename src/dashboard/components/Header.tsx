@@ -1,0 +1,75 @@
+/** The top bar: brand, main navigation, project switcher, live-update state, account. */
+import { auth } from '../lib/client'
+import { liveState } from '../lib/live'
+import { href, navigate, route, setQuery } from '../lib/router'
+import { me, projectSlug, projects } from '../lib/session'
+
+const NAV = [
+  { path: '/', label: 'Issues', active: (p: string) => p === '/' || p.startsWith('/issues/') },
+  { path: '/alerts', label: 'Alerts', active: (p: string) => p.startsWith('/alerts') },
+  { path: '/insights', label: 'Insights', active: (p: string) => p === '/insights' },
+  { path: '/settings/projects', label: 'Settings', active: (p: string) => p.startsWith('/settings') },
+]
+
+async function signOut() {
+  await auth.logout()
+  location.assign('/auth/login')
+}
+
+function ProjectSwitcher() {
+  const onChange = (ev: Event) => {
+    const slug = (ev.target as HTMLSelectElement).value || null
+    const path = route.value.path
+    // One issue or rule belongs to one project: switching goes to the list of the other.
+    if (path.startsWith('/issues/')) return navigate(href('/', { project: slug }))
+    if (path.startsWith('/alerts/')) return navigate(href('/alerts', { project: slug }))
+    // Paging does not carry over to another project.
+    setQuery({ project: slug, offset: null }, { replace: false })
+  }
+  return (
+    <label class="switcher">
+      <span class="sr-only">Project</span>
+      <select id="project-switcher" value={projectSlug.value ?? ''} onChange={onChange}>
+        <option value="">All projects</option>
+        {projects.value.map((p) => (
+          <option key={p.id} value={p.slug}>
+            {p.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  )
+}
+
+export function Header() {
+  const path = route.value.path
+  const project = projectSlug.value
+  const live = liveState.value
+  return (
+    <header class="topbar">
+      <a class="brand" href={href('/', { project })}>
+        <span class="brand-dot" aria-hidden="true" />
+        bloop
+      </a>
+      <nav class="mainnav" aria-label="Main">
+        {NAV.map((n) => (
+          <a key={n.path} href={href(n.path, { project })} aria-current={n.active(path) ? 'page' : undefined}>
+            {n.label}
+          </a>
+        ))}
+      </nav>
+      <div class="topbar-right">
+        <ProjectSwitcher />
+        <span class="live" data-state={live} title="Live updates">
+          {live === 'open' ? 'Live' : live === 'connecting' ? 'Connecting' : 'Paused'}
+        </span>
+        <span class="user" title={me.value?.is_admin ? 'Administrator' : 'Member'}>
+          {me.value?.username}
+        </span>
+        <button type="button" class="btn small" id="sign-out" onClick={signOut}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,88 @@
+/** Sending a test to every channel of a rule, and the rule's delivery log. */
+import { useState } from 'preact/hooks'
+import { Ago, Badge, Loading, Notice } from '../../components/bits'
+import { alerts } from '../../lib/client'
+import { useAction, useLoad } from '../../lib/hooks'
+import type { TestResult } from '../../lib/types'
+
+const detail = (r: {
+  channel_type: string
+  status_code: number | null
+  error: string | null
+  response: string | null
+}) =>
+  [
+    r.status_code !== null ? `${r.channel_type === 'email' ? 'SMTP' : 'HTTP'} ${r.status_code}` : '',
+    r.error ?? '',
+    r.response ?? '',
+  ]
+    .filter(Boolean)
+    .join(' · ')
+
+export function TestButton({ ruleId, onDone }: { ruleId: number; onDone: () => void }) {
+  const [results, setResults] = useState<TestResult[] | null>(null)
+  const action = useAction()
+  const send = () =>
+    action.run(async () => {
+      setResults((await alerts.test(ruleId)).results)
+      onDone()
+    })
+  return (
+    <div class="test-send">
+      <button type="button" class="btn" id="send-test" disabled={action.busy} onClick={send}>
+        {action.busy ? 'Sending…' : 'Send a test'}
+      </button>
+      <Notice kind="error">{action.error}</Notice>
+      {results && (
+        <ul class="test-results" aria-label="Test results">
+          {results.length === 0 && <li class="muted">No channels and no fallback URL: nothing was sent.</li>}
+          {results.map((r, i) => (
+            <li key={i} data-outcome={r.outcome}>
+              <Badge>{r.outcome}</Badge> <span class="badge">{r.channel_type}</span>{' '}
+              <span class="mono">{r.target}</span>{' '}
+              <span class="muted">{`${detail(r)} · ${r.attempts} attempt${r.attempts === 1 ? '' : 's'} · ${r.duration_ms} ms`}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  )
+}
+
+export function Deliveries({ ruleId, version }: { ruleId: number; version: number }) {
+  const log = useLoad(() => alerts.deliveries(ruleId), [ruleId, version])
+  if (!log.data) return log.error ? <Notice kind="error">{log.error}</Notice> : <Loading what="deliveries" />
+  if (log.data.items.length === 0) return <p class="muted">Nothing delivered yet.</p>
+  return (
+    <div class="table-wrap">
+      <table class="deliveries">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Why</th>
+            <th>Channel</th>
+            <th>Outcome</th>
+            <th class="hide-narrow">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {log.data.items.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <Ago ms={d.fired_at} />
+              </td>
+              <td>{d.kind === 'test' ? 'test' : d.reason}</td>
+              <td>
+                <span class="badge">{d.channel_type}</span> <span class="mono target">{d.target}</span>
+              </td>
+              <td>
+                <Badge>{d.outcome}</Badge>
+              </td>
+              <td class="hide-narrow muted">{detail(d)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}

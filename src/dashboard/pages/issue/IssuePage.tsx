@@ -1,0 +1,157 @@
+/**
+ * An issue (`/issues/:fingerprint?project=<slug>`, the URL alert messages link to):
+ * title and counts, status actions, hourly trend, per release/environment breakdown,
+ * samples with their stacks, the status history and the raw events. It re-reads on a
+ * live tick for its project, so a regression shows up as it happens.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { Ago, Badge, Loading, Notice } from '../../components/bits'
+import { Chart } from '../../components/Chart'
+import { ACTIONS, issues } from '../../lib/client'
+import { count } from '../../lib/format'
+import { useAction, useKeys, useLoad } from '../../lib/hooks'
+import { tick, touches } from '../../lib/live'
+import { href, navigate } from '../../lib/router'
+import { projectName, projectSlug } from '../../lib/session'
+import type { IssueStatus } from '../../lib/types'
+import { Breakdown } from './Breakdown'
+import { History } from './History'
+import { Occurrences } from './Occurrences'
+import { Samples } from './Samples'
+
+const TREND_SPANS = [24, 72, 168, 720]
+const ACTION_LABELS: Record<IssueStatus, string> = {
+  resolved: 'Resolve',
+  ignored: 'Ignore',
+  muted: 'Mute',
+  unresolved: 'Unresolve',
+}
+
+export function IssuePage({ fingerprint }: { fingerprint: string }) {
+  const project = projectSlug.value ?? undefined
+  const detail = useLoad(() => issues.get(fingerprint, project), [fingerprint, project])
+  const projectId = detail.data?.project_id ?? null
+  const [hours, setHours] = useState(72)
+  const trend = useLoad(
+    async () => (projectId ? issues.trend(fingerprint, projectId, hours) : []),
+    [fingerprint, projectId, hours],
+  )
+  const [version, setVersion] = useState(0)
+  const action = useAction()
+
+  const t = tick.value
+  useEffect(() => {
+    if (t.n === 0 || !projectId || !touches(t, projectId)) return
+    void detail.reload()
+    void trend.reload()
+    setVersion((v) => v + 1)
+  }, [t])
+
+  useKeys({ Escape: () => navigate(href('/', { project: project ?? null })) }, [project])
+
+  const series = useMemo(
+    () => [{ label: 'Events', values: trend.data?.map((p) => p.count) ?? [] }],
+    [trend.data],
+  )
+  const xs = useMemo(() => trend.data?.map((p) => p.hour_bucket) ?? [], [trend.data])
+
+  if (!detail.data) {
+    return detail.error ? <Notice kind="error">{detail.error}</Notice> : <Loading what="the issue" />
+  }
+  const d = detail.data
+  const setStatus = (status: IssueStatus) =>
+    action.run(async () => {
+      await issues.setStatus(d.fingerprint, d.project_id, ACTIONS[status])
+      await detail.reload()
+    })
+
+  return (
+    <article class="issue" data-status={d.status}>
+      <p class="crumbs">
+        <a href={href('/', { project: project ?? null })}>Issues</a> /{' '}
+        <span>{projectName(d.project_id)}</span>
+      </p>
+      <div class="page-head">
+        <h1>
+          {d.error_type}: <span class="issue-message">{d.message}</span>
+        </h1>
+      </div>
+      <div class="issue-summary">
+        <Badge>{d.status}</Badge>
+        <span>
+          <strong id="issue-count">{count(d.total_count)}</strong> events
+        </span>
+        <span>
+          first seen <Ago ms={d.first_seen} />
+        </span>
+        <span>
+          last seen <Ago ms={d.last_seen} />
+        </span>
+        <span class="muted">{d.source}</span>
+        {d.route_or_procedure && <span class="mono">{d.route_or_procedure}</span>}
+        <span class="mono muted" title="Fingerprint">
+          {d.fingerprint}
+        </span>
+      </div>
+      <div class="btn-row actions">
+        {(Object.keys(ACTIONS) as IssueStatus[])
+          .filter((s) => s !== d.status)
+          .map((s) => (
+            <button
+              key={s}
+              type="button"
+              class={`btn${s === 'resolved' ? ' primary' : ''}`}
+              disabled={action.busy}
+              onClick={() => setStatus(s)}
+            >
+              {ACTION_LABELS[s]}
+            </button>
+          ))}
+      </div>
+      <Notice kind="error">{action.error}</Notice>
+
+      <section class="card" aria-label="Trend">
+        <div class="card-head">
+          <h2>Events per hour</h2>
+          <div class="tabs" role="tablist" aria-label="Trend span">
+            {TREND_SPANS.map((h) => (
+              <button
+                key={h}
+                type="button"
+                role="tab"
+                aria-selected={h === hours}
+                onClick={() => setHours(h)}
+              >
+                {h < 168 ? `${h} h` : `${h / 24} d`}
+              </button>
+            ))}
+          </div>
+        </div>
+        {trend.data && (
+          <Chart xs={xs} series={series} height={150} label={`Events per hour, last ${hours} hours`} />
+        )}
+      </section>
+
+      <div class="grid-2">
+        <section class="card" aria-labelledby="breakdown-title">
+          <h2 id="breakdown-title">Releases and environments</h2>
+          <Breakdown rows={d.aggregates} />
+        </section>
+        <section class="card" aria-labelledby="history-title">
+          <h2 id="history-title">History</h2>
+          <History rows={d.history} />
+        </section>
+      </div>
+
+      <section class="card" aria-labelledby="samples-title">
+        <h2 id="samples-title">Samples</h2>
+        <Samples samples={d.samples} />
+      </section>
+
+      <section class="card" aria-labelledby="events-title">
+        <h2 id="events-title">Events</h2>
+        <Occurrences fingerprint={d.fingerprint} projectId={d.project_id} version={version} />
+      </section>
+    </article>
+  )
+}

@@ -1,0 +1,75 @@
+/**
+ * The dashboard's server side (the rest of this folder is the browser app, bundled by
+ * web/assets.ts):
+ *
+ *   GET /, /issues/*, /alerts[/*], /insights, /settings[/*]
+ *       the app's HTML shell for a signed-in user; otherwise 303 to
+ *       /auth/login?next=<the path asked for>, so a shared link survives signing in.
+ *   GET /v1/stream[?project_id=]
+ *       server-sent events after each committed batch (see stream.ts); session only.
+ *
+ * The client routes itself with the history API; these paths only make a reload or a
+ * pasted link land on the same view.
+ */
+import { Type as T } from '@sinclair/typebox'
+import { Elysia } from 'elysia'
+import { AppError } from '../http/errors'
+import { parseQuery } from '../http/validate'
+import type { Services } from '../services'
+import { loadAssets } from '../web/assets'
+import { pageResponse, renderPage } from '../web/page'
+
+export const DASHBOARD_TITLE = 'bloop'
+const SHELL_BODY =
+  '<div id="app"><p class="boot">Loading bloop…</p></div>' +
+  '<noscript>The bloop dashboard needs JavaScript.</noscript>'
+
+const StreamQuery = T.Object({ project_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })) })
+
+/** Client-side routes the server answers with the shell. */
+export const SHELL_PATHS = ['/', '/issues/*', '/alerts', '/alerts/*', '/insights', '/settings', '/settings/*']
+
+export function dashboardRoutes(s: Services) {
+  const shell = async ({ request }: { request: Request }) => {
+    try {
+      s.guard.session(request)
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 401) throw err
+      const url = new URL(request.url)
+      const next = encodeURIComponent(url.pathname + url.search)
+      return new Response(null, { status: 303, headers: { location: `/auth/login?next=${next}` } })
+    }
+    const html = renderPage(await loadAssets(), 'dashboard', { title: DASHBOARD_TITLE, body: SHELL_BODY })
+    return pageResponse(html)
+  }
+
+  let app = new Elysia({ name: 'dashboard' })
+  for (const path of SHELL_PATHS) app = app.get(path, shell)
+  return app.get('/v1/stream', ({ request, query }) => {
+    const q = parseQuery(StreamQuery, query)
+    const user = s.guard.session(request)
+    const access = s.guard.require(request, 'errors:read', q.project_id)
+    const hub = s.stream
+    if (!hub || s.draining.value)
+      throw new AppError('unavailable', 'live updates are not available right now')
+    const refused = hub.refusal(user.userId)
+    if (refused) throw new AppError('rate_limited', refused, { retryAfterSecs: 10 })
+    // A stream for all projects learns about new ones; it ends if the session does.
+    const rescope = q.project_id
+      ? undefined
+      : () => {
+          try {
+            return s.guard.require(request, 'errors:read').projectIds
+          } catch {
+            return null
+          }
+        }
+    return new Response(hub.open(user.userId, access.projectIds, { signal: request.signal, rescope }), {
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+      },
+    })
+  })
+}

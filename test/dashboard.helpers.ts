@@ -1,0 +1,193 @@
+/**
+ * Helpers of the dashboard's browser tests: the real server on a real port, browser
+ * contexts with a virtual authenticator and clipboard access, a watch on every page that
+ * collects console errors and failed requests (each test fails on any), signed ingest,
+ * a real webhook receiver, and screenshots into test-artifacts/.
+ */
+import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { testConfig } from '../src/config/load'
+import type { Config } from '../src/config/schema'
+import { sign } from '../src/ingest/hmac'
+import { memoryLogger } from '../src/ops/log'
+import { type RuntimeOptions, type Served, serve } from '../src/server'
+import { addAuthenticator, reservePort, type VirtualAuthenticator } from './browser'
+import { TEST_SECRET, tempDir } from './helpers'
+
+export const ARTIFACTS = resolve(import.meta.dir, '../test-artifacts')
+export const DOC_SHOTS = resolve(import.meta.dir, '../docs/screenshots')
+
+type MemoryLogger = ReturnType<typeof memoryLogger>
+
+export interface DashboardServer {
+  served: Served
+  origin: string
+  log: MemoryLogger
+  stop(): Promise<void>
+}
+
+type Overrides = { [S in keyof Config]?: Partial<Config[S]> }
+
+export async function startDashboardServer(
+  overrides: Overrides = {},
+  opts: RuntimeOptions = {},
+): Promise<DashboardServer> {
+  const dir = tempDir('bloop-dash-')
+  const port = reservePort()
+  const origin = `http://localhost:${port}`
+  const log = memoryLogger('warn')
+  const served = await serve(
+    testConfig({
+      ...overrides,
+      server: { host: '127.0.0.1', port },
+      database: { path: join(dir, 'bloop.db') },
+      auth: { hmac_secret: TEST_SECRET, rp_id: 'localhost', rp_origin: origin },
+      // One story makes many /auth and ingest requests from one address; limits are tested elsewhere.
+      rate_limit: { auth_per_second: 1000, auth_burst_size: 1000, per_second: 10_000, burst_size: 10_000 },
+      // The webhook receiver listens on loopback.
+      alerting: { allow_private_urls: true, ...overrides.alerting },
+    }),
+    { ...opts, log },
+  )
+  return {
+    served,
+    origin,
+    log,
+    stop: async () => {
+      await served.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface Watched {
+  page: Page
+  problems: string[]
+}
+
+const watched: Watched[] = []
+
+/**
+ * Collects what must never happen on a dashboard page: console errors and warnings,
+ * uncaught exceptions, requests that failed, and answers of 400 or more. The live stream
+ * being cut when the page navigates away is its normal end, not a failure.
+ */
+export function watch(page: Page): Watched {
+  const w: Watched = { page, problems: [] }
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') w.problems.push(`console ${m.type()}: ${m.text()}`)
+  })
+  page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`))
+  page.on('requestfailed', (r) => {
+    const aborted = r.failure()?.errorText === 'net::ERR_ABORTED'
+    if (aborted && new URL(r.url()).pathname === '/v1/stream') return
+    w.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`)
+  })
+  page.on('response', (r) => {
+    if (r.status() >= 400) w.problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`)
+  })
+  watched.push(w)
+  return w
+}
+
+/** Every problem seen on any watched page since the last call. */
+export function takeProblems(): string[] {
+  const all = watched.flatMap((w) => w.problems.splice(0))
+  return all
+}
+
+export interface Visitor {
+  context: BrowserContext
+  page: Page
+  authenticator: VirtualAuthenticator
+}
+
+export async function visitor(
+  browser: Browser,
+  origin: string,
+  opts: { width?: number; height?: number } = {},
+): Promise<Visitor> {
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 860 },
+    deviceScaleFactor: 1,
+  })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
+  const page = await context.newPage()
+  watch(page)
+  return { context, page, authenticator: await addAuthenticator(page) }
+}
+
+export const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText())
+
+/** Sends a batch signed with the project key, the way every official SDK does. */
+export async function ingest(origin: string, key: string, events: Record<string, unknown>[]): Promise<void> {
+  const body = JSON.stringify({ events })
+  const res = await fetch(`${origin}/v1/ingest/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-project-key': key, 'x-signature': sign(key, body) },
+    body,
+  })
+  const answer = (await res.json()) as { accepted: number }
+  if (res.status !== 200 || answer.accepted !== events.length) {
+    throw new Error(
+      `expected ${events.length} events accepted, got HTTP ${res.status} ${JSON.stringify(answer)}`,
+    )
+  }
+}
+
+export interface Received {
+  headers: Headers
+  body: string
+}
+
+/** A real HTTP receiver for webhook channels. */
+export function webhookReceiver() {
+  const received: Received[] = []
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: async (req) => {
+      received.push({ headers: req.headers, body: await req.text() })
+      return new Response('thanks', { status: 200 })
+    },
+  })
+  return { url: `http://127.0.0.1:${server.port}/hook`, received, stop: () => server.stop(true) }
+}
+
+/** A full-page screenshot into test-artifacts/ (and docs/screenshots/ with BLOOP_DOC_SHOTS=1). */
+export async function shot(page: Page, name: string, opts: { docs?: boolean } = {}): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  // From the top, so the sticky header sits where it belongs in a full-page picture.
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  if (opts.docs && process.env.BLOOP_DOC_SHOTS === '1') {
+    mkdirSync(DOC_SHOTS, { recursive: true })
+    const file = join(DOC_SHOTS, `${name}.png`)
+    // The top of the page, at most 1400 px of it (an issue's event list goes on and on).
+    const height = await page.evaluate(() => Math.min(1400, document.documentElement.scrollHeight))
+    const width = page.viewportSize()?.width ?? 1280
+    await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height } })
+    // The README's pictures live in git: keep each small.
+    const size = statSync(file).size
+    if (size > 300 * 1024) throw new Error(`expected ${file} under 300 KB, got ${size} bytes`)
+  }
+}
+
+/**
+ * False when the page fits its width; otherwise the elements sticking out on the right
+ * (tag.class, widest first), so a failure says what to fix.
+ */
+export const scrollsSideways = (page: Page) =>
+  page.evaluate(() => {
+    const width = document.documentElement.clientWidth
+    if (document.documentElement.scrollWidth <= width) return false
+    return [...document.querySelectorAll('body *')]
+      .map((el) => ({ el, right: el.getBoundingClientRect().right }))
+      .filter((x) => x.right > width + 0.5)
+      .sort((a, b) => b.right - a.right)
+      .slice(0, 5)
+      .map(
+        (x) => `${x.el.tagName.toLowerCase()}.${[...x.el.classList].join('.')} right=${Math.round(x.right)}`,
+      )
+  })
