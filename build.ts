@@ -19,7 +19,7 @@ const started = performance.now()
 const embedded = resolve('dist/embedded-assets.json')
 writeFileSync(embedded, JSON.stringify(await bundleAssets()))
 const result = await Bun.build({
-  entrypoints: ['src/main.ts', 'src/pipeline/writer.worker.ts'],
+  entrypoints: ['src/main.ts', 'src/pipeline/writer.worker.ts', 'src/storage/checkpointer.worker.ts'],
   compile: { outfile },
   minify: true,
   define: {

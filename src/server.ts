@@ -28,6 +28,7 @@ import { ensureDefaultProject, findProject, listProjects } from './projects/stor
 import { syncSettingsFromConfig } from './retention/store'
 import type { Services } from './services'
 import { Symbolicator } from './sourcemaps/symbolicator'
+import { Checkpointer } from './storage/checkpointer'
 import { openDatabase } from './storage/db'
 import { migrate } from './storage/migrate'
 import { resolveToken } from './tokens/store'
@@ -68,6 +69,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
 
   const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
+  await writer.run('dropExtraSampleSlots', { sampleSize: config.pipeline.sample_reservoir_size })
+  const checkpointer = new Checkpointer(dbPath, log)
   const metrics = createMetrics()
   const queue = new IngestQueue(
     writer,
@@ -108,6 +111,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     },
   )
 
+  let closing: Promise<void> | null = null
   const runtime: Runtime = {
     services: undefined as unknown as Services,
     app: undefined as unknown as ReturnType<typeof createApp>,
@@ -115,12 +119,17 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     onClose: [],
     socketAddress: () => null,
     announce: () => {},
-    async close() {
-      services.draining.value = true
-      for (const stop of runtime.onClose.splice(0).reverse()) await stop()
-      await queue.drain()
-      await writer.close()
-      db.close()
+    close() {
+      // Idempotent: a second call waits for the first shutdown instead of repeating it.
+      closing ??= (async () => {
+        services.draining.value = true
+        for (const stop of runtime.onClose.splice(0).reverse()) await stop()
+        await queue.drain()
+        await writer.close()
+        await checkpointer.close()
+        db.close()
+      })()
+      return closing
     },
   }
   const services: Services = {

@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
+import { statSync } from 'node:fs'
 import type { NormalizedEvent } from '../src/ingest/event'
 import { event, signed, startRuntime, type TestRuntime } from './helpers'
 
@@ -47,7 +48,7 @@ describe('writer commit', () => {
       sampleSize: 3,
     })
     await w.run('commit', { events: [normalized({ request_id: 'r5', received_at: 5 })], sampleSize: 3 })
-    const samples = rt.services.db.query('SELECT request_id FROM samples ORDER BY id').all() as {
+    const samples = rt.services.db.query('SELECT request_id FROM samples ORDER BY raw_event_id').all() as {
       request_id: string
     }[]
     expect(samples.map((s) => s.request_id)).toEqual(['r3', 'r4', 'r5'])
@@ -97,6 +98,28 @@ describe('writer commit', () => {
     expect(again.inserted).toEqual([0])
     expect(again.issues).toEqual([])
     expect(count(rt, 'SELECT total_count AS n FROM issues')).toBe(2)
+  })
+})
+
+describe('checkpoints', () => {
+  test('committed pages reach the database file from the checkpointer thread, not the writer', async () => {
+    rt = await startRuntime()
+    const file = `${rt.dir}/bloop.db`
+    const before = statSync(file).size
+    // ~2 MB of WAL: far below the writer's own safety limit (64 MB), so only the
+    // checkpointer can move these pages into the database file.
+    for (let b = 0; b < 80; b++) {
+      const events = Array.from({ length: 25 }, (_, i) =>
+        event({ request_id: `ck${b}-${i}`, stack: 'x'.repeat(800) }),
+      )
+      expect((await rt.handle(signed('/v1/ingest/batch', { events }))).status).toBe(200)
+    }
+    let grown = false
+    for (let i = 0; i < 100 && !grown; i++) {
+      grown = statSync(file).size > before + 1_000_000
+      if (!grown) await Bun.sleep(50)
+    }
+    expect(grown).toBe(true)
   })
 })
 

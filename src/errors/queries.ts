@@ -155,7 +155,7 @@ export function samplesOf(
   return db
     .query<EventRow & { captured_at: number }, [string, string]>(
       `SELECT id, project_id, fingerprint, captured_at, ${EVENT_FIELDS} FROM samples
-       WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC`,
+       WHERE project_id = ? AND fingerprint = ? ORDER BY raw_event_id DESC`,
     )
     .all(projectId, fingerprint)
 }

@@ -52,8 +52,8 @@ interface Statements {
   insertHistory: Statement
   upsertAggregate: Statement
   upsertHourly: Statement
-  insertSample: Statement
-  trimSamples: Statement
+  upsertSample: Statement
+  dropExtraSlots: Statement
 }
 
 const prepared = new WeakMap<Db, Statements>()
@@ -81,6 +81,8 @@ const EVENT_COLUMNS = [
   'event_id',
   'level',
 ] as const
+
+const SAMPLE_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'received_at')
 
 function statements(db: Db): Statements {
   let s = prepared.get(db)
@@ -119,16 +121,20 @@ function statements(db: Db): Statements {
        ON CONFLICT (project_id, fingerprint, hour_bucket, environment, source, release) DO UPDATE SET
          count = count + excluded.count`,
     ),
-    insertSample: db.prepare(
-      `INSERT INTO samples (raw_event_id, captured_at, ${cols.replace('received_at, ', '')})
-       VALUES (?, ?, ${EVENT_COLUMNS.filter((c) => c !== 'received_at')
-         .map(() => '?')
-         .join(', ')})`,
+    // One statement per sample: slot = (event number within the issue) mod N, so the ring
+    // always holds the newest N and never needs trimming.
+    upsertSample: db.prepare(
+      `INSERT INTO samples (slot, raw_event_id, captured_at, ${SAMPLE_COLUMNS.join(', ')})
+       VALUES (?, ?, ?, ${SAMPLE_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (project_id, fingerprint, slot) DO UPDATE SET raw_event_id = excluded.raw_event_id,
+         captured_at = excluded.captured_at, ${SAMPLE_COLUMNS.filter(
+           (c) => c !== 'project_id' && c !== 'fingerprint',
+         )
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}`,
     ),
-    trimSamples: db.prepare(
-      `DELETE FROM samples WHERE project_id = ? AND fingerprint = ? AND id <= (
-         SELECT id FROM samples WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-    ),
+    /** Slots beyond the configured size, left over when sample_reservoir_size was lowered. */
+    dropExtraSlots: db.prepare('DELETE FROM samples WHERE slot >= ?'),
   }
   prepared.set(db, s)
   return s
@@ -266,16 +272,13 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
   for (const h of hourly.values()) {
     st.upsertHourly.run(project_id, fingerprint, h.hour, h.environment, h.source, h.release, h.n)
   }
-  // Only the newest `sampleSize` events of the batch can survive the reservoir.
-  const newest = g.events.slice(-sampleSize)
-  for (const { e, rawId } of newest) {
-    st.insertSample.run(
-      rawId,
-      e.received_at,
-      ...EVENT_COLUMNS.filter((c) => c !== 'received_at').map((c) => e[c]),
-    )
+  // Only the newest `sampleSize` events of the batch can survive the reservoir. The k-th
+  // event ever of the issue (counting from 0) lives in slot k mod sampleSize.
+  const before = totalCount - count
+  for (let k = Math.max(0, count - sampleSize); k < count; k++) {
+    const { e, rawId } = g.events[k] as { e: NormalizedEvent; rawId: number }
+    st.upsertSample.run((before + k) % sampleSize, rawId, e.received_at, ...SAMPLE_COLUMNS.map((c) => e[c]))
   }
-  st.trimSamples.run(project_id, fingerprint, project_id, fingerprint, sampleSize)
 
   return {
     project_id,
@@ -292,6 +295,11 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     last_seen: maxReceived,
     breakdown: [...breakdown.values()],
   }
+}
+
+/** Removes slots beyond `sampleSize` (after the setting was lowered). Run once at start. */
+export function dropExtraSampleSlots(db: Db, sampleSize: number): number {
+  return statements(db).dropExtraSlots.run(sampleSize).changes
 }
 
 /** A status change from the API, recorded in the history. Returns null for an unknown issue. */

@@ -3,6 +3,7 @@
  * one task at a time, in arrival order; a failed task is retried once after a short pause
  * (a busy database or a transient I/O error) before its error is reported back.
  */
+import { WRITER_CHECKPOINT_PAGES } from '../storage/checkpointer'
 import { type Db, openDatabase } from '../storage/db'
 import { TASKS, type TaskKind } from './tasks'
 
@@ -17,7 +18,8 @@ interface TaskMessage {
   type: 'task'
   id: number
   kind: TaskKind
-  args: unknown
+  /** JSON text of the task's arguments. */
+  args: string
 }
 interface CloseMessage {
   type: 'close'
@@ -34,6 +36,8 @@ self.onmessage = (ev: MessageEvent<InitMessage | TaskMessage | CloseMessage>) =>
   if (msg.type === 'init') {
     try {
       db = openDatabase(msg.dbPath, { busyTimeoutMs: msg.busyTimeoutMs })
+      // Checkpoints run on their own thread (storage/checkpointer.ts); this is only the safety limit.
+      db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
       postMessage({ type: 'ready' })
     } catch (err) {
       postMessage({ type: 'fatal', error: String((err as Error).message) })
@@ -53,7 +57,13 @@ self.onmessage = (ev: MessageEvent<InitMessage | TaskMessage | CloseMessage>) =>
   let lastError: unknown
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      postMessage({ type: 'result', id: msg.id, ok: true, result: run(msg.kind, msg.args) })
+      const result = run(msg.kind, JSON.parse(msg.args))
+      postMessage({
+        type: 'result',
+        id: msg.id,
+        ok: true,
+        result: result === undefined ? undefined : JSON.stringify(result),
+      })
       return
     } catch (err) {
       lastError = err

@@ -7,6 +7,7 @@ import m002 from './002_accounts.sql' with { type: 'text' }
 import m003 from './003_alerts.sql' with { type: 'text' }
 import m004 from './004_retention_sourcemaps.sql' with { type: 'text' }
 import m005 from './005_sentry.sql' with { type: 'text' }
+import m006 from './006_sample_slots.sql' with { type: 'text' }
 
 export interface Migration {
   id: number
@@ -20,4 +21,5 @@ export const MIGRATIONS: Migration[] = [
   { id: 3, name: '003_alerts', sql: m003 },
   { id: 4, name: '004_retention_sourcemaps', sql: m004 },
   { id: 5, name: '005_sentry', sql: m005 },
+  { id: 6, name: '006_sample_slots', sql: m006 },
 ]
