@@ -19,11 +19,14 @@ export function tempDir(prefix = 'bloop-bench-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-/** VmRSS and VmHWM (peak) of a process in MB, from /proc. */
-export function rssMb(pid: number): { rss: number; peak: number } {
+/**
+ * VmRSS, VmHWM (peak) and RssAnon (private memory: heaps, not the mapped executable or
+ * shared libraries, which the kernel can drop and reload) of a process in MB, from /proc.
+ */
+export function rssMb(pid: number): { rss: number; peak: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 }
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024 }
 }
 
 export function percentile(sorted: number[], p: number): number {

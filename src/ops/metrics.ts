@@ -10,11 +10,14 @@ interface Series {
   value: number
 }
 
-const labelKey = (labels: Labels) =>
-  Object.keys(labels)
+const labelKey = (labels: Labels) => {
+  const keys = Object.keys(labels)
+  if (keys.length <= 1) return keys.length === 0 ? '' : `${keys[0]}=${labels[keys[0] as string]}`
+  return keys
     .sort()
     .map((k) => `${k}=${labels[k]}`)
     .join(',')
+}
 
 const escapeLabel = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('"', '\\"')
 const fmtLabels = (labels: Labels) => {
