@@ -168,12 +168,15 @@ export const COMMANDS: Command[] = [
 ]
 
 export function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length))
+  // `serve` first, then the rest grouped by their first word.
+  const ordered = [...COMMANDS].sort((a, b) =>
+    a.path[0] === 'serve' ? -1 : b.path[0] === 'serve' ? 1 : a.path.join(' ').localeCompare(b.path.join(' ')),
+  )
   return [
     `bloop ${VERSION}: self-hosted error observability`,
     '',
     'Usage:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...ordered.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
     'Options:',
     '  -c, --config <path>  config file (default: config.toml in the working directory, if present)',
