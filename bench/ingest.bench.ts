@@ -8,7 +8,8 @@
  * peak, and GET /v1/errors p99 with 1 million raw events in 10,000 issues.
  *
  *   npm run bench -- ingest            (BENCH_SECONDS=5 for a quick run;
- *                                       BENCH_ANALYTICS=false to run without the DuckDB feed)
+ *                                       BENCH_ANALYTICS=false to run without the DuckDB feed;
+ *                                       BENCH_ONLY=4,5 to run some sections)
  */
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
@@ -23,6 +24,8 @@ import { benchEvent, cores, fmt, hasTaskset, REPO, rssMb, runLoad, SECRET, start
 
 const SUSTAIN = Number(process.env.BENCH_SECONDS ?? 30)
 const ANALYTICS = process.env.BENCH_ANALYTICS ?? 'true'
+const ONLY = process.env.BENCH_ONLY?.split(',').map(Number)
+const runs = (section: number) => !ONLY || ONLY.includes(section)
 const SHORT = Math.min(10, SUSTAIN)
 const results: string[] = []
 const report = (line: string) => {
@@ -58,7 +61,7 @@ console.log(
 )
 
 // 1. HTTP ceiling.
-{
+if (runs(1)) {
   const base = await startPinned([process.execPath, join(REPO, 'bench/baseline-http.ts')], {}, 0)
   const r = await runLoad({ url: `http://127.0.0.1:${base.port}`, seconds: SHORT, connections: 50 }, 1)
   await base.stop()
@@ -67,7 +70,7 @@ console.log(
 }
 
 // 2. Storage ceiling: the same rows, same pragmas, batches of 500, raw insert only.
-{
+if (runs(2)) {
   const dir = tempDir()
   const db = openDatabase(join(dir, 'bloop.db'))
   migrate(db)
@@ -105,7 +108,7 @@ console.log(
 }
 
 // 3. Batch ingest, 50 events per request, sustained; committed rows counted in the database.
-{
+if (runs(3)) {
   const dir = tempDir()
   const server = await startBloop(dir)
   await Bun.sleep(500)
@@ -136,8 +139,8 @@ console.log(
 }
 
 // 4. Single-event ingest at 50 connections, closed loop (max throughput).
-let singleMax = 0
-{
+let singleMax = Number(process.env.BENCH_SINGLE_MAX ?? 0)
+if (runs(4)) {
   const dir = tempDir()
   const server = await startBloop(dir)
   const r = await runLoad(
@@ -156,7 +159,7 @@ let singleMax = 0
 }
 
 // 5. p99 time to acknowledgement below saturation: open loop at 50% and 70% of the maximum.
-for (const share of [0.5, 0.7]) {
+for (const share of runs(5) ? [0.5, 0.7] : []) {
   const dir = tempDir()
   const server = await startBloop(dir)
   const rate = Math.floor(singleMax * share)
@@ -172,7 +175,7 @@ for (const share of [0.5, 0.7]) {
 }
 
 // 6. GET /v1/errors with 1,000,000 raw events in 10,000 issues over 30 days.
-{
+if (runs(6)) {
   const dir = tempDir()
   const db = openDatabase(join(dir, 'bloop.db'))
   migrate(db)
@@ -235,20 +238,23 @@ for (const share of [0.5, 0.7]) {
     ['filtered by release', '/v1/errors?release=1.3.0'],
     ['page 20', '/v1/errors?offset=1000'],
   ] as const) {
-    const r = await runLoad(
-      {
-        url: `http://127.0.0.1:${server.port}`,
-        path,
-        method: 'GET',
-        token,
-        seconds: Math.min(5, SHORT),
-        connections: 4,
-      },
-      1,
-    )
-    report(
-      `GET ${path} (${label}; 4 connections): ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms`,
-    )
+    for (const connections of [1, 4]) {
+      const r = await runLoad(
+        {
+          url: `http://127.0.0.1:${server.port}`,
+          path,
+          method: 'GET',
+          token,
+          seconds: Math.min(5, SHORT),
+          connections,
+        },
+        1,
+      )
+      report(
+        `GET ${path} (${label}; ${connections} client${connections > 1 ? 's' : ''}): ${fmt(r.rps)} req/s, ` +
+          `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms`,
+      )
+    }
   }
   await server.stop()
 }
