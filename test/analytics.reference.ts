@@ -4,7 +4,9 @@
  * every statistic of issue 8, written from the definitions (zero-filled series, naive
  * loops) without using src/analytics.
  */
+
 import type { NormalizedEvent } from '../src/ingest/event'
+import { normalizedEvent } from './helpers'
 
 export const H = 3_600_000
 const bucket = (t: number) => Math.floor(t / H) * H
@@ -24,28 +26,12 @@ export function rng(seed: number): () => number {
 export function makeEvent(
   over: Partial<NormalizedEvent> & { fingerprint: string; received_at: number },
 ): NormalizedEvent {
-  return {
-    project_id: 'default',
+  return normalizedEvent({
     timestamp: over.received_at,
-    source: 'api',
-    environment: 'production',
-    release: '1.0.0',
-    app_version: null,
-    build_number: null,
-    route_or_procedure: null,
-    screen: null,
     error_type: `Error_${over.fingerprint}`,
     message: `message of ${over.fingerprint}`,
-    stack: null,
-    http_status: null,
-    request_id: null,
-    user_id_hash: null,
-    device_id_hash: null,
-    metadata: null,
-    event_id: null,
-    level: null,
     ...over,
-  }
+  })
 }
 
 /**

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import type { Scope } from '../src/http/auth'
+import type { NormalizedEvent } from '../src/ingest/event'
 import { sign } from '../src/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
@@ -84,6 +85,34 @@ export function event(over: Record<string, unknown> = {}): Record<string, unknow
     error_type: 'TypeError',
     message: 'Cannot read properties of undefined',
     route_or_procedure: '/api/users',
+    ...over,
+  }
+}
+
+/** A validated event as the writer receives it; tests override what they care about. */
+export function normalizedEvent(over: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  return {
+    project_id: 'default',
+    fingerprint: 'fp-1',
+    timestamp: 1,
+    received_at: 1_000,
+    source: 'api',
+    environment: 'production',
+    release: '1.0.0',
+    app_version: null,
+    build_number: null,
+    route_or_procedure: null,
+    screen: null,
+    error_type: 'Error',
+    message: 'm',
+    stack: null,
+    http_status: null,
+    request_id: null,
+    user_id_hash: null,
+    device_id_hash: null,
+    metadata: null,
+    event_id: null,
+    level: null,
     ...over,
   }
 }

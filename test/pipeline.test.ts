@@ -1,8 +1,7 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { statSync } from 'node:fs'
-import type { NormalizedEvent } from '../src/ingest/event'
-import { event, signed, startRuntime, type TestRuntime } from './helpers'
+import { event, normalizedEvent, signed, startRuntime, type TestRuntime } from './helpers'
 
 let rt: TestRuntime | undefined
 afterEach(async () => {
@@ -12,32 +11,7 @@ afterEach(async () => {
 
 const count = (r: TestRuntime, sql: string) => (r.services.db.query(sql).get() as { n: number }).n
 
-function normalized(over: Partial<NormalizedEvent> = {}): NormalizedEvent {
-  return {
-    project_id: 'default',
-    fingerprint: 'fp-1',
-    timestamp: 1,
-    received_at: 1_000,
-    source: 'api',
-    environment: 'production',
-    release: '1.0.0',
-    app_version: null,
-    build_number: null,
-    route_or_procedure: null,
-    screen: null,
-    error_type: 'Error',
-    message: 'm',
-    stack: null,
-    http_status: null,
-    request_id: null,
-    user_id_hash: null,
-    device_id_hash: null,
-    metadata: null,
-    event_id: null,
-    level: null,
-    ...over,
-  }
-}
+const normalized = normalizedEvent
 
 describe('writer commit', () => {
   test('keeps the newest N samples per issue across batches', async () => {

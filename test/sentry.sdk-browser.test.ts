@@ -6,24 +6,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { testConfig } from '../src/config/load'
 import { createLogger } from '../src/ops/log'
 import { dsnFor } from '../src/sentry/store'
 import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
+import { launchChromium } from './browser'
 import { TEST_SECRET, tempDir } from './helpers'
 import { issueOf, type Sample } from './sentry.helpers'
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 
 let dir: string
 let served: Served
@@ -82,7 +73,7 @@ beforeAll(async () => {
   })
   appUrl = `http://127.0.0.1:${page.port}/app.js`
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await launchChromium()
   const tab = await browser.newPage()
   await tab.goto(`http://127.0.0.1:${page.port}/?dsn=${encodeURIComponent(dsn)}`)
   await tab.waitForFunction(() => (window as { sentryResult?: unknown }).sentryResult !== undefined, null, {

@@ -3,8 +3,10 @@
  * `bun build --minify --sourcemap=external` and run by real engines; nothing here writes
  * a map or a stack by hand.
  */
+
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { CHROMIUM, CHROMIUM_ARGS } from './browser'
 import { tempDir } from './helpers'
 
 export const FIXTURE = join(import.meta.dir, 'fixtures', 'minified-app')
@@ -75,8 +77,6 @@ export async function runAndCatch(engine: 'node' | 'bun', script: string): Promi
   return (JSON.parse(line) as { stack: string }).stack
 }
 
-export const CHROMIUM = '/usr/bin/chromium'
-
 /**
  * Loads the minified script in headless Chromium from a loopback server at
  * /assets/app.min.js; the page's reporter writes the stack into the DOM, which Chromium
@@ -102,13 +102,7 @@ export async function runInChromium(script: string): Promise<{ stack: string; or
     const proc = Bun.spawn(
       [
         CHROMIUM,
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
+        ...CHROMIUM_ARGS,
         `--user-data-dir=${tempDir('bloop-chromium-')}`,
         '--dump-dom',
         `${origin}/`,

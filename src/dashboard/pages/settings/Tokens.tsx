@@ -3,27 +3,14 @@
  * expiry (the token is shown once, with copy), list them, revoke them.
  */
 import { useState } from 'preact/hooks'
+// The server's own list of scopes, so the two cannot drift.
+import { SCOPES, type Scope } from '../../../http/auth'
 import { Ago, Badge, Loading, Notice, Secret } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
 import { tokens } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import { me, projectName, projectSlug, projects } from '../../lib/session'
-import type { Scope, Token } from '../../lib/types'
-
-/** Every scope the server knows (a missing one is a type error, see the check below). */
-export const SCOPES = [
-  'errors:read',
-  'errors:write',
-  'alerts:read',
-  'alerts:write',
-  'sourcemaps:read',
-  'sourcemaps:write',
-  'llm:read',
-  'llm:write',
-] as const satisfies readonly Scope[]
-type Assert<T extends true> = T
-/** Fails to compile when the server gains a scope this list lacks. */
-export type AllScopesListed = Assert<Exclude<Scope, (typeof SCOPES)[number]> extends never ? true : false>
+import type { Token } from '../../lib/types'
 
 function state(t: Token): { kind: string; text: string } {
   if (t.revoked_at !== null) return { kind: 'muted', text: 'revoked' }
