@@ -2,7 +2,8 @@
 import { auth } from '../lib/client'
 import { liveState } from '../lib/live'
 import { href, navigate, route, setQuery } from '../lib/router'
-import { me, projectSlug, projects } from '../lib/session'
+import { me, projectSlug } from '../lib/session'
+import { ProjectSelect } from './ProjectSelect'
 
 const NAV = [
   { path: '/', label: 'Issues', active: (p: string) => p === '/' || p.startsWith('/issues/') },
@@ -17,8 +18,8 @@ async function signOut() {
 }
 
 function ProjectSwitcher() {
-  const onChange = (ev: Event) => {
-    const slug = (ev.target as HTMLSelectElement).value || null
+  const onChange = (value: string) => {
+    const slug = value || null
     const path = route.value.path
     // One issue or rule belongs to one project: switching goes to the list of the other.
     if (path.startsWith('/issues/')) return navigate(href('/', { project: slug }))
@@ -29,14 +30,12 @@ function ProjectSwitcher() {
   return (
     <label class="switcher">
       <span class="sr-only">Project</span>
-      <select id="project-switcher" value={projectSlug.value ?? ''} onChange={onChange}>
-        <option value="">All projects</option>
-        {projects.value.map((p) => (
-          <option key={p.id} value={p.slug}>
-            {p.name}
-          </option>
-        ))}
-      </select>
+      <ProjectSelect
+        id="project-switcher"
+        value={projectSlug.value ?? ''}
+        onChange={onChange}
+        allOption="All projects"
+      />
     </label>
   )
 }

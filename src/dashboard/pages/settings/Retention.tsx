@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks'
 import { Ago, Loading, Notice } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
+import { ProjectSelect } from '../../components/ProjectSelect'
 import { retention } from '../../lib/client'
 import { bytes } from '../../lib/format'
 import { useAction, useLoad } from '../../lib/hooks'
@@ -98,17 +99,7 @@ function Overrides({ v, onSaved }: { v: RetentionView; onSaved: (v: RetentionVie
           void save(project, Number(days))
         }}
       >
-        <select
-          aria-label="Project"
-          value={project}
-          onChange={(ev) => setProject((ev.target as HTMLSelectElement).value)}
-        >
-          {projects.value.map((p) => (
-            <option key={p.id} value={p.slug}>
-              {p.name}
-            </option>
-          ))}
-        </select>
+        <ProjectSelect label="Project" value={project} onChange={setProject} />
         <input
           aria-label="Days (0 removes the override)"
           type="number"

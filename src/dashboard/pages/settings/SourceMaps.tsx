@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks'
 import { Ago, Loading, Notice } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
+import { ProjectSelect } from '../../components/ProjectSelect'
 import { sourcemaps } from '../../lib/client'
 import { bytes } from '../../lib/format'
 import { useAction, useLoad } from '../../lib/hooks'
@@ -79,17 +80,7 @@ export function SourceMapsSettings() {
           <h2 id="sm-upload-title">Upload</h2>
           <label class="field inline">
             <span>Project</span>
-            <select
-              id="sourcemap-project"
-              value={chosen}
-              onChange={(ev) => setChosen((ev.target as HTMLSelectElement).value)}
-            >
-              {projects.value.map((p) => (
-                <option key={p.id} value={p.slug}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
+            <ProjectSelect id="sourcemap-project" value={chosen} onChange={setChosen} />
           </label>
         </div>
         <Upload project={chosen} onDone={() => void list.reload()} />

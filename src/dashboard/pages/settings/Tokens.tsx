@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks'
 import { SCOPES, type Scope } from '../../../http/auth'
 import { Ago, Badge, Loading, Notice, Secret } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
+import { ProjectSelect } from '../../components/ProjectSelect'
 import { tokens } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import { me, projectName, projectSlug, projects } from '../../lib/session'
@@ -54,17 +55,7 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
         </label>
         <label class="field">
           <span>Project</span>
-          <select
-            id="token-project"
-            value={project}
-            onChange={(ev) => setProject((ev.target as HTMLSelectElement).value)}
-          >
-            {projects.value.map((p) => (
-              <option key={p.id} value={p.slug}>
-                {p.name}
-              </option>
-            ))}
-          </select>
+          <ProjectSelect id="token-project" value={project} onChange={setProject} />
         </label>
         <label class="field">
           <span>Expires after (days)</span>
