@@ -1,6 +1,6 @@
 /** CLI: `bloop user invite` and `bloop user list` (work directly on the database). */
 import type { Command } from '../cli/args'
-import { openConfigured } from '../cli/commands'
+import { withDatabase } from '../cli/db'
 import { createInvite, inviteLink } from './invites'
 import { listUsers } from './users'
 
@@ -9,17 +9,14 @@ export const userInvite: Command = {
   usage: 'bloop user invite',
   summary: 'Create a single-use invite link (valid 7 days); prints the link alone on the last line.',
   run(ctx) {
-    const { config, db } = openConfigured(ctx)
-    try {
+    return withDatabase(ctx, (db, config) => {
       const { token, row } = createInvite(db, null, Date.now())
       ctx.out(
         `invite ${row.id} expires ${new Date(row.expires_at).toISOString()}; open this link to register:`,
       )
       ctx.out(inviteLink(config.auth.rp_origin, token))
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }
 
@@ -28,8 +25,7 @@ export const userList: Command = {
   usage: 'bloop user list',
   summary: 'List users (username, role, passkeys, created).',
   run(ctx) {
-    const { db } = openConfigured(ctx)
-    try {
+    return withDatabase(ctx, (db) => {
       ctx.out(['USERNAME', 'ROLE', 'PASSKEYS', 'CREATED', 'ID'].join('\t'))
       for (const u of listUsers(db)) {
         ctx.out(
@@ -39,8 +35,6 @@ export const userList: Command = {
         )
       }
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }

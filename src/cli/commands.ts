@@ -7,29 +7,19 @@ import pkg from '../../package.json'
 import { userInvite, userList } from '../auth/cli'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
-import type { Config } from '../config/schema'
-import { resolveSecret } from '../config/secret'
 import { isScope, SCOPES, type Scope } from '../http/auth'
 import { projectCreate, projectRotateKey } from '../projects/cli'
-import { ensureDefaultProject, findProject, listProjects } from '../projects/store'
+import { listProjects } from '../projects/store'
 import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
 import { sourcemapsUpload } from '../sourcemaps/cli'
-import { type Db, openDatabase } from '../storage/db'
+import { openDatabase } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { createToken } from '../tokens/store'
-import { type Command, type CommandContext, requireString, UsageError } from './args'
+import { type Command, requireString, UsageError } from './args'
+import { projectOrUsage, withDatabase } from './db'
 
 export const VERSION: string = pkg.version
-
-/** Opens the configured database, migrated, with the default project in place. */
-export function openConfigured(ctx: CommandContext): { config: Config; db: Db } {
-  const config = loadConfig({ path: ctx.configPath })
-  const db = openDatabase(config.database.path)
-  migrate(db)
-  ensureDefaultProject(db, resolveSecret(config).secret)
-  return { config, db }
-}
 
 const serveCommand: Command = {
   path: ['serve'],
@@ -80,9 +70,7 @@ const projectList: Command = {
   usage: 'bloop project list [--config path]',
   summary: 'List projects (slug, name, numeric id).',
   run(ctx) {
-    const { db } = openConfigured(ctx)
-    const rows = listProjects(db)
-    db.close()
+    const rows = withDatabase(ctx, listProjects)
     ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID'].join('\t'))
     for (const p of rows) ctx.out([p.slug, p.name, p.id, String(p.numeric_id)].join('\t'))
     return 0
@@ -116,10 +104,8 @@ const tokenCreate: Command = {
       if (!Number.isInteger(days) || days < 1 || days > 3650)
         throw new UsageError('--expires-days must be 1-3650')
     }
-    const { db } = openConfigured(ctx)
-    try {
-      const project = findProject(db, slug)
-      if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+    return withDatabase(ctx, (db) => {
+      const project = projectOrUsage(db, slug)
       const name =
         typeof ctx.values.name === 'string' ? ctx.values.name : `cli-${new Date().toISOString().slice(0, 10)}`
       const { token, row } = createToken(db, {
@@ -135,9 +121,7 @@ const tokenCreate: Command = {
       )
       ctx.out(token)
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }
 

@@ -1,7 +1,7 @@
 /** CLI: `bloop project create` and `bloop project rotate-key` (work directly on the database). */
 import type { Command } from '../cli/args'
 import { requireString, UsageError } from '../cli/args'
-import { openConfigured } from '../cli/commands'
+import { withDatabase } from '../cli/db'
 import { AppError } from '../http/errors'
 import { createProject, rotateKey } from './manage'
 
@@ -23,15 +23,12 @@ export const projectCreate: Command = {
   run(ctx) {
     const name = requireString(ctx.values, 'name')
     const slug = requireString(ctx.values, 'slug')
-    const { db } = openConfigured(ctx)
-    try {
+    return withDatabase(ctx, (db) => {
       const row = asUsage(() => createProject(db, { name, slug, createdBy: null }, Date.now()))
       ctx.out(`created project ${row.slug} ("${row.name}", id ${row.id}, numeric id ${row.numeric_id})`)
       ctx.out(row.api_key)
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }
 
@@ -42,14 +39,11 @@ export const projectRotateKey: Command = {
   options: { slug: { type: 'string' } },
   run(ctx) {
     const slug = requireString(ctx.values, 'slug')
-    const { db } = openConfigured(ctx)
-    try {
+    return withDatabase(ctx, (db) => {
       const row = asUsage(() => rotateKey(db, slug))
       ctx.out(`rotated the key of project ${row.slug}; SDKs using the old key are refused from now on`)
       ctx.out(row.api_key)
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }

@@ -5,8 +5,9 @@
  * Each prints the DSN alone on the last line of stdout.
  */
 import { type Command, type CommandContext, requireString, UsageError } from '../cli/args'
-import { openConfigured } from '../cli/commands'
-import { findProject } from '../projects/store'
+import { projectOrUsage, withDatabase } from '../cli/db'
+import type { Config } from '../config/schema'
+import type { Db } from '../storage/db'
 import { dsnFor, rotateSentryKey } from './store'
 
 function originOf(ctx: CommandContext, fallback: string): string {
@@ -21,23 +22,25 @@ function originOf(ctx: CommandContext, fallback: string): string {
   }
 }
 
+/** The project and DSN origin named on the command line. */
+function target(ctx: CommandContext, db: Db, config: Config) {
+  return {
+    project: projectOrUsage(db, requireString(ctx.values, 'project')),
+    origin: originOf(ctx, config.auth.rp_origin),
+  }
+}
+
 export const projectDsn: Command = {
   path: ['project', 'dsn'],
   usage: 'bloop project dsn --project <slug> [--origin https://host]',
   summary: "Print a project's Sentry DSN (origin defaults to auth.rp_origin).",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    const slug = requireString(ctx.values, 'project')
-    const { config, db } = openConfigured(ctx)
-    try {
-      const origin = originOf(ctx, config.auth.rp_origin)
-      const project = findProject(db, slug)
-      if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+    return withDatabase(ctx, (db, config) => {
+      const { project, origin } = target(ctx, db, config)
       ctx.out(dsnFor(db, project, origin) as string)
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }
 
@@ -47,18 +50,12 @@ export const projectRotateSentryKey: Command = {
   summary: "Replace a project's Sentry public key; prints the new DSN.",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    const slug = requireString(ctx.values, 'project')
-    const { config, db } = openConfigured(ctx)
-    try {
-      const origin = originOf(ctx, config.auth.rp_origin)
-      const project = findProject(db, slug)
-      if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+    return withDatabase(ctx, (db, config) => {
+      const { project, origin } = target(ctx, db, config)
       rotateSentryKey(db, project.id)
       ctx.err(`rotated the Sentry key of project ${project.slug}; SDKs using the old DSN now get 403`)
       ctx.out(dsnFor(db, project, origin) as string)
       return 0
-    } finally {
-      db.close()
-    }
+    })
   },
 }
