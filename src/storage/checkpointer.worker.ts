@@ -3,8 +3,8 @@
  * turned down (`wal_autocheckpoint` raised to a safety limit), and this thread copies
  * committed WAL frames into the database file with `PRAGMA wal_checkpoint(PASSIVE)` a few
  * times a second. PASSIVE never takes the write lock, so the writer keeps committing while
- * the database file is written and synced here; measured, this moves about a fifth of the
- * per-event commit cost off the writer (docs/benchmarks.md).
+ * the database file is written and synced here. `npm run bench -- commit` measures the
+ * writer's cost per event with checkpoints inside its commits and here (docs/benchmarks.md).
  */
 import { type Db, openDatabase } from './db'
 
