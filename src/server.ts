@@ -10,7 +10,6 @@ import { Alerting } from './alerts/service'
 import { startAnalytics } from './analytics/service'
 import { createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems } from './auth/origin'
-import { SESSION_CLEANUP_JOB } from './auth/routes'
 import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
@@ -168,11 +167,11 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   runtime.onClose.push(() => services.analytics?.close())
   runtime.app = createApp(services)
   runtime.onClose.push(async () => {
+    // Every cron job of every feature (session cleanup, retention passes).
     for (const job of Object.values(runtime.app.store.cron)) job.stop()
     await runtime.app.store.retentionSweeper.stop()
   })
   runtime.handle = createHandler(services, runtime.app)
-  runtime.onClose.push(() => runtime.app.store.cron[SESSION_CLEANUP_JOB].stop())
   // Finish removing the data of projects deleted before a crash or shutdown.
   void resumePurges({ db, writer, log, batchSize: config.retention.prune_batch_size })
   runtime.announce = (port) => {

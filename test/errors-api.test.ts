@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { issueKey, seenInAll } from '../src/errors/queries'
 import { insertProject } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
 import { bearer, event, signed, startRuntime, type TestRuntime } from './helpers'
@@ -115,6 +116,28 @@ describe('GET /v1/errors', () => {
     expect(body.items.map((i: any) => i.message)).toEqual(['C in mobile'])
     expect((await get('/v1/errors?project_id=default', otherProjectToken)).status).toBe(404)
     expect((await get('/v1/errors?project_id=mobile', otherProjectToken)).status).toBe(200)
+  })
+})
+
+describe('releases and environments of a page of issues', () => {
+  test('come from one query per project and match each issue’s own aggregates', async () => {
+    const fpA = await fpOf('A failed for user 1')
+    const fpC = (await get('/v1/errors', otherProjectToken)).body.items[0].fingerprint
+    const mobile = (
+      rt.services.db.query("SELECT id FROM projects WHERE slug = 'mobile'").get() as { id: string }
+    ).id
+    const seen = seenInAll(rt.services.db, [
+      { project_id: 'default', fingerprint: fpA },
+      { project_id: mobile, fingerprint: fpC },
+      { project_id: 'default', fingerprint: fpC },
+    ])
+    expect(seen.get(issueKey('default', fpA))).toEqual({
+      releases: ['1.1.0', '1.0.0'],
+      environments: ['production', 'staging'],
+    })
+    expect(seen.get(issueKey(mobile, fpC))).toEqual({ releases: ['1.0.0'], environments: ['production'] })
+    // C is not an issue of the default project: nothing leaks across projects.
+    expect(seen.get(issueKey('default', fpC))).toEqual({ releases: [], environments: [] })
   })
 })
 

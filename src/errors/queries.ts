@@ -128,17 +128,60 @@ export function aggregatesOf(db: Db, projectId: string, fingerprint: string): Ag
     .all(projectId, fingerprint)
 }
 
-/** Distinct releases and environments seen for an issue, most recent first. */
-export function seenIn(
-  db: Db,
-  projectId: string,
-  fingerprint: string,
-): { releases: string[]; environments: string[] } {
-  const rows = aggregatesOf(db, projectId, fingerprint)
+export interface SeenIn {
+  releases: string[]
+  environments: string[]
+}
+
+/** The key of an issue in the maps below. */
+export const issueKey = (projectId: string, fingerprint: string) => `${projectId}\u0000${fingerprint}`
+
+/** Distinct releases and environments in aggregate rows, most recent first. */
+export function seenFrom(rows: { release: string; environment: string }[]): SeenIn {
   return {
     releases: [...new Set(rows.map((r) => r.release))],
     environments: [...new Set(rows.map((r) => r.environment))],
   }
+}
+
+/** `seenFrom` for a page of issues, with one query per project instead of one per issue. */
+export function seenInAll(
+  db: Db,
+  issues: { project_id: string; fingerprint: string }[],
+): Map<string, SeenIn> {
+  const rows = new Map<string, { release: string; environment: string }[]>()
+  for (const [projectId, fps] of byProject(issues)) {
+    const found = db
+      .query<{ fingerprint: string; release: string; environment: string }, string[]>(
+        `SELECT fingerprint, release, environment FROM error_aggregates
+         WHERE project_id = ? AND fingerprint IN (${marks(fps.length)})
+         ORDER BY last_seen DESC, release, environment`,
+      )
+      .all(projectId, ...fps)
+    for (const r of found) {
+      const key = issueKey(projectId, r.fingerprint)
+      const list = rows.get(key)
+      if (list) list.push(r)
+      else rows.set(key, [r])
+    }
+  }
+  return new Map(
+    issues.map((i) => [
+      issueKey(i.project_id, i.fingerprint),
+      seenFrom(rows.get(issueKey(i.project_id, i.fingerprint)) ?? []),
+    ]),
+  )
+}
+
+/** Fingerprints grouped by project, for queries that take one project at a time. */
+function byProject(issues: { project_id: string; fingerprint: string }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const i of issues) {
+    const list = out.get(i.project_id)
+    if (list) list.push(i.fingerprint)
+    else out.set(i.project_id, [i.fingerprint])
+  }
+  return out
 }
 
 const EVENT_FIELDS = `timestamp, source, environment, release, app_version, build_number, route_or_procedure, screen,
@@ -255,14 +298,8 @@ export function issueTrends(
   const last = hourBucket(now)
   const first = last - (hours - 1) * HOUR_MS
   const out = new Map<string, number[]>()
-  const byProject = new Map<string, string[]>()
-  for (const i of issues) {
-    out.set(`${i.project_id}\u0000${i.fingerprint}`, new Array(hours).fill(0))
-    const list = byProject.get(i.project_id) ?? []
-    list.push(i.fingerprint)
-    byProject.set(i.project_id, list)
-  }
-  for (const [projectId, fps] of byProject) {
+  for (const i of issues) out.set(issueKey(i.project_id, i.fingerprint), new Array(hours).fill(0))
+  for (const [projectId, fps] of byProject(issues)) {
     const rows = db
       .query<{ fingerprint: string; hour_bucket: number; count: number }, (string | number)[]>(
         `SELECT fingerprint, hour_bucket, sum(count) AS count FROM event_counts_hourly
@@ -271,7 +308,7 @@ export function issueTrends(
       )
       .all(projectId, ...fps, first, last)
     for (const r of rows) {
-      const series = out.get(`${projectId}\u0000${r.fingerprint}`)
+      const series = out.get(issueKey(projectId, r.fingerprint))
       if (series) series[(r.hour_bucket - first) / HOUR_MS] = r.count
     }
   }

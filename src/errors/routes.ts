@@ -27,11 +27,14 @@ import {
   historyOf,
   hourlySeries,
   type IssueRow,
+  issueKey,
   issueTrends,
   listIssues,
   occurrencesOf,
+  type SeenIn,
   samplesOf,
-  seenIn,
+  seenFrom,
+  seenInAll,
   statsOf,
 } from './queries'
 
@@ -78,7 +81,18 @@ const clampLimit = (n: number) => Math.min(n, MAX_LIMIT)
 const clampHours = (n: number) => Math.min(n, MAX_HOURS)
 
 export function errorsRoutes(s: Services) {
-  const issueView = (row: IssueRow) => ({ ...row, ...seenIn(s.db, row.project_id, row.fingerprint) })
+  /** A page of issues with the releases and environments each was seen in. */
+  const issueViews = (rows: IssueRow[]) => {
+    const seen = seenInAll(s.db, rows)
+    return rows.map((row) => ({ ...row, ...(seen.get(issueKey(row.project_id, row.fingerprint)) as SeenIn) }))
+  }
+  /** A stored event as answered, with its stack mapped through the release's source maps. */
+  const eventWithSymbols = (row: EventRow): Record<string, unknown> => {
+    const view: Record<string, unknown> = eventView(row)
+    const symbolicated = s.symbolicate?.(row.project_id, row.release, row.stack)
+    if (symbolicated) view.symbolicated = symbolicated
+    return view
+  }
 
   return new Elysia({ name: 'errors' })
     .get('/v1/errors', ({ request, query }) => {
@@ -86,11 +100,11 @@ export function errorsRoutes(s: Services) {
       const access = s.guard.require(request, 'errors:read', q.project_id)
       const limit = clampLimit(q.limit)
       const { items, total } = listIssues(s.db, { ...q, limit, projectIds: access.projectIds })
-      const views = items.map(issueView)
+      const views = issueViews(items)
       if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
       const trends = issueTrends(s.db, items, q.trend_hours, s.now())
       return {
-        items: views.map((v) => ({ ...v, trend: trends.get(`${v.project_id}\u0000${v.fingerprint}`) ?? [] })),
+        items: views.map((v) => ({ ...v, trend: trends.get(issueKey(v.project_id, v.fingerprint)) ?? [] })),
         total,
         limit,
         offset: q.offset,
@@ -100,16 +114,12 @@ export function errorsRoutes(s: Services) {
       const q = parseQuery(ProjectQuery, query)
       const access = s.guard.require(request, 'errors:read', q.project_id)
       const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-      const samples = samplesOf(s.db, issue.project_id, issue.fingerprint).map((row) => {
-        const view: Record<string, unknown> = eventView(row)
-        const symbolicated = s.symbolicate?.(row.project_id, row.release, row.stack)
-        if (symbolicated) view.symbolicated = symbolicated
-        return view
-      })
+      const aggregates = aggregatesOf(s.db, issue.project_id, issue.fingerprint)
       return {
-        ...issueView(issue),
-        aggregates: aggregatesOf(s.db, issue.project_id, issue.fingerprint),
-        samples,
+        ...issue,
+        ...seenFrom(aggregates),
+        aggregates,
+        samples: samplesOf(s.db, issue.project_id, issue.fingerprint).map(eventWithSymbols),
         history: historyOf(s.db, issue.project_id, issue.fingerprint),
       }
     })
@@ -120,12 +130,7 @@ export function errorsRoutes(s: Services) {
       const limit = clampLimit(q.limit)
       const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, limit, q.offset)
       return {
-        items: page.items.map((row) => {
-          const view: Record<string, unknown> = eventView(row)
-          const symbolicated = s.symbolicate?.(row.project_id, row.release, row.stack)
-          if (symbolicated) view.symbolicated = symbolicated
-          return view
-        }),
+        items: page.items.map(eventWithSymbols),
         total: page.total,
         limit,
         offset: q.offset,
@@ -180,7 +185,7 @@ export function errorsRoutes(s: Services) {
         limit,
         projectIds: access.projectIds,
       })
-      return { items: items.map(issueView), total, limit, offset: q.offset }
+      return { items: issueViews(items), total, limit, offset: q.offset }
     })
     .get('/v1/trends', ({ request, query }) => {
       const q = parseQuery(TrendQuery, query)
