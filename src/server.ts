@@ -68,7 +68,13 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
 
   const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
   await writer.whenReady()
-  await writer.run('dropExtraSampleSlots', { sampleSize: config.pipeline.sample_reservoir_size })
+  const resized = await writer.run('resizeSampleRings', { sampleSize: config.pipeline.sample_reservoir_size })
+  if (resized.moved + resized.dropped > 0) {
+    log.info('sample reservoir size changed: samples renumbered', {
+      ...resized,
+      size: config.pipeline.sample_reservoir_size,
+    })
+  }
   const checkpointer = new Checkpointer(dbPath, log)
   const metrics = createMetrics()
   const queue = new IngestQueue(

@@ -1,7 +1,18 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
-import { statSync } from 'node:fs'
-import { event, normalizedEvent, signed, startRuntime, type TestRuntime } from './helpers'
+import { rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { testConfig } from '../src/config/load'
+import { buildRuntime, type Runtime } from '../src/server'
+import {
+  event,
+  normalizedEvent,
+  signed,
+  startRuntime,
+  TEST_SECRET,
+  type TestRuntime,
+  tempDir,
+} from './helpers'
 
 let rt: TestRuntime | undefined
 afterEach(async () => {
@@ -26,6 +37,50 @@ describe('writer commit', () => {
       request_id: string
     }[]
     expect(samples.map((s) => s.request_id)).toEqual(['r3', 'r4', 'r5'])
+  })
+
+  test('after the reservoir size changes between starts, the ring still holds the newest events', async () => {
+    const dir = tempDir()
+    const open = (size: number) =>
+      buildRuntime(
+        testConfig({
+          database: { path: join(dir, 'bloop.db') },
+          auth: { hmac_secret: TEST_SECRET },
+          pipeline: { sample_reservoir_size: size },
+          log: { level: 'error' },
+        }),
+      )
+    let seq = 0
+    const commit = (r: Runtime, n: number, size: number) =>
+      r.services.writer.run('commit', {
+        events: Array.from({ length: n }, () => normalized({ request_id: `e${seq}`, received_at: ++seq })),
+        sampleSize: size,
+      })
+    const samples = (r: Runtime) =>
+      (
+        r.services.db.query('SELECT request_id FROM samples ORDER BY raw_event_id').all() as {
+          request_id: string
+        }[]
+      ).map((s) => s.request_id)
+
+    let r = await open(5)
+    await commit(r, 7, 5)
+    expect(samples(r)).toEqual(['e2', 'e3', 'e4', 'e5', 'e6'])
+    await r.close()
+
+    r = await open(3) // lowered: the three newest stay, and the next event replaces the oldest
+    expect(samples(r)).toEqual(['e4', 'e5', 'e6'])
+    await commit(r, 1, 3)
+    expect(samples(r)).toEqual(['e5', 'e6', 'e7'])
+    await r.close()
+
+    r = await open(5) // raised: nothing is lost, the ring grows to five before overwriting
+    await commit(r, 2, 5)
+    expect(samples(r)).toEqual(['e5', 'e6', 'e7', 'e8', 'e9'])
+    await commit(r, 1, 5)
+    expect(samples(r)).toEqual(['e6', 'e7', 'e8', 'e9', 'e10'])
+    await r.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   test('counts hourly buckets by receive time, per environment, source and release', async () => {

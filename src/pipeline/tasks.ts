@@ -8,7 +8,7 @@ import { purgeBatch } from '../projects/purge'
 import type { Cutoffs } from '../retention/policy'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor, vacuumStep } from '../retention/prune'
 import type { Db } from '../storage/db'
-import { commitEvents, dropExtraSampleSlots, type IssueStatus, setIssueStatus } from './commit'
+import { commitEvents, type IssueStatus, resizeSampleRings, setIssueStatus } from './commit'
 
 export interface TaskMap {
   commit: { args: { events: NormalizedEvent[]; sampleSize: number }; result: ReturnType<typeof commitEvents> }
@@ -18,8 +18,8 @@ export interface TaskMap {
   }
   /** Deletes one batch of a deleted project's rows from one event table (projects/purge.ts). */
   purgeProject: { args: { project_id: string; table: string; batch: number }; result: { deleted: number } }
-  /** Drops sample slots beyond the configured reservoir size (it may have been lowered). */
-  dropExtraSampleSlots: { args: { sampleSize: number }; result: { deleted: number } }
+  /** Re-lays the sample rings when the configured reservoir size changed. */
+  resizeSampleRings: { args: { sampleSize: number }; result: ReturnType<typeof resizeSampleRings> }
   /** Proves the writer can take the write lock: BEGIN IMMEDIATE then ROLLBACK. */
   ping: { args: Record<string, never>; result: { ok: true } }
   /** Retention: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
@@ -38,7 +38,7 @@ export type TaskKind = keyof TaskMap
 export const TASKS: { [K in TaskKind]: (db: Db, args: TaskMap[K]['args']) => TaskMap[K]['result'] } = {
   commit: (db, a) => commitEvents(db, a.events, a.sampleSize),
   setStatus: (db, a) => setIssueStatus(db, a),
-  dropExtraSampleSlots: (db, a) => ({ deleted: dropExtraSampleSlots(db, a.sampleSize) }),
+  resizeSampleRings: (db, a) => resizeSampleRings(db, a.sampleSize),
   purgeProject: (db, a) => ({ deleted: purgeBatch(db, a.project_id, a.table, a.batch) }),
   ping: (db) => {
     db.run('BEGIN IMMEDIATE')
