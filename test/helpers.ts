@@ -12,6 +12,7 @@ import type { NormalizedEvent } from '../src/ingest/event'
 import { sign } from '../src/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
+import { openDatabase } from '../src/storage/db'
 import { createToken } from '../src/tokens/store'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
@@ -114,6 +115,22 @@ export function normalizedEvent(over: Partial<NormalizedEvent> = {}): Normalized
     event_id: null,
     level: null,
     ...over,
+  }
+}
+
+/**
+ * Holds the database's write lock from another connection, as a stuck process or a
+ * backup tool would. Waits (busy timeout) for a holder that is only passing through first,
+ * so the test does not fail when the server happens to be writing at that instant.
+ */
+export function holdWriteLock(dbPath: string): { release(): void } {
+  const db = openDatabase(dbPath, { busyTimeoutMs: 5000 })
+  db.run('BEGIN IMMEDIATE')
+  return {
+    release() {
+      if (db.inTransaction) db.run('ROLLBACK')
+      db.close()
+    },
   }
 }
 

@@ -1,8 +1,7 @@
-import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { memoryLogger } from '../src/ops/log'
 import { Registry } from '../src/ops/metrics'
-import { event, signed, startRuntime, type TestRuntime } from './helpers'
+import { event, holdWriteLock, signed, startRuntime, type TestRuntime } from './helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {
@@ -18,11 +17,9 @@ describe('GET /health', () => {
   })
 
   test('tells the truth: 503 when the writer cannot take the write lock', async () => {
-    const blocker = new Database(`${rt.dir}/bloop.db`)
-    blocker.run('BEGIN IMMEDIATE')
+    const lock = holdWriteLock(`${rt.dir}/bloop.db`)
     const res = await rt.fetch('/health')
-    blocker.run('ROLLBACK')
-    blocker.close()
+    lock.release()
     expect(res.status).toBe(503)
     expect(await res.json()).toEqual({ status: 'degraded', db_ok: false, buffer_usage: 0 })
   }, 20_000)

@@ -1,4 +1,3 @@
-import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -6,6 +5,7 @@ import { testConfig } from '../src/config/load'
 import { buildRuntime, type Runtime } from '../src/server'
 import {
   event,
+  holdWriteLock,
   normalizedEvent,
   signed,
   startRuntime,
@@ -170,8 +170,7 @@ describe('queue', () => {
   test('a full queue answers 429 with Retry-After, acknowledged events are kept, and it recovers', async () => {
     rt = await startRuntime({ ingest: { channel_capacity: 3 } })
     // Another process holds the write lock: the writer waits, the queue fills up.
-    const blocker = new Database(`${rt.dir}/bloop.db`)
-    blocker.run('BEGIN IMMEDIATE')
+    const lock = holdWriteLock(`${rt.dir}/bloop.db`)
     const inFlight = rt.handle(signed('/v1/ingest/batch', { events: [event({ request_id: 'q0' })] }))
     await Bun.sleep(50) // let the writer take that batch and block on the lock
     const queued = rt.handle(
@@ -183,8 +182,7 @@ describe('queue', () => {
     expect(((await refused.json()) as { code: string }).code).toBe('queue_full')
     const health = (await (await rt.fetch('/health')).json()) as { buffer_usage: number }
     expect(health.buffer_usage).toBe(1)
-    blocker.run('ROLLBACK')
-    blocker.close()
+    lock.release()
     expect((await inFlight).status).toBe(200)
     expect((await queued).status).toBe(200)
     const after = await rt.handle(signed('/v1/ingest', event({ request_id: 'q-after' })))
@@ -198,11 +196,9 @@ describe('queue', () => {
   test('when storage fails the request gets 503 and nothing is acknowledged', async () => {
     const r = await startRuntime({}, { writerBusyTimeoutMs: 50 })
     rt = r
-    const blocker = new Database(`${r.dir}/bloop.db`)
-    blocker.run('BEGIN IMMEDIATE')
+    const lock = holdWriteLock(`${r.dir}/bloop.db`)
     const res = await r.handle(signed('/v1/ingest', event({ request_id: 'lost?' })))
-    blocker.run('ROLLBACK')
-    blocker.close()
+    lock.release()
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('5')
     expect(((await res.json()) as { code: string }).code).toBe('storage_unavailable')

@@ -7,7 +7,7 @@ import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { sign } from '../src/ingest/hmac'
-import { event, TEST_SECRET, tempDir } from './helpers'
+import { event, holdWriteLock, TEST_SECRET, tempDir } from './helpers'
 import { spawnServer } from './process'
 
 function batch(url: string, tag: string, n: number) {
@@ -126,9 +126,7 @@ describe('reliability (real processes)', () => {
     const dir = tempDir()
     const server = await spawnServer({ dir, env: { BLOOP__INGEST__CHANNEL_CAPACITY: '10' } })
     // Slow the writer down for real: another process holds the database's write lock.
-    const blocker = new Database(join(dir, 'bloop.db'))
-    blocker.run('PRAGMA busy_timeout = 5000')
-    blocker.run('BEGIN IMMEDIATE')
+    const lock = holdWriteLock(join(dir, 'bloop.db'))
     const settled: (Response | undefined)[] = []
     const pending = Array.from({ length: 12 }, (_, i) =>
       batch(server.url, `q${i}`, 5).then((r) => {
@@ -150,8 +148,7 @@ describe('reliability (real processes)', () => {
       buffer_usage: number
     }
     expect(health.buffer_usage).toBeGreaterThan(0)
-    blocker.run('ROLLBACK')
-    blocker.close()
+    lock.release()
     const answers = await Promise.all(pending)
     // Every request that was not refused is acknowledged once the lock is gone.
     for (const r of answers) expect([200, 429]).toContain(r.status)
