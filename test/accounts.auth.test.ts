@@ -11,6 +11,7 @@ import { SESSION_CLEANUP_JOB } from '../src/auth/routes'
 import { createSession, sessionCookie } from '../src/auth/sessions'
 import { insertCredential, insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
+import { AppError } from '../src/http/errors'
 import { memoryLogger } from '../src/ops/log'
 import { type Overrides, startRuntime, type TestRuntime } from './helpers'
 import { signInAs } from './security'
@@ -113,24 +114,51 @@ describe('first-user registration', () => {
 })
 
 describe('challenge store', () => {
-  test('holds at most its capacity, dropping expired entries first, then the oldest', () => {
+  const login = { kind: 'login' } as const
+
+  test('drops expired entries when full, and refuses a new one with 503 rather than evict a live one', () => {
     let t = 0
-    const store = new ChallengeStore(() => t, 100, 3)
-    const a = store.put('a', { kind: 'login' })
+    const store = new ChallengeStore(() => t, { ttlMs: 100, capacity: 3, perClient: 3 })
+    const a = store.put('a', login, 'A')
     t = 50
-    const b = store.put('b', { kind: 'login' })
-    const c = store.put('c', { kind: 'login' })
+    const b = store.put('b', login, 'B')
+    const c = store.put('c', login, 'C')
     t = 120 // a expired, b and c live
-    const d = store.put('d', { kind: 'login' })
+    const d = store.put('d', login, 'D')
     expect(store.size).toBe(3)
     expect(store.take(a, 'login')).toBeNull()
-    const e = store.put('e', { kind: 'login' }) // full of live entries: the oldest (b) goes
+    // Full of live entries, all of other clients: E waits until the oldest (b) expires at 150.
+    t = 121
+    let refused: unknown = null
+    try {
+      store.put('e', login, 'E')
+    } catch (err) {
+      refused = err
+    }
+    expect(refused).toBeInstanceOf(AppError)
+    expect((refused as AppError).status).toBe(503)
+    expect((refused as AppError).extra.retryAfterSecs).toBe(1)
     expect(store.size).toBe(3)
-    expect(store.take(b, 'login')).toBeNull()
+    expect(store.take(b, 'login')?.challenge).toBe('b')
     expect(store.take(c, 'login')?.challenge).toBe('c')
     expect(store.take(d, 'login')?.challenge).toBe('d')
-    expect(store.take(e, 'login')?.challenge).toBe('e')
     expect(store.size).toBe(0)
+  })
+
+  test("a client over its quota loses its own oldest challenge, never another client's", () => {
+    const store = new ChallengeStore(() => 0, { ttlMs: 100, capacity: 10, perClient: 2 })
+    const mine = store.put('mine', login, '192.0.2.1')
+    const theirs = Array.from({ length: 50 }, (_, i) => store.put(`f${i}`, login, '198.51.100.9'))
+    expect(store.size).toBe(3)
+    expect(store.heldBy('198.51.100.9')).toBe(2)
+    expect(store.take(mine, 'login')?.challenge).toBe('mine')
+    expect(theirs.map((id) => store.take(id, 'login')?.challenge ?? null)).toEqual([
+      ...Array(48).fill(null),
+      'f48',
+      'f49',
+    ])
+    expect(store.size).toBe(0)
+    expect(store.heldBy('198.51.100.9')).toBe(0)
   })
 })
 
@@ -362,6 +390,27 @@ describe('rate limits on /auth', () => {
       statuses.push(res.status)
     }
     expect(statuses).toEqual([400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 429, 429])
+  })
+
+  test('routes of other features do not spend the sign-in budget', async () => {
+    await start({ rate_limit: { auth_per_second: 1, auth_burst_size: 2 } })
+    for (let i = 0; i < 5; i++) expect((await rt.fetch('/health')).status).toBe(200)
+    expect((await rt.fetch('/nope')).status).toBe(404)
+    expect([(await rt.fetch('/auth/status')).status, (await rt.fetch('/auth/status')).status]).toEqual([
+      200, 200,
+    ])
+    expect((await rt.fetch('/auth/status')).status).toBe(429)
+  })
+
+  test('an /auth body over 64 KB is refused with 413 before it is parsed', async () => {
+    await start()
+    const res = await rt.fetch('/auth/login/finish', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ challenge_id: 'x', credential: { id: 'a'.repeat(70_000) } }),
+    })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toEqual({ error: 'request body exceeds 65536 bytes', code: 'payload_too_large' })
   })
 
   test('a burst of bad API tokens locks the address out, valid tokens included, until it refills', async () => {
