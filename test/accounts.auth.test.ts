@@ -413,20 +413,29 @@ describe('rate limits on /auth', () => {
     expect(await res.json()).toEqual({ error: 'request body exceeds 65536 bytes', code: 'payload_too_large' })
   })
 
-  test('a burst of bad API tokens locks the address out, valid tokens included, until it refills', async () => {
+  test('a burst of bad API tokens from one address: bad ones get 429, valid tokens and sessions still pass', async () => {
     await start({ rate_limit: { auth_per_second: 5, auth_burst_size: 10 } })
     const good = rt.token(['errors:read'])
+    const { cookie } = signInAs(rt, 'carol', 'user')
     const bad = `bloop_tk_${'A'.repeat(43)}`
     const statuses: number[] = []
     for (let i = 0; i < 11; i++) {
       statuses.push((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${bad}` } })).status)
     }
     expect(statuses).toEqual([...Array(10).fill(401), 429])
-    const locked = await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${good}` } })
+    const locked = await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${bad}` } })
     expect(locked.status).toBe(429)
     expect(locked.headers.get('retry-after')).toBe('1')
-    clock += 200 // one failure token refilled at 5/s
+    // Another bad credential from the locked-out address is refused too: guessing stays slow.
+    const other = await rt.fetch('/v1/errors', {
+      headers: { authorization: `Bearer bloop_tk_${'C'.repeat(43)}` },
+    })
+    expect(other.status).toBe(429)
+    // A valid token or session from the same address (a colleague behind the same NAT) works.
     expect((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${good}` } })).status).toBe(200)
+    expect((await rt.fetch('/v1/projects', { headers: { cookie } })).status).toBe(200)
+    clock += 200 // one failure token refilled at 5/s
+    expect((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${bad}` } })).status).toBe(401)
   })
 
   test('bad session cookies count as failed attempts too', async () => {
