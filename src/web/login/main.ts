@@ -5,6 +5,7 @@
  * part shown, for people reading the DOM and for the browser tests.
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser'
+import { safeNext } from './next'
 
 type State = 'loading' | 'unsupported' | 'setup' | 'invite' | 'signin' | 'account'
 const PARTS: State[] = ['loading', 'unsupported', 'setup', 'invite', 'signin', 'account']
@@ -80,11 +81,8 @@ async function busy(button: HTMLButtonElement, action: () => Promise<void>): Pro
   }
 }
 
-/** Where to go after signing in: a same-origin path from ?next=, else stay here. */
-function nextPath(): string | null {
-  const next = params.get('next')
-  return next?.startsWith('/') && !next.startsWith('//') ? next : null
-}
+/** Where to go after signing in: a path of this origin from ?next=, else stay here. */
+const nextPath = (): string | null => safeNext(params.get('next'), location.origin)
 
 async function afterSignIn(): Promise<void> {
   const next = nextPath()
