@@ -46,7 +46,12 @@ const garbageCredential = { id: 'abc', rawId: 'abc', type: 'public-key', respons
 describe('first-user registration', () => {
   test('is open on an empty server and closed once a user exists', async () => {
     await start()
-    expect(await (await rt.fetch('/auth/status')).json()).toEqual({ setup_complete: false, user: null })
+    expect(await (await rt.fetch('/auth/status')).json()).toEqual({
+      setup_complete: false,
+      user: null,
+      rp_origin: 'http://localhost:5332',
+      rp_id: 'localhost',
+    })
     const open = await post('/auth/register/start', { username: 'alice' })
     expect(open.status).toBe(200)
     const started = await open.json()

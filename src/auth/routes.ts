@@ -2,7 +2,7 @@
  * /auth/*: the sign-in page, passkey ceremonies, sessions and the user's own passkeys.
  *
  *   GET    /auth/login                        the sign-in page (first user, invite, sign-in, account)
- *   GET    /auth/status                       {setup_complete, user|null}
+ *   GET    /auth/status                       {setup_complete, user|null, rp_origin, rp_id}
  *   POST   /auth/register/start|finish        first user only (becomes admin)
  *   POST   /auth/invite/register/start|finish with an invite token
  *   POST   /auth/login/start|finish           discoverable passkey, no username
@@ -112,7 +112,13 @@ export function authRoutes(s: Services) {
       .get('/auth/status', ({ request }) => {
         const p = currentUser(request)
         const user = p ? getUser(s.db, p.userId) : null
-        return { setup_complete: accounts.setupComplete(), user: user ? userView(user) : null }
+        return {
+          setup_complete: accounts.setupComplete(),
+          user: user ? userView(user) : null,
+          // The sign-in page compares these with its own address before a ceremony.
+          rp_origin: rp.origin,
+          rp_id: rp.id,
+        }
       })
       .post('/auth/register/start', async ({ request }) =>
         accounts.startFirstUser(
