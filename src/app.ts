@@ -71,7 +71,12 @@ function pathOf(url: string): string {
 export function createHandler(s: Services, app: App): (request: Request) => Promise<Response> {
   return async (request) => {
     const started = performance.now()
-    const res = await app.handle(request)
+    // Bun leaves the URL relative ("/path") when the Host header is empty or no host name;
+    // every `new URL(request.url)` would throw, so such a request ends here (RFC 9112: 400).
+    const res =
+      request.url.charCodeAt(0) === 47
+        ? errorResponse(new AppError('bad_request', 'the Host header is missing or not a host name'))
+        : await app.handle(request)
     const path = pathOf(request.url)
     const group = path.split('/').slice(0, 3).join('/') || '/'
     s.metrics.http.inc({ route: group, status: String(res.status) })

@@ -188,7 +188,12 @@ describe('reset', () => {
       removed: { invites: 1, sessions: 2, passkeys: 0, users: 2 },
     })
     expect(res.headers.get('set-cookie')).toContain('Max-Age=0')
-    expect(await (await rt.fetch('/auth/status')).json()).toEqual({ setup_complete: false, user: null })
+    expect(await (await rt.fetch('/auth/status')).json()).toEqual({
+      setup_complete: false,
+      user: null,
+      rp_origin: 'http://localhost:5332',
+      rp_id: 'localhost',
+    })
     const reopened = await rt.fetch('/auth/register/start', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -11,6 +11,7 @@ import { SESSION_CLEANUP_JOB } from '../src/auth/routes'
 import { createSession, sessionCookie } from '../src/auth/sessions'
 import { insertCredential, insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
+import { AppError } from '../src/http/errors'
 import { memoryLogger } from '../src/ops/log'
 import { type Overrides, startRuntime, type TestRuntime } from './helpers'
 import { signInAs } from './security'
@@ -45,7 +46,12 @@ const garbageCredential = { id: 'abc', rawId: 'abc', type: 'public-key', respons
 describe('first-user registration', () => {
   test('is open on an empty server and closed once a user exists', async () => {
     await start()
-    expect(await (await rt.fetch('/auth/status')).json()).toEqual({ setup_complete: false, user: null })
+    expect(await (await rt.fetch('/auth/status')).json()).toEqual({
+      setup_complete: false,
+      user: null,
+      rp_origin: 'http://localhost:5332',
+      rp_id: 'localhost',
+    })
     const open = await post('/auth/register/start', { username: 'alice' })
     expect(open.status).toBe(200)
     const started = await open.json()
@@ -113,24 +119,51 @@ describe('first-user registration', () => {
 })
 
 describe('challenge store', () => {
-  test('holds at most its capacity, dropping expired entries first, then the oldest', () => {
+  const login = { kind: 'login' } as const
+
+  test('drops expired entries when full, and refuses a new one with 503 rather than evict a live one', () => {
     let t = 0
-    const store = new ChallengeStore(() => t, 100, 3)
-    const a = store.put('a', { kind: 'login' })
+    const store = new ChallengeStore(() => t, { ttlMs: 100, capacity: 3, perClient: 3 })
+    const a = store.put('a', login, 'A')
     t = 50
-    const b = store.put('b', { kind: 'login' })
-    const c = store.put('c', { kind: 'login' })
+    const b = store.put('b', login, 'B')
+    const c = store.put('c', login, 'C')
     t = 120 // a expired, b and c live
-    const d = store.put('d', { kind: 'login' })
+    const d = store.put('d', login, 'D')
     expect(store.size).toBe(3)
     expect(store.take(a, 'login')).toBeNull()
-    const e = store.put('e', { kind: 'login' }) // full of live entries: the oldest (b) goes
+    // Full of live entries, all of other clients: E waits until the oldest (b) expires at 150.
+    t = 121
+    let refused: unknown = null
+    try {
+      store.put('e', login, 'E')
+    } catch (err) {
+      refused = err
+    }
+    expect(refused).toBeInstanceOf(AppError)
+    expect((refused as AppError).status).toBe(503)
+    expect((refused as AppError).extra.retryAfterSecs).toBe(1)
     expect(store.size).toBe(3)
-    expect(store.take(b, 'login')).toBeNull()
+    expect(store.take(b, 'login')?.challenge).toBe('b')
     expect(store.take(c, 'login')?.challenge).toBe('c')
     expect(store.take(d, 'login')?.challenge).toBe('d')
-    expect(store.take(e, 'login')?.challenge).toBe('e')
     expect(store.size).toBe(0)
+  })
+
+  test("a client over its quota loses its own oldest challenge, never another client's", () => {
+    const store = new ChallengeStore(() => 0, { ttlMs: 100, capacity: 10, perClient: 2 })
+    const mine = store.put('mine', login, '192.0.2.1')
+    const theirs = Array.from({ length: 50 }, (_, i) => store.put(`f${i}`, login, '198.51.100.9'))
+    expect(store.size).toBe(3)
+    expect(store.heldBy('198.51.100.9')).toBe(2)
+    expect(store.take(mine, 'login')?.challenge).toBe('mine')
+    expect(theirs.map((id) => store.take(id, 'login')?.challenge ?? null)).toEqual([
+      ...Array(48).fill(null),
+      'f48',
+      'f49',
+    ])
+    expect(store.size).toBe(0)
+    expect(store.heldBy('198.51.100.9')).toBe(0)
   })
 })
 
@@ -364,20 +397,50 @@ describe('rate limits on /auth', () => {
     expect(statuses).toEqual([400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 429, 429])
   })
 
-  test('a burst of bad API tokens locks the address out, valid tokens included, until it refills', async () => {
+  test('routes of other features do not spend the sign-in budget', async () => {
+    await start({ rate_limit: { auth_per_second: 1, auth_burst_size: 2 } })
+    for (let i = 0; i < 5; i++) expect((await rt.fetch('/health')).status).toBe(200)
+    expect((await rt.fetch('/nope')).status).toBe(404)
+    expect([(await rt.fetch('/auth/status')).status, (await rt.fetch('/auth/status')).status]).toEqual([
+      200, 200,
+    ])
+    expect((await rt.fetch('/auth/status')).status).toBe(429)
+  })
+
+  test('an /auth body over 64 KB is refused with 413 before it is parsed', async () => {
+    await start()
+    const res = await rt.fetch('/auth/login/finish', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ challenge_id: 'x', credential: { id: 'a'.repeat(70_000) } }),
+    })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toEqual({ error: 'request body exceeds 65536 bytes', code: 'payload_too_large' })
+  })
+
+  test('a burst of bad API tokens from one address: bad ones get 429, valid tokens and sessions still pass', async () => {
     await start({ rate_limit: { auth_per_second: 5, auth_burst_size: 10 } })
     const good = rt.token(['errors:read'])
+    const { cookie } = signInAs(rt, 'carol', 'user')
     const bad = `bloop_tk_${'A'.repeat(43)}`
     const statuses: number[] = []
     for (let i = 0; i < 11; i++) {
       statuses.push((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${bad}` } })).status)
     }
     expect(statuses).toEqual([...Array(10).fill(401), 429])
-    const locked = await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${good}` } })
+    const locked = await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${bad}` } })
     expect(locked.status).toBe(429)
     expect(locked.headers.get('retry-after')).toBe('1')
-    clock += 200 // one failure token refilled at 5/s
+    // Another bad credential from the locked-out address is refused too: guessing stays slow.
+    const other = await rt.fetch('/v1/errors', {
+      headers: { authorization: `Bearer bloop_tk_${'C'.repeat(43)}` },
+    })
+    expect(other.status).toBe(429)
+    // A valid token or session from the same address (a colleague behind the same NAT) works.
     expect((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${good}` } })).status).toBe(200)
+    expect((await rt.fetch('/v1/projects', { headers: { cookie } })).status).toBe(200)
+    clock += 200 // one failure token refilled at 5/s
+    expect((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${bad}` } })).status).toBe(401)
   })
 
   test('bad session cookies count as failed attempts too', async () => {

@@ -116,7 +116,7 @@ describe('passkeys in a real browser', () => {
     expect((await page.context().cookies()).some((c) => c.name === 'bloop_session')).toBe(false)
     expect(db().query('SELECT * FROM sessions').all()).toEqual([])
     const status = await page.evaluate(() => fetch('/auth/status').then((r) => r.json()))
-    expect(status).toEqual({ setup_complete: true, user: null })
+    expect(status).toEqual({ setup_complete: true, user: null, rp_origin: origin, rp_id: 'localhost' })
   })
 
   test('signing in with the passkey needs no username', async () => {

@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { testConfig } from '../src/config/load'
 import { memoryLogger } from '../src/ops/log'
 import { type Served, serve } from '../src/server'
+import type { Db } from '../src/storage/db'
+import { createToken, revokeToken } from '../src/tokens/store'
 import { TEST_SECRET, tempDir } from './helpers'
 
 let served: Served | null = null
@@ -59,11 +61,40 @@ describe('rate limits per client address', () => {
 
   test('failed tokens lock out only the address that sent them', async () => {
     const base = await start(['127.0.0.1'])
-    const bad = { authorization: `Bearer bloop_tk_${'A'.repeat(43)}` }
-    const from = (ip: string) => statusFrom(`${base}/v1/errors`, ip, { headers: bad })
-    expect([await from('198.51.100.7'), await from('198.51.100.7'), await from('198.51.100.7')]).toEqual([
-      401, 401, 429,
-    ])
-    expect(await from('198.51.100.8')).toBe(401)
+    const bad = (c: string) => ({ authorization: `Bearer bloop_tk_${c.repeat(43)}` })
+    const from = (ip: string, c: string) => statusFrom(`${base}/v1/errors`, ip, { headers: bad(c) })
+    expect([
+      await from('198.51.100.7', 'A'),
+      await from('198.51.100.7', 'B'),
+      await from('198.51.100.7', 'C'),
+    ]).toEqual([401, 401, 429])
+    expect(await from('198.51.100.8', 'D')).toBe(401)
+  })
+
+  test('a revoked token keeps failing from many addresses: that token is locked out, valid ones are not', async () => {
+    const base = await start(['127.0.0.1'])
+    const db = served?.runtime.services.db as Db
+    const revoked = createToken(db, { projectId: 'default', name: 'old-ci', scopes: ['errors:read'] })
+    revokeToken(db, revoked.row.id)
+    const valid = createToken(db, { projectId: 'default', name: 'ci', scopes: ['errors:read'] }).token
+    const send = (ip: string, token: string) =>
+      statusFrom(`${base}/v1/errors`, ip, { headers: { authorization: `Bearer ${token}` } })
+    // CI runners on three addresses still use the revoked token; each address fails once.
+    expect([
+      await send('203.0.113.1', revoked.token),
+      await send('203.0.113.2', revoked.token),
+      await send('203.0.113.3', revoked.token),
+    ]).toEqual([401, 401, 429])
+    const res = await fetch(`${base}/v1/errors`, {
+      headers: { 'x-forwarded-for': '203.0.113.4', authorization: `Bearer ${revoked.token}` },
+    })
+    expect(res.status).toBe(429)
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect((await res.json()).error).toBe(
+      'this credential was refused too many times (revoked, expired or mistyped?); retry in 1s',
+    )
+    // The addresses are not locked out, and neither are other credentials.
+    expect(await send('203.0.113.3', `bloop_tk_${'E'.repeat(43)}`)).toBe(401)
+    expect(await send('203.0.113.1', valid)).toBe(200)
   })
 })

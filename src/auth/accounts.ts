@@ -11,7 +11,8 @@
  * - Own passkeys: add (with the user's existing ones excluded), rename, remove (never the
  *   last one).
  *
- * Every ceremony is two calls (start/finish) joined by a single-use challenge id.
+ * Every ceremony is two calls (start/finish) joined by a single-use challenge id; the start
+ * names the client address, which bounds how many ceremonies one client may hold open.
  */
 import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
@@ -119,10 +120,10 @@ export class Accounts {
     return countUsers(this.d.db) > 0
   }
 
-  async startFirstUser(rawUsername: string): Promise<Started> {
+  async startFirstUser(rawUsername: string, client: string): Promise<Started> {
     const username = normalizeUsername(rawUsername)
     if (this.setupComplete()) throw registrationClosed()
-    return this.startRegistration({ kind: 'first_user', userId: crypto.randomUUID(), username }, [])
+    return this.startRegistration({ kind: 'first_user', userId: crypto.randomUUID(), username }, client, [])
   }
 
   async finishFirstUser(challengeId: string, response: RegistrationResponseJSON): Promise<SignedIn> {
@@ -141,13 +142,14 @@ export class Accounts {
     })
   }
 
-  async startInvite(rawUsername: string, inviteToken: string): Promise<Started> {
+  async startInvite(rawUsername: string, inviteToken: string, client: string): Promise<Started> {
     const username = normalizeUsername(rawUsername)
     const invite = usableInvite(this.d.db, inviteToken, this.d.now())
     if (!invite) throw badInvite()
     if (userByName(this.d.db, username)) throw usernameTaken(username)
     return this.startRegistration(
       { kind: 'invite', userId: crypto.randomUUID(), username, inviteId: invite.id },
+      client,
       [],
     )
   }
@@ -170,9 +172,9 @@ export class Accounts {
     })
   }
 
-  async startLogin(): Promise<Started> {
+  async startLogin(client: string): Promise<Started> {
     const options = await authenticationOptions(this.d.rp, this.challenges.ttlMs)
-    return { challenge_id: this.challenges.put(options.challenge, { kind: 'login' }), options }
+    return { challenge_id: this.challenges.put(options.challenge, { kind: 'login' }, client), options }
   }
 
   async finishLogin(challengeId: string, response: AuthenticationResponseJSON): Promise<SignedIn> {
@@ -194,10 +196,15 @@ export class Accounts {
     })
   }
 
-  async startAddPasskey(user: SessionPrincipal, rawName?: string): Promise<Started> {
+  async startAddPasskey(user: SessionPrincipal, client: string, rawName?: string): Promise<Started> {
     const existing = credentialsOf(this.d.db, user.userId)
     const name = normalizePasskeyName(rawName, `Passkey ${existing.length + 1}`)
-    return this.startRegistration({ kind: 'add_passkey', userId: user.userId, name }, existing, user.username)
+    return this.startRegistration(
+      { kind: 'add_passkey', userId: user.userId, name },
+      client,
+      existing,
+      user.username,
+    )
   }
 
   async finishAddPasskey(
@@ -231,6 +238,7 @@ export class Accounts {
 
   private async startRegistration(
     ceremony: Ceremony & { userId: string },
+    client: string,
     exclude: CredentialRow[],
     username?: string,
   ): Promise<Started> {
@@ -240,7 +248,7 @@ export class Accounts {
       exclude,
       this.challenges.ttlMs,
     )
-    return { challenge_id: this.challenges.put(options.challenge, ceremony), options }
+    return { challenge_id: this.challenges.put(options.challenge, ceremony, client), options }
   }
 
   private async verifyNew(response: RegistrationResponseJSON, challenge: string): Promise<NewCredential> {

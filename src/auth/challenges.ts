@@ -3,15 +3,26 @@
  * kept in memory under a random id, valid for `ttlMs` and usable once: `take` removes it
  * whether or not the ceremony then succeeds, so a captured response cannot be replayed.
  *
- * Bounded: at most `capacity` entries. Expired entries are dropped first; if all are live,
- * the oldest goes (the per-IP rate limit on /auth/* keeps one client from filling it).
+ * Bounded per client and in total, so that no client can push out another's ceremony:
+ * - each client address holds at most `perClient` pending challenges; a client at its quota
+ *   that starts one more loses its own oldest (a person who clicked "Sign in" twice keeps
+ *   the newest);
+ * - the whole store holds at most `capacity`; when it is full of live challenges, expired
+ *   ones are dropped, and if none are, the new ceremony is refused with 503 and Retry-After
+ *   (the time until the oldest expires) instead of evicting someone else's.
+ * The per-IP rate limit on /auth/* slows a client down; this quota is what keeps a client
+ * that stays under that rate (5/s for two minutes is 600 challenges) from owning the store.
  * In memory rather than in SQLite because a challenge outlives no restart worth keeping:
  * a user whose ceremony was cut by a restart simply clicks again.
  */
+import { AppError } from '../http/errors'
 import { newSecret } from './secrets'
 
 export const CHALLENGE_TTL_MS = 120_000
-export const CHALLENGE_CAPACITY = 1000
+/** A few hundred bytes each: 10,000 is about 3 MB, and needs 1,000 addresses to fill. */
+export const CHALLENGE_CAPACITY = 10_000
+/** As many as the sign-in burst allows at once: several tabs, or a few people behind one NAT. */
+export const CHALLENGES_PER_CLIENT = 10
 
 export type Ceremony =
   | { kind: 'first_user'; userId: string; username: string }
@@ -19,34 +30,67 @@ export type Ceremony =
   | { kind: 'login' }
   | { kind: 'add_passkey'; userId: string; name: string }
 
-export type PendingChallenge = Ceremony & { challenge: string; expiresAt: number }
+export type PendingChallenge = Ceremony & { challenge: string; expiresAt: number; client: string }
+
+export interface ChallengeLimits {
+  ttlMs?: number
+  capacity?: number
+  perClient?: number
+}
 
 export class ChallengeStore {
+  /** Oldest first (Map keeps insertion order). */
   private entries = new Map<string, PendingChallenge>()
+  /** The ids each client holds, oldest first. */
+  private byClient = new Map<string, Set<string>>()
+  readonly ttlMs: number
+  readonly capacity: number
+  readonly perClient: number
 
   constructor(
     private readonly now: () => number,
-    readonly ttlMs = CHALLENGE_TTL_MS,
-    readonly capacity = CHALLENGE_CAPACITY,
-  ) {}
+    limits: ChallengeLimits = {},
+  ) {
+    this.ttlMs = limits.ttlMs ?? CHALLENGE_TTL_MS
+    this.capacity = limits.capacity ?? CHALLENGE_CAPACITY
+    this.perClient = limits.perClient ?? CHALLENGES_PER_CLIENT
+  }
 
   get size(): number {
     return this.entries.size
   }
 
-  /** Stores a challenge for `ceremony`; returns the id the client sends back. */
-  put(challenge: string, ceremony: Ceremony): string {
+  /** Pending challenges of one client address. */
+  heldBy(client: string): number {
+    return this.byClient.get(client)?.size ?? 0
+  }
+
+  /**
+   * Stores a challenge for `ceremony` started by `client` (its address); returns the id
+   * the client sends back. 503 when the store is full of other clients' live challenges.
+   */
+  put(challenge: string, ceremony: Ceremony, client: string): string {
     const now = this.now()
-    if (this.entries.size >= this.capacity) {
-      for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id)
+    const own = this.byClient.get(client)
+    while (own && own.size >= this.perClient) {
+      const oldest = own.values().next().value as string
+      this.remove(oldest)
     }
-    while (this.entries.size >= this.capacity) {
-      const oldest = this.entries.keys().next().value
-      if (oldest === undefined) break
-      this.entries.delete(oldest)
+    if (this.entries.size >= this.capacity) {
+      for (const [id, e] of this.entries) if (e.expiresAt <= now) this.remove(id)
+    }
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.values().next().value as PendingChallenge
+      const wait = Math.max(1, Math.ceil((oldest.expiresAt - now) / 1000))
+      throw new AppError('unavailable', `too many sign-ins are in progress; retry in ${wait}s`, {
+        retryAfterSecs: wait,
+      })
     }
     const id = newSecret()
-    this.entries.set(id, { ...ceremony, challenge, expiresAt: now + this.ttlMs })
+    this.entries.set(id, { ...ceremony, challenge, expiresAt: now + this.ttlMs, client })
+    const ids = this.byClient.get(client) ?? new Set<string>()
+    ids.add(id)
+    this.byClient.set(client, ids)
     return id
   }
 
@@ -54,12 +98,22 @@ export class ChallengeStore {
   take<K extends Ceremony['kind']>(id: string, kind: K): (PendingChallenge & { kind: K }) | null {
     const e = this.entries.get(id)
     if (!e) return null
-    this.entries.delete(id)
+    this.remove(id)
     if (e.expiresAt <= this.now() || e.kind !== kind) return null
     return e as PendingChallenge & { kind: K }
   }
 
   clear(): void {
     this.entries.clear()
+    this.byClient.clear()
+  }
+
+  private remove(id: string): void {
+    const e = this.entries.get(id)
+    if (!e) return
+    this.entries.delete(id)
+    const ids = this.byClient.get(e.client)
+    ids?.delete(id)
+    if (ids?.size === 0) this.byClient.delete(e.client)
   }
 }

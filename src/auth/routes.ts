@@ -2,7 +2,7 @@
  * /auth/*: the sign-in page, passkey ceremonies, sessions and the user's own passkeys.
  *
  *   GET    /auth/login                        the sign-in page (first user, invite, sign-in, account)
- *   GET    /auth/status                       {setup_complete, user|null}
+ *   GET    /auth/status                       {setup_complete, user|null, rp_origin, rp_id}
  *   POST   /auth/register/start|finish        first user only (becomes admin)
  *   POST   /auth/invite/register/start|finish with an invite token
  *   POST   /auth/login/start|finish           discoverable passkey, no username
@@ -12,14 +12,21 @@
  *   PATCH  /auth/passkeys/:id                 rename; DELETE removes (never the last)
  *
  * Every route is rate limited per client IP (`rate_limit.auth_per_second` with a burst of
- * `auth_burst_size`, 429 + Retry-After). Expired sessions are deleted by an hourly cron job.
+ * `auth_burst_size`, 429 + Retry-After). The limit is a hook on these routes, not a test of
+ * the request path: Elysia picks the route from the URL's eleventh character on (it assumes
+ * a host name of four characters or more), so with `Host: x` the path /v1/auth/login/start
+ * is served as /auth/login/start, and any check that parses the path itself can disagree
+ * with the router. A hook attached to the routes runs exactly when one of them is served.
+ * Bodies are read by the handlers after that hook (not by Elysia before it), so malformed
+ * and oversized bodies count against the limit too. Expired sessions are deleted by an
+ * hourly cron job.
  */
 import { cron } from '@elysiajs/cron'
 import { Elysia } from 'elysia'
 import { readCookie, SESSION_COOKIE, type SessionPrincipal } from '../http/auth'
 import { json } from '../http/errors'
 import { RateLimiter } from '../http/ratelimit'
-import { parseBody } from '../http/validate'
+import { parseBody, readJson } from '../http/validate'
 import type { Services } from '../services'
 import { loadAssets } from '../web/assets'
 import { LOGIN_BODY, LOGIN_TITLE } from '../web/login/markup'
@@ -40,6 +47,14 @@ import { getUser } from './users'
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from './webauthn'
 
 export const SESSION_CLEANUP_JOB = 'session-cleanup'
+
+/** The largest /auth body is a passkey registration with an attestation certificate: a few KB. */
+const MAX_BODY_BYTES = 64 * 1024
+
+const readBody = (request: Request) => readJson(request, MAX_BODY_BYTES)
+/** A body that may be left out entirely (no Content-Length, or zero). */
+const optionalBody = async (request: Request) =>
+  request.headers.get('content-length') === '0' || request.body === null ? {} : readBody(request)
 
 export function authRoutes(s: Services) {
   const rp = relyingParty(s.config)
@@ -68,10 +83,11 @@ export function authRoutes(s: Services) {
     return json({ user: userView(r.user) }, 200, { 'set-cookie': sessionCookie(r.session, rp.origin, ttl) })
   }
 
-  const finishBody = (body: unknown) => {
-    const b = parseBody(FinishBody, body)
+  const finishBody = async (request: Request) => {
+    const b = parseBody(FinishBody, await readBody(request))
     return { challengeId: b.challenge_id, credential: b.credential as unknown }
   }
+  const client = (request: Request) => s.clientIp(request)
 
   return (
     new Elysia({ name: 'auth' })
@@ -85,10 +101,9 @@ export function authRoutes(s: Services) {
           },
         }),
       )
-      // onRequest runs before body parsing, so even malformed requests count against the limit.
-      .onRequest(({ request }) => {
-        if (!new URL(request.url).pathname.startsWith('/auth/')) return
-        limiter.check(s.clientIp(request), 'sign-in')
+      // Local to this plugin: runs for the routes below, whatever path the router matched.
+      .onBeforeHandle(({ request }) => {
+        limiter.check(client(request), 'sign-in')
         origins.observe(request)
       })
       .get('/auth/login', async () =>
@@ -97,32 +112,41 @@ export function authRoutes(s: Services) {
       .get('/auth/status', ({ request }) => {
         const p = currentUser(request)
         const user = p ? getUser(s.db, p.userId) : null
-        return { setup_complete: accounts.setupComplete(), user: user ? userView(user) : null }
+        return {
+          setup_complete: accounts.setupComplete(),
+          user: user ? userView(user) : null,
+          // The sign-in page compares these with its own address before a ceremony.
+          rp_origin: rp.origin,
+          rp_id: rp.id,
+        }
       })
-      .post('/auth/register/start', ({ body }) =>
-        accounts.startFirstUser(parseBody(RegisterStartBody, body).username),
+      .post('/auth/register/start', async ({ request }) =>
+        accounts.startFirstUser(
+          parseBody(RegisterStartBody, await readBody(request)).username,
+          client(request),
+        ),
       )
-      .post('/auth/register/finish', async ({ request, body }) => {
-        const b = finishBody(body)
+      .post('/auth/register/finish', async ({ request }) => {
+        const b = await finishBody(request)
         return signedIn(
           request,
           await accounts.finishFirstUser(b.challengeId, b.credential as RegistrationResponseJSON),
         )
       })
-      .post('/auth/invite/register/start', ({ body }) => {
-        const b = parseBody(InviteStartBody, body)
-        return accounts.startInvite(b.username, b.invite_token)
+      .post('/auth/invite/register/start', async ({ request }) => {
+        const b = parseBody(InviteStartBody, await readBody(request))
+        return accounts.startInvite(b.username, b.invite_token, client(request))
       })
-      .post('/auth/invite/register/finish', async ({ request, body }) => {
-        const b = finishBody(body)
+      .post('/auth/invite/register/finish', async ({ request }) => {
+        const b = await finishBody(request)
         return signedIn(
           request,
           await accounts.finishInvite(b.challengeId, b.credential as RegistrationResponseJSON),
         )
       })
-      .post('/auth/login/start', () => accounts.startLogin())
-      .post('/auth/login/finish', async ({ request, body }) => {
-        const b = finishBody(body)
+      .post('/auth/login/start', ({ request }) => accounts.startLogin(client(request)))
+      .post('/auth/login/finish', async ({ request }) => {
+        const b = await finishBody(request)
         return signedIn(
           request,
           await accounts.finishLogin(b.challengeId, b.credential as AuthenticationResponseJSON),
@@ -139,13 +163,14 @@ export function authRoutes(s: Services) {
       .get('/auth/passkeys', ({ request }) =>
         accounts.passkeys(s.guard.session(request).userId).map(passkeyView),
       )
-      .post('/auth/passkeys/register/start', ({ request, body }) => {
+      .post('/auth/passkeys/register/start', async ({ request }) => {
         const user = s.guard.session(request)
-        return accounts.startAddPasskey(user, parseBody(PasskeyStartBody, body ?? {}).name)
+        const b = parseBody(PasskeyStartBody, await optionalBody(request))
+        return accounts.startAddPasskey(user, client(request), b.name)
       })
-      .post('/auth/passkeys/register/finish', async ({ request, body }) => {
+      .post('/auth/passkeys/register/finish', async ({ request }) => {
         const user = s.guard.session(request)
-        const b = finishBody(body)
+        const b = await finishBody(request)
         const created = await accounts.finishAddPasskey(
           user,
           b.challengeId,
@@ -154,11 +179,10 @@ export function authRoutes(s: Services) {
         s.log.info('passkey added', { user_id: user.userId, passkey: created.name })
         return json(passkeyView(created), 201)
       })
-      .patch('/auth/passkeys/:id', ({ request, body, params }) => {
+      .patch('/auth/passkeys/:id', async ({ request, params }) => {
         const user = s.guard.session(request)
-        return passkeyView(
-          accounts.renamePasskey(user.userId, params.id, parseBody(PasskeyRenameBody, body).name),
-        )
+        const name = parseBody(PasskeyRenameBody, await readBody(request)).name
+        return passkeyView(accounts.renamePasskey(user.userId, params.id, name))
       })
       .delete('/auth/passkeys/:id', ({ request, params }) => {
         const user = s.guard.session(request)

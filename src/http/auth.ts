@@ -80,11 +80,22 @@ export function readCookie(request: Request, name: string): string | null {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+/** `bloop_tk_` and 7 random characters: the token_prefix an admin sees in the tokens list. */
+const CREDENTIAL_PREFIX_CHARS = 16
 
 /**
- * Brute-force brake: every refused credential (bad token, unknown session) takes one token
- * from the client IP's bucket; while the bucket is empty, every credential from that IP is
- * refused with 429 before it is even looked up, so guessing costs time.
+ * Brake on refused credentials. Every refused one (bad, revoked or expired token, unknown
+ * session, malformed Authorization header) takes a token from two buckets: the client
+ * address's and the credential's own, keyed by its first 16 characters (for an API token,
+ * the prefix the tokens list shows). Once either bucket is empty, refused credentials get
+ * 429 + Retry-After instead of 401: a client guessing many credentials from one address is
+ * slowed down, and a script that keeps sending one revoked token is told to back off from
+ * whatever address it runs on.
+ *
+ * A valid credential is never refused by the brake: it is looked up first. Refusing every
+ * credential from a locked-out address, as an earlier version did, let one broken script
+ * behind a NAT lock a whole office out. Answering valid credentials tells a guesser nothing
+ * useful: tokens and sessions carry 256 random bits, which no rate of guessing reaches.
  */
 export interface FailureLimit {
   limiter: RateLimiter
@@ -98,27 +109,29 @@ export class Guard {
     private readonly failures: FailureLimit | null = null,
   ) {}
 
-  /** The caller, or 401 (429 while the client IP is locked out by failed attempts). */
+  /** The caller, or 401 (429 for a refused credential once too many were refused). */
   principal(request: Request): Principal {
     const authz = request.headers.get('authorization')
     const cookie = authz === null ? readCookie(request, SESSION_COOKIE) : null
-    if (authz !== null || cookie !== null) this.checkLockout(request)
     if (authz !== null) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authz)
       if (!m)
-        throw this.failed(
+        throw this.refused(
           request,
+          null,
           new AppError('invalid_token', 'Authorization header must be "Bearer <token>"'),
         )
-      const p = this.resolvers.token(m[1] as string)
-      if (p instanceof AppError) throw this.failed(request, p)
+      const token = m[1] as string
+      const p = this.resolvers.token(token)
+      if (p instanceof AppError) throw this.refused(request, token, p)
       return p
     }
     if (cookie !== null) {
       const user = this.resolvers.session(cookie)
       if (!user)
-        throw this.failed(
+        throw this.refused(
           request,
+          cookie,
           new AppError('unauthorized', 'session is invalid or expired; sign in again'),
         )
       this.checkCsrf(request)
@@ -171,22 +184,28 @@ export class Guard {
     return { principal: p, projectIds: visible, actor: p.username }
   }
 
-  private checkLockout(request: Request): void {
-    if (!this.failures) return
-    const wait = this.failures.limiter.peek(this.failures.clientIp(request))
-    if (wait > 0) {
-      throw new AppError(
+  /** Counts a refused credential against its address and itself; 429 once either is spent. */
+  private refused(request: Request, credential: string | null, err: AppError): AppError {
+    if (!this.failures) return err
+    const { limiter, clientIp } = this.failures
+    const byAddress = limiter.take(`address:${clientIp(request)}`)
+    const byCredential =
+      credential === null ? 0 : limiter.take(`credential:${credential.slice(0, CREDENTIAL_PREFIX_CHARS)}`)
+    const wait = Math.max(byAddress, byCredential)
+    if (byCredential > 0) {
+      return new AppError(
         'rate_limited',
-        `too many failed sign-in attempts from this address; retry in ${wait}s`,
-        {
-          retryAfterSecs: wait,
-        },
+        `this credential was refused too many times (revoked, expired or mistyped?); retry in ${wait}s`,
+        { retryAfterSecs: wait },
       )
     }
-  }
-
-  private failed(request: Request, err: AppError): AppError {
-    this.failures?.limiter.take(this.failures.clientIp(request))
+    if (byAddress > 0) {
+      return new AppError(
+        'rate_limited',
+        `too many failed sign-in attempts from this address; retry in ${wait}s`,
+        { retryAfterSecs: wait },
+      )
+    }
     return err
   }
 

@@ -1,7 +1,8 @@
 /**
- * Token buckets per client IP (SPEC 2): `perSecond` tokens are added each second up to
- * `burst`; a request takes one. The client IP is the socket address; X-Forwarded-For is
- * believed only when the socket address is a configured trusted proxy.
+ * Token buckets per key (a client IP; for refused credentials also the credential's
+ * prefix): `perSecond` tokens are added each second up to `burst`; a request takes one.
+ * The client IP is the socket address; X-Forwarded-For is believed only when the socket
+ * address is a configured trusted proxy.
  */
 import { AppError } from './errors'
 
@@ -45,14 +46,6 @@ export class RateLimiter {
       return 0
     }
     return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond))
-  }
-
-  /** Seconds until `key` has a token, without taking one (0: one is available now). */
-  peek(key: string): number {
-    const b = this.buckets.get(key)
-    if (!b) return 0
-    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.perSecond)
-    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.perSecond))
   }
 
   /** Throws 429 with Retry-After when `key` is over its rate. */

@@ -5,9 +5,11 @@
  * part shown, for people reading the DOM and for the browser tests.
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser'
+import { safeNext } from './next'
+import { type OriginAdvice, type OriginFacts, originAdvice } from './origin'
 
-type State = 'loading' | 'unsupported' | 'setup' | 'invite' | 'signin' | 'account'
-const PARTS: State[] = ['loading', 'unsupported', 'setup', 'invite', 'signin', 'account']
+type State = 'loading' | 'unsupported' | 'origin' | 'setup' | 'invite' | 'signin' | 'account'
+const PARTS: State[] = ['loading', 'unsupported', 'origin', 'setup', 'invite', 'signin', 'account']
 
 interface User {
   id: string
@@ -17,6 +19,8 @@ interface User {
 interface Status {
   setup_complete: boolean
   user: User | null
+  rp_origin: string
+  rp_id: string
 }
 interface Passkey {
   id: string
@@ -52,6 +56,29 @@ function say(text: string, kind: 'error' | 'ok' | '' = ''): void {
 
 class ApiError extends Error {}
 
+/** What the last /auth/status said about where passkeys work (for a later SecurityError). */
+let origin: OriginFacts | null = null
+
+function showOrigin(a: OriginAdvice): void {
+  $('origin-why').textContent = a.why
+  $('origin-config').textContent = a.config
+  $('origin-open').hidden = a.open === null
+  if (a.open !== null) link($('origin-open-link'), a.open)
+  $('origin-tunnel').hidden = a.tunnel === null
+  if (a.tunnel !== null) {
+    $('origin-tunnel-command').textContent = a.tunnel.command
+    link($('origin-tunnel-link'), a.tunnel.open)
+    $('origin-tunnel-note').textContent = a.tunnel.note ? ` (${a.tunnel.note})` : ''
+  }
+  say('')
+  show('origin')
+}
+
+function link(a: HTMLElement, href: string): void {
+  a.textContent = href
+  a.setAttribute('href', href)
+}
+
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method,
@@ -72,6 +99,9 @@ async function busy(button: HTMLButtonElement, action: () => Promise<void>): Pro
     await action()
   } catch (err) {
     const e = err as Error
+    // The browser refused the origin or RP id: the same explanation as the check up front.
+    const advice = e.name === 'SecurityError' && origin ? originAdvice(origin, true) : null
+    if (advice) return showOrigin(advice)
     // The browser's own refusal (user cancelled, timed out) is a DOMException-like error.
     const text = e instanceof ApiError ? e.message : `passkey request did not complete: ${e.message}`
     say(text, 'error')
@@ -80,11 +110,8 @@ async function busy(button: HTMLButtonElement, action: () => Promise<void>): Pro
   }
 }
 
-/** Where to go after signing in: a same-origin path from ?next=, else stay here. */
-function nextPath(): string | null {
-  const next = params.get('next')
-  return next?.startsWith('/') && !next.startsWith('//') ? next : null
-}
+/** Where to go after signing in: a path of this origin from ?next=, else stay here. */
+const nextPath = (): string | null => safeNext(params.get('next'), location.origin)
 
 async function afterSignIn(): Promise<void> {
   const next = nextPath()
@@ -149,8 +176,18 @@ async function renderPasskeys(): Promise<void> {
 }
 
 async function render(): Promise<void> {
-  if (!browserSupportsWebAuthn()) return show('unsupported')
   const status = await api<Status>('GET', '/auth/status')
+  origin = {
+    page: location.href,
+    rpOrigin: status.rp_origin,
+    rpId: status.rp_id,
+    secureContext: window.isSecureContext,
+  }
+  // Before any ceremony: at the wrong address the browser would only say "invalid domain"
+  // (and on plain http it hides WebAuthn altogether, which looks like an old browser).
+  const advice = status.user ? null : originAdvice(origin)
+  if (advice) return showOrigin(advice)
+  if (!browserSupportsWebAuthn()) return show('unsupported')
   // Already signed in and sent here from a dashboard page: straight back to it.
   const next = nextPath()
   if (status.user && next && !inviteToken) {

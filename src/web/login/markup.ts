@@ -1,7 +1,8 @@
 /**
  * The static body of the sign-in page (served at GET /auth/login). Every part starts
  * hidden; `main.ts` shows the one that fits: first-user setup, invite registration,
- * sign-in, or the signed-in account panel with the user's passkeys.
+ * sign-in, the signed-in account panel with the user's passkeys, or why passkeys cannot
+ * work at the address the visitor opened (see origin.ts).
  */
 export const LOGIN_TITLE = 'Sign in · bloop'
 
@@ -15,6 +16,20 @@ export const LOGIN_BODY = `
   <section id="unsupported" hidden>
     <h2>Passkeys are not available</h2>
     <p>This browser cannot use passkeys here. Open bloop over https (or http://localhost) in a current browser.</p>
+  </section>
+
+  <section id="origin" hidden>
+    <h2>Passkeys cannot work at this address</h2>
+    <p id="origin-why"></p>
+    <p class="muted">This server: <code id="origin-config"></code></p>
+    <ul class="fixes">
+      <li id="origin-open">Open <a id="origin-open-link"></a> instead.</li>
+      <li id="origin-tunnel">If bloop runs on another machine, forward its port from your computer:
+        <code id="origin-tunnel-command"></code>, then open <a id="origin-tunnel-link"></a><span id="origin-tunnel-note"></span>.</li>
+      <li>Or serve bloop over HTTPS behind a reverse proxy (Caddy or nginx) and set
+        <code>auth.rp_origin</code> and <code>auth.rp_id</code> to that address:
+        see "Running on a VPS" in bloop's README.</li>
+    </ul>
   </section>
 
   <form id="setup" hidden>
