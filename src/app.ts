@@ -67,11 +67,34 @@ function pathOf(url: string): string {
   return url.slice(start, end < 0 ? undefined : end)
 }
 
-/** The fetch handler: the app plus per-response metrics and the request log. */
+/**
+ * Headers of every answer, errors included: browsers must not guess a JSON body into HTML
+ * or script, and no cache (browser or proxy) may keep an answer that holds issue data,
+ * keys or tokens. A route that sets its own Cache-Control keeps it (the dashboard's
+ * fingerprinted assets are cacheable for a year).
+ */
+export const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const
+
+function withApiHeaders(res: Response): Response {
+  let out = res
+  for (const [name, value] of Object.entries(API_HEADERS)) {
+    if (out.headers.has(name)) continue
+    try {
+      out.headers.set(name, value)
+    } catch {
+      // Immutable headers (a Response passed through from fetch): copy it once.
+      out = new Response(out.body, out)
+      out.headers.set(name, value)
+    }
+  }
+  return out
+}
+
+/** The fetch handler: the app plus the common headers, per-response metrics and the request log. */
 export function createHandler(s: Services, app: App): (request: Request) => Promise<Response> {
   return async (request) => {
     const started = performance.now()
-    const res = await app.handle(request)
+    const res = withApiHeaders(await app.handle(request))
     const path = pathOf(request.url)
     const group = path.split('/').slice(0, 3).join('/') || '/'
     s.metrics.http.inc({ route: group, status: String(res.status) })
