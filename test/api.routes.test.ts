@@ -108,7 +108,7 @@ function paths(): string[] {
   return out
 }
 
-const credentials = () => [
+const credentials = (): { who: string; headers: Record<string, string> }[] => [
   { who: 'an admin session', headers: { cookie: admin.cookie } },
   { who: 'a token with every scope', headers: { authorization: `Bearer ${token}` } },
 ]
