@@ -30,7 +30,15 @@ export function createApp(s: Services) {
       if (error instanceof AppError) appError = error
       else if (code === 'NOT_FOUND')
         appError = new AppError('not_found', `no route for ${request.method} ${path}`)
-      else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
+      else if (request.signal.aborted && (code === 'PARSE' || (error as Error)?.name === 'AbortError')) {
+        // The client went away while its body was being read (Bun rejects the read with an
+        // AbortError "The connection was closed."): its business, not a server fault.
+        s.log.debug('client closed the connection before the request was read', {
+          method: request.method,
+          path,
+        })
+        appError = new AppError('client_closed_request', 'the client closed the connection')
+      } else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
       else if (code === 'VALIDATION')
         appError = new AppError('bad_request', (error as Error).message.slice(0, 500))
       else {
