@@ -30,7 +30,15 @@ export function createApp(s: Services) {
       if (error instanceof AppError) appError = error
       else if (code === 'NOT_FOUND')
         appError = new AppError('not_found', `no route for ${request.method} ${path}`)
-      else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
+      else if (request.signal.aborted && (code === 'PARSE' || (error as Error)?.name === 'AbortError')) {
+        // The client went away while its body was being read (Bun rejects the read with an
+        // AbortError "The connection was closed."): its business, not a server fault.
+        s.log.debug('client closed the connection before the request was read', {
+          method: request.method,
+          path,
+        })
+        appError = new AppError('client_closed_request', 'the client closed the connection')
+      } else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
       else if (code === 'VALIDATION')
         appError = new AppError('bad_request', (error as Error).message.slice(0, 500))
       else {
@@ -67,16 +75,40 @@ function pathOf(url: string): string {
   return url.slice(start, end < 0 ? undefined : end)
 }
 
-/** The fetch handler: the app plus per-response metrics and the request log. */
+/**
+ * Headers of every answer, errors included: browsers must not guess a JSON body into HTML
+ * or script, and no cache (browser or proxy) may keep an answer that holds issue data,
+ * keys or tokens. A route that sets its own Cache-Control keeps it (the dashboard's
+ * fingerprinted assets are cacheable for a year).
+ */
+export const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const
+
+function withApiHeaders(res: Response): Response {
+  let out = res
+  for (const [name, value] of Object.entries(API_HEADERS)) {
+    if (out.headers.has(name)) continue
+    try {
+      out.headers.set(name, value)
+    } catch {
+      // Immutable headers (a Response passed through from fetch): copy it once.
+      out = new Response(out.body, out)
+      out.headers.set(name, value)
+    }
+  }
+  return out
+}
+
+/** The fetch handler: the app plus the common headers, per-response metrics and the request log. */
 export function createHandler(s: Services, app: App): (request: Request) => Promise<Response> {
   return async (request) => {
     const started = performance.now()
     // Bun leaves the URL relative ("/path") when the Host header is empty or no host name;
     // every `new URL(request.url)` would throw, so such a request ends here (RFC 9112: 400).
-    const res =
+    const res = withApiHeaders(
       request.url.charCodeAt(0) === 47
         ? errorResponse(new AppError('bad_request', 'the Host header is missing or not a host name'))
-        : await app.handle(request)
+        : await app.handle(request),
+    )
     const path = pathOf(request.url)
     const group = path.split('/').slice(0, 3).join('/') || '/'
     s.metrics.http.inc({ route: group, status: String(res.status) })

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path'
 import { Alerting } from './alerts/service'
 import { startAnalytics } from './analytics/service'
-import { createApp, createHandler } from './app'
+import { API_HEADERS, createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems } from './auth/origin'
 import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
@@ -30,6 +30,7 @@ import { Symbolicator } from './sourcemaps/symbolicator'
 import { Checkpointer } from './storage/checkpointer'
 import { openDatabase } from './storage/db'
 import { migrate } from './storage/migrate'
+import { restrictUmask } from './storage/private'
 import { resolveToken } from './tokens/store'
 
 export interface RuntimeOptions {
@@ -206,6 +207,8 @@ export interface Served {
 }
 
 export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<Served> {
+  // Before anything is created: the data directory and every file in it are private.
+  restrictUmask()
   const runtime = await buildRuntime(config, opts)
   const { services } = runtime
   let server: ReturnType<typeof Bun.serve>
@@ -227,7 +230,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
         services.log.error('request failed outside the app', { error: err })
         return new Response(JSON.stringify({ error: 'internal server error', code: 'internal' }), {
           status: 500,
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...API_HEADERS },
         })
       },
     })

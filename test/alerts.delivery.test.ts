@@ -13,7 +13,7 @@ import { Dispatcher, MAX_CONCURRENT, MAX_PENDING } from '../src/alerts/dispatch'
 import { testPayload } from '../src/alerts/message'
 import type { DeliveryRecord } from '../src/alerts/store'
 import { testConfig } from '../src/config/load'
-import { createLogger } from '../src/ops/log'
+import { createLogger, memoryLogger } from '../src/ops/log'
 import { Registry } from '../src/ops/metrics'
 import { bearer, event, signed, startRuntime, type TestRuntime } from './helpers'
 
@@ -245,7 +245,7 @@ describe('delivery to real receivers', () => {
       outcome: 'delivered',
       attempts: 1,
       status_code: 200,
-      response: 'ok',
+      response: null,
       error: null,
     })
   })
@@ -342,7 +342,7 @@ describe('delivery to real receivers', () => {
       outcome: 'failed',
       attempts: 3,
       status_code: 500,
-      response: 'upstream exploded',
+      response: null,
       error: 'receiver answered 500',
     })
   })
@@ -363,7 +363,7 @@ describe('delivery to real receivers', () => {
       outcome: 'failed',
       attempts: 1,
       status_code: 302,
-      error: 'redirect to /target not followed',
+      error: 'receiver answered 302, a redirect (not followed)',
     })
     expect(rx.on('/target')).toHaveLength(0)
   })
@@ -437,6 +437,89 @@ describe('delivery to real receivers', () => {
         code: 'bad_request',
       },
     })
+  })
+})
+
+describe('the test endpoint and a receiver on the intranet', () => {
+  // With allow_private_urls a channel may point anywhere inside; what the page says must
+  // not come back to the token holder, through the test answer or the delivery log.
+  const PAGE = 'PAYROLL 2026: alice 120000, bob 95000'
+  const SSO = 'https://sso.corp.internal/login?session=abc123'
+  let receiver: ReturnType<typeof Bun.serve>
+  let rt: TestRuntime
+  let log: ReturnType<typeof memoryLogger>
+  const url = (path: string) => `http://127.0.0.1:${receiver.port}${path}`
+
+  beforeAll(async () => {
+    receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        await req.text()
+        const path = new URL(req.url).pathname
+        if (path === '/page') return new Response(PAGE, { headers: { 'content-type': 'text/html' } })
+        if (path === '/broken') return new Response(PAGE, { status: 500 })
+        return new Response(PAGE, { status: 302, headers: { location: SSO } })
+      },
+    })
+    log = memoryLogger('warn')
+    rt = await startRuntime({ alerting: { allow_private_urls: true, retry_backoff_ms: 0 } }, { log })
+  })
+  afterAll(async () => {
+    await rt.dispose()
+    receiver.stop(true)
+  })
+
+  test('answers with status and timing only, and logs what the receiver said for the operator', async () => {
+    const a = api(rt, rt.token(['alerts:read', 'alerts:write']))
+    const id = await a.rule({ type: 'new_issue' }, [
+      { type: 'webhook', url: url('/page') },
+      { type: 'webhook', url: url('/broken') },
+      { type: 'webhook', url: url('/sso') },
+    ])
+    const channels = ((await a.call('GET', `/v1/alerts/${id}/channels`)).body.items as Json[]).map(
+      (c) => c.id,
+    )
+    const r = await a.call('POST', `/v1/alerts/${id}/test`)
+    const result = (i: number, path: string, outcome: string, status: number, error: string | null) => ({
+      channel_id: channels[i],
+      channel_type: 'webhook',
+      target: url(path),
+      outcome,
+      attempts: 1,
+      status_code: status,
+      error,
+      duration_ms: expect.any(Number),
+    })
+    expect(r).toEqual({
+      status: 200,
+      body: {
+        rule_id: id,
+        results: [
+          result(0, '/page', 'delivered', 200, null),
+          result(1, '/broken', 'failed', 500, 'receiver answered 500'),
+          result(2, '/sso', 'failed', 302, 'receiver answered 302, a redirect (not followed)'),
+        ],
+      },
+    })
+    const deliveries = await a.deliveries(id, 3)
+    expect(deliveries.map((d) => [d.status_code, d.response]).sort()).toEqual([
+      [200, null],
+      [302, null],
+      [500, null],
+    ])
+    for (const text of [JSON.stringify(r.body), JSON.stringify(deliveries)]) {
+      expect(text).not.toContain('PAYROLL')
+      expect(text).not.toContain('sso.corp')
+    }
+    const said = log.lines
+      .filter((l) => l.msg === 'alert delivery failed')
+      .map((l) => [l.target, l.receiver_said])
+      .sort()
+    expect(said).toEqual([
+      [url('/broken'), PAGE],
+      [url('/sso'), `location: ${SSO}`],
+    ])
   })
 })
 

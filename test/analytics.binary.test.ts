@@ -101,6 +101,10 @@ describe('compiled executable', () => {
     }
     expect(statSync(lib).mtimeMs).toBe(before)
     expect(readdirSync(cache)).toEqual([versioned as string])
+    // Private like the rest of the data directory: loading a library needs no execute bit.
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
+    const files = join(cache, versioned as string)
+    expect([cache, files, lib, join(files, 'duckdb.node')].map(mode)).toEqual(['700', '700', '600', '600'])
   }, 60_000)
 
   test('built with --slim, answers 501 saying the binary was built slim, and still ingests', async () => {

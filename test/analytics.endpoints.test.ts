@@ -267,18 +267,27 @@ describe('environments', () => {
 })
 
 describe('parameters', () => {
-  test('clamp hours to 1-720 and limit to 1-100', async () => {
-    const big = await get('/v1/analytics/movers?hours=100000&limit=100000')
-    expect(big.status).toBe(200)
-    expect(big.body.window_hours).toBe(720)
-    const small = await get('/v1/analytics/movers?hours=0&limit=0')
+  test('accept hours 1-720 and limit 1-100, and refuse values outside with 400', async () => {
+    const small = await get('/v1/analytics/movers?hours=1&limit=1')
     expect(small.body.window_hours).toBe(1)
     expect(small.body.movers.length).toBe(1)
     const atLimit = await get('/v1/analytics/movers?hours=720&limit=100')
+    expect(atLimit.body.window_hours).toBe(720)
     expect(atLimit.body.movers.length).toBe(refMovers(events, DEFAULT, now, 720).slice(0, 100).length)
-    const over = await get('/v1/analytics/movers?hours=721&limit=101')
-    expect(over.body.window_hours).toBe(720)
-    expect(over.body.movers).toEqual(atLimit.body.movers)
+    for (const [query, field, range] of [
+      ['hours=0', 'hours', '1 to 720'],
+      ['hours=721', 'hours', '1 to 720'],
+      ['limit=0', 'limit', '1 to 100'],
+      ['limit=101', 'limit', '1 to 100'],
+    ] as const) {
+      const over = await get(`/v1/analytics/movers?${query}`)
+      expect(over.status).toBe(400)
+      expect(over.body).toEqual({
+        error: `query parameter ${field}: expected an integer from ${range} (got "${query.split('=')[1]}")`,
+        code: 'invalid_query',
+        field,
+      })
+    }
   })
 
   test('default to 72 hours and 20 rows', async () => {

@@ -92,7 +92,7 @@ describe('GET /v1/errors', () => {
     expect(page.items.length).toBe(1)
     expect(page.total).toBe(2)
     expect(page.items[0].message).toBe('A failed for user 1')
-    expect((await get('/v1/errors?limit=5000')).body.limit).toBe(200)
+    expect((await get('/v1/errors?limit=200')).body.limit).toBe(200)
   })
 
   test('invalid query values get 400 naming the parameter', async () => {
@@ -103,6 +103,11 @@ describe('GET /v1/errors', () => {
       ['sort=random', 'sort'],
       ['status=open', 'status'],
       ['since=yesterday', 'since'],
+      ['limit=201', 'limit'],
+      ['limit=1e2', 'limit'],
+      ['offset=9223372036854775807', 'offset'],
+      ['until=8640000000000001', 'until'],
+      ['trend_hours=169', 'trend_hours'],
     ]) {
       const { status, body } = await get(`/v1/errors?${q}`)
       expect(status).toBe(400)
@@ -208,7 +213,12 @@ describe('issue detail', () => {
       { hour_bucket: clockAt(13, 0), count: 2 },
       { hour_bucket: clockAt(14, 0), count: 0 },
     ])
-    expect((await get(`/v1/errors/${fp}/trend?hours=99999`)).body.length).toBe(720)
+    expect((await get(`/v1/errors/${fp}/trend?hours=720`)).body.length).toBe(720)
+    expect((await get(`/v1/errors/${fp}/trend?hours=721`)).body).toEqual({
+      error: 'query parameter hours: expected an integer from 1 to 720 (got "721")',
+      code: 'invalid_query',
+      field: 'hours',
+    })
     expect((await get(`/v1/errors/${fp}/trend`)).body.length).toBe(72)
     expect((await get(`/v1/errors/${fp}/trend?hours=0`)).status).toBe(400)
     const staging = (await get(`/v1/errors/${fp}/trend?hours=2&environment=staging`)).body

@@ -47,7 +47,6 @@ export interface DeliveryResult {
   outcome: Outcome
   attempts: number
   status_code: number | null
-  response: string | null
   error: string | null
   duration_ms: number
 }
@@ -156,7 +155,6 @@ export class Dispatcher {
       outcome: last.ok ? 'delivered' : last.refused ? 'refused' : 'failed',
       attempts,
       status_code: last.status_code,
-      response: last.response,
       error: last.error,
       duration_ms: Math.round(performance.now() - started),
     }
@@ -169,6 +167,7 @@ export class Dispatcher {
         target: result.target,
         attempts,
         error: result.error,
+        ...(last.receiverSaid ? { receiver_said: last.receiverSaid } : {}),
       })
     }
     this.d.record({
@@ -183,7 +182,7 @@ export class Dispatcher {
       outcome: result.outcome,
       attempts,
       status_code: result.status_code,
-      response: result.response,
+      response: last.response,
       error: result.error,
       fired_at: payload.fired_at,
       finished_at: this.d.now(),

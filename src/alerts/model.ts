@@ -8,7 +8,7 @@
  */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { AppError } from '../http/errors'
-import { parseBody } from '../http/validate'
+import { parseBody, QueryInt } from '../http/validate'
 
 /** Longest threshold or spike comparison window: one day. */
 export const MAX_WINDOW_SECS = 86_400
@@ -201,8 +201,9 @@ export function parseChannel(body: unknown): ChannelConfig {
 
 export const ListQuery = T.Object({ project_id: T.Optional(Label(128)) })
 export const DeliveriesQuery = T.Object({
-  limit: T.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  before: T.Optional(T.Integer({ minimum: 1 })),
+  limit: QueryInt({ minimum: 1, maximum: 200, default: 50 }),
+  /** The id of the oldest row already seen: a row id, so any safe integer. */
+  before: T.Optional(QueryInt({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
 })
 export const IdParam = T.Integer({ minimum: 1 })
 

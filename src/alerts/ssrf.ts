@@ -4,7 +4,8 @@
  * A URL is refused unless it is http(s) and every address its host resolves to is public:
  * not loopback, private (RFC 1918), carrier-grade NAT, link-local, unique-local, multicast,
  * reserved or documentation space, nor an IPv6 form that can carry an IPv4 address
- * (mapped, compatible, 6to4, NAT64, Teredo). `alerting.allow_private_urls = true` lifts
+ * (compatible, translated, 6to4, NAT64, Teredo). An IPv4-mapped address (::ffff:a.b.c.d)
+ * is judged as the IPv4 address it is. `alerting.allow_private_urls = true` lifts
  * the address check for intranets and tests; the scheme check always applies.
  *
  * The check runs when a channel is created and again before every delivery, since DNS can
@@ -26,6 +27,7 @@ for (const [net, bits] of [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24], // 6to4 relay anycast: a relay would forward inward
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -39,6 +41,7 @@ for (const [net, bits] of [
 // IPv4 rules above (and would check every IPv4 address against a ::ffff:0:0/96 rule).
 for (const [net, bits] of [
   ['::', 96], // unspecified, loopback and IPv4-compatible
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT): a translator would forward to the IPv4 address
   ['64:ff9b::', 96], // NAT64
   ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64], // discard

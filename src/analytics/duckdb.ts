@@ -13,8 +13,8 @@
  * - DuckDB runs statements on its own threads; the returned promises keep the event loop
  *   free while it works. Statements on one connection are chained, never concurrent.
  */
-import { chmodSync } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api'
+import { makePrivateFile } from '../storage/private'
 import { setNativeDir } from './native'
 
 /** true in an executable built with `bun build.ts --slim`. */
@@ -95,7 +95,17 @@ export class Duck {
     private readonly instance: DuckDBInstance,
     private readonly reader: Lane,
     private readonly writer: Lane,
+    private readonly path: string,
   ) {}
+
+  /**
+   * Like the SQLite file, event data is for the service's user only. DuckDB creates its
+   * WAL at the first write after a checkpoint with the process umask (which `serve`
+   * restricts); setting the mode after each commit covers a process that did not.
+   */
+  private makeWalPrivate(): void {
+    if (this.path !== ':memory:') makePrivateFile(`${this.path}.wal`)
+  }
 
   static async open(opts: DuckOptions): Promise<Duck> {
     const a = await loadApi(opts.nativeDir)
@@ -105,11 +115,12 @@ export class Duck {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     })
-    // Like the SQLite file: event data is for the service's user only.
-    if (opts.path !== ':memory:') chmodSync(opts.path, 0o600)
     const reader = new Lane(await instance.connect(), a)
     const writer = new Lane(await instance.connect(), a)
-    return new Duck(instance, reader, writer)
+    if (opts.path !== ':memory:') makePrivateFile(opts.path)
+    const duck = new Duck(instance, reader, writer, opts.path)
+    duck.makeWalPrivate()
+    return duck
   }
 
   /** A read on the reader connection: sees the last committed state. */
@@ -149,6 +160,7 @@ export class Duck {
       try {
         const out = await fn(tx)
         await w.conn.run('COMMIT')
+        this.makeWalPrivate()
         return out
       } catch (err) {
         await w.conn.run('ROLLBACK').catch(() => {})

@@ -4,22 +4,17 @@
  * All times are epoch milliseconds; hour buckets are the UTC hour's start.
  */
 import { type Static, Type as T } from '@sinclair/typebox'
+import { QueryInt } from '../http/validate'
 
 export const DEFAULT_HOURS = 72
 export const MAX_HOURS = 720
 export const DEFAULT_LIMIT = 20
 export const MAX_LIMIT = 100
 
-/**
- * `hours` and `limit` must be written as integers (digits, optionally signed: "1.5" or
- * "1e3" is a 400, not silently truncated); out-of-range values are clamped, not refused.
- */
-const IntegerText = (def: number) =>
-  T.String({ pattern: '^[-+]?[0-9]+$', default: String(def), description: 'an integer' })
 export const AnalyticsQuery = T.Object({
   project_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })),
-  hours: IntegerText(DEFAULT_HOURS),
-  limit: IntegerText(DEFAULT_LIMIT),
+  hours: QueryInt({ minimum: 1, maximum: MAX_HOURS, default: DEFAULT_HOURS }),
+  limit: QueryInt({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
   environment: T.Optional(T.String({ minLength: 1, maxLength: 512 })),
 })
 export type AnalyticsQuery = Static<typeof AnalyticsQuery>

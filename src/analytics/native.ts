@@ -16,8 +16,9 @@
  * Nothing is downloaded: both files come out of the executable. In a source checkout this
  * module is not involved; node_modules provides the addon as usual.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { makePrivateDir, makePrivateFile, PRIVATE_FILE_MODE } from '../storage/private'
 
 /** What the build embeds: paths inside the executable and a tag naming their version. */
 export interface EmbeddedNative {
@@ -44,7 +45,9 @@ export function setNativeDir(dir: string): void {
  */
 export function materializeNative(files: EmbeddedNative, base: string): string {
   const dir = join(base, `duckdb-${files.tag}`)
-  mkdirSync(dir, { recursive: true })
+  // Private like the rest of the data directory it defaults to (`<data dir>/.cache`);
+  // loading a library needs read permission only, not the execute bit.
+  makePrivateDir(dir)
   const wanted: [string, string][] = [
     [files.library, files.libraryName],
     [files.addon, 'duckdb.node'],
@@ -56,7 +59,8 @@ export function materializeNative(files: EmbeddedNative, base: string): string {
     if (existsSync(target) && statSync(target).size === size) continue
     const temporary = `${target}.${process.pid}.tmp`
     // Whole-file read: Bun's embedded files support readFileSync but not open/copyFile.
-    writeFileSync(temporary, readFileSync(source), { mode: 0o755 })
+    writeFileSync(temporary, readFileSync(source), { mode: PRIVATE_FILE_MODE })
+    makePrivateFile(temporary)
     renameSync(temporary, target)
     wrote = true
   }

@@ -4,8 +4,9 @@
  * data directory so that restarts keep the same key.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { makePrivateDir, makePrivateFile, PRIVATE_FILE_MODE } from '../storage/private'
 import { ConfigError } from './load'
 import type { Config } from './schema'
 
@@ -54,9 +55,9 @@ export function resolveSecret(config: Config): ResolvedSecret {
     }
     return { secret, configured: false, generated: false, file }
   }
-  mkdirSync(dir, { recursive: true })
+  makePrivateDir(dir)
   const secret = `bloop_${randomBytes(32).toString('hex')}`
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 })
-  chmodSync(file, 0o600)
+  writeFileSync(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE })
+  makePrivateFile(file)
   return { secret, configured: false, generated: true, file }
 }

@@ -1,5 +1,6 @@
 /** Query and response shapes of the error query API (SPEC 4). */
 import { type Static, Type as T } from '@sinclair/typebox'
+import { EpochMs, Offset, QueryInt } from '../http/validate'
 
 export const MAX_LIMIT = 200
 export const MAX_HOURS = 720
@@ -8,9 +9,8 @@ export const MAX_TREND_HOURS = 168
 
 const ProjectRef = T.Optional(T.String({ minLength: 1, maxLength: 128 }))
 const Text = T.Optional(T.String({ minLength: 1, maxLength: 512 }))
-const Limit = T.Integer({ minimum: 1, default: 50 })
-const Offset = T.Integer({ minimum: 0, default: 0 })
-const Hours = T.Integer({ minimum: 1, default: 72 })
+const Limit = QueryInt({ minimum: 1, maximum: MAX_LIMIT, default: 50 })
+const Hours = QueryInt({ minimum: 1, maximum: MAX_HOURS, default: 72 })
 
 export const StatusSchema = T.Union([
   T.Literal('unresolved'),
@@ -26,15 +26,15 @@ export const ListQuery = T.Object({
   source: Text,
   route: Text,
   status: T.Optional(StatusSchema),
-  since: T.Optional(T.Integer({ minimum: 0 })),
-  until: T.Optional(T.Integer({ minimum: 0 })),
+  since: T.Optional(EpochMs),
+  until: T.Optional(EpochMs),
   sort: T.Union([T.Literal('last_seen'), T.Literal('total_count'), T.Literal('first_seen')], {
     default: 'last_seen',
   }),
   limit: Limit,
   offset: Offset,
   /** Adds `trend`: each issue's zero-filled hourly counts over this many hours (sparklines). */
-  trend_hours: T.Optional(T.Integer({ minimum: 1, maximum: MAX_TREND_HOURS })),
+  trend_hours: T.Optional(QueryInt({ minimum: 1, maximum: MAX_TREND_HOURS })),
 })
 export type ListQuery = Static<typeof ListQuery>
 

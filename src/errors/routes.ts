@@ -10,16 +10,7 @@ import { AppError, notFound } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import type { IssueStatus } from '../pipeline/commit'
 import type { Services } from '../services'
-import {
-  FingerprintParam,
-  ListQuery,
-  MAX_HOURS,
-  MAX_LIMIT,
-  PageQuery,
-  ProjectQuery,
-  ReleaseQuery,
-  TrendQuery,
-} from './model'
+import { FingerprintParam, ListQuery, PageQuery, ProjectQuery, ReleaseQuery, TrendQuery } from './model'
 import {
   aggregatesOf,
   type EventRow,
@@ -77,9 +68,6 @@ function issueFor(s: Services, access: Access, fingerprint: string, forWrite = f
   return found[0] as IssueRow
 }
 
-const clampLimit = (n: number) => Math.min(n, MAX_LIMIT)
-const clampHours = (n: number) => Math.min(n, MAX_HOURS)
-
 export function errorsRoutes(s: Services) {
   /** A page of issues with the releases and environments each was seen in. */
   const issueViews = (rows: IssueRow[]) => {
@@ -98,8 +86,8 @@ export function errorsRoutes(s: Services) {
     .get('/v1/errors', ({ request, query }) => {
       const q = parseQuery(ListQuery, query)
       const access = s.guard.require(request, 'errors:read', q.project_id)
-      const limit = clampLimit(q.limit)
-      const { items, total } = listIssues(s.db, { ...q, limit, projectIds: access.projectIds })
+      const { limit } = q
+      const { items, total } = listIssues(s.db, { ...q, projectIds: access.projectIds })
       const views = issueViews(items)
       if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
       const trends = issueTrends(s.db, items, q.trend_hours, s.now())
@@ -127,12 +115,11 @@ export function errorsRoutes(s: Services) {
       const q = parseQuery(PageQuery, query)
       const access = s.guard.require(request, 'errors:read', q.project_id)
       const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-      const limit = clampLimit(q.limit)
-      const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, limit, q.offset)
+      const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, q.limit, q.offset)
       return {
         items: page.items.map(eventWithSymbols),
         total: page.total,
-        limit,
+        limit: q.limit,
         offset: q.offset,
       }
     })
@@ -144,7 +131,7 @@ export function errorsRoutes(s: Services) {
         projectIds: [issue.project_id],
         fingerprint: issue.fingerprint,
         environment: q.environment,
-        hours: clampHours(q.hours),
+        hours: q.hours,
         now: s.now(),
       })
     })
@@ -178,14 +165,12 @@ export function errorsRoutes(s: Services) {
     .get('/v1/releases/:release/errors', ({ request, query, params }) => {
       const q = parseQuery(ReleaseQuery, query)
       const access = s.guard.require(request, 'errors:read', q.project_id)
-      const limit = clampLimit(q.limit)
       const { items, total } = listIssues(s.db, {
         ...q,
         release: params.release,
-        limit,
         projectIds: access.projectIds,
       })
-      return { items: issueViews(items), total, limit, offset: q.offset }
+      return { items: issueViews(items), total, limit: q.limit, offset: q.offset }
     })
     .get('/v1/trends', ({ request, query }) => {
       const q = parseQuery(TrendQuery, query)
@@ -193,7 +178,7 @@ export function errorsRoutes(s: Services) {
       return hourlySeries(s.db, {
         projectIds: access.projectIds,
         environment: q.environment,
-        hours: clampHours(q.hours),
+        hours: q.hours,
         now: s.now(),
       })
     })

@@ -26,6 +26,8 @@ const STATUS = {
   unsupported_media_type: 415,
   rate_limited: 429,
   queue_full: 429,
+  /** Nobody reads this answer; the status (nginx's) keeps the request out of the 5xx counts. */
+  client_closed_request: 499,
   internal: 500,
   not_implemented: 501,
   storage_unavailable: 503,

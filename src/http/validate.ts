@@ -2,17 +2,74 @@
  * Parses untrusted input against a TypeBox schema and answers 400 naming the first field
  * at fault. Query strings are converted first ("50" -> 50) so schemas stay typed.
  */
-import type { Static, TSchema } from '@sinclair/typebox'
+import { type Static, Type as T, type TInteger, type TObject, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { AppError } from './errors'
 
+/**
+ * Deeper than any page a bloop database has (a billion rows); SQLite steps over skipped
+ * rows one by one, so a deep page is slow long before this.
+ */
+export const MAX_OFFSET = 1_000_000_000
+/** The last instant a JavaScript Date can hold (year 275760): the bound of epoch-ms parameters. */
+export const MAX_EPOCH_MS = 8_640_000_000_000_000
+
+/**
+ * An integer query parameter, bounded on both sides. Every query integer ends up in SQL,
+ * and a number past SQLite's 64-bit integers (`offset=9223372036854775807` reads as a
+ * float) fails there as "datatype mismatch", a 500; so each has a maximum, and a value
+ * outside the range is a 400 naming the parameter. `parseQuery` accepts only decimal
+ * digits for it: "1e3", "0x10" or "1.5" are refused, not reinterpreted.
+ */
+export function QueryInt(o: { minimum: number; maximum: number; default?: number }): TInteger {
+  if (!Number.isSafeInteger(o.minimum) || !Number.isSafeInteger(o.maximum) || o.minimum > o.maximum) {
+    throw new Error(`expected safe integer bounds with minimum <= maximum, got ${o.minimum}..${o.maximum}`)
+  }
+  return T.Integer(o)
+}
+
+export const Offset = QueryInt({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
+export const EpochMs = QueryInt({ minimum: 0, maximum: MAX_EPOCH_MS })
+
+const DIGITS = /^[-+]?[0-9]+$/
+
+/** Integer properties of a query schema; each must carry the bounds QueryInt gives it. */
+const integersOf = new WeakMap<TSchema, [string, TInteger][]>()
+function queryIntegers(schema: TSchema): [string, TInteger][] {
+  let found = integersOf.get(schema)
+  if (found) return found
+  found = []
+  for (const [key, prop] of Object.entries((schema as TObject).properties ?? {})) {
+    if (prop.type === 'number')
+      throw new Error(`expected query parameter ${key} to be a QueryInt, got a number`)
+    if (prop.type !== 'integer') continue
+    if (!Number.isSafeInteger(prop.minimum) || !Number.isSafeInteger(prop.maximum)) {
+      throw new Error(
+        `expected query parameter ${key} to be a QueryInt with both bounds, got ${JSON.stringify(prop)}`,
+      )
+    }
+    found.push([key, prop as TInteger])
+  }
+  integersOf.set(schema, found)
+  return found
+}
+
 export function parseQuery<S extends TSchema>(schema: S, query: Record<string, unknown>): Static<S> {
-  return check(
-    schema,
-    Value.Default(schema, Value.Convert(schema, { ...query })),
-    'query parameter',
-    'invalid_query',
-  )
+  const raw: Record<string, unknown> = { ...query }
+  for (const [key, prop] of queryIntegers(schema)) {
+    const text = raw[key]
+    if (typeof text !== 'string') continue
+    const n = DIGITS.test(text) ? Number(text) : Number.NaN
+    if (!(n >= (prop.minimum as number) && n <= (prop.maximum as number))) {
+      throw new AppError(
+        'invalid_query',
+        `query parameter ${key}: expected an integer from ${prop.minimum} to ${prop.maximum} (got ${JSON.stringify(text.slice(0, 80))})`,
+        { field: key },
+      )
+    }
+    raw[key] = n
+  }
+  return check(schema, Value.Default(schema, Value.Convert(schema, raw)), 'query parameter', 'invalid_query')
 }
 
 export function parseBody<S extends TSchema>(schema: S, body: unknown): Static<S> {

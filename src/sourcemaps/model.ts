@@ -1,5 +1,6 @@
 /** Request and response shapes of the source map API (SPEC 8). */
 import { type Static, Type as T } from '@sinclair/typebox'
+import { Offset, QueryInt } from '../http/validate'
 
 export const MAX_NAME_BYTES = 512
 export const MAX_LIST_LIMIT = 1000
@@ -15,8 +16,8 @@ export const SourceMapJsonUpload = T.Object({
 
 export const ListQuery = T.Object({
   release: T.Optional(T.String({ minLength: 1, maxLength: MAX_NAME_BYTES })),
-  limit: T.Integer({ minimum: 1, default: 100 }),
-  offset: T.Integer({ minimum: 0, default: 0 }),
+  limit: QueryInt({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 100 }),
+  offset: Offset,
 })
 
 export const IdParam = T.Integer({ minimum: 1 })

@@ -17,14 +17,7 @@ import { AppError, json, notFound } from '../http/errors'
 import { parseBody, parseQuery, readBodyBytes, readJson } from '../http/validate'
 import { utf8Length } from '../ingest/validate'
 import type { Services } from '../services'
-import {
-  IdParam,
-  ListQuery,
-  MAX_LIST_LIMIT,
-  MAX_NAME_BYTES,
-  MULTIPART_OVERHEAD_BYTES,
-  SourceMapJsonUpload,
-} from './model'
+import { IdParam, ListQuery, MAX_NAME_BYTES, MULTIPART_OVERHEAD_BYTES, SourceMapJsonUpload } from './model'
 import { InvalidSourceMap, parseSourceMap } from './parse'
 import { deleteSourceMap, listSourceMaps, putSourceMap } from './store'
 
@@ -141,13 +134,12 @@ export function sourcemapsRoutes(s: Services) {
     .get('/v1/projects/:slug/sourcemaps', ({ request, params, query }) => {
       const q = parseQuery(ListQuery, query)
       const access = s.guard.require(request, 'sourcemaps:read', params.slug)
-      const limit = Math.min(q.limit, MAX_LIST_LIMIT)
       const page = listSourceMaps(s.db, access.projectIds[0] as string, {
         release: q.release,
-        limit,
+        limit: q.limit,
         offset: q.offset,
       })
-      return { ...page, limit, offset: q.offset }
+      return { ...page, limit: q.limit, offset: q.offset }
     })
     .delete('/v1/projects/:slug/sourcemaps/:id', ({ request, params }) => {
       const access = s.guard.require(request, 'sourcemaps:write', params.slug)

@@ -7,8 +7,9 @@
  * tokens). WAL lets the main thread read while the writer commits.
  */
 import { Database } from 'bun:sqlite'
-import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { makePrivateDir, makePrivateFile, PRIVATE_FILE_MODE } from './private'
 
 export type Db = Database
 export type { Statement } from 'bun:sqlite'
@@ -19,10 +20,15 @@ export interface OpenOptions {
 }
 
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true })
-  }
   const isNew = path !== ':memory:' && !existsSync(path)
+  if (isNew) {
+    makePrivateDir(dirname(path))
+    // Created empty (an empty file is an empty database) and private before SQLite opens
+    // it: the -wal and -shm files SQLite makes next take the database file's mode. An
+    // existing database keeps the modes its operator gave it.
+    writeFileSync(path, '', { flag: 'a', mode: PRIVATE_FILE_MODE })
+    makePrivateFile(path)
+  }
   const db = new Database(path, { create: true, strict: true })
   // First, so that even the next pragma waits for a connection that is still closing (a
   // restart in the same process) instead of failing at once with SQLITE_BUSY.
@@ -37,7 +43,7 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   db.run('PRAGMA foreign_keys = ON')
   db.run('PRAGMA temp_store = MEMORY')
   db.run('PRAGMA cache_size = -16000')
-  if (isNew) chmodSync(path, 0o600)
+  if (isNew) for (const suffix of ['-wal', '-shm']) makePrivateFile(path + suffix)
   return db
 }
 

@@ -1,7 +1,12 @@
 /**
  * One HTTP delivery attempt for the Slack and webhook channels: the URL policy (ssrf.ts)
  * is checked first, redirects are never followed, the whole exchange is bounded by the
- * delivery timeout, and at most a short excerpt of the receiver's answer is read.
+ * delivery timeout.
+ *
+ * Of the receiver's answer only the status is kept. Its body and headers never reach the
+ * delivery log or the test endpoint: with `allow_private_urls` a token holding
+ * `alerts:write` could otherwise point a channel at an intranet page and read it back.
+ * The start of a failed answer goes to the server log only, for the operator.
  */
 import { checkUrl, type Resolver } from '../ssrf'
 
@@ -13,9 +18,11 @@ export interface AttemptResult {
   retryable: boolean
   /** HTTP status, or SMTP reply code. */
   status_code: number | null
-  /** SMTP reply line, or the start of the HTTP body. */
+  /** The SMTP server's reply line; null for HTTP, whose answer is not kept. */
   response: string | null
   error: string | null
+  /** What a failing HTTP receiver said (the start of its body, or where it redirected): server log only. */
+  receiverSaid?: string | null
 }
 
 export interface HttpOptions {
@@ -49,27 +56,32 @@ export async function postJson(
       redirect: 'manual',
       signal: AbortSignal.any([timeout, opts.signal]),
     })
-    const excerpt = await readExcerpt(res)
     if (res.status >= 200 && res.status < 300) {
+      await res.body?.cancel().catch(() => {})
       return {
         ok: true,
         refused: false,
         retryable: false,
         status_code: res.status,
-        response: excerpt,
+        response: null,
         error: null,
       }
     }
     const redirect = res.status >= 300 && res.status < 400
+    const receiverSaid = redirect
+      ? `location: ${res.headers.get('location') ?? '(none)'}`
+      : await readExcerpt(res)
+    if (redirect) await res.body?.cancel().catch(() => {})
     return {
       ok: false,
       refused: false,
       retryable: res.status >= 500 || res.status === 429 || res.status === 408,
       status_code: res.status,
-      response: excerpt,
+      response: null,
       error: redirect
-        ? `redirect to ${res.headers.get('location') ?? '(no location)'} not followed`
+        ? `receiver answered ${res.status}, a redirect (not followed)`
         : `receiver answered ${res.status}`,
+      receiverSaid,
     }
   } catch (err) {
     if (opts.signal.aborted) return failure('abandoned: the server is shutting down', { retryable: false })
@@ -92,7 +104,7 @@ export function failure(
   }
 }
 
-/** Reads at most EXCERPT_BYTES of the body, so a hostile receiver cannot fill memory. */
+/** Reads at most EXCERPT_BYTES of the body (for the log), so a hostile receiver cannot fill memory. */
 async function readExcerpt(res: Response): Promise<string | null> {
   if (!res.body) return null
   const reader = res.body.getReader()

@@ -104,7 +104,6 @@ export interface TestResult {
   outcome: Outcome
   attempts: number
   status_code: number | null
-  response: string | null
   error: string | null
   duration_ms: number
 }

@@ -5,11 +5,12 @@ import { alerts } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import type { TestResult } from '../../lib/types'
 
+/** Status and error; `response` is only ever an SMTP reply line (HTTP answers are not kept). */
 const detail = (r: {
   channel_type: string
   status_code: number | null
   error: string | null
-  response: string | null
+  response?: string | null
 }) =>
   [
     r.status_code !== null ? `${r.channel_type === 'email' ? 'SMTP' : 'HTTP'} ${r.status_code}` : '',
