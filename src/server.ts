@@ -145,7 +145,6 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     guard,
     log,
     metrics,
-    secret: secret.secret,
     now,
     clientIp: (request) => clientIp(request, runtime.socketAddress(request), config.server.trusted_proxies),
     ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),

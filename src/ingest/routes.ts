@@ -7,7 +7,7 @@ import { Elysia } from 'elysia'
 import { AppError, json } from '../http/errors'
 import { readBodyBytes } from '../http/validate'
 import type { Ack } from '../pipeline/queue'
-import { projectByKey } from '../projects/store'
+import { DEFAULT_PROJECT_ID, findProject, type ProjectRow, projectByKey } from '../projects/store'
 import type { Services } from '../services'
 import type { NormalizedEvent } from './event'
 import { verifySignature } from './hmac'
@@ -20,26 +20,41 @@ const CORS = {
   'access-control-max-age': '86400',
 }
 
-/** Authenticates an ingest request; returns the project id and the verified body bytes. */
+/**
+ * The project a request signs for, and its key. With X-Project-Key, the project holding
+ * that key. Without it, the default project and its *current* key: that key starts as
+ * the HMAC secret and follows a change of the configured secret, but a rotation replaces
+ * it for both paths at once, so the old secret stops signing the moment it is rotated.
+ */
+function signingProject(s: Services, request: Request): ProjectRow {
+  const projectKey = request.headers.get('x-project-key')
+  if (projectKey === null) {
+    const row = findProject(s.db, DEFAULT_PROJECT_ID)
+    if (!row) throw new Error('expected the default project to exist (it cannot be deleted), found none')
+    return row
+  }
+  const project = projectByKey(s.db, projectKey)
+  if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
+  return project
+}
+
+/**
+ * Authenticates an ingest request; returns the project id and the verified body bytes.
+ * `maxBytes` is the body cap of the endpoint (one event, or a batch).
+ */
 export async function authenticateIngest(
   s: Services,
   request: Request,
+  maxBytes = s.config.ingest.max_payload_bytes,
 ): Promise<{ projectId: string; body: Uint8Array }> {
-  const body = await readBodyBytes(request, s.config.ingest.max_payload_bytes)
+  const body = await readBodyBytes(request, maxBytes)
   const signature = request.headers.get('x-signature')
   if (signature === null || signature === '') {
     throw new AppError('missing_signature', 'missing X-Signature header (hex HMAC-SHA256 of the body)')
   }
-  const projectKey = request.headers.get('x-project-key')
-  let projectId = 'default'
-  let key = s.secret
-  if (projectKey !== null) {
-    const project = projectByKey(s.db, projectKey)
-    if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
-    projectId = project.id
-    key = project.api_key
-  }
-  const check = verifySignature(signature, key, body)
+  const project = signingProject(s, request)
+  const projectId = project.id
+  const check = verifySignature(signature, project.api_key, body)
   if (check === 'malformed') {
     throw new AppError('invalid_signature', 'X-Signature must be 64 hex characters (HMAC-SHA256 of the body)')
   }
