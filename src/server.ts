@@ -213,11 +213,11 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       hostname: config.server.host,
       port: config.server.port,
       // The largest body any route accepts (a source map sent as an escaped JSON string may
-      // take twice its size); ingest enforces its own smaller cap.
+      // take twice its size); ingest enforces its own caps per endpoint.
       maxRequestBodySize:
         Math.max(
           2 * config.sourcemaps.max_bytes,
-          config.ingest.max_payload_bytes,
+          config.ingest.max_batch_bytes,
           config.sentry.max_envelope_bytes,
         ) +
         1024 * 1024,

@@ -1,7 +1,9 @@
 /**
  * POST /v1/ingest and POST /v1/ingest/batch (SPEC 2). Order of checks: rate limit, body
- * size (413), signature over the raw bytes (401), JSON (400), validation (400 naming the
- * field, per event in a batch), queue admission (429), then the answer only after commit.
+ * size (413; `max_payload_bytes` for one event, `max_batch_bytes` for a batch), signature
+ * over the raw bytes (401), JSON (400), validation (400 naming the field; in a batch per
+ * event, the per-event size cap included), queue admission (429), then the answer only
+ * after commit.
  */
 import { Elysia } from 'elysia'
 import { AppError, json } from '../http/errors'
@@ -11,7 +13,7 @@ import { DEFAULT_PROJECT_ID, findProject, type ProjectRow, projectByKey } from '
 import type { Services } from '../services'
 import type { NormalizedEvent } from './event'
 import { verifySignature } from './hmac'
-import { validateEvent } from './validate'
+import { oversizedEvent, validateEvent } from './validate'
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -102,10 +104,13 @@ export async function enqueue(s: Services, events: NormalizedEvent[], endpoint: 
 export function ingestRoutes(s: Services) {
   const rejected = (reason: string, n = 1) => s.metrics.rejected.inc({ reason }, n)
 
-  const guarded = async (request: Request): Promise<{ projectId: string; parsed: unknown }> => {
+  const guarded = async (
+    request: Request,
+    maxBytes: number,
+  ): Promise<{ projectId: string; parsed: unknown }> => {
     s.ingestLimiter.check(s.clientIp(request), 'ingest')
     try {
-      const { projectId, body } = await authenticateIngest(s, request)
+      const { projectId, body } = await authenticateIngest(s, request, maxBytes)
       return { projectId, parsed: parseJson(body) }
     } catch (err) {
       if (err instanceof AppError) rejected(err.code)
@@ -119,7 +124,7 @@ export function ingestRoutes(s: Services) {
     .post(
       '/v1/ingest',
       async ({ request }) => {
-        const { projectId, parsed } = await guarded(request)
+        const { projectId, parsed } = await guarded(request, s.config.ingest.max_payload_bytes)
         const v = validateEvent(parsed, projectId, s.config.ingest, s.now())
         if (!v.ok) {
           rejected('validation')
@@ -133,7 +138,8 @@ export function ingestRoutes(s: Services) {
     .post(
       '/v1/ingest/batch',
       async ({ request }) => {
-        const { projectId, parsed } = await guarded(request)
+        // A batch has its own body cap; each event in it is held to the single-event cap.
+        const { projectId, parsed } = await guarded(request, s.config.ingest.max_batch_bytes)
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
           rejected('validation')
           throw new AppError('invalid_json', 'batch body must be a JSON object {"events": [...]}')
@@ -154,6 +160,11 @@ export function ingestRoutes(s: Services) {
         const events: NormalizedEvent[] = []
         const errors: { index: number; field: string; error: string }[] = []
         list.forEach((raw, index) => {
+          const tooLarge = oversizedEvent(raw, s.config.ingest.max_payload_bytes)
+          if (tooLarge) {
+            errors.push({ index, ...tooLarge })
+            return
+          }
           const v = validateEvent(raw, projectId, s.config.ingest, now)
           if (v.ok) events.push(v.event)
           else errors.push({ index, field: v.field, error: v.error })
