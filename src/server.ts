@@ -20,6 +20,7 @@ import { clientIp, RateLimiter } from './http/ratelimit'
 import { ingestBanner } from './ingest/banner'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger } from './ops/log'
+import { registerProcessMetrics } from './ops/process'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
 import { resumePurges } from './projects/manage'
@@ -77,6 +78,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   }
   const checkpointer = new Checkpointer(dbPath, log)
   const metrics = createMetrics()
+  registerProcessMetrics(metrics.registry, { dbPath })
   const queue = new IngestQueue(
     writer,
     {

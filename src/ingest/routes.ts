@@ -108,8 +108,8 @@ export function ingestRoutes(s: Services) {
     request: Request,
     maxBytes: number,
   ): Promise<{ projectId: string; parsed: unknown }> => {
-    s.ingestLimiter.check(s.clientIp(request), 'ingest')
     try {
+      s.ingestLimiter.check(s.clientIp(request), 'ingest')
       const { projectId, body } = await authenticateIngest(s, request, maxBytes)
       return { projectId, parsed: parseJson(body) }
     } catch (err) {
