@@ -11,6 +11,7 @@ import { dashboardRoutes } from './dashboard/routes'
 import { errorsRoutes } from './errors/routes'
 import { AppError, errorResponse } from './http/errors'
 import { ingestRoutes } from './ingest/routes'
+import { methodLabel, routeGroup } from './ops/http'
 import { opsRoutes } from './ops/routes'
 import { projectsRoutes } from './projects/routes'
 import { retentionRoutes } from './retention/routes'
@@ -110,8 +111,12 @@ export function createHandler(s: Services, app: App): (request: Request) => Prom
         : await app.handle(request),
     )
     const path = pathOf(request.url)
-    const group = path.split('/').slice(0, 3).join('/') || '/'
-    s.metrics.http.inc({ route: group, status: String(res.status) })
+    const route = routeGroup(path)
+    s.metrics.http.inc({ route, status: String(res.status) })
+    s.metrics.httpSeconds.observe((performance.now() - started) / 1000, {
+      route,
+      method: methodLabel(request.method),
+    })
     const level = res.status >= 500 ? 'warn' : 'debug'
     if (s.log.enabled(level)) {
       s.log[level]('request', {

@@ -20,6 +20,7 @@ import { clientIp, RateLimiter } from './http/ratelimit'
 import { ingestBanner } from './ingest/banner'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger } from './ops/log'
+import { registerProcessMetrics } from './ops/process'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
 import { resumePurges } from './projects/manage'
@@ -78,6 +79,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   }
   const checkpointer = new Checkpointer(dbPath, log)
   const metrics = createMetrics()
+  registerProcessMetrics(metrics.registry, { dbPath })
   const queue = new IngestQueue(
     writer,
     {
@@ -146,7 +148,6 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     guard,
     log,
     metrics,
-    secret: secret.secret,
     now,
     clientIp: (request) => clientIp(request, runtime.socketAddress(request), config.server.trusted_proxies),
     ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
@@ -217,11 +218,11 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
       hostname: config.server.host,
       port: config.server.port,
       // The largest body any route accepts (a source map sent as an escaped JSON string may
-      // take twice its size); ingest enforces its own smaller cap.
+      // take twice its size); ingest enforces its own caps per endpoint.
       maxRequestBodySize:
         Math.max(
           2 * config.sourcemaps.max_bytes,
-          config.ingest.max_payload_bytes,
+          config.ingest.max_batch_bytes,
           config.sentry.max_envelope_bytes,
         ) +
         1024 * 1024,

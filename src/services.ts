@@ -24,8 +24,6 @@ export interface Services {
   guard: Guard
   log: Logger
   metrics: AppMetrics
-  /** The global HMAC secret (configured or generated). */
-  secret: string
   /** Clock in epoch ms; tests pass their own. */
   now: () => number
   /** Client IP of a request, after the trusted-proxy rule. */

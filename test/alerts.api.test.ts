@@ -533,6 +533,7 @@ describe('caps at their boundaries', () => {
       kind: 'alert' as const,
       reason: 'threshold',
       fingerprint: null,
+      issue_title: null,
       channel_id: null,
       channel_type: 'webhook' as const,
       target: 'https://x.y/h',

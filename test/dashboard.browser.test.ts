@@ -11,6 +11,8 @@ import { createHmac } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
+import type { Db as Database } from '../src/storage/db'
+import { createToken } from '../src/tokens/store'
 import { addAuthenticator, launchChromium } from './browser'
 import {
   ARTIFACTS,
@@ -53,9 +55,10 @@ afterEach(() => {
 })
 
 const db = () => server.served.runtime.services.db
-const keyOf = (slug: string) =>
-  db().query<{ api_key: string }, [string]>('SELECT api_key FROM projects WHERE slug = ?').get(slug)
+const keyOfIn = (d: Database, slug: string) =>
+  d.query<{ api_key: string }, [string]>('SELECT api_key FROM projects WHERE slug = ?').get(slug)
     ?.api_key as string
+const keyOf = (slug: string) => keyOfIn(db(), slug)
 
 const text = async (page: Page, selector: string) =>
   ((await page.locator(selector).first().textContent()) ?? '').trim()
@@ -454,15 +457,16 @@ describe('the dashboard in a real browser', () => {
       min_events: 20,
     })
     await page.selectOption('#rule-type', 'new_issue')
-    await page.fill('#rule-environment', 'production')
-    await page.fill('#rule-environment_filter', '')
+    // One environment field for every rule type: the rule's environment filter.
+    expect(await page.locator('.rule-form input[name*="environment"]').count()).toBe(1)
+    await page.fill('#rule-environment_filter', 'staging')
     await page.click('button:text-is("Save rule")')
     await page.waitForSelector('.notice.ok >> text=Saved.')
-    expect(configOf()).toEqual({ type: 'new_issue', environment: 'production' })
+    expect(configOf()).toEqual({ type: 'new_issue' })
     const filter = db()
       .query<{ f: string | null }, [number]>('SELECT environment_filter AS f FROM alert_rules WHERE id = ?')
       .get(ruleId)
-    expect(filter?.f).toBeNull()
+    expect(filter?.f).toBe('staging')
     // A bad value is refused with the server's message naming the field.
     await page.selectOption('#rule-type', 'threshold')
     await page.fill('#rule-threshold', '0')
@@ -754,6 +758,115 @@ describe('the dashboard in a real browser', () => {
 
   test('the server logged no warnings or errors during the story', () => {
     expect(server.log.lines).toEqual([])
+  })
+})
+
+describe('an issue sample and the alert that named it', () => {
+  let own: DashboardServer
+  let v: Visitor
+  let fp: string
+  let alertRule: number
+  const receiver = webhookReceiver()
+  const NINE_HOURS = 9 * 3600 * 1000
+  const ownDb = () => own.served.runtime.services.db
+
+  beforeAll(async () => {
+    own = await startDashboardServer()
+    // A new-issue rule with a webhook, made through the API with a token.
+    const token = createToken(ownDb(), {
+      projectId: 'default',
+      name: 'setup',
+      scopes: ['alerts:read', 'alerts:write'],
+    }).token
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(own.origin + path, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as { id: number }
+    alertRule = (
+      await post('/v1/alerts', {
+        name: 'Every new issue',
+        project_id: 'default',
+        config: { type: 'new_issue' },
+      })
+    ).id
+    await post(`/v1/alerts/${alertRule}/channels`, { config: { type: 'webhook', url: receiver.url } })
+    // The client's clock is nine hours behind the server's.
+    await ingest(own.origin, keyOfIn(ownDb(), 'default'), [
+      typeError({ timestamp: Date.now() - NINE_HOURS, message: 'Checkout total is NaN\nafter coupon' }),
+    ])
+    fp = ownDb().query<{ fingerprint: string }, []>('SELECT fingerprint FROM issues').get()
+      ?.fingerprint as string
+    // Signed up once the issue exists, so the issues page it lands on has settled before
+    // a test navigates away (nothing is cut short).
+    v = await visitor(browser, own.origin)
+    await v.page.goto(`${own.origin}/`)
+    await v.page.waitForFunction(() => document.body.dataset.state === 'setup')
+    await v.page.fill('#setup-username', 'dora')
+    await v.page.click('#setup-submit')
+    await v.page.waitForURL(`${own.origin}/`)
+    await v.page.waitForSelector('.issue-row')
+    await v.page.waitForSelector('#stat-events')
+    await v.page.waitForSelector('.volume .chart')
+  })
+  afterAll(async () => {
+    await v?.context.close()
+    await own?.stop()
+    receiver.stop()
+  })
+
+  test('the sample header shows the client time and the receive time, each labelled', async () => {
+    const { page } = v
+    await page.goto(`${own.origin}/issues/${fp}?project=default`)
+    await page.waitForSelector('.sample .sample-when')
+    const header = await text(page, '.sample .sample-when')
+    expect(header).toMatch(/^Sample 1 of 1: sent 9 h ago \(client clock\) · received (just now|\d+ s ago)$/)
+    const sample = ownDb()
+      .query<{ timestamp: number; captured_at: number }, []>('SELECT timestamp, captured_at FROM samples')
+      .get()
+    const times = await page.$$eval('.sample .sample-when time', (ts) =>
+      ts.map((t) => t.getAttribute('datetime')),
+    )
+    expect(times).toEqual([
+      new Date(sample?.timestamp as number).toISOString(),
+      new Date(sample?.captured_at as number).toISOString(),
+    ])
+  })
+
+  test('the delivery log names the issue and links to it', async () => {
+    const { page } = v
+    await page.goto(`${own.origin}/alerts/${alertRule}?project=default`)
+    await page.waitForSelector('.deliveries tbody tr a.delivery-issue')
+    const link = page.locator('.deliveries tbody tr a.delivery-issue').first()
+    expect((await link.textContent())?.trim()).toBe(`TypeError: Checkout total is NaN after coupon ${fp}`)
+    expect(await link.getAttribute('href')).toBe(`/issues/${fp}?project=default`)
+    await link.click()
+    await page.waitForURL(`${own.origin}/issues/${fp}?project=default`)
+    await page.waitForSelector('article.issue')
+    expect(await text(page, 'h1')).toBe('TypeError: Checkout total is NaN\nafter coupon')
+  })
+
+  test('a rule saved with the old environment option keeps it, in the one environment field', async () => {
+    const { page } = v
+    ownDb()
+      .query('UPDATE alert_rules SET config = \'{"type":"new_issue","environment":"staging"}\' WHERE id = ?')
+      .run(alertRule)
+    await page.goto(`${own.origin}/alerts/${alertRule}?project=default`)
+    await page.waitForSelector('#rule-environment_filter')
+    expect(await page.locator('.rule-form input[name*="environment"]').count()).toBe(1)
+    expect(await page.inputValue('#rule-environment_filter')).toBe('staging')
+    await page.click('button:text-is("Save rule")')
+    await page.waitForSelector('.notice.ok >> text=Saved.')
+    expect(
+      ownDb()
+        .query<{ config: string; f: string | null }, [number]>(
+          'SELECT config, environment_filter AS f FROM alert_rules WHERE id = ?',
+        )
+        .get(alertRule),
+    ).toEqual({ config: '{"type":"new_issue"}', f: 'staging' })
   })
 })
 

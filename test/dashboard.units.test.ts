@@ -97,10 +97,6 @@ describe('the alert rule form', () => {
   test('builds the config of each rule type, leaving empty options out', () => {
     const f = emptyForm('web')
     expect(configOf(f)).toEqual({ type: 'new_issue' })
-    expect(configOf({ ...f, environment: ' production ' })).toEqual({
-      type: 'new_issue',
-      environment: 'production',
-    })
     expect(
       configOf({ ...f, type: 'threshold', threshold: '50', window_secs: '300', route: '/checkout' }),
     ).toEqual({
@@ -143,6 +139,33 @@ describe('the alert rule form', () => {
       description: null,
       environment_filter: null,
       source_filter: null,
+    })
+  })
+
+  test("a new-issue rule's own environment option shows as the one environment field and is saved there", () => {
+    const rule: RuleView = {
+      id: 4,
+      project_id: 'p1',
+      name: 'New in staging',
+      description: null,
+      rule_type: 'new_issue',
+      config: { type: 'new_issue', environment: 'staging' },
+      environment_filter: null,
+      source_filter: null,
+      enabled: true,
+      created_at: 1,
+      updated_at: 2,
+      last_fired_at: null,
+      channels: [],
+    }
+    const form = fromRule(rule, 'web')
+    expect(form.environment_filter).toBe('staging')
+    expect(toBody(form, true)).toMatchObject({ config: { type: 'new_issue' }, environment_filter: 'staging' })
+    // Both set: the filter is what the form shows and keeps.
+    const both = fromRule({ ...rule, environment_filter: 'production' }, 'web')
+    expect(toBody(both, true)).toMatchObject({
+      config: { type: 'new_issue' },
+      environment_filter: 'production',
     })
   })
 

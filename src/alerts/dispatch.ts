@@ -23,7 +23,7 @@ import { emailContent, type Mailer } from './channels/email'
 import { type AttemptResult, failure, postJson } from './channels/http'
 import { redactSlackUrl, slackMessage } from './channels/slack'
 import { redactWebhookUrl, webhookRequest } from './channels/webhook'
-import type { AlertPayload } from './message'
+import { type AlertPayload, issueTitle } from './message'
 import type { ChannelConfig, ChannelType, Outcome } from './model'
 import type { Resolver } from './ssrf'
 import type { DeliveryRecord } from './store'
@@ -176,6 +176,7 @@ export class Dispatcher {
       kind: payload.event === 'alert.test' ? 'test' : 'alert',
       reason: payload.reason,
       fingerprint: payload.issue?.fingerprint ?? null,
+      issue_title: payload.issue ? issueTitle(payload.issue) : null,
       channel_id: result.channel_id,
       channel_type: result.channel_type,
       target: result.target,

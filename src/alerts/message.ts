@@ -170,6 +170,11 @@ export function testPayload(a: {
   }
 }
 
+/** What the delivery log and the dashboard call the issue: "TypeError: x is undefined". */
+export function issueTitle(issue: Pick<IssueContext, 'error_type' | 'message'>): string {
+  return oneLine(`${issue.error_type}: ${issue.message}`, 200)
+}
+
 /** Collapses whitespace (newlines included) and cuts to `max` characters. */
 export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim()

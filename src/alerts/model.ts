@@ -244,7 +244,10 @@ export interface DeliveryView {
   alert_id: string
   kind: 'alert' | 'test'
   reason: string
+  /** The issue the alert was about; null for a test send. */
   fingerprint: string | null
+  /** That issue's error type and message on one line, at most 200 characters, as the alert said it. */
+  issue_title: string | null
   channel_id: number | null
   channel_type: ChannelType
   target: string

@@ -186,9 +186,9 @@ export type DeliveryRecord = Omit<DeliveryView, 'id'> & { rule_id: number }
 export function insertDelivery(db: Db, d: DeliveryRecord): number {
   const res = db
     .query(
-      `INSERT INTO alert_deliveries (rule_id, alert_id, kind, reason, fingerprint, channel_id, channel_type,
-         target, outcome, attempts, status_code, response, error, fired_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO alert_deliveries (rule_id, alert_id, kind, reason, fingerprint, issue_title, channel_id,
+         channel_type, target, outcome, attempts, status_code, response, error, fired_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       d.rule_id,
@@ -196,6 +196,7 @@ export function insertDelivery(db: Db, d: DeliveryRecord): number {
       d.kind,
       d.reason,
       d.fingerprint,
+      d.issue_title,
       d.channel_id,
       d.channel_type,
       d.target,
@@ -217,8 +218,8 @@ export function insertDelivery(db: Db, d: DeliveryRecord): number {
 export function deliveriesOf(db: Db, ruleId: number, limit: number, before?: number): DeliveryView[] {
   return db
     .query<DeliveryView & { outcome: Outcome }, [number, number, number]>(
-      `SELECT id, alert_id, kind, reason, fingerprint, channel_id, channel_type, target, outcome, attempts,
-         status_code, response, error, fired_at, finished_at
+      `SELECT id, alert_id, kind, reason, fingerprint, issue_title, channel_id, channel_type, target, outcome,
+         attempts, status_code, response, error, fired_at, finished_at
        FROM alert_deliveries WHERE rule_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
     )
     .all(ruleId, before ?? Number.MAX_SAFE_INTEGER, limit)

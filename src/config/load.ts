@@ -109,6 +109,16 @@ function checkFallbackUrls(config: Config): void {
   }
 }
 
+/** Caps that only make sense together: a batch must be able to hold its largest event. */
+function checkIngestCaps(config: Config): void {
+  const { max_batch_bytes, max_payload_bytes } = config.ingest
+  if (max_batch_bytes < max_payload_bytes) {
+    throw new ConfigError(
+      `ingest.max_batch_bytes (${max_batch_bytes}) must be at least ingest.max_payload_bytes (${max_payload_bytes}): a batch must hold its largest event`,
+    )
+  }
+}
+
 /** Fills defaults and validates; the first error names the key. */
 export function validateConfig(input: Json): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input)) as Json
@@ -121,6 +131,7 @@ export function validateConfig(input: Json): Config {
     throw new ConfigError(`invalid configuration: ${what}`)
   }
   checkFallbackUrls(withDefaults as Config)
+  checkIngestCaps(withDefaults as Config)
   return withDefaults as Config
 }
 

@@ -62,6 +62,12 @@ export const ConfigSchema = T.Object(
         1,
         10000,
       ),
+      max_batch_bytes: Int(
+        'Body cap of a batch request. 4 MiB holds 100 events at the 32 KB per-event cap (3.2 MB), and each event in a batch is still held to max_payload_bytes. The ceiling bounds what one request may make the server hold in memory.',
+        4 * 1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
       channel_capacity: Int(
         'Events waiting for the writer. 8192 absorbs a multi-second burst at full speed while bounding memory to a few MB; beyond it clients get 429 and back off.',
         8192,

@@ -1,7 +1,8 @@
 /**
  * Request signing (SPEC 2): `X-Signature` is the hex HMAC-SHA256 of the exact body bytes.
  * The key is the project's api key string when `X-Project-Key` is sent, otherwise the
- * global `auth.hmac_secret`. Comparison is constant-time.
+ * default project's current key (the `auth.hmac_secret` until that key is rotated).
+ * Comparison is constant-time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 

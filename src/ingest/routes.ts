@@ -1,17 +1,19 @@
 /**
  * POST /v1/ingest and POST /v1/ingest/batch (SPEC 2). Order of checks: rate limit, body
- * size (413), signature over the raw bytes (401), JSON (400), validation (400 naming the
- * field, per event in a batch), queue admission (429), then the answer only after commit.
+ * size (413; `max_payload_bytes` for one event, `max_batch_bytes` for a batch), signature
+ * over the raw bytes (401), JSON (400), validation (400 naming the field; in a batch per
+ * event, the per-event size cap included), queue admission (429), then the answer only
+ * after commit.
  */
 import { Elysia } from 'elysia'
 import { AppError, json } from '../http/errors'
 import { readBodyBytes } from '../http/validate'
 import type { Ack } from '../pipeline/queue'
-import { projectByKey } from '../projects/store'
+import { DEFAULT_PROJECT_ID, findProject, type ProjectRow, projectByKey } from '../projects/store'
 import type { Services } from '../services'
 import type { NormalizedEvent } from './event'
 import { verifySignature } from './hmac'
-import { validateEvent } from './validate'
+import { oversizedEvent, validateEvent } from './validate'
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -20,26 +22,41 @@ const CORS = {
   'access-control-max-age': '86400',
 }
 
-/** Authenticates an ingest request; returns the project id and the verified body bytes. */
+/**
+ * The project a request signs for, and its key. With X-Project-Key, the project holding
+ * that key. Without it, the default project and its *current* key: that key starts as
+ * the HMAC secret and follows a change of the configured secret, but a rotation replaces
+ * it for both paths at once, so the old secret stops signing the moment it is rotated.
+ */
+function signingProject(s: Services, request: Request): ProjectRow {
+  const projectKey = request.headers.get('x-project-key')
+  if (projectKey === null) {
+    const row = findProject(s.db, DEFAULT_PROJECT_ID)
+    if (!row) throw new Error('expected the default project to exist (it cannot be deleted), found none')
+    return row
+  }
+  const project = projectByKey(s.db, projectKey)
+  if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
+  return project
+}
+
+/**
+ * Authenticates an ingest request; returns the project id and the verified body bytes.
+ * `maxBytes` is the body cap of the endpoint (one event, or a batch).
+ */
 export async function authenticateIngest(
   s: Services,
   request: Request,
+  maxBytes = s.config.ingest.max_payload_bytes,
 ): Promise<{ projectId: string; body: Uint8Array }> {
-  const body = await readBodyBytes(request, s.config.ingest.max_payload_bytes)
+  const body = await readBodyBytes(request, maxBytes)
   const signature = request.headers.get('x-signature')
   if (signature === null || signature === '') {
     throw new AppError('missing_signature', 'missing X-Signature header (hex HMAC-SHA256 of the body)')
   }
-  const projectKey = request.headers.get('x-project-key')
-  let projectId = 'default'
-  let key = s.secret
-  if (projectKey !== null) {
-    const project = projectByKey(s.db, projectKey)
-    if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
-    projectId = project.id
-    key = project.api_key
-  }
-  const check = verifySignature(signature, key, body)
+  const project = signingProject(s, request)
+  const projectId = project.id
+  const check = verifySignature(signature, project.api_key, body)
   if (check === 'malformed') {
     throw new AppError('invalid_signature', 'X-Signature must be 64 hex characters (HMAC-SHA256 of the body)')
   }
@@ -87,10 +104,13 @@ export async function enqueue(s: Services, events: NormalizedEvent[], endpoint: 
 export function ingestRoutes(s: Services) {
   const rejected = (reason: string, n = 1) => s.metrics.rejected.inc({ reason }, n)
 
-  const guarded = async (request: Request): Promise<{ projectId: string; parsed: unknown }> => {
-    s.ingestLimiter.check(s.clientIp(request), 'ingest')
+  const guarded = async (
+    request: Request,
+    maxBytes: number,
+  ): Promise<{ projectId: string; parsed: unknown }> => {
     try {
-      const { projectId, body } = await authenticateIngest(s, request)
+      s.ingestLimiter.check(s.clientIp(request), 'ingest')
+      const { projectId, body } = await authenticateIngest(s, request, maxBytes)
       return { projectId, parsed: parseJson(body) }
     } catch (err) {
       if (err instanceof AppError) rejected(err.code)
@@ -104,7 +124,7 @@ export function ingestRoutes(s: Services) {
     .post(
       '/v1/ingest',
       async ({ request }) => {
-        const { projectId, parsed } = await guarded(request)
+        const { projectId, parsed } = await guarded(request, s.config.ingest.max_payload_bytes)
         const v = validateEvent(parsed, projectId, s.config.ingest, s.now())
         if (!v.ok) {
           rejected('validation')
@@ -118,7 +138,8 @@ export function ingestRoutes(s: Services) {
     .post(
       '/v1/ingest/batch',
       async ({ request }) => {
-        const { projectId, parsed } = await guarded(request)
+        // A batch has its own body cap; each event in it is held to the single-event cap.
+        const { projectId, parsed } = await guarded(request, s.config.ingest.max_batch_bytes)
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
           rejected('validation')
           throw new AppError('invalid_json', 'batch body must be a JSON object {"events": [...]}')
@@ -139,6 +160,11 @@ export function ingestRoutes(s: Services) {
         const events: NormalizedEvent[] = []
         const errors: { index: number; field: string; error: string }[] = []
         list.forEach((raw, index) => {
+          const tooLarge = oversizedEvent(raw, s.config.ingest.max_payload_bytes)
+          if (tooLarge) {
+            errors.push({ index, ...tooLarge })
+            return
+          }
           const v = validateEvent(raw, projectId, s.config.ingest, now)
           if (v.ok) events.push(v.event)
           else errors.push({ index, field: v.field, error: v.error })

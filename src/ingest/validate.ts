@@ -120,6 +120,25 @@ function capped(o: Obj, field: string, maxBytes: number, required: boolean): str
   return v
 }
 
+/**
+ * The per-event cap inside a batch: an event is measured as its compact JSON in UTF-8
+ * bytes, what it would weigh sent alone without whitespace, so the indentation of a
+ * pretty-printed batch does not count against it. Returns the error, or null when it fits.
+ */
+export function oversizedEvent(input: unknown, maxBytes: number): FieldError | null {
+  let text: string
+  try {
+    text = JSON.stringify(input) ?? ''
+  } catch {
+    return { field: '(event)', error: 'event cannot be serialized (nested too deeply)' }
+  }
+  // Every UTF-16 unit is at most 3 UTF-8 bytes, so most events fit without being counted.
+  if (text.length * 3 <= maxBytes) return null
+  const size = utf8Length(text)
+  if (size <= maxBytes) return null
+  return { field: '(event)', error: `event exceeds ${maxBytes} bytes (compact JSON is ${size} bytes)` }
+}
+
 /** Validates one event for `projectId`. Never throws. */
 export function validateEvent(input: unknown, projectId: string, caps: Caps, receivedAt: number): Validated {
   try {

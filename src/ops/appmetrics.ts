@@ -34,6 +34,11 @@ export function createMetrics() {
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     ),
     http: registry.counter('bloop_http_requests_total', 'HTTP responses by route group and status code.'),
+    httpSeconds: registry.histogram(
+      'bloop_http_request_duration_seconds',
+      'Time until the response is ready (headers; a stream is not timed to its end), by route group and method.',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
   }
 }
 

@@ -53,46 +53,68 @@ export class Counter extends Metric {
   }
 }
 
+/**
+ * A value read when scraped: a gauge, or a counter kept elsewhere (the process's CPU
+ * time). Constant labels (build info) are rendered with it.
+ */
 export class Gauge extends Metric {
-  readonly type = 'gauge'
   constructor(
     name: string,
     help: string,
     private readonly read: () => number,
+    private readonly labels: Labels = {},
+    readonly type: 'gauge' | 'counter' = 'gauge',
   ) {
     super(name, help)
   }
   render(): string[] {
-    return [`${this.name} ${this.read()}`]
+    return [`${this.name}${fmtLabels(this.labels)} ${this.read()}`]
   }
+}
+
+interface HistogramSeries {
+  labels: Labels
+  counts: number[]
+  sum: number
+  count: number
 }
 
 export class Histogram extends Metric {
   readonly type = 'histogram'
-  private counts: number[]
-  private sum = 0
-  private count = 0
+  private series = new Map<string, HistogramSeries>()
   constructor(
     name: string,
     help: string,
     private readonly buckets: number[],
   ) {
     super(name, help)
-    this.counts = buckets.map(() => 0)
   }
-  observe(v: number): void {
-    this.sum += v
-    this.count++
-    this.counts = this.counts.map((c, i) => (v <= (this.buckets[i] as number) ? c + 1 : c))
+  /** Counts `v`; callers keep label values to a small closed set (each set is a series). */
+  observe(v: number, labels: Labels = {}): void {
+    const key = labelKey(labels)
+    let s = this.series.get(key)
+    if (!s) {
+      s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }
+      this.series.set(key, s)
+    }
+    s.sum += v
+    s.count++
+    for (let i = 0; i < this.buckets.length; i++)
+      if (v <= (this.buckets[i] as number)) s.counts[i] = (s.counts[i] as number) + 1
   }
   render(): string[] {
-    const lines = this.buckets.map((b, i) => `${this.name}_bucket{le="${b}"} ${this.counts[i]}`)
-    lines.push(
-      `${this.name}_bucket{le="+Inf"} ${this.count}`,
-      `${this.name}_sum ${this.sum}`,
-      `${this.name}_count ${this.count}`,
-    )
-    return lines
+    const all = [...this.series.values()]
+    if (all.length === 0) all.push({ labels: {}, counts: this.buckets.map(() => 0), sum: 0, count: 0 })
+    return all.flatMap((s) => {
+      const le = (bound: string) => fmtLabels({ ...s.labels, le: bound })
+      const lines = this.buckets.map((b, i) => `${this.name}_bucket${le(String(b))} ${s.counts[i]}`)
+      lines.push(
+        `${this.name}_bucket${le('+Inf')} ${s.count}`,
+        `${this.name}_sum${fmtLabels(s.labels)} ${s.sum}`,
+        `${this.name}_count${fmtLabels(s.labels)} ${s.count}`,
+      )
+      return lines
+    })
   }
 }
 
@@ -101,8 +123,12 @@ export class Registry {
   counter(name: string, help: string): Counter {
     return this.add(new Counter(name, help))
   }
-  gauge(name: string, help: string, read: () => number): Gauge {
-    return this.add(new Gauge(name, help, read))
+  gauge(name: string, help: string, read: () => number, labels: Labels = {}): Gauge {
+    return this.add(new Gauge(name, help, read, labels))
+  }
+  /** A counter whose total is kept elsewhere and read when scraped. */
+  sampledCounter(name: string, help: string, read: () => number): Gauge {
+    return this.add(new Gauge(name, help, read, {}, 'counter'))
   }
   histogram(name: string, help: string, buckets: number[]): Histogram {
     return this.add(new Histogram(name, help, buckets))

@@ -6,7 +6,12 @@
  * lowercase hex characters, unless the client sent its own fingerprint.
  */
 
-export const FINGERPRINT_VERSION = 2
+/**
+ * 3: short hex ids (4+ characters mixing digits and a-f, object ids in braces and after
+ * `@`) became placeholders. New events of a message holding such ids get a new
+ * fingerprint; stored fingerprints are not rewritten.
+ */
+export const FINGERPRINT_VERSION = 3
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
 const EMAIL = /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/gi
@@ -16,7 +21,15 @@ const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}\b/g
 const IPV6 =
   /(?<![\w:])(?=[\w:]*\d)(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){0,6}:(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{0,4})(?![\w:])/gi
 const HEX_PREFIXED = /\b0x[0-9a-f]+\b/gi
+// Object ids as platforms print them: Android's `ProductFragment{5cf56d}` and
+// `RecyclerView{9d8e7f6 VFED...}`, Java's and Kotlin's `toString` `Foo@1b6d3586` and
+// `Job{Cancelling}@6d06d69c`. The id is the hex identity hash code, so it may be digits
+// only; at least one digit keeps `{cafe}` and `@home` words.
+const OBJECT_ID = /(?<=\{|\S@)(?=[0-9a-f]*\d)[0-9a-f]{1,16}\b/gi
 const HEX_RUN = /\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/gi
+// Shorter hex tokens count when they mix digits and letters (`4f2a`, `a1b2c3d`): letters
+// alone are words (`cafe`, `added`, `decade`), digits alone are numbers (`<n>` below).
+const HEX_MIXED = /\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{4,}\b/gi
 const DIGITS = /\d+/g
 
 /** Replaces the variable parts of a message with placeholders, then lowercases and trims. */
@@ -27,7 +40,9 @@ export function normalizeMessage(message: string): string {
     .replace(IPV4, '<ip>')
     .replace(IPV6, '<ip>')
     .replace(HEX_PREFIXED, '<hex>')
+    .replace(OBJECT_ID, '<hex>')
     .replace(HEX_RUN, '<hex>')
+    .replace(HEX_MIXED, '<hex>')
     .replace(DIGITS, '<n>')
     .toLowerCase()
     .trim()

@@ -5,12 +5,14 @@
  * - Slugs: `^[a-z0-9][a-z0-9-]{0,62}$`, unique, and never equal to another project's id
  *   (a reference may be an id or a slug, so the two must not collide).
  * - Rotation takes effect on the next request: ingest looks the key up in the database
- *   every time (no cache), so the old key fails at once.
+ *   every time (no cache), so the old key fails at once. Rotating the default project's
+ *   key also retires the HMAC secret for requests without X-Project-Key, which are
+ *   signed with that project's current key.
  * - Deletion removes the row (and, by cascade, its API tokens) at once, so its key and
  *   tokens stop working immediately; the event data is then removed in batches through
  *   the writer thread, in the background, because a large project takes longer than an
  *   HTTP request should. A crash mid-way is finished by `resumePurges` at the next start.
- * - The `default` project cannot be deleted: the global HMAC secret signs into it.
+ * - The `default` project cannot be deleted: requests without X-Project-Key land in it.
  */
 import { AppError } from '../http/errors'
 import type { Logger } from '../ops/log'
@@ -96,7 +98,7 @@ export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; pur
   if (row.id === DEFAULT_PROJECT_ID) {
     throw new AppError(
       'conflict',
-      'the default project cannot be deleted: events signed with the global HMAC secret land in it',
+      'the default project cannot be deleted: requests signed without X-Project-Key land in it',
     )
   }
   d.db.query('DELETE FROM projects WHERE id = ?').run(row.id)

@@ -64,9 +64,11 @@ export function setApiKey(db: Db, projectId: string, key: string): void {
 }
 
 /**
- * Creates the `default` project on first start. Its key equals the HMAC secret, so an SDK
- * given the secret as its project key works. When the configured secret changes, the
- * default project's key follows it (a rotation through the API stays until then).
+ * Creates the `default` project on first start. Its key starts equal to the HMAC secret,
+ * so an SDK given the secret works with or without X-Project-Key. Requests without the
+ * header are signed with this key, not with the secret itself, so rotating it retires
+ * the secret at once. When the configured secret changes, the key follows it again (a
+ * rotation stays until then, restarts included).
  */
 export function ensureDefaultProject(db: Db, secret: string, now = Date.now()): ProjectRow {
   const secretHash = sha256hex(secret)

@@ -130,7 +130,7 @@ function EditRule({ id }: { id: number }) {
       </section>
       <section class="card" aria-labelledby="log-title">
         <h2 id="log-title">Delivery log</h2>
-        <Deliveries ruleId={r.id} version={version} />
+        <Deliveries ruleId={r.id} project={slug} version={version} />
       </section>
     </>
   )

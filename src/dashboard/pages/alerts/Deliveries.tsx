@@ -1,9 +1,10 @@
-/** Sending a test to every channel of a rule, and the rule's delivery log. */
+/** Sending a test to every channel of a rule, and the rule's delivery log (with the issue each alert named). */
 import { useState } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
 import { alerts } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
-import type { TestResult } from '../../lib/types'
+import { href } from '../../lib/router'
+import type { DeliveryView, TestResult } from '../../lib/types'
 
 /** Status and error; `response` is only ever an SMTP reply line (HTTP answers are not kept). */
 const detail = (r: {
@@ -50,7 +51,26 @@ export function TestButton({ ruleId, onDone }: { ruleId: number; onDone: () => v
   )
 }
 
-export function Deliveries({ ruleId, version }: { ruleId: number; version: number }) {
+/** The issue an alert was about, linked to its page; a test names none. */
+function IssueCell({ d, project }: { d: DeliveryView; project: string }) {
+  if (d.fingerprint === null) return <span class="muted">none</span>
+  return (
+    <a class="delivery-issue" href={href(`/issues/${encodeURIComponent(d.fingerprint)}`, { project })}>
+      {d.issue_title ?? d.fingerprint}
+      <span class="mono muted hide-narrow"> {d.fingerprint}</span>
+    </a>
+  )
+}
+
+export function Deliveries({
+  ruleId,
+  project,
+  version,
+}: {
+  ruleId: number
+  project: string
+  version: number
+}) {
   const log = useLoad(() => alerts.deliveries(ruleId), [ruleId, version])
   if (!log.data) return log.error ? <Notice kind="error">{log.error}</Notice> : <Loading what="deliveries" />
   if (log.data.items.length === 0) return <p class="muted">Nothing delivered yet.</p>
@@ -61,6 +81,7 @@ export function Deliveries({ ruleId, version }: { ruleId: number; version: numbe
           <tr>
             <th>When</th>
             <th>Why</th>
+            <th>Issue</th>
             <th>Channel</th>
             <th>Outcome</th>
             <th class="hide-narrow">Detail</th>
@@ -73,6 +94,9 @@ export function Deliveries({ ruleId, version }: { ruleId: number; version: numbe
                 <Ago ms={d.fired_at} />
               </td>
               <td>{d.kind === 'test' ? 'test' : d.reason}</td>
+              <td>
+                <IssueCell d={d} project={project} />
+              </td>
               <td>
                 <span class="badge">{d.channel_type}</span> <span class="mono target">{d.target}</span>
               </td>

@@ -75,9 +75,6 @@ export function RuleEditor(p: {
         </label>
       </div>
       <p class="muted">{help}</p>
-      {f.type === 'new_issue' && (
-        <div class="field-row">{text('environment', 'Only in environment', { help: 'optional' })}</div>
-      )}
       {f.type === 'threshold' && (
         <div class="field-row">
           {text('threshold', 'Events', { type: 'number', required: true })}
@@ -100,7 +97,7 @@ export function RuleEditor(p: {
         </div>
       )}
       <div class="field-row">
-        {text('environment_filter', 'Environment filter', { help: 'optional' })}
+        {text('environment_filter', 'Environment', { help: 'optional: only events from this environment' })}
         {text('source_filter', 'Source filter', { help: 'optional' })}
       </div>
       {text('description', 'Description', { help: 'optional' })}

@@ -1,7 +1,8 @@
 /**
  * The rule form's state and its conversion to an API body, pure. The form holds text (as
  * inputs do); `toBody` turns it into the typed body, leaving optional fields out when
- * empty, and `fromRule` fills the form from a stored rule for editing.
+ * empty, and `fromRule` fills the form from a stored rule for editing. The environment is
+ * one field for every rule type: the rule's environment filter.
  */
 import type { RuleBody } from '../../lib/client'
 import type { RuleConfig, RuleType, RuleView } from '../../lib/types'
@@ -24,7 +25,6 @@ export interface RuleForm {
   environment_filter: string
   source_filter: string
   type: RuleType
-  environment: string
   threshold: string
   window_secs: string
   fingerprint: string
@@ -44,7 +44,6 @@ export function emptyForm(project: string): RuleForm {
     environment_filter: '',
     source_filter: '',
     type: 'new_issue',
-    environment: '',
     threshold: '10',
     window_secs: '300',
     fingerprint: '',
@@ -63,7 +62,7 @@ const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s))
 export function configOf(f: RuleForm): RuleConfig {
   switch (f.type) {
     case 'new_issue':
-      return { type: 'new_issue', ...(opt(f.environment) ? { environment: opt(f.environment) } : {}) }
+      return { type: 'new_issue' }
     case 'threshold':
       return {
         type: 'threshold',
@@ -105,11 +104,15 @@ export function fromRule(r: RuleView, projectSlug: string): RuleForm {
     name: r.name,
     description: r.description ?? '',
     enabled: r.enabled,
-    environment_filter: r.environment_filter ?? '',
+    // A new-issue rule may carry its own environment option (the API still takes it); it
+    // narrows exactly like the environment filter, so the form shows it there and saving
+    // moves it into the filter. Were both set and different, the rule could never fire;
+    // the filter is kept.
+    environment_filter: r.environment_filter ?? (c.type === 'new_issue' ? c.environment : undefined) ?? '',
     source_filter: r.source_filter ?? '',
     type: c.type,
   }
-  if (c.type === 'new_issue') return { ...base, environment: c.environment ?? '' }
+  if (c.type === 'new_issue') return base
   if (c.type === 'threshold') {
     return {
       ...base,

@@ -40,9 +40,13 @@ export function Samples({ samples }: { samples: Sample[] }) {
   return (
     <div class="sample">
       <div class="card-head">
-        <span>
-          {`Sample ${at + 1} of ${samples.length}: `}
-          <Ago ms={s.timestamp} />
+        {/* The client's clock may be hours off (or in another zone); the receive time is
+            the server's, the clock of "first seen" and "last seen" above. */}
+        <span class="sample-when">
+          {`Sample ${at + 1} of ${samples.length}: sent `}
+          <Ago ms={s.timestamp} /> <span class="muted">(client clock)</span>
+          {' · received '}
+          <Ago ms={s.captured_at} />
         </span>
         <div class="btn-row">
           <button type="button" class="btn small" disabled={at === 0} onClick={() => setAt(at - 1)}>
