@@ -3,11 +3,16 @@
  * (with or without the trailing slash), `OPTIONS` for browsers.
  *
  * Order of checks: rate limit per client IP (429), credentials from the header or query
- * when present (403, before the body is read), content type (415), body size as received
- * (413), Content-Encoding undone within the decompressed cap (413 for a bomb, 400 for a
- * corrupt body), envelope syntax (400), credentials again with the envelope's `dsn` (403),
- * then the event is mapped, queued (429 when full) and answered `{"id": ...}` only after
- * its commit, the same durability rule as bloop ingest.
+ * when present (403, before the body is read), or else the URL's project must exist (404,
+ * also before the body is read), content type (415), body size as received (413),
+ * Content-Encoding undone within the decompressed cap (413 for a bomb, 400 for a corrupt
+ * body), envelope syntax (400), credentials again with the envelope's `dsn` (403), then
+ * the event is mapped, queued (429 when full) and answered `{"id": ...}` only after its
+ * commit, the same durability rule as bloop ingest.
+ *
+ * A body is inflated before any key is checked only when the request carries no key
+ * outside the body: the key may then be in the envelope's `dsn` header, which is inside
+ * the compression.
  *
  * Every answer, errors included, carries the CORS headers browsers need to read it, and
  * 429s carry `X-Sentry-Rate-Limits` (all categories) next to `Retry-After`, which is what
@@ -214,6 +219,12 @@ export function sentryRoutes(s: Services) {
       const numericId = projectIdOf(idParam)
       const presented = keysFromRequest(request.headers, new URL(request.url).searchParams)
       if (presented.length > 0) authenticate(request, s, numericId, presented)
+      else if (!sentryProjectByNumericId(s.db, numericId)) {
+        throw new AppError(
+          'not_found',
+          `no project has the Sentry id ${numericId} (the number at the end of the DSN); copy the DSN shown in the project's settings`,
+        )
+      }
       const type = mediaType(request)
       const asEnvelope = endpoint === 'envelope' || type === 'application/x-sentry-envelope'
       if (!(asEnvelope ? ENVELOPE_TYPES : STORE_TYPES).has(type)) {
