@@ -209,14 +209,14 @@ export function sentryRoutes(s: Services) {
 
   /** Counts what an accepted request carried besides its event. */
   function countItems(items: EnvelopeItem[]): void {
+    const reports: Record<string, unknown>[] = []
     for (const item of items) {
       m.items.inc({ type: itemLabel(item.type) })
-      if (item.type !== 'client_report') continue
-      const report = jsonPayload(item.payload)
-      if (!report) continue
-      for (const d of discardedEvents(report)) {
-        m.discarded.inc({ reason: d.reason, category: d.category }, d.quantity)
-      }
+      const report = item.type === 'client_report' ? jsonPayload(item.payload) : null
+      if (report) reports.push(report)
+    }
+    for (const d of discardedEvents(reports)) {
+      m.discarded.inc({ reason: d.reason, category: d.category }, d.quantity)
     }
   }
 
