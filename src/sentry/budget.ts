@@ -5,7 +5,7 @@
  * The per-request cap (`sentry.max_decompressed_bytes`) bounds one inflation, not how many
  * run at once: a few KB of brotli each reach the cap and hold an inflater window besides,
  * so a few hundred concurrent bombs, which need no credentials (the key may sit inside the
- * compressed envelope), once took a server from 160 MB to 1.6 GB. Every inflation
+ * compressed envelope), took a server from 114 MB to 1.6 GB. Every inflation
  * therefore takes its bytes from one shared budget as it goes: the inflater's working
  * memory before it starts, then each output chunk before it is kept. When the budget is
  * spent the request is refused at once (the caller answers 429 with Retry-After, which
@@ -17,7 +17,7 @@
  * until then.
  */
 
-/** Why a take was refused: the budget is spent for now, or this request alone exceeds it. */
+/** A take's outcome: taken, refused while the budget is spent, or refused because this request alone would exceed it. */
 export type Take = 'ok' | 'busy' | 'never'
 
 export class DecompressionBudget {
