@@ -1,4 +1,5 @@
 /** Shared by the Sentry tests: envelope building and typed reads of the query API. */
+import { constants, createBrotliCompress } from 'node:zlib'
 
 export interface Sample {
   event_id: string | null
@@ -116,4 +117,34 @@ export function sentryEvent(over: Record<string, unknown> = {}): Record<string, 
     },
     ...over,
   }
+}
+
+let bombCache: Promise<Buffer> | null = null
+
+/**
+ * The brotli decompression bomb of the security review: 2 GiB - 1 of "a" in ~3.2 KB
+ * (what `brotliCompressSync(Buffer.alloc(2 ** 31 - 1, 97))` makes, in the same window of
+ * 4 MB). Compressed as a stream from one 16 MB piece so the 2 GiB never exist at once, at
+ * quality 5, which makes the same few KB in a tenth of the time of the default 11
+ * (~4.5 s instead of ~45 s); built once per process.
+ */
+export function brotliBomb(): Promise<Buffer> {
+  bombCache ??= (async () => {
+    const size = 2 ** 31 - 1
+    const z = createBrotliCompress({
+      params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: size },
+    })
+    const out: Buffer[] = []
+    z.on('data', (c: Buffer) => out.push(c))
+    const ended = new Promise((resolve, reject) => z.on('end', resolve).on('error', reject))
+    const piece = Buffer.alloc(16 * 1024 * 1024, 97)
+    for (let left = size; left > 0; left -= piece.length) {
+      const ok = z.write(left >= piece.length ? piece : piece.subarray(0, left))
+      if (!ok) await new Promise((resolve) => z.once('drain', resolve))
+    }
+    z.end()
+    await ended
+    return Buffer.concat(out)
+  })()
+  return bombCache
 }

@@ -228,6 +228,12 @@ export const ConfigSchema = T.Object(
         1024,
         256 * 1024 * 1024,
       ),
+      decompression_budget_bytes: Int(
+        'Memory all compressed bodies being inflated at one moment may hold, inflater windows included; past it requests get 429 and Retry-After. 64 MB keeps 190 concurrent bombs under 300 MB of RSS on a 1 GB VPS, and still fits ~340 gzip envelopes (192 KB each) or 15 brotli ones (a 4 MB window each) inflating at the same instant, far more than one core inflates in the milliseconds each takes.',
+        64 * 1024 * 1024,
+        1024 * 1024,
+        4 * 1024 * 1024 * 1024,
+      ),
     }),
     analytics: Section({
       enabled: T.Boolean({

@@ -88,22 +88,37 @@ export interface Discarded {
   quantity: number
 }
 
-/** A single report cannot claim more than this per line (guards the counters against junk). */
-const MAX_QUANTITY = 1_000_000_000
+/**
+ * What the client reports of one envelope can add to the counters (an envelope may carry
+ * several). Anyone holding a project's public key (it ships inside every client app) can
+ * send reports, so without a cap one request could push `/metrics` to any number. SDKs send a report at least every minute or so, and one
+ * SDK process rarely drops more than a few thousand items of a kind in that time (spans
+ * and log bytes count highest), so these caps are far above a real report while a forged
+ * one moves the counters by at most a million.
+ */
+export const MAX_QUANTITY = 100_000
+export const MAX_REPORT_TOTAL = 1_000_000
 
-/** The `discarded_events` of a client report, with labels reduced to known values. */
-export function discardedEvents(report: Record<string, unknown>): Discarded[] {
-  const list = report.discarded_events
-  if (!Array.isArray(list)) return []
+/**
+ * The `discarded_events` of the client reports of one envelope, with labels reduced to
+ * known values, each line cut to MAX_QUANTITY and all lines, in order, to
+ * MAX_REPORT_TOTAL together.
+ */
+export function discardedEvents(reports: Record<string, unknown>[]): Discarded[] {
+  const list = reports.flatMap((r) => (Array.isArray(r.discarded_events) ? r.discarded_events : []))
   const out: Discarded[] = []
+  let left = MAX_REPORT_TOTAL
   for (const d of list) {
+    if (left === 0) break
     if (typeof d !== 'object' || d === null) continue
     const { reason, category, quantity } = d as Record<string, unknown>
     if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity <= 0) continue
+    const counted = Math.min(quantity, MAX_QUANTITY, left)
+    left -= counted
     out.push({
       reason: typeof reason === 'string' && REASONS.has(reason) ? reason : 'other',
       category: typeof category === 'string' && CATEGORIES.has(category) ? category : 'other',
-      quantity: Math.min(quantity, MAX_QUANTITY),
+      quantity: counted,
     })
   }
   return out

@@ -3,11 +3,17 @@
  * (with or without the trailing slash), `OPTIONS` for browsers.
  *
  * Order of checks: rate limit per client IP (429), credentials from the header or query
- * when present (403, before the body is read), content type (415), body size as received
- * (413), Content-Encoding undone within the decompressed cap (413 for a bomb, 400 for a
- * corrupt body), envelope syntax (400), credentials again with the envelope's `dsn` (403),
- * then the event is mapped, queued (429 when full) and answered `{"id": ...}` only after
- * its commit, the same durability rule as bloop ingest.
+ * when present (403, before the body is read), or else the URL's project must exist (404,
+ * also before the body is read), content type (415), body size as received (413),
+ * Content-Encoding undone within the decompressed cap (413 for a bomb, 400 for a corrupt
+ * body) and the process-wide decompression budget (429 while it is spent), envelope
+ * syntax (400), credentials again with the envelope's `dsn` (403), then the event is
+ * mapped, queued (429 when full) and answered `{"id": ...}` only after its commit, the
+ * same durability rule as bloop ingest.
+ *
+ * A body is inflated before any key is checked only when the request carries no key
+ * outside the body: the key may then be in the envelope's `dsn` header, which is inside
+ * the compression. Those inflations are what the budget bounds.
  *
  * Every answer, errors included, carries the CORS headers browsers need to read it, and
  * 429s carry `X-Sentry-Rate-Limits` (all categories) next to `Retry-After`, which is what
@@ -19,6 +25,7 @@ import { readBodyBytes } from '../http/validate'
 import { enqueue } from '../ingest/routes'
 import { findProject } from '../projects/store'
 import type { Services } from '../services'
+import { DecompressionBudget, type Lease } from './budget'
 import { decodeBody, encodingOf } from './decode'
 import {
   formatDsn,
@@ -72,6 +79,10 @@ function sentryMetrics(s: Services) {
     discarded: r.counter(
       'bloop_sentry_client_discarded_events_total',
       'Events Sentry SDKs report they dropped before sending (client reports), by reason and category.',
+    ),
+    overBudget: r.counter(
+      'bloop_sentry_decompression_refused_total',
+      'Compressed Sentry bodies refused because the decompression budget (sentry.decompression_budget_bytes) was spent.',
     ),
   }
 }
@@ -160,8 +171,9 @@ function authenticate(request: Request, s: Services, numericId: number, keys: Pr
 export function sentryRoutes(s: Services) {
   const m = sentryMetrics(s)
   const cfg = s.config.sentry
+  const budget = new DecompressionBudget(cfg.decompression_budget_bytes)
 
-  async function readDecoded(request: Request): Promise<Uint8Array> {
+  async function readDecoded(request: Request, lease: Lease): Promise<Uint8Array> {
     const encoding = encodingOf(request.headers.get('content-encoding'))
     if (encoding === null) {
       throw new AppError(
@@ -170,27 +182,41 @@ export function sentryRoutes(s: Services) {
       )
     }
     const raw = await readBodyBytes(request, cfg.max_envelope_bytes)
-    const decoded = await decodeBody(raw, encoding, cfg.max_decompressed_bytes)
+    const decoded = await decodeBody(raw, encoding, cfg.max_decompressed_bytes, lease)
     if (decoded.ok) return decoded.body
-    if (decoded.reason === 'too_large') {
-      throw new AppError(
-        'payload_too_large',
-        `body exceeds ${cfg.max_decompressed_bytes} bytes after ${encoding} decompression`,
-      )
+    switch (decoded.reason) {
+      case 'too_large':
+        throw new AppError(
+          'payload_too_large',
+          `body exceeds ${cfg.max_decompressed_bytes} bytes after ${encoding} decompression`,
+        )
+      case 'busy':
+        m.overBudget.inc()
+        throw new AppError(
+          'rate_limited',
+          `the server is already decompressing as many bodies as sentry.decompression_budget_bytes (${cfg.decompression_budget_bytes}) allows; retry after the delay in Retry-After`,
+          { retryAfterSecs: 1 },
+        )
+      case 'over_budget':
+        throw new AppError(
+          'payload_too_large',
+          `decompressing this ${encoding} body needs more than sentry.decompression_budget_bytes (${cfg.decompression_budget_bytes}); send it uncompressed or with a smaller window`,
+        )
+      case 'corrupt':
+        throw new AppError('bad_request', `body is not valid ${encoding} data: ${decoded.error}`)
     }
-    throw new AppError('bad_request', `body is not valid ${encoding} data: ${decoded.error}`)
   }
 
   /** Counts what an accepted request carried besides its event. */
   function countItems(items: EnvelopeItem[]): void {
+    const reports: Record<string, unknown>[] = []
     for (const item of items) {
       m.items.inc({ type: itemLabel(item.type) })
-      if (item.type !== 'client_report') continue
-      const report = jsonPayload(item.payload)
-      if (!report) continue
-      for (const d of discardedEvents(report)) {
-        m.discarded.inc({ reason: d.reason, category: d.category }, d.quantity)
-      }
+      const report = item.type === 'client_report' ? jsonPayload(item.payload) : null
+      if (report) reports.push(report)
+    }
+    for (const d of discardedEvents(reports)) {
+      m.discarded.inc({ reason: d.reason, category: d.category }, d.quantity)
     }
   }
 
@@ -209,11 +235,18 @@ export function sentryRoutes(s: Services) {
   }
 
   async function handle(request: Request, idParam: string, endpoint: Endpoint): Promise<Response> {
+    const lease = budget.lease()
     try {
       s.ingestLimiter.check(s.clientIp(request), 'ingest')
       const numericId = projectIdOf(idParam)
       const presented = keysFromRequest(request.headers, new URL(request.url).searchParams)
       if (presented.length > 0) authenticate(request, s, numericId, presented)
+      else if (!sentryProjectByNumericId(s.db, numericId)) {
+        throw new AppError(
+          'not_found',
+          `no project has the Sentry id ${numericId} (the number at the end of the DSN); copy the DSN shown in the project's settings`,
+        )
+      }
       const type = mediaType(request)
       const asEnvelope = endpoint === 'envelope' || type === 'application/x-sentry-envelope'
       if (!(asEnvelope ? ENVELOPE_TYPES : STORE_TYPES).has(type)) {
@@ -222,7 +255,7 @@ export function sentryRoutes(s: Services) {
           `Content-Type ${headerSafe(type)} is not accepted here; send application/x-sentry-envelope, application/json or text/plain`,
         )
       }
-      const body = await readDecoded(request)
+      const body = await readDecoded(request, lease)
 
       if (!asEnvelope) {
         const payload = jsonPayload(body)
@@ -263,6 +296,8 @@ export function sentryRoutes(s: Services) {
         s.metrics.rejected.inc({ reason: `sentry_${err.code}` })
       }
       throw sentryError(err)
+    } finally {
+      lease.release()
     }
   }
 
