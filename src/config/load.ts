@@ -109,15 +109,25 @@ function checkFallbackUrls(config: Config): void {
   }
 }
 
+/** The values of a union of literals (`log.level`, ...), so an error can list them; else null. */
+function literalChoices(schema: TSchema): unknown[] | null {
+  const members = (schema as { anyOf?: TSchema[] }).anyOf
+  if (!members?.every((m) => m.const !== undefined)) return null
+  return members.map((m) => m.const)
+}
+
 /** Fills defaults and validates; the first error names the key. */
 export function validateConfig(input: Json): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input)) as Json
   for (const error of Value.Errors(ConfigSchema, withDefaults)) {
     const key = error.path.replace(/^\//, '').replaceAll('/', '.') || '(root)'
+    const allowed = literalChoices(error.schema)
     const what =
       error.message === 'Unexpected property'
         ? `unknown key "${key}"`
-        : `${key}: ${error.message} (got ${JSON.stringify(error.value)})`
+        : allowed
+          ? `${key} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(error.value)})`
+          : `${key}: ${error.message} (got ${JSON.stringify(error.value)})`
     throw new ConfigError(`invalid configuration: ${what}`)
   }
   checkFallbackUrls(withDefaults as Config)
