@@ -8,6 +8,7 @@ import m003 from './003_alerts.sql' with { type: 'text' }
 import m004 from './004_retention_sourcemaps.sql' with { type: 'text' }
 import m005 from './005_sentry.sql' with { type: 'text' }
 import m006 from './006_sample_slots.sql' with { type: 'text' }
+import m007 from './007_invite_role.sql' with { type: 'text' }
 
 export interface Migration {
   id: number
@@ -22,4 +23,5 @@ export const MIGRATIONS: Migration[] = [
   { id: 4, name: '004_retention_sourcemaps', sql: m004 },
   { id: 5, name: '005_sentry', sql: m005 },
   { id: 6, name: '006_sample_slots', sql: m006 },
+  { id: 7, name: '007_invite_role', sql: m007 },
 ]
