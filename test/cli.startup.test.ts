@@ -26,6 +26,8 @@ afterAll(() => {
 })
 
 const serveEnv = { BLOOP__SERVER__PORT: '0', BLOOP__SERVER__HOST: '127.0.0.1' }
+/** Who the children run as (no USER in their environment, so messages name the uid). */
+const me = process.getuid?.()
 
 function expectOneLine(r: Ran, line: string) {
   expect(r).toEqual({ code: 78, stdout: '', stderr: `${line}\n` })
@@ -45,7 +47,7 @@ describe('file-system failures are one line naming the path and the fix, exit 78
       expectOneLine(
         r,
         `error: cannot create the data directory ${data}: a part of the path is a file, not a directory (ENOTDIR); ` +
-          `make ${data} a directory writable by uid 0, or point database.path (BLOOP__DATABASE__PATH) at a writable location`,
+          `make ${data} a directory writable by uid ${me}, or point database.path (BLOOP__DATABASE__PATH) at a writable location`,
       )
     }
     const migrate = await bloop(['migrate'], {
@@ -65,7 +67,7 @@ describe('file-system failures are one line naming the path and the fix, exit 78
     expectOneLine(
       await bloop(['serve'], { cwd: here, env: serveEnv }),
       `error: cannot read the HMAC secret ${file}: it is a directory, not a file (EISDIR); ` +
-        'make it readable by uid 0 (chown it to that user, chmod 600), or set auth.hmac_secret',
+        `make it readable by uid ${me} (chown it to that user, chmod 600), or set auth.hmac_secret`,
     )
   })
 
@@ -82,6 +84,15 @@ describe('file-system failures are one line naming the path and the fix, exit 78
         },
       }),
       `error: ${join(here, 'bloop.db')} is not a SQLite database: point database.path at bloop's database, or move the file away to start a new one`,
+    )
+  })
+
+  test('a config file that cannot be read', async () => {
+    const here = dir()
+    mkdirSync(join(here, 'conf.toml'))
+    expectOneLine(
+      await bloop(['--config', 'conf.toml'], { cwd: here }),
+      `error: cannot read the config file conf.toml: it is a directory, not a file (EISDIR); give --config a TOML file readable by uid ${me}`,
     )
   })
 

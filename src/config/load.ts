@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import type { TObject, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { fsProblem, runningAs } from './problems'
 import { type Config, ConfigSchema } from './schema'
 
 export class ConfigError extends Error {
@@ -22,8 +23,21 @@ export function readConfigFile(path: string, explicit: boolean): Json {
     if (explicit) throw new ConfigError(`config file ${path} does not exist (given with --config)`)
     return {}
   }
+  let text: string
   try {
-    return Bun.TOML.parse(readFileSync(path, 'utf8')) as Json
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw (
+      fsProblem(
+        err,
+        'cannot read the config file',
+        path,
+        `give --config a TOML file readable by ${runningAs()}`,
+      ) ?? err
+    )
+  }
+  try {
+    return Bun.TOML.parse(text) as Json
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`)
   }
