@@ -32,6 +32,8 @@ test('a backup taken while the server ingests holds every acknowledged event, re
   const env = { BLOOP__DATABASE__PATH: join(dir, 'bloop.db'), BLOOP__AUTH__HMAC_SECRET: TEST_SECRET }
   // Large seed batches: the body cap is not what this test is about.
   const server = await spawnServer({ dir, env: { BLOOP__INGEST__MAX_PAYLOAD_BYTES: '1000000' } })
+  // Killed even when an assertion fails before the orderly stop below.
+  process.once('exit', () => server.proc.kill('SIGKILL'))
 
   // Some history first, so that the copy takes a while next to the ingest.
   const stack = Array.from(
@@ -87,6 +89,7 @@ test('a backup taken while the server ingests holds every acknowledged event, re
   // Restore as the README says: the file becomes database.path of a stopped server.
   copyFileSync(join(dir, 'snapshot.db'), join(restoreDir, 'bloop.db'))
   const restored = await spawnServer({ dir: restoreDir })
+  process.once('exit', () => restored.proc.kill('SIGKILL'))
   try {
     expect(restored.port).not.toBe(server.port)
     const db = new Database(join(restoreDir, 'bloop.db'), { readonly: true })

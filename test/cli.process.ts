@@ -58,9 +58,15 @@ export interface Running {
   stop(): Promise<number>
 }
 
+/** Servers still running when the test run ends (a failed assertion skipped their stop). */
+const started = new Set<ReturnType<typeof Bun.spawn>>()
+process.on('exit', () => {
+  for (const proc of started) proc.kill('SIGKILL')
+})
+
 /**
  * Starts a long-running command (a server) and waits for its `listening` line, JSON or text.
- * `cmd` defaults to `bun src/main.ts`; `wrap` turns the command into another (e.g. script(1)).
+ * `cmd` replaces `bun src/main.ts <args>` (e.g. to run it under script(1)).
  */
 export async function startBloop(
   args: string[],
@@ -74,6 +80,8 @@ export async function startBloop(
     stderr: 'pipe',
     stdin: 'ignore',
   })
+  started.add(proc)
+  proc.exited.then(() => started.delete(proc))
   const lines: string[] = []
   let found: (port: number) => void = () => {}
   let failed: (e: Error) => void = () => {}
