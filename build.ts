@@ -13,18 +13,31 @@ const slim = process.argv.includes('--slim')
 const outfile =
   process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? 'dist/bloop'
 
+// What `bloop version` reports. SOURCE_DATE_EPOCH, when set, makes the date reproducible.
+const git = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { stderr: 'ignore' })
+const commit = git.exitCode === 0 ? git.stdout.toString().trim() : 'dev'
+const epoch = Number(process.env.SOURCE_DATE_EPOCH)
+const builtAt = (Number.isFinite(epoch) && epoch > 0 ? new Date(epoch * 1000) : new Date()).toISOString()
+
 mkdirSync('dist', { recursive: true })
 const started = performance.now()
 // The browser bundle, pre-built: the executable never runs the bundler or reads src/.
 const embedded = resolve('dist/embedded-assets.json')
 writeFileSync(embedded, JSON.stringify(await bundleAssets()))
 const result = await Bun.build({
-  entrypoints: ['src/main.ts', 'src/pipeline/writer.worker.ts', 'src/storage/checkpointer.worker.ts'],
+  entrypoints: [
+    'src/main.ts',
+    'src/pipeline/writer.worker.ts',
+    'src/storage/checkpointer.worker.ts',
+    'src/storage/backup.worker.ts',
+  ],
   compile: { outfile },
   minify: true,
   define: {
     'process.env.BLOOP_SLIM': JSON.stringify(slim ? '1' : ''),
     'process.env.BLOOP_EMBEDDED_ASSETS': JSON.stringify('1'),
+    'process.env.BLOOP_BUILD_COMMIT': JSON.stringify(commit),
+    'process.env.BLOOP_BUILD_DATE': JSON.stringify(builtAt),
   },
   plugins: [
     {

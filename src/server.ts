@@ -12,26 +12,28 @@ import { API_HEADERS, createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems } from './auth/origin'
 import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
+import { fsProblem, writableDirFix } from './config/problems'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
 import { StreamHub } from './dashboard/stream'
 import { Guard } from './http/auth'
 import { clientIp, RateLimiter } from './http/ratelimit'
-import { ingestBanner } from './ingest/banner'
+import { bannerText, ingestBanner, maskKey } from './ingest/banner'
 import { createMetrics } from './ops/appmetrics'
-import { createLogger, type Logger } from './ops/log'
+import { createLogger, type Logger, resolveLogFormat } from './ops/log'
 import { registerProcessMetrics } from './ops/process'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
 import { resumePurges } from './projects/manage'
-import { ensureDefaultProject, findProject, listProjects } from './projects/store'
+import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, listProjects } from './projects/store'
 import { syncSettingsFromConfig } from './retention/store'
 import type { Services } from './services'
 import { Symbolicator } from './sourcemaps/symbolicator'
 import { Checkpointer } from './storage/checkpointer'
-import { openDatabase } from './storage/db'
+import { acquireServeLock } from './storage/lock'
 import { migrate } from './storage/migrate'
-import { restrictUmask } from './storage/private'
+import { openStorage } from './storage/open'
+import { makePrivateDir, restrictUmask } from './storage/private'
 import { resolveToken } from './tokens/store'
 
 export interface RuntimeOptions {
@@ -58,13 +60,16 @@ export interface Runtime {
 }
 
 export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
-  const log = opts.log ?? createLogger(config.log.level)
+  const log = opts.log ?? createLogger(config.log.level, undefined, {}, resolveLogFormat(config.log.format))
   const now = opts.now ?? Date.now
   const secret = resolveSecret(config)
   const dbPath = resolve(config.database.path)
-  const db = openDatabase(dbPath)
+  const db = openStorage(dbPath)
   const migrated = migrate(db)
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
+  // A run that creates the default project (or its key) is a first run: the only one whose
+  // log shows the key in full.
+  const firstRun = secret.generated || !findProject(db, DEFAULT_PROJECT_ID)
   const defaultProject = ensureDefaultProject(db, secret.secret, now())
   syncSettingsFromConfig(db, config.retention, now())
 
@@ -183,17 +188,23 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   // Finish removing the data of projects deleted before a crash or shutdown.
   void resumePurges({ db, writer, log, batchSize: config.retention.prune_batch_size })
   runtime.announce = (port) => {
+    // A configured secret is the operator's own: never echoed, not even masked.
     if (secret.configured) return
-    // Local default mode (no configured secret): show how to send a first event.
-    log.info(
-      secret.generated
-        ? 'first run: generated an HMAC secret'
-        : 'using the HMAC secret from the data directory',
-      {
-        secret_file: secret.file,
-        data_dir: dataDirOf(config),
-        ...ingestBanner(config, port, defaultProject.api_key),
-      },
+    const where = { secret_file: secret.file, data_dir: dataDirOf(config) }
+    if (!firstRun) {
+      log.info('using the HMAC secret from the data directory', {
+        ...where,
+        default_project_key: maskKey(defaultProject.api_key),
+        hint: 'bloop project list --keys prints the keys',
+      })
+      return
+    }
+    // Local default mode, first run: show how to send a first event.
+    const banner = ingestBanner(config, port, defaultProject.api_key)
+    log.notice(
+      'first run: generated an HMAC secret',
+      { ...where, ...banner },
+      bannerText(banner, { secretFile: secret.file, dataDir: where.data_dir }),
     )
   }
   return runtime
@@ -210,7 +221,15 @@ export interface Served {
 export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<Served> {
   // Before anything is created: the data directory and every file in it are private.
   restrictUmask()
-  const runtime = await buildRuntime(config, opts)
+  // Before anything touches the data directory: a second server stops here, naming the first.
+  const lock = acquireServeLock(ensureDataDir(config))
+  let runtime: Runtime
+  try {
+    runtime = await buildRuntime(config, opts)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
   const { services } = runtime
   let server: ReturnType<typeof Bun.serve>
   try {
@@ -237,6 +256,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     })
   } catch (err) {
     await runtime.close()
+    lock.release()
     throw new ConfigError(
       `cannot listen on ${config.server.host}:${config.server.port} (${(err as Error).message}); ` +
         'stop the other process or choose another port with server.port / BLOOP__SERVER__PORT',
@@ -261,9 +281,21 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
         services.stream?.close()
         await server.stop(false)
         await runtime.close()
+        lock.release()
         services.log.info('shutdown complete')
       })()
       return stopping
     },
   }
+}
+
+/** Creates the data directory (the folder of database.path); its failure names the fix. */
+function ensureDataDir(config: Config): string {
+  const dir = dataDirOf(config)
+  try {
+    makePrivateDir(dir)
+  } catch (err) {
+    throw fsProblem(err, 'cannot create the data directory', dir, writableDirFix(dir)) ?? err
+  }
+  return dir
 }

@@ -232,6 +232,8 @@ describe('CLI', () => {
 
   test('project create prints the key alone on the last line; rotate-key replaces it', async () => {
     const { path, dbPath } = configFile()
+    // The CLI works on the server's database; `migrate` is the command that creates one.
+    expect((await cli(path, 'migrate')).code).toBe(0)
     const created = await cli(path, 'project', 'create', '--name', 'Web app', '--slug', 'web')
     expect(created.code).toBe(0)
     const key = created.out.at(-1) as string
@@ -256,6 +258,7 @@ describe('CLI', () => {
 
   test('user invite prints a working link on rp_origin; user list shows users', async () => {
     const { path, dbPath } = configFile()
+    expect((await cli(path, 'migrate')).code).toBe(0)
     const invited = await cli(path, 'user', 'invite')
     expect(invited.code).toBe(0)
     const link = invited.out.at(-1) as string

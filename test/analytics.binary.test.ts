@@ -49,6 +49,8 @@ describe('compiled executable', () => {
     const cmd = [join(dir, 'bloop')]
     await Bun.write(join(work, '.keep'), '')
     expectNoNodeModules(work)
+    // The CLI needs the server's database; `migrate` creates it.
+    await cli(cmd, ['migrate'], env, work)
     const token = await cli(
       cmd,
       ['token', 'create', '--project', 'default', '--scopes', 'errors:read'],
@@ -112,6 +114,8 @@ describe('compiled executable', () => {
     const env = { BLOOP__DATABASE__PATH: join(work, 'data', 'bloop.db') }
     const cmd = [join(dir, 'bloop-slim')]
     await Bun.write(join(work, '.keep'), '')
+    // The CLI needs the server's database; `migrate` creates it.
+    await cli(cmd, ['migrate'], env, work)
     const token = await cli(
       cmd,
       ['token', 'create', '--project', 'default', '--scopes', 'errors:read'],

@@ -47,6 +47,8 @@ async function openCopy() {
 const sortRows = (rows: unknown[][]) => [...rows].map((r) => JSON.stringify(r)).sort()
 
 test('after SIGKILL during ingest and a restart, DuckDB holds exactly what SQLite holds', async () => {
+  // The CLI needs the server's database; `migrate` creates it.
+  await cli(cmd.slice(0, 2), ['migrate'], env, dir)
   const token = await cli(
     cmd.slice(0, 2),
     ['token', 'create', '--project', 'default', '--scopes', 'errors:read'],

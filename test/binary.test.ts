@@ -14,8 +14,18 @@ describe('single executable', () => {
     expect(build.exitCode).toBe(0)
     expect(existsSync(bin)).toBe(true)
 
-    const version = Bun.spawnSync([bin, 'version'], { cwd: out })
-    expect(version.stdout.toString()).toMatch(/^bloop \d+\.\d+\.\d+/)
+    // The commit and build date are fixed at build time: the binary runs without git or a checkout.
+    const head = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: REPO })
+      .stdout.toString()
+      .trim()
+    for (const arg of ['version', '--version', '-v']) {
+      const version = Bun.spawnSync([bin, arg], { cwd: out, env: { PATH: '/nonexistent' } })
+      expect(version.stdout.toString()).toMatch(
+        new RegExp(
+          `^bloop \\d+\\.\\d+\\.\\d+ \\(commit ${head}, built \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\)\\n$`,
+        ),
+      )
+    }
 
     // No secret configured: the binary generates one in its data directory (first run).
     const dir = tempDir('bloop-run-')
@@ -56,6 +66,11 @@ describe('single executable', () => {
       items: { message: string; total_count: number }[]
     }
     expect(list.items.map((i) => [i.message, i.total_count])).toEqual([['from the binary', 1]])
+
+    // The backup thread is embedded too.
+    const backup = Bun.spawnSync([bin, 'backup', join(dir, 'copy.db')], { cwd: dir, env })
+    expect(backup.stderr.toString()).toContain('integrity check ok')
+    expect(backup.exitCode).toBe(0)
 
     server.proc.kill('SIGTERM')
     expect(await server.exited).toBe(0)

@@ -18,9 +18,12 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-function dbEnv() {
+/** A migrated database in a new directory (`migrate` is what creates one for the CLI). */
+async function dbEnv() {
   const dir = tempDir()
-  return { dir, env: { BLOOP__DATABASE__PATH: join(dir, 'bloop.db'), BLOOP__AUTH__HMAC_SECRET: TEST_SECRET } }
+  const env = { BLOOP__DATABASE__PATH: join(dir, 'bloop.db'), BLOOP__AUTH__HMAC_SECRET: TEST_SECRET }
+  expect((await cli(['migrate'], env)).code).toBe(0)
+  return { dir, env }
 }
 
 describe('cli', () => {
@@ -39,16 +42,18 @@ describe('cli', () => {
     }
   })
 
-  test('version prints the package version', async () => {
+  test('version prints the package version and the commit of the checkout', async () => {
     const { code, out } = await cli(['version'])
     expect(code).toBe(0)
-    expect(out).toEqual([
-      `bloop ${(await Bun.file(join(import.meta.dir, '..', 'package.json')).json()).version}`,
-    ])
+    const pkg = await Bun.file(join(import.meta.dir, '..', 'package.json')).json()
+    const head = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: import.meta.dir })
+    const commit = head.exitCode === 0 ? head.stdout.toString().trim() : 'dev'
+    expect(out).toEqual([`bloop ${pkg.version} (commit ${commit}, from source)`])
   })
 
   test('migrate applies the schema once', async () => {
-    const { env } = dbEnv()
+    const dir = tempDir()
+    const env = { BLOOP__DATABASE__PATH: join(dir, 'bloop.db'), BLOOP__AUTH__HMAC_SECRET: TEST_SECRET }
     const first = await cli(['migrate'], env)
     expect(first.code).toBe(0)
     expect(first.out[0]).toStartWith('applied: 001_core')
@@ -57,7 +62,7 @@ describe('cli', () => {
   })
 
   test('token create prints the token alone on the last line, and it is stored hashed', async () => {
-    const { dir, env } = dbEnv()
+    const { dir, env } = await dbEnv()
     const { code, out, err } = await cli(
       [
         'token',
@@ -87,7 +92,7 @@ describe('cli', () => {
   })
 
   test('token create refuses unknown scopes and projects with a usage message', async () => {
-    const { env } = dbEnv()
+    const { env } = await dbEnv()
     const bad = await cli(['token', 'create', '--project', 'default', '--scopes', 'errors:delete'], env)
     expect(bad.code).toBe(2)
     expect(bad.err.join('\n')).toContain('invalid scope errors:delete')
@@ -100,7 +105,7 @@ describe('cli', () => {
   })
 
   test('project list shows the default project', async () => {
-    const { env } = dbEnv()
+    const { env } = await dbEnv()
     const { code, out } = await cli(['project', 'list'], env)
     expect(code).toBe(0)
     expect(out[1]).toBe('default\tDefault\tdefault\t1')

@@ -92,6 +92,8 @@ describe('CLI', () => {
         })
         return { code, out, err }
       }
+      // The CLI works on the server's database; `migrate` is the command that creates one.
+      expect((await run('migrate')).code).toBe(0)
       const shown = await run('project', 'dsn', '--project', 'default')
       expect(shown.code).toBe(0)
       expect(shown.out.at(-1)).toMatch(/^http:\/\/[0-9a-f]{32}@localhost:5332\/1$/)

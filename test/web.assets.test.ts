@@ -106,6 +106,8 @@ describe('compiled executable', () => {
       BLOOP__SERVER__HOST: '127.0.0.1',
     }
     Bun.spawnSync(['mkdir', '-p', work])
+    // The CLI works on the server's database; `migrate` is the command that creates one.
+    expect(Bun.spawnSync([exe, 'migrate'], { cwd: work, env }).exitCode).toBe(0)
     const created = Bun.spawnSync([exe, 'project', 'create', '--name', 'Web', '--slug', 'web'], {
       cwd: work,
       env,

@@ -9,8 +9,15 @@ import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
 import type { Db } from '../storage/db'
 
-function target(db: Db, actor: SessionPrincipal, id: string, what: string): UserRow {
-  if (id === actor.userId) throw new AppError('bad_request', `you cannot ${what} yourself; ask another admin`)
+/**
+ * `actor` is the signed-in admin, or null for the operator at the server's shell (the CLI),
+ * who is no user and so cannot lock themself out; the last-admin rule holds for both.
+ */
+type Actor = SessionPrincipal | null
+
+function target(db: Db, actor: Actor, id: string, what: string): UserRow {
+  if (actor && id === actor.userId)
+    throw new AppError('bad_request', `you cannot ${what} yourself; ask another admin`)
   const user = getUser(db, id)
   if (!user) throw new AppError('not_found', `user ${id} not found`)
   return user
@@ -19,7 +26,7 @@ function target(db: Db, actor: SessionPrincipal, id: string, what: string): User
 const lastAdmin = (what: string) =>
   new AppError('conflict', `the last admin cannot be ${what}; make another user admin first`)
 
-export function changeRole(db: Db, actor: SessionPrincipal, id: string, role: Role): UserRow {
+export function changeRole(db: Db, actor: Actor, id: string, role: Role): UserRow {
   return db
     .transaction(() => {
       const user = target(db, actor, id, 'change the role of')
@@ -30,7 +37,7 @@ export function changeRole(db: Db, actor: SessionPrincipal, id: string, role: Ro
     .immediate()
 }
 
-export function removeUser(db: Db, actor: SessionPrincipal, id: string): UserRow {
+export function removeUser(db: Db, actor: Actor, id: string): UserRow {
   return db
     .transaction(() => {
       const user = target(db, actor, id, 'delete')

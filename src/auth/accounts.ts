@@ -18,7 +18,7 @@ import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
 import type { Db } from '../storage/db'
 import { type Ceremony, ChallengeStore } from './challenges'
-import { consumeInvite, usableInvite } from './invites'
+import { consumeInvite, getInvite, usableInvite } from './invites'
 import { createSession } from './sessions'
 import {
   type CredentialRow,
@@ -161,11 +161,9 @@ export class Accounts {
     return this.transaction(() => {
       if (userByName(this.d.db, pending.username)) throw usernameTaken(pending.username)
       const now = this.d.now()
-      const user = insertUser(
-        this.d.db,
-        { id: pending.userId, username: pending.username, role: 'user' },
-        now,
-      )
+      // The role is the invite's (an admin invite is how the CLI restores admin access).
+      const role = getInvite(this.d.db, pending.inviteId)?.role ?? 'user'
+      const user = insertUser(this.d.db, { id: pending.userId, username: pending.username, role }, now)
       if (!consumeInvite(this.d.db, pending.inviteId, user.id, now)) throw badInvite()
       this.store(user.id, credential, 'Passkey 1')
       return this.signIn(user)

@@ -1,18 +1,29 @@
-/** CLI: `bloop user invite` and `bloop user list` (work directly on the database). */
-import type { Command } from '../cli/args'
+/**
+ * CLI for accounts (works directly on the database): invites, the user list, and the
+ * admin's own rescue: when the only admin has lost their passkeys, `user invite --admin`
+ * prints a link that registers a new admin, after which the old account can be demoted or
+ * deleted. The last-admin rule of the dashboard holds here too (admin/manage.ts).
+ */
+import { changeRole, removeUser } from '../admin/manage'
+import { type Command, CommandFailed, UsageError } from '../cli/args'
 import { withDatabase } from '../cli/db'
+import { AppError } from '../http/errors'
+import type { Db } from '../storage/db'
 import { createInvite, inviteLink } from './invites'
-import { listUsers } from './users'
+import { listUsers, type Role, type UserRow, userByName } from './users'
 
 export const userInvite: Command = {
   path: ['user', 'invite'],
-  usage: 'bloop user invite',
-  summary: 'Create a single-use invite link (valid 7 days); prints the link alone on the last line.',
+  usage: 'bloop user invite [--admin]',
+  summary:
+    'Create a single-use invite link (valid 7 days) on auth.rp_origin; --admin makes the new user an admin. Prints the link alone on the last line.',
+  options: { admin: { type: 'boolean' } },
   run(ctx) {
+    const role: Role = ctx.values.admin === true ? 'admin' : 'user'
     return withDatabase(ctx, (db, config) => {
-      const { token, row } = createInvite(db, null, Date.now())
+      const { token, row } = createInvite(db, null, Date.now(), role)
       ctx.out(
-        `invite ${row.id} expires ${new Date(row.expires_at).toISOString()}; open this link to register:`,
+        `${role === 'admin' ? 'admin ' : ''}invite ${row.id} expires ${new Date(row.expires_at).toISOString()}; open this link to register:`,
       )
       ctx.out(inviteLink(config.auth.rp_origin, token))
       return 0
@@ -34,6 +45,59 @@ export const userList: Command = {
           ),
         )
       }
+      return 0
+    })
+  },
+}
+
+function userOrUsage(db: Db, username: string): UserRow {
+  const user = userByName(db, username)
+  if (!user) throw new UsageError(`no user named ${username}; see: bloop user list`)
+  return user
+}
+
+/** A refused change (the last admin) is a failed command with the dashboard's message. */
+function refusedAsFailure<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof AppError) throw new CommandFailed(err.message)
+    throw err
+  }
+}
+
+const roleCommand = (word: 'promote' | 'demote', role: Role): Command => ({
+  path: ['user', word],
+  usage: `bloop user ${word} <username>`,
+  summary: role === 'admin' ? 'Make a user an admin.' : 'Make an admin a plain user (never the last admin).',
+  args: ['username'],
+  run(ctx) {
+    return withDatabase(ctx, (db) => {
+      const user = userOrUsage(db, ctx.positionals[0] as string)
+      if (user.role === role) {
+        ctx.out(`${user.username} is already ${role === 'admin' ? 'an admin' : 'a user'}`)
+        return 0
+      }
+      refusedAsFailure(() => changeRole(db, null, user.id, role))
+      ctx.out(`${user.username} is now ${role === 'admin' ? 'an admin' : 'a user'}`)
+      return 0
+    })
+  },
+})
+
+export const userPromote = roleCommand('promote', 'admin')
+export const userDemote = roleCommand('demote', 'user')
+
+export const userDelete: Command = {
+  path: ['user', 'delete'],
+  usage: 'bloop user delete <username>',
+  summary: 'Delete a user with their passkeys and sessions (never the last admin).',
+  args: ['username'],
+  run(ctx) {
+    return withDatabase(ctx, (db) => {
+      const user = userOrUsage(db, ctx.positionals[0] as string)
+      refusedAsFailure(() => removeUser(db, null, user.id))
+      ctx.out(`deleted user ${user.username} (${user.id}), their passkeys and sessions`)
       return 0
     })
   },

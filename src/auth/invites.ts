@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Db } from '../storage/db'
 import { newSecret, SECRET_SHAPE, sha256hex } from './secrets'
+import type { Role } from './users'
 
 export const INVITE_TTL_MS = 7 * 86_400_000
 
@@ -19,9 +20,11 @@ export interface InviteRow {
   used_by: string | null
   used_at: number | null
   revoked_at: number | null
+  /** The role the invited user gets: `user`, or `admin` for invites made with the CLI's --admin. */
+  role: Role
 }
 
-const COLUMNS = 'id, created_by, created_at, expires_at, used_by, used_at, revoked_at'
+const COLUMNS = 'id, created_by, created_at, expires_at, used_by, used_at, revoked_at, role'
 
 export function inviteStatus(row: InviteRow, now: number): InviteStatus {
   if (row.used_at !== null) return 'used'
@@ -39,12 +42,13 @@ export function createInvite(
   db: Db,
   createdBy: string | null,
   now: number,
+  role: Role = 'user',
 ): { token: string; row: InviteRow } {
   const token = newSecret()
   const id = randomUUID()
   db.query(
-    'INSERT INTO invites (id, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-  ).run(id, sha256hex(token), createdBy, now, now + INVITE_TTL_MS)
+    'INSERT INTO invites (id, token_hash, created_by, created_at, expires_at, role) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(id, sha256hex(token), createdBy, now, now + INVITE_TTL_MS, role)
   return { token, row: getInvite(db, id) as InviteRow }
 }
 

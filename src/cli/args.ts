@@ -1,12 +1,29 @@
-/** Argument parsing shared by every command (node:util parseArgs). */
+/**
+ * What a command is and how its arguments are read (node:util parseArgs). Exit codes, for
+ * scripts and the README:
+ *
+ * - 0: done.
+ * - 1: the command ran and failed, or refused (a backup file that exists, the last admin).
+ * - 2: usage: an unknown command or option, a missing or malformed argument.
+ * - 78: configuration or environment (EX_CONFIG from sysexits.h): a bad config value, no
+ *   database where the config points, a data directory that cannot be written, another
+ *   server holding the data directory. The message names the key or the path, and the fix.
+ */
 import { parseArgs } from 'node:util'
+
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  short?: string
+}
 
 export interface Command {
   /** Words that select the command, e.g. ["token", "create"]. */
   path: string[]
   usage: string
   summary: string
-  options?: Record<string, { type: 'string' | 'boolean'; short?: string }>
+  options?: Record<string, OptionSpec>
+  /** Names of the positional arguments after the command words; all required. None if absent. */
+  args?: string[]
   /** Returns the process exit code. */
   run(ctx: CommandContext): Promise<number> | number
 }
@@ -19,21 +36,38 @@ export interface CommandContext {
   err: (line: string) => void
 }
 
+/** Options every command takes, before or after its words. */
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+}
+
+/** Exit 2: the command line is wrong. */
 export class UsageError extends Error {
   override name = 'UsageError'
 }
 
+/** Exit 1: the command was understood and refused or failed; the message says why. */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed'
+}
+
+/** Parses what follows the command words, strictly: an option the command lacks is an error. */
 export function parseCommandArgs(cmd: Command, argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: {
-      config: { type: 'string', short: 'c' },
-      help: { type: 'boolean', short: 'h' },
-      ...cmd.options,
-    },
+    options: { ...GLOBAL_OPTIONS, ...cmd.options },
     allowPositionals: true,
     strict: true,
   })
+  const wanted = cmd.args ?? []
+  if (positionals.length > wanted.length) {
+    throw new UsageError(`unexpected argument ${positionals[wanted.length]}`)
+  }
+  if (positionals.length < wanted.length) {
+    throw new UsageError(`<${wanted[positionals.length]}> is required`)
+  }
   return { values: values as Record<string, string | boolean | undefined>, positionals }
 }
 

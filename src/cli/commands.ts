@@ -1,25 +1,26 @@
 /**
  * The CLI (SPEC 1). The same commands work in `bun src/main.ts` and the compiled binary;
  * all but `serve` work directly on the configured database, so a headless install can be
- * driven without a browser (and while the server runs: SQLite WAL allows it).
+ * driven without a browser (and while the server runs: SQLite WAL allows it). Only
+ * `serve` and `migrate` create a database; the others refuse to run without one.
  */
-import pkg from '../../package.json'
-import { userInvite, userList } from '../auth/cli'
+import { userDelete, userDemote, userInvite, userList, userPromote } from '../auth/cli'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
-import { isScope, SCOPES, type Scope } from '../http/auth'
-import { projectCreate, projectRotateKey } from '../projects/cli'
+import { projectCreate, projectDelete, projectRotateKey } from '../projects/cli'
 import { listProjects } from '../projects/store'
 import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
 import { serve } from '../server'
 import { sourcemapsUpload } from '../sourcemaps/cli'
-import { openDatabase } from '../storage/db'
 import { migrate } from '../storage/migrate'
-import { createToken } from '../tokens/store'
-import { type Command, requireString, UsageError } from './args'
-import { projectOrUsage, withDatabase } from './db'
+import { openStorage } from '../storage/open'
+import { tokenCreate, tokenList, tokenRevoke } from '../tokens/cli'
+import { type Command, GLOBAL_OPTIONS } from './args'
+import { backupCommand } from './backup'
+import { withDatabase } from './db'
+import { VERSION, versionLine } from './version'
 
-export const VERSION: string = pkg.version
+export { VERSION }
 
 const serveCommand: Command = {
   path: ['serve'],
@@ -27,15 +28,15 @@ const serveCommand: Command = {
   summary: 'Run the server (the default command).',
   async run(ctx) {
     const config = loadConfig({ path: ctx.configPath })
-    const served = await serve(config)
-    await new Promise<void>((resolveExit) => {
-      const stop = (signal: string) => {
-        served.runtime.services.log.info('signal received', { signal })
-        served.stop().then(resolveExit)
-      }
-      process.once('SIGTERM', () => stop('SIGTERM'))
-      process.once('SIGINT', () => stop('SIGINT'))
+    // Listened for before startup: a SIGTERM right after the `listening` line (a service
+    // manager, a test) must drain, not kill the process with the default action.
+    const signal = new Promise<string>((resolveSignal) => {
+      process.once('SIGTERM', () => resolveSignal('SIGTERM'))
+      process.once('SIGINT', () => resolveSignal('SIGINT'))
     })
+    const served = await serve(config)
+    served.runtime.services.log.info('signal received', { signal: await signal })
+    await served.stop()
     return 0
   },
 }
@@ -43,85 +44,44 @@ const serveCommand: Command = {
 const migrateCommand: Command = {
   path: ['migrate'],
   usage: 'bloop migrate [--config path]',
-  summary: 'Apply pending database migrations and exit.',
+  summary: 'Create the database if needed, apply pending migrations and exit.',
   run(ctx) {
     const config = loadConfig({ path: ctx.configPath })
-    const db = openDatabase(config.database.path)
-    const r = migrate(db)
-    db.close()
-    ctx.out(r.applied.length > 0 ? `applied: ${r.applied.join(', ')}` : 'database is up to date')
-    ctx.out(`schema version ${r.current}`)
+    const db = openStorage(config.database.path)
+    try {
+      const r = migrate(db)
+      ctx.out(r.applied.length > 0 ? `applied: ${r.applied.join(', ')}` : 'database is up to date')
+      ctx.out(`schema version ${r.current}`)
+    } finally {
+      db.close()
+    }
     return 0
   },
 }
 
 const versionCommand: Command = {
   path: ['version'],
-  usage: 'bloop version',
-  summary: 'Print the version.',
+  usage: 'bloop version | --version | -v',
+  summary: 'Print the version, the commit and the build date.',
   run(ctx) {
-    ctx.out(`bloop ${VERSION}`)
+    ctx.out(versionLine())
     return 0
   },
 }
 
 const projectList: Command = {
   path: ['project', 'list'],
-  usage: 'bloop project list [--config path]',
-  summary: 'List projects (slug, name, numeric id).',
-  run(ctx) {
-    const rows = withDatabase(ctx, listProjects)
-    ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID'].join('\t'))
-    for (const p of rows) ctx.out([p.slug, p.name, p.id, String(p.numeric_id)].join('\t'))
+  usage: 'bloop project list [--keys]',
+  summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
+  options: { keys: { type: 'boolean' } },
+  async run(ctx) {
+    const rows = await withDatabase(ctx, listProjects)
+    const keys = ctx.values.keys === true
+    ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
+    for (const p of rows) {
+      ctx.out([p.slug, p.name, p.id, String(p.numeric_id), ...(keys ? [p.api_key] : [])].join('\t'))
+    }
     return 0
-  },
-}
-
-const tokenCreate: Command = {
-  path: ['token', 'create'],
-  usage: 'bloop token create --project <slug> --scopes a,b [--name n] [--expires-days d]',
-  summary: 'Create an API token; prints the token alone on the last line.',
-  options: {
-    project: { type: 'string' },
-    scopes: { type: 'string' },
-    name: { type: 'string' },
-    'expires-days': { type: 'string' },
-  },
-  run(ctx) {
-    const slug = requireString(ctx.values, 'project')
-    const scopes = requireString(ctx.values, 'scopes')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean)
-    const bad = scopes.filter((x) => !isScope(x))
-    if (scopes.length === 0 || bad.length > 0) {
-      throw new UsageError(`invalid scope ${bad.join(', ') || '(none)'}; choose from ${SCOPES.join(', ')}`)
-    }
-    const daysRaw = ctx.values['expires-days']
-    let days: number | null = null
-    if (typeof daysRaw === 'string') {
-      days = Number(daysRaw)
-      if (!Number.isInteger(days) || days < 1 || days > 3650)
-        throw new UsageError('--expires-days must be 1-3650')
-    }
-    return withDatabase(ctx, (db) => {
-      const project = projectOrUsage(db, slug)
-      const name =
-        typeof ctx.values.name === 'string' ? ctx.values.name : `cli-${new Date().toISOString().slice(0, 10)}`
-      const { token, row } = createToken(db, {
-        projectId: project.id,
-        name,
-        scopes: scopes as Scope[],
-        expiresInDays: days,
-        createdBy: 'cli',
-      })
-      ctx.err(
-        `created token "${row.name}" (${row.id}) for project ${project.slug} with scopes ${scopes.join(',')}` +
-          (row.expires_at ? `, expires ${new Date(row.expires_at).toISOString()}` : ''),
-      )
-      ctx.out(token)
-      return 0
-    })
   },
 }
 
@@ -140,15 +100,35 @@ export const COMMANDS: Command[] = [
   migrateCommand,
   versionCommand,
   configDefaults,
+  backupCommand,
   projectList,
-  tokenCreate,
   projectCreate,
   projectRotateKey,
-  userInvite,
-  userList,
+  projectDelete,
   projectDsn,
   projectRotateSentryKey,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+  userInvite,
+  userList,
+  userPromote,
+  userDemote,
+  userDelete,
   sourcemapsUpload,
+]
+
+const OPTIONS_HELP = [
+  'Options:',
+  '  -c, --config <path>  config file (default: config.toml in the working directory, if present)',
+  '  -h, --help           show this help (after a command: that command only)',
+  '  -v, --version        print the version',
+]
+
+const EXIT_HELP = [
+  'Exit codes: 0 done; 1 failed or refused; 2 usage (unknown command or option);',
+  '78 configuration or environment (bad config value, no database, unwritable data directory,',
+  'another server on the data directory).',
 ]
 
 export function helpText(): string {
@@ -162,11 +142,28 @@ export function helpText(): string {
     'Usage:',
     ...ordered.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
-    'Options:',
-    '  -c, --config <path>  config file (default: config.toml in the working directory, if present)',
-    '  -h, --help           show this help',
+    ...OPTIONS_HELP,
     '',
     'Every config key can also be set as BLOOP__SECTION__KEY, e.g. BLOOP__SERVER__PORT=8080.',
+    'Every command but serve, migrate, version, config defaults and sourcemaps upload needs',
+    "the server's database: run it from the server's directory or pass --config.",
+    '',
+    ...EXIT_HELP,
+  ].join('\n')
+}
+
+/** `bloop <command> --help`. */
+export function commandHelp(cmd: Command): string {
+  const own = Object.entries(cmd.options ?? {}).filter(([name]) => !(name in GLOBAL_OPTIONS))
+  return [
+    `usage: ${cmd.usage}`,
+    '',
+    cmd.summary,
+    ...(own.length > 0
+      ? ['', `Options: ${own.map(([n, o]) => `--${n}${o.type === 'string' ? ' <value>' : ''}`).join(', ')}`]
+      : []),
+    '',
+    ...OPTIONS_HELP,
   ].join('\n')
 }
 

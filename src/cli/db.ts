@@ -1,23 +1,36 @@
 /**
- * The database side of CLI commands: open the configured database (migrated, default
- * project in place), run the command's work, close it whatever happens. Kept apart from
- * commands.ts so feature commands can use it without importing the command table.
+ * The database side of CLI commands: open the configured database, run the command's
+ * work, close it whatever happens. Kept apart from commands.ts so feature commands can
+ * use it without importing the command table.
+ *
+ * The database must exist: a command run from the wrong directory (or with the wrong
+ * config) would otherwise create an empty database and a new HMAC secret there, and print
+ * tokens that the real server has never heard of. Only `serve` and `migrate` create one.
  */
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
-import { ensureDefaultProject, findProject, type ProjectRow } from '../projects/store'
-import { type Db, openDatabase } from '../storage/db'
+import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, type ProjectRow } from '../projects/store'
+import type { Db } from '../storage/db'
 import { migrate } from '../storage/migrate'
+import { openStorage, requireExistingDatabase } from '../storage/open'
 import { type CommandContext, UsageError } from './args'
 
-export function withDatabase<T>(ctx: CommandContext, work: (db: Db, config: Config) => T): T {
+/** The configured database, which must already exist, migrated; closed after `work`. */
+export async function withDatabase<T>(
+  ctx: CommandContext,
+  work: (db: Db, config: Config) => T | Promise<T>,
+): Promise<T> {
   const config = loadConfig({ path: ctx.configPath })
-  const db = openDatabase(config.database.path)
+  requireExistingDatabase(config.database.path)
+  const db = openStorage(config.database.path)
   try {
     migrate(db)
-    ensureDefaultProject(db, resolveSecret(config).secret)
-    return work(db, config)
+    // After `bloop migrate` alone there is no default project yet. Once there is one, its
+    // key is the server's business: re-syncing it to whatever secret this shell resolves
+    // (say, without the server's BLOOP__AUTH__HMAC_SECRET) would change the live key.
+    if (!findProject(db, DEFAULT_PROJECT_ID)) ensureDefaultProject(db, resolveSecret(config).secret)
+    return await work(db, config)
   } finally {
     db.close()
   }

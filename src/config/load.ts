@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import type { TObject, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { fsProblem, runningAs } from './problems'
 import { type Config, ConfigSchema } from './schema'
 
 export class ConfigError extends Error {
@@ -22,8 +23,21 @@ export function readConfigFile(path: string, explicit: boolean): Json {
     if (explicit) throw new ConfigError(`config file ${path} does not exist (given with --config)`)
     return {}
   }
+  let text: string
   try {
-    return Bun.TOML.parse(readFileSync(path, 'utf8')) as Json
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw (
+      fsProblem(
+        err,
+        'cannot read the config file',
+        path,
+        `give --config a TOML file readable by ${runningAs()}`,
+      ) ?? err
+    )
+  }
+  try {
+    return Bun.TOML.parse(text) as Json
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`)
   }
@@ -119,15 +133,25 @@ function checkIngestCaps(config: Config): void {
   }
 }
 
+/** The values of a union of literals (`log.level`, ...), so an error can list them; else null. */
+function literalChoices(schema: TSchema): unknown[] | null {
+  const members = (schema as { anyOf?: TSchema[] }).anyOf
+  if (!members?.every((m) => m.const !== undefined)) return null
+  return members.map((m) => m.const)
+}
+
 /** Fills defaults and validates; the first error names the key. */
 export function validateConfig(input: Json): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input)) as Json
   for (const error of Value.Errors(ConfigSchema, withDefaults)) {
     const key = error.path.replace(/^\//, '').replaceAll('/', '.') || '(root)'
+    const allowed = literalChoices(error.schema)
     const what =
       error.message === 'Unexpected property'
         ? `unknown key "${key}"`
-        : `${key}: ${error.message} (got ${JSON.stringify(error.value)})`
+        : allowed
+          ? `${key} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(error.value)})`
+          : `${key}: ${error.message} (got ${JSON.stringify(error.value)})`
     throw new ConfigError(`invalid configuration: ${what}`)
   }
   checkFallbackUrls(withDefaults as Config)

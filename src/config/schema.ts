@@ -302,6 +302,11 @@ export const ConfigSchema = T.Object(
         description: 'info: startup, shutdown, failures and warnings; debug adds one line per request.',
         default: 'info',
       }),
+      format: T.Union([T.Literal('auto'), T.Literal('json'), T.Literal('text')], {
+        description:
+          'auto: plain text when stdout is a terminal (commands in it can be copied as shown), JSON lines otherwise (journald, Docker, log shippers).',
+        default: 'auto',
+      }),
     }),
   },
   { additionalProperties: false },

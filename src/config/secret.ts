@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { makePrivateDir, makePrivateFile, PRIVATE_FILE_MODE } from '../storage/private'
 import { ConfigError } from './load'
+import { fsProblem, runningAs, writableDirFix } from './problems'
 import type { Config } from './schema'
 
 export const SECRET_FILE = 'hmac_secret'
@@ -47,7 +48,12 @@ export function resolveSecret(config: Config): ResolvedSecret {
   const dir = dataDirOf(config)
   const file = join(dir, SECRET_FILE)
   if (existsSync(file)) {
-    const secret = readFileSync(file, 'utf8').trim()
+    const secret = explained(
+      () => readFileSync(file, 'utf8'),
+      'cannot read the HMAC secret',
+      file,
+      () => `make it readable by ${runningAs()} (chown it to that user, chmod 600), or set auth.hmac_secret`,
+    ).trim()
     if (secret.length < MIN_LENGTH) {
       throw new ConfigError(
         `${file} holds a secret shorter than ${MIN_LENGTH} characters; delete it to generate a new one`,
@@ -55,9 +61,25 @@ export function resolveSecret(config: Config): ResolvedSecret {
     }
     return { secret, configured: false, generated: false, file }
   }
-  makePrivateDir(dir)
   const secret = `bloop_${randomBytes(32).toString('hex')}`
-  writeFileSync(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE })
-  makePrivateFile(file)
+  explained(
+    () => {
+      makePrivateDir(dir)
+      writeFileSync(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE })
+      makePrivateFile(file)
+    },
+    'cannot write the HMAC secret',
+    file,
+    () => writableDirFix(dir),
+  )
   return { secret, configured: false, generated: true, file }
+}
+
+/** Runs `fn`; a file-system failure becomes a one-line StartupError naming `path`. */
+function explained<T>(fn: () => T, what: string, path: string, fix: () => string): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw fsProblem(err, what, path, fix()) ?? err
+  }
 }

@@ -1,9 +1,17 @@
-/** CLI: `bloop project create` and `bloop project rotate-key` (work directly on the database). */
+/**
+ * CLI: `bloop project create | rotate-key | delete` (work directly on the database).
+ * `delete` removes the data the way the API does, batch by batch through a writer thread
+ * (its own, on the same database: SQLite serializes it with a running server's writer), so
+ * it works whether or not the server runs.
+ */
+import { resolve } from 'node:path'
 import type { Command } from '../cli/args'
-import { requireString, UsageError } from '../cli/args'
+import { CommandFailed, requireString, UsageError } from '../cli/args'
 import { withDatabase } from '../cli/db'
 import { AppError } from '../http/errors'
-import { createProject, rotateKey } from './manage'
+import { createLogger } from '../ops/log'
+import { Writer } from '../pipeline/writer'
+import { createProject, deleteProject, rotateKey } from './manage'
 
 /** A refused change (bad slug, duplicate, unknown project) is a usage error with the same message. */
 function asUsage<T>(fn: () => T): T {
@@ -44,6 +52,43 @@ export const projectRotateKey: Command = {
       ctx.out(`rotated the key of project ${row.slug}; SDKs using the old key are refused from now on`)
       ctx.out(row.api_key)
       return 0
+    })
+  },
+}
+
+export const projectDelete: Command = {
+  path: ['project', 'delete'],
+  usage: 'bloop project delete <slug>',
+  summary:
+    'Delete a project: its key and tokens stop working at once, then its events, issues and counts are removed.',
+  args: ['slug'],
+  run(ctx) {
+    const slug = ctx.positionals[0] as string
+    return withDatabase(ctx, async (db, config) => {
+      // Only warnings and failures: the command prints its own summary.
+      const log = createLogger('warn', (line) => ctx.err(line))
+      const writer = new Writer(resolve(config.database.path), log)
+      try {
+        await writer.whenReady()
+        const { row, purged } = asUsage(() =>
+          deleteProject({ db, writer, log, batchSize: config.retention.prune_batch_size }, slug),
+        )
+        ctx.err(`deleted project ${row.slug} (${row.id}); removing its data`)
+        const { removed, error } = await purged
+        const total = Object.values(removed).reduce((a, b) => a + b, 0)
+        if (error) {
+          throw new CommandFailed(
+            `project ${row.slug} is deleted, but removing its data stopped after ${total} rows (${error}); the server finishes it at its next start`,
+          )
+        }
+        const detail = Object.entries(removed)
+          .map(([table, n]) => `${table} ${n}`)
+          .join(', ')
+        ctx.out(`deleted project ${row.slug}: removed ${total} rows (${detail})`)
+        return 0
+      } finally {
+        await writer.close()
+      }
     })
   },
 }

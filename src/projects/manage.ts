@@ -92,8 +92,14 @@ export interface PurgeDeps {
   batchSize: number
 }
 
+/** Rows removed per table, and the failure that stopped the removal early (null when done). */
+export interface PurgeOutcome {
+  removed: Record<string, number>
+  error: string | null
+}
+
 /** Deletes the project row now; returns the row and the promise of its data removal. */
-export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; purged: Promise<void> } {
+export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; purged: Promise<PurgeOutcome> } {
   const row = projectOr404(d.db, ref)
   if (row.id === DEFAULT_PROJECT_ID) {
     throw new AppError(
@@ -107,7 +113,7 @@ export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; pur
 }
 
 /** Removes every event row of `projectId`, batch by batch; resolves with the counts. */
-export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise<void> {
+export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise<PurgeOutcome> {
   const removed: Record<string, number> = Object.fromEntries(
     Object.keys(PROJECT_DATA_TABLES).map((t) => [t, 0]),
   )
@@ -127,17 +133,22 @@ export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise
       }
     }
     d.log.info('project data removed', { project_id: projectId, removed })
+    return { removed, error: null }
   } catch (err) {
     d.log.warn('project data removal stopped; it resumes at the next start', {
       project_id: projectId,
       removed,
       error: (err as Error).message,
     })
+    return { removed, error: (err as Error).message }
   }
 }
 
 /** Finishes the data removal of projects deleted before a crash or shutdown. */
 export function resumePurges(d: PurgeDeps): Promise<void> {
   const ids = orphanedProjectIds(d.db)
-  return ids.reduce((prev, id) => prev.then(() => purgeProjectData(d, id)), Promise.resolve())
+  return ids.reduce<Promise<void>>(
+    (prev, id) => prev.then(() => purgeProjectData(d, id).then(() => undefined)),
+    Promise.resolve(),
+  )
 }

@@ -43,6 +43,7 @@ export const sourcemapsUpload: Command = {
     url: { type: 'string' },
     token: { type: 'string' },
   },
+  args: ['dir'],
   async run(ctx) {
     const project = requireString(ctx.values, 'project')
     const release = requireString(ctx.values, 'release')

@@ -2,6 +2,7 @@
  * Applies pending migrations, each in its own transaction, and records them in
  * `_migrations`. Safe to run on every start and from `bloop migrate`.
  */
+import { StartupError } from '../config/problems'
 import type { Db } from './db'
 import { MIGRATIONS, type Migration } from './migrations'
 
@@ -32,7 +33,7 @@ export function migrate(db: Db, migrations: Migration[] = MIGRATIONS, now = Date
   const latest = Math.max(0, ...migrations.map((m) => m.id))
   const known = Math.max(0, ...done)
   if (known > latest) {
-    throw new Error(
+    throw new StartupError(
       `the database was migrated by a newer bloop (schema ${known}, this binary knows ${latest}); upgrade bloop`,
     )
   }

@@ -9,6 +9,7 @@ import m004 from './004_retention_sourcemaps.sql' with { type: 'text' }
 import m005 from './005_sentry.sql' with { type: 'text' }
 import m006 from './006_sample_slots.sql' with { type: 'text' }
 import m007 from './007_delivery_issue_title.sql' with { type: 'text' }
+import m008 from './008_invite_role.sql' with { type: 'text' }
 
 export interface Migration {
   id: number
@@ -24,4 +25,5 @@ export const MIGRATIONS: Migration[] = [
   { id: 5, name: '005_sentry', sql: m005 },
   { id: 6, name: '006_sample_slots', sql: m006 },
   { id: 7, name: '007_delivery_issue_title', sql: m007 },
+  { id: 8, name: '008_invite_role', sql: m008 },
 ]
