@@ -43,9 +43,13 @@ export function openStorage(path: string): Db {
     const primary = typeof code === 'string' ? code.match(/^SQLITE_[A-Z]+/)?.[0] : undefined
     const sqlite = primary ? sqliteProblem(primary, file) : null
     if (sqlite) throw new StartupError(sqlite)
-    throw (
-      fsProblem(err, 'cannot create the data directory', dirname(file), writableDirFix(dirname(file))) ?? err
-    )
+    // The database file is created before SQLite opens it: with the directory in place, a
+    // refusal is about the file, otherwise about making the directory.
+    const dir = dirname(file)
+    const problem = existsSync(dir)
+      ? fsProblem(err, 'cannot open the database', file, writableDirFix(dir))
+      : fsProblem(err, 'cannot create the data directory', dir, writableDirFix(dir))
+    throw problem ?? err
   }
 }
 
