@@ -1,8 +1,9 @@
 /**
  * Builds the single executable: `bun build.ts` writes dist/bloop, containing the server,
- * the writer thread, the migrations (text imports), the browser assets (bundled here and
- * embedded as the virtual module `bloop:embedded-assets`, see src/web/assets.ts) and
- * DuckDB's native files (src/analytics/bundle.ts). `--slim` leaves DuckDB out.
+ * its worker threads (writer, checkpointer, source maps), the migrations (text imports),
+ * the browser assets (bundled here and embedded as the virtual module
+ * `bloop:embedded-assets`, see src/web/assets.ts) and DuckDB's native files
+ * (src/analytics/bundle.ts). `--slim` leaves DuckDB out.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -19,7 +20,12 @@ const started = performance.now()
 const embedded = resolve('dist/embedded-assets.json')
 writeFileSync(embedded, JSON.stringify(await bundleAssets()))
 const result = await Bun.build({
-  entrypoints: ['src/main.ts', 'src/pipeline/writer.worker.ts', 'src/storage/checkpointer.worker.ts'],
+  entrypoints: [
+    'src/main.ts',
+    'src/pipeline/writer.worker.ts',
+    'src/storage/checkpointer.worker.ts',
+    'src/sourcemaps/maps.worker.ts',
+  ],
   compile: { outfile },
   minify: true,
   define: {
