@@ -1,5 +1,5 @@
 /**
- * Messages between the main thread (thread.ts, symbolicator.ts) and a source-map thread
+ * Messages between the main thread (thread.ts, service.ts) and a source-map thread
  * (maps.worker.ts). Structured clone carries them; upload bytes and the compressed result
  * are transferred, not copied.
  */
