@@ -1,8 +1,9 @@
 /**
  * Builds the single executable: `bun build.ts` writes dist/bloop, containing the server,
- * the writer thread, the migrations (text imports), the browser assets (bundled here and
- * embedded as the virtual module `bloop:embedded-assets`, see src/web/assets.ts) and
- * DuckDB's native files (src/analytics/bundle.ts). `--slim` leaves DuckDB out.
+ * its worker threads (writer, checkpointer, source maps), the migrations (text imports),
+ * the browser assets (bundled here and embedded as the virtual module
+ * `bloop:embedded-assets`, see src/web/assets.ts) and DuckDB's native files
+ * (src/analytics/bundle.ts). `--slim` leaves DuckDB out.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -30,6 +31,7 @@ const result = await Bun.build({
     'src/pipeline/writer.worker.ts',
     'src/storage/checkpointer.worker.ts',
     'src/storage/backup.worker.ts',
+    'src/sourcemaps/maps.worker.ts',
   ],
   compile: { outfile },
   minify: true,

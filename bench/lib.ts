@@ -78,8 +78,10 @@ export async function startPinned(
   cmd: string[],
   env: Record<string, string>,
   core: number,
+  cwd?: string,
 ): Promise<Started> {
   const proc = Bun.spawn([...pin(core), ...cmd], {
+    cwd,
     env: { ...process.env, ...env },
     stdout: 'pipe',
     stderr: 'inherit',

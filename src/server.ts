@@ -28,7 +28,7 @@ import { resumePurges } from './projects/manage'
 import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, listProjects } from './projects/store'
 import { syncSettingsFromConfig } from './retention/store'
 import type { Services } from './services'
-import { Symbolicator } from './sourcemaps/symbolicator'
+import { SourceMaps } from './sourcemaps/service'
 import { Checkpointer } from './storage/checkpointer'
 import { acquireServeLock } from './storage/lock'
 import { migrate } from './storage/migrate'
@@ -158,9 +158,16 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
     draining: { value: false },
   }
-  const symbolicator = new Symbolicator(db, config.sourcemaps.cache_bytes, log)
-  services.symbolicate = symbolicator.symbolicate
-  services.sourcemapCache = symbolicator
+  const sourcemaps = new SourceMaps(db, {
+    dbPath,
+    cacheBytes: config.sourcemaps.cache_bytes,
+    maxMappings: config.sourcemaps.max_mappings,
+    timeoutMs: config.sourcemaps.parse_timeout_ms,
+    log,
+  })
+  services.symbolicate = sourcemaps.symbolicate
+  services.sourcemaps = sourcemaps
+  runtime.onClose.push(() => sourcemaps.close())
   runtime.services = services
   // Alerting: rules are evaluated on every committed batch; delivery runs in the background.
   const alerts = new Alerting({ config, db, log, now, registry: metrics.registry, resolve: opts.resolve })

@@ -12,6 +12,7 @@ import type { AppMetrics } from './ops/appmetrics'
 import type { Logger } from './ops/log'
 import type { IngestQueue } from './pipeline/queue'
 import type { Writer } from './pipeline/writer'
+import type { SourceMaps } from './sourcemaps/service'
 import type { Db } from './storage/db'
 
 export interface Services {
@@ -32,13 +33,13 @@ export interface Services {
   /** Marks the server as shutting down; new ingest is refused with 503. */
   draining: { value: boolean }
   /** Maps a stored stack to original positions (source maps); absent until that feature is wired. */
-  symbolicate?: (projectId: string, release: string, stack: string | null) => unknown | null
+  symbolicate?: (projectId: string, release: string, stack: string | null) => Promise<unknown | null>
   /** Alert evaluation and delivery (src/alerts); set by server.ts. */
   alerts?: Alerting
   /** The DuckDB analytics copy and its feed (issue 8); absent when not wired. */
   analytics?: Analytics
   /** The dashboard's live-update streams (src/dashboard/stream.ts); set by server.ts. */
   stream?: StreamHub
-  /** Drops a parsed source map from the symbolication cache (after a re-upload or delete). */
-  sourcemapCache?: { invalidate(id: number): void }
+  /** Source-map threads: upload validation and the parsed-map cache (src/sourcemaps/service.ts). */
+  sourcemaps?: SourceMaps
 }

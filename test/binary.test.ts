@@ -72,6 +72,43 @@ describe('single executable', () => {
     expect(backup.stderr.toString()).toContain('integrity check ok')
     expect(backup.exitCode).toBe(0)
 
+    // Source maps are parsed on threads of their own, entry points embedded in the binary too:
+    // an upload (the upload thread) and a symbolicated read (the read thread).
+    const mapsRun = Bun.spawnSync(
+      [bin, 'token', 'create', '--project', 'default', '--scopes', 'sourcemaps:write,errors:read'],
+      { cwd: dir, env },
+    )
+    const mapsToken = mapsRun.stdout.toString().trim().split('\n').at(-1) as string
+    const map = {
+      version: 3,
+      sources: ['src/app.ts'],
+      names: [],
+      mappings: 'AAAA',
+      sourcesContent: ['boom()'],
+    }
+    const upload = await fetch(`${server.url}/v1/projects/default/sourcemaps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mapsToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ release: '1.0.0', filename: 'app.js.map', map }),
+    })
+    expect(upload.status).toBe(201)
+    const mapped = JSON.stringify(
+      event({ fingerprint: 'bin-mapped', stack: 'Error: x\n    at f (https://cdn.example.com/app.js:1:1)' }),
+    )
+    const sent = await fetch(`${server.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { 'x-project-key': key, 'x-signature': sign(key, mapped) },
+      body: mapped,
+    })
+    expect(sent.status).toBe(200)
+    const issue = (await (
+      await fetch(`${server.url}/v1/errors/bin-mapped`, { headers: { authorization: `Bearer ${mapsToken}` } })
+    ).json()) as { samples: { symbolicated?: { frames: { original: { file: string } | null }[] } }[] }
+    expect(issue.samples[0]?.symbolicated?.frames.map((f) => f.original?.file ?? null)).toEqual([
+      null,
+      'src/app.ts',
+    ])
+
     server.proc.kill('SIGTERM')
     expect(await server.exited).toBe(0)
   }, 120_000)

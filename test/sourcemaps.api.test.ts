@@ -4,11 +4,11 @@ import { rmSync } from 'node:fs'
 import type { Scope } from '../src/http/auth'
 import { insertProject } from '../src/projects/store'
 import { updateRetention } from '../src/retention/service'
-import { putSourceMap } from '../src/sourcemaps/store'
-import { Symbolicator } from '../src/sourcemaps/symbolicator'
+import { SourceMaps } from '../src/sourcemaps/service'
+import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
 import { bearer, event, type Overrides, signed, startRuntime, type TestRuntime } from './helpers'
 import { describeSecurity, type SecurityFixture, signInAs } from './security'
-import { type Build, buildApp, runAndCatch } from './sourcemaps.helpers'
+import { type Build, buildApp, hostileMap, runAndCatch } from './sourcemaps.helpers'
 
 const SMALL_MAP = { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA' }
 let uploads = 0
@@ -19,7 +19,7 @@ function storedMap(f: SecurityFixture, project = f.own): number {
     release: 'sec',
     filename: `stored-${++uploads}.js.map`,
     file: null,
-    text: new TextEncoder().encode(JSON.stringify(SMALL_MAP)),
+    packed: packSourceMap(new TextEncoder().encode(JSON.stringify(SMALL_MAP))),
     uploaded_by: null,
     now: f.rt.services.now(),
   }).row.id
@@ -274,6 +274,58 @@ describe('source map upload', () => {
     expect(r.config.sourcemaps.max_bytes).toBe(5 * 1024 * 1024)
   })
 
+  test('a map over sourcemaps.max_mappings is refused with 400 naming the count, before it is decoded', async () => {
+    const r = await start({ sourcemaps: { max_mappings: 1000 } })
+    const token = r.token(scopes)
+    // 1,001 segments: the empty pieces between separators are not segments.
+    const map = { version: 3, sources: ['a.js'], names: [], mappings: `${'AAAA,'.repeat(1000)};;AAAA;,` }
+    const res = await r.fetch(PATH, jsonUpload(token, { release: 'm', filename: 'a.js.map', map }))
+    expect([res.status, await res.json()]).toEqual([
+      400,
+      {
+        error: 'invalid source map: too many mappings: 1001 (sourcemaps.max_mappings is 1000)',
+        code: 'invalid_field',
+        field: 'file',
+      },
+    ])
+    const fits = { ...map, mappings: 'AAAA,'.repeat(1000) }
+    expect(
+      (await r.fetch(PATH, jsonUpload(token, { release: 'm', filename: 'b.js.map', map: fits }))).status,
+    ).toBe(201)
+  })
+
+  test('uploads waiting for the parse thread are bounded: one more is 429 with Retry-After', async () => {
+    const r = await start({ sourcemaps: { parse_timeout_ms: 300, max_mappings: 10_000_000 } })
+    const token = r.token(scopes)
+    // The parse thread is running (and ready) before the burst.
+    expect(
+      (await r.fetch(PATH, { method: 'POST', headers: bearer(token), body: multipart('w', app.mapText) }))
+        .status,
+    ).toBe(201)
+    // Each takes source-map-js far longer than 300 ms: one parses, four wait, the sixth is refused.
+    const slow = hostileMap(200_000)
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const res = await r.fetch(PATH, {
+          method: 'POST',
+          headers: bearer(token),
+          body: multipart('burst', slow, `slow-${i}.js.map`),
+        })
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          code: (await res.json()).code,
+        }
+      }),
+    )
+    expect(answers.map((a) => a.status).sort()).toEqual([400, 400, 400, 400, 400, 429])
+    expect(answers.find((a) => a.status === 429)).toEqual({
+      status: 429,
+      retryAfter: '1',
+      code: 'rate_limited',
+    })
+  })
+
   test('invalid maps are refused with 400 saying why, before anything is stored', async () => {
     const r = await start()
     const token = r.token(scopes)
@@ -429,22 +481,32 @@ describe('the parsed-map cache', () => {
         expect((await r.fetch(PATH, { method: 'POST', headers: bearer(token), body: form })).status).toBe(201)
       }
     }
-    const oneMap = (() => {
-      const s = new Symbolicator(r.services.db, Number.MAX_SAFE_INTEGER, r.services.log)
-      s.symbolicate('default', 'x', stack)
-      return s.cachedBytes
-    })()
+    const sourcemaps = (cacheBytes: number) =>
+      new SourceMaps(r.services.db, {
+        dbPath: r.services.config.database.path,
+        cacheBytes,
+        maxMappings: r.services.config.sourcemaps.max_mappings,
+        timeoutMs: r.services.config.sourcemaps.parse_timeout_ms,
+        log: r.services.log,
+      })
+    const probe = sourcemaps(Number.MAX_SAFE_INTEGER)
+    await probe.symbolicate('default', 'x', stack)
+    const oneMap = (await probe.cacheStats()).bytes
+    await probe.close()
     expect(oneMap).toBeGreaterThan(0)
     // Room for one parsed map only: alternating releases evict each other, results stay right.
-    const small = new Symbolicator(r.services.db, oneMap + 1, r.services.log)
+    const small = sourcemaps(oneMap + 1)
     for (const release of ['x', 'y', 'x', 'y']) {
-      const out = small.symbolicate('default', release, stack)
+      const out = await small.symbolicate('default', release, stack)
       expect(out?.mapped_frames).toBe(4)
-      expect(small.cachedBytes).toBeLessThanOrEqual(oneMap + 1)
-      expect(small.cachedMaps).toBe(1)
+      const stats = await small.cacheStats()
+      expect(stats.bytes).toBeLessThanOrEqual(oneMap + 1)
+      expect(stats.maps).toBe(1)
     }
-    const none = new Symbolicator(r.services.db, 0, r.services.log)
-    expect(none.symbolicate('default', 'x', stack)?.mapped_frames).toBe(4)
-    expect(none.cachedMaps).toBe(0)
+    await small.close()
+    const none = sourcemaps(0)
+    expect((await none.symbolicate('default', 'x', stack))?.mapped_frames).toBe(4)
+    expect((await none.cacheStats()).maps).toBe(0)
+    await none.close()
   })
 })

@@ -9,6 +9,7 @@ import { testConfig } from '../src/config/load'
 import { createLogger } from '../src/ops/log'
 import { insertProject } from '../src/projects/store'
 import { type Served, serve } from '../src/server'
+import { serverUrl } from '../src/sourcemaps/cli'
 import { createToken } from '../src/tokens/store'
 import { TEST_SECRET, tempDir } from './helpers'
 import { type Build, buildApp } from './sourcemaps.helpers'
@@ -41,11 +42,12 @@ afterAll(async () => {
   rmSync(app.dir, { recursive: true, force: true })
 })
 
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function cli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   const proc = Bun.spawn([process.execPath, MAIN, 'sourcemaps', 'upload', ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
     env: { ...process.env, BLOOP_TOKEN: '', ...env },
+    cwd,
   })
   const [stdout, stderr] = [await new Response(proc.stdout).text(), await new Response(proc.stderr).text()]
   return { code: await proc.exited, stdout, stderr }
@@ -172,5 +174,56 @@ describe('bloop sourcemaps upload', () => {
     const noRelease = await cli(['--project', 'default', '--token', token, empty])
     expect([noRelease.code, noRelease.stderr.includes('--release is required')]).toEqual([2, true])
     rmSync(empty, { recursive: true, force: true })
+  })
+
+  test('without --url it uploads to the server of its configuration (file or BLOOP__ variables)', async () => {
+    const dir = buildDir()
+    // Not the default port: only the configuration says where this server listens.
+    expect(served.port).not.toBe(5332)
+    const work = tempDir('bloop-ci-')
+    const config = join(work, 'ci.toml')
+    writeFileSync(config, `[server]\nhost = "127.0.0.1"\nport = ${served.port}\n`)
+    const fromFile = await cli(['--project', 'default', '--release', 'cfg@1', '--config', config, dir], {
+      BLOOP_TOKEN: token,
+    })
+    expect([fromFile.code, fromFile.stderr.split('\n')[0]]).toEqual([
+      0,
+      `uploading 2 source map(s) for release cfg@1 to http://127.0.0.1:${served.port}, project default`,
+    ])
+    // In a directory without config.toml, the variables alone (wildcard host: this machine).
+    const fromEnv = await cli(
+      ['--project', 'default', '--release', 'cfg@2', dir],
+      { BLOOP_TOKEN: token, BLOOP__SERVER__PORT: String(served.port), BLOOP__SERVER__HOST: '0.0.0.0' },
+      work,
+    )
+    expect([fromEnv.code, fromEnv.stderr.split('\n')[0]]).toEqual([
+      0,
+      `uploading 2 source map(s) for release cfg@2 to http://localhost:${served.port}, project default`,
+    ])
+    expect([listed('cfg@1').length, listed('cfg@2').length]).toEqual([2, 2])
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(work, { recursive: true, force: true })
+  })
+})
+
+describe('the server a configuration points at', () => {
+  const url = (server: { host?: string; port?: number }, rp_origin?: string) =>
+    serverUrl(testConfig({ server, auth: rp_origin ? { rp_origin } : {} }))
+
+  test('is the listener on this machine while auth.rp_origin is a loopback address', () => {
+    expect(url({})).toBe('http://localhost:5332')
+    expect(url({ port: 8080 })).toBe('http://localhost:8080')
+    expect(url({ host: '0.0.0.0', port: 8080 }, 'http://127.0.0.1:8080')).toBe('http://localhost:8080')
+    expect(url({ host: '127.0.0.1', port: 9000 })).toBe('http://127.0.0.1:9000')
+    expect(url({ host: '::1', port: 9000 })).toBe('http://[::1]:9000')
+  })
+
+  test('is auth.rp_origin when it names another machine (a proxy in front of the listener)', () => {
+    expect(url({ port: 8080 }, 'https://errors.example.com')).toBe('https://errors.example.com')
+    expect(url({}, 'http://10.0.0.5:5332/')).toBe('http://10.0.0.5:5332')
+  })
+
+  test('a port chosen at start cannot be known: pass --url', () => {
+    expect(() => url({ port: 0 })).toThrow('server.port is 0')
   })
 })

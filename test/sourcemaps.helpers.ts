@@ -124,3 +124,14 @@ export async function runInChromium(script: string): Promise<{ stack: string; or
     server.stop(true)
   }
 }
+
+/**
+ * The map that froze the server: 1,048,536 segments all at generated line 1, column 0, just
+ * under the 5 MB cap. source-map-js sorts segments with a quicksort whose partition puts
+ * equal keys on one side, so every level of recursion removes one segment: minutes of
+ * work, ending in "Maximum call stack size exceeded".
+ */
+export const HOSTILE_SEGMENTS = 1_048_536
+export function hostileMap(segments = HOSTILE_SEGMENTS): string {
+  return JSON.stringify({ version: 3, sources: ['a.js'], names: [], mappings: 'AAAA,'.repeat(segments) })
+}

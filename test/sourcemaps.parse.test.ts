@@ -1,7 +1,8 @@
-/** The pure parts of symbolication: stack formats, matching frames to maps, names, context, the cache. */
+/** The pure parts of symbolication: stack formats, matching frames to maps, names, context, the cache, the mapping count. */
 import { describe, expect, test } from 'bun:test'
 import { SizedLru } from '../src/sourcemaps/cache'
 import { type MapRef, matchMap, pathSegments } from '../src/sourcemaps/match'
+import { countSegments, parseSourceMap } from '../src/sourcemaps/parse'
 import { parseFrame, parseStack } from '../src/sourcemaps/stack'
 import { contextAround, enclosingFunction, identifierAt } from '../src/sourcemaps/symbolicate'
 
@@ -273,5 +274,31 @@ describe('the size-bounded LRU cache', () => {
     const off = new SizedLru<number, string>(0)
     off.set(1, 'v', 'x', 1)
     expect(off.size).toBe(0)
+  })
+})
+
+describe('the mapping count checked before parsing', () => {
+  test('counts the non-empty pieces between separators', () => {
+    const cases: [string, number][] = [
+      ['', 0],
+      [';;;', 0],
+      ['AAAA', 1],
+      ['AAAA,CAAC', 2],
+      ['AAAA;CAAC,EAAE;;', 3],
+      [',AAAA,,', 1],
+    ]
+    expect(cases.map(([m]) => countSegments(m))).toEqual(cases.map(([, n]) => n))
+  })
+
+  test('an indexed map counts the segments of all its sections', () => {
+    const section = (line: number) => ({
+      offset: { line, column: 0 },
+      map: { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA,CAAC' },
+    })
+    const text = JSON.stringify({ version: 3, sections: [section(0), section(1)] })
+    expect(parseSourceMap(text, { maxMappings: 4 }).mappings).toBe(4)
+    expect(() => parseSourceMap(text, { maxMappings: 3 })).toThrow(
+      'too many mappings: 4 (sourcemaps.max_mappings is 3)',
+    )
   })
 })

@@ -214,6 +214,18 @@ export const ConfigSchema = T.Object(
         0,
         4 * 1024 * 1024 * 1024,
       ),
+      parse_timeout_ms: Int(
+        "Time one map may take to parse, on its own thread, before that thread is terminated and the upload refused (400). A 4.5 MB bundle map parses in ~150 ms; 10 s leaves room for a busy one-core VPS, while a map crafted for source-map-js's slow case (many mappings at one position, minutes of sorting) is stopped early.",
+        10_000,
+        100,
+        600_000,
+      ),
+      max_mappings: Int(
+        'Mapping segments one map may hold: a 4.5 MB bundle map has ~230k; 1 M allows four times that and bounds a parsed map to ~100 MB of heap (about 100 bytes each).',
+        1_000_000,
+        1,
+        100_000_000,
+      ),
     }),
     sentry: Section({
       max_envelope_bytes: Int(

@@ -74,13 +74,16 @@ export function errorsRoutes(s: Services) {
     const seen = seenInAll(s.db, rows)
     return rows.map((row) => ({ ...row, ...(seen.get(issueKey(row.project_id, row.fingerprint)) as SeenIn) }))
   }
-  /** A stored event as answered, with its stack mapped through the release's source maps. */
-  const eventWithSymbols = (row: EventRow): Record<string, unknown> => {
-    const view: Record<string, unknown> = eventView(row)
-    const symbolicated = s.symbolicate?.(row.project_id, row.release, row.stack)
-    if (symbolicated) view.symbolicated = symbolicated
-    return view
-  }
+  /** Stored events as answered, each stack mapped through its release's source maps (off this thread). */
+  const eventsWithSymbols = (rows: EventRow[]): Promise<Record<string, unknown>[]> =>
+    Promise.all(
+      rows.map(async (row) => {
+        const view: Record<string, unknown> = eventView(row)
+        const symbolicated = await s.symbolicate?.(row.project_id, row.release, row.stack)
+        if (symbolicated) view.symbolicated = symbolicated
+        return view
+      }),
+    )
 
   return new Elysia({ name: 'errors' })
     .get('/v1/errors', ({ request, query }) => {
@@ -98,7 +101,7 @@ export function errorsRoutes(s: Services) {
         offset: q.offset,
       }
     })
-    .get('/v1/errors/:fingerprint', ({ request, query, params }) => {
+    .get('/v1/errors/:fingerprint', async ({ request, query, params }) => {
       const q = parseQuery(ProjectQuery, query)
       const access = s.guard.require(request, 'errors:read', q.project_id)
       const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
@@ -107,17 +110,17 @@ export function errorsRoutes(s: Services) {
         ...issue,
         ...seenFrom(aggregates),
         aggregates,
-        samples: samplesOf(s.db, issue.project_id, issue.fingerprint).map(eventWithSymbols),
+        samples: await eventsWithSymbols(samplesOf(s.db, issue.project_id, issue.fingerprint)),
         history: historyOf(s.db, issue.project_id, issue.fingerprint),
       }
     })
-    .get('/v1/errors/:fingerprint/occurrences', ({ request, query, params }) => {
+    .get('/v1/errors/:fingerprint/occurrences', async ({ request, query, params }) => {
       const q = parseQuery(PageQuery, query)
       const access = s.guard.require(request, 'errors:read', q.project_id)
       const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
       const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, q.limit, q.offset)
       return {
-        items: page.items.map(eventWithSymbols),
+        items: await eventsWithSymbols(page.items),
         total: page.total,
         limit: q.limit,
         offset: q.offset,

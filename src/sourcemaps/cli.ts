@@ -1,8 +1,10 @@
 /**
  * `bloop sourcemaps upload --project <slug> --release <r> <dir>`: uploads every `.map`
  * file under a build directory to a running server, for CI pipelines. Unlike the other
- * commands it talks HTTP (`--url`, default http://localhost:5332) with an API token
- * holding `sourcemaps:write` (`--token` or BLOOP_TOKEN), so it runs on the build machine.
+ * commands it talks HTTP with an API token holding `sourcemaps:write` (`--token` or
+ * BLOOP_TOKEN), so it runs on the build machine. The server is `--url`, or else the one of
+ * the configuration the command runs with (`--config`, config.toml, BLOOP__ variables; see
+ * `serverUrl`), so a server moved to another port is found without repeating it.
  *
  * Each map is sent under its path relative to the directory (`assets/app.js.map`), so
  * frames match by URL path as well as by file name. Progress goes to stderr, one line per
@@ -12,8 +14,36 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { type Command, requireString, UsageError } from '../cli/args'
+import { loadConfig } from '../config/load'
+import type { Config } from '../config/schema'
 
-export const DEFAULT_URL = 'http://localhost:5332'
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]', ''])
+
+/**
+ * Where the configured server is reached. `auth.rp_origin` is the address users open, a
+ * reverse proxy's public origin when there is one: when it names another machine, that is
+ * it. When it is a loopback address (the default), the server is on this machine, and its
+ * own listener (`server.host`, `server.port`) is exact even when only the port was changed.
+ */
+export function serverUrl(config: Config): string {
+  let origin: URL
+  try {
+    origin = new URL(config.auth.rp_origin)
+  } catch {
+    throw new UsageError(`auth.rp_origin is not a URL (${config.auth.rp_origin}); pass --url`)
+  }
+  if (!LOOPBACK.has(origin.hostname)) return origin.origin
+  if (config.server.port === 0)
+    throw new UsageError(
+      'server.port is 0 (a free port chosen at start), so the server cannot be found: pass --url',
+    )
+  const url = new URL('http://localhost')
+  if (!WILDCARD.has(config.server.host))
+    url.hostname = /^[^[].*:/.test(config.server.host) ? `[${config.server.host}]` : config.server.host
+  url.port = String(config.server.port)
+  return url.origin
+}
 
 /** Every `.map` file under `dir`, as paths relative to it with `/` separators, sorted. */
 export function findMaps(dir: string): string[] {
@@ -35,7 +65,7 @@ const kb = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`)
 
 export const sourcemapsUpload: Command = {
   path: ['sourcemaps', 'upload'],
-  usage: 'bloop sourcemaps upload --project <slug> --release <r> [--url u] [--token t] <dir>',
+  usage: 'bloop sourcemaps upload --project <slug> --release <r> [--url u] [--token t] [--config path] <dir>',
   summary: 'Upload the .map files under <dir> to a running server (for CI).',
   options: {
     project: { type: 'string' },
@@ -49,7 +79,8 @@ export const sourcemapsUpload: Command = {
     const release = requireString(ctx.values, 'release')
     const token = typeof ctx.values.token === 'string' ? ctx.values.token : process.env.BLOOP_TOKEN
     if (!token) throw new UsageError('an API token with sourcemaps:write is required: --token or BLOOP_TOKEN')
-    const base = typeof ctx.values.url === 'string' ? ctx.values.url : DEFAULT_URL
+    const base =
+      typeof ctx.values.url === 'string' ? ctx.values.url : serverUrl(loadConfig({ path: ctx.configPath }))
     let endpoint: URL
     try {
       endpoint = new URL(`/v1/projects/${encodeURIComponent(project)}/sourcemaps`, base)

@@ -1,6 +1,7 @@
 /**
  * Reading a source map with source-map-js (never hand-rolled): validation on upload, and
- * the position lookup symbolicate.ts uses. Both regular maps and indexed maps (`sections`,
+ * the position lookup symbolicate.ts uses. Everything here runs on a source-map thread
+ * (maps.worker.ts): parsing is CPU-bound and, for crafted maps, far slower than linear. Both regular maps and indexed maps (`sections`,
  * as some bundlers emit for concatenated output) are accepted; source-map-js picks the
  * right consumer for each.
  */
@@ -20,11 +21,48 @@ export interface ParsedMap {
   mappings: number
 }
 
+export interface ParseLimits {
+  /** Mapping segments the map may hold (all sections); checked before anything is decoded. */
+  maxMappings: number
+}
+
 /**
- * Parses and fully validates a map: JSON, version 3, then every mapping decoded (a broken
- * VLQ or a mapping pointing past `sources` fails here rather than when an event is read).
+ * Mapping segments in a `mappings` string, without decoding them: the pieces between `,`
+ * and `;` that are not empty. Cheap (one pass over the text), so a map too large to hold
+ * parsed is refused before source-map-js builds an object per segment.
  */
-export function parseSourceMap(text: string): ParsedMap {
+export function countSegments(mappings: string): number {
+  let n = 0
+  let inSegment = false
+  for (let i = 0; i < mappings.length; i++) {
+    const c = mappings.charCodeAt(i)
+    if (c === 44 /* , */ || c === 59 /* ; */) inSegment = false
+    else if (!inSegment) {
+      inSegment = true
+      n++
+    }
+  }
+  return n
+}
+
+/** Segments of a regular map, or of every section of an indexed one (sections without inline maps count 0). */
+function segmentsOf(obj: Record<string, unknown>): number {
+  if (!Array.isArray(obj.sections)) return typeof obj.mappings === 'string' ? countSegments(obj.mappings) : 0
+  let n = 0
+  for (const section of obj.sections as unknown[]) {
+    const map = (section as { map?: { mappings?: unknown } } | null)?.map
+    if (typeof map?.mappings === 'string') n += countSegments(map.mappings)
+  }
+  return n
+}
+
+/**
+ * Parses and fully validates a map: JSON, version 3, the segment count within `limits`,
+ * then every mapping decoded (a broken VLQ or a mapping pointing past `sources` fails here
+ * rather than when an event is read). CPU-heavy and, for some inputs, superlinear in
+ * source-map-js: call it on a source-map thread (maps.worker.ts), never on the request thread.
+ */
+export function parseSourceMap(text: string, limits: ParseLimits): ParsedMap {
   let raw: unknown
   try {
     raw = JSON.parse(text)
@@ -41,6 +79,12 @@ export function parseSourceMap(text: string): ParsedMap {
   if (!indexed) {
     if (typeof obj.mappings !== 'string') throw new InvalidSourceMap('"mappings" must be a string')
     if (!Array.isArray(obj.sources)) throw new InvalidSourceMap('"sources" must be an array')
+  }
+  const segments = segmentsOf(obj)
+  if (segments > limits.maxMappings) {
+    throw new InvalidSourceMap(
+      `too many mappings: ${segments} (sourcemaps.max_mappings is ${limits.maxMappings})`,
+    )
   }
   let consumer: SourceMapConsumer
   let mappings = 0

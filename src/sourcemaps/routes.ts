@@ -9,7 +9,9 @@
  * - DELETE /v1/projects/:slug/sourcemaps/:id
  *
  * The map itself is capped at `sourcemaps.max_bytes` (413 above it), parsed with
- * source-map-js before it is stored (400 naming the problem), and stored gzip-compressed.
+ * source-map-js on the upload thread before it is stored (400 naming the problem: broken,
+ * over `max_mappings`, or slower than `parse_timeout_ms`; 429 while uploads queue), and
+ * stored gzip-compressed.
  */
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
@@ -18,8 +20,10 @@ import { parseBody, parseQuery, readBodyBytes, readJson } from '../http/validate
 import { utf8Length } from '../ingest/validate'
 import type { Services } from '../services'
 import { IdParam, ListQuery, MAX_NAME_BYTES, MULTIPART_OVERHEAD_BYTES, SourceMapJsonUpload } from './model'
-import { InvalidSourceMap, parseSourceMap } from './parse'
+import { InvalidSourceMap } from './parse'
+import type { Validated } from './protocol'
 import { deleteSourceMap, listSourceMaps, putSourceMap } from './store'
+import { ThreadBusy, ThreadTimeout } from './thread'
 
 interface Upload {
   release: string
@@ -86,6 +90,32 @@ async function readJsonUpload(request: Request, maxBytes: number): Promise<Uploa
 
 export function sourcemapsRoutes(s: Services) {
   const maxBytes = s.config.sourcemaps.max_bytes
+  const budgetSecs = s.config.sourcemaps.parse_timeout_ms / 1000
+
+  /** Parses and checks a map on the upload thread (never here: see service.ts), as HTTP answers. */
+  const validate = async (text: Uint8Array<ArrayBuffer>): Promise<Validated> => {
+    if (!s.sourcemaps) throw new AppError('unavailable', 'source maps are not enabled on this server')
+    try {
+      return await s.sourcemaps.validate(text)
+    } catch (err) {
+      if (err instanceof InvalidSourceMap)
+        throw new AppError('invalid_field', `invalid source map: ${err.message}`, { field: 'file' })
+      if (err instanceof ThreadTimeout) {
+        throw new AppError(
+          'invalid_field',
+          `${err.message} (sourcemaps.parse_timeout_ms); a map with very many mappings at one position is this slow`,
+          { field: 'file' },
+        )
+      }
+      if (err instanceof ThreadBusy) {
+        throw new AppError('rate_limited', `source map uploads are queued (${err.message}); retry shortly`, {
+          retryAfterSecs: Math.ceil(budgetSecs),
+        })
+      }
+      s.log.error('source map validation failed', { error: (err as Error).message })
+      throw new AppError('unavailable', `source map could not be validated: ${(err as Error).message}`)
+    }
+  }
 
   return new Elysia({ name: 'sourcemaps' })
     .post('/v1/projects/:slug/sourcemaps', async ({ request, params }) => {
@@ -110,24 +140,17 @@ export function sourcemapsRoutes(s: Services) {
       }
       const release = checkName('release', upload.release)
       const filename = checkName('filename', normalizeFilename(upload.filename))
-      let file: string | null
-      try {
-        file = parseSourceMap(new TextDecoder().decode(upload.text)).file
-      } catch (err) {
-        if (err instanceof InvalidSourceMap)
-          throw new AppError('invalid_field', `invalid source map: ${err.message}`, { field: 'file' })
-        throw err
-      }
+      const checked = await validate(upload.text)
       const { row, replaced } = putSourceMap(s.db, {
         project_id: projectId,
         release,
         filename,
-        file,
-        text: upload.text,
+        file: checked.file,
+        packed: checked.packed,
         uploaded_by: access.actor,
         now: s.now(),
       })
-      s.sourcemapCache?.invalidate(row.id)
+      s.sourcemaps?.invalidate(row.id)
       s.log.info('source map stored', { project_id: projectId, release, filename, id: row.id, replaced })
       return json({ ...row, replaced }, replaced ? 200 : 201)
     })
@@ -150,7 +173,7 @@ export function sourcemapsRoutes(s: Services) {
         })
       if (!deleteSourceMap(s.db, access.projectIds[0] as string, id))
         throw notFound(`source map ${id} not found`)
-      s.sourcemapCache?.invalidate(id)
+      s.sourcemaps?.invalidate(id)
       return { deleted: id }
     })
 }

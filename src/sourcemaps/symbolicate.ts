@@ -1,7 +1,7 @@
 /**
  * Maps a minified stack back to original positions, pure: the stack, the maps uploaded for
  * the event's release, and a loader that turns a map reference into a position lookup
- * (the I/O and the cache live in symbolicator.ts).
+ * (the I/O and the cache live in maps.worker.ts, on a source-map thread).
  *
  * Per frame: the map is chosen by file name or URL path (match.ts); the frame's 1-based
  * line and column are looked up (the nearest mapping at or before the column, else the

@@ -1,0 +1,128 @@
+/**
+ * The main thread's side of source maps: validation of uploads and symbolication of stored
+ * stacks, both done on source-map threads (maps.worker.ts) under a time budget, so no map,
+ * however crafted, can stall the request thread (health, ingest acks).
+ *
+ * - Uploads go to one thread, reads to another: a hostile upload being parsed until its
+ *   budget runs out neither delays issue pages nor costs them the parsed-map cache.
+ * - The read thread holds the cache of parsed maps within `sourcemaps.cache_bytes`, keyed
+ *   by map id and versioned by content hash, so a re-upload is never served stale.
+ * - A stored map that exceeds the budget at read time (one stored before these limits, or
+ *   parsed on a much busier machine than at upload) is remembered by id and hash: the thread
+ *   is replaced, the read retried without it, and later reads skip it until it is
+ *   re-uploaded or the server restarts. Its frames stay unmapped; the raw stack is always kept.
+ */
+import type { Logger } from '../ops/log'
+import type { Db } from '../storage/db'
+import { InvalidSourceMap } from './parse'
+import type { CacheStats, InitMessage, MapVersion, Validated } from './protocol'
+import { refsForRelease } from './store'
+import type { Symbolicated } from './symbolicate'
+import { JobRejected, MapThread, ThreadTimeout } from './thread'
+
+/** Uploads waiting for validation: each holds up to `max_bytes`; CI uploads one file at a time. */
+const MAX_WAITING_UPLOADS = 4
+/** Reads waiting for the read thread: beyond it a read is answered without symbolication. */
+const MAX_WAITING_READS = 1000
+
+export interface SourceMapsOptions {
+  /** The database file (the read thread opens it read-only). */
+  dbPath: string
+  cacheBytes: number
+  maxMappings: number
+  timeoutMs: number
+  log: Logger
+}
+
+export class SourceMaps {
+  /** Maps that exceeded the budget at read time, by id, with the hash of the content that did. */
+  private readonly unparseable = new Map<number, string>()
+  private readonly uploads: MapThread
+  private readonly reads: MapThread
+
+  constructor(
+    private readonly db: Db,
+    private readonly o: SourceMapsOptions,
+  ) {
+    const init = (cacheBytes: number): InitMessage => ({
+      type: 'init',
+      dbPath: o.dbPath,
+      cacheBytes,
+      maxMappings: o.maxMappings,
+      skip: [...this.unparseable].map(([id, sha256]) => ({ id, sha256 })),
+    })
+    this.uploads = new MapThread({
+      name: 'upload',
+      init: () => init(0),
+      timeoutMs: o.timeoutMs,
+      maxWaiting: MAX_WAITING_UPLOADS,
+      log: o.log,
+    })
+    this.reads = new MapThread({
+      name: 'read',
+      init: () => init(o.cacheBytes),
+      timeoutMs: o.timeoutMs,
+      maxWaiting: MAX_WAITING_READS,
+      log: o.log,
+      onTimeout: (map: MapVersion | null) => {
+        if (map) this.unparseable.set(map.id, map.sha256)
+      },
+    })
+  }
+
+  /**
+   * Parses and checks an upload on the upload thread, and compresses it for storage.
+   * `bytes` is transferred to the thread (unusable afterwards). Throws InvalidSourceMap for
+   * a broken or oversized map, ThreadTimeout past the budget, ThreadBusy when uploads queue.
+   */
+  async validate(bytes: Uint8Array<ArrayBuffer>): Promise<Validated> {
+    try {
+      return await this.uploads.run({ type: 'validate', bytes }, [bytes.buffer])
+    } catch (err) {
+      if (err instanceof JobRejected) throw new InvalidSourceMap(err.message)
+      throw err
+    }
+  }
+
+  /** `services.symbolicate`: the stack mapped through its release's maps, or null. */
+  symbolicate = async (
+    projectId: string,
+    release: string,
+    stack: string | null,
+  ): Promise<Symbolicated | null> => {
+    if (!stack) return null
+    const all = refsForRelease(this.db, projectId, release)
+    // One retry per map that can time out: each timeout removes that map from the next attempt.
+    for (let attempt = 0; attempt <= all.length; attempt++) {
+      const refs = all.filter((r) => this.unparseable.get(r.id) !== r.sha256)
+      if (refs.length === 0) return null
+      try {
+        return await this.reads.run({ type: 'symbolicate', release, stack, refs })
+      } catch (err) {
+        if (err instanceof ThreadTimeout && err.map) continue
+        this.o.log.warn('stack not symbolicated', {
+          project_id: projectId,
+          release,
+          error: (err as Error).message,
+        })
+        return null
+      }
+    }
+    return null
+  }
+
+  /** Forgets a map's parsed form and any past timeout (after a re-upload or delete). */
+  invalidate(id: number): void {
+    this.unparseable.delete(id)
+    this.reads.tell({ type: 'invalidate', mapId: id })
+  }
+
+  /** What the read thread's cache holds (starts the thread if it is not running). */
+  cacheStats(): Promise<CacheStats> {
+    return this.reads.run({ type: 'stats' })
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.uploads.close(), this.reads.close()])
+  }
+}
