@@ -12,7 +12,6 @@ import { API_HEADERS, createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems } from './auth/origin'
 import { resolveSession } from './auth/sessions'
 import { ConfigError } from './config/load'
-import { fsProblem, writableDirFix } from './config/problems'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
 import { StreamHub } from './dashboard/stream'
@@ -21,7 +20,9 @@ import { clientIp, RateLimiter } from './http/ratelimit'
 import { bannerText, ingestBanner, maskKey } from './ingest/banner'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger, resolveLogFormat } from './ops/log'
+import { fsProblem, writableDirFix } from './ops/problems'
 import { registerProcessMetrics } from './ops/process'
+import { FINGERPRINT_VERSION } from './pipeline/fingerprint'
 import { IngestQueue } from './pipeline/queue'
 import { Writer } from './pipeline/writer'
 import { resumePurges } from './projects/manage'
@@ -84,7 +85,10 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   }
   const checkpointer = new Checkpointer(dbPath, log)
   const metrics = createMetrics()
-  registerProcessMetrics(metrics.registry, { dbPath })
+  registerProcessMetrics(metrics.registry, {
+    dbPath,
+    build: { fingerprint_version: String(FINGERPRINT_VERSION) },
+  })
   const queue = new IngestQueue(
     writer,
     {

@@ -5,8 +5,7 @@
  * deleted. The last-admin rule of the dashboard holds here too (admin/manage.ts).
  */
 import { changeRole, removeUser } from '../admin/manage'
-import { type Command, CommandFailed, UsageError } from '../cli/args'
-import { withDatabase } from '../cli/db'
+import { type Command, CommandFailed, UsageError } from '../core/command'
 import { AppError } from '../http/errors'
 import type { Db } from '../storage/db'
 import { createInvite, inviteLink } from './invites'
@@ -20,7 +19,7 @@ export const userInvite: Command = {
   options: { admin: { type: 'boolean' } },
   run(ctx) {
     const role: Role = ctx.values.admin === true ? 'admin' : 'user'
-    return withDatabase(ctx, (db, config) => {
+    return ctx.withDatabase((db, config) => {
       const { token, row } = createInvite(db, null, Date.now(), role)
       ctx.out(
         `${role === 'admin' ? 'admin ' : ''}invite ${row.id} expires ${new Date(row.expires_at).toISOString()}; open this link to register:`,
@@ -36,7 +35,7 @@ export const userList: Command = {
   usage: 'bloop user list',
   summary: 'List users (username, role, passkeys, created).',
   run(ctx) {
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       ctx.out(['USERNAME', 'ROLE', 'PASSKEYS', 'CREATED', 'ID'].join('\t'))
       for (const u of listUsers(db)) {
         ctx.out(
@@ -72,7 +71,7 @@ const roleCommand = (word: 'promote' | 'demote', role: Role): Command => ({
   summary: role === 'admin' ? 'Make a user an admin.' : 'Make an admin a plain user (never the last admin).',
   args: ['username'],
   run(ctx) {
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const user = userOrUsage(db, ctx.positionals[0] as string)
       if (user.role === role) {
         ctx.out(`${user.username} is already ${role === 'admin' ? 'an admin' : 'a user'}`)
@@ -94,7 +93,7 @@ export const userDelete: Command = {
   summary: 'Delete a user with their passkeys and sessions (never the last admin).',
   args: ['username'],
   run(ctx) {
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const user = userOrUsage(db, ctx.positionals[0] as string)
       refusedAsFailure(() => removeUser(db, null, user.id))
       ctx.out(`deleted user ${user.username} (${user.id}), their passkeys and sessions`)

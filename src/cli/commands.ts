@@ -7,6 +7,7 @@
 import { userDelete, userDemote, userInvite, userList, userPromote } from '../auth/cli'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
+import { type Command, GLOBAL_OPTIONS } from '../core/command'
 import { projectCreate, projectDelete, projectRotateKey } from '../projects/cli'
 import { listProjects } from '../projects/store'
 import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
@@ -15,9 +16,7 @@ import { sourcemapsUpload } from '../sourcemaps/cli'
 import { migrate } from '../storage/migrate'
 import { openStorage } from '../storage/open'
 import { tokenCreate, tokenList, tokenRevoke } from '../tokens/cli'
-import { type Command, GLOBAL_OPTIONS } from './args'
 import { backupCommand } from './backup'
-import { withDatabase } from './db'
 import { VERSION, versionLine } from './version'
 
 export { VERSION }
@@ -75,7 +74,7 @@ const projectList: Command = {
   summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
   options: { keys: { type: 'boolean' } },
   async run(ctx) {
-    const rows = await withDatabase(ctx, listProjects)
+    const rows = await ctx.withDatabase(listProjects)
     const keys = ctx.values.keys === true
     ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
     for (const p of rows) {

@@ -10,18 +10,17 @@
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
-import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, type ProjectRow } from '../projects/store'
+import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject } from '../projects/store'
 import type { Db } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { openStorage, requireExistingDatabase } from '../storage/open'
-import { type CommandContext, UsageError } from './args'
 
 /** The configured database, which must already exist, migrated; closed after `work`. */
 export async function withDatabase<T>(
-  ctx: CommandContext,
+  configPath: string | undefined,
   work: (db: Db, config: Config) => T | Promise<T>,
 ): Promise<T> {
-  const config = loadConfig({ path: ctx.configPath })
+  const config = loadConfig({ path: configPath })
   requireExistingDatabase(config.database.path)
   const db = openStorage(config.database.path)
   try {
@@ -34,11 +33,4 @@ export async function withDatabase<T>(
   } finally {
     db.close()
   }
-}
-
-/** The project named on the command line, or a usage error pointing at `project list`. */
-export function projectOrUsage(db: Db, slug: string): ProjectRow {
-  const project = findProject(db, slug)
-  if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
-  return project
 }

@@ -7,6 +7,8 @@
  * a `timestamp` below 10^11 is seconds and is scaled to ms; a missing timestamp is the
  * receive time. Caps are counted in UTF-8 bytes.
  */
+
+import { utf8Length } from '../http/validate'
 import { computeFingerprint } from '../pipeline/fingerprint'
 import type { NormalizedEvent } from './event'
 
@@ -24,30 +26,10 @@ const SECONDS_BELOW = 100_000_000_000
 /** 9999-12-31 in ms: later values are garbage, not timestamps. */
 const MAX_TIMESTAMP_MS = 253_402_300_799_999
 
+export { utf8Length }
+
 export type FieldError = { field: string; error: string }
 export type Validated = { ok: true; event: NormalizedEvent } | ({ ok: false } & FieldError)
-
-const encoder = new TextEncoder()
-export function utf8Length(s: string): number {
-  // Every UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding.
-  if (s.length * 3 <= 4096) {
-    let n = 0
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i)
-      if (c < 0x80) n += 1
-      else if (c < 0x800) n += 2
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-        const d = s.charCodeAt(i + 1)
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          n += 4
-          i++
-        } else n += 3
-      } else n += 3
-    }
-    return n
-  }
-  return encoder.encode(s).byteLength
-}
 
 class Invalid extends Error {
   constructor(

@@ -5,13 +5,21 @@
  * it works whether or not the server runs.
  */
 import { resolve } from 'node:path'
-import type { Command } from '../cli/args'
-import { CommandFailed, requireString, UsageError } from '../cli/args'
-import { withDatabase } from '../cli/db'
+import type { Command } from '../core/command'
+import { CommandFailed, requireString, UsageError } from '../core/command'
 import { AppError } from '../http/errors'
 import { createLogger } from '../ops/log'
 import { Writer } from '../pipeline/writer'
+import type { Db } from '../storage/db'
 import { createProject, deleteProject, rotateKey } from './manage'
+import { findProject, type ProjectRow } from './store'
+
+/** The project named on the command line, or a usage error pointing at `project list`. */
+export function projectOrUsage(db: Db, slug: string): ProjectRow {
+  const project = findProject(db, slug)
+  if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+  return project
+}
 
 /** A refused change (bad slug, duplicate, unknown project) is a usage error with the same message. */
 function asUsage<T>(fn: () => T): T {
@@ -31,7 +39,7 @@ export const projectCreate: Command = {
   run(ctx) {
     const name = requireString(ctx.values, 'name')
     const slug = requireString(ctx.values, 'slug')
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const row = asUsage(() => createProject(db, { name, slug, createdBy: null }, Date.now()))
       ctx.out(`created project ${row.slug} ("${row.name}", id ${row.id}, numeric id ${row.numeric_id})`)
       ctx.out(row.api_key)
@@ -47,7 +55,7 @@ export const projectRotateKey: Command = {
   options: { slug: { type: 'string' } },
   run(ctx) {
     const slug = requireString(ctx.values, 'slug')
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const row = asUsage(() => rotateKey(db, slug))
       ctx.out(`rotated the key of project ${row.slug}; SDKs using the old key are refused from now on`)
       ctx.out(row.api_key)
@@ -64,7 +72,7 @@ export const projectDelete: Command = {
   args: ['slug'],
   run(ctx) {
     const slug = ctx.positionals[0] as string
-    return withDatabase(ctx, async (db, config) => {
+    return ctx.withDatabase(async (db, config) => {
       // Only warnings and failures: the command prints its own summary.
       const log = createLogger('warn', (line) => ctx.err(line))
       const writer = new Writer(resolve(config.database.path), log)

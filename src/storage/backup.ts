@@ -27,7 +27,7 @@ import {
   unlinkSync,
 } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
-import { fsProblem, StartupError } from '../config/problems'
+import { fsProblem, StartupError } from '../ops/problems'
 
 // In the compiled executable, workers are addressed relative to src/ (see pipeline/writer.ts).
 const WORKER_URL = import.meta.url.includes('$bunfs')

@@ -2,7 +2,7 @@
  * Applies pending migrations, each in its own transaction, and records them in
  * `_migrations`. Safe to run on every start and from `bloop migrate`.
  */
-import { StartupError } from '../config/problems'
+import { StartupError } from '../ops/problems'
 import type { Db } from './db'
 import { MIGRATIONS, type Migration } from './migrations'
 

@@ -1,6 +1,7 @@
 /**
- * What a command is and how its arguments are read (node:util parseArgs). Exit codes, for
- * scripts and the README:
+ * What a CLI command is and how its arguments are read (node:util parseArgs): the contract
+ * between the features that contribute commands and the CLI (src/cli/) that runs them.
+ * Exit codes, for scripts and the README:
  *
  * - 0: done.
  * - 1: the command ran and failed, or refused (a backup file that exists, the last admin).
@@ -10,6 +11,8 @@
  *   server holding the data directory. The message names the key or the path, and the fix.
  */
 import { parseArgs } from 'node:util'
+import type { Config } from '../config/schema'
+import type { Db } from '../storage/db'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -34,6 +37,12 @@ export interface CommandContext {
   configPath?: string
   out: (line: string) => void
   err: (line: string) => void
+  /**
+   * Runs `work` on the configured database, which must already exist, migrated; closes it
+   * afterwards. Given by the CLI (it knows every feature's migrations), so a feature's
+   * commands need nothing but this context.
+   */
+  withDatabase<T>(work: (db: Db, config: Config) => T | Promise<T>): Promise<T>
 }
 
 /** Options every command takes, before or after its words. */
