@@ -10,7 +10,8 @@
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
-import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject } from '../projects/store'
+import { MIGRATIONS } from '../features'
+import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject } from '../projects'
 import type { Db } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { openStorage, requireExistingDatabase } from '../storage/open'
@@ -24,7 +25,7 @@ export async function withDatabase<T>(
   requireExistingDatabase(config.database.path)
   const db = openStorage(config.database.path)
   try {
-    migrate(db)
+    migrate(db, MIGRATIONS)
     // After `bloop migrate` alone there is no default project yet. Once there is one, its
     // key is the server's business: re-syncing it to whatever secret this shell resolves
     // (say, without the server's BLOOP__AUTH__HMAC_SECRET) would change the live key.

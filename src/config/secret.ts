@@ -24,7 +24,7 @@ export interface ResolvedSecret {
   file?: string
 }
 
-export function dataDirOf(config: Config): string {
+export function dataDirOf(config: Pick<Config, 'database'>): string {
   return dirname(resolve(config.database.path))
 }
 

@@ -7,12 +7,14 @@
 import { resolve } from 'node:path'
 import type { Command } from '../core/command'
 import { CommandFailed, requireString, UsageError } from '../core/command'
+import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
-import { createLogger } from '../ops/log'
-import { Writer } from '../pipeline/writer'
+import { createLogger, type Logger } from '../ops/log'
 import type { Db } from '../storage/db'
+import type { TaskRunner } from '../storage/tasks'
 import { createProject, deleteProject, rotateKey } from './manage'
-import { findProject, type ProjectRow } from './store'
+import { findProject, listProjects, type ProjectRow } from './store'
+import type { ProjectsTasks } from './tasks'
 
 /** The project named on the command line, or a usage error pointing at `project list`. */
 export function projectOrUsage(db: Db, slug: string): ProjectRow {
@@ -64,7 +66,19 @@ export const projectRotateKey: Command = {
   },
 }
 
-export const projectDelete: Command = {
+/** What `project delete` needs from the CLI: a writer thread of its own, and every feature's tables. */
+export interface ProjectDeleteDeps {
+  openWriter(
+    dbPath: string,
+    log: Logger,
+  ): TaskRunner<ProjectsTasks> & {
+    whenReady(): Promise<void>
+    close(): Promise<void>
+  }
+  tables: readonly ProjectDataTable[]
+}
+
+export const projectDelete = (deps: ProjectDeleteDeps): Command => ({
   path: ['project', 'delete'],
   usage: 'bloop project delete <slug>',
   summary:
@@ -75,11 +89,14 @@ export const projectDelete: Command = {
     return ctx.withDatabase(async (db, config) => {
       // Only warnings and failures: the command prints its own summary.
       const log = createLogger('warn', (line) => ctx.err(line))
-      const writer = new Writer(resolve(config.database.path), log)
+      const writer = deps.openWriter(resolve(config.database.path), log)
       try {
         await writer.whenReady()
         const { row, purged } = asUsage(() =>
-          deleteProject({ db, writer, log, batchSize: config.retention.prune_batch_size }, slug),
+          deleteProject(
+            { db, writer, log, batchSize: config.retention.prune_batch_size, tables: deps.tables },
+            slug,
+          ),
         )
         ctx.err(`deleted project ${row.slug} (${row.id}); removing its data`)
         const { removed, error } = await purged
@@ -98,5 +115,21 @@ export const projectDelete: Command = {
         await writer.close()
       }
     })
+  },
+})
+
+export const projectList: Command = {
+  path: ['project', 'list'],
+  usage: 'bloop project list [--keys]',
+  summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
+  options: { keys: { type: 'boolean' } },
+  async run(ctx) {
+    const rows = await ctx.withDatabase(listProjects)
+    const keys = ctx.values.keys === true
+    ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
+    for (const p of rows) {
+      ctx.out([p.slug, p.name, p.id, String(p.numeric_id), ...(keys ? [p.api_key] : [])].join('\t'))
+    }
+    return 0
   },
 }

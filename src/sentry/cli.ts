@@ -7,7 +7,7 @@
 
 import type { Config } from '../config/schema'
 import { type Command, type CommandContext, requireString, UsageError } from '../core/command'
-import { projectOrUsage } from '../projects/cli'
+import { projectOrUsage } from '../projects'
 import type { Db } from '../storage/db'
 import { dsnFor, rotateSentryKey } from './store'
 

@@ -5,8 +5,7 @@
  */
 import { type Command, requireString, UsageError } from '../core/command'
 import { isScope, SCOPES, type Scope } from '../http/auth'
-import { projectOrUsage } from '../projects/cli'
-import { listProjects } from '../projects/store'
+import { listProjects, projectOrUsage } from '../projects'
 import { createToken, getToken, listTokens, revokeToken, type TokenRow } from './store'
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString())

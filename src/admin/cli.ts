@@ -2,14 +2,13 @@
  * CLI for accounts (works directly on the database): invites, the user list, and the
  * admin's own rescue: when the only admin has lost their passkeys, `user invite --admin`
  * prints a link that registers a new admin, after which the old account can be demoted or
- * deleted. The last-admin rule of the dashboard holds here too (admin/manage.ts).
+ * deleted. The last-admin rule of the dashboard holds here too (manage.ts).
  */
-import { changeRole, removeUser } from '../admin/manage'
+import { createInvite, inviteLink, listUsers, type Role, type UserRow, userByName } from '../auth'
 import { type Command, CommandFailed, UsageError } from '../core/command'
 import { AppError } from '../http/errors'
 import type { Db } from '../storage/db'
-import { createInvite, inviteLink } from './invites'
-import { listUsers, type Role, type UserRow, userByName } from './users'
+import { changeRole, removeUser } from './manage'
 
 export const userInvite: Command = {
   path: ['user', 'invite'],

@@ -6,14 +6,20 @@
  * after commit.
  */
 import { Elysia } from 'elysia'
-import { AppError, json } from '../http/errors'
-import { readBodyBytes } from '../http/validate'
-import type { Ack } from '../pipeline/queue'
-import { DEFAULT_PROJECT_ID, findProject, type ProjectRow, projectByKey } from '../projects/store'
-import type { Services } from '../services'
-import type { NormalizedEvent } from './event'
+import type { Config } from '../../config/schema'
+import type { Core } from '../../core/feature'
+import { AppError, json } from '../../http/errors'
+import { readBodyBytes } from '../../http/validate'
+import { DEFAULT_PROJECT_ID, findProject, type ProjectRow, projectByKey } from '../../projects'
+import type { NormalizedEvent } from '../event'
+import type { Submit } from '../intake'
 import { verifySignature } from './hmac'
 import { oversizedEvent, validateEvent } from './validate'
+
+export interface IngestDeps extends Pick<Core, 'db' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  config: Pick<Config, 'ingest'>
+  submit: Submit
+}
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -28,7 +34,7 @@ const CORS = {
  * the HMAC secret and follows a change of the configured secret, but a rotation replaces
  * it for both paths at once, so the old secret stops signing the moment it is rotated.
  */
-function signingProject(s: Services, request: Request): ProjectRow {
+function signingProject(s: Pick<IngestDeps, 'db'>, request: Request): ProjectRow {
   const projectKey = request.headers.get('x-project-key')
   if (projectKey === null) {
     const row = findProject(s.db, DEFAULT_PROJECT_ID)
@@ -44,8 +50,8 @@ function signingProject(s: Services, request: Request): ProjectRow {
  * Authenticates an ingest request; returns the project id and the verified body bytes.
  * `maxBytes` is the body cap of the endpoint (one event, or a batch).
  */
-export async function authenticateIngest(
-  s: Services,
+async function authenticateIngest(
+  s: IngestDeps,
   request: Request,
   maxBytes = s.config.ingest.max_payload_bytes,
 ): Promise<{ projectId: string; body: Uint8Array }> {
@@ -66,7 +72,7 @@ export async function authenticateIngest(
   return { projectId, body }
 }
 
-export function parseJson(body: Uint8Array): unknown {
+function parseJson(body: Uint8Array): unknown {
   const text = new TextDecoder().decode(body)
   if (text.trim() === '') throw new AppError('invalid_json', 'request body is empty; expected JSON')
   try {
@@ -76,32 +82,8 @@ export function parseJson(body: Uint8Array): unknown {
   }
 }
 
-/** Queues events and waits for their commit; 429 when the queue is full, 503 if storage fails. */
-export async function enqueue(s: Services, events: NormalizedEvent[], endpoint: string): Promise<Ack> {
-  if (s.draining.value) {
-    throw new AppError('unavailable', 'server is shutting down; retry shortly', { retryAfterSecs: 5 })
-  }
-  const pending = s.queue.submit(events)
-  if (pending === 'full') {
-    s.metrics.dropped.inc({ reason: 'queue_full' }, events.length)
-    throw new AppError('queue_full', 'ingest queue is full; retry after the delay in Retry-After', {
-      retryAfterSecs: 1,
-    })
-  }
-  try {
-    const ack = await pending
-    s.metrics.accepted.inc({ endpoint }, ack.stored)
-    if (ack.stored < events.length) s.metrics.duplicates.inc({}, events.length - ack.stored)
-    return ack
-  } catch (err) {
-    s.metrics.dropped.inc({ reason: 'storage_error' }, events.length)
-    throw new AppError('storage_unavailable', `events were not stored: ${(err as Error).message}`, {
-      retryAfterSecs: 5,
-    })
-  }
-}
-
-export function ingestRoutes(s: Services) {
+/** The routes only: the queue and its answers are made by the feature's start (index.ts). */
+export function ingestRoutes(s: IngestDeps) {
   const rejected = (reason: string, n = 1) => s.metrics.rejected.inc({ reason }, n)
 
   const guarded = async (
@@ -130,7 +112,7 @@ export function ingestRoutes(s: Services) {
           rejected('validation')
           throw new AppError('invalid_field', v.error, { field: v.field, headers: CORS })
         }
-        await enqueue(s, [v.event], 'ingest')
+        await s.submit([v.event], 'ingest')
         return json({ status: 'accepted' }, 200, CORS)
       },
       { parse: 'none' },
@@ -170,7 +152,7 @@ export function ingestRoutes(s: Services) {
           else errors.push({ index, field: v.field, error: v.error })
         })
         if (errors.length > 0) rejected('validation', errors.length)
-        const ack = await enqueue(s, events, 'batch')
+        const ack = await s.submit(events, 'batch')
         return json({ accepted: ack.stored, dropped: list.length - ack.stored, errors }, 200, CORS)
       },
       { parse: 'none' },

@@ -1,29 +1,23 @@
 /**
- * The deleting half of retention; these functions run on the writer thread (as the tasks
- * `pruneRaw`, `pruneHourly` and `vacuumStep` in pipeline/tasks.ts), one small transaction
- * per call, so an ingest commit waits at most one batch.
+ * The errors feature's retention hooks (writer thread; registered as `errors.pruneRaw`
+ * and `errors.pruneHourly`, run by the retention sweeper), one small transaction per
+ * call, so an ingest commit waits at most one batch.
  *
  * Raw events are walked in `received_at` order through the `raw_events_received` index
  * with a cursor, oldest first, and stop at the latest cutoff of any project. Each call
  * looks at most `limit` rows and deletes the expired ones among them (per project cutoff,
- * see policy.ts), so a project whose longer override keeps old rows costs one look at
- * each of them per pass, not one per batch.
+ * see retention/policy.ts), so a project whose longer override keeps old rows costs one
+ * look at each of them per pass, not one per batch. Hourly counts go by bucket.
  */
+import type { Cutoffs, PruneArgs, PruneStep } from '../retention'
 import type { Db, Statement } from '../storage/db'
-import { type Cutoffs, isExpired } from './policy'
 
 export interface RawCursor {
   received_at: number
   id: number
 }
 
-export interface PruneRawResult {
-  /** Rows deleted by this call (at most `limit`). */
-  deleted: number
-  by_project: Record<string, number>
-  /** Where the next call continues; null when the walk reached the cutoff. */
-  next: RawCursor | null
-}
+export type PruneRawResult = PruneStep<RawCursor> & { by_project: Record<string, number> }
 
 interface Statements {
   scanFirst: Statement
@@ -67,11 +61,16 @@ interface ScanRow {
   received_at: number
 }
 
+/**
+ * The rule of retention/policy.ts (`isExpired`): received strictly before the project's
+ * cutoff. Restated here because this runs on the writer thread, which loads no feature's
+ * main side (retention's index brings its routes).
+ */
+const expired = (c: Cutoffs, projectId: string, receivedAt: number) =>
+  receivedAt < (c.raw_by_project[projectId] ?? c.raw_default)
+
 /** Looks at up to `limit` raw events after `after` and deletes the expired ones, in one transaction. */
-export function pruneRawBatch(
-  db: Db,
-  a: { cutoffs: Cutoffs; after: RawCursor | null; limit: number },
-): PruneRawResult {
+export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
   const st = statements(db)
   const until = a.cutoffs.raw_scan_until
   return db
@@ -84,7 +83,7 @@ export function pruneRawBatch(
       const by_project: Record<string, number> = {}
       let deleted = 0
       for (const r of rows) {
-        if (!isExpired(a.cutoffs, r.project_id, r.received_at)) continue
+        if (!expired(a.cutoffs, r.project_id, r.received_at)) continue
         st.deleteRaw.run(r.id)
         by_project[r.project_id] = (by_project[r.project_id] ?? 0) + 1
         deleted++
@@ -96,22 +95,14 @@ export function pruneRawBatch(
     .immediate()
 }
 
-/** Deletes up to `limit` hourly-count rows whose hour lies wholly before the window. */
-export function pruneHourlyBatch(db: Db, a: { lastBucket: number; limit: number }): { deleted: number } {
-  const st = statements(db)
-  return db.transaction(() => ({ deleted: st.hourly.run(a.lastBucket, a.limit).changes })).immediate()
-}
-
 /**
- * Returns up to `pages` free pages to the file system (PRAGMA incremental_vacuum), one
- * short write transaction; the database was created with auto_vacuum = INCREMENTAL
- * (storage/db.ts). Reports how many pages were freed and how many free pages remain.
+ * Deletes up to `limit` hourly-count rows whose hour lies wholly before the window. A
+ * full batch may have left more: the next call continues (the cursor carries nothing).
  */
-export function vacuumStep(db: Db, a: { pages: number }): { freed: number; remaining: number } {
-  const free = () => (db.query('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count
-  const before = free()
-  if (before === 0) return { freed: 0, remaining: 0 }
-  db.run(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(a.pages))})`)
-  const after = free()
-  return { freed: before - after, remaining: after }
+export function pruneHourlyBatch(db: Db, a: PruneArgs<true>): PruneStep<true> {
+  const st = statements(db)
+  const deleted = db
+    .transaction(() => st.hourly.run(a.cutoffs.hourly_last_bucket, a.limit).changes)
+    .immediate()
+  return { deleted, next: deleted < a.limit ? null : true }
 }

@@ -8,9 +8,9 @@
  * receive time. Caps are counted in UTF-8 bytes.
  */
 
-import { utf8Length } from '../http/validate'
-import { computeFingerprint } from '../pipeline/fingerprint'
-import type { NormalizedEvent } from './event'
+import { utf8Length } from '../../http/validate'
+import type { NormalizedEvent } from '../event'
+import { computeFingerprint } from '../fingerprint'
 
 export interface Caps {
   max_stack_bytes: number

@@ -5,8 +5,9 @@
  * reservoir. Events are grouped in memory first, so a batch of 500 events of 3 issues costs
  * 500 raw inserts but only a handful of upserts.
  */
-import type { NormalizedEvent } from '../ingest/event'
-import type { Db, Statement } from '../storage/db'
+import type { Db } from '../storage/db'
+import type { NormalizedEvent } from './event'
+import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
 
 export const HOUR_MS = 3_600_000
 export const hourBucket = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS
@@ -42,99 +43,6 @@ export interface CommitResult {
   first_raw_id: number | null
   last_raw_id: number | null
   duration_ms: number
-}
-
-interface Statements {
-  insertRaw: Statement
-  getIssue: Statement
-  insertIssue: Statement
-  updateIssue: Statement
-  insertHistory: Statement
-  upsertAggregate: Statement
-  upsertHourly: Statement
-  upsertSample: Statement
-}
-
-const prepared = new WeakMap<Db, Statements>()
-
-const EVENT_COLUMNS = [
-  'project_id',
-  'fingerprint',
-  'timestamp',
-  'received_at',
-  'source',
-  'environment',
-  'release',
-  'app_version',
-  'build_number',
-  'route_or_procedure',
-  'screen',
-  'error_type',
-  'message',
-  'stack',
-  'http_status',
-  'request_id',
-  'user_id_hash',
-  'device_id_hash',
-  'metadata',
-  'event_id',
-  'level',
-] as const
-
-const SAMPLE_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'received_at')
-
-function statements(db: Db): Statements {
-  let s = prepared.get(db)
-  if (s) return s
-  const cols = EVENT_COLUMNS.join(', ')
-  const marks = EVENT_COLUMNS.map(() => '?').join(', ')
-  s = {
-    insertRaw: db.prepare(`INSERT OR IGNORE INTO raw_events (${cols}) VALUES (${marks})`),
-    getIssue: db.prepare(
-      'SELECT status, total_count, first_seen FROM issues WHERE project_id = ? AND fingerprint = ?',
-    ),
-    insertIssue: db.prepare(
-      `INSERT INTO issues (project_id, fingerprint, error_type, message, source, route_or_procedure, screen,
-         status, total_count, first_seen, last_seen, last_release, last_environment)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, ?, ?, ?)`,
-    ),
-    updateIssue: db.prepare(
-      `UPDATE issues SET total_count = total_count + ?, last_seen = max(last_seen, ?), last_release = ?,
-         last_environment = ?, status = ? WHERE project_id = ? AND fingerprint = ?`,
-    ),
-    insertHistory: db.prepare(
-      `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    upsertAggregate: db.prepare(
-      `INSERT INTO error_aggregates (project_id, fingerprint, release, environment, total_count, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, release, environment) DO UPDATE SET
-         total_count = total_count + excluded.total_count,
-         first_seen = min(first_seen, excluded.first_seen),
-         last_seen = max(last_seen, excluded.last_seen)`,
-    ),
-    upsertHourly: db.prepare(
-      `INSERT INTO event_counts_hourly (project_id, fingerprint, hour_bucket, environment, source, release, count)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, hour_bucket, environment, source, release) DO UPDATE SET
-         count = count + excluded.count`,
-    ),
-    // One statement per sample: slot = (event number within the issue) mod N, so the ring
-    // always holds the newest N and never needs trimming.
-    upsertSample: db.prepare(
-      `INSERT INTO samples (slot, raw_event_id, captured_at, ${SAMPLE_COLUMNS.join(', ')})
-       VALUES (?, ?, ?, ${SAMPLE_COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT (project_id, fingerprint, slot) DO UPDATE SET raw_event_id = excluded.raw_event_id,
-         captured_at = excluded.captured_at, ${SAMPLE_COLUMNS.filter(
-           (c) => c !== 'project_id' && c !== 'fingerprint',
-         )
-           .map((c) => `${c} = excluded.${c}`)
-           .join(', ')}`,
-    ),
-  }
-  prepared.set(db, s)
-  return s
 }
 
 interface Group {
@@ -292,79 +200,4 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     last_seen: maxReceived,
     breakdown: [...breakdown.values()],
   }
-}
-
-/**
- * Re-lays the sample rings when `sample_reservoir_size` changed since the last start
- * (recorded in `meta`). The k-th event of an issue belongs in slot k mod N, so a new N
- * moves samples: each issue keeps its newest min(N, count) samples, renumbered from its
- * total count, and the ring goes on overwriting the oldest.
- */
-export function resizeSampleRings(db: Db, sampleSize: number): { dropped: number; moved: number } {
-  return db
-    .transaction(() => {
-      const recorded = db
-        .query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'sample_reservoir_size'")
-        .get()
-      // Without a record (first start) renumbering is still right: it is idempotent.
-      if (recorded && Number(recorded.value) === sampleSize) return { dropped: 0, moved: 0 }
-      const rows = db
-        .query<{ id: number; total_count: number; rank: number }, []>(
-          `SELECT s.id, i.total_count,
-                  row_number() OVER (PARTITION BY s.project_id, s.fingerprint ORDER BY s.raw_event_id DESC) AS rank
-           FROM samples s JOIN issues i ON i.project_id = s.project_id AND i.fingerprint = s.fingerprint`,
-        )
-        .all()
-      const drop = db.prepare('DELETE FROM samples WHERE id = ?')
-      const park = db.prepare('UPDATE samples SET slot = ? WHERE id = ?')
-      let dropped = 0
-      const kept: { id: number; slot: number }[] = []
-      for (const r of rows) {
-        if (r.rank > sampleSize) {
-          drop.run(r.id)
-          dropped++
-        } else kept.push({ id: r.id, slot: (r.total_count - r.rank) % sampleSize })
-      }
-      // Two steps, so no row takes a slot another row has not yet left (slots are unique).
-      for (const k of kept) park.run(-1 - k.id, k.id)
-      for (const k of kept) park.run(k.slot, k.id)
-      db.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('sample_reservoir_size', ?)").run(
-        String(sampleSize),
-      )
-      return { dropped, moved: kept.length }
-    })
-    .immediate()
-}
-
-/** A status change from the API, recorded in the history. Returns null for an unknown issue. */
-export function setIssueStatus(
-  db: Db,
-  a: { project_id: string; fingerprint: string; status: IssueStatus; changed_by: string; now: number },
-): { old_status: IssueStatus; status: IssueStatus } | null {
-  return db
-    .transaction(() => {
-      const row = db
-        .query<{ status: IssueStatus }, [string, string]>(
-          'SELECT status FROM issues WHERE project_id = ? AND fingerprint = ?',
-        )
-        .get(a.project_id, a.fingerprint)
-      if (!row) return null
-      if (row.status !== a.status) {
-        db.query('UPDATE issues SET status = ? WHERE project_id = ? AND fingerprint = ?').run(
-          a.status,
-          a.project_id,
-          a.fingerprint,
-        )
-        statements(db).insertHistory.run(
-          a.project_id,
-          a.fingerprint,
-          row.status,
-          a.status,
-          a.changed_by,
-          a.now,
-        )
-      }
-      return { old_status: row.status, status: a.status }
-    })
-    .immediate()
 }

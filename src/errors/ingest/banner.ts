@@ -3,7 +3,7 @@
  * test event. Shown in full only on the run that created the key (the log of every later
  * start would otherwise carry the secret); after that, a masked key and where to find it.
  */
-import type { Config } from '../config/schema'
+import type { Config } from '../../config/schema'
 import { sign } from './hmac'
 
 export interface Banner {
