@@ -1,8 +1,7 @@
 /** The top bar: brand, main navigation, project switcher, live-update state, account. */
-import { auth } from '../lib/client'
 import { liveState } from '../lib/live'
 import { href, navigate, route, setQuery } from '../lib/router'
-import { me, projectSlug } from '../lib/session'
+import { me, projectSlug, signOut } from '../lib/session'
 import { ProjectSelect } from './ProjectSelect'
 
 const NAV = [
@@ -11,11 +10,6 @@ const NAV = [
   { path: '/insights', label: 'Insights', active: (p: string) => p === '/insights' },
   { path: '/settings/projects', label: 'Settings', active: (p: string) => p.startsWith('/settings') },
 ]
-
-async function signOut() {
-  await auth.logout()
-  location.assign('/auth/login')
-}
 
 function ProjectSwitcher() {
   const onChange = (value: string) => {
