@@ -13,6 +13,7 @@ import { tick, touches } from '../../lib/live'
 import { href, navigate } from '../../lib/router'
 import { projectName, projectSlug } from '../../lib/session'
 import type { IssueStatus } from '../../lib/types'
+import type { PageProps } from '../routes'
 import { ACTIONS, issue } from './api'
 import { Breakdown } from './Breakdown'
 import { History } from './History'
@@ -27,7 +28,8 @@ const ACTION_LABELS: Record<IssueStatus, string> = {
   unresolved: 'Unresolve',
 }
 
-export function IssuePage({ fingerprint }: { fingerprint: string }) {
+export function IssuePage({ params }: PageProps) {
+  const fingerprint = params.fingerprint as string
   const project = projectSlug.value ?? undefined
   const detail = useLoad(() => issue.get(fingerprint, project), [fingerprint, project])
   const projectId = detail.data?.project_id ?? null
