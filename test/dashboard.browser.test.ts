@@ -673,7 +673,6 @@ describe('the dashboard in a real browser', () => {
       storageState: await alice.context.storageState(),
     })
     const page = await phone.newPage()
-    const { watch } = await import('./dashboard.helpers')
     watch(page)
     const pages: [string, string][] = [
       ['/?project=web-shop', '.issue-row'],
