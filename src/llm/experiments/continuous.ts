@@ -11,8 +11,8 @@
  *   between order statistics (Hyndman-Fan type 7, numpy's and R's default: with the values
  *   sorted x[0..n-1], h = (n - 1) 0.999, cap = x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]));
  *   every value above the cap is replaced by it. Only the upper tail: latency and cost are
- *   bounded below by zero. Under 1,000 values the cap lies between the two largest, so only
- *   the maximum is pulled in, a little.
+ *   bounded below by zero. Up to 1,001 values the cap lies between the two largest, so only
+ *   the maximum is pulled in, part of the way.
  * - Welch's t-test and its interval on the winsorized values, and an interval for the
  *   relative difference mean_T / mean_B - 1 by the delta method: its variance is
  *   var_T / (n_T mean_B^2) + mean_T^2 var_B / (n_B mean_B^4) (independent arms), with the
