@@ -102,7 +102,7 @@ function moments(xs: readonly number[]): Moments {
   return { n, mean, variance: ss / (n - 1), constant: false }
 }
 
-export interface WelchTest {
+interface WelchTest {
   t: number
   df: number
   p_value: number
@@ -111,7 +111,7 @@ export interface WelchTest {
 }
 
 /** Welch's t-test of treatment against baseline; needs n >= 2 in each and some variance in one. */
-export function welchTest(a: Moments, b: Moments): WelchTest {
+function welchTest(a: Moments, b: Moments): WelchTest {
   const ea = a.variance / a.n
   const eb = b.variance / b.n
   const se2 = ea + eb
@@ -130,7 +130,7 @@ export function welchTest(a: Moments, b: Moments): WelchTest {
 }
 
 /** treatment / baseline - 1 and its delta-method interval, or nulls when the baseline mean is not positive. */
-export function relativeDelta(
+function relativeDelta(
   a: Moments,
   b: Moments,
 ): { estimate: number | null; ci: [number, number] | null } {
