@@ -130,10 +130,7 @@ function welchTest(a: Moments, b: Moments): WelchTest {
 }
 
 /** treatment / baseline - 1 and its delta-method interval, or nulls when the baseline mean is not positive. */
-function relativeDelta(
-  a: Moments,
-  b: Moments,
-): { estimate: number | null; ci: [number, number] | null } {
+function relativeDelta(a: Moments, b: Moments): { estimate: number | null; ci: [number, number] | null } {
   if (!(a.mean > 0)) return { estimate: null, ci: null }
   const estimate = b.mean / a.mean - 1
   const se = Math.sqrt(b.variance / b.n / a.mean ** 2 + (b.mean ** 2 * a.variance) / a.n / a.mean ** 4)
