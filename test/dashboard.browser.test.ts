@@ -11,20 +11,25 @@ import { createHmac } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
+import { NAV } from '../src/dashboard/pages/routes'
 import type { Db as Database } from '../src/storage/db'
 import { createToken } from '../src/tokens/store'
 import { addAuthenticator, launchChromium } from './browser'
 import {
   ARTIFACTS,
+  assetLog,
   clipboard,
   type DashboardServer,
   ingest,
+  type LoadedAsset,
+  pageSettled,
   scrollsSideways,
   shot,
   startDashboardServer,
   takeProblems,
   type Visitor,
   visitor,
+  watch,
   webhookReceiver,
 } from './dashboard.helpers'
 import { buildApp, runAndCatch } from './sourcemaps.helpers'
@@ -591,6 +596,8 @@ describe('the dashboard in a real browser', () => {
     await bob.page.waitForSelector('.issue-row')
     expect(await text(bob.page, '.user')).toBe('bob')
     await bob.page.click('.mainnav >> text=Settings')
+    // The settings page's code arrives on this first visit.
+    await bob.page.waitForSelector('.subnav a')
     const sections = await bob.page.$$eval('.subnav a', (as) => as.map((a) => a.textContent))
     expect(sections).toEqual(['Projects', 'API tokens', 'Source maps', 'Your passkeys'])
     // No admin controls on projects for a member.
@@ -666,7 +673,6 @@ describe('the dashboard in a real browser', () => {
       storageState: await alice.context.storageState(),
     })
     const page = await phone.newPage()
-    const { watch } = await import('./dashboard.helpers')
     watch(page)
     const pages: [string, string][] = [
       ['/?project=web-shop', '.issue-row'],
@@ -705,37 +711,140 @@ describe('the dashboard in a real browser', () => {
     await phone.close()
   })
 
-  test('the issues page loads under 150 KB of compressed scripts and styles', async () => {
-    const context = await browser.newContext({ storageState: await alice.context.storageState() })
-    const page = await context.newPage()
-    const assets: { url: string; bytes: number; encoding: string | null }[] = []
-    page.on('response', async (r) => {
-      const url = new URL(r.url())
-      if (!url.pathname.startsWith('/assets/')) return
-      const sizes = await r.request().sizes()
-      assets.push({
-        url: url.pathname,
-        bytes: sizes.responseBodySize,
-        encoding: r.headers()['content-encoding'] ?? null,
-      })
-    })
-    await page.goto(`${origin}/?project=web-shop`)
-    await page.waitForSelector('.issue-row')
-    await context.close()
-    expect(assets.map((a) => a.url).sort()).toEqual([
-      expect.stringMatching(/^\/assets\/dashboard\/app-[a-z0-9]+\.css$/),
-      expect.stringMatching(/^\/assets\/dashboard\/main-[a-z0-9]+\.js$/),
-    ])
+  test('the issues page loads under 150 KB of compressed scripts and styles, each other page under 30 KB more', async () => {
+    const storageState = await alice.context.storageState()
+    /** In a fresh browser (nothing cached): the landing's assets, then what going to `to` adds. */
+    const visit = async (to: (page: Page) => Promise<string | null>) => {
+      const context = await browser.newContext({ storageState })
+      const page = await context.newPage()
+      watch(page)
+      const log = assetLog(page)
+      await page.goto(`${origin}/?project=web-shop`)
+      await page.waitForSelector('.issue-row')
+      await pageSettled(page)
+      const landing = await log.take()
+      const href = await to(page)
+      let added: LoadedAsset[] = []
+      if (href) {
+        // A click on a link, as from the navigation or the list: client-side routing.
+        await page.evaluate((h) => {
+          const a = Object.assign(document.createElement('a'), { href: h })
+          document.querySelector('main')?.append(a)
+          a.click()
+        }, href)
+        await page.waitForURL((u) => u.pathname === new URL(href, origin).pathname)
+        await pageSettled(page)
+        added = await log.take()
+      }
+      await context.close()
+      return { landing, added }
+    }
+
+    const { landing: assets } = await visit(async () => null)
+    const urls = assets.map((a) => a.url)
+    // The shell links the entry and the stylesheet; the issues page's code comes as chunks.
+    const session = storageState.cookies.find((c) => c.name === 'bloop_session')?.value
+    const html = await (await fetch(`${origin}/`, { headers: { cookie: `bloop_session=${session}` } })).text()
+    const entry = html.match(/src="(\/assets\/dashboard\/main-[a-z0-9]+\.js)"/)?.[1] as string
+    expect(urls).toContain(entry)
+    expect(urls).toContainEqual(expect.stringMatching(/^\/assets\/dashboard\/app-[a-z0-9]+\.css$/))
+    expect(urls).toContainEqual(
+      expect.stringMatching(/^\/assets\/dashboard\/chunks\/IssuesPage-[a-z0-9]+\.js$/),
+    )
+    // No other page's code on the landing.
+    expect(urls.filter((u) => /(IssuePage|AlertsPage|InsightsPage|SettingsPage)-/.test(u))).toEqual([])
     expect(assets.every((a) => a.encoding === 'gzip')).toBe(true)
     const total = assets.reduce((n, a) => n + a.bytes, 0)
+
+    // Each other page as reached from the landing: the chunks it adds, its own code.
+    const visits: [string, (page: Page) => Promise<string | null>][] = [
+      ['issue', (page) => page.getAttribute('a.issue-row', 'href')],
+      ...NAV.filter((n) => n.href !== '/').map((n): [string, () => Promise<string>] => [
+        n.label.toLowerCase(),
+        async () => n.href,
+      ]),
+    ]
+    const pages: Record<string, { gzip_bytes: number; chunks: LoadedAsset[] }> = {}
+    for (const [name, to] of visits) {
+      const { landing, added } = await visit(to)
+      expect(landing.map((a) => a.url).sort()).toEqual([...urls].sort())
+      pages[name] = { gzip_bytes: added.reduce((n, a) => n + a.bytes, 0), chunks: added }
+    }
     writeFileSync(
       join(ARTIFACTS, 'bundle-size.json'),
-      `${JSON.stringify({ total_gzip_bytes: total, assets }, null, 2)}\n`,
+      `${JSON.stringify({ total_gzip_bytes: total, assets, pages }, null, 2)}\n`,
     )
     console.log(
       `dashboard initial load: ${(total / 1024).toFixed(1)} KB gzip (${assets.map((a) => `${a.url} ${a.bytes}`).join(', ')})`,
     )
+    for (const [name, p] of Object.entries(pages))
+      console.log(`  ${name}: +${(p.gzip_bytes / 1024).toFixed(1)} KB gzip in ${p.chunks.length} chunk(s)`)
     expect(total).toBeLessThan(150 * 1024)
+    expect(Object.keys(pages).sort()).toEqual(['alerts', 'insights', 'issue', 'settings'])
+    const components: Record<string, string> = {
+      issue: 'IssuePage',
+      alerts: 'AlertsPage',
+      insights: 'InsightsPage',
+      settings: 'SettingsPage',
+    }
+    for (const [name, p] of Object.entries(pages)) {
+      const own = p.chunks.some((c) => c.url.startsWith(`/assets/dashboard/chunks/${components[name]}-`))
+      expect({ name, own }).toEqual({ name, own: true })
+      expect({ name, gzip: p.chunks.every((c) => c.encoding === 'gzip' && c.bytes > 0) }).toEqual({
+        name,
+        gzip: true,
+      })
+      expect({ name, small: p.gzip_bytes < 30 * 1024 }).toEqual({ name, small: true })
+    }
+  })
+
+  test('visiting Alerts fetches a chunk the issues page did not load, then shows the rules', async () => {
+    const context = await browser.newContext({ storageState: await alice.context.storageState() })
+    const page = await context.newPage()
+    watch(page)
+    const log = assetLog(page)
+    await page.goto(`${origin}/?project=web-shop`)
+    await page.waitForSelector('.issue-row')
+    const onLanding = (await log.take()).map((a) => a.url)
+    expect(onLanding.some((u) => u.includes('AlertsPage'))).toBe(false)
+    await page.click('.mainnav >> text=Alerts')
+    await page.waitForSelector('.rule')
+    const added = (await log.take()).map((a) => a.url).filter((u) => !onLanding.includes(u))
+    expect(added).toContainEqual(
+      expect.stringMatching(/^\/assets\/dashboard\/chunks\/AlertsPage-[a-z0-9]+\.js$/),
+    )
+    // Back to the issues and over to Alerts again: nothing is fetched twice.
+    await page.click('.mainnav >> text=Issues')
+    await page.waitForSelector('.issue-row')
+    await page.click('.mainnav >> text=Alerts')
+    await page.waitForSelector('.rule')
+    expect(await log.take()).toEqual([])
+    await context.close()
+  })
+
+  test('a page whose code cannot be fetched says so and offers a reload that brings it', async () => {
+    const context = await browser.newContext({ storageState: await alice.context.storageState() })
+    const page = await context.newPage()
+    watch(page)
+    await page.route('**/assets/dashboard/chunks/InsightsPage-*.js', (r) => r.abort('connectionfailed'))
+    await page.goto(`${origin}/?project=web-shop`)
+    await page.waitForSelector('.issue-row')
+    await page.click('.mainnav >> text=Insights')
+    await page.waitForSelector('[data-load-failed]', { timeout: 10_000 })
+    expect(await text(page, '[data-load-failed] h1')).toBe('This page did not load')
+    expect(await text(page, '[data-load-failed] p')).toContain('InsightsPage-')
+    // The header and navigation stay usable.
+    expect(await page.getAttribute('.mainnav a:text-is("Insights")', 'aria-current')).toBe('page')
+    await page.unroute('**/assets/dashboard/chunks/InsightsPage-*.js')
+    await page.click('[data-load-failed] button:text-is("Reload")')
+    await page.waitForSelector('#insight-environments tbody tr')
+    await context.close()
+    // What the blocked fetch left in the watch, and nothing else.
+    const problems = takeProblems()
+    expect(problems.length).toBeGreaterThan(0)
+    expect(
+      problems.filter((p) => !p.includes('InsightsPage-') && !p.includes('ERR_CONNECTION_FAILED')),
+    ).toEqual([])
   })
 
   test('signing out ends the session and the dashboard asks to sign in again', async () => {

@@ -191,3 +191,47 @@ export const scrollsSideways = (page: Page) =>
         (x) => `${x.el.tagName.toLowerCase()}.${[...x.el.classList].join('.')} right=${Math.round(x.right)}`,
       )
   })
+
+export interface LoadedAsset {
+  url: string
+  /** Bytes on the wire (gzip-compressed when the server compressed it). */
+  bytes: number
+  encoding: string | null
+}
+
+/**
+ * Records every /assets/ file a page fetches, with its size on the wire. `take()` waits
+ * for the sizes of all responses so far and returns the ones since the last call.
+ */
+export function assetLog(page: Page) {
+  const pending: Promise<LoadedAsset>[] = []
+  let taken = 0
+  page.on('response', (r) => {
+    const url = new URL(r.url())
+    if (!url.pathname.startsWith('/assets/')) return
+    pending.push(
+      r
+        .request()
+        .sizes()
+        .then((s) => ({
+          url: url.pathname,
+          bytes: s.responseBodySize,
+          encoding: r.headers()['content-encoding'] ?? null,
+        })),
+    )
+  })
+  return {
+    take: async (): Promise<LoadedAsset[]> => {
+      const mine = pending.slice(taken)
+      taken = pending.length
+      return Promise.all(mine)
+    },
+  }
+}
+
+/** Waits until the dashboard shows a page (its code loaded) that is done loading its data. */
+export const pageSettled = (page: Page) =>
+  page.waitForFunction(() => {
+    const main = document.querySelector('main#main')
+    return !!main?.firstElementChild && !main.querySelector('[aria-busy], [data-load-failed]')
+  })

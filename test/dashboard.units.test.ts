@@ -22,6 +22,7 @@ import {
   PAGE_SIZE,
   readFilters,
 } from '../src/dashboard/pages/issues/filterState'
+import { ApiError } from '../src/web/browser/api'
 
 describe('issue filters in the URL', () => {
   test('an empty query is the triage view: unresolved, newest activity first', () => {
@@ -284,4 +285,19 @@ describe('colour contrast of both themes', () => {
       expect(low).toEqual([])
     })
   }
+})
+
+describe("the browser apps' API error", () => {
+  test("carries the status, code, message and field of the server's error body", () => {
+    const e = ApiError.of(400, { error: 'slug is taken', code: 'conflict', field: 'slug' })
+    expect([e.status, e.code, e.message, e.field]).toEqual([400, 'conflict', 'slug is taken', 'slug'])
+    expect(e).toBeInstanceOf(Error)
+  })
+
+  test('a body that is not the error shape says the HTTP status instead', () => {
+    for (const body of [null, 'Bad Gateway', { error: 42 }]) {
+      const e = ApiError.of(502, body)
+      expect([e.code, e.message, e.field]).toEqual(['http_error', 'request failed with HTTP 502', null])
+    }
+  })
 })

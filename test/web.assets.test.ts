@@ -8,10 +8,14 @@ import { rmSync, statSync, utimesSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createSession } from '../src/auth/sessions'
 import { insertUser } from '../src/auth/users'
+import { NAV } from '../src/dashboard/pages/routes'
+import { sign } from '../src/errors/ingest/hmac'
 import { openDatabase } from '../src/storage/db'
-import { loadAssets } from '../src/web/assets'
+import { bundleAssets, loadAssets } from '../src/web/assets'
 import { CONTENT_SECURITY_POLICY } from '../src/web/page'
-import { startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
+import { launchChromium } from './browser'
+import { pageSettled, watch } from './dashboard.helpers'
+import { event, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
 
 const rts: TestRuntime[] = []
 afterAll(async () => {
@@ -85,6 +89,45 @@ describe('assets from source', () => {
     }
   })
 })
+
+/**
+ * Opens each page of the dashboard in headless Chromium, signed in with `session`, and
+ * waits until it shows (its chunk loaded) with no failed request or console error.
+ */
+async function visitPages(base: string, session: string, key: string): Promise<void> {
+  const body = JSON.stringify(event({ message: 'from the binary' }))
+  const sent = await fetch(`${base}/v1/ingest`, {
+    method: 'POST',
+    headers: { 'x-project-key': key, 'x-signature': sign(key, body) },
+    body,
+  })
+  expect(sent.status).toBe(200)
+  const cookie = `bloop_session=${session}`
+  const list = (await (await fetch(`${base}/v1/errors`, { headers: { cookie } })).json()) as {
+    items: { fingerprint: string }[]
+  }
+  const fingerprint = list.items[0]?.fingerprint as string
+  const browser = await launchChromium()
+  try {
+    const context = await browser.newContext()
+    await context.addCookies([{ name: 'bloop_session', value: session, url: base }])
+    const page = await context.newPage()
+    const seen = watch(page)
+    const pages = [
+      ...NAV.map((n) => [n.href, n.label]),
+      [`/issues/${fingerprint}?project=web`, 'TypeError: from the binary'],
+    ]
+    for (const [href, title] of pages) {
+      await page.goto(base + href)
+      await pageSettled(page)
+      const h1 = (await page.locator('main h1').textContent())?.trim()
+      expect({ href, h1 }).toEqual({ href, h1: title })
+    }
+    expect(seen.problems).toEqual([])
+  } finally {
+    await browser.close()
+  }
+}
 
 describe('compiled executable', () => {
   const dir = tempDir('bloop-build-')
@@ -162,7 +205,18 @@ describe('compiled executable', () => {
       const app = (await shell.text()).match(/src="(\/assets\/dashboard\/main-[a-z0-9]+\.js)"/)?.[1] as string
       const appJs = await fetch(base + app)
       expect(appJs.status).toBe(200)
-      expect(await appJs.text()).toContain('/v1/stream')
+      const appText = await appJs.text()
+      expect(appText).toContain('/v1/stream')
+      // Every file of the bundle is embedded, the pages' chunks among them.
+      const built = Object.keys((await bundleAssets()).files)
+      const chunks = built.filter((u) => u.startsWith('/assets/dashboard/chunks/'))
+      expect(chunks).toContainEqual(expect.stringMatching(/\/AlertsPage-[a-z0-9]+\.js$/))
+      for (const url of built) {
+        const res = await fetch(base + url)
+        expect({ url, status: res.status }).toEqual({ url, status: 200 })
+      }
+      // And each page of the navigation, plus an issue, comes up in a real browser.
+      await visitPages(base, session, key)
       // The default rp_origin (port 5332) does not match the port it listens on: said at startup.
       await Bun.sleep(50)
       expect(lines.err).toContain(

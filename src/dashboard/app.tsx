@@ -1,20 +1,14 @@
 /**
  * The app shell: top bar (navigation, project switcher, live state, account) and the
- * page for the current route. Routes (client-side, served as the shell by the server):
- *
- *   /                          issues list           /alerts[/new|/:id]   alert rules
- *   /issues/:fingerprint       issue detail          /insights            analytics
- *   /settings/<section>        projects, tokens, source maps, retention, users, account
- *
- * The selected project travels in the `project` query parameter across views.
+ * page for the current route. Which page answers which path is the page table
+ * (pages/routes.ts); each page's code is loaded the first time it is shown
+ * (pages/index.ts). The selected project travels in the `project` query parameter
+ * across views.
  */
 import { Header } from './components/Header'
-import { match, route } from './lib/router'
-import { AlertsPage } from './pages/alerts/AlertsPage'
-import { InsightsPage } from './pages/insights/InsightsPage'
-import { IssuePage } from './pages/issue/IssuePage'
-import { IssuesPage } from './pages/issues/IssuesPage'
-import { SettingsPage } from './pages/settings/SettingsPage'
+import { route } from './lib/router'
+import { PAGES } from './pages'
+import { pageAt } from './pages/routes'
 
 function NotFound() {
   return (
@@ -28,14 +22,10 @@ function NotFound() {
 }
 
 function Page() {
-  const { path } = route.value
-  if (path === '/') return <IssuesPage />
-  const issue = match('/issues/:fingerprint', path)
-  if (issue) return <IssuePage fingerprint={issue.fingerprint as string} />
-  if (path === '/alerts' || path.startsWith('/alerts/')) return <AlertsPage />
-  if (path === '/insights') return <InsightsPage />
-  if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage />
-  return <NotFound />
+  const found = pageAt(route.value.path)
+  if (!found) return <NotFound />
+  const Component = PAGES[found.name]
+  return <Component params={found.params} />
 }
 
 export function App() {

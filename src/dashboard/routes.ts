@@ -2,14 +2,16 @@
  * The dashboard's server side (the rest of this folder is the browser app, bundled by
  * web/assets.ts):
  *
- *   GET /, /issues/*, /alerts[/*], /insights, /settings[/*]
+ *   GET every path of the page table (pages/routes.ts: /, /issues/*, /alerts[/*],
+ *       /insights, /settings[/*])
  *       the app's HTML shell for a signed-in user; otherwise 303 to
  *       /auth/login?next=<the path asked for>, so a shared link survives signing in.
  *   GET /v1/stream[?project_id=]
  *       server-sent events after each committed batch (see stream.ts); session only.
  *
  * The client routes itself with the history API; these paths only make a reload or a
- * pasted link land on the same view.
+ * pasted link land on the same view. The page table is plain data: importing it brings
+ * no browser code into the server.
  */
 import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
@@ -18,6 +20,7 @@ import { AppError } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import { loadAssets } from '../web/assets'
 import { pageResponse, renderPage } from '../web/page'
+import { SHELL_PATHS } from './pages/routes'
 import type { StreamHub } from './stream'
 
 export const DASHBOARD_TITLE = 'bloop'
@@ -26,9 +29,6 @@ const SHELL_BODY =
   '<noscript>The bloop dashboard needs JavaScript.</noscript>'
 
 const StreamQuery = T.Object({ project_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })) })
-
-/** Client-side routes the server answers with the shell. */
-export const SHELL_PATHS = ['/', '/issues/*', '/alerts', '/alerts/*', '/insights', '/settings', '/settings/*']
 
 export interface DashboardRoutesDeps extends Pick<Core, 'guard' | 'draining'> {
   stream: StreamHub

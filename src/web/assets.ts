@@ -1,5 +1,5 @@
 /**
- * Browser assets (the login page now, the dashboard later): TypeScript and CSS under
+ * Browser assets (the sign-in page and the dashboard): TypeScript and CSS under
  * `src/` bundled by Bun for the browser, served from `/assets/<group>/<name>-<hash>.<ext>`
  * with long-lived caching (the hash changes with the content).
  *
@@ -11,16 +11,29 @@
  *   the result as the virtual module `bloop:embedded-assets`, imported only when the build
  *   defines BLOOP_EMBEDDED_ASSETS; the binary never reads `src/` or runs the bundler.
  *
- * To add an app (the dashboard): add an entry to ENTRIES; `page.ts` renders its HTML shell.
+ * To add an app: add a group to ENTRIES; `page.ts` renders its HTML shell. A group with
+ * `splitting` (the dashboard) gets a chunk per `import()` (each page, see
+ * dashboard/pages/index.ts) under `<group>/chunks/`, plus chunks of the code such imports
+ * share (Bun names those after the entry, `main-<hash>.js`). The page links only the
+ * entry, which imports chunks by relative URL and preloads a chunk's own imports with
+ * `<link rel="modulepreload">`, both allowed by the CSP's `script-src 'self'`. Every chunk
+ * is in `files`, so the executable embeds them all.
  * Responses are gzip-compressed once per bundle when the client accepts it.
  */
 import { readdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 
-/** Named groups of entry points (paths relative to src/), each a page's scripts and styles. */
-export const ENTRIES: Record<string, string[]> = {
-  login: ['web/login/main.ts', 'web/login/login.css'],
-  dashboard: ['dashboard/main.tsx', 'dashboard/styles/app.css'],
+export interface Group {
+  /** Entry points (paths relative to src/): the page's scripts and styles. */
+  entries: string[]
+  /** Code behind each `import()` becomes a chunk, fetched when that import runs. */
+  splitting?: boolean
+}
+
+/** The browser apps, each bundled on its own. */
+export const ENTRIES: Record<string, Group> = {
+  login: { entries: ['web/login/main.ts', 'web/login/login.css'] },
+  dashboard: { entries: ['dashboard/main.tsx', 'dashboard/styles/app.css'], splitting: true },
 }
 
 export interface Asset {
@@ -49,12 +62,14 @@ const SRC_DIR = resolve(import.meta.dir, '..')
 /** Bundles every group with Bun.build (browser target, minified). Throws on a build error. */
 export async function bundleAssets(srcDir = SRC_DIR): Promise<EmbeddedAssets> {
   const out: EmbeddedAssets = { files: {}, groups: {} }
-  for (const [group, entries] of Object.entries(ENTRIES)) {
+  for (const [group, { entries, splitting = false }] of Object.entries(ENTRIES)) {
+    const named = `${group}/[name]-[hash].[ext]`
     const result = await Bun.build({
       entrypoints: entries.map((e) => join(srcDir, e)),
       target: 'browser',
       minify: true,
-      naming: `${group}/[name]-[hash].[ext]`,
+      splitting,
+      naming: { entry: named, asset: named, chunk: `${group}/chunks/[name]-[hash].[ext]` },
     })
     if (!result.success) {
       throw new Error(`bundling ${group} failed:\n${result.logs.map(String).join('\n')}`)
@@ -87,7 +102,9 @@ export function toBundle(e: EmbeddedAssets): AssetBundle {
 /** Newest modification time of any file in the folders the entries live in. */
 function sourceStamp(srcDir: string): number {
   let newest = 0
-  const folders = new Set(Object.values(ENTRIES).flatMap((list) => list.map((e) => dirname(e).split('/')[0])))
+  const folders = new Set(
+    Object.values(ENTRIES).flatMap((g) => g.entries.map((e) => dirname(e).split('/')[0])),
+  )
   const walk = (dir: string) => {
     for (const ent of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, ent.name)

@@ -1,29 +1,20 @@
-/** The top bar: brand, main navigation, project switcher, live-update state, account. */
-import { auth } from '../lib/client'
+/**
+ * The top bar: brand, main navigation (the entries of the page table, pages/routes.ts),
+ * project switcher, live-update state, account.
+ */
 import { liveState } from '../lib/live'
 import { href, navigate, route, setQuery } from '../lib/router'
-import { me, projectSlug } from '../lib/session'
+import { me, projectSlug, signOut } from '../lib/session'
+import { NAV, pageAt } from '../pages/routes'
 import { ProjectSelect } from './ProjectSelect'
-
-const NAV = [
-  { path: '/', label: 'Issues', active: (p: string) => p === '/' || p.startsWith('/issues/') },
-  { path: '/alerts', label: 'Alerts', active: (p: string) => p.startsWith('/alerts') },
-  { path: '/insights', label: 'Insights', active: (p: string) => p === '/insights' },
-  { path: '/settings/projects', label: 'Settings', active: (p: string) => p.startsWith('/settings') },
-]
-
-async function signOut() {
-  await auth.logout()
-  location.assign('/auth/login')
-}
 
 function ProjectSwitcher() {
   const onChange = (value: string) => {
     const slug = value || null
     const path = route.value.path
-    // One issue or rule belongs to one project: switching goes to the list of the other.
-    if (path.startsWith('/issues/')) return navigate(href('/', { project: slug }))
-    if (path.startsWith('/alerts/')) return navigate(href('/alerts', { project: slug }))
+    // A view of one item (an issue, a rule) goes to the list of the other project.
+    const list = pageAt(path)?.route.onProjectSwitch?.(path)
+    if (list) return navigate(href(list, { project: slug }))
     // Paging does not carry over to another project.
     setQuery({ project: slug, offset: null }, { replace: false })
   }
@@ -52,7 +43,7 @@ export function Header() {
       </a>
       <nav class="mainnav" aria-label="Main">
         {NAV.map((n) => (
-          <a key={n.path} href={href(n.path, { project })} aria-current={n.active(path) ? 'page' : undefined}>
+          <a key={n.href} href={href(n.href, { project })} aria-current={n.active(path) ? 'page' : undefined}>
             {n.label}
           </a>
         ))}

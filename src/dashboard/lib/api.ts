@@ -2,19 +2,11 @@
  * The one fetch wrapper of the dashboard. Every call goes to this origin with the session
  * cookie. A 401 means the session ended: the browser goes to the sign-in page, which comes
  * back here afterwards (`next`). Any other failure is thrown as an ApiError carrying the
- * server's `{error, code, field}` body, for the page to show.
+ * server's `{error, code, field}` body (the class is shared with the sign-in page), for
+ * the page to show. The calls themselves sit next to the pages that make them
+ * (pages/<name>/api.ts).
  */
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field: string | null = null,
-  ) {
-    super(message)
-  }
-}
+import { ApiError } from '../../web/browser/api'
 
 export type Query = Record<string, string | number | boolean | null | undefined>
 
@@ -60,15 +52,7 @@ export async function api<T>(path: string, call: Call = {}): Promise<T> {
     location.assign(signInUrl())
     throw new ApiError(401, 'unauthorized', 'your session ended; signing in again')
   }
-  if (!res.ok) {
-    const e = (data ?? {}) as { error?: string; code?: string; field?: string }
-    throw new ApiError(
-      res.status,
-      e.code ?? 'http_error',
-      e.error ?? `request failed with HTTP ${res.status}`,
-      e.field ?? null,
-    )
-  }
+  if (!res.ok) throw ApiError.of(res.status, data)
   return data as T
 }
 

@@ -45,23 +45,6 @@ export function href(path: string, query: Record<string, string | null | undefin
   return text ? `${path}?${text}` : path
 }
 
-/** Matches `/issues/:fp` style patterns; returns the decoded params or null. */
-export function match(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/')
-  const s = path.split('/')
-  if (p.length !== s.length) return null
-  const out: Record<string, string> = {}
-  for (let i = 0; i < p.length; i++) {
-    const want = p[i] as string
-    const got = s[i] as string
-    if (want.startsWith(':')) {
-      if (got === '') return null
-      out[want.slice(1)] = decodeURIComponent(got)
-    } else if (want !== got) return null
-  }
-  return out
-}
-
 export function interceptLinks(root: HTMLElement): void {
   window.addEventListener('popstate', () => {
     route.value = read()

@@ -5,6 +5,7 @@
  * part shown, for people reading the DOM and for the browser tests.
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser'
+import { ApiError } from '../browser/api'
 import { safeNext } from './next'
 import { type OriginAdvice, type OriginFacts, originAdvice } from './origin'
 
@@ -54,8 +55,6 @@ function say(text: string, kind: 'error' | 'ok' | '' = ''): void {
   m.className = `message ${kind}`
 }
 
-class ApiError extends Error {}
-
 /** What the last /auth/status said about where passkeys work (for a later SecurityError). */
 let origin: OriginFacts | null = null
 
@@ -87,7 +86,7 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const data = await res.json().catch(() => null)
-  if (!res.ok) throw new ApiError(data?.error ?? `request failed with HTTP ${res.status}`)
+  if (!res.ok) throw ApiError.of(res.status, data)
   return data as T
 }
 

@@ -2,9 +2,9 @@
 import { useState } from 'preact/hooks'
 import { Notice } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
-import { alerts } from '../../lib/client'
 import { useAction } from '../../lib/hooks'
 import type { ChannelConfig, ChannelView } from '../../lib/types'
+import { alerts } from './api'
 
 function target(c: ChannelView): string {
   const cfg = c.config

@@ -1,10 +1,10 @@
 /** Sending a test to every channel of a rule, and the rule's delivery log (with the issue each alert named). */
 import { useState } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
-import { alerts } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import { href } from '../../lib/router'
 import type { DeliveryView, TestResult } from '../../lib/types'
+import { alerts } from './api'
 
 /** Status and error; `response` is only ever an SMTP reply line (HTTP answers are not kept). */
 const detail = (r: {

@@ -4,8 +4,8 @@
  * empty, and `fromRule` fills the form from a stored rule for editing. The environment is
  * one field for every rule type: the rule's environment filter.
  */
-import type { RuleBody } from '../../lib/client'
 import type { RuleConfig, RuleType, RuleView } from '../../lib/types'
+import type { RuleBody } from './api'
 
 export const RULE_TYPES: { type: RuleType; label: string; help: string }[] = [
   {

@@ -1,10 +1,11 @@
 /** Correlations: pairs of issues whose hourly counts move together; the top pair charted. */
 import { useMemo } from 'preact/hooks'
 import { Chart } from '../../components/Chart'
-import { type AnalyticsQuery, analytics, issues } from '../../lib/client'
 import { useLoad } from '../../lib/hooks'
 import type { CorrelationsResponse } from '../../lib/types'
+import { issue } from '../issue/api'
 import { issueHref } from '../issues/IssueList'
+import { type AnalyticsQuery, analytics } from './api'
 import { IssueLink, Section } from './Section'
 
 type Pair = CorrelationsResponse['pairs'][number]
@@ -13,8 +14,8 @@ function PairChart({ pair, hours }: { pair: Pair; hours: number }) {
   const both = useLoad(
     () =>
       Promise.all([
-        issues.trend(pair.fingerprint_a, pair.project_a, hours),
-        issues.trend(pair.fingerprint_b, pair.project_b, hours),
+        issue.trend(pair.fingerprint_a, pair.project_a, hours),
+        issue.trend(pair.fingerprint_b, pair.project_b, hours),
       ]),
     [pair.fingerprint_a, pair.fingerprint_b, hours],
   )

@@ -1,6 +1,6 @@
 /** Environments: volume and share per environment, and percentiles of its hourly counts. */
-import { type AnalyticsQuery, analytics } from '../../lib/client'
 import { useLoad } from '../../lib/hooks'
+import { type AnalyticsQuery, analytics } from './api'
 import { Section } from './Section'
 
 export function Environments({ query }: { query: AnalyticsQuery }) {

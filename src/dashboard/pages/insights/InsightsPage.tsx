@@ -5,10 +5,10 @@
  * binary gets a plain explanation instead of five errors.
  */
 import { Loading, Notice } from '../../components/bits'
-import { type AnalyticsQuery, analytics } from '../../lib/client'
 import { useLoad } from '../../lib/hooks'
 import { route, setQuery } from '../../lib/router'
 import { projectSlug } from '../../lib/session'
+import { type AnalyticsQuery, analytics } from './api'
 import { Correlations } from './Correlations'
 import { Environments } from './Environments'
 import { Movers } from './Movers'

@@ -1,8 +1,8 @@
 /** Movers: issues whose count changed most against the previous window of the same length. */
-import { type AnalyticsQuery, analytics } from '../../lib/client'
 import { signed } from '../../lib/format'
 import { useLoad } from '../../lib/hooks'
 import { issueHref } from '../issues/IssueList'
+import { type AnalyticsQuery, analytics } from './api'
 import { IssueLink, Section } from './Section'
 
 export function Movers({ query }: { query: AnalyticsQuery }) {

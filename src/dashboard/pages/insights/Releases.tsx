@@ -6,10 +6,10 @@
 import { useMemo } from 'preact/hooks'
 import { Badge } from '../../components/bits'
 import { Chart } from '../../components/Chart'
-import { type AnalyticsQuery, analytics } from '../../lib/client'
 import { dateTime, signed } from '../../lib/format'
 import { useLoad } from '../../lib/hooks'
 import { projectName, projectSlug } from '../../lib/session'
+import { type AnalyticsQuery, analytics } from './api'
 import { Section } from './Section'
 
 const impactKind = (score: number) => (score > 50 ? 'bad' : score < 0 ? 'ok' : 'muted')

@@ -1,16 +1,17 @@
 /** Spikes: hours far above an issue's other hours (z-score), with the top one charted. */
 import { useMemo } from 'preact/hooks'
 import { Chart } from '../../components/Chart'
-import { type AnalyticsQuery, analytics, issues } from '../../lib/client'
 import { hourLabel } from '../../lib/format'
 import { useLoad } from '../../lib/hooks'
+import { issue } from '../issue/api'
 import { issueHref } from '../issues/IssueList'
+import { type AnalyticsQuery, analytics } from './api'
 import { IssueLink, Section } from './Section'
 
 const z = (v: number | null) => (v === null ? '∞' : v.toFixed(1))
 
 function TopTrend({ fp, project, hours }: { fp: string; project: string; hours: number }) {
-  const trend = useLoad(() => issues.trend(fp, project, hours), [fp, project, hours])
+  const trend = useLoad(() => issue.trend(fp, project, hours), [fp, project, hours])
   const xs = useMemo(() => trend.data?.map((p) => p.hour_bucket) ?? [], [trend.data])
   const series = useMemo(
     () => [{ label: 'Events', values: trend.data?.map((p) => p.count) ?? [] }],

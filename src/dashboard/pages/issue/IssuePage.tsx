@@ -7,13 +7,14 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
 import { Chart } from '../../components/Chart'
-import { ACTIONS, issues } from '../../lib/client'
 import { count } from '../../lib/format'
 import { useAction, useKeys, useLoad } from '../../lib/hooks'
 import { tick, touches } from '../../lib/live'
 import { href, navigate } from '../../lib/router'
 import { projectName, projectSlug } from '../../lib/session'
 import type { IssueStatus } from '../../lib/types'
+import type { PageProps } from '../routes'
+import { ACTIONS, issue } from './api'
 import { Breakdown } from './Breakdown'
 import { History } from './History'
 import { Occurrences } from './Occurrences'
@@ -27,13 +28,14 @@ const ACTION_LABELS: Record<IssueStatus, string> = {
   unresolved: 'Unresolve',
 }
 
-export function IssuePage({ fingerprint }: { fingerprint: string }) {
+export function IssuePage({ params }: PageProps) {
+  const fingerprint = params.fingerprint as string
   const project = projectSlug.value ?? undefined
-  const detail = useLoad(() => issues.get(fingerprint, project), [fingerprint, project])
+  const detail = useLoad(() => issue.get(fingerprint, project), [fingerprint, project])
   const projectId = detail.data?.project_id ?? null
   const [hours, setHours] = useState(72)
   const trend = useLoad(
-    async () => (projectId ? issues.trend(fingerprint, projectId, hours) : []),
+    async () => (projectId ? issue.trend(fingerprint, projectId, hours) : []),
     [fingerprint, projectId, hours],
   )
   const [version, setVersion] = useState(0)
@@ -61,7 +63,7 @@ export function IssuePage({ fingerprint }: { fingerprint: string }) {
   const d = detail.data
   const setStatus = (status: IssueStatus) =>
     action.run(async () => {
-      await issues.setStatus(d.fingerprint, d.project_id, ACTIONS[status])
+      await issue.setStatus(d.fingerprint, d.project_id, ACTIONS[status])
       await detail.reload()
     })
 

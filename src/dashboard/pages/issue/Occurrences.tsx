@@ -5,8 +5,8 @@
  */
 import { useState } from 'preact/hooks'
 import { Ago, Json, Loading, Notice } from '../../components/bits'
-import { issues } from '../../lib/client'
 import { useLoad } from '../../lib/hooks'
+import { issue } from './api'
 import { Stack } from './Stack'
 
 const LIMIT = 20
@@ -22,7 +22,7 @@ export function Occurrences({
 }) {
   const [offset, setOffset] = useState(0)
   const page = useLoad(
-    () => issues.occurrences(fingerprint, projectId, offset, LIMIT),
+    () => issue.occurrences(fingerprint, projectId, offset, LIMIT),
     [fingerprint, projectId, offset, version],
   )
   if (!page.data) return page.error ? <Notice kind="error">{page.error}</Notice> : <Loading what="events" />

@@ -5,9 +5,9 @@
  */
 import { useState } from 'preact/hooks'
 import { CopyButton, Loading, Notice } from '../../components/bits'
-import { projects as projectsApi } from '../../lib/client'
 import { useLoad } from '../../lib/hooks'
 import { isAdmin, projects, selectedProject } from '../../lib/session'
+import { projects as projectsApi } from '../settings/api'
 import { snippets } from './snippets'
 
 const PLACEHOLDER_KEY = 'bloop_<your project key>'

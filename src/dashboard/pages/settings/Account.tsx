@@ -6,22 +6,15 @@ import { startRegistration } from '@simplewebauthn/browser'
 import { useState } from 'preact/hooks'
 import { Ago, Loading, Notice } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
-import { api } from '../../lib/api'
-import { auth } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import { me } from '../../lib/session'
 import type { Passkey } from '../../lib/types'
-
-interface Started {
-  challenge_id: string
-  // biome-ignore lint/suspicious/noExplicitAny: the options JSON goes straight to @simplewebauthn/browser
-  options: any
-}
+import { passkeys } from './api'
 
 async function addPasskey(name: string): Promise<void> {
-  const started = await api<Started>('/auth/passkeys/register/start', { body: name ? { name } : {} })
+  const started = await passkeys.start(name)
   const credential = await startRegistration({ optionsJSON: started.options })
-  await api('/auth/passkeys/register/finish', { body: { challenge_id: started.challenge_id, credential } })
+  await passkeys.finish(started.challenge_id, credential)
 }
 
 function PasskeyRow({ k, only, onChange }: { k: Passkey; only: boolean; onChange: () => Promise<void> }) {
@@ -34,7 +27,7 @@ function PasskeyRow({ k, only, onChange }: { k: Passkey; only: boolean; onChange
         onSubmit={(ev) => {
           ev.preventDefault()
           void action.run(async () => {
-            await auth.renamePasskey(k.id, name.trim())
+            await passkeys.rename(k.id, name.trim())
             await onChange()
           })
         }}
@@ -59,7 +52,7 @@ function PasskeyRow({ k, only, onChange }: { k: Passkey; only: boolean; onChange
           title={`Remove ${k.name}?`}
           message={<p>You will no longer be able to sign in with this passkey.</p>}
           onConfirm={async () => {
-            await auth.removePasskey(k.id)
+            await passkeys.remove(k.id)
             await onChange()
           }}
         />
@@ -74,7 +67,7 @@ function PasskeyRow({ k, only, onChange }: { k: Passkey; only: boolean; onChange
 }
 
 export function AccountSettings() {
-  const keys = useLoad(() => auth.passkeys(), [])
+  const keys = useLoad(() => passkeys.list(), [])
   const [name, setName] = useState('')
   const action = useAction()
   const add = (ev: Event) => {

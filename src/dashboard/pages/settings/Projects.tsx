@@ -6,10 +6,10 @@
 import { useState } from 'preact/hooks'
 import { CopyButton, Notice, Secret } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
-import { projects as projectsApi } from '../../lib/client'
 import { useAction } from '../../lib/hooks'
 import { isAdmin, projects, reloadProjects } from '../../lib/session'
 import type { Project } from '../../lib/types'
+import { projects as projectsApi } from './api'
 
 const slugify = (name: string) =>
   name

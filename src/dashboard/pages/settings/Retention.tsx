@@ -7,11 +7,11 @@ import { useState } from 'preact/hooks'
 import { Ago, Loading, Notice } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
 import { ProjectSelect } from '../../components/ProjectSelect'
-import { retention } from '../../lib/client'
 import { bytes } from '../../lib/format'
 import { useAction, useLoad } from '../../lib/hooks'
 import { projects } from '../../lib/session'
 import type { RetentionReport, RetentionView } from '../../lib/types'
+import { retention } from './api'
 
 function Global({ v, onSaved }: { v: RetentionView; onSaved: (v: RetentionView) => void }) {
   const [raw, setRaw] = useState(String(v.global.raw_events_days))

@@ -7,10 +7,10 @@ import { useState } from 'preact/hooks'
 import { Ago, Loading, Notice } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
 import { ProjectSelect } from '../../components/ProjectSelect'
-import { sourcemaps } from '../../lib/client'
 import { bytes } from '../../lib/format'
 import { useAction, useLoad } from '../../lib/hooks'
 import { projectSlug, projects } from '../../lib/session'
+import { sourcemaps } from './api'
 
 function Upload({ project, onDone }: { project: string; onDone: () => void }) {
   const [release, setRelease] = useState('')

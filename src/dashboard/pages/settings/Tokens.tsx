@@ -8,10 +8,10 @@ import { SCOPES, type Scope } from '../../../http/auth'
 import { Ago, Badge, Loading, Notice, Secret } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
 import { ProjectSelect } from '../../components/ProjectSelect'
-import { tokens } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import { me, projectName, projectSlug, projects } from '../../lib/session'
 import type { Token } from '../../lib/types'
+import { tokens } from './api'
 
 function state(t: Token): { kind: string; text: string } {
   if (t.revoked_at !== null) return { kind: 'muted', text: 'revoked' }

@@ -6,9 +6,9 @@
 import { useState } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice, Secret } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
-import { admin } from '../../lib/client'
 import { useAction, useLoad } from '../../lib/hooks'
 import { me } from '../../lib/session'
+import { admin } from './api'
 
 function Invites() {
   const list = useLoad(() => admin.invites(), [])

@@ -1,0 +1,16 @@
+/**
+ * The browser's half of the page table (pages/routes.ts): each page's component, loaded
+ * the first time the page is shown. Each `import()` is a chunk of its own (web/assets.ts
+ * bundles the dashboard with `splitting`), so the code of a page is downloaded only when
+ * it is visited. The type asks for exactly one component per name of the table.
+ */
+import { type LazyComponent, lazy } from '../lib/lazy'
+import type { PageName, PageProps } from './routes'
+
+export const PAGES: { [N in PageName]: LazyComponent<PageProps> } = {
+  issues: lazy(() => import('./issues/IssuesPage').then((m) => m.IssuesPage)),
+  issue: lazy(() => import('./issue/IssuePage').then((m) => m.IssuePage)),
+  alerts: lazy(() => import('./alerts/AlertsPage').then((m) => m.AlertsPage)),
+  insights: lazy(() => import('./insights/InsightsPage').then((m) => m.InsightsPage)),
+  settings: lazy(() => import('./settings/SettingsPage').then((m) => m.SettingsPage)),
+}

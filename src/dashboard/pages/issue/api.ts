@@ -1,0 +1,39 @@
+/**
+ * One issue's calls: its detail, raw events, hourly trend, history and status changes.
+ * Insights charts an issue's trend with `issue.trend` too.
+ */
+import { api } from '../../lib/api'
+import type {
+  HistoryRow,
+  IssueDetail,
+  IssueStatus,
+  Occurrence,
+  Page,
+  StatusChange,
+  TrendPoint,
+} from '../../lib/types'
+
+const enc = encodeURIComponent
+
+export const issue = {
+  get: (fp: string, project?: string) =>
+    api<IssueDetail>(`/v1/errors/${enc(fp)}`, { query: { project_id: project } }),
+  occurrences: (fp: string, project: string, offset: number, limit = 20) =>
+    api<Page<Occurrence>>(`/v1/errors/${enc(fp)}/occurrences`, {
+      query: { project_id: project, offset, limit },
+    }),
+  trend: (fp: string, project: string, hours: number) =>
+    api<TrendPoint[]>(`/v1/errors/${enc(fp)}/trend`, { query: { project_id: project, hours } }),
+  history: (fp: string, project: string) =>
+    api<HistoryRow[]>(`/v1/errors/${enc(fp)}/history`, { query: { project_id: project } }),
+  setStatus: (fp: string, project: string, action: 'resolve' | 'ignore' | 'mute' | 'unresolve') =>
+    api<StatusChange>(`/v1/errors/${enc(fp)}/${action}`, { method: 'POST', query: { project_id: project } }),
+}
+
+/** The API action that sets each status. */
+export const ACTIONS: Record<IssueStatus, 'resolve' | 'ignore' | 'mute' | 'unresolve'> = {
+  resolved: 'resolve',
+  ignored: 'ignore',
+  muted: 'mute',
+  unresolved: 'unresolve',
+}
