@@ -1,33 +1,34 @@
 /**
- * A bounded group-commit queue: the contract between request handlers and the writer, for
- * one kind of item (errors' events today; a feature with its own ingest makes its own).
+ * The ingest queue: the contract between request handlers and the writer. Generic over
+ * what it holds (the errors feature's queue holds events: src/errors/intake.ts); every
+ * feature with its own ingest makes its own, with the same contract.
  *
- * - Capacity: `capacity` items waiting to be written (items in the transaction being
- *   committed do not count). A request is admitted whole or not at all.
+ * - Capacity: `capacity` items waiting to be written (for events, `ingest.channel_capacity`;
+ *   items in the transaction being committed do not count). A request is admitted whole
+ *   or not at all.
  * - When full: `submit` returns `'full'` at once and the handler answers 429 with
  *   Retry-After. Nothing is dropped silently and nothing waits unboundedly in memory.
- * - Flush trigger: group commit. Whenever the queue has no batch at the writer and items
- *   are waiting, it takes whole requests, up to `batchSize` items (a larger single request
- *   goes alone), and commits them in one transaction. An idle server therefore commits a
- *   lone item immediately, and under load transactions grow to amortise the fsync cost.
+ * - Flush trigger: group commit. Whenever the writer is free of this queue's batch and
+ *   items are waiting, it takes whole requests, up to `batchSize` items (for events,
+ *   `pipeline.flush_batch_size`; a larger single request goes alone), and commits them in
+ *   one transaction. An idle server therefore commits a lone item immediately, and under
+ *   load transactions grow to amortise the fsync cost.
  * - Delivery guarantee: the promise returned by `submit` resolves only after the
  *   transaction holding the request's items has committed (WAL, synchronous=NORMAL: it
  *   survives kill -9). If the commit fails, it rejects and the handler answers 503, so an
  *   acknowledged item is never lost and a failed one is never acknowledged.
  * - Single writer: the writer thread (writer.loop.ts) is the only connection that writes
- *   event data; a queue is the only path to it for its items.
+ *   event data; this queue is the only path to it for its items.
  * - Fairness: a queue keeps at most one batch at the writer, and the writer runs tasks in
  *   arrival order. So when several queues (or the retention sweeper) share the writer, a
  *   request of one queue waits for at most one batch of each other source before its own
  *   batch runs: a burst of large batches on one queue cannot starve another's
- *   acknowledgements (test/http/writer.fairness.test.ts).
- * - Load: every commit and every idle moment is reported to the `WriterLoad` shared by all
- *   queues, which is what the retention sweeper yields to.
+ *   acknowledgements (test/http/writer.fairness.test.ts). Every commit is reported to the
+ *   `WriterLoad` all queues share, which is what the retention sweeper yields to.
  * - Shutdown: `drain()` waits until the queue is empty and the last commit is done; the
  *   server stops accepting requests before calling it.
- * - After each commit, listeners registered with `onCommit` receive the result and the
- *   items (alert evaluation, the analytics feed). They run after the acknowledgements and
- *   never delay them.
+ * - After each commit, listeners registered with `onCommit` receive a summary (alert
+ *   evaluation, the analytics feed). They run after the acknowledgements and never delay them.
  */
 import type { Logger } from '../ops/log'
 import type { WriterLoad } from './load'
