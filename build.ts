@@ -28,7 +28,7 @@ writeFileSync(embedded, JSON.stringify(await bundleAssets()))
 const result = await Bun.build({
   entrypoints: [
     'src/main.ts',
-    'src/pipeline/writer.worker.ts',
+    'src/writer.worker.ts',
     'src/storage/checkpointer.worker.ts',
     'src/storage/backup.worker.ts',
     'src/sourcemaps/maps.worker.ts',

@@ -25,7 +25,7 @@ const rt = await buildRuntime(
   }),
   { log: createLogger('error') },
 )
-const db = rt.services.db
+const db = rt.core.db
 const token = createToken(db, { projectId: 'default', name: 'bench', scopes: ['errors:read'] }).token
 const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
 const cookie = `bloop_session=${createSession(db, user.id, Date.now(), 3600)}`

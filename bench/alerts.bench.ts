@@ -17,7 +17,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { insertRule } from '../src/alerts/store'
 import { testConfig } from '../src/config/load'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime, type Runtime } from '../src/server'
 import { TEST_SECRET, tempDir } from '../test/helpers'
@@ -84,10 +84,10 @@ async function scenario(
   // writer spent committing, and time the alert engine spent in the commit hook.
   let writerMs = 0
   hookMs = 0
-  rt.services.queue.onCommit((r) => {
+  rt.features.errors.queue.onCommit((r) => {
     writerMs += r.duration_ms
   })
-  const engine = rt.services.alerts?.engine
+  const engine = rt.features.alerts.alerting.engine
   if (engine) {
     const evaluate = engine.onCommit.bind(engine)
     engine.onCommit = (r, e) => {
@@ -131,16 +131,16 @@ async function scenario(
 function addRules(rt: Runtime): void {
   for (const [k, config] of RULES.entries()) {
     const r = insertRule(
-      rt.services.db,
+      rt.core.db,
       { name: `bench ${k}`, project_id: 'default', enabled: true, config: config as never, created_by: null },
       Date.now(),
     )
-    rt.services.alerts?.ruleChanged(r.id)
+    rt.features.alerts.alerting.ruleChanged(r.id)
   }
 }
 
 const addIndex = (rt: Runtime) =>
-  rt.services.db.run(
+  rt.core.db.run(
     'CREATE INDEX IF NOT EXISTS raw_events_project_received ON raw_events(project_id, received_at)',
   )
 
@@ -159,10 +159,10 @@ const SCENARIOS: [string, (rt: Runtime) => void][] = [
     (rt: Runtime) => {
       addIndex(rt)
       const windows = [60, 300, 3600, 600, 3660, 86_700, 660, 60, 60, 60]
-      const count = rt.services.db.query(
+      const count = rt.core.db.query(
         'SELECT count(*) AS n FROM raw_events WHERE project_id = ? AND received_at > ?',
       )
-      rt.services.queue.onCommit(() => {
+      rt.features.errors.queue.onCommit(() => {
         const t = performance.now()
         for (const w of windows) count.get('default', Date.now() - w * 1000)
         hookMs += performance.now() - t
@@ -191,7 +191,7 @@ for (let round = 0; round < ROUNDS; round++) {
     record(hook, name, s.alertUs)
     if (name === 'rules') {
       const started = performance.now()
-      s.rt.services.alerts?.engine.load()
+      s.rt.features.alerts.alerting.engine.load()
       warmups.push(performance.now() - started)
     }
     await done(s)

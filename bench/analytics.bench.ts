@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { duckdbPathOf } from '../src/analytics/service'
 import { testConfig } from '../src/config/load'
-import type { NormalizedEvent } from '../src/ingest/event'
-import { sign } from '../src/ingest/hmac'
+import type { NormalizedEvent } from '../src/errors/event'
+import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
 import { createToken } from '../src/tokens/store'
@@ -123,7 +123,7 @@ async function load() {
         level: 'error',
       })
     }
-    const ack = rt.services.queue.submit(batch)
+    const ack = rt.features.errors.queue.submit(batch)
     if (ack === 'full') throw new Error('expected the queue to take the batch')
     await ack
   }
@@ -142,17 +142,19 @@ async function queries() {
   for (const suffix of ['', '.wal']) rmSync(duckdbPathOf(dbPath) + suffix, { force: true })
   const started = performance.now()
   const rt = await buildRuntime(config, { log: silent, now: () => NOW })
-  await rt.services.analytics?.ready
+  await rt.features.analytics.analytics.ready
   const ready = performance.now() - started
-  if (rt.services.analytics?.state !== 'ready')
-    throw new Error(`analytics is ${rt.services.analytics?.state}`)
+  if (rt.features.analytics.analytics.state !== 'ready')
+    throw new Error(`analytics is ${rt.features.analytics.analytics.state}`)
   console.log(`first start of the copy (rebuild from SQLite hourly counts): ${(ready / 1000).toFixed(1)} s`)
-  const token = createToken(rt.services.db, {
+  const token = createToken(rt.core.db, {
     projectId: 'default',
     name: 'bench',
     scopes: ['errors:read'],
   }).token
-  const rows = await rt.services.analytics?.copy?.query<{ n: number }>('SELECT count(*) AS n FROM hourly')
+  const rows = await rt.features.analytics.analytics.copy?.query<{ n: number }>(
+    'SELECT count(*) AS n FROM hourly',
+  )
   console.log(`copy: ${rows?.[0]?.n} hourly rows`)
   console.log('\nendpoint (uncached)            hours  median ms  max ms  rows')
   for (const hours of [720, 72]) {

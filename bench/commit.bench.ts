@@ -10,9 +10,10 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { NormalizedEvent } from '../src/ingest/event'
-import { validateEvent } from '../src/ingest/validate'
-import { commitEvents } from '../src/pipeline/commit'
+import { commitEvents } from '../src/errors/commit'
+import type { NormalizedEvent } from '../src/errors/event'
+import { validateEvent } from '../src/errors/ingest/validate'
+import { MIGRATIONS } from '../src/features'
 import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { openDatabase } from '../src/storage/db'
@@ -32,7 +33,7 @@ function events(issues: number): NormalizedEvent[] {
 
 function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread') {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
-  migrate(db)
+  migrate(db, MIGRATIONS)
   ensureDefaultProject(db, 'bench-secret-0123456789abcdef0123456789')
   if (checkpoints === 'on their own thread') {
     // What the writer runs with. The checkpointer's work is not timed: it is another

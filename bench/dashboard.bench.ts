@@ -13,9 +13,9 @@ import { createSession } from '../src/auth/sessions'
 import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import { StreamHub } from '../src/dashboard/stream'
-import { sign } from '../src/ingest/hmac'
+import type { CommitResult } from '../src/errors/commit'
+import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
-import type { CommitResult } from '../src/pipeline/commit'
 import { buildRuntime } from '../src/server'
 import { bundleAssets, ENTRIES } from '../src/web/assets'
 import { fmt, percentile, SECRET, tempDir } from './lib'
@@ -36,7 +36,7 @@ const rt = await buildRuntime(
   }),
   { log: createLogger('error'), now: () => clock },
 )
-const db = rt.services.db
+const db = rt.core.db
 
 // 24 hours x 5,000 events over 10,000 issues, each hour committed in batches of 100.
 const seedStart = performance.now()

@@ -13,9 +13,10 @@
  */
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
-import type { NormalizedEvent } from '../src/ingest/event'
-import { commitEvents } from '../src/pipeline/commit'
-import { computeFingerprint } from '../src/pipeline/fingerprint'
+import { commitEvents } from '../src/errors/commit'
+import type { NormalizedEvent } from '../src/errors/event'
+import { computeFingerprint } from '../src/errors/fingerprint'
+import { MIGRATIONS } from '../src/features'
 import { ensureDefaultProject } from '../src/projects/store'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
@@ -73,7 +74,7 @@ if (runs(1)) {
 if (runs(2)) {
   const dir = tempDir()
   const db = openDatabase(join(dir, 'bloop.db'))
-  migrate(db)
+  migrate(db, MIGRATIONS)
   const insert = db.prepare(
     `INSERT INTO raw_events (project_id, fingerprint, timestamp, received_at, source, environment, release,
       route_or_procedure, error_type, message, stack, request_id, metadata) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -178,7 +179,7 @@ for (const share of runs(5) ? [0.5, 0.7] : []) {
 if (runs(6)) {
   const dir = tempDir()
   const db = openDatabase(join(dir, 'bloop.db'))
-  migrate(db)
+  migrate(db, MIGRATIONS)
   ensureDefaultProject(db, SECRET)
   const total = 1_000_000
   const issues = 10_000

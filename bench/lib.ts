@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 
 export const REPO = join(import.meta.dir, '..')
 export const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'

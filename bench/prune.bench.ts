@@ -22,6 +22,7 @@
 import { readFileSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { MIGRATIONS } from '../src/features'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { percentile, pin, REPO as ROOT, SECRET, tempDir } from './lib'
@@ -41,7 +42,7 @@ function seed(): { seconds: number; bytes: number } {
   for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}.analytics.duckdb`])
     rmSync(f, { force: true })
   const db = openDatabase(dbPath)
-  migrate(db)
+  migrate(db, MIGRATIONS)
   const frames = Array.from(
     { length: 10 },
     (_, i) => `    at f${i} (https://cdn.example.com/app.js:1:${i * 97})`,

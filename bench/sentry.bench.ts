@@ -37,7 +37,7 @@ async function runMode(m: (typeof MODES)[number]) {
     { log: createLogger('error') },
   )
   try {
-    const db = served.runtime.services.db
+    const db = served.runtime.core.db
     const key = sentryProjectOf(db, 'default')?.sentry_public_key as string
     const load = async (requests: number) => {
       const proc = Bun.spawn(

@@ -1,72 +1,48 @@
 /**
- * createApp(services): composes the feature routes and the one error handler. Does no I/O
- * itself; `server.ts` builds the services and listens.
+ * createApp(log, plugins): the one error handler and the routes of the core and of every
+ * feature, in the order given. Does no I/O itself; `server.ts` starts the features and
+ * listens.
  */
-import { Elysia } from 'elysia'
-import { adminRoutes } from './admin/routes'
-import { alertsRoutes } from './alerts/routes'
-import { analyticsRoutes } from './analytics/routes'
-import { authRoutes } from './auth/routes'
-import { dashboardRoutes } from './dashboard/routes'
-import { errorsRoutes } from './errors/routes'
+import { type AnyElysia, Elysia } from 'elysia'
 import { AppError, errorResponse } from './http/errors'
-import { ingestRoutes } from './ingest/routes'
+import type { AppMetrics } from './ops/appmetrics'
 import { methodLabel, routeGroup } from './ops/http'
-import { opsRoutes } from './ops/routes'
-import { projectsRoutes } from './projects/routes'
-import { retentionRoutes } from './retention/routes'
-import { sentryRoutes } from './sentry/routes'
-import type { Services } from './services'
-import { sourcemapsRoutes } from './sourcemaps/routes'
-import { tokensRoutes } from './tokens/routes'
-import { webRoutes } from './web/routes'
+import type { Logger } from './ops/log'
 
 /** Ingest endpoints answer browsers on any origin, errors included. */
 const PUBLIC_INGEST = /^\/(v1\/ingest|api\/)/
 
-export function createApp(s: Services) {
-  return new Elysia()
-    .onError(({ code, error, request, path }) => {
-      let appError: AppError
-      if (error instanceof AppError) appError = error
-      else if (code === 'NOT_FOUND')
-        appError = new AppError('not_found', `no route for ${request.method} ${path}`)
-      else if (request.signal.aborted && (code === 'PARSE' || (error as Error)?.name === 'AbortError')) {
-        // The client went away while its body was being read (Bun rejects the read with an
-        // AbortError "The connection was closed."): its business, not a server fault.
-        s.log.debug('client closed the connection before the request was read', {
-          method: request.method,
-          path,
-        })
-        appError = new AppError('client_closed_request', 'the client closed the connection')
-      } else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
-      else if (code === 'VALIDATION')
-        appError = new AppError('bad_request', (error as Error).message.slice(0, 500))
-      else {
-        s.log.error('unhandled error', { method: request.method, path, error: error as Error })
-        appError = new AppError('internal', 'internal server error')
-      }
-      const res = errorResponse(appError)
-      if (PUBLIC_INGEST.test(path)) res.headers.set('access-control-allow-origin', '*')
-      return res
-    })
-    .use(opsRoutes(s))
-    .use(ingestRoutes(s))
-    .use(errorsRoutes(s))
-    .use(authRoutes(s))
-    .use(webRoutes())
-    .use(projectsRoutes(s))
-    .use(tokensRoutes(s))
-    .use(adminRoutes(s))
-    .use(alertsRoutes(s))
-    .use(analyticsRoutes(s))
-    .use(sentryRoutes(s))
-    .use(dashboardRoutes(s))
-    .use(retentionRoutes(s))
-    .use(sourcemapsRoutes(s))
+export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
+  const s = { log }
+  const app = new Elysia().onError(({ code, error, request, path }) => {
+    let appError: AppError
+    if (error instanceof AppError) appError = error
+    else if (code === 'NOT_FOUND')
+      appError = new AppError('not_found', `no route for ${request.method} ${path}`)
+    else if (request.signal.aborted && (code === 'PARSE' || (error as Error)?.name === 'AbortError')) {
+      // The client went away while its body was being read (Bun rejects the read with an
+      // AbortError "The connection was closed."): its business, not a server fault.
+      s.log.debug('client closed the connection before the request was read', {
+        method: request.method,
+        path,
+      })
+      appError = new AppError('client_closed_request', 'the client closed the connection')
+    } else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
+    else if (code === 'VALIDATION')
+      appError = new AppError('bad_request', (error as Error).message.slice(0, 500))
+    else {
+      s.log.error('unhandled error', { method: request.method, path, error: error as Error })
+      appError = new AppError('internal', 'internal server error')
+    }
+    const res = errorResponse(appError)
+    if (PUBLIC_INGEST.test(path)) res.headers.set('access-control-allow-origin', '*')
+    return res
+  })
+  for (const plugin of plugins) app.use(plugin)
+  return app
 }
 
-export type App = ReturnType<typeof createApp>
+export type App = AnyElysia
 
 /** The path of an absolute URL, without building a URL object on the hot path. */
 function pathOf(url: string): string {
@@ -100,7 +76,10 @@ function withApiHeaders(res: Response): Response {
 }
 
 /** The fetch handler: the app plus the common headers, per-response metrics and the request log. */
-export function createHandler(s: Services, app: App): (request: Request) => Promise<Response> {
+export function createHandler(
+  s: { log: Logger; metrics: AppMetrics },
+  app: App,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     const started = performance.now()
     // Bun leaves the URL relative ("/path") when the Host header is empty or no host name;

@@ -1,40 +1,37 @@
 /**
- * Builds a running bloop from a validated config: storage, the writer thread, the queue,
- * access control and the HTTP app. `serve` listens; `buildRuntime` alone is what the
- * in-process tests use. `close` drains: stop accepting, finish in-flight requests, commit
- * everything queued, close storage.
+ * Builds a running bloop from a validated config: storage, the writer thread, the core
+ * (access control, metrics, the writer load) and every feature (src/features.ts), then
+ * the HTTP app. `serve` listens; `buildRuntime` alone is what the in-process tests use.
+ * `close` drains: stop accepting, commit and answer everything queued, stop the features
+ * (reverse order), close storage.
  */
 
 import { resolve } from 'node:path'
-import { Alerting } from './alerts/service'
-import { startAnalytics } from './analytics/service'
 import { API_HEADERS, createApp, createHandler } from './app'
-import { relyingParty, relyingPartyProblems } from './auth/origin'
-import { resolveSession } from './auth/sessions'
+import { relyingParty, relyingPartyProblems, resolveSession } from './auth'
 import { ConfigError } from './config/load'
-import { fsProblem, writableDirFix } from './config/problems'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
-import { StreamHub } from './dashboard/stream'
+import type { Core } from './core/feature'
+import { bannerText, FINGERPRINT_VERSION, ingestBanner, maskKey } from './errors'
+import { MIGRATIONS, type Running, startFeatures } from './features'
 import { Guard } from './http/auth'
 import { clientIp, RateLimiter } from './http/ratelimit'
-import { bannerText, ingestBanner, maskKey } from './ingest/banner'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger, resolveLogFormat } from './ops/log'
+import { fsProblem, writableDirFix } from './ops/problems'
 import { registerProcessMetrics } from './ops/process'
-import { IngestQueue } from './pipeline/queue'
-import { Writer } from './pipeline/writer'
-import { resumePurges } from './projects/manage'
-import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, listProjects } from './projects/store'
-import { syncSettingsFromConfig } from './retention/store'
-import type { Services } from './services'
-import { SourceMaps } from './sourcemaps/service'
+import { opsRoutes } from './ops/routes'
+import { findProject, listProjects } from './projects'
 import { Checkpointer } from './storage/checkpointer'
+import { WriterLoad } from './storage/load'
 import { acquireServeLock } from './storage/lock'
 import { migrate } from './storage/migrate'
 import { openStorage } from './storage/open'
 import { makePrivateDir, restrictUmask } from './storage/private'
-import { resolveToken } from './tokens/store'
+import { resolveToken } from './tokens'
+import { webRoutes } from './web/routes'
+import { openWriter, type ServerWriter } from './writer'
 
 export interface RuntimeOptions {
   log?: Logger
@@ -46,12 +43,14 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime {
-  services: Services
+  core: Core
+  /** The single writer of event data, typed by every feature's tasks. */
+  writer: ServerWriter
+  /** Each feature's running part, by name, in start order. */
+  features: Running
   app: ReturnType<typeof createApp>
   /** The fetch handler (app + metrics + request log); what tests and Bun.serve call. */
   handle: (request: Request) => Promise<Response>
-  /** Extra shutdown steps registered by features (timers, background workers). */
-  onClose: (() => void | Promise<void>)[]
   /** Set by `serve`: the socket address of a request. */
   socketAddress: (request: Request) => string | null
   /** Logs the first-run hint (key and signed curl) once the port is known. */
@@ -65,50 +64,21 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const secret = resolveSecret(config)
   const dbPath = resolve(config.database.path)
   const db = openStorage(dbPath)
-  const migrated = migrate(db)
+  const migrated = migrate(db, MIGRATIONS)
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
-  // A run that creates the default project (or its key) is a first run: the only one whose
-  // log shows the key in full.
-  const firstRun = secret.generated || !findProject(db, DEFAULT_PROJECT_ID)
-  const defaultProject = ensureDefaultProject(db, secret.secret, now())
-  syncSettingsFromConfig(db, config.retention, now())
 
-  const writer = new Writer(dbPath, log, opts.writerBusyTimeoutMs)
+  const writer = openWriter({ dbPath, log, busyTimeoutMs: opts.writerBusyTimeoutMs })
   await writer.whenReady()
-  const resized = await writer.run('resizeSampleRings', { sampleSize: config.pipeline.sample_reservoir_size })
-  if (resized.moved + resized.dropped > 0) {
-    log.info('sample reservoir size changed: samples renumbered', {
-      ...resized,
-      size: config.pipeline.sample_reservoir_size,
-    })
-  }
   const checkpointer = new Checkpointer(dbPath, log)
   const metrics = createMetrics()
-  registerProcessMetrics(metrics.registry, { dbPath })
-  const queue = new IngestQueue(
-    writer,
-    {
-      capacity: config.ingest.channel_capacity,
-      flushBatchSize: config.pipeline.flush_batch_size,
-      sampleSize: config.pipeline.sample_reservoir_size,
-    },
-    log,
-    {
-      onCommit: (n, ms) => {
-        metrics.commitBatch.observe(n)
-        metrics.commitSeconds.observe(ms / 1000)
-      },
-      onAck: (ms) => metrics.ackSeconds.observe(ms / 1000),
-    },
-  )
-  metrics.registry.gauge('bloop_queue_depth', 'Events waiting for the writer.', () => queue.depth)
-  metrics.registry.gauge(
-    'bloop_queue_capacity',
-    'Maximum events waiting for the writer.',
-    () => queue.capacity,
-  )
+  registerProcessMetrics(metrics.registry, {
+    dbPath,
+    build: { fingerprint_version: String(FINGERPRINT_VERSION) },
+  })
 
-  const rp = relyingParty(config)
+  let socketAddress: Runtime['socketAddress'] = () => null
+  const requestIp = (request: Request) =>
+    clientIp(request, socketAddress(request), config.server.trusted_proxies)
   const guard = new Guard(
     {
       token: (t) => resolveToken(db, t, now()),
@@ -117,27 +87,77 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       // Every signed-in user sees every project: bloop has no per-project membership.
       visibleProjects: () => listProjects(db).map((p) => p.id),
     },
-    [rp.origin],
+    [relyingParty(config).origin],
     {
       limiter: new RateLimiter(config.rate_limit.auth_per_second, config.rate_limit.auth_burst_size, now),
-      clientIp: (request) => services.clientIp(request),
+      clientIp: requestIp,
     },
   )
+  const core: Core = {
+    config,
+    db,
+    log,
+    metrics,
+    now,
+    guard,
+    clientIp: requestIp,
+    ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
+    draining: { value: false },
+    load: new WriterLoad(),
+  }
+  let features: Running
+  try {
+    features = await startFeatures(core, { writer, secret: secret.secret, resolve: opts.resolve })
+  } catch (err) {
+    await writer.close()
+    await checkpointer.close()
+    db.close()
+    throw err
+  }
+  const running = Object.values(features)
+  const app = createApp(log, [
+    opsRoutes({
+      pingWriter: () => writer.run('storage.ping', {}),
+      readerOk: () => {
+        try {
+          db.query('SELECT 1').get()
+          return true
+        } catch {
+          return false
+        }
+      },
+      bufferUsage: () => core.load.bufferUsage(),
+      draining: core.draining,
+      registry: metrics.registry,
+    }),
+    webRoutes(),
+    ...running.flatMap((f) => (f.routes ? [f.routes] : [])),
+  ])
+  const firstRun = secret.generated || features.projects.createdDefault
+  const defaultProject = features.projects.defaultProject
 
   let closing: Promise<void> | null = null
   const runtime: Runtime = {
-    services: undefined as unknown as Services,
-    app: undefined as unknown as ReturnType<typeof createApp>,
-    handle: undefined as unknown as Runtime['handle'],
-    onClose: [],
-    socketAddress: () => null,
+    core,
+    writer,
+    features,
+    app,
+    handle: createHandler(core, app),
+    get socketAddress() {
+      return socketAddress
+    },
+    set socketAddress(fn) {
+      socketAddress = fn
+    },
     announce: () => {},
     close() {
       // Idempotent: a second call waits for the first shutdown instead of repeating it.
       closing ??= (async () => {
-        services.draining.value = true
-        for (const stop of runtime.onClose.splice(0).reverse()) await stop()
-        await queue.drain()
+        core.draining.value = true
+        // Every queued request is committed and answered, and the commit listeners (alert
+        // evaluation, the analytics feed) have seen every batch, before any feature stops.
+        await core.load.idle()
+        for (const f of [...running].reverse()) await f.stop?.()
         await writer.close()
         await checkpointer.close()
         db.close()
@@ -145,55 +165,6 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       return closing
     },
   }
-  const services: Services = {
-    config,
-    db,
-    writer,
-    queue,
-    guard,
-    log,
-    metrics,
-    now,
-    clientIp: (request) => clientIp(request, runtime.socketAddress(request), config.server.trusted_proxies),
-    ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
-    draining: { value: false },
-  }
-  const sourcemaps = new SourceMaps(db, {
-    dbPath,
-    cacheBytes: config.sourcemaps.cache_bytes,
-    maxMappings: config.sourcemaps.max_mappings,
-    timeoutMs: config.sourcemaps.parse_timeout_ms,
-    log,
-  })
-  services.symbolicate = sourcemaps.symbolicate
-  services.sourcemaps = sourcemaps
-  runtime.onClose.push(() => sourcemaps.close())
-  runtime.services = services
-  // Alerting: rules are evaluated on every committed batch; delivery runs in the background.
-  const alerts = new Alerting({ config, db, log, now, registry: metrics.registry, resolve: opts.resolve })
-  alerts.start()
-  services.alerts = alerts
-  queue.onCommit(alerts.onCommit)
-  runtime.onClose.push(async () => {
-    // Batches still committing may fire alerts: let them, then stop delivering.
-    await queue.drain()
-    await alerts.close()
-  })
-  // Dashboard live updates: a tick to open streams after each committed batch.
-  services.stream = new StreamHub()
-  queue.onCommit(services.stream.onCommit)
-  runtime.onClose.push(() => services.stream?.close())
-  services.analytics = startAnalytics(services)
-  runtime.onClose.push(() => services.analytics?.close())
-  runtime.app = createApp(services)
-  runtime.onClose.push(async () => {
-    // Every cron job of every feature (session cleanup, retention passes).
-    for (const job of Object.values(runtime.app.store.cron)) job.stop()
-    await runtime.app.store.retentionSweeper.stop()
-  })
-  runtime.handle = createHandler(services, runtime.app)
-  // Finish removing the data of projects deleted before a crash or shutdown.
-  void resumePurges({ db, writer, log, batchSize: config.retention.prune_batch_size })
   runtime.announce = (port) => {
     // A configured secret is the operator's own: never echoed, not even masked.
     if (secret.configured) return
@@ -237,7 +208,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     lock.release()
     throw err
   }
-  const { services } = runtime
+  const { core } = runtime
   let server: ReturnType<typeof Bun.serve>
   try {
     server = Bun.serve({
@@ -254,7 +225,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
         1024 * 1024,
       fetch: (request) => runtime.handle(request),
       error: (err) => {
-        services.log.error('request failed outside the app', { error: err })
+        core.log.error('request failed outside the app', { error: err })
         return new Response(JSON.stringify({ error: 'internal server error', code: 'internal' }), {
           status: 500,
           headers: { 'content-type': 'application/json', ...API_HEADERS },
@@ -272,9 +243,9 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
   const port = server.port as number
   runtime.announce(port)
-  for (const problem of relyingPartyProblems(relyingParty(config), port)) services.log.warn(problem)
+  for (const problem of relyingPartyProblems(relyingParty(config), port)) core.log.warn(problem)
   // Last startup line: tools (and tests) wait for it.
-  services.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
+  core.log.info('listening', { host: config.server.host, port, url: `http://localhost:${port}` })
   let stopping: Promise<void> | null = null
   return {
     runtime,
@@ -282,14 +253,14 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     port,
     stop() {
       stopping ??= (async () => {
-        services.log.info('shutting down: finishing in-flight requests and committing queued events')
-        services.draining.value = true
-        // Open dashboard streams never end by themselves, and stop(false) waits for them.
-        services.stream?.close()
+        core.log.info('shutting down: finishing in-flight requests and committing queued events')
+        core.draining.value = true
+        // Long-lived responses (dashboard streams) never end by themselves, and stop(false) waits for them.
+        for (const f of Object.values(runtime.features)) f.closeStreams?.()
         await server.stop(false)
         await runtime.close()
         lock.release()
-        services.log.info('shutdown complete')
+        core.log.info('shutdown complete')
       })()
       return stopping
     },

@@ -47,11 +47,11 @@ describe('users and roles', () => {
     await start()
     const bob = signInAs(rt, 'bob', 'user')
     insertCredential(
-      rt.services.db,
+      rt.core.db,
       { id: 'k', userId: bob.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'k' },
       T0 + 5,
     )
-    rt.services.db.query('UPDATE webauthn_credentials SET last_used_at = ?').run(T0 + 9)
+    rt.core.db.query('UPDATE webauthn_credentials SET last_used_at = ?').run(T0 + 9)
     expect(await (await call('GET', '/v1/admin/users')).json()).toEqual([
       {
         id: alice.id,
@@ -94,14 +94,12 @@ describe('users and roles', () => {
     const bob = signInAs(rt, 'bob', 'admin')
     // Bob demotes Alice; Alice, still holding an admin session checked a moment earlier,
     // tries to demote or delete Bob, who is now the only admin.
-    changeRole(rt.services.db, principal(bob), alice.id, 'user')
-    expect(() => changeRole(rt.services.db, principal(alice), bob.id, 'user')).toThrow(
+    changeRole(rt.core.db, principal(bob), alice.id, 'user')
+    expect(() => changeRole(rt.core.db, principal(alice), bob.id, 'user')).toThrow(
       'the last admin cannot be demoted',
     )
-    expect(() => removeUser(rt.services.db, principal(alice), bob.id)).toThrow(
-      'the last admin cannot be deleted',
-    )
-    expect(rt.services.db.query("SELECT username FROM users WHERE role = 'admin'").all()).toEqual([
+    expect(() => removeUser(rt.core.db, principal(alice), bob.id)).toThrow('the last admin cannot be deleted')
+    expect(rt.core.db.query("SELECT username FROM users WHERE role = 'admin'").all()).toEqual([
       { username: 'bob' },
     ])
   })
@@ -110,7 +108,7 @@ describe('users and roles', () => {
     await start()
     const bob = signInAs(rt, 'bob', 'user')
     insertCredential(
-      rt.services.db,
+      rt.core.db,
       { id: 'k', userId: bob.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'k' },
       T0,
     )
@@ -120,8 +118,8 @@ describe('users and roles', () => {
       id: bob.id,
     })
     expect((await call('GET', '/v1/projects', undefined, bob)).status).toBe(401)
-    expect(rt.services.db.query('SELECT * FROM webauthn_credentials').all()).toEqual([])
-    expect(rt.services.db.query('SELECT user_id FROM sessions').all()).toEqual([{ user_id: alice.id }])
+    expect(rt.core.db.query('SELECT * FROM webauthn_credentials').all()).toEqual([])
+    expect(rt.core.db.query('SELECT user_id FROM sessions').all()).toEqual([{ user_id: alice.id }])
     expect((await call('DELETE', `/v1/admin/users/${bob.id}`)).status).toBe(404)
   })
 })
@@ -143,7 +141,7 @@ describe('invites', () => {
       used_by: null,
       revoked_at: null,
     })
-    const row = rt.services.db.query<Record<string, unknown>, []>('SELECT * FROM invites').get()
+    const row = rt.core.db.query<Record<string, unknown>, []>('SELECT * FROM invites').get()
     expect(JSON.stringify(row)).not.toContain(inv.token)
     expect(row?.token_hash).toBe(new Bun.CryptoHasher('sha256').update(inv.token).digest('hex'))
 
@@ -153,7 +151,7 @@ describe('invites', () => {
 
     const revoked = await (await call('DELETE', `/v1/admin/invites/${inv.id}`)).json()
     expect(revoked).toMatchObject({ id: inv.id, status: 'revoked', revoked_at: T0 })
-    expect(usableInvite(rt.services.db, inv.token, T0)).toBeNull()
+    expect(usableInvite(rt.core.db, inv.token, T0)).toBeNull()
     expect((await call('DELETE', '/v1/admin/invites/nope')).status).toBe(404)
   })
 
@@ -161,10 +159,10 @@ describe('invites', () => {
     await start()
     const a = await (await call('POST', '/v1/admin/invites')).json()
     const b = await (await call('POST', '/v1/admin/invites')).json()
-    rt.services.db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(alice.id, T0, b.id)
+    rt.core.db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(alice.id, T0, b.id)
     clock = T0 + 7 * 86_400_000
     // Alice's first session has run out by now too (same 7 days): she signs in again.
-    alice = { ...alice, cookie: `bloop_session=${createSession(rt.services.db, alice.id, clock, 3600)}` }
+    alice = { ...alice, cookie: `bloop_session=${createSession(rt.core.db, alice.id, clock, 3600)}` }
     const list = await (await call('GET', '/v1/admin/invites')).json()
     expect(Object.fromEntries(list.map((i: { id: string; status: string }) => [i.id, i.status]))).toEqual({
       [a.id]: 'expired',

@@ -4,10 +4,10 @@
  * Successful ceremonies are covered in real Chromium (accounts.browser.test.ts).
  */
 import { afterEach, describe, expect, test } from 'bun:test'
+import { SESSION_CLEANUP_JOB } from '../src/auth'
 import { ChallengeStore } from '../src/auth/challenges'
 import { createInvite, revokeInvite } from '../src/auth/invites'
 import { relyingParty, relyingPartyProblems } from '../src/auth/origin'
-import { SESSION_CLEANUP_JOB } from '../src/auth/routes'
 import { createSession, sessionCookie } from '../src/auth/sessions'
 import { insertCredential, insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
@@ -63,7 +63,7 @@ describe('first-user registration', () => {
     })
     expect(started.options.rp).toEqual({ name: 'bloop', id: 'localhost' })
 
-    insertUser(rt.services.db, { username: 'alice', role: 'admin' }, now())
+    insertUser(rt.core.db, { username: 'alice', role: 'admin' }, now())
     const closed = await post('/auth/register/start', { username: 'mallory' })
     expect(closed.status).toBe(403)
     expect((await closed.json()).error).toContain('registration is closed')
@@ -197,8 +197,8 @@ describe('sign-in', () => {
 describe('invites', () => {
   test('an invite opens registration for 7 days, then it has expired', async () => {
     await start()
-    const admin = insertUser(rt.services.db, { username: 'alice', role: 'admin' }, now())
-    const { token } = createInvite(rt.services.db, admin.id, now())
+    const admin = insertUser(rt.core.db, { username: 'alice', role: 'admin' }, now())
+    const { token } = createInvite(rt.core.db, admin.id, now())
     clock = T0 + 7 * 86_400_000 - 1
     expect((await post('/auth/invite/register/start', { username: 'bob', invite_token: token })).status).toBe(
       200,
@@ -211,7 +211,7 @@ describe('invites', () => {
 
   test('revoked, used and made-up invites are refused; a taken username is 409', async () => {
     await start()
-    const db = rt.services.db
+    const db = rt.core.db
     const admin = insertUser(db, { username: 'alice', role: 'admin' }, now())
     const revoked = createInvite(db, admin.id, now())
     expect(revokeInvite(db, revoked.row.id, now())).toBe('revoked')
@@ -246,7 +246,7 @@ describe('sessions', () => {
     await start()
     const bob = signInAs(rt, 'bob', 'admin')
     expect((await rt.fetch('/v1/admin/users', { headers: { cookie: bob.cookie } })).status).toBe(200)
-    rt.services.db.query("UPDATE users SET role = 'user' WHERE id = ?").run(bob.id)
+    rt.core.db.query("UPDATE users SET role = 'user' WHERE id = ?").run(bob.id)
     expect((await rt.fetch('/v1/admin/users', { headers: { cookie: bob.cookie } })).status).toBe(403)
   })
 
@@ -256,7 +256,7 @@ describe('sessions', () => {
     const res = await post('/auth/logout', {}, { cookie: alice.cookie, origin: 'http://localhost:5332' })
     expect(res.status).toBe(200)
     expect(res.headers.get('set-cookie')).toBe('bloop_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0')
-    expect(rt.services.db.query('SELECT * FROM sessions').all()).toEqual([])
+    expect(rt.core.db.query('SELECT * FROM sessions').all()).toEqual([])
     expect((await rt.fetch('/v1/projects', { headers: { cookie: alice.cookie } })).status).toBe(401)
   })
 
@@ -281,7 +281,7 @@ describe('sessions', () => {
 
   test('the hourly cleanup job deletes expired sessions only, and stops when the server closes', async () => {
     await start()
-    const db = rt.services.db
+    const db = rt.core.db
     const alice = insertUser(db, { username: 'alice', role: 'admin' }, now())
     createSession(db, alice.id, T0 - 10_000_000, 60) // expired long ago
     createSession(db, alice.id, T0, 3600) // live
@@ -299,7 +299,7 @@ describe('sessions', () => {
 describe('own passkeys', () => {
   const cred = (userId: string, id: string) =>
     insertCredential(
-      rt.services.db,
+      rt.core.db,
       { id, userId, publicKey: new Uint8Array([1]), counter: 0, transports: ['usb'], name: id },
       now(),
     )
@@ -347,7 +347,7 @@ describe('own passkeys', () => {
       (await rt.fetch('/auth/passkeys/b1', { method: 'PATCH', headers: h, body: '{"name":"x"}' })).status,
     ).toBe(404)
     expect((await rt.fetch('/auth/passkeys/b1', { method: 'DELETE', headers: h })).status).toBe(404)
-    expect(rt.services.db.query('SELECT name FROM webauthn_credentials ORDER BY id').all()).toEqual([
+    expect(rt.core.db.query('SELECT name FROM webauthn_credentials ORDER BY id').all()).toEqual([
       { name: 'b1' },
       { name: 'b2' },
     ])

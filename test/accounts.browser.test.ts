@@ -44,7 +44,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const db = () => served.runtime.services.db
+const db = () => served.runtime.core.db
 
 async function freshPage(): Promise<{ page: Page; authenticator: VirtualAuthenticator }> {
   const context = await browser.newContext()

@@ -96,7 +96,7 @@ describe('the sign-in page at the wrong address', () => {
     const served = await start(`http://localhost:${port}`, 'localhost', port)
     // A session that reached 127.0.0.1 (the account panel skips the up-front check, and
     // adding a passkey is a ceremony the browser refuses at this address).
-    const db = served.runtime.services.db
+    const db = served.runtime.core.db
     const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
     const session = createSession(db, user.id, Date.now(), 3600)
     const { page, problems } = await newPage()

@@ -33,7 +33,7 @@ async function create(slug: string, name = `Project ${slug}`) {
 
 const count = (table: string, projectId: string) =>
   (
-    rt.services.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(projectId) as {
+    rt.core.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(projectId) as {
       n: number
     }
   ).n
@@ -70,7 +70,7 @@ describe('creating projects', () => {
     ])
     // The Sentry DSN: public key @ this server / numeric project id.
     const sentryKey = (
-      rt.services.db.query('SELECT sentry_public_key AS k FROM projects WHERE id = ?').get(p.id) as {
+      rt.core.db.query('SELECT sentry_public_key AS k FROM projects WHERE id = ?').get(p.id) as {
         k: string
       }
     ).k
@@ -217,15 +217,15 @@ describe('deleting projects', () => {
     await start()
     const web = await create('web')
     await ingest(web.api_key, 7)
-    rt.services.db.query('DELETE FROM projects WHERE id = ?').run(web.id)
+    rt.core.db.query('DELETE FROM projects WHERE id = ?').run(web.id)
     expect(
-      await rt.services.writer.run('purgeProject', { project_id: web.id, table: 'raw_events', batch: 5 }),
+      await rt.writer.run('projects.purge', { project_id: web.id, table: 'raw_events', batch: 5 }),
     ).toEqual({
       deleted: 5,
     })
     expect(count('raw_events', web.id)).toBe(2)
-    const refused = await rt.services.writer
-      .run('purgeProject', { project_id: web.id, table: 'projects', batch: 5 })
+    const refused = await rt.writer
+      .run('projects.purge', { project_id: web.id, table: 'projects', batch: 5 })
       .then(
         () => null,
         (err: Error) => err.message,
@@ -238,18 +238,18 @@ describe('deleting projects', () => {
     const web = await create('web')
     await ingest(web.api_key, 4)
     // A crash right after the row was deleted: the data is still there.
-    rt.services.db.query('DELETE FROM projects WHERE id = ?').run(web.id)
+    rt.core.db.query('DELETE FROM projects WHERE id = ?').run(web.id)
     await rt.close()
     const again = await buildRuntime(rt.config)
     try {
       const n = (t: string) =>
         (
-          again.services.db.query(`SELECT count(*) AS n FROM ${t} WHERE project_id = ?`).get(web.id) as {
+          again.core.db.query(`SELECT count(*) AS n FROM ${t} WHERE project_id = ?`).get(web.id) as {
             n: number
           }
         ).n
       await waitFor(() => n('issues') === 0 && n('raw_events') === 0, 'the resumed removal')
-      expect(projectByKey(again.services.db, web.api_key)).toBeNull()
+      expect(projectByKey(again.core.db, web.api_key)).toBeNull()
     } finally {
       await again.close()
     }

@@ -73,7 +73,7 @@ describe('rate limits per client address', () => {
 
   test('a revoked token keeps failing from many addresses: that token is locked out, valid ones are not', async () => {
     const base = await start(['127.0.0.1'])
-    const db = served?.runtime.services.db as Db
+    const db = served?.runtime.core.db as Db
     const revoked = createToken(db, { projectId: 'default', name: 'old-ci', scopes: ['errors:read'] })
     revokeToken(db, revoked.row.id)
     const valid = createToken(db, { projectId: 'default', name: 'ci', scopes: ['errors:read'] }).token

@@ -86,7 +86,7 @@ describeSecurity(
 
 /** A throwaway project, so destructive routes never consume the fixture's. */
 const freshProject = (f: SecurityFixture) =>
-  insertProject(f.rt.services.db, { name: 'Temp', slug: unique('temp') }, f.rt.services.now())
+  insertProject(f.rt.core.db, { name: 'Temp', slug: unique('temp') }, f.rt.core.now())
 
 describeSecurity('projects API', [
   {
@@ -158,9 +158,9 @@ describeSecurity('tokens API', [
     access: 'session',
     request: (f) => {
       const { row } = createToken(
-        f.rt.services.db,
+        f.rt.core.db,
         { projectId: f.own.id, name: 'to-revoke', scopes: ['errors:read'], createdBy: f.user.id },
-        f.rt.services.now(),
+        f.rt.core.now(),
       )
       return { path: `/v1/tokens/${row.id}` }
     },
@@ -170,7 +170,7 @@ describeSecurity('tokens API', [
 
 /** A throwaway user for the role and delete routes. */
 const freshUser = (f: SecurityFixture) =>
-  insertUser(f.rt.services.db, { username: unique('member'), role: 'user' }, f.rt.services.now())
+  insertUser(f.rt.core.db, { username: unique('member'), role: 'user' }, f.rt.core.now())
 
 describeSecurity('admin API', [
   {
@@ -213,7 +213,7 @@ describeSecurity('admin API', [
     route: '/v1/admin/invites/:id',
     access: 'admin',
     request: (f) => ({
-      path: `/v1/admin/invites/${createInvite(f.rt.services.db, f.admin.id, f.rt.services.now()).row.id}`,
+      path: `/v1/admin/invites/${createInvite(f.rt.core.db, f.admin.id, f.rt.core.now()).row.id}`,
     }),
     ok: 200,
   },
@@ -233,7 +233,7 @@ describeSecurity('admin reset', [
 /** A stored passkey row for the fixture's plain user (the routes never verify its key). */
 const freshPasskey = (f: SecurityFixture) =>
   insertCredential(
-    f.rt.services.db,
+    f.rt.core.db,
     {
       id: unique('cred'),
       userId: f.user.id,
@@ -242,7 +242,7 @@ const freshPasskey = (f: SecurityFixture) =>
       transports: ['internal'],
       name: 'spare',
     },
-    f.rt.services.now(),
+    f.rt.core.now(),
   )
 
 describeSecurity(

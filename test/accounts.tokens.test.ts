@@ -21,7 +21,7 @@ async function start() {
   alice = signInAs(rt, 'alice', 'admin')
   bob = signInAs(rt, 'bob', 'user')
   carol = signInAs(rt, 'carol', 'user')
-  insertProject(rt.services.db, { name: 'Web', slug: 'web' }, clock)
+  insertProject(rt.core.db, { name: 'Web', slug: 'web' }, clock)
 }
 
 const call = (who: SignedInUser, method: string, path: string, body?: unknown) =>
@@ -48,7 +48,7 @@ describe('creating tokens', () => {
     expect(status).toBe(201)
     expect(body.token).toMatch(/^bloop_tk_[A-Za-z0-9_-]{43}$/)
     expect(body.token_prefix).toBe(body.token.slice(0, 16))
-    const web = rt.services.db.query<{ id: string }, []>("SELECT id FROM projects WHERE slug = 'web'").get()
+    const web = rt.core.db.query<{ id: string }, []>("SELECT id FROM projects WHERE slug = 'web'").get()
     expect(body).toMatchObject({
       name: 'ci',
       project_id: web?.id,
@@ -61,7 +61,7 @@ describe('creating tokens', () => {
       revoked_at: null,
     })
     // Only the hash is stored.
-    const stored = rt.services.db.query<{ token_hash: string }, []>('SELECT token_hash FROM api_tokens').get()
+    const stored = rt.core.db.query<{ token_hash: string }, []>('SELECT token_hash FROM api_tokens').get()
     expect(stored?.token_hash).toBe(new Bun.CryptoHasher('sha256').update(body.token).digest('hex'))
 
     const auth = { authorization: `Bearer ${body.token}` }

@@ -19,7 +19,7 @@ let mobileToken: string
 
 beforeAll(async () => {
   rt = await startRuntime({ alerting: { allow_private_urls: true } })
-  insertProject(rt.services.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
+  insertProject(rt.core.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
   token = rt.token(['alerts:read', 'alerts:write'])
   mobileToken = rt.token(['alerts:read', 'alerts:write'], 'p-mobile')
 })
@@ -327,7 +327,7 @@ describe('reading, changing and deleting rules', () => {
     await call('POST', `/v1/alerts/${id}/channels`, { config: { type: 'email', to: 'a@example.com' } })
     expect(await call('DELETE', `/v1/alerts/${id}`)).toEqual({ status: 200, body: { deleted: id } })
     expect((await call('GET', `/v1/alerts/${id}`)).status).toBe(404)
-    const left = rt.services.db.query('SELECT count(*) AS n FROM alert_channels WHERE rule_id = ?').get(id)
+    const left = rt.core.db.query('SELECT count(*) AS n FROM alert_channels WHERE rule_id = ?').get(id)
     expect(left).toEqual({ n: 0 })
   })
 
@@ -545,15 +545,15 @@ describe('caps at their boundaries', () => {
       fired_at: n,
       finished_at: n,
     })
-    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) insertDelivery(rt.services.db, row(n))
-    expect(deliveriesOf(rt.services.db, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
-    insertDelivery(rt.services.db, row(DELIVERY_LOG_PER_RULE + 1))
-    const kept = deliveriesOf(rt.services.db, id, 1000, undefined)
+    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) insertDelivery(rt.core.db, row(n))
+    expect(deliveriesOf(rt.core.db, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
+    insertDelivery(rt.core.db, row(DELIVERY_LOG_PER_RULE + 1))
+    const kept = deliveriesOf(rt.core.db, id, 1000, undefined)
     expect(kept).toHaveLength(DELIVERY_LOG_PER_RULE)
     expect(kept[0]?.alert_id).toBe(`a-${DELIVERY_LOG_PER_RULE + 1}`)
     expect(kept.at(-1)?.alert_id).toBe('a-2')
     // Pagination: `before` is the id of the oldest row already seen.
-    const page = deliveriesOf(rt.services.db, id, 2, kept[1]?.id)
+    const page = deliveriesOf(rt.core.db, id, 2, kept[1]?.id)
     expect(page.map((d) => d.alert_id)).toEqual([
       `a-${DELIVERY_LOG_PER_RULE - 1}`,
       `a-${DELIVERY_LOG_PER_RULE - 2}`,

@@ -167,7 +167,7 @@ describe('delivery to real receivers', () => {
       if (r.enabled) await a.call('PUT', `/v1/alerts/${r.id}`, { enabled: false })
     }
     await until('deliveries to finish', () =>
-      rt.services.alerts?.dispatcher.pending === 0 ? true : undefined,
+      rt.features.alerts.alerting.dispatcher.pending === 0 ? true : undefined,
     )
   })
 
@@ -596,7 +596,7 @@ describe('a receiver that never answers', () => {
     try {
       const a = api(rt, rt.token(['alerts:read', 'alerts:write']))
       await a.rule({ type: 'new_issue' }, [{ type: 'webhook', url: `http://127.0.0.1:${silent.port}/hook` }])
-      const alerts = rt.services.alerts
+      const alerts = rt.features.alerts.alerting
       if (!alerts) throw new Error('expected alerting to be wired')
       const started = performance.now()
       for (let i = 0; i < 20; i++) {
@@ -611,7 +611,7 @@ describe('a receiver that never answers', () => {
       // Shutdown abandons them (after a short grace) and logs every one.
       await alerts.close()
       expect(alerts.dispatcher.pending).toBe(0)
-      const rows = rt.services.db
+      const rows = rt.core.db
         .query<{ outcome: string; attempts: number; error: string }, []>(
           'SELECT outcome, attempts, error FROM alert_deliveries',
         )

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
+import { MIGRATIONS } from '../src/features'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
-import { MIGRATIONS } from '../src/storage/migrations'
 import { bearer, event, signed, startRuntime, type TestRuntime, tempDir } from './helpers'
 
 type Json = Record<string, unknown>
@@ -69,7 +69,7 @@ describe('the delivery log', () => {
       expect(res.status).toBe(200)
     }
     const fingerprint = (
-      rt.services.db.query("SELECT fingerprint FROM issues WHERE error_type = 'CardError'").get() as {
+      rt.core.db.query("SELECT fingerprint FROM issues WHERE error_type = 'CardError'").get() as {
         fingerprint: string
       }
     ).fingerprint
@@ -140,7 +140,7 @@ undefined', 'web', 1, 0, 0, '1', 'prod')`)
     row('a1', 'alert', 'fp1')
     row('a2', 'test', null)
     row('a3', 'alert', 'gone')
-    migrate(db)
+    migrate(db, MIGRATIONS)
     expect(
       db.query('SELECT alert_id, issue_title FROM alert_deliveries ORDER BY id').all() as Json[],
     ).toEqual([

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testConfig } from '../src/config/load'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
@@ -49,7 +49,7 @@ afterAll(async () => {
 })
 
 test('a brand-new error reaches the webhook receiver in under 5 seconds', async () => {
-  const token = createToken(served.runtime.services.db, {
+  const token = createToken(served.runtime.core.db, {
     projectId: 'default',
     name: 'e2e',
     scopes: ['alerts:read', 'alerts:write'],

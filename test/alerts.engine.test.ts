@@ -51,7 +51,7 @@ class Harness {
   async start(dir = tempDir()): Promise<this> {
     this.dirs.push(dir)
     this.rt = await open(dir)
-    this.token = createToken(this.rt.services.db, {
+    this.token = createToken(this.rt.core.db, {
       projectId: 'default',
       name: 'engine',
       scopes: ['alerts:read', 'alerts:write', 'errors:read', 'errors:write'],
@@ -102,7 +102,7 @@ class Harness {
 
   /** Waits for every fired alert to be delivered, then returns (and forgets) the payloads. */
   async alerts(): Promise<Json[]> {
-    const alerts = this.rt.services.alerts
+    const alerts = this.rt.features.alerts.alerting
     for (let i = 0; alerts && alerts.dispatcher.pending > 0 && i < 2000; i++) await Bun.sleep(5)
     return receiver.payloads.splice(0)
   }

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'bun:test'
 import { MAX_BUCKETS, SlidingCounter } from '../src/alerts/counter'
 import { parseRuleCreate, type RuleConfig } from '../src/alerts/model'
 import { type Decision, evaluate, horizonSecs, type Rule } from '../src/alerts/rules'
-import type { CommittedIssue, IssueStatus } from '../src/pipeline/commit'
+import type { CommittedIssue, IssueStatus } from '../src/errors/commit'
 
 const T0 = 1_700_000_040_000 // a whole second
 const SEC = 1000

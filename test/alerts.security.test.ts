@@ -101,7 +101,7 @@ const ALL: Scope[] = ['alerts:read', 'alerts:write']
 beforeAll(async () => {
   // These checks fail authentication on purpose, far beyond the failed-credential burst.
   rt = await startRuntime({ rate_limit: { auth_per_second: 10_000, auth_burst_size: 10_000 } })
-  const db = rt.services.db
+  const db = rt.core.db
   insertProject(db, { id: 'p-other', name: 'Other', slug: 'other' })
   tokens.owner = rt.token(ALL)
   tokens.other = rt.token(ALL, 'p-other')

@@ -4,7 +4,7 @@
  * thread and feed into DuckDB; plus parameters, access, scoping and the answer cache.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { NormalizedEvent } from '../src/ingest/event'
+import type { NormalizedEvent } from '../src/errors/event'
 import { insertProject } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
 import {
@@ -30,7 +30,7 @@ const DEFAULT: Filter = { projects: ['default'] }
 
 async function submit(list: NormalizedEvent[]) {
   for (let i = 0; i < list.length; i += 2000) {
-    const ack = rt.services.queue.submit(list.slice(i, i + 2000))
+    const ack = rt.features.errors.queue.submit(list.slice(i, i + 2000))
     if (ack === 'full') throw new Error('expected the queue to accept the batch')
     await ack
   }
@@ -54,14 +54,14 @@ function expectClose(actual: Record<string, unknown>, expected: Record<string, u
 
 beforeAll(async () => {
   rt = await startRuntime({ analytics: { sync_interval_ms: 0 } }, { now: () => now })
-  insertProject(rt.services.db, { id: 'other', name: 'Other', slug: 'other' })
+  insertProject(rt.core.db, { id: 'other', name: 'Other', slug: 'other' })
   token = rt.token(['errors:read'])
   events = generate(T0).sort((a, b) => a.received_at - b.received_at)
   // Fed in several steps, so the copy holds partial rows that compaction later merges.
   await submit(events.slice(0, 8000))
-  await rt.services.analytics?.syncNow()
+  await rt.features.analytics.analytics.syncNow()
   await submit(events.slice(8000))
-  await rt.services.analytics?.syncNow()
+  await rt.features.analytics.analytics.syncNow()
 })
 
 afterAll(async () => {
@@ -188,11 +188,11 @@ describe('correlations', () => {
     try {
       const mine = events.filter((e) => e.project_id === 'default')
       for (let i = 0; i < mine.length; i += 2000) {
-        const ack = small.services.queue.submit(mine.slice(i, i + 2000))
+        const ack = small.features.errors.queue.submit(mine.slice(i, i + 2000))
         if (ack === 'full') throw new Error('expected the queue to accept the batch')
         await ack
       }
-      await small.services.analytics?.syncNow()
+      await small.features.analytics.analytics.syncNow()
       const res = await small.fetch('/v1/analytics/correlations?limit=100', {
         headers: bearer(small.token(['errors:read'])),
       })
@@ -321,12 +321,12 @@ describe('access', () => {
   test('answers 401 without credentials and with a revoked token', async () => {
     const anon = await rt.fetch('/v1/analytics/spikes')
     expect(anon.status).toBe(401)
-    const { token: revoked, row } = createToken(rt.services.db, {
+    const { token: revoked, row } = createToken(rt.core.db, {
       projectId: 'default',
       name: 'revoked',
       scopes: ['errors:read'],
     })
-    revokeToken(rt.services.db, row.id)
+    revokeToken(rt.core.db, row.id)
     expect((await get('/v1/analytics/movers', revoked)).status).toBe(401)
   })
 
@@ -362,7 +362,7 @@ describe('cache', () => {
     events.push(...fresh)
     await submit(fresh)
     // Acknowledged but not yet copied: the cached answer still stands.
-    await rt.services.analytics?.syncNow()
+    await rt.features.analytics.analytics.syncNow()
     const third = await get('/v1/analytics/environments?hours=5')
     expect(third.cache).toBe('miss')
     expect(third.body.total_count).toBe(first.body.total_count + 1)
@@ -375,7 +375,7 @@ describe('cache', () => {
     const fresh = [makeEvent({ fingerprint: 'late-2', received_at: now - 500 })]
     events.push(...fresh)
     await submit(fresh)
-    await rt.services.analytics?.syncNow()
+    await rt.features.analytics.analytics.syncNow()
     expect((await get('/v1/analytics/movers?hours=6', other)).cache).toBe('hit')
   })
 
@@ -398,7 +398,7 @@ describe('switched off', () => {
       const body = (await res.json()) as { error: string; code: string }
       expect(body.code).toBe('not_found')
       expect(body.error).toContain('analytics.enabled = false')
-      const ack = off.services.queue.submit([makeEvent({ fingerprint: 'x', received_at: Date.now() })])
+      const ack = off.features.errors.queue.submit([makeEvent({ fingerprint: 'x', received_at: Date.now() })])
       expect(ack).not.toBe('full')
       expect((await ack) as unknown).toEqual({ stored: 1, inserted: [1] })
       const status = await off.fetch('/v1/analytics/status', { headers: bearer(off.token(['errors:read'])) })

@@ -2,7 +2,7 @@
  * For the end-to-end analytics tests (servers come from ./process): bounded waiting,
  * the executable's CLI, and signed batches over HTTP.
  */
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { TEST_SECRET } from './helpers'
 import type { ServerProcess } from './process'
 

@@ -5,7 +5,7 @@
  * loops) without using src/analytics.
  */
 
-import type { NormalizedEvent } from '../src/ingest/event'
+import type { NormalizedEvent } from '../src/errors/event'
 import { normalizedEvent } from './helpers'
 
 export const H = 3_600_000

@@ -55,7 +55,7 @@ beforeAll(async () => {
   rt = await startRuntime({ rate_limit: { auth_per_second: 10_000, auth_burst_size: 10_000 } })
   const res = await rt.handle(signed('/v1/ingest', event()))
   expect(res.status).toBe(200)
-  const db = rt.services.db
+  const db = rt.core.db
   const fp = db.query<{ fingerprint: string }, []>('SELECT fingerprint FROM issues').get()?.fingerprint
   const rule = insertRule(
     db,
@@ -69,7 +69,7 @@ beforeAll(async () => {
       enabled: true,
       created_by: null,
     },
-    rt.services.now(),
+    rt.core.now(),
   )
   Object.assign(fill, { fingerprint: fp, release: '1.0.0', slug: 'default', id: String(rule.id) })
   admin = signInAs(rt, 'walk-admin', 'admin')

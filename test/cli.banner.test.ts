@@ -10,7 +10,7 @@ import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, test } from 'bun:test'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { maskKey } from '../src/ingest/banner'
+import { maskKey } from '../src/errors/ingest/banner'
 import { BUN, bloop, MAIN, type Running, shell, startBloop } from './cli.process'
 import { tempDir } from './helpers'
 

@@ -31,7 +31,7 @@ describe('GET /v1/errors?trend_hours=', () => {
   beforeAll(async () => {
     rt = await startRuntime({}, { now: () => clock })
     token = rt.token(['errors:read'])
-    const web = insertProject(rt.services.db, { name: 'Web', slug: 'web' })
+    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' })
     webToken = rt.token(['errors:read'], web.id)
     const send = async (message: string, n: number, key?: string) => {
       const res = await rt.handle(
@@ -103,7 +103,7 @@ describe('the setup guide', () => {
       { log: memoryLogger('warn') },
     )
     try {
-      const db = served.runtime.services.db
+      const db = served.runtime.core.db
       const web = insertProject(db, { name: 'Web', slug: 'web' })
       const curl = snippets({
         endpoint: `http://127.0.0.1:${served.port}`,

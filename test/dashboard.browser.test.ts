@@ -59,7 +59,7 @@ afterEach(() => {
   expect(takeProblems()).toEqual([])
 })
 
-const db = () => server.served.runtime.services.db
+const db = () => server.served.runtime.core.db
 const keyOfIn = (d: Database, slug: string) =>
   d.query<{ api_key: string }, [string]>('SELECT api_key FROM projects WHERE slug = ?').get(slug)
     ?.api_key as string
@@ -877,7 +877,7 @@ describe('an issue sample and the alert that named it', () => {
   let alertRule: number
   const receiver = webhookReceiver()
   const NINE_HOURS = 9 * 3600 * 1000
-  const ownDb = () => own.served.runtime.services.db
+  const ownDb = () => own.served.runtime.core.db
 
   beforeAll(async () => {
     own = await startDashboardServer()

@@ -22,15 +22,15 @@ describe('the server reads the page table', () => {
   let cookie: string
   beforeAll(async () => {
     rt = await startRuntime()
-    const user = insertUser(rt.services.db, { username: 'ops', role: 'admin' }, Date.now())
-    cookie = `bloop_session=${createSession(rt.services.db, user.id, Date.now(), 3600)}`
+    const user = insertUser(rt.core.db, { username: 'ops', role: 'admin' }, Date.now())
+    cookie = `bloop_session=${createSession(rt.core.db, user.id, Date.now(), 3600)}`
   })
   afterAll(async () => {
     await rt.dispose()
   })
 
   test("its shell routes are exactly the table's paths", () => {
-    const served = dashboardRoutes(rt.services)
+    const served = dashboardRoutes({ ...rt.core, stream: rt.features.dashboard.stream })
       .routes.filter((r) => r.method === 'GET' && r.path !== '/v1/stream')
       .map((r) => r.path)
     expect(served).toEqual(tablePaths)

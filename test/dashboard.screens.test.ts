@@ -85,7 +85,7 @@ beforeAll(async () => {
     { analytics: { sync_interval_ms: 0 } },
     { now: () => Date.now() + offset },
   )
-  const db = server.served.runtime.services.db
+  const db = server.served.runtime.core.db
   const project = insertProject(db, { name: 'Web shop', slug: 'web-shop' })
   key = project.api_key
   for (let h = 47; h >= 0; h--) {
@@ -158,7 +158,7 @@ describe('two days of traffic', () => {
 
   test('Insights finds the spike of five hours ago and the release that brought a new issue', async () => {
     // The DuckDB copy is fed after commits; on a loaded machine it may still be catching up.
-    await server.served.runtime.services.analytics?.syncNow()
+    await server.served.runtime.features.analytics.analytics.syncNow()
     await page.goto(`${server.origin}/insights?project=web-shop`)
     await page.waitForSelector('#insight-spikes tbody tr')
     expect(await page.textContent('#insight-spikes tbody tr:first-child td:first-child strong')).toBe(

@@ -8,8 +8,8 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testConfig } from '../src/config/load'
 import { StreamHub, type StreamLimits, type Timers } from '../src/dashboard/stream'
+import type { CommitResult, CommittedIssue } from '../src/errors/commit'
 import { memoryLogger } from '../src/ops/log'
-import type { CommitResult, CommittedIssue } from '../src/pipeline/commit'
 import { insertProject } from '../src/projects/store'
 import { serve } from '../src/server'
 import { event, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
@@ -251,13 +251,13 @@ describe('GET /v1/stream and the shell routes', () => {
     for (let i = 0; i < 100 && s.ticks().length === 0; i++) await Bun.sleep(10)
     expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: ['default'] }])
     await s.cancel()
-    expect(rt.services.stream?.size).toBe(0)
+    expect(rt.features.dashboard.stream.size).toBe(0)
   })
 
   test('a stream for one project hears nothing about another', async () => {
     rt = await startRuntime()
     const alice = signInAs(rt, 'alice', 'user')
-    const web = insertProject(rt.services.db, { name: 'Web', slug: 'web' }, rt.services.now())
+    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
     const res = await rt.fetch(`/v1/stream?project_id=${web.slug}`, { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
     await rt.handle(signed('/v1/ingest', event()))
@@ -272,16 +272,16 @@ describe('GET /v1/stream and the shell routes', () => {
     const alice = signInAs(rt, 'alice', 'admin')
     const res = await rt.fetch('/v1/stream', { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
-    const web = insertProject(rt.services.db, { name: 'Web', slug: 'web' }, rt.services.now())
+    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
     await rt.handle(signed('/v1/ingest', event(), { key: web.api_key }))
     for (let i = 0; i < 100 && s.ticks().length === 0; i++) await Bun.sleep(10)
     expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: [web.id] }])
-    rt.services.db.query('DELETE FROM sessions').run()
-    const later = insertProject(rt.services.db, { name: 'Later', slug: 'later' }, rt.services.now())
+    rt.core.db.query('DELETE FROM sessions').run()
+    const later = insertProject(rt.core.db, { name: 'Later', slug: 'later' }, rt.core.now())
     await rt.handle(signed('/v1/ingest', event(), { key: later.api_key }))
     await s.done
     expect(s.ticks()).toHaveLength(1)
-    expect(rt.services.stream?.size).toBe(0)
+    expect(rt.features.dashboard.stream.size).toBe(0)
   })
 
   test('refuses the eleventh stream of one user with 429', async () => {
@@ -301,7 +301,7 @@ describe('GET /v1/stream and the shell routes', () => {
       code: 'rate_limited',
     })
     for (const r of open) await r.body?.cancel()
-    expect(rt.services.stream?.size).toBe(0)
+    expect(rt.features.dashboard.stream.size).toBe(0)
   })
 
   test('redirects a signed-out visitor to the sign-in page, keeping the path asked for', async () => {
@@ -350,7 +350,7 @@ test('a graceful shutdown ends open streams instead of waiting for them', async 
     { log: memoryLogger('warn') },
   )
   try {
-    const rt = { services: served.runtime.services, config: served.runtime.services.config } as TestRuntime
+    const rt = { core: served.runtime.core, config: served.runtime.core.config } as TestRuntime
     const alice = signInAs(rt, 'alice', 'user')
     const res = await fetch(`http://127.0.0.1:${served.port}/v1/stream`, {
       headers: { cookie: alice.cookie },
@@ -361,7 +361,7 @@ test('a graceful shutdown ends open streams instead of waiting for them', async 
     expect(s.chunks[0]).toStartWith('retry: 3000\nevent: ready')
     await served.stop()
     await s.done
-    expect(served.runtime.services.stream?.size).toBe(0)
+    expect(served.runtime.features.dashboard.stream.size).toBe(0)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

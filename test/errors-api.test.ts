@@ -33,7 +33,7 @@ beforeAll(async () => {
   rt = await startRuntime({}, { now: () => clock })
   read = rt.token(['errors:read'])
   write = rt.token(['errors:read', 'errors:write'])
-  const other = insertProject(rt.services.db, { name: 'Mobile', slug: 'mobile' })
+  const other = insertProject(rt.core.db, { name: 'Mobile', slug: 'mobile' })
   otherKey = other.api_key
   otherProjectToken = rt.token(['errors:read', 'errors:write'], other.id)
 
@@ -128,10 +128,9 @@ describe('releases and environments of a page of issues', () => {
   test('come from one query per project and match each issue’s own aggregates', async () => {
     const fpA = await fpOf('A failed for user 1')
     const fpC = (await get('/v1/errors', otherProjectToken)).body.items[0].fingerprint
-    const mobile = (
-      rt.services.db.query("SELECT id FROM projects WHERE slug = 'mobile'").get() as { id: string }
-    ).id
-    const seen = seenInAll(rt.services.db, [
+    const mobile = (rt.core.db.query("SELECT id FROM projects WHERE slug = 'mobile'").get() as { id: string })
+      .id
+    const seen = seenInAll(rt.core.db, [
       { project_id: 'default', fingerprint: fpA },
       { project_id: mobile, fingerprint: fpC },
       { project_id: 'default', fingerprint: fpC },
@@ -306,18 +305,18 @@ describe('status changes', () => {
     expect((await get('/v1/errors', 'bloop_tk_nope')).status).toBe(401)
     const noAuth = await rt.fetch('/v1/errors')
     expect(noAuth.status).toBe(401)
-    const { token, row } = createToken(rt.services.db, {
+    const { token, row } = createToken(rt.core.db, {
       projectId: 'default',
       name: 'soon',
       scopes: ['errors:read'],
     })
     expect((await get('/v1/errors', token)).status).toBe(200)
-    revokeToken(rt.services.db, row.id)
+    revokeToken(rt.core.db, row.id)
     const revoked = await get('/v1/errors', token)
     expect(revoked.status).toBe(401)
     expect(revoked.body.error).toContain('revoked')
     const expired = createToken(
-      rt.services.db,
+      rt.core.db,
       {
         projectId: 'default',
         name: 'old',

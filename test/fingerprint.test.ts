@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { computeFingerprint, hash64, normalizeMessage, topFrame } from '../src/pipeline/fingerprint'
+import { computeFingerprint, hash64, normalizeMessage, topFrame } from '../src/errors/fingerprint'
 
 describe('message normalisation', () => {
   const cases: [string, string][] = [

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
+import type { NormalizedEvent } from '../src/errors/event'
+import { sign } from '../src/errors/ingest/hmac'
 import type { Scope } from '../src/http/auth'
-import type { NormalizedEvent } from '../src/ingest/event'
-import { sign } from '../src/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
 import { openDatabase } from '../src/storage/db'
@@ -52,7 +52,7 @@ export async function startRuntime(
   t.config = config
   t.fetch = (path, init) => runtime.handle(new Request(path.startsWith('http') ? path : BASE + path, init))
   t.token = (scopes = ['errors:read', 'errors:write'], projectId = 'default') =>
-    createToken(runtime.services.db, { projectId, name: `test-${scopes.join('-')}`, scopes }).token
+    createToken(runtime.core.db, { projectId, name: `test-${scopes.join('-')}`, scopes }).token
   t.dispose = async () => {
     await runtime.close()
     rmSync(dir, { recursive: true, force: true })

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, testConfig, validateConfig } from '../src/config/load'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { serve } from '../src/server'
 import { event, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
@@ -46,7 +46,7 @@ beforeAll(async () => {
 })
 afterAll(() => rt.dispose())
 
-const rawCount = () => (rt.services.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
+const rawCount = () => (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
 
 describe('POST /v1/ingest/batch body cap', () => {
   test('100 events of 30 KB each (3 MB) are all accepted', async () => {
@@ -95,7 +95,7 @@ describe('POST /v1/ingest/batch body cap', () => {
       ],
     })
     expect(rawCount()).toBe(before + 2)
-    const ids = rt.services.db
+    const ids = rt.core.db
       .query<{ request_id: string }, []>('SELECT request_id FROM raw_events ORDER BY id DESC LIMIT 2')
       .all()
       .map((r) => r.request_id)

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { event, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from './helpers'
 import { REPO, type ServerProcess, spawnServer } from './process'
 import { signInAs } from './security'
@@ -65,7 +65,7 @@ describe('rotating the default project key through the API', () => {
       seen.push([name, await outcome(await send(which === 'old' ? TEST_SECRET : newKey, header, name))])
     }
     expect(seen).toEqual(AFTER_ROTATION.map(([name, , , want]) => [name, want]))
-    const stored = rt.services.db
+    const stored = rt.core.db
       .query<{ request_id: string; project_id: string }, []>(
         'SELECT request_id, project_id FROM raw_events ORDER BY id',
       )

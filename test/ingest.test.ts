@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { BASE, bearer, event, signed, startRuntime, TEST_SECRET, type TestRuntime } from './helpers'
 
 let rt: TestRuntime
@@ -11,9 +11,9 @@ beforeAll(async () => {
 afterAll(() => rt.dispose())
 
 const send = (req: Request) => rt.handle(req)
-const rawCount = () => (rt.services.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
+const rawCount = () => (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
 const lastRaw = () =>
-  rt.services.db.query('SELECT * FROM raw_events ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>
+  rt.core.db.query('SELECT * FROM raw_events ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>
 
 async function expectError(res: Response, status: number, code: string, field?: string) {
   expect(res.status).toBe(status)
@@ -51,7 +51,7 @@ describe('POST /v1/ingest', () => {
 
   test('signs with the project key when X-Project-Key is sent, and files under that project', async () => {
     const key = (
-      rt.services.db.query("SELECT api_key FROM projects WHERE id = 'default'").get() as { api_key: string }
+      rt.core.db.query("SELECT api_key FROM projects WHERE id = 'default'").get() as { api_key: string }
     ).api_key
     expect(key).toBe(TEST_SECRET) // the default project's key is the configured secret
     const res = await send(signed('/v1/ingest', event({ request_id: 'req-key' }), { key }))

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../package.json'
-import { FINGERPRINT_VERSION } from '../src/pipeline/fingerprint'
+import { FINGERPRINT_VERSION } from '../src/errors/fingerprint'
 import { event, signed, startRuntime, type TestRuntime } from './helpers'
 
 interface Sample {

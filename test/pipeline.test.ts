@@ -20,20 +20,23 @@ afterEach(async () => {
   rt = undefined
 })
 
-const count = (r: TestRuntime, sql: string) => (r.services.db.query(sql).get() as { n: number }).n
+const count = (r: TestRuntime, sql: string) => (r.core.db.query(sql).get() as { n: number }).n
 
 const normalized = normalizedEvent
 
 describe('writer commit', () => {
   test('keeps the newest N samples per issue across batches', async () => {
     rt = await startRuntime({ pipeline: { sample_reservoir_size: 3 } })
-    const w = rt.services.writer
-    await w.run('commit', {
+    const w = rt.writer
+    await w.run('errors.commit', {
       events: [1, 2, 3, 4].map((i) => normalized({ request_id: `r${i}`, received_at: i })),
       sampleSize: 3,
     })
-    await w.run('commit', { events: [normalized({ request_id: 'r5', received_at: 5 })], sampleSize: 3 })
-    const samples = rt.services.db.query('SELECT request_id FROM samples ORDER BY raw_event_id').all() as {
+    await w.run('errors.commit', {
+      events: [normalized({ request_id: 'r5', received_at: 5 })],
+      sampleSize: 3,
+    })
+    const samples = rt.core.db.query('SELECT request_id FROM samples ORDER BY raw_event_id').all() as {
       request_id: string
     }[]
     expect(samples.map((s) => s.request_id)).toEqual(['r3', 'r4', 'r5'])
@@ -52,13 +55,13 @@ describe('writer commit', () => {
       )
     let seq = 0
     const commit = (r: Runtime, n: number, size: number) =>
-      r.services.writer.run('commit', {
+      r.writer.run('errors.commit', {
         events: Array.from({ length: n }, () => normalized({ request_id: `e${seq}`, received_at: ++seq })),
         sampleSize: size,
       })
     const samples = (r: Runtime) =>
       (
-        r.services.db.query('SELECT request_id FROM samples ORDER BY raw_event_id').all() as {
+        r.core.db.query('SELECT request_id FROM samples ORDER BY raw_event_id').all() as {
           request_id: string
         }[]
       ).map((s) => s.request_id)
@@ -86,7 +89,7 @@ describe('writer commit', () => {
   test('counts hourly buckets by receive time, per environment, source and release', async () => {
     rt = await startRuntime()
     const H = 3_600_000
-    const result = await rt.services.writer.run('commit', {
+    const result = await rt.writer.run('errors.commit', {
       events: [
         normalized({ received_at: 10 * H + 5 }),
         normalized({ received_at: 10 * H + 6 }),
@@ -99,7 +102,7 @@ describe('writer commit', () => {
       ['fp-1', true, 3],
       ['fp-2', true, 1],
     ])
-    const rows = rt.services.db
+    const rows = rt.core.db
       .query(
         'SELECT fingerprint, hour_bucket, environment, count FROM event_counts_hourly ORDER BY fingerprint, hour_bucket',
       )
@@ -113,8 +116,8 @@ describe('writer commit', () => {
 
   test('ignores a second event with the same event_id in a project, in one batch or across batches', async () => {
     rt = await startRuntime()
-    const w = rt.services.writer
-    const first = await w.run('commit', {
+    const w = rt.writer
+    const first = await w.run('errors.commit', {
       events: [
         normalized({ event_id: 'e1' }),
         normalized({ event_id: 'e1' }),
@@ -123,7 +126,7 @@ describe('writer commit', () => {
       sampleSize: 5,
     })
     expect(first.inserted).toEqual([1, 0, 1])
-    const again = await w.run('commit', { events: [normalized({ event_id: 'e2' })], sampleSize: 5 })
+    const again = await w.run('errors.commit', { events: [normalized({ event_id: 'e2' })], sampleSize: 5 })
     expect(again.inserted).toEqual([0])
     expect(again.issues).toEqual([])
     expect(count(rt, 'SELECT total_count AS n FROM issues')).toBe(2)
@@ -188,7 +191,7 @@ describe('queue', () => {
     const after = await rt.handle(signed('/v1/ingest', event({ request_id: 'q-after' })))
     expect(after.status).toBe(200)
     const ids = (
-      rt.services.db.query('SELECT request_id FROM raw_events ORDER BY id').all() as { request_id: string }[]
+      rt.core.db.query('SELECT request_id FROM raw_events ORDER BY id').all() as { request_id: string }[]
     ).map((r) => r.request_id)
     expect(ids).toEqual(['q0', 'q1', 'q2', 'q3', 'q-after'])
   })

@@ -6,7 +6,7 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { event, holdWriteLock, TEST_SECRET, tempDir } from './helpers'
 import { spawnServer } from './process'
 

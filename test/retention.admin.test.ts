@@ -49,7 +49,7 @@ async function start(overrides: Parameters<typeof startRuntime>[0] = {}) {
   const r = rt
   // A fresh session at the clock's current time: the clock jumps further than a session lives.
   const cookieNow = (who: SignedInUser) =>
-    `bloop_session=${createSession(r.services.db, who.id, clock, r.config.auth.session_ttl_secs)}`
+    `bloop_session=${createSession(r.core.db, who.id, clock, r.config.auth.session_ttl_secs)}`
   const call = async (method: string, path: string, body?: unknown, who: SignedInUser = admin) => {
     const res = await r.fetch(path, {
       method,
@@ -77,7 +77,7 @@ describe('GET /v1/admin/retention', () => {
       retention: { raw_events_days: 14, prune_interval_secs: 1800 },
     })
     const builtAt = Date.now()
-    insertProject(rt.services.db, { name: 'Shop', slug: 'shop' })
+    insertProject(rt.core.db, { name: 'Shop', slug: 'shop' })
     await ingestAt(T0 - 2 * HOUR_MS, 3)
     clock = T0
     expect(
@@ -212,7 +212,7 @@ describe('POST /v1/admin/retention/purge', () => {
 
   test('answers exactly what it deleted, per project, and the pass shows in the view', async () => {
     const { rt, call, ingestAt } = await start({ retention: { raw_events_days: 7, hourly_counts_days: 10 } })
-    const shop = insertProject(rt.services.db, { name: 'Shop', slug: 'shop' })
+    const shop = insertProject(rt.core.db, { name: 'Shop', slug: 'shop' })
     await ingestAt(T0 - 20 * DAY_MS, 4)
     await ingestAt(T0 - 20 * DAY_MS, 2, shop.api_key)
     await ingestAt(T0 - 8 * DAY_MS, 3, shop.api_key)

@@ -46,17 +46,17 @@ async function clocked(overrides: Overrides = {}): Promise<Clocked> {
     },
     purge() {
       clock.now = T0
-      return r.app.store.retentionSweeper.run('purge')
+      return r.features.retention.sweeper.run('purge')
     },
     rawCount(projectId) {
       const row = (
         projectId === undefined
-          ? r.services.db.query('SELECT count(*) AS n FROM raw_events').get()
-          : r.services.db.query('SELECT count(*) AS n FROM raw_events WHERE project_id = ?').get(projectId)
+          ? r.core.db.query('SELECT count(*) AS n FROM raw_events').get()
+          : r.core.db.query('SELECT count(*) AS n FROM raw_events WHERE project_id = ?').get(projectId)
       ) as { n: number }
       return row.n
     },
-    sweeper: () => r.app.store.retentionSweeper,
+    sweeper: () => r.features.retention.sweeper,
   }
 }
 
@@ -74,7 +74,7 @@ describe('pruning raw events', () => {
     expect(report.raw_events_deleted).toBe(5)
     expect(report.per_project).toEqual([{ project_id: 'default', raw_events_deleted: 5 }])
     expect(report.cutoffs.raw_events_before).toBe(T0 - 7 * DAY_MS)
-    const left = c.rt.services.db
+    const left = c.rt.core.db
       .query('SELECT received_at AS t, count(*) AS n FROM raw_events GROUP BY received_at ORDER BY t')
       .all()
     expect(left).toEqual([
@@ -99,7 +99,7 @@ describe('pruning raw events', () => {
     ])
     const report = await c.purge()
     expect(report.raw_events_deleted).toBe(2)
-    const kept = c.rt.services.db.query('SELECT message, timestamp FROM raw_events ORDER BY id').all()
+    const kept = c.rt.core.db.query('SELECT message, timestamp FROM raw_events ORDER BY id').all()
     expect(kept).toEqual([
       { message: 'recent seconds', timestamp: Math.floor(recent / 1000) * 1000 },
       { message: 'recent millis', timestamp: recent },
@@ -109,7 +109,7 @@ describe('pruning raw events', () => {
 
   test('project overrides win over the global window, and 0 removes an override', async () => {
     const c = await clocked({ retention: { raw_events_days: 7 } })
-    const db = c.rt.services.db
+    const db = c.rt.core.db
     const long = insertProject(db, { name: 'Long', slug: 'long' })
     const short = insertProject(db, { name: 'Short', slug: 'short' })
     updateRetention(
@@ -153,12 +153,7 @@ describe('pruning raw events', () => {
     const c = await clocked()
     let caught: unknown
     try {
-      updateRetention(
-        c.rt.services.db,
-        { per_project: [{ project_id: 'nope', raw_events_days: 3 }] },
-        'a',
-        T0,
-      )
+      updateRetention(c.rt.core.db, { per_project: [{ project_id: 'nope', raw_events_days: 3 }] }, 'a', T0)
     } catch (err) {
       caught = err
     }
@@ -171,7 +166,7 @@ describe('pruning raw events', () => {
     for (const h of [2, 1, 0]) await c.ingestAt(T0 - 6 * DAY_MS - h * HOUR_MS, many(2))
     for (const h of [1, 0]) await c.ingestAt(T0 - 4 * DAY_MS - h * HOUR_MS, many(3))
     await c.ingestAt(T0, many(1))
-    const db = c.rt.services.db
+    const db = c.rt.core.db
     const hourlyBefore = (db.query('SELECT count(*) AS n FROM event_counts_hourly').get() as { n: number }).n
     expect(hourlyBefore).toBe(6)
     const report = await c.purge()
@@ -223,14 +218,16 @@ describe('pruning raw events', () => {
     const c = await clocked({ retention: { raw_events_days: 1, prune_batch_size: 10 } })
     await c.ingestAt(T0 - 2 * DAY_MS, many(45))
     c.clock.now = T0
-    const { services } = c.rt
+    // This server's writer and retention hooks, with a pause of the test's own.
+    const { db, writer, log, now, hooks } = c.rt.features.retention.sweeper.deps
     const acks: number[] = []
     let pauses = 0
     const sweeper = new Sweeper({
-      db: services.db,
-      writer: services.writer,
-      log: services.log,
-      now: services.now,
+      db,
+      writer,
+      log,
+      now,
+      hooks,
       batchSize: 10,
       pause: async () => {
         pauses++
@@ -252,14 +249,15 @@ describe('pruning raw events', () => {
     const c = await clocked({ retention: { raw_events_days: 1 } })
     await c.ingestAt(T0 - 2 * DAY_MS, many(25))
     c.clock.now = T0
-    const { services } = c.rt
+    const { db, writer, log, now, hooks } = c.rt.features.retention.sweeper.deps
     const run = async (active: boolean) => {
       const rests: number[] = []
       const sweeper = new Sweeper({
-        db: services.db,
-        writer: services.writer,
-        log: services.log,
-        now: services.now,
+        db,
+        writer,
+        log,
+        now,
+        hooks,
         batchSize: 10,
         ingestActive: () => active,
         sleep: async (ms) => {
@@ -291,7 +289,7 @@ describe('pruning raw events', () => {
 
   test('freed pages go back to the file system with incremental vacuum, not a full VACUUM', async () => {
     const c = await clocked({ retention: { raw_events_days: 1 } })
-    const db = c.rt.services.db
+    const db = c.rt.core.db
     const pragma = (name: string) =>
       (db.query(`PRAGMA ${name}`).get() as Record<string, number>)[name] as number
     expect(pragma('auto_vacuum')).toBe(2) // INCREMENTAL
@@ -310,7 +308,7 @@ describe('pruning raw events', () => {
 describe('retention settings', () => {
   test('config values seed the settings and follow the config until an admin saves values', async () => {
     const c = await clocked({ retention: { raw_events_days: 9, hourly_counts_days: 30 } })
-    const db = c.rt.services.db
+    const db = c.rt.core.db
     expect(readSettings(db)).toMatchObject({ raw_events_days: 9, hourly_counts_days: 30, set_by: null })
     // A restart with a changed config (BLOOP__RETENTION__RAW_EVENTS_DAYS=14) applies it.
     syncSettingsFromConfig(db, { raw_events_days: 14, hourly_counts_days: 30 }, T0 + 1)
@@ -334,7 +332,7 @@ describe('retention settings', () => {
     const c = await clocked({ retention: { prune_interval_secs: 600, prune_batch_size: 500 } })
     await c.ingestAt(T0 - HOUR_MS, many(3))
     await c.ingestAt(T0, many(2, { fingerprint: 'fp-2' }))
-    const db = c.rt.services.db
+    const db = c.rt.core.db
     const view = retentionView(db, c.rt.config, { nextRunAt: new Date(T0 + 600_000), lastRun: null })
     const pageSize = (db.query('PRAGMA page_size').get() as { page_size: number }).page_size
     const pageCount = (db.query('PRAGMA page_count').get() as { page_count: number }).page_count

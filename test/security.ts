@@ -86,9 +86,9 @@ export interface SecurityFixture {
 
 /** Creates a user with a session, the way a passkey sign-in does (same stores). */
 export function signInAs(rt: TestRuntime, username: string, role: Role): SignedInUser {
-  const db = rt.services.db
-  const user = insertUser(db, { username, role }, rt.services.now())
-  const token = createSession(db, user.id, rt.services.now(), rt.config.auth.session_ttl_secs)
+  const db = rt.core.db
+  const user = insertUser(db, { username, role }, rt.core.now())
+  const token = createSession(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
   return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
 
@@ -132,8 +132,8 @@ export function describeSecurity(
   describe(`${title}: security`, () => {
     beforeAll(async () => {
       const rt = await startRuntime({ rate_limit: { auth_per_second: 10_000, auth_burst_size: 10_000 } })
-      const now = rt.services.now()
-      const db = rt.services.db
+      const now = rt.core.now()
+      const db = rt.core.db
       f = {
         rt,
         own: insertProject(db, { name: 'Own', slug: 'sec-own' }, now),
@@ -144,7 +144,7 @@ export function describeSecurity(
           createToken(
             db,
             { projectId: (project ?? f.own).id, name: 'sec', scopes: [...scopes] },
-            rt.services.now(),
+            rt.core.now(),
           ).token,
         origin: new URL(rt.config.auth.rp_origin).origin,
       }
@@ -178,11 +178,11 @@ export function describeSecurity(
 
         test('rejects a revoked token with 401', async () => {
           const t = f.token(SCOPES)
-          const db = f.rt.services.db
+          const db = f.rt.core.db
           const id = db
             .query<{ id: string }, []>('SELECT id FROM api_tokens ORDER BY rowid DESC LIMIT 1')
             .get()?.id
-          expect(revokeToken(db, id as string, f.rt.services.now())).toBe(true)
+          expect(revokeToken(db, id as string, f.rt.core.now())).toBe(true)
           await expectStatus(
             await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
             401,
@@ -191,9 +191,9 @@ export function describeSecurity(
         })
 
         test('rejects an expired token with 401', async () => {
-          const past = f.rt.services.now() - 2 * 86_400_000
+          const past = f.rt.core.now() - 2 * 86_400_000
           const { token } = createToken(
-            f.rt.services.db,
+            f.rt.core.db,
             { projectId: f.own.id, name: 'expired', scopes: [...SCOPES], expiresInDays: 1 },
             past,
           )
@@ -212,13 +212,8 @@ export function describeSecurity(
             401,
             'unauthorized',
           )
-          const longAgo = f.rt.services.now() - (f.rt.config.auth.session_ttl_secs + 1) * 1000
-          const stale = createSession(
-            f.rt.services.db,
-            f.admin.id,
-            longAgo,
-            f.rt.config.auth.session_ttl_secs,
-          )
+          const longAgo = f.rt.core.now() - (f.rt.config.auth.session_ttl_secs + 1) * 1000
+          const stale = createSession(f.rt.core.db, f.admin.id, longAgo, f.rt.config.auth.session_ttl_secs)
           await expectStatus(
             await send(f.rt, route.method, await req(), { cookie: `bloop_session=${stale}` }),
             401,

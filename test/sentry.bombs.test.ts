@@ -54,7 +54,7 @@ describe('before inflating', () => {
 describe('the decompression budget', () => {
   test('while it is spent a compressed body gets 429 with the Sentry headers, and once given back it is accepted', async () => {
     const rt = await startRuntime({ sentry: { decompression_budget_bytes: MB } })
-    const key = sentryProjectOf(rt.services.db, 'default')?.sentry_public_key as string
+    const key = sentryProjectOf(rt.core.db, 'default')?.sentry_public_key as string
     // 700 KB once inflated: one of these fits the budget of 1 MB, two do not.
     const body = () =>
       zlib.gzipSync(

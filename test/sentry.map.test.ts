@@ -1,7 +1,7 @@
 /** Mapping Sentry event payloads onto bloop events (pure). */
 import { describe, expect, test } from 'bun:test'
-import { utf8Length } from '../src/ingest/validate'
-import { computeFingerprint, hash64 } from '../src/pipeline/fingerprint'
+import { computeFingerprint, hash64 } from '../src/errors/fingerprint'
+import { utf8Length } from '../src/errors/ingest/validate'
 import { buildMetadata, mapEvent, normalizeEventId, truncateUtf8 } from '../src/sentry/map'
 import { sentryEvent } from './sentry.helpers'
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import zlib from 'node:zlib'
-import { validateEvent } from '../src/ingest/validate'
+import { validateEvent } from '../src/errors/ingest/validate'
 import { insertProject } from '../src/projects/store'
 import { rotateSentryKey, sentryProjectOf } from '../src/sentry/store'
 import { openDatabase } from '../src/storage/db'
@@ -25,7 +25,7 @@ const post = (path: string, body: Uint8Array | string, headers: Record<string, s
 const authHeader = (k = key) => ({
   'x-sentry-auth': `Sentry sentry_version=7, sentry_client=test/1.0, sentry_key=${k}`,
 })
-const rawCount = () => (rt.services.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
+const rawCount = () => (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
 const eventEnvelope = (e: Record<string, unknown>, headers: Record<string, unknown> = {}) =>
   envelope({ event_id: e.event_id, dsn: dsn(), ...headers }, [{ type: 'event', payload: e }])
 const metric = async (line: string) => {
@@ -34,7 +34,7 @@ const metric = async (line: string) => {
   return found === undefined ? 0 : Number(found.slice(line.length + 1))
 }
 async function stored(eventId: string) {
-  return rt.services.db
+  return rt.core.db
     .query(
       'SELECT error_type, message, release, environment, source, level FROM raw_events WHERE event_id = ?',
     )
@@ -43,9 +43,9 @@ async function stored(eventId: string) {
 
 beforeAll(async () => {
   rt = await startRuntime()
-  key = sentryProjectOf(rt.services.db, 'default')?.sentry_public_key as string
-  const other = insertProject(rt.services.db, { name: 'Other', slug: 'other' })
-  otherKey = sentryProjectOf(rt.services.db, other.id)?.sentry_public_key as string
+  key = sentryProjectOf(rt.core.db, 'default')?.sentry_public_key as string
+  const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' })
+  otherKey = sentryProjectOf(rt.core.db, other.id)?.sentry_public_key as string
   read = rt.token(['errors:read'])
 })
 afterAll(() => rt.dispose())
@@ -342,8 +342,8 @@ describe('auth', () => {
   test('after rotation the old key is refused and the new one accepted', async () => {
     const rt2 = await startRuntime()
     try {
-      const old = sentryProjectOf(rt2.services.db, 'default')?.sentry_public_key as string
-      const fresh = rotateSentryKey(rt2.services.db, 'default') as string
+      const old = sentryProjectOf(rt2.core.db, 'default')?.sentry_public_key as string
+      const fresh = rotateSentryKey(rt2.core.db, 'default') as string
       expect(fresh).toMatch(/^[0-9a-f]{32}$/)
       expect(fresh).not.toBe(old)
       const send = (k: string) =>
@@ -416,7 +416,7 @@ describe('caps', () => {
   const MAX_DECODED = 4096
   beforeAll(async () => {
     small = await startRuntime({ sentry: { max_envelope_bytes: MAX, max_decompressed_bytes: MAX_DECODED } })
-    smallKey = sentryProjectOf(small.services.db, 'default')?.sentry_public_key as string
+    smallKey = sentryProjectOf(small.core.db, 'default')?.sentry_public_key as string
   })
   afterAll(() => small.dispose())
 
@@ -489,15 +489,15 @@ describe('backpressure', () => {
     const busy = await startRuntime({ ingest: { channel_capacity: 2 } })
     const lock = openDatabase(join(busy.dir, 'bloop.db'))
     try {
-      const k = sentryProjectOf(busy.services.db, 'default')?.sentry_public_key as string
+      const k = sentryProjectOf(busy.core.db, 'default')?.sentry_public_key as string
       const v = validateEvent(event(), 'default', busy.config.ingest, Date.now())
       if (!v.ok) throw new Error(v.error)
       // Hold the write lock so the writer's first commit waits, then fill the queue behind it.
       lock.run('BEGIN IMMEDIATE')
-      const first = busy.services.queue.submit([v.event])
+      const first = busy.features.errors.queue.submit([v.event])
       await Promise.resolve()
-      const rest = busy.services.queue.submit([v.event, v.event])
-      expect(busy.services.queue.depth).toBe(2)
+      const rest = busy.features.errors.queue.submit([v.event, v.event])
+      expect(busy.features.errors.queue.depth).toBe(2)
       const res = await busy.fetch('/api/1/envelope/', {
         method: 'POST',
         body: envelope({}, [{ type: 'event', payload: sentryEvent() }]) as BodyInit,
@@ -523,7 +523,7 @@ describe('backpressure', () => {
       { now: () => 1_000_000 },
     )
     try {
-      const k = sentryProjectOf(limited.services.db, 'default')?.sentry_public_key as string
+      const k = sentryProjectOf(limited.core.db, 'default')?.sentry_public_key as string
       const send = () =>
         limited.fetch('/api/1/envelope/', {
           method: 'POST',

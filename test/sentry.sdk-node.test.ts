@@ -39,7 +39,7 @@ beforeAll(async () => {
     log: { level: 'error' },
   })
   served = await serve(config, { log: createLogger('error') })
-  const db = served.runtime.services.db
+  const db = served.runtime.core.db
   token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
   const dsn = dsnFor(db, { id: 'default' }, `http://127.0.0.1:${served.port}`) as string
   const child = Bun.spawn(['node', FIXTURE], {

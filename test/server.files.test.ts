@@ -113,11 +113,11 @@ describe('an in-process runtime that keeps umask 022', () => {
         signed(
           '/v1/ingest',
           { source: 'api', environment: 'prod', error_type: 'E', message: 'm' },
-          { secret: findProject(rt.services.db, 'default')?.api_key },
+          { secret: findProject(rt.core.db, 'default')?.api_key },
         ),
       )
       expect(res.status).toBe(200)
-      await rt.services.analytics?.syncNow()
+      await rt.features.analytics.analytics.syncNow()
       const found = modes(join(dir, 'inproc'))
       expect(Object.keys(found)).toContain(join('inproc', 'data', 'bloop.db.analytics.duckdb.wal'))
       expect(Object.keys(found)).toContain(join('inproc', 'data', 'hmac_secret'))

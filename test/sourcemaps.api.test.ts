@@ -14,14 +14,14 @@ const SMALL_MAP = { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA' }
 let uploads = 0
 /** A fresh stored map of `project` (default: the fixture's own), for routes that consume one. */
 function storedMap(f: SecurityFixture, project = f.own): number {
-  return putSourceMap(f.rt.services.db, {
+  return putSourceMap(f.rt.core.db, {
     project_id: project.id,
     release: 'sec',
     filename: `stored-${++uploads}.js.map`,
     file: null,
     packed: packSourceMap(new TextEncoder().encode(JSON.stringify(SMALL_MAP))),
     uploaded_by: null,
-    now: f.rt.services.now(),
+    now: f.rt.core.now(),
   }).row.id
 }
 
@@ -142,7 +142,7 @@ describe('source map access', () => {
 
   test("an unknown slug or another project's slug is 404 on every route, never 500", async () => {
     const r = await start()
-    const other = insertProject(r.services.db, { name: 'Other', slug: 'other' })
+    const other = insertProject(r.core.db, { name: 'Other', slug: 'other' })
     const token = r.token(['sourcemaps:read', 'sourcemaps:write'])
     const otherToken = r.token(['sourcemaps:read', 'sourcemaps:write'], other.id)
     const theirs = await r.fetch('/v1/projects/other/sourcemaps', {
@@ -195,9 +195,7 @@ describe('source map upload', () => {
       uploaded_by: expect.stringMatching(/^token:/),
       replaced: false,
     })
-    const row = r.services.db
-      .query('SELECT data, stored_bytes FROM sourcemaps WHERE id = ?')
-      .get(body.id) as {
+    const row = r.core.db.query('SELECT data, stored_bytes FROM sourcemaps WHERE id = ?').get(body.id) as {
       data: Uint8Array<ArrayBuffer>
       stored_bytes: number
     }
@@ -441,7 +439,7 @@ describe('listing and deleting source maps', () => {
 describe('deleting a project', () => {
   test('removes its source maps and its retention override with it', async () => {
     const r = await start()
-    const shop = insertProject(r.services.db, { name: 'Shop', slug: 'shop' })
+    const shop = insertProject(r.core.db, { name: 'Shop', slug: 'shop' })
     const token = r.token(['sourcemaps:write'], shop.id)
     const up = await r.fetch('/v1/projects/shop/sourcemaps', {
       method: 'POST',
@@ -449,7 +447,7 @@ describe('deleting a project', () => {
       body: multipart('1', app.mapText),
     })
     expect(up.status).toBe(201)
-    updateRetention(r.services.db, { per_project: [{ project_id: 'shop', raw_events_days: 3 }] }, 'alice', 1)
+    updateRetention(r.core.db, { per_project: [{ project_id: 'shop', raw_events_days: 3 }] }, 'alice', 1)
     const admin = signInAs(r, 'alice', 'admin')
     const del = await r.fetch('/v1/projects/shop', {
       method: 'DELETE',
@@ -458,7 +456,7 @@ describe('deleting a project', () => {
     expect(del.status).toBe(200)
     const count = (table: string) =>
       (
-        r.services.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(shop.id) as {
+        r.core.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(shop.id) as {
           n: number
         }
       ).n
@@ -482,12 +480,12 @@ describe('the parsed-map cache', () => {
       }
     }
     const sourcemaps = (cacheBytes: number) =>
-      new SourceMaps(r.services.db, {
-        dbPath: r.services.config.database.path,
+      new SourceMaps(r.core.db, {
+        dbPath: r.core.config.database.path,
         cacheBytes,
-        maxMappings: r.services.config.sourcemaps.max_mappings,
-        timeoutMs: r.services.config.sourcemaps.parse_timeout_ms,
-        log: r.services.log,
+        maxMappings: r.core.config.sourcemaps.max_mappings,
+        timeoutMs: r.core.config.sourcemaps.parse_timeout_ms,
+        log: r.core.log,
       })
     const probe = sourcemaps(Number.MAX_SAFE_INTEGER)
     await probe.symbolicate('default', 'x', stack)

@@ -30,7 +30,7 @@ beforeAll(async () => {
     log: { level: 'error' },
   })
   served = await serve(config, { log: createLogger('error') })
-  token = createToken(served.runtime.services.db, {
+  token = createToken(served.runtime.core.db, {
     projectId: 'default',
     name: 'ci',
     scopes: ['sourcemaps:write'],
@@ -54,7 +54,7 @@ async function cli(args: string[], env: Record<string, string> = {}, cwd?: strin
 }
 
 function listed(release: string) {
-  return served.runtime.services.db
+  return served.runtime.core.db
     .query('SELECT filename FROM sourcemaps WHERE project_id = ? AND release = ? ORDER BY filename')
     .all('default', release)
     .map((r) => (r as { filename: string }).filename)
@@ -135,7 +135,7 @@ describe('bloop sourcemaps upload', () => {
     expect(badToken.code).toBe(1)
     expect(badToken.stderr).toContain('FAILED: 401')
     expect(badToken.stdout).toContain('1 failed, 1 not attempted')
-    insertProject(served.runtime.services.db, { name: 'Other', slug: 'other' })
+    insertProject(served.runtime.core.db, { name: 'Other', slug: 'other' })
     const foreign = await cli([...base, '--project', 'other', '--token', token, dir])
     expect([foreign.code, foreign.stderr.includes('FAILED: 404')]).toEqual([1, true])
     const noToken = await cli([...base, '--project', 'default', dir])

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { sign } from '../src/ingest/hmac'
+import { sign } from '../src/errors/ingest/hmac'
 import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
 import { type Db, openDatabase } from '../src/storage/db'
 import { createToken } from '../src/tokens/store'

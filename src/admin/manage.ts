@@ -4,7 +4,7 @@
  * demoted or deleted. The admin count is checked inside the same IMMEDIATE transaction as
  * the change, so two admins demoting each other at once cannot leave the server without one.
  */
-import { countAdmins, deleteUser, getUser, type Role, setRole, type UserRow } from '../auth/users'
+import { countAdmins, deleteUser, getUser, type Role, setRole, type UserRow } from '../auth'
 import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
 import type { Db } from '../storage/db'

@@ -1,7 +1,6 @@
 /** Bodies and response shapes of /v1/admin (users, invites, reset). */
 import { Type as T } from '@sinclair/typebox'
-import { type InviteRow, inviteStatus } from '../auth/invites'
-import type { UserSummary } from '../auth/users'
+import { type InviteRow, inviteStatus, type UserSummary } from '../auth'
 
 export const RoleBody = T.Object(
   { role: T.Union([T.Literal('admin'), T.Literal('user')]) },

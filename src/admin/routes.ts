@@ -11,16 +11,28 @@
  *                                       sessions and invites; registration reopens
  */
 import { Elysia } from 'elysia'
-import { createInvite, getInvite, inviteLink, listInvites, revokeInvite } from '../auth/invites'
-import { sessionCookie } from '../auth/sessions'
-import { listUsers, usernames } from '../auth/users'
+import {
+  createInvite,
+  getInvite,
+  inviteLink,
+  listInvites,
+  listUsers,
+  revokeInvite,
+  sessionCookie,
+  usernames,
+} from '../auth'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
 import { AppError, json } from '../http/errors'
 import { parseBody } from '../http/validate'
-import type { Services } from '../services'
 import { changeRole, removeUser, resetAccounts } from './manage'
 import { adminUserView, inviteView, ResetBody, RoleBody } from './model'
 
-export function adminRoutes(s: Services) {
+export interface AdminRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+  config: Pick<Config, 'auth'>
+}
+
+export function adminRoutes(s: AdminRoutesDeps) {
   const summaryOf = (id: string) => {
     const found = listUsers(s.db).find((u) => u.id === id)
     if (!found) throw new AppError('not_found', `user ${id} not found`)

@@ -1,6 +1,6 @@
 /**
  * Keeps what rule evaluation needs in memory and runs it on every committed batch (a
- * `queue.onCommit` listener), so an alert leaves within milliseconds of the commit.
+ * listener on the errors feature's commits), so an alert leaves within milliseconds of the commit.
  *
  * Windows are counted in memory, not queried. Threshold and spike windows are seconds
  * long, so the hourly counts are too coarse, and the alternative, a COUNT over raw_events
@@ -27,9 +27,8 @@
  * dispatcher (dispatch.ts), which does its I/O asynchronously, so a slow or unreachable
  * receiver never delays ingest.
  */
-import type { NormalizedEvent } from '../ingest/event'
+import type { CommitResult, CommittedIssue, NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
-import type { CommitResult, CommittedIssue } from '../pipeline/commit'
 import type { Db } from '../storage/db'
 import { SlidingCounter } from './counter'
 import { type Decision, evaluate, horizonSecs, isCounting, isSilent, matches, type Rule } from './rules'

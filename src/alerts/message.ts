@@ -3,8 +3,7 @@
  * also the generic webhook's body, so its shape is a public contract: version 1, documented
  * in the README ("Alert webhook payload"). Fields are only ever added within a version.
  */
-import type { NormalizedEvent } from '../ingest/event'
-import type { CommittedIssue, IssueStatus } from '../pipeline/commit'
+import type { CommittedIssue, IssueStatus, NormalizedEvent } from '../errors'
 import type { RuleConfig, RuleType } from './model'
 import type { Reason, Rule, TriggerStats } from './rules'
 

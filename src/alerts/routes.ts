@@ -4,10 +4,11 @@
  * Shapes are in model.ts and the README ("Alerts").
  */
 import { Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
 import type { Access } from '../http/auth'
 import { AppError, json, notFound } from '../http/errors'
 import { parseQuery, readJson } from '../http/validate'
-import type { Services } from '../services'
 import { redactSlackUrl } from './channels/slack'
 import { redactWebhookUrl } from './channels/webhook'
 import {
@@ -51,15 +52,19 @@ function parseId(raw: string, what: string): number {
   return Number(raw)
 }
 
-function ruleFor(s: Services, access: Access, rawId: string): RuleRow {
+export interface AlertsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+  config: Pick<Config, 'alerting'>
+  alerts: Alerting
+}
+
+function ruleFor(s: AlertsRoutesDeps, access: Access, rawId: string): RuleRow {
   const id = parseId(rawId, 'id')
   const rule = getRule(s.db, id)
   if (!rule || !access.projectIds.includes(rule.project_id)) throw notFound(`alert rule ${id} not found`)
   return rule
 }
 
-function alerting(s: Services): Alerting {
-  if (!s.alerts) throw new AppError('unavailable', 'alerting is not running')
+function alerting(s: AlertsRoutesDeps): Alerting {
   return s.alerts
 }
 
@@ -74,7 +79,7 @@ export function channelView(c: ChannelRow): ChannelView {
   return { id: c.id, rule_id: c.rule_id, channel_type: c.channel_type, config, created_at: c.created_at }
 }
 
-function ruleViews(s: Services, rules: RuleRow[]): RuleView[] {
+function ruleViews(s: AlertsRoutesDeps, rules: RuleRow[]): RuleView[] {
   const ids = rules.map((r) => r.id)
   const channels = channelsOf(s.db, ids)
   const fired = lastFiredOf(s.db, ids)
@@ -95,9 +100,9 @@ function ruleViews(s: Services, rules: RuleRow[]): RuleView[] {
   }))
 }
 
-const ruleView = (s: Services, r: RuleRow) => ruleViews(s, [r])[0] as RuleView
+const ruleView = (s: AlertsRoutesDeps, r: RuleRow) => ruleViews(s, [r])[0] as RuleView
 
-export function alertsRoutes(s: Services) {
+export function alertsRoutes(s: AlertsRoutesDeps) {
   return new Elysia({ name: 'alerts' })
     .get('/v1/alerts', ({ request, query }) => {
       const q = parseQuery(ListQuery, query)

@@ -17,7 +17,7 @@
  * filters apply to every type. A rule fires at most once per cooldown for a key: the
  * fingerprint for issue-scoped rules, `*` for rules counted over the whole project.
  */
-import type { CommittedIssue, IssueStatus } from '../pipeline/commit'
+import type { CommittedIssue, IssueStatus } from '../errors'
 import type { SlidingCounter } from './counter'
 import type { RuleConfig, RuleType } from './model'
 

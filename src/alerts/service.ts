@@ -1,16 +1,15 @@
 /**
- * The alerting feature as the server wires it (server.ts): the engine (evaluation on each
- * committed batch), the dispatcher (delivery), the channel lookup with the global
- * fallbacks, and the test sends. Routes reach it through `services.alerts`.
+ * The alerting feature's running part (started in index.ts): the engine (evaluation on
+ * each committed batch), the dispatcher (delivery), the channel lookup with the global
+ * fallbacks, and the test sends. Routes receive it as `alerts`.
  */
 import { randomUUID } from 'node:crypto'
 import pkg from '../../package.json'
 import type { Config } from '../config/schema'
-import type { NormalizedEvent } from '../ingest/event'
+import type { CommitResult, NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
 import type { Registry } from '../ops/metrics'
-import type { CommitResult } from '../pipeline/commit'
-import { findProject } from '../projects/store'
+import { findProject } from '../projects'
 import type { Db } from '../storage/db'
 import { Mailer } from './channels/email'
 import { type DeliveryResult, Dispatcher, type Target } from './dispatch'
@@ -21,7 +20,7 @@ import type { Resolver } from './ssrf'
 import { channelsOf, insertDelivery } from './store'
 
 export interface AlertingDeps {
-  config: Config
+  config: Pick<Config, 'alerting' | 'smtp' | 'auth'>
   db: Db
   log: Logger
   now: () => number
@@ -80,7 +79,7 @@ export class Alerting {
     this.engine.load()
   }
 
-  /** The `queue.onCommit` listener. Synchronous bookkeeping only; delivery runs in the background. */
+  /** The errors feature's commit listener. Synchronous bookkeeping only; delivery runs in the background. */
   readonly onCommit = (result: CommitResult, events: NormalizedEvent[]): void => {
     for (const firing of this.engine.onCommit(result, events)) this.fire(firing)
   }

@@ -7,11 +7,13 @@
  * which. A slim build answers 501, `analytics.enabled = false` 404 (see service.ts).
  */
 import { Elysia } from 'elysia'
-import { AppError, json } from '../http/errors'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
+import { json } from '../http/errors'
 import { parseQuery } from '../http/validate'
-import type { Services } from '../services'
 import * as answers from './answers'
 import { AnalyticsQuery } from './model'
+import type { Analytics } from './service'
 import { windowOf } from './stats'
 
 type Endpoint = keyof typeof ENDPOINTS
@@ -23,11 +25,13 @@ const ENDPOINTS = {
   environments: answers.environments,
 } as const
 
-export function analyticsRoutes(s: Services) {
-  const analyticsOf = () => {
-    if (!s.analytics) throw new AppError('not_found', 'analytics is not set up on this server')
-    return s.analytics
-  }
+export interface AnalyticsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+  config: Pick<Config, 'analytics'>
+  analytics: Analytics
+}
+
+export function analyticsRoutes(s: AnalyticsRoutesDeps) {
+  const analyticsOf = () => s.analytics
 
   const answer = async (name: Endpoint, request: Request, query: Record<string, unknown>) => {
     const q = parseQuery(AnalyticsQuery, query)

@@ -14,10 +14,11 @@
  */
 import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import type { Config } from '../config/schema'
 import { dataDirOf } from '../config/secret'
+import type { Core } from '../core/feature'
 import { AppError } from '../http/errors'
-import { readSettings } from '../retention/store'
-import type { Services } from '../services'
+import { readSettings } from '../retention'
 import { AnswerCache } from './cache'
 import { Duck, SLIM_BUILD } from './duckdb'
 import { Feed } from './feed'
@@ -30,6 +31,10 @@ const READY_WAIT_MS = 10_000
 /** Where the copy lives: beside the SQLite file, so backups and moves take both. */
 export const duckdbPathOf = (sqlitePath: string) => `${resolve(sqlitePath)}.analytics.duckdb`
 
+export interface AnalyticsDeps extends Pick<Core, 'db' | 'log' | 'now'> {
+  config: Pick<Config, 'analytics' | 'database'>
+}
+
 export class Analytics {
   state: AnalyticsState
   private failure: string | null = null
@@ -40,7 +45,7 @@ export class Analytics {
   readonly ready: Promise<void>
   readonly path: string
 
-  constructor(private readonly s: Services) {
+  constructor(private readonly s: AnalyticsDeps) {
     const cfg = s.config.analytics
     this.path = duckdbPathOf(s.config.database.path)
     this.cache = new AnswerCache(cfg.cache_ttl_secs * 1000, s.now)
@@ -189,16 +194,4 @@ export class Analytics {
     await feed?.close()
     await duck?.close()
   }
-}
-
-/** Creates the feature and hooks the feed to the ingest queue. */
-export function startAnalytics(s: Services): Analytics {
-  const analytics = new Analytics(s)
-  s.queue.onCommit(() => analytics.onCommit())
-  s.metrics.registry.gauge(
-    'bloop_analytics_feed_position',
-    'Last raw event id copied into the DuckDB analytics copy.',
-    () => analytics.feed?.position ?? 0,
-  )
-  return analytics
 }

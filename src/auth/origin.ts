@@ -16,7 +16,7 @@ const HOW_TO_FIX =
   'and auth.rp_id (BLOOP__AUTH__RP_ID) to its host name'
 
 /** The relying party from config; an rp_origin that is not an http(s) origin stops startup. */
-export function relyingParty(config: Config): RelyingParty {
+export function relyingParty(config: Pick<Config, 'auth'>): RelyingParty {
   let url: URL
   try {
     url = new URL(config.auth.rp_origin)

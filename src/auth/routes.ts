@@ -19,19 +19,19 @@
  * with the router. A hook attached to the routes runs exactly when one of them is served.
  * Bodies are read by the handlers after that hook (not by Elysia before it), so malformed
  * and oversized bodies count against the limit too. Expired sessions are deleted by an
- * hourly cron job.
+ * hourly cron job (started in index.ts).
  */
-import { cron } from '@elysiajs/cron'
 import { Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
 import { readCookie, SESSION_COOKIE, type SessionPrincipal } from '../http/auth'
 import { json } from '../http/errors'
-import { RateLimiter } from '../http/ratelimit'
+import type { RateLimiter } from '../http/ratelimit'
 import { parseBody, readJson } from '../http/validate'
-import type { Services } from '../services'
 import { loadAssets } from '../web/assets'
 import { LOGIN_BODY, LOGIN_TITLE } from '../web/login/markup'
 import { pageResponse, renderPage } from '../web/page'
-import { Accounts, type SignedIn } from './accounts'
+import type { Accounts, SignedIn } from './accounts'
 import {
   FinishBody,
   InviteStartBody,
@@ -41,12 +41,10 @@ import {
   RegisterStartBody,
   userView,
 } from './model'
-import { OriginWatch, relyingParty } from './origin'
-import { deleteExpiredSessions, deleteSession, sessionCookie } from './sessions'
+import type { OriginWatch } from './origin'
+import { deleteSession, sessionCookie } from './sessions'
 import { getUser } from './users'
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from './webauthn'
-
-export const SESSION_CLEANUP_JOB = 'session-cleanup'
+import type { AuthenticationResponseJSON, RegistrationResponseJSON, RelyingParty } from './webauthn'
 
 /** The largest /auth body is a passkey registration with an attestation certificate: a few KB. */
 const MAX_BODY_BYTES = 64 * 1024
@@ -56,16 +54,18 @@ const readBody = (request: Request) => readJson(request, MAX_BODY_BYTES)
 const optionalBody = async (request: Request) =>
   request.headers.get('content-length') === '0' || request.body === null ? {} : readBody(request)
 
-export function authRoutes(s: Services) {
-  const rp = relyingParty(s.config)
+export interface AuthRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'clientIp'> {
+  config: Pick<Config, 'auth'>
+  rp: RelyingParty
+  accounts: Accounts
+  /** Per client IP, for every /auth route. */
+  limiter: RateLimiter
+  origins: OriginWatch
+}
+
+export function authRoutes(s: AuthRoutesDeps) {
+  const { rp, accounts, limiter, origins } = s
   const ttl = s.config.auth.session_ttl_secs
-  const accounts = new Accounts({ db: s.db, rp, now: s.now, sessionTtlSecs: ttl })
-  const limiter = new RateLimiter(
-    s.config.rate_limit.auth_per_second,
-    s.config.rate_limit.auth_burst_size,
-    s.now,
-  )
-  const origins = new OriginWatch(rp, s.log)
 
   /** The signed-in user, or null (never throws: status and logout work signed out). */
   const currentUser = (request: Request): SessionPrincipal | null => {
@@ -91,16 +91,6 @@ export function authRoutes(s: Services) {
 
   return (
     new Elysia({ name: 'auth' })
-      .use(
-        cron({
-          name: SESSION_CLEANUP_JOB,
-          pattern: '0 7 * * * *',
-          run: () => {
-            const removed = deleteExpiredSessions(s.db, s.now())
-            if (removed > 0) s.log.info('expired sessions removed', { removed })
-          },
-        }),
-      )
       // Local to this plugin: runs for the routes below, whatever path the router matched.
       .onBeforeHandle(({ request }) => {
         limiter.check(client(request), 'sign-in')

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../config/load'
 import { dataDirOf, SECRET_FILE } from '../config/secret'
+import type { Command } from '../core/command'
 import { type BackupProgress, backupDatabase } from '../storage/backup'
 import { requireExistingDatabase } from '../storage/open'
-import type { Command } from './args'
 
 const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`
 

@@ -4,20 +4,20 @@
  * driven without a browser (and while the server runs: SQLite WAL allows it). Only
  * `serve` and `migrate` create a database; the others refuse to run without one.
  */
-import { userDelete, userDemote, userInvite, userList, userPromote } from '../auth/cli'
+import { userDelete, userDemote, userInvite, userList, userPromote } from '../admin'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
-import { projectCreate, projectDelete, projectRotateKey } from '../projects/cli'
-import { listProjects } from '../projects/store'
-import { projectDsn, projectRotateSentryKey } from '../sentry/cli'
+import { type Command, GLOBAL_OPTIONS } from '../core/command'
+import { MIGRATIONS, PROJECT_DATA } from '../features'
+import { projectCreate, projectDelete, projectList, projectRotateKey } from '../projects'
+import { projectDsn, projectRotateSentryKey } from '../sentry'
 import { serve } from '../server'
-import { sourcemapsUpload } from '../sourcemaps/cli'
+import { sourcemapsUpload } from '../sourcemaps'
 import { migrate } from '../storage/migrate'
 import { openStorage } from '../storage/open'
-import { tokenCreate, tokenList, tokenRevoke } from '../tokens/cli'
-import { type Command, GLOBAL_OPTIONS } from './args'
+import { tokenCreate, tokenList, tokenRevoke } from '../tokens'
+import { openWriter } from '../writer'
 import { backupCommand } from './backup'
-import { withDatabase } from './db'
 import { VERSION, versionLine } from './version'
 
 export { VERSION }
@@ -35,7 +35,7 @@ const serveCommand: Command = {
       process.once('SIGINT', () => resolveSignal('SIGINT'))
     })
     const served = await serve(config)
-    served.runtime.services.log.info('signal received', { signal: await signal })
+    served.runtime.core.log.info('signal received', { signal: await signal })
     await served.stop()
     return 0
   },
@@ -49,7 +49,7 @@ const migrateCommand: Command = {
     const config = loadConfig({ path: ctx.configPath })
     const db = openStorage(config.database.path)
     try {
-      const r = migrate(db)
+      const r = migrate(db, MIGRATIONS)
       ctx.out(r.applied.length > 0 ? `applied: ${r.applied.join(', ')}` : 'database is up to date')
       ctx.out(`schema version ${r.current}`)
     } finally {
@@ -65,22 +65,6 @@ const versionCommand: Command = {
   summary: 'Print the version, the commit and the build date.',
   run(ctx) {
     ctx.out(versionLine())
-    return 0
-  },
-}
-
-const projectList: Command = {
-  path: ['project', 'list'],
-  usage: 'bloop project list [--keys]',
-  summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
-  options: { keys: { type: 'boolean' } },
-  async run(ctx) {
-    const rows = await withDatabase(ctx, listProjects)
-    const keys = ctx.values.keys === true
-    ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
-    for (const p of rows) {
-      ctx.out([p.slug, p.name, p.id, String(p.numeric_id), ...(keys ? [p.api_key] : [])].join('\t'))
-    }
     return 0
   },
 }
@@ -104,7 +88,7 @@ export const COMMANDS: Command[] = [
   projectList,
   projectCreate,
   projectRotateKey,
-  projectDelete,
+  projectDelete({ openWriter: (dbPath, log) => openWriter({ dbPath, log }), tables: PROJECT_DATA }),
   projectDsn,
   projectRotateSentryKey,
   tokenCreate,

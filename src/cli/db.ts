@@ -10,22 +10,22 @@
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
-import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, type ProjectRow } from '../projects/store'
+import { MIGRATIONS } from '../features'
+import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject } from '../projects'
 import type { Db } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { openStorage, requireExistingDatabase } from '../storage/open'
-import { type CommandContext, UsageError } from './args'
 
 /** The configured database, which must already exist, migrated; closed after `work`. */
 export async function withDatabase<T>(
-  ctx: CommandContext,
+  configPath: string | undefined,
   work: (db: Db, config: Config) => T | Promise<T>,
 ): Promise<T> {
-  const config = loadConfig({ path: ctx.configPath })
+  const config = loadConfig({ path: configPath })
   requireExistingDatabase(config.database.path)
   const db = openStorage(config.database.path)
   try {
-    migrate(db)
+    migrate(db, MIGRATIONS)
     // After `bloop migrate` alone there is no default project yet. Once there is one, its
     // key is the server's business: re-syncing it to whatever secret this shell resolves
     // (say, without the server's BLOOP__AUTH__HMAC_SECRET) would change the live key.
@@ -34,11 +34,4 @@ export async function withDatabase<T>(
   } finally {
     db.close()
   }
-}
-
-/** The project named on the command line, or a usage error pointing at `project list`. */
-export function projectOrUsage(db: Db, slug: string): ProjectRow {
-  const project = findProject(db, slug)
-  if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
-  return project
 }

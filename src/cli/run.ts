@@ -9,8 +9,6 @@
  */
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/load'
-import { StartupError } from '../config/problems'
-import { BackupRefused } from '../storage/backup'
 import {
   type Command,
   type CommandContext,
@@ -19,8 +17,11 @@ import {
   type OptionSpec,
   parseCommandArgs,
   UsageError,
-} from './args'
+} from '../core/command'
+import { StartupError } from '../ops/problems'
+import { BackupRefused } from '../storage/backup'
 import { COMMANDS, commandHelp, helpText } from './commands'
+import { withDatabase } from './db'
 import { versionLine } from './version'
 
 export interface Io {
@@ -113,12 +114,14 @@ export async function runCli(argv: string[], io: Io = stdio): Promise<number> {
   }
   try {
     const { values, positionals } = parseCommandArgs(cmd, rest)
+    const configPath = typeof values.config === 'string' ? values.config : undefined
     const ctx: CommandContext = {
       values,
       positionals,
-      configPath: typeof values.config === 'string' ? values.config : undefined,
+      configPath,
       out: io.out,
       err: io.err,
+      withDatabase: (work) => withDatabase(configPath, work),
     }
     return await cmd.run(ctx)
   } catch (err) {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import type { TObject, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { fsProblem, runningAs } from './problems'
+import { fsProblem, runningAs } from '../ops/problems'
 import { type Config, ConfigSchema } from './schema'
 
 export class ConfigError extends Error {

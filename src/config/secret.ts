@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { fsProblem, runningAs, writableDirFix } from '../ops/problems'
 import { makePrivateDir, makePrivateFile, PRIVATE_FILE_MODE } from '../storage/private'
 import { ConfigError } from './load'
-import { fsProblem, runningAs, writableDirFix } from './problems'
 import type { Config } from './schema'
 
 export const SECRET_FILE = 'hmac_secret'
@@ -24,7 +24,7 @@ export interface ResolvedSecret {
   file?: string
 }
 
-export function dataDirOf(config: Config): string {
+export function dataDirOf(config: Pick<Config, 'database'>): string {
   return dirname(resolve(config.database.path))
 }
 

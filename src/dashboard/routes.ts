@@ -15,12 +15,13 @@
  */
 import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
+import type { Core } from '../core/feature'
 import { AppError } from '../http/errors'
 import { parseQuery } from '../http/validate'
-import type { Services } from '../services'
 import { loadAssets } from '../web/assets'
 import { pageResponse, renderPage } from '../web/page'
 import { SHELL_PATHS } from './pages/routes'
+import type { StreamHub } from './stream'
 
 export const DASHBOARD_TITLE = 'bloop'
 const SHELL_BODY =
@@ -29,7 +30,11 @@ const SHELL_BODY =
 
 const StreamQuery = T.Object({ project_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })) })
 
-export function dashboardRoutes(s: Services) {
+export interface DashboardRoutesDeps extends Pick<Core, 'guard' | 'draining'> {
+  stream: StreamHub
+}
+
+export function dashboardRoutes(s: DashboardRoutesDeps) {
   const shell = async ({ request }: { request: Request }) => {
     try {
       s.guard.session(request)
@@ -50,8 +55,7 @@ export function dashboardRoutes(s: Services) {
     const user = s.guard.session(request)
     const access = s.guard.require(request, 'errors:read', q.project_id)
     const hub = s.stream
-    if (!hub || s.draining.value)
-      throw new AppError('unavailable', 'live updates are not available right now')
+    if (s.draining.value) throw new AppError('unavailable', 'live updates are not available right now')
     const refused = hub.refusal(user.userId)
     if (refused) throw new AppError('rate_limited', refused, { retryAfterSecs: 10 })
     // A stream for all projects learns about new ones; it ends if the session does.

@@ -22,7 +22,7 @@
  * Roads not taken: polling (a request per page every few seconds even when nothing
  * changes); WebSockets (two-way is not needed, and SSE reconnects by itself).
  */
-import type { CommitResult } from '../pipeline/commit'
+import type { CommitResult } from '../errors'
 
 export interface StreamLimits {
   maxStreams: number

@@ -3,9 +3,9 @@
  * may see; no query runs unscoped. All values are bound parameters.
  */
 
-import type { NormalizedEvent } from '../ingest/event'
-import { HOUR_MS, hourBucket, type IssueStatus } from '../pipeline/commit'
 import type { Db } from '../storage/db'
+import { HOUR_MS, hourBucket, type IssueStatus } from './commit'
+import type { NormalizedEvent } from './event'
 
 export interface IssueRow {
   project_id: string

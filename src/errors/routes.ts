@@ -5,11 +5,12 @@
 
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
+import type { Core } from '../core/feature'
 import type { Access } from '../http/auth'
 import { AppError, notFound } from '../http/errors'
 import { parseQuery } from '../http/validate'
-import type { IssueStatus } from '../pipeline/commit'
-import type { Services } from '../services'
+import type { TaskRunner } from '../storage/tasks'
+import type { IssueStatus } from './commit'
 import { FingerprintParam, ListQuery, PageQuery, ProjectQuery, ReleaseQuery, TrendQuery } from './model'
 import {
   aggregatesOf,
@@ -28,6 +29,7 @@ import {
   seenInAll,
   statsOf,
 } from './queries'
+import type { ErrorsTasks } from './tasks'
 
 const ACTIONS: Record<string, IssueStatus> = {
   resolve: 'resolved',
@@ -57,7 +59,19 @@ function fingerprintOf(raw: string): string {
 
 /** The one issue a request is about. Reads take the most recent across visible projects; a
  * change must not guess, so an ambiguous fingerprint asks for project_id. */
-function issueFor(s: Services, access: Access, fingerprint: string, forWrite = false): IssueRow {
+/** Maps a stored stack to original positions (the source-maps feature gives it, when wired). */
+export type Symbolicate = (
+  projectId: string,
+  release: string,
+  stack: string | null,
+) => Promise<unknown | null>
+
+export interface QueryDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+  writer: TaskRunner<ErrorsTasks>
+  symbolicate?: Symbolicate
+}
+
+function issueFor(s: QueryDeps, access: Access, fingerprint: string, forWrite = false): IssueRow {
   const found = findIssues(s.db, access.projectIds, fingerprint)
   if (found.length === 0) throw notFound(`no issue with fingerprint ${fingerprint}`)
   if (forWrite && found.length > 1) {
@@ -68,7 +82,7 @@ function issueFor(s: Services, access: Access, fingerprint: string, forWrite = f
   return found[0] as IssueRow
 }
 
-export function errorsRoutes(s: Services) {
+export function errorsRoutes(s: QueryDeps) {
   /** A page of issues with the releases and environments each was seen in. */
   const issueViews = (rows: IssueRow[]) => {
     const seen = seenInAll(s.db, rows)
@@ -150,7 +164,7 @@ export function errorsRoutes(s: Services) {
       const q = parseQuery(ProjectQuery, query)
       const access = s.guard.require(request, 'errors:write', q.project_id)
       const issue = issueFor(s, access, fingerprintOf(params.fingerprint), true)
-      const changed = await s.writer.run('setStatus', {
+      const changed = await s.writer.run('errors.setStatus', {
         project_id: issue.project_id,
         fingerprint: issue.fingerprint,
         status,

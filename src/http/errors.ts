@@ -36,15 +36,23 @@ const STATUS = {
 
 export type ErrorCode = keyof typeof STATUS
 
+export interface ErrorExtra {
+  field?: string
+  retryAfterSecs?: number
+  headers?: Record<string, string>
+  /** The failure behind this answer (logged, never sent): kept as the Error's `cause`. */
+  cause?: unknown
+}
+
 export class AppError extends Error {
   override name = 'AppError'
   readonly status: number
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { field?: string; retryAfterSecs?: number; headers?: Record<string, string> } = {},
+    readonly extra: ErrorExtra = {},
   ) {
-    super(message)
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
     this.status = STATUS[code]
   }
 }

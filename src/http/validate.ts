@@ -151,3 +151,27 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
 }
 
 const tooLarge = (max: number) => new AppError('payload_too_large', `request body exceeds ${max} bytes`)
+
+const encoder = new TextEncoder()
+
+/** Bytes of `s` in UTF-8, without encoding it when it is short. */
+export function utf8Length(s: string): number {
+  // Every UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding.
+  if (s.length * 3 <= 4096) {
+    let n = 0
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x80) n += 1
+      else if (c < 0x800) n += 2
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1)
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          n += 4
+          i++
+        } else n += 3
+      } else n += 3
+    }
+    return n
+  }
+  return encoder.encode(s).byteLength
+}

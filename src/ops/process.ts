@@ -5,7 +5,6 @@
  */
 import { statSync } from 'node:fs'
 import pkg from '../../package.json'
-import { FINGERPRINT_VERSION } from '../pipeline/fingerprint'
 import type { Registry } from './metrics'
 
 /** Size of a file in bytes; 0 when it does not exist (no WAL between checkpoints and restarts). */
@@ -17,7 +16,14 @@ function fileBytes(path: string): number {
   }
 }
 
-export function registerProcessMetrics(registry: Registry, o: { dbPath: string }): void {
+/**
+ * `o.build` adds labels to `bloop_build_info` (the fingerprint version, which the errors
+ * feature owns: ops imports no feature, so the server passes it in).
+ */
+export function registerProcessMetrics(
+  registry: Registry,
+  o: { dbPath: string; build: Record<string, string> },
+): void {
   registry.gauge('process_resident_memory_bytes', 'Resident memory of the process in bytes.', () =>
     process.memoryUsage.rss(),
   )
@@ -34,6 +40,6 @@ export function registerProcessMetrics(registry: Registry, o: { dbPath: string }
   registry.gauge('bloop_build_info', 'Always 1; the labels say what is running.', () => 1, {
     version: pkg.version,
     bun: Bun.version,
-    fingerprint_version: String(FINGERPRINT_VERSION),
+    ...o.build,
   })
 }

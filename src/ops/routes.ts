@@ -1,21 +1,34 @@
 /**
  * GET /health: `{status, db_ok, buffer_usage}`; 503 when the writer cannot take the write
  * lock within two seconds (a full disk, a stuck lock, a dead writer) or the main
- * connection cannot read. GET /metrics: Prometheus text format.
+ * connection cannot read. `buffer_usage` is the fullest ingest queue's depth over its
+ * capacity. GET /metrics: Prometheus text format.
+ *
+ * The checks are passed in as functions, so ops imports neither storage nor a feature.
  */
 import { Elysia } from 'elysia'
-import type { Services } from '../services'
+import type { Registry } from './metrics'
 
 const HEALTH_TIMEOUT_MS = 2000
 
-async function writerOk(s: Services): Promise<boolean> {
+export interface OpsDeps {
+  /** Resolves once the writer took and released the write lock (rejects if it could not). */
+  pingWriter: () => Promise<unknown>
+  /** Whether the main connection can read. */
+  readerOk: () => boolean
+  bufferUsage: () => number
+  draining: { value: boolean }
+  registry: Registry
+}
+
+async function writerOk(s: OpsDeps): Promise<boolean> {
   let timer: Timer | undefined
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS)
   })
   try {
     return await Promise.race([
-      s.writer.run('ping', {}).then(
+      s.pingWriter().then(
         () => true,
         () => false,
       ),
@@ -26,24 +39,15 @@ async function writerOk(s: Services): Promise<boolean> {
   }
 }
 
-function readerOk(s: Services): boolean {
-  try {
-    s.db.query('SELECT 1').get()
-    return true
-  } catch {
-    return false
-  }
-}
-
-export function opsRoutes(s: Services) {
+export function opsRoutes(s: OpsDeps) {
   return new Elysia({ name: 'ops' })
     .get('/health', async () => {
-      const dbOk = readerOk(s) && (await writerOk(s))
+      const dbOk = s.readerOk() && (await writerOk(s))
       const ok = dbOk && !s.draining.value
       const body = {
         status: ok ? 'ok' : s.draining.value ? 'draining' : 'degraded',
         db_ok: dbOk,
-        buffer_usage: s.queue.depth / s.queue.capacity,
+        buffer_usage: s.bufferUsage(),
       }
       return new Response(JSON.stringify(body), {
         status: ok ? 200 : 503,
@@ -53,7 +57,7 @@ export function opsRoutes(s: Services) {
     .get(
       '/metrics',
       () =>
-        new Response(s.metrics.registry.render(), {
+        new Response(s.registry.render(), {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
         }),
     )

@@ -5,13 +5,23 @@
  * it works whether or not the server runs.
  */
 import { resolve } from 'node:path'
-import type { Command } from '../cli/args'
-import { CommandFailed, requireString, UsageError } from '../cli/args'
-import { withDatabase } from '../cli/db'
+import type { Command } from '../core/command'
+import { CommandFailed, requireString, UsageError } from '../core/command'
+import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
-import { createLogger } from '../ops/log'
-import { Writer } from '../pipeline/writer'
+import { createLogger, type Logger } from '../ops/log'
+import type { Db } from '../storage/db'
+import type { TaskRunner } from '../storage/tasks'
 import { createProject, deleteProject, rotateKey } from './manage'
+import { findProject, listProjects, type ProjectRow } from './store'
+import type { ProjectsTasks } from './tasks'
+
+/** The project named on the command line, or a usage error pointing at `project list`. */
+export function projectOrUsage(db: Db, slug: string): ProjectRow {
+  const project = findProject(db, slug)
+  if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
+  return project
+}
 
 /** A refused change (bad slug, duplicate, unknown project) is a usage error with the same message. */
 function asUsage<T>(fn: () => T): T {
@@ -31,7 +41,7 @@ export const projectCreate: Command = {
   run(ctx) {
     const name = requireString(ctx.values, 'name')
     const slug = requireString(ctx.values, 'slug')
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const row = asUsage(() => createProject(db, { name, slug, createdBy: null }, Date.now()))
       ctx.out(`created project ${row.slug} ("${row.name}", id ${row.id}, numeric id ${row.numeric_id})`)
       ctx.out(row.api_key)
@@ -47,7 +57,7 @@ export const projectRotateKey: Command = {
   options: { slug: { type: 'string' } },
   run(ctx) {
     const slug = requireString(ctx.values, 'slug')
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const row = asUsage(() => rotateKey(db, slug))
       ctx.out(`rotated the key of project ${row.slug}; SDKs using the old key are refused from now on`)
       ctx.out(row.api_key)
@@ -56,7 +66,19 @@ export const projectRotateKey: Command = {
   },
 }
 
-export const projectDelete: Command = {
+/** What `project delete` needs from the CLI: a writer thread of its own, and every feature's tables. */
+export interface ProjectDeleteDeps {
+  openWriter(
+    dbPath: string,
+    log: Logger,
+  ): TaskRunner<ProjectsTasks> & {
+    whenReady(): Promise<void>
+    close(): Promise<void>
+  }
+  tables: readonly ProjectDataTable[]
+}
+
+export const projectDelete = (deps: ProjectDeleteDeps): Command => ({
   path: ['project', 'delete'],
   usage: 'bloop project delete <slug>',
   summary:
@@ -64,14 +86,17 @@ export const projectDelete: Command = {
   args: ['slug'],
   run(ctx) {
     const slug = ctx.positionals[0] as string
-    return withDatabase(ctx, async (db, config) => {
+    return ctx.withDatabase(async (db, config) => {
       // Only warnings and failures: the command prints its own summary.
       const log = createLogger('warn', (line) => ctx.err(line))
-      const writer = new Writer(resolve(config.database.path), log)
+      const writer = deps.openWriter(resolve(config.database.path), log)
       try {
         await writer.whenReady()
         const { row, purged } = asUsage(() =>
-          deleteProject({ db, writer, log, batchSize: config.retention.prune_batch_size }, slug),
+          deleteProject(
+            { db, writer, log, batchSize: config.retention.prune_batch_size, tables: deps.tables },
+            slug,
+          ),
         )
         ctx.err(`deleted project ${row.slug} (${row.id}); removing its data`)
         const { removed, error } = await purged
@@ -90,5 +115,21 @@ export const projectDelete: Command = {
         await writer.close()
       }
     })
+  },
+})
+
+export const projectList: Command = {
+  path: ['project', 'list'],
+  usage: 'bloop project list [--keys]',
+  summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
+  options: { keys: { type: 'boolean' } },
+  async run(ctx) {
+    const rows = await ctx.withDatabase(listProjects)
+    const keys = ctx.values.keys === true
+    ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
+    for (const p of rows) {
+      ctx.out([p.slug, p.name, p.id, String(p.numeric_id), ...(keys ? [p.api_key] : [])].join('\t'))
+    }
+    return 0
   },
 }

@@ -14,12 +14,13 @@
  *   HTTP request should. A crash mid-way is finished by `resumePurges` at the next start.
  * - The `default` project cannot be deleted: requests without X-Project-Key land in it.
  */
+
+import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
 import type { Logger } from '../ops/log'
-import type { Writer } from '../pipeline/writer'
 import type { Db } from '../storage/db'
+import type { TaskRunner } from '../storage/tasks'
 import { NAME_MAX, SLUG_PATTERN } from './model'
-import { orphanedProjectIds, PROJECT_DATA_TABLES } from './purge'
 import {
   DEFAULT_PROJECT_ID,
   findProject,
@@ -28,6 +29,7 @@ import {
   type ProjectRow,
   setApiKey,
 } from './store'
+import { orphanedProjectIds, type ProjectsTasks } from './tasks'
 
 const SLUG = new RegExp(SLUG_PATTERN)
 
@@ -87,9 +89,11 @@ export function rotateKey(db: Db, ref: string): ProjectRow {
 
 export interface PurgeDeps {
   db: Db
-  writer: Writer
+  writer: TaskRunner<ProjectsTasks>
   log: Logger
   batchSize: number
+  /** Every feature's project data, in removal order (purgeOrder). */
+  tables: readonly ProjectDataTable[]
 }
 
 /** Rows removed per table, and the failure that stopped the removal early (null when done). */
@@ -114,15 +118,13 @@ export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; pur
 
 /** Removes every event row of `projectId`, batch by batch; resolves with the counts. */
 export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise<PurgeOutcome> {
-  const removed: Record<string, number> = Object.fromEntries(
-    Object.keys(PROJECT_DATA_TABLES).map((t) => [t, 0]),
-  )
+  const removed: Record<string, number> = Object.fromEntries(d.tables.map((t) => [t.table, 0]))
   try {
     // A second pass catches events that were already queued when the project was deleted.
     for (let pass = 0; pass < 2; pass++) {
-      for (const table of Object.keys(PROJECT_DATA_TABLES)) {
+      for (const { table } of d.tables) {
         for (;;) {
-          const { deleted } = await d.writer.run('purgeProject', {
+          const { deleted } = await d.writer.run('projects.purge', {
             project_id: projectId,
             table,
             batch: d.batchSize,
@@ -146,7 +148,7 @@ export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise
 
 /** Finishes the data removal of projects deleted before a crash or shutdown. */
 export function resumePurges(d: PurgeDeps): Promise<void> {
-  const ids = orphanedProjectIds(d.db)
+  const ids = orphanedProjectIds(d.db, d.tables)
   return ids.reduce<Promise<void>>(
     (prev, id) => prev.then(() => purgeProjectData(d, id).then(() => undefined)),
     Promise.resolve(),

@@ -16,21 +16,30 @@
  * admin-only and session-only, like rotation (whoever may rotate the key may see it).
  */
 import { Elysia } from 'elysia'
+import type { Core } from '../core/feature'
 import { json } from '../http/errors'
 import { parseBody } from '../http/validate'
-import { dsnFor } from '../sentry/store'
-import type { Services } from '../services'
-import { createProject, deleteProject, projectOr404, renameProject, rotateKey } from './manage'
+import {
+  createProject,
+  deleteProject,
+  type PurgeDeps,
+  projectOr404,
+  renameProject,
+  rotateKey,
+} from './manage'
 import { CreateProjectBody, projectView, projectWithKey, UpdateProjectBody } from './model'
 import { listProjects } from './store'
 
-export function projectsRoutes(s: Services) {
+export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+  purge: PurgeDeps
+  /** The project's Sentry DSN (the Sentry feature knows it; the composition root passes it). */
+  dsnOf: (project: { id: string }) => string | null
+}
+
+export function projectsRoutes(s: ProjectsRoutesDeps) {
   // Every project answer carries its Sentry DSN, so the dashboard and scripts can show it.
-  const withDsn = <T extends { id: string }>(view: T) => ({
-    ...view,
-    dsn: dsnFor(s.db, view, s.config.auth.rp_origin),
-  })
-  const purgeDeps = { db: s.db, writer: s.writer, log: s.log, batchSize: s.config.retention.prune_batch_size }
+  const withDsn = <T extends { id: string }>(view: T) => ({ ...view, dsn: s.dsnOf(view) })
+  const purgeDeps = s.purge
 
   return new Elysia({ name: 'projects' })
     .get('/v1/projects', ({ request }) => {

@@ -5,60 +5,27 @@
  * - PUT  /v1/admin/retention        change global windows (1-3650 days) and overrides (0 removes)
  * - POST /v1/admin/retention/purge  {"confirm": true}: one pass now, answering what it deleted
  *
- * The schedule is @elysiajs/cron: a pass every `retention.prune_interval_secs`, the first
- * one interval after start, never two at once (croner's `protect`, and the sweeper
- * serialises passes anyway). server.ts stops the job and the sweeper when the runtime closes.
+ * The schedule (the cron job) and the sweeper are made and stopped by the feature (index.ts).
  */
-import { cron } from '@elysiajs/cron'
 import { Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
 import { AppError } from '../http/errors'
 import { parseBody, readJson } from '../http/validate'
-import type { Services } from '../services'
 import { MAX_BODY_BYTES, RetentionUpdate } from './model'
 import { retentionView, updateRetention } from './service'
-import { Sweeper } from './sweeper'
+import type { Sweeper } from './sweeper'
 
-export function retentionRoutes(s: Services) {
-  const { retention } = s.config
-  // Ingest counts as active while it committed within the last second.
-  let lastCommit = Number.NEGATIVE_INFINITY
-  s.queue.onCommit(() => {
-    lastCommit = performance.now()
-  })
-  const sweeper = new Sweeper({
-    db: s.db,
-    writer: s.writer,
-    log: s.log,
-    now: s.now,
-    batchSize: retention.prune_batch_size,
-    ingestActive: () => performance.now() - lastCommit < 1000,
-    ingestIdle: () => s.queue.drain(),
-  })
+export interface RetentionRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+  config: Pick<Config, 'retention' | 'database'>
+  sweeper: Sweeper
+  /** When the next scheduled pass starts. */
+  nextRunAt: () => Date
+}
 
-  // The job ticks every second and starts a pass once the interval has elapsed since the
-  // last one began. (croner's own `interval` option skips a whole interval when its timer
-  // fires a millisecond early, which happened under load.) The first pass is one interval
-  // after start, so a crash-restart loop does not prune on every start.
-  const intervalMs = retention.prune_interval_secs * 1000
-  let dueAt = performance.now() + intervalMs
-  const nextRunAt = () => new Date(Date.now() + Math.max(0, dueAt - performance.now()))
-
+export function retentionRoutes(s: RetentionRoutesDeps) {
+  const { sweeper, nextRunAt } = s
   return new Elysia({ name: 'retention' })
-    .state('retentionSweeper', sweeper)
-    .use(
-      cron({
-        name: 'retention',
-        pattern: '* * * * * *',
-        protect: true,
-        run: () => {
-          if (performance.now() < dueAt) return
-          dueAt = performance.now() + intervalMs
-          return sweeper
-            .run('schedule')
-            .catch((err) => s.log.error('retention pass failed', { error: err as Error }))
-        },
-      }),
-    )
     .get('/v1/admin/retention', ({ request }) => {
       s.guard.admin(request)
       return retentionView(s.db, s.config, {

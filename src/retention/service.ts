@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import type { Config } from '../config/schema'
 import { AppError } from '../http/errors'
-import { findProject } from '../projects/store'
+import { findProject } from '../projects'
 import type { Db } from '../storage/db'
 import type { RetentionUpdate } from './model'
 import {
@@ -41,7 +41,7 @@ export interface RetentionView {
 
 export function retentionView(
   db: Db,
-  config: Config,
+  config: Pick<Config, 'retention' | 'database'>,
   schedule: { nextRunAt: Date | null; lastRun: PassReport | null },
 ): RetentionView {
   const settings = readSettings(db)

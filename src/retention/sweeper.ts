@@ -1,53 +1,64 @@
 /**
- * One retention pass: read the settings, decide the cutoffs (policy.ts), then delete in
- * small batches through the writer thread and give the freed pages back to the file
- * system with incremental vacuum.
+ * One retention pass: read the settings, decide the cutoffs (policy.ts), then run every
+ * feature's retention hooks (hooks.ts; today the errors feature's raw events and hourly
+ * counts) in small batches through the writer thread, and give the freed pages back to
+ * the file system with incremental vacuum.
  *
  * Never stalling ingest: every batch is its own writer task (one short transaction of at
  * most `retention.prune_batch_size` rows). The writer runs tasks in arrival order; after
  * each batch the sweeper yields, rests (while ingest is active) twice as long as the batch
- * took, and waits for the ingest queue to go idle (at most MAX_YIELD_MS), so an ingest
+ * took, and waits for every ingest queue to go idle (at most MAX_YIELD_MS), so an ingest
  * commit waits at most one batch, never the pass, and the pass leaves ingest most of a
  * shared core. Measured in bench/prune.bench.ts (docs/benchmarks.md).
  *
  * Passes never overlap: a purge requested during a scheduled pass runs after it, and its
  * answer counts only what it deleted itself.
  */
+import type { RetentionHook } from '../core/feature'
 import type { Logger } from '../ops/log'
-import type { TaskMap } from '../pipeline/tasks'
-import type { Writer } from '../pipeline/writer'
 import type { Db } from '../storage/db'
+import type { PruneArgs, PruneStep } from './hooks'
 import { type Cutoffs, decideCutoffs } from './policy'
-import type { PruneRawResult, RawCursor } from './prune'
 import { readOverrides, readSettings } from './store'
 
 /** Pages returned to the file system per vacuum step (4 MB of 4 KB pages). */
 export const VACUUM_STEP_PAGES = 1024
 
-export interface PassReport {
+/**
+ * What a pass did. Each hook's rows are counted as `<name>_deleted` (today
+ * `raw_events_deleted` and `hourly_counts_deleted`) and timed in `phases_ms.<name>`;
+ * per_project entries carry the counts of the hooks that report them per project.
+ */
+export type PassReport = {
   trigger: 'schedule' | 'purge'
   started_at: number
   finished_at: number
   duration_ms: number
-  raw_events_deleted: number
-  hourly_counts_deleted: number
-  /** Raw events deleted per project id (only projects that lost rows). */
-  per_project: { project_id: string; raw_events_deleted: number }[]
+  /** Rows deleted per project id (only projects that lost rows), most first. */
+  per_project: ({ project_id: string } & Record<`${string}_deleted`, number>)[]
   pages_freed: number
-  /** Wall time of each phase: deleting raw events, hourly counts, returning pages. */
-  phases_ms: { raw_events: number; hourly_counts: number; vacuum: number }
+  /** Wall time of each hook's phase, then of returning pages (`vacuum`). */
+  phases_ms: Record<string, number>
   cutoffs: { raw_events_before: number; hourly_buckets_through: number; per_project: Record<string, number> }
+} & Record<`${string}_deleted`, number>
+
+/** The writer as a pass uses it: the hooks' tasks by name, and storage's vacuum step. */
+export interface SweeperWriter {
+  prune(task: string, args: PruneArgs): Promise<PruneStep>
+  vacuum(args: { pages: number }): Promise<{ freed: number; remaining: number }>
 }
 
 export interface SweeperDeps {
   db: Db
-  writer: Writer
+  writer: SweeperWriter
   log: Logger
   now: () => number
   batchSize: number
+  /** Every feature's hooks, in feature order. */
+  hooks: readonly RetentionHook[]
   /** Whether ingest committed anything lately (then the pass leaves it most of the CPU). */
   ingestActive?: () => boolean
-  /** Resolves when no ingest commit is waiting or running (IngestQueue.drain). */
+  /** Resolves when no ingest commit is waiting or running on any queue (WriterLoad.idle). */
   ingestIdle?: () => Promise<void>
   /** Replaces the whole wait between batches (tests); receives the batch's duration. */
   pause?: (batchMs: number) => Promise<void>
@@ -76,7 +87,7 @@ export class Sweeper {
   private stopped = false
   last: PassReport | null = null
 
-  constructor(private readonly deps: SweeperDeps) {}
+  constructor(readonly deps: SweeperDeps) {}
 
   /** Runs one pass after any pass in progress; resolves with what this pass deleted. */
   run(trigger: PassReport['trigger']): Promise<PassReport> {
@@ -95,7 +106,7 @@ export class Sweeper {
   }
 
   private async pass(trigger: PassReport['trigger']): Promise<PassReport> {
-    const { db, writer, log, now, batchSize } = this.deps
+    const { db, writer, log, now, batchSize, hooks } = this.deps
     const { ingestIdle, ingestActive } = this.deps
     const sleep = this.deps.sleep ?? Bun.sleep
     const pause =
@@ -106,12 +117,9 @@ export class Sweeper {
         if (ingestIdle) await Promise.race([ingestIdle(), Bun.sleep(MAX_YIELD_MS)])
       })
     /** One writer task, then the pause that lets ingest in. */
-    const step = async <K extends 'pruneRaw' | 'pruneHourly' | 'vacuumStep'>(
-      kind: K,
-      args: TaskMap[K]['args'],
-    ): Promise<TaskMap[K]['result']> => {
+    const step = async <R>(task: () => Promise<R>): Promise<R> => {
       const t = performance.now()
-      const result = await writer.run(kind, args)
+      const result = await task()
       await pause(performance.now() - t)
       return result
     }
@@ -120,59 +128,64 @@ export class Sweeper {
     const cutoffs = decideCutoffs(readSettings(db), readOverrides(db), startedAt)
     log.info('retention pass started', { trigger, raw_events_before: cutoffs.raw_default })
 
-    const perProject = new Map<string, number>()
-    let raw = 0
-    let cursor: RawCursor | null = null
-    do {
-      if (this.stopped) break
-      const r: PruneRawResult = await step('pruneRaw', { cutoffs, after: cursor, limit: batchSize })
-      raw += r.deleted
-      for (const [p, n] of Object.entries(r.by_project)) perProject.set(p, (perProject.get(p) ?? 0) + n)
-      cursor = r.next
-    } while (cursor !== null)
-
-    const t1 = performance.now()
-    let hourly = 0
-    for (;;) {
-      if (this.stopped) break
-      const r = await step('pruneHourly', { lastBucket: cutoffs.hourly_last_bucket, limit: batchSize })
-      hourly += r.deleted
-      if (r.deleted < batchSize) break
+    const deleted: Record<string, number> = {}
+    const phases: Record<string, number> = {}
+    const perProject = new Map<string, Record<string, number>>()
+    const byProjectHooks = new Set<string>()
+    let phaseStart = t0
+    for (const hook of hooks) {
+      let n = 0
+      let cursor: unknown = null
+      do {
+        if (this.stopped) break
+        const r = await step(() => writer.prune(hook.task, { cutoffs, after: cursor, limit: batchSize }))
+        n += r.deleted
+        for (const [p, k] of Object.entries(r.by_project ?? {})) {
+          byProjectHooks.add(hook.name)
+          const counts = perProject.get(p) ?? {}
+          counts[hook.name] = (counts[hook.name] ?? 0) + k
+          perProject.set(p, counts)
+        }
+        cursor = r.next
+      } while (cursor !== null)
+      deleted[hook.name] = n
+      const t = performance.now()
+      phases[hook.name] = Math.round(t - phaseStart)
+      phaseStart = t
     }
 
-    const t2 = performance.now()
     let pagesFreed = 0
     for (;;) {
       if (this.stopped) break
-      const r = await step('vacuumStep', { pages: VACUUM_STEP_PAGES })
+      const r = await step(() => writer.vacuum({ pages: VACUUM_STEP_PAGES }))
       pagesFreed += r.freed
       if (r.remaining === 0 || r.freed === 0) break
     }
 
     const t3 = performance.now()
-    const report: PassReport = {
+    phases.vacuum = Math.round(t3 - phaseStart)
+    const counted = [...byProjectHooks]
+    const total = (c: Record<string, number>) => counted.reduce((a, h) => a + (c[h] ?? 0), 0)
+    const report = {
       trigger,
       started_at: startedAt,
       finished_at: now(),
       duration_ms: Math.round(t3 - t0),
-      raw_events_deleted: raw,
-      hourly_counts_deleted: hourly,
+      ...Object.fromEntries(hooks.map((h) => [`${h.name}_deleted`, deleted[h.name] ?? 0])),
       per_project: [...perProject.entries()]
-        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-        .map(([project_id, n]) => ({ project_id, raw_events_deleted: n })),
+        .sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]))
+        .map(([project_id, c]) => ({
+          project_id,
+          ...Object.fromEntries(counted.map((h) => [`${h}_deleted`, c[h] ?? 0])),
+        })),
       pages_freed: pagesFreed,
-      phases_ms: {
-        raw_events: Math.round(t1 - t0),
-        hourly_counts: Math.round(t2 - t1),
-        vacuum: Math.round(t3 - t2),
-      },
+      phases_ms: phases,
       cutoffs: cutoffView(cutoffs),
-    }
+    } as PassReport
     this.last = report
     log.info('retention pass finished', {
       trigger,
-      raw_events_deleted: raw,
-      hourly_counts_deleted: hourly,
+      ...Object.fromEntries(hooks.map((h) => [`${h.name}_deleted`, deleted[h.name] ?? 0])),
       pages_freed: pagesFreed,
       duration_ms: report.duration_ms,
       phases_ms: report.phases_ms,

@@ -4,9 +4,10 @@
  * its public key (SDKs with the old DSN get 403 from then on) and prints the new DSN.
  * Each prints the DSN alone on the last line of stdout.
  */
-import { type Command, type CommandContext, requireString, UsageError } from '../cli/args'
-import { projectOrUsage, withDatabase } from '../cli/db'
+
 import type { Config } from '../config/schema'
+import { type Command, type CommandContext, requireString, UsageError } from '../core/command'
+import { projectOrUsage } from '../projects'
 import type { Db } from '../storage/db'
 import { dsnFor, rotateSentryKey } from './store'
 
@@ -36,7 +37,7 @@ export const projectDsn: Command = {
   summary: "Print a project's Sentry DSN (origin defaults to auth.rp_origin).",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    return withDatabase(ctx, (db, config) => {
+    return ctx.withDatabase((db, config) => {
       const { project, origin } = target(ctx, db, config)
       ctx.out(dsnFor(db, project, origin) as string)
       return 0
@@ -50,7 +51,7 @@ export const projectRotateSentryKey: Command = {
   summary: "Replace a project's Sentry public key; prints the new DSN.",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    return withDatabase(ctx, (db, config) => {
+    return ctx.withDatabase((db, config) => {
       const { project, origin } = target(ctx, db, config)
       rotateSentryKey(db, project.id)
       ctx.err(`rotated the Sentry key of project ${project.slug}; SDKs using the old DSN now get 403`)

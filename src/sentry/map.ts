@@ -24,9 +24,15 @@
  *   `"_truncated": n`.
  */
 import { createHash } from 'node:crypto'
-import type { NormalizedEvent } from '../ingest/event'
-import { type Caps, MAX_SHORT_FIELD_BYTES, MAX_SOURCE_CHARS, utf8Length } from '../ingest/validate'
-import { computeFingerprint, hash64 } from '../pipeline/fingerprint'
+import {
+  type Caps,
+  computeFingerprint,
+  hash64,
+  MAX_SHORT_FIELD_BYTES,
+  MAX_SOURCE_CHARS,
+  type NormalizedEvent,
+} from '../errors'
+import { utf8Length } from '../http/validate'
 
 type Obj = Record<string, unknown>
 

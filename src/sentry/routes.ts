@@ -20,12 +20,13 @@
  * Sentry SDKs read to back off.
  */
 import { Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
+import type { Submit } from '../errors'
 import { AppError, json } from '../http/errors'
 import { readBodyBytes } from '../http/validate'
-import { enqueue } from '../ingest/routes'
-import { findProject } from '../projects/store'
-import type { Services } from '../services'
-import { DecompressionBudget, type Lease } from './budget'
+import { findProject } from '../projects'
+import type { DecompressionBudget, Lease } from './budget'
 import { decodeBody, encodingOf } from './decode'
 import {
   formatDsn,
@@ -69,8 +70,8 @@ const STORE_TYPES = new Set(['', 'application/json', 'text/plain'])
 
 type Endpoint = 'envelope' | 'store'
 
-function sentryMetrics(s: Services) {
-  const r = s.metrics.registry
+/** Counters of what Sentry SDKs send; made once by the feature's start. */
+export function sentryMetrics(r: Core['metrics']['registry']) {
   return {
     items: r.counter(
       'bloop_sentry_items_total',
@@ -125,7 +126,12 @@ function projectIdOf(raw: string): number {
  * would work when the key belongs to another project, and otherwise a pointer to where the
  * right DSN is shown; other projects' keys are never revealed.
  */
-function authenticate(request: Request, s: Services, numericId: number, keys: PresentedKey[]): SentryProject {
+function authenticate(
+  request: Request,
+  s: Pick<SentryRoutesDeps, 'db'>,
+  numericId: number,
+  keys: PresentedKey[],
+): SentryProject {
   if (keys.length === 0) {
     throw new AppError(
       'forbidden',
@@ -168,10 +174,19 @@ function authenticate(request: Request, s: Services, numericId: number, keys: Pr
   )
 }
 
-export function sentryRoutes(s: Services) {
-  const m = sentryMetrics(s)
+export interface SentryRoutesDeps
+  extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  config: Pick<Config, 'sentry' | 'ingest' | 'auth'>
+  /** The errors feature's way in: queues the mapped event, resolves once committed. */
+  submit: Submit
+  m: ReturnType<typeof sentryMetrics>
+  /** The process-wide decompression budget. */
+  budget: DecompressionBudget
+}
+
+export function sentryRoutes(s: SentryRoutesDeps) {
+  const { m, budget } = s
   const cfg = s.config.sentry
-  const budget = new DecompressionBudget(cfg.decompression_budget_bytes)
 
   async function readDecoded(request: Request, lease: Lease): Promise<Uint8Array> {
     const encoding = encodingOf(request.headers.get('content-encoding'))
@@ -230,7 +245,7 @@ export function sentryRoutes(s: Services) {
       receivedAt: s.now(),
       caps: s.config.ingest,
     })
-    await enqueue(s, [event], 'sentry')
+    await s.submit([event], 'sentry')
     return eventId
   }
 

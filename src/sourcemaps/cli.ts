@@ -13,9 +13,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
-import { type Command, requireString, UsageError } from '../cli/args'
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
+import { type Command, requireString, UsageError } from '../core/command'
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]', ''])

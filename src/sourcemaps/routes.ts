@@ -15,13 +15,14 @@
  */
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core } from '../core/feature'
 import { AppError, json, notFound } from '../http/errors'
-import { parseBody, parseQuery, readBodyBytes, readJson } from '../http/validate'
-import { utf8Length } from '../ingest/validate'
-import type { Services } from '../services'
+import { parseBody, parseQuery, readBodyBytes, readJson, utf8Length } from '../http/validate'
 import { IdParam, ListQuery, MAX_NAME_BYTES, MULTIPART_OVERHEAD_BYTES, SourceMapJsonUpload } from './model'
 import { InvalidSourceMap } from './parse'
 import type { Validated } from './protocol'
+import type { SourceMaps } from './service'
 import { deleteSourceMap, listSourceMaps, putSourceMap } from './store'
 import { ThreadBusy, ThreadTimeout } from './thread'
 
@@ -88,13 +89,17 @@ async function readJsonUpload(request: Request, maxBytes: number): Promise<Uploa
   return { release: body.release, filename: body.filename, text: encoder.encode(text) }
 }
 
-export function sourcemapsRoutes(s: Services) {
+export interface SourceMapsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+  config: Pick<Config, 'sourcemaps'>
+  sourcemaps: SourceMaps
+}
+
+export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
   const maxBytes = s.config.sourcemaps.max_bytes
   const budgetSecs = s.config.sourcemaps.parse_timeout_ms / 1000
 
   /** Parses and checks a map on the upload thread (never here: see service.ts), as HTTP answers. */
   const validate = async (text: Uint8Array<ArrayBuffer>): Promise<Validated> => {
-    if (!s.sourcemaps) throw new AppError('unavailable', 'source maps are not enabled on this server')
     try {
       return await s.sourcemaps.validate(text)
     } catch (err) {
@@ -150,7 +155,7 @@ export function sourcemapsRoutes(s: Services) {
         uploaded_by: access.actor,
         now: s.now(),
       })
-      s.sourcemaps?.invalidate(row.id)
+      s.sourcemaps.invalidate(row.id)
       s.log.info('source map stored', { project_id: projectId, release, filename, id: row.id, replaced })
       return json({ ...row, replaced }, replaced ? 200 : 201)
     })
@@ -173,7 +178,7 @@ export function sourcemapsRoutes(s: Services) {
         })
       if (!deleteSourceMap(s.db, access.projectIds[0] as string, id))
         throw notFound(`source map ${id} not found`)
-      s.sourcemaps?.invalidate(id)
+      s.sourcemaps.invalidate(id)
       return { deleted: id }
     })
 }

@@ -84,7 +84,7 @@ export class SourceMaps {
     }
   }
 
-  /** `services.symbolicate`: the stack mapped through its release's maps, or null. */
+  /** The stack mapped through its release's maps, or null (what the errors feature reads through). */
   symbolicate = async (
     projectId: string,
     release: string,

@@ -15,7 +15,7 @@ import type { Logger } from '../ops/log'
 import type { FromWorker, InitMessage, Job, JobResult, MapVersion, ToWorker } from './protocol'
 
 // In the compiled executable every module is bundled into the entry file at the root of
-// the embedded file system, so the worker is addressed relative to src/ (see pipeline/writer.ts).
+// the embedded file system, so the worker is addressed relative to src/ (see src/writer.ts).
 const WORKER_URL = import.meta.url.includes('$bunfs')
   ? './sourcemaps/maps.worker.ts'
   : new URL('./maps.worker.ts', import.meta.url).href

@@ -27,9 +27,9 @@ import {
   unlinkSync,
 } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
-import { fsProblem, StartupError } from '../config/problems'
+import { fsProblem, StartupError } from '../ops/problems'
 
-// In the compiled executable, workers are addressed relative to src/ (see pipeline/writer.ts).
+// In the compiled executable, workers are addressed relative to src/ (see src/writer.ts).
 const WORKER_URL = import.meta.url.includes('$bunfs')
   ? './storage/backup.worker.ts'
   : new URL('./backup.worker.ts', import.meta.url).href

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../ops/log'
 
-// In the compiled executable, workers are addressed relative to src/ (see pipeline/writer.ts).
+// In the compiled executable, workers are addressed relative to src/ (see src/writer.ts).
 const WORKER_URL = import.meta.url.includes('$bunfs')
   ? './storage/checkpointer.worker.ts'
   : new URL('./checkpointer.worker.ts', import.meta.url).href

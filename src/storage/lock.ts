@@ -19,7 +19,7 @@ import { Database } from 'bun:sqlite'
 import { chmodSync, existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { StartupError, whyNotWritable, writableDirFix } from '../config/problems'
+import { StartupError, whyNotWritable, writableDirFix } from '../ops/problems'
 
 export const LOCK_FILE = 'bloop.lock'
 

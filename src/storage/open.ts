@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { fsProblem, runningAs, StartupError, whyNotWritable, writableDirFix } from '../config/problems'
+import { fsProblem, runningAs, StartupError, whyNotWritable, writableDirFix } from '../ops/problems'
 import { type Db, openDatabase } from './db'
 
 /** SQLite result codes an operator can act on, with what to say about them. */

@@ -3,10 +3,9 @@
  * prints the token alone on the last line of stdout, so `$(bloop token create ... | tail -1)`
  * captures it; it is shown only then, as in the dashboard.
  */
-import { type Command, requireString, UsageError } from '../cli/args'
-import { projectOrUsage, withDatabase } from '../cli/db'
+import { type Command, requireString, UsageError } from '../core/command'
 import { isScope, SCOPES, type Scope } from '../http/auth'
-import { listProjects } from '../projects/store'
+import { listProjects, projectOrUsage } from '../projects'
 import { createToken, getToken, listTokens, revokeToken, type TokenRow } from './store'
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString())
@@ -44,7 +43,7 @@ export const tokenCreate: Command = {
       if (!Number.isInteger(days) || days < 1 || days > 3650)
         throw new UsageError('--expires-days must be 1-3650')
     }
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const project = projectOrUsage(db, slug)
       const name =
         typeof ctx.values.name === 'string' ? ctx.values.name : `cli-${new Date().toISOString().slice(0, 10)}`
@@ -71,7 +70,7 @@ export const tokenList: Command = {
   summary: 'List API tokens (never the tokens themselves): id, project, name, scopes, status.',
   options: { project: { type: 'string' } },
   run(ctx) {
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const projects = listProjects(db)
       const slugOf = new Map(projects.map((p) => [p.id, p.slug]))
       const ids =
@@ -109,7 +108,7 @@ export const tokenRevoke: Command = {
   args: ['id'],
   run(ctx) {
     const id = ctx.positionals[0] as string
-    return withDatabase(ctx, (db) => {
+    return ctx.withDatabase((db) => {
       const row = getToken(db, id)
       if (!row) throw new UsageError(`no token with id ${id}; see: bloop token list`)
       if (!revokeToken(db, id)) {

@@ -11,14 +11,14 @@
  * manage source maps and alerts). Revocation applies on the next request.
  */
 import { Elysia } from 'elysia'
-import { usernames } from '../auth/users'
+import { usernames } from '../auth'
+import type { Core } from '../core/feature'
 import { AppError, json } from '../http/errors'
 import { parseBody, parseQuery } from '../http/validate'
-import type { Services } from '../services'
 import { CreateTokenBody, ListTokensQuery, TOKEN_NAME_MAX, tokenView } from './model'
 import { createToken, getToken, listTokens, revokeToken } from './store'
 
-export function tokensRoutes(s: Services) {
+export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
   /** Projects a signed-in user may see; one (or 404) when `ref` names it. Sessions hold every scope. */
   const visibleProjects = (request: Request, ref?: string) =>
     s.guard.require(request, 'errors:read', ref).projectIds

@@ -22,10 +22,10 @@ import type {
   StatusResponse,
 } from '../../analytics/model'
 import type { passkeyView, userView } from '../../auth/model'
+import type { IssueStatus } from '../../errors/commit'
 import type { ListQuery } from '../../errors/model'
 import type { AggregateRow, EventRow, HistoryRow, IssueRow, Stats, TrendPoint } from '../../errors/queries'
 import type { Scope } from '../../http/auth'
-import type { IssueStatus } from '../../pipeline/commit'
 import type { projectView } from '../../projects/model'
 import type { RetentionView } from '../../retention/service'
 import type { PassReport } from '../../retention/sweeper'

@@ -1,0 +1,93 @@
+/**
+ * The errors feature: events in (the bloop ingest protocol, and `submit` for the Sentry
+ * endpoint), grouped into issues on the writer thread, read back by the query API.
+ *
+ *   ingest/      POST /v1/ingest[/batch]: signature, validation, then `submit`
+ *   intake.ts    the event queue (a BatchQueue of `errors.commit` tasks) and `submit`
+ *   tasks.ts     the writer side: commit.ts, status.ts, samples.ts, prune.ts
+ *   routes.ts    GET /v1/errors and the rest of the query API (queries.ts, model.ts)
+ *   fingerprint.ts, event.ts   grouping and the event model, pure
+ *
+ * Other features reach it only through what this file exports.
+ */
+import { type AnyElysia, Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core, Feature, Started } from '../core/feature'
+import type { CommitListener } from '../storage/queue'
+import type { TaskRunner } from '../storage/tasks'
+import type { CommitResult } from './commit'
+import type { NormalizedEvent } from './event'
+import { ingestRoutes } from './ingest/routes'
+import { type EventQueue, eventQueue, type Submit, submitter } from './intake'
+import m001 from './migrations/001_events.sql' with { type: 'text' }
+import m006 from './migrations/006_sample_slots.sql' with { type: 'text' }
+import { errorsRoutes, type Symbolicate } from './routes'
+import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
+
+export type { CommitResult, CommittedIssue, IssueStatus } from './commit'
+export { HOUR_MS, hourBucket, STATUSES } from './commit'
+export type { NormalizedEvent } from './event'
+export { computeFingerprint, FINGERPRINT_VERSION, hash64 } from './fingerprint'
+export { bannerText, ingestBanner, maskKey } from './ingest/banner'
+export { type Caps, MAX_SHORT_FIELD_BYTES, MAX_SOURCE_CHARS } from './ingest/validate'
+export type { Ack, Endpoint, EventQueue, Submit } from './intake'
+export type { Symbolicate } from './routes'
+export type { ErrorsTasks } from './tasks'
+
+export type ErrorsCommitListener = CommitListener<NormalizedEvent, CommitResult>
+
+const CONFIG = ['ingest', 'pipeline'] as const
+
+export interface ErrorsDeps
+  extends Pick<
+    Core,
+    'db' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
+  > {
+  config: Pick<Config, (typeof CONFIG)[number]>
+  writer: TaskRunner<ErrorsTasks>
+  /** Maps stored stacks through source maps on read; the composition root passes it when wired. */
+  symbolicate?: Symbolicate
+}
+
+export interface ErrorsRunning extends Started {
+  routes: AnyElysia
+  queue: EventQueue
+  /** Queues validated events; resolves once committed (AppError 429/503 otherwise). */
+  submit: Submit
+  /** Listens to every committed batch; listeners run after the acknowledgements. */
+  onCommit(listener: ErrorsCommitListener): void
+}
+
+export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
+  name: 'errors',
+  config: CONFIG,
+  migrations: [
+    { file: '001_events.sql', sql: m001 },
+    { file: '006_sample_slots.sql', sql: m006 },
+  ],
+  tasks: errorsTasks,
+  projectData: errorsProjectData,
+  retention: [
+    { name: 'raw_events', task: 'errors.pruneRaw' },
+    { name: 'hourly_counts', task: 'errors.pruneHourly' },
+  ],
+
+  async start(d) {
+    const sampleSize = d.config.pipeline.sample_reservoir_size
+    const resized = await d.writer.run('errors.resizeSampleRings', { sampleSize })
+    if (resized.moved + resized.dropped > 0) {
+      d.log.info('sample reservoir size changed: samples renumbered', { ...resized, size: sampleSize })
+    }
+    const queue = eventQueue(d)
+    const registry = d.metrics.registry
+    registry.gauge('bloop_queue_depth', 'Events waiting for the writer.', () => queue.depth)
+    registry.gauge('bloop_queue_capacity', 'Maximum events waiting for the writer.', () => queue.capacity)
+    const submit = submitter(d, queue)
+    return {
+      routes: new Elysia().use(ingestRoutes({ ...d, submit })).use(errorsRoutes(d)),
+      queue,
+      submit,
+      onCommit: (listener) => queue.onCommit(listener),
+    }
+  },
+}

@@ -1,0 +1,99 @@
+/**
+ * The prepared statements of the errors write path (writer thread), one set per
+ * connection, and the event columns they bind in order: a raw event row and a sample row
+ * hold the same fields.
+ */
+import type { Db, Statement } from '../storage/db'
+
+export interface Statements {
+  insertRaw: Statement
+  getIssue: Statement
+  insertIssue: Statement
+  updateIssue: Statement
+  insertHistory: Statement
+  upsertAggregate: Statement
+  upsertHourly: Statement
+  upsertSample: Statement
+}
+
+const prepared = new WeakMap<Db, Statements>()
+
+export const EVENT_COLUMNS = [
+  'project_id',
+  'fingerprint',
+  'timestamp',
+  'received_at',
+  'source',
+  'environment',
+  'release',
+  'app_version',
+  'build_number',
+  'route_or_procedure',
+  'screen',
+  'error_type',
+  'message',
+  'stack',
+  'http_status',
+  'request_id',
+  'user_id_hash',
+  'device_id_hash',
+  'metadata',
+  'event_id',
+  'level',
+] as const
+
+export const SAMPLE_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'received_at')
+
+export function statements(db: Db): Statements {
+  let s = prepared.get(db)
+  if (s) return s
+  const cols = EVENT_COLUMNS.join(', ')
+  const marks = EVENT_COLUMNS.map(() => '?').join(', ')
+  s = {
+    insertRaw: db.prepare(`INSERT OR IGNORE INTO raw_events (${cols}) VALUES (${marks})`),
+    getIssue: db.prepare(
+      'SELECT status, total_count, first_seen FROM issues WHERE project_id = ? AND fingerprint = ?',
+    ),
+    insertIssue: db.prepare(
+      `INSERT INTO issues (project_id, fingerprint, error_type, message, source, route_or_procedure, screen,
+         status, total_count, first_seen, last_seen, last_release, last_environment)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, ?, ?, ?)`,
+    ),
+    updateIssue: db.prepare(
+      `UPDATE issues SET total_count = total_count + ?, last_seen = max(last_seen, ?), last_release = ?,
+         last_environment = ?, status = ? WHERE project_id = ? AND fingerprint = ?`,
+    ),
+    insertHistory: db.prepare(
+      `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    upsertAggregate: db.prepare(
+      `INSERT INTO error_aggregates (project_id, fingerprint, release, environment, total_count, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project_id, fingerprint, release, environment) DO UPDATE SET
+         total_count = total_count + excluded.total_count,
+         first_seen = min(first_seen, excluded.first_seen),
+         last_seen = max(last_seen, excluded.last_seen)`,
+    ),
+    upsertHourly: db.prepare(
+      `INSERT INTO event_counts_hourly (project_id, fingerprint, hour_bucket, environment, source, release, count)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project_id, fingerprint, hour_bucket, environment, source, release) DO UPDATE SET
+         count = count + excluded.count`,
+    ),
+    // One statement per sample: slot = (event number within the issue) mod N, so the ring
+    // always holds the newest N and never needs trimming.
+    upsertSample: db.prepare(
+      `INSERT INTO samples (slot, raw_event_id, captured_at, ${SAMPLE_COLUMNS.join(', ')})
+       VALUES (?, ?, ?, ${SAMPLE_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (project_id, fingerprint, slot) DO UPDATE SET raw_event_id = excluded.raw_event_id,
+         captured_at = excluded.captured_at, ${SAMPLE_COLUMNS.filter(
+           (c) => c !== 'project_id' && c !== 'fingerprint',
+         )
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}`,
+    ),
+  }
+  prepared.set(db, s)
+  return s
+}

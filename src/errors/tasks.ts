@@ -1,0 +1,50 @@
+/**
+ * The errors feature's writer side: every write of event data (the write path of ingest,
+ * status changes from the API, the sample rings at start, retention's deletions of raw
+ * events and hourly counts) is one of these tasks on the writer thread, so none of them
+ * contends with an ingest commit. src/writer.tasks.ts registers this table; nothing here
+ * imports HTTP code, because the writer thread loads it.
+ */
+import type { ProjectDataTable } from '../core/feature'
+import type { PruneTask } from '../retention'
+import type { Db } from '../storage/db'
+import type { TaskTable } from '../storage/tasks'
+import { commitEvents, type IssueStatus } from './commit'
+import type { NormalizedEvent } from './event'
+import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
+import { resizeSampleRings } from './samples'
+import { setIssueStatus } from './status'
+
+export const errorsTasks = {
+  /** One group commit of events (the errors BatchQueue's batches). */
+  'errors.commit': (db: Db, a: { events: NormalizedEvent[]; sampleSize: number }) =>
+    commitEvents(db, a.events, a.sampleSize),
+  'errors.setStatus': (
+    db: Db,
+    a: { project_id: string; fingerprint: string; status: IssueStatus; changed_by: string; now: number },
+  ) => setIssueStatus(db, a),
+  /** Re-lays the sample rings when the configured reservoir size changed. */
+  'errors.resizeSampleRings': (db: Db, a: { sampleSize: number }) => resizeSampleRings(db, a.sampleSize),
+  /** Retention hook: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
+  'errors.pruneRaw': pruneRawBatch satisfies PruneTask<RawCursor>,
+  /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
+  'errors.pruneHourly': pruneHourlyBatch satisfies PruneTask<true>,
+} satisfies TaskTable
+
+export type ErrorsTasks = typeof errorsTasks
+
+/**
+ * Rows of a deleted project, removed in this order (projects/tasks.ts). `issues` goes
+ * last: a removal cut short leaves issue rows, and that is how the next start finds it.
+ */
+export const errorsProjectData: readonly ProjectDataTable[] = [
+  { table: 'raw_events', key: ['id'] },
+  { table: 'samples', key: ['id'] },
+  { table: 'status_changes', key: ['id'] },
+  {
+    table: 'event_counts_hourly',
+    key: ['project_id', 'fingerprint', 'hour_bucket', 'environment', 'source', 'release'],
+  },
+  { table: 'error_aggregates', key: ['project_id', 'fingerprint', 'release', 'environment'] },
+  { table: 'issues', key: ['project_id', 'fingerprint'] },
+]

@@ -1,0 +1,69 @@
+/**
+ * The projects feature: project rows and their ingest keys (store.ts), administration
+ * shared by the API and the CLI (manage.ts, routes.ts, cli.ts), and the removal of a
+ * deleted project's data from every feature's tables (purge.ts, on the writer thread).
+ *
+ * It owns no event data itself; the tables it empties are those the other features
+ * declare (`projectData`), passed in by the composition root in removal order.
+ */
+import type { AnyElysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core, Feature, ProjectDataTable, Started } from '../core/feature'
+import type { TaskRunner } from '../storage/tasks'
+import { resumePurges } from './manage'
+import m001 from './migrations/001_projects.sql' with { type: 'text' }
+import { projectsRoutes } from './routes'
+import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, type ProjectRow } from './store'
+import type { ProjectsTasks } from './tasks'
+
+export type { ProjectDeleteDeps } from './cli'
+export { projectCreate, projectDelete, projectList, projectOrUsage, projectRotateKey } from './cli'
+export {
+  DEFAULT_PROJECT_ID,
+  ensureDefaultProject,
+  findProject,
+  listProjects,
+  type ProjectRow,
+  projectByKey,
+} from './store'
+export { type ProjectsTasks, purgeOrder, purgeTasks } from './tasks'
+
+const CONFIG = ['retention'] as const
+
+export interface ProjectsDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+  config: Pick<Config, (typeof CONFIG)[number]>
+  writer: TaskRunner<ProjectsTasks>
+  /** Every feature's project data, in removal order (`purgeOrder`). */
+  tables: readonly ProjectDataTable[]
+  /** The HMAC secret the default project's key starts as (and follows while unrotated). */
+  secret: string
+  dsnOf: (project: { id: string }) => string | null
+}
+
+export interface ProjectsRunning extends Started {
+  routes: AnyElysia
+  defaultProject: ProjectRow
+  /** This start created the default project: the database is new. */
+  createdDefault: boolean
+}
+
+export const projects: Feature<ProjectsDeps, ProjectsRunning> = {
+  name: 'projects',
+  config: CONFIG,
+  migrations: [{ file: '001_projects.sql', sql: m001 }],
+
+  start(d) {
+    const createdDefault = !findProject(d.db, DEFAULT_PROJECT_ID)
+    const defaultProject = ensureDefaultProject(d.db, d.secret, d.now())
+    const purge = {
+      db: d.db,
+      writer: d.writer,
+      log: d.log,
+      batchSize: d.config.retention.prune_batch_size,
+      tables: d.tables,
+    }
+    // Finish removing the data of projects deleted before a crash or shutdown.
+    void resumePurges(purge)
+    return { routes: projectsRoutes({ ...d, purge }), defaultProject, createdDefault }
+  },
+}

@@ -1,0 +1,16 @@
+-- Released as part of 001_core; never edit (a change is a new migration). All times are epoch milliseconds.
+
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL,
+  token_hash   TEXT NOT NULL UNIQUE,
+  token_prefix TEXT NOT NULL,
+  project_id   TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  scopes       TEXT NOT NULL,
+  created_by   TEXT,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  revoked_at   INTEGER
+);
+CREATE INDEX api_tokens_project ON api_tokens(project_id, created_at DESC);

@@ -1,0 +1,68 @@
+/**
+ * Failures keep what caused them: a failed writer task arrives as a WriterError whose
+ * `cause` is the error the task threw on the writer thread (with SQLite's code), and the
+ * 503 an ingest request gets for it is an AppError whose `cause` is that WriterError.
+ */
+import { afterEach, describe, expect, test } from 'bun:test'
+import { AppError } from '../../src/http/errors'
+import { WriterError } from '../../src/storage/writer'
+import { holdWriteLock, normalizedEvent, startRuntime, type TestRuntime } from '../helpers'
+
+let rt: TestRuntime
+afterEach(async () => {
+  await rt?.dispose()
+})
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a failure')
+    },
+    (err: unknown) => err,
+  )
+
+describe('errors keep their cause', () => {
+  test("a task's own error is the cause of the WriterError", async () => {
+    rt = await startRuntime()
+    const err = await failure(
+      rt.writer.run('projects.purge', { project_id: 'p', table: 'projects', batch: 1 }),
+    )
+    expect(err).toBeInstanceOf(WriterError)
+    const cause = (err as WriterError).cause as Error
+    expect(cause).toBeInstanceOf(Error)
+    expect([cause.name, cause.message]).toEqual(['Error', 'expected a project data table, got projects'])
+  })
+
+  test("SQLite's code reaches the main thread on the WriterError and its cause", async () => {
+    rt = await startRuntime()
+    await rt.writer.run('errors.commit', { events: [normalizedEvent()], sampleSize: 5 })
+    // A status the table's CHECK constraint refuses (the API never sends one).
+    const status = 'archived' as unknown as 'muted'
+    const err = (await failure(
+      rt.writer.run('errors.setStatus', {
+        project_id: 'default',
+        fingerprint: 'fp-1',
+        status,
+        changed_by: 't',
+        now: 1,
+      }),
+    )) as WriterError
+    expect(err.code).toBe('SQLITE_CONSTRAINT_CHECK')
+    expect((err.cause as { code?: string }).code).toBe('SQLITE_CONSTRAINT_CHECK')
+    expect(err.message).toStartWith('CHECK constraint failed')
+  })
+
+  test('the 503 for a commit that failed carries the WriterError as its cause', async () => {
+    rt = await startRuntime({}, { writerBusyTimeoutMs: 50 })
+    const lock = holdWriteLock(rt.config.database.path)
+    try {
+      const err = (await failure(rt.features.errors.submit([normalizedEvent()], 'ingest'))) as AppError
+      expect(err).toBeInstanceOf(AppError)
+      expect([err.code, err.status]).toEqual(['storage_unavailable', 503])
+      expect(err.cause).toBeInstanceOf(WriterError)
+      expect((err.cause as WriterError).code).toBe('SQLITE_BUSY')
+    } finally {
+      lock.release()
+    }
+  })
+})
