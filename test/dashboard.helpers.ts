@@ -71,7 +71,7 @@ const watched: Watched[] = []
 /**
  * Collects what must never happen on a dashboard page: console errors and warnings,
  * uncaught exceptions, requests that failed, and answers of 400 or more. The live stream
- * being cut when the page navigates away is its normal end, not a failure.
+ * being cut, or a request cancelled because the test navigated away, is not a failure.
  */
 export function watch(page: Page): Watched {
   const w: Watched = { page, problems: [] }
@@ -79,9 +79,21 @@ export function watch(page: Page): Watched {
     if (m.type() === 'error' || m.type() === 'warning') w.problems.push(`console ${m.type()}: ${m.text()}`)
   })
   page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`))
+  // A page's requests still in flight when the test navigates away are cancelled by the
+  // browser (net::ERR_ABORTED): the navigation's normal effect, not a failure. Requests
+  // are numbered as they start; one aborted after a later main-frame navigation began
+  // belonged to the page that was left.
+  let started = 0
+  let lastNavigation = -1
+  const startedAt = new WeakMap<object, number>()
+  page.on('request', (r) => {
+    startedAt.set(r, ++started)
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastNavigation = started
+  })
   page.on('requestfailed', (r) => {
     const aborted = r.failure()?.errorText === 'net::ERR_ABORTED'
     if (aborted && new URL(r.url()).pathname === '/v1/stream') return
+    if (aborted && (startedAt.get(r) ?? Number.POSITIVE_INFINITY) < lastNavigation) return
     w.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`)
   })
   page.on('response', (r) => {
