@@ -21,6 +21,7 @@ import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
 import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
 
@@ -70,7 +71,9 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
     const intake: LlmIntake = { submit: running.submit }
     // With llm_tracing.enabled = false no LLM route exists (404); stored data stays.
     const routes = d.config.llm_tracing.enabled
-      ? new Elysia({ name: 'llm' }).use(traceRoutes({ ...d, intake: running, metrics }))
+      ? new Elysia({ name: 'llm' })
+          .use(traceRoutes({ ...d, intake: running, metrics }))
+          .use(settingsRoutes(d))
       : new Elysia({ name: 'llm' })
     return { routes, intake }
   },
