@@ -56,6 +56,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   migrations: [{ file: '202612020500_llm_tracing.sql', sql: m202612020500 }],
   tasks: llmTasks,
   projectData: llmProjectData,
+  retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
 
   start(d) {
     syncRetentionFromConfig(d.db, d.config.llm_tracing.retention_days)
