@@ -126,12 +126,13 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
   // proxy's timer (above, and between chunks in relay.ts) takes its place.
   d.idleTimeout(request, 0)
 
+  const newId = d.newId ?? (() => crypto.randomUUID())
   const traced = prepared !== null
-  const traceId = bloop.traceId ?? (d.newId ?? crypto.randomUUID)()
+  const traceId = bloop.traceId ?? newId()
   const facts: CallFacts | null = prepared
     ? {
         traceId,
-        spanId: (d.newId ?? crypto.randomUUID)(),
+        spanId: newId(),
         attached: bloop.traceId !== null,
         provider: upstream.name,
         operation: prepared.operation,

@@ -82,7 +82,10 @@ export function buildTrace(f: CallFacts, end: CallEnd, limits: Limits): TraceInp
   const latency = Math.max(0, end.relay.endedAt - f.t0)
   const ttft = end.relay.firstContentAt === null ? null : Math.max(0, end.relay.firstContentAt - f.t0)
   const ttfb = end.relay.firstByteAt === null ? null : Math.max(0, end.relay.firstByteAt - f.t0)
-  const error = errorOf(end)
+  // A client that stops reading after the final event (SDKs close the stream at
+  // `[DONE]`) got the whole answer: that is a completed call.
+  const whole = end.relay.reason === 'client_closed' && c?.complete === true
+  const error = errorOf(end, whole)
   const usage = c?.usage.ok ? c.usage.usage : null
   const metadata: Record<string, unknown> = {
     ...(f.metadata ?? {}),
@@ -95,7 +98,7 @@ export function buildTrace(f: CallFacts, end: CallEnd, limits: Limits): TraceInp
       ...(c?.finishReason ? { finish_reason: c.finishReason } : {}),
       ...(c && !c.usage.ok ? { usage_error: `${c.usage.field}: ${c.usage.error}` } : {}),
       ...(c?.facts ?? {}),
-      ...(end.relay.reason !== 'complete' ? { ended: end.relay.reason } : {}),
+      ...(end.relay.reason !== 'complete' && !whole ? { ended: end.relay.reason } : {}),
     },
   }
   const endedAt = f.startedAt + Math.round(latency)
@@ -142,10 +145,10 @@ export function buildTrace(f: CallFacts, end: CallEnd, limits: Limits): TraceInp
   return parsed.trace
 }
 
-function errorOf(end: CallEnd): string | null {
+function errorOf(end: CallEnd, whole: boolean): string | null {
   if (end.proxyError) return end.proxyError
   if (end.upstreamError) return end.upstreamError
-  if (end.relay.reason !== 'complete') return end.relay.detail ?? end.relay.reason
+  if (end.relay.reason !== 'complete' && !whole) return end.relay.detail ?? end.relay.reason
   const c = end.capture
   if (!c) return null
   if (c.error) return c.error
