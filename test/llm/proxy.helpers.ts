@@ -2,9 +2,16 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testConfig } from '../../src/config/load'
+import type { Config } from '../../src/config/schema'
 import { memoryLogger } from '../../src/ops/log'
 import { type Served, serve } from '../../src/server'
 import type { Overrides } from '../helpers'
+
+type LlmConfig = Config['llm_tracing']
+export type BloopOverrides = Omit<Overrides, 'llm_tracing'> & {
+  llm_tracing?: Partial<Omit<LlmConfig, 'proxy'>> & { proxy?: Partial<LlmConfig['proxy']> }
+}
+
 import { TEST_SECRET, tempDir } from '../helpers'
 
 /** The provider key the clients send: it must never be stored or logged. */
@@ -20,7 +27,7 @@ export interface Bloop {
   stop(): Promise<void>
 }
 
-export async function startBloop(upstream: string, over: Overrides = {}): Promise<Bloop> {
+export async function startBloop(upstream: string, over: BloopOverrides = {}): Promise<Bloop> {
   const dir = tempDir('bloop-proxy-')
   const log = memoryLogger('debug')
   const served = await serve(
