@@ -179,7 +179,7 @@ describe('caps and failures', () => {
         },
       }),
     })
-    expect(res.status).toBeGreaterThanOrEqual(400)
+    expect(res.status).toBe(413)
     expect(fake.received.slice(before).every((r) => r.body.length <= 1024)).toBe(true)
   })
 

@@ -99,6 +99,7 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
     )
 
   let prepared: PreparedRequest | null = null
+  let overCap = false
   let body: Uint8Array | ReadableStream<Uint8Array> | null = null
   if (op !== null) {
     // A traced call's body is read whole: its model, stream flag and prompt are in it.
@@ -109,7 +110,11 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
         : prepareOpenAI(op, bytes, decodeUtf8(bytes))
     body = prepared ? prepared.body : bytes
   } else if (request.body && request.method !== 'GET' && request.method !== 'HEAD') {
-    body = Number.isFinite(declared) ? request.body : capped(request.body, cfg.max_body_bytes)
+    body = Number.isFinite(declared)
+      ? request.body
+      : capped(request.body, cfg.max_body_bytes, () => {
+          overCap = true
+        })
   }
 
   const target = upstream.baseUrl + path + url.search
@@ -166,17 +171,22 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
   } catch (err) {
     clearTimeout(timer)
     request.signal.removeEventListener('abort', onClientAbort)
-    const failure = timedOut
+    const failure = overCap
       ? new AppError(
-          'gateway_timeout',
-          `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
+          'payload_too_large',
+          `request body exceeds ${cfg.max_body_bytes} bytes (llm_tracing.proxy.max_body_bytes)`,
         )
-      : request.signal.aborted
-        ? new AppError('client_closed_request', 'the client closed the connection')
-        : new AppError(
-            'bad_gateway',
-            `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`,
+      : timedOut
+        ? new AppError(
+            'gateway_timeout',
+            `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
           )
+        : request.signal.aborted
+          ? new AppError('client_closed_request', 'the client closed the connection')
+          : new AppError(
+              'bad_gateway',
+              `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`,
+            )
     d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
     if (facts && failure.code !== 'client_closed_request')
       record(d, projectId, facts, {
@@ -286,15 +296,19 @@ function bloopMetadata(text: string | null): Record<string, unknown> | null {
 }
 
 /** A request body stream that fails past `max` bytes (a body sent without Content-Length). */
-function capped(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+function capped(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+  onOver: () => void,
+): ReadableStream<Uint8Array> {
   let total = 0
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         total += chunk.byteLength
-        if (total > max)
-          controller.error(new AppError('payload_too_large', `request body exceeds ${max} bytes`))
-        else controller.enqueue(chunk)
+        if (total <= max) return controller.enqueue(chunk)
+        onOver()
+        controller.error(new AppError('payload_too_large', `request body exceeds ${max} bytes`))
       },
     }),
   )
