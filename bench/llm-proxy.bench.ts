@@ -24,7 +24,12 @@ const upstream = await startPinned(
 )
 const dir = tempDir('bloop-bench-proxy-')
 const bloop = await startPinned(
-  [process.execPath, join(REPO, 'src/main.ts'), 'serve'],
+  [
+    process.execPath,
+    ...(process.env.PROF ? ['--cpu-prof-md', '--cpu-prof-dir=/tmp/prof'] : []),
+    join(REPO, 'src/main.ts'),
+    'serve',
+  ],
   {
     BLOOP__SERVER__PORT: '0',
     BLOOP__SERVER__HOST: '127.0.0.1',

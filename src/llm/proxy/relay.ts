@@ -21,6 +21,8 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import type { ResponseCapture } from './capture'
 
+type Read = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+
 export type EndReason = 'complete' | 'client_closed' | 'upstream_failed' | 'idle_timeout'
 
 export interface RelayEnd {
@@ -66,6 +68,7 @@ export function relay(o: RelayOptions): {
   const finish = (reason: EndReason, detail: string | null = null) => {
     if (finished) return
     finished = true
+    stopWatching()
     settle({
       reason,
       detail,
@@ -96,14 +99,34 @@ export function relay(o: RelayOptions): {
   const splitter = o.filter && parser ? new EventSplitter() : null
 
   const reader = o.body.getReader()
+  // One timer per stream, not one per read: it wakes when the idle time could have run
+  // out, and goes back to sleep for the rest when a chunk came in the meantime.
+  let lastRead = o.clock()
+  let waiting: ((r: 'idle') => void) | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
-  const read = (): Promise<ReadableStreamReadResult<Uint8Array> | 'idle'> =>
-    new Promise((resolve, reject) => {
-      timer = setTimeout(() => resolve('idle'), o.idleMs)
-      reader.read().then(resolve, reject)
-    }).finally(() => {
-      if (timer) clearTimeout(timer)
-    }) as Promise<ReadableStreamReadResult<Uint8Array> | 'idle'>
+  const watch = (ms: number) => {
+    timer = setTimeout(() => {
+      const quiet = o.clock() - lastRead
+      if (quiet < o.idleMs) return watch(o.idleMs - quiet)
+      timer = null
+      waiting?.('idle')
+    }, ms)
+  }
+  const stopWatching = () => {
+    if (timer) clearTimeout(timer)
+    timer = null
+  }
+  const read = (): Promise<Read | 'idle'> => {
+    if (!timer) watch(o.idleMs)
+    const idle = new Promise<'idle'>((resolve) => {
+      waiting = resolve
+    })
+    return Promise.race([reader.read(), idle]).then((r) => {
+      waiting = null
+      lastRead = o.clock()
+      return r
+    })
+  }
 
   const stream = new ReadableStream<Uint8Array>(
     {
@@ -111,7 +134,7 @@ export function relay(o: RelayOptions): {
         // Loops until something is passed on: a chunk holding only part of an event, or
         // only a dropped event, gives the client nothing yet.
         for (;;) {
-          let r: ReadableStreamReadResult<Uint8Array> | 'idle'
+          let r: Read | 'idle'
           try {
             r = await read()
           } catch (err) {
