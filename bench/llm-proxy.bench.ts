@@ -17,8 +17,10 @@ import { fmt, REPO, rssMb, SECRET, startPinned, tempDir } from './lib'
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 /** BENCH_PHASES=rate,streams,max (all by default) runs only the phases named. */
 const phases = new Set((process.env.BENCH_PHASES ?? 'rate,streams,max').split(','))
+// 50 ms before every answer; a streamed answer's 10 events 100 ms apart (about 1 s, a short
+// completion), so 200 concurrent streams are about 190 new streams a second.
 const upstream = await startPinned(
-  [process.execPath, join(REPO, 'bench/llm-proxy.upstream.ts'), '--delay=50'],
+  [process.execPath, join(REPO, 'bench/llm-proxy.upstream.ts'), '--delay=50', '--gap=100'],
   {},
   1,
 )
@@ -87,6 +89,7 @@ const row = (phase: string, target: string, r: Load, extra = '') => {
 }
 
 try {
+  const idle = rssMb(bloop.proc.pid).rss
   // Warm-up: JIT, connection pools, the first commits.
   await load({ url: proxied, key: SECRET, seconds: 2, connections: 16 })
 
@@ -108,7 +111,8 @@ try {
     }, 100)
     const p = await load({ url: proxied, key: SECRET, ...streams })
     clearInterval(sampler)
-    diff('200 streams (to last byte)', d, row('200 streams', 'proxied', p, `RSS peak ${fmt(peak, 0)} MB`))
+    const note = `RSS peak ${fmt(peak, 0)} MB (${fmt(idle, 0)} MB idle)`
+    diff('200 streams (to last byte)', d, row('200 streams', 'proxied', p, note))
   }
   if (phases.has('max')) {
     const max = { seconds, connections: 256 }
@@ -122,10 +126,19 @@ try {
   )
   console.log('|---|---|---|---|---|---|---|---|---|')
   for (const r of rows) console.log(`| ${r.join(' | ')} |`)
-  console.log(`\nrecorded spans: ${await spans()}`)
+  console.log(`\nrecorded spans: ${await spans()}; traces not recorded: ${await notRecorded()}`)
 } finally {
   await bloop.stop()
   await upstream.stop()
+}
+
+/** bloop_proxy_traces_dropped_total summed over reasons, from /metrics. */
+async function notRecorded(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${bloop.port}/metrics`)).text()
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('bloop_proxy_traces_dropped_total'))
+    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
 }
 
 async function spans(): Promise<number> {
