@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
-import { createToken } from '../../src/tokens/store'
+import { createToken, revokeToken } from '../../src/tokens/store'
 import { type FakeUpstream, startFakeUpstream } from './proxy.fake'
 import { type Bloop, meta, PROVIDER_KEY, spanOf, spansOf, startBloop, traceRow } from './proxy.helpers'
 
@@ -69,6 +69,40 @@ describe('bloop auth', () => {
     const refused = await chat({ 'x-bloop-key': reader })
     expect(refused.status).toBe(403)
     expect((await errorOf(refused)).code).toBe('insufficient_scope')
+  })
+})
+
+describe('bloop auth, refused tokens', () => {
+  test('a revoked token in X-Bloop-Key is 401', async () => {
+    const db = bloop.served.runtime.core.db
+    const t = createToken(db, { projectId: 'default', name: 'proxy-revoked', scopes: ['llm:write'] })
+    expect((await chat({ 'x-bloop-key': t.token })).status).toBe(200)
+    revokeToken(db, t.row.id)
+    expect((await chat({ 'x-bloop-key': t.token })).status).toBe(401)
+  })
+})
+
+describe('content policy', () => {
+  test("under a project's policy none the call is traced without its prompt or completion", async () => {
+    const db = bloop.served.runtime.core.db
+    const project = insertProject(db, { name: 'Private', slug: 'private-proxy' })
+    const admin = createToken(db, { projectId: project.id, name: 'policy', scopes: ['llm:write'] }).token
+    const put = await fetch(`${bloop.url}/v1/llm/settings`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content_policy: 'none' }),
+    })
+    expect(put.status).toBe(200)
+    const res = await chat({ 'x-bloop-key': project.api_key })
+    const span = await spanOf(bloop, res.headers.get('x-bloop-trace-id'))
+    expect(span).toMatchObject({
+      project_id: project.id,
+      input: null,
+      output: null,
+      input_tokens: 1000,
+      cost_micros: 2750,
+    })
+    expect(traceRow(bloop, span.trace_id)).toMatchObject({ input: null, output: null })
   })
 })
 
