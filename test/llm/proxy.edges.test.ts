@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
-import { type FakeUpstream, startFakeUpstream } from './proxy.fake'
+import { type FakeUpstream, fixtureText, startFakeUpstream } from './proxy.fake'
 import { type Bloop, meta, PROVIDER_KEY, spanOf, spansOf, startBloop, traceRow } from './proxy.helpers'
 
 let fake: FakeUpstream
@@ -224,6 +224,27 @@ describe('caps and failures', () => {
     expect(body.code).toBe('bad_gateway')
     expect(body.error).toStartWith('the upstream deadhost could not be reached')
   })
+})
+
+describe('a slow model', () => {
+  test("an answer that takes longer than the server's own idle timeout (10 s) still arrives", async () => {
+    const res = await chat({ 'x-bloop-key': bloop.key, 'x-fake-scenario': 'think' })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { model: string }).model).toBe('gpt-4o-2024-08-06')
+  }, 30_000)
+
+  test('a stream that pauses longer than the server idle timeout after its first event still completes', async () => {
+    const body = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    const res = await chat({ 'x-bloop-key': bloop.key, 'x-fake-scenario': 'pause' }, body)
+    expect(await res.text()).toBe(fixtureText('openai-chat-stream-usage.sse'))
+    const span = await spanOf(bloop, res.headers.get('x-bloop-trace-id'))
+    expect(span).toMatchObject({ status: 'ok', output_tokens: 50 })
+  }, 30_000)
 })
 
 describe('timeouts', () => {

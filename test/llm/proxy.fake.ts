@@ -52,6 +52,8 @@ export function startFakeUpstream(o: { firstByteMs?: number; chunkMs?: number } 
       const first = scenario === 'slow' ? 50 : (o.firstByteMs ?? 20)
       const gap = scenario === 'slow' ? 10 : (o.chunkMs ?? 1)
       if (scenario === 'hang') await Bun.sleep(5_000)
+      // Longer than Bun's default idle timeout (10 s) before anything is sent.
+      if (scenario === 'think') await Bun.sleep(11_000)
       const path = url.pathname
       if (path === '/v1/models')
         return Response.json({ object: 'list', data: [{ id: 'gpt-4o', object: 'model' }] })
@@ -75,7 +77,7 @@ export function startFakeUpstream(o: { firstByteMs?: number; chunkMs?: number } 
                 : usage || scenario === 'slow' || scenario === 'silent'
                   ? 'openai-chat-stream-usage.sse'
                   : 'openai-chat-stream.sse'
-        return sse(state, fixture(name), first, gap, scenario === 'silent')
+        return sse(state, fixture(name), first, gap, scenario === 'silent', scenario === 'pause')
       }
       if (path === '/v1/responses')
         return stream
@@ -119,8 +121,19 @@ function raw(bytes: Uint8Array<ArrayBuffer>, status: number, headers: Record<str
   return new Response(bytes, { status, headers })
 }
 
-/** The fixture in CHUNK-byte pieces, `gap` ms apart; `silent` stops after two pieces and hangs. */
-function sse(state: FakeUpstream, bytes: Uint8Array, first: number, gap: number, silent = false): Response {
+/**
+ * The fixture in CHUNK-byte pieces, `gap` ms apart; `silent` stops after two pieces and
+ * hangs; `pause` waits 11 s (longer than Bun's default idle timeout) after the first event.
+ */
+function sse(
+  state: FakeUpstream,
+  bytes: Uint8Array,
+  first: number,
+  gap: number,
+  silent = false,
+  pause = false,
+): Response {
+  const firstEvent = new TextDecoder().decode(bytes).indexOf('\n\n') + 2
   let at = 0
   let pieces = 0
   const body = new ReadableStream<Uint8Array>({
@@ -134,6 +147,12 @@ function sse(state: FakeUpstream, bytes: Uint8Array, first: number, gap: number,
         controller.close()
         return
       }
+      if (pause && at === 0) {
+        controller.enqueue(bytes.slice(0, firstEvent))
+        at = firstEvent
+        return
+      }
+      if (pause && at === firstEvent) await Bun.sleep(11_000)
       controller.enqueue(bytes.slice(at, at + CHUNK))
       at += CHUNK
       pieces++
