@@ -247,6 +247,38 @@ describe('a slow model', () => {
   }, 30_000)
 })
 
+describe('a client that gives up before the answer', () => {
+  test('aborts the upstream request and is recorded as an error', async () => {
+    const controller = new AbortController()
+    const traceId = `gave-up-${Date.now()}`
+    const cancelledBefore = fake.cancelled
+    const pending = fetch(`${bloop.url}/v1/proxy/openai/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-bloop-key': bloop.key,
+        'x-fake-scenario': 'hang',
+        'x-bloop-trace-id': traceId,
+      },
+      body: CHAT,
+      signal: controller.signal,
+    }).then(
+      () => 'answered',
+      () => 'aborted',
+    )
+    await Bun.sleep(300)
+    controller.abort()
+    expect(await pending).toBe('aborted')
+    const span = await spanOf(bloop, traceId)
+    expect(span).toMatchObject({
+      status: 'error',
+      error_message: 'the client closed the connection before the answer began',
+    })
+    for (let i = 0; i < 100 && fake.cancelled === cancelledBefore; i++) await Bun.sleep(20)
+    expect(fake.cancelled).toBe(cancelledBefore + 1)
+  })
+})
+
 describe('timeouts', () => {
   let slow: Bloop
   beforeAll(async () => {

@@ -23,7 +23,7 @@ export interface Received {
 export interface FakeUpstream {
   url: string
   received: Received[]
-  /** Streams the client (the proxy) stopped reading before their end. */
+  /** Streams the client (the proxy) stopped reading before their end, and hung requests it gave up. */
   cancelled: number
   stop(): void
 }
@@ -51,7 +51,10 @@ export function startFakeUpstream(o: { firstByteMs?: number; chunkMs?: number } 
       const usage = (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
       const first = scenario === 'slow' ? 50 : (o.firstByteMs ?? 20)
       const gap = scenario === 'slow' ? 10 : (o.chunkMs ?? 1)
-      if (scenario === 'hang') await Bun.sleep(5_000)
+      if (scenario === 'hang') {
+        req.signal.addEventListener('abort', () => state.cancelled++, { once: true })
+        await Bun.sleep(5_000)
+      }
       // Longer than Bun's default idle timeout (10 s) before anything is sent.
       if (scenario === 'think') await Bun.sleep(11_000)
       const path = url.pathname

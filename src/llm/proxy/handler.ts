@@ -182,13 +182,14 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
             `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
           )
         : request.signal.aborted
-          ? new AppError('client_closed_request', 'the client closed the connection')
+          ? new AppError('client_closed_request', 'the client closed the connection before the answer began')
           : new AppError(
               'bad_gateway',
               `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`,
             )
     d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
-    if (facts && failure.code !== 'client_closed_request')
+    // A call given up by the client is recorded too: it was made, and may have been billed.
+    if (facts)
       record(d, projectId, facts, {
         status: failure.status,
         relay: {
