@@ -279,6 +279,19 @@ describe('a client that gives up before the answer', () => {
   })
 })
 
+describe('metrics', () => {
+  test('/metrics counts proxied calls by provider and status, and recorded traces', async () => {
+    await chat({ 'x-bloop-key': bloop.key })
+    await Bun.sleep(100)
+    const text = await (await fetch(`${bloop.url}/metrics`)).text()
+    expect(text).toMatch(/bloop_proxy_requests_total\{provider="openai",status="200"\} [1-9]/)
+    expect(text).toMatch(/bloop_proxy_requests_total\{provider="deadhost",status="502"\} 1/)
+    expect(text).toMatch(/bloop_proxy_traces_total\{provider="openai",status="ok"\} [1-9]/)
+    expect(text).toContain('bloop_proxy_overhead_seconds_bucket')
+    expect(text).not.toContain(PROVIDER_KEY)
+  })
+})
+
 describe('timeouts', () => {
   let slow: Bloop
   beforeAll(async () => {

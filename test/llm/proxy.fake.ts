@@ -86,6 +86,8 @@ export function startFakeUpstream(o: { firstByteMs?: number; chunkMs?: number } 
         return stream
           ? sse(state, fixture('openai-responses-stream.sse'), first, gap)
           : raw(fixture('openai-responses.json'), 200, openaiHeaders('application/json'))
+      if (path === '/v1/completions')
+        return raw(fixture('openai-completions.json'), 200, openaiHeaders('application/json'))
       if (path === '/v1/embeddings')
         return raw(fixture('openai-embeddings.json'), 200, openaiHeaders('application/json'))
       if (path === '/v1/messages') {

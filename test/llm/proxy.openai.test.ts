@@ -284,6 +284,24 @@ describe('responses and embeddings', () => {
     expect(meta(span).proxy.embeddings).toBe(2)
   })
 
+  test('legacy completions: the text and usage of the first choice', async () => {
+    const { data, response } = await client('bloop')
+      .completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this is a test', max_tokens: 7 })
+      .withResponse()
+    expect(data.choices[0]?.text).toBe('\n\nThis is indeed a test')
+    const span = await spanOf(bloop, response.headers.get('x-bloop-trace-id'))
+    expect(span).toMatchObject({
+      name: 'text_completion gpt-3.5-turbo-instruct',
+      input: 'Say this is a test',
+      output: '\n\nThis is indeed a test',
+      input_tokens: 5,
+      output_tokens: 7,
+      // gpt-3.5-turbo-instruct: 5 input at $1.50/M and 7 output at $2/M, 21.5 micros, rounded half away from zero.
+      cost_micros: 22,
+    })
+    expect(meta(span).proxy).toMatchObject({ operation: 'completions', finish_reason: 'length' })
+  })
+
   test('an untraced call (GET /models) passes through and records nothing', async () => {
     const before = bloop.served.runtime.core.db
       .query<{ n: number }, []>('SELECT count(*) AS n FROM llm_spans')
