@@ -322,6 +322,11 @@ export const ConfigSchema = T.Object(
             'OpenAI-compatible upstreams by name (groq = "https://api.groq.com/openai/v1"): /v1/proxy/<name>/* goes to the URL, traced as OpenAI calls. None by default: bloop never guesses where to send a key.',
           default: {},
         }),
+        stream_usage: T.Boolean({
+          description:
+            'A streamed OpenAI-style chat reports its token usage only when asked (stream_options.include_usage); true asks for it when the client did not, and hides the extra chunk from the client. false for an upstream that refuses the option: such streams then have unknown usage and cost.',
+          default: true,
+        }),
         allow_anonymous: T.Boolean({
           description:
             "false: a proxied call must name its project (X-Bloop-Key), so an open port cannot spend anyone's quota through bloop unseen. true puts calls without it in the default project.",

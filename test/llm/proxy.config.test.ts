@@ -18,6 +18,7 @@ describe('proxy config', () => {
       openai_base_url: 'https://api.openai.com/v1',
       anthropic_base_url: 'https://api.anthropic.com',
       upstreams: {},
+      stream_usage: true,
       allow_anonymous: false,
       max_body_bytes: 20 * 1024 * 1024,
       timeout_secs: 600,

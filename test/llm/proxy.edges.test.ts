@@ -295,9 +295,23 @@ describe('metrics', () => {
 describe('timeouts', () => {
   let slow: Bloop
   beforeAll(async () => {
-    slow = await startBloop(fake.url, { llm_tracing: { proxy: { timeout_secs: 1 } } })
+    slow = await startBloop(fake.url, { llm_tracing: { proxy: { timeout_secs: 1, stream_usage: false } } })
   })
   afterAll(() => slow.stop())
+
+  test('with stream_usage = false the body goes upstream as sent and a stream without usage has none', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o', messages: [], stream: true })
+    const res = await fetch(`${slow.url}/v1/proxy/openai/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-bloop-key': slow.key, 'content-type': 'application/json' },
+      body,
+    })
+    expect(await res.text()).toBe(fixtureText('openai-chat-stream.sse'))
+    expect(fake.received.at(-1)?.body).toBe(body)
+    const span = await spanOf(slow, res.headers.get('x-bloop-trace-id'))
+    expect(span).toMatchObject({ status: 'ok', input_tokens: null, output_tokens: null, cost_micros: null })
+    expect(span.output).toBe('Bonjour, café ☕ — prêt ?')
+  })
 
   test('an upstream that does not begin answering in timeout_secs is 504', async () => {
     const res = await fetch(`${slow.url}/v1/proxy/openai/chat/completions`, {

@@ -107,7 +107,7 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
     prepared =
       upstream.dialect === 'anthropic'
         ? prepareAnthropic(op, bytes, decodeUtf8(bytes))
-        : prepareOpenAI(op, bytes, decodeUtf8(bytes))
+        : prepareOpenAI(op, bytes, decodeUtf8(bytes), cfg.stream_usage)
     body = prepared ? prepared.body : bytes
   } else if (request.body && request.method !== 'GET' && request.method !== 'HEAD') {
     body = Number.isFinite(declared)

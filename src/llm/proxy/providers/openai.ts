@@ -46,13 +46,18 @@ export function openaiOperation(method: string, path: string): Operation | null 
 const encoder = new TextEncoder()
 
 /** Null when the body is not a JSON object: such a call is forwarded untraced. */
-export function prepareOpenAI(op: Operation, bytes: Uint8Array, text: string): PreparedRequest | null {
+export function prepareOpenAI(
+  op: Operation,
+  bytes: Uint8Array,
+  text: string,
+  askUsage = true,
+): PreparedRequest | null {
   const body = parseJson(text)
   if (!isObject(body)) return null
   const stream = body.stream === true
   let out = bytes
   let addedUsage = false
-  if (stream && (op === 'chat' || op === 'completions')) {
+  if (askUsage && stream && (op === 'chat' || op === 'completions')) {
     const options = body.stream_options
     if (!(isObject(options) && options.include_usage === true)) {
       addedUsage = true
