@@ -9,13 +9,15 @@
  * they usually come from the application's backend, which holds the project key and no
  * API token. A signed request acts on the project of its key.
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
 import { authenticateIngest, parseIngestJson } from '../../errors'
 import type { Access } from '../../http/auth'
 import { AppError, json, notFound } from '../../http/errors'
-import { readJson } from '../../http/validate'
+import { parseQuery, QueryInt, readJson } from '../../http/validate'
 import { validateOverrideBody } from '../overrides'
 import { parseBudget, parseFeedback, parseScore, parseSettings } from './model'
 import { traceExists, upsertFeedback, upsertScore } from './scores'
@@ -35,6 +37,11 @@ export interface SettingsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
 }
 
 const MAX_BODY = 64 * 1024
+
+const UnknownQuery = T.Object({
+  project_id: T.Optional(T.String({ maxLength: 128 })),
+  limit: QueryInt({ minimum: 1, maximum: 200, default: 50 }),
+})
 
 /** The one project a per-project route acts on. */
 function oneProject(access: Access): string {
@@ -142,9 +149,9 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
       return json({ deleted: params.id })
     })
     .get('/v1/llm/pricing/unknown', ({ request, query }) => {
+      const q = parseQuery(UnknownQuery, query)
       const { projectId } = project(request, query, 'llm:read')
-      const limit = Math.min(200, Math.max(1, Number(query.limit ?? 50) || 50))
-      return json({ project_id: projectId, models: unknownModels(d.db, projectId, limit) })
+      return json({ project_id: projectId, models: unknownModels(d.db, projectId, q.limit) })
     })
     .post('/v1/llm/traces/:id/scores', async ({ request, query, params }) => {
       const { projectId, body } = await writeAccess(request, query)
