@@ -2,6 +2,7 @@
  * Builds each endpoint's answer: runs its query on the copy, attaches issue labels from
  * SQLite, and turns the sums into the published figures with `stats.ts`.
  */
+import { HOUR_MS } from '../core/time'
 import type { Db } from '../storage/db'
 import type { Duck } from './duckdb'
 import type {
@@ -26,7 +27,6 @@ import {
 import {
   deltaPct,
   first24hRate,
-  HOUR_MS,
   impactScore,
   pearsonFromSums,
   percentile,

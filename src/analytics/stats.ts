@@ -8,8 +8,7 @@
  * computed from exact integer sums (below 2^53) and divided once at the end.
  */
 
-export const HOUR_MS = 3_600_000
-export const hourBucket = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS
+import { HOUR_MS, hourBucket } from '../core/time'
 
 /** The `hours` hourly buckets ending with the one that contains `now`. */
 export interface Window {

@@ -4,11 +4,12 @@
  * is valid for 7 days, works once, and can be revoked before use.
  */
 import { randomUUID } from 'node:crypto'
+import { DAY_MS } from '../core/time'
 import type { Db } from '../storage/db'
 import { newSecret, SECRET_SHAPE, sha256hex } from './secrets'
 import type { Role } from './users'
 
-export const INVITE_TTL_MS = 7 * 86_400_000
+export const INVITE_TTL_MS = 7 * DAY_MS
 
 export type InviteStatus = 'active' | 'used' | 'expired' | 'revoked'
 

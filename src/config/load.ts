@@ -39,7 +39,7 @@ export function readConfigFile(path: string, explicit: boolean): Json {
   try {
     return Bun.TOML.parse(text) as Json
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`)
+    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -14,9 +14,8 @@
  *   lies before the cutoff.
  * - Issues, aggregates, samples and status history are never pruned.
  */
+import { DAY_MS, HOUR_MS } from '../core/time'
 
-export const DAY_MS = 86_400_000
-export const HOUR_MS = 3_600_000
 export const MIN_DAYS = 1
 export const MAX_DAYS = 3650
 

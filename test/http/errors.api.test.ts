@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { issueKey, seenInAll } from '../../src/errors/queries'
+import { issueKey } from '../../src/errors/event'
+import { seenInAll } from '../../src/errors/queries'
 import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
 import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'

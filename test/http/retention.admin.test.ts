@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createSession } from '../../src/auth/sessions'
+import { DAY_MS, HOUR_MS } from '../../src/core/time'
 import { insertProject } from '../../src/projects/store'
-import { DAY_MS, HOUR_MS } from '../../src/retention/policy'
 import { event, signed, startRuntime, type TestRuntime } from '../helpers'
 import { describeSecurity, type SignedInUser, signInAs } from '../security'
 

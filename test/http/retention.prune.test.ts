@@ -4,8 +4,8 @@
  * the schedule use) and the real writer thread. The HTTP side is in test/http/retention.admin.test.ts.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
+import { DAY_MS, HOUR_MS } from '../../src/core/time'
 import { insertProject } from '../../src/projects/store'
-import { DAY_MS, HOUR_MS } from '../../src/retention/policy'
 import { retentionView, updateRetention } from '../../src/retention/service'
 import { readSettings, syncSettingsFromConfig } from '../../src/retention/store'
 import { Sweeper } from '../../src/retention/sweeper'

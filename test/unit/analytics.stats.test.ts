@@ -8,7 +8,6 @@ import { type RawGroup, rollup } from '../../src/analytics/feed'
 import {
   deltaPct,
   first24hRate,
-  HOUR_MS,
   impactScore,
   isSpike,
   pearsonFromSums,
@@ -17,6 +16,7 @@ import {
   spikeFigures,
   windowOf,
 } from '../../src/analytics/stats'
+import { HOUR_MS } from '../../src/core/time'
 
 const sums = (xs: number[]) => ({
   s: xs.reduce((a, b) => a + b, 0),

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { DAY_MS, HOUR_MS } from '../../src/core/time'
 import { parseBody } from '../../src/http/validate'
 import { RetentionUpdate } from '../../src/retention/model'
-import { DAY_MS, decideCutoffs, HOUR_MS, isExpired } from '../../src/retention/policy'
+import { decideCutoffs, isExpired } from '../../src/retention/policy'
 
 const NOW = Date.UTC(2026, 0, 15, 12, 30, 0)
 

@@ -7,6 +7,7 @@ import type { adminUserView, inviteView } from '../../admin/model'
 import type {
   ChannelConfig,
   ChannelView,
+  DeliveryResult,
   DeliveryView,
   Outcome,
   RuleConfig,
@@ -97,16 +98,7 @@ export interface StatusChange {
   previous_status: IssueStatus
 }
 
-export interface TestResult {
-  channel_id: number | null
-  channel_type: ChannelView['channel_type']
-  target: string
-  outcome: Outcome
-  attempts: number
-  status_code: number | null
-  error: string | null
-  duration_ms: number
-}
+export type TestResult = DeliveryResult
 
 export type SourceMap = SourceMapView
 export type RetentionReport = PassReport
