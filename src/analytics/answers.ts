@@ -35,7 +35,10 @@ import {
   type Window,
 } from './stats'
 
-/** Fingerprints need this many non-zero hours in the window to be correlated (issue 8). */
+/**
+ * Fingerprints need this many non-zero hours in the window to be correlated: with fewer,
+ * mostly-zero series correlate highly by chance (docs/decisions.md, "Analytics").
+ */
 export const MIN_ACTIVE_HOURS = 6
 
 export interface AnswerContext {

@@ -1,5 +1,5 @@
 /**
- * The statistics of the analytics endpoints, as pure functions (issue 8). DuckDB sums the
+ * The statistics of the analytics endpoints, as pure functions (definitions: docs/decisions.md, "Analytics"). DuckDB sums the
  * hourly counts; these turn the sums into the published figures, so every figure has one
  * definition, written here.
  *

@@ -1,5 +1,5 @@
 /**
- * Invitations: after the first user, the only way in (SPEC 5). An invite is a random
+ * Invitations: after the first user, the only way in (docs/decisions.md, "Access"). An invite is a random
  * token shown once, as a link, to the admin who made it; only its SHA-256 is stored. It
  * is valid for 7 days, works once, and can be revoked before use.
  */

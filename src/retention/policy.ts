@@ -1,5 +1,5 @@
 /**
- * Retention decisions (SPEC 7), pure: from the settings and `now` to the cutoffs a prune
+ * Retention decisions (docs/decisions.md, "Retention"), pure: from the settings and `now` to the cutoffs a prune
  * pass applies. No I/O; the sweeper reads the settings and the writer thread deletes.
  *
  * - Raw events are judged by `received_at`, the server's receive time, never by the

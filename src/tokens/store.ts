@@ -1,5 +1,5 @@
 /**
- * API tokens (SPEC 5): `bloop_tk_` + 32 random bytes (base64url). Only the SHA-256 is
+ * API tokens (docs/decisions.md, "Access"): `bloop_tk_` + 32 random bytes (base64url). Only the SHA-256 is
  * stored; the token is shown once, at creation. A token belongs to one project and
  * carries scopes; revocation and expiry take effect on the next request.
  */

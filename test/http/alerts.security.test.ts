@@ -1,6 +1,6 @@
 /**
- * Token-based security checks for every alerting route (the shared suite of STYLE 10 is
- * not on main yet, so the same checks are written here): no credentials 401, a malformed,
+ * Token-based security checks for every alerting route (written before the shared suite in
+ * test/security.ts existed; the same checks): no credentials 401, a malformed,
  * revoked or expired token 401, a missing scope 403, another project's rule 404.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'

@@ -1,5 +1,5 @@
 /**
- * SPEC 1: the executable built by `bun build.ts` carries DuckDB and answers analytics from
+ * The executable built by `bun build.ts` carries DuckDB and answers analytics from
  * a directory without node_modules (the native files are written once into the data
  * directory's cache and loaded from there); the `--slim` build answers 501.
  */
