@@ -24,7 +24,7 @@ import { type AttemptResult, failure, postJson } from './channels/http'
 import { redactSlackUrl, slackMessage } from './channels/slack'
 import { redactWebhookUrl, webhookRequest } from './channels/webhook'
 import { type AlertPayload, issueTitle } from './message'
-import type { ChannelConfig, DeliveryResult } from './model'
+import type { ChannelConfig, ChannelType, Outcome } from './model'
 import type { Resolver } from './ssrf'
 import type { DeliveryRecord } from './store'
 
@@ -38,6 +38,17 @@ export const CLOSE_GRACE_MS = 2000
 export interface Target {
   channel_id: number | null
   config: ChannelConfig
+}
+
+export interface DeliveryResult {
+  channel_id: number | null
+  channel_type: ChannelType
+  target: string
+  outcome: Outcome
+  attempts: number
+  status_code: number | null
+  error: string | null
+  duration_ms: number
 }
 
 export interface DispatcherDeps {

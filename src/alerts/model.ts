@@ -259,12 +259,3 @@ export interface DeliveryView {
   fired_at: number
   finished_at: number
 }
-
-/**
- * One delivery as it finished, before it is logged: what the test endpoint answers for each
- * channel. The same fields as its row in the delivery log, plus how long it took.
- */
-export type DeliveryResult = Pick<
-  DeliveryView,
-  'channel_id' | 'channel_type' | 'target' | 'outcome' | 'attempts' | 'status_code' | 'error'
-> & { duration_ms: number }

@@ -8,6 +8,9 @@ import { type Db, placeholders } from '../storage/db'
 import type { IssueStatus } from './commit'
 import { issueKey, type NormalizedEvent } from './event'
 
+/** The key of an issue in the maps below (defined with the event model). */
+export { issueKey }
+
 export interface IssueRow {
   project_id: string
   fingerprint: string

@@ -11,7 +11,6 @@ import { AppError, notFound } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import type { TaskRunner } from '../storage/tasks'
 import type { IssueStatus } from './commit'
-import { issueKey } from './event'
 import { FingerprintParam, ListQuery, PageQuery, ProjectQuery, ReleaseQuery, TrendQuery } from './model'
 import {
   aggregatesOf,
@@ -20,6 +19,7 @@ import {
   historyOf,
   hourlySeries,
   type IssueRow,
+  issueKey,
   issueTrends,
   listIssues,
   occurrencesOf,

@@ -16,6 +16,9 @@
  */
 import { DAY_MS, HOUR_MS } from '../core/time'
 
+/** The units retention speaks in (defined in core/time.ts), for the callers that already import them here. */
+export { DAY_MS, HOUR_MS }
+
 export const MIN_DAYS = 1
 export const MAX_DAYS = 3650
 

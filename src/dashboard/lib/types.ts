@@ -7,7 +7,6 @@ import type { adminUserView, inviteView } from '../../admin/model'
 import type {
   ChannelConfig,
   ChannelView,
-  DeliveryResult,
   DeliveryView,
   Outcome,
   RuleConfig,
@@ -98,7 +97,16 @@ export interface StatusChange {
   previous_status: IssueStatus
 }
 
-export type TestResult = DeliveryResult
+export interface TestResult {
+  channel_id: number | null
+  channel_type: ChannelView['channel_type']
+  target: string
+  outcome: Outcome
+  attempts: number
+  status_code: number | null
+  error: string | null
+  duration_ms: number
+}
 
 export type SourceMap = SourceMapView
 export type RetentionReport = PassReport

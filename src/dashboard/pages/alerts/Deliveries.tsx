@@ -7,9 +7,12 @@ import type { DeliveryView, TestResult } from '../../lib/types'
 import { alerts } from './api'
 
 /** Status and error; `response` is only ever an SMTP reply line (HTTP answers are not kept). */
-const detail = (
-  r: Pick<DeliveryView, 'channel_type' | 'status_code' | 'error'> & { response?: string | null },
-) =>
+const detail = (r: {
+  channel_type: string
+  status_code: number | null
+  error: string | null
+  response?: string | null
+}) =>
   [
     r.status_code !== null ? `${r.channel_type === 'email' ? 'SMTP' : 'HTTP'} ${r.status_code}` : '',
     r.error ?? '',
