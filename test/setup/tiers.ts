@@ -8,8 +8,8 @@
  *   browser  headless Chromium
  *
  * `bun test/setup/tiers.ts` lists the test files outside test/{unit,http,process,browser};
- * `--move` moves each with `git mv` into its tier (`test/llm/cost.test.ts` becomes
- * `test/http/llm.cost.test.ts`), rewrites its relative imports and `import.meta.dir` paths
+ * `--move` moves each with `git mv` into its tier (under test/, `llm/cost.test.ts` becomes
+ * `http/llm.cost.test.ts`), rewrites its relative imports and `import.meta.dir` paths
  * for the new folder, and the old path wherever the repository mentions it.
  * test/unit/tiers.test.ts uses the same rule to keep every file where it belongs.
  */

@@ -62,6 +62,19 @@ describe('comment citations', () => {
     expect(citations).toBeGreaterThan(20)
   })
 
+  test('every test file the docs and comments name exists', async () => {
+    const texts = await sources()
+    for (const file of ['README.md', ...[...new Bun.Glob('docs/*.md').scanSync({ cwd: ROOT })]])
+      texts.push({ path: file, text: readFileSync(join(ROOT, file), 'utf8') })
+    const missing: string[] = []
+    for (const { path, text } of texts) {
+      for (const m of text.matchAll(/(?<![\w./-])test\/[\w./-]+\.test\.ts/g)) {
+        if (!(await Bun.file(join(ROOT, m[0])).exists())) missing.push(`${path}: ${m[0]}`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+
   test('the released migrations exempted above exist', () => {
     for (const path of RELEASED_MIGRATIONS) expect(Bun.file(join(ROOT, path)).size).toBeGreaterThan(0)
   })
