@@ -27,7 +27,7 @@ export interface Bloop {
   stop(): Promise<void>
 }
 
-export async function startBloop(upstream: string, over: BloopOverrides = {}): Promise<Bloop> {
+export async function serveBloop(upstream: string, over: BloopOverrides = {}): Promise<Bloop> {
   const dir = tempDir('bloop-proxy-')
   const log = memoryLogger('debug')
   const served = await serve(

@@ -1,4 +1,4 @@
-"""The official Python `openai` client through bloop's proxy (run by proxy.python.test.ts).
+"""The official Python `openai` client through bloop's proxy (run by test/http/llm.proxy.python.test.ts).
 
 Reads {base_url, bloop_key, api_key} as JSON on stdin, makes a plain and a streamed chat
 completion, and prints what the client saw, with the trace ids bloop answered, as JSON.

@@ -4,15 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import { type FakeUpstream, fixtureText, startFakeUpstream } from './proxy.fake'
-import { type Bloop, meta, PROVIDER_KEY, spanOf, startBloop, traceRow } from './proxy.helpers'
+import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm/proxy.fake'
+import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, traceRow } from '../llm/proxy.helpers'
 
 let fake: FakeUpstream
 let bloop: Bloop
 
 beforeAll(async () => {
   fake = startFakeUpstream()
-  bloop = await startBloop(fake.url)
+  bloop = await serveBloop(fake.url)
 })
 afterAll(async () => {
   await bloop.stop()

@@ -5,15 +5,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
-import { type FakeUpstream, fixtureText, startFakeUpstream } from './proxy.fake'
-import { type Bloop, meta, PROVIDER_KEY, spanOf, spansOf, startBloop, traceRow } from './proxy.helpers'
+import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm/proxy.fake'
+import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, spansOf, traceRow } from '../llm/proxy.helpers'
 
 let fake: FakeUpstream
 let bloop: Bloop
 
 beforeAll(async () => {
   fake = startFakeUpstream()
-  bloop = await startBloop(fake.url, {
+  bloop = await serveBloop(fake.url, {
     llm_tracing: {
       proxy: {
         upstreams: { deadhost: 'http://127.0.0.1:1/v1', groq: `${fake.url}/v1` },
@@ -295,7 +295,7 @@ describe('metrics', () => {
 describe('timeouts', () => {
   let slow: Bloop
   beforeAll(async () => {
-    slow = await startBloop(fake.url, { llm_tracing: { proxy: { timeout_secs: 1, stream_usage: false } } })
+    slow = await serveBloop(fake.url, { llm_tracing: { proxy: { timeout_secs: 1, stream_usage: false } } })
   })
   afterAll(() => slow.stop())
 
