@@ -352,5 +352,14 @@ describe('timeouts', () => {
     const row = newSpan()
     const span = await spanOf(slow, row?.trace_id ?? null)
     expect(span).toMatchObject({ status: 'error', error_message: 'the upstream sent nothing for 1 s' })
+    expect(slow.log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'proxied response cut short by the upstream',
+        provider: 'openai',
+        reason: 'idle_timeout',
+        trace_id: span.trace_id,
+      }),
+    )
   })
 })

@@ -238,6 +238,13 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
   })
   void relayed.ended.then((end) => {
     request.signal.removeEventListener('abort', onClientAbort)
+    if (end.reason === 'upstream_failed' || end.reason === 'idle_timeout')
+      d.log.warn('proxied response cut short by the upstream', {
+        provider: upstream.name,
+        trace_id: traceId,
+        reason: end.reason,
+        detail: end.detail,
+      })
     let upstreamError: string | null = null
     if (!ok) upstreamError = providerErrorMessage(res.status, end.collected ? decodeUtf8(end.collected) : '')
     else if (capture && !sse && end.reason === 'complete')
