@@ -122,6 +122,14 @@ describe('routing and headers', () => {
     expect(span).toMatchObject({ provider: 'groq', input_tokens: 1000, output_tokens: 50 })
   })
 
+  test('a compressed answer to a traced call is read, and reaches the client whole', async () => {
+    const res = await chat({ 'x-bloop-key': bloop.key, 'x-fake-scenario': 'gzip', 'accept-encoding': 'gzip' })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe(fixtureText('openai-chat.json'))
+    const span = await spanOf(bloop, res.headers.get('x-bloop-trace-id'))
+    expect(span).toMatchObject({ status: 'ok', input_tokens: 1000, output_tokens: 50 })
+  })
+
   test('hop-by-hop headers, and those Connection names, stay on their hop', async () => {
     const res = await chat({
       'x-bloop-key': bloop.key,

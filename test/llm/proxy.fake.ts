@@ -69,6 +69,11 @@ export function startFakeUpstream(o: { firstByteMs?: number; chunkMs?: number } 
           })
         if (scenario === '500')
           return raw(fixture('openai-error-500.json'), 500, { 'content-type': 'application/json' })
+        if (!stream && scenario === 'gzip')
+          return raw(new Uint8Array(Bun.gzipSync(fixture('openai-chat.json'))), 200, {
+            ...openaiHeaders('application/json'),
+            'content-encoding': 'gzip',
+          })
         if (!stream) return raw(fixture('openai-chat.json'), 200, openaiHeaders('application/json'))
         const name =
           scenario === 'cut'
