@@ -99,6 +99,67 @@ describe('relay', () => {
   })
 })
 
+describe('the idle timeout', () => {
+  const paced = (chunks: string[], gapMs: number) => {
+    const enc = new TextEncoder()
+    let i = 0
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(c) {
+          if (i > 0) await Bun.sleep(gapMs)
+          const next = chunks[i++]
+          if (next === undefined) c.close()
+          else c.enqueue(enc.encode(next))
+        },
+        // Pulled only when read, like a socket: the gap starts when the relay asks.
+      },
+      { highWaterMark: 0 },
+    )
+  }
+  const start = (body: ReadableStream<Uint8Array>, aborted: string[]) =>
+    relay({
+      body,
+      sse: false,
+      filter: false,
+      capture: null,
+      collectLimit: 1 << 20,
+      idleMs: 100,
+      abort: (reason) => aborted.push(reason),
+      clock: () => performance.now(),
+    })
+
+  test('counts only the wait for the upstream: a client slower than idleMs is not an idle upstream', async () => {
+    const aborted: string[] = []
+    const r = start(paced(['a', 'b', 'c', 'd'], 60), aborted)
+    const reader = (r.stream as ReadableStream<Uint8Array>).getReader()
+    let text = ''
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+      await Bun.sleep(70)
+    }
+    expect(text).toBe('abcd')
+    expect((await r.ended).reason).toBe('complete')
+    expect(aborted).toEqual([])
+  })
+
+  test('an upstream silent for idleMs ends the stream with an error and aborts the request', async () => {
+    const aborted: string[] = []
+    const r = start(paced(['a', 'b'], 250), aborted)
+    const read = await new Response(r.stream).text().then(
+      () => 'ended',
+      () => 'failed',
+    )
+    expect(read).toBe('failed')
+    expect(await r.ended).toMatchObject({
+      reason: 'idle_timeout',
+      detail: 'the upstream sent nothing for 0.1 s',
+    })
+    expect(aborted.length).toBe(1)
+  })
+})
+
 describe('EventSplitter', () => {
   const enc = new TextEncoder()
   const split = (parts: string[]) => {

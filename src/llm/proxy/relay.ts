@@ -99,16 +99,20 @@ export function relay(o: RelayOptions): {
   const splitter = o.filter && parser ? new EventSplitter() : null
 
   const reader = o.body.getReader()
-  // One timer per stream, not one per read: it wakes when the idle time could have run
-  // out, and goes back to sleep for the rest when a chunk came in the meantime.
-  let lastRead = o.clock()
+  // One timer per stream, not one per read: it wakes when the wait for the upstream could
+  // have run out, and sleeps again for the rest when a chunk came in the meantime. Only
+  // time spent waiting for the upstream counts: a client that is slow to read is not an
+  // idle upstream.
+  let readSince = 0
+  let reading = false
   let waiting: ((r: 'idle') => void) | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
   const watch = (ms: number) => {
     timer = setTimeout(() => {
-      const quiet = o.clock() - lastRead
-      if (quiet < o.idleMs) return watch(o.idleMs - quiet)
       timer = null
+      if (!reading) return
+      const waited = o.clock() - readSince
+      if (waited < o.idleMs) return watch(o.idleMs - waited)
       waiting?.('idle')
     }, ms)
   }
@@ -117,13 +121,15 @@ export function relay(o: RelayOptions): {
     timer = null
   }
   const read = (): Promise<Read | 'idle'> => {
+    readSince = o.clock()
+    reading = true
     if (!timer) watch(o.idleMs)
     const idle = new Promise<'idle'>((resolve) => {
       waiting = resolve
     })
     return Promise.race([reader.read(), idle]).then((r) => {
+      reading = false
       waiting = null
-      lastRead = o.clock()
       return r
     })
   }
@@ -145,7 +151,7 @@ export function relay(o: RelayOptions): {
             return
           }
           if (r === 'idle') {
-            const detail = `the upstream sent nothing for ${Math.round(o.idleMs / 1000)} s`
+            const detail = `the upstream sent nothing for ${o.idleMs / 1000} s`
             finish('idle_timeout', detail)
             o.abort(detail)
             reader.cancel().catch(() => {})
