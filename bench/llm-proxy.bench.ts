@@ -7,6 +7,9 @@
  *
  *   npm run bench -- llm-proxy          (BENCH_SECONDS=10 by default per phase)
  *
+ * BENCH_ANALYTICS=false runs bloop without DuckDB; BENCH_INCLUDE_USAGE=1 makes the stream
+ * clients ask for usage themselves (the proxy then forwards chunk by chunk).
+ *
  * Phases: non-streaming at 500 requests/s (open loop), 200 concurrent streams (closed
  * loop, bloop's RSS sampled while they run), and the highest sustained rate (closed loop,
  * 256 connections). Record the printed table in docs/benchmarks.md.
@@ -39,6 +42,7 @@ const bloop = await startPinned(
     BLOOP__AUTH__HMAC_SECRET: SECRET,
     BLOOP__LOG__FORMAT: 'json',
     BLOOP__LOG__LEVEL: 'info',
+    ...(process.env.BENCH_ANALYTICS === 'false' ? { BLOOP__ANALYTICS__ENABLED: 'false' } : {}),
     BLOOP__LLM_TRACING__PROXY__OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
   },
   0,
@@ -103,7 +107,13 @@ try {
     diff('500 req/s', d, row('500 req/s', 'proxied', await load({ url: proxied, key: SECRET, ...rate })))
   }
   if (phases.has('streams')) {
-    const streams = { stream: true, seconds, connections: 200 }
+    // BENCH_INCLUDE_USAGE=1: the clients ask for usage themselves (chunk-by-chunk forwarding).
+    const streams = {
+      stream: true,
+      seconds,
+      connections: 200,
+      ...(process.env.BENCH_INCLUDE_USAGE ? { 'include-usage': true } : {}),
+    }
     const d = row('200 streams', 'direct', await load({ url: direct, ...streams }))
     let peak = 0
     const sampler = setInterval(() => {

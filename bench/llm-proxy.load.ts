@@ -16,6 +16,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     rate: { type: 'string' },
     stream: { type: 'boolean', default: false },
+    /** The client asks for usage itself: the proxy then forwards chunks as they come. */
+    'include-usage': { type: 'boolean', default: false },
     key: { type: 'string', default: '' },
   },
 })
@@ -25,6 +27,7 @@ const body = JSON.stringify({
   model: 'gpt-4o',
   messages: [{ role: 'user', content: 'Hello?' }],
   ...(values.stream ? { stream: true } : {}),
+  ...(values['include-usage'] ? { stream_options: { include_usage: true } } : {}),
 })
 const headers: Record<string, string> = {
   'content-type': 'application/json',
