@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm/proxy.fake'
-import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, traceRow } from '../llm/proxy.helpers'
+import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm.proxy.fake'
+import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, traceRow } from '../llm.proxy.helpers'
 
 let fake: FakeUpstream
 let bloop: Bloop

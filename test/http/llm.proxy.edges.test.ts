@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
-import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm/proxy.fake'
-import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, spansOf, traceRow } from '../llm/proxy.helpers'
+import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm.proxy.fake'
+import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, spansOf, traceRow } from '../llm.proxy.helpers'
 
 let fake: FakeUpstream
 let bloop: Bloop

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI from 'openai'
-import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm/proxy.fake'
-import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, traceRow } from '../llm/proxy.helpers'
+import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm.proxy.fake'
+import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, traceRow } from '../llm.proxy.helpers'
 
 let fake: FakeUpstream
 let bloop: Bloop

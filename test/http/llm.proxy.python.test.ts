@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type FakeUpstream, startFakeUpstream } from '../llm/proxy.fake'
-import { type Bloop, PROVIDER_KEY, serveBloop, spanOf } from '../llm/proxy.helpers'
+import { type FakeUpstream, startFakeUpstream } from '../llm.proxy.fake'
+import { type Bloop, PROVIDER_KEY, serveBloop, spanOf } from '../llm.proxy.helpers'
 
 const LOCAL_PYTHON = join(import.meta.dir, '../../.venv-ci/bin/python')
 const python = process.env.BLOOP_TEST_PYTHON || LOCAL_PYTHON
@@ -27,7 +27,7 @@ test('the Python openai client gets the same completion through bloop, and both 
     throw new Error(
       `${python} does not exist: run \`npm test\` (its pretest makes .venv-ci) or set BLOOP_TEST_PYTHON`,
     )
-  const proc = Bun.spawn([python, join(import.meta.dir, '../llm/proxy_python_client.py')], {
+  const proc = Bun.spawn([python, join(import.meta.dir, '../llm.proxy_client.py')], {
     stdin: new TextEncoder().encode(
       JSON.stringify({
         base_url: `${bloop.url}/v1/proxy/openai`,

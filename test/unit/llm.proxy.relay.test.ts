@@ -8,7 +8,7 @@ import { describe, expect, test } from 'bun:test'
 import { anthropicCapture } from '../../src/llm/proxy/providers/anthropic'
 import { openaiCapture } from '../../src/llm/proxy/providers/openai'
 import { EventSplitter, relay } from '../../src/llm/proxy/relay'
-import { fixture } from '../llm/proxy.fake'
+import { fixture } from '../llm.proxy.fake'
 
 function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
   let at = 0

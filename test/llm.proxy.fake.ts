@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-const DIR = join(import.meta.dir, '../fixtures/llm-proxy')
+const DIR = join(import.meta.dir, 'fixtures/llm-proxy')
 export const fixture = (name: string): Uint8Array<ArrayBuffer> =>
   new Uint8Array(readFileSync(join(DIR, name)))
 export const fixtureText = (name: string) => readFileSync(join(DIR, name), 'utf8')

@@ -1,18 +1,18 @@
 /** A real bloop server on loopback in front of the fake upstream, and reads of what it stored. */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { testConfig } from '../../src/config/load'
-import type { Config } from '../../src/config/schema'
-import { memoryLogger } from '../../src/ops/log'
-import { type Served, serve } from '../../src/server'
-import type { Overrides } from '../helpers'
+import { testConfig } from '../src/config/load'
+import type { Config } from '../src/config/schema'
+import { memoryLogger } from '../src/ops/log'
+import { type Served, serve } from '../src/server'
+import type { Overrides } from './helpers'
 
 type LlmConfig = Config['llm_tracing']
 export type BloopOverrides = Omit<Overrides, 'llm_tracing'> & {
   llm_tracing?: Partial<Omit<LlmConfig, 'proxy'>> & { proxy?: Partial<LlmConfig['proxy']> }
 }
 
-import { TEST_SECRET, tempDir } from '../helpers'
+import { TEST_SECRET, tempDir } from './helpers'
 
 /** The provider key the clients send: it must never be stored or logged. */
 export const PROVIDER_KEY = 'sk-proj-PROVIDER0KEY0never0stored0Zq81xW'
