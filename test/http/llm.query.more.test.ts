@@ -67,6 +67,7 @@ describe('sessions', () => {
         },
       ],
       total: 2,
+      total_exact: true,
       limit: 50,
       offset: 0,
       window_hours: 24,

@@ -8,7 +8,7 @@
  * known sum leaves out. A model or provider the spans did not name is null.
  */
 import type { Db } from '../../storage/db'
-import { mergeBlobs, quantile } from '../write/sketch'
+import { DenseSketch } from './sketches'
 import { mean, type Param, rate, Where } from './sql'
 import type { Window } from './window'
 
@@ -184,14 +184,15 @@ export function latency(db: Db, projectIds: readonly string[], w: Window, f: { m
     else byModel.set(r.model, [r])
   }
   const out = [...byModel].map(([model, list]) => {
-    const sketch = mergeBlobs(list.map((r) => r.latency_sketch))
+    const sketch = new DenseSketch()
+    for (const r of list) sketch.add(r.latency_sketch)
     const sum = (k: 'latency_count' | 'span_count' | 'ttft_sum_ms' | 'ttft_count') =>
       list.reduce((a, r) => a + r[k], 0)
     return {
       model: orNull(model),
-      p50_ms: quantile(sketch, 0.5),
-      p90_ms: quantile(sketch, 0.9),
-      p99_ms: quantile(sketch, 0.99),
+      p50_ms: sketch.quantile(0.5),
+      p90_ms: sketch.quantile(0.9),
+      p99_ms: sketch.quantile(0.99),
       avg_ttft_ms: mean(sum('ttft_sum_ms'), sum('ttft_count')),
       span_count: sum('span_count'),
       latency_count: sum('latency_count'),

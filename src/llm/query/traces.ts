@@ -4,8 +4,8 @@
  * and bound; each list filter and sort has an index (the LLM migrations).
  *
  * `total`: counting every matching trace of a 30-day window of a million traces costs
- * more than the page itself, so the count stops at TOTAL_CAP and says so with
- * `total_exact: false`; an unfiltered list takes its exact total from the hourly trace
+ * more than the page itself, so a count that walks the window stops at TOTAL_CAP and
+ * says so with `total_exact: false` (a filter read from its own index is counted exactly); an unfiltered list takes its exact total from the hourly trace
  * rollup instead, which costs one row per hour (docs/llm-query.md).
  */
 
@@ -16,7 +16,7 @@ import { type Param, parseJson, Where, words } from './sql'
 import { buildTree, type TreeNode } from './tree'
 import type { Window } from './window'
 
-export const TOTAL_CAP = 10_000
+export const TOTAL_CAP = 1_000
 
 export const LIST_COLS = `t.project_id, t.id, t.session_id, t.user_id, t.name, t.status, t.source,
   t.prompt_name, t.prompt_version, t.started_at, t.ended_at, t.duration_ms, t.span_count,
@@ -55,9 +55,11 @@ export function traceEntry(row: TraceRow): TraceEntry {
   return { ...row, models: words(row.models), providers: words(row.providers) }
 }
 
+// Tie-breaks follow the index's own order (a DESC column keeps its rowids ascending),
+// so a page is read straight off the index with no sort.
 const ORDER: Record<TraceSort, string> = {
-  newest: 't.started_at DESC, t.seq DESC',
-  oldest: 't.started_at ASC, t.seq ASC',
+  newest: 't.started_at DESC, t.seq ASC',
+  oldest: 't.started_at ASC, t.seq DESC',
   // SQLite sorts NULL lowest, so unknown cost and unfinished traces come last when descending.
   most_expensive: 't.cost_micros DESC, t.seq DESC',
   slowest: 't.duration_ms DESC, t.seq DESC',
@@ -70,11 +72,31 @@ export function ftsPhrase(text: string): string {
 
 export type TraceFilters = Omit<TracesQuery, 'project_id' | 'hours' | 'sort' | 'limit' | 'offset'>
 
-function filtered(
-  projectIds: readonly string[],
-  w: Window,
-  f: TraceFilters,
-): { where: Where; narrowed: boolean } {
+/**
+ * Rows a filter with an index of its own may match for the list to be read from that
+ * index (then sorted: a few milliseconds for this many). More matches than this mean the
+ * filter is dense enough (at least this many of the project's traces) that walking the
+ * window's index in the page's order finds a page quickly.
+ */
+export const DRIVER_ROWS = 10_000
+
+/** The thresholds above; tests pass small ones to take the other road on a small fixture. */
+export interface Tuning {
+  driverRows: number
+  totalCap: number
+}
+export const TUNING: Tuning = { driverRows: DRIVER_ROWS, totalCap: TOTAL_CAP }
+
+/**
+ * The FROM clause and WHERE of a filtered list. A selective filter without an index in
+ * the page's order (a minimum cost or duration, a model) would otherwise make SQLite walk
+ * the whole window and test each row: a rare model or a high minimum cost took 250 ms at
+ * a million traces. So each such filter is first counted on its own index, capped at
+ * DRIVER_ROWS (cheap: covering indexes), and the most selective one under the cap drives
+ * the query: `INDEXED BY` the cost or duration index, or the model's spans joined to their
+ * traces (CROSS JOIN keeps that order).
+ */
+function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilters, t: Tuning) {
   const where = new Where(projectIds, 't.project_id').add('t.started_at >= ?', w.since)
   const before = where.clauses.length
   where
@@ -85,9 +107,8 @@ function filtered(
     .maybe(f.prompt_version, 't.prompt_version = ?')
     .maybe(f.min_cost_micros, 't.cost_micros >= ?')
     .maybe(f.min_latency_ms, 't.duration_ms >= ?')
-    // `models` and `providers` hold each distinct value once, space-separated.
-    .maybe(f.model, "instr(' ' || t.models || ' ', ' ' || ? || ' ') > 0")
-    .maybe(f.provider, "instr(' ' || t.providers || ' ', ' ' || ? || ' ') > 0")
+    // `providers` holds each distinct value once, space-separated with a space at both ends.
+    .maybe(f.provider, "instr(t.providers, ' ' || ? || ' ') > 0")
   if (f.has_error === 'true') where.add('t.error_count > 0')
   if (f.has_error === 'false') where.add('t.error_count = 0')
   const search = f.search?.trim()
@@ -101,7 +122,55 @@ function filtered(
     }
     where.add('t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)', ftsPhrase(search))
   }
-  return { where, narrowed: where.clauses.length > before }
+
+  const probe = (sql: string, params: Param[]) =>
+    (
+      db
+        .query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM (${sql} LIMIT ${t.driverRows + 1})`)
+        .get(...params) as { n: number }
+    ).n
+  const candidates: { rows: number; from: string; params: Param[] }[] = []
+  const scope = new Where(projectIds)
+  if (f.min_cost_micros !== undefined) {
+    const rows = probe(`SELECT 1 FROM llm_traces WHERE ${scope.sql} AND cost_micros >= ?`, [
+      ...scope.params,
+      f.min_cost_micros,
+    ])
+    candidates.push({ rows, from: 'llm_traces t INDEXED BY llm_traces_cost', params: [] })
+  }
+  if (f.min_latency_ms !== undefined) {
+    const rows = probe(`SELECT 1 FROM llm_traces WHERE ${scope.sql} AND duration_ms >= ?`, [
+      ...scope.params,
+      f.min_latency_ms,
+    ])
+    candidates.push({ rows, from: 'llm_traces t INDEXED BY llm_traces_duration', params: [] })
+  }
+  let from = 'llm_traces t'
+  let fromParams: Param[] = []
+  if (f.model !== undefined) {
+    const spans = `SELECT project_id, trace_id FROM llm_spans WHERE ${scope.sql} AND model = ?`
+    const spanParams = [...scope.params, f.model]
+    const rows = probe(spans, spanParams)
+    candidates.push({
+      rows,
+      from: `(SELECT DISTINCT project_id, trace_id FROM (${spans})) m CROSS JOIN llm_traces t ON t.project_id = m.project_id AND t.id = m.trace_id`,
+      params: spanParams,
+    })
+    // A trace has the model when one of its spans has it; `models` says so without a join.
+    where.add("instr(t.models, ' ' || ? || ' ') > 0", f.model)
+  }
+  const driver = candidates.filter((c) => c.rows <= t.driverRows).sort((a, b) => a.rows - b.rows)[0]
+  if (driver) {
+    from = driver.from
+    fromParams = driver.params
+  }
+  return {
+    from,
+    params: [...fromParams, ...where.params],
+    where,
+    narrowed: where.clauses.length > before,
+    driven: !!driver,
+  }
 }
 
 export interface TracePage {
@@ -115,24 +184,42 @@ export function listTraces(
   projectIds: readonly string[],
   w: Window,
   q: TraceFilters & { sort: TraceSort; limit: number; offset: number },
+  tuning: Tuning = TUNING,
 ): TracePage {
-  const { where, narrowed } = filtered(projectIds, w, q)
+  const f = filtered(db, projectIds, w, q, tuning)
   const rows = db
     .query<TraceRow, Param[]>(
-      `SELECT ${LIST_COLS} FROM llm_traces t WHERE ${where.sql} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
+      `SELECT ${LIST_COLS} FROM ${f.from} WHERE ${f.where.sql} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
     )
-    .all(...where.params, q.limit, q.offset)
-  const counted = narrowed ? cappedCount(db, where) : windowCount(db, projectIds, w)
+    .all(...f.params, q.limit, q.offset)
+  const counted = !f.narrowed
+    ? windowCount(db, projectIds, w)
+    : f.driven
+      ? { total: count(db, f.from, f.where.sql, f.params), total_exact: true }
+      : cappedCount(db, f.where, f.params, tuning.totalCap)
   return { traces: rows.map(traceEntry), ...counted }
 }
 
-function cappedCount(db: Db, where: Where): { total: number; total_exact: boolean } {
+function count(db: Db, from: string, where: string, params: Param[]): number {
+  return (
+    db.query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as {
+      n: number
+    }
+  ).n
+}
+
+function cappedCount(
+  db: Db,
+  where: Where,
+  params: Param[],
+  cap: number,
+): { total: number; total_exact: boolean } {
   const row = db
     .query<{ n: number }, Param[]>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM llm_traces t WHERE ${where.sql} LIMIT ${TOTAL_CAP + 1})`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM llm_traces t WHERE ${where.sql} LIMIT ${cap + 1})`,
     )
-    .get(...where.params) as { n: number }
-  return row.n > TOTAL_CAP ? { total: TOTAL_CAP, total_exact: false } : { total: row.n, total_exact: true }
+    .get(...params) as { n: number }
+  return row.n > cap ? { total: cap, total_exact: false } : { total: row.n, total_exact: true }
 }
 
 /** Traces started in the window, from the hourly trace rollup (bucketed by trace start). */
