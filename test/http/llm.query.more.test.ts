@@ -16,8 +16,8 @@ const H = (hoursAgo: number) => Math.floor(NOW / HOUR) * HOUR - hoursAgo * HOUR
 beforeAll(async () => {
   rt = await llmRuntime()
   otherId = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW).id
-  store(rt, 'default', TRACES)
-  store(rt, otherId, [FOREIGN])
+  await store(rt, 'default', TRACES)
+  await store(rt, otherId, [FOREIGN])
   token = rt.token(['llm:read'])
   const db = rt.core.db
   const score = db.prepare(

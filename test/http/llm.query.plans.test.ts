@@ -15,7 +15,7 @@ import { llmRuntime, NOW, store } from './llm.query.helpers'
 let rt: TestRuntime
 beforeAll(async () => {
   rt = await llmRuntime()
-  store(rt, 'default', TRACES)
+  await store(rt, 'default', TRACES)
 })
 afterAll(() => rt.dispose())
 

@@ -16,8 +16,8 @@ const within1pct = (got: number, want: number) => expect(Math.abs(got - want) / 
 beforeAll(async () => {
   rt = await llmRuntime()
   const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
-  store(rt, 'default', TRACES)
-  store(rt, other.id, [FOREIGN])
+  await store(rt, 'default', TRACES)
+  await store(rt, other.id, [FOREIGN])
   token = rt.token(['llm:read'])
 })
 afterAll(() => rt.dispose())

@@ -13,9 +13,9 @@ import { llmRuntime, NOW, store } from './llm.query.helpers'
 const OWN_TRACE = 'sec-own-trace'
 const OTHER_TRACE = 'sec-other-trace'
 
-function setup(f: SecurityFixture) {
-  store(f.rt, f.own.id, [{ ...T1, id: OWN_TRACE }])
-  store(f.rt, f.other.id, [{ ...T2, id: OTHER_TRACE, session_id: 'sec-other-session' }])
+async function setup(f: SecurityFixture) {
+  await store(f.rt, f.own.id, [{ ...T1, id: OWN_TRACE }])
+  await store(f.rt, f.other.id, [{ ...T2, id: OTHER_TRACE, session_id: 'sec-other-session' }])
 }
 
 /** A window route: narrowed to own by slug, or aimed at the other project. */
@@ -87,8 +87,8 @@ describe('a signed-in user who sees several projects', () => {
     rt = await llmRuntime()
     const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
     otherSlug = other.slug
-    store(rt, 'default', [T1, T2])
-    store(rt, other.id, [FOREIGN])
+    await store(rt, 'default', [T1, T2])
+    await store(rt, other.id, [FOREIGN])
     cookie = signInAs(rt, 'admin-user', 'admin').cookie
   })
   afterAll(() => rt.dispose())

@@ -16,8 +16,8 @@ let otherToken: string
 beforeAll(async () => {
   rt = await llmRuntime()
   const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
-  store(rt, 'default', TRACES)
-  store(rt, other.id, [FOREIGN])
+  await store(rt, 'default', TRACES)
+  await store(rt, other.id, [FOREIGN])
   token = rt.token(['llm:read'])
   otherToken = rt.token(['llm:read'], other.id)
 })
