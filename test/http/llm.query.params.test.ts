@@ -142,3 +142,14 @@ describe('other routes', () => {
     expect((await get(rt, token, '/v1/llm/budget')).status).toBe(200)
   })
 })
+
+describe('metrics', () => {
+  test('LLM reads are their own route group in /metrics, refused ones included', async () => {
+    await get(rt, token, '/v1/llm/overview')
+    await get(rt, token, '/v1/llm/traces?limit=0')
+    const text = await (await rt.fetch('/metrics')).text()
+    expect(text).toContain('bloop_http_requests_total{route="/v1/llm",status="200"}')
+    expect(text).toContain('bloop_http_requests_total{route="/v1/llm",status="400"}')
+    expect(text).toContain('bloop_http_request_duration_seconds_count{route="/v1/llm",method="GET"}')
+  })
+})
