@@ -132,6 +132,11 @@ describe('other routes', () => {
     expect((await get(rt, token, '/v1/llm/prompts/p/compare?v1=a&v2=b')).status).toBe(200)
   })
 
+  test('pricing: a model name over 512 characters and an unknown parameter are refused', async () => {
+    await refused(`/v1/llm/pricing?model=${'m'.repeat(513)}`, 'model')
+    await refused('/v1/llm/pricing?hours=5', 'hours')
+  })
+
   test('a score name over 64 characters is refused', async () => {
     await refused(`/v1/llm/scores/summary?name=${'n'.repeat(65)}`, 'name')
     expect((await get(rt, token, `/v1/llm/scores/summary?name=${'n'.repeat(64)}`)).status).toBe(200)

@@ -75,6 +75,11 @@ describeSecurity(
     windowed('/v1/llm/scores/summary'),
     windowed('/v1/llm/feedback/summary'),
     windowed('/v1/llm/budget'),
+    {
+      ...windowed('/v1/llm/pricing'),
+      request: (f) => ({ path: `/v1/llm/pricing?model=gpt-4o&project_id=${f.own.slug}` }),
+      foreign: (f) => ({ path: `/v1/llm/pricing?model=gpt-4o&project_id=${f.other.slug}` }),
+    },
   ],
   { setup },
 )
