@@ -27,6 +27,9 @@ const FILTERS = [
   { model: 'gpt-4o-mini' },
   { model: 'gpt-4o', min_cost_micros: 100, sort: 'most_expensive' as const },
   { min_latency_ms: 400, sort: 'oldest' as const, limit: 1, offset: 1 },
+  { search: 'vector_search' },
+  { search: 'rate limit', sort: 'slowest' as const },
+  { search: 'gpt-4o call', model: 'gpt-4o' },
 ]
 
 describe('the trace list', () => {

@@ -120,7 +120,6 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
         { field: 'search' },
       )
     }
-    where.add('t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)', ftsPhrase(search))
   }
 
   const probe = (sql: string, params: Param[]) =>
@@ -158,6 +157,20 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
     })
     // A trace has the model when one of its spans has it; `models` says so without a join.
     where.add("instr(t.models, ' ' || ? || ' ') > 0", f.model)
+  }
+  if (search) {
+    // Few matches: read them from the index and sort them. Many (a word in every error
+    // message): sorting 30,000 matches took 90 ms, so the window is walked in the page's
+    // order instead, each row checked against the matches (`+` keeps SQLite from driving
+    // the query from them).
+    const phrase = ftsPhrase(search)
+    const rows = probe(
+      `SELECT 1 FROM llm_traces t WHERE ${new Where(projectIds, 't.project_id').sql}
+         AND t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`,
+      [...projectIds, phrase],
+    )
+    const walk = rows > t.driverRows ? '+' : ''
+    where.add(`${walk}t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`, phrase)
   }
   const driver = candidates.filter((c) => c.rows <= t.driverRows).sort((a, b) => a.rows - b.rows)[0]
   if (driver) {
