@@ -23,6 +23,7 @@ import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
 import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
 import { llmQueryRoutes } from './query/routes'
+import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
 import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
 
@@ -60,6 +61,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   ],
   tasks: llmTasks,
   projectData: llmProjectData,
+  retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
 
   start(d) {
     syncRetentionFromConfig(d.db, d.config.llm_tracing.retention_days)
@@ -78,6 +80,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
       ? new Elysia({ name: 'llm' })
           .use(traceRoutes({ ...d, intake: running, metrics }))
           .use(llmQueryRoutes(d))
+          .use(settingsRoutes(d))
       : new Elysia({ name: 'llm' })
     return { routes, intake }
   },
