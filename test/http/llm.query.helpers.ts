@@ -29,6 +29,8 @@ export interface WireSpan {
   status?: 'ok' | 'error'
   error_message?: string | null
   metadata?: Record<string, unknown>
+  input?: string
+  output?: string
   started_at: number
 }
 
@@ -42,6 +44,8 @@ export interface WireTrace {
   prompt_version?: string
   started_at: number
   ended_at?: number
+  input?: string
+  output?: string
   spans: WireSpan[]
 }
 
