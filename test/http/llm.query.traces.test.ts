@@ -137,6 +137,25 @@ describe('GET /v1/llm/traces', () => {
     expect(await ids('?search=secret')).toEqual([])
   })
 
+  test('reads FTS syntax, quotes, control and astral characters as plain text, never a 500', async () => {
+    const hostile = [
+      '"""',
+      'abc*',
+      'NEAR(abc def)',
+      '😀😀😀',
+      'a\nb\tc',
+      "'; DROP",
+      '^abc',
+      'abc:def',
+      'name:chat',
+    ]
+    for (const text of hostile) expect(await ids(`?search=${encodeURIComponent(text)}`)).toEqual([])
+    expect(await ids(`?search=${encodeURIComponent('word-ab12')}`)).toEqual(['tr-chat-1'])
+    // A NUL would cut SQLite's query text short: refused, naming the parameter.
+    const nul = await get(rt, token, '/v1/llm/traces?search=%00abc')
+    expect([nul.status, nul.body.field]).toEqual([400, 'search'])
+  })
+
   test('never shows another project: its token sees only its own trace', async () => {
     const { body } = await get(rt, otherToken, '/v1/llm/traces')
     expect(body.traces.map((t: any) => [t.id, t.name])).toEqual([['tr-chat-1', 'secret']])

@@ -113,6 +113,13 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
   if (f.has_error === 'false') where.add('t.error_count = 0')
   const search = f.search?.trim()
   if (search) {
+    // SQLite's full-text query parser reads C strings: a NUL would end the phrase early
+    // ("unterminated string"), so it is refused rather than sent.
+    if (search.includes('\u0000')) {
+      throw new AppError('invalid_query', 'query parameter search: must not contain a NUL character', {
+        field: 'search',
+      })
+    }
     if ([...search].length < MIN_SEARCH_CHARS) {
       throw new AppError(
         'invalid_query',
