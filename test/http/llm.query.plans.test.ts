@@ -21,6 +21,19 @@ afterAll(() => rt.dispose())
 
 const base = { sort: 'newest' as const, limit: 50, offset: 0 }
 const FILTERS = [
+  {},
+  { sort: 'oldest' as const },
+  { sort: 'most_expensive' as const },
+  { sort: 'slowest' as const, offset: 1 },
+  { session_id: 's-1' },
+  { user_id: 'u-2', sort: 'most_expensive' as const },
+  { prompt_name: 'greet' },
+  { prompt_name: 'greet', prompt_version: 'v2' },
+  { status: 'completed' as const },
+  { status: 'error' as const, sort: 'slowest' as const },
+  { has_error: 'true' as const },
+  { has_error: 'false' as const, sort: 'most_expensive' as const },
+  { provider: 'openai' },
   { min_cost_micros: 2500 },
   { min_latency_ms: 1500 },
   { model: 'gpt-4o' },
@@ -30,6 +43,7 @@ const FILTERS = [
   { search: 'vector_search' },
   { search: 'rate limit', sort: 'slowest' as const },
   { search: 'gpt-4o call', model: 'gpt-4o' },
+  { search: 'chat', session_id: 's-1', user_id: 'u-1' },
 ]
 
 describe('the trace list', () => {
@@ -41,6 +55,8 @@ describe('the trace list', () => {
       const walked = listTraces(rt.core.db, ['default'], w, q, { ...TUNING, driverRows: 0 })
       expect(walked).toEqual(driven)
       expect(driven.traces.length).toBeGreaterThan(0)
+      // And a threshold that drives from every filter (the most selective one).
+      expect(listTraces(rt.core.db, ['default'], w, q, { ...TUNING, driverRows: 1_000_000 })).toEqual(driven)
     })
   }
 

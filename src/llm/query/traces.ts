@@ -88,15 +88,29 @@ export interface Tuning {
 export const TUNING: Tuning = { driverRows: DRIVER_ROWS, totalCap: TOTAL_CAP }
 
 /**
- * The FROM clause and WHERE of a filtered list. A selective filter without an index in
- * the page's order (a minimum cost or duration, a model) would otherwise make SQLite walk
- * the whole window and test each row: a rare model or a high minimum cost took 250 ms at
- * a million traces. So each such filter is first counted on its own index, capped at
- * DRIVER_ROWS (cheap: covering indexes), and the most selective one under the cap drives
- * the query: `INDEXED BY` the cost or duration index, or the model's spans joined to their
- * traces (CROSS JOIN keeps that order).
+ * The FROM clause and WHERE of a list, with the index it reads named. SQLite's planner
+ * has no statistics in a bloop database (nothing runs ANALYZE), and without them it
+ * picked badly at a million traces: the window's index and a sort of every row for
+ * `most_expensive` (530 ms), a walk of the whole window for a user's 200 traces or a
+ * high minimum cost (250 ms). So the choice is made here:
+ *
+ * - every filter with an index of its own is first counted on it, capped at DRIVER_ROWS
+ *   (covering indexes: well under a millisecond), and the most selective one under the
+ *   cap drives the query: its index (`INDEXED BY`), the model's spans joined to their
+ *   traces (CROSS JOIN keeps that order), or the search index's rowids (`NOT INDEXED`
+ *   leaves only rowid lookups); its few matches are then sorted;
+ * - otherwise every filter is dense, and the index of the page's order is walked (the
+ *   window's start, or cost or duration for the two other sorts, unless the window itself
+ *   holds no more than DRIVER_ROWS traces: then it is read and sorted).
  */
-function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilters, t: Tuning) {
+function filtered(
+  db: Db,
+  projectIds: readonly string[],
+  w: Window,
+  f: TraceFilters,
+  sort: TraceSort,
+  t: Tuning,
+) {
   const where = new Where(projectIds, 't.project_id').add('t.started_at >= ?', w.since)
   const before = where.clauses.length
   where
@@ -107,7 +121,8 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
     .maybe(f.prompt_version, 't.prompt_version = ?')
     .maybe(f.min_cost_micros, 't.cost_micros >= ?')
     .maybe(f.min_latency_ms, 't.duration_ms >= ?')
-    // `providers` holds each distinct value once, space-separated with a space at both ends.
+    // `models` and `providers` hold each distinct value once, space-separated with a space at both ends.
+    .maybe(f.model, "instr(t.models, ' ' || ? || ' ') > 0")
     .maybe(f.provider, "instr(t.providers, ' ' || ? || ' ') > 0")
   if (f.has_error === 'true') where.add('t.error_count > 0')
   if (f.has_error === 'false') where.add('t.error_count = 0')
@@ -128,6 +143,7 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
       )
     }
   }
+  const narrowed = where.clauses.length > before || !!search
 
   const probe = (sql: string, params: Param[]) =>
     (
@@ -135,62 +151,74 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
         .query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM (${sql} LIMIT ${t.driverRows + 1})`)
         .get(...params) as { n: number }
     ).n
-  const candidates: { rows: number; from: string; params: Param[] }[] = []
   const scope = new Where(projectIds)
-  if (f.min_cost_micros !== undefined) {
-    const rows = probe(`SELECT 1 FROM llm_traces WHERE ${scope.sql} AND cost_micros >= ?`, [
-      ...scope.params,
-      f.min_cost_micros,
-    ])
-    candidates.push({ rows, from: 'llm_traces t INDEXED BY llm_traces_cost', params: [] })
+  const candidates: { rows: number; from: string; params: Param[]; search?: boolean }[] = []
+  const onIndex = (index: string, clause: string, ...params: Param[]) =>
+    candidates.push({
+      rows: probe(`SELECT 1 FROM llm_traces INDEXED BY ${index} WHERE ${scope.sql} AND ${clause}`, [
+        ...scope.params,
+        ...params,
+      ]),
+      from: `llm_traces t INDEXED BY ${index}`,
+      params: [],
+    })
+  if (f.session_id !== undefined) onIndex('llm_traces_session', 'session_id = ?', f.session_id)
+  if (f.user_id !== undefined) onIndex('llm_traces_user', 'user_id = ?', f.user_id)
+  if (f.prompt_name !== undefined) {
+    if (f.prompt_version === undefined) onIndex('llm_traces_prompt', 'prompt_name = ?', f.prompt_name)
+    else
+      onIndex('llm_traces_prompt', 'prompt_name = ? AND prompt_version = ?', f.prompt_name, f.prompt_version)
   }
-  if (f.min_latency_ms !== undefined) {
-    const rows = probe(`SELECT 1 FROM llm_traces WHERE ${scope.sql} AND duration_ms >= ?`, [
-      ...scope.params,
-      f.min_latency_ms,
-    ])
-    candidates.push({ rows, from: 'llm_traces t INDEXED BY llm_traces_duration', params: [] })
-  }
-  let from = 'llm_traces t'
-  let fromParams: Param[] = []
+  if (f.status !== undefined) onIndex('llm_traces_status', 'status = ?', f.status)
+  if (f.has_error === 'true') onIndex('llm_traces_errors', 'error_count > 0')
+  if (f.min_cost_micros !== undefined) onIndex('llm_traces_cost', 'cost_micros >= ?', f.min_cost_micros)
+  if (f.min_latency_ms !== undefined) onIndex('llm_traces_duration', 'duration_ms >= ?', f.min_latency_ms)
   if (f.model !== undefined) {
+    // A trace has the model when one of its spans has it.
     const spans = `SELECT project_id, trace_id FROM llm_spans WHERE ${scope.sql} AND model = ?`
     const spanParams = [...scope.params, f.model]
-    const rows = probe(spans, spanParams)
     candidates.push({
-      rows,
+      rows: probe(spans, spanParams),
       from: `(SELECT DISTINCT project_id, trace_id FROM (${spans})) m CROSS JOIN llm_traces t ON t.project_id = m.project_id AND t.id = m.trace_id`,
       params: spanParams,
     })
-    // A trace has the model when one of its spans has it; `models` says so without a join.
-    where.add("instr(t.models, ' ' || ? || ' ') > 0", f.model)
   }
-  if (search) {
-    // Few matches: read them from the index and sort them. Many (a word in every error
-    // message): sorting 30,000 matches took 90 ms, so the window is walked in the page's
-    // order instead, each row checked against the matches (`+` keeps SQLite from driving
-    // the query from them).
-    const phrase = ftsPhrase(search)
-    const rows = probe(
-      `SELECT 1 FROM llm_traces t WHERE ${new Where(projectIds, 't.project_id').sql}
-         AND t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`,
-      [...projectIds, phrase],
-    )
-    const walk = rows > t.driverRows ? '+' : ''
-    where.add(`${walk}t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`, phrase)
+  const phrase = search ? ftsPhrase(search) : null
+  if (phrase !== null) {
+    candidates.push({
+      rows: probe(
+        `SELECT 1 FROM llm_traces t WHERE ${new Where(projectIds, 't.project_id').sql}
+           AND t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`,
+        [...projectIds, phrase],
+      ),
+      from: 'llm_traces t NOT INDEXED',
+      params: [],
+      search: true,
+    })
   }
   const driver = candidates.filter((c) => c.rows <= t.driverRows).sort((a, b) => a.rows - b.rows)[0]
-  if (driver) {
-    from = driver.from
-    fromParams = driver.params
+  if (phrase !== null) {
+    // Driven by other filters or walked, the matches are a set each row is checked
+    // against (`+` keeps SQLite from reading the table through them instead).
+    const walk = driver?.search ? '' : '+'
+    where.add(`${walk}t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`, phrase)
   }
-  return {
-    from,
-    params: [...fromParams, ...where.params],
-    where,
-    narrowed: where.clauses.length > before,
-    driven: !!driver,
-  }
+  const from = driver ? driver.from : walkFrom(db, projectIds, w, sort, t)
+  return { from, params: [...(driver?.params ?? []), ...where.params], where, narrowed, driven: !!driver }
+}
+
+const SORT_INDEX: Record<TraceSort, string> = {
+  newest: 'llm_traces_started',
+  oldest: 'llm_traces_started',
+  most_expensive: 'llm_traces_cost',
+  slowest: 'llm_traces_duration',
+}
+
+function walkFrom(db: Db, projectIds: readonly string[], w: Window, sort: TraceSort, t: Tuning): string {
+  let index = SORT_INDEX[sort]
+  if (index !== 'llm_traces_started' && windowCount(db, projectIds, w).total <= t.driverRows)
+    index = 'llm_traces_started'
+  return `llm_traces t INDEXED BY ${index}`
 }
 
 export interface TracePage {
@@ -206,7 +234,7 @@ export function listTraces(
   q: TraceFilters & { sort: TraceSort; limit: number; offset: number },
   tuning: Tuning = TUNING,
 ): TracePage {
-  const f = filtered(db, projectIds, w, q, tuning)
+  const f = filtered(db, projectIds, w, q, q.sort, tuning)
   const rows = db
     .query<TraceRow, Param[]>(
       `SELECT ${LIST_COLS} FROM ${f.from} WHERE ${f.where.sql} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
@@ -216,7 +244,7 @@ export function listTraces(
     ? windowCount(db, projectIds, w)
     : f.driven
       ? { total: count(db, f.from, f.where.sql, f.params), total_exact: true }
-      : cappedCount(db, f.where, f.params, tuning.totalCap)
+      : cappedCount(db, f.from, f.where, f.params, tuning.totalCap)
   return { traces: rows.map(traceEntry), ...counted }
 }
 
@@ -230,13 +258,14 @@ function count(db: Db, from: string, where: string, params: Param[]): number {
 
 function cappedCount(
   db: Db,
+  from: string,
   where: Where,
   params: Param[],
   cap: number,
 ): { total: number; total_exact: boolean } {
   const row = db
     .query<{ n: number }, Param[]>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM llm_traces t WHERE ${where.sql} LIMIT ${cap + 1})`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where.sql} LIMIT ${cap + 1})`,
     )
     .get(...params) as { n: number }
   return row.n > cap ? { total: cap, total_exact: false } : { total: row.n, total_exact: true }
