@@ -99,9 +99,11 @@ export const TUNING: Tuning = { driverRows: DRIVER_ROWS, totalCap: TOTAL_CAP }
  *   cap drives the query: its index (`INDEXED BY`), the model's spans joined to their
  *   traces (CROSS JOIN keeps that order), or the search index's rowids (`NOT INDEXED`
  *   leaves only rowid lookups); its few matches are then sorted;
- * - otherwise every filter is dense, and the index of the page's order is walked (the
- *   window's start, or cost or duration for the two other sorts, unless the window itself
- *   holds no more than DRIVER_ROWS traces: then it is read and sorted).
+ * - otherwise every filter is dense, and an index in the page's order is walked: for
+ *   newest and oldest the smallest filter index that keeps start order (status, errors,
+ *   session, user, prompt and version), else the window's start; for the two other sorts
+ *   cost or duration, unless the window holds no more than DRIVER_ROWS traces (then it is
+ *   read and sorted).
  */
 function filtered(
   db: Db,
@@ -152,9 +154,12 @@ function filtered(
         .get(...params) as { n: number }
     ).n
   const scope = new Where(projectIds)
-  const candidates: { rows: number; from: string; params: Param[]; search?: boolean }[] = []
-  const onIndex = (index: string, clause: string, ...params: Param[]) =>
+  const candidates: { rows: number; from: string; params: Param[]; search?: boolean; ordered?: boolean }[] =
+    []
+  /** `ordered`: the index keeps its matches in start order, so it serves newest and oldest pages as they are. */
+  const onIndex = (index: string, clause: string, ordered: boolean, ...params: Param[]) =>
     candidates.push({
+      ordered,
       rows: probe(`SELECT 1 FROM llm_traces INDEXED BY ${index} WHERE ${scope.sql} AND ${clause}`, [
         ...scope.params,
         ...params,
@@ -162,17 +167,25 @@ function filtered(
       from: `llm_traces t INDEXED BY ${index}`,
       params: [],
     })
-  if (f.session_id !== undefined) onIndex('llm_traces_session', 'session_id = ?', f.session_id)
-  if (f.user_id !== undefined) onIndex('llm_traces_user', 'user_id = ?', f.user_id)
+  if (f.session_id !== undefined) onIndex('llm_traces_session', 'session_id = ?', true, f.session_id)
+  if (f.user_id !== undefined) onIndex('llm_traces_user', 'user_id = ?', true, f.user_id)
   if (f.prompt_name !== undefined) {
-    if (f.prompt_version === undefined) onIndex('llm_traces_prompt', 'prompt_name = ?', f.prompt_name)
+    if (f.prompt_version === undefined) onIndex('llm_traces_prompt', 'prompt_name = ?', false, f.prompt_name)
     else
-      onIndex('llm_traces_prompt', 'prompt_name = ? AND prompt_version = ?', f.prompt_name, f.prompt_version)
+      onIndex(
+        'llm_traces_prompt',
+        'prompt_name = ? AND prompt_version = ?',
+        true,
+        f.prompt_name,
+        f.prompt_version,
+      )
   }
-  if (f.status !== undefined) onIndex('llm_traces_status', 'status = ?', f.status)
-  if (f.has_error === 'true') onIndex('llm_traces_errors', 'error_count > 0')
-  if (f.min_cost_micros !== undefined) onIndex('llm_traces_cost', 'cost_micros >= ?', f.min_cost_micros)
-  if (f.min_latency_ms !== undefined) onIndex('llm_traces_duration', 'duration_ms >= ?', f.min_latency_ms)
+  if (f.status !== undefined) onIndex('llm_traces_status', 'status = ?', true, f.status)
+  if (f.has_error === 'true') onIndex('llm_traces_errors', 'error_count > 0', true)
+  if (f.min_cost_micros !== undefined)
+    onIndex('llm_traces_cost', 'cost_micros >= ?', false, f.min_cost_micros)
+  if (f.min_latency_ms !== undefined)
+    onIndex('llm_traces_duration', 'duration_ms >= ?', false, f.min_latency_ms)
   if (f.model !== undefined) {
     // A trace has the model when one of its spans has it.
     const spans = `SELECT project_id, trace_id FROM llm_spans WHERE ${scope.sql} AND model = ?`
@@ -187,7 +200,7 @@ function filtered(
   if (phrase !== null) {
     candidates.push({
       rows: probe(
-        `SELECT 1 FROM llm_traces t WHERE ${new Where(projectIds, 't.project_id').sql}
+        `SELECT 1 FROM llm_traces t NOT INDEXED WHERE ${new Where(projectIds, 't.project_id').sql}
            AND t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`,
         [...projectIds, phrase],
       ),
@@ -196,7 +209,12 @@ function filtered(
       search: true,
     })
   }
-  const driver = candidates.filter((c) => c.rows <= t.driverRows).sort((a, b) => a.rows - b.rows)[0]
+  const bySize = [...candidates].sort((a, b) => a.rows - b.rows)
+  const selective = bySize.find((c) => c.rows <= t.driverRows)
+  // Dense filters only: for a page in start order, the smallest filter index that keeps
+  // start order is walked (its rows all match it) rather than the whole window.
+  const inOrder = sort === 'newest' || sort === 'oldest' ? bySize.find((c) => c.ordered) : undefined
+  const driver = selective ?? inOrder
   if (phrase !== null) {
     // Driven by other filters or walked, the matches are a set each row is checked
     // against (`+` keeps SQLite from reading the table through them instead).
@@ -204,7 +222,7 @@ function filtered(
     where.add(`${walk}t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`, phrase)
   }
   const from = driver ? driver.from : walkFrom(db, projectIds, w, sort, t)
-  return { from, params: [...(driver?.params ?? []), ...where.params], where, narrowed, driven: !!driver }
+  return { from, params: [...(driver?.params ?? []), ...where.params], where, narrowed, driven: !!selective }
 }
 
 const SORT_INDEX: Record<TraceSort, string> = {
