@@ -35,7 +35,7 @@ export function tools(db: Db, projectIds: readonly string[], w: Window, limit: n
     .add('started_at >= ?', w.since)
   const rows = db
     .query<unknown, Param[]>(
-      `SELECT name, span_type, status, latency_ms, cost_micros FROM llm_spans WHERE ${where.sql}`,
+      `SELECT name, span_type, status, latency_ms, cost_micros FROM llm_spans INDEXED BY llm_spans_tools WHERE ${where.sql}`,
     )
     .values(...where.params) as [string, string, string, number | null, number | null][]
   const groups = new Map<string, ToolGroup>()

@@ -366,13 +366,13 @@ export function traceDetail(db: Db, projectIds: readonly string[], id: string) {
   const row = db
     .query<DetailRow, Param[]>(
       `SELECT ${LIST_COLS}, t.input, t.output, t.metadata, t.created_at, t.updated_at
-         FROM llm_traces t WHERE ${where.sql} ORDER BY t.started_at DESC LIMIT 1`,
+         FROM llm_traces t WHERE ${where.sql} ORDER BY +t.started_at DESC LIMIT 1`,
     )
     .get(...where.params)
   if (!row) return null
   const spans = db
     .query<SpanRow, [string, string]>(
-      `SELECT ${SPAN_COLS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY started_at, seq`,
+      `SELECT ${SPAN_COLS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY +started_at, seq`,
     )
     .all(row.project_id, row.id)
     .map(spanView)
