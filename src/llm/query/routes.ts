@@ -12,6 +12,7 @@ import type { Access } from '../../http/auth'
 import { AppError, notFound } from '../../http/errors'
 import { parseQuery } from '../../http/validate'
 import { budget } from './budget'
+import { traceDetail } from './detail'
 import { feedbackSummary, scoreSummary, traceFeedback, traceProject, traceScores } from './feedback'
 import {
   CompareQuery,
@@ -35,7 +36,7 @@ import { compareVersions, listPrompts, promptVersions } from './prompts'
 import { latency, models, overview, usage } from './rollups'
 import { listSessions, sessionDetail } from './sessions'
 import { rag, tools } from './tools'
-import { listTraces, traceDetail } from './traces'
+import { listTraces } from './traces'
 import { windowOf } from './window'
 
 export type QueryDeps = Pick<Core, 'db' | 'guard' | 'now'>
