@@ -1,7 +1,7 @@
 /** Error spans become bloop issues (source llm), exactly once however often the trace is re-sent. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, span, trace } from './helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {
@@ -75,9 +75,9 @@ describe('errors as issues', () => {
     await Bun.sleep(100)
     expect((llmIssues()[0] as { total_count: number }).total_count).toBe(2)
     expect(llmEvents().map((e) => JSON.parse(e.metadata).trace_id)).toEqual(['fail-1', 'fail-2'])
-    expect(await (await rt.fetch('/metrics')).text()).toContain(
-      'bloop_llm_error_events_total{outcome="stored"} 2',
-    )
+    const metrics = await (await rt.fetch('/metrics')).text()
+    expect(metrics).toContain('bloop_llm_error_events_total{outcome="stored"} 2')
+    expect(metrics).toContain('bloop_events_accepted_total{endpoint="llm"} 2')
   })
 
   test('llm_tracing.errors_as_issues = false keeps error spans out of the issues', async () => {
