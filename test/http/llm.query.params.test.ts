@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestRuntime } from '../helpers'
-import { get, llmRuntime } from './llm.query.helpers'
+import { get, llmRuntime } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string

@@ -9,8 +9,8 @@ import { listSessions } from '../../src/llm/query/sessions'
 import { listTraces, TUNING } from '../../src/llm/query/traces'
 import { windowOf } from '../../src/llm/query/window'
 import type { TestRuntime } from '../helpers'
-import { TRACES } from './llm.query.fixture'
-import { llmRuntime, NOW, store } from './llm.query.helpers'
+import { TRACES } from '../llm.query.fixture'
+import { llmRuntime, NOW, store } from '../llm.query.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {

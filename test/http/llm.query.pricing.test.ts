@@ -4,7 +4,7 @@ import { TABLE_PRICE_VERSION } from '../../src/llm/pricing'
 import { putOverride } from '../../src/llm/settings/store'
 import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
-import { get, llmRuntime, NOW } from './llm.query.helpers'
+import { get, llmRuntime, NOW } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
+import { FOREIGN, T1, T2 } from '../llm.query.fixture'
+import { llmRuntime, NOW, store } from '../llm.query.helpers'
 import { describeSecurity, type RouteSpec, type SecurityFixture, signInAs } from '../security'
-import { FOREIGN, T1, T2 } from './llm.query.fixture'
-import { llmRuntime, NOW, store } from './llm.query.helpers'
 
 const OWN_TRACE = 'sec-own-trace'
 const OTHER_TRACE = 'sec-other-trace'

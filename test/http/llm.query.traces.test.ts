@@ -1,13 +1,13 @@
 /**
  * The trace list (every filter and sort applied), search, and one trace with its tree,
- * over the fixture (test/http/llm.query.fixture.ts). Another project holds a trace with
+ * over the fixture (test/llm.query.fixture.ts). Another project holds a trace with
  * T1's id: it must never show.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { FOREIGN, T1, T2, TRACES } from './llm.query.fixture'
-import { get, llmRuntime, NOW, store, type WireTrace } from './llm.query.helpers'
+import { FOREIGN, T1, T2, TRACES } from '../llm.query.fixture'
+import { get, llmRuntime, NOW, store, type WireTrace } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string

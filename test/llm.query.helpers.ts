@@ -6,7 +6,7 @@
  * rollups, sketches and search index the tests read are the writer's own.
  */
 import { expect } from 'bun:test'
-import { signed, startRuntime, type TestRuntime } from '../helpers'
+import { signed, startRuntime, type TestRuntime } from './helpers'
 
 export const HOUR = 3_600_000
 /** The tests' clock: 2026-11-20 10:30 UTC. */
