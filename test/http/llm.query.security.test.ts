@@ -116,6 +116,26 @@ describe('a signed-in user who sees several projects', () => {
     expect((await asUser('/v1/llm/overview?project_id=default')).body.total_cost_micros).toBe(8600)
   })
 
+  test('filters and sorts across the projects it sees', async () => {
+    const ids = async (q: string) =>
+      (await asUser(`/v1/llm/traces?${q}`)).body.traces.map((t: any) => [t.name, t.project_id === 'default'])
+    expect(await ids('session_id=s-1')).toEqual([
+      ['chat-completion magic-word-ab12', true],
+      ['secret', false],
+      ['agent-run', true],
+    ])
+    expect(await ids('sort=most_expensive&model=gpt-4o')).toEqual([
+      ['secret', false],
+      ['agent-run', true],
+      ['chat-completion magic-word-ab12', true],
+    ])
+    expect(await ids('search=secret')).toEqual([['secret', false]])
+    expect(await ids('prompt_name=greet&prompt_version=v1&has_error=false')).toEqual([
+      ['chat-completion magic-word-ab12', true],
+      ['secret', false],
+    ])
+  })
+
   test('must name the project of a budget', async () => {
     const res = await asUser('/v1/llm/budget')
     expect([res.status, res.body.field]).toEqual([400, 'project_id'])
