@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI from 'openai'
+import { createToken } from '../../src/tokens/store'
 import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm.proxy.fake'
 import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, traceRow } from '../llm.proxy.helpers'
 
@@ -84,6 +85,26 @@ describe('chat completions', () => {
       source: 'proxy',
       name: 'openai chat',
       project_id: 'default',
+    })
+    // And through the LLM read API, as the dashboard reads it.
+    const token = createToken(bloop.served.runtime.core.db, {
+      projectId: 'default',
+      name: 'proxy-read',
+      scopes: ['llm:read'],
+    }).token
+    const read = await fetch(`${bloop.url}/v1/llm/traces/${span.trace_id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(read.status).toBe(200)
+    const detail = (await read.json()) as { spans: Record<string, unknown>[] }
+    expect(detail.spans).toHaveLength(1)
+    expect(detail.spans[0]).toMatchObject({
+      model: 'gpt-4o-2024-08-06',
+      provider: 'openai',
+      input_tokens: 1000,
+      output_tokens: 50,
+      cost_micros: 2750,
+      status: 'ok',
     })
   })
 
