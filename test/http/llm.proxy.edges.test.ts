@@ -72,6 +72,29 @@ describe('bloop auth', () => {
   })
 })
 
+describe('bloop auth, guessing', () => {
+  test('ten refused keys from one address are 401, the eleventh 429; a valid key is never braked', async () => {
+    const own = await serveBloop(fake.url)
+    try {
+      const call = (key: string) =>
+        fetch(`${own.url}/v1/proxy/openai/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-bloop-key': key },
+          body: CHAT,
+        })
+      const statuses: number[] = []
+      for (let i = 0; i < 10; i++) statuses.push((await call(`guess-${i}`)).status)
+      expect(statuses).toEqual(Array(10).fill(401))
+      const braked = await call('guess-10')
+      expect(braked.status).toBe(429)
+      expect(Number(braked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+      expect((await call(own.key)).status).toBe(200)
+    } finally {
+      await own.stop()
+    }
+  })
+})
+
 describe('bloop auth, refused tokens', () => {
   test('a revoked token in X-Bloop-Key is 401', async () => {
     const db = bloop.served.runtime.core.db

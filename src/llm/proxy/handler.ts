@@ -22,6 +22,7 @@ import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
 import type { Scope } from '../../http/auth'
 import { AppError } from '../../http/errors'
+import type { RateLimiter } from '../../http/ratelimit'
 import { readBodyBytes } from '../../http/validate'
 import type { Logger } from '../../ops/log'
 import { DEFAULT_PROJECT_ID, projectByKey } from '../../projects'
@@ -43,12 +44,15 @@ import { buildTrace, type CallFacts, headerTrace } from './record'
 import { relay } from './relay'
 import type { Upstream } from './upstreams'
 
-export interface ProxyDeps extends Pick<Core, 'db' | 'guard' | 'now' | 'idleTimeout' | 'draining'> {
+export interface ProxyDeps
+  extends Pick<Core, 'db' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'clientIp'> {
   config: Pick<Config, 'llm_tracing'>
   log: Logger
   intake: LlmIntake
   upstreams: Map<string, Upstream>
   metrics: ProxyMetrics
+  /** The brake on refused X-Bloop-Key values, per client address. */
+  refusedKeys: RateLimiter
   /** Span and trace ids; tests pass their own. */
   newId?: () => string
 }
@@ -291,8 +295,19 @@ function projectOf(d: ProxyDeps, request: Request): string {
     return access.projectIds[0] as string
   }
   const project = projectByKey(d.db, key)
-  if (!project) throw new AppError('invalid_project_key', 'unknown X-Bloop-Key')
-  return project.id
+  if (project) return project.id
+  // A valid key is looked up first and never braked; a run of refused ones from one
+  // address is slowed down like refused sign-ins, so keys cannot be guessed at full speed.
+  const wait = d.refusedKeys.take(d.clientIp(request))
+  if (wait > 0)
+    throw new AppError(
+      'rate_limited',
+      `too many refused X-Bloop-Key values from this address; retry in ${wait}s`,
+      {
+        retryAfterSecs: wait,
+      },
+    )
+  throw new AppError('invalid_project_key', 'unknown X-Bloop-Key')
 }
 
 function bloopMetadata(text: string | null): Record<string, unknown> | null {

@@ -6,13 +6,14 @@
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
+import { RateLimiter } from '../../http/ratelimit'
 import type { LlmIntake } from '../ingest/intake'
 import { proxyCall } from './handler'
 import { proxyMetrics } from './metrics'
 import { upstreamTable } from './upstreams'
 
 export interface ProxyRouteDeps
-  extends Pick<Core, 'db' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'log' | 'metrics'> {
+  extends Pick<Core, 'db' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'log' | 'metrics' | 'clientIp'> {
   config: Pick<Config, 'llm_tracing'>
   intake: LlmIntake
 }
@@ -22,6 +23,9 @@ export function proxyRoutes(d: ProxyRouteDeps) {
     ...d,
     upstreams: upstreamTable(d.config.llm_tracing.proxy),
     metrics: proxyMetrics(d.metrics.registry),
+    // Refused keys get the budget of refused sign-ins (rate_limit.auth_* defaults): 5 a
+    // second, 10 at once, per client address.
+    refusedKeys: new RateLimiter(5, 10, d.now),
   }
   return new Elysia({ name: 'llm-proxy' }).all('/v1/proxy/*', ({ request }) => proxyCall(deps, request), {
     parse: 'none',
