@@ -19,6 +19,7 @@ import type { Submit } from '../errors'
 import type { TaskRunner } from '../storage/tasks'
 import type { LlmIntake } from './ingest/intake'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import { otlpRoutes } from './otlp/routes'
 import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
 
 export type { ContentPolicy, SpanInput, TraceInput } from './ingest/contract'
@@ -26,7 +27,7 @@ export { parseTrace } from './ingest/contract'
 export type { LlmIntake, SubmitOptions, TraceSource } from './ingest/intake'
 export type { LlmTasks } from './tasks'
 
-const CONFIG = ['llm_tracing', 'ingest'] as const
+const CONFIG = ['llm_tracing', 'ingest', 'llm_otlp'] as const
 
 export interface LlmDeps
   extends Pick<
@@ -51,10 +52,10 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   tasks: llmTasks,
   projectData: llmProjectData,
 
-  start(_d) {
+  start(d) {
     const intake: LlmIntake = {
       submit: () => Promise.reject(new Error('the LLM intake is not built yet')),
     }
-    return { routes: new Elysia({ name: 'llm' }), intake }
+    return { routes: new Elysia({ name: 'llm' }).use(otlpRoutes({ ...d, intake })), intake }
   },
 }
