@@ -394,6 +394,6 @@ function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
   return fetch(`${base}/otlp/v1/traces`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...auth(), ...headers },
-    body,
+    body: body as BodyInit,
   })
 }
