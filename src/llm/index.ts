@@ -17,6 +17,7 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import type { TaskRunner } from '../storage/tasks'
+import { exportRoutes } from './export/routes'
 import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
@@ -76,6 +77,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
           .use(traceRoutes({ ...d, intake: running, metrics }))
           .use(settingsRoutes(d))
           .use(otlpRoutes({ ...d, intake }))
+          .use(exportRoutes(d))
       : new Elysia({ name: 'llm' })
     return { routes, intake }
   },
