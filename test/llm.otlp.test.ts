@@ -15,6 +15,7 @@ import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
 import { TEST_SECRET, tempDir } from './helpers'
 import { exportSpans, type SpanSpec } from './llm.otlp.helpers'
+import { describeSecurity } from './security'
 
 const CAP = 64 * 1024
 let served: Served
@@ -397,3 +398,24 @@ function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
     body: body as BodyInit,
   })
 }
+
+const securityBody = () =>
+  JSON.parse(otlpJson(crypto.randomUUID().replaceAll('-', ''), 'ab'.repeat(8), 'sec'))
+
+describeSecurity(
+  'OTLP import',
+  ['/otlp/v1/traces', '/v1/llm/export/otlp'].map((route) => ({
+    method: 'POST' as const,
+    route,
+    access: { scope: 'llm:write' as const },
+    request: (f: { own: { slug: string } }) => ({
+      path: `${route}?project_id=${f.own.slug}`,
+      body: securityBody(),
+    }),
+    foreign: (f: { other: { slug: string } }) => ({
+      path: `${route}?project_id=${f.other.slug}`,
+      body: securityBody(),
+    }),
+    ok: 200,
+  })),
+)

@@ -29,6 +29,7 @@ import zlib from 'node:zlib'
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
+import { readCookie, SESSION_COOKIE } from '../../http/auth'
 import { AppError, errorResponse } from '../../http/errors'
 import { readBodyBytes } from '../../http/validate'
 import { DEFAULT_PROJECT_ID, findProject, projectByKey } from '../../projects'
@@ -108,7 +109,8 @@ function verifyHmac(header: string, key: string, body: Uint8Array): boolean {
 
 /** The project a request writes to, from header credentials; 'hmac' when only the body can tell. */
 function projectFromHeaders(s: OtlpDeps, request: Request, url: URL): string | 'hmac' {
-  if (request.headers.get('authorization') !== null) {
+  // A bearer token, or a signed-in user (the dashboard's session) with the project named.
+  if (request.headers.get('authorization') !== null || readCookie(request, SESSION_COOKIE) !== null) {
     const access = s.guard.require(request, 'llm:write', url.searchParams.get('project_id'))
     if (access.projectIds.length !== 1)
       throw new AppError(
