@@ -17,11 +17,13 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import type { TaskRunner } from '../storage/tasks'
+import { experimentsRoutes } from './experiments/routes'
 import { exportRoutes } from './export/routes'
 import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import m202612020600 from './migrations/202612020600_llm_experiments.sql' with { type: 'text' }
 import { otlpRoutes } from './otlp/routes'
 import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
@@ -55,7 +57,10 @@ export interface LlmRunning extends Started {
 export const llm: Feature<LlmDeps, LlmRunning> = {
   name: 'llm',
   config: CONFIG,
-  migrations: [{ file: '202612020500_llm_tracing.sql', sql: m202612020500 }],
+  migrations: [
+    { file: '202612020500_llm_tracing.sql', sql: m202612020500 },
+    { file: '202612020600_llm_experiments.sql', sql: m202612020600 },
+  ],
   tasks: llmTasks,
   projectData: llmProjectData,
 
@@ -78,6 +83,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
           .use(settingsRoutes(d))
           .use(otlpRoutes({ ...d, intake }))
           .use(exportRoutes(d))
+          .use(experimentsRoutes(d))
       : new Elysia({ name: 'llm' })
     return { routes, intake }
   },
