@@ -63,6 +63,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   ],
   tasks: llmTasks,
   projectData: llmProjectData,
+  retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
 
   start(d) {
     syncRetentionFromConfig(d.db, d.config.llm_tracing.retention_days)
