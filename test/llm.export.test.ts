@@ -3,12 +3,14 @@
  * every run's dotted order and trace id from the parent chain, and must agree with ours.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { Client, RunTree } from 'langsmith'
 import { convertToDottedOrderFormat } from 'langsmith/run_trees'
 import type { LangSmithRun } from '../src/llm/export/langsmith'
 import { spanRunId, traceRunId, uuidv5 } from '../src/llm/export/langsmith'
 import { startRuntime, type TestRuntime } from './helpers'
 import { signedTrace } from './llm/helpers'
+import { REPO } from './process'
 import { describeSecurity } from './security'
 
 let rt: TestRuntime
@@ -212,6 +214,27 @@ describe('GET /v1/llm/export/langsmith', () => {
     const over = await get(`?trace_ids=${ids(101)}`)
     expect(over.status).toBe(400)
     expect((await over.json()).field).toBe('trace_ids')
+  })
+
+  test("the langsmith Python package's pydantic models accept every run", async () => {
+    const res = await rt.fetch('/v1/llm/export/langsmith?hours=72', {
+      headers: { authorization: `Bearer ${read}` },
+    })
+    const text = await res.text()
+    const python = process.env.BLOOP_TEST_PYTHON ?? join(REPO, '.venv-ci', 'bin', 'python')
+    const proc = Bun.spawn([python, join(REPO, 'test/fixtures/langsmith_validate.py')], {
+      stdin: new TextEncoder().encode(text),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const code = await proc.exited
+    const out = (await new Response(proc.stdout).text()).trim()
+    const err = await new Response(proc.stderr).text()
+    expect({ code, out, err: code === 0 ? '' : err.slice(-1500) }).toEqual({
+      code: 0,
+      out: String(JSON.parse(text).runs.length),
+      err: '',
+    })
   })
 
   test('uuidv5 matches the RFC 9562 test vector', () => {

@@ -80,6 +80,38 @@ export async function exportSpans(
   return { code: failed?.code ?? 0, error: failed?.error, traceIds }
 }
 
+/**
+ * A tracer provider exporting through the real exporter, for producers that take a tracer
+ * (the AI SDK's OpenTelemetry integration). `flush` exports what ended and shuts down.
+ */
+export function pipeline(wire: Wire, url: string, headers: Record<string, string> = {}) {
+  const options = { url, headers, compression: 'none' } as const
+  const exporter = (
+    wire === 'proto' ? new ProtoExporter(options as never) : new JsonExporter(options as never)
+  ) as SpanExporter
+  const results: { code: number }[] = []
+  const recording: SpanExporter = {
+    export: (spans, done) =>
+      exporter.export(spans, (r) => {
+        results.push(r)
+        done(r)
+      }),
+    shutdown: () => exporter.shutdown(),
+  }
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'otlp-test' }),
+    spanProcessors: [new BatchSpanProcessor({ exporter: recording })],
+  })
+  return {
+    tracer: provider.getTracer('ai-sdk-test'),
+    async flush(): Promise<number> {
+      await provider.forceFlush().catch(() => {})
+      await provider.shutdown().catch(() => {})
+      return results.find((r) => r.code !== 0)?.code ?? (results.length > 0 ? 0 : -1)
+    },
+  }
+}
+
 /** A loopback receiver that records what the exporters send. */
 export function captureServer() {
   const received: { headers: Headers; body: Uint8Array; path: string }[] = []
