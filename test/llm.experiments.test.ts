@@ -207,6 +207,52 @@ describe('create, read, change, delete', () => {
     expect(dup.status).toBe(409)
   })
 
+  test('caps at their boundaries: name 200/201, template 64 KiB, planned_per_arm 2..10^7, unit 1024, list limit 200', async () => {
+    const status = async (body: Record<string, unknown>) =>
+      (await call('POST', '/v1/llm/experiments', { prompt_name: 'caps', variants: variants(), ...body }))
+        .status
+    expect(await status({ name: 'n'.repeat(200) })).toBe(201)
+    expect(await status({ name: 'n'.repeat(201) })).toBe(400)
+    const tpl = (n: number) => [{ ...variants()[0], prompt_template: 't'.repeat(n) }, variants()[1]]
+    expect(await status({ name: 'tpl-ok', variants: tpl(64 * 1024) })).toBe(201)
+    expect(await status({ name: 'tpl-over', variants: tpl(64 * 1024 + 1) })).toBe(400)
+    expect(await status({ name: 'h2', planned_per_arm: 2 })).toBe(201)
+    expect(await status({ name: 'h1', planned_per_arm: 1 })).toBe(400)
+    expect(await status({ name: 'hmax', planned_per_arm: 10_000_000 })).toBe(201)
+    expect(await status({ name: 'hover', planned_per_arm: 10_000_001 })).toBe(400)
+    const { id } = await create({ name: 'unit-cap', prompt_name: 'caps', variants: variants() })
+    expect(
+      (await call('GET', `/v1/llm/experiments/${id}/assign?unit=${'u'.repeat(1024)}`, undefined, read))
+        .status,
+    ).toBe(200)
+    expect(
+      (await call('GET', `/v1/llm/experiments/${id}/assign?unit=${'u'.repeat(1025)}`, undefined, read))
+        .status,
+    ).toBe(400)
+    expect((await call('GET', '/v1/llm/experiments?limit=200', undefined, read)).status).toBe(200)
+    expect((await call('GET', '/v1/llm/experiments?limit=201', undefined, read)).status).toBe(400)
+    // The body cap (1 MiB) holds ten variants with templates at their cap.
+    const ten = Array.from({ length: 10 }, (_, i) => ({
+      name: `v${i}`,
+      version: `${i}`,
+      prompt_template: 't'.repeat(64 * 1024),
+      traffic_percentage: 10,
+    }))
+    expect(await status({ name: 'ten-full', variants: ten })).toBe(201)
+    const raw = (n: number) => {
+      const text = JSON.stringify({ name: 'pad', prompt_name: 'p', variants: variants() })
+      return `${text.slice(0, -1)}${' '.repeat(n - text.length)}}`
+    }
+    const send = (text: string) =>
+      rt.fetch('/v1/llm/experiments', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${write}`, 'content-type': 'application/json' },
+        body: text,
+      })
+    expect((await send(raw(1024 * 1024 + 1))).status).toBe(413)
+    expect((await send(raw(1024 * 1024))).status).toBe(201)
+  })
+
   test('status: running -> paused -> running -> concluded, and a concluded experiment is final', async () => {
     const { id } = await create({ name: 'e-status', prompt_name: 'p', variants: variants() })
     for (const status of ['paused', 'running', 'concluded']) {

@@ -45,7 +45,8 @@ export interface ExperimentsDeps extends Pick<Core, 'db' | 'guard' | 'now' | 'lo
 
 /** Traces read per arm for one comparison: enough for any fixed horizon worth planning. */
 export const MAX_TRACES_PER_ARM = 200_000
-const MAX_BODY = 256 * 1024
+/** Ten variants with templates at their 64 KiB cap, and room for the rest. */
+export const MAX_BODY = 1024 * 1024
 
 const ListQuery = T.Object({
   project_id: T.Optional(T.String({ maxLength: 200 })),
