@@ -145,11 +145,18 @@ type IdForm = 'bytes' | 'hex'
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
+const snakeNames = new Map<string, string>()
+
 /** A field by its camelCase name, or its snake_case name (the proto3 JSON mapping accepts both). */
 function field(o: Record<string, unknown>, camel: string): unknown {
-  if (camel in o) return o[camel]
-  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
-  return o[snake]
+  const v = o[camel]
+  if (v !== undefined) return v
+  let snake = snakeNames.get(camel)
+  if (snake === undefined) {
+    snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+    snakeNames.set(camel, snake)
+  }
+  return snake === camel ? undefined : o[snake]
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
