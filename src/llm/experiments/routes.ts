@@ -24,11 +24,11 @@ import type { Core } from '../../core/feature'
 import type { Access } from '../../http/auth'
 import { AppError, json, notFound } from '../../http/errors'
 import { Offset, parseQuery, QueryInt, readJson } from '../../http/validate'
-import { bucketOf, variantFor } from './assign'
 import { compareArms } from './compare'
 import { parseCreate, parsePatch, STATUSES } from './model'
 import {
   armData,
+  assignment,
   deleteExperiment,
   type Experiment,
   getExperiment,
@@ -222,13 +222,9 @@ export function experimentsRoutes(d: ExperimentsDeps) {
     .get('/v1/llm/experiments/:id/assign', ({ request, query, params }) => {
       const q = parseQuery(AssignQuery, query)
       const { e } = find(request, { project_id: q.project_id }, params.id, 'llm:read')
-      const bucket = bucketOf(e.id, q.unit)
-      const v = e.variants[
-        variantFor(
-          bucket,
-          e.variants.map((x) => x.traffic_percentage),
-        )
-      ] as Variant
+      const { variant: v, bucket } = assignment(d.db, e.project_id, e.id, q.unit) as NonNullable<
+        ReturnType<typeof assignment>
+      >
       return json({
         experiment_id: e.id,
         status: e.status,

@@ -5,6 +5,7 @@
  * Writes are small administrative ones on the main connection, each in one transaction.
  */
 import type { Db } from '../../storage/db'
+import { bucketOf, variantFor } from './assign'
 import type { ExperimentCreate, ExperimentPatch, ExperimentStatus, MetricName, VariantInput } from './model'
 
 export interface Variant extends VariantInput {
@@ -239,4 +240,25 @@ export function armData(db: Db, q: ArmQuery): ArmData {
     data.scores.set(s.name, list)
   }
   return data
+}
+
+/**
+ * The variant `unit` gets in an experiment of `projectId`, for callers other than the
+ * assign route (the proxy, given an experiment id and a unit header): the same hash, so
+ * an app and the proxy always agree. null when the experiment is not the project's.
+ */
+export function assignment(
+  db: Db,
+  projectId: string,
+  experimentId: string,
+  unit: string,
+): { experiment: Experiment; variant: Variant; bucket: number } | null {
+  const experiment = getExperiment(db, [projectId], experimentId)
+  if (!experiment) return null
+  const bucket = bucketOf(experiment.id, unit)
+  const index = variantFor(
+    bucket,
+    experiment.variants.map((v) => v.traffic_percentage),
+  )
+  return { experiment, variant: experiment.variants[index] as Variant, bucket }
 }
