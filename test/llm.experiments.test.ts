@@ -267,6 +267,30 @@ describe('create, read, change, delete', () => {
     expect((await call('GET', `/v1/llm/experiments/${id}`, undefined, read)).status).toBe(404)
   })
 
+  test("a deleted project's experiments and variants go with it", async () => {
+    const db = rt.core.db
+    const now = Date.now()
+    db.query(
+      "INSERT INTO projects (id, name, slug, api_key, api_key_hash, created_at) VALUES ('p-gone', 'gone', 'gone', 'k', 'h', ?)",
+    ).run(now)
+    const gone = rt.token(['llm:write', 'llm:read'], 'p-gone')
+    const res = await call(
+      'POST',
+      '/v1/llm/experiments',
+      { name: 'doomed', prompt_name: 'p', variants: variants() },
+      gone,
+    )
+    expect(res.status).toBe(201)
+    const { id } = await res.json()
+    db.query("DELETE FROM projects WHERE id = 'p-gone'").run()
+    expect(db.query('SELECT COUNT(*) AS n FROM llm_experiments WHERE id = ?').get(id)).toEqual({ n: 0 })
+    expect(
+      db.query('SELECT COUNT(*) AS n FROM llm_experiment_variants WHERE experiment_id = ?').get(id),
+    ).toEqual({
+      n: 0,
+    })
+  })
+
   test('an unknown experiment is 404 everywhere', async () => {
     for (const [m, p] of [
       ['GET', '/v1/llm/experiments/nope'],
@@ -429,6 +453,18 @@ describe('compare', () => {
     expect(body.statistical_significance.is_significant).toBe(true)
     expect(typeof body.results[0].summary).toBe('string')
     expect(JSON.stringify(body)).not.toMatch(/NaN|Infinity/)
+
+    const detail = await (await call('GET', `/v1/llm/experiments/${id}`, undefined, read)).json()
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length
+    expect(detail.variants[0].metrics).toEqual({
+      traces: 40,
+      mean_latency_ms: mean(base.map((r) => r.duration)),
+      mean_cost_usd: mean(base.map((r) => Math.round(r.cost * 1e6))) / 1e6,
+      error_rate: 0.1,
+      thumbs_up_rate: up(12, 3) / 12,
+      votes: 12,
+    })
+    expect(detail.variants[1].metrics).toMatchObject({ traces: 40, error_rate: 5 / 40, votes: 12 })
   })
 
   test('before the horizon nothing is significant, however small the p-value', async () => {

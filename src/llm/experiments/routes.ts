@@ -28,6 +28,7 @@ import { compareArms } from './compare'
 import { parseCreate, parsePatch, STATUSES } from './model'
 import {
   armData,
+  armSummary,
   assignment,
   deleteExperiment,
   type Experiment,
@@ -122,24 +123,19 @@ export function experimentsRoutes(d: ExperimentsDeps) {
       planned_per_arm: e.planned_per_arm,
       rule: 'p-values are read once the smaller arm reaches planned_per_arm traces, not before',
     },
-    variants: e.variants.map((v) => {
-      const a = arm(e, v)
-      const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((s, x) => s + x, 0) / xs.length)
-      return {
-        name: v.name,
+    variants: e.variants.map((v) => ({
+      name: v.name,
+      version: v.version,
+      prompt_template: v.prompt_template,
+      traffic_percentage: v.traffic_percentage,
+      metrics: armSummary(d.db, {
+        projectId: e.project_id,
+        promptName: e.prompt_name,
         version: v.version,
-        prompt_template: v.prompt_template,
-        traffic_percentage: v.traffic_percentage,
-        metrics: {
-          traces: a.traces,
-          mean_latency_ms: mean(a.latency_ms),
-          mean_cost_usd: mean(a.cost_usd),
-          error_rate: a.traces === 0 ? null : a.errors / a.traces,
-          thumbs_up_rate: a.votes === 0 ? null : a.thumbs_up / a.votes,
-          votes: a.votes,
-        },
-      }
-    }),
+        from: e.started_at,
+        to: e.concluded_at,
+      }),
+    })),
   })
 
   const variantByVersion = (e: Experiment, version: string | undefined, fallback: number, field: string) => {

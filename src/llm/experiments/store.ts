@@ -262,3 +262,47 @@ export function assignment(
   )
   return { experiment, variant: experiment.variants[index] as Variant, bucket }
 }
+
+export interface ArmSummary {
+  traces: number
+  mean_latency_ms: number | null
+  mean_cost_usd: number | null
+  error_rate: number | null
+  thumbs_up_rate: number | null
+  votes: number
+}
+
+/** Counts and means of one variant, by SQL aggregates (the detail view; compare reads values). */
+export function armSummary(db: Db, q: Omit<ArmQuery, 'limit'>): ArmSummary {
+  const window = `t.project_id = ? AND t.prompt_name = ? AND t.prompt_version = ? AND t.started_at >= ?${
+    q.to === null ? '' : ' AND t.started_at < ?'
+  }`
+  const args: (string | number)[] = [q.projectId, q.promptName, q.version, q.from]
+  if (q.to !== null) args.push(q.to)
+  const t = db
+    .query<
+      { n: number; latency: number | null; cost: number | null; errors: number | null },
+      (string | number)[]
+    >(
+      `SELECT COUNT(*) AS n, AVG(t.duration_ms) AS latency, AVG(t.cost_micros) AS cost,
+         SUM(t.status = 'error' OR t.error_count > 0) AS errors
+       FROM llm_traces t WHERE ${window}`,
+    )
+    .get(...args)
+  const f = db
+    .query<{ up: number | null; n: number }, (string | number)[]>(
+      `SELECT SUM(f.value = 1) AS up, COUNT(*) AS n FROM llm_feedback f
+       JOIN llm_traces t ON t.project_id = f.project_id AND t.id = f.trace_id WHERE ${window}`,
+    )
+    .get(...args)
+  const n = t?.n ?? 0
+  const votes = f?.n ?? 0
+  return {
+    traces: n,
+    mean_latency_ms: t?.latency ?? null,
+    mean_cost_usd: t?.cost == null ? null : t.cost / 1e6,
+    error_rate: n === 0 ? null : (t?.errors ?? 0) / n,
+    thumbs_up_rate: votes === 0 ? null : (f?.up ?? 0) / votes,
+    votes,
+  }
+}
