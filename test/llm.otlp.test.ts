@@ -13,7 +13,7 @@ import { createLogger } from '../src/ops/log'
 import { findProject } from '../src/projects'
 import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
-import { TEST_SECRET, tempDir } from './helpers'
+import { startRuntime, TEST_SECRET, tempDir } from './helpers'
 import { exportSpans, type SpanSpec } from './llm.otlp.helpers'
 import { describeSecurity } from './security'
 
@@ -398,6 +398,27 @@ function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
     body: body as BodyInit,
   })
 }
+
+describe('with llm_tracing.enabled = false', () => {
+  test('the OTLP routes do not exist (404), and /v1/traces takes no OTLP', async () => {
+    const rt = await startRuntime({ llm_tracing: { enabled: false } })
+    try {
+      for (const path of ['/otlp/v1/traces', '/v1/llm/export/otlp', '/v1/traces']) {
+        const res = await rt.fetch(path, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-protobuf',
+            authorization: `Bearer ${rt.token(['llm:write'])}`,
+          },
+          body: new Uint8Array(),
+        })
+        expect({ path, status: res.status }).toEqual({ path, status: 404 })
+      }
+    } finally {
+      await rt.dispose()
+    }
+  })
+})
 
 const securityBody = () =>
   JSON.parse(otlpJson(crypto.randomUUID().replaceAll('-', ''), 'ab'.repeat(8), 'sec'))
