@@ -28,8 +28,12 @@ const span = (i: number): SpanSpec => ({
     'gen_ai.usage.input_tokens': 1200 + i,
     'gen_ai.usage.output_tokens': 300,
     'gen_ai.usage.cache_read.input_tokens': 1000,
-    'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: `question ${i}` }] }]),
-    'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'answer' }] }]),
+    'gen_ai.input.messages': JSON.stringify([
+      { role: 'user', parts: [{ type: 'text', content: `question ${i}` }] },
+    ]),
+    'gen_ai.output.messages': JSON.stringify([
+      { role: 'assistant', parts: [{ type: 'text', content: 'answer' }] },
+    ]),
     'server.address': 'api.openai.com',
   },
 })
