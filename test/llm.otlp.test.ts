@@ -198,6 +198,35 @@ describe('the content policy', () => {
   })
 })
 
+describe('X-Bloop-Content-Policy', () => {
+  test('a request may tighten the project policy (full -> none), and an unknown value is 400', async () => {
+    const put = (policy: string | null) =>
+      fetch(`${base}/v1/llm/settings`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...auth() },
+        body: JSON.stringify({ content_policy: policy }),
+      })
+    expect((await put('full')).status).toBe(200)
+    try {
+      const r = await exportSpans('proto', `${base}/otlp/v1/traces`, [chat({ name: 'tight chat' })], {
+        headers: { ...auth(), 'x-bloop-content-policy': 'none' },
+      })
+      expect(r.code).toBe(0)
+      expect(spanRows(r.traceIds[0] as string)[0]).toMatchObject({
+        input: null,
+        output: null,
+        input_tokens: 1200,
+      })
+      const bad = await post(otlpJson('9'.repeat(32), '8'.repeat(16), 'x'), {
+        'x-bloop-content-policy': 'everything',
+      })
+      expect(bad.status).toBe(400)
+    } finally {
+      await put(null)
+    }
+  })
+})
+
 describe('endpoints and credentials exporters use', () => {
   test('the exporters default path /v1/traces takes OTLP protobuf, with X-Bloop-Key', async () => {
     const r = await exportSpans('proto', `${base}/v1/traces`, [chat()], {

@@ -17,6 +17,7 @@
  * Credentials exporters can send as static headers (OTEL_EXPORTER_OTLP_HEADERS):
  * `Authorization: Bearer <token with llm:write>`, or `X-Bloop-Key: <project api key>`;
  * bloop's own HMAC (`X-Signature` over the body as sent, with `X-Project-Key`) works too.
+ * `X-Bloop-Content-Policy` may tighten the project's content policy for the request.
  *
  * Answers follow the OTLP specification in the request's encoding: success is an
  * ExportTraceServiceResponse (`{}` in JSON), with `partialSuccess` naming how many spans
@@ -33,7 +34,7 @@ import { readCookie, SESSION_COOKIE } from '../../http/auth'
 import { AppError, errorResponse } from '../../http/errors'
 import { readBodyBytes } from '../../http/validate'
 import { DEFAULT_PROJECT_ID, findProject, projectByKey } from '../../projects'
-import { parseTrace, type TraceInput } from '../ingest/contract'
+import { type ContentPolicy, isContentPolicy, parseTrace, type TraceInput } from '../ingest/contract'
 import type { LlmIntake } from '../ingest/intake'
 import {
   decodeJson,
@@ -99,6 +100,20 @@ export function otlpMetrics(r: Core['metrics']['registry']) {
       'OTLP spans received, by result: accepted (committed) or rejected (reported in partialSuccess).',
     ),
   }
+}
+
+/**
+ * `X-Bloop-Content-Policy`, as on the SDK routes: a request may store less than its
+ * project's policy, never more (the intake takes the stricter). Exporters send it as a
+ * static header.
+ */
+function headerPolicy(request: Request): ContentPolicy | undefined {
+  const v = request.headers.get('x-bloop-content-policy')
+  if (v === null) return undefined
+  const policy = v.trim().toLowerCase()
+  if (!isContentPolicy(policy))
+    throw new AppError('bad_request', 'X-Bloop-Content-Policy must be none, metadata_only or full')
+  return policy
 }
 
 function verifyHmac(header: string, key: string, body: Uint8Array): boolean {
@@ -198,6 +213,7 @@ export function otlpRoutes(s: OtlpDeps) {
       s.ingestLimiter.check(s.clientIp(request), 'ingest')
       const url = new URL(request.url)
       const fromHeaders = projectFromHeaders(s, request, url)
+      const policy = headerPolicy(request)
       if (encoding === null)
         throw new AppError(
           'unsupported_media_type',
@@ -216,7 +232,8 @@ export function otlpRoutes(s: OtlpDeps) {
       const submitted = traceInputs(decoded.spans, limits)
       const rejected = decoded.rejected + submitted.rejected
       const reason = decoded.rejectReason ?? submitted.reason
-      if (submitted.traces.length > 0) await s.intake.submit(projectId, submitted.traces, { source: 'otlp' })
+      if (submitted.traces.length > 0)
+        await s.intake.submit(projectId, submitted.traces, { source: 'otlp', policy })
       m.spans.inc({ result: 'accepted' }, decoded.spans.length - submitted.rejected)
       if (rejected > 0) {
         m.spans.inc({ result: 'rejected' }, rejected)
