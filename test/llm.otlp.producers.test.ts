@@ -151,16 +151,30 @@ function fakeOpenAI() {
   return { url: `http://127.0.0.1:${server.port}/v1`, stop: () => server.stop(true) }
 }
 
-async function runPython(instrumentation: 'openai-v2' | 'openinference', upstream: string, name: string) {
+async function runPython(
+  instrumentation: 'openai-v2' | 'openai-v2-logs' | 'openinference',
+  upstream: string,
+  name: string,
+) {
+  const latest: Record<string, string> =
+    instrumentation === 'openai-v2-logs'
+      ? // Messages as a log record (the inference details event), not span attributes.
+        {
+          OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental',
+          OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'EVENT_ONLY',
+        }
+      : // The current GenAI conventions, with messages as span attributes.
+        {
+          OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental',
+          OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'SPAN_ONLY',
+        }
   const proc = Bun.spawn([python, join(REPO, 'test/fixtures/otel_openai.py'), instrumentation, name], {
     env: {
       PATH: process.env.PATH ?? '',
       OTEL_EXPORTER_OTLP_ENDPOINT: `${base}/otlp`,
       OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${token}`,
       OTEL_SERVICE_NAME: 'py-otel-test',
-      // The current GenAI conventions, with messages as span attributes.
-      OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental',
-      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'SPAN_ONLY',
+      ...latest,
       OPENAI_BASE_URL: upstream,
       OPENAI_API_KEY: 'sk-test-not-a-real-key',
     },
@@ -213,4 +227,26 @@ describe('Python: the openai client under OpenTelemetry instrumentations, export
       }
     })
   }
+
+  test('openai-v2 with EVENT_ONLY: the messages arrive as an OTLP log record and become the span content', async () => {
+    const upstream = fakeOpenAI()
+    try {
+      const name = 'py-openai-v2-logs'
+      await runPython('openai-v2-logs', upstream.url, name)
+      const trace = latestOtlpTrace(name)
+      expect(trace).not.toBeNull()
+      const calls = spansOf(trace?.id as string).filter((s) => s.span_type === 'generation')
+      expect(calls.length).toBe(1)
+      expect(calls[0]).toMatchObject({ model: 'gpt-4o-2024-08-06', input_tokens: 1500, output_tokens: 20 })
+      expect(JSON.parse(calls[0]?.input as string)).toEqual([
+        { role: 'system', parts: [{ content: 'Answer in French.', type: 'text' }] },
+        { role: 'user', parts: [{ content: 'Hello', type: 'text' }] },
+      ])
+      expect(String(calls[0]?.output)).toContain('Bonjour!')
+      const metrics = await (await fetch(`${base}/metrics`)).text()
+      expect(metrics).toMatch(/bloop_llm_otlp_log_records_total\{result="attached"\} [1-9]/)
+    } finally {
+      upstream.stop()
+    }
+  })
 })

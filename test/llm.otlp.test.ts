@@ -198,6 +198,151 @@ describe('the content policy', () => {
   })
 })
 
+describe('GenAI message events sent as OTLP logs', () => {
+  test('the deprecated per-message events become the span content, whether logs or span arrive first', async () => {
+    const put = (policy: string | null) =>
+      fetch(`${base}/v1/llm/settings`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...auth() },
+        body: JSON.stringify({ content_policy: policy }),
+      })
+    expect((await put('full')).status).toBe(200)
+    try {
+      const traceId = '7'.repeat(32)
+      const spanId = '6'.repeat(16)
+      const record = (name: string, body: unknown, at: number, ids = true) => ({
+        timeUnixNano: String(BigInt(T0 + at) * 1_000_000n),
+        ...(ids ? { traceId, spanId } : {}),
+        attributes: [{ key: 'event.name', value: { stringValue: name } }],
+        body,
+      })
+      const logs = {
+        resourceLogs: [
+          {
+            scopeLogs: [
+              {
+                logRecords: [
+                  record(
+                    'gen_ai.user.message',
+                    { kvlistValue: { values: [{ key: 'content', value: { stringValue: 'Hi there' } }] } },
+                    2,
+                  ),
+                  record(
+                    'gen_ai.system.message',
+                    { kvlistValue: { values: [{ key: 'content', value: { stringValue: 'Be brief.' } }] } },
+                    1,
+                  ),
+                  record(
+                    'gen_ai.choice',
+                    {
+                      kvlistValue: {
+                        values: [
+                          { key: 'index', value: { intValue: '0' } },
+                          { key: 'finish_reason', value: { stringValue: 'stop' } },
+                          {
+                            key: 'message',
+                            value: {
+                              kvlistValue: { values: [{ key: 'content', value: { stringValue: 'Hello!' } }] },
+                            },
+                          },
+                        ],
+                      },
+                    },
+                    9,
+                  ),
+                  { timeUnixNano: '1', body: { stringValue: 'GET /health 200' } },
+                  record('gen_ai.user.message', { stringValue: 'outside any span' }, 3, false),
+                ],
+              },
+            ],
+          },
+        ],
+      }
+      // Logs first: the span does not exist yet.
+      const res = await fetch(`${base}/otlp/v1/logs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth() },
+        body: JSON.stringify(logs),
+      })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({
+        partialSuccess: {
+          rejectedLogRecords: '0',
+          errorMessage: '2 log records were not GenAI message events of a span and were not stored',
+        },
+      })
+      // Then the span, without content of its own.
+      const span = {
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    ...rawSpan(traceId, spanId, 'chat gpt-4o', {
+                      'gen_ai.usage.input_tokens': 12,
+                      'gen_ai.usage.output_tokens': 3,
+                    }),
+                    attributes: [
+                      { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+                      { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+                      { key: 'gen_ai.usage.input_tokens', value: { intValue: '12' } },
+                      { key: 'gen_ai.usage.output_tokens', value: { intValue: '3' } },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }
+      expect((await post(JSON.stringify(span))).status).toBe(200)
+      const [row] = spanRows(traceId)
+      expect(row).toMatchObject({
+        span_type: 'generation',
+        name: 'chat gpt-4o',
+        model: 'gpt-4o',
+        input_tokens: 12,
+      })
+      expect(JSON.parse(row?.input as string)).toEqual([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi there' },
+      ])
+      expect(JSON.parse(row?.output as string)).toEqual([
+        { index: 0, finish_reason: 'stop', message: { content: 'Hello!' } },
+      ])
+      expect(traceRow(traceId)?.span_count).toBe(1)
+    } finally {
+      await put(null)
+    }
+  })
+
+  test('the logs endpoint has the same checks: credentials 401, content type 415, broken protobuf 400', async () => {
+    const noAuth = await fetch(`${base}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(noAuth.status).toBe(401)
+    expect(
+      (
+        await fetch(`${base}/otlp/v1/logs`, {
+          method: 'POST',
+          headers: { ...auth(), 'content-type': 'text/plain' },
+          body: 'x',
+        })
+      ).status,
+    ).toBe(415)
+    const pb = await fetch(`${base}/otlp/v1/logs`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array([0x0a, 0xff, 0xff, 0xff]),
+    })
+    expect(pb.status).toBe(400)
+    expect(Status.decode(new Uint8Array(await pb.arrayBuffer())).toJSON().code).toBe(3)
+  })
+})
+
 describe('X-Bloop-Content-Policy', () => {
   test('a request may tighten the project policy (full -> none), and an unknown value is 400', async () => {
     const put = (policy: string | null) =>
@@ -452,9 +597,8 @@ describe('with llm_tracing.enabled = false', () => {
 const securityBody = () =>
   JSON.parse(otlpJson(crypto.randomUUID().replaceAll('-', ''), 'ab'.repeat(8), 'sec'))
 
-describeSecurity(
-  'OTLP import',
-  ['/otlp/v1/traces', '/v1/llm/export/otlp'].map((route) => ({
+describeSecurity('OTLP import', [
+  ...['/otlp/v1/traces', '/v1/llm/export/otlp'].map((route) => ({
     method: 'POST' as const,
     route,
     access: { scope: 'llm:write' as const },
@@ -468,4 +612,18 @@ describeSecurity(
     }),
     ok: 200,
   })),
-)
+  ...['/otlp/v1/logs', '/v1/logs'].map((route) => ({
+    method: 'POST' as const,
+    route,
+    access: { scope: 'llm:write' as const },
+    request: (f: { own: { slug: string } }) => ({
+      path: `${route}?project_id=${f.own.slug}`,
+      body: { resourceLogs: [] },
+    }),
+    foreign: (f: { other: { slug: string } }) => ({
+      path: `${route}?project_id=${f.other.slug}`,
+      body: { resourceLogs: [] },
+    }),
+    ok: 200,
+  })),
+])

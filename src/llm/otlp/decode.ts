@@ -21,6 +21,8 @@
  */
 import protobuf from 'protobufjs'
 import commonProto from './proto/common.proto' with { type: 'text' }
+import logsProto from './proto/logs.proto' with { type: 'text' }
+import logsServiceProto from './proto/logs_service.proto' with { type: 'text' }
 import resourceProto from './proto/resource.proto' with { type: 'text' }
 import traceProto from './proto/trace.proto' with { type: 'text' }
 import serviceProto from './proto/trace_service.proto' with { type: 'text' }
@@ -70,15 +72,17 @@ export class OtlpDecodeError extends Error {
   override name = 'OtlpDecodeError'
 }
 
-// The four files import each other by their path in opentelemetry-proto; parsing them into
+// The files import each other by their path in opentelemetry-proto; parsing them into
 // one root in dependency order resolves those imports without a file system.
 const root = new protobuf.Root()
-for (const source of [commonProto, resourceProto, traceProto, serviceProto]) {
+for (const source of [commonProto, resourceProto, traceProto, serviceProto, logsProto, logsServiceProto]) {
   protobuf.parse(source, root, { keepCase: false })
 }
 root.resolveAll()
 const ExportRequest = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest')
 const ExportResponse = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse')
+export const LogsRequest = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest')
+export const LogsResponse = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse')
 
 // google.rpc.Status, the body OTLP/HTTP servers answer failures with in protobuf. Defined
 // here rather than vendored: three fields (google/rpc/status.proto), the details left empty.
@@ -142,15 +146,15 @@ function grpcCode(status: number): number {
   return 2 // UNKNOWN
 }
 
-type IdForm = 'bytes' | 'hex'
+export type IdForm = 'bytes' | 'hex'
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const snakeNames = new Map<string, string>()
 
 /** A field by its camelCase name, or its snake_case name (the proto3 JSON mapping accepts both). */
-function field(o: Record<string, unknown>, camel: string): unknown {
+export function field(o: Record<string, unknown>, camel: string): unknown {
   const v = Object.hasOwn(o, camel) ? o[camel] : undefined
   if (v !== undefined) return v
   let snake = snakeNames.get(camel)
@@ -161,8 +165,8 @@ function field(o: Record<string, unknown>, camel: string): unknown {
   return snake === camel || !Object.hasOwn(o, snake) ? undefined : o[snake]
 }
 
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
 function collect(request: Record<string, unknown>, ids: IdForm): Decoded {
   const out: Decoded = { spans: [], rejected: 0, rejectReason: null }
@@ -250,7 +254,7 @@ const isLong = (v: unknown): v is { low: number; high: number; toString(): strin
 
 const isEmptyBytes = (v: unknown) => v instanceof Uint8Array && v.byteLength === 0
 
-function idOf(v: unknown, form: IdForm, bytes: number): string | null {
+export function idOf(v: unknown, form: IdForm, bytes: number): string | null {
   if (form === 'bytes') {
     if (!(v instanceof Uint8Array) || v.byteLength !== bytes) return null
     return Buffer.from(v).toString('hex')
@@ -261,7 +265,7 @@ function idOf(v: unknown, form: IdForm, bytes: number): string | null {
 }
 
 /** A fixed64 nanosecond count from a string or number; 0 when absent or unreadable. */
-function nanos(v: unknown): bigint {
+export function nanos(v: unknown): bigint {
   if (isLong(v)) return BigInt(v.toString())
   if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return BigInt(v)
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return BigInt(Math.trunc(v))
@@ -275,7 +279,7 @@ function statusCode(v: unknown): number {
   return STATUS_UNSET
 }
 
-function attributes(kvs: unknown): Attributes {
+export function attributes(kvs: unknown): Attributes {
   const out: Attributes = {}
   for (const kv of list(kvs)) {
     if (!isObject(kv)) continue
@@ -287,7 +291,7 @@ function attributes(kvs: unknown): Attributes {
 }
 
 /** AnyValue of every kind; a value with no kind set (the spec's "empty") is null. */
-function anyValue(v: unknown, depth = 0): AttrValue {
+export function anyValue(v: unknown, depth = 0): AttrValue {
   if (!isObject(v) || depth > 16) return null
   const s = field(v, 'stringValue')
   if (typeof s === 'string') return s

@@ -6,6 +6,8 @@
  *   POST /v1/traces             when the body is OTLP: exporters given only a host post here
  *                               by default; bloop's own trace contract keeps the path
  *                               otherwise (see `isOtlpTraces`)
+ *   POST /otlp/v1/logs, /v1/logs  GenAI message events sent as logs, stored as the content
+ *                               of their span (./logs.ts)
  *
  * Order of checks: rate limit per client address (429), credentials in headers (401/403,
  * before the body is read), content type (415), body size as received (413), gzip undone
@@ -44,6 +46,7 @@ import {
   OtlpDecodeError,
   responseBody,
 } from './decode'
+import { decodeLogsJson, decodeLogsProtobuf, encodeLogsResponse, logsResponseBody, mapLogs } from './logs'
 import { mapTraces } from './map'
 
 export interface OtlpDeps
@@ -98,6 +101,10 @@ export function otlpMetrics(r: Core['metrics']['registry']) {
     spans: r.counter(
       'bloop_llm_otlp_spans_total',
       'OTLP spans received, by result: accepted (committed) or rejected (reported in partialSuccess).',
+    ),
+    logs: r.counter(
+      'bloop_llm_otlp_log_records_total',
+      'OTLP log records received, by result: attached (GenAI message events stored as span content) or ignored.',
     ),
   }
 }
@@ -170,16 +177,18 @@ function gunzip(raw: Uint8Array, max: number): Uint8Array {
   }
 }
 
+function parseJsonBody(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(body))
+  } catch (err) {
+    throw new OtlpDecodeError(`body is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
 function decode(encoding: Encoding, body: Uint8Array) {
   try {
     if (encoding === 'protobuf') return decodeProtobuf(body)
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(body))
-    } catch (err) {
-      throw new OtlpDecodeError(`body is not valid JSON: ${(err as Error).message}`)
-    }
-    return decodeJson(parsed)
+    return decodeJson(parseJsonBody(body))
   } catch (err) {
     if (err instanceof OtlpDecodeError) throw new AppError('bad_request', err.message)
     throw err
@@ -207,7 +216,10 @@ export function otlpRoutes(s: OtlpDeps) {
     return answer(encoding, err.status, encodeStatus(err.status, err.message), headers)
   }
 
-  async function handle(request: Request): Promise<Response> {
+  type Signal = 'traces' | 'logs'
+
+  /** The checks every export shares, then the signal's own work; every failure answered in the request's encoding. */
+  async function handle(request: Request, signal: Signal = 'traces'): Promise<Response> {
     const encoding = encodingOf(request)
     try {
       s.ingestLimiter.check(s.clientIp(request), 'ingest')
@@ -228,30 +240,65 @@ export function otlpRoutes(s: OtlpDeps) {
       const raw = await readBodyBytes(request, cap)
       const projectId = fromHeaders === 'hmac' ? projectFromSignature(s, request, raw) : fromHeaders
       const body = contentEncoding === 'gzip' ? gunzip(raw, cap) : raw
-      const decoded = decode(encoding, body)
-      const submitted = traceInputs(decoded.spans, limits)
-      const rejected = decoded.rejected + submitted.rejected
-      const reason = decoded.rejectReason ?? submitted.reason
-      if (submitted.traces.length > 0)
-        await s.intake.submit(projectId, submitted.traces, { source: 'otlp', policy })
-      m.spans.inc({ result: 'accepted' }, decoded.spans.length - submitted.rejected)
-      if (rejected > 0) {
-        m.spans.inc({ result: 'rejected' }, rejected)
-        s.log.warn('otlp spans rejected', { project_id: projectId, rejected, reason })
-      }
-      return encoding === 'protobuf'
-        ? answer(encoding, 200, encodeResponse(rejected, reason))
-        : answer(encoding, 200, JSON.stringify(responseBody(rejected, reason)))
+      return signal === 'traces'
+        ? await traces(encoding, body, projectId, policy)
+        : await logs(encoding, body, projectId, policy)
     } catch (err) {
       if (err instanceof AppError) return failed(encoding ?? 'json', err)
       throw err
     }
   }
 
+  async function traces(encoding: Encoding, body: Uint8Array, projectId: string, policy?: ContentPolicy) {
+    const decoded = decode(encoding, body)
+    const submitted = traceInputs(decoded.spans, limits)
+    const rejected = decoded.rejected + submitted.rejected
+    const reason = decoded.rejectReason ?? submitted.reason
+    if (submitted.traces.length > 0)
+      await s.intake.submit(projectId, submitted.traces, { source: 'otlp', policy })
+    m.spans.inc({ result: 'accepted' }, decoded.spans.length - submitted.rejected)
+    if (rejected > 0) {
+      m.spans.inc({ result: 'rejected' }, rejected)
+      s.log.warn('otlp spans rejected', { project_id: projectId, rejected, reason })
+    }
+    return encoding === 'protobuf'
+      ? answer(encoding, 200, encodeResponse(rejected, reason))
+      : answer(encoding, 200, JSON.stringify(responseBody(rejected, reason)))
+  }
+
+  async function logs(encoding: Encoding, body: Uint8Array, projectId: string, policy?: ContentPolicy) {
+    let decoded: ReturnType<typeof decodeLogsJson>
+    try {
+      decoded = encoding === 'protobuf' ? decodeLogsProtobuf(body) : decodeLogsJson(parseJsonBody(body))
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) throw new AppError('bad_request', err.message)
+      throw err
+    }
+    const pieces: TraceInput[] = []
+    for (const raw of mapLogs(decoded.logs, limits.max_spans_per_trace)) {
+      const parsed = parseTrace(raw, limits)
+      if (parsed.ok) pieces.push(parsed.trace)
+    }
+    if (pieces.length > 0) await s.intake.submit(projectId, pieces, { source: 'otlp', policy })
+    m.logs.inc({ result: 'attached' }, decoded.logs.length)
+    if (decoded.ignored > 0) m.logs.inc({ result: 'ignored' }, decoded.ignored)
+    const warning =
+      decoded.ignored > 0
+        ? `${decoded.ignored} log records were not GenAI message events of a span and were not stored`
+        : null
+    return encoding === 'protobuf'
+      ? answer(encoding, 200, encodeLogsResponse(warning))
+      : answer(encoding, 200, JSON.stringify(logsResponseBody(warning)))
+  }
+
   return (
     new Elysia({ name: 'llm-otlp' })
       .post('/otlp/v1/traces', ({ request }) => handle(request), { parse: 'none' })
       .post('/v1/llm/export/otlp', ({ request }) => handle(request), { parse: 'none' })
+      // Logs carry the GenAI message events some instrumentations emit through the Logs
+      // API (./logs.ts); /v1/logs is where exporters given only a host send them.
+      .post('/otlp/v1/logs', ({ request }) => handle(request, 'logs'), { parse: 'none' })
+      .post('/v1/logs', ({ request }) => handle(request, 'logs'), { parse: 'none' })
       // POST /v1/traces belongs to the trace contract's route; an OTLP body is taken here,
       // before routing, so neither route needs to know the other. JSON is peeked at from a
       // clone, within the cap, so the contract's route still reads the body it was sent.
