@@ -8,7 +8,10 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { gunzipSync } from 'node:zlib'
 import { SpanKind } from '@opentelemetry/api'
 import { testConfig } from '../src/config/load'
+import { mulberry32 } from '../src/llm/experiments/stats'
+import { parseTrace } from '../src/llm/ingest/contract'
 import { decodeJson, decodeProtobuf, encodeResponse, type OtlpSpan } from '../src/llm/otlp/decode'
+import { decodeLogsJson, mapLogs } from '../src/llm/otlp/logs'
 import { traceInputs } from '../src/llm/otlp/routes'
 import { captureServer, exportSpans, type SpanSpec, type Wire } from './llm.otlp.helpers'
 
@@ -619,5 +622,105 @@ describe('decoding edge cases', () => {
   test('partialSuccess encodes per the OTLP response message', () => {
     expect(Buffer.from(encodeResponse(0, null)).length).toBe(0)
     expect(Buffer.from(encodeResponse(2, 'x')).toString('hex')).toBe('0a050802120178')
+  })
+
+  test('hostile JSON of every shape never throws past the decoder: 3,000 seeded random requests', () => {
+    const rng = mulberry32(20261202)
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)] as T
+    const keys = [
+      'gen_ai.operation.name',
+      'gen_ai.usage.input_tokens',
+      'gen_ai.input.messages',
+      'gen_ai.system_instructions',
+      'llm.input_messages.0.message.role',
+      'llm.input_messages.x.message.content',
+      'openinference.span.kind',
+      'ai.model.provider',
+      'ai.operationId',
+      'metadata',
+      'tag.tags',
+      'gen_ai.response.time_to_first_chunk',
+      'session.id',
+      'llm.cost.total',
+    ]
+    const scalar = (): unknown =>
+      pick([
+        null,
+        0,
+        -1,
+        1e308,
+        'chat',
+        'LLM',
+        '{"a":',
+        '[1,2',
+        '9'.repeat(30),
+        true,
+        [],
+        {},
+        'x'.repeat(2000),
+      ])
+    const value = (d = 0): unknown =>
+      d > 3
+        ? {}
+        : pick([
+            () => ({ stringValue: scalar() }),
+            () => ({ intValue: scalar() }),
+            () => ({ doubleValue: scalar() }),
+            () => ({ boolValue: scalar() }),
+            () => ({ arrayValue: { values: [value(d + 1), value(d + 1)] } }),
+            () => ({ kvlistValue: { values: [{ key: pick(keys), value: value(d + 1) }] } }),
+            () => scalar(),
+          ])()
+    const hex = (n: number) => Array.from({ length: n }, () => pick([...'0123456789abcdef'])).join('')
+    for (let i = 0; i < 3000; i++) {
+      const spans = Array.from({ length: 1 + Math.floor(rng() * 4) }, () => ({
+        traceId: pick([hex(32), hex(31), 12, null, '0'.repeat(32), 'a'.repeat(32)]),
+        spanId: pick([hex(16), hex(15), {}, 'b'.repeat(16)]),
+        parentSpanId: pick([undefined, '', hex(16), 'zz', 'b'.repeat(16)]),
+        name: pick(['', 'x', 5, null, 'ai.generateText.doGenerate']),
+        kind: pick([0, 3, 'x', 99, null]),
+        startTimeUnixNano: pick(['1760000000000000000', 17, '-5', 'x', null, 1.5]),
+        endTimeUnixNano: pick(['1760000000500000000', '1', null]),
+        status: pick([undefined, null, { code: 2, message: 5 }, { code: 'STATUS_CODE_ERROR' }, 'x']),
+        attributes: pick([
+          undefined,
+          null,
+          'x',
+          Array.from({ length: 5 }, () => ({ key: pick(keys), value: value() })),
+        ]),
+        events: pick([
+          undefined,
+          [{ name: 'exception', attributes: [{ key: 'exception.message', value: value() }] }],
+          [5],
+        ]),
+      }))
+      const body = pick([
+        {
+          resourceSpans: [
+            { resource: pick([null, { attributes: 'x' }]), scopeSpans: [{ scope: pick([null, 5]), spans }] },
+          ],
+        },
+        { resourceSpans: 'x' },
+        { resource_spans: [{ scope_spans: [{ spans }] }] },
+      ])
+      const d = decodeJson(body)
+      traceInputs(d.spans, limits())
+      const records = spans.map((x) => ({
+        traceId: x.traceId,
+        spanId: x.spanId,
+        eventName: pick([
+          'gen_ai.user.message',
+          'gen_ai.choice',
+          'gen_ai.client.inference.operation.details',
+          '',
+          5,
+        ]),
+        body: value(),
+        attributes: x.attributes,
+        timeUnixNano: x.startTimeUnixNano,
+      }))
+      const logs = decodeLogsJson({ resourceLogs: [{ scopeLogs: [{ logRecords: records }] }] })
+      for (const raw of mapLogs(logs.logs, 100)) parseTrace(raw, limits())
+    }
   })
 })
