@@ -16,13 +16,12 @@
  *   the same trace, in order, rather than refused: the limit bounds one request's trace, and
  *   an instrumented agent loop easily makes hundreds of spans.
  */
+import { content, otherEvents } from './content'
 import {
   clientCost,
-  content,
   failure,
   leftover,
   model,
-  otherEvents,
   promptName,
   promptVersion,
   provider,
