@@ -614,6 +614,35 @@ describe('decoding edge cases', () => {
     expect(out.traces[1]?.name).toBeUndefined()
   })
 
+  test('values the contract would refuse are fitted, not the trace lost: long names, 40-day spans, absent times', () => {
+    const d = decodeJson(
+      req([
+        span({
+          name: 'n'.repeat(5000),
+          endTimeUnixNano: String(1760000000000000000n + 40n * 86_400_000_000_000n),
+        }),
+        span({
+          spanId: 'aaaaaaaaaaaaaaaa',
+          parentSpanId: 'eee19b7ec3c1b174',
+          startTimeUnixNano: undefined,
+          endTimeUnixNano: undefined,
+        }),
+      ]),
+    )
+    const out = traceInputs(d.spans, limits())
+    expect(out.rejected).toBe(0)
+    const root = out.traces[0]?.spans.find((x) => x.id === 'eee19b7ec3c1b174')
+    const child = out.traces[0]?.spans.find((x) => x.id === 'aaaaaaaaaaaaaaaa')
+    expect(root?.name?.length).toBe(1024)
+    expect(out.traces[0]?.name?.length).toBe(1024)
+    expect(root?.latency_ms).toBeUndefined()
+    expect(root?.started_at).toBe(1_760_000_000_000)
+    expect(child).toMatchObject({ id: 'aaaaaaaaaaaaaaaa' })
+    expect(child?.started_at).toBeUndefined()
+    expect(child?.ended_at).toBeUndefined()
+    expect(child?.latency_ms).toBeUndefined()
+  })
+
   test('a body that is not an ExportTraceServiceRequest fails as a whole', () => {
     expect(() => decodeProtobuf(new Uint8Array([0x0a, 0xff, 0xff]))).toThrow(/protobuf/)
     expect(() => decodeJson([1])).toThrow(/JSON object/)

@@ -438,6 +438,16 @@ describe('endpoints and credentials exporters use', () => {
     expect(status.message).toContain('Authorization: Bearer')
   })
 
+  test('an unknown X-Bloop-Key is refused 401 before the body is read', async () => {
+    const res = await fetch(`${base}/otlp/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-bloop-key': 'not-a-project-key' },
+      body: otlpJson('a'.repeat(32), 'c'.repeat(16), 'x'),
+    })
+    expect(res.status).toBe(401)
+    expect((await res.json()).code).toBe('invalid_project_key')
+  })
+
   test('a token without llm:write is refused 403', async () => {
     const r = await exportSpans('json', `${base}/otlp/v1/traces`, [chat()], {
       headers: { authorization: `Bearer ${readToken}` },

@@ -229,7 +229,7 @@ function spanOf(
     kind: Number.isInteger(kind) ? kind : 0,
     startNs,
     // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
-    endNs: endNs < startNs ? startNs : endNs,
+    endNs: endNs !== 0n && endNs < startNs ? startNs : endNs,
     attributes: attributes(field(s, 'attributes')),
     events: list(field(s, 'events')).flatMap((e) =>
       isObject(e)

@@ -16,6 +16,8 @@
  *   the same trace, in order, rather than refused: the limit bounds one request's trace, and
  *   an instrumented agent loop easily makes hundreds of spans.
  */
+
+import { MAX_COST_DOLLARS, MAX_DURATION_MS, MAX_SHORT_CHARS, MAX_TAGS } from '../ingest/contract'
 import { content, otherEvents } from './content'
 import {
   clientCost,
@@ -43,31 +45,36 @@ export interface RawTrace {
 
 const ms = (ns: bigint) => Number(ns / 1_000_000n)
 
+/**
+ * Values the contract would refuse are fitted to it here, so one odd attribute (a 5,000
+ * character span name, a clock that says a call took 40 days) does not cost the whole
+ * trace: short strings are cut to the contract's length, out-of-range durations and costs
+ * become unknown. Token counts need nothing: conventions.ts reads only safe integers.
+ */
+const short = (v: string) => (v.length > MAX_SHORT_CHARS ? v.slice(0, MAX_SHORT_CHARS) : v)
+
 const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer']
 
 function mapSpan(s: OtlpSpan): Record<string, unknown> {
   const a = s.attributes
   const type = spanType(s)
-  const out: Record<string, unknown> = {
-    id: s.spanId,
-    span_type: type,
-    name: s.name,
-    started_at: ms(s.startNs),
-    ended_at: ms(s.endNs),
-    latency_ms: Number(s.endNs - s.startNs) / 1e6,
-    status: 'ok',
-  }
+  const out: Record<string, unknown> = { id: s.spanId, span_type: type, name: short(s.name), status: 'ok' }
+  // A time of 0 is an unset field, not 1970: the writer then uses the receive time.
+  if (s.startNs > 0n) out.started_at = ms(s.startNs)
+  if (s.endNs > 0n) out.ended_at = ms(s.endNs)
+  const latency = Number(s.endNs - s.startNs) / 1e6
+  if (s.startNs > 0n && s.endNs > 0n && latency <= MAX_DURATION_MS) out.latency_ms = latency
   if (s.parentSpanId) out.parent_span_id = s.parentSpanId
   if (type === 'generation') {
     const m = model(a)
-    if (m) out.model = m
+    if (m) out.model = short(m)
     const p = provider(a)
-    if (p) out.provider = p
+    if (p) out.provider = short(p)
     Object.assign(out, tokens(a))
     const cost = clientCost(a)
-    if (cost !== undefined) out.cost = cost
+    if (cost !== undefined && cost <= MAX_COST_DOLLARS) out.cost = cost
     const ttft = timeToFirstTokenMs(a)
-    if (ttft !== undefined) out.time_to_first_token_ms = ttft
+    if (ttft !== undefined && ttft <= MAX_DURATION_MS) out.time_to_first_token_ms = ttft
   }
   const f = failure(s)
   if (f.error) {
@@ -134,25 +141,25 @@ export function mapTraces(spans: readonly OtlpSpan[], maxSpans: number): RawTrac
     const root = group.find((s) => s.parentSpanId === null)
     const trace: Record<string, unknown> = { id: traceId }
     const session = pick(group, root, sessionId)
-    if (session) trace.session_id = session
+    if (session) trace.session_id = short(session)
     const user = pick(group, root, userId)
-    if (user) trace.user_id = user
+    if (user) trace.user_id = short(user)
     const pName = pick(group, root, promptName)
-    if (pName) trace.prompt_name = pName
+    if (pName) trace.prompt_name = short(pName)
     const pVersion = pick(group, root, promptVersion)
-    if (pVersion) trace.prompt_version = pVersion
+    if (pVersion) trace.prompt_version = short(pVersion)
     if (root) {
-      trace.name = root.name
+      trace.name = short(root.name)
       trace.status = failure(root).error ? 'error' : 'completed'
-      trace.started_at = ms(root.startNs)
-      trace.ended_at = ms(root.endNs)
+      if (root.startNs > 0n) trace.started_at = ms(root.startNs)
+      if (root.endNs > 0n) trace.ended_at = ms(root.endNs)
       const c = content(root)
       if (c.input !== undefined) trace.input = c.input
       if (c.output !== undefined) trace.output = c.output
       const meta = traceMetadata(root)
       if (meta) trace.metadata = meta
-      const t = tags(root.attributes)
-      if (t) trace.tags = t
+      const t = tags(root.attributes)?.filter((x) => x.length <= MAX_SHORT_CHARS)
+      if (t) trace.tags = t.slice(0, MAX_TAGS)
     }
     const mapped = group.map(mapSpan)
     for (let at = 0; at < mapped.length; at += maxSpans) {
