@@ -228,7 +228,7 @@ function spanOf(
     name: str(field(s, 'name')),
     kind: Number.isInteger(kind) ? kind : 0,
     startNs,
-    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
+    // An end before the start is a clock step: the span is read as instantaneous.
     endNs: endNs !== 0n && endNs < startNs ? startNs : endNs,
     attributes: attributes(field(s, 'attributes')),
     events: list(field(s, 'events')).flatMap((e) =>
