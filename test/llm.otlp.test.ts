@@ -438,6 +438,17 @@ describe('endpoints and credentials exporters use', () => {
     expect(status.message).toContain('Authorization: Bearer')
   })
 
+  test('the exporters with compression gzip', async () => {
+    for (const wire of ['proto', 'json'] as const) {
+      const r = await exportSpans(wire, `${base}/otlp/v1/traces`, [chat({ name: `gz ${wire}` })], {
+        headers: auth(),
+        compression: 'gzip',
+      })
+      expect(r.code).toBe(0)
+      expect(traceRow(r.traceIds[0] as string)).toMatchObject({ name: `gz ${wire}`, input_tokens: 1200 })
+    }
+  })
+
   test('an unknown X-Bloop-Key is refused 401 before the body is read', async () => {
     const res = await fetch(`${base}/otlp/v1/traces`, {
       method: 'POST',
