@@ -5,12 +5,12 @@
  * statistics of exactly those values, the fixed horizon, assignment, and validation.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { bucketOf, variantFor } from '../src/llm/experiments/assign'
-import { seedFor } from '../src/llm/experiments/compare'
-import { compareExperiment, mulberry32 } from '../src/llm/experiments/stats'
-import { startRuntime, type TestRuntime } from './helpers'
-import { signedTrace } from './llm/helpers'
-import { describeSecurity, type SecurityFixture } from './security'
+import { bucketOf, variantFor } from '../../src/llm/experiments/assign'
+import { seedFor } from '../../src/llm/experiments/compare'
+import { compareExperiment, mulberry32 } from '../../src/llm/experiments/stats'
+import { startRuntime, type TestRuntime } from '../helpers'
+import { signedTrace } from '../llm.helpers'
+import { describeSecurity, type SecurityFixture } from '../security'
 
 let rt: TestRuntime
 let write: string

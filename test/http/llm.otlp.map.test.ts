@@ -7,13 +7,13 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { gunzipSync } from 'node:zlib'
 import { SpanKind } from '@opentelemetry/api'
-import { testConfig } from '../src/config/load'
-import { mulberry32 } from '../src/llm/experiments/stats'
-import { parseTrace } from '../src/llm/ingest/contract'
-import { decodeJson, decodeProtobuf, encodeResponse, type OtlpSpan } from '../src/llm/otlp/decode'
-import { decodeLogsJson, mapLogs } from '../src/llm/otlp/logs'
-import { traceInputs } from '../src/llm/otlp/routes'
-import { captureServer, exportSpans, type SpanSpec, type Wire } from './llm.otlp.helpers'
+import { testConfig } from '../../src/config/load'
+import { mulberry32 } from '../../src/llm/experiments/stats'
+import { parseTrace } from '../../src/llm/ingest/contract'
+import { decodeJson, decodeProtobuf, encodeResponse, type OtlpSpan } from '../../src/llm/otlp/decode'
+import { decodeLogsJson, mapLogs } from '../../src/llm/otlp/logs'
+import { traceInputs } from '../../src/llm/otlp/routes'
+import { captureServer, exportSpans, type SpanSpec, type Wire } from '../llm.otlp.helpers'
 
 const capture = captureServer()
 afterAll(() => capture.stop())

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { Client, RunTree } from 'langsmith'
 import { convertToDottedOrderFormat } from 'langsmith/run_trees'
-import type { LangSmithRun } from '../src/llm/export/langsmith'
-import { spanRunId, traceRunId, uuidv5 } from '../src/llm/export/langsmith'
-import { startRuntime, type TestRuntime } from './helpers'
-import { signedTrace } from './llm/helpers'
-import { REPO } from './process'
-import { describeSecurity } from './security'
+import type { LangSmithRun } from '../../src/llm/export/langsmith'
+import { spanRunId, traceRunId, uuidv5 } from '../../src/llm/export/langsmith'
+import { startRuntime, type TestRuntime } from '../helpers'
+import { signedTrace } from '../llm.helpers'
+import { REPO } from '../process'
+import { describeSecurity } from '../security'
 
 let rt: TestRuntime
 let read: string
