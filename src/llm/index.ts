@@ -25,7 +25,9 @@ import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
 import m202612020600 from './migrations/202612020600_llm_experiments.sql' with { type: 'text' }
+import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
 import { otlpRoutes } from './otlp/routes'
+import { llmQueryRoutes } from './query/routes'
 import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
 import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
@@ -63,6 +65,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   migrations: [
     { file: '202612020500_llm_tracing.sql', sql: m202612020500 },
     { file: '202612020600_llm_experiments.sql', sql: m202612020600 },
+    { file: '202612020610_llm_query_indexes.sql', sql: m202612020610 },
   ],
   tasks: llmTasks,
   projectData: llmProjectData,
@@ -87,6 +90,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
     const routes = d.config.llm_tracing.enabled
       ? new Elysia({ name: 'llm' })
           .use(traceRoutes({ ...d, intake: running, metrics }))
+          .use(llmQueryRoutes(d))
           .use(settingsRoutes(d))
           .use(otlpRoutes({ ...d, intake }))
           .use(exportRoutes(d))
