@@ -149,7 +149,7 @@ describe('delivery', () => {
     expect(JSON.parse(store.data.get('bloop:queue:events') as string)[0].message).toBe('while offline')
     const up = client({ storage: store })
     await until(() => r.requests.length === 1)
-    expect((r.requests[0]?.json as { message: string }).message).toBe('while offline')
+    expect((r.requests[0] as { json: { message: string } }).json.message).toBe('while offline')
     await up.flush()
     expect(store.data.has('bloop:queue:events')).toBe(false)
   })
