@@ -17,8 +17,12 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import type { TaskRunner } from '../storage/tasks'
-import type { LlmIntake } from './ingest/intake'
+import { createIntake, type LlmIntake } from './ingest/intake'
+import { llmMetrics } from './ingest/metrics'
+import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import { settingsRoutes } from './settings/routes'
+import { syncRetentionFromConfig } from './settings/store'
 import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
 
 export type { ContentPolicy, SpanInput, TraceInput } from './ingest/contract'
@@ -37,6 +41,8 @@ export interface LlmDeps
   writer: TaskRunner<LlmTasks>
   /** The errors feature's submit: error spans become error events (llm_tracing.errors_as_issues). */
   submitErrors?: Submit
+  /** Id generator for traces sent without one; tests pass their own. */
+  newId?: () => string
 }
 
 export interface LlmRunning extends Started {
@@ -50,11 +56,26 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   migrations: [{ file: '202612020500_llm_tracing.sql', sql: m202612020500 }],
   tasks: llmTasks,
   projectData: llmProjectData,
+  retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
 
-  start(_d) {
-    const intake: LlmIntake = {
-      submit: () => Promise.reject(new Error('the LLM intake is not built yet')),
-    }
-    return { routes: new Elysia({ name: 'llm' }), intake }
+  start(d) {
+    syncRetentionFromConfig(d.db, d.config.llm_tracing.retention_days)
+    const metrics = llmMetrics(d.metrics.registry)
+    const running = createIntake({ ...d, metrics })
+    const registry = d.metrics.registry
+    registry.gauge('bloop_llm_queue_depth', 'Traces waiting for the writer.', () => running.queue.depth)
+    registry.gauge(
+      'bloop_llm_queue_capacity',
+      'Maximum traces waiting for the writer.',
+      () => running.queue.capacity,
+    )
+    const intake: LlmIntake = { submit: running.submit }
+    // With llm_tracing.enabled = false no LLM route exists (404); stored data stays.
+    const routes = d.config.llm_tracing.enabled
+      ? new Elysia({ name: 'llm' })
+          .use(traceRoutes({ ...d, intake: running, metrics }))
+          .use(settingsRoutes(d))
+      : new Elysia({ name: 'llm' })
+    return { routes, intake }
   },
 }

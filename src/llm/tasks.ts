@@ -4,14 +4,18 @@
  * table). Nothing here imports HTTP code or an index.ts: the writer thread loads it.
  */
 import type { ProjectDataTable } from '../core/feature'
+import type { PruneTask } from '../retention'
 import type { Db } from '../storage/db'
 import type { TaskTable } from '../storage/tasks'
 import type { CommitItem, CommitResult } from './model'
 import { commitItems } from './write/commit'
+import { pruneTracesBatch, type TraceCursor } from './write/prune'
 
 export const llmTasks = {
   /** One group commit of trace submissions and updates (the LLM BatchQueue's batches). */
   'llm.commit': (db: Db, a: { items: CommitItem[] }): CommitResult => commitItems(db, a.items),
+  /** Retention hook: traces past their project's window, with spans, scores, feedback and rollups. */
+  'llm.pruneTraces': pruneTracesBatch satisfies PruneTask<TraceCursor>,
 } satisfies TaskTable
 
 export type LlmTasks = typeof llmTasks

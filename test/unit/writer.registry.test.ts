@@ -72,6 +72,7 @@ describe('the writer registry and the feature list', () => {
     expect(RETENTION_HOOKS.map((h) => [h.name, h.task, h.task in WRITER_TASKS])).toEqual([
       ['raw_events', 'errors.pruneRaw', true],
       ['hourly_counts', 'errors.pruneHourly', true],
+      ['llm_traces', 'llm.pruneTraces', true],
     ])
   })
 

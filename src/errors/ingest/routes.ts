@@ -48,10 +48,11 @@ function signingProject(s: Pick<IngestDeps, 'db'>, request: Request): ProjectRow
 
 /**
  * Authenticates an ingest request; returns the project id and the verified body bytes.
- * `maxBytes` is the body cap of the endpoint (one event, or a batch).
+ * `maxBytes` is the body cap of the endpoint (one event, or a batch). Exported (through
+ * index.ts) for the other signed ingest endpoints, LLM traces, which sign exactly alike.
  */
-async function authenticateIngest(
-  s: IngestDeps,
+export async function authenticateIngest(
+  s: Pick<IngestDeps, 'db' | 'config'>,
   request: Request,
   maxBytes = s.config.ingest.max_payload_bytes,
 ): Promise<{ projectId: string; body: Uint8Array }> {
@@ -72,7 +73,7 @@ async function authenticateIngest(
   return { projectId, body }
 }
 
-function parseJson(body: Uint8Array): unknown {
+export function parseJson(body: Uint8Array): unknown {
   const text = new TextDecoder().decode(body)
   if (text.trim() === '') throw new AppError('invalid_json', 'request body is empty; expected JSON')
   try {
