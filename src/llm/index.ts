@@ -21,6 +21,7 @@ import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import { llmQueryRoutes } from './query/routes'
 import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
 import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
@@ -75,6 +76,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
       ? new Elysia({ name: 'llm' })
           .use(traceRoutes({ ...d, intake: running, metrics }))
           .use(settingsRoutes(d))
+          .use(llmQueryRoutes(d))
       : new Elysia({ name: 'llm' })
     return { routes, intake }
   },
