@@ -37,7 +37,11 @@ export interface SdkServer {
 
 export async function sdkServer(
   dir: string,
-  over: { port?: number; rate_limit?: { per_second: number; burst_size: number } } = {},
+  over: {
+    port?: number
+    rate_limit?: { per_second: number; burst_size: number }
+    llm_tracing?: { default_content_storage: 'none' | 'metadata_only' | 'full' }
+  } = {},
 ): Promise<SdkServer> {
   const served = await serve(
     testConfig({
@@ -46,11 +50,16 @@ export async function sdkServer(
       auth: { hmac_secret: TEST_SECRET },
       log: { level: 'error' },
       ...(over.rate_limit ? { rate_limit: over.rate_limit } : {}),
+      ...(over.llm_tracing ? { llm_tracing: over.llm_tracing } : {}),
     }),
     { log: createLogger('error') },
   )
   const db = served.runtime.core.db
-  const token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
+  const token = createToken(db, {
+    projectId: 'default',
+    name: 'read',
+    scopes: ['errors:read', 'llm:read'],
+  }).token
   const project = findProject(db, 'default')
   if (!project) throw new Error('expected the default project')
   const get = (path: string) =>
