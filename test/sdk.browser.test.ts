@@ -116,7 +116,7 @@ describe('the script-tag build in Chromium', () => {
     expect(sample.user_id_hash).toBe(new Bun.CryptoHasher('sha256').update('shopper-9').digest('hex'))
     expect(sample.metadata?.tags).toEqual({ step: 'coupon' })
     expect(
-      (sample.metadata?.breadcrumbs as { category: string; message: string }[]).map((b) => [
+      ((sample.metadata ?? {}).breadcrumbs as { category: string; message: string }[]).map((b) => [
         b.category,
         b.message,
       ]),
