@@ -115,12 +115,8 @@ describe('the script-tag build in Chromium', () => {
     const sample = issue.samples[0] as Sample
     expect(sample.user_id_hash).toBe(new Bun.CryptoHasher('sha256').update('shopper-9').digest('hex'))
     expect(sample.metadata?.tags).toEqual({ step: 'coupon' })
-    expect(
-      ((sample.metadata ?? {}).breadcrumbs as { category: string; message: string }[]).map((b) => [
-        b.category,
-        b.message,
-      ]),
-    ).toEqual([['ui.click', 'button#checkout']])
+    const crumbs = sample.metadata?.breadcrumbs as { category: string; message: string }[] | undefined
+    expect(crumbs?.map((b) => [b.category, b.message])).toEqual([['ui.click', 'button#checkout']])
     expect(sample.metadata?.sdk).toBe('bloop-js@0.1.0')
   })
 
