@@ -1,6 +1,7 @@
 /**
  * The built browser SDK in real headless Chromium against a real bloop server: the
- * script-tag build (bloop.min.js, configured by data- attributes) and the npm build
+ * script-tag build (served by the bloop server at /sdk/, integrity-checked, configured by
+ * data- attributes) and the npm build
  * (dist/browser.js) bundled by Bun into an app, each served from its own loopback origin
  * and sending cross-origin. Uncaught errors, unhandled rejections, manual captures, the
  * offline queue in localStorage replayed on the next visit, and an event captured just
@@ -21,6 +22,7 @@ let pages: ReturnType<typeof Bun.serve>
 let browser: Browser
 let origin: string
 let appBundle: string
+let manifest: { url: string; integrity: string }
 const closedPort = reservePort()
 
 const html = (body: string) =>
@@ -33,6 +35,7 @@ beforeAll(async () => {
   const dist = await sdkDist()
   server = await sdkServer(dir)
   const script = readFileSync(join(dist, 'bloop.min.js'), 'utf8')
+  manifest = (await (await fetch(`${server.url}/sdk/manifest.json`)).json()) as typeof manifest
   // The npm build as an app bundles it: an entry importing the package's browser build.
   const entry = join(dir, 'app.ts')
   writeFileSync(
@@ -55,7 +58,8 @@ beforeAll(async () => {
       if (path === '/bloop.min.js') return js(script)
       if (path === '/app.js') return js(appBundle)
       if (path === '/script.html') {
-        return html(`<script src="/bloop.min.js" data-endpoint="${server.url}" data-project-key="${server.projectKey}"
+        // Loaded from the bloop server itself, integrity-checked, as the setup guide shows.
+        return html(`<script src="${server.url}${manifest.url}" integrity="${manifest.integrity}" crossorigin="anonymous" data-endpoint="${server.url}" data-project-key="${server.projectKey}"
           data-environment="web" data-release="web@3.1.0"></script>
           <script>
             Bloop.setUser('shopper-9')

@@ -5,12 +5,36 @@
  * `bloop.min.js.sri`. Run with `bun build.ts` from sdk/js (or `bun sdk/js/build.ts`).
  */
 import { createHash } from 'node:crypto'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 const root = import.meta.dir
 const dist = join(root, 'dist')
 const entries = ['index', 'browser', 'node', 'react-native', 'openai', 'anthropic']
+
+export interface ScriptBuild {
+  version: string
+  js: string
+  /** Subresource Integrity value for `<script integrity>`. */
+  integrity: string
+}
+
+/**
+ * The script-tag build, in memory: what dist/bloop.min.js holds and what the bloop server
+ * serves at /sdk/bloop.min.js (src/sdk), so both carry the same bytes and hash.
+ */
+export async function buildScript(): Promise<ScriptBuild> {
+  const out = await Bun.build({
+    entrypoints: [join(root, 'src', 'script.ts')],
+    format: 'iife',
+    target: 'browser',
+    minify: true,
+  })
+  if (!out.success) throw new Error(out.logs.map(String).join('\n'))
+  const js = await (out.outputs[0] as Blob).text()
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
+  return { version, js, integrity: `sha384-${createHash('sha384').update(js).digest('base64')}` }
+}
 
 /** The TypeScript compiler of this checkout (sdk/js's own node_modules, else the repository's). */
 function tscBin(): string {
@@ -33,19 +57,9 @@ export async function build(): Promise<void> {
     naming: { entry: '[name].js', chunk: 'chunk-[hash].js' },
   })
   if (!esm.success) throw new Error(esm.logs.map(String).join('\n'))
-  const script = await Bun.build({
-    entrypoints: [join(root, 'src', 'script.ts')],
-    format: 'iife',
-    target: 'browser',
-    minify: true,
-  })
-  if (!script.success) throw new Error(script.logs.map(String).join('\n'))
-  const js = await (script.outputs[0] as Blob).text()
-  writeFileSync(join(dist, 'bloop.min.js'), js)
-  writeFileSync(
-    join(dist, 'bloop.min.js.sri'),
-    `sha384-${createHash('sha384').update(js).digest('base64')}\n`,
-  )
+  const script = await buildScript()
+  writeFileSync(join(dist, 'bloop.min.js'), script.js)
+  writeFileSync(join(dist, 'bloop.min.js.sri'), `${script.integrity}\n`)
   const tsc = Bun.spawnSync([tscBin(), '-p', join(root, 'tsconfig.build.json')], {
     cwd: root,
     stdout: 'pipe',
