@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { snippets } from '../src/dashboard/pages/issues/snippets'
 import { reservePort } from './browser'
 import { tempDir } from './helpers'
 import { eventually, runChild, type SdkServer, sdkDist, sdkServer } from './sdk.helpers'
@@ -142,6 +143,21 @@ describe('sdk/js on Node.js', () => {
   })
 })
 
+describe("the setup guide's snippet", () => {
+  test('the JavaScript snippet, run as shown with the real key, stores its event', async () => {
+    const snippet = snippets({ endpoint: server.url, key: server.projectKey, dsn: null }).find(
+      (s) => s.id === 'npm',
+    )
+    const code = (snippet?.code ?? '').replace("from 'bloop-sdk'", `from ${JSON.stringify(nodeEntry)}`)
+    const run = await runChild('bun', dir, 'snippet.mjs', code)
+    expect(run.code).toBe(0)
+    const issue = await server.issue('ReferenceError')
+    expect(issue.message).toContain('riskyOperation')
+    expect(issue.route_or_procedure).toBe('POST /api/users')
+    expect(issue.releases).toEqual(['1.0.0'])
+  })
+})
+
 describe('sdk/js on Bun', () => {
   test('an uncaught exception in a Bun process is stored with source bun and the process exits 1', async () => {
     const run = await runChild(
@@ -153,9 +169,9 @@ describe('sdk/js on Bun', () => {
     )
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('bun crash')
-    const issue = await server.issue('ReferenceError')
-    expect(issue.source).toBe('bun')
-    expect(issue.message).toBe('bun crash')
+    const issue = (await server.issues()).find((i) => i.message === 'bun crash')
+    expect(issue?.error_type).toBe('ReferenceError')
+    expect(issue?.source).toBe('bun')
   })
 
   test('an unhandled rejection in a Bun process is stored', async () => {
