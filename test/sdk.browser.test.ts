@@ -165,6 +165,29 @@ describe('the npm build bundled by Bun, in Chromium', () => {
     await page.close()
   }, 30_000)
 
+  test('a trace started in the page is sent cross-origin to /v1/traces/batch and read back', async () => {
+    const page = await open(npmPage(server.url))
+    const { id, flushed } = await page.evaluate(async () => {
+      const b = (window as any).bloop
+      const trace = b.startTrace({ name: 'browser-chat', sessionId: 'tab-1' })
+      const span = trace.startSpan({ spanType: 'generation', model: 'gpt-4o-mini', provider: 'openai' })
+      span.end({ usage: { inputTokens: 40, outputTokens: 12 }, output: 'hi' })
+      trace.end()
+      return { id: trace.id as string, flushed: (await b.flush()) as boolean }
+    })
+    expect(flushed).toBe(true)
+    const res = await server.get(`/v1/llm/traces/${id}`)
+    expect(res.status).toBe(200)
+    const t = (await res.json()) as {
+      name: string
+      session_id: string
+      spans: { model: string; input_tokens: number; output_tokens: number }[]
+    }
+    expect([t.name, t.session_id]).toEqual(['browser-chat', 'tab-1'])
+    expect(t.spans.map((s) => [s.model, s.input_tokens, s.output_tokens])).toEqual([['gpt-4o-mini', 40, 12]])
+    await page.close()
+  })
+
   test('an event captured right before navigating away is delivered by the page-hide flush', async () => {
     const page = await open(npmPage(server.url))
     await page.evaluate(() => {
