@@ -97,7 +97,12 @@ export async function startFeatures(core: Core, o: StartOptions) {
     const onErrorsCommit = errorsRunning.onCommit
     const alertsRunning = await begin(() => alerts.start({ ...core, onErrorsCommit, resolve: o.resolve }))
     const llmRunning = await begin(() =>
-      llm.start({ ...core, writer: o.writer, submitErrors: errorsRunning.submit }),
+      llm.start({
+        ...core,
+        writer: o.writer,
+        submitErrors: errorsRunning.submit,
+        alerting: alertsRunning.alerting,
+      }),
     )
     const dashboardRunning = await begin(() => dashboard.start({ ...core, onErrorsCommit }))
     const analyticsRunning = await begin(() => analytics.start({ ...core, onErrorsCommit }))

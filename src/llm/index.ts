@@ -17,6 +17,7 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import type { TaskRunner } from '../storage/tasks'
+import { LlmAlertFeed, type LlmAlertHook } from './alerts'
 import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
@@ -42,6 +43,8 @@ export interface LlmDeps
   writer: TaskRunner<LlmTasks>
   /** The errors feature's submit: error spans become error events (llm_tracing.errors_as_issues). */
   submitErrors?: Submit
+  /** The alerts feature: LLM rules are evaluated after each commit. */
+  alerting?: LlmAlertHook
   /** Id generator for traces sent without one; tests pass their own. */
   newId?: () => string
 }
@@ -71,6 +74,9 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
       () => running.queue.capacity,
     )
     const intake: LlmIntake = { submit: running.submit }
+    const feed = d.alerting ? new LlmAlertFeed(d.alerting, d.db, d.now, d.log) : null
+    if (feed)
+      running.queue.onCommit((_result, items) => feed.committed(new Set(items.map((i) => i.project_id))))
     // With llm_tracing.enabled = false no LLM route exists (404); stored data stays.
     const routes = d.config.llm_tracing.enabled
       ? new Elysia({ name: 'llm' })
@@ -78,6 +84,6 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
           .use(settingsRoutes(d))
           .use(llmQueryRoutes(d))
       : new Elysia({ name: 'llm' })
-    return { routes, intake }
+    return { routes, intake, stop: () => feed?.run() }
   },
 }
