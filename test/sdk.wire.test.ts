@@ -1,6 +1,6 @@
 /**
  * The official JS SDK's wire format, as recorded in test/fixtures/sdk-wire (its packages
- * are not on a registry CI reaches): always /v1/ingest/batch for events, millisecond
+ * are not on a registry CI reaches; `.body` files, so no formatter reflows the bytes): always /v1/ingest/batch for events, millisecond
  * timestamps, `metadata.mechanism` from its global handlers, and `null` for every unset
  * trace and span field. The exact bytes are signed and sent to a real server, then read
  * back through the API.
@@ -41,7 +41,7 @@ async function send(path: string, fixture: string): Promise<Response> {
 
 describe("the official JS SDK's recorded payloads", () => {
   test('its event batch is stored whole, fields and handler metadata intact', async () => {
-    const res = await send('/v1/ingest/batch', 'official-js-events.json')
+    const res = await send('/v1/ingest/batch', 'official-js-events.body')
     expect(await res.json()).toEqual({ accepted: 2, dropped: 0, errors: [] })
     const issue = await server.issue('TypeError')
     expect(issue.message).toBe("Cannot read properties of null (reading 'email')")
@@ -52,7 +52,7 @@ describe("the official JS SDK's recorded payloads", () => {
   })
 
   test('its trace batch, with null for every unset field, is stored and reads back', async () => {
-    const res = await send('/v1/traces/batch', 'official-js-traces.json')
+    const res = await send('/v1/traces/batch', 'official-js-traces.body')
     expect(res.status).toBe(200)
     const t = (await (await server.get('/v1/llm/traces/js-trace-0001')).json()) as {
       name: string
