@@ -1,9 +1,9 @@
 /**
  * The official JS SDK's wire format, as recorded in test/fixtures/sdk-wire (its packages
- * are not on a registry CI reaches; `.body` files, so no formatter reflows the bytes): always /v1/ingest/batch for events, millisecond
- * timestamps, `metadata.mechanism` from its global handlers, and `null` for every unset
- * trace and span field. The exact bytes are signed and sent to a real server, then read
- * back through the API.
+ * are not on a registry CI reaches; `.body` files, so no formatter reflows the bytes):
+ * always /v1/ingest/batch for events, millisecond timestamps, `metadata.mechanism` from
+ * its global handlers, and `null` for every unset trace and span field. The exact bytes
+ * are signed and sent to a real server, then read back through the API.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
