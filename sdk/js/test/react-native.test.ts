@@ -23,7 +23,12 @@ afterEach(async () => {
 
 function fakeErrorUtils(previous: Handler) {
   let current: Handler = previous
-  g.ErrorUtils = { getGlobalHandler: () => current, setGlobalHandler: (h) => void (current = h) }
+  g.ErrorUtils = {
+    getGlobalHandler: () => current,
+    setGlobalHandler: (h) => {
+      current = h
+    },
+  }
   return { fire: (e: unknown, fatal: boolean) => current(e, fatal) }
 }
 
@@ -64,7 +69,11 @@ describe('bloop-sdk/react-native', () => {
       removeItem: async (k: string) => void data.delete(k),
     }
     let onChange: (s: string) => void = () => {}
-    const appState = { addEventListener: (_t: 'change', l: (s: string) => void) => void (onChange = l) }
+    const appState = {
+      addEventListener: (_t: 'change', l: (s: string) => void) => {
+        onChange = l
+      },
+    }
     const c = init({ endpoint: r.url, projectKey: 'k', storage, appState, flushIntervalMs: 60_000 })
     c.setScreen('CheckoutScreen')
     c.captureMessage('tapped pay')
@@ -72,7 +81,7 @@ describe('bloop-sdk/react-native', () => {
     expect(r.requests.length).toBe(0)
     onChange('background')
     await until(() => r.requests.length === 1)
-    expect((r.requests[0]?.json as { screen: string }).screen).toBe('CheckoutScreen')
+    expect((r.requests[0] as { json: { screen: string } }).json.screen).toBe('CheckoutScreen')
     expect(data.size).toBe(0)
   })
 })
