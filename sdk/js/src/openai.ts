@@ -164,7 +164,7 @@ export function bloopProxy(
   const c = o.bloop ?? getClient()
   const endpoint = (o.endpoint ?? c?.options.endpoint ?? '').replace(/\/+$/, '')
   const key = o.projectKey ?? c?.options.projectKey ?? ''
-  // The OpenAI client's base URL includes the API version; Anthropic's client adds /v1 itself.
-  const base = `${endpoint}/v1/proxy/${provider}`
-  return { baseURL: provider === 'openai' ? `${base}/v1` : base, defaultHeaders: { 'x-bloop-key': key } }
+  // The proxy maps /v1/proxy/<provider>/<path> onto the provider's API root, the same root
+  // each client's own default base URL names (OpenAI's with /v1, Anthropic's without).
+  return { baseURL: `${endpoint}/v1/proxy/${provider}`, defaultHeaders: { 'x-bloop-key': key } }
 }

@@ -153,7 +153,7 @@ describe('wrapOpenAI', () => {
 
   test('bloopProxy gives client options for the bloop LLM proxy', () => {
     expect(bloopProxy('openai', { endpoint: 'https://bloop.example.com/', projectKey: 'pk' })).toEqual({
-      baseURL: 'https://bloop.example.com/v1/proxy/openai/v1',
+      baseURL: 'https://bloop.example.com/v1/proxy/openai',
       defaultHeaders: { 'x-bloop-key': 'pk' },
     })
     expect(bloopProxy('anthropic', { endpoint: 'https://bloop.example.com', projectKey: 'pk' }).baseURL).toBe(
