@@ -53,6 +53,8 @@ export interface Runtime {
   handle: (request: Request) => Promise<Response>
   /** Set by `serve`: the socket address of a request. */
   socketAddress: (request: Request) => string | null
+  /** Sets one request's idle timeout (Bun's server.timeout); set once listening. */
+  idleTimeout: (request: Request, seconds: number) => void
   /** Logs the first-run hint (key and signed curl) once the port is known. */
   announce: (port: number) => void
   close(): Promise<void>
@@ -77,6 +79,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   })
 
   let socketAddress: Runtime['socketAddress'] = () => null
+  let idleTimeout: Runtime['idleTimeout'] = () => {}
   const requestIp = (request: Request) =>
     clientIp(request, socketAddress(request), config.server.trusted_proxies)
   const guard = new Guard(
@@ -101,6 +104,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     now,
     guard,
     clientIp: requestIp,
+    idleTimeout: (request, seconds) => idleTimeout(request, seconds),
     ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
     draining: { value: false },
     load: new WriterLoad(),
@@ -143,6 +147,12 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     features,
     app,
     handle: createHandler(core, app),
+    get idleTimeout() {
+      return idleTimeout
+    },
+    set idleTimeout(fn) {
+      idleTimeout = fn
+    },
     get socketAddress() {
       return socketAddress
     },
@@ -221,6 +231,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
           2 * config.sourcemaps.max_bytes,
           config.ingest.max_batch_bytes,
           config.sentry.max_envelope_bytes,
+          config.llm_tracing.proxy.max_body_bytes,
         ) +
         1024 * 1024,
       fetch: (request) => runtime.handle(request),
@@ -241,6 +252,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     )
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
+  runtime.idleTimeout = (request, seconds) => server.timeout(request, seconds)
   const port = server.port as number
   runtime.announce(port)
   for (const problem of relyingPartyProblems(relyingParty(config), port)) core.log.warn(problem)

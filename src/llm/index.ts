@@ -22,6 +22,7 @@ import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import { proxyRoutes } from './proxy/routes'
 import { llmQueryRoutes } from './query/routes'
 import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
@@ -37,7 +38,16 @@ const CONFIG = ['llm_tracing', 'ingest'] as const
 export interface LlmDeps
   extends Pick<
     Core,
-    'db' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
+    | 'db'
+    | 'log'
+    | 'metrics'
+    | 'now'
+    | 'guard'
+    | 'clientIp'
+    | 'ingestLimiter'
+    | 'draining'
+    | 'load'
+    | 'idleTimeout'
   > {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<LlmTasks>
@@ -83,6 +93,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
           .use(traceRoutes({ ...d, intake: running, metrics }))
           .use(settingsRoutes(d))
           .use(llmQueryRoutes(d))
+          .use(proxyRoutes({ ...d, intake }))
       : new Elysia({ name: 'llm' })
     return { routes, intake, stop: () => feed?.run() }
   },
