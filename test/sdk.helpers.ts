@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from '../sdk/js/build'
 import { testConfig } from '../src/config/load'
+import type { Config } from '../src/config/schema'
 import { createLogger } from '../src/ops/log'
 import { findProject } from '../src/projects'
 import { type Served, serve } from '../src/server'
@@ -40,7 +41,10 @@ export async function sdkServer(
   over: {
     port?: number
     rate_limit?: { per_second: number; burst_size: number }
-    llm_tracing?: { default_content_storage: 'none' | 'metadata_only' | 'full' }
+    llm_tracing?: {
+      default_content_storage: 'none' | 'metadata_only' | 'full'
+      proxy?: { openai_base_url?: string; anthropic_base_url?: string }
+    }
   } = {},
 ): Promise<SdkServer> {
   const served = await serve(
@@ -50,7 +54,8 @@ export async function sdkServer(
       auth: { hmac_secret: TEST_SECRET },
       log: { level: 'error' },
       ...(over.rate_limit ? { rate_limit: over.rate_limit } : {}),
-      ...(over.llm_tracing ? { llm_tracing: over.llm_tracing } : {}),
+      // Nested sections are validated (and defaulted) by testConfig like config.toml.
+      ...(over.llm_tracing ? { llm_tracing: over.llm_tracing as Partial<Config['llm_tracing']> } : {}),
     }),
     { log: createLogger('error') },
   )

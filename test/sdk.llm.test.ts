@@ -55,6 +55,7 @@ let up: Upstream
 let sdk: typeof import('../sdk/js/src/node')
 let wrapOpenAI: typeof import('../sdk/js/src/openai').wrapOpenAI
 let wrapAnthropic: typeof import('../sdk/js/src/anthropic').wrapAnthropic
+let bloopProxy: typeof import('../sdk/js/src/openai').bloopProxy
 let client: InstanceType<typeof sdk.Client>
 const sent: string[] = []
 let openai: OpenAI
@@ -65,9 +66,15 @@ beforeAll(async () => {
   const dist = await sdkDist()
   sdk = await import(join(dist, 'node.js'))
   wrapOpenAI = (await import(join(dist, 'openai.js'))).wrapOpenAI
+  bloopProxy = (await import(join(dist, 'openai.js'))).bloopProxy
   wrapAnthropic = (await import(join(dist, 'anthropic.js'))).wrapAnthropic
-  server = await sdkServer(dir, { llm_tracing: { default_content_storage: 'full' } })
   up = fakeUpstream(120)
+  server = await sdkServer(dir, {
+    llm_tracing: {
+      default_content_storage: 'full',
+      proxy: { openai_base_url: `${up.url}/v1`, anthropic_base_url: up.url },
+    },
+  })
   client = sdk.init({
     endpoint: server.url,
     projectKey: server.projectKey,
@@ -90,6 +97,16 @@ afterAll(async () => {
   await server?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
+
+/** A trace the proxy records (it answers the app before its trace is committed). */
+async function eventuallyTrace(id: string): Promise<Detail> {
+  for (let i = 0; i < 100; i++) {
+    const res = await server.get(`/v1/llm/traces/${encodeURIComponent(id)}`)
+    if (res.status === 200) return (await res.json()) as Detail
+    await Bun.sleep(50)
+  }
+  throw new Error(`trace ${id} was not recorded`)
+}
 
 /** Flushes the SDK (acknowledged = committed) and reads the last sent trace back. */
 async function lastTrace(): Promise<Detail> {
@@ -243,5 +260,38 @@ describe('a nested agent trace', () => {
     expect([charge.status, charge.error_message]).toEqual(['error', 'payment gateway timed out'])
     const issue = (await server.issues()).find((i) => i.message === 'payment gateway timed out')
     expect(issue?.source).toBe('llm')
+  })
+})
+
+describe('bloopProxy: a client sent through the bloop LLM proxy instead of wrapped', () => {
+  test('OpenAI and Anthropic clients configured by bloopProxy reach the provider and are recorded by the proxy', async () => {
+    const before = up.requests.length
+    const viaOpenAI = new OpenAI({ apiKey: 'sk-proxied-not-real', maxRetries: 0, ...bloopProxy('openai') })
+    const chat = await viaOpenAI.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'p' }] })
+      .withResponse()
+    expect(chat.data.choices[0]?.message.content).toBe('Your order ships on Tuesday.')
+    const viaAnthropic = new Anthropic({
+      apiKey: 'sk-ant-proxied',
+      maxRetries: 0,
+      ...bloopProxy('anthropic'),
+    })
+    const msg = await viaAnthropic.messages
+      .create({ model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'p' }] })
+      .withResponse()
+    expect(msg.data.usage.output_tokens).toBe(40)
+    // The provider saw the calls on its own paths, with the app's provider key.
+    expect(up.requests.slice(before).map((r) => r.path)).toEqual(['/v1/chat/completions', '/v1/messages'])
+    expect(up.requests[before]?.headers.get('authorization')).toBe('Bearer sk-proxied-not-real')
+    // The proxy recorded each call as a trace of the project the key names.
+    for (const [res, model, input] of [
+      [chat.response, 'gpt-4o-2024-08-06', 1200],
+      [msg.response, 'claude-sonnet-4-5-20250929', 2112],
+    ] as const) {
+      const id = res.headers.get('x-bloop-trace-id')
+      expect(id).toBeTruthy()
+      const t = await eventuallyTrace(id as string)
+      expect([t.spans[0]?.model, t.spans[0]?.input_tokens]).toEqual([model, input])
+    }
   })
 })
