@@ -14,8 +14,8 @@
  *   after an exponential backoff (1 s doubling to 60 s, with jitter). A 5xx/429 batch is
  *   given up after `maxAttempts` tries; network failures are not counted (offline is not
  *   the batch's fault). Any other 4xx drops the batch: sending it again cannot succeed.
- * - Offline: with a storage adapter, the unsent queue is saved after a failed send and at
- *   page hide, and loaded (ahead of new items) at start, so it is replayed after a reload.
+ * - Offline: with a storage adapter, the unsent queue (its newest items within
+ *   `maxStoredChars`) is saved after a failed send and at page hide, and loaded (ahead of new items) at start, so it is replayed after a reload.
  *   Delivery is at least once: a page that dies after the server accepted a batch but
  *   before the answer arrived replays it.
  * - Never throws into the caller; failures go to the `onError` hook.
@@ -52,6 +52,8 @@ export interface ChannelOptions {
   fetch: typeof fetch
   storage?: OfflineStorage
   storageKey: string
+  /** Characters of JSON the offline queue may take in storage; the oldest items past it are not saved. */
+  maxStoredChars: number
   now: () => number
   onError: (message: string) => void
 }
@@ -128,7 +130,18 @@ export class Channel<T> {
         if (this.saved) await s.removeItem(this.o.storageKey)
         this.saved = false
       } else {
-        await s.setItem(this.o.storageKey, JSON.stringify(this.items.map((i) => i.item)))
+        // The newest items that fit the byte budget: localStorage holds about 5 MB per
+        // origin for everything the page stores, so the queue takes a bounded share of it.
+        let bytes = 2
+        let from = this.items.length
+        while (from > 0) {
+          const n = (this.items[from - 1] as { json: string }).json.length + 1
+          if (bytes + n > this.o.maxStoredChars) break
+          bytes += n
+          from--
+        }
+        const kept = this.items.slice(from).map((i) => i.json)
+        await s.setItem(this.o.storageKey, `[${kept.join(',')}]`)
         this.saved = true
       }
     } catch (err) {

@@ -57,6 +57,8 @@ export interface Options {
   caps?: Partial<Caps>
   /** Offline queue: localStorage in browsers by default, an AsyncStorage in React Native. */
   storage?: OfflineStorage | null
+  /** Characters of JSON the offline queue may take per channel (default 1,000,000, a fifth of localStorage). */
+  maxOfflineChars?: number
   /** Automatic capture of global errors (default true). */
   autoCapture?: boolean
   debug?: boolean
@@ -135,6 +137,7 @@ export class Client {
       signer,
       fetch: f,
       storage: options.storage ?? undefined,
+      maxStoredChars: options.maxOfflineChars ?? 1_000_000,
       now: this.now,
       onError,
     }

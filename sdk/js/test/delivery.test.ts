@@ -154,6 +154,28 @@ describe('delivery', () => {
     expect(store.data.has('bloop:queue:events')).toBe(false)
   })
 
+  test('the offline queue keeps the newest events within its storage budget', async () => {
+    r = receiver()
+    const store = new MemoryStore()
+    const c = client({
+      endpoint: 'http://127.0.0.1:9',
+      storage: store,
+      maxOfflineChars: 1500,
+      flushIntervalMs: 60_000,
+    })
+    for (let i = 0; i < 10; i++) c.captureMessage(`offline ${i} ${'x'.repeat(200)}`)
+    await c.flush(200)
+    await c.close(50)
+    const saved = store.data.get('bloop:queue:events') as string
+    expect(saved.length).toBeLessThanOrEqual(1500)
+    const messages = (JSON.parse(saved) as { message: string }[]).map((e) => e.message.split(' ')[1])
+    expect(messages.length).toBeGreaterThan(0)
+    expect(messages.at(-1)).toBe('9')
+    expect(messages).toEqual(
+      Array.from({ length: messages.length }, (_, i) => String(10 - messages.length + i)),
+    )
+  })
+
   test('a full queue drops the oldest events and counts them', async () => {
     r = receiver()
     const c = client({ endpoint: 'http://127.0.0.1:9', maxQueueSize: 3, flushIntervalMs: 60_000 })
