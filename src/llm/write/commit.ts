@@ -200,14 +200,20 @@ function applyItem(db: Db, item: CommitItem, deltas: RollupDeltas, result: Commi
   if (old) deltas.trace(old, -1)
 
   const sentStart = rec.started_at ?? old?.started_at ?? minStart(rec.spans) ?? rec.received_at
-  for (const s of rec.spans) applySpan(db, rec, s, sentStart, deltas, result)
-
-  const t = st.totals.get(rec.project_id, rec.id) as Totals
+  // A trace seen for the first time has no stored spans: its totals and texts come from
+  // the rows just written, which saves a span lookup per span and two queries per trace
+  // (most of a fresh trace's commit time). A re-sent trace sums what is stored.
+  const fresh = old === null
+  const written = rec.spans.map((s) => applySpan(db, rec, s, sentStart, deltas, result, fresh))
+  const t = fresh ? totalsOf(written) : (st.totals.get(rec.project_id, rec.id) as Totals)
   const started_at = rec.started_at ?? old?.started_at ?? t.first_start ?? rec.received_at
   const status = rec.status ?? old?.status ?? (t.error_count > 0 ? 'error' : 'completed')
   const ended_at = rec.ended_at ?? old?.ended_at ?? (status === 'running' ? null : t.last_end)
-  const models = distinct(db, rec.project_id, rec.id, 'model')
-  const providers = distinct(db, rec.project_id, rec.id, 'provider')
+  const texts = fresh
+    ? (written as unknown as SpanText[])
+    : (st.spanTexts.all(rec.project_id, rec.id) as SpanText[])
+  const models = distinct(texts.map((x) => x.model))
+  const providers = distinct(texts.map((x) => x.provider))
   const input_tokens = t.input_tokens
   const output_tokens = t.output_tokens
   const row: TraceRow = {
@@ -252,7 +258,7 @@ function applyItem(db: Db, item: CommitItem, deltas: RollupDeltas, result: Commi
       }
     ).seq
   }
-  indexForSearch(db, seq, rec.project_id, rec.id, row)
+  indexForSearch(db, seq, rec.id, row, texts)
   deltas.trace({ ...(row as unknown as TraceFacts), project_id: rec.project_id }, 1)
   return true
 }
@@ -293,6 +299,32 @@ function updateAsRecord(u: TraceUpdate): TraceRecord {
   }
 }
 
+/** The trace totals of spans just written (the same sums the totals query makes, NULL when none knew). */
+function totalsOf(rows: SpanRow[]): Totals {
+  const sum = (key: keyof SpanRow): number | null => {
+    let total: number | null = null
+    for (const r of rows) {
+      const v = r[key]
+      if (typeof v === 'number') total = (total ?? 0) + v
+    }
+    return total
+  }
+  const ends = rows.map((r) => r.ended_at).filter((v): v is number => typeof v === 'number')
+  const starts = rows.map((r) => r.started_at as number)
+  return {
+    span_count: rows.length,
+    error_count: rows.filter((r) => r.status === 'error').length,
+    input_tokens: sum('input_tokens'),
+    output_tokens: sum('output_tokens'),
+    cache_read_tokens: sum('cache_read_tokens'),
+    cache_write_tokens: sum('cache_write_tokens'),
+    reasoning_tokens: sum('reasoning_tokens'),
+    cost_micros: sum('cost_micros'),
+    first_start: starts.length === 0 ? null : Math.min(...starts),
+    last_end: ends.length === 0 ? null : Math.max(...ends),
+  }
+}
+
 const minStart = (spans: SpanRecord[]) => {
   let min: number | null = null
   for (const s of spans) if (s.started_at !== null && (min === null || s.started_at < min)) min = s.started_at
@@ -306,9 +338,10 @@ function applySpan(
   traceStart: number,
   deltas: RollupDeltas,
   result: CommitResult,
-): void {
+  fresh: boolean,
+): SpanRow {
   const st = statements(db)
-  const old = st.spanGet.get(t.project_id, t.id, s.id) as StoredSpan | null
+  const old = fresh ? null : (st.spanGet.get(t.project_id, t.id, s.id) as StoredSpan | null)
   const row = mergeSpan(old, s, traceStart)
   if (old) {
     deltas.span(old, -1)
@@ -342,6 +375,7 @@ function applySpan(
     st.unknownModel.run(t.project_id, row.model, row.provider ?? '', t.received_at, t.received_at)
     result.unknown_models++
   }
+  return row
 }
 
 /** The stored span after `s` arrives: sent fields win, fields not sent keep the stored value. */
@@ -396,32 +430,30 @@ export function mergeSpan(old: StoredSpan | null, s: SpanRecord, traceStart: num
   }
 }
 
-const distinctStatements = new WeakMap<Db, Record<'model' | 'provider', Statement>>()
-/** ' a b ': distinct values with a space on each side, so `LIKE '% a %'` matches whole names. */
-function distinct(db: Db, projectId: string, traceId: string, column: 'model' | 'provider'): string {
-  let s = distinctStatements.get(db)
-  if (!s) {
-    const q = (c: string) =>
-      db.prepare(
-        `SELECT DISTINCT ${c} AS v FROM llm_spans WHERE project_id = ? AND trace_id = ? AND ${c} IS NOT NULL ORDER BY ${c}`,
-      )
-    s = { model: q('model'), provider: q('provider') }
-    distinctStatements.set(db, s)
-  }
-  const values = (s[column].all(projectId, traceId) as { v: string }[]).map((r) => r.v.replaceAll(' ', '_'))
-  return values.length === 0 ? '' : ` ${values.join(' ')} `
+interface SpanText {
+  name: string
+  model: string | null
+  provider: string | null
+  error_message: string | null
+  input: string | null
+  output: string | null
 }
 
-function indexForSearch(db: Db, seq: number, projectId: string, traceId: string, t: TraceRow): void {
+/**
+ * ' a b ': distinct values, sorted, with a space on each side, so `LIKE '% a %'` matches
+ * whole names (spaces inside a name become `_`). Computed from the spans just read: a
+ * DISTINCT query here was planned through the (project, model) index and scanned the
+ * project's spans on every commit.
+ */
+function distinct(values: (string | null)[]): string {
+  const set = [
+    ...new Set(values.filter((v): v is string => v !== null).map((v) => v.replaceAll(' ', '_'))),
+  ].sort()
+  return set.length === 0 ? '' : ` ${set.join(' ')} `
+}
+
+function indexForSearch(db: Db, seq: number, traceId: string, t: TraceRow, spans: SpanText[]): void {
   const st = statements(db)
-  const spans = st.spanTexts.all(projectId, traceId) as {
-    name: string
-    model: string | null
-    provider: string | null
-    error_message: string | null
-    input: string | null
-    output: string | null
-  }[]
   const names = spans.map((s) => [s.name, s.model, s.provider].filter(Boolean).join(' ')).join('\n')
   const errors = spans.flatMap((s) => (s.error_message ? [s.error_message] : [])).join('\n')
   let content = [t.input, t.output, ...spans.flatMap((s) => [s.input, s.output])].filter(Boolean).join('\n')
