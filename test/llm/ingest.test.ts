@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { truncationMarker } from '../../src/llm/ingest/contract'
+import { insertProject } from '../../src/projects/store'
 import { startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace, span, trace } from './helpers'
 
@@ -70,6 +71,17 @@ describe('POST /v1/traces', () => {
     expect(res.status).toBe(401)
     expect(((await res.json()) as { code: string }).code).toBe('invalid_signature')
     expect(row('unsigned')).toBeNull()
+  })
+
+  test('X-Project-Key picks the project and signs; an unknown key is 401', async () => {
+    const shop = insertProject(rt.core.db, { name: 'Shop', slug: 'shop-llm' })
+    expect((await post(trace({ id: 'keyed' }), { key: shop.api_key })).status).toBe(200)
+    expect(rt.core.db.query("SELECT project_id FROM llm_traces WHERE id = 'keyed'").get()).toEqual({
+      project_id: shop.id,
+    })
+    const res = await post(trace({ id: 'bad-key' }), { key: 'bloop_not_a_key' })
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as { code: string }).code).toBe('invalid_project_key')
   })
 
   test('a trace id of 128 characters is stored; 129 is a 400 naming the field', async () => {

@@ -75,9 +75,9 @@ describe('errors as issues', () => {
     await Bun.sleep(100)
     expect((llmIssues()[0] as { total_count: number }).total_count).toBe(2)
     expect(llmEvents().map((e) => JSON.parse(e.metadata).trace_id)).toEqual(['fail-1', 'fail-2'])
-    expect(await (await rt.fetch('/metrics')).text()).toContain(
-      'bloop_llm_error_events_total{outcome="stored"} 2',
-    )
+    const metrics = await (await rt.fetch('/metrics')).text()
+    expect(metrics).toContain('bloop_llm_error_events_total{outcome="stored"} 2')
+    expect(metrics).toContain('bloop_events_accepted_total{endpoint="llm"} 2')
   })
 
   test('llm_tracing.errors_as_issues = false keeps error spans out of the issues', async () => {

@@ -48,8 +48,16 @@ test('the README trace example is accepted and stored as the README says', async
   expect(await run.exited).toBe(0)
   expect(out).toBe('{"status":"accepted"}')
   const span = served.runtime.core.db
-    .query("SELECT model, input_tokens, cache_read_tokens, cost_micros, cost_source FROM llm_spans WHERE id = 'span-001'")
+    .query(
+      "SELECT model, input_tokens, cache_read_tokens, cost_micros, cost_source FROM llm_spans WHERE id = 'span-001'",
+    )
     .get()
   // gpt-4o: 80 x 2.50 + 20 x 1.25 + 50 x 10 = 200 + 25 + 500 micros
-  expect(span).toEqual({ model: 'gpt-4o', input_tokens: 100, cache_read_tokens: 20, cost_micros: 725, cost_source: 'table' })
+  expect(span).toEqual({
+    model: 'gpt-4o',
+    input_tokens: 100,
+    cache_read_tokens: 20,
+    cost_micros: 725,
+    cost_source: 'table',
+  })
 })

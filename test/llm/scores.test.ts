@@ -59,6 +59,31 @@ describe('POST /v1/llm/traces/:id/scores', () => {
   })
 })
 
+describe('signed like ingest', () => {
+  test('a score or a vote signed with the project key is stored in that project; a bad signature is 401', async () => {
+    const signedScore = await rt.handle(
+      signedTrace('/v1/llm/traces/t1/scores', { name: 'signed', value: 0.9 }),
+    )
+    expect(signedScore.status).toBe(200)
+    expect(rt.core.db.query("SELECT project_id, value FROM llm_scores WHERE name = 'signed'").get()).toEqual({
+      project_id: 'default',
+      value: 0.9,
+    })
+    expect(
+      (await rt.handle(signedTrace('/v1/llm/traces/t1/feedback', { value: -1, user_id: 'app' }))).status,
+    ).toBe(200)
+    const forged = await rt.fetch('/v1/llm/traces/t1/scores', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': '0'.repeat(64) },
+      body: JSON.stringify({ name: 'forged', value: 1 }),
+    })
+    expect(forged.status).toBe(401)
+    expect(rt.core.db.query("SELECT count(*) AS n FROM llm_scores WHERE name = 'forged'").get()).toEqual({
+      n: 0,
+    })
+  })
+})
+
 describe('POST /v1/llm/traces/:id/feedback', () => {
   test('one vote per user, anonymous by default, replaced by a later vote', async () => {
     expect((await feedback({ value: 1 })).status).toBe(200)
@@ -70,6 +95,7 @@ describe('POST /v1/llm/traces/:id/feedback', () => {
         .all(),
     ).toEqual([
       { user_id: 'anonymous', value: 1 },
+      { user_id: 'app', value: -1 },
       { user_id: 'u1', value: 1 },
     ])
   })

@@ -108,7 +108,7 @@ export function createIntake(d: IntakeDeps): RunningIntake {
       const now = d.now()
       const events = result.new_errors.map((e) => errorEventOf(e, now))
       try {
-        const ack = await submitErrors(events, 'ingest')
+        const ack = await submitErrors(events, 'llm')
         m.errorEvents.inc({ outcome: 'stored' }, ack.stored)
         if (ack.stored < events.length)
           m.errorEvents.inc({ outcome: 'duplicate' }, events.length - ack.stored)

@@ -4,13 +4,20 @@
  * the project); global pricing overrides, which price every project's calls, are changed
  * by admins only. Per-project routes act on `project_id` (id or slug), or on the caller's
  * only project; a project the caller cannot see is 404.
+ *
+ * Scores and feedback may also be signed like ingest (X-Signature with the project key):
+ * they usually come from the application's backend, which holds the project key and no
+ * API token. A signed request acts on the project of its key.
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
+import { authenticateIngest, parseIngestJson } from '../../errors'
 import type { Access } from '../../http/auth'
 import { AppError, json, notFound } from '../../http/errors'
-import { readJson } from '../../http/validate'
+import { parseQuery, QueryInt, readJson } from '../../http/validate'
 import { validateOverrideBody } from '../overrides'
 import { parseBudget, parseFeedback, parseScore, parseSettings } from './model'
 import { traceExists, upsertFeedback, upsertScore } from './scores'
@@ -25,11 +32,16 @@ import {
 } from './store'
 
 export interface SettingsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
-  config: Pick<Config, 'llm_tracing'>
+  config: Pick<Config, 'llm_tracing' | 'ingest'>
   newId?: () => string
 }
 
 const MAX_BODY = 64 * 1024
+
+const UnknownQuery = T.Object({
+  project_id: T.Optional(T.String({ maxLength: 128 })),
+  limit: QueryInt({ minimum: 1, maximum: 200, default: 50 }),
+})
 
 /** The one project a per-project route acts on. */
 function oneProject(access: Access): string {
@@ -82,6 +94,16 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
     return { projectId, actor: access.actor }
   }
 
+  /** A signed request (X-Signature) acts on its key's project; otherwise `llm:write` or a session. */
+  const writeAccess = async (request: Request, query: Record<string, string | undefined>) => {
+    if (request.headers.get('x-signature') !== null) {
+      const { projectId, body } = await authenticateIngest(d, request, MAX_BODY)
+      return { projectId, body: parseIngestJson(body) }
+    }
+    const { projectId } = project(request, query, 'llm:write')
+    return { projectId, body: await readJson(request, MAX_BODY) }
+  }
+
   return new Elysia({ name: 'llm-settings' })
     .get('/v1/llm/settings', ({ request, query }) => {
       const { projectId } = project(request, query, 'llm:read')
@@ -127,20 +149,20 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
       return json({ deleted: params.id })
     })
     .get('/v1/llm/pricing/unknown', ({ request, query }) => {
+      const q = parseQuery(UnknownQuery, query)
       const { projectId } = project(request, query, 'llm:read')
-      const limit = Math.min(200, Math.max(1, Number(query.limit ?? 50) || 50))
-      return json({ project_id: projectId, models: unknownModels(d.db, projectId, limit) })
+      return json({ project_id: projectId, models: unknownModels(d.db, projectId, q.limit) })
     })
     .post('/v1/llm/traces/:id/scores', async ({ request, query, params }) => {
-      const { projectId } = project(request, query, 'llm:write')
-      const score = parseScore(await readJson(request, MAX_BODY))
+      const { projectId, body } = await writeAccess(request, query)
+      const score = parseScore(body)
       if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
       upsertScore(d.db, projectId, params.id, score, d.now())
       return json({ status: 'ok', trace_id: params.id, score })
     })
     .post('/v1/llm/traces/:id/feedback', async ({ request, query, params }) => {
-      const { projectId } = project(request, query, 'llm:write')
-      const feedback = parseFeedback(await readJson(request, MAX_BODY))
+      const { projectId, body } = await writeAccess(request, query)
+      const feedback = parseFeedback(body)
       if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
       upsertFeedback(d.db, projectId, params.id, feedback, d.now())
       return json({ status: 'ok', trace_id: params.id, feedback })
