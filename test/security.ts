@@ -1,5 +1,5 @@
 /**
- * The shared security suite (STYLE 10, issue 3). Every protected route runs it, so access
+ * The shared security suite (docs/decisions.md, "Testing"). Every protected route runs it, so access
  * rules are checked the same way everywhere. Describe each route once:
  *
  *   import { describeSecurity } from './security'

@@ -1,6 +1,6 @@
 /**
  * Who is calling, and what may they touch. Every protected route calls `guard.require`
- * with the scope it needs (SPEC 5) and gets back the projects in reach:
+ * with the scope it needs (docs/decisions.md, "Access") and gets back the projects in reach:
  *
  * - Bearer token (`Authorization: Bearer bloop_tk_...`): one project, its scopes. A missing
  *   scope is 403; a bad, revoked or expired token 401; another project's data 404.

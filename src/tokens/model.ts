@@ -1,4 +1,4 @@
-/** Bodies and response shapes of /v1/tokens (SPEC 5). */
+/** Bodies and response shapes of /v1/tokens. */
 import { Type as T } from '@sinclair/typebox'
 import { SCOPES } from '../http/auth'
 import type { TokenRow } from './store'

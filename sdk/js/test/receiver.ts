@@ -2,7 +2,7 @@
  * A loopback HTTP receiver for the SDK's own tests: records every request (path, headers,
  * body) and answers from a script, so delivery (batching, retry, Retry-After, refusals) is
  * tested over a real socket with the SDK's real fetch. The tests against the bloop server
- * itself live in the repository's test/sdk.*.test.ts.
+ * itself live in the repository's test/http/sdk.*.test.ts and test/browser/sdk.test.ts.
  */
 import { createHmac } from 'node:crypto'
 

@@ -1,5 +1,5 @@
 /**
- * POST /v1/ingest and POST /v1/ingest/batch (SPEC 2). Order of checks: rate limit, body
+ * POST /v1/ingest and POST /v1/ingest/batch (docs/decisions.md, "Ingest"). Order of checks: rate limit, body
  * size (413; `max_payload_bytes` for one event, `max_batch_bytes` for a batch), signature
  * over the raw bytes (401), JSON (400), validation (400 naming the field; in a batch per
  * event, the per-event size cap included), queue admission (429), then the answer only
