@@ -7,8 +7,8 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import { DAY_MS } from '../../src/retention/policy'
 import { startRuntime, type TestRuntime } from '../helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
 import { signInAs } from '../security'
-import { signedTrace, span, trace } from './helpers'
 
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0)
 let rt: TestRuntime | null = null

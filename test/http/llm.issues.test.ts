@@ -1,7 +1,7 @@
 /** Error spans become bloop issues (source llm), exactly once however often the trace is re-sent. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, span, trace } from './helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 /** Helpers for the LLM tests: signed trace requests against a real runtime. */
-import { sign } from '../../src/errors/ingest/hmac'
-import { BASE, TEST_SECRET } from '../helpers'
+import { sign } from '../src/errors/ingest/hmac'
+import { BASE, TEST_SECRET } from './helpers'
 
 export function signedTrace(
   path: string,

@@ -1,7 +1,7 @@
 /** Every LLM write-side route in the shared security suite (test/security.ts). */
 import { putOverride } from '../../src/llm/settings/store'
+import { signedTrace, trace } from '../llm.helpers'
 import { describeSecurity, type SecurityFixture } from '../security'
-import { signedTrace, trace } from './helpers'
 
 let n = 0
 const override = () => ({

@@ -1,7 +1,7 @@
 /** llm_tracing.enabled = false: no LLM route exists (404), error ingest is untouched. */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { event, signed, startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, trace } from './helpers'
+import { signedTrace, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {

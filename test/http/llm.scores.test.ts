@@ -1,7 +1,7 @@
 /** Scores, feedback and budget writes: validation at the boundaries, upserts, 404 for an unknown trace. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, trace } from './helpers'
+import { signedTrace, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 let headers: Record<string, string>

@@ -1,7 +1,7 @@
 /** /metrics counts LLM traces and spans accepted, rejected and dropped by reason, the queue and unknown models. */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, span, trace } from './helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, span, trace } from './helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 let writer: string

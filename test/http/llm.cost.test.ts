@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { TABLE_PRICE_VERSION } from '../../src/llm/pricing'
 import { startRuntime, type TestRuntime } from '../helpers'
+import { signedTrace } from '../llm.helpers'
 import { signInAs } from '../security'
-import { signedTrace } from './helpers'
 
 let rt: TestRuntime
 let writer: string

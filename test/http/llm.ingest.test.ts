@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { truncationMarker } from '../../src/llm/ingest/contract'
 import { insertProject } from '../../src/projects/store'
 import { startRuntime, type TestRuntime } from '../helpers'
-import { signedTrace, span, trace } from './helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {
