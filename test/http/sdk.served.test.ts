@@ -77,4 +77,11 @@ describe('GET /sdk/*', () => {
       expect(body.error).toContain(`/sdk/bloop-${VERSION}.min.js`)
     }
   })
+
+  test('script requests are counted in their own route group of the request metrics', async () => {
+    await get('/sdk/bloop.min.js')
+    const metrics = await (await get('/metrics')).text()
+    expect(metrics).toMatch(/bloop_http_requests_total\{[^}]*route="\/sdk"[^}]*status="200"[^}]*\} [1-9]/)
+    expect(metrics).toMatch(/bloop_http_requests_total\{[^}]*route="\/sdk"[^}]*status="404"[^}]*\} [1-9]/)
+  })
 })
