@@ -83,6 +83,8 @@ export async function sdkServer(
 
 export interface ChildRun {
   code: number
+  /** Wall time from spawn to exit. */
+  ms: number
   stdout: string
   stderr: string
 }
@@ -98,6 +100,7 @@ export async function runChild(
   const file = join(dir, name)
   writeFileSync(file, source)
   const cmd = runtime === 'node' ? ['node', file] : [process.execPath, file]
+  const started = performance.now()
   const child = Bun.spawn(cmd, {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, NODE_OPTIONS: '', ...env },
@@ -111,7 +114,7 @@ export async function runChild(
     child.exited,
   ])
   clearTimeout(timer)
-  return { code, stdout, stderr }
+  return { code, stdout, stderr, ms: performance.now() - started }
 }
 
 /** Polls `fn` until it returns a value (not undefined) or `ms` pass. */

@@ -76,6 +76,15 @@ export function backoffMs(attempt: number, random = Math.random()): number {
   return Math.round(base * (0.75 + random * 0.5))
 }
 
+/**
+ * A pending flush must not keep a process alive (Node and Bun timers have unref(), Deno
+ * has Deno.unrefTimer); the exit hooks and close() flush instead.
+ */
+export function unref(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === 'object' && timer !== null) (timer as { unref?: () => void }).unref?.()
+  else (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(timer as number)
+}
+
 const retryable = (status: number) => status === 0 || status === 408 || status === 429 || status >= 500
 
 export class Channel<T> {
@@ -178,8 +187,7 @@ export class Channel<T> {
       this.timer = undefined
       void this.drain(0)
     }, delay)
-    // A pending flush must not keep a Node or Bun process alive; exit hooks flush instead.
-    ;(this.timer as { unref?: () => void }).unref?.()
+    unref(this.timer)
   }
 
   private drain(waitMs: number, keepalive = false): Promise<void> {
@@ -192,6 +200,12 @@ export class Channel<T> {
   }
 
   private async run(deadline: number, keepalive: boolean): Promise<void> {
+    await this.send(deadline, keepalive)
+    // Nothing left: no timer should outlive the queue (it would hold a worker or Deno open).
+    if (this.items.length === 0) this.stop()
+  }
+
+  private async send(deadline: number, keepalive: boolean): Promise<void> {
     while (this.items.length > 0) {
       const wait = this.retryAt - this.o.now()
       if (wait > 0) {

@@ -336,7 +336,16 @@ export class Client {
   async flushWith(timeoutMs: number, keepalive: boolean): Promise<boolean> {
     try {
       const deadline = this.now() + timeoutMs
-      await Promise.race([Promise.all([...this.pending]), new Promise((r) => setTimeout(r, timeoutMs))])
+      // Events still being prepared (hashing, beforeSend), bounded by the timeout, whose
+      // timer is cleared: a flush must not hold the process open after it resolved.
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        Promise.all([...this.pending]),
+        new Promise((r) => {
+          timer = setTimeout(r, timeoutMs)
+        }),
+      ])
+      clearTimeout(timer)
       if (keepalive) await Promise.all([this.events.persist(), this.traces.persist()])
       const left = Math.max(0, deadline - this.now())
       const [a, b] = await Promise.all([
