@@ -22,6 +22,7 @@ import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
 import { proxyRoutes } from './proxy/routes'
 import { llmQueryRoutes } from './query/routes'
 import { settingsRoutes } from './settings/routes'
@@ -67,7 +68,10 @@ export interface LlmRunning extends Started {
 export const llm: Feature<LlmDeps, LlmRunning> = {
   name: 'llm',
   config: CONFIG,
-  migrations: [{ file: '202612020500_llm_tracing.sql', sql: m202612020500 }],
+  migrations: [
+    { file: '202612020500_llm_tracing.sql', sql: m202612020500 },
+    { file: '202612020610_llm_query_indexes.sql', sql: m202612020610 },
+  ],
   tasks: llmTasks,
   projectData: llmProjectData,
   retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
@@ -91,8 +95,8 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
     const routes = d.config.llm_tracing.enabled
       ? new Elysia({ name: 'llm' })
           .use(traceRoutes({ ...d, intake: running, metrics }))
-          .use(settingsRoutes(d))
           .use(llmQueryRoutes(d))
+          .use(settingsRoutes(d))
           .use(proxyRoutes({ ...d, intake }))
       : new Elysia({ name: 'llm' })
     return { routes, intake, stop: () => feed?.run() }

@@ -71,7 +71,13 @@ beforeAll(async () => {
     },
     rt.core.now(),
   )
-  Object.assign(fill, { fingerprint: fp, release: '1.0.0', slug: 'default', id: String(rule.id) })
+  Object.assign(fill, {
+    fingerprint: fp,
+    release: '1.0.0',
+    slug: 'default',
+    id: String(rule.id),
+    name: 'walk',
+  })
   // The SDK script route's file name (src/sdk/routes.ts).
   fill.file = 'bloop.min.js'
   admin = signInAs(rt, 'walk-admin', 'admin')

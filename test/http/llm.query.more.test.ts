@@ -1,12 +1,12 @@
 /**
  * Sessions, prompts, tools, RAG, scores, feedback and the budget over the fixture
- * (test/http/llm.query.fixture.ts); every figure worked out by hand.
+ * (test/llm.query.fixture.ts); every figure worked out by hand.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
-import { FOREIGN, T1, T2, T4, TRACES } from './llm.query.fixture'
-import { get, HOUR, llmRuntime, NOW, store } from './llm.query.helpers'
+import { FOREIGN, T1, T2, T4, TRACES } from '../llm.query.fixture'
+import { get, HOUR, llmRuntime, NOW, store } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string

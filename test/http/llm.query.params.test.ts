@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestRuntime } from '../helpers'
-import { get, llmRuntime } from './llm.query.helpers'
+import { get, llmRuntime } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string
@@ -130,6 +130,11 @@ describe('other routes', () => {
     await refused('/v1/llm/prompts/p/compare', 'v1')
     await refused('/v1/llm/prompts/p/compare?v1=a', 'v2')
     expect((await get(rt, token, '/v1/llm/prompts/p/compare?v1=a&v2=b')).status).toBe(200)
+  })
+
+  test('pricing: a model name over 512 characters and an unknown parameter are refused', async () => {
+    await refused(`/v1/llm/pricing?model=${'m'.repeat(513)}`, 'model')
+    await refused('/v1/llm/pricing?hours=5', 'hours')
   })
 
   test('a score name over 64 characters is refused', async () => {

@@ -9,8 +9,8 @@ import { listSessions } from '../../src/llm/query/sessions'
 import { listTraces, TUNING } from '../../src/llm/query/traces'
 import { windowOf } from '../../src/llm/query/window'
 import type { TestRuntime } from '../helpers'
-import { TRACES } from './llm.query.fixture'
-import { llmRuntime, NOW, store } from './llm.query.helpers'
+import { TRACES } from '../llm.query.fixture'
+import { llmRuntime, NOW, store } from '../llm.query.helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {
@@ -21,12 +21,29 @@ afterAll(() => rt.dispose())
 
 const base = { sort: 'newest' as const, limit: 50, offset: 0 }
 const FILTERS = [
+  {},
+  { sort: 'oldest' as const },
+  { sort: 'most_expensive' as const },
+  { sort: 'slowest' as const, offset: 1 },
+  { session_id: 's-1' },
+  { user_id: 'u-2', sort: 'most_expensive' as const },
+  { prompt_name: 'greet' },
+  { prompt_name: 'greet', prompt_version: 'v2' },
+  { status: 'completed' as const },
+  { status: 'error' as const, sort: 'slowest' as const },
+  { has_error: 'true' as const },
+  { has_error: 'false' as const, sort: 'most_expensive' as const },
+  { provider: 'openai' },
   { min_cost_micros: 2500 },
   { min_latency_ms: 1500 },
   { model: 'gpt-4o' },
   { model: 'gpt-4o-mini' },
   { model: 'gpt-4o', min_cost_micros: 100, sort: 'most_expensive' as const },
   { min_latency_ms: 400, sort: 'oldest' as const, limit: 1, offset: 1 },
+  { search: 'vector_search' },
+  { search: 'rate limit', sort: 'slowest' as const },
+  { search: 'gpt-4o call', model: 'gpt-4o' },
+  { search: 'chat', session_id: 's-1', user_id: 'u-1' },
 ]
 
 describe('the trace list', () => {
@@ -38,6 +55,8 @@ describe('the trace list', () => {
       const walked = listTraces(rt.core.db, ['default'], w, q, { ...TUNING, driverRows: 0 })
       expect(walked).toEqual(driven)
       expect(driven.traces.length).toBeGreaterThan(0)
+      // And a threshold that drives from every filter (the most selective one).
+      expect(listTraces(rt.core.db, ['default'], w, q, { ...TUNING, driverRows: 1_000_000 })).toEqual(driven)
     })
   }
 

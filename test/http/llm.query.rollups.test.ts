@@ -1,12 +1,12 @@
 /**
- * Overview, usage, latency and models over the fixture (test/http/llm.query.fixture.ts):
+ * Overview, usage, latency and models over the fixture (test/llm.query.fixture.ts):
  * every figure is worked out by hand from the fixture's spans.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
-import { FOREIGN, TRACES } from './llm.query.fixture'
-import { get, HOUR, llmRuntime, NOW, store } from './llm.query.helpers'
+import { FOREIGN, TRACES } from '../llm.query.fixture'
+import { get, HOUR, llmRuntime, NOW, store } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string

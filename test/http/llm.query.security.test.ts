@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
+import { FOREIGN, T1, T2 } from '../llm.query.fixture'
+import { llmRuntime, NOW, store } from '../llm.query.helpers'
 import { describeSecurity, type RouteSpec, type SecurityFixture, signInAs } from '../security'
-import { FOREIGN, T1, T2 } from './llm.query.fixture'
-import { llmRuntime, NOW, store } from './llm.query.helpers'
 
 const OWN_TRACE = 'sec-own-trace'
 const OTHER_TRACE = 'sec-other-trace'
@@ -75,6 +75,11 @@ describeSecurity(
     windowed('/v1/llm/scores/summary'),
     windowed('/v1/llm/feedback/summary'),
     windowed('/v1/llm/budget'),
+    {
+      ...windowed('/v1/llm/pricing'),
+      request: (f) => ({ path: `/v1/llm/pricing?model=gpt-4o&project_id=${f.own.slug}` }),
+      foreign: (f) => ({ path: `/v1/llm/pricing?model=gpt-4o&project_id=${f.other.slug}` }),
+    },
   ],
   { setup },
 )
@@ -109,6 +114,26 @@ describe('a signed-in user who sees several projects', () => {
     expect(all.body.total).toBe(3)
     expect((await asUser('/v1/llm/overview')).body.total_cost_micros).toBe(8600 + 1_000_000)
     expect((await asUser('/v1/llm/overview?project_id=default')).body.total_cost_micros).toBe(8600)
+  })
+
+  test('filters and sorts across the projects it sees', async () => {
+    const ids = async (q: string) =>
+      (await asUser(`/v1/llm/traces?${q}`)).body.traces.map((t: any) => [t.name, t.project_id === 'default'])
+    expect(await ids('session_id=s-1')).toEqual([
+      ['chat-completion magic-word-ab12', true],
+      ['secret', false],
+      ['agent-run', true],
+    ])
+    expect(await ids('sort=most_expensive&model=gpt-4o')).toEqual([
+      ['secret', false],
+      ['agent-run', true],
+      ['chat-completion magic-word-ab12', true],
+    ])
+    expect(await ids('search=secret')).toEqual([['secret', false]])
+    expect(await ids('prompt_name=greet&prompt_version=v1&has_error=false')).toEqual([
+      ['chat-completion magic-word-ab12', true],
+      ['secret', false],
+    ])
   })
 
   test('must name the project of a budget', async () => {

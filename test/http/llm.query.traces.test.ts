@@ -1,13 +1,13 @@
 /**
  * The trace list (every filter and sort applied), search, and one trace with its tree,
- * over the fixture (test/http/llm.query.fixture.ts). Another project holds a trace with
+ * over the fixture (test/llm.query.fixture.ts). Another project holds a trace with
  * T1's id: it must never show.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertProject } from '../../src/projects/store'
-import type { TestRuntime } from '../helpers'
-import { FOREIGN, T1, T2, TRACES } from './llm.query.fixture'
-import { get, llmRuntime, NOW, store } from './llm.query.helpers'
+import { startRuntime, type TestRuntime } from '../helpers'
+import { FOREIGN, T1, T2, TRACES } from '../llm.query.fixture'
+import { get, llmRuntime, NOW, store, type WireTrace } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string
@@ -137,6 +137,25 @@ describe('GET /v1/llm/traces', () => {
     expect(await ids('?search=secret')).toEqual([])
   })
 
+  test('reads FTS syntax, quotes, control and astral characters as plain text, never a 500', async () => {
+    const hostile = [
+      '"""',
+      'abc*',
+      'NEAR(abc def)',
+      '😀😀😀',
+      'a\nb\tc',
+      "'; DROP",
+      '^abc',
+      'abc:def',
+      'name:chat',
+    ]
+    for (const text of hostile) expect(await ids(`?search=${encodeURIComponent(text)}`)).toEqual([])
+    expect(await ids(`?search=${encodeURIComponent('word-ab12')}`)).toEqual(['tr-chat-1'])
+    // A NUL would cut SQLite's query text short: refused, naming the parameter.
+    const nul = await get(rt, token, '/v1/llm/traces?search=%00abc')
+    expect([nul.status, nul.body.field]).toEqual([400, 'search'])
+  })
+
   test('never shows another project: its token sees only its own trace', async () => {
     const { body } = await get(rt, otherToken, '/v1/llm/traces')
     expect(body.traces.map((t: any) => [t.id, t.name])).toEqual([['tr-chat-1', 'secret']])
@@ -245,5 +264,34 @@ describe('GET /v1/llm/traces/:id', () => {
     const { status, body } = await get(rt, token, `/v1/llm/traces/${'x'.repeat(129)}`)
     expect(status).toBe(400)
     expect(body.field).toBe('id')
+  })
+})
+
+describe('search over stored content', () => {
+  const withContent = (id: string): WireTrace => ({
+    id,
+    name: 'chat',
+    started_at: NOW - 60_000,
+    input: 'tell me about the zygomorphic orchid',
+    spans: [{ id: 's', name: 'gen', output: 'orchids are zygomorphic', started_at: NOW - 60_000 }],
+  })
+
+  test('finds words of prompts and completions the policy stores, and none it strips', async () => {
+    const full = await startRuntime({ llm_tracing: { default_content_storage: 'full' } }, { now: () => NOW })
+    try {
+      await store(full, 'default', [withContent('tr-content')])
+      const t = full.token(['llm:read'])
+      expect(
+        (await get(full, t, '/v1/llm/search?search=zygomorphic')).body.traces.map((x: any) => x.id),
+      ).toEqual(['tr-content'])
+    } finally {
+      await full.dispose()
+    }
+    // This suite's runtime keeps metadata only: the same trace's text is not searchable.
+    await store(rt, 'default', [withContent('tr-stripped')])
+    expect((await get(rt, token, '/v1/llm/search?search=zygomorphic')).body.traces).toEqual([])
+    expect(
+      (await get(rt, token, '/v1/llm/search?search=tr-stripped')).body.traces.map((x: any) => x.id),
+    ).toEqual(['tr-stripped'])
   })
 })

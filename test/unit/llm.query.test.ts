@@ -66,6 +66,17 @@ describe('DenseSketch', () => {
     expect(dense.total).toBe(2000)
   })
 
+  test('reads a blob that does not start on a 4-byte boundary', () => {
+    const b: Buckets = new Map()
+    for (const v of [5, 50, 500, 5000]) addValue(b, v)
+    const blob = encode(b) as Uint8Array
+    const shifted = new Uint8Array(blob.byteLength + 1)
+    shifted.set(blob, 1)
+    const dense = new DenseSketch()
+    dense.add(shifted.subarray(1))
+    for (const q of [0.25, 0.5, 1]) expect(dense.quantile(q)).toBe(quantile(b, q))
+  })
+
   test('an empty sketch has no percentiles', () => {
     expect(new DenseSketch().quantile(0.5)).toBeNull()
   })

@@ -7,11 +7,9 @@
  * which means none.
  */
 import type { Db } from '../../storage/db'
+import { DEFAULT_BUDGET_ALERT_RATE } from '../settings/store'
 import { rate } from './sql'
 import { monthOf } from './window'
-
-/** The default when no budget was saved (the llm_settings column's own default). */
-export const DEFAULT_BUDGET_ALERT_RATE = 0.8
 
 export function budget(db: Db, projectId: string, now: number) {
   const settings = db

@@ -15,7 +15,7 @@ export function traceProject(db: Db, projectIds: readonly string[], traceId: str
   return (
     db
       .query<{ project_id: string }, Param[]>(
-        `SELECT project_id FROM llm_traces WHERE ${where.sql} ORDER BY started_at DESC LIMIT 1`,
+        `SELECT project_id FROM llm_traces WHERE ${where.sql} ORDER BY +started_at DESC LIMIT 1`,
       )
       .get(...where.params)?.project_id ?? null
   )

@@ -94,7 +94,7 @@ export const ScoreSummaryQuery = T.Object(
   },
   Closed,
 )
-export const PricingQuery = T.Object({ project_id: ProjectRef, model: Name }, Closed)
+export const PricingQuery = T.Object({ project_id: ProjectRef, model: Name, provider: Name }, Closed)
 
 /** Path parameters: a trace or session id, a prompt name. */
 export const IdParam = T.String({ minLength: 1, maxLength: 128 })

@@ -28,7 +28,7 @@ export function listPrompts(db: Db, projectIds: readonly string[], w: Window, li
       `SELECT prompt_name AS name, count(DISTINCT prompt_version) AS version_count, count(*) AS total_traces,
               avg(cost_micros) AS avg_cost_micros, sum(status = 'error') AS errors,
               min(started_at) AS first_seen, max(started_at) AS last_seen
-         FROM llm_traces WHERE ${where.sql}
+         FROM llm_traces INDEXED BY llm_traces_prompt_stats WHERE ${where.sql}
         GROUP BY prompt_name ORDER BY total_traces DESC, name LIMIT ?`,
     )
     .all(...where.params, limit)
@@ -76,7 +76,7 @@ export function promptVersions(
   const where = new Where(projectIds).add('prompt_name = ?', name).add('started_at >= ?', w.since)
   const rows = db
     .query<VersionRow, Param[]>(
-      `SELECT ${VERSION_COLS} FROM llm_traces WHERE ${where.sql}
+      `SELECT ${VERSION_COLS} FROM llm_traces INDEXED BY llm_traces_prompt_stats WHERE ${where.sql}
         GROUP BY prompt_version ORDER BY last_seen DESC, version LIMIT ?`,
     )
     .all(...where.params, limit)
@@ -98,7 +98,9 @@ export function compareVersions(
       .add('prompt_version = ?', version)
       .add('started_at >= ?', w.since)
     const row = db
-      .query<VersionRow, Param[]>(`SELECT ${VERSION_COLS} FROM llm_traces WHERE ${where.sql}`)
+      .query<VersionRow, Param[]>(
+        `SELECT ${VERSION_COLS} FROM llm_traces INDEXED BY llm_traces_prompt_stats WHERE ${where.sql}`,
+      )
       .get(...where.params) as VersionRow
     return versionEntry({ ...row, version })
   }

@@ -12,6 +12,7 @@ import type { Access } from '../../http/auth'
 import { AppError, notFound } from '../../http/errors'
 import { parseQuery } from '../../http/validate'
 import { budget } from './budget'
+import { traceDetail } from './detail'
 import { feedbackSummary, scoreSummary, traceFeedback, traceProject, traceScores } from './feedback'
 import {
   CompareQuery,
@@ -21,6 +22,7 @@ import {
   ModelsQuery,
   NameParam,
   PageQuery,
+  PricingQuery,
   ProjectQuery,
   ScoreSummaryQuery,
   SearchQuery,
@@ -29,11 +31,12 @@ import {
   UsageQuery,
   WindowQuery,
 } from './model'
+import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
 import { latency, models, overview, usage } from './rollups'
 import { listSessions, sessionDetail } from './sessions'
 import { rag, tools } from './tools'
-import { listTraces, traceDetail } from './traces'
+import { listTraces } from './traces'
 import { windowOf } from './window'
 
 export type QueryDeps = Pick<Core, 'db' | 'guard' | 'now'>
@@ -152,6 +155,14 @@ export function llmQueryRoutes(d: QueryDeps) {
     .get('/v1/llm/feedback/summary', ({ request, query }) => {
       const q = parseQuery(WindowQuery, query)
       return feedbackSummary(d.db, read(request, q.project_id), win(q.hours))
+    })
+    .get('/v1/llm/pricing', ({ request, query }) => {
+      const q = parseQuery(PricingQuery, query)
+      const projectId = oneProject(d.guard.require(request, 'llm:read', q.project_id))
+      if (q.model === undefined) return { project_id: projectId, table: priceTable() }
+      const price = priceOf(d.db, projectId, q.model, q.provider ?? null, d.now())
+      if (!price) throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
+      return price
     })
     .get('/v1/llm/budget', ({ request, query }) => {
       const q = parseQuery(ProjectQuery, query)

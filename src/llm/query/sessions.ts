@@ -47,7 +47,8 @@ export function listSessions(
   const wanted = Math.max(f.offset + f.limit, totalCap + 1)
   const walk = db
     .query<{ project_id: string; session_id: string }, Param[]>(
-      `SELECT project_id, session_id FROM llm_traces WHERE ${where.sql} ORDER BY started_at DESC, seq ASC`,
+      `SELECT project_id, session_id FROM llm_traces INDEXED BY ${f.user_id === undefined ? 'llm_traces_started' : 'llm_traces_user'}
+        WHERE ${where.sql} ORDER BY started_at DESC, seq ASC`,
     )
     .iterate(...where.params)
   for (const row of walk) {
@@ -57,7 +58,7 @@ export function listSessions(
   }
   const page = [...seen.values()].slice(f.offset, f.offset + f.limit)
   const sum = db.query<SessionRow, Param[]>(
-    `SELECT project_id, session_id, ${SESSION_SUMS} FROM llm_traces
+    `SELECT project_id, session_id, ${SESSION_SUMS} FROM llm_traces INDEXED BY llm_traces_session
       WHERE project_id = ? AND session_id = ? AND started_at >= ?${f.user_id === undefined ? '' : ' AND user_id = ?'}`,
   )
   const sessions = page.map(
@@ -90,14 +91,14 @@ export function sessionDetail(
   const where = new Where(projectIds).add('session_id = ?', sessionId)
   const sums = db
     .query<SessionRow, Param[]>(
-      `SELECT project_id, session_id, ${SESSION_SUMS} FROM llm_traces WHERE ${where.sql}
+      `SELECT project_id, session_id, ${SESSION_SUMS} FROM llm_traces INDEXED BY llm_traces_session WHERE ${where.sql}
         GROUP BY project_id ORDER BY last_trace_at DESC LIMIT 1`,
     )
     .get(...where.params)
   if (!sums) return null
   const traces = db
     .query<TraceRow, Param[]>(
-      `SELECT ${LIST_COLS} FROM llm_traces t WHERE t.project_id = ? AND t.session_id = ?
+      `SELECT ${LIST_COLS} FROM llm_traces t INDEXED BY llm_traces_session WHERE t.project_id = ? AND t.session_id = ?
         ORDER BY t.started_at, t.seq LIMIT ? OFFSET ?`,
     )
     .all(sums.project_id, sessionId, page.limit, page.offset)

@@ -8,6 +8,8 @@
  */
 import { bucketValue, rankOf } from '../write/sketch'
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
 export class DenseSketch {
   private counts = new Float64Array(2048)
   total = 0
@@ -16,10 +18,16 @@ export class DenseSketch {
     if (!blob || blob.byteLength === 0) return
     if (blob.byteLength % 8 !== 0)
       throw new Error(`expected a sketch of 8-byte pairs, got ${blob.byteLength} bytes`)
-    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength)
+    // The stored pairs are little-endian, as the machine's own integers are on x86 and
+    // ARM: an aligned blob is read as an Int32Array without copying, else through a DataView.
+    const ints =
+      LITTLE_ENDIAN && blob.byteOffset % 4 === 0
+        ? new Int32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4)
+        : null
+    const view = ints ? null : new DataView(blob.buffer, blob.byteOffset, blob.byteLength)
     for (let i = 0; i < blob.byteLength; i += 8) {
-      const bucket = view.getInt32(i, true)
-      const n = view.getInt32(i + 4, true)
+      const bucket = ints ? (ints[i >> 2] as number) : (view as DataView).getInt32(i, true)
+      const n = ints ? (ints[(i >> 2) + 1] as number) : (view as DataView).getInt32(i + 4, true)
       if (bucket < 0) throw new Error(`expected a non-negative bucket index, got ${bucket}`)
       if (bucket >= this.counts.length) {
         const grown = new Float64Array(Math.max(bucket + 1, this.counts.length * 2))

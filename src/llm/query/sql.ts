@@ -2,6 +2,12 @@
  * The pieces every LLM read shares: a WHERE clause built from bound parameters only (no
  * value is ever spliced into SQL text), the project scope every query starts with, and
  * the conversions of stored text to answers.
+ *
+ * Index choice: a bloop database has no planner statistics (nothing runs ANALYZE), and
+ * without them SQLite prefers an index that gives the ORDER BY over one that finds the
+ * rows: one trace's spans were read by walking every span in start order (765 ms at three
+ * million spans). So the reads name their index (`INDEXED BY`), or write `ORDER BY
+ * +column` where the order must not choose it (docs/llm-query.md).
  */
 export type Param = string | number | null
 

@@ -4,7 +4,7 @@
  * Continuous percentile (PERCENTILE_CONT): rank r = p·(n−1) over the ascending values,
  * interpolated between the two neighbours. `p` is a fraction 0-1; null for no values.
  */
-export function percentileCont(sorted: readonly number[], p: number): number | null {
+export function percentileCont(sorted: ArrayLike<number>, p: number): number | null {
   if (sorted.length === 0) return null
   const r = p * (sorted.length - 1)
   const lo = Math.floor(r)

@@ -1,19 +1,18 @@
 /**
- * The trace list (with every filter of the reference applied, and free-text search) and
- * one trace with its spans and their tree. Every query is scoped to the caller's projects
+ * The trace list, with every filter of the reference applied, and free-text search. Every query is scoped to the caller's projects
  * and bound; each list filter and sort has an index (the LLM migrations).
  *
  * `total`: counting every matching trace of a 30-day window of a million traces costs
  * more than the page itself, so a count that walks the window stops at TOTAL_CAP and
- * says so with `total_exact: false` (a filter read from its own index is counted exactly); an unfiltered list takes its exact total from the hourly trace
- * rollup instead, which costs one row per hour (docs/llm-query.md).
+ * says so with `total_exact: false`; a filter read from its own index is counted
+ * exactly, and an unfiltered list takes its exact total from the hourly trace rollup,
+ * one row per hour (docs/llm-query.md). One trace with its tree: detail.ts.
  */
 
 import { AppError } from '../../http/errors'
 import type { Db } from '../../storage/db'
 import { MIN_SEARCH_CHARS, type TraceSort, type TracesQuery } from './model'
-import { type Param, parseJson, Where, words } from './sql'
-import { buildTree, type TreeNode } from './tree'
+import { type Param, Where, words } from './sql'
 import type { Window } from './window'
 
 export const TOTAL_CAP = 1_000
@@ -88,15 +87,31 @@ export interface Tuning {
 export const TUNING: Tuning = { driverRows: DRIVER_ROWS, totalCap: TOTAL_CAP }
 
 /**
- * The FROM clause and WHERE of a filtered list. A selective filter without an index in
- * the page's order (a minimum cost or duration, a model) would otherwise make SQLite walk
- * the whole window and test each row: a rare model or a high minimum cost took 250 ms at
- * a million traces. So each such filter is first counted on its own index, capped at
- * DRIVER_ROWS (cheap: covering indexes), and the most selective one under the cap drives
- * the query: `INDEXED BY` the cost or duration index, or the model's spans joined to their
- * traces (CROSS JOIN keeps that order).
+ * The FROM clause and WHERE of a list, with the index it reads named. SQLite's planner
+ * has no statistics in a bloop database (nothing runs ANALYZE), and without them it
+ * picked badly at a million traces: the window's index and a sort of every row for
+ * `most_expensive` (530 ms), a walk of the whole window for a user's 200 traces or a
+ * high minimum cost (250 ms). So the choice is made here:
+ *
+ * - every filter with an index of its own is first counted on it, capped at DRIVER_ROWS
+ *   (covering indexes: well under a millisecond), and the most selective one under the
+ *   cap drives the query: its index (`INDEXED BY`), the model's spans joined to their
+ *   traces (CROSS JOIN keeps that order), or the search index's rowids (`NOT INDEXED`
+ *   leaves only rowid lookups); its few matches are then sorted;
+ * - otherwise every filter is dense, and an index in the page's order is walked: for
+ *   newest and oldest the smallest filter index that keeps start order (status, errors,
+ *   session, user, prompt and version), else the window's start; for the two other sorts
+ *   cost or duration, unless the window holds no more than DRIVER_ROWS traces (then it is
+ *   read and sorted).
  */
-function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilters, t: Tuning) {
+function filtered(
+  db: Db,
+  projectIds: readonly string[],
+  w: Window,
+  f: TraceFilters,
+  sort: TraceSort,
+  t: Tuning,
+) {
   const where = new Where(projectIds, 't.project_id').add('t.started_at >= ?', w.since)
   const before = where.clauses.length
   where
@@ -107,12 +122,20 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
     .maybe(f.prompt_version, 't.prompt_version = ?')
     .maybe(f.min_cost_micros, 't.cost_micros >= ?')
     .maybe(f.min_latency_ms, 't.duration_ms >= ?')
-    // `providers` holds each distinct value once, space-separated with a space at both ends.
+    // `models` and `providers` hold each distinct value once, space-separated with a space at both ends.
+    .maybe(f.model, "instr(t.models, ' ' || ? || ' ') > 0")
     .maybe(f.provider, "instr(t.providers, ' ' || ? || ' ') > 0")
   if (f.has_error === 'true') where.add('t.error_count > 0')
   if (f.has_error === 'false') where.add('t.error_count = 0')
   const search = f.search?.trim()
   if (search) {
+    // SQLite's full-text query parser reads C strings: a NUL would end the phrase early
+    // ("unterminated string"), so it is refused rather than sent.
+    if (search.includes('\u0000')) {
+      throw new AppError('invalid_query', 'query parameter search: must not contain a NUL character', {
+        field: 'search',
+      })
+    }
     if ([...search].length < MIN_SEARCH_CHARS) {
       throw new AppError(
         'invalid_query',
@@ -120,8 +143,8 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
         { field: 'search' },
       )
     }
-    where.add('t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)', ftsPhrase(search))
   }
+  const narrowed = where.clauses.length > before || !!search
 
   const probe = (sql: string, params: Param[]) =>
     (
@@ -129,48 +152,90 @@ function filtered(db: Db, projectIds: readonly string[], w: Window, f: TraceFilt
         .query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM (${sql} LIMIT ${t.driverRows + 1})`)
         .get(...params) as { n: number }
     ).n
-  const candidates: { rows: number; from: string; params: Param[] }[] = []
   const scope = new Where(projectIds)
-  if (f.min_cost_micros !== undefined) {
-    const rows = probe(`SELECT 1 FROM llm_traces WHERE ${scope.sql} AND cost_micros >= ?`, [
-      ...scope.params,
-      f.min_cost_micros,
-    ])
-    candidates.push({ rows, from: 'llm_traces t INDEXED BY llm_traces_cost', params: [] })
+  const candidates: { rows: number; from: string; params: Param[]; search?: boolean; ordered?: boolean }[] =
+    []
+  /** `ordered`: the index keeps its matches in start order, so it serves newest and oldest pages as they are. */
+  const onIndex = (index: string, clause: string, ordered: boolean, ...params: Param[]) =>
+    candidates.push({
+      ordered,
+      rows: probe(`SELECT 1 FROM llm_traces INDEXED BY ${index} WHERE ${scope.sql} AND ${clause}`, [
+        ...scope.params,
+        ...params,
+      ]),
+      from: `llm_traces t INDEXED BY ${index}`,
+      params: [],
+    })
+  if (f.session_id !== undefined) onIndex('llm_traces_session', 'session_id = ?', true, f.session_id)
+  if (f.user_id !== undefined) onIndex('llm_traces_user', 'user_id = ?', true, f.user_id)
+  if (f.prompt_name !== undefined) {
+    if (f.prompt_version === undefined) onIndex('llm_traces_prompt', 'prompt_name = ?', false, f.prompt_name)
+    else
+      onIndex(
+        'llm_traces_prompt',
+        'prompt_name = ? AND prompt_version = ?',
+        true,
+        f.prompt_name,
+        f.prompt_version,
+      )
   }
-  if (f.min_latency_ms !== undefined) {
-    const rows = probe(`SELECT 1 FROM llm_traces WHERE ${scope.sql} AND duration_ms >= ?`, [
-      ...scope.params,
-      f.min_latency_ms,
-    ])
-    candidates.push({ rows, from: 'llm_traces t INDEXED BY llm_traces_duration', params: [] })
-  }
-  let from = 'llm_traces t'
-  let fromParams: Param[] = []
+  if (f.status !== undefined) onIndex('llm_traces_status', 'status = ?', true, f.status)
+  if (f.has_error === 'true') onIndex('llm_traces_errors', 'error_count > 0', true)
+  if (f.min_cost_micros !== undefined)
+    onIndex('llm_traces_cost', 'cost_micros >= ?', false, f.min_cost_micros)
+  if (f.min_latency_ms !== undefined)
+    onIndex('llm_traces_duration', 'duration_ms >= ?', false, f.min_latency_ms)
   if (f.model !== undefined) {
+    // A trace has the model when one of its spans has it.
     const spans = `SELECT project_id, trace_id FROM llm_spans WHERE ${scope.sql} AND model = ?`
     const spanParams = [...scope.params, f.model]
-    const rows = probe(spans, spanParams)
     candidates.push({
-      rows,
+      rows: probe(spans, spanParams),
       from: `(SELECT DISTINCT project_id, trace_id FROM (${spans})) m CROSS JOIN llm_traces t ON t.project_id = m.project_id AND t.id = m.trace_id`,
       params: spanParams,
     })
-    // A trace has the model when one of its spans has it; `models` says so without a join.
-    where.add("instr(t.models, ' ' || ? || ' ') > 0", f.model)
   }
-  const driver = candidates.filter((c) => c.rows <= t.driverRows).sort((a, b) => a.rows - b.rows)[0]
-  if (driver) {
-    from = driver.from
-    fromParams = driver.params
+  const phrase = search ? ftsPhrase(search) : null
+  if (phrase !== null) {
+    candidates.push({
+      rows: probe(
+        `SELECT 1 FROM llm_traces t NOT INDEXED WHERE ${new Where(projectIds, 't.project_id').sql}
+           AND t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`,
+        [...projectIds, phrase],
+      ),
+      from: 'llm_traces t NOT INDEXED',
+      params: [],
+      search: true,
+    })
   }
-  return {
-    from,
-    params: [...fromParams, ...where.params],
-    where,
-    narrowed: where.clauses.length > before,
-    driven: !!driver,
+  const bySize = [...candidates].sort((a, b) => a.rows - b.rows)
+  const selective = bySize.find((c) => c.rows <= t.driverRows)
+  // Dense filters only: for a page in start order, the smallest filter index that keeps
+  // start order is walked (its rows all match it) rather than the whole window.
+  const inOrder = sort === 'newest' || sort === 'oldest' ? bySize.find((c) => c.ordered) : undefined
+  const driver = selective ?? inOrder
+  if (phrase !== null) {
+    // Driven by other filters or walked, the matches are a set each row is checked
+    // against (`+` keeps SQLite from reading the table through them instead).
+    const walk = driver?.search ? '' : '+'
+    where.add(`${walk}t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`, phrase)
   }
+  const from = driver ? driver.from : walkFrom(db, projectIds, w, sort, t)
+  return { from, params: [...(driver?.params ?? []), ...where.params], where, narrowed, driven: !!selective }
+}
+
+const SORT_INDEX: Record<TraceSort, string> = {
+  newest: 'llm_traces_started',
+  oldest: 'llm_traces_started',
+  most_expensive: 'llm_traces_cost',
+  slowest: 'llm_traces_duration',
+}
+
+function walkFrom(db: Db, projectIds: readonly string[], w: Window, sort: TraceSort, t: Tuning): string {
+  let index = SORT_INDEX[sort]
+  if (index !== 'llm_traces_started' && windowCount(db, projectIds, w).total <= t.driverRows)
+    index = 'llm_traces_started'
+  return `llm_traces t INDEXED BY ${index}`
 }
 
 export interface TracePage {
@@ -186,7 +251,7 @@ export function listTraces(
   q: TraceFilters & { sort: TraceSort; limit: number; offset: number },
   tuning: Tuning = TUNING,
 ): TracePage {
-  const f = filtered(db, projectIds, w, q, tuning)
+  const f = filtered(db, projectIds, w, q, q.sort, tuning)
   const rows = db
     .query<TraceRow, Param[]>(
       `SELECT ${LIST_COLS} FROM ${f.from} WHERE ${f.where.sql} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
@@ -196,7 +261,7 @@ export function listTraces(
     ? windowCount(db, projectIds, w)
     : f.driven
       ? { total: count(db, f.from, f.where.sql, f.params), total_exact: true }
-      : cappedCount(db, f.where, f.params, tuning.totalCap)
+      : cappedCount(db, f.from, f.where, f.params, tuning.totalCap)
   return { traces: rows.map(traceEntry), ...counted }
 }
 
@@ -210,13 +275,14 @@ function count(db: Db, from: string, where: string, params: Param[]): number {
 
 function cappedCount(
   db: Db,
+  from: string,
   where: Where,
   params: Param[],
   cap: number,
 ): { total: number; total_exact: boolean } {
   const row = db
     .query<{ n: number }, Param[]>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM llm_traces t WHERE ${where.sql} LIMIT ${cap + 1})`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where.sql} LIMIT ${cap + 1})`,
     )
     .get(...params) as { n: number }
   return row.n > cap ? { total: cap, total_exact: false } : { total: row.n, total_exact: true }
@@ -235,80 +301,4 @@ function windowCount(
     )
     .get(...where.params)
   return { total: row?.n ?? 0, total_exact: true }
-}
-
-const SPAN_COLS = `id, parent_span_id, span_type, name, model, provider, status, error_message,
-  input, output, metadata, started_at, ended_at, latency_ms, time_to_first_token_ms,
-  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-  cost_micros, cost_source, price_version`
-
-export interface SpanRow {
-  id: string
-  parent_span_id: string | null
-  span_type: string
-  name: string | null
-  model: string | null
-  provider: string | null
-  status: string
-  error_message: string | null
-  input: string | null
-  output: string | null
-  metadata: string | null
-  started_at: number | null
-  ended_at: number | null
-  latency_ms: number | null
-  time_to_first_token_ms: number | null
-  input_tokens: number | null
-  output_tokens: number | null
-  cache_read_tokens: number | null
-  cache_write_tokens: number | null
-  reasoning_tokens: number | null
-  cost_micros: number | null
-  cost_source: string
-  price_version: string | null
-}
-
-export type SpanView = Omit<SpanRow, 'metadata'> & { metadata: unknown; total_tokens: number | null }
-export type TreeView = SpanView & { orphan: boolean; children: TreeView[] }
-
-function spanView(row: SpanRow): SpanView {
-  const total =
-    row.input_tokens === null || row.output_tokens === null ? null : row.input_tokens + row.output_tokens
-  return { ...row, metadata: parseJson(row.metadata), total_tokens: total }
-}
-
-function treeView(n: TreeNode<SpanView>): TreeView {
-  return { ...n.span, orphan: n.orphan, children: n.children.map(treeView) }
-}
-
-interface DetailRow extends TraceRow {
-  input: string | null
-  output: string | null
-  metadata: string | null
-  created_at: number
-  updated_at: number
-}
-
-/**
- * One trace: the flat shape of the reference (trace fields and `spans`), the same fields
- * again as `trace` (what the SDK test suites read), and `tree`. A trace id may exist in
- * several of a session user's projects: the most recent one is answered.
- */
-export function traceDetail(db: Db, projectIds: readonly string[], id: string) {
-  const where = new Where(projectIds, 't.project_id').add('t.id = ?', id)
-  const row = db
-    .query<DetailRow, Param[]>(
-      `SELECT ${LIST_COLS}, t.input, t.output, t.metadata, t.created_at, t.updated_at
-         FROM llm_traces t WHERE ${where.sql} ORDER BY t.started_at DESC LIMIT 1`,
-    )
-    .get(...where.params)
-  if (!row) return null
-  const spans = db
-    .query<SpanRow, [string, string]>(
-      `SELECT ${SPAN_COLS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY started_at, seq`,
-    )
-    .all(row.project_id, row.id)
-    .map(spanView)
-  const trace = { ...traceEntry(row), metadata: parseJson(row.metadata) }
-  return { ...trace, spans, trace, tree: buildTree(spans).map(treeView) }
 }

@@ -6,7 +6,7 @@
  * rollup row in memory (a batch of 200 traces of one model touches a handful of rows) and
  * written once at the end (`flush`); a row whose count reaches 0 is deleted, so the
  * rollups always equal a recomputation from the stored spans and traces
- * (test/llm.rollups.property.test.ts).
+ * (test/unit/llm.rollups.property.test.ts).
  */
 import type { Db, Statement } from '../../storage/db'
 import { addValue, type Buckets, decode, encode, merge } from './sketch'

@@ -6,7 +6,7 @@
  * rollups, sketches and search index the tests read are the writer's own.
  */
 import { expect } from 'bun:test'
-import { signed, startRuntime, type TestRuntime } from '../helpers'
+import { signed, startRuntime, type TestRuntime } from './helpers'
 
 export const HOUR = 3_600_000
 /** The tests' clock: 2026-11-20 10:30 UTC. */
@@ -29,6 +29,8 @@ export interface WireSpan {
   status?: 'ok' | 'error'
   error_message?: string | null
   metadata?: Record<string, unknown>
+  input?: string
+  output?: string
   started_at: number
 }
 
@@ -42,6 +44,8 @@ export interface WireTrace {
   prompt_version?: string
   started_at: number
   ended_at?: number
+  input?: string
+  output?: string
   spans: WireSpan[]
 }
 
