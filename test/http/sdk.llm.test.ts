@@ -12,7 +12,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { fakeUpstream, type Upstream } from '../../sdk/js/test/upstream'
 import { tempDir } from '../helpers'
-import { type SdkServer, sdkDist, sdkServer } from '../sdk.helpers'
+import { eventually, type SdkServer, sdkDist, sdkServer } from '../sdk.helpers'
 
 interface StoredSpan {
   id: string
@@ -258,8 +258,11 @@ describe('a nested agent trace', () => {
     expect(t.status).toBe('error')
     const charge = t.spans.find((s) => s.name === 'charge') as StoredSpan
     expect([charge.status, charge.error_message]).toEqual(['error', 'payment gateway timed out'])
-    const issue = (await server.issues()).find((i) => i.message === 'payment gateway timed out')
-    expect(issue?.source).toBe('llm')
+    // The failed span becomes an error event after the trace commits, not within its answer.
+    const issue = await eventually(async () =>
+      (await server.issues()).find((i) => i.message === 'payment gateway timed out'),
+    )
+    expect(issue.source).toBe('llm')
   })
 })
 
