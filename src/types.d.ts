@@ -16,3 +16,9 @@ declare module 'bloop:sdk-script' {
   const script: unknown
   export default script
 }
+
+// The OpenTelemetry protocol definitions (src/llm/otlp/proto), embedded as text for protobufjs.
+declare module '*.proto' {
+  const text: string
+  export default text
+}
