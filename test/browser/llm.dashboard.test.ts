@@ -1,0 +1,347 @@
+/**
+ * The LLM pages of the dashboard in headless Chromium, against the real server: traces
+ * are sent through the signed POST /v1/traces the SDKs use, then the overview, the trace
+ * list (a filter applied through the URL), one multi-level trace's waterfall and the
+ * models page are walked. Every test fails on a console error or a failed request (see
+ * dashboard.helpers.ts). The last test measures what each LLM page adds to the landing,
+ * compressed, into test-artifacts/llm-bundle-size.json.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { createSession } from '../../src/auth/sessions'
+import { insertUser } from '../../src/auth/users'
+import { sign } from '../../src/errors/ingest/hmac'
+import { insertProject } from '../../src/projects/store'
+import { launchChromium } from '../browser'
+import {
+  ARTIFACTS,
+  assetLog,
+  type DashboardServer,
+  type LoadedAsset,
+  pageSettled,
+  shot,
+  startDashboardServer,
+  takeProblems,
+  watch,
+} from '../dashboard.helpers'
+
+setDefaultTimeout(30_000)
+
+let server: DashboardServer
+let browser: Browser
+let context: BrowserContext
+let page: Page
+let key: string
+
+/** The agent run's start: an hour ago, well inside the default 24-hour window. */
+const T0 = Date.now() - 3_600_000
+
+async function send(trace: Record<string, unknown>): Promise<void> {
+  const body = JSON.stringify(trace)
+  const res = await fetch(`${server.origin}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-project-key': key, 'x-signature': sign(key, body) },
+    body,
+  })
+  expect({ status: res.status, body: await res.json() }).toEqual({
+    status: 200,
+    body: { status: 'accepted' },
+  })
+}
+
+/** Three levels: the run, its steps, a retrieval inside the search tool; the answer fails. */
+const agent = {
+  id: 'run-1',
+  name: 'support-agent',
+  session_id: 'chat-7',
+  user_id: 'u-42',
+  status: 'error',
+  started_at: T0,
+  ended_at: T0 + 1000,
+  input: 'Where is my order?',
+  spans: [
+    { id: 'root', span_type: 'custom', name: 'agent', started_at: T0, latency_ms: 1000 },
+    {
+      id: 'plan',
+      parent_span_id: 'root',
+      span_type: 'generation',
+      name: 'plan',
+      model: 'gpt-4o',
+      provider: 'openai',
+      input_tokens: 1200,
+      output_tokens: 300,
+      cost: 0.0054,
+      started_at: T0 + 10,
+      latency_ms: 200,
+      time_to_first_token_ms: 50,
+    },
+    {
+      id: 'search',
+      parent_span_id: 'root',
+      span_type: 'tool',
+      name: 'search_orders',
+      started_at: T0 + 220,
+      latency_ms: 100,
+    },
+    {
+      id: 'retrieve',
+      parent_span_id: 'search',
+      span_type: 'retrieval',
+      name: 'orders-index',
+      started_at: T0 + 230,
+      latency_ms: 60,
+    },
+    {
+      id: 'answer',
+      parent_span_id: 'root',
+      span_type: 'generation',
+      name: 'answer',
+      model: 'claude-sonnet-4',
+      provider: 'anthropic',
+      input_tokens: 2000,
+      output_tokens: 0,
+      started_at: T0 + 400,
+      latency_ms: 500,
+      status: 'error',
+      error_message: 'overloaded_error: Overloaded',
+    },
+  ],
+}
+/** A cheap, fast one of another model, so a filter has something to leave out. */
+const quick = {
+  id: 'quick-1',
+  name: 'classify',
+  status: 'completed',
+  started_at: T0 + 5000,
+  ended_at: T0 + 5150,
+  spans: [
+    {
+      id: 'q1',
+      span_type: 'generation',
+      name: 'classify',
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      input_tokens: 100,
+      output_tokens: 5,
+      cost: 0.00002,
+      started_at: T0 + 5000,
+      latency_ms: 150,
+    },
+  ],
+}
+
+beforeAll(async () => {
+  server = await startDashboardServer()
+  const db = server.served.runtime.core.db
+  const project = insertProject(db, { name: 'Agents', slug: 'agents' })
+  key = project.api_key
+  await send(agent)
+  await send(quick)
+  const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
+  const token = createSession(db, user.id, Date.now(), 3600)
+  browser = await launchChromium()
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
+  await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])
+  page = await context.newPage()
+  watch(page)
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+afterEach(() => {
+  expect(takeProblems()).toEqual([])
+})
+
+const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim()
+
+describe('the LLM pages in a real browser', () => {
+  test('the navigation leads to the overview: cards, charts by model, the budget', async () => {
+    await page.goto(`${server.origin}/?project=agents`)
+    await pageSettled(page)
+    await page.click('.mainnav a:text-is("LLM")')
+    await page.waitForURL((u) => u.pathname === '/llm')
+    await page.waitForSelector('#llm-card-traces')
+    await pageSettled(page)
+    expect(await text('#llm-card-traces strong')).toBe('2')
+    expect(await text('#llm-card-spans strong')).toBe('6')
+    // 1500 + 2000 + 105 tokens; the answer's cost is unknown (no price given, none matched or priced).
+    expect(await text('#llm-card-tokens strong')).toBe('3.6k')
+    expect(await text('#llm-card-errors strong')).toBe('50.0%')
+    // Nothing in the window before: no change to show.
+    expect(await text('#llm-card-traces .delta')).toBe('no previous data')
+    await page.waitForSelector('#llm-cost-chart .uplot')
+    await page.waitForSelector('#llm-tokens-chart .uplot')
+    const legend = await page.$$eval('#llm-tokens-chart .u-legend .u-series th', (ths) =>
+      ths.map((t) => (t.textContent ?? '').trim()).filter(Boolean),
+    )
+    expect(legend).toEqual(expect.arrayContaining(['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini']))
+    // One project chosen: its budget, with no budget set yet.
+    expect(await text('#llm-budget')).toContain('No budget is set')
+    await shot(page, 'llm-overview')
+  })
+
+  test('the trace list filters through the URL', async () => {
+    await page.click('.subnav a:text-is("Traces")')
+    await page.waitForURL((u) => u.pathname === '/llm/traces')
+    await page.waitForSelector('.trace-row')
+    await pageSettled(page)
+    // Newest first.
+    expect(await page.$$eval('.trace-row', (rs) => rs.map((r) => (r as HTMLElement).dataset.id))).toEqual([
+      'quick-1',
+      'run-1',
+    ])
+    await page.fill('#llm-f-model', 'gpt-4o-mini')
+    await page.press('#llm-f-model', 'Enter')
+    await page.waitForURL((u) => u.searchParams.get('model') === 'gpt-4o-mini')
+    await page.waitForFunction(() => document.querySelectorAll('.trace-row').length === 1)
+    expect(await page.getAttribute('.trace-row', 'data-id')).toBe('quick-1')
+    // The status filter, straight from a shared URL.
+    await page.goto(`${server.origin}/llm/traces?project=agents&status=error`)
+    await page.waitForSelector('.trace-row')
+    await pageSettled(page)
+    expect(await page.$$eval('.trace-row', (rs) => rs.map((r) => (r as HTMLElement).dataset.id))).toEqual([
+      'run-1',
+    ])
+    expect(await page.inputValue('#llm-f-status')).toBe('error')
+    await shot(page, 'llm-traces')
+  })
+
+  test('a trace shows its span tree as a waterfall to scale, nested, the failed span in red', async () => {
+    await page.click('.trace-row a')
+    await page.waitForURL((u) => u.pathname === '/llm/traces/run-1')
+    await page.waitForSelector('#llm-waterfall')
+    await pageSettled(page)
+    const rows = await page.$$eval('#llm-waterfall .span-row', (bs) =>
+      bs.map((b) => {
+        const el = b as HTMLElement
+        const bar = el.querySelector('.span-bar') as HTMLElement
+        return {
+          id: el.dataset.span,
+          depth: Number(el.dataset.depth),
+          offset: Number(bar.dataset.offsetMs),
+          duration: Number(bar.dataset.durationMs),
+          left: bar.style.left,
+          width: bar.style.width,
+          error: el.classList.contains('error'),
+        }
+      }),
+    )
+    // Depth first in start order; offsets and durations against the trace's 1000 ms.
+    expect(rows).toEqual([
+      { id: 'root', depth: 0, offset: 0, duration: 1000, left: '0%', width: '100%', error: false },
+      { id: 'plan', depth: 1, offset: 10, duration: 200, left: '1%', width: '20%', error: false },
+      { id: 'search', depth: 1, offset: 220, duration: 100, left: '22%', width: '10%', error: false },
+      { id: 'retrieve', depth: 2, offset: 230, duration: 60, left: '23%', width: '6%', error: false },
+      { id: 'answer', depth: 1, offset: 400, duration: 500, left: '40%', width: '50%', error: true },
+    ])
+    // Drawn, not just computed: the bar of the failed span is red and indented deeper rows sit further right.
+    const colour = await page.$eval(
+      '[data-span="answer"] .span-bar',
+      (e) => getComputedStyle(e).backgroundColor,
+    )
+    const danger = await page.evaluate(() => {
+      const probe = Object.assign(document.createElement('span'), { style: 'color: var(--danger)' })
+      document.body.append(probe)
+      const c = getComputedStyle(probe).color
+      probe.remove()
+      return c
+    })
+    expect(colour).toBe(danger)
+    const indent = await page.$$eval('#llm-waterfall .span-name', (ns) =>
+      ns.map((n) => n.getBoundingClientRect().left + Number.parseFloat(getComputedStyle(n).paddingLeft)),
+    )
+    expect(indent[1]).toBeGreaterThan(indent[0] as number)
+    expect(indent[3]).toBeGreaterThan(indent[2] as number)
+    // The generation's time to first token is marked at 10 + 50 ms.
+    expect(await page.$eval('[data-span="plan"] .span-ttft', (e) => (e as HTMLElement).style.left)).toBe('6%')
+
+    await page.click('[data-span="plan"]')
+    expect(await text('#llm-span-model')).toBe('gpt-4o (openai)')
+    expect(await text('#llm-span-tokens')).toBe('1.2k in / 300 out')
+    expect(await text('#llm-span-cost')).toBe('$0.00540')
+    expect(await text('#llm-span-cost-source')).toBe('client')
+    // The server keeps no content by default: said so, not shown as empty.
+    expect(await page.locator('#llm-span [data-not-stored]').count()).toBe(2)
+
+    await page.click('[data-span="answer"]')
+    expect(await text('#llm-span .notice.error')).toBe('overloaded_error: Overloaded')
+    await shot(page, 'llm-trace')
+  })
+
+  test('the models page lists each model with its calls, tokens and latency', async () => {
+    await page.goto(`${server.origin}/llm/models?project=agents`)
+    await page.waitForSelector('#llm-models')
+    await pageSettled(page)
+    const models = await page.$$eval('#llm-models tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].slice(0, 3).map((td) => (td.textContent ?? '').trim())),
+    )
+    expect(models).toEqual(
+      expect.arrayContaining([
+        ['gpt-4o', 'openai', '1'],
+        ['gpt-4o-mini', 'openai', '1'],
+        ['claude-sonnet-4', 'anthropic', '1'],
+      ]),
+    )
+    await shot(page, 'llm-models')
+  })
+
+  test('each LLM page loads only its own code, measured compressed', async () => {
+    const storageState = await context.storageState()
+    const measure = async (to: string) => {
+      const c = await browser.newContext({ storageState })
+      const p = await c.newPage()
+      watch(p)
+      const log = assetLog(p)
+      await p.goto(`${server.origin}/?project=agents`)
+      await pageSettled(p)
+      await log.take()
+      await p.evaluate((h) => {
+        const a = Object.assign(document.createElement('a'), { href: h })
+        document.querySelector('main')?.append(a)
+        a.click()
+      }, to)
+      await p.waitForURL((u) => u.pathname === new URL(to, server.origin).pathname)
+      await pageSettled(p)
+      const added = await log.take()
+      await c.close()
+      return added
+    }
+    const pages: Record<string, { gzip_bytes: number; chunks: LoadedAsset[] }> = {}
+    const own: Record<string, string> = {
+      overview: 'OverviewPage',
+      traces: 'TracesPage',
+      trace: 'TracePage',
+      models: 'ModelsPage',
+    }
+    const targets: Record<string, string> = {
+      overview: '/llm?project=agents',
+      traces: '/llm/traces?project=agents',
+      trace: '/llm/traces/run-1?project=agents',
+      models: '/llm/models?project=agents',
+    }
+    for (const [name, to] of Object.entries(targets)) {
+      const chunks = await measure(to)
+      pages[name] = { gzip_bytes: chunks.reduce((n, a) => n + a.bytes, 0), chunks }
+    }
+    writeFileSync(join(ARTIFACTS, 'llm-bundle-size.json'), `${JSON.stringify(pages, null, 2)}\n`)
+    for (const [name, p] of Object.entries(pages)) {
+      console.log(
+        `  llm ${name}: +${(p.gzip_bytes / 1024).toFixed(1)} KB gzip in ${p.chunks.length} chunk(s)`,
+      )
+      expect({ name, own: p.chunks.some((c) => c.url.includes(`/chunks/${own[name]}-`)) }).toEqual({
+        name,
+        own: true,
+      })
+      expect({ name, gzip: p.chunks.every((c) => c.encoding === 'gzip' && c.bytes > 0) }).toEqual({
+        name,
+        gzip: true,
+      })
+      expect({ name, small: p.gzip_bytes < 30 * 1024 }).toEqual({ name, small: true })
+    }
+  })
+})
