@@ -132,6 +132,15 @@ const quick = {
   ],
 }
 
+/** One trace in the window before the default one (30 hours ago), for the cards' change. */
+const earlier = {
+  ...quick,
+  id: 'earlier-1',
+  started_at: T0 - 29 * 3_600_000,
+  ended_at: T0 - 29 * 3_600_000 + 150,
+  spans: quick.spans.map((s) => ({ ...s, id: 'e1', started_at: T0 - 29 * 3_600_000 })),
+}
+
 beforeAll(async () => {
   server = await startDashboardServer()
   const db = server.served.runtime.core.db
@@ -139,6 +148,7 @@ beforeAll(async () => {
   key = project.api_key
   await send(agent)
   await send(quick)
+  await send(earlier)
   const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
   const token = createSession(db, user.id, Date.now(), 3600)
   browser = await launchChromium()
@@ -169,11 +179,14 @@ describe('the LLM pages in a real browser', () => {
     await pageSettled(page)
     expect(await text('#llm-card-traces strong')).toBe('2')
     expect(await text('#llm-card-spans strong')).toBe('6')
-    // 1500 + 2000 + 105 tokens; the answer's cost is unknown (no price given, none matched or priced).
+    // 1500 + 2000 + 105 tokens.
     expect(await text('#llm-card-tokens strong')).toBe('3.6k')
     expect(await text('#llm-card-errors strong')).toBe('50.0%')
-    // Nothing in the window before: no change to show.
-    expect(await text('#llm-card-traces .delta')).toBe('no previous data')
+    // Against the window before, which had one trace of one span and no error.
+    expect(await text('#llm-card-traces .delta')).toBe('+100% vs previous')
+    expect(await text('#llm-card-spans .delta')).toBe('+500% vs previous')
+    expect(await page.getAttribute('#llm-card-cost .delta', 'class')).toBe('delta worse')
+    expect(await text('#llm-card-errors .delta')).toBe('no previous data')
     await page.waitForSelector('#llm-cost-chart .uplot')
     await page.waitForSelector('#llm-tokens-chart .uplot')
     const legend = await page.$$eval('#llm-tokens-chart .u-legend .u-series th', (ths) =>

@@ -86,7 +86,9 @@ function Cards({ now, both }: { now: Overview; both: Overview }) {
 }
 
 /** Hourly series by model over the whole window (hours with nothing are zero). */
-function byModel(rows: UsageRow[], hours: number, pick: (r: UsageRow) => number | null) {
+function byModel(all: UsageRow[], hours: number, pick: (r: UsageRow) => number | null) {
+  // Spans without a model (tools, retrievals) have no tokens or price to chart.
+  const rows = all.filter((r) => r.model !== null)
   const last = Math.floor(Date.now() / HOUR) * HOUR
   const xs = Array.from({ length: hours }, (_, i) => last - (hours - 1 - i) * HOUR)
   const totals = new Map<string, number>()
@@ -118,8 +120,7 @@ function byModel(rows: UsageRow[], hours: number, pick: (r: UsageRow) => number 
 function Usage({ project, hours }: { project?: string; hours: number }) {
   const usage = useLoad(() => llm.usage({ project_id: project, hours, limit: 200 }), [project, hours])
   const cost = useMemo(
-    () =>
-      byModel(usage.data?.usage ?? [], hours, (r) => (r.cost_micros === null ? null : r.cost_micros / 1e6)),
+    () => byModel(usage.data?.usage ?? [], hours, (r) => r.cost_micros),
     [usage.data, hours],
   )
   const toks = useMemo(
@@ -134,13 +135,7 @@ function Usage({ project, hours }: { project?: string; hours: number }) {
     <div class="grid-2">
       <section class="card" id="llm-cost-chart">
         <h2>Cost by model, per hour</h2>
-        <Chart
-          xs={cost.xs}
-          series={cost.series}
-          kind="line"
-          label="Hourly cost by model"
-          format={(v) => `$${v}`}
-        />
+        <Chart xs={cost.xs} series={cost.series} kind="line" label="Hourly cost by model" format={money} />
       </section>
       <section class="card" id="llm-tokens-chart">
         <h2>Tokens by model, per hour</h2>

@@ -80,7 +80,7 @@ function SpanPanel({ s }: { s: SpanNode }) {
     <section class="card" id="llm-span" aria-labelledby="llm-span-title">
       <h2 id="llm-span-title">
         {ICON[s.span_type] ?? '•'} {s.name ?? s.id}{' '}
-        <Badge kind={s.status === 'error' ? 'danger' : 'ok'}>{s.status}</Badge>
+        <Badge kind={s.status === 'error' ? 'bad' : 'ok'}>{s.status}</Badge>
       </h2>
       {s.error_message && <Notice kind="error">{s.error_message}</Notice>}
       <dl class="facts">
@@ -191,7 +191,9 @@ export function LlmTracePage({ params }: PageProps) {
         <>
           <div class="page-head">
             <h1>{t.name ?? t.id}</h1>
-            <Badge kind={t.status === 'error' ? 'danger' : t.status}>{t.status}</Badge>
+            <Badge kind={t.status === 'error' ? 'bad' : t.status === 'completed' ? 'ok' : 'muted'}>
+              {t.status}
+            </Badge>
           </div>
           <div class="stats card">
             <div class="stat">

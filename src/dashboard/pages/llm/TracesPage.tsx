@@ -161,7 +161,9 @@ export function LlmTracesPage() {
                       <a href={traceHref(t)}>{t.name ?? t.id}</a>
                     </td>
                     <td>
-                      <Badge kind={t.status === 'error' ? 'danger' : t.status}>{t.status}</Badge>
+                      <Badge kind={t.status === 'error' ? 'bad' : t.status === 'completed' ? 'ok' : 'muted'}>
+                        {t.status}
+                      </Badge>
                     </td>
                     <td>
                       <Ago ms={t.started_at} />
