@@ -303,6 +303,64 @@ describe('the LLM pages in a real browser', () => {
     await shot(page, 'llm-models')
   })
 
+  test('the content policy set in the UI applies to the next trace; the budget shows on the overview', async () => {
+    await page.goto(`${server.origin}/llm?project=agents`)
+    await pageSettled(page)
+    await page.click('.subnav a:text-is("Settings")')
+    await page.waitForURL((u) => u.pathname === '/llm/settings')
+    await page.waitForSelector('#llm-policy')
+    expect(await text('#llm-policy-current')).toBe('none')
+    expect(await text('#llm-policy p.muted')).toContain("(the server's default)")
+    await page.selectOption('#llm-policy-select', 'full')
+    await page.click('#llm-policy button:text-is("Save policy")')
+    await page.waitForSelector('#llm-policy .notice.ok')
+    expect(await text('#llm-policy-current')).toBe('full')
+    expect(await text('#llm-policy p.muted')).toContain('(set for this project)')
+
+    await send({
+      id: 'stored-1',
+      name: 'with-content',
+      status: 'completed',
+      started_at: T0 + 9000,
+      ended_at: T0 + 9100,
+      spans: [
+        {
+          id: 's1',
+          span_type: 'generation',
+          name: 'reply',
+          model: 'gpt-4o-mini',
+          provider: 'openai',
+          input: 'What is the capital of France?',
+          output: 'Paris.',
+          started_at: T0 + 9000,
+          latency_ms: 100,
+        },
+      ],
+    })
+    await page.goto(`${server.origin}/llm/traces/stored-1?project=agents`)
+    await page.waitForSelector('#llm-span')
+    await pageSettled(page)
+    expect(await page.locator('#llm-span [data-not-stored]').count()).toBe(0)
+    expect(await page.$$eval('#llm-span .span-content pre', (ps) => ps.map((p) => p.textContent))).toEqual([
+      'What is the capital of France?',
+      'Paris.',
+    ])
+
+    await page.goto(`${server.origin}/llm/settings?project=agents`)
+    await page.waitForSelector('#llm-budget-form')
+    await page.fill('#llm-budget-dollars', '1')
+    await page.fill('#llm-budget-rate', '50')
+    await page.click('#llm-budget-form button:text-is("Save budget")')
+    await page.waitForSelector('#llm-budget-form .notice.ok')
+    expect(await text('#llm-budget-form p.muted')).toBe('Alert at 50.0% of the budget.')
+    await shot(page, 'llm-settings')
+    await page.click('.subnav a:text-is("Overview")')
+    await page.waitForSelector('#llm-budget-spend')
+    await pageSettled(page)
+    // $0.0054 + $0.006 (table price of the answer) + $0.00002 this month, of a $1 budget.
+    expect(await text('#llm-budget')).toContain('of $1.00 (1.1%)')
+  })
+
   test('each LLM page loads only its own code, measured compressed', async () => {
     const storageState = await context.storageState()
     const measure = async (to: string) => {
@@ -330,12 +388,14 @@ describe('the LLM pages in a real browser', () => {
       traces: 'TracesPage',
       trace: 'TracePage',
       models: 'ModelsPage',
+      settings: 'LlmSettingsPage',
     }
     const targets: Record<string, string> = {
       overview: '/llm?project=agents',
       traces: '/llm/traces?project=agents',
       trace: '/llm/traces/run-1?project=agents',
       models: '/llm/models?project=agents',
+      settings: '/llm/settings?project=agents',
     }
     for (const [name, to] of Object.entries(targets)) {
       const chunks = await measure(to)

@@ -17,4 +17,5 @@ export const PAGES: { [N in PageName]: LazyComponent<PageProps> } = {
   llmTraces: lazy(() => import('./llm/TracesPage').then((m) => m.LlmTracesPage)),
   llmTrace: lazy(() => import('./llm/TracePage').then((m) => m.LlmTracePage)),
   llmModels: lazy(() => import('./llm/ModelsPage').then((m) => m.LlmModelsPage)),
+  llmSettings: lazy(() => import('./llm/LlmSettingsPage').then((m) => m.LlmSettingsPage)),
 }

@@ -58,6 +58,7 @@ export const ROUTES = {
   llmTraces: llm.traces,
   llmTrace: llm.trace,
   llmModels: llm.models,
+  llmSettings: llm.settings,
 } satisfies Record<string, PageRoute>
 
 export type PageName = keyof typeof ROUTES

@@ -6,6 +6,7 @@ const TABS = [
   { path: '/llm', label: 'Overview' },
   { path: '/llm/traces', label: 'Traces' },
   { path: '/llm/models', label: 'Models' },
+  { path: '/llm/settings', label: 'Settings' },
 ]
 
 export const WINDOWS = [24, 72, 168, 336]

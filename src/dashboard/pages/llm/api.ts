@@ -118,6 +118,14 @@ export interface TraceDetail extends TraceEntry {
   tree: SpanNode[]
 }
 
+export interface LlmSettings {
+  project_id: string
+  content_policy: string
+  content_policy_source: 'config' | 'project'
+  monthly_budget_micros: number
+  budget_alert_rate: number
+}
+
 type Q = Record<string, string | number | undefined>
 
 export const llm = {
@@ -129,4 +137,13 @@ export const llm = {
   traces: (q: Q) => api<TracePage>('/v1/llm/traces', { query: q }),
   trace: (id: string, project?: string) =>
     api<TraceDetail>(`/v1/llm/traces/${encodeURIComponent(id)}`, { query: { project_id: project } }),
+  settings: (project: string) => api<LlmSettings>('/v1/llm/settings', { query: { project_id: project } }),
+  saveSettings: (project: string, body: { content_policy: string | null }) =>
+    api<LlmSettings>('/v1/llm/settings', { method: 'PUT', query: { project_id: project }, body }),
+  saveBudget: (project: string, body: { monthly_budget_micros: number; budget_alert_rate: number }) =>
+    api<Pick<LlmSettings, 'monthly_budget_micros' | 'budget_alert_rate'>>('/v1/llm/budget', {
+      method: 'PUT',
+      query: { project_id: project },
+      body,
+    }),
 }

@@ -22,3 +22,6 @@ export const trace: PageRoute = {
 }
 
 export const models: PageRoute = { paths: ['/llm/models'] }
+
+/** Content policy and budget of one project. */
+export const settings: PageRoute = { paths: ['/llm/settings'] }
