@@ -21,6 +21,7 @@ import {
   type DashboardServer,
   type LoadedAsset,
   pageSettled,
+  scrollsSideways,
   shot,
   startDashboardServer,
   takeProblems,
@@ -221,6 +222,7 @@ describe('the LLM pages in a real browser', () => {
       'run-1',
     ])
     expect(await page.inputValue('#llm-f-status')).toBe('error')
+    expect(await text('#llm-traces-total')).toBe('1 trace')
     await shot(page, 'llm-traces')
   })
 
@@ -359,6 +361,24 @@ describe('the LLM pages in a real browser', () => {
     await pageSettled(page)
     // $0.0054 + $0.006 (table price of the answer) + $0.00002 this month, of a $1 budget.
     expect(await text('#llm-budget')).toContain('of $1.00 (1.1%)')
+  })
+
+  test('the LLM pages fit a 375 px wide screen in the dark theme', async () => {
+    const phone = await browser.newContext({
+      storageState: await context.storageState(),
+      viewport: { width: 375, height: 800 },
+      colorScheme: 'dark',
+    })
+    const p = await phone.newPage()
+    watch(p)
+    for (const to of ['/llm', '/llm/traces', '/llm/traces/run-1', '/llm/models', '/llm/settings']) {
+      await p.goto(`${server.origin}${to}?project=agents`)
+      await pageSettled(p)
+      expect({ to, sideways: await scrollsSideways(p) }).toEqual({ to, sideways: false })
+    }
+    expect(await p.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(15, 17, 21)')
+    await shot(p, 'llm-375px-dark')
+    await phone.close()
   })
 
   test('each LLM page loads only its own code, measured compressed', async () => {

@@ -162,7 +162,7 @@ export function LlmSettingsPage() {
   const project = oneProject()
   return (
     <>
-      <LlmNav title="LLM settings" />
+      <LlmNav title="LLM settings" window={false} />
       {project ? (
         <Of key={project} project={project} />
       ) : (

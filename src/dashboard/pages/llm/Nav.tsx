@@ -26,7 +26,8 @@ export function oneProject(): string | null {
   return projects.value.length === 1 ? (projects.value[0]?.slug ?? null) : null
 }
 
-export function LlmNav({ title }: { title: string }) {
+/** `window: false` for a page the window does not change (the settings). */
+export function LlmNav({ title, window = true }: { title: string; window?: boolean }) {
   const path = route.value.path
   const project = projectSlug.value ?? undefined
   const hours = windowHours()
@@ -34,20 +35,22 @@ export function LlmNav({ title }: { title: string }) {
     <>
       <div class="page-head">
         <h1>{title}</h1>
-        <label class="field">
-          <span>Window</span>
-          <select
-            id="llm-hours"
-            value={String(hours)}
-            onChange={(ev) => setQuery({ hours: (ev.target as HTMLSelectElement).value })}
-          >
-            {WINDOWS.map((h) => (
-              <option key={h} value={String(h)}>
-                {h < 168 ? `${h} hours` : `${h / 24} days`}
-              </option>
-            ))}
-          </select>
-        </label>
+        {window && (
+          <label class="field">
+            <span>Window</span>
+            <select
+              id="llm-hours"
+              value={String(hours)}
+              onChange={(ev) => setQuery({ hours: (ev.target as HTMLSelectElement).value })}
+            >
+              {WINDOWS.map((h) => (
+                <option key={h} value={String(h)}>
+                  {h < 168 ? `${h} hours` : `${h / 24} days`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </div>
       <nav class="subnav" aria-label="LLM">
         {TABS.map((t) => (

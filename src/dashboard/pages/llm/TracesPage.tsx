@@ -4,6 +4,7 @@
  * checks them (a bad one is its clear 400, shown here).
  */
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
+import { plural } from '../../lib/format'
 import { useKeys, useLoad } from '../../lib/hooks'
 import { href, route, setQuery } from '../../lib/router'
 import { projectSlug, projectSlugOf } from '../../lib/session'
@@ -32,7 +33,7 @@ function Filters() {
   const text = (id: string) => (ev: Event) =>
     setQuery({ [id]: (ev.target as HTMLInputElement).value.trim(), offset: null })
   return (
-    <form class="filters inline" id="llm-filters" onSubmit={(ev) => ev.preventDefault()}>
+    <form class="filters inline llm-filters" id="llm-filters" onSubmit={(ev) => ev.preventDefault()}>
       {TEXT.map(([id, label]) => (
         <label class="field" key={id}>
           <span>{label}</span>
@@ -138,7 +139,7 @@ export function LlmTracesPage() {
       ) : (
         <div class="card">
           <p class="muted" id="llm-traces-total">
-            {list.data.total_exact ? list.data.total : `${list.data.total} or more`} traces
+            {list.data.total_exact ? plural(list.data.total, 'trace') : `${list.data.total} or more traces`}
           </p>
           <div class="table-wrap">
             <table id="llm-traces">
