@@ -288,6 +288,80 @@ describe('the LLM pages in a real browser', () => {
     await shot(page, 'llm-trace')
   })
 
+  test('a 100-span agent run: every span once, depth first in start order, each inside its parent', async () => {
+    // A root, 9 steps, 10 tool calls in each step: the most spans a trace may have.
+    const t1 = T0 + 20_000
+    const spans: Record<string, unknown>[] = [
+      { id: 'big', span_type: 'custom', name: 'agent', started_at: t1, latency_ms: 1000 },
+    ]
+    const expected: [string, number][] = [['big', 0]]
+    for (let i = 0; i < 9; i++) {
+      const at = t1 + 1 + i * 100
+      spans.push({
+        id: `step-${i}`,
+        parent_span_id: 'big',
+        span_type: 'generation',
+        name: `step ${i}`,
+        model: 'gpt-4o',
+        started_at: at,
+        latency_ms: 90,
+      })
+      expected.push([`step-${i}`, 1])
+      for (let j = 0; j < 10; j++) {
+        spans.push({
+          id: `call-${i}-${j}`,
+          parent_span_id: `step-${i}`,
+          span_type: 'tool',
+          name: `call ${i}.${j}`,
+          started_at: at + 1 + j * 8,
+          latency_ms: 6,
+          ...(i === 4 && j === 7 ? { status: 'error', error_message: 'tool timed out' } : {}),
+        })
+        expected.push([`call-${i}-${j}`, 2])
+      }
+    }
+    // Sent children first, so the nesting must come from the parents, not the order sent.
+    await send({
+      id: 'big-run',
+      name: 'big-agent',
+      status: 'error',
+      started_at: t1,
+      ended_at: t1 + 1000,
+      spans: spans.reverse(),
+    })
+    await page.goto(`${server.origin}/llm/traces/big-run?project=agents`)
+    await page.waitForSelector('#llm-waterfall')
+    await pageSettled(page)
+    const rows = await page.$$eval('#llm-waterfall .span-row', (bs) =>
+      bs.map((b) => {
+        const el = b as HTMLElement
+        const bar = el.querySelector('.span-bar') as HTMLElement
+        return {
+          id: el.dataset.span as string,
+          depth: Number(el.dataset.depth),
+          from: Number(bar.dataset.offsetMs),
+          to: Number(bar.dataset.offsetMs) + Number(bar.dataset.durationMs),
+          error: el.classList.contains('error'),
+        }
+      }),
+    )
+    expect(rows.map((r) => [r.id, r.depth])).toEqual(expected)
+    // Each bar lies within its parent's bar, and siblings follow one another in time.
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    for (const r of rows) {
+      if (r.depth === 0) continue
+      const parent = byId.get(
+        r.depth === 1 ? 'big' : r.id.replace(/^call-(\d+)-\d+$/, 'step-$1'),
+      ) as (typeof rows)[0]
+      expect({ id: r.id, inside: r.from >= parent.from && r.to <= parent.to }).toEqual({
+        id: r.id,
+        inside: true,
+      })
+    }
+    expect(rows.filter((r) => r.error).map((r) => r.id)).toEqual(['call-4-7'])
+    expect(byId.get('step-8')?.from).toBe(801)
+  })
+
   test('the models page lists each model with its calls, tokens and latency', async () => {
     await page.goto(`${server.origin}/llm/models?project=agents`)
     await page.waitForSelector('#llm-models')
