@@ -226,7 +226,27 @@ describe('the LLM pages in a real browser', () => {
     await shot(page, 'llm-traces')
   })
 
+  test('j and k move through the list and Enter opens the focused trace', async () => {
+    await page.goto(`${server.origin}/llm/traces?project=agents`)
+    await page.waitForSelector('.trace-row')
+    await pageSettled(page)
+    const focused = () =>
+      page.evaluate(() => (document.activeElement?.closest('.trace-row') as HTMLElement | null)?.dataset.id)
+    await page.keyboard.press('j')
+    expect(await focused()).toBe('quick-1')
+    await page.keyboard.press('j')
+    expect(await focused()).toBe('run-1')
+    await page.keyboard.press('k')
+    await page.keyboard.press('j')
+    await page.keyboard.press('Enter')
+    await page.waitForURL((u) => u.pathname === '/llm/traces/run-1')
+    await page.waitForSelector('#llm-waterfall')
+    await pageSettled(page)
+  })
+
   test('a trace shows its span tree as a waterfall to scale, nested, the failed span in red', async () => {
+    await page.goto(`${server.origin}/llm/traces?project=agents&status=error`)
+    await page.waitForSelector('.trace-row')
     await page.click('.trace-row a')
     await page.waitForURL((u) => u.pathname === '/llm/traces/run-1')
     await page.waitForSelector('#llm-waterfall')
