@@ -382,6 +382,40 @@ describe('the LLM pages in a real browser', () => {
     expect(byId.get('step-8')?.from).toBe(801)
   })
 
+  test('a session lists its traces oldest first, each linked to its waterfall', async () => {
+    await send({
+      id: 'run-2',
+      name: 'support-agent',
+      session_id: 'chat-7',
+      user_id: 'u-42',
+      status: 'completed',
+      started_at: T0 + 30_000,
+      ended_at: T0 + 30_400,
+      spans: [{ id: 'r2', span_type: 'custom', name: 'agent', started_at: T0 + 30_000, latency_ms: 400 }],
+    })
+    await page.goto(`${server.origin}/llm?project=agents`)
+    await pageSettled(page)
+    await page.click('.subnav a:text-is("Sessions")')
+    await page.waitForSelector('.session-row')
+    await pageSettled(page)
+    expect(await page.$$eval('.session-row', (rs) => rs.map((r) => (r as HTMLElement).dataset.id))).toEqual([
+      'chat-7',
+    ])
+    await page.click('.session-row a')
+    await page.waitForURL((u) => u.pathname === '/llm/sessions/chat-7')
+    await page.waitForSelector('.session-turn')
+    await pageSettled(page)
+    expect(await page.$$eval('.session-turn', (rs) => rs.map((r) => (r as HTMLElement).dataset.id))).toEqual([
+      'run-1',
+      'run-2',
+    ])
+    expect(await text('#llm-session-sums')).toBe('2 turns with u-42, 3.5k tokens, $0.0114')
+    await page.click('.session-turn[data-id="run-2"] a')
+    await page.waitForURL((u) => u.pathname === '/llm/traces/run-2')
+    await page.waitForSelector('#llm-waterfall')
+    await pageSettled(page)
+  })
+
   test('the models page lists each model with its calls, tokens and latency', async () => {
     await page.goto(`${server.origin}/llm/models?project=agents`)
     await page.waitForSelector('#llm-models')
@@ -465,7 +499,15 @@ describe('the LLM pages in a real browser', () => {
     })
     const p = await phone.newPage()
     watch(p)
-    for (const to of ['/llm', '/llm/traces', '/llm/traces/run-1', '/llm/models', '/llm/settings']) {
+    for (const to of [
+      '/llm',
+      '/llm/traces',
+      '/llm/traces/run-1',
+      '/llm/models',
+      '/llm/settings',
+      '/llm/sessions',
+      '/llm/sessions/chat-7',
+    ]) {
       await p.goto(`${server.origin}${to}?project=agents`)
       await pageSettled(p)
       expect({ to, sideways: await scrollsSideways(p) }).toEqual({ to, sideways: false })
@@ -503,6 +545,7 @@ describe('the LLM pages in a real browser', () => {
       trace: 'TracePage',
       models: 'ModelsPage',
       settings: 'LlmSettingsPage',
+      sessions: 'SessionsPage',
     }
     const targets: Record<string, string> = {
       overview: '/llm?project=agents',
@@ -510,6 +553,7 @@ describe('the LLM pages in a real browser', () => {
       trace: '/llm/traces/run-1?project=agents',
       models: '/llm/models?project=agents',
       settings: '/llm/settings?project=agents',
+      sessions: '/llm/sessions?project=agents',
     }
     for (const [name, to] of Object.entries(targets)) {
       const chunks = await measure(to)
@@ -524,7 +568,9 @@ describe('the LLM pages in a real browser', () => {
         name,
         own: true,
       })
-      expect({ name, gzip: p.chunks.every((c) => c.encoding === 'gzip' && c.bytes > 0) }).toEqual({
+      // The server compresses every asset over 512 bytes (smaller ones would not shrink).
+      const gzipped = (c: LoadedAsset) => c.bytes > 0 && (c.encoding === 'gzip' || c.bytes <= 512)
+      expect({ name, gzip: p.chunks.every(gzipped) }).toEqual({
         name,
         gzip: true,
       })

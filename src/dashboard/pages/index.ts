@@ -16,6 +16,8 @@ export const PAGES: { [N in PageName]: LazyComponent<PageProps> } = {
   llm: lazy(() => import('./llm/OverviewPage').then((m) => m.LlmOverviewPage)),
   llmTraces: lazy(() => import('./llm/TracesPage').then((m) => m.LlmTracesPage)),
   llmTrace: lazy(() => import('./llm/TracePage').then((m) => m.LlmTracePage)),
+  llmSessions: lazy(() => import('./llm/SessionsPage').then((m) => m.LlmSessionsPage)),
+  llmSession: lazy(() => import('./llm/SessionPage').then((m) => m.LlmSessionPage)),
   llmModels: lazy(() => import('./llm/ModelsPage').then((m) => m.LlmModelsPage)),
   llmSettings: lazy(() => import('./llm/LlmSettingsPage').then((m) => m.LlmSettingsPage)),
 }

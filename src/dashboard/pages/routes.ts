@@ -57,6 +57,8 @@ export const ROUTES = {
   llm: llm.overview,
   llmTraces: llm.traces,
   llmTrace: llm.trace,
+  llmSessions: llm.sessions,
+  llmSession: llm.session,
   llmModels: llm.models,
   llmSettings: llm.settings,
 } satisfies Record<string, PageRoute>

@@ -5,6 +5,7 @@ import { projectSlug, projects } from '../../lib/session'
 const TABS = [
   { path: '/llm', label: 'Overview' },
   { path: '/llm/traces', label: 'Traces' },
+  { path: '/llm/sessions', label: 'Sessions' },
   { path: '/llm/models', label: 'Models' },
   { path: '/llm/settings', label: 'Settings' },
 ]

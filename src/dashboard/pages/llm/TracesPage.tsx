@@ -7,9 +7,10 @@ import { Ago, Badge, Loading, Notice } from '../../components/bits'
 import { plural } from '../../lib/format'
 import { useKeys, useLoad } from '../../lib/hooks'
 import { href, route, setQuery } from '../../lib/router'
-import { projectSlug, projectSlugOf } from '../../lib/session'
+import { projectSlug } from '../../lib/session'
 import { llm } from './api'
 import { money, ms, tokens } from './format'
+import { traceHref } from './links'
 import { LlmNav, windowHours } from './Nav'
 
 const PAGE = 50
@@ -23,10 +24,6 @@ const TEXT = [
   ['prompt_name', 'Prompt'],
 ] as const
 const SORTS = ['newest', 'oldest', 'most_expensive', 'slowest']
-
-export function traceHref(t: { id: string; project_id: string }): string {
-  return href(`/llm/traces/${encodeURIComponent(t.id)}`, { project: projectSlugOf(t.project_id) })
-}
 
 function Filters() {
   const q = route.value.query

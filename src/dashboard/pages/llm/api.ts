@@ -126,6 +126,18 @@ export interface LlmSettings {
   budget_alert_rate: number
 }
 
+export interface SessionSums {
+  project_id: string
+  session_id: string
+  user_id: string | null
+  trace_count: number
+  total_cost_micros: number | null
+  total_tokens: number | null
+  first_trace_at: number
+  last_trace_at: number
+  error_trace_count: number
+}
+
 type Q = Record<string, string | number | undefined>
 
 export const llm = {
@@ -137,6 +149,12 @@ export const llm = {
   traces: (q: Q) => api<TracePage>('/v1/llm/traces', { query: q }),
   trace: (id: string, project?: string) =>
     api<TraceDetail>(`/v1/llm/traces/${encodeURIComponent(id)}`, { query: { project_id: project } }),
+  sessions: (q: Q) =>
+    api<{ sessions: SessionSums[]; total: number; total_exact: boolean }>('/v1/llm/sessions', { query: q }),
+  session: (id: string, project?: string) =>
+    api<SessionSums & { traces: TraceEntry[] }>(`/v1/llm/sessions/${encodeURIComponent(id)}`, {
+      query: { project_id: project, limit: 200 },
+    }),
   settings: (project: string) => api<LlmSettings>('/v1/llm/settings', { query: { project_id: project } }),
   saveSettings: (project: string, body: { content_policy: string | null }) =>
     api<LlmSettings>('/v1/llm/settings', { method: 'PUT', query: { project_id: project }, body }),

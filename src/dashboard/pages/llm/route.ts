@@ -25,3 +25,12 @@ export const models: PageRoute = { paths: ['/llm/models'] }
 
 /** Content policy and budget of one project. */
 export const settings: PageRoute = { paths: ['/llm/settings'] }
+
+export const sessions: PageRoute = { paths: ['/llm/sessions'] }
+
+/** One session's traces in order; it belongs to one project, like a trace. */
+export const session: PageRoute = {
+  paths: ['/llm/sessions/*'],
+  params: '/llm/sessions/:id',
+  onProjectSwitch: () => '/llm/sessions',
+}
