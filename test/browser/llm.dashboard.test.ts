@@ -305,6 +305,20 @@ describe('the LLM pages in a real browser', () => {
 
     await page.click('[data-span="answer"]')
     expect(await text('#llm-span .notice.error')).toBe('overloaded_error: Overloaded')
+
+    // A score added in the form is saved and listed.
+    expect(await text('#llm-scores p.muted')).toBe('No scores yet.')
+    await page.fill('#llm-score-value', '0.25')
+    await page.fill('#llm-score-comment', 'gave up on the answer')
+    await page.click('#llm-score-form button:text-is("Add score")')
+    await page.waitForSelector('#llm-scores .score[data-name="accuracy"]')
+    expect(await text('#llm-scores .score')).toContain('accuracy 0.25 (user) gave up on the answer')
+    const stored = server.served.runtime.core.db
+      .query<{ value: number; source: string }, []>(
+        "SELECT value, source FROM llm_scores WHERE trace_id = 'run-1'",
+      )
+      .all()
+    expect(stored).toEqual([{ value: 0.25, source: 'user' }])
     await shot(page, 'llm-trace')
   })
 

@@ -3,7 +3,7 @@
  * to scale against the trace's time span (start offset and duration), nested by parent,
  * errors in red, time to first token marked on generation bars. Selecting a span shows
  * its model, tokens, cost and how that cost was priced, and its input and output, or
- * "not stored" when the project's content policy kept them out.
+ * "not stored" when the project's content policy kept them out. Below, the trace's scores.
  */
 import { useMemo, useState } from 'preact/hooks'
 import { Ago, Badge, Json, Loading, Notice } from '../../components/bits'
@@ -13,6 +13,7 @@ import { projectSlug } from '../../lib/session'
 import type { PageProps } from '../routes'
 import { llm, type SpanNode, type TraceDetail } from './api'
 import { money, ms, tokens } from './format'
+import { Scores } from './Scores'
 
 const ICON: Record<string, string> = { generation: '✦', tool: '⚙', retrieval: '⌕', custom: '•' }
 
@@ -228,6 +229,7 @@ export function LlmTracePage({ params }: PageProps) {
             )}
           </div>
           <Waterfall t={t} />
+          <Scores id={t.id} project={t.project_id} />
         </>
       )}
     </>

@@ -138,6 +138,14 @@ export interface SessionSums {
   error_trace_count: number
 }
 
+export interface Score {
+  name: string
+  value: number
+  source: string
+  comment: string | null
+  updated_at: number
+}
+
 type Q = Record<string, string | number | undefined>
 
 export const llm = {
@@ -154,6 +162,20 @@ export const llm = {
   session: (id: string, project?: string) =>
     api<SessionSums & { traces: TraceEntry[] }>(`/v1/llm/sessions/${encodeURIComponent(id)}`, {
       query: { project_id: project, limit: 200 },
+    }),
+  scores: (id: string, project: string) =>
+    api<{ scores: Score[] }>(`/v1/llm/traces/${encodeURIComponent(id)}/scores`, {
+      query: { project_id: project },
+    }),
+  addScore: (
+    id: string,
+    project: string,
+    body: { name: string; value: number; source: 'user'; comment?: string },
+  ) =>
+    api<{ status: string }>(`/v1/llm/traces/${encodeURIComponent(id)}/scores`, {
+      method: 'POST',
+      query: { project_id: project },
+      body,
     }),
   settings: (project: string) => api<LlmSettings>('/v1/llm/settings', { query: { project_id: project } }),
   saveSettings: (project: string, body: { content_policy: string | null }) =>
