@@ -214,6 +214,18 @@ describe('the LLM pages in a real browser', () => {
     await page.waitForURL((u) => u.searchParams.get('model') === 'gpt-4o-mini')
     await page.waitForFunction(() => document.querySelectorAll('.trace-row').length === 1)
     expect(await page.getAttribute('.trace-row', 'data-id')).toBe('quick-1')
+    // The search box: a span name of the agent run, as typed (a hyphen is text).
+    await page.fill('#llm-f-model', '')
+    await page.press('#llm-f-model', 'Enter')
+    await page.fill('#llm-f-search', 'orders-index')
+    await page.press('#llm-f-search', 'Enter')
+    await page.waitForURL(
+      (u) => u.searchParams.get('search') === 'orders-index' && !u.searchParams.has('model'),
+    )
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll<HTMLElement>('.trace-row')].map((r) => r.dataset.id).join() === 'run-1',
+    )
     // The status filter, straight from a shared URL.
     await page.goto(`${server.origin}/llm/traces?project=agents&status=error`)
     await page.waitForSelector('.trace-row')
