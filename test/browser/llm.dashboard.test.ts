@@ -517,6 +517,58 @@ describe('the LLM pages in a real browser', () => {
     expect(await text('#llm-budget')).toContain('of $1.00 (1.1%)')
   })
 
+  test('a model without a price is flagged on Models, priced in Settings, and its next span costed', async () => {
+    const unpriced = (id: string, at: number) => ({
+      id,
+      name: 'in-house',
+      status: 'completed',
+      started_at: at,
+      ended_at: at + 100,
+      spans: [
+        {
+          id: `${id}-s`,
+          span_type: 'generation',
+          name: 'complete',
+          model: 'acme-llm-1',
+          provider: 'acme',
+          input_tokens: 1000,
+          output_tokens: 500,
+          started_at: at,
+          latency_ms: 100,
+        },
+      ],
+    })
+    await send(unpriced('acme-1', T0 + 40_000))
+    await page.goto(`${server.origin}/llm/models?project=agents`)
+    await page.waitForSelector('#llm-models')
+    await pageSettled(page)
+    expect(await text('tr[data-model="acme-llm-1"] [data-unpriced]')).toBe('1 unpriced: add a price')
+    await page.click('tr[data-model="acme-llm-1"] [data-unpriced]')
+    await page.waitForURL(
+      (u) => u.pathname === '/llm/settings' && u.searchParams.get('price') === 'acme-llm-1',
+    )
+    await page.waitForSelector('#llm-unpriced li[data-model="acme-llm-1"]')
+    await pageSettled(page)
+    expect(await page.inputValue('#llm-price-model')).toBe('acme-llm-1')
+    await page.click('#llm-unpriced li[data-model="acme-llm-1"] button')
+    expect(await page.inputValue('#llm-price-provider')).toBe('acme')
+    await page.fill('#llm-price-input', '2')
+    await page.fill('#llm-price-output', '4')
+    await page.click('#llm-price-form button:text-is("Save price")')
+    await page.waitForSelector('#llm-overrides tr[data-model="acme-llm-1"]')
+    expect(await text('#llm-pricing .notice.ok')).toBe('Saved: new spans of acme-llm-1 are priced with it.')
+
+    // 1000 input tokens at $2 per million and 500 output at $4: $0.004. A price applies
+    // from when it was saved, so the span is a fresh one.
+    await send(unpriced('acme-2', Date.now()))
+    await page.goto(`${server.origin}/llm/traces/acme-2?project=agents`)
+    await page.waitForSelector('#llm-span')
+    await pageSettled(page)
+    await page.click('[data-span="acme-2-s"]')
+    expect(await text('#llm-span-cost')).toBe('$0.00400')
+    expect(await text('#llm-span-cost-source')).toBe('override')
+  })
+
   test('the LLM pages fit a 375 px wide screen in the dark theme', async () => {
     const phone = await browser.newContext({
       storageState: await context.storageState(),

@@ -1,7 +1,7 @@
 /**
  * LLM settings of one project (`/llm/settings`): the content policy (what of prompts and
  * completions is stored; the server's default until the project sets its own) and the
- * monthly budget with its alert threshold. Both are per project, so a project must be
+ * monthly budget with its alert threshold, and the prices of models no price matched. Both are per project, so a project must be
  * chosen when the caller sees several.
  */
 import { useEffect, useState } from 'preact/hooks'
@@ -10,6 +10,7 @@ import { useAction, useLoad } from '../../lib/hooks'
 import { type LlmSettings, llm } from './api'
 import { pct } from './format'
 import { LlmNav, oneProject } from './Nav'
+import { Pricing } from './Pricing'
 
 const POLICIES: [string, string][] = [
   ['none', 'Nothing: no prompts or completions are stored'],
@@ -154,6 +155,7 @@ function Of({ project }: { project: string }) {
     <div class="grid-2">
       <Policy project={project} s={s} onSaved={setS} />
       <BudgetForm project={project} s={s} onSaved={setS} />
+      <Pricing project={project} />
     </div>
   )
 }

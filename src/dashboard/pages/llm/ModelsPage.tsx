@@ -6,10 +6,11 @@
 import { Loading, Notice } from '../../components/bits'
 import { count } from '../../lib/format'
 import { useLoad } from '../../lib/hooks'
+import { href } from '../../lib/router'
 import { projectSlug } from '../../lib/session'
 import { llm } from './api'
 import { money, ms, pct, tokens } from './format'
-import { LlmNav, windowHours } from './Nav'
+import { LlmNav, oneProject, windowHours } from './Nav'
 
 export function LlmModelsPage() {
   const project = projectSlug.value ?? undefined
@@ -63,11 +64,14 @@ export function LlmModelsPage() {
                     <td class="num">
                       {money(m.cost_micros)}
                       {m.cost_unknown_count > 0 && m.model && (
-                        <span class="worse" title="spans no price matched" data-unpriced>
+                        <a
+                          class="worse"
+                          data-unpriced
+                          href={href('/llm/settings', { project: oneProject() ?? undefined, price: m.model })}
+                        >
                           {' '}
-                          ({m.cost_unknown_count} unpriced: add a price override with PUT
-                          /v1/llm/pricing/overrides)
-                        </span>
+                          {m.cost_unknown_count} unpriced: add a price
+                        </a>
                       )}
                     </td>
                     <td class="num">{pct(m.error_rate)}</td>

@@ -146,6 +146,23 @@ export interface Score {
   updated_at: number
 }
 
+export interface Override {
+  id: string
+  model_pattern: string
+  match: 'exact' | 'glob'
+  provider: string | null
+  input_per_mtok: number
+  output_per_mtok: number
+}
+
+export interface OverrideBody {
+  model_pattern: string
+  match: 'exact'
+  provider: string | null
+  input_per_mtok: number
+  output_per_mtok: number
+}
+
 type Q = Record<string, string | number | undefined>
 
 export const llm = {
@@ -174,6 +191,21 @@ export const llm = {
   ) =>
     api<{ status: string }>(`/v1/llm/traces/${encodeURIComponent(id)}/scores`, {
       method: 'POST',
+      query: { project_id: project },
+      body,
+    }),
+  overrides: (project: string) =>
+    api<{ overrides: Override[] }>('/v1/llm/pricing/overrides', { query: { project_id: project } }),
+  unknownModels: (project: string) =>
+    api<{ models: { model: string; provider: string | null; span_count: number }[] }>(
+      '/v1/llm/pricing/unknown',
+      {
+        query: { project_id: project },
+      },
+    ),
+  putOverride: (project: string, body: OverrideBody) =>
+    api<{ override: Override; created: boolean }>('/v1/llm/pricing/overrides', {
+      method: 'PUT',
       query: { project_id: project },
       body,
     }),
