@@ -486,7 +486,10 @@ describe('the LLM pages in a real browser', () => {
           name: 'reply',
           model: 'gpt-4o-mini',
           provider: 'openai',
-          input: 'What is the capital of France?',
+          input: JSON.stringify([
+            { role: 'system', content: 'Answer in one word.' },
+            { role: 'user', content: [{ type: 'text', text: 'What is the capital of France?' }] },
+          ]),
           output: 'Paris.',
           started_at: T0 + 9000,
           latency_ms: 100,
@@ -497,11 +500,22 @@ describe('the LLM pages in a real browser', () => {
     await page.waitForSelector('#llm-span')
     await pageSettled(page)
     expect(await page.locator('#llm-span [data-not-stored]').count()).toBe(0)
+    // The input is chat messages: shown as a conversation, the output as text.
+    const chat = await page.$$eval('#llm-span .chat-msg', (ms) =>
+      ms.map((m) => [(m as HTMLElement).dataset.role, m.querySelector('.chat-text')?.textContent]),
+    )
+    expect(chat).toEqual([
+      ['system', 'Answer in one word.'],
+      ['user', 'What is the capital of France?'],
+    ])
     expect(await page.$$eval('#llm-span .span-content pre', (ps) => ps.map((p) => p.textContent))).toEqual([
-      'What is the capital of France?',
       'Paris.',
     ])
-
+    await page.click('#llm-span .span-content button:text-is("Raw JSON")')
+    expect(JSON.parse(await text('#llm-span .span-content pre'))[0]).toEqual({
+      role: 'system',
+      content: 'Answer in one word.',
+    })
     await page.goto(`${server.origin}/llm/settings?project=agents`)
     await page.waitForSelector('#llm-budget-form')
     await page.fill('#llm-budget-dollars', '1')

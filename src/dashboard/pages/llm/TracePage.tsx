@@ -3,7 +3,8 @@
  * to scale against the trace's time span (start offset and duration), nested by parent,
  * errors in red, time to first token marked on generation bars. Selecting a span shows
  * its model, tokens, cost and how that cost was priced, and its input and output, or
- * "not stored" when the project's content policy kept them out. Below, the trace's scores.
+ * "not stored" when the project's content policy kept them out; chat messages are shown
+ * as a conversation, with a raw JSON toggle. Below, the trace's scores.
  */
 import { useMemo, useState } from 'preact/hooks'
 import { Ago, Badge, Json, Loading, Notice } from '../../components/bits'
@@ -46,6 +47,54 @@ function extent(t: TraceDetail, rows: Row[]): { from: number; span: number } {
   return { from, span: Math.max(1, Math.max(from, ...ends) - from) }
 }
 
+interface Message {
+  role: string
+  content?: unknown
+  tool_calls?: unknown
+}
+
+/** Chat messages in the OpenAI or Anthropic shape (a list, or `{messages: [...]}`), else null. */
+function messagesOf(v: unknown): Message[] | null {
+  const list = Array.isArray(v) ? v : (v as { messages?: unknown } | null)?.messages
+  if (!Array.isArray(list) || list.length === 0) return null
+  const ok = list.every((m) => typeof m === 'object' && m !== null && typeof (m as Message).role === 'string')
+  return ok ? (list as Message[]) : null
+}
+
+/** A message's text: a string, or the text blocks of a list of content blocks; other blocks as JSON. */
+function MessageBody({ content }: { content: unknown }) {
+  if (typeof content === 'string') return <p class="chat-text">{content}</p>
+  if (Array.isArray(content))
+    return (
+      <>
+        {content.map((b, i) =>
+          typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text' ? (
+            <p class="chat-text" key={i}>
+              {String((b as { text?: unknown }).text ?? '')}
+            </p>
+          ) : (
+            <Json key={i} value={b} />
+          ),
+        )}
+      </>
+    )
+  return content === undefined || content === null ? null : <Json value={content} />
+}
+
+function Messages({ list }: { list: Message[] }) {
+  return (
+    <ol class="chat">
+      {list.map((m, i) => (
+        <li key={i} class="chat-msg" data-role={m.role}>
+          <strong class="chat-role">{m.role}</strong>
+          <MessageBody content={m.content} />
+          {m.tool_calls !== undefined && <Json value={m.tool_calls} />}
+        </li>
+      ))}
+    </ol>
+  )
+}
+
 function Content({ label, value }: { label: string; value: string | null }) {
   const [raw, setRaw] = useState(false)
   if (value === null)
@@ -61,6 +110,7 @@ function Content({ label, value }: { label: string; value: string | null }) {
   try {
     parsed = JSON.parse(value)
   } catch {}
+  const messages = messagesOf(parsed)
   return (
     <div class="span-content">
       <h3>
@@ -71,7 +121,15 @@ function Content({ label, value }: { label: string; value: string | null }) {
           </button>
         )}
       </h3>
-      {typeof parsed === 'string' ? <pre class="json">{parsed}</pre> : <Json value={raw ? value : parsed} />}
+      {typeof parsed === 'string' ? (
+        <pre class="json">{parsed}</pre>
+      ) : raw ? (
+        <Json value={value} />
+      ) : messages ? (
+        <Messages list={messages} />
+      ) : (
+        <Json value={parsed} />
+      )}
     </div>
   )
 }
