@@ -22,7 +22,7 @@ import { createLogger, type Logger, resolveLogFormat } from './ops/log'
 import { fsProblem, writableDirFix } from './ops/problems'
 import { registerProcessMetrics } from './ops/process'
 import { opsRoutes } from './ops/routes'
-import { findProject, listProjects } from './projects'
+import { DEFAULT_PROJECT_ID, findProject, listProjects, projectByKey } from './projects'
 import { Checkpointer } from './storage/checkpointer'
 import { WriterLoad } from './storage/load'
 import { acquireServeLock } from './storage/lock'
@@ -79,6 +79,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   let socketAddress: Runtime['socketAddress'] = () => null
   const requestIp = (request: Request) =>
     clientIp(request, socketAddress(request), config.server.trusted_proxies)
+  const ingestLimiter = new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now)
   const guard = new Guard(
     {
       token: (t) => resolveToken(db, t, now()),
@@ -92,6 +93,12 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       limiter: new RateLimiter(config.rate_limit.auth_per_second, config.rate_limit.auth_burst_size, now),
       clientIp: requestIp,
     },
+    {
+      limiter: ingestLimiter,
+      clientIp: requestIp,
+      signingKey: (key) => (key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(db, key)),
+      rejected: (reason) => metrics.rejected.inc({ reason }),
+    },
   )
   const core: Core = {
     config,
@@ -101,7 +108,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     now,
     guard,
     clientIp: requestIp,
-    ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
+    ingestLimiter,
     draining: { value: false },
     load: new WriterLoad(),
   }
@@ -129,8 +136,9 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       bufferUsage: () => core.load.bufferUsage(),
       draining: core.draining,
       registry: metrics.registry,
+      guard,
     }),
-    webRoutes(),
+    webRoutes(guard),
     ...running.flatMap((f) => (f.routes ? [f.routes] : [])),
   ])
   const firstRun = secret.generated || features.projects.createdDefault

@@ -23,6 +23,7 @@ import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
 import type { Submit } from '../errors'
+import { access, corsPolicy, preflight } from '../http/access'
 import { AppError, json } from '../http/errors'
 import { readBodyBytes } from '../http/validate'
 import { findProject } from '../projects'
@@ -48,14 +49,13 @@ import {
   sentryProjectByNumericId,
 } from './store'
 
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers':
+/** Sentry's browser SDK sends from any origin and reads the rate-limit headers of the answer. */
+const CORS = corsPolicy({
+  methods: 'POST, OPTIONS',
+  headers:
     'Content-Type, Content-Encoding, X-Sentry-Auth, Authorization, X-Requested-With, Origin, Accept, sentry-trace, baggage',
-  'access-control-expose-headers': 'X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After',
-  'access-control-max-age': '86400',
-}
+  expose: 'X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After',
+})
 
 /** Body types an envelope may arrive as: the spec's own, and those a browser sends without a preflight. */
 const ENVELOPE_TYPES = new Set([
@@ -316,27 +316,37 @@ export function sentryRoutes(s: SentryRoutesDeps) {
     }
   }
 
-  const preflight = () => new Response(null, { status: 204, headers: CORS })
+  const preflightRoute = { public: 'CORS preflight of a Sentry SDK in a browser', cors: CORS } as const
+  // The Sentry key (DSN) is checked by `handle`: in a header, the query or inside the body.
+  const ingestRoute = {
+    public: 'Sentry SDKs authenticate with the public key of their DSN, checked by the handler',
+    cors: CORS,
+    parse: 'none',
+  } as const
   // Elysia matches these with and without the trailing slash (strictPath is off).
   return (
     new Elysia({ name: 'sentry' })
-      .options('/api/:id/envelope/', preflight)
-      .options('/api/:id/store/', preflight)
+      .use(access(s.guard))
+      .options('/api/:id/envelope/', preflight(CORS), { ...preflightRoute })
+      .options('/api/:id/store/', preflight(CORS), { ...preflightRoute })
       .post('/api/:id/envelope/', ({ request, params }) => handle(request, params.id, 'envelope'), {
-        parse: 'none',
+        ...ingestRoute,
       })
       .post('/api/:id/store/', ({ request, params }) => handle(request, params.id, 'store'), {
-        parse: 'none',
+        ...ingestRoute,
       })
       // Admins rotate a project's key; SDKs holding the old DSN get 403 from the next request on.
-      .post('/v1/projects/:slug/sentry-key/rotate', ({ request, params }) => {
-        const admin = s.guard.admin(request)
-        const project = findProject(s.db, params.slug)
-        if (!project || rotateSentryKey(s.db, project.id) === null) {
-          throw new AppError('not_found', `project ${params.slug} not found`)
-        }
-        s.log.info('sentry key rotated', { project_id: project.id, by: admin.username })
-        return json({ project_id: project.id, dsn: dsnFor(s.db, project, s.config.auth.rp_origin) })
-      })
+      .post(
+        '/v1/projects/:slug/sentry-key/rotate',
+        ({ user: admin, params }) => {
+          const project = findProject(s.db, params.slug)
+          if (!project || rotateSentryKey(s.db, project.id) === null) {
+            throw new AppError('not_found', `project ${params.slug} not found`)
+          }
+          s.log.info('sentry key rotated', { project_id: project.id, by: admin.username })
+          return json({ project_id: project.id, dsn: dsnFor(s.db, project, s.config.auth.rp_origin) })
+        },
+        { admin: true },
+      )
   )
 }
