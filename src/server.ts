@@ -9,6 +9,7 @@
 import { resolve } from 'node:path'
 import { API_HEADERS, createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems, resolveSession } from './auth'
+import { VERSION } from './cli/version'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
@@ -16,6 +17,7 @@ import type { Core } from './core/feature'
 import { bannerText, FINGERPRINT_VERSION, ingestBanner, maskKey } from './errors'
 import { MIGRATIONS, type Running, startFeatures } from './features'
 import { Guard } from './http/auth'
+import { contractRoutes } from './http/contract'
 import { clientIp, RateLimiter } from './http/ratelimit'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger, resolveLogFormat } from './ops/log'
@@ -122,7 +124,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     throw err
   }
   const running = Object.values(features)
-  const app = createApp(log, [
+  const app: ReturnType<typeof createApp> = createApp(log, [
+    contractRoutes(guard, () => app, { title: 'bloop', version: VERSION }),
     opsRoutes({
       pingWriter: () => writer.run('storage.ping', {}),
       readerOk: () => {

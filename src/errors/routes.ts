@@ -3,6 +3,7 @@
  * status changes. Reads need `errors:read`, status changes `errors:write`.
  */
 
+import { Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
 import type { Core } from '../core/feature'
@@ -12,7 +13,23 @@ import { AppError, notFound } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import type { TaskRunner } from '../storage/tasks'
 import type { IssueStatus } from './commit'
-import { FingerprintParam, ListQuery, PageQuery, ProjectQuery, ReleaseQuery, TrendQuery } from './model'
+import {
+  ActionParams,
+  FingerprintParam,
+  FingerprintParams,
+  History,
+  IssueDetail,
+  IssuePage,
+  ListQuery,
+  OccurrencePage,
+  PageQuery,
+  ProjectQuery,
+  ReleaseQuery,
+  Stats,
+  StatusChange,
+  Trend,
+  TrendQuery,
+} from './model'
 import {
   aggregatesOf,
   type EventRow,
@@ -119,7 +136,7 @@ export function errorsRoutes(s: QueryDeps) {
           offset: q.offset,
         }
       },
-      { scope: 'errors:read' },
+      { scope: 'errors:read', schema: { query: ListQuery, response: { 200: IssuePage } } },
     )
     .get(
       '/v1/errors/:fingerprint',
@@ -136,7 +153,10 @@ export function errorsRoutes(s: QueryDeps) {
           history: historyOf(s.db, issue.project_id, issue.fingerprint),
         }
       },
-      { scope: 'errors:read' },
+      {
+        scope: 'errors:read',
+        schema: { query: ProjectQuery, params: FingerprintParams, response: { 200: IssueDetail } },
+      },
     )
     .get(
       '/v1/errors/:fingerprint/occurrences',
@@ -152,7 +172,10 @@ export function errorsRoutes(s: QueryDeps) {
           offset: q.offset,
         }
       },
-      { scope: 'errors:read' },
+      {
+        scope: 'errors:read',
+        schema: { query: PageQuery, params: FingerprintParams, response: { 200: OccurrencePage } },
+      },
     )
     .get(
       '/v1/errors/:fingerprint/trend',
@@ -168,7 +191,10 @@ export function errorsRoutes(s: QueryDeps) {
           now: s.now(),
         })
       },
-      { scope: 'errors:read' },
+      {
+        scope: 'errors:read',
+        schema: { query: TrendQuery, params: FingerprintParams, response: { 200: Trend } },
+      },
     )
     .get(
       '/v1/errors/:fingerprint/history',
@@ -178,7 +204,10 @@ export function errorsRoutes(s: QueryDeps) {
         const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
         return historyOf(s.db, issue.project_id, issue.fingerprint)
       },
-      { scope: 'errors:read' },
+      {
+        scope: 'errors:read',
+        schema: { query: ProjectQuery, params: FingerprintParams, response: { 200: History } },
+      },
     )
     .post(
       '/v1/errors/:fingerprint/:action',
@@ -203,7 +232,10 @@ export function errorsRoutes(s: QueryDeps) {
           previous_status: changed.old_status,
         }
       },
-      { scope: 'errors:write' },
+      {
+        scope: 'errors:write',
+        schema: { query: ProjectQuery, params: ActionParams, response: { 200: StatusChange } },
+      },
     )
     .get(
       '/v1/releases/:release/errors',
@@ -217,7 +249,14 @@ export function errorsRoutes(s: QueryDeps) {
         })
         return { items: issueViews(items), total, limit: q.limit, offset: q.offset }
       },
-      { scope: 'errors:read' },
+      {
+        scope: 'errors:read',
+        schema: {
+          query: ReleaseQuery,
+          params: T.Object({ release: T.String() }),
+          response: { 200: IssuePage },
+        },
+      },
     )
     .get(
       '/v1/trends',
@@ -231,7 +270,7 @@ export function errorsRoutes(s: QueryDeps) {
           now: s.now(),
         })
       },
-      { scope: 'errors:read' },
+      { scope: 'errors:read', schema: { query: TrendQuery, response: { 200: Trend } } },
     )
     .get(
       '/v1/stats',
@@ -240,6 +279,6 @@ export function errorsRoutes(s: QueryDeps) {
         const access = reach.narrow(q.project_id)
         return statsOf(s.db, access.projectIds, s.now())
       },
-      { scope: 'errors:read' },
+      { scope: 'errors:read', schema: { query: ProjectQuery, response: { 200: Stats } } },
     )
 }

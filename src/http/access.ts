@@ -21,6 +21,14 @@
  * - `ingest`: `signed` ({projectId, body}): the verified bytes; the handler parses them.
  * - `page`: `user` or null; the handler decides (the dashboard redirects to sign-in).
  *
+ * A route also declares its contract, `schema: { query, params, body, response: { 200: X } }`
+ * (TypeBox, from the feature's model.ts): /openapi.json is generated from it, and the
+ * dashboard's types are `Static<typeof X>` of the same schemas.
+ *
+ * Give every route its own options object (`{ ...SHARED }` when several share one):
+ * Elysia writes the resolved hooks into the object it is given, so an object shared
+ * between two apps (two test runtimes) would carry the first app's Guard into the second.
+ *
  * A route that browsers on other origins call also declares `cors: <policy>` (made with
  * `corsPolicy`): every answer of the route carries it, errors included, and the route's
  * OPTIONS preflight answers with it (`preflight(policy)`).
@@ -28,6 +36,7 @@
  * Authentication runs before the body and query are validated: a caller without access
  * learns nothing about what the route accepts.
  */
+import type { TSchema } from '@sinclair/typebox'
 import { type AnyElysia, Elysia } from 'elysia'
 import type { Guard, Scope } from './auth'
 
@@ -35,6 +44,24 @@ import type { Guard, Scope } from './auth'
 export const ACCESS_KEY = 'x-bloop-access'
 /** The key of a route's OpenAPI `detail` that holds its CORS policy. */
 export const CORS_KEY = 'x-bloop-cors'
+/** The key of a route's OpenAPI `detail` that holds its declared schemas (contract.ts reads it). */
+export const SCHEMA_KEY = 'x-bloop-schema'
+
+/**
+ * A route's contract: TypeBox schemas of its query, path parameters, JSON body and answers
+ * by status. Documentation for /openapi.json and the dashboard's types; handlers still
+ * parse their input with http/validate.ts (the same schemas where they exist).
+ */
+export interface RouteSchema {
+  query?: TSchema
+  params?: TSchema
+  body?: TSchema
+  /** Body media types other than JSON (e.g. multipart uploads). */
+  bodyTypes?: string[]
+  bodyOptional?: boolean
+  /** The answer's schema by status; a string is an answer without a body (its description). */
+  response?: Record<number, TSchema | string>
+}
 
 export type AccessKind = 'public' | 'ingest' | 'session' | 'admin' | 'page' | `scope:${Scope}`
 
@@ -123,6 +150,10 @@ function build(guard: Guard, seed: number) {
           return { user: guard.pageUser(request) }
         },
       },
+      /** The route's contract (RouteSchema): what /openapi.json says it takes and answers. */
+      schema: (schema: RouteSchema) => ({
+        detail: { [SCHEMA_KEY]: schema } as { summary?: string },
+      }),
       cors: (policy: CorsPolicy) => ({
         detail: { [CORS_KEY]: policy } as { summary?: string },
         // The earliest hook, so that every later failure (auth, body, handler) is answered with it.

@@ -316,7 +316,11 @@ export function sentryRoutes(s: SentryRoutesDeps) {
     }
   }
 
-  const preflightRoute = { public: 'CORS preflight of a Sentry SDK in a browser', cors: CORS } as const
+  const preflightRoute = {
+    public: 'CORS preflight of a Sentry SDK in a browser',
+    cors: CORS,
+    schema: { response: { 204: 'the CORS headers' } },
+  } as const
   // The Sentry key (DSN) is checked by `handle`: in a header, the query or inside the body.
   const ingestRoute = {
     public: 'Sentry SDKs authenticate with the public key of their DSN, checked by the handler',

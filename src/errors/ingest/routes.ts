@@ -5,6 +5,7 @@
  * event, the per-event size cap included), queue admission (429), then the answer only
  * after commit.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
@@ -12,6 +13,7 @@ import { access, corsPolicy, preflight } from '../../http/access'
 import { AppError, json } from '../../http/errors'
 import type { NormalizedEvent } from '../event'
 import type { Submit } from '../intake'
+import { Accepted, BatchAccepted, IngestEvent } from '../model'
 import { oversizedEvent, validateEvent } from './validate'
 
 export interface IngestDeps extends Pick<Core, 'guard' | 'metrics' | 'now'> {
@@ -47,7 +49,11 @@ export function ingestRoutes(s: IngestDeps) {
       throw err
     }
   }
-  const preflightRoute = { public: 'CORS preflight of an SDK in a browser', cors: INGEST_CORS } as const
+  const preflightRoute = {
+    public: 'CORS preflight of an SDK in a browser',
+    cors: INGEST_CORS,
+    schema: { response: { 204: 'the CORS headers' } },
+  } as const
 
   return new Elysia({ name: 'ingest' })
     .use(access(s.guard))
@@ -64,7 +70,12 @@ export function ingestRoutes(s: IngestDeps) {
         await s.submit([v.event], 'ingest')
         return json({ status: 'accepted' }, 200)
       },
-      { parse: 'none', ingest: { maxBytes: cfg.max_payload_bytes }, cors: INGEST_CORS },
+      {
+        parse: 'none',
+        ingest: { maxBytes: cfg.max_payload_bytes },
+        cors: INGEST_CORS,
+        schema: { body: IngestEvent, response: { 200: Accepted } },
+      },
     )
     .post(
       '/v1/ingest/batch',
@@ -105,6 +116,11 @@ export function ingestRoutes(s: IngestDeps) {
         const ack = await s.submit(events, 'batch')
         return json({ accepted: ack.stored, dropped: list.length - ack.stored, errors }, 200)
       },
-      { parse: 'none', ingest: { maxBytes: cfg.max_batch_bytes }, cors: INGEST_CORS },
+      {
+        parse: 'none',
+        ingest: { maxBytes: cfg.max_batch_bytes },
+        cors: INGEST_CORS,
+        schema: { body: T.Object({ events: T.Array(IngestEvent) }), response: { 200: BatchAccepted } },
+      },
     )
 }

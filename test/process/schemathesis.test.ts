@@ -1,0 +1,113 @@
+/**
+ * schemathesis against the real server with its own /openapi.json: generated requests to
+ * every operation must never get a 5xx, and every answer must conform to the schema the
+ * document declares for its status (the error shape included). The server runs as a real
+ * process on loopback, on a fresh SQLite file, with a signed-in admin (a session cookie
+ * holds every scope and reaches every route) and one event ingested, so reads find data.
+ *
+ * Left out of the run, because they end the run's own access: POST /auth/logout (ends the
+ * session) and POST /v1/admin/reset (deletes every user); GET /v1/stream is a live event
+ * stream that never ends by itself. Examples are limited per operation (`-n`) to keep the
+ * run under two minutes on a shared machine.
+ *
+ * Python and schemathesis come from .venv-ci (test/requirements.txt, pinned), made by
+ * `npm test`'s pretest step, or BLOOP_TEST_PYTHON's interpreter.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { existsSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createSession } from '../../src/auth/sessions'
+import { insertUser } from '../../src/auth/users'
+import { openDatabase } from '../../src/storage/db'
+import { event, signed, tempDir } from '../helpers'
+import { REPO, type ServerProcess, spawnServer } from '../process'
+
+const LOCAL_PYTHON = join(REPO, '.venv-ci', 'bin', 'python')
+const python = process.env.BLOOP_TEST_PYTHON || LOCAL_PYTHON
+const schemathesis = join(dirname(python), 'schemathesis')
+
+let dir: string
+let server: ServerProcess
+let cookie: string
+
+beforeAll(async () => {
+  dir = tempDir('bloop-schemathesis-')
+  // Generous limits: the run sends thousands of requests from one address, many refused on purpose.
+  server = await spawnServer({
+    dir,
+    env: { BLOOP__RATE_LIMIT__AUTH_PER_SECOND: '10000', BLOOP__RATE_LIMIT__AUTH_BURST_SIZE: '10000' },
+  })
+  // The server migrated the database; a second connection adds the admin the run acts as.
+  const db = openDatabase(join(dir, 'bloop.db'))
+  const now = Date.now()
+  const admin = insertUser(db, { username: 'fuzz-admin', role: 'admin' }, now)
+  cookie = `bloop_session=${createSession(db, admin.id, now, 3600)}`
+  db.close()
+  const ingest = signed('/v1/ingest', event({ fingerprint: 'fp-seed', release: '1.0.0' }))
+  const res = await fetch(`${server.url}/v1/ingest`, {
+    method: 'POST',
+    headers: ingest.headers,
+    body: await ingest.text(),
+  })
+  expect(res.status).toBe(200)
+})
+
+afterAll(async () => {
+  server?.proc.kill('SIGTERM')
+  await server?.exited
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('schemathesis finds no 5xx and no answer outside the schema', async () => {
+  if (!existsSync(schemathesis))
+    throw new Error(`expected schemathesis at ${schemathesis}; run \`bun test/setup/python-env.ts\``)
+  const report = join(dir, 'report')
+  const run = Bun.spawn(
+    [
+      schemathesis,
+      'run',
+      `${server.url}/openapi.json`,
+      '--checks',
+      'not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance',
+      '--phases',
+      'examples,coverage,fuzzing',
+      '--max-examples',
+      '8',
+      '--seed',
+      '1',
+      '--workers',
+      '2',
+      '--request-timeout',
+      '10',
+      '--max-time',
+      '100',
+      '--exclude-path',
+      '/auth/logout',
+      '--exclude-path',
+      '/v1/admin/reset',
+      '--exclude-path',
+      '/v1/stream',
+      // The session is the run's credential; generated cookies would only be refused.
+      '--generation-with-security-parameters',
+      'false',
+      '-H',
+      `Cookie: ${cookie}`,
+      '--no-color',
+      '--report-dir',
+      report,
+    ],
+    { cwd: dir, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } },
+  )
+  const [out, err, code] = await Promise.all([
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+    run.exited,
+  ])
+  if (process.env.SCHEMATHESIS_OUT) await Bun.write(process.env.SCHEMATHESIS_OUT, `${out}\n${err}`)
+  const serverErrors = server.lines.filter((l) => l.includes('"level":"error"'))
+  expect({ code, serverErrors, tail: code === 0 ? '' : `${out.slice(-6000)}\n${err.slice(-2000)}` }).toEqual({
+    code: 0,
+    serverErrors: [],
+    tail: '',
+  })
+}, 180_000)
