@@ -10,6 +10,8 @@
  *   POST   /v1/admin/reset              {confirm: true}: deletes all users, passkeys,
  *                                       sessions and invites; registration reopens
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import {
   createInvite,
@@ -27,7 +29,16 @@ import { access } from '../http/access'
 import { AppError, json } from '../http/errors'
 import { parseBody } from '../http/validate'
 import { changeRole, removeUser, resetAccounts } from './manage'
-import { adminUserView, inviteView, ResetBody, RoleBody } from './model'
+import {
+  AdminUser,
+  adminUserView,
+  IdParams,
+  Invite,
+  inviteView,
+  NewInvite,
+  ResetBody,
+  RoleBody,
+} from './model'
 
 export interface AdminRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, 'auth'>
@@ -47,7 +58,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
       () => {
         return listUsers(s.db).map(adminUserView)
       },
-      { admin: true },
+      { admin: true, schema: { response: { 200: T.Array(AdminUser) } } },
     )
     .put(
       '/v1/admin/users/:id/role',
@@ -62,7 +73,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
         })
         return summaryOf(user.id)
       },
-      { admin: true },
+      { admin: true, schema: { params: IdParams, body: RoleBody, response: { 200: AdminUser } } },
     )
     .delete(
       '/v1/admin/users/:id',
@@ -71,7 +82,13 @@ export function adminRoutes(s: AdminRoutesDeps) {
         s.log.info('user deleted', { user_id: user.id, username: user.username, by: admin.username })
         return { deleted: true, id: user.id }
       },
-      { admin: true },
+      {
+        admin: true,
+        schema: {
+          params: IdParams,
+          response: { 200: T.Object({ deleted: T.Literal(true), id: T.String() }) },
+        },
+      },
     )
     .get(
       '/v1/admin/invites',
@@ -80,7 +97,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
         const now = s.now()
         return listInvites(s.db).map((row) => inviteView(row, names, now))
       },
-      { admin: true },
+      { admin: true, schema: { response: { 200: T.Array(Invite) } } },
     )
     .post(
       '/v1/admin/invites',
@@ -91,7 +108,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
         const view = inviteView(row, new Map([[admin.userId, admin.username]]), now)
         return json({ ...view, token, url: inviteLink(s.config.auth.rp_origin, token) }, 201)
       },
-      { admin: true },
+      { admin: true, schema: { response: { 201: NewInvite } } },
     )
     .delete(
       '/v1/admin/invites/:id',
@@ -107,7 +124,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
           s.now(),
         )
       },
-      { admin: true },
+      { admin: true, schema: { params: IdParams, response: { 200: Invite } } },
     )
     .post(
       '/v1/admin/reset',
@@ -130,6 +147,12 @@ export function adminRoutes(s: AdminRoutesDeps) {
           'set-cookie': sessionCookie(null, s.config.auth.rp_origin, s.config.auth.session_ttl_secs),
         })
       },
-      { admin: true },
+      {
+        admin: true,
+        schema: {
+          body: ResetBody,
+          response: { 200: T.Object({ status: T.Literal('ok'), removed: T.Unknown() }) },
+        },
+      },
     )
 }

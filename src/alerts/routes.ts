@@ -3,6 +3,8 @@
  * `alerts:write`; a rule of a project the caller cannot see answers 404 like a missing one.
  * Shapes are in model.ts and the README ("Alerts").
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
@@ -13,13 +15,22 @@ import { parseQuery, readJson } from '../http/validate'
 import { redactSlackUrl } from './channels/slack'
 import { redactWebhookUrl } from './channels/webhook'
 import {
-  type ChannelView,
+  ChannelBody,
+  ChannelList,
+  ChannelParams,
+  ChannelView,
+  Deleted,
   DeliveriesQuery,
+  DeliveryList,
+  IdParams,
   ListQuery,
   parseChannel,
   parseRuleCreate,
   parseRuleUpdate,
-  type RuleView,
+  RuleBody,
+  RuleList,
+  RuleView,
+  TestAnswer,
 } from './model'
 import type { Alerting } from './service'
 import { checkUrl } from './ssrf'
@@ -113,7 +124,7 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         const access = reach.narrow(q.project_id)
         return { items: ruleViews(s, listRules(s.db, access.projectIds)) }
       },
-      { scope: 'alerts:read' },
+      { scope: 'alerts:read', schema: { query: ListQuery, response: { 200: RuleList } } },
     )
     .post(
       '/v1/alerts',
@@ -128,14 +139,14 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         alerting(s).ruleChanged(rule.id)
         return json(ruleView(s, rule), 201)
       },
-      { scope: 'alerts:write' },
+      { scope: 'alerts:write', schema: { body: RuleBody, response: { 201: RuleView } } },
     )
     .get(
       '/v1/alerts/:id',
       ({ access, params }) => {
         return ruleView(s, ruleFor(s, access, params.id))
       },
-      { scope: 'alerts:read' },
+      { scope: 'alerts:read', schema: { params: IdParams, response: { 200: RuleView } } },
     )
     .put(
       '/v1/alerts/:id',
@@ -172,7 +183,14 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         alerting(s).ruleChanged(rule.id)
         return ruleView(s, updated)
       },
-      { scope: 'alerts:write' },
+      {
+        scope: 'alerts:write',
+        schema: {
+          params: IdParams,
+          body: T.Object({}, { additionalProperties: true }),
+          response: { 200: RuleView },
+        },
+      },
     )
     .delete(
       '/v1/alerts/:id',
@@ -182,7 +200,7 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         alerting(s).ruleChanged(rule.id)
         return { deleted: rule.id }
       },
-      { scope: 'alerts:write' },
+      { scope: 'alerts:write', schema: { params: IdParams, response: { 200: Deleted } } },
     )
     .get(
       '/v1/alerts/:id/channels',
@@ -190,7 +208,7 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         const rule = ruleFor(s, access, params.id)
         return { items: channelsOf(s.db, [rule.id]).map(channelView) }
       },
-      { scope: 'alerts:read' },
+      { scope: 'alerts:read', schema: { params: IdParams, response: { 200: ChannelList } } },
     )
     .post(
       '/v1/alerts/:id/channels',
@@ -208,7 +226,10 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         }
         return json(channelView(insertChannel(s.db, rule.id, config, s.now())), 201)
       },
-      { scope: 'alerts:write' },
+      {
+        scope: 'alerts:write',
+        schema: { params: IdParams, body: ChannelBody, response: { 201: ChannelView } },
+      },
     )
     .delete(
       '/v1/alerts/:id/channels/:cid',
@@ -219,7 +240,7 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
           throw notFound(`channel ${cid} not found on alert rule ${rule.id}`)
         return { deleted: cid }
       },
-      { scope: 'alerts:write' },
+      { scope: 'alerts:write', schema: { params: ChannelParams, response: { 200: Deleted } } },
     )
     .post(
       '/v1/alerts/:id/test',
@@ -234,7 +255,7 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         }
         return { rule_id: rule.id, results: await a.test(rule) }
       },
-      { scope: 'alerts:write' },
+      { scope: 'alerts:write', schema: { params: IdParams, response: { 200: TestAnswer } } },
     )
     .get(
       '/v1/alerts/:id/deliveries',
@@ -243,6 +264,9 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
         const q = parseQuery(DeliveriesQuery, query)
         return { items: deliveriesOf(s.db, rule.id, q.limit, q.before), limit: q.limit }
       },
-      { scope: 'alerts:read' },
+      {
+        scope: 'alerts:read',
+        schema: { params: IdParams, query: DeliveriesQuery, response: { 200: DeliveryList } },
+      },
     )
 }

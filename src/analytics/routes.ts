@@ -14,7 +14,15 @@ import type { Reach } from '../http/auth'
 import { json } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import * as answers from './answers'
-import { AnalyticsQuery } from './model'
+import {
+  AnalyticsQuery,
+  CorrelationsResponse,
+  EnvironmentsResponse,
+  MoversResponse,
+  ReleasesResponse,
+  SpikesResponse,
+  StatusResponse,
+} from './model'
 import type { Analytics } from './service'
 import { windowOf } from './stats'
 
@@ -70,14 +78,25 @@ export function analyticsRoutes(s: AnalyticsRoutesDeps) {
 
   return new Elysia({ name: 'analytics' })
     .use(access(s.guard))
-    .get('/v1/analytics/spikes', ({ access, query }) => answer('spikes', access, query), { ...READ })
-    .get('/v1/analytics/movers', ({ access, query }) => answer('movers', access, query), { ...READ })
+    .get('/v1/analytics/spikes', ({ access, query }) => answer('spikes', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: SpikesResponse } },
+    })
+    .get('/v1/analytics/movers', ({ access, query }) => answer('movers', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: MoversResponse } },
+    })
     .get('/v1/analytics/correlations', ({ access, query }) => answer('correlations', access, query), {
       ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: CorrelationsResponse } },
     })
-    .get('/v1/analytics/releases', ({ access, query }) => answer('releases', access, query), { ...READ })
+    .get('/v1/analytics/releases', ({ access, query }) => answer('releases', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: ReleasesResponse } },
+    })
     .get('/v1/analytics/environments', ({ access, query }) => answer('environments', access, query), {
       ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: EnvironmentsResponse } },
     })
     .get(
       '/v1/analytics/status',
@@ -85,6 +104,6 @@ export function analyticsRoutes(s: AnalyticsRoutesDeps) {
         const q = parseQuery(AnalyticsQuery, query)
         return analyticsOf().status(access.narrow(q.project_id).projectIds)
       },
-      { ...READ },
+      { ...READ, schema: { query: AnalyticsQuery, response: { 200: StatusResponse } } },
     )
 }

@@ -21,6 +21,7 @@
  * and oversized bodies count against the limit too. Expired sessions are deleted by an
  * hourly cron job (started in index.ts).
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
@@ -34,12 +35,16 @@ import { LOGIN_BODY, LOGIN_TITLE } from '../web/login/markup'
 import { pageResponse, renderPage } from '../web/page'
 import type { Accounts, SignedIn } from './accounts'
 import {
+  AuthStatus,
+  CeremonyOptions,
   FinishBody,
   InviteStartBody,
+  Passkey,
   PasskeyRenameBody,
   PasskeyStartBody,
   passkeyView,
   RegisterStartBody,
+  SignedInAnswer,
   userView,
 } from './model'
 import type { OriginWatch } from './origin'
@@ -98,7 +103,7 @@ export function authRoutes(s: AuthRoutesDeps) {
         '/auth/login',
         async () =>
           pageResponse(renderPage(await loadAssets(), 'login', { title: LOGIN_TITLE, body: LOGIN_BODY })),
-        { public: 'the sign-in page' },
+        { public: 'the sign-in page', schema: { response: { 200: 'the sign-in page (HTML)' } } },
       )
       .get(
         '/auth/status',
@@ -113,7 +118,10 @@ export function authRoutes(s: AuthRoutesDeps) {
             rp_id: rp.id,
           }
         },
-        { public: 'the sign-in page asks whether someone is signed in' },
+        {
+          public: 'the sign-in page asks whether someone is signed in',
+          schema: { response: { 200: AuthStatus } },
+        },
       )
       .post(
         '/auth/register/start',
@@ -122,7 +130,7 @@ export function authRoutes(s: AuthRoutesDeps) {
             parseBody(RegisterStartBody, await readBody(request)).username,
             client(request),
           ),
-        { ...FIRST_USER },
+        { ...FIRST_USER, schema: { body: RegisterStartBody, response: { 200: CeremonyOptions } } },
       )
       .post(
         '/auth/register/finish',
@@ -133,7 +141,7 @@ export function authRoutes(s: AuthRoutesDeps) {
             await accounts.finishFirstUser(b.challengeId, b.credential as RegistrationResponseJSON),
           )
         },
-        { ...FIRST_USER },
+        { ...FIRST_USER, schema: { body: FinishBody, response: { 200: SignedInAnswer } } },
       )
       .post(
         '/auth/invite/register/start',
@@ -141,7 +149,7 @@ export function authRoutes(s: AuthRoutesDeps) {
           const b = parseBody(InviteStartBody, await readBody(request))
           return accounts.startInvite(b.username, b.invite_token, client(request))
         },
-        { ...INVITE },
+        { ...INVITE, schema: { body: InviteStartBody, response: { 200: CeremonyOptions } } },
       )
       .post(
         '/auth/invite/register/finish',
@@ -152,9 +160,12 @@ export function authRoutes(s: AuthRoutesDeps) {
             await accounts.finishInvite(b.challengeId, b.credential as RegistrationResponseJSON),
           )
         },
-        { ...INVITE },
+        { ...INVITE, schema: { body: FinishBody, response: { 200: SignedInAnswer } } },
       )
-      .post('/auth/login/start', ({ request }) => accounts.startLogin(client(request)), { ...SIGN_IN })
+      .post('/auth/login/start', ({ request }) => accounts.startLogin(client(request)), {
+        ...SIGN_IN,
+        schema: { response: { 200: CeremonyOptions } },
+      })
       .post(
         '/auth/login/finish',
         async ({ request }) => {
@@ -164,7 +175,7 @@ export function authRoutes(s: AuthRoutesDeps) {
             await accounts.finishLogin(b.challengeId, b.credential as AuthenticationResponseJSON),
           )
         },
-        { ...SIGN_IN },
+        { ...SIGN_IN, schema: { body: FinishBody, response: { 200: SignedInAnswer } } },
       )
       .post(
         '/auth/logout',
@@ -176,10 +187,14 @@ export function authRoutes(s: AuthRoutesDeps) {
           }
           return json({ status: 'ok' }, 200, { 'set-cookie': sessionCookie(null, rp.origin, ttl) })
         },
-        { public: 'signing out works with an expired session too (the cookie is cleared)' },
+        {
+          public: 'signing out works with an expired session too (the cookie is cleared)',
+          schema: { response: { 200: T.Object({ status: T.Literal('ok') }) } },
+        },
       )
       .get('/auth/passkeys', ({ user }) => accounts.passkeys(user.userId).map(passkeyView), {
         session: true,
+        schema: { response: { 200: T.Array(Passkey) } },
       })
       .post(
         '/auth/passkeys/register/start',
@@ -187,7 +202,10 @@ export function authRoutes(s: AuthRoutesDeps) {
           const b = parseBody(PasskeyStartBody, await optionalBody(request))
           return accounts.startAddPasskey(user, client(request), b.name)
         },
-        { session: true },
+        {
+          session: true,
+          schema: { body: PasskeyStartBody, bodyOptional: true, response: { 200: CeremonyOptions } },
+        },
       )
       .post(
         '/auth/passkeys/register/finish',
@@ -201,7 +219,7 @@ export function authRoutes(s: AuthRoutesDeps) {
           s.log.info('passkey added', { user_id: user.userId, passkey: created.name })
           return json(passkeyView(created), 201)
         },
-        { session: true },
+        { session: true, schema: { body: FinishBody, response: { 201: Passkey } } },
       )
       .patch(
         '/auth/passkeys/:id',
@@ -209,7 +227,14 @@ export function authRoutes(s: AuthRoutesDeps) {
           const name = parseBody(PasskeyRenameBody, await readBody(request)).name
           return passkeyView(accounts.renamePasskey(user.userId, params.id, name))
         },
-        { session: true },
+        {
+          session: true,
+          schema: {
+            params: T.Object({ id: T.String() }),
+            body: PasskeyRenameBody,
+            response: { 200: Passkey },
+          },
+        },
       )
       .delete(
         '/auth/passkeys/:id',
@@ -217,7 +242,13 @@ export function authRoutes(s: AuthRoutesDeps) {
           accounts.removePasskey(user.userId, params.id)
           return { deleted: true, id: params.id }
         },
-        { session: true },
+        {
+          session: true,
+          schema: {
+            params: T.Object({ id: T.String() }),
+            response: { 200: T.Object({ deleted: T.Literal(true), id: T.String() }) },
+          },
+        },
       )
   )
 }

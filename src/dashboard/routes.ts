@@ -48,7 +48,8 @@ export function dashboardRoutes(s: DashboardRoutesDeps) {
   }
 
   let app = new Elysia({ name: 'dashboard' }).use(access(s.guard))
-  for (const path of SHELL_PATHS) app = app.get(path, shell, { page: true })
+  for (const path of SHELL_PATHS)
+    app = app.get(path, shell, { page: true, schema: { response: { 200: 'the dashboard (HTML)' } } })
   return app.get(
     '/v1/stream',
     ({ request, query, user, access: reach }) => {
@@ -76,6 +77,9 @@ export function dashboardRoutes(s: DashboardRoutesDeps) {
         },
       })
     },
-    { session: true },
+    {
+      session: true,
+      schema: { query: StreamQuery, response: { 200: 'server-sent events after each committed batch' } },
+    },
   )
 }

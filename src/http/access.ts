@@ -57,7 +57,7 @@ export interface RouteSchema {
   params?: TSchema
   body?: TSchema
   /** Body media types other than JSON (e.g. multipart uploads). */
-  bodyTypes?: string[]
+  bodyTypes?: readonly string[]
   bodyOptional?: boolean
   /** The answer's schema by status; a string is an answer without a body (its description). */
   response?: Record<number, TSchema | string>

@@ -116,9 +116,9 @@ export function openApiDocument(app: AnyElysia, info: { title: string; version: 
       for (const [status, description] of Object.entries(refusals)) {
         if (responses[status]) continue
         responses[status] =
-          status === '303' ? { description } : { description, content: jsonContent(ErrorBody) }
+          status === '303' ? { description } : { description, content: jsonContent(ERROR_REF) }
       }
-      responses.default = { description: 'an error (4xx, 5xx)', content: jsonContent(ErrorBody) }
+      responses.default = { description: 'an error (4xx, 5xx)', content: jsonContent(ERROR_REF) }
       op.responses = responses
       // Bodies are JSON unless the route says otherwise (the library offers forms too).
       const body = op.requestBody as { content?: Record<string, unknown> } | undefined

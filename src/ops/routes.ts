@@ -6,12 +6,19 @@
  *
  * The checks are passed in as functions, so ops imports neither storage nor a feature.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import { access } from '../http/access'
 import type { Guard } from '../http/auth'
 import type { Registry } from './metrics'
 
 const HEALTH_TIMEOUT_MS = 2000
+
+const Health = T.Object({
+  status: T.Union([T.Literal('ok'), T.Literal('degraded'), T.Literal('draining')]),
+  db_ok: T.Boolean(),
+  buffer_usage: T.Number({ minimum: 0, maximum: 1 }),
+})
 
 export interface OpsDeps {
   /** Resolves once the writer took and released the write lock (rejects if it could not). */
@@ -60,7 +67,10 @@ export function opsRoutes(s: OpsDeps) {
           headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
         })
       },
-      { public: 'load balancers and orchestrators poll it' },
+      {
+        public: 'load balancers and orchestrators poll it',
+        schema: { response: { 200: Health, 503: Health } },
+      },
     )
     .get(
       '/metrics',
@@ -68,6 +78,9 @@ export function opsRoutes(s: OpsDeps) {
         new Response(s.registry.render(), {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
         }),
-      { public: 'Prometheus scrapes it; it holds counts, never event data' },
+      {
+        public: 'Prometheus scrapes it; it holds counts, never event data',
+        schema: { response: { 200: T.String({ description: 'Prometheus text format' }) } },
+      },
     )
 }

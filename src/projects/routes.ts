@@ -15,6 +15,8 @@
  * dashboard's setup guide can show an admin the real key to paste into an SDK. It is
  * admin-only and session-only, like rotation (whoever may rotate the key may see it).
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Core } from '../core/feature'
 import { access } from '../http/access'
@@ -28,7 +30,17 @@ import {
   renameProject,
   rotateKey,
 } from './manage'
-import { CreateProjectBody, projectView, projectWithKey, UpdateProjectBody } from './model'
+import {
+  CreateProjectBody,
+  Project,
+  ProjectDeleted,
+  ProjectKey,
+  ProjectWithKey,
+  projectView,
+  projectWithKey,
+  SlugParams,
+  UpdateProjectBody,
+} from './model'
 import { listProjects } from './store'
 
 export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
@@ -49,7 +61,7 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
       () => {
         return listProjects(s.db).map((row) => withDsn(projectView(row)))
       },
-      { session: true },
+      { session: true, schema: { response: { 200: T.Array(Project) } } },
     )
     .post(
       '/v1/projects',
@@ -59,21 +71,21 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
         s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
         return json(withDsn(projectWithKey(row)), 201)
       },
-      { admin: true },
+      { admin: true, schema: { body: CreateProjectBody, response: { 201: ProjectWithKey } } },
     )
     .get(
       '/v1/projects/:slug',
       ({ params }) => {
         return withDsn(projectView(projectOr404(s.db, params.slug)))
       },
-      { session: true },
+      { session: true, schema: { params: SlugParams, response: { 200: Project } } },
     )
     .put(
       '/v1/projects/:slug',
       ({ params, body }) => {
         return withDsn(projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name)))
       },
-      { admin: true },
+      { admin: true, schema: { params: SlugParams, body: UpdateProjectBody, response: { 200: Project } } },
     )
     .delete(
       '/v1/projects/:slug',
@@ -82,7 +94,7 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
         s.log.info('project deletion requested', { project_id: row.id, slug: row.slug, by: admin.username })
         return { deleted: true, id: row.id, slug: row.slug }
       },
-      { admin: true },
+      { admin: true, schema: { params: SlugParams, response: { 200: ProjectDeleted } } },
     )
     .post(
       '/v1/projects/:slug/rotate-key',
@@ -91,7 +103,7 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
         s.log.info('project key rotated', { project_id: row.id, slug: row.slug, by: admin.username })
         return withDsn(projectWithKey(row))
       },
-      { admin: true },
+      { admin: true, schema: { params: SlugParams, response: { 200: ProjectWithKey } } },
     )
     .get(
       '/v1/projects/:slug/key',
@@ -99,6 +111,6 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
         const row = projectOr404(s.db, params.slug)
         return { id: row.id, slug: row.slug, api_key: row.api_key }
       },
-      { admin: true },
+      { admin: true, schema: { params: SlugParams, response: { 200: ProjectKey } } },
     )
 }

@@ -19,6 +19,7 @@
  * 429s carry `X-Sentry-Rate-Limits` (all categories) next to `Retry-After`, which is what
  * Sentry SDKs read to back off.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
@@ -326,6 +327,12 @@ export function sentryRoutes(s: SentryRoutesDeps) {
     public: 'Sentry SDKs authenticate with the public key of their DSN, checked by the handler',
     cors: CORS,
     parse: 'none',
+    schema: {
+      params: T.Object({ id: T.String({ description: 'the numeric id at the end of the DSN' }) }),
+      body: T.String({ description: 'a Sentry envelope, or (store) a JSON event' }),
+      bodyTypes: ['application/x-sentry-envelope', 'application/json', 'text/plain'],
+      response: { 200: T.Object({ id: T.Optional(T.String()) }) },
+    },
   } as const
   // Elysia matches these with and without the trailing slash (strictPath is off).
   return (
@@ -350,7 +357,13 @@ export function sentryRoutes(s: SentryRoutesDeps) {
           s.log.info('sentry key rotated', { project_id: project.id, by: admin.username })
           return json({ project_id: project.id, dsn: dsnFor(s.db, project, s.config.auth.rp_origin) })
         },
-        { admin: true },
+        {
+          admin: true,
+          schema: {
+            params: T.Object({ slug: T.String() }),
+            response: { 200: T.Object({ project_id: T.String(), dsn: T.Union([T.String(), T.Null()]) }) },
+          },
+        },
       )
   )
 }

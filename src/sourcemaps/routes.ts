@@ -13,6 +13,7 @@
  * over `max_mappings`, or slower than `parse_timeout_ms`; 429 while uploads queue), and
  * stored gzip-compressed.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
@@ -20,7 +21,18 @@ import type { Core } from '../core/feature'
 import { access } from '../http/access'
 import { AppError, json, notFound } from '../http/errors'
 import { parseBody, parseQuery, readBodyBytes, readJson, utf8Length } from '../http/validate'
-import { IdParam, ListQuery, MAX_NAME_BYTES, MULTIPART_OVERHEAD_BYTES, SourceMapJsonUpload } from './model'
+import {
+  IdParam,
+  ListQuery,
+  MAX_NAME_BYTES,
+  MULTIPART_OVERHEAD_BYTES,
+  SourceMapJsonUpload,
+  SourceMapPage,
+  StoredMap,
+} from './model'
+
+const SlugParams = T.Object({ slug: T.String() })
+
 import { InvalidSourceMap } from './parse'
 import type { Validated } from './protocol'
 import type { SourceMaps } from './service'
@@ -163,7 +175,15 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
         s.log.info('source map stored', { project_id: projectId, release, filename, id: row.id, replaced })
         return json({ ...row, replaced }, replaced ? 200 : 201)
       },
-      { scope: 'sourcemaps:write' },
+      {
+        scope: 'sourcemaps:write',
+        schema: {
+          params: SlugParams,
+          body: SourceMapJsonUpload,
+          bodyTypes: ['application/json'],
+          response: { 200: StoredMap, 201: StoredMap },
+        },
+      },
     )
     .get(
       '/v1/projects/:slug/sourcemaps',
@@ -177,7 +197,10 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
         })
         return { ...page, limit: q.limit, offset: q.offset }
       },
-      { scope: 'sourcemaps:read' },
+      {
+        scope: 'sourcemaps:read',
+        schema: { params: SlugParams, query: ListQuery, response: { 200: SourceMapPage } },
+      },
     )
     .delete(
       '/v1/projects/:slug/sourcemaps/:id',
@@ -193,6 +216,12 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
         s.sourcemaps.invalidate(id)
         return { deleted: id }
       },
-      { scope: 'sourcemaps:write' },
+      {
+        scope: 'sourcemaps:write',
+        schema: {
+          params: T.Object({ slug: T.String(), id: T.String() }),
+          response: { 200: T.Object({ deleted: T.Integer() }) },
+        },
+      },
     )
 }

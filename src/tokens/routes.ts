@@ -10,13 +10,23 @@
  * Any signed-in user may create tokens for any project they can see (CI needs them; users
  * manage source maps and alerts). Revocation applies on the next request.
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import { usernames } from '../auth'
 import type { Core } from '../core/feature'
 import { access } from '../http/access'
 import { AppError, json } from '../http/errors'
 import { parseBody, parseQuery } from '../http/validate'
-import { CreateTokenBody, ListTokensQuery, TOKEN_NAME_MAX, tokenView } from './model'
+import {
+  CreateTokenBody,
+  ListTokensQuery,
+  NewToken,
+  TOKEN_NAME_MAX,
+  Token,
+  TokenRevoked,
+  tokenView,
+} from './model'
 import { createToken, getToken, listTokens, revokeToken } from './store'
 
 export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
@@ -52,7 +62,7 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
         })
         return json({ ...tokenView(row, new Map([[user.userId, user.username]])), token }, 201)
       },
-      { session: true },
+      { session: true, schema: { body: CreateTokenBody, response: { 201: NewToken } } },
     )
     .get(
       '/v1/tokens',
@@ -61,7 +71,7 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
         const names = usernames(s.db)
         return listTokens(s.db, access.narrow(q.project_id).projectIds).map((row) => tokenView(row, names))
       },
-      { session: true },
+      { session: true, schema: { query: ListTokensQuery, response: { 200: T.Array(Token) } } },
     )
     .delete(
       '/v1/tokens/:id',
@@ -79,6 +89,6 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
         s.log.info('API token revoked', { token_id: row.id, project_id: row.project_id, by: user.username })
         return { id: row.id, revoked_at: now }
       },
-      { session: true },
+      { session: true, schema: { params: T.Object({ id: T.String() }), response: { 200: TokenRevoked } } },
     )
 }

@@ -14,6 +14,9 @@ export function webRoutes(guard: Guard) {
       if (!res) throw notFound(`no asset ${path}`)
       return res
     },
-    { public: 'the browser code of the sign-in page and the dashboard' },
+    {
+      public: 'the browser code of the sign-in page and the dashboard',
+      schema: { response: { 200: 'a bundled file, cached by its hash' } },
+    },
   )
 }
