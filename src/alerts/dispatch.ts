@@ -24,7 +24,7 @@ import { type AttemptResult, failure, postJson } from './channels/http'
 import { redactSlackUrl, slackMessage } from './channels/slack'
 import { redactWebhookUrl, webhookRequest } from './channels/webhook'
 import { type AlertPayload, issueTitle } from './message'
-import type { ChannelConfig, ChannelType, Outcome, TestResult } from './model'
+import type { ChannelConfig, TestResult } from './model'
 import type { Resolver } from './ssrf'
 import type { DeliveryRecord } from './store'
 

@@ -12,7 +12,7 @@
  * and test/process/schemathesis.test.ts runs schemathesis against a real server with it.
  */
 import { toOpenAPISchema } from '@elysiajs/openapi'
-import { Type as T, type TSchema } from '@sinclair/typebox'
+import { Type as T } from '@sinclair/typebox'
 import { type AnyElysia, Elysia } from 'elysia'
 import { ACCESS_KEY, type AccessKind, access, CORS_KEY, type RouteSchema, SCHEMA_KEY } from './access'
 import type { Guard } from './auth'
