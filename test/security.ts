@@ -1,6 +1,7 @@
 /**
- * The shared security suite (STYLE 10, issue 3). Every protected route runs it, so access
- * rules are checked the same way everywhere. Describe each route once:
+ * The shared security suite. Every route runs it, so access rules are checked the same way
+ * everywhere; test/http/routes.walk.test.ts runs it over the catalogue of every registered
+ * route (test/http/security.routes.ts). Describe each route once:
  *
  *   import { describeSecurity } from './security'
  *
@@ -8,7 +9,7 @@
  *     {
  *       method: 'GET',
  *       route: '/v1/alerts',                                     // for test names
- *       access: { scope: 'alerts:read' },                       // or 'session' or 'admin'
+ *       access: { scope: 'alerts:read' },  // or 'session', 'admin', 'page', 'public', 'ingest'
  *       request: (f) => ({ path: `/v1/alerts?project_id=${f.own.slug}` }),
  *       foreign: (f) => ({ path: `/v1/alerts?project_id=${f.other.slug}` }),
  *       ok: 200,                                                // status of an allowed call
@@ -29,7 +30,11 @@
  * - admin routes: a signed-in non-admin 403; an admin is allowed (`ok`);
  * - session routes: a signed-in non-admin is allowed (`ok`);
  * - state-changing methods: a cookie-authenticated request from a foreign Origin, or marked
- *   Sec-Fetch-Site: cross-site, 403 csrf_rejected; from the dashboard's own origin allowed.
+ *   Sec-Fetch-Site: cross-site, 403 csrf_rejected; from the dashboard's own origin allowed;
+ * - page routes: every refused credential is a 303 to the sign-in page instead of a 401;
+ * - public routes: an anonymous request gets `ok`;
+ * - ingest routes: unsigned 401, a signature not matching the body 401, a body signed with
+ *   another project's key 401, an unknown project key 401, the project's own key `ok`.
  *
  * Each describeSecurity call gets its own runtime (real SQLite file, real writer thread)
  * with a generous failed-auth limit, since the suite fails authentication on purpose.

@@ -7,13 +7,15 @@
  *
  * The schedule (the cron job) and the sweeper are made and stopped by the feature (index.ts).
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
 import { access } from '../http/access'
 import { AppError } from '../http/errors'
 import { parseBody, readJson } from '../http/validate'
-import { MAX_BODY_BYTES, RetentionUpdate } from './model'
+import { MAX_BODY_BYTES, PurgeAnswer, RetentionUpdate, RetentionViewSchema } from './model'
 import { retentionView, updateRetention } from './service'
 import type { Sweeper } from './sweeper'
 
@@ -36,7 +38,7 @@ export function retentionRoutes(s: RetentionRoutesDeps) {
           lastRun: sweeper.last,
         })
       },
-      { admin: true },
+      { admin: true, schema: { response: { 200: RetentionViewSchema } } },
     )
     .put(
       '/v1/admin/retention',
@@ -49,7 +51,7 @@ export function retentionRoutes(s: RetentionRoutesDeps) {
           lastRun: sweeper.last,
         })
       },
-      { admin: true },
+      { admin: true, schema: { body: RetentionUpdate, response: { 200: RetentionViewSchema } } },
     )
     .post(
       '/v1/admin/retention/purge',
@@ -63,6 +65,9 @@ export function retentionRoutes(s: RetentionRoutesDeps) {
         const report = await sweeper.run('purge')
         return { status: 'ok', ...report }
       },
-      { admin: true },
+      {
+        admin: true,
+        schema: { body: T.Object({ confirm: T.Literal(true) }), response: { 200: PurgeAnswer } },
+      },
     )
 }
