@@ -120,15 +120,16 @@ export function openApiDocument(app: AnyElysia, info: { title: string; version: 
       }
       responses.default = { description: 'an error (4xx, 5xx)', content: jsonContent(ERROR_REF) }
       op.responses = responses
-      // Bodies are JSON unless the route says otherwise (the library offers forms too).
-      const body = op.requestBody as { content?: Record<string, unknown> } | undefined
-      if (body?.content && !declared?.bodyTypes) {
-        body.content = { 'application/json': body.content['application/json'] }
-      } else if (body?.content && declared?.bodyTypes) {
-        const schemaOf = Object.values(body.content)[0]
-        body.content = Object.fromEntries(declared.bodyTypes.map((t) => [t, schemaOf]))
+      // Bodies are JSON unless the route says otherwise. Built from the declared schema: the
+      // library offers forms too, and nothing for routes that read their body themselves.
+      if (declared?.body) {
+        op.requestBody = {
+          required: !declared.bodyOptional,
+          content: Object.fromEntries(
+            (declared.bodyTypes ?? ['application/json']).map((type) => [type, { schema: declared.body }]),
+          ),
+        }
       }
-      if (declared?.bodyOptional && body) (body as { required?: boolean }).required = false
     }
   }
   return plain({

@@ -114,4 +114,18 @@ describe('the OpenAPI document', () => {
     ])
     expect(Object.keys(op.responses).sort()).toEqual(['200', '401', '403', '404', 'default'])
   })
+
+  test('describes the body of a route that reads it itself (ingest, parse: none)', () => {
+    const op = doc.paths['/v1/ingest']?.post as unknown as {
+      requestBody: { required: boolean; content: Record<string, { schema: { required?: string[] } }> }
+    }
+    expect(op.requestBody.required).toBe(true)
+    expect(Object.keys(op.requestBody.content)).toEqual(['application/json'])
+    expect(op.requestBody.content['application/json']?.schema.required).toEqual([
+      'source',
+      'environment',
+      'error_type',
+      'message',
+    ])
+  })
 })
