@@ -174,14 +174,6 @@ export class Guard {
     return user
   }
 
-  /**
-   * The caller must hold `scope`; returns the projects in reach. `projectRef` (id or slug)
-   * narrows to one project; a project the caller cannot see is 404, like one that does not exist.
-   */
-  require(request: Request, scope: Scope, projectRef?: string | null): Access {
-    return this.reach(request, scope).narrow(projectRef)
-  }
-
   /** Every project the caller may touch with `scope`, narrowed later by the route (a query or body field). */
   reach(request: Request, scope: Scope): Reach {
     const p = this.principal(request)

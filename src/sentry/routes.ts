@@ -97,10 +97,9 @@ const newEventId = () => crypto.randomUUID().replaceAll('-', '')
 /** Header values must be printable ASCII; messages may quote client input. */
 const headerSafe = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 300)
 
-/** Adds the CORS and Sentry headers to an error on its way to the one renderer. */
+/** Adds the Sentry headers to an error on its way to the one renderer (CORS is the route's policy). */
 function sentryError(err: AppError): AppError {
   const headers: Record<string, string> = {
-    ...CORS,
     ...err.extra.headers,
     'x-sentry-error': headerSafe(err.message),
   }
@@ -279,7 +278,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
         const project = authenticate(request, s, numericId, presented)
         const id = await storeEvent(project, payload, undefined)
         m.items.inc({ type: 'event' })
-        return json({ id }, 200, CORS)
+        return json({ id }, 200)
       }
 
       const parsed = parseEnvelope(body)
@@ -305,7 +304,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
         id = await storeEvent(project, payload, headers.event_id)
       }
       countItems(items)
-      return json(id === null ? {} : { id }, 200, CORS)
+      return json(id === null ? {} : { id }, 200)
     } catch (err) {
       if (!(err instanceof AppError)) throw err
       if (err.code !== 'queue_full' && err.code !== 'storage_unavailable' && err.code !== 'unavailable') {

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { createApp } from '../../src/app'
-import { access } from '../../src/http/access'
+import { access, corsPolicy, preflight } from '../../src/http/access'
 import { Guard } from '../../src/http/auth'
 import { createLogger } from '../../src/ops/log'
 
@@ -70,5 +70,37 @@ describe('routes declare their access', () => {
     expect(res.status).toBe(403)
     expect(await res.json()).toMatchObject({ code: 'insufficient_scope' })
     expect(ran).toBe(false)
+  })
+
+  test("a route's CORS policy is on its answers and its errors, and on no other route", async () => {
+    const policy = corsPolicy({ methods: 'POST, OPTIONS', headers: 'Content-Type' })
+    const app = createApp(log, [
+      new Elysia({ name: 'cors' })
+        .use(access(guard))
+        .options('/v1/open', preflight(policy), { public: 'preflight', cors: policy })
+        .post('/v1/open', () => ({ ok: true }), { scope: 'errors:read', cors: policy })
+        .get('/v1/closed', () => ({ ok: true }), { scope: 'errors:read' }),
+    ])
+    const pre = await app.handle(new Request('http://localhost/v1/open', { method: 'OPTIONS' }))
+    expect(pre.status).toBe(204)
+    expect(pre.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS')
+    const ok = await app.handle(
+      new Request('http://localhost/v1/open', { method: 'POST', headers: { authorization: 'Bearer x' } }),
+    )
+    expect({ status: ok.status, origin: ok.headers.get('access-control-allow-origin') }).toEqual({
+      status: 200,
+      origin: '*',
+    })
+    const refused = await app.handle(new Request('http://localhost/v1/open', { method: 'POST' }))
+    expect({
+      status: refused.status,
+      origin: refused.headers.get('access-control-allow-origin'),
+      headers: refused.headers.get('access-control-allow-headers'),
+    }).toEqual({ status: 401, origin: '*', headers: 'Content-Type' })
+    const closed = await app.handle(new Request('http://localhost/v1/closed'))
+    expect({ status: closed.status, origin: closed.headers.get('access-control-allow-origin') }).toEqual({
+      status: 401,
+      origin: null,
+    })
   })
 })
