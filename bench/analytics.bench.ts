@@ -1,5 +1,5 @@
 /**
- * Analytics benchmark (issue 8): 1 million events in 10,000 issues over 30 days.
+ * Analytics benchmark: 1 million events in 10,000 issues over 30 days.
  *
  * 1. Loads the events through the writer (analytics off), then times the first start of
  *    the DuckDB copy (a rebuild from SQLite's hourly counts).

@@ -1,5 +1,5 @@
 /**
- * Core ingest benchmarks (issue 2). Server pinned to core 0, load generator (its own
+ * Core ingest benchmarks (method: docs/decisions.md, "Benchmarks"). Server pinned to core 0, load generator (its own
  * process) to core 1. Each bloop figure sits beside a bare baseline from the same run:
  *   HTTP ceiling    a Bun handler that only checks the HMAC and parses the JSON
  *   storage ceiling a bare bun:sqlite batched insert of the same rows, same pragmas

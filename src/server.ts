@@ -249,6 +249,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     throw new ConfigError(
       `cannot listen on ${config.server.host}:${config.server.port} (${(err as Error).message}); ` +
         'stop the other process or choose another port with server.port / BLOOP__SERVER__PORT',
+      { cause: err },
     )
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null

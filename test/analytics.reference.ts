@@ -1,7 +1,7 @@
 /**
  * For the analytics tests: a seeded generator of events with planted patterns (spikes,
  * correlated pairs, a bad release) and a plain, independent reference computation of
- * every statistic of issue 8, written from the definitions (zero-filled series, naive
+ * every statistic of docs/decisions.md ("Analytics"), written from the definitions (zero-filled series, naive
  * loops) without using src/analytics.
  */
 

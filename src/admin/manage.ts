@@ -1,5 +1,5 @@
 /**
- * User administration rules (SPEC 5): an admin cannot change their own role or delete
+ * User administration rules (docs/decisions.md, "Access"): an admin cannot change their own role or delete
  * themself (so nobody locks themself out by accident), and the last admin can never be
  * demoted or deleted. The admin count is checked inside the same IMMEDIATE transaction as
  * the change, so two admins demoting each other at once cannot leave the server without one.

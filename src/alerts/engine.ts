@@ -27,7 +27,7 @@
  * dispatcher (dispatch.ts), which does its I/O asynchronously, so a slow or unreachable
  * receiver never delays ingest.
  */
-import type { CommitResult, CommittedIssue, NormalizedEvent } from '../errors'
+import { type CommitResult, type CommittedIssue, issueKey, type NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
 import type { Db } from '../storage/db'
 import { SlidingCounter } from './counter'
@@ -52,7 +52,6 @@ export interface EngineDeps {
   cooldownMs: number
 }
 
-const issueKey = (projectId: string, fingerprint: string) => `${projectId}\u0000${fingerprint}`
 const cooldownId = (ruleId: number, key: string) => `${ruleId}\u0000${key}`
 
 export class AlertEngine {

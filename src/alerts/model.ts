@@ -1,5 +1,5 @@
 /**
- * Shapes of the alerting API (SPEC 6): rule bodies with one TypeBox schema per rule type,
+ * Shapes of the alerting API: rule bodies with one TypeBox schema per rule type,
  * channel bodies with one schema per channel type, and the views the API answers with.
  *
  * A TypeBox union would answer a bad config with "expected union value" at `config`, so

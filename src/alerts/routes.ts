@@ -1,5 +1,5 @@
 /**
- * The alerting API (SPEC 6). Rules belong to one project: reads need `alerts:read`, changes
+ * The alerting API (docs/decisions.md, "Alerts"). Rules belong to one project: reads need `alerts:read`, changes
  * `alerts:write`; a rule of a project the caller cannot see answers 404 like a missing one.
  * Shapes are in model.ts and the README ("Alerts").
  */

@@ -1,5 +1,5 @@
 /**
- * Rule evaluation (SPEC 6), pure: it takes the rules, the summary of one committed batch,
+ * Rule evaluation (docs/decisions.md, "Alerts"), pure: it takes the rules, the summary of one committed batch,
  * the counters and cooldowns, and `now`, and returns what should fire. No I/O, no clock.
  *
  * - `new_issue` fires for the first event of a fingerprint in the project and for a

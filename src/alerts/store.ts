@@ -4,7 +4,7 @@
  * (to warm the counters). Every query is parameterised, and every read of a rule by id is
  * followed by the caller's project check.
  */
-import type { Db } from '../storage/db'
+import { type Db, placeholders } from '../storage/db'
 import type { ChannelConfig, ChannelType, DeliveryView, Outcome, RuleConfig, RuleInput } from './model'
 import type { Rule } from './rules'
 
@@ -39,10 +39,9 @@ export function getRule(db: Db, id: number): RuleRow | null {
 
 export function listRules(db: Db, projectIds: readonly string[]): RuleRow[] {
   if (projectIds.length === 0) return []
-  const marks = projectIds.map(() => '?').join(',')
   return db
     .query<RawRule, string[]>(
-      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id IN (${marks}) ORDER BY id`,
+      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id IN (${placeholders(projectIds.length)}) ORDER BY id`,
     )
     .all(...projectIds)
     .map(toRule)
@@ -121,11 +120,10 @@ const toChannel = (r: RawChannel): ChannelRow => ({ ...r, config: JSON.parse(r.c
 
 export function channelsOf(db: Db, ruleIds: readonly number[]): ChannelRow[] {
   if (ruleIds.length === 0) return []
-  const marks = ruleIds.map(() => '?').join(',')
   return db
     .query<RawChannel, number[]>(
       `SELECT id, rule_id, channel_type, config, created_at FROM alert_channels
-       WHERE rule_id IN (${marks}) ORDER BY id`,
+       WHERE rule_id IN (${placeholders(ruleIds.length)}) ORDER BY id`,
     )
     .all(...ruleIds)
     .map(toChannel)
@@ -170,10 +168,9 @@ export function recordFiring(db: Db, ruleId: number, key: string, at: number): v
 export function lastFiredOf(db: Db, ruleIds: readonly number[]): Map<number, number> {
   const out = new Map<number, number>()
   if (ruleIds.length === 0) return out
-  const marks = ruleIds.map(() => '?').join(',')
   const rows = db
     .query<{ rule_id: number; at: number }, number[]>(
-      `SELECT rule_id, max(last_fired_at) AS at FROM alert_cooldowns WHERE rule_id IN (${marks}) GROUP BY rule_id`,
+      `SELECT rule_id, max(last_fired_at) AS at FROM alert_cooldowns WHERE rule_id IN (${placeholders(ruleIds.length)}) GROUP BY rule_id`,
     )
     .all(...ruleIds)
   for (const r of rows) out.set(r.rule_id, r.at)
@@ -248,14 +245,13 @@ export function secondCounts(
 ): { rows: SecondCount[]; throughRawId: number } {
   const through = db.query<{ id: number | null }, []>('SELECT max(id) AS id FROM raw_events').get()?.id ?? 0
   if (projectIds.length === 0) return { rows: [], throughRawId: through }
-  const marks = projectIds.map(() => '?').join(',')
   const rows = db
     .query<SecondCount, (string | number)[]>(
       `SELECT r.project_id, r.fingerprint, r.environment, r.source, r.route_or_procedure AS route,
          r.received_at / 1000 AS sec, count(*) AS n
        FROM raw_events r
        JOIN issues i ON i.project_id = r.project_id AND i.fingerprint = r.fingerprint
-       WHERE r.received_at > ? AND r.id <= ? AND r.project_id IN (${marks})
+       WHERE r.received_at > ? AND r.id <= ? AND r.project_id IN (${placeholders(projectIds.length)})
          AND i.status NOT IN ('muted', 'ignored')
        GROUP BY r.project_id, r.fingerprint, r.environment, r.source, r.route_or_procedure, sec`,
     )

@@ -2,6 +2,7 @@
  * Builds each endpoint's answer: runs its query on the copy, attaches issue labels from
  * SQLite, and turns the sums into the published figures with `stats.ts`.
  */
+import { HOUR_MS } from '../core/time'
 import type { Db } from '../storage/db'
 import type { Duck } from './duckdb'
 import type {
@@ -26,7 +27,6 @@ import {
 import {
   deltaPct,
   first24hRate,
-  HOUR_MS,
   impactScore,
   pearsonFromSums,
   percentile,
@@ -35,7 +35,10 @@ import {
   type Window,
 } from './stats'
 
-/** Fingerprints need this many non-zero hours in the window to be correlated (issue 8). */
+/**
+ * Fingerprints need this many non-zero hours in the window to be correlated: with fewer,
+ * mostly-zero series correlate highly by chance (docs/decisions.md, "Analytics").
+ */
 export const MIN_ACTIVE_HOURS = 6
 
 export interface AnswerContext {

@@ -9,7 +9,7 @@
  * - A slim build (`bun build.ts --slim`, BLOOP_SLIM defined as "1") has no DuckDB at all;
  *   `SLIM_BUILD` tells the routes to answer 501.
  * - Extension autoloading and autoinstall are switched off: nothing is ever downloaded
- *   (SPEC 1). Everything the queries need is in the core engine.
+ *   at run time (docs/decisions.md, "Running and packaging"). Everything the queries need is in the core engine.
  * - DuckDB runs statements on its own threads; the returned promises keep the event loop
  *   free while it works. Statements on one connection are chained, never concurrent.
  */

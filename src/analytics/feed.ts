@@ -20,10 +20,11 @@
  * - Once an hour has passed, its partial rows are merged (compaction), and hours older than
  *   `retention.hourly_counts_days` are dropped, as SQLite drops its hourly counts.
  */
+
+import { HOUR_MS, hourBucket } from '../core/time'
 import type { Logger } from '../ops/log'
 import { type Db, openReadOnly } from '../storage/db'
 import type { Duck } from './duckdb'
-import { HOUR_MS, hourBucket } from './stats'
 import {
   appendStep,
   compact,

@@ -1,5 +1,5 @@
 /**
- * Query and response shapes of the analytics endpoints (issue 8). The response schemas are
+ * Query and response shapes of the analytics endpoints. The response schemas are
  * the contract the dashboard's Insights view reads; README "Analytics" shows examples.
  * All times are epoch milliseconds; hour buckets are the UTC hour's start.
  */

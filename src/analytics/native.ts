@@ -1,5 +1,6 @@
 /**
- * Loads DuckDB's native addon from inside the compiled executable (SPEC 1).
+ * Loads DuckDB's native addon from inside the compiled executable (docs/decisions.md,
+ * "Running and packaging").
  *
  * `@duckdb/node-bindings` normally `require`s `duckdb.node` from a platform package in
  * node_modules, and that addon finds `libduckdb.so` through its RUNPATH `$ORIGIN`, i.e. in

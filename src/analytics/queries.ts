@@ -7,9 +7,10 @@
  * Every query is scoped to the caller's projects and optionally one environment, and
  * every value is a bound parameter.
  */
+import { HOUR_MS } from '../core/time'
 import type { Db } from '../storage/db'
 import type { Duck, Params } from './duckdb'
-import { HOUR_MS, type Window } from './stats'
+import type { Window } from './stats'
 
 export interface Scope {
   projectIds: readonly string[]

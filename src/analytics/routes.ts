@@ -1,5 +1,5 @@
 /**
- * The analytics endpoints (issue 8), scope `errors:read`:
+ * The analytics endpoints (docs/decisions.md, "Analytics"), scope `errors:read`:
  * GET /v1/analytics/{spikes,movers,correlations,releases,environments} and
  * GET /v1/analytics/status. Common query: project_id, hours (1-720, default 72), limit
  * (1-100, default 20), environment; a value that is not an integer in its range is a 400

@@ -1,5 +1,5 @@
 /**
- * The statistics of the analytics endpoints, as pure functions (issue 8). DuckDB sums the
+ * The statistics of the analytics endpoints, as pure functions (definitions: docs/decisions.md, "Analytics"). DuckDB sums the
  * hourly counts; these turn the sums into the published figures, so every figure has one
  * definition, written here.
  *
@@ -8,8 +8,7 @@
  * computed from exact integer sums (below 2^53) and divided once at the end.
  */
 
-export const HOUR_MS = 3_600_000
-export const hourBucket = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS
+import { HOUR_MS, hourBucket } from '../core/time'
 
 /** The `hours` hourly buckets ending with the one that contains `now`. */
 export interface Window {

@@ -1,14 +1,15 @@
 /**
- * Invitations: after the first user, the only way in (SPEC 5). An invite is a random
+ * Invitations: after the first user, the only way in (docs/decisions.md, "Access"). An invite is a random
  * token shown once, as a link, to the admin who made it; only its SHA-256 is stored. It
  * is valid for 7 days, works once, and can be revoked before use.
  */
 import { randomUUID } from 'node:crypto'
+import { DAY_MS } from '../core/time'
 import type { Db } from '../storage/db'
 import { newSecret, SECRET_SHAPE, sha256hex } from './secrets'
 import type { Role } from './users'
 
-export const INVITE_TTL_MS = 7 * 86_400_000
+export const INVITE_TTL_MS = 7 * DAY_MS
 
 export type InviteStatus = 'active' | 'used' | 'expired' | 'revoked'
 

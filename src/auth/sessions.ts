@@ -1,5 +1,5 @@
 /**
- * Dashboard sessions (SPEC 5). The cookie holds 32 random bytes; the database holds only
+ * Dashboard sessions (docs/decisions.md, "Access"). The cookie holds 32 random bytes; the database holds only
  * their SHA-256, so a leaked database copy cannot be replayed as a cookie. A session lasts
  * `auth.session_ttl_secs` from sign-in (no sliding renewal: a stolen cookie dies on time);
  * the user's role is read from the users table on every request, so a demotion applies at

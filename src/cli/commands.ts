@@ -1,5 +1,5 @@
 /**
- * The CLI (SPEC 1). The same commands work in `bun src/main.ts` and the compiled binary;
+ * The CLI (docs/decisions.md, "The CLI"). The same commands work in `bun src/main.ts` and the compiled binary;
  * all but `serve` work directly on the configured database, so a headless install can be
  * driven without a browser (and while the server runs: SQLite WAL allows it). Only
  * `serve` and `migrate` create a database; the others refuse to run without one.

@@ -39,7 +39,7 @@ export function readConfigFile(path: string, explicit: boolean): Json {
   try {
     return Bun.TOML.parse(text) as Json
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`)
+    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -88,7 +88,8 @@ function coerce(schema: TSchema, raw: string, name: string): unknown {
 }
 
 /**
- * The seed's global alert fallbacks keep their historical names: `BLOOP_SLACK_WEBHOOK_URL`
+ * The global alert fallbacks keep the names deployments already use (docs/decisions.md,
+ * "Alerts"): `BLOOP_SLACK_WEBHOOK_URL`
  * and `BLOOP_WEBHOOK_URL` set `alerting.slack_webhook_url` / `alerting.webhook_url` (a
  * `BLOOP__ALERTING__...` variable, applied after, still wins).
  */

@@ -1,5 +1,5 @@
 /**
- * The HMAC secret rules of SPEC 1: a configured secret must be at least 32 characters and
+ * The HMAC secret rules (docs/decisions.md, "Configuration and the secret"): a configured secret must be at least 32 characters and
  * not the placeholder; with none configured, one is generated on first run and kept in the
  * data directory so that restarts keep the same key.
  */

@@ -5,12 +5,10 @@
  * reservoir. Events are grouped in memory first, so a batch of 500 events of 3 issues costs
  * 500 raw inserts but only a handful of upserts.
  */
+import { hourBucket } from '../core/time'
 import type { Db } from '../storage/db'
-import type { NormalizedEvent } from './event'
+import { issueKey, type NormalizedEvent } from './event'
 import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
-
-export const HOUR_MS = 3_600_000
-export const hourBucket = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -68,7 +66,7 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
       const rawId = Number(r.lastInsertRowid)
       firstRaw ??= rawId
       lastRaw = rawId
-      const key = `${e.project_id}\u0000${e.fingerprint}`
+      const key = issueKey(e.project_id, e.fingerprint)
       const g = groups.get(key)
       if (g) g.events.push({ e, rawId })
       else groups.set(key, { events: [{ e, rawId }] })

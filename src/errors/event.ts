@@ -29,3 +29,10 @@ export interface NormalizedEvent {
   event_id: string | null
   level: string | null
 }
+
+/**
+ * An issue is one (project, fingerprint); this joins the two into one map key. Project
+ * ids never contain NUL, so the first NUL ends the project id and two different issues
+ * never share a key.
+ */
+export const issueKey = (projectId: string, fingerprint: string) => `${projectId}\u0000${fingerprint}`

@@ -1,5 +1,5 @@
 /**
- * Grouping (SPEC 3): which events are "the same error". Pure and versioned: changing any
+ * Grouping (docs/decisions.md, "Grouping"): which events are "the same error". Pure and versioned: changing any
  * rule here changes fingerprints, so FINGERPRINT_VERSION must be bumped with it.
  *
  * fingerprint = xxh3_64(`source:error_type:route:normalized_message:top_frame`) as 16

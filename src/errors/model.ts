@@ -1,4 +1,4 @@
-/** Query and response shapes of the error query API (SPEC 4). */
+/** Query and response shapes of the error query API. */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { EpochMs, Offset, QueryInt } from '../http/validate'
 

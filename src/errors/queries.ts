@@ -3,9 +3,13 @@
  * may see; no query runs unscoped. All values are bound parameters.
  */
 
-import type { Db } from '../storage/db'
-import { HOUR_MS, hourBucket, type IssueStatus } from './commit'
-import type { NormalizedEvent } from './event'
+import { HOUR_MS, hourBucket } from '../core/time'
+import { type Db, placeholders } from '../storage/db'
+import type { IssueStatus } from './commit'
+import { issueKey, type NormalizedEvent } from './event'
+
+/** The key of an issue in the maps below (defined with the event model). */
+export { issueKey }
 
 export interface IssueRow {
   project_id: string
@@ -35,7 +39,6 @@ export interface IssueFilters {
   offset: number
 }
 
-const marks = (n: number) => Array.from({ length: n }, () => '?').join(',')
 const ISSUE_COLS =
   'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status'
 
@@ -47,7 +50,7 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
   let from: string
   let counts: string
   if (byBreakdown) {
-    const aggWhere = [`project_id IN (${marks(f.projectIds.length)})`]
+    const aggWhere = [`project_id IN (${placeholders(f.projectIds.length)})`]
     params.push(...f.projectIds)
     if (f.release !== undefined) {
       aggWhere.push('release = ?')
@@ -65,7 +68,7 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
   } else {
     from = 'issues i'
     counts = 'i.total_count, i.first_seen, i.last_seen'
-    where.push(`i.project_id IN (${marks(f.projectIds.length)})`)
+    where.push(`i.project_id IN (${placeholders(f.projectIds.length)})`)
     params.push(...f.projectIds)
   }
   const col = byBreakdown ? 'a' : 'i'
@@ -106,7 +109,7 @@ export function findIssues(db: Db, projectIds: string[], fingerprint: string): I
   return db
     .query<IssueRow, string[]>(
       `SELECT ${ISSUE_COLS}, i.total_count, i.first_seen, i.last_seen FROM issues i
-       WHERE i.fingerprint = ? AND i.project_id IN (${marks(projectIds.length)}) ORDER BY i.last_seen DESC`,
+       WHERE i.fingerprint = ? AND i.project_id IN (${placeholders(projectIds.length)}) ORDER BY i.last_seen DESC`,
     )
     .all(fingerprint, ...projectIds)
 }
@@ -133,9 +136,6 @@ export interface SeenIn {
   environments: string[]
 }
 
-/** The key of an issue in the maps below. */
-export const issueKey = (projectId: string, fingerprint: string) => `${projectId}\u0000${fingerprint}`
-
 /** Distinct releases and environments in aggregate rows, most recent first. */
 export function seenFrom(rows: { release: string; environment: string }[]): SeenIn {
   return {
@@ -154,7 +154,7 @@ export function seenInAll(
     const found = db
       .query<{ fingerprint: string; release: string; environment: string }, string[]>(
         `SELECT fingerprint, release, environment FROM error_aggregates
-         WHERE project_id = ? AND fingerprint IN (${marks(fps.length)})
+         WHERE project_id = ? AND fingerprint IN (${placeholders(fps.length)})
          ORDER BY last_seen DESC, release, environment`,
       )
       .all(projectId, ...fps)
@@ -263,7 +263,11 @@ export function hourlySeries(
     count: 0,
   }))
   if (a.projectIds.length === 0) return out
-  const where = [`project_id IN (${marks(a.projectIds.length)})`, 'hour_bucket >= ?', 'hour_bucket <= ?']
+  const where = [
+    `project_id IN (${placeholders(a.projectIds.length)})`,
+    'hour_bucket >= ?',
+    'hour_bucket <= ?',
+  ]
   const params: (string | number)[] = [...a.projectIds, first, last]
   if (a.fingerprint !== undefined) {
     where.push('fingerprint = ?')
@@ -303,7 +307,7 @@ export function issueTrends(
     const rows = db
       .query<{ fingerprint: string; hour_bucket: number; count: number }, (string | number)[]>(
         `SELECT fingerprint, hour_bucket, sum(count) AS count FROM event_counts_hourly
-         WHERE project_id = ? AND fingerprint IN (${marks(fps.length)}) AND hour_bucket >= ? AND hour_bucket <= ?
+         WHERE project_id = ? AND fingerprint IN (${placeholders(fps.length)}) AND hour_bucket >= ? AND hour_bucket <= ?
          GROUP BY fingerprint, hour_bucket`,
       )
       .all(projectId, ...fps, first, last)
@@ -325,7 +329,7 @@ export interface Stats {
 export function statsOf(db: Db, projectIds: string[], now: number): Stats {
   if (projectIds.length === 0)
     return { total_errors: 0, unresolved_errors: 0, total_events_24h: 0, top_routes: [] }
-  const inP = `project_id IN (${marks(projectIds.length)})`
+  const inP = `project_id IN (${placeholders(projectIds.length)})`
   const counts = db
     .query(
       `SELECT count(*) AS total, coalesce(sum(status = 'unresolved'), 0) AS unresolved FROM issues WHERE ${inP}`,

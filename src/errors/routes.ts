@@ -1,5 +1,5 @@
 /**
- * The error query API (SPEC 4): issues, their detail, occurrences, trends, statistics and
+ * The error query API (docs/decisions.md, "Issues and the query API"): issues, their detail, occurrences, trends, statistics and
  * status changes. Reads need `errors:read`, status changes `errors:write`.
  */
 

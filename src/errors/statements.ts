@@ -3,7 +3,7 @@
  * connection, and the event columns they bind in order: a raw event row and a sample row
  * hold the same fields.
  */
-import type { Db, Statement } from '../storage/db'
+import { type Db, placeholders, type Statement } from '../storage/db'
 
 export interface Statements {
   insertRaw: Statement
@@ -48,9 +48,10 @@ export function statements(db: Db): Statements {
   let s = prepared.get(db)
   if (s) return s
   const cols = EVENT_COLUMNS.join(', ')
-  const marks = EVENT_COLUMNS.map(() => '?').join(', ')
   s = {
-    insertRaw: db.prepare(`INSERT OR IGNORE INTO raw_events (${cols}) VALUES (${marks})`),
+    insertRaw: db.prepare(
+      `INSERT OR IGNORE INTO raw_events (${cols}) VALUES (${placeholders(EVENT_COLUMNS.length)})`,
+    ),
     getIssue: db.prepare(
       'SELECT status, total_count, first_seen FROM issues WHERE project_id = ? AND fingerprint = ?',
     ),
@@ -85,7 +86,7 @@ export function statements(db: Db): Statements {
     // always holds the newest N and never needs trimming.
     upsertSample: db.prepare(
       `INSERT INTO samples (slot, raw_event_id, captured_at, ${SAMPLE_COLUMNS.join(', ')})
-       VALUES (?, ?, ?, ${SAMPLE_COLUMNS.map(() => '?').join(', ')})
+       VALUES (?, ?, ?, ${placeholders(SAMPLE_COLUMNS.length)})
        ON CONFLICT (project_id, fingerprint, slot) DO UPDATE SET raw_event_id = excluded.raw_event_id,
          captured_at = excluded.captured_at, ${SAMPLE_COLUMNS.filter(
            (c) => c !== 'project_id' && c !== 'fingerprint',

@@ -1,7 +1,7 @@
 /**
- * Who is calling, and what may they touch. Routes do not call this module themselves: each
- * declares its access (src/http/access.ts) and the declaration calls the Guard before the
- * handler runs. The rules:
+ * Who is calling, and what may they touch (docs/decisions.md, "Access"). Routes do not call
+ * this module themselves: each declares its access (src/http/access.ts) and the
+ * declaration calls the Guard before the handler runs. The rules:
  *
  * - Bearer token (`Authorization: Bearer bloop_tk_...`): one project, its scopes. A missing
  *   scope is 403; a bad, revoked or expired token 401; another project's data 404.

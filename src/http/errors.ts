@@ -59,8 +59,6 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string, field?: string) =>
-  new AppError(field ? 'invalid_field' : 'bad_request', message, { field })
 export const notFound = (message: string) => new AppError('not_found', message)
 export const forbidden = (message: string) => new AppError('forbidden', message)
 

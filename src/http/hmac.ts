@@ -1,5 +1,5 @@
 /**
- * Request signing (SPEC 2): `X-Signature` is the hex HMAC-SHA256 of the exact body bytes.
+ * Request signing (docs/decisions.md, "Ingest"): `X-Signature` is the hex HMAC-SHA256 of the exact body bytes.
  * The key is the project's api key string when `X-Project-Key` is sent, otherwise the
  * default project's current key (the `auth.hmac_secret` until that key is rotated).
  * Comparison is constant-time.

@@ -1,4 +1,4 @@
-/** Bodies and response shapes of /v1/projects (SPEC 5). */
+/** Bodies and response shapes of /v1/projects. */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import type { ProjectRow } from './store'
 

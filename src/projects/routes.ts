@@ -1,5 +1,5 @@
 /**
- * /v1/projects (SPEC 5). Signed-in users (sessions, not API tokens) may list and read
+ * /v1/projects (docs/decisions.md, "Access"). Signed-in users (sessions, not API tokens) may list and read
  * projects; only admins create, rename, delete and rotate keys. Every signed-in user sees
  * every project (bloop has no per-project membership).
  *

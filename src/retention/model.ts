@@ -1,4 +1,4 @@
-/** Request and response shapes of the retention admin API (SPEC 7). */
+/** Request and response shapes of the retention admin API. */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { MAX_DAYS, MIN_DAYS } from './policy'
 

@@ -1,5 +1,5 @@
 /**
- * Retention decisions (SPEC 7), pure: from the settings and `now` to the cutoffs a prune
+ * Retention decisions (docs/decisions.md, "Retention"), pure: from the settings and `now` to the cutoffs a prune
  * pass applies. No I/O; the sweeper reads the settings and the writer thread deletes.
  *
  * - Raw events are judged by `received_at`, the server's receive time, never by the
@@ -14,9 +14,11 @@
  *   lies before the cutoff.
  * - Issues, aggregates, samples and status history are never pruned.
  */
+import { DAY_MS, HOUR_MS } from '../core/time'
 
-export const DAY_MS = 86_400_000
-export const HOUR_MS = 3_600_000
+/** The units retention speaks in (defined in core/time.ts), for the callers that already import them here. */
+export { DAY_MS, HOUR_MS }
+
 export const MIN_DAYS = 1
 export const MAX_DAYS = 3650
 

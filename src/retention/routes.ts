@@ -1,5 +1,5 @@
 /**
- * Retention admin API (SPEC 7; admins only, session cookie) and the prune schedule.
+ * Retention admin API (admins only, session cookie) and the prune schedule.
  *
  * - GET  /v1/admin/retention        settings, per-project overrides, storage figures, schedule
  * - PUT  /v1/admin/retention        change global windows (1-3650 days) and overrides (0 removes)

@@ -1,5 +1,5 @@
 /**
- * Request bodies compressed with `Content-Encoding` (SPEC 9): gzip and deflate (browser
+ * Request bodies compressed with `Content-Encoding`: gzip and deflate (browser
  * and Node SDKs, Relay) and br (the Python SDK's default). The compressed size is capped
  * by the caller before this runs; here the decompressed size is capped while inflating,
  * and every byte inflated is taken from the process-wide budget (./budget.ts) first.

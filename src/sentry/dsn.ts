@@ -1,5 +1,5 @@
 /**
- * Sentry DSNs and credentials (SPEC 9). Pure: no storage, no request objects.
+ * Sentry DSNs and credentials (docs/decisions.md, "Sentry SDK compatibility"). Pure: no storage, no request objects.
  *
  * A DSN is `http(s)://<public key>@<host>/<project numeric id>`; SDKs derive the ingest URL
  * `<origin>/api/<id>/envelope/` from it and authenticate with the public key in one of

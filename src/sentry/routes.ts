@@ -1,5 +1,5 @@
 /**
- * Sentry SDK ingest (SPEC 9): `POST /api/:id/envelope/` and the legacy `POST /api/:id/store/`
+ * Sentry SDK ingest (docs/decisions.md, "Sentry SDK compatibility"): `POST /api/:id/envelope/` and the legacy `POST /api/:id/store/`
  * (with or without the trailing slash), `OPTIONS` for browsers.
  *
  * Order of checks: rate limit per client IP (429), credentials from the header or query

@@ -1,4 +1,4 @@
-/** Request and response shapes of the source map API (SPEC 8). */
+/** Request and response shapes of the source map API. */
 import { type Static, Type as T } from '@sinclair/typebox'
 import { Offset, QueryInt } from '../http/validate'
 

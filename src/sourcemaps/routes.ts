@@ -1,5 +1,5 @@
 /**
- * Source map API (SPEC 8). Tokens need `sourcemaps:write` to upload and delete,
+ * Source map API (docs/decisions.md, "Source maps"). Tokens need `sourcemaps:write` to upload and delete,
  * `sourcemaps:read` to list; an unknown or foreign project slug is 404.
  *
  * - POST   /v1/projects/:slug/sourcemaps      multipart (`release`, `file` with a file name,

@@ -58,15 +58,8 @@ export function openReadOnly(path: string, busyTimeoutMs = 5000): Db {
   return db
 }
 
-/** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any throw. */
-export function immediate<T>(db: Db, fn: () => T): T {
-  db.run('BEGIN IMMEDIATE')
-  try {
-    const out = fn()
-    db.run('COMMIT')
-    return out
-  } catch (err) {
-    if (db.inTransaction) db.run('ROLLBACK')
-    throw err
-  }
-}
+/**
+ * `?, ?, ?` for `n` bound values, for `IN (...)` lists and column lists: the values
+ * themselves are always bound, never spliced into the SQL.
+ */
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')

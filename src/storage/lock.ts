@@ -49,7 +49,9 @@ export function acquireServeLock(dataDir: string, now = Date.now()): ServeLock {
     if (isNew) chmodSync(path, 0o600)
   } catch (err) {
     const why = whyNotWritable(dataDir) ?? (err as Error).message
-    throw new StartupError(`cannot create the lock file ${path}: ${why}; ${writableDirFix(dataDir)}`)
+    throw new StartupError(`cannot create the lock file ${path}: ${why}; ${writableDirFix(dataDir)}`, {
+      cause: err,
+    })
   }
   try {
     db.run('BEGIN IMMEDIATE')

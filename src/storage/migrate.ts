@@ -12,7 +12,7 @@
  * The eight migrations released before feature folders existed keep their ids 1-8 and
  * their recorded names: each may be split into per-feature files `NNN_<what>.sql`, and the
  * parts of one id run together, in feature order, as one migration (their split is proven
- * to produce exactly the released schema by test/unit/migrations.schema.test.ts).
+ * to produce exactly the released schema by test/http/migrations.schema.test.ts).
  *
  * Refusals (StartupError, before anything is applied):
  * - an applied id this binary does not know: the database was migrated by a newer bloop;

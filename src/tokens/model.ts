@@ -1,4 +1,4 @@
-/** Bodies and response shapes of /v1/tokens (SPEC 5). */
+/** Bodies and response shapes of /v1/tokens. */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { SCOPES } from '../http/scopes'
 import type { TokenRow } from './store'

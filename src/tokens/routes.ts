@@ -1,5 +1,5 @@
 /**
- * /v1/tokens (SPEC 5), for signed-in users only (a token cannot mint tokens):
+ * /v1/tokens (docs/decisions.md, "Access"), for signed-in users only (a token cannot mint tokens):
  *
  *   POST   /v1/tokens        {name, project_id (id or slug), scopes, expires_in_days?}
  *                            -> 201 token view + `token` (the plaintext, shown this once)

@@ -1,12 +1,13 @@
 /**
- * API tokens (SPEC 5): `bloop_tk_` + 32 random bytes (base64url). Only the SHA-256 is
+ * API tokens (docs/decisions.md, "Access"): `bloop_tk_` + 32 random bytes (base64url). Only the SHA-256 is
  * stored; the token is shown once, at creation. A token belongs to one project and
  * carries scopes; revocation and expiry take effect on the next request.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { DAY_MS } from '../core/time'
 import type { Scope, TokenPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
-import type { Db } from '../storage/db'
+import { type Db, placeholders } from '../storage/db'
 
 export const TOKEN_PREFIX = 'bloop_tk_'
 const TOKEN_SHAPE = /^bloop_tk_[A-Za-z0-9_-]{43}$/
@@ -48,7 +49,7 @@ export function createToken(
 ): { token: string; row: TokenRow } {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
   const id = randomUUID()
-  const expiresAt = t.expiresInDays ? now + t.expiresInDays * 86_400_000 : null
+  const expiresAt = t.expiresInDays ? now + t.expiresInDays * DAY_MS : null
   db.query(
     `INSERT INTO api_tokens (id, name, token_hash, token_prefix, project_id, scopes, created_by, created_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -73,10 +74,9 @@ export function getToken(db: Db, id: string): TokenRow | null {
 
 export function listTokens(db: Db, projectIds: string[]): TokenRow[] {
   if (projectIds.length === 0) return []
-  const marks = projectIds.map(() => '?').join(',')
   return db
     .query<RawTokenRow, string[]>(
-      `SELECT ${COLUMNS} FROM api_tokens WHERE project_id IN (${marks}) ORDER BY created_at DESC`,
+      `SELECT ${COLUMNS} FROM api_tokens WHERE project_id IN (${placeholders(projectIds.length)}) ORDER BY created_at DESC`,
     )
     .all(...projectIds)
     .map(toRow)

@@ -4,9 +4,21 @@
  * 503 an ingest request gets for it is an AppError whose `cause` is that WriterError.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { ConfigError, testConfig } from '../../src/config/load'
 import { AppError } from '../../src/http/errors'
+import { memoryLogger } from '../../src/ops/log'
+import { serve } from '../../src/server'
 import { WriterError } from '../../src/storage/writer'
-import { holdWriteLock, normalizedEvent, startRuntime, type TestRuntime } from '../helpers'
+import {
+  holdWriteLock,
+  normalizedEvent,
+  startRuntime,
+  TEST_SECRET,
+  type TestRuntime,
+  tempDir,
+} from '../helpers'
 
 let rt: TestRuntime
 afterEach(async () => {
@@ -63,6 +75,26 @@ describe('errors keep their cause', () => {
       expect((err.cause as WriterError).code).toBe('SQLITE_BUSY')
     } finally {
       lock.release()
+    }
+  })
+
+  test("a port already taken stops startup with a ConfigError whose cause is the listener's error", async () => {
+    const taken = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') })
+    const dir = tempDir()
+    try {
+      const config = testConfig({
+        server: { host: '127.0.0.1', port: taken.port as number },
+        database: { path: join(dir, 'bloop.db') },
+        auth: { hmac_secret: TEST_SECRET },
+      })
+      const err = (await failure(serve(config, { log: memoryLogger('error') }))) as ConfigError
+      expect(err).toBeInstanceOf(ConfigError)
+      expect(err.message).toStartWith(`cannot listen on 127.0.0.1:${taken.port} (`)
+      expect(err.cause).toBeInstanceOf(Error)
+      expect((err.cause as { code?: string }).code).toBe('EADDRINUSE')
+    } finally {
+      taken.stop(true)
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -1,7 +1,8 @@
 /**
- * POST /v1/ingest and POST /v1/ingest/batch. Order of checks: the `ingest` declaration
- * (src/http/access.ts) checks the rate limit, body size (413; `max_payload_bytes` for one
- * event, `max_batch_bytes` for a batch) and the signature over the raw bytes (401); then JSON (400), validation (400 naming the field; in a batch per
+ * POST /v1/ingest and POST /v1/ingest/batch (docs/decisions.md, "Ingest"). Order of
+ * checks: the `ingest` declaration (src/http/access.ts) checks the rate limit, body size
+ * (413; `max_payload_bytes` for one event, `max_batch_bytes` for a batch) and the
+ * signature over the raw bytes (401); then JSON (400), validation (400 naming the field; in a batch per
  * event, the per-event size cap included), queue admission (429), then the answer only
  * after commit.
  */

@@ -1,5 +1,5 @@
 /**
- * Validation of one bloop event (SPEC 2). Pure: takes the parsed JSON value, the caps and
+ * Validation of one bloop event (docs/decisions.md, "Ingest"). Pure: takes the parsed JSON value, the caps and
  * the receive time, and returns either a normalized event or a message naming the field.
  *
  * Tolerance rules, so the official SDKs work as shipped: any non-empty `source` up to 32

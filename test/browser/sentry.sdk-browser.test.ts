@@ -1,0 +1,131 @@
+/**
+ * The real @sentry/browser SDK, unmodified, bundled with Bun.build into a test page served
+ * from its own loopback origin, runs in headless Chromium and sends (cross-origin) to a
+ * real bloop server on port 0. Each event is read back through the query API.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser } from 'playwright-core'
+import { testConfig } from '../../src/config/load'
+import { createLogger } from '../../src/ops/log'
+import { dsnFor } from '../../src/sentry/store'
+import { type Served, serve } from '../../src/server'
+import { createToken } from '../../src/tokens/store'
+import { launchChromium } from '../browser'
+import { TEST_SECRET, tempDir } from '../helpers'
+import { issueOf, type Sample } from '../sentry.helpers'
+
+let dir: string
+let served: Served
+let page: ReturnType<typeof Bun.serve>
+let browser: Browser
+let token: string
+let bundle: string
+let appUrl: string
+let result: { caughtId: string; flushed: boolean }
+
+const get = (path: string) =>
+  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+const issue = (errorType: string) => issueOf(get, errorType)
+
+/** 1-based line:column of `needle` in the bundle, where V8 places a frame there. */
+function position(needle: string): string {
+  const lines = bundle.split('\n')
+  const line = lines.findIndex((l) => l.includes(needle))
+  expect(line).toBeGreaterThanOrEqual(0)
+  return `${line + 1}:${(lines[line] as string).indexOf(needle) + 1}`
+}
+
+beforeAll(async () => {
+  dir = tempDir('bloop-sentry-browser-')
+  served = await serve(
+    testConfig({
+      server: { host: '127.0.0.1', port: 0 },
+      database: { path: join(dir, 'bloop.db') },
+      auth: { hmac_secret: TEST_SECRET },
+      log: { level: 'error' },
+    }),
+    { log: createLogger('error') },
+  )
+  const db = served.runtime.core.db
+  token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
+  const dsn = dsnFor(db, { id: 'default' }, `http://127.0.0.1:${served.port}`) as string
+
+  const built = await Bun.build({
+    entrypoints: [join(import.meta.dir, '..', 'fixtures', 'sentry-browser-app.ts')],
+    target: 'browser',
+    format: 'iife',
+    minify: false,
+  })
+  if (!built.success) throw new Error(built.logs.map(String).join('\n'))
+  bundle = await (built.outputs[0] as Blob).text()
+  page = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(req) {
+      const path = new URL(req.url).pathname
+      if (path === '/app.js') return new Response(bundle, { headers: { 'content-type': 'text/javascript' } })
+      return new Response('<!doctype html><title>shop</title><script src="/app.js"></script>', {
+        headers: { 'content-type': 'text/html' },
+      })
+    },
+  })
+  appUrl = `http://127.0.0.1:${page.port}/app.js`
+
+  browser = await launchChromium()
+  const tab = await browser.newPage()
+  await tab.goto(`http://127.0.0.1:${page.port}/?dsn=${encodeURIComponent(dsn)}`)
+  await tab.waitForFunction(() => (window as { sentryResult?: unknown }).sentryResult !== undefined, null, {
+    timeout: 20_000,
+  })
+  result = await tab.evaluate(() => (window as unknown as { sentryResult: typeof result }).sentryResult)
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  page?.stop(true)
+  await served?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('@sentry/browser in Chromium against bloop', () => {
+  test('the SDK flushes every envelope', () => {
+    expect(result.flushed).toBe(true)
+    expect(result.caughtId).toMatch(/^[0-9a-f]{32}$/)
+  })
+
+  test('a captured exception arrives with its type, message, release, environment and frames', async () => {
+    const detail = await issue('Error')
+    expect(detail.message).toBe('coupon SUMMER-21 has expired')
+    expect(detail.source).toBe('javascript')
+    expect(detail.releases).toEqual(['web@5.0.0'])
+    expect(detail.environments).toEqual(['preview'])
+    expect(detail.route_or_procedure).toBe('/')
+    const sample = detail.samples[0] as Sample
+    expect(sample.event_id).toBe(result.caughtId)
+    const lines = (sample.stack ?? '').split('\n')
+    expect(lines[0]).toBe('Error: coupon SUMMER-21 has expired')
+    expect(lines[1]).toBe(`    at applyCoupon (${appUrl}:${position('new Error(`coupon')})`)
+    expect(lines[2]).toBe(`    at ${appUrl}:${position('applyCoupon("SUMMER-21")')}`)
+    expect(sample.metadata?.sdk).toMatch(/^sentry\.javascript\.browser@/)
+    expect(sample.metadata?.mechanism).toEqual({ type: 'generic', handled: true })
+  })
+
+  test('an uncaught error reaches bloop through the global handler, unhandled', async () => {
+    const detail = await issue('TypeError')
+    expect(detail.message).toBe("Cannot read properties of undefined (reading 'toFixed')")
+    expect(detail.releases).toEqual(['web@5.0.0'])
+    expect(detail.environments).toEqual(['preview'])
+    const sample = detail.samples[0] as Sample
+    expect((sample.stack ?? '').split('\n')[1]).toBe(
+      `    at renderCart (${appUrl}:${position('toFixed(2)')})`,
+    )
+    expect(sample.metadata?.mechanism?.handled).toBe(false)
+  })
+
+  test('the browser session envelope is accepted and counted', async () => {
+    const metrics = await (await fetch(new URL('/metrics', served.url))).text()
+    expect(metrics).toMatch(/bloop_sentry_items_total\{type="session"\} [1-9]/)
+  })
+})

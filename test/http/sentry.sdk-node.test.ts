@@ -1,0 +1,110 @@
+/**
+ * The real @sentry/node SDK, unmodified, in a child `node` process, sends to a real bloop
+ * server on port 0 using the project's DSN. Each event is read back through the query API.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { testConfig } from '../../src/config/load'
+import { createLogger } from '../../src/ops/log'
+import { dsnFor } from '../../src/sentry/store'
+import { type Served, serve } from '../../src/server'
+import { createToken } from '../../src/tokens/store'
+import { TEST_SECRET, tempDir } from '../helpers'
+import { issueOf, type Sample } from '../sentry.helpers'
+
+const FIXTURE = join(import.meta.dir, '..', 'fixtures', 'sentry-node-app.mjs')
+const source = readFileSync(FIXTURE, 'utf8').split('\n')
+/** 1-based line and column of `needle` in the fixture, as V8 reports a frame there. */
+function position(needle: string): string {
+  const line = source.findIndex((l) => l.includes(needle))
+  return `${line + 1}:${(source[line] as string).indexOf(needle) + 1}`
+}
+
+let dir: string
+let served: Served
+let token: string
+let ids: { exceptionId: string; messageId: string; flushed: boolean }
+
+const get = (path: string) =>
+  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+const issue = (errorType: string) => issueOf(get, errorType)
+
+beforeAll(async () => {
+  dir = tempDir('bloop-sentry-node-')
+  const config = testConfig({
+    server: { host: '127.0.0.1', port: 0 },
+    database: { path: join(dir, 'bloop.db') },
+    auth: { hmac_secret: TEST_SECRET },
+    log: { level: 'error' },
+  })
+  served = await serve(config, { log: createLogger('error') })
+  const db = served.runtime.core.db
+  token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
+  const dsn = dsnFor(db, { id: 'default' }, `http://127.0.0.1:${served.port}`) as string
+  const child = Bun.spawn(['node', FIXTURE], {
+    env: { ...process.env, SENTRY_DSN: dsn, NODE_OPTIONS: '' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ])
+  if (code !== 0) throw new Error(`node app exited ${code}: ${err}`)
+  ids = JSON.parse(out.trim().split('\n').at(-1) as string)
+}, 60_000)
+
+afterAll(async () => {
+  await served?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('@sentry/node against bloop', () => {
+  test('the SDK flushes every event with a 200', () => {
+    expect(ids.flushed).toBe(true)
+    expect(ids.exceptionId).toMatch(/^[0-9a-f]{32}$/)
+  })
+
+  test('captureException arrives with its type, message, release, environment and frames', async () => {
+    const detail = await issue('TypeError')
+    expect(detail.message).toBe('card declined for amount 42')
+    expect(detail.source).toBe('node')
+    expect(detail.releases).toEqual(['shop@2.4.1'])
+    expect(detail.environments).toEqual(['staging'])
+    const sample = detail.samples[0] as Sample
+    expect(sample.event_id).toBe(ids.exceptionId)
+    expect(sample.level).toBe('error')
+    const lines = (sample.stack ?? '').split('\n')
+    expect(lines[0]).toBe('TypeError: card declined for amount 42')
+    expect(lines[1]).toBe(`    at chargeCard (${FIXTURE}:${position('new TypeError')})`)
+    expect(lines[2]).toBe(`    at ${FIXTURE}:${position('chargeCard(42)')}`)
+    expect(sample.metadata?.tags).toEqual({ region: 'eu-west' })
+    expect(sample.metadata?.mechanism).toEqual({ type: 'generic', handled: true })
+    expect(sample.metadata?.sdk).toMatch(/^sentry\.javascript\.node@\d+\.\d+\.\d+/)
+    expect(sample.user_id_hash).toBe(new Bun.CryptoHasher('sha256').update('user-1234').digest('hex'))
+  })
+
+  test('captureMessage arrives as a Message with its level', async () => {
+    const detail = await issue('Message')
+    expect(detail.message).toBe('payment queue is backed up')
+    expect(detail.releases).toEqual(['shop@2.4.1'])
+    expect(detail.environments).toEqual(['staging'])
+    expect(detail.samples[0]?.event_id).toBe(ids.messageId)
+    expect(detail.samples[0]?.level).toBe('warning')
+  })
+
+  test('an unhandled rejection arrives unhandled, with the rejecting frame on top', async () => {
+    const detail = await issue('RangeError')
+    expect(detail.message).toBe('inventory index out of range')
+    expect(detail.releases).toEqual(['shop@2.4.1'])
+    expect(detail.environments).toEqual(['staging'])
+    const sample = detail.samples[0] as Sample
+    expect(sample.metadata?.mechanism?.handled).toBe(false)
+    expect(sample.metadata?.mechanism?.type).toContain('onunhandledrejection')
+    expect((sample.stack ?? '').split('\n')[1]).toBe(
+      `    at loadInventory (${FIXTURE}:${position('new RangeError')})`,
+    )
+  })
+})
