@@ -1,7 +1,7 @@
 /**
  * The shared security suite (docs/decisions.md, "Testing"). Every route runs it, so access
- * rules are checked the same way everywhere; test/http/routes.walk.test.ts runs it over the
- * catalogue of every registered route (test/http/security.routes.ts). Describe each route once:
+ * rules are checked the same way everywhere; test/http/app.security.test.ts runs it over the
+ * catalogue of every registered route (test/security.routes.ts). Describe each route once:
  *
  *   import { describeSecurity } from './security'
  *

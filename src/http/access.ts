@@ -2,7 +2,7 @@
  * Declarative, default-deny access. Every route states who may call it in its options,
  * and the declaration runs the Guard (auth.ts) before the handler, which receives what
  * was resolved. `createApp` refuses to start when a route declares nothing
- * (`assertDeclared`), and `test/http/routes.walk.test.ts` checks every route against the
+ * (`assertDeclared`), and `test/http/app.security.test.ts` checks every route against the
  * shared security suite, so a route cannot forget its check.
  *
  *   .use(access(s.guard))                      // once per plugin: brings the declarations

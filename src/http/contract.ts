@@ -8,8 +8,8 @@
  *
  * The schemas describe; the server does not validate its own answers at run time (that
  * would cost every request and turn a drift into a 500 for the client). The tests check the
- * server against the document instead: test/http/openapi.test.ts validates the document,
- * and test/process/schemathesis.test.ts runs schemathesis against a real server with it.
+ * server against the document instead: test/http/http.contract.test.ts validates the document,
+ * and test/process/app.schemathesis.test.ts runs schemathesis against a real server with it.
  */
 import { toOpenAPISchema } from '@elysiajs/openapi'
 import { Type as T } from '@sinclair/typebox'

@@ -1,6 +1,6 @@
 /**
  * The route walk: every route the real app registers must have an entry in the security
- * catalogue (test/http/security.routes.ts) with the access it declares, and the shared
+ * catalogue (test/security.routes.ts) with the access it declares, and the shared
  * security suite (test/security.ts) runs over every entry. A new route without a security
  * entry fails here, by name.
  */
@@ -8,7 +8,7 @@ import { expect, test } from 'bun:test'
 import { type AccessKind, accessOf } from '../../src/http/access'
 import { startRuntime } from '../helpers'
 import { describeSecurity, type RouteAccess } from '../security'
-import { SECURITY_GROUPS } from './security.routes'
+import { SECURITY_GROUPS } from '../security.routes'
 
 const kindOf = (a: RouteAccess): AccessKind => (typeof a === 'object' ? `scope:${a.scope}` : a)
 

@@ -1,16 +1,16 @@
 /**
  * The security catalogue: every route the app registers, described once for the shared
- * security suite (test/security.ts). test/http/routes.walk.test.ts walks the app's routes
+ * security suite (test/security.ts). test/http/app.security.test.ts walks the app's routes
  * and fails for a route missing here or described with another access than it declares,
  * then runs the suite over every group. A new route gets its entry in a group here.
  */
-import { createInvite } from '../../src/auth/invites'
-import { insertCredential, insertUser } from '../../src/auth/users'
-import { insertProject } from '../../src/projects/store'
-import { packSourceMap, putSourceMap } from '../../src/sourcemaps/store'
-import { createToken } from '../../src/tokens/store'
-import { event, signed } from '../helpers'
-import { type RouteSpec, type SecurityFixture, send } from '../security'
+import { createInvite } from '../src/auth/invites'
+import { insertCredential, insertUser } from '../src/auth/users'
+import { insertProject } from '../src/projects/store'
+import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
+import { createToken } from '../src/tokens/store'
+import { event, signed } from './helpers'
+import { type RouteSpec, type SecurityFixture, send } from './security'
 
 export interface SecurityGroup {
   title: string
