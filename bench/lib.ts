@@ -140,3 +140,35 @@ export async function runLoad(args: Record<string, string | number>, core: numbe
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits })
+
+/**
+ * An LLM trace of the trace-ingest benchmark: `spans` generation spans (3 by default), no
+ * content, usage without a cost so the server prices each span, ids unique per `seq`.
+ */
+export function benchTrace(run: string, seq: number, spans = 3) {
+  const now = Date.now()
+  return {
+    id: `${run}-${seq}`,
+    name: 'chat-turn',
+    session_id: `s-${seq % 500}`,
+    user_id: `u-${seq % 2000}`,
+    status: 'completed',
+    started_at: now,
+    ended_at: now + 900,
+    spans: Array.from({ length: spans }, (_, i) => ({
+      id: `sp${i}`,
+      span_type: i === 2 ? 'tool' : 'generation',
+      name: i === 2 ? 'search' : 'llm-call',
+      model: i === 2 ? null : i === 0 ? 'gpt-4o' : 'claude-sonnet-4-5',
+      provider: i === 2 ? null : i === 0 ? 'openai' : 'anthropic',
+      input_tokens: i === 2 ? null : 800 + (seq % 400),
+      output_tokens: i === 2 ? null : 120 + (seq % 80),
+      cache_read_tokens: i === 0 ? 256 : null,
+      latency_ms: 300 + ((seq * 7 + i * 13) % 2000),
+      time_to_first_token_ms: i === 2 ? null : 120 + (seq % 300),
+      status: seq % 50 === 0 && i === 1 ? 'error' : 'ok',
+      error_message: seq % 50 === 0 && i === 1 ? 'rate limited' : null,
+      started_at: now + i * 300,
+    })),
+  }
+}

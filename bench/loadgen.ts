@@ -5,10 +5,14 @@
  * total rate and latency is measured from the scheduled time (no coordinated omission).
  *
  * --url --path --seconds --connections [--rate] [--per-request=1|N] [--issues] [--key]
- * [--method=GET --token]   Prints one JSON line: counts, rate and latency percentiles (ms).
+ * [--method=GET --token] [--kind=traces]   Prints one JSON line: counts, rate and latency
+ * percentiles (ms). `--kind=traces` sends LLM traces (bench/lib.ts benchTrace), each body
+ * built and signed when sent so that every trace id is new.
  */
+
+import { createHmac } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { percentile, SECRET, signedBodies } from './lib'
+import { benchTrace, percentile, SECRET, signedBodies } from './lib'
 
 const { values } = parseArgs({
   options: {
@@ -22,14 +26,29 @@ const { values } = parseArgs({
     key: { type: 'string' },
     method: { type: 'string', default: 'POST' },
     token: { type: 'string' },
+    kind: { type: 'string', default: 'events' },
   },
 })
+const run = `t${process.pid}-${Date.now().toString(36)}`
+let traceSeq = 0
+function traceBody(): { body: string; signature: string } {
+  const traces = Array.from({ length: perRequest }, () => benchTrace(run, traceSeq++))
+  const body = JSON.stringify(perRequest === 1 ? traces[0] : { traces })
+  return {
+    body,
+    signature: createHmac('sha256', values.key ?? SECRET)
+      .update(body)
+      .digest('hex'),
+  }
+}
 const url = `${values.url}${values.path}`
 const seconds = Number(values.seconds)
 const connections = Number(values.connections)
 const perRequest = Number(values['per-request'])
 const bodies =
-  values.method === 'POST' ? signedBodies(2000, perRequest, Number(values.issues), values.key ?? SECRET) : []
+  values.method === 'POST' && values.kind !== 'traces'
+    ? signedBodies(2000, perRequest, Number(values.issues), values.key ?? SECRET)
+    : []
 const latencies: number[] = []
 const errors: Record<string, number> = {}
 let ok = 0
@@ -38,7 +57,10 @@ let next = 0
 async function send(): Promise<void> {
   let res: Response
   if (values.method === 'POST') {
-    const b = bodies[next++ % bodies.length] as { body: string; signature: string }
+    const b =
+      values.kind === 'traces'
+        ? traceBody()
+        : (bodies[next++ % bodies.length] as { body: string; signature: string })
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-signature': b.signature }
     if (values.key) headers['x-project-key'] = values.key
     res = await fetch(url, { method: 'POST', headers, body: b.body })

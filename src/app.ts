@@ -11,6 +11,13 @@ import type { AppMetrics } from './ops/appmetrics'
 import { methodLabel, routeGroup } from './ops/http'
 import type { Logger } from './ops/log'
 
+/**
+ * Routes that still check access in their handlers (`guard.require`), written before routes
+ * declared it: the LLM tracing routes. They convert to declarations next; then this goes,
+ * and test/http/app.security.test.ts fails while it matches no route.
+ */
+export const PENDING_DECLARATION = /^\/v1\/(traces|llm)(\/|$)/
+
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }
   const app = new Elysia().onError(({ code, error, request, path }) => {
@@ -40,7 +47,7 @@ export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia
     return res
   })
   for (const plugin of plugins) app.use(plugin)
-  assertDeclared(app)
+  assertDeclared(app, PENDING_DECLARATION)
   return app
 }
 

@@ -14,6 +14,7 @@ import { auth } from './auth'
 import type { Core, Started } from './core/feature'
 import { dashboard } from './dashboard'
 import { errors } from './errors'
+import { llm } from './llm'
 import { projects, purgeOrder } from './projects'
 import { retention } from './retention'
 import { dsnFor, sentry } from './sentry'
@@ -31,6 +32,7 @@ export const FEATURES = [
   sourcemaps,
   errors,
   alerts,
+  llm,
   dashboard,
   analytics,
   sentry,
@@ -92,6 +94,14 @@ export async function startFeatures(core: Core, o: StartOptions) {
     )
     const onErrorsCommit = errorsRunning.onCommit
     const alertsRunning = await begin(() => alerts.start({ ...core, onErrorsCommit, resolve: o.resolve }))
+    const llmRunning = await begin(() =>
+      llm.start({
+        ...core,
+        writer: o.writer,
+        submitErrors: errorsRunning.submit,
+        alerting: alertsRunning.alerting,
+      }),
+    )
     const dashboardRunning = await begin(() => dashboard.start({ ...core, onErrorsCommit }))
     const analyticsRunning = await begin(() => analytics.start({ ...core, onErrorsCommit }))
     const sentryRunning = await begin(() => sentry.start({ ...core, submit: errorsRunning.submit }))
@@ -105,6 +115,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
       sourcemaps: sourcemapsRunning,
       errors: errorsRunning,
       alerts: alertsRunning,
+      llm: llmRunning,
       dashboard: dashboardRunning,
       analytics: analyticsRunning,
       sentry: sentryRunning,

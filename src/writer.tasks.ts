@@ -9,16 +9,18 @@
  * test/unit/writer.registry.test.ts checks that this file and src/features.ts agree.
  */
 import { errorsProjectData, errorsTasks } from './errors/tasks'
+import { llmProjectData, llmTasks } from './llm/tasks'
 import { purgeOrder, purgeTasks } from './projects/tasks'
 import { storageTasks } from './storage/tasks'
 
 /** Every feature's tables of per-project rows, in removal order (projects/tasks.ts). */
-export const WRITER_PROJECT_DATA = purgeOrder([errorsProjectData])
+export const WRITER_PROJECT_DATA = purgeOrder([errorsProjectData, llmProjectData])
 
 export const WRITER_TASKS = {
   ...storageTasks,
   ...purgeTasks(WRITER_PROJECT_DATA),
   ...errorsTasks,
+  ...llmTasks,
 }
 
 export type WriterTasks = typeof WRITER_TASKS

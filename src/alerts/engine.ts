@@ -31,13 +31,28 @@ import { type CommitResult, type CommittedIssue, issueKey, type NormalizedEvent 
 import type { Logger } from '../ops/log'
 import type { Db } from '../storage/db'
 import { SlidingCounter } from './counter'
-import { type Decision, evaluate, horizonSecs, isCounting, isSilent, matches, type Rule } from './rules'
+import { evaluateLlmRule, type LlmDecision, type LlmMeasures } from './llm'
+import {
+  type Decision,
+  evaluate,
+  horizonSecs,
+  isCounting,
+  isLlmRule,
+  isSilent,
+  matches,
+  type Rule,
+} from './rules'
 import { allCooldowns, enabledRules, getRule, recordFiring, secondCounts } from './store'
 
 interface Counted {
   counter: SlidingCounter
   /** Batches whose raw ids are all at or below this were read by the warm-up. */
   through: number
+}
+
+/** An LLM rule's firing. */
+export interface LlmFiring extends LlmDecision {
+  rule: Rule
 }
 
 /** A firing, with the batch's newest matching event of the issue (for the payload). */
@@ -160,6 +175,39 @@ export class AlertEngine {
       }
       return { ...decision, latest: latestOf(decision, result, events) }
     })
+  }
+
+  /** After an LLM commit: evaluates the LLM rules of the projects it touched, records cooldowns. */
+  onLlm(projectIds: readonly string[], measures: LlmMeasures): LlmFiring[] {
+    const now = this.d.now()
+    const out: LlmFiring[] = []
+    for (const project of projectIds) {
+      for (const rule of this.byProject.get(project) ?? []) {
+        if (!isLlmRule(rule)) continue
+        const decision = evaluateLlmRule(rule, measures, now, this.d.cooldownMs, (key) =>
+          this.cooldowns.get(cooldownId(rule.id, key)),
+        )
+        if (!decision) continue
+        this.record(rule.id, decision.key, now)
+        out.push({ ...decision, rule })
+      }
+    }
+    return out
+  }
+
+  /** Whether any enabled LLM rule exists for the project (the LLM feature skips measuring otherwise). */
+  hasLlmRules(projectId: string): boolean {
+    return (this.byProject.get(projectId) ?? []).some(isLlmRule)
+  }
+
+  private record(ruleId: number, key: string, now: number): void {
+    this.cooldowns.set(cooldownId(ruleId, key), now)
+    try {
+      recordFiring(this.d.db, ruleId, key, now)
+    } catch (err) {
+      // The rule may have been deleted since; the in-memory cooldown still applies.
+      this.d.log.warn('could not store an alert cooldown', { rule_id: ruleId, error: err as Error })
+    }
   }
 
   private count(

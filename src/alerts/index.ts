@@ -10,10 +10,12 @@ import type { Core, Feature, Started } from '../core/feature'
 import type { ErrorsCommitListener } from '../errors'
 import m003 from './migrations/003_alerts.sql' with { type: 'text' }
 import m007 from './migrations/007_delivery_issue_title.sql' with { type: 'text' }
+import m202612020530 from './migrations/202612020530_llm_rule_types.sql' with { type: 'text' }
 import { alertsRoutes } from './routes'
 import { Alerting } from './service'
 import type { Resolver } from './ssrf'
 
+export type { LlmMeasures, LlmMonth, LlmTriggerStats, LlmWindow } from './llm'
 export { Alerting } from './service'
 export type { Resolver } from './ssrf'
 
@@ -38,6 +40,7 @@ export const alerts: Feature<AlertsDeps, AlertsRunning> = {
   migrations: [
     { file: '003_alerts.sql', sql: m003 },
     { file: '007_delivery_issue_title.sql', sql: m007 },
+    { file: '202612020530_llm_rule_types.sql', sql: m202612020530 },
   ],
 
   start(d) {

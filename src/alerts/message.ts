@@ -4,6 +4,7 @@
  * in the README ("Alert webhook payload"). Fields are only ever added within a version.
  */
 import type { CommittedIssue, IssueStatus, NormalizedEvent } from '../errors'
+import { type LlmTriggerStats, llmSummary } from './llm'
 import type { RuleConfig, RuleType } from './model'
 import type { Reason, Rule, TriggerStats } from './rules'
 
@@ -21,7 +22,8 @@ export interface AlertPayload {
   /** One id per firing, the same on every channel (and in the delivery log). */
   alert_id: string
   fired_at: number
-  reason: Reason | 'test'
+  /** An LLM rule's alert gives its rule type (`llm_cost_spike`...) as the reason. */
+  reason: Reason | 'test' | LlmTriggerStats['type']
   /** One line for humans, e.g. "New issue in my-app: TypeError: x is undefined". */
   summary: string
   rule: {
@@ -34,8 +36,8 @@ export interface AlertPayload {
   }
   project: ProjectRef
   /** The counts behind the alert; null for a test. */
-  trigger: TriggerStats | null
-  /** The issue the alert is about; null for a test. */
+  trigger: TriggerStats | LlmTriggerStats | null
+  /** The issue the alert is about; null for a test and for LLM rules (they are about a window). */
   issue: IssueContext | null
 }
 
@@ -146,6 +148,28 @@ export function firedPayload(a: {
           }
         : null,
     },
+  }
+}
+
+/** The payload of an LLM rule's alert: no issue, the window's figures as the trigger. */
+export function llmFiredPayload(a: {
+  alertId: string
+  now: number
+  rule: Rule
+  project: ProjectRef
+  stats: LlmTriggerStats
+}): AlertPayload {
+  return {
+    version: PAYLOAD_VERSION,
+    event: 'alert.fired',
+    alert_id: a.alertId,
+    fired_at: a.now,
+    reason: a.stats.type,
+    summary: llmSummary(a.stats, a.project.slug),
+    rule: ruleRef(a.rule),
+    project: a.project,
+    trigger: a.stats,
+    issue: null,
   }
 }
 

@@ -59,11 +59,85 @@ export const SpikeConfig = T.Object(
   Closed,
 )
 
-const RULE_CONFIGS = { new_issue: NewIssueConfig, threshold: ThresholdConfig, spike: SpikeConfig }
+/**
+ * LLM rules (evaluated on the LLM feature's commits over its hourly rollups, see
+ * src/alerts/llm.ts): windows are whole hours (the current hour and the ones before it),
+ * money is integer microdollars, rates are fractions 0-1. `model` narrows to one model;
+ * without it every model of the project counts together.
+ */
+export const MAX_LLM_WINDOW_HOURS = 168
+const LlmWindow = T.Integer({ minimum: 1, maximum: MAX_LLM_WINDOW_HOURS, default: 1 })
+const LlmModel = T.Optional(Label(200))
+
+export const LlmCostSpikeConfig = T.Object(
+  {
+    type: T.Literal('llm_cost_spike'),
+    /** Fires when the window's cost exceeds this many microdollars. */
+    threshold_micros: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    window_hours: LlmWindow,
+    model: LlmModel,
+  },
+  Closed,
+)
+export const LlmErrorRateConfig = T.Object(
+  {
+    type: T.Literal('llm_error_rate'),
+    /** Fires when errors / spans in the window exceed this fraction... */
+    threshold_rate: T.Number({ minimum: 0, exclusiveMaximum: 1 }),
+    /** ...and the window holds at least this many spans (3 errors out of 4 calls is noise). */
+    min_spans: T.Integer({ minimum: 1, maximum: 1_000_000_000, default: 10 }),
+    window_hours: LlmWindow,
+    model: LlmModel,
+  },
+  Closed,
+)
+export const LlmLatencyConfig = T.Object(
+  {
+    type: T.Literal('llm_latency'),
+    /** Which percentile, as a fraction: 0.99 is p99. */
+    percentile: T.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.99 }),
+    threshold_ms: T.Integer({ minimum: 1, maximum: 31 * 86_400_000 }),
+    window_hours: LlmWindow,
+    model: LlmModel,
+  },
+  Closed,
+)
+export const LlmBudgetConfig = T.Object(
+  {
+    type: T.Literal('llm_budget'),
+    /** The share of the monthly budget spent that fires it; default: the project's budget_alert_rate. */
+    threshold_rate: T.Optional(T.Number({ exclusiveMinimum: 0, maximum: 10 })),
+  },
+  Closed,
+)
+
+const RULE_CONFIGS = {
+  new_issue: NewIssueConfig,
+  threshold: ThresholdConfig,
+  spike: SpikeConfig,
+  llm_cost_spike: LlmCostSpikeConfig,
+  llm_error_rate: LlmErrorRateConfig,
+  llm_latency: LlmLatencyConfig,
+  llm_budget: LlmBudgetConfig,
+}
 export type RuleType = keyof typeof RULE_CONFIGS
 export const RULE_TYPES = Object.keys(RULE_CONFIGS) as RuleType[]
-export const RuleConfig = T.Union([NewIssueConfig, ThresholdConfig, SpikeConfig])
+export const RuleConfig = T.Union([
+  NewIssueConfig,
+  ThresholdConfig,
+  SpikeConfig,
+  LlmCostSpikeConfig,
+  LlmErrorRateConfig,
+  LlmLatencyConfig,
+  LlmBudgetConfig,
+])
 export type RuleConfig = Static<typeof RuleConfig>
+export type LlmRuleConfig = Static<
+  typeof LlmCostSpikeConfig | typeof LlmErrorRateConfig | typeof LlmLatencyConfig | typeof LlmBudgetConfig
+>
+export const LLM_RULE_TYPES = ['llm_cost_spike', 'llm_error_rate', 'llm_latency', 'llm_budget'] as const
+export const isLlmConfig = (c: RuleConfig): c is LlmRuleConfig =>
+  (LLM_RULE_TYPES as readonly string[]).includes(c.type)
 export type ThresholdConfig = Static<typeof ThresholdConfig>
 export type SpikeConfig = Static<typeof SpikeConfig>
 
@@ -84,11 +158,9 @@ const ruleFields = {
 
 const createSchema = (config: TSchema) =>
   T.Object({ ...ruleFields, config, enabled: T.Boolean({ default: true }) }, Closed)
-const createSchemas: Record<RuleType, TSchema> = {
-  new_issue: createSchema(NewIssueConfig),
-  threshold: createSchema(ThresholdConfig),
-  spike: createSchema(SpikeConfig),
-}
+const createSchemas = Object.fromEntries(
+  Object.entries(RULE_CONFIGS).map(([k, c]) => [k, createSchema(c)]),
+) as unknown as Record<RuleType, TSchema>
 
 const updateFields = {
   name: T.Optional(ruleFields.name),
@@ -99,11 +171,9 @@ const updateFields = {
   enabled: T.Optional(T.Boolean()),
 }
 const updateSchema = (config: TSchema) => T.Object({ ...updateFields, config: T.Optional(config) }, Closed)
-const updateSchemas: Record<RuleType, TSchema> = {
-  new_issue: updateSchema(NewIssueConfig),
-  threshold: updateSchema(ThresholdConfig),
-  spike: updateSchema(SpikeConfig),
-}
+const updateSchemas = Object.fromEntries(
+  Object.entries(RULE_CONFIGS).map(([k, c]) => [k, updateSchema(c)]),
+) as unknown as Record<RuleType, TSchema>
 const updateWithoutConfig = T.Object(updateFields, Closed)
 
 export interface RuleInput {
@@ -232,7 +302,7 @@ export const RuleView = T.Object({
   project_id: T.String(),
   name: T.String(),
   description: Nullable(T.String()),
-  rule_type: T.Union([T.Literal('new_issue'), T.Literal('threshold'), T.Literal('spike')]),
+  rule_type: T.Union(RULE_TYPES.map((t) => T.Literal(t))),
   config: RuleConfig,
   environment_filter: Nullable(T.String()),
   source_filter: Nullable(T.String()),

@@ -72,7 +72,10 @@ const SILENT: ReadonlySet<IssueStatus> = new Set(['muted', 'ignored'])
 export const isSilent = (status: IssueStatus) => SILENT.has(status)
 
 /** Threshold and spike rules keep a counter; new-issue rules do not. */
-export const isCounting = (rule: Rule) => rule.config.type !== 'new_issue'
+export const isCounting = (rule: Rule) => rule.config.type === 'threshold' || rule.config.type === 'spike'
+
+/** LLM rules are evaluated on the LLM feature's commits (llm.ts), never on error batches. */
+export const isLlmRule = (rule: Rule) => rule.config.type.startsWith('llm_')
 
 /** Seconds of history a counting rule looks at. */
 export function horizonSecs(rule: Rule): number {
@@ -130,7 +133,7 @@ export function evaluate(input: EvalInput): Decision[] {
     return last !== undefined && input.now - last < input.cooldownMs
   }
   for (const rule of input.rules) {
-    if (!rule.enabled) continue
+    if (!rule.enabled || isLlmRule(rule)) continue
     if (rule.config.type === 'new_issue') {
       for (const issue of input.issues) {
         if (!issue.is_new && !issue.regressed) continue
@@ -159,7 +162,7 @@ export function evaluate(input: EvalInput): Decision[] {
     if (!stats) continue
     const key = cooldownKey(rule, top.fingerprint)
     if (cooling(rule, key)) continue
-    out.push({ rule, key, reason: rule.config.type, issue: top, matched: topMatched, stats })
+    out.push({ rule, key, reason: stats.type, issue: top, matched: topMatched, stats })
   }
   return out
 }

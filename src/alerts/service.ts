@@ -13,8 +13,9 @@ import { findProject } from '../projects'
 import type { Db } from '../storage/db'
 import { Mailer } from './channels/email'
 import { type DeliveryResult, Dispatcher, type Target } from './dispatch'
-import { AlertEngine, type Firing } from './engine'
-import { firedPayload, type ProjectRef, testPayload } from './message'
+import { AlertEngine, type Firing, type LlmFiring } from './engine'
+import type { LlmMeasures } from './llm'
+import { firedPayload, llmFiredPayload, type ProjectRef, testPayload } from './message'
 import type { Rule } from './rules'
 import type { Resolver } from './ssrf'
 import { channelsOf, insertDelivery } from './store'
@@ -84,6 +85,18 @@ export class Alerting {
     for (const firing of this.engine.onCommit(result, events)) this.fire(firing)
   }
 
+  /**
+   * The LLM feature's commit hook: evaluates the LLM rules of these projects over the
+   * measures it reads from its rollups. Synchronous bookkeeping; delivery runs in the background.
+   */
+  readonly onLlmCommit = (projectIds: readonly string[], measures: LlmMeasures): void => {
+    for (const firing of this.engine.onLlm(projectIds, measures)) this.fireLlm(firing)
+  }
+
+  hasLlmRules(projectId: string): boolean {
+    return this.engine.hasLlmRules(projectId)
+  }
+
   /** To be called after a rule is created, changed or deleted. */
   ruleChanged(ruleId: number): void {
     this.engine.reload(ruleId)
@@ -138,6 +151,26 @@ export class Alerting {
         rule_id: f.rule.id,
       })
     }
+    this.dispatcher.enqueue(f.rule.id, payload, targets)
+  }
+
+  private fireLlm(f: LlmFiring): void {
+    this.fired.inc({ rule_type: f.rule.rule_type, reason: f.stats.type })
+    const payload = llmFiredPayload({
+      alertId: randomUUID(),
+      now: this.d.now(),
+      rule: f.rule,
+      project: this.projectRef(f.rule.project_id),
+      stats: f.stats,
+    })
+    const targets = this.targetsOf(f.rule.id)
+    this.d.log.info('alert fired', {
+      rule_id: f.rule.id,
+      reason: f.stats.type,
+      key: f.key,
+      alert_id: payload.alert_id,
+      channels: targets.length,
+    })
     this.dispatcher.enqueue(f.rule.id, payload, targets)
   }
 

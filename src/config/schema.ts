@@ -295,7 +295,8 @@ export const ConfigSchema = T.Object(
     }),
     llm_tracing: Section({
       enabled: T.Boolean({
-        description: 'Reserved for LLM tracing (not built yet); the keys load so Rust-era config files work.',
+        description:
+          'LLM tracing: trace ingest (/v1/traces), the LLM query API and the rules built on them. false serves none of its routes (404) while keeping stored data.',
         default: true,
       }),
       channel_capacity: Int('Traces waiting for the writer.', 4096, 1),
@@ -308,6 +309,29 @@ export const ConfigSchema = T.Object(
         default: 'none',
       }),
       cache_ttl_secs: Int('Query result cache lifetime.', 30, 0),
+      max_payload_bytes: Int(
+        'Body cap of a trace request (one trace or a batch). Traces carry prompts and completions, so 1 MiB, well above the 32 KB of an error event; the ceiling bounds what one request may make the server hold.',
+        1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
+      max_content_bytes: Int(
+        'Per content field (input, output, metadata, error message): 64 KiB keeps a long prompt readable while bounding a trace row; longer text is cut with a visible marker, never refused.',
+        64 * 1024,
+        256,
+        16 * 1024 * 1024,
+      ),
+      retention_days: Int(
+        'Traces and spans (and their rollups) are kept 30 days: a month of cost and latency history; a project may override it.',
+        30,
+        1,
+        3650,
+      ),
+      errors_as_issues: T.Boolean({
+        description:
+          'A span with status error also becomes an error event (source llm), so failing model calls are issues with alerts and regressions like any other error.',
+        default: true,
+      }),
     }),
     log: Section({
       level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], {

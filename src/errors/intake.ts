@@ -24,8 +24,8 @@ export interface Ack {
 
 export type EventQueue = BatchQueue<NormalizedEvent, CommitResult, Ack>
 
-/** Which endpoint submitted: the `endpoint` label of bloop_events_accepted_total. */
-export type Endpoint = 'ingest' | 'batch' | 'sentry'
+/** Which endpoint submitted: the `endpoint` label of bloop_events_accepted_total (`llm`: error spans of LLM traces). */
+export type Endpoint = 'ingest' | 'batch' | 'sentry' | 'llm'
 
 export type Submit = (events: NormalizedEvent[], endpoint: Endpoint) => Promise<Ack>
 

@@ -172,9 +172,15 @@ export function accessOf(route: { hooks?: { detail?: unknown } }): AccessKind | 
   return d?.[ACCESS_KEY] as AccessKind | undefined
 }
 
-/** Startup check: every route of `app` declares its access; throws naming the first that does not. */
-export function assertDeclared(app: AnyElysia): void {
-  const missing = app.routes.filter((r) => accessOf(r) === undefined).map((r) => `${r.method} ${r.path}`)
+/**
+ * Startup check: every route of `app` declares its access; throws naming those that do not.
+ * `pending` matches the paths of routes written before declarations existed that still
+ * check access in their handlers (the composition root names them, to be emptied).
+ */
+export function assertDeclared(app: AnyElysia, pending?: RegExp): void {
+  const missing = app.routes
+    .filter((r) => accessOf(r) === undefined && !pending?.test(r.path))
+    .map((r) => `${r.method} ${r.path}`)
   if (missing.length > 0) {
     throw new Error(
       `expected every route to declare its access, got none on ${missing.join(', ')}: add one of ` +

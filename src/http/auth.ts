@@ -174,6 +174,15 @@ export class Guard {
     return user
   }
 
+  /**
+   * The caller must hold `scope`; the projects in reach, narrowed to `projectRef` (id or
+   * slug; 404 out of reach). For the LLM routes until they declare their access like every
+   * other route (src/http/access.ts); a new route declares `scope` instead of calling this.
+   */
+  require(request: Request, scope: Scope, projectRef?: string | null): Access {
+    return this.reach(request, scope).narrow(projectRef)
+  }
+
   /** Every project the caller may touch with `scope`, narrowed later by the route (a query or body field). */
   reach(request: Request, scope: Scope): Reach {
     const p = this.principal(request)

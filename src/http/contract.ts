@@ -103,7 +103,8 @@ export function openApiDocument(app: AnyElysia, info: { title: string; version: 
   }
   for (const [path, methods] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(methods)) {
-      const kind = op[ACCESS_KEY] as AccessKind
+      // A route still checking access in its handler has no declaration to publish.
+      const kind = (op[ACCESS_KEY] as AccessKind | undefined) ?? 'public'
       const declared = references[path.replace(/\{([^}]+)\}/g, ':$1')]?.[method]
       delete op[SCHEMA_KEY]
       delete op[CORS_KEY]

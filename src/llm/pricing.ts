@@ -170,10 +170,41 @@ function lookupTable(model: string, hint: string | null, usage: Usage, at: numbe
   const table = toTableUsage(usage)
   const timestamp = new Date(at)
   for (const [name, providerId] of candidates(model.trim(), hint)) {
-    const found = calcPrice(table, name, providerId ? { providerId, timestamp } : { timestamp })
+    const found = calcMemo(table, name, providerId, timestamp)
     if (found) return found
   }
   return null
+}
+
+/**
+ * calcPrice matches the model name against every model of the provider on each call
+ * (about 0.25 ms, which capped trace ingest at a few thousand priced spans per second).
+ * Which model a name matches depends on the name and provider only, not on the usage or
+ * the time, so the first call's match is remembered as a provider holding just that model;
+ * later calls hand calcPrice that provider, and the package still applies its own time
+ * constraints, tiers and arithmetic to it, so every price is exactly what the full call
+ * gives (the golden fixtures hold the two together). A name that matched nothing is
+ * remembered as null. Bounded: a client sending endless random model names cannot grow
+ * it past MEMO_MAX entries (it is cleared and refills). LiteLLM names are rewritten by
+ * the package before matching, so they always take the full call.
+ */
+type Provider = NonNullable<Parameters<typeof calcPrice>[2]>['provider']
+const MEMO_MAX = 4096
+const memo = new Map<string, Provider | null>()
+
+function calcMemo(table: TableUsage, name: string, providerId: string | undefined, timestamp: Date) {
+  if (providerId?.toLowerCase() === 'litellm') return calcPrice(table, name, { providerId, timestamp })
+  const key = `${providerId ?? ''}\u0000${name.toLowerCase()}`
+  const known = memo.get(key)
+  if (known === null) return null
+  if (known !== undefined) return calcPrice(table, name, { provider: known, timestamp })
+  const found = calcPrice(table, name, providerId ? { providerId, timestamp } : { timestamp })
+  if (memo.size >= MEMO_MAX) memo.clear()
+  memo.set(
+    key,
+    found ? { ...found.provider, models: [found.model], fallback_model_providers: undefined } : null,
+  )
+  return found
 }
 
 /** The (model, provider) pairs to try, in order; see the header. */

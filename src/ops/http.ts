@@ -12,6 +12,7 @@ const V1_FEATURES = new Set([
   'analytics',
   'errors',
   'ingest',
+  'llm',
   'projects',
   'releases',
   'stats',

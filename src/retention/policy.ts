@@ -41,6 +41,8 @@ export interface Cutoffs {
   raw_scan_until: number
   /** Hourly rows expire when hour_bucket <= this (the bucket's whole hour is older than the window). */
   hourly_last_bucket: number
+  /** When the pass started: features with windows of their own (LLM traces) cut from it. */
+  now: number
 }
 
 export const cutoffOf = (now: number, days: number) => now - days * DAY_MS
@@ -63,6 +65,7 @@ export function decideCutoffs(
     raw_by_project,
     raw_scan_until: until,
     hourly_last_bucket: cutoffOf(now, settings.hourly_counts_days) - HOUR_MS,
+    now,
   }
 }
 

@@ -115,12 +115,12 @@ describe('creating rules', () => {
     await rejects(
       { ...base, config: { type: 'tresh' } },
       'config.type',
-      'field config.type: must be one of new_issue, threshold, spike (got "tresh")',
+      'field config.type: must be one of new_issue, threshold, spike, llm_cost_spike, llm_error_rate, llm_latency, llm_budget (got "tresh")',
     )
     await rejects(
       { ...base, config: {} },
       'config.type',
-      'field config.type: must be one of new_issue, threshold, spike (got nothing)',
+      'field config.type: must be one of new_issue, threshold, spike, llm_cost_spike, llm_error_rate, llm_latency, llm_budget (got nothing)',
     )
     await rejects({ ...base, config: 'threshold' }, 'config', 'field config: must be an object with a "type"')
     await rejects({ ...base }, 'config', 'field config: expected required property')

@@ -71,7 +71,13 @@ beforeAll(async () => {
     },
     rt.core.now(),
   )
-  Object.assign(fill, { fingerprint: fp, release: '1.0.0', slug: 'default', id: String(rule.id) })
+  Object.assign(fill, {
+    fingerprint: fp,
+    release: '1.0.0',
+    slug: 'default',
+    id: String(rule.id),
+    name: 'walk',
+  })
   admin = signInAs(rt, 'walk-admin', 'admin')
   token = createToken(db, { projectId: 'default', name: 'walk', scopes: [...SCOPES] }).token
   params = await integerParams()

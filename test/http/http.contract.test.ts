@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { PENDING_DECLARATION } from '../../src/app'
 import { type AccessKind, accessOf } from '../../src/http/access'
 import { startRuntime, type TestRuntime } from '../helpers'
 import { REPO } from '../process'
@@ -68,6 +69,8 @@ describe('the OpenAPI document', () => {
         listed.push(`missing: ${route.method} ${route.path}`)
         continue
       }
+      // Routes still checking access in their handlers are listed, with no security to show.
+      if (PENDING_DECLARATION.test(route.path)) continue
       const kind = accessOf(route) as AccessKind
       expect({ route: `${route.method} ${route.path}`, access: op['x-bloop-access'] }).toEqual({
         route: `${route.method} ${route.path}`,

@@ -221,6 +221,7 @@ describe('POST /v1/admin/retention/purge', () => {
         'duration_ms',
         'finished_at',
         'hourly_counts_deleted',
+        'llm_traces_deleted',
         'pages_freed',
         'per_project',
         'phases_ms',

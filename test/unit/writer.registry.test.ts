@@ -50,6 +50,15 @@ describe('the writer registry and the feature list', () => {
 
   test('issues are the last table a project purge empties (the marker a resumed purge looks for)', () => {
     expect(PROJECT_DATA.map((t) => t.table)).toEqual([
+      'llm_spans',
+      'llm_traces',
+      'llm_usage_hourly',
+      'llm_trace_hourly',
+      'llm_scores',
+      'llm_feedback',
+      'llm_unknown_models',
+      'llm_pricing_overrides',
+      'llm_settings',
       'raw_events',
       'samples',
       'status_changes',
@@ -63,6 +72,7 @@ describe('the writer registry and the feature list', () => {
     expect(RETENTION_HOOKS.map((h) => [h.name, h.task, h.task in WRITER_TASKS])).toEqual([
       ['raw_events', 'errors.pruneRaw', true],
       ['hourly_counts', 'errors.pruneHourly', true],
+      ['llm_traces', 'llm.pruneTraces', true],
     ])
   })
 

@@ -27,6 +27,14 @@ const escapeHtml = (s: string) =>
 export function emailContent(p: AlertPayload): EmailContent {
   const issue = p.issue
   const subject = `[bloop] ${oneLine(p.summary, 150)}`
+  if (!issue && p.event === 'alert.fired') {
+    const text = `${p.summary}\n\nRule: ${p.rule.name}\nProject: ${p.project.name}\n`
+    return {
+      subject,
+      text,
+      html: `<p><strong>${escapeHtml(p.summary)}</strong></p><p>Rule: ${escapeHtml(p.rule.name)}<br>Project: ${escapeHtml(p.project.name)}</p>`,
+    }
+  }
   if (!issue) {
     const text = `${p.summary}\n\nIf you can read this, email alerts from bloop reach you.\n`
     return {

@@ -10,7 +10,13 @@ const escapeMrkdwn = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '
 export function slackMessage(p: AlertPayload): { text: string; blocks: unknown[] } {
   const lines: string[] = []
   const issue = p.issue
-  if (!issue) {
+  if (!issue && p.event === 'alert.fired') {
+    // An LLM rule's alert: about a window of model calls, not an issue.
+    lines.push(
+      `:rotating_light: *${escapeMrkdwn(p.summary)}*`,
+      `Rule "${escapeMrkdwn(p.rule.name)}" in *${escapeMrkdwn(p.project.name)}*`,
+    )
+  } else if (!issue) {
     lines.push(`:bell: *${escapeMrkdwn(p.summary)}*`, 'If you can read this, the channel works.')
   } else {
     const title = p.reason === 'regression' ? 'Regression' : p.reason === 'new_issue' ? 'New issue' : 'Alert'

@@ -79,6 +79,9 @@ export function configOf(f: RuleForm): RuleConfig {
         compare_window_secs: num(f.compare_window_secs),
         min_events: num(f.min_events),
       }
+    default:
+      // LLM rules are created through the API; the form edits the error rules only.
+      throw new Error(`expected an error rule type in the form, got ${f.type}`)
   }
 }
 
@@ -122,6 +125,7 @@ export function fromRule(r: RuleView, projectSlug: string): RuleForm {
       route: c.route ?? '',
     }
   }
+  if (c.type !== 'spike') return base
   return {
     ...base,
     multiplier: String(c.multiplier),
@@ -140,5 +144,13 @@ export function describe(c: RuleConfig): string {
       return `${c.threshold}+ events in ${c.window_secs} s${c.route ? ` on ${c.route}` : ''}${c.fingerprint ? ` for ${c.fingerprint}` : ''}`
     case 'spike':
       return `Rate over ${c.compare_window_secs} s at least ${c.multiplier}× the ${c.baseline_window_secs} s before (min ${c.min_events})`
+    case 'llm_cost_spike':
+      return `LLM cost over $${c.threshold_micros / 1e6} in ${c.window_hours} h${c.model ? ` for ${c.model}` : ''}`
+    case 'llm_error_rate':
+      return `LLM error rate over ${c.threshold_rate * 100}% in ${c.window_hours} h (min ${c.min_spans} calls)${c.model ? ` for ${c.model}` : ''}`
+    case 'llm_latency':
+      return `LLM p${c.percentile * 100} latency over ${c.threshold_ms} ms in ${c.window_hours} h${c.model ? ` for ${c.model}` : ''}`
+    case 'llm_budget':
+      return 'LLM spend this month against the budget'
   }
 }

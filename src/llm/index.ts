@@ -1,0 +1,93 @@
+/**
+ * The LLM tracing feature: traces in (the SDK routes, and `intake.submit` for the proxy
+ * and the OTLP import), committed with exact hourly rollups on the writer thread, read
+ * back by the LLM query API.
+ *
+ *   ingest/     contract.ts (the trace contract, pure), intake.ts (policy, pricing, the
+ *               queue), routes.ts (POST /v1/traces[/batch], PUT /v1/traces/:id)
+ *   write/      the writer side: commit.ts, rollups, sketch.ts (latency percentiles), prune
+ *   settings/   content policy, budget, pricing overrides, scores and feedback routes
+ *   query/      GET /v1/llm/* (read routes)
+ *   tasks.ts    the writer task table
+ *
+ * Other features reach it only through what this file exports.
+ */
+import { type AnyElysia, Elysia } from 'elysia'
+import type { Config } from '../config/schema'
+import type { Core, Feature, Started } from '../core/feature'
+import type { Submit } from '../errors'
+import type { TaskRunner } from '../storage/tasks'
+import { LlmAlertFeed, type LlmAlertHook } from './alerts'
+import { createIntake, type LlmIntake } from './ingest/intake'
+import { llmMetrics } from './ingest/metrics'
+import { traceRoutes } from './ingest/routes'
+import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
+import { llmQueryRoutes } from './query/routes'
+import { settingsRoutes } from './settings/routes'
+import { syncRetentionFromConfig } from './settings/store'
+import { type LlmTasks, llmProjectData, llmTasks } from './tasks'
+
+export type { ContentPolicy, SpanInput, TraceInput } from './ingest/contract'
+export { parseTrace } from './ingest/contract'
+export type { LlmIntake, SubmitOptions, TraceSource } from './ingest/intake'
+export type { LlmTasks } from './tasks'
+
+const CONFIG = ['llm_tracing', 'ingest'] as const
+
+export interface LlmDeps
+  extends Pick<
+    Core,
+    'db' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
+  > {
+  config: Pick<Config, (typeof CONFIG)[number]>
+  writer: TaskRunner<LlmTasks>
+  /** The errors feature's submit: error spans become error events (llm_tracing.errors_as_issues). */
+  submitErrors?: Submit
+  /** The alerts feature: LLM rules are evaluated after each commit. */
+  alerting?: LlmAlertHook
+  /** Id generator for traces sent without one; tests pass their own. */
+  newId?: () => string
+}
+
+export interface LlmRunning extends Started {
+  routes: AnyElysia
+  intake: LlmIntake
+}
+
+export const llm: Feature<LlmDeps, LlmRunning> = {
+  name: 'llm',
+  config: CONFIG,
+  migrations: [
+    { file: '202612020500_llm_tracing.sql', sql: m202612020500 },
+    { file: '202612020610_llm_query_indexes.sql', sql: m202612020610 },
+  ],
+  tasks: llmTasks,
+  projectData: llmProjectData,
+  retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
+
+  start(d) {
+    syncRetentionFromConfig(d.db, d.config.llm_tracing.retention_days)
+    const metrics = llmMetrics(d.metrics.registry)
+    const running = createIntake({ ...d, metrics })
+    const registry = d.metrics.registry
+    registry.gauge('bloop_llm_queue_depth', 'Traces waiting for the writer.', () => running.queue.depth)
+    registry.gauge(
+      'bloop_llm_queue_capacity',
+      'Maximum traces waiting for the writer.',
+      () => running.queue.capacity,
+    )
+    const intake: LlmIntake = { submit: running.submit }
+    const feed = d.alerting ? new LlmAlertFeed(d.alerting, d.db, d.now, d.log) : null
+    if (feed)
+      running.queue.onCommit((_result, items) => feed.committed(new Set(items.map((i) => i.project_id))))
+    // With llm_tracing.enabled = false no LLM route exists (404); stored data stays.
+    const routes = d.config.llm_tracing.enabled
+      ? new Elysia({ name: 'llm' })
+          .use(traceRoutes({ ...d, intake: running, metrics }))
+          .use(llmQueryRoutes(d))
+          .use(settingsRoutes(d))
+      : new Elysia({ name: 'llm' })
+    return { routes, intake, stop: () => feed?.run() }
+  },
+}

@@ -1,0 +1,85 @@
+/**
+ * One trace: its fields, its spans in start order, and the span tree (tree.ts). The flat
+ * shape is the reference's; the same fields again as `trace` are what the SDK test suites
+ * of the old service read.
+ */
+import type { Db } from '../../storage/db'
+import { type Param, parseJson, Where } from './sql'
+import { LIST_COLS, type TraceRow, traceEntry } from './traces'
+import { buildTree, type TreeNode } from './tree'
+
+const SPAN_COLS = `id, parent_span_id, span_type, name, model, provider, status, error_message,
+  input, output, metadata, started_at, ended_at, latency_ms, time_to_first_token_ms,
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+  cost_micros, cost_source, price_version`
+
+export interface SpanRow {
+  id: string
+  parent_span_id: string | null
+  span_type: string
+  name: string | null
+  model: string | null
+  provider: string | null
+  status: string
+  error_message: string | null
+  input: string | null
+  output: string | null
+  metadata: string | null
+  started_at: number | null
+  ended_at: number | null
+  latency_ms: number | null
+  time_to_first_token_ms: number | null
+  input_tokens: number | null
+  output_tokens: number | null
+  cache_read_tokens: number | null
+  cache_write_tokens: number | null
+  reasoning_tokens: number | null
+  cost_micros: number | null
+  cost_source: string
+  price_version: string | null
+}
+
+export type SpanView = Omit<SpanRow, 'metadata'> & { metadata: unknown; total_tokens: number | null }
+export type TreeView = SpanView & { orphan: boolean; children: TreeView[] }
+
+function spanView(row: SpanRow): SpanView {
+  const total =
+    row.input_tokens === null || row.output_tokens === null ? null : row.input_tokens + row.output_tokens
+  return { ...row, metadata: parseJson(row.metadata), total_tokens: total }
+}
+
+function treeView(n: TreeNode<SpanView>): TreeView {
+  return { ...n.span, orphan: n.orphan, children: n.children.map(treeView) }
+}
+
+interface DetailRow extends TraceRow {
+  input: string | null
+  output: string | null
+  metadata: string | null
+  created_at: number
+  updated_at: number
+}
+
+/**
+ * One trace: the flat shape of the reference (trace fields and `spans`), the same fields
+ * again as `trace` (what the SDK test suites read), and `tree`. A trace id may exist in
+ * several of a session user's projects: the most recent one is answered.
+ */
+export function traceDetail(db: Db, projectIds: readonly string[], id: string) {
+  const where = new Where(projectIds, 't.project_id').add('t.id = ?', id)
+  const row = db
+    .query<DetailRow, Param[]>(
+      `SELECT ${LIST_COLS}, t.input, t.output, t.metadata, t.created_at, t.updated_at
+         FROM llm_traces t WHERE ${where.sql} ORDER BY +t.started_at DESC LIMIT 1`,
+    )
+    .get(...where.params)
+  if (!row) return null
+  const spans = db
+    .query<SpanRow, [string, string]>(
+      `SELECT ${SPAN_COLS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY +started_at, seq`,
+    )
+    .all(row.project_id, row.id)
+    .map(spanView)
+  const trace = { ...traceEntry(row), metadata: parseJson(row.metadata) }
+  return { ...trace, spans, trace, tree: buildTree(spans).map(treeView) }
+}

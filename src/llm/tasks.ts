@@ -1,0 +1,34 @@
+/**
+ * The LLM feature's writer side: every write of traces, spans, rollups and the search
+ * index is one of these tasks on the writer thread (src/writer.tasks.ts registers the
+ * table). Nothing here imports HTTP code or an index.ts: the writer thread loads it.
+ */
+import type { ProjectDataTable } from '../core/feature'
+import type { PruneTask } from '../retention'
+import type { Db } from '../storage/db'
+import type { TaskTable } from '../storage/tasks'
+import type { CommitItem, CommitResult } from './model'
+import { commitItems } from './write/commit'
+import { pruneTracesBatch, type TraceCursor } from './write/prune'
+
+export const llmTasks = {
+  /** One group commit of trace submissions and updates (the LLM BatchQueue's batches). */
+  'llm.commit': (db: Db, a: { items: CommitItem[] }): CommitResult => commitItems(db, a.items),
+  /** Retention hook: traces past their project's window, with spans, scores, feedback and rollups. */
+  'llm.pruneTraces': pruneTracesBatch satisfies PruneTask<TraceCursor>,
+} satisfies TaskTable
+
+export type LlmTasks = typeof llmTasks
+
+/** Rows of a deleted project, removed in this order (projects/tasks.ts). */
+export const llmProjectData: readonly ProjectDataTable[] = [
+  { table: 'llm_spans', key: ['seq'] },
+  { table: 'llm_traces', key: ['seq'] },
+  { table: 'llm_usage_hourly', key: ['project_id', 'hour', 'model', 'provider'] },
+  { table: 'llm_trace_hourly', key: ['project_id', 'hour'] },
+  { table: 'llm_scores', key: ['project_id', 'trace_id', 'name'] },
+  { table: 'llm_feedback', key: ['project_id', 'trace_id', 'user_id'] },
+  { table: 'llm_unknown_models', key: ['project_id', 'model', 'provider'] },
+  { table: 'llm_pricing_overrides', key: ['id'] },
+  { table: 'llm_settings', key: ['project_id'] },
+]

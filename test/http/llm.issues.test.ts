@@ -1,0 +1,96 @@
+/** Error spans become bloop issues (source llm), exactly once however often the trace is re-sent. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { startRuntime, type TestRuntime } from '../helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
+
+let rt: TestRuntime
+beforeAll(async () => {
+  rt = await startRuntime()
+})
+afterAll(() => rt.dispose())
+
+async function until<T>(read: () => T, ok: (v: T) => boolean, ms = 3000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = read()
+    if (ok(v) || Date.now() > end) return v
+    await Bun.sleep(10)
+  }
+}
+
+const llmIssues = (db = rt.core.db) =>
+  db
+    .query(
+      "SELECT error_type, message, source, route_or_procedure, total_count FROM issues WHERE source = 'llm'",
+    )
+    .all()
+const llmEvents = (db = rt.core.db) =>
+  db.query("SELECT metadata, event_id FROM raw_events WHERE source = 'llm' ORDER BY id").all() as {
+    metadata: string
+    event_id: string
+  }[]
+
+const failing = (id: string) =>
+  trace({
+    id,
+    status: 'error',
+    spans: [
+      span({ id: 'ok-span', status: 'ok' }),
+      span({
+        id: 'bad-span',
+        name: 'openai.chat.completions.create',
+        status: 'error',
+        error_message: 'Rate limit reached for gpt-4o',
+      }),
+    ],
+  })
+
+describe('errors as issues', () => {
+  test('an error span is an error event with the trace and model in its metadata', async () => {
+    expect((await rt.handle(signedTrace('/v1/traces', failing('fail-1')))).status).toBe(200)
+    const issues = await until(llmIssues, (v) => v.length > 0)
+    expect(issues).toEqual([
+      {
+        error_type: 'LLMError',
+        message: 'Rate limit reached for gpt-4o',
+        source: 'llm',
+        route_or_procedure: 'openai.chat.completions.create',
+        total_count: 1,
+      },
+    ])
+    expect(JSON.parse((llmEvents()[0] as { metadata: string }).metadata)).toEqual({
+      trace_id: 'fail-1',
+      span_id: 'bad-span',
+      model: 'gpt-4o',
+      provider: 'openai',
+    })
+  })
+
+  test('re-sending the trace, or a PUT, never counts the failure twice; another trace does', async () => {
+    await rt.handle(signedTrace('/v1/traces', failing('fail-1')))
+    await rt.handle(signedTrace('/v1/traces/fail-1', { status: 'error' }, { method: 'PUT' }))
+    await rt.handle(signedTrace('/v1/traces/batch', { traces: [failing('fail-1'), failing('fail-2')] }))
+    const issues = await until(llmIssues, (v) => (v[0] as { total_count: number }).total_count >= 2)
+    expect(issues).toHaveLength(1)
+    await Bun.sleep(100)
+    expect((llmIssues()[0] as { total_count: number }).total_count).toBe(2)
+    expect(llmEvents().map((e) => JSON.parse(e.metadata).trace_id)).toEqual(['fail-1', 'fail-2'])
+    const metrics = await (await rt.fetch('/metrics')).text()
+    expect(metrics).toContain('bloop_llm_error_events_total{outcome="stored"} 2')
+    expect(metrics).toContain('bloop_events_accepted_total{endpoint="llm"} 2')
+  })
+
+  test('llm_tracing.errors_as_issues = false keeps error spans out of the issues', async () => {
+    const off = await startRuntime({ llm_tracing: { errors_as_issues: false } })
+    try {
+      await off.handle(signedTrace('/v1/traces', failing('fail-off')))
+      await Bun.sleep(150)
+      expect(llmIssues(off.core.db)).toEqual([])
+      expect(off.core.db.query("SELECT status FROM llm_spans WHERE id = 'bad-span'").get()).toEqual({
+        status: 'error',
+      })
+    } finally {
+      await off.dispose()
+    }
+  })
+})
