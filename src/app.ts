@@ -12,11 +12,12 @@ import { methodLabel, routeGroup } from './ops/http'
 import type { Logger } from './ops/log'
 
 /**
- * Routes that still check access in their handlers (`guard.require`), written before routes
- * declared it: the LLM tracing routes. They convert to declarations next; then this goes,
- * and test/http/app.security.test.ts fails while it matches no route.
+ * Routes that still check access in their handlers (`guard.require`, signatures checked
+ * inline), written before routes declared it: LLM tracing (`/v1/traces`, `/v1/llm/*`) and
+ * OTLP import (`/otlp/v1/*`, `/v1/logs`). They convert to declarations next; then this
+ * goes, and test/http/app.security.test.ts fails once it matches no route.
  */
-export const PENDING_DECLARATION = /^\/v1\/(traces|llm)(\/|$)/
+export const PENDING_DECLARATION = /^\/(v1\/(traces|llm|logs)|otlp)(\/|$)/
 
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }

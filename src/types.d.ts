@@ -10,3 +10,9 @@ declare module 'bloop:embedded-assets' {
   const assets: unknown
   export default assets
 }
+
+// The OpenTelemetry protocol definitions (src/llm/otlp/proto), embedded as text for protobufjs.
+declare module '*.proto' {
+  const text: string
+  export default text
+}

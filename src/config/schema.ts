@@ -333,6 +333,14 @@ export const ConfigSchema = T.Object(
         default: true,
       }),
     }),
+    llm_otlp: Section({
+      max_body_bytes: Int(
+        'Cap of an OTLP trace export, as sent and after gzip is undone: an exporter sends up to 512 spans per request (the batch processor default), which with prompts and completions reaches a few MB; 8 MiB leaves room and bounds what one request makes the server hold.',
+        8 * 1024 * 1024,
+        1024,
+        256 * 1024 * 1024,
+      ),
+    }),
     log: Section({
       level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], {
         description: 'info: startup, shutdown, failures and warnings; debug adds one line per request.',

@@ -18,11 +18,15 @@ import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import type { TaskRunner } from '../storage/tasks'
 import { LlmAlertFeed, type LlmAlertHook } from './alerts'
+import { experimentsRoutes } from './experiments/routes'
+import { exportRoutes } from './export/routes'
 import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import m202612020600 from './migrations/202612020600_llm_experiments.sql' with { type: 'text' }
 import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
+import { otlpRoutes } from './otlp/routes'
 import { llmQueryRoutes } from './query/routes'
 import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
@@ -33,7 +37,7 @@ export { parseTrace } from './ingest/contract'
 export type { LlmIntake, SubmitOptions, TraceSource } from './ingest/intake'
 export type { LlmTasks } from './tasks'
 
-const CONFIG = ['llm_tracing', 'ingest'] as const
+const CONFIG = ['llm_tracing', 'ingest', 'llm_otlp'] as const
 
 export interface LlmDeps
   extends Pick<
@@ -60,6 +64,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   config: CONFIG,
   migrations: [
     { file: '202612020500_llm_tracing.sql', sql: m202612020500 },
+    { file: '202612020600_llm_experiments.sql', sql: m202612020600 },
     { file: '202612020610_llm_query_indexes.sql', sql: m202612020610 },
   ],
   tasks: llmTasks,
@@ -87,6 +92,9 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
           .use(traceRoutes({ ...d, intake: running, metrics }))
           .use(llmQueryRoutes(d))
           .use(settingsRoutes(d))
+          .use(otlpRoutes({ ...d, intake }))
+          .use(exportRoutes(d))
+          .use(experimentsRoutes(d))
       : new Elysia({ name: 'llm' })
     return { routes, intake, stop: () => feed?.run() }
   },
