@@ -55,6 +55,8 @@ export interface Runtime {
   handle: (request: Request) => Promise<Response>
   /** Set by `serve`: the socket address of a request. */
   socketAddress: (request: Request) => string | null
+  /** Sets one request's idle timeout (Bun's server.timeout); set once listening. */
+  idleTimeout: (request: Request, seconds: number) => void
   /** Logs the first-run hint (key and signed curl) once the port is known. */
   announce: (port: number) => void
   close(): Promise<void>
@@ -79,6 +81,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   })
 
   let socketAddress: Runtime['socketAddress'] = () => null
+  let idleTimeout: Runtime['idleTimeout'] = () => {}
   const requestIp = (request: Request) =>
     clientIp(request, socketAddress(request), config.server.trusted_proxies)
   const ingestLimiter = new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now)
@@ -110,6 +113,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     now,
     guard,
     clientIp: requestIp,
+    idleTimeout: (request, seconds) => idleTimeout(request, seconds),
     ingestLimiter,
     draining: { value: false },
     load: new WriterLoad(),
@@ -154,6 +158,12 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     features,
     app,
     handle: createHandler(core, app),
+    get idleTimeout() {
+      return idleTimeout
+    },
+    set idleTimeout(fn) {
+      idleTimeout = fn
+    },
     get socketAddress() {
       return socketAddress
     },
@@ -232,6 +242,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
           2 * config.sourcemaps.max_bytes,
           config.ingest.max_batch_bytes,
           config.sentry.max_envelope_bytes,
+          config.llm_tracing.proxy.max_body_bytes,
         ) +
         1024 * 1024,
       fetch: (request) => runtime.handle(request),
@@ -253,6 +264,7 @@ export async function serve(config: Config, opts: RuntimeOptions = {}): Promise<
     )
   }
   runtime.socketAddress = (request) => server.requestIP(request)?.address ?? null
+  runtime.idleTimeout = (request, seconds) => server.timeout(request, seconds)
   const port = server.port as number
   runtime.announce(port)
   for (const problem of relyingPartyProblems(relyingParty(config), port)) core.log.warn(problem)

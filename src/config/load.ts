@@ -43,25 +43,49 @@ export function readConfigFile(path: string, explicit: boolean): Json {
   }
 }
 
-/** Overlays BLOOP__SECTION__KEY variables onto `base`, coercing each to the schema's type. */
+/**
+ * Overlays BLOOP__SECTION__KEY variables onto `base`, coercing each to the schema's type.
+ * A key inside a sub-table takes one more part per level
+ * (`BLOOP__LLM_TRACING__PROXY__OPENAI_BASE_URL`), and a table of names takes the name as
+ * its last part (`BLOOP__LLM_TRACING__PROXY__UPSTREAMS__GROQ`).
+ */
 export function applyEnv(base: Json, env: Record<string, string | undefined>): Json {
   const out: Json = structuredClone(base)
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue
     const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__')
-    const [section, key] = path
-    if (path.length !== 2 || !section || !key) {
+    if (path.length < 2 || path.some((p) => p === '')) {
       throw new ConfigError(`${name}: expected BLOOP__SECTION__KEY (two parts after the prefix)`)
     }
-    const sectionSchema = (ConfigSchema.properties as Record<string, TObject | undefined>)[section]
-    if (!sectionSchema) throw new ConfigError(`${name}: unknown config section "${section}"`)
-    const keySchema = sectionSchema.properties[key]
-    if (!keySchema) throw new ConfigError(`${name}: unknown config key "${section}.${key}"`)
-    if (out[section] === undefined) out[section] = {}
-    const target = out[section] as Json
-    target[key] = coerce(keySchema, raw, name)
+    const sectionSchema = (ConfigSchema.properties as Record<string, TObject | undefined>)[path[0] as string]
+    if (!sectionSchema) throw new ConfigError(`${name}: unknown config section "${path[0]}"`)
+    let schema: TSchema = sectionSchema
+    let target = out
+    for (let i = 1; i < path.length; i++) {
+      const key = path[i] as string
+      const child = childSchema(schema, key)
+      if (!child) throw new ConfigError(`${name}: unknown config key "${path.slice(0, i + 1).join('.')}"`)
+      const parent = path[i - 1] as string
+      if (typeof target[parent] !== 'object' || target[parent] === null) target[parent] = {}
+      target = target[parent] as Json
+      schema = child
+    }
+    if (schema.type === 'object')
+      throw new ConfigError(`${name}: "${path.join('.')}" is a table; set one of its keys`)
+    target[path[path.length - 1] as string] = coerce(schema, raw, name)
   }
   return out
+}
+
+/** The schema of `key` inside a table: a declared property, or any name of a record. */
+function childSchema(schema: TSchema, key: string): TSchema | undefined {
+  if (schema.type !== 'object') return undefined
+  const declared = (schema.properties as Record<string, TSchema> | undefined)?.[key]
+  if (declared) return declared
+  const patterns = schema.patternProperties as Record<string, TSchema> | undefined
+  if (!patterns) return undefined
+  for (const [pattern, value] of Object.entries(patterns)) if (new RegExp(pattern).test(key)) return value
+  return undefined
 }
 
 function coerce(schema: TSchema, raw: string, name: string): unknown {

@@ -304,6 +304,47 @@ export const ConfigSchema = T.Object(
       flush_batch_size: Int('Upper bound on traces per transaction.', 200, 1),
       max_spans_per_trace: Int('A trace with more spans is refused.', 100, 1),
       max_batch_size: Int('Traces per batch request.', 50, 1),
+      proxy: Section({
+        openai_base_url: T.String({
+          description:
+            "Where /v1/proxy/openai/* goes: OpenAI's API root, /v1 included, as the OpenAI SDKs' own default base URL.",
+          default: 'https://api.openai.com/v1',
+          minLength: 1,
+        }),
+        anthropic_base_url: T.String({
+          description:
+            "Where /v1/proxy/anthropic/* goes: Anthropic's API root without /v1, as the Anthropic SDKs' own default base URL (their paths start with /v1).",
+          default: 'https://api.anthropic.com',
+          minLength: 1,
+        }),
+        upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }), T.String({ minLength: 1 }), {
+          description:
+            'OpenAI-compatible upstreams by name (groq = "https://api.groq.com/openai/v1"): /v1/proxy/<name>/* goes to the URL, traced as OpenAI calls. None by default: bloop never guesses where to send a key.',
+          default: {},
+        }),
+        stream_usage: T.Boolean({
+          description:
+            'A streamed OpenAI-style chat reports its token usage only when asked (stream_options.include_usage); true asks for it when the client did not, and hides the extra chunk from the client. false for an upstream that refuses the option: such streams then have unknown usage and cost.',
+          default: true,
+        }),
+        allow_anonymous: T.Boolean({
+          description:
+            "false: a proxied call must name its project (X-Bloop-Key), so an open port cannot spend anyone's quota through bloop unseen. true puts calls without it in the default project.",
+          default: false,
+        }),
+        max_body_bytes: Int(
+          'Request body cap: requests carry images and PDF documents, which providers accept up to tens of MiB; 20 MiB covers common use while bounding what one request may hold in memory.',
+          20 * 1024 * 1024,
+          1024,
+          512 * 1024 * 1024,
+        ),
+        timeout_secs: Int(
+          "Longest wait for the upstream's answer to begin, and between two of its chunks: ten minutes, the OpenAI and Anthropic SDKs' own default timeout, since a long reasoning call is silent until its first token.",
+          600,
+          1,
+          86_400,
+        ),
+      }),
       default_content_storage: T.Union([T.Literal('none'), T.Literal('metadata_only'), T.Literal('full')], {
         description: 'Prompts and completions are not stored unless a project opts in.',
         default: 'none',

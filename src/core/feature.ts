@@ -86,6 +86,12 @@ export interface Core {
   guard: Guard
   /** Client IP of a request, after the trusted-proxy rule. */
   clientIp: (request: Request) => string
+  /**
+   * Sets the idle timeout of one request's connection in seconds (0: none), for a
+   * response that may stay silent longer than the server's default (a proxied model call
+   * thinking before its first token). A no-op when the app is not behind a listening server.
+   */
+  idleTimeout: (request: Request, seconds: number) => void
   /** One budget per client for every ingest endpoint (bloop's and Sentry's). */
   ingestLimiter: RateLimiter
   /** Set when the server shuts down: new ingest is refused with 503. */

@@ -101,8 +101,14 @@ export function openApiDocument(app: AnyElysia, info: { title: string; version: 
   ) as unknown as {
     paths: Record<string, Record<string, Operation>>
   }
+  const operationIds = new Set<string>()
   for (const [path, methods] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(methods)) {
+      // A route for every method (Elysia's `all`) gets one id per method: ids must be unique.
+      let id = String(op.operationId)
+      if (operationIds.has(id)) id = `${method}${id.replace(/^all/, '')}`
+      operationIds.add(id)
+      op.operationId = id
       const declared = references[path.replace(/\{([^}]+)\}/g, ':$1')]?.[method]
       delete op[SCHEMA_KEY]
       delete op[CORS_KEY]

@@ -30,8 +30,11 @@ const STATUS = {
   client_closed_request: 499,
   internal: 500,
   not_implemented: 501,
+  /** A proxied upstream could not be reached, or did not begin answering in time. */
+  bad_gateway: 502,
   storage_unavailable: 503,
   unavailable: 503,
+  gateway_timeout: 504,
 } as const
 
 export type ErrorCode = keyof typeof STATUS

@@ -27,6 +27,7 @@ import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { typ
 import m202612020600 from './migrations/202612020600_llm_experiments.sql' with { type: 'text' }
 import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
 import { otlpRoutes } from './otlp/routes'
+import { proxyRoutes } from './proxy/routes'
 import { llmQueryRoutes } from './query/routes'
 import { settingsRoutes } from './settings/routes'
 import { syncRetentionFromConfig } from './settings/store'
@@ -42,7 +43,16 @@ const CONFIG = ['llm_tracing', 'ingest', 'llm_otlp'] as const
 export interface LlmDeps
   extends Pick<
     Core,
-    'db' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
+    | 'db'
+    | 'log'
+    | 'metrics'
+    | 'now'
+    | 'guard'
+    | 'clientIp'
+    | 'ingestLimiter'
+    | 'draining'
+    | 'load'
+    | 'idleTimeout'
   > {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<LlmTasks>
@@ -92,6 +102,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
           .use(traceRoutes({ ...d, intake: running, metrics }))
           .use(llmQueryRoutes(d))
           .use(settingsRoutes(d))
+          .use(proxyRoutes({ ...d, intake }))
           .use(otlpRoutes({ ...d, intake }))
           .use(exportRoutes(d))
           .use(experimentsRoutes(d))

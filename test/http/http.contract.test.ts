@@ -64,7 +64,8 @@ describe('the OpenAPI document', () => {
     const listed: string[] = []
     for (const route of rt.app.routes) {
       const path = route.path.replace(/:([^/]+)/g, '{$1}')
-      const op = doc.paths[path]?.[route.method.toLowerCase()]
+      // A route for every method is listed under each of them.
+      const op = doc.paths[path]?.[route.method === 'ALL' ? 'get' : route.method.toLowerCase()]
       if (!op) {
         listed.push(`missing: ${route.method} ${route.path}`)
         continue
@@ -85,8 +86,11 @@ describe('the OpenAPI document', () => {
       })
     }
     expect(listed).toEqual([])
-    const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0)
-    expect(operations).toBe(rt.app.routes.length)
+    // Declared routes map one to one onto operations (a pending ALL route spreads over methods).
+    const operations = Object.entries(doc.paths)
+      .filter(([path]) => !PENDING_DECLARATION.test(path))
+      .reduce((n, [, methods]) => n + Object.keys(methods).length, 0)
+    expect(operations).toBe(rt.app.routes.filter((r) => !PENDING_DECLARATION.test(r.path)).length)
   })
 
   test('gives every operation the error shape as its default answer', () => {

@@ -1,0 +1,271 @@
+/**
+ * The response body on its way from the upstream to the client. Each chunk is passed on
+ * as it arrives (nothing waits for the whole response) and read on the side:
+ *
+ * - An event stream goes through `eventsource-parser`, fed the decoded text in arrival
+ *   order, so an event split across chunks, or a UTF-8 character split across chunks
+ *   (TextDecoder in stream mode), is read whole. The first event carrying content marks
+ *   the time to first token.
+ * - When the proxy asked for usage the client did not (providers/openai.ts), chunks are
+ *   cut at event boundaries instead and every event except that usage chunk is passed on
+ *   with its bytes unchanged. Boundaries are blank lines, found in the bytes: a line
+ *   break byte never occurs inside a UTF-8 character, so each event is complete text.
+ * - Any other body is copied aside up to `collectLimit` bytes for parsing at the end.
+ *
+ * The stream is pulled by the client: a slow reader slows the upstream read (no queue
+ * grows in between). A client that goes away cancels the stream, which aborts the
+ * upstream request. An upstream that breaks off, or sends nothing for `idleMs`, ends the
+ * client's stream with an error rather than a clean end, so the client does not mistake
+ * a cut answer for a whole one. `ended` resolves once, with how it ended.
+ */
+import { createParser, type EventSourceParser } from 'eventsource-parser'
+import type { ResponseCapture } from './capture'
+
+type Read = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+
+export type EndReason = 'complete' | 'client_closed' | 'upstream_failed' | 'idle_timeout'
+
+export interface RelayEnd {
+  reason: EndReason
+  detail: string | null
+  /** performance.now() times; null when it never happened. */
+  firstByteAt: number | null
+  firstContentAt: number | null
+  endedAt: number
+  bytes: number
+  /** A non-stream body as received, when within the limit; null otherwise. */
+  collected: Uint8Array | null
+}
+
+export interface RelayOptions {
+  body: ReadableStream<Uint8Array> | null
+  /** Parse as an event stream, feeding `capture`. */
+  sse: boolean
+  /** Remove the events `capture` marks as dropped (event-aligned forwarding). */
+  filter: boolean
+  capture: ResponseCapture | null
+  collectLimit: number
+  idleMs: number
+  /** Aborts the upstream request. */
+  abort: (reason: string) => void
+  clock: () => number
+}
+
+export function relay(o: RelayOptions): {
+  stream: ReadableStream<Uint8Array> | null
+  ended: Promise<RelayEnd>
+} {
+  let settle!: (e: RelayEnd) => void
+  const ended = new Promise<RelayEnd>((resolve) => {
+    settle = resolve
+  })
+  let firstByteAt: number | null = null
+  let firstContentAt: number | null = null
+  let bytes = 0
+  let finished = false
+  const chunks: Uint8Array[] = []
+  let collecting = !o.sse
+  const finish = (reason: EndReason, detail: string | null = null) => {
+    if (finished) return
+    finished = true
+    stopWatching()
+    settle({
+      reason,
+      detail,
+      firstByteAt,
+      firstContentAt,
+      endedAt: o.clock(),
+      bytes,
+      collected: collecting ? concat(chunks, bytes) : null,
+    })
+  }
+  if (!o.body) {
+    finish('complete')
+    return { stream: null, ended }
+  }
+
+  let dropCurrent = false
+  const parser: EventSourceParser | null =
+    o.sse && o.capture
+      ? createParser({
+          onEvent: (event) => {
+            const verdict = (o.capture as ResponseCapture).event(event)
+            if (verdict.content && firstContentAt === null) firstContentAt = o.clock()
+            if (verdict.drop) dropCurrent = true
+          },
+        })
+      : null
+  const decoder = new TextDecoder()
+  const splitter = o.filter && parser ? new EventSplitter() : null
+
+  const reader = o.body.getReader()
+  // One timer per stream, not one per read: it wakes when the wait for the upstream could
+  // have run out, and sleeps again for the rest when a chunk came in the meantime. Only
+  // time spent waiting for the upstream counts: a client that is slow to read is not an
+  // idle upstream.
+  let readSince = 0
+  let reading = false
+  let waiting: ((r: 'idle') => void) | null = null
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const watch = (ms: number) => {
+    timer = setTimeout(() => {
+      timer = null
+      if (!reading) return
+      const waited = o.clock() - readSince
+      if (waited < o.idleMs) return watch(o.idleMs - waited)
+      waiting?.('idle')
+    }, ms)
+  }
+  const stopWatching = () => {
+    if (timer) clearTimeout(timer)
+    timer = null
+  }
+  const read = (): Promise<Read | 'idle'> => {
+    readSince = o.clock()
+    reading = true
+    if (!timer) watch(o.idleMs)
+    const idle = new Promise<'idle'>((resolve) => {
+      waiting = resolve
+    })
+    return Promise.race([reader.read(), idle]).then((r) => {
+      reading = false
+      waiting = null
+      return r
+    })
+  }
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        // Loops until something is passed on: a chunk holding only part of an event, or
+        // only a dropped event, gives the client nothing yet.
+        for (;;) {
+          let r: Read | 'idle'
+          try {
+            r = await read()
+          } catch (err) {
+            if (finished) return
+            const message = (err as Error)?.message ?? String(err)
+            finish('upstream_failed', `the upstream connection failed mid-response: ${message}`)
+            controller.error(err)
+            return
+          }
+          if (r === 'idle') {
+            const detail = `the upstream sent nothing for ${o.idleMs / 1000} s`
+            finish('idle_timeout', detail)
+            o.abort(detail)
+            reader.cancel().catch(() => {})
+            controller.error(new Error(detail))
+            return
+          }
+          if (r.done) {
+            if (splitter) {
+              const rest = splitter.rest()
+              if (rest) {
+                parser?.feed(decoder.decode(rest))
+                controller.enqueue(rest)
+              }
+            } else parser?.feed(decoder.decode())
+            finish('complete')
+            controller.close()
+            return
+          }
+          const chunk = r.value
+          firstByteAt ??= o.clock()
+          bytes += chunk.byteLength
+          if (collecting) {
+            if (bytes <= o.collectLimit) chunks.push(chunk)
+            else {
+              collecting = false
+              chunks.length = 0
+            }
+          }
+          if (!splitter) {
+            controller.enqueue(chunk)
+            parser?.feed(decoder.decode(chunk, { stream: true }))
+            return
+          }
+          let passed = false
+          for (const event of splitter.push(chunk)) {
+            dropCurrent = false
+            parser?.feed(decoder.decode(event))
+            if (!dropCurrent) {
+              controller.enqueue(event)
+              passed = true
+            }
+          }
+          if (passed) return
+        }
+      },
+      cancel(reason) {
+        finish('client_closed', 'the client closed the connection before the response ended')
+        o.abort(typeof reason === 'string' ? reason : 'client closed the connection')
+        reader.cancel(reason).catch(() => {})
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return { stream, ended }
+}
+
+/**
+ * Cuts a byte stream into SSE events: each ends with an empty line, that is two line
+ * breaks in a row (`\n`, `\r\n` or `\r`, as the WHATWG event-stream format allows). Only
+ * complete events come out, each with its own bytes; `rest` gives what is left at the end.
+ */
+export class EventSplitter {
+  private pending: Uint8Array = new Uint8Array(0)
+  /** Where scanning resumes in `pending`, and whether that is the start of a line. */
+  private at = 0
+  private lineStart = true
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const p = this.pending.byteLength === 0 ? chunk : concat([this.pending, chunk])
+    const out: Uint8Array[] = []
+    let start = 0
+    let i = this.at
+    let lineStart = this.lineStart
+    while (i < p.length) {
+      const b = p[i]
+      if (b !== CR && b !== LF) {
+        lineStart = false
+        i++
+        continue
+      }
+      let end = i + 1
+      if (b === CR) {
+        // A CR at the end of the bytes so far may be the first half of a CRLF: wait for the next.
+        if (end >= p.length) break
+        if (p[end] === LF) end++
+      }
+      if (lineStart) {
+        out.push(p.subarray(start, end))
+        start = end
+      }
+      lineStart = true
+      i = end
+    }
+    this.pending = p.subarray(start)
+    this.at = i - start
+    this.lineStart = lineStart
+    return out
+  }
+
+  rest(): Uint8Array | null {
+    return this.pending.byteLength > 0 ? this.pending : null
+  }
+}
+
+const CR = 0x0d
+const LF = 0x0a
+
+function concat(chunks: Uint8Array[], total = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}
