@@ -10,8 +10,9 @@
  *
  * Left out of the run, because they end the run's own access: POST /auth/logout (ends the
  * session) and POST /v1/admin/reset (deletes every user); GET /v1/stream is a live event
- * stream that never ends by itself; /v1/proxy/* forwards to the LLM providers' real hosts. Examples are limited per operation (`-n`) to keep the
- * run under two minutes on a shared machine.
+ * stream that never ends by itself; /v1/proxy/* forwards to the LLM providers' real
+ * hosts. Examples are limited per operation (`-n`) to keep the run under two minutes on a
+ * shared machine.
  *
  * Python and schemathesis come from .venv-ci (test/requirements.txt, pinned), made by
  * `npm test`'s pretest step, or BLOOP_TEST_PYTHON's interpreter.
@@ -156,7 +157,7 @@ test('as a signed-in admin: no 5xx and no answer outside the schema, on every ro
       // The LLM proxy forwards to the providers' real hosts: never from a test.
       '--exclude-path-regex',
       '^/v1/proxy/',
-    ],,
+    ],
   })
   expect(result).toEqual(PASSED)
 }, 120_000)
