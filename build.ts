@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { buildScript } from './sdk/js/build'
 import { duckdbPlugin } from './src/analytics/bundle'
 import { bundleAssets } from './src/web/assets'
 
@@ -25,6 +26,9 @@ const started = performance.now()
 // The browser bundle, pre-built: the executable never runs the bundler or reads src/.
 const embedded = resolve('dist/embedded-assets.json')
 writeFileSync(embedded, JSON.stringify(await bundleAssets()))
+// The SDK's script-tag build served at /sdk/ (src/sdk/script.ts), embedded the same way.
+const sdkScript = resolve('dist/sdk-script.json')
+writeFileSync(sdkScript, JSON.stringify(await buildScript()))
 const result = await Bun.build({
   entrypoints: [
     'src/main.ts',
@@ -46,6 +50,7 @@ const result = await Bun.build({
       name: 'embedded-assets',
       setup(build) {
         build.onResolve({ filter: /^bloop:embedded-assets$/ }, () => ({ path: embedded }))
+        build.onResolve({ filter: /^bloop:sdk-script$/ }, () => ({ path: sdkScript }))
       },
     },
     // DuckDB: embedded native files in the full build, left out of the slim one.

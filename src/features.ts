@@ -17,6 +17,7 @@ import { errors } from './errors'
 import { llm } from './llm'
 import { projects, purgeOrder } from './projects'
 import { retention } from './retention'
+import { sdk } from './sdk'
 import { dsnFor, sentry } from './sentry'
 import { sourcemaps } from './sourcemaps'
 import { planMigrations, STORAGE_MIGRATIONS } from './storage/migrate'
@@ -36,6 +37,7 @@ export const FEATURES = [
   dashboard,
   analytics,
   sentry,
+  sdk,
 ] as const
 
 /** Storage's migrations and every feature's, in id order. */
@@ -105,6 +107,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
     const dashboardRunning = await begin(() => dashboard.start({ ...core, onErrorsCommit }))
     const analyticsRunning = await begin(() => analytics.start({ ...core, onErrorsCommit }))
     const sentryRunning = await begin(() => sentry.start({ ...core, submit: errorsRunning.submit }))
+    const sdkRunning = await begin(() => sdk.start({}))
     // Keys in list order: the server serves routes and stops features in this order (reversed).
     return {
       projects: projectsRunning,
@@ -119,6 +122,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
       dashboard: dashboardRunning,
       analytics: analyticsRunning,
       sentry: sentryRunning,
+      sdk: sdkRunning,
     } satisfies Record<(typeof FEATURES)[number]['name'], Started>
   } catch (err) {
     for (const f of started.reverse()) await f.stop?.()

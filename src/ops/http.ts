@@ -26,6 +26,8 @@ const TOP_LEVEL: Record<string, string> = {
   metrics: '/metrics',
   auth: '/auth',
   assets: '/assets',
+  // The SDK's script-tag build (src/sdk), fetched by every page that embeds it.
+  sdk: '/sdk',
   // Sentry endpoints, /api/<project numeric id>/envelope/ and /store/: one group.
   api: '/api',
 }

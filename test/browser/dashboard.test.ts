@@ -163,6 +163,18 @@ describe('the dashboard in a real browser', () => {
     expect(await text(page, '#project-key')).toBe(shown)
     expect(await copy(page, '.setup', 'Copy key')).toBe(shown)
     await shot(page, 'setup-guide')
+    // The script-tag snippet loads the SDK this server serves, pinned by its integrity hash.
+    const manifest = (await (await fetch(`${origin}/sdk/manifest.json`)).json()) as {
+      url: string
+      integrity: string
+    }
+    await page.click('.setup [role="tab"]:text-is("Script tag")')
+    const script = await text(page, '[data-snippet="script"] pre')
+    expect(script).toContain(`<script src="${origin}${manifest.url}"`)
+    expect(script).toContain(`integrity="${manifest.integrity}" crossorigin="anonymous"`)
+    expect(script).toContain(`data-project-key="${shown}"`)
+    await page.click('.setup [role="tab"]:text-is("JavaScript")')
+    expect(await text(page, '[data-snippet="npm"] pre')).toContain("from 'bloop-sdk'")
   })
 
   test('an admin renames a project, rotates its key (the old one fails at once) and deletes it', async () => {

@@ -146,7 +146,8 @@ describe('the setup guide', () => {
     const list = snippets(input)
     expect(list.map((s) => s.id)).toEqual([
       'curl',
-      'typescript',
+      'npm',
+      'script',
       'react-native',
       'swift',
       'kotlin',
@@ -164,5 +165,19 @@ describe('the setup guide', () => {
     )
     expect(list.find((s) => s.id === 'sentry')?.code).toContain('"https://k@errors.example.com/7"')
     expect(snippets({ ...input, dsn: null }).some((s) => s.id === 'sentry')).toBe(false)
+  })
+
+  test('the script-tag snippet loads the served SDK, pinned to its version and integrity when known', () => {
+    const input = { endpoint: 'https://errors.example.com', key: 'bloop_abc', dsn: null }
+    const plain = snippets(input).find((s) => s.id === 'script')?.code ?? ''
+    expect(plain).toContain('<script src="https://errors.example.com/sdk/bloop.min.js"')
+    expect(plain).not.toContain('integrity')
+    const pinned =
+      snippets({ ...input, script: { url: '/sdk/bloop-0.1.0.min.js', integrity: 'sha384-abc' } }).find(
+        (s) => s.id === 'script',
+      )?.code ?? ''
+    expect(pinned).toContain('<script src="https://errors.example.com/sdk/bloop-0.1.0.min.js"')
+    expect(pinned).toContain('integrity="sha384-abc" crossorigin="anonymous"')
+    expect(pinned).toContain('data-project-key="bloop_abc"')
   })
 })

@@ -67,6 +67,14 @@ describe('single executable', () => {
     }
     expect(list.items.map((i) => [i.message, i.total_count])).toEqual([['from the binary', 1]])
 
+    // The SDK's script-tag build is embedded too: same hash as sdk/js's own build.
+    const manifest = (await (await fetch(`${server.url}/sdk/manifest.json`)).json()) as { integrity: string }
+    const script = await (await fetch(`${server.url}/sdk/bloop.min.js`)).text()
+    expect(manifest.integrity).toBe(
+      `sha384-${new Bun.CryptoHasher('sha384').update(script).digest('base64')}`,
+    )
+    expect(script).toContain('Bloop')
+
     // The backup thread is embedded too.
     const backup = Bun.spawnSync([bin, 'backup', join(dir, 'copy.db')], { cwd: dir, env })
     expect(backup.stderr.toString()).toContain('integrity check ok')

@@ -20,10 +20,15 @@ export function SetupGuide() {
     async () => (admin && project ? (await projectsApi.key(project.slug)).api_key : null),
     [project?.slug, admin],
   )
+  // The served SDK script's versioned URL and integrity hash, for the script-tag snippet.
+  const script = useLoad(async () => {
+    const res = await fetch('/sdk/manifest.json')
+    return res.ok ? ((await res.json()) as { url: string; integrity: string }) : null
+  }, [])
   const [tab, setTab] = useState('curl')
   if (!project) return <Notice>No projects yet.</Notice>
   const endpoint = location.origin
-  const list = snippets({ endpoint, key: key.data ?? PLACEHOLDER_KEY, dsn: project.dsn })
+  const list = snippets({ endpoint, key: key.data ?? PLACEHOLDER_KEY, dsn: project.dsn, script: script.data })
   const shown = list.find((s) => s.id === tab) ?? list[0]
 
   return (

@@ -2,7 +2,8 @@
  * Copy-paste setup snippets for a project, pure: the endpoint, the project's ingest key
  * and its Sentry DSN go in; text comes out. Every bloop snippet signs the exact body with
  * HMAC-SHA256 keyed by the project key (`X-Project-Key` + `X-Signature`) and sends
- * millisecond timestamps, as the official SDKs do.
+ * millisecond timestamps, as the official SDKs do. The JavaScript, script-tag and React
+ * Native snippets use the first-party SDK (sdk/js), which the server itself serves at /sdk/.
  */
 
 export interface SnippetInput {
@@ -10,6 +11,8 @@ export interface SnippetInput {
   endpoint: string
   key: string
   dsn: string | null
+  /** The served SDK script's versioned URL and integrity (GET /sdk/manifest.json), if known. */
+  script?: { url: string; integrity: string } | null
 }
 
 export interface Snippet {
@@ -22,7 +25,7 @@ export interface Snippet {
 
 const q = (s: string) => JSON.stringify(s)
 
-export function snippets({ endpoint, key, dsn }: SnippetInput): Snippet[] {
+export function snippets({ endpoint, key, dsn, script }: SnippetInput): Snippet[] {
   const list: Snippet[] = [
     {
       id: 'curl',
@@ -35,43 +38,56 @@ curl -sS -X POST ${endpoint}/v1/ingest \\
   -d "$BODY"`,
     },
     {
-      id: 'typescript',
-      label: 'TypeScript',
-      install: 'npm install @dthink/bloop-sdk',
-      code: `import { BloopClient } from '@dthink/bloop-sdk'
+      id: 'npm',
+      label: 'JavaScript',
+      install: 'npm install bloop-sdk   # browsers, Node.js, Bun, Deno, edge workers (sdk/js)',
+      code: `import { init, captureException } from 'bloop-sdk'
 
-const bloop = new BloopClient({
+init({
   endpoint: ${q(endpoint)},
   projectKey: ${q(key)},
   environment: 'production',
   release: '1.0.0',
 })
 
+// Uncaught errors and unhandled rejections are captured by themselves.
 try {
   riskyOperation()
 } catch (err) {
-  bloop.captureError(err, { route: 'POST /api/users', httpStatus: 500 })
+  captureException(err, { route: 'POST /api/users', httpStatus: 500 })
 }`,
+    },
+    {
+      id: 'script',
+      label: 'Script tag',
+      install: 'No build step: paste into your page, before other scripts.',
+      code: `<script src=${q(endpoint + (script?.url ?? '/sdk/bloop.min.js'))}${
+        script ? `\n        integrity=${q(script.integrity)} crossorigin="anonymous"` : ''
+      }
+        data-endpoint=${q(endpoint)} data-project-key=${q(key)}
+        data-environment="production" data-release="1.0.0"></script>
+<script>
+  // window.Bloop: errors and unhandled rejections are captured by themselves.
+  Bloop.captureMessage('checkout page loaded')
+</script>`,
     },
     {
       id: 'react-native',
       label: 'React Native',
-      install: 'npm install @dthink/bloop-react-native',
-      code: `import { BloopErrorBoundary, useBloop } from '@dthink/bloop-react-native'
+      install: 'npm install bloop-sdk @react-native-async-storage/async-storage',
+      code: `import AsyncStorage from '@react-native-async-storage/async-storage'
+import { AppState } from 'react-native'
+import { init, setScreen } from 'bloop-sdk/react-native'
 
-export function App() {
-  const bloop = useBloop({
-    endpoint: ${q(endpoint)},
-    projectKey: ${q(key)},
-    environment: 'production',
-    release: '1.0.0',
-  })
-  return (
-    <BloopErrorBoundary client={bloop} fallback={<ErrorScreen />}>
-      <Navigation />
-    </BloopErrorBoundary>
-  )
-}`,
+init({
+  endpoint: ${q(endpoint)},
+  projectKey: ${q(key)},
+  environment: 'production',
+  release: '1.0.0',
+  storage: AsyncStorage, // events wait offline and are sent later
+  appState: AppState, // flush when the app goes to the background
+})
+setScreen('HomeScreen')`,
     },
     {
       id: 'swift',
