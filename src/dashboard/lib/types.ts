@@ -5,7 +5,7 @@
  * server is a type error here.
  */
 import type { Static } from '@sinclair/typebox'
-import type { AdminUser, Invite, NewInvite } from '../../admin/model'
+import type { AdminUser, Invite, NewInvite as NewInviteSchema } from '../../admin/model'
 import type {
   ChannelConfig,
   ChannelView,
@@ -79,7 +79,7 @@ export type {
 export type AuthStatus = Static<typeof AuthStatusSchema>
 export type ProjectWithKey = Static<typeof ProjectWithKeySchema>
 export type NewToken = Static<typeof NewTokenSchema>
-export type NewInvite = Static<typeof NewInvite>
+export type NewInvite = Static<typeof NewInviteSchema>
 export type IssueStatus = Static<typeof StatusSchema>
 export type Stats = Static<typeof StatsSchema>
 export type TrendPoint = Static<typeof TrendPointSchema>
