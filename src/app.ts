@@ -1,16 +1,24 @@
 /**
  * createApp(log, plugins): the one error handler and the routes of the core and of every
- * feature, in the order given. Does no I/O itself; `server.ts` starts the features and
+ * feature, in the order given. Refuses to build an app with a route that declares no
+ * access (src/http/access.ts). Does no I/O itself; `server.ts` starts the features and
  * listens.
  */
 import { type AnyElysia, Elysia } from 'elysia'
+import { assertDeclared, corsOf } from './http/access'
 import { AppError, errorResponse } from './http/errors'
 import type { AppMetrics } from './ops/appmetrics'
 import { methodLabel, routeGroup } from './ops/http'
 import type { Logger } from './ops/log'
 
-/** Ingest endpoints answer browsers on any origin, errors included. */
-const PUBLIC_INGEST = /^\/(v1\/ingest|api\/)/
+/**
+ * Routes that still check access in their handlers (`guard.require`, signatures checked
+ * inline), written before routes declared it: LLM tracing (`/v1/traces`, `/v1/llm/*`),
+ * OTLP import (`/otlp/v1/*`, `/v1/logs`), the LLM proxy (`/v1/proxy/*`) and the SDK's
+ * script files (`/sdk/*`, public). They convert to declarations next; then this goes, and
+ * test/http/app.security.test.ts fails once it matches no route.
+ */
+export const PENDING_DECLARATION = /^\/(v1\/(traces|llm|logs|proxy)|otlp|sdk)(\/|$)/
 
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }
@@ -35,10 +43,13 @@ export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia
       appError = new AppError('internal', 'internal server error')
     }
     const res = errorResponse(appError)
-    if (PUBLIC_INGEST.test(path)) res.headers.set('access-control-allow-origin', '*')
+    // A route that browsers on other origins call answers its errors with its CORS policy too.
+    const cors = corsOf(request)
+    if (cors) for (const [name, value] of Object.entries(cors)) res.headers.set(name, value)
     return res
   })
   for (const plugin of plugins) app.use(plugin)
+  assertDeclared(app, PENDING_DECLARATION)
   return app
 }
 

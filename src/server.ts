@@ -9,6 +9,7 @@
 import { resolve } from 'node:path'
 import { API_HEADERS, createApp, createHandler } from './app'
 import { relyingParty, relyingPartyProblems, resolveSession } from './auth'
+import { VERSION } from './cli/version'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
@@ -16,13 +17,14 @@ import type { Core } from './core/feature'
 import { bannerText, FINGERPRINT_VERSION, ingestBanner, maskKey } from './errors'
 import { MIGRATIONS, type Running, startFeatures } from './features'
 import { Guard } from './http/auth'
+import { contractRoutes } from './http/contract'
 import { clientIp, RateLimiter } from './http/ratelimit'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger, resolveLogFormat } from './ops/log'
 import { fsProblem, writableDirFix } from './ops/problems'
 import { registerProcessMetrics } from './ops/process'
 import { opsRoutes } from './ops/routes'
-import { findProject, listProjects } from './projects'
+import { DEFAULT_PROJECT_ID, findProject, listProjects, projectByKey } from './projects'
 import { Checkpointer } from './storage/checkpointer'
 import { WriterLoad } from './storage/load'
 import { acquireServeLock } from './storage/lock'
@@ -82,6 +84,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   let idleTimeout: Runtime['idleTimeout'] = () => {}
   const requestIp = (request: Request) =>
     clientIp(request, socketAddress(request), config.server.trusted_proxies)
+  const ingestLimiter = new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now)
   const guard = new Guard(
     {
       token: (t) => resolveToken(db, t, now()),
@@ -95,6 +98,12 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       limiter: new RateLimiter(config.rate_limit.auth_per_second, config.rate_limit.auth_burst_size, now),
       clientIp: requestIp,
     },
+    {
+      limiter: ingestLimiter,
+      clientIp: requestIp,
+      signingKey: (key) => (key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(db, key)),
+      rejected: (reason) => metrics.rejected.inc({ reason }),
+    },
   )
   const core: Core = {
     config,
@@ -105,7 +114,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     guard,
     clientIp: requestIp,
     idleTimeout: (request, seconds) => idleTimeout(request, seconds),
-    ingestLimiter: new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now),
+    ingestLimiter,
     draining: { value: false },
     load: new WriterLoad(),
   }
@@ -119,7 +128,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     throw err
   }
   const running = Object.values(features)
-  const app = createApp(log, [
+  const app: ReturnType<typeof createApp> = createApp(log, [
+    contractRoutes(guard, () => app, { title: 'bloop', version: VERSION }),
     opsRoutes({
       pingWriter: () => writer.run('storage.ping', {}),
       readerOk: () => {
@@ -133,8 +143,9 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       bufferUsage: () => core.load.bufferUsage(),
       draining: core.draining,
       registry: metrics.registry,
+      guard,
     }),
-    webRoutes(),
+    webRoutes(guard),
     ...running.flatMap((f) => (f.routes ? [f.routes] : [])),
   ])
   const firstRun = secret.generated || features.projects.createdDefault

@@ -1,6 +1,7 @@
 /**
- * The shared security suite (docs/decisions.md, "Testing"). Every protected route runs it, so access
- * rules are checked the same way everywhere. Describe each route once:
+ * The shared security suite (docs/decisions.md, "Testing"). Every route runs it, so access
+ * rules are checked the same way everywhere; test/http/app.security.test.ts runs it over the
+ * catalogue of every registered route (test/security.routes.ts). Describe each route once:
  *
  *   import { describeSecurity } from './security'
  *
@@ -8,7 +9,7 @@
  *     {
  *       method: 'GET',
  *       route: '/v1/alerts',                                     // for test names
- *       access: { scope: 'alerts:read' },                       // or 'session' or 'admin'
+ *       access: { scope: 'alerts:read' },  // or 'session', 'admin', 'page', 'public', 'ingest'
  *       request: (f) => ({ path: `/v1/alerts?project_id=${f.own.slug}` }),
  *       foreign: (f) => ({ path: `/v1/alerts?project_id=${f.other.slug}` }),
  *       ok: 200,                                                // status of an allowed call
@@ -29,7 +30,11 @@
  * - admin routes: a signed-in non-admin 403; an admin is allowed (`ok`);
  * - session routes: a signed-in non-admin is allowed (`ok`);
  * - state-changing methods: a cookie-authenticated request from a foreign Origin, or marked
- *   Sec-Fetch-Site: cross-site, 403 csrf_rejected; from the dashboard's own origin allowed.
+ *   Sec-Fetch-Site: cross-site, 403 csrf_rejected; from the dashboard's own origin allowed;
+ * - page routes: every refused credential is a 303 to the sign-in page instead of a 401;
+ * - public routes: an anonymous request gets `ok`;
+ * - ingest routes: unsigned 401, a signature not matching the body 401, a body signed with
+ *   another project's key 401, an unknown project key 401, the project's own key `ok`.
  *
  * Each describeSecurity call gets its own runtime (real SQLite file, real writer thread)
  * with a generous failed-auth limit, since the suite fails authentication on purpose.
@@ -38,13 +43,19 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createSession } from '../src/auth/sessions'
 import { insertUser, type Role } from '../src/auth/users'
 import { SCOPES, type Scope } from '../src/http/auth'
+import { sign } from '../src/http/hmac'
 import { insertProject, type ProjectRow } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
 import { startRuntime, type TestRuntime } from './helpers'
 
-export type RouteAccess = { scope: Scope } | 'session' | 'admin'
+/**
+ * What a route declares (src/http/access.ts): `public` routes answer `ok` without
+ * credentials; `ingest` routes want an HMAC signature of the body by a project key; `page`
+ * routes send a signed-out visitor to the sign-in page (303).
+ */
+export type RouteAccess = { scope: Scope } | 'session' | 'admin' | 'public' | 'ingest' | 'page'
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
 
 export interface RouteRequest {
   path: string
@@ -108,6 +119,36 @@ export function send(
   })
 }
 
+/** Sends `body` signed with `key` (X-Project-Key and X-Signature), as an SDK does. */
+export function sendSigned(
+  rt: TestRuntime,
+  path: string,
+  body: unknown,
+  key: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const text = JSON.stringify(body)
+  return rt.fetch(path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-project-key': key,
+      'x-signature': sign(key, text),
+      ...headers,
+    },
+    body: text,
+  })
+}
+
+/** A page's answer to a signed-out visitor: 303 to the sign-in page, coming back to `path`. */
+async function expectSignIn(res: Response, path: string): Promise<void> {
+  await res.body?.cancel()
+  expect({ status: res.status, location: res.headers.get('location') }).toEqual({
+    status: 303,
+    location: `/auth/login?next=${encodeURIComponent(path)}`,
+  })
+}
+
 async function expectStatus(res: Response, status: number, code?: string): Promise<void> {
   // A live stream (server-sent events) never ends by itself: its status is the answer.
   if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
@@ -158,20 +199,38 @@ export function describeSecurity(
       const scope = typeof route.access === 'object' ? route.access.scope : null
       const label = `${route.method} ${route.route}`
       if (scope && !route.foreign) throw new Error(`expected a foreign request for the scope route ${label}`)
+      if (route.access === 'public') {
+        describe(label, () => {
+          test(`answers ${route.ok} without credentials (public)`, async () => {
+            const r = await route.request(f)
+            const res = await send(f.rt, route.method, r)
+            await res.body?.cancel()
+            expect(res.status).toBe(route.ok)
+          })
+        })
+        continue
+      }
+      if (route.access === 'ingest') {
+        describeIngest(() => f, route)
+        continue
+      }
+      const page = route.access === 'page'
 
       describe(label, () => {
         const req = () => route.request(f)
+        /** A refused credential: 401 JSON, or for a page the way to the sign-in page. */
+        const expectRefused = async (res: Response, code: string) =>
+          page ? expectSignIn(res, (await req()).path) : expectStatus(res, 401, code)
         /** The cookie of a caller who is allowed (admin for admin routes, otherwise a plain user). */
         const allowedCookie = () => (route.access === 'admin' ? f.admin.cookie : f.user.cookie)
 
         test('rejects a request without credentials with 401', async () => {
-          await expectStatus(await send(f.rt, route.method, await req()), 401, 'unauthorized')
+          await expectRefused(await send(f.rt, route.method, await req()), 'unauthorized')
         })
 
         test('rejects a malformed bearer token with 401', async () => {
-          await expectStatus(
+          await expectRefused(
             await send(f.rt, route.method, await req(), { authorization: 'Bearer not-a-bloop-token' }),
-            401,
             'invalid_token',
           )
         })
@@ -183,9 +242,8 @@ export function describeSecurity(
             .query<{ id: string }, []>('SELECT id FROM api_tokens ORDER BY rowid DESC LIMIT 1')
             .get()?.id
           expect(revokeToken(db, id as string, f.rt.core.now())).toBe(true)
-          await expectStatus(
+          await expectRefused(
             await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
-            401,
             'invalid_token',
           )
         })
@@ -197,26 +255,23 @@ export function describeSecurity(
             { projectId: f.own.id, name: 'expired', scopes: [...SCOPES], expiresInDays: 1 },
             past,
           )
-          await expectStatus(
+          await expectRefused(
             await send(f.rt, route.method, await req(), { authorization: `Bearer ${token}` }),
-            401,
             'invalid_token',
           )
         })
 
         test('rejects an unknown or expired session cookie with 401', async () => {
-          await expectStatus(
+          await expectRefused(
             await send(f.rt, route.method, await req(), {
               cookie: 'bloop_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
             }),
-            401,
             'unauthorized',
           )
           const longAgo = f.rt.core.now() - (f.rt.config.auth.session_ttl_secs + 1) * 1000
           const stale = createSession(f.rt.core.db, f.admin.id, longAgo, f.rt.config.auth.session_ttl_secs)
-          await expectStatus(
+          await expectRefused(
             await send(f.rt, route.method, await req(), { cookie: `bloop_session=${stale}` }),
-            401,
             'unauthorized',
           )
         })
@@ -295,5 +350,72 @@ export function describeSecurity(
         })
       })
     }
+  })
+}
+
+/**
+ * Checks of a signed ingest route: unsigned 401, a signature that does not match 401, a
+ * signature by another project's key presented as this project's 401, an unknown key 401,
+ * a body signed by the project's own key allowed (`ok`). API tokens and sessions are no
+ * credentials here.
+ */
+function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void {
+  describe(`${route.method} ${route.route}`, () => {
+    const body = async () => (await route.request(fixture())).body ?? {}
+    const path = async () => (await route.request(fixture())).path
+
+    test('rejects an unsigned body with 401', async () => {
+      const f = fixture()
+      const res = await f.rt.fetch(await path(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token(SCOPES)}` },
+        body: JSON.stringify(await body()),
+      })
+      await expectStatus(res, 401, 'missing_signature')
+    })
+
+    test('rejects a signature that does not match the body with 401', async () => {
+      const f = fixture()
+      const text = JSON.stringify(await body())
+      const res = await f.rt.fetch(await path(), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-project-key': f.own.api_key,
+          'x-signature': sign(f.own.api_key, `${text} `),
+        },
+        body: text,
+      })
+      await expectStatus(res, 401, 'invalid_signature')
+    })
+
+    test("rejects a body signed with another project's key under this project's key with 401", async () => {
+      const f = fixture()
+      const text = JSON.stringify(await body())
+      const res = await f.rt.fetch(await path(), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-project-key': f.own.api_key,
+          'x-signature': sign(f.other.api_key, text),
+        },
+        body: text,
+      })
+      await expectStatus(res, 401, 'invalid_signature')
+    })
+
+    test('rejects an unknown project key with 401', async () => {
+      const f = fixture()
+      await expectStatus(
+        await sendSigned(f.rt, await path(), await body(), 'not-a-project-key'),
+        401,
+        'invalid_project_key',
+      )
+    })
+
+    test("allows a body signed with the project's own key", async () => {
+      const f = fixture()
+      await expectStatus(await sendSigned(f.rt, await path(), await body(), f.own.api_key), route.ok)
+    })
   })
 }

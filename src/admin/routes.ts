@@ -10,6 +10,8 @@
  *   POST   /v1/admin/reset              {confirm: true}: deletes all users, passkeys,
  *                                       sessions and invites; registration reopens
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import {
   createInvite,
@@ -23,10 +25,20 @@ import {
 } from '../auth'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import { AppError, json } from '../http/errors'
 import { parseBody } from '../http/validate'
 import { changeRole, removeUser, resetAccounts } from './manage'
-import { adminUserView, inviteView, ResetBody, RoleBody } from './model'
+import {
+  AdminUser,
+  adminUserView,
+  IdParams,
+  Invite,
+  inviteView,
+  NewInvite,
+  ResetBody,
+  RoleBody,
+} from './model'
 
 export interface AdminRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, 'auth'>
@@ -40,68 +52,107 @@ export function adminRoutes(s: AdminRoutesDeps) {
   }
 
   return new Elysia({ name: 'admin' })
-    .get('/v1/admin/users', ({ request }) => {
-      s.guard.admin(request)
-      return listUsers(s.db).map(adminUserView)
-    })
-    .put('/v1/admin/users/:id/role', ({ request, params, body }) => {
-      const admin = s.guard.admin(request)
-      const { role } = parseBody(RoleBody, body)
-      const user = changeRole(s.db, admin, params.id, role)
-      s.log.info('user role changed', { user_id: user.id, username: user.username, role, by: admin.username })
-      return summaryOf(user.id)
-    })
-    .delete('/v1/admin/users/:id', ({ request, params }) => {
-      const admin = s.guard.admin(request)
-      const user = removeUser(s.db, admin, params.id)
-      s.log.info('user deleted', { user_id: user.id, username: user.username, by: admin.username })
-      return { deleted: true, id: user.id }
-    })
-    .get('/v1/admin/invites', ({ request }) => {
-      s.guard.admin(request)
-      const names = usernames(s.db)
-      const now = s.now()
-      return listInvites(s.db).map((row) => inviteView(row, names, now))
-    })
-    .post('/v1/admin/invites', ({ request }) => {
-      const admin = s.guard.admin(request)
-      const now = s.now()
-      const { token, row } = createInvite(s.db, admin.userId, now)
-      s.log.info('invite created', { invite_id: row.id, by: admin.username })
-      const view = inviteView(row, new Map([[admin.userId, admin.username]]), now)
-      return json({ ...view, token, url: inviteLink(s.config.auth.rp_origin, token) }, 201)
-    })
-    .delete('/v1/admin/invites/:id', ({ request, params }) => {
-      const admin = s.guard.admin(request)
-      const r = revokeInvite(s.db, params.id, s.now())
-      if (r === 'not_found') throw new AppError('not_found', `invite ${params.id} not found`)
-      if (r === 'used')
-        throw new AppError('conflict', 'this invite was already used; delete the user instead')
-      s.log.info('invite revoked', { invite_id: params.id, by: admin.username })
-      return inviteView(
-        getInvite(s.db, params.id) as NonNullable<ReturnType<typeof getInvite>>,
-        usernames(s.db),
-        s.now(),
-      )
-    })
-    .post('/v1/admin/reset', ({ request, body }) => {
-      const admin = s.guard.admin(request)
-      if (!parseBody(ResetBody, body).confirm) {
-        throw new AppError(
-          'invalid_field',
-          'confirm must be true to delete every user, passkey, session and invite',
-          {
-            field: 'confirm',
-          },
+    .use(access(s.guard))
+    .get(
+      '/v1/admin/users',
+      () => {
+        return listUsers(s.db).map(adminUserView)
+      },
+      { admin: true, schema: { response: { 200: T.Array(AdminUser) } } },
+    )
+    .put(
+      '/v1/admin/users/:id/role',
+      ({ user: admin, params, body }) => {
+        const { role } = parseBody(RoleBody, body)
+        const user = changeRole(s.db, admin, params.id, role)
+        s.log.info('user role changed', {
+          user_id: user.id,
+          username: user.username,
+          role,
+          by: admin.username,
+        })
+        return summaryOf(user.id)
+      },
+      { admin: true, schema: { params: IdParams, body: RoleBody, response: { 200: AdminUser } } },
+    )
+    .delete(
+      '/v1/admin/users/:id',
+      ({ user: admin, params }) => {
+        const user = removeUser(s.db, admin, params.id)
+        s.log.info('user deleted', { user_id: user.id, username: user.username, by: admin.username })
+        return { deleted: true, id: user.id }
+      },
+      {
+        admin: true,
+        schema: {
+          params: IdParams,
+          response: { 200: T.Object({ deleted: T.Literal(true), id: T.String() }) },
+        },
+      },
+    )
+    .get(
+      '/v1/admin/invites',
+      () => {
+        const names = usernames(s.db)
+        const now = s.now()
+        return listInvites(s.db).map((row) => inviteView(row, names, now))
+      },
+      { admin: true, schema: { response: { 200: T.Array(Invite) } } },
+    )
+    .post(
+      '/v1/admin/invites',
+      ({ user: admin }) => {
+        const now = s.now()
+        const { token, row } = createInvite(s.db, admin.userId, now)
+        s.log.info('invite created', { invite_id: row.id, by: admin.username })
+        const view = inviteView(row, new Map([[admin.userId, admin.username]]), now)
+        return json({ ...view, token, url: inviteLink(s.config.auth.rp_origin, token) }, 201)
+      },
+      { admin: true, schema: { response: { 201: NewInvite } } },
+    )
+    .delete(
+      '/v1/admin/invites/:id',
+      ({ user: admin, params }) => {
+        const r = revokeInvite(s.db, params.id, s.now())
+        if (r === 'not_found') throw new AppError('not_found', `invite ${params.id} not found`)
+        if (r === 'used')
+          throw new AppError('conflict', 'this invite was already used; delete the user instead')
+        s.log.info('invite revoked', { invite_id: params.id, by: admin.username })
+        return inviteView(
+          getInvite(s.db, params.id) as NonNullable<ReturnType<typeof getInvite>>,
+          usernames(s.db),
+          s.now(),
         )
-      }
-      const removed = resetAccounts(s.db)
-      s.log.warn('all accounts reset; registration is open for a new first admin', {
-        by: admin.username,
-        removed,
-      })
-      return json({ status: 'ok', removed }, 200, {
-        'set-cookie': sessionCookie(null, s.config.auth.rp_origin, s.config.auth.session_ttl_secs),
-      })
-    })
+      },
+      { admin: true, schema: { params: IdParams, response: { 200: Invite } } },
+    )
+    .post(
+      '/v1/admin/reset',
+      ({ user: admin, body }) => {
+        if (!parseBody(ResetBody, body).confirm) {
+          throw new AppError(
+            'invalid_field',
+            'confirm must be true to delete every user, passkey, session and invite',
+            {
+              field: 'confirm',
+            },
+          )
+        }
+        const removed = resetAccounts(s.db)
+        s.log.warn('all accounts reset; registration is open for a new first admin', {
+          by: admin.username,
+          removed,
+        })
+        return json({ status: 'ok', removed }, 200, {
+          'set-cookie': sessionCookie(null, s.config.auth.rp_origin, s.config.auth.session_ttl_secs),
+        })
+      },
+      {
+        admin: true,
+        schema: {
+          body: ResetBody,
+          response: { 200: T.Object({ status: T.Literal('ok'), removed: T.Unknown() }) },
+        },
+      },
+    )
 }

@@ -24,7 +24,7 @@ import { type AttemptResult, failure, postJson } from './channels/http'
 import { redactSlackUrl, slackMessage } from './channels/slack'
 import { redactWebhookUrl, webhookRequest } from './channels/webhook'
 import { type AlertPayload, issueTitle } from './message'
-import type { ChannelConfig, ChannelType, Outcome } from './model'
+import type { ChannelConfig, TestResult } from './model'
 import type { Resolver } from './ssrf'
 import type { DeliveryRecord } from './store'
 
@@ -40,16 +40,8 @@ export interface Target {
   config: ChannelConfig
 }
 
-export interface DeliveryResult {
-  channel_id: number | null
-  channel_type: ChannelType
-  target: string
-  outcome: Outcome
-  attempts: number
-  status_code: number | null
-  error: string | null
-  duration_ms: number
-}
+/** One channel's delivery, as a test send answers it (the schema is alerts/model.ts's). */
+export type DeliveryResult = TestResult
 
 export interface DispatcherDeps {
   log: Logger

@@ -277,55 +277,89 @@ export const DeliveriesQuery = T.Object({
 })
 export const IdParam = T.Integer({ minimum: 1 })
 
-/** A rule as the API returns it. */
-export interface RuleView {
-  id: number
-  project_id: string
-  name: string
-  description: string | null
-  rule_type: RuleType
-  config: RuleConfig
-  environment_filter: string | null
-  source_filter: string | null
-  enabled: boolean
-  created_at: number
-  updated_at: number
-  /** Most recent firing of this rule for any key, or null. */
-  last_fired_at: number | null
-  channels: ChannelView[]
-}
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+const ChannelTypeSchema = T.Union([T.Literal('slack'), T.Literal('webhook'), T.Literal('email')])
+export const OutcomeSchema = T.Union([T.Literal('delivered'), T.Literal('failed'), T.Literal('refused')])
+export type Outcome = Static<typeof OutcomeSchema>
 
 /** A channel as the API returns it: secrets are never echoed, Slack URLs are shortened. */
-export interface ChannelView {
-  id: number
-  rule_id: number
-  channel_type: ChannelType
-  config:
-    | { type: 'slack'; webhook_url: string }
-    | { type: 'webhook'; url: string; has_secret: boolean }
-    | { type: 'email'; to: string }
-  created_at: number
-}
+export const ChannelView = T.Object({
+  id: T.Integer(),
+  rule_id: T.Integer(),
+  channel_type: ChannelTypeSchema,
+  config: T.Union([
+    T.Object({ type: T.Literal('slack'), webhook_url: T.String() }),
+    T.Object({ type: T.Literal('webhook'), url: T.String(), has_secret: T.Boolean() }),
+    T.Object({ type: T.Literal('email'), to: T.String() }),
+  ]),
+  created_at: T.Integer(),
+})
+export type ChannelView = Static<typeof ChannelView>
 
-export type Outcome = 'delivered' | 'failed' | 'refused'
+/** A rule as the API returns it. */
+export const RuleView = T.Object({
+  id: T.Integer(),
+  project_id: T.String(),
+  name: T.String(),
+  description: Nullable(T.String()),
+  rule_type: T.Union(RULE_TYPES.map((t) => T.Literal(t))),
+  config: RuleConfig,
+  environment_filter: Nullable(T.String()),
+  source_filter: Nullable(T.String()),
+  enabled: T.Boolean(),
+  created_at: T.Integer(),
+  updated_at: T.Integer(),
+  /** Most recent firing of this rule for any key, or null. */
+  last_fired_at: Nullable(T.Integer()),
+  channels: T.Array(ChannelView),
+})
+export type RuleView = Static<typeof RuleView>
 
-export interface DeliveryView {
-  id: number
-  alert_id: string
-  kind: 'alert' | 'test'
-  reason: string
+export const DeliveryView = T.Object({
+  id: T.Integer(),
+  alert_id: T.String(),
+  kind: T.Union([T.Literal('alert'), T.Literal('test')]),
+  reason: T.String(),
   /** The issue the alert was about; null for a test send. */
-  fingerprint: string | null
+  fingerprint: Nullable(T.String()),
   /** That issue's error type and message on one line, at most 200 characters, as the alert said it. */
-  issue_title: string | null
-  channel_id: number | null
-  channel_type: ChannelType
-  target: string
-  outcome: Outcome
-  attempts: number
-  status_code: number | null
-  response: string | null
-  error: string | null
-  fired_at: number
-  finished_at: number
-}
+  issue_title: Nullable(T.String()),
+  channel_id: Nullable(T.Integer()),
+  channel_type: ChannelTypeSchema,
+  target: T.String(),
+  outcome: OutcomeSchema,
+  attempts: T.Integer(),
+  status_code: Nullable(T.Integer()),
+  response: Nullable(T.String()),
+  error: Nullable(T.String()),
+  fired_at: T.Integer(),
+  finished_at: T.Integer(),
+})
+export type DeliveryView = Static<typeof DeliveryView>
+
+/** What a test send answers, per channel. */
+export const TestResult = T.Object({
+  channel_id: Nullable(T.Integer()),
+  channel_type: ChannelTypeSchema,
+  target: T.String(),
+  outcome: OutcomeSchema,
+  attempts: T.Integer(),
+  status_code: Nullable(T.Integer()),
+  error: Nullable(T.String()),
+  duration_ms: T.Number(),
+})
+export type TestResult = Static<typeof TestResult>
+
+export const RuleList = T.Object({ items: T.Array(RuleView) })
+export const ChannelList = T.Object({ items: T.Array(ChannelView) })
+export const DeliveryList = T.Object({ items: T.Array(DeliveryView), limit: T.Integer() })
+export const TestAnswer = T.Object({ rule_id: T.Integer(), results: T.Array(TestResult) })
+export const Deleted = T.Object({ deleted: T.Integer() })
+export const IdParams = T.Object({ id: T.String() })
+export const ChannelParams = T.Object({ id: T.String(), cid: T.String() })
+/** Rule and channel bodies are checked by parseRuleCreate/parseChannel (one schema per type). */
+export const RuleBody = T.Object(
+  { name: T.String(), project_id: T.String(), config: RuleConfig },
+  { additionalProperties: true },
+)
+export const ChannelBody = T.Object({ config: ChannelConfig })

@@ -3,22 +3,34 @@
  * `alerts:write`; a rule of a project the caller cannot see answers 404 like a missing one.
  * Shapes are in model.ts and the README ("Alerts").
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import type { Access } from '../http/auth'
 import { AppError, json, notFound } from '../http/errors'
 import { parseQuery, readJson } from '../http/validate'
 import { redactSlackUrl } from './channels/slack'
 import { redactWebhookUrl } from './channels/webhook'
 import {
-  type ChannelView,
+  ChannelBody,
+  ChannelList,
+  ChannelParams,
+  ChannelView,
+  Deleted,
   DeliveriesQuery,
+  DeliveryList,
+  IdParams,
   ListQuery,
   parseChannel,
   parseRuleCreate,
   parseRuleUpdate,
-  type RuleView,
+  RuleBody,
+  RuleList,
+  RuleView,
+  TestAnswer,
 } from './model'
 import type { Alerting } from './service'
 import { checkUrl } from './ssrf'
@@ -104,112 +116,157 @@ const ruleView = (s: AlertsRoutesDeps, r: RuleRow) => ruleViews(s, [r])[0] as Ru
 
 export function alertsRoutes(s: AlertsRoutesDeps) {
   return new Elysia({ name: 'alerts' })
-    .get('/v1/alerts', ({ request, query }) => {
-      const q = parseQuery(ListQuery, query)
-      const access = s.guard.require(request, 'alerts:read', q.project_id)
-      return { items: ruleViews(s, listRules(s.db, access.projectIds)) }
-    })
-    .post('/v1/alerts', async ({ request }) => {
-      s.guard.require(request, 'alerts:write')
-      const body = parseRuleCreate(await readJson(request, MAX_BODY))
-      const access = s.guard.require(request, 'alerts:write', body.project_id)
-      const rule = insertRule(
-        s.db,
-        { ...body, project_id: access.projectIds[0] as string, created_by: access.actor },
-        s.now(),
-      )
-      alerting(s).ruleChanged(rule.id)
-      return json(ruleView(s, rule), 201)
-    })
-    .get('/v1/alerts/:id', ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:read')
-      return ruleView(s, ruleFor(s, access, params.id))
-    })
-    .put('/v1/alerts/:id', async ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:write')
-      const rule = ruleFor(s, access, params.id)
-      const patch = parseRuleUpdate(await readJson(request, MAX_BODY))
-      if (patch.project_id !== undefined) {
-        const target = s.guard.require(request, 'alerts:write', patch.project_id).projectIds[0]
-        if (target !== rule.project_id) {
+    .use(access(s.guard))
+    .get(
+      '/v1/alerts',
+      ({ access: reach, query }) => {
+        const q = parseQuery(ListQuery, query)
+        const access = reach.narrow(q.project_id)
+        return { items: ruleViews(s, listRules(s.db, access.projectIds)) }
+      },
+      { scope: 'alerts:read', schema: { query: ListQuery, response: { 200: RuleList } } },
+    )
+    .post(
+      '/v1/alerts',
+      async ({ request, access: reach }) => {
+        const body = parseRuleCreate(await readJson(request, MAX_BODY))
+        const access = reach.narrow(body.project_id)
+        const rule = insertRule(
+          s.db,
+          { ...body, project_id: access.projectIds[0] as string, created_by: access.actor },
+          s.now(),
+        )
+        alerting(s).ruleChanged(rule.id)
+        return json(ruleView(s, rule), 201)
+      },
+      { scope: 'alerts:write', schema: { body: RuleBody, response: { 201: RuleView } } },
+    )
+    .get(
+      '/v1/alerts/:id',
+      ({ access, params }) => {
+        return ruleView(s, ruleFor(s, access, params.id))
+      },
+      { scope: 'alerts:read', schema: { params: IdParams, response: { 200: RuleView } } },
+    )
+    .put(
+      '/v1/alerts/:id',
+      async ({ request, access, params }) => {
+        const rule = ruleFor(s, access, params.id)
+        const patch = parseRuleUpdate(await readJson(request, MAX_BODY))
+        if (patch.project_id !== undefined) {
+          const target = access.narrow(patch.project_id).projectIds[0]
+          if (target !== rule.project_id) {
+            throw new AppError(
+              'invalid_field',
+              'a rule cannot move to another project; create it there instead',
+              {
+                field: 'project_id',
+              },
+            )
+          }
+        }
+        const updated = updateRule(
+          s.db,
+          {
+            ...rule,
+            name: patch.name ?? rule.name,
+            config: patch.config ?? rule.config,
+            rule_type: patch.config?.type ?? rule.rule_type,
+            enabled: patch.enabled ?? rule.enabled,
+            description: patch.description === undefined ? rule.description : patch.description,
+            environment_filter:
+              patch.environment_filter === undefined ? rule.environment_filter : patch.environment_filter,
+            source_filter: patch.source_filter === undefined ? rule.source_filter : patch.source_filter,
+          },
+          s.now(),
+        )
+        alerting(s).ruleChanged(rule.id)
+        return ruleView(s, updated)
+      },
+      {
+        scope: 'alerts:write',
+        schema: {
+          params: IdParams,
+          body: T.Object({}, { additionalProperties: true }),
+          response: { 200: RuleView },
+        },
+      },
+    )
+    .delete(
+      '/v1/alerts/:id',
+      ({ access, params }) => {
+        const rule = ruleFor(s, access, params.id)
+        deleteRule(s.db, rule.id)
+        alerting(s).ruleChanged(rule.id)
+        return { deleted: rule.id }
+      },
+      { scope: 'alerts:write', schema: { params: IdParams, response: { 200: Deleted } } },
+    )
+    .get(
+      '/v1/alerts/:id/channels',
+      ({ access, params }) => {
+        const rule = ruleFor(s, access, params.id)
+        return { items: channelsOf(s.db, [rule.id]).map(channelView) }
+      },
+      { scope: 'alerts:read', schema: { params: IdParams, response: { 200: ChannelList } } },
+    )
+    .post(
+      '/v1/alerts/:id/channels',
+      async ({ request, access, params }) => {
+        const rule = ruleFor(s, access, params.id)
+        const config = parseChannel(await readJson(request, MAX_BODY))
+        if (config.type !== 'email') {
+          const field = config.type === 'slack' ? 'config.webhook_url' : 'config.url'
+          const checked = await checkUrl(config.type === 'slack' ? config.webhook_url : config.url, {
+            allowPrivate: s.config.alerting.allow_private_urls,
+            resolve: alerting(s).resolve,
+            timeoutMs: s.config.alerting.delivery_timeout_secs * 1000,
+          })
+          if (!checked.ok) throw new AppError('invalid_field', `field ${field}: ${checked.error}`, { field })
+        }
+        return json(channelView(insertChannel(s.db, rule.id, config, s.now())), 201)
+      },
+      {
+        scope: 'alerts:write',
+        schema: { params: IdParams, body: ChannelBody, response: { 201: ChannelView } },
+      },
+    )
+    .delete(
+      '/v1/alerts/:id/channels/:cid',
+      ({ access, params }) => {
+        const rule = ruleFor(s, access, params.id)
+        const cid = parseId(params.cid, 'cid')
+        if (!deleteChannel(s.db, rule.id, cid))
+          throw notFound(`channel ${cid} not found on alert rule ${rule.id}`)
+        return { deleted: cid }
+      },
+      { scope: 'alerts:write', schema: { params: ChannelParams, response: { 200: Deleted } } },
+    )
+    .post(
+      '/v1/alerts/:id/test',
+      async ({ access, params }) => {
+        const rule = ruleFor(s, access, params.id)
+        const a = alerting(s)
+        if (a.targetsOf(rule.id).length === 0) {
           throw new AppError(
-            'invalid_field',
-            'a rule cannot move to another project; create it there instead',
-            {
-              field: 'project_id',
-            },
+            'bad_request',
+            `alert rule ${rule.id} has no channel, and no global fallback (BLOOP_SLACK_WEBHOOK_URL, BLOOP_WEBHOOK_URL) is set`,
           )
         }
-      }
-      const updated = updateRule(
-        s.db,
-        {
-          ...rule,
-          name: patch.name ?? rule.name,
-          config: patch.config ?? rule.config,
-          rule_type: patch.config?.type ?? rule.rule_type,
-          enabled: patch.enabled ?? rule.enabled,
-          description: patch.description === undefined ? rule.description : patch.description,
-          environment_filter:
-            patch.environment_filter === undefined ? rule.environment_filter : patch.environment_filter,
-          source_filter: patch.source_filter === undefined ? rule.source_filter : patch.source_filter,
-        },
-        s.now(),
-      )
-      alerting(s).ruleChanged(rule.id)
-      return ruleView(s, updated)
-    })
-    .delete('/v1/alerts/:id', ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:write')
-      const rule = ruleFor(s, access, params.id)
-      deleteRule(s.db, rule.id)
-      alerting(s).ruleChanged(rule.id)
-      return { deleted: rule.id }
-    })
-    .get('/v1/alerts/:id/channels', ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:read')
-      const rule = ruleFor(s, access, params.id)
-      return { items: channelsOf(s.db, [rule.id]).map(channelView) }
-    })
-    .post('/v1/alerts/:id/channels', async ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:write')
-      const rule = ruleFor(s, access, params.id)
-      const config = parseChannel(await readJson(request, MAX_BODY))
-      if (config.type !== 'email') {
-        const field = config.type === 'slack' ? 'config.webhook_url' : 'config.url'
-        const checked = await checkUrl(config.type === 'slack' ? config.webhook_url : config.url, {
-          allowPrivate: s.config.alerting.allow_private_urls,
-          resolve: alerting(s).resolve,
-          timeoutMs: s.config.alerting.delivery_timeout_secs * 1000,
-        })
-        if (!checked.ok) throw new AppError('invalid_field', `field ${field}: ${checked.error}`, { field })
-      }
-      return json(channelView(insertChannel(s.db, rule.id, config, s.now())), 201)
-    })
-    .delete('/v1/alerts/:id/channels/:cid', ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:write')
-      const rule = ruleFor(s, access, params.id)
-      const cid = parseId(params.cid, 'cid')
-      if (!deleteChannel(s.db, rule.id, cid))
-        throw notFound(`channel ${cid} not found on alert rule ${rule.id}`)
-      return { deleted: cid }
-    })
-    .post('/v1/alerts/:id/test', async ({ request, params }) => {
-      const access = s.guard.require(request, 'alerts:write')
-      const rule = ruleFor(s, access, params.id)
-      const a = alerting(s)
-      if (a.targetsOf(rule.id).length === 0) {
-        throw new AppError(
-          'bad_request',
-          `alert rule ${rule.id} has no channel, and no global fallback (BLOOP_SLACK_WEBHOOK_URL, BLOOP_WEBHOOK_URL) is set`,
-        )
-      }
-      return { rule_id: rule.id, results: await a.test(rule) }
-    })
-    .get('/v1/alerts/:id/deliveries', ({ request, params, query }) => {
-      const access = s.guard.require(request, 'alerts:read')
-      const rule = ruleFor(s, access, params.id)
-      const q = parseQuery(DeliveriesQuery, query)
-      return { items: deliveriesOf(s.db, rule.id, q.limit, q.before), limit: q.limit }
-    })
+        return { rule_id: rule.id, results: await a.test(rule) }
+      },
+      { scope: 'alerts:write', schema: { params: IdParams, response: { 200: TestAnswer } } },
+    )
+    .get(
+      '/v1/alerts/:id/deliveries',
+      ({ access, params, query }) => {
+        const rule = ruleFor(s, access, params.id)
+        const q = parseQuery(DeliveriesQuery, query)
+        return { items: deliveriesOf(s.db, rule.id, q.limit, q.before), limit: q.limit }
+      },
+      {
+        scope: 'alerts:read',
+        schema: { params: IdParams, query: DeliveriesQuery, response: { 200: DeliveryList } },
+      },
+    )
 }

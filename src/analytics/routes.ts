@@ -9,10 +9,20 @@
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
+import type { Reach } from '../http/auth'
 import { json } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import * as answers from './answers'
-import { AnalyticsQuery } from './model'
+import {
+  AnalyticsQuery,
+  CorrelationsResponse,
+  EnvironmentsResponse,
+  MoversResponse,
+  ReleasesResponse,
+  SpikesResponse,
+  StatusResponse,
+} from './model'
 import type { Analytics } from './service'
 import { windowOf } from './stats'
 
@@ -31,11 +41,13 @@ export interface AnalyticsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> 
 }
 
 export function analyticsRoutes(s: AnalyticsRoutesDeps) {
+  /** Every analytics answer is derived from error data. */
+  const READ = { scope: 'errors:read' } as const
   const analyticsOf = () => s.analytics
 
-  const answer = async (name: Endpoint, request: Request, query: Record<string, unknown>) => {
+  const answer = async (name: Endpoint, reach: Reach, query: Record<string, unknown>) => {
     const q = parseQuery(AnalyticsQuery, query)
-    const access = s.guard.require(request, 'errors:read', q.project_id)
+    const access = reach.narrow(q.project_id)
     const analytics = analyticsOf()
     const duck = await analytics.use()
     const now = s.now()
@@ -65,14 +77,33 @@ export function analyticsRoutes(s: AnalyticsRoutesDeps) {
   }
 
   return new Elysia({ name: 'analytics' })
-    .get('/v1/analytics/spikes', ({ request, query }) => answer('spikes', request, query))
-    .get('/v1/analytics/movers', ({ request, query }) => answer('movers', request, query))
-    .get('/v1/analytics/correlations', ({ request, query }) => answer('correlations', request, query))
-    .get('/v1/analytics/releases', ({ request, query }) => answer('releases', request, query))
-    .get('/v1/analytics/environments', ({ request, query }) => answer('environments', request, query))
-    .get('/v1/analytics/status', async ({ request, query }) => {
-      const q = parseQuery(AnalyticsQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      return analyticsOf().status(access.projectIds)
+    .use(access(s.guard))
+    .get('/v1/analytics/spikes', ({ access, query }) => answer('spikes', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: SpikesResponse } },
     })
+    .get('/v1/analytics/movers', ({ access, query }) => answer('movers', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: MoversResponse } },
+    })
+    .get('/v1/analytics/correlations', ({ access, query }) => answer('correlations', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: CorrelationsResponse } },
+    })
+    .get('/v1/analytics/releases', ({ access, query }) => answer('releases', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: ReleasesResponse } },
+    })
+    .get('/v1/analytics/environments', ({ access, query }) => answer('environments', access, query), {
+      ...READ,
+      schema: { query: AnalyticsQuery, response: { 200: EnvironmentsResponse } },
+    })
+    .get(
+      '/v1/analytics/status',
+      async ({ access, query }) => {
+        const q = parseQuery(AnalyticsQuery, query)
+        return analyticsOf().status(access.narrow(q.project_id).projectIds)
+      },
+      { ...READ, schema: { query: AnalyticsQuery, response: { 200: StatusResponse } } },
+    )
 }

@@ -1,5 +1,5 @@
 /** Bodies and response shapes of /auth/* (passkey ceremonies, sessions, own passkeys). */
-import { type Static, Type as T } from '@sinclair/typebox'
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import type { CredentialRow, UserRow } from './users'
 
 /**
@@ -39,7 +39,39 @@ export const PasskeyRenameBody = T.Object(
   { additionalProperties: false },
 )
 
-export function userView(u: UserRow) {
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+const RoleSchema = T.Union([T.Literal('admin'), T.Literal('user')])
+
+export const User = T.Object({
+  id: T.String(),
+  username: T.String(),
+  role: RoleSchema,
+  is_admin: T.Boolean(),
+  created_at: T.Integer(),
+})
+export type User = Static<typeof User>
+export const Passkey = T.Object({
+  id: T.String(),
+  name: T.String(),
+  transports: T.Array(T.String()),
+  created_at: T.Integer(),
+  last_used_at: Nullable(T.Integer()),
+})
+export type Passkey = Static<typeof Passkey>
+export const AuthStatus = T.Object({
+  setup_complete: T.Boolean(),
+  user: Nullable(User),
+  rp_origin: T.String(),
+  rp_id: T.String(),
+})
+export const SignedInAnswer = T.Object({ user: User })
+/** WebAuthn options for the browser (@simplewebauthn), with the challenge's id. */
+export const CeremonyOptions = T.Object({
+  challenge_id: T.String(),
+  options: T.Object({}, { additionalProperties: true }),
+})
+
+export function userView(u: UserRow): User {
   return {
     id: u.id,
     username: u.username,
@@ -49,7 +81,7 @@ export function userView(u: UserRow) {
   }
 }
 
-export function passkeyView(c: CredentialRow) {
+export function passkeyView(c: CredentialRow): Passkey {
   return {
     id: c.id,
     name: c.name,

@@ -21,10 +21,12 @@
  * and oversized bodies count against the limit too. Expired sessions are deleted by an
  * hourly cron job (started in index.ts).
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
-import { readCookie, SESSION_COOKIE, type SessionPrincipal } from '../http/auth'
+import { access } from '../http/access'
+import { readCookie, SESSION_COOKIE } from '../http/auth'
 import { json } from '../http/errors'
 import type { RateLimiter } from '../http/ratelimit'
 import { parseBody, readJson } from '../http/validate'
@@ -33,12 +35,16 @@ import { LOGIN_BODY, LOGIN_TITLE } from '../web/login/markup'
 import { pageResponse, renderPage } from '../web/page'
 import type { Accounts, SignedIn } from './accounts'
 import {
+  AuthStatus,
+  CeremonyOptions,
   FinishBody,
   InviteStartBody,
+  Passkey,
   PasskeyRenameBody,
   PasskeyStartBody,
   passkeyView,
   RegisterStartBody,
+  SignedInAnswer,
   userView,
 } from './model'
 import type { OriginWatch } from './origin'
@@ -67,15 +73,6 @@ export function authRoutes(s: AuthRoutesDeps) {
   const { rp, accounts, limiter, origins } = s
   const ttl = s.config.auth.session_ttl_secs
 
-  /** The signed-in user, or null (never throws: status and logout work signed out). */
-  const currentUser = (request: Request): SessionPrincipal | null => {
-    try {
-      return s.guard.session(request)
-    } catch {
-      return null
-    }
-  }
-
   const signedIn = (request: Request, r: SignedIn): Response => {
     const previous = readCookie(request, SESSION_COOKIE)
     if (previous) deleteSession(s.db, previous)
@@ -89,6 +86,11 @@ export function authRoutes(s: AuthRoutesDeps) {
   }
   const client = (request: Request) => s.clientIp(request)
 
+  // Public routes say why they need no session; the rate limit above covers them all.
+  const SIGN_IN = { public: 'signing in: the ceremony is the credential' } as const
+  const FIRST_USER = { public: 'the first user registers before anyone can sign in' } as const
+  const INVITE = { public: 'an invite token in the body is the credential' } as const
+
   return (
     new Elysia({ name: 'auth' })
       // Local to this plugin: runs for the routes below, whatever path the router matched.
@@ -96,88 +98,157 @@ export function authRoutes(s: AuthRoutesDeps) {
         limiter.check(client(request), 'sign-in')
         origins.observe(request)
       })
-      .get('/auth/login', async () =>
-        pageResponse(renderPage(await loadAssets(), 'login', { title: LOGIN_TITLE, body: LOGIN_BODY })),
+      .use(access(s.guard))
+      .get(
+        '/auth/login',
+        async () =>
+          pageResponse(renderPage(await loadAssets(), 'login', { title: LOGIN_TITLE, body: LOGIN_BODY })),
+        { public: 'the sign-in page', schema: { response: { 200: 'the sign-in page (HTML)' } } },
       )
-      .get('/auth/status', ({ request }) => {
-        const p = currentUser(request)
-        const user = p ? getUser(s.db, p.userId) : null
-        return {
-          setup_complete: accounts.setupComplete(),
-          user: user ? userView(user) : null,
-          // The sign-in page compares these with its own address before a ceremony.
-          rp_origin: rp.origin,
-          rp_id: rp.id,
-        }
-      })
-      .post('/auth/register/start', async ({ request }) =>
-        accounts.startFirstUser(
-          parseBody(RegisterStartBody, await readBody(request)).username,
-          client(request),
-        ),
+      .get(
+        '/auth/status',
+        ({ request }) => {
+          const p = s.guard.optionalSession(request)
+          const user = p ? getUser(s.db, p.userId) : null
+          return {
+            setup_complete: accounts.setupComplete(),
+            user: user ? userView(user) : null,
+            // The sign-in page compares these with its own address before a ceremony.
+            rp_origin: rp.origin,
+            rp_id: rp.id,
+          }
+        },
+        {
+          public: 'the sign-in page asks whether someone is signed in',
+          schema: { response: { 200: AuthStatus } },
+        },
       )
-      .post('/auth/register/finish', async ({ request }) => {
-        const b = await finishBody(request)
-        return signedIn(
-          request,
-          await accounts.finishFirstUser(b.challengeId, b.credential as RegistrationResponseJSON),
-        )
-      })
-      .post('/auth/invite/register/start', async ({ request }) => {
-        const b = parseBody(InviteStartBody, await readBody(request))
-        return accounts.startInvite(b.username, b.invite_token, client(request))
-      })
-      .post('/auth/invite/register/finish', async ({ request }) => {
-        const b = await finishBody(request)
-        return signedIn(
-          request,
-          await accounts.finishInvite(b.challengeId, b.credential as RegistrationResponseJSON),
-        )
-      })
-      .post('/auth/login/start', ({ request }) => accounts.startLogin(client(request)))
-      .post('/auth/login/finish', async ({ request }) => {
-        const b = await finishBody(request)
-        return signedIn(
-          request,
-          await accounts.finishLogin(b.challengeId, b.credential as AuthenticationResponseJSON),
-        )
-      })
-      .post('/auth/logout', ({ request }) => {
-        const token = readCookie(request, SESSION_COOKIE)
-        if (token !== null) {
-          s.guard.checkCsrf(request)
-          deleteSession(s.db, token)
-        }
-        return json({ status: 'ok' }, 200, { 'set-cookie': sessionCookie(null, rp.origin, ttl) })
-      })
-      .get('/auth/passkeys', ({ request }) =>
-        accounts.passkeys(s.guard.session(request).userId).map(passkeyView),
+      .post(
+        '/auth/register/start',
+        async ({ request }) =>
+          accounts.startFirstUser(
+            parseBody(RegisterStartBody, await readBody(request)).username,
+            client(request),
+          ),
+        { ...FIRST_USER, schema: { body: RegisterStartBody, response: { 200: CeremonyOptions } } },
       )
-      .post('/auth/passkeys/register/start', async ({ request }) => {
-        const user = s.guard.session(request)
-        const b = parseBody(PasskeyStartBody, await optionalBody(request))
-        return accounts.startAddPasskey(user, client(request), b.name)
+      .post(
+        '/auth/register/finish',
+        async ({ request }) => {
+          const b = await finishBody(request)
+          return signedIn(
+            request,
+            await accounts.finishFirstUser(b.challengeId, b.credential as RegistrationResponseJSON),
+          )
+        },
+        { ...FIRST_USER, schema: { body: FinishBody, response: { 200: SignedInAnswer } } },
+      )
+      .post(
+        '/auth/invite/register/start',
+        async ({ request }) => {
+          const b = parseBody(InviteStartBody, await readBody(request))
+          return accounts.startInvite(b.username, b.invite_token, client(request))
+        },
+        { ...INVITE, schema: { body: InviteStartBody, response: { 200: CeremonyOptions } } },
+      )
+      .post(
+        '/auth/invite/register/finish',
+        async ({ request }) => {
+          const b = await finishBody(request)
+          return signedIn(
+            request,
+            await accounts.finishInvite(b.challengeId, b.credential as RegistrationResponseJSON),
+          )
+        },
+        { ...INVITE, schema: { body: FinishBody, response: { 200: SignedInAnswer } } },
+      )
+      .post('/auth/login/start', ({ request }) => accounts.startLogin(client(request)), {
+        ...SIGN_IN,
+        schema: { response: { 200: CeremonyOptions } },
       })
-      .post('/auth/passkeys/register/finish', async ({ request }) => {
-        const user = s.guard.session(request)
-        const b = await finishBody(request)
-        const created = await accounts.finishAddPasskey(
-          user,
-          b.challengeId,
-          b.credential as RegistrationResponseJSON,
-        )
-        s.log.info('passkey added', { user_id: user.userId, passkey: created.name })
-        return json(passkeyView(created), 201)
+      .post(
+        '/auth/login/finish',
+        async ({ request }) => {
+          const b = await finishBody(request)
+          return signedIn(
+            request,
+            await accounts.finishLogin(b.challengeId, b.credential as AuthenticationResponseJSON),
+          )
+        },
+        { ...SIGN_IN, schema: { body: FinishBody, response: { 200: SignedInAnswer } } },
+      )
+      .post(
+        '/auth/logout',
+        ({ request }) => {
+          const token = readCookie(request, SESSION_COOKIE)
+          if (token !== null) {
+            s.guard.checkCsrf(request)
+            deleteSession(s.db, token)
+          }
+          return json({ status: 'ok' }, 200, { 'set-cookie': sessionCookie(null, rp.origin, ttl) })
+        },
+        {
+          public: 'signing out works with an expired session too (the cookie is cleared)',
+          schema: { response: { 200: T.Object({ status: T.Literal('ok') }) } },
+        },
+      )
+      .get('/auth/passkeys', ({ user }) => accounts.passkeys(user.userId).map(passkeyView), {
+        session: true,
+        schema: { response: { 200: T.Array(Passkey) } },
       })
-      .patch('/auth/passkeys/:id', async ({ request, params }) => {
-        const user = s.guard.session(request)
-        const name = parseBody(PasskeyRenameBody, await readBody(request)).name
-        return passkeyView(accounts.renamePasskey(user.userId, params.id, name))
-      })
-      .delete('/auth/passkeys/:id', ({ request, params }) => {
-        const user = s.guard.session(request)
-        accounts.removePasskey(user.userId, params.id)
-        return { deleted: true, id: params.id }
-      })
+      .post(
+        '/auth/passkeys/register/start',
+        async ({ request, user }) => {
+          const b = parseBody(PasskeyStartBody, await optionalBody(request))
+          return accounts.startAddPasskey(user, client(request), b.name)
+        },
+        {
+          session: true,
+          schema: { body: PasskeyStartBody, bodyOptional: true, response: { 200: CeremonyOptions } },
+        },
+      )
+      .post(
+        '/auth/passkeys/register/finish',
+        async ({ request, user }) => {
+          const b = await finishBody(request)
+          const created = await accounts.finishAddPasskey(
+            user,
+            b.challengeId,
+            b.credential as RegistrationResponseJSON,
+          )
+          s.log.info('passkey added', { user_id: user.userId, passkey: created.name })
+          return json(passkeyView(created), 201)
+        },
+        { session: true, schema: { body: FinishBody, response: { 201: Passkey } } },
+      )
+      .patch(
+        '/auth/passkeys/:id',
+        async ({ request, user, params }) => {
+          const name = parseBody(PasskeyRenameBody, await readBody(request)).name
+          return passkeyView(accounts.renamePasskey(user.userId, params.id, name))
+        },
+        {
+          session: true,
+          schema: {
+            params: T.Object({ id: T.String() }),
+            body: PasskeyRenameBody,
+            response: { 200: Passkey },
+          },
+        },
+      )
+      .delete(
+        '/auth/passkeys/:id',
+        ({ user, params }) => {
+          accounts.removePasskey(user.userId, params.id)
+          return { deleted: true, id: params.id }
+        },
+        {
+          session: true,
+          schema: {
+            params: T.Object({ id: T.String() }),
+            response: { 200: T.Object({ deleted: T.Literal(true), id: T.String() }) },
+          },
+        },
+      )
   )
 }

@@ -16,6 +16,8 @@
 import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
+import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import { loadAssets } from '../web/assets'
@@ -35,11 +37,8 @@ export interface DashboardRoutesDeps extends Pick<Core, 'guard' | 'draining'> {
 }
 
 export function dashboardRoutes(s: DashboardRoutesDeps) {
-  const shell = async ({ request }: { request: Request }) => {
-    try {
-      s.guard.session(request)
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status !== 401) throw err
+  const shell = async ({ request, user }: { request: Request; user: SessionPrincipal | null }) => {
+    if (!user) {
       const url = new URL(request.url)
       const next = encodeURIComponent(url.pathname + url.search)
       return new Response(null, { status: 303, headers: { location: `/auth/login?next=${next}` } })
@@ -48,32 +47,39 @@ export function dashboardRoutes(s: DashboardRoutesDeps) {
     return pageResponse(html)
   }
 
-  let app = new Elysia({ name: 'dashboard' })
-  for (const path of SHELL_PATHS) app = app.get(path, shell)
-  return app.get('/v1/stream', ({ request, query }) => {
-    const q = parseQuery(StreamQuery, query)
-    const user = s.guard.session(request)
-    const access = s.guard.require(request, 'errors:read', q.project_id)
-    const hub = s.stream
-    if (s.draining.value) throw new AppError('unavailable', 'live updates are not available right now')
-    const refused = hub.refusal(user.userId)
-    if (refused) throw new AppError('rate_limited', refused, { retryAfterSecs: 10 })
-    // A stream for all projects learns about new ones; it ends if the session does.
-    const rescope = q.project_id
-      ? undefined
-      : () => {
-          try {
-            return s.guard.require(request, 'errors:read').projectIds
-          } catch {
-            return null
+  let app = new Elysia({ name: 'dashboard' }).use(access(s.guard))
+  for (const path of SHELL_PATHS)
+    app = app.get(path, shell, { page: true, schema: { response: { 200: 'the dashboard (HTML)' } } })
+  return app.get(
+    '/v1/stream',
+    ({ request, query, user, access: reach }) => {
+      const q = parseQuery(StreamQuery, query)
+      const access = reach.narrow(q.project_id)
+      const hub = s.stream
+      if (s.draining.value) throw new AppError('unavailable', 'live updates are not available right now')
+      const refused = hub.refusal(user.userId)
+      if (refused) throw new AppError('rate_limited', refused, { retryAfterSecs: 10 })
+      // A stream for all projects learns about new ones; it ends if the session does.
+      const rescope = q.project_id
+        ? undefined
+        : () => {
+            try {
+              return s.guard.sessionReach(s.guard.session(request)).projectIds
+            } catch {
+              return null
+            }
           }
-        }
-    return new Response(hub.open(user.userId, access.projectIds, { signal: request.signal, rescope }), {
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-      },
-    })
-  })
+      return new Response(hub.open(user.userId, access.projectIds, { signal: request.signal, rescope }), {
+        headers: {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-accel-buffering': 'no',
+        },
+      })
+    },
+    {
+      session: true,
+      schema: { query: StreamQuery, response: { 200: 'server-sent events after each committed batch' } },
+    },
+  )
 }

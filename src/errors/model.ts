@@ -1,5 +1,5 @@
 /** Query and response shapes of the error query API. */
-import { type Static, Type as T } from '@sinclair/typebox'
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { EpochMs, Offset, QueryInt } from '../http/validate'
 
 export const MAX_LIMIT = 200
@@ -54,3 +54,139 @@ export const PageQuery = T.Object({ project_id: ProjectRef, limit: Limit, offset
 export const TrendQuery = T.Object({ project_id: ProjectRef, environment: Text, hours: Hours })
 
 export const FingerprintParam = T.String({ minLength: 1, maxLength: 128 })
+
+// Answers. Types of the dashboard are `Static<typeof X>` of these (dashboard/lib/types.ts).
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+const Str = T.String()
+const Ms = T.Integer({ description: 'epoch milliseconds' })
+
+export const Issue = T.Object({
+  project_id: Str,
+  fingerprint: Str,
+  error_type: Str,
+  message: Str,
+  source: Str,
+  route_or_procedure: Nullable(Str),
+  screen: Nullable(Str),
+  status: StatusSchema,
+  total_count: T.Integer(),
+  first_seen: Ms,
+  last_seen: Ms,
+  releases: T.Array(Str),
+  environments: T.Array(Str),
+  /** Only with `trend_hours`: zero-filled hourly counts, oldest first. */
+  trend: T.Optional(T.Array(T.Integer())),
+})
+export type Issue = Static<typeof Issue>
+
+const Page = <S extends TSchema>(item: S) =>
+  T.Object({ items: T.Array(item), total: T.Integer(), limit: T.Integer(), offset: T.Integer() })
+
+export const IssuePage = Page(Issue)
+
+export const Aggregate = T.Object({
+  release: Str,
+  environment: Str,
+  total_count: T.Integer(),
+  first_seen: Ms,
+  last_seen: Ms,
+})
+
+export const HistoryEntry = T.Object({
+  id: T.Integer(),
+  project_id: Str,
+  fingerprint: Str,
+  old_status: StatusSchema,
+  new_status: StatusSchema,
+  changed_by: Str,
+  changed_at: Ms,
+})
+export const History = T.Array(HistoryEntry)
+
+/** A stored event as answered; `symbolicated` when the release's source maps mapped its stack. */
+const EventFields = {
+  id: T.Integer(),
+  project_id: Str,
+  fingerprint: Str,
+  timestamp: T.Number(),
+  source: Str,
+  environment: Str,
+  release: Str,
+  app_version: Nullable(Str),
+  build_number: Nullable(Str),
+  route_or_procedure: Nullable(Str),
+  screen: Nullable(Str),
+  error_type: Str,
+  message: Str,
+  stack: Nullable(Str),
+  http_status: Nullable(T.Integer()),
+  request_id: Nullable(Str),
+  user_id_hash: Nullable(Str),
+  device_id_hash: Nullable(Str),
+  metadata: T.Unknown({ description: 'the JSON the client sent, or null' }),
+  event_id: Nullable(Str),
+  level: Nullable(Str),
+  symbolicated: T.Optional(T.Unknown({ description: 'frames mapped through source maps' })),
+}
+export const Sample = T.Object({ ...EventFields, captured_at: Ms })
+export const Occurrence = T.Object({ ...EventFields, received_at: Ms })
+export const OccurrencePage = Page(Occurrence)
+
+export const IssueDetail = T.Object({
+  ...Issue.properties,
+  aggregates: T.Array(Aggregate),
+  samples: T.Array(Sample),
+  history: History,
+})
+
+export const TrendPoint = T.Object({ hour_bucket: Ms, count: T.Integer() })
+export const Trend = T.Array(TrendPoint)
+
+export const Stats = T.Object({
+  total_errors: T.Integer(),
+  unresolved_errors: T.Integer(),
+  total_events_24h: T.Integer(),
+  top_routes: T.Array(T.Object({ route: Str, count: T.Integer() })),
+})
+
+export const StatusChange = T.Object({
+  project_id: Str,
+  fingerprint: Str,
+  status: StatusSchema,
+  previous_status: StatusSchema,
+})
+
+export const FingerprintParams = T.Object({ fingerprint: FingerprintParam })
+export const ActionParams = T.Object({
+  fingerprint: FingerprintParam,
+  action: T.Union([T.Literal('resolve'), T.Literal('ignore'), T.Literal('mute'), T.Literal('unresolve')]),
+})
+
+/** Ingest answers. */
+export const Accepted = T.Object({ status: T.Literal('accepted') })
+export const BatchAccepted = T.Object({
+  accepted: T.Integer(),
+  dropped: T.Integer(),
+  errors: T.Array(T.Object({ index: T.Integer(), field: Str, error: Str })),
+})
+
+/** An event as SDKs send it (validated by ingest/validate.ts, which names the field at fault). */
+export const IngestEvent = T.Object({
+  source: T.String({ minLength: 1 }),
+  environment: T.String({ minLength: 1 }),
+  error_type: T.String({ minLength: 1 }),
+  message: T.String({ minLength: 1 }),
+  timestamp: T.Optional(T.Number({ minimum: 0, description: 'epoch ms or s; default: the receive time' })),
+  release: T.Optional(T.String()),
+  app_version: T.Optional(T.String()),
+  build_number: T.Optional(T.String()),
+  route_or_procedure: T.Optional(T.String()),
+  screen: T.Optional(T.String()),
+  stack: T.Optional(T.String()),
+  http_status: T.Optional(T.Integer({ minimum: 0, maximum: 65535 })),
+  request_id: T.Optional(T.String()),
+  user_id_hash: T.Optional(T.String()),
+  device_id_hash: T.Optional(T.String()),
+  fingerprint: T.Optional(T.String()),
+  metadata: T.Optional(T.Unknown()),
+})

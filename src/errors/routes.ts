@@ -3,15 +3,33 @@
  * status changes. Reads need `errors:read`, status changes `errors:write`.
  */
 
+import { Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import type { Access } from '../http/auth'
 import { AppError, notFound } from '../http/errors'
 import { parseQuery } from '../http/validate'
 import type { TaskRunner } from '../storage/tasks'
 import type { IssueStatus } from './commit'
-import { FingerprintParam, ListQuery, PageQuery, ProjectQuery, ReleaseQuery, TrendQuery } from './model'
+import {
+  ActionParams,
+  FingerprintParam,
+  FingerprintParams,
+  History,
+  IssueDetail,
+  IssuePage,
+  ListQuery,
+  OccurrencePage,
+  PageQuery,
+  ProjectQuery,
+  ReleaseQuery,
+  Stats,
+  StatusChange,
+  Trend,
+  TrendQuery,
+} from './model'
 import {
   aggregatesOf,
   type EventRow,
@@ -100,108 +118,167 @@ export function errorsRoutes(s: QueryDeps) {
     )
 
   return new Elysia({ name: 'errors' })
-    .get('/v1/errors', ({ request, query }) => {
-      const q = parseQuery(ListQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      const { limit } = q
-      const { items, total } = listIssues(s.db, { ...q, projectIds: access.projectIds })
-      const views = issueViews(items)
-      if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
-      const trends = issueTrends(s.db, items, q.trend_hours, s.now())
-      return {
-        items: views.map((v) => ({ ...v, trend: trends.get(issueKey(v.project_id, v.fingerprint)) ?? [] })),
-        total,
-        limit,
-        offset: q.offset,
-      }
-    })
-    .get('/v1/errors/:fingerprint', async ({ request, query, params }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-      const aggregates = aggregatesOf(s.db, issue.project_id, issue.fingerprint)
-      return {
-        ...issue,
-        ...seenFrom(aggregates),
-        aggregates,
-        samples: await eventsWithSymbols(samplesOf(s.db, issue.project_id, issue.fingerprint)),
-        history: historyOf(s.db, issue.project_id, issue.fingerprint),
-      }
-    })
-    .get('/v1/errors/:fingerprint/occurrences', async ({ request, query, params }) => {
-      const q = parseQuery(PageQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-      const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, q.limit, q.offset)
-      return {
-        items: await eventsWithSymbols(page.items),
-        total: page.total,
-        limit: q.limit,
-        offset: q.offset,
-      }
-    })
-    .get('/v1/errors/:fingerprint/trend', ({ request, query, params }) => {
-      const q = parseQuery(TrendQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-      return hourlySeries(s.db, {
-        projectIds: [issue.project_id],
-        fingerprint: issue.fingerprint,
-        environment: q.environment,
-        hours: q.hours,
-        now: s.now(),
-      })
-    })
-    .get('/v1/errors/:fingerprint/history', ({ request, query, params }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-      return historyOf(s.db, issue.project_id, issue.fingerprint)
-    })
-    .post('/v1/errors/:fingerprint/:action', async ({ request, query, params }) => {
-      const status = ACTIONS[params.action]
-      if (!status) throw notFound(`unknown action ${params.action}; use resolve, ignore, mute or unresolve`)
-      const q = parseQuery(ProjectQuery, query)
-      const access = s.guard.require(request, 'errors:write', q.project_id)
-      const issue = issueFor(s, access, fingerprintOf(params.fingerprint), true)
-      const changed = await s.writer.run('errors.setStatus', {
-        project_id: issue.project_id,
-        fingerprint: issue.fingerprint,
-        status,
-        changed_by: access.actor,
-        now: s.now(),
-      })
-      if (!changed) throw notFound(`no issue with fingerprint ${issue.fingerprint}`)
-      return {
-        project_id: issue.project_id,
-        fingerprint: issue.fingerprint,
-        status: changed.status,
-        previous_status: changed.old_status,
-      }
-    })
-    .get('/v1/releases/:release/errors', ({ request, query, params }) => {
-      const q = parseQuery(ReleaseQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      const { items, total } = listIssues(s.db, {
-        ...q,
-        release: params.release,
-        projectIds: access.projectIds,
-      })
-      return { items: issueViews(items), total, limit: q.limit, offset: q.offset }
-    })
-    .get('/v1/trends', ({ request, query }) => {
-      const q = parseQuery(TrendQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      return hourlySeries(s.db, {
-        projectIds: access.projectIds,
-        environment: q.environment,
-        hours: q.hours,
-        now: s.now(),
-      })
-    })
-    .get('/v1/stats', ({ request, query }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const access = s.guard.require(request, 'errors:read', q.project_id)
-      return statsOf(s.db, access.projectIds, s.now())
-    })
+    .use(access(s.guard))
+    .get(
+      '/v1/errors',
+      ({ access: reach, query }) => {
+        const q = parseQuery(ListQuery, query)
+        const access = reach.narrow(q.project_id)
+        const { limit } = q
+        const { items, total } = listIssues(s.db, { ...q, projectIds: access.projectIds })
+        const views = issueViews(items)
+        if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
+        const trends = issueTrends(s.db, items, q.trend_hours, s.now())
+        return {
+          items: views.map((v) => ({ ...v, trend: trends.get(issueKey(v.project_id, v.fingerprint)) ?? [] })),
+          total,
+          limit,
+          offset: q.offset,
+        }
+      },
+      { scope: 'errors:read', schema: { query: ListQuery, response: { 200: IssuePage } } },
+    )
+    .get(
+      '/v1/errors/:fingerprint',
+      async ({ access: reach, query, params }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+        const aggregates = aggregatesOf(s.db, issue.project_id, issue.fingerprint)
+        return {
+          ...issue,
+          ...seenFrom(aggregates),
+          aggregates,
+          samples: await eventsWithSymbols(samplesOf(s.db, issue.project_id, issue.fingerprint)),
+          history: historyOf(s.db, issue.project_id, issue.fingerprint),
+        }
+      },
+      {
+        scope: 'errors:read',
+        schema: { query: ProjectQuery, params: FingerprintParams, response: { 200: IssueDetail } },
+      },
+    )
+    .get(
+      '/v1/errors/:fingerprint/occurrences',
+      async ({ access: reach, query, params }) => {
+        const q = parseQuery(PageQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+        const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, q.limit, q.offset)
+        return {
+          items: await eventsWithSymbols(page.items),
+          total: page.total,
+          limit: q.limit,
+          offset: q.offset,
+        }
+      },
+      {
+        scope: 'errors:read',
+        schema: { query: PageQuery, params: FingerprintParams, response: { 200: OccurrencePage } },
+      },
+    )
+    .get(
+      '/v1/errors/:fingerprint/trend',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(TrendQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+        return hourlySeries(s.db, {
+          projectIds: [issue.project_id],
+          fingerprint: issue.fingerprint,
+          environment: q.environment,
+          hours: q.hours,
+          now: s.now(),
+        })
+      },
+      {
+        scope: 'errors:read',
+        schema: { query: TrendQuery, params: FingerprintParams, response: { 200: Trend } },
+      },
+    )
+    .get(
+      '/v1/errors/:fingerprint/history',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+        return historyOf(s.db, issue.project_id, issue.fingerprint)
+      },
+      {
+        scope: 'errors:read',
+        schema: { query: ProjectQuery, params: FingerprintParams, response: { 200: History } },
+      },
+    )
+    .post(
+      '/v1/errors/:fingerprint/:action',
+      async ({ access: reach, query, params }) => {
+        const status = ACTIONS[params.action]
+        if (!status) throw notFound(`unknown action ${params.action}; use resolve, ignore, mute or unresolve`)
+        const q = parseQuery(ProjectQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint), true)
+        const changed = await s.writer.run('errors.setStatus', {
+          project_id: issue.project_id,
+          fingerprint: issue.fingerprint,
+          status,
+          changed_by: access.actor,
+          now: s.now(),
+        })
+        if (!changed) throw notFound(`no issue with fingerprint ${issue.fingerprint}`)
+        return {
+          project_id: issue.project_id,
+          fingerprint: issue.fingerprint,
+          status: changed.status,
+          previous_status: changed.old_status,
+        }
+      },
+      {
+        scope: 'errors:write',
+        schema: { query: ProjectQuery, params: ActionParams, response: { 200: StatusChange } },
+      },
+    )
+    .get(
+      '/v1/releases/:release/errors',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(ReleaseQuery, query)
+        const access = reach.narrow(q.project_id)
+        const { items, total } = listIssues(s.db, {
+          ...q,
+          release: params.release,
+          projectIds: access.projectIds,
+        })
+        return { items: issueViews(items), total, limit: q.limit, offset: q.offset }
+      },
+      {
+        scope: 'errors:read',
+        schema: {
+          query: ReleaseQuery,
+          params: T.Object({ release: T.String() }),
+          response: { 200: IssuePage },
+        },
+      },
+    )
+    .get(
+      '/v1/trends',
+      ({ access: reach, query }) => {
+        const q = parseQuery(TrendQuery, query)
+        const access = reach.narrow(q.project_id)
+        return hourlySeries(s.db, {
+          projectIds: access.projectIds,
+          environment: q.environment,
+          hours: q.hours,
+          now: s.now(),
+        })
+      },
+      { scope: 'errors:read', schema: { query: TrendQuery, response: { 200: Trend } } },
+    )
+    .get(
+      '/v1/stats',
+      ({ access: reach, query }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const access = reach.narrow(q.project_id)
+        return statsOf(s.db, access.projectIds, s.now())
+      },
+      { scope: 'errors:read', schema: { query: ProjectQuery, response: { 200: Stats } } },
+    )
 }

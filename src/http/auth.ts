@@ -1,6 +1,7 @@
 /**
- * Who is calling, and what may they touch. Every protected route calls `guard.require`
- * with the scope it needs (docs/decisions.md, "Access") and gets back the projects in reach:
+ * Who is calling, and what may they touch (docs/decisions.md, "Access"). Routes do not call
+ * this module themselves: each declares its access (src/http/access.ts) and the
+ * declaration calls the Guard before the handler runs. The rules:
  *
  * - Bearer token (`Authorization: Bearer bloop_tk_...`): one project, its scopes. A missing
  *   scope is 403; a bad, revoked or expired token 401; another project's data 404.
@@ -12,20 +13,12 @@
  * The resolvers are passed in, so this module imports no feature.
  */
 import { AppError } from './errors'
+import { verifySignature } from './hmac'
 import type { RateLimiter } from './ratelimit'
+import type { Scope } from './scopes'
+import { readBodyBytes } from './validate'
 
-export const SCOPES = [
-  'errors:read',
-  'errors:write',
-  'alerts:read',
-  'alerts:write',
-  'sourcemaps:read',
-  'sourcemaps:write',
-  'llm:read',
-  'llm:write',
-] as const
-export type Scope = (typeof SCOPES)[number]
-export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s)
+export { isScope, SCOPES, type Scope } from './scopes'
 
 export interface TokenPrincipal {
   kind: 'token'
@@ -50,6 +43,17 @@ export interface Access {
   actor: string
 }
 
+/** Access narrowed on demand: `narrow(ref)` is the one project `ref` (id or slug) names, or 404. */
+export interface Reach extends Access {
+  narrow(ref?: string | null): Access
+}
+
+/** What a signed ingest request proved: its project, and the body bytes the signature covers. */
+export interface Signed {
+  projectId: string
+  body: Uint8Array
+}
+
 export type Resolved<T> = T | AppError
 
 export interface AuthResolvers {
@@ -61,6 +65,18 @@ export interface AuthResolvers {
   project(ref: string): { id: string } | null
   /** Every project id the user may see. */
   visibleProjects(user: SessionPrincipal): string[]
+}
+
+/**
+ * Signed ingest (HMAC-SHA256 of the raw body in `X-Signature`). `signingKey(null)` is the
+ * default project (requests without `X-Project-Key`), which always exists; otherwise the
+ * project holding that key, or null. Refusals are counted with `rejected(code)`.
+ */
+export interface IngestAuth {
+  limiter: RateLimiter
+  clientIp: (request: Request) => string
+  signingKey(projectKey: string | null): { id: string; api_key: string } | null
+  rejected(code: string): void
 }
 
 export const SESSION_COOKIE = 'bloop_session'
@@ -107,6 +123,7 @@ export class Guard {
     private readonly resolvers: AuthResolvers,
     private readonly allowedOrigins: string[],
     private readonly failures: FailureLimit | null = null,
+    private readonly ingest: IngestAuth | null = null,
   ) {}
 
   /** The caller, or 401 (429 for a refused credential once too many were refused). */
@@ -158,30 +175,105 @@ export class Guard {
   }
 
   /**
-   * The caller must hold `scope`; returns the projects in reach. `projectRef` (id or slug)
-   * narrows to one project; a project the caller cannot see is 404, like one that does not exist.
+   * The caller must hold `scope`; the projects in reach, narrowed to `projectRef` (id or
+   * slug; 404 out of reach). For the LLM routes until they declare their access like every
+   * other route (src/http/access.ts); a new route declares `scope` instead of calling this.
    */
   require(request: Request, scope: Scope, projectRef?: string | null): Access {
+    return this.reach(request, scope).narrow(projectRef)
+  }
+
+  /** Every project the caller may touch with `scope`, narrowed later by the route (a query or body field). */
+  reach(request: Request, scope: Scope): Reach {
     const p = this.principal(request)
-    if (p.kind === 'token') {
-      if (!p.scopes.includes(scope)) {
-        throw new AppError('insufficient_scope', `token lacks the required scope ${scope}`)
-      }
-      if (projectRef) {
-        const project = this.resolvers.project(projectRef)
-        if (!project || project.id !== p.projectId)
-          throw new AppError('not_found', `project ${projectRef} not found`)
-      }
-      return { principal: p, projectIds: [p.projectId], actor: `token:${p.tokenName}` }
+    if (p.kind === 'token' && !p.scopes.includes(scope)) {
+      throw new AppError('insufficient_scope', `token lacks the required scope ${scope}`)
     }
-    const visible = this.resolvers.visibleProjects(p)
-    if (projectRef) {
-      const project = this.resolvers.project(projectRef)
-      if (!project || !visible.includes(project.id))
-        throw new AppError('not_found', `project ${projectRef} not found`)
-      return { principal: p, projectIds: [project.id], actor: p.username }
+    return this.reachOf(p)
+  }
+
+  /** The projects a session user may see (sessions hold every scope). */
+  sessionReach(user: SessionPrincipal): Reach {
+    return this.reachOf(user)
+  }
+
+  private reachOf(p: Principal): Reach {
+    const access: Access =
+      p.kind === 'token'
+        ? { principal: p, projectIds: [p.projectId], actor: `token:${p.tokenName}` }
+        : { principal: p, projectIds: this.resolvers.visibleProjects(p), actor: p.username }
+    return {
+      ...access,
+      narrow: (ref) => {
+        if (!ref) return access
+        const project = this.resolvers.project(ref)
+        if (!project || !access.projectIds.includes(project.id))
+          throw new AppError('not_found', `project ${ref} not found`)
+        return { principal: p, projectIds: [project.id], actor: access.actor }
+      },
     }
-    return { principal: p, projectIds: visible, actor: p.username }
+  }
+
+  /** The signed-in user, or null when there is no valid session (pages that work signed out). */
+  optionalSession(request: Request): SessionPrincipal | null {
+    try {
+      return this.session(request)
+    } catch {
+      return null
+    }
+  }
+
+  /**
+   * The user of a page: null when signed out (401), so the page can send them to sign-in;
+   * any other refusal (an API token, a cross-site change) stands.
+   */
+  pageUser(request: Request): SessionPrincipal | null {
+    try {
+      return this.session(request)
+    } catch (err) {
+      if (err instanceof AppError && err.status === 401) return null
+      throw err
+    }
+  }
+
+  /**
+   * A signed ingest request: rate limit per client (429), body read within `maxBytes`
+   * (413, without reading past the cap), signature over those exact bytes (401). Every
+   * refusal is counted by its code.
+   */
+  async signed(request: Request, maxBytes: number): Promise<Signed> {
+    const ingest = this.ingest
+    if (!ingest)
+      throw new Error('expected the Guard to be built with IngestAuth for an ingest route, got none')
+    try {
+      ingest.limiter.check(ingest.clientIp(request), 'ingest')
+      const body = await readBodyBytes(request, maxBytes)
+      const signature = request.headers.get('x-signature')
+      if (signature === null || signature === '') {
+        throw new AppError('missing_signature', 'missing X-Signature header (hex HMAC-SHA256 of the body)')
+      }
+      const projectKey = request.headers.get('x-project-key')
+      const project = ingest.signingKey(projectKey)
+      if (!project) {
+        if (projectKey === null)
+          throw new Error('expected the default project to exist (it cannot be deleted), found none')
+        throw new AppError('invalid_project_key', 'unknown X-Project-Key')
+      }
+      const check = verifySignature(signature, project.api_key, body)
+      if (check === 'malformed') {
+        throw new AppError(
+          'invalid_signature',
+          'X-Signature must be 64 hex characters (HMAC-SHA256 of the body)',
+        )
+      }
+      if (check === 'mismatch') {
+        throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
+      }
+      return { projectId: project.id, body }
+    } catch (err) {
+      if (err instanceof AppError) ingest.rejected(err.code)
+      throw err
+    }
   }
 
   /** Counts a refused credential against its address and itself; 429 once either is spent. */

@@ -38,6 +38,8 @@ const STATUS = {
 } as const
 
 export type ErrorCode = keyof typeof STATUS
+/** Every code, for the API contract's error schema. */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[]
 
 export interface ErrorExtra {
   field?: string

@@ -6,10 +6,19 @@
  *
  * The checks are passed in as functions, so ops imports neither storage nor a feature.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
+import { access } from '../http/access'
+import type { Guard } from '../http/auth'
 import type { Registry } from './metrics'
 
 const HEALTH_TIMEOUT_MS = 2000
+
+const Health = T.Object({
+  status: T.Union([T.Literal('ok'), T.Literal('degraded'), T.Literal('draining')]),
+  db_ok: T.Boolean(),
+  buffer_usage: T.Number({ minimum: 0, maximum: 1 }),
+})
 
 export interface OpsDeps {
   /** Resolves once the writer took and released the write lock (rejects if it could not). */
@@ -19,6 +28,7 @@ export interface OpsDeps {
   bufferUsage: () => number
   draining: { value: boolean }
   registry: Registry
+  guard: Guard
 }
 
 async function writerOk(s: OpsDeps): Promise<boolean> {
@@ -41,24 +51,36 @@ async function writerOk(s: OpsDeps): Promise<boolean> {
 
 export function opsRoutes(s: OpsDeps) {
   return new Elysia({ name: 'ops' })
-    .get('/health', async () => {
-      const dbOk = s.readerOk() && (await writerOk(s))
-      const ok = dbOk && !s.draining.value
-      const body = {
-        status: ok ? 'ok' : s.draining.value ? 'draining' : 'degraded',
-        db_ok: dbOk,
-        buffer_usage: s.bufferUsage(),
-      }
-      return new Response(JSON.stringify(body), {
-        status: ok ? 200 : 503,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-      })
-    })
+    .use(access(s.guard))
+    .get(
+      '/health',
+      async () => {
+        const dbOk = s.readerOk() && (await writerOk(s))
+        const ok = dbOk && !s.draining.value
+        const body = {
+          status: ok ? 'ok' : s.draining.value ? 'draining' : 'degraded',
+          db_ok: dbOk,
+          buffer_usage: s.bufferUsage(),
+        }
+        return new Response(JSON.stringify(body), {
+          status: ok ? 200 : 503,
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        })
+      },
+      {
+        public: 'load balancers and orchestrators poll it',
+        schema: { response: { 200: Health, 503: Health } },
+      },
+    )
     .get(
       '/metrics',
       () =>
         new Response(s.registry.render(), {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
         }),
+      {
+        public: 'Prometheus scrapes it; it holds counts, never event data',
+        schema: { response: { 200: T.String({ description: 'Prometheus text format' }) } },
+      },
     )
 }

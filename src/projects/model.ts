@@ -1,5 +1,5 @@
 /** Bodies and response shapes of /v1/projects. */
-import { Type as T } from '@sinclair/typebox'
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import type { ProjectRow } from './store'
 
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$'
@@ -23,7 +23,24 @@ export const UpdateProjectBody = T.Object(
  * absent: it appears only in `projectWithKey` (create, rotate-key, and the admin-only
  * GET /v1/projects/:slug/key used by the dashboard's setup guide).
  */
-export function projectView(row: ProjectRow) {
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+
+export const Project = T.Object({
+  id: T.String(),
+  numeric_id: T.Integer({ description: 'the id in the Sentry DSN' }),
+  name: T.String(),
+  slug: T.String(),
+  created_at: T.Integer(),
+  created_by: Nullable(T.String()),
+  dsn: Nullable(T.String({ description: 'the Sentry DSN of the project' })),
+})
+export type Project = Static<typeof Project>
+export const ProjectWithKey = T.Object({ ...Project.properties, api_key: T.String() })
+export const ProjectKey = T.Object({ id: T.String(), slug: T.String(), api_key: T.String() })
+export const ProjectDeleted = T.Object({ deleted: T.Literal(true), id: T.String(), slug: T.String() })
+export const SlugParams = T.Object({ slug: T.String() })
+
+export function projectView(row: ProjectRow): Omit<Project, 'dsn'> {
   return {
     id: row.id,
     numeric_id: row.numeric_id,

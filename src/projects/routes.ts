@@ -15,8 +15,11 @@
  * dashboard's setup guide can show an admin the real key to paste into an SDK. It is
  * admin-only and session-only, like rotation (whoever may rotate the key may see it).
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import { json } from '../http/errors'
 import { parseBody } from '../http/validate'
 import {
@@ -27,7 +30,17 @@ import {
   renameProject,
   rotateKey,
 } from './manage'
-import { CreateProjectBody, projectView, projectWithKey, UpdateProjectBody } from './model'
+import {
+  CreateProjectBody,
+  Project,
+  ProjectDeleted,
+  ProjectKey,
+  ProjectWithKey,
+  projectView,
+  projectWithKey,
+  SlugParams,
+  UpdateProjectBody,
+} from './model'
 import { listProjects } from './store'
 
 export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
@@ -42,40 +55,62 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
   const purgeDeps = s.purge
 
   return new Elysia({ name: 'projects' })
-    .get('/v1/projects', ({ request }) => {
-      s.guard.session(request)
-      return listProjects(s.db).map((row) => withDsn(projectView(row)))
-    })
-    .post('/v1/projects', ({ request, body }) => {
-      const admin = s.guard.admin(request)
-      const b = parseBody(CreateProjectBody, body)
-      const row = createProject(s.db, { name: b.name, slug: b.slug, createdBy: admin.userId }, s.now())
-      s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
-      return json(withDsn(projectWithKey(row)), 201)
-    })
-    .get('/v1/projects/:slug', ({ request, params }) => {
-      s.guard.session(request)
-      return withDsn(projectView(projectOr404(s.db, params.slug)))
-    })
-    .put('/v1/projects/:slug', ({ request, params, body }) => {
-      s.guard.admin(request)
-      return withDsn(projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name)))
-    })
-    .delete('/v1/projects/:slug', ({ request, params }) => {
-      const admin = s.guard.admin(request)
-      const { row } = deleteProject(purgeDeps, params.slug)
-      s.log.info('project deletion requested', { project_id: row.id, slug: row.slug, by: admin.username })
-      return { deleted: true, id: row.id, slug: row.slug }
-    })
-    .post('/v1/projects/:slug/rotate-key', ({ request, params }) => {
-      const admin = s.guard.admin(request)
-      const row = rotateKey(s.db, params.slug)
-      s.log.info('project key rotated', { project_id: row.id, slug: row.slug, by: admin.username })
-      return withDsn(projectWithKey(row))
-    })
-    .get('/v1/projects/:slug/key', ({ request, params }) => {
-      s.guard.admin(request)
-      const row = projectOr404(s.db, params.slug)
-      return { id: row.id, slug: row.slug, api_key: row.api_key }
-    })
+    .use(access(s.guard))
+    .get(
+      '/v1/projects',
+      () => {
+        return listProjects(s.db).map((row) => withDsn(projectView(row)))
+      },
+      { session: true, schema: { response: { 200: T.Array(Project) } } },
+    )
+    .post(
+      '/v1/projects',
+      ({ user: admin, body }) => {
+        const b = parseBody(CreateProjectBody, body)
+        const row = createProject(s.db, { name: b.name, slug: b.slug, createdBy: admin.userId }, s.now())
+        s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
+        return json(withDsn(projectWithKey(row)), 201)
+      },
+      { admin: true, schema: { body: CreateProjectBody, response: { 201: ProjectWithKey } } },
+    )
+    .get(
+      '/v1/projects/:slug',
+      ({ params }) => {
+        return withDsn(projectView(projectOr404(s.db, params.slug)))
+      },
+      { session: true, schema: { params: SlugParams, response: { 200: Project } } },
+    )
+    .put(
+      '/v1/projects/:slug',
+      ({ params, body }) => {
+        return withDsn(projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name)))
+      },
+      { admin: true, schema: { params: SlugParams, body: UpdateProjectBody, response: { 200: Project } } },
+    )
+    .delete(
+      '/v1/projects/:slug',
+      ({ user: admin, params }) => {
+        const { row } = deleteProject(purgeDeps, params.slug)
+        s.log.info('project deletion requested', { project_id: row.id, slug: row.slug, by: admin.username })
+        return { deleted: true, id: row.id, slug: row.slug }
+      },
+      { admin: true, schema: { params: SlugParams, response: { 200: ProjectDeleted } } },
+    )
+    .post(
+      '/v1/projects/:slug/rotate-key',
+      ({ user: admin, params }) => {
+        const row = rotateKey(s.db, params.slug)
+        s.log.info('project key rotated', { project_id: row.id, slug: row.slug, by: admin.username })
+        return withDsn(projectWithKey(row))
+      },
+      { admin: true, schema: { params: SlugParams, response: { 200: ProjectWithKey } } },
+    )
+    .get(
+      '/v1/projects/:slug/key',
+      ({ params }) => {
+        const row = projectOr404(s.db, params.slug)
+        return { id: row.id, slug: row.slug, api_key: row.api_key }
+      },
+      { admin: true, schema: { params: SlugParams, response: { 200: ProjectKey } } },
+    )
 }

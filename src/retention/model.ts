@@ -1,5 +1,5 @@
 /** Request and response shapes of the retention admin API. */
-import { type Static, Type as T } from '@sinclair/typebox'
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { MAX_DAYS, MIN_DAYS } from './policy'
 
 /** PUT bodies are small; a list of every project's override fits many times over. */
@@ -30,3 +30,42 @@ export const RetentionUpdate = T.Object(
   { additionalProperties: false },
 )
 export type RetentionUpdate = Static<typeof RetentionUpdate>
+
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+/** What a pass did (retention/sweeper.ts, PassReport): `<hook>_deleted` counts besides these. */
+export const PassReportSchema = T.Object(
+  {
+    trigger: T.Union([T.Literal('schedule'), T.Literal('purge')]),
+    started_at: T.Integer(),
+    finished_at: T.Integer(),
+    duration_ms: T.Number(),
+    per_project: T.Array(T.Object({ project_id: T.String() }, { additionalProperties: T.Integer() })),
+    pages_freed: T.Integer(),
+    phases_ms: T.Record(T.String(), T.Number()),
+    cutoffs: T.Object({
+      raw_events_before: T.Integer(),
+      hourly_buckets_through: T.Integer(),
+      per_project: T.Record(T.String(), T.Integer()),
+    }),
+  },
+  { additionalProperties: true },
+)
+/** Settings, overrides, storage figures and the schedule (retention/service.ts, RetentionView). */
+export const RetentionViewSchema = T.Object({
+  global: T.Object({
+    raw_events_days: T.Integer(),
+    hourly_counts_days: T.Integer(),
+    source: T.Union([T.Literal('config'), T.Literal('admin')]),
+    set_by: Nullable(T.String()),
+    updated_at: T.Integer(),
+  }),
+  per_project: T.Array(T.Object({}, { additionalProperties: true })),
+  storage: T.Object({}, { additionalProperties: true }),
+  schedule: T.Object({
+    prune_interval_secs: T.Integer(),
+    prune_batch_size: T.Integer(),
+    next_run_at: Nullable(T.Integer()),
+    last_run: Nullable(PassReportSchema),
+  }),
+})
+export const PurgeAnswer = T.Intersect([T.Object({ status: T.Literal('ok') }), PassReportSchema])

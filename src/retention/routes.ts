@@ -7,12 +7,15 @@
  *
  * The schedule (the cron job) and the sweeper are made and stopped by the feature (index.ts).
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import { AppError } from '../http/errors'
 import { parseBody, readJson } from '../http/validate'
-import { MAX_BODY_BYTES, RetentionUpdate } from './model'
+import { MAX_BODY_BYTES, PurgeAnswer, RetentionUpdate, RetentionViewSchema } from './model'
 import { retentionView, updateRetention } from './service'
 import type { Sweeper } from './sweeper'
 
@@ -26,32 +29,45 @@ export interface RetentionRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' |
 export function retentionRoutes(s: RetentionRoutesDeps) {
   const { sweeper, nextRunAt } = s
   return new Elysia({ name: 'retention' })
-    .get('/v1/admin/retention', ({ request }) => {
-      s.guard.admin(request)
-      return retentionView(s.db, s.config, {
-        nextRunAt: nextRunAt(),
-        lastRun: sweeper.last,
-      })
-    })
-    .put('/v1/admin/retention', async ({ request }) => {
-      const admin = s.guard.admin(request)
-      const body = parseBody(RetentionUpdate, await readJson(request, MAX_BODY_BYTES))
-      updateRetention(s.db, body, admin.username, s.now())
-      s.log.info('retention settings changed', { by: admin.username, ...body })
-      return retentionView(s.db, s.config, {
-        nextRunAt: nextRunAt(),
-        lastRun: sweeper.last,
-      })
-    })
-    .post('/v1/admin/retention/purge', async ({ request }) => {
-      s.guard.admin(request)
-      const body = await readJson(request, MAX_BODY_BYTES)
-      if (typeof body !== 'object' || body === null || (body as { confirm?: unknown }).confirm !== true) {
-        throw new AppError('invalid_field', 'send {"confirm": true} to delete expired data now', {
-          field: 'confirm',
+    .use(access(s.guard))
+    .get(
+      '/v1/admin/retention',
+      () => {
+        return retentionView(s.db, s.config, {
+          nextRunAt: nextRunAt(),
+          lastRun: sweeper.last,
         })
-      }
-      const report = await sweeper.run('purge')
-      return { status: 'ok', ...report }
-    })
+      },
+      { admin: true, schema: { response: { 200: RetentionViewSchema } } },
+    )
+    .put(
+      '/v1/admin/retention',
+      async ({ request, user: admin }) => {
+        const body = parseBody(RetentionUpdate, await readJson(request, MAX_BODY_BYTES))
+        updateRetention(s.db, body, admin.username, s.now())
+        s.log.info('retention settings changed', { by: admin.username, ...body })
+        return retentionView(s.db, s.config, {
+          nextRunAt: nextRunAt(),
+          lastRun: sweeper.last,
+        })
+      },
+      { admin: true, schema: { body: RetentionUpdate, response: { 200: RetentionViewSchema } } },
+    )
+    .post(
+      '/v1/admin/retention/purge',
+      async ({ request }) => {
+        const body = await readJson(request, MAX_BODY_BYTES)
+        if (typeof body !== 'object' || body === null || (body as { confirm?: unknown }).confirm !== true) {
+          throw new AppError('invalid_field', 'send {"confirm": true} to delete expired data now', {
+            field: 'confirm',
+          })
+        }
+        const report = await sweeper.run('purge')
+        return { status: 'ok', ...report }
+      },
+      {
+        admin: true,
+        schema: { body: T.Object({ confirm: T.Literal(true) }), response: { 200: PurgeAnswer } },
+      },
+    )
 }

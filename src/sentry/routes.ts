@@ -19,10 +19,12 @@
  * 429s carry `X-Sentry-Rate-Limits` (all categories) next to `Retry-After`, which is what
  * Sentry SDKs read to back off.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
 import type { Submit } from '../errors'
+import { access, corsPolicy, preflight } from '../http/access'
 import { AppError, json } from '../http/errors'
 import { readBodyBytes } from '../http/validate'
 import { findProject } from '../projects'
@@ -48,14 +50,13 @@ import {
   sentryProjectByNumericId,
 } from './store'
 
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers':
+/** Sentry's browser SDK sends from any origin and reads the rate-limit headers of the answer. */
+const CORS = corsPolicy({
+  methods: 'POST, OPTIONS',
+  headers:
     'Content-Type, Content-Encoding, X-Sentry-Auth, Authorization, X-Requested-With, Origin, Accept, sentry-trace, baggage',
-  'access-control-expose-headers': 'X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After',
-  'access-control-max-age': '86400',
-}
+  expose: 'X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After',
+})
 
 /** Body types an envelope may arrive as: the spec's own, and those a browser sends without a preflight. */
 const ENVELOPE_TYPES = new Set([
@@ -96,10 +97,9 @@ const newEventId = () => crypto.randomUUID().replaceAll('-', '')
 /** Header values must be printable ASCII; messages may quote client input. */
 const headerSafe = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 300)
 
-/** Adds the CORS and Sentry headers to an error on its way to the one renderer. */
+/** Adds the Sentry headers to an error on its way to the one renderer (CORS is the route's policy). */
 function sentryError(err: AppError): AppError {
   const headers: Record<string, string> = {
-    ...CORS,
     ...err.extra.headers,
     'x-sentry-error': headerSafe(err.message),
   }
@@ -278,7 +278,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
         const project = authenticate(request, s, numericId, presented)
         const id = await storeEvent(project, payload, undefined)
         m.items.inc({ type: 'event' })
-        return json({ id }, 200, CORS)
+        return json({ id }, 200)
       }
 
       const parsed = parseEnvelope(body)
@@ -304,7 +304,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
         id = await storeEvent(project, payload, headers.event_id)
       }
       countItems(items)
-      return json(id === null ? {} : { id }, 200, CORS)
+      return json(id === null ? {} : { id }, 200)
     } catch (err) {
       if (!(err instanceof AppError)) throw err
       if (err.code !== 'queue_full' && err.code !== 'storage_unavailable' && err.code !== 'unavailable') {
@@ -316,27 +316,53 @@ export function sentryRoutes(s: SentryRoutesDeps) {
     }
   }
 
-  const preflight = () => new Response(null, { status: 204, headers: CORS })
+  const preflightRoute = {
+    public: 'CORS preflight of a Sentry SDK in a browser',
+    cors: CORS,
+    schema: { response: { 204: 'the CORS headers' } },
+  } as const
+  // The Sentry key (DSN) is checked by `handle`: in a header, the query or inside the body.
+  const ingestRoute = {
+    public: 'Sentry SDKs authenticate with the public key of their DSN, checked by the handler',
+    cors: CORS,
+    parse: 'none',
+    schema: {
+      params: T.Object({ id: T.String({ description: 'the numeric id at the end of the DSN' }) }),
+      body: T.String({ description: 'a Sentry envelope, or (store) a JSON event' }),
+      bodyTypes: ['application/x-sentry-envelope', 'application/json', 'text/plain'],
+      response: { 200: T.Object({ id: T.Optional(T.String()) }) },
+    },
+  } as const
   // Elysia matches these with and without the trailing slash (strictPath is off).
   return (
     new Elysia({ name: 'sentry' })
-      .options('/api/:id/envelope/', preflight)
-      .options('/api/:id/store/', preflight)
+      .use(access(s.guard))
+      .options('/api/:id/envelope/', preflight(CORS), { ...preflightRoute })
+      .options('/api/:id/store/', preflight(CORS), { ...preflightRoute })
       .post('/api/:id/envelope/', ({ request, params }) => handle(request, params.id, 'envelope'), {
-        parse: 'none',
+        ...ingestRoute,
       })
       .post('/api/:id/store/', ({ request, params }) => handle(request, params.id, 'store'), {
-        parse: 'none',
+        ...ingestRoute,
       })
       // Admins rotate a project's key; SDKs holding the old DSN get 403 from the next request on.
-      .post('/v1/projects/:slug/sentry-key/rotate', ({ request, params }) => {
-        const admin = s.guard.admin(request)
-        const project = findProject(s.db, params.slug)
-        if (!project || rotateSentryKey(s.db, project.id) === null) {
-          throw new AppError('not_found', `project ${params.slug} not found`)
-        }
-        s.log.info('sentry key rotated', { project_id: project.id, by: admin.username })
-        return json({ project_id: project.id, dsn: dsnFor(s.db, project, s.config.auth.rp_origin) })
-      })
+      .post(
+        '/v1/projects/:slug/sentry-key/rotate',
+        ({ user: admin, params }) => {
+          const project = findProject(s.db, params.slug)
+          if (!project || rotateSentryKey(s.db, project.id) === null) {
+            throw new AppError('not_found', `project ${params.slug} not found`)
+          }
+          s.log.info('sentry key rotated', { project_id: project.id, by: admin.username })
+          return json({ project_id: project.id, dsn: dsnFor(s.db, project, s.config.auth.rp_origin) })
+        },
+        {
+          admin: true,
+          schema: {
+            params: T.Object({ slug: T.String() }),
+            response: { 200: T.Object({ project_id: T.String(), dsn: T.Union([T.String(), T.Null()]) }) },
+          },
+        },
+      )
   )
 }

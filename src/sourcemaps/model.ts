@@ -39,3 +39,12 @@ export const SourceMapView = T.Object({
   uploaded_by: T.Union([T.String(), T.Null()]),
 })
 export type SourceMapView = Static<typeof SourceMapView>
+
+/** An upload's answer: the stored map, and whether it replaced one of the same (release, filename). */
+export const StoredMap = T.Object({ ...SourceMapView.properties, replaced: T.Boolean() })
+export const SourceMapPage = T.Object({
+  items: T.Array(SourceMapView),
+  total: T.Integer(),
+  limit: T.Integer(),
+  offset: T.Integer(),
+})

@@ -13,13 +13,26 @@
  * over `max_mappings`, or slower than `parse_timeout_ms`; 429 while uploads queue), and
  * stored gzip-compressed.
  */
+import { Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import { AppError, json, notFound } from '../http/errors'
 import { parseBody, parseQuery, readBodyBytes, readJson, utf8Length } from '../http/validate'
-import { IdParam, ListQuery, MAX_NAME_BYTES, MULTIPART_OVERHEAD_BYTES, SourceMapJsonUpload } from './model'
+import {
+  IdParam,
+  ListQuery,
+  MAX_NAME_BYTES,
+  MULTIPART_OVERHEAD_BYTES,
+  SourceMapJsonUpload,
+  SourceMapPage,
+  StoredMap,
+} from './model'
+
+const SlugParams = T.Object({ slug: T.String() })
+
 import { InvalidSourceMap } from './parse'
 import type { Validated } from './protocol'
 import type { SourceMaps } from './service'
@@ -123,62 +136,92 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
   }
 
   return new Elysia({ name: 'sourcemaps' })
-    .post('/v1/projects/:slug/sourcemaps', async ({ request, params }) => {
-      const access = s.guard.require(request, 'sourcemaps:write', params.slug)
-      const projectId = access.projectIds[0] as string
-      const contentType = request.headers.get('content-type') ?? ''
-      let upload: Upload
-      if (/^multipart\/form-data/i.test(contentType))
-        upload = await readMultipart(request, contentType, maxBytes)
-      else if (/^application\/json/i.test(contentType)) upload = await readJsonUpload(request, maxBytes)
-      else {
-        throw new AppError(
-          'unsupported_media_type',
-          'send multipart/form-data (release, file) or application/json ({release, filename, map})',
-        )
-      }
-      if (upload.text.byteLength > maxBytes) {
-        throw new AppError(
-          'payload_too_large',
-          `source map exceeds ${maxBytes} bytes (got ${upload.text.byteLength}); raise sourcemaps.max_bytes`,
-        )
-      }
-      const release = checkName('release', upload.release)
-      const filename = checkName('filename', normalizeFilename(upload.filename))
-      const checked = await validate(upload.text)
-      const { row, replaced } = putSourceMap(s.db, {
-        project_id: projectId,
-        release,
-        filename,
-        file: checked.file,
-        packed: checked.packed,
-        uploaded_by: access.actor,
-        now: s.now(),
-      })
-      s.sourcemaps.invalidate(row.id)
-      s.log.info('source map stored', { project_id: projectId, release, filename, id: row.id, replaced })
-      return json({ ...row, replaced }, replaced ? 200 : 201)
-    })
-    .get('/v1/projects/:slug/sourcemaps', ({ request, params, query }) => {
-      const q = parseQuery(ListQuery, query)
-      const access = s.guard.require(request, 'sourcemaps:read', params.slug)
-      const page = listSourceMaps(s.db, access.projectIds[0] as string, {
-        release: q.release,
-        limit: q.limit,
-        offset: q.offset,
-      })
-      return { ...page, limit: q.limit, offset: q.offset }
-    })
-    .delete('/v1/projects/:slug/sourcemaps/:id', ({ request, params }) => {
-      const access = s.guard.require(request, 'sourcemaps:write', params.slug)
-      const id = Number(params.id)
-      if (!Value.Check(IdParam, id))
-        throw new AppError('invalid_field', `source map id must be a positive integer (got ${params.id})`, {
-          field: 'id',
+    .use(access(s.guard))
+    .post(
+      '/v1/projects/:slug/sourcemaps',
+      async ({ request, params, access: reach }) => {
+        const access = reach.narrow(params.slug)
+        const projectId = access.projectIds[0] as string
+        const contentType = request.headers.get('content-type') ?? ''
+        let upload: Upload
+        if (/^multipart\/form-data/i.test(contentType))
+          upload = await readMultipart(request, contentType, maxBytes)
+        else if (/^application\/json/i.test(contentType)) upload = await readJsonUpload(request, maxBytes)
+        else {
+          throw new AppError(
+            'unsupported_media_type',
+            'send multipart/form-data (release, file) or application/json ({release, filename, map})',
+          )
+        }
+        if (upload.text.byteLength > maxBytes) {
+          throw new AppError(
+            'payload_too_large',
+            `source map exceeds ${maxBytes} bytes (got ${upload.text.byteLength}); raise sourcemaps.max_bytes`,
+          )
+        }
+        const release = checkName('release', upload.release)
+        const filename = checkName('filename', normalizeFilename(upload.filename))
+        const checked = await validate(upload.text)
+        const { row, replaced } = putSourceMap(s.db, {
+          project_id: projectId,
+          release,
+          filename,
+          file: checked.file,
+          packed: checked.packed,
+          uploaded_by: access.actor,
+          now: s.now(),
         })
-      if (!deleteSourceMap(s.db, access.projectIds[0] as string, id))
-        throw notFound(`source map ${id} not found`)
-      s.sourcemaps.invalidate(id)
-      return { deleted: id }
-    })
+        s.sourcemaps.invalidate(row.id)
+        s.log.info('source map stored', { project_id: projectId, release, filename, id: row.id, replaced })
+        return json({ ...row, replaced }, replaced ? 200 : 201)
+      },
+      {
+        scope: 'sourcemaps:write',
+        schema: {
+          params: SlugParams,
+          body: SourceMapJsonUpload,
+          bodyTypes: ['application/json'],
+          response: { 200: StoredMap, 201: StoredMap },
+        },
+      },
+    )
+    .get(
+      '/v1/projects/:slug/sourcemaps',
+      ({ access: reach, params, query }) => {
+        const q = parseQuery(ListQuery, query)
+        const access = reach.narrow(params.slug)
+        const page = listSourceMaps(s.db, access.projectIds[0] as string, {
+          release: q.release,
+          limit: q.limit,
+          offset: q.offset,
+        })
+        return { ...page, limit: q.limit, offset: q.offset }
+      },
+      {
+        scope: 'sourcemaps:read',
+        schema: { params: SlugParams, query: ListQuery, response: { 200: SourceMapPage } },
+      },
+    )
+    .delete(
+      '/v1/projects/:slug/sourcemaps/:id',
+      ({ access: reach, params }) => {
+        const access = reach.narrow(params.slug)
+        const id = Number(params.id)
+        if (!Value.Check(IdParam, id))
+          throw new AppError('invalid_field', `source map id must be a positive integer (got ${params.id})`, {
+            field: 'id',
+          })
+        if (!deleteSourceMap(s.db, access.projectIds[0] as string, id))
+          throw notFound(`source map ${id} not found`)
+        s.sourcemaps.invalidate(id)
+        return { deleted: id }
+      },
+      {
+        scope: 'sourcemaps:write',
+        schema: {
+          params: T.Object({ slug: T.String(), id: T.String() }),
+          response: { 200: T.Object({ deleted: T.Integer() }) },
+        },
+      },
+    )
 }

@@ -1,6 +1,6 @@
 /** Bodies and response shapes of /v1/tokens. */
-import { Type as T } from '@sinclair/typebox'
-import { SCOPES } from '../http/auth'
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
+import { SCOPES } from '../http/scopes'
 import type { TokenRow } from './store'
 
 export const TOKEN_NAME_MAX = 100
@@ -25,8 +25,28 @@ export const ListTokensQuery = T.Object({
   project_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })),
 })
 
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+const ScopeSchema = T.Union(SCOPES.map((s) => T.Literal(s)))
+
+export const Token = T.Object({
+  id: T.String(),
+  name: T.String(),
+  token_prefix: T.String({ description: 'the first characters, to recognise it' }),
+  project_id: T.String(),
+  scopes: T.Array(ScopeSchema),
+  created_by: Nullable(T.String()),
+  created_by_name: Nullable(T.String()),
+  created_at: T.Integer(),
+  expires_at: Nullable(T.Integer()),
+  last_used_at: Nullable(T.Integer()),
+  revoked_at: Nullable(T.Integer()),
+})
+export type Token = Static<typeof Token>
+export const NewToken = T.Object({ ...Token.properties, token: T.String({ description: 'shown this once' }) })
+export const TokenRevoked = T.Object({ id: T.String(), revoked_at: T.Integer() })
+
 /** A token without its secret; `created_by_name` is the creator's username when known. */
-export function tokenView(row: TokenRow, names: Map<string, string>) {
+export function tokenView(row: TokenRow, names: Map<string, string>): Token {
   return {
     id: row.id,
     name: row.name,

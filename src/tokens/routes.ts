@@ -10,66 +10,85 @@
  * Any signed-in user may create tokens for any project they can see (CI needs them; users
  * manage source maps and alerts). Revocation applies on the next request.
  */
+
+import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import { usernames } from '../auth'
 import type { Core } from '../core/feature'
+import { access } from '../http/access'
 import { AppError, json } from '../http/errors'
 import { parseBody, parseQuery } from '../http/validate'
-import { CreateTokenBody, ListTokensQuery, TOKEN_NAME_MAX, tokenView } from './model'
+import {
+  CreateTokenBody,
+  ListTokensQuery,
+  NewToken,
+  TOKEN_NAME_MAX,
+  Token,
+  TokenRevoked,
+  tokenView,
+} from './model'
 import { createToken, getToken, listTokens, revokeToken } from './store'
 
 export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
-  /** Projects a signed-in user may see; one (or 404) when `ref` names it. Sessions hold every scope. */
-  const visibleProjects = (request: Request, ref?: string) =>
-    s.guard.require(request, 'errors:read', ref).projectIds
-
   return new Elysia({ name: 'tokens' })
-    .post('/v1/tokens', ({ request, body }) => {
-      const user = s.guard.session(request)
-      const b = parseBody(CreateTokenBody, body)
-      const name = b.name.trim()
-      if (name.length === 0 || name.length > TOKEN_NAME_MAX) {
-        throw new AppError('invalid_field', `name must be 1-${TOKEN_NAME_MAX} characters`, { field: 'name' })
-      }
-      const projectId = visibleProjects(request, b.project_id)[0] as string
-      const { token, row } = createToken(
-        s.db,
-        {
-          projectId,
-          name,
-          scopes: b.scopes,
-          expiresInDays: b.expires_in_days ?? null,
-          createdBy: user.userId,
-        },
-        s.now(),
-      )
-      s.log.info('API token created', {
-        token_id: row.id,
-        project_id: projectId,
-        scopes: row.scopes,
-        by: user.username,
-      })
-      return json({ ...tokenView(row, new Map([[user.userId, user.username]])), token }, 201)
-    })
-    .get('/v1/tokens', ({ request, query }) => {
-      const q = parseQuery(ListTokensQuery, query)
-      s.guard.session(request)
-      const names = usernames(s.db)
-      return listTokens(s.db, visibleProjects(request, q.project_id)).map((row) => tokenView(row, names))
-    })
-    .delete('/v1/tokens/:id', ({ request, params }) => {
-      const user = s.guard.session(request)
-      const visible = visibleProjects(request)
-      const row = getToken(s.db, params.id)
-      if (!row || !visible.includes(row.project_id) || row.revoked_at !== null) {
-        throw new AppError('not_found', 'token not found or already revoked')
-      }
-      if (!user.isAdmin && row.created_by !== user.userId) {
-        throw new AppError('forbidden', 'only the token creator or an admin can revoke this token')
-      }
-      const now = s.now()
-      revokeToken(s.db, row.id, now)
-      s.log.info('API token revoked', { token_id: row.id, project_id: row.project_id, by: user.username })
-      return { id: row.id, revoked_at: now }
-    })
+    .use(access(s.guard))
+    .post(
+      '/v1/tokens',
+      ({ user, access, body }) => {
+        const b = parseBody(CreateTokenBody, body)
+        const name = b.name.trim()
+        if (name.length === 0 || name.length > TOKEN_NAME_MAX) {
+          throw new AppError('invalid_field', `name must be 1-${TOKEN_NAME_MAX} characters`, {
+            field: 'name',
+          })
+        }
+        const projectId = access.narrow(b.project_id).projectIds[0] as string
+        const { token, row } = createToken(
+          s.db,
+          {
+            projectId,
+            name,
+            scopes: b.scopes,
+            expiresInDays: b.expires_in_days ?? null,
+            createdBy: user.userId,
+          },
+          s.now(),
+        )
+        s.log.info('API token created', {
+          token_id: row.id,
+          project_id: projectId,
+          scopes: row.scopes,
+          by: user.username,
+        })
+        return json({ ...tokenView(row, new Map([[user.userId, user.username]])), token }, 201)
+      },
+      { session: true, schema: { body: CreateTokenBody, response: { 201: NewToken } } },
+    )
+    .get(
+      '/v1/tokens',
+      ({ access, query }) => {
+        const q = parseQuery(ListTokensQuery, query)
+        const names = usernames(s.db)
+        return listTokens(s.db, access.narrow(q.project_id).projectIds).map((row) => tokenView(row, names))
+      },
+      { session: true, schema: { query: ListTokensQuery, response: { 200: T.Array(Token) } } },
+    )
+    .delete(
+      '/v1/tokens/:id',
+      ({ user, access, params }) => {
+        const visible = access.projectIds
+        const row = getToken(s.db, params.id)
+        if (!row || !visible.includes(row.project_id) || row.revoked_at !== null) {
+          throw new AppError('not_found', 'token not found or already revoked')
+        }
+        if (!user.isAdmin && row.created_by !== user.userId) {
+          throw new AppError('forbidden', 'only the token creator or an admin can revoke this token')
+        }
+        const now = s.now()
+        revokeToken(s.db, row.id, now)
+        s.log.info('API token revoked', { token_id: row.id, project_id: row.project_id, by: user.username })
+        return { id: row.id, revoked_at: now }
+      },
+      { session: true, schema: { params: T.Object({ id: T.String() }), response: { 200: TokenRevoked } } },
+    )
 }

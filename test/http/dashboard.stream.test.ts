@@ -13,7 +13,7 @@ import { memoryLogger } from '../../src/ops/log'
 import { insertProject } from '../../src/projects/store'
 import { serve } from '../../src/server'
 import { event, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
-import { describeSecurity, signInAs } from '../security'
+import { signInAs } from '../security'
 
 /** Timers that only move when the test says so. */
 class SteppedTimers implements Timers {
@@ -367,6 +367,4 @@ test('a graceful shutdown ends open streams instead of waiting for them', async 
   }
 })
 
-describeSecurity('live updates', [
-  { method: 'GET', route: '/v1/stream', access: 'session', request: () => ({ path: '/v1/stream' }), ok: 200 },
-])
+// Access to /v1/stream is checked by the shared suite (test/security.routes.ts).

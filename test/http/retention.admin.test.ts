@@ -7,31 +7,9 @@ import { createSession } from '../../src/auth/sessions'
 import { DAY_MS, HOUR_MS } from '../../src/core/time'
 import { insertProject } from '../../src/projects/store'
 import { event, signed, startRuntime, type TestRuntime } from '../helpers'
-import { describeSecurity, type SignedInUser, signInAs } from '../security'
+import { type SignedInUser, signInAs } from '../security'
 
-describeSecurity('retention API', [
-  {
-    method: 'GET',
-    route: '/v1/admin/retention',
-    access: 'admin',
-    request: () => ({ path: '/v1/admin/retention' }),
-    ok: 200,
-  },
-  {
-    method: 'PUT',
-    route: '/v1/admin/retention',
-    access: 'admin',
-    request: () => ({ path: '/v1/admin/retention', body: { raw_events_days: 7 } }),
-    ok: 200,
-  },
-  {
-    method: 'POST',
-    route: '/v1/admin/retention/purge',
-    access: 'admin',
-    request: () => ({ path: '/v1/admin/retention/purge', body: { confirm: true } }),
-    ok: 200,
-  },
-])
+// Access to these routes is checked by the shared suite (test/security.routes.ts).
 
 const T0 = Date.UTC(2026, 4, 1, 9, 0, 0)
 let rt: TestRuntime | null = null

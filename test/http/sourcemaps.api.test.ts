@@ -5,59 +5,11 @@ import type { Scope } from '../../src/http/auth'
 import { insertProject } from '../../src/projects/store'
 import { updateRetention } from '../../src/retention/service'
 import { SourceMaps } from '../../src/sourcemaps/service'
-import { packSourceMap, putSourceMap } from '../../src/sourcemaps/store'
 import { bearer, event, type Overrides, signed, startRuntime, type TestRuntime } from '../helpers'
-import { describeSecurity, type SecurityFixture, signInAs } from '../security'
+import { signInAs } from '../security'
 import { type Build, buildApp, hostileMap, runAndCatch } from '../sourcemaps.helpers'
 
-const SMALL_MAP = { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA' }
-let uploads = 0
-/** A fresh stored map of `project` (default: the fixture's own), for routes that consume one. */
-function storedMap(f: SecurityFixture, project = f.own): number {
-  return putSourceMap(f.rt.core.db, {
-    project_id: project.id,
-    release: 'sec',
-    filename: `stored-${++uploads}.js.map`,
-    file: null,
-    packed: packSourceMap(new TextEncoder().encode(JSON.stringify(SMALL_MAP))),
-    uploaded_by: null,
-    now: f.rt.core.now(),
-  }).row.id
-}
-
-describeSecurity('source maps API', [
-  {
-    method: 'POST',
-    route: '/v1/projects/:slug/sourcemaps',
-    access: { scope: 'sourcemaps:write' },
-    // A new file name on every call, so an allowed call always creates (201).
-    request: (f) => ({
-      path: `/v1/projects/${f.own.slug}/sourcemaps`,
-      body: { release: 'sec', filename: `up-${++uploads}.js.map`, map: SMALL_MAP },
-    }),
-    foreign: (f) => ({
-      path: `/v1/projects/${f.other.slug}/sourcemaps`,
-      body: { release: 'sec', filename: 'x.js.map', map: SMALL_MAP },
-    }),
-    ok: 201,
-  },
-  {
-    method: 'GET',
-    route: '/v1/projects/:slug/sourcemaps',
-    access: { scope: 'sourcemaps:read' },
-    request: (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps` }),
-    foreign: (f) => ({ path: `/v1/projects/${f.other.slug}/sourcemaps` }),
-    ok: 200,
-  },
-  {
-    method: 'DELETE',
-    route: '/v1/projects/:slug/sourcemaps/:id',
-    access: { scope: 'sourcemaps:write' },
-    request: (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps/${storedMap(f)}` }),
-    foreign: (f) => ({ path: `/v1/projects/${f.other.slug}/sourcemaps/${storedMap(f, f.other)}` }),
-    ok: 200,
-  },
-])
+// Access to these routes is checked by the shared suite (test/security.routes.ts).
 
 let app: Build
 beforeAll(async () => {

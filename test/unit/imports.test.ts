@@ -193,6 +193,18 @@ describe('the import graph of src/', () => {
     }
   })
 
+  // Plain data the browser may share with the server: no server code behind it.
+  const BROWSER_SHARED = new Set(['http/scopes.ts'])
+
+  test('the browser bundles load no server file but plain shared data (other shapes are types only)', () => {
+    for (const entry of BROWSER_ENTRIES) {
+      const server = [...closure(entry)].filter(
+        (f) => !f.startsWith('dashboard/') && !f.startsWith('web/') && !BROWSER_SHARED.has(f),
+      )
+      expect({ entry, server }).toEqual({ entry, server: [] })
+    }
+  })
+
   test("the writer thread loads no HTTP code and no feature's index.ts", () => {
     const loaded = [...closure('writer.worker.ts')]
     expect(loaded).toContain('errors/commit.ts')

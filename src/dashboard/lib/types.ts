@@ -1,9 +1,11 @@
 /**
- * The API's shapes as the dashboard reads them, derived from the server's own schemas and
- * row types (type-only imports: nothing of the server is bundled into the browser). A
- * change of a response shape on the server is a type error here.
+ * The API's shapes as the dashboard reads them: `Static<typeof X>` of the TypeBox schemas
+ * the routes declare (the same ones /openapi.json publishes), imported as types only, so
+ * nothing of the server is bundled into the browser. A change of a response schema on the
+ * server is a type error here.
  */
-import type { adminUserView, inviteView } from '../../admin/model'
+import type { Static } from '@sinclair/typebox'
+import type { AdminUser, Invite, NewInvite as NewInviteSchema } from '../../admin/model'
 import type {
   ChannelConfig,
   ChannelView,
@@ -12,6 +14,7 @@ import type {
   RuleConfig,
   RuleType,
   RuleView,
+  TestResult,
 } from '../../alerts/model'
 import type {
   CorrelationsResponse,
@@ -21,31 +24,42 @@ import type {
   SpikesResponse,
   StatusResponse,
 } from '../../analytics/model'
-import type { passkeyView, userView } from '../../auth/model'
-import type { IssueStatus } from '../../errors/commit'
-import type { ListQuery } from '../../errors/model'
-import type { AggregateRow, EventRow, HistoryRow, IssueRow, Stats, TrendPoint } from '../../errors/queries'
-import type { Scope } from '../../http/auth'
-import type { projectView } from '../../projects/model'
+import type { AuthStatus as AuthStatusSchema, Passkey, User } from '../../auth/model'
+import type {
+  Aggregate,
+  HistoryEntry,
+  IssueDetail as IssueDetailSchema,
+  Issue as IssueSchema,
+  ListQuery,
+  Occurrence as OccurrenceSchema,
+  Sample as SampleSchema,
+  Stats as StatsSchema,
+  StatusChange as StatusChangeSchema,
+  StatusSchema,
+  TrendPoint as TrendPointSchema,
+} from '../../errors/model'
+import type { Scope } from '../../http/scopes'
+import type { Project, ProjectWithKey as ProjectWithKeySchema } from '../../projects/model'
 import type { RetentionView } from '../../retention/service'
 import type { PassReport } from '../../retention/sweeper'
 import type { SourceMapView } from '../../sourcemaps/model'
 import type { SourceContext, Symbolicated, SymbolicatedFrame } from '../../sourcemaps/symbolicate'
-import type { tokenView } from '../../tokens/model'
+import type { NewToken as NewTokenSchema, Token } from '../../tokens/model'
 import type { CommitTick } from '../stream'
 
 export type {
-  AggregateRow,
+  AdminUser,
   ChannelConfig,
   ChannelView,
   CommitTick,
   CorrelationsResponse,
   DeliveryView,
   EnvironmentsResponse,
-  HistoryRow,
-  IssueStatus,
+  Invite,
   MoversResponse,
   Outcome,
+  Passkey,
+  Project,
   ReleasesResponse,
   RetentionView,
   RuleConfig,
@@ -54,23 +68,24 @@ export type {
   Scope,
   SourceContext,
   SpikesResponse,
-  Stats,
   StatusResponse,
   Symbolicated,
   SymbolicatedFrame,
-  TrendPoint,
+  TestResult,
+  Token,
+  User,
 }
 
-export type User = ReturnType<typeof userView>
-export type AuthStatus = { setup_complete: boolean; user: User | null }
-export type Passkey = ReturnType<typeof passkeyView>
-export type Project = ReturnType<typeof projectView> & { dsn: string | null }
-export type ProjectWithKey = Project & { api_key: string }
-export type Token = ReturnType<typeof tokenView>
-export type NewToken = Token & { token: string }
-export type AdminUser = ReturnType<typeof adminUserView>
-export type Invite = ReturnType<typeof inviteView>
-export type NewInvite = Invite & { token: string; url: string }
+export type AuthStatus = Static<typeof AuthStatusSchema>
+export type ProjectWithKey = Static<typeof ProjectWithKeySchema>
+export type NewToken = Static<typeof NewTokenSchema>
+export type NewInvite = Static<typeof NewInviteSchema>
+export type IssueStatus = Static<typeof StatusSchema>
+export type Stats = Static<typeof StatsSchema>
+export type TrendPoint = Static<typeof TrendPointSchema>
+export type AggregateRow = Static<typeof Aggregate>
+export type HistoryRow = Static<typeof HistoryEntry>
+export type StatusChange = Static<typeof StatusChangeSchema>
 
 export type IssueFilters = Partial<Omit<ListQuery, 'limit' | 'offset' | 'sort'>> & {
   sort?: ListQuery['sort']
@@ -78,7 +93,8 @@ export type IssueFilters = Partial<Omit<ListQuery, 'limit' | 'offset' | 'sort'>>
   offset?: number
   trend_hours?: number
 }
-export type Issue = IssueRow & { releases: string[]; environments: string[]; trend?: number[] }
+/** An issue of a list; `symbolicated` of events is typed by the source-maps feature. */
+export type Issue = Static<typeof IssueSchema>
 export interface Page<T> {
   items: T[]
   total: number
@@ -86,27 +102,10 @@ export interface Page<T> {
   offset: number
 }
 
-type Event = Omit<EventRow, 'metadata'> & { metadata: unknown; symbolicated?: Symbolicated }
-export type Sample = Event & { captured_at: number }
-export type Occurrence = Event & { received_at: number }
-export type IssueDetail = Issue & { aggregates: AggregateRow[]; samples: Sample[]; history: HistoryRow[] }
-export interface StatusChange {
-  project_id: string
-  fingerprint: string
-  status: IssueStatus
-  previous_status: IssueStatus
-}
-
-export interface TestResult {
-  channel_id: number | null
-  channel_type: ChannelView['channel_type']
-  target: string
-  outcome: Outcome
-  attempts: number
-  status_code: number | null
-  error: string | null
-  duration_ms: number
-}
+type WithSymbols<E> = Omit<E, 'symbolicated'> & { symbolicated?: Symbolicated }
+export type Sample = WithSymbols<Static<typeof SampleSchema>>
+export type Occurrence = WithSymbols<Static<typeof OccurrenceSchema>>
+export type IssueDetail = Omit<Static<typeof IssueDetailSchema>, 'samples'> & { samples: Sample[] }
 
 export type SourceMap = SourceMapView
 export type RetentionReport = PassReport

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks'
 // The server's own list of scopes, so the two cannot drift.
-import { SCOPES, type Scope } from '../../../http/auth'
+import { SCOPES, type Scope } from '../../../http/scopes'
 import { Ago, Badge, Loading, Notice, Secret } from '../../components/bits'
 import { ConfirmButton } from '../../components/Confirm'
 import { ProjectSelect } from '../../components/ProjectSelect'

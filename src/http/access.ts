@@ -1,0 +1,191 @@
+/**
+ * Declarative, default-deny access. Every route states who may call it in its options,
+ * and the declaration runs the Guard (auth.ts) before the handler, which receives what
+ * was resolved. `createApp` refuses to start when a route declares nothing
+ * (`assertDeclared`), and `test/http/app.security.test.ts` checks every route against the
+ * shared security suite, so a route cannot forget its check.
+ *
+ *   .use(access(s.guard))                      // once per plugin: brings the declarations
+ *   .get('/health', h, { public: 'load balancers poll it' })  // why it needs no credentials
+ *   .post('/v1/ingest', ({ signed }) => ..., { ingest: { maxBytes } })  // HMAC of the raw body
+ *   .get('/v1/errors', ({ access }) => ..., { scope: 'errors:read' })  // token scope or session
+ *   .get('/v1/tokens', ({ user, access }) => ..., { session: true })   // signed-in user, no tokens
+ *   .get('/v1/admin/users', ({ user }) => ..., { admin: true })        // signed-in admin
+ *   .get('/', ({ user }) => ..., { page: true })   // a page: `user` is null when signed out
+ *
+ * What a handler receives:
+ * - `scope`: `access` (a Reach): the projects in reach, `access.actor`, `access.principal`,
+ *   and `access.narrow(ref)` for the one project a query or body field names (404 when the
+ *   caller cannot see it, like one that does not exist).
+ * - `session`, `admin`: `user` (SessionPrincipal) and `access` (every project the user sees).
+ * - `ingest`: `signed` ({projectId, body}): the verified bytes; the handler parses them.
+ * - `page`: `user` or null; the handler decides (the dashboard redirects to sign-in).
+ *
+ * A route also declares its contract, `schema: { query, params, body, response: { 200: X } }`
+ * (TypeBox, from the feature's model.ts): /openapi.json is generated from it, and the
+ * dashboard's types are `Static<typeof X>` of the same schemas.
+ *
+ * Give every route its own options object (`{ ...SHARED }` when several share one):
+ * Elysia writes the resolved hooks into the object it is given, so an object shared
+ * between two apps (two test runtimes) would carry the first app's Guard into the second.
+ *
+ * A route that browsers on other origins call also declares `cors: <policy>` (made with
+ * `corsPolicy`): every answer of the route carries it, errors included, and the route's
+ * OPTIONS preflight answers with it (`preflight(policy)`).
+ *
+ * Authentication runs before the body and query are validated: a caller without access
+ * learns nothing about what the route accepts.
+ */
+import type { TSchema } from '@sinclair/typebox'
+import { type AnyElysia, Elysia } from 'elysia'
+import type { Guard, Scope } from './auth'
+
+/** The key of a route's OpenAPI `detail` that holds its declared access (read by assertDeclared). */
+export const ACCESS_KEY = 'x-bloop-access'
+/** The key of a route's OpenAPI `detail` that holds its CORS policy. */
+export const CORS_KEY = 'x-bloop-cors'
+/** The key of a route's OpenAPI `detail` that holds its declared schemas (contract.ts reads it). */
+export const SCHEMA_KEY = 'x-bloop-schema'
+
+/**
+ * A route's contract: TypeBox schemas of its query, path parameters, JSON body and answers
+ * by status. Documentation for /openapi.json and the dashboard's types; handlers still
+ * parse their input with http/validate.ts (the same schemas where they exist).
+ */
+export interface RouteSchema {
+  query?: TSchema
+  params?: TSchema
+  body?: TSchema
+  /** Body media types other than JSON (e.g. multipart uploads). */
+  bodyTypes?: readonly string[]
+  bodyOptional?: boolean
+  /** The answer's schema by status; a string is an answer without a body (its description). */
+  response?: Record<number, TSchema | string>
+}
+
+export type AccessKind = 'public' | 'ingest' | 'session' | 'admin' | 'page' | `scope:${Scope}`
+
+/** Security requirement objects of the OpenAPI document (schemes in contract.ts). */
+const BEARER_OR_SESSION = (scope: Scope): Record<string, string[]>[] => [
+  { bearerToken: [scope] },
+  { sessionCookie: [] },
+]
+
+export type CorsPolicy = Readonly<Record<string, string>>
+
+/**
+ * CORS headers for routes that browsers on any origin call (SDK ingest). `expose` lists
+ * response headers a page may read (Sentry SDKs read their rate-limit headers).
+ */
+export function corsPolicy(o: { methods: string; headers: string; expose?: string }): CorsPolicy {
+  return {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': o.methods,
+    'access-control-allow-headers': o.headers,
+    ...(o.expose ? { 'access-control-expose-headers': o.expose } : {}),
+    'access-control-max-age': '86400',
+  }
+}
+
+/** The answer to a CORS preflight. */
+export const preflight = (policy: CorsPolicy) => () => new Response(null, { status: 204, headers: policy })
+
+/** The CORS policy of the route serving `request`, for the error renderer (app.ts). */
+const corsOfRequest = new WeakMap<Request, CorsPolicy>()
+export const corsOf = (request: Request): CorsPolicy | undefined => corsOfRequest.get(request)
+
+const plugins = new WeakMap<Guard, ReturnType<typeof build>>()
+/** Elysia dedupes plugins by name and seed; a seed per Guard keeps two runtimes' declarations apart. */
+let guards = 0
+
+/** The declarations, bound to one Guard; the same plugin for every feature (Elysia dedupes it by name). */
+export function access(guard: Guard) {
+  let plugin = plugins.get(guard)
+  if (!plugin) {
+    plugin = build(guard, ++guards)
+    plugins.set(guard, plugin)
+  }
+  return plugin
+}
+
+const detail = (kind: AccessKind, security?: Record<string, string[]>[]) =>
+  ({ [ACCESS_KEY]: kind, ...(security ? { security } : {}) }) as { summary?: string }
+
+function build(guard: Guard, seed: number) {
+  return new Elysia({ name: 'bloop.access', seed })
+    .macro({
+      /** No credentials needed; the value says why (it is shown in the OpenAPI document). */
+      public: (why: string) => ({
+        detail: { ...detail('public', []), description: why },
+      }),
+      ingest: (o: { maxBytes: number }) => ({
+        detail: detail('ingest', [{ ingestSignature: [] }]),
+        async resolve({ request }) {
+          return { signed: await guard.signed(request, o.maxBytes) }
+        },
+      }),
+      scope: (scope: Scope) => ({
+        detail: detail(`scope:${scope}`, BEARER_OR_SESSION(scope)),
+        resolve({ request }) {
+          return { access: guard.reach(request, scope) }
+        },
+      }),
+      session: {
+        detail: detail('session', [{ sessionCookie: [] }]),
+        resolve({ request }) {
+          const user = guard.session(request)
+          return { user, access: guard.sessionReach(user) }
+        },
+      },
+      admin: {
+        detail: detail('admin', [{ sessionCookie: [] }]),
+        resolve({ request }) {
+          const user = guard.admin(request)
+          return { user, access: guard.sessionReach(user) }
+        },
+      },
+      page: {
+        detail: detail('page', [{ sessionCookie: [] }, {}]),
+        resolve({ request }) {
+          return { user: guard.pageUser(request) }
+        },
+      },
+      /** The route's contract (RouteSchema): what /openapi.json says it takes and answers. */
+      schema: (schema: RouteSchema) => ({
+        detail: { [SCHEMA_KEY]: schema } as { summary?: string },
+      }),
+      cors: (policy: CorsPolicy) => ({
+        detail: { [CORS_KEY]: policy } as { summary?: string },
+        // The earliest hook, so that every later failure (auth, body, handler) is answered with it.
+        transform({ request, set }) {
+          corsOfRequest.set(request, policy)
+          for (const [name, value] of Object.entries(policy)) set.headers[name] = value
+        },
+      }),
+    })
+    .as('global')
+}
+
+/** The declared access of a registered route, or undefined. */
+export function accessOf(route: { hooks?: { detail?: unknown } }): AccessKind | undefined {
+  const d = route.hooks?.detail as Record<string, unknown> | undefined
+  return d?.[ACCESS_KEY] as AccessKind | undefined
+}
+
+/**
+ * Startup check: every route of `app` declares its access; throws naming those that do not.
+ * `pending` matches the paths of routes written before declarations existed that still
+ * check access in their handlers (the composition root names them, to be emptied).
+ */
+export function assertDeclared(app: AnyElysia, pending?: RegExp): void {
+  const missing = app.routes
+    .filter((r) => accessOf(r) === undefined && !pending?.test(r.path))
+    .map((r) => `${r.method} ${r.path}`)
+  if (missing.length > 0) {
+    throw new Error(
+      `expected every route to declare its access, got none on ${missing.join(', ')}: add one of ` +
+        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', session: true, admin: true or page: true " +
+        'to its options (src/http/access.ts; docs/ARCHITECTURE.md, "Adding a feature")',
+    )
+  }
+}
