@@ -43,6 +43,13 @@ describe('the server reads the page table', () => {
       '/insights',
       '/settings',
       '/settings/*',
+      '/llm',
+      '/llm/traces',
+      '/llm/traces/*',
+      '/llm/sessions',
+      '/llm/sessions/*',
+      '/llm/models',
+      '/llm/settings',
     ])
   })
 
@@ -100,6 +107,7 @@ describe('the browser reads the page table', () => {
       ['Issues', '/'],
       ['Alerts', '/alerts'],
       ['Insights', '/insights'],
+      ['LLM', '/llm'],
       ['Settings', '/settings/projects'],
     ])
     for (const n of NAV) {
