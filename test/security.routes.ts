@@ -552,6 +552,7 @@ export const DASHBOARD: SecurityGroup = {
         ['/llm/traces/*', '/llm/traces/run-1'],
         ['/llm/sessions', '/llm/sessions'],
         ['/llm/sessions/*', '/llm/sessions/chat-1'],
+        ['/llm/prompts', '/llm/prompts'],
         ['/llm/models', '/llm/models'],
         ['/llm/settings', '/llm/settings'],
       ] as const

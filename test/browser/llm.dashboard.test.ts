@@ -583,6 +583,58 @@ describe('the LLM pages in a real browser', () => {
     expect(await text('#llm-span-cost-source')).toBe('override')
   })
 
+  test('prompts list their versions, each linked to its traces', async () => {
+    const versioned = (id: string, version: string, cost: number, at: number) => ({
+      id,
+      name: 'summarise',
+      prompt_name: 'summary',
+      prompt_version: version,
+      status: 'completed',
+      started_at: at,
+      ended_at: at + 200,
+      spans: [
+        {
+          id: `${id}-s`,
+          span_type: 'generation',
+          model: 'gpt-4o-mini',
+          provider: 'openai',
+          input_tokens: 10,
+          output_tokens: 2,
+          cost,
+          started_at: at,
+          latency_ms: 200,
+        },
+      ],
+    })
+    await send(versioned('p1', 'v1', 0.002, T0 + 50_000))
+    await send(versioned('p2', 'v2', 0.001, T0 + 51_000))
+    await send(versioned('p3', 'v2', 0.003, T0 + 52_000))
+    await page.goto(`${server.origin}/llm?project=agents`)
+    await pageSettled(page)
+    await page.click('.subnav a:text-is("Prompts")')
+    await page.waitForSelector('#llm-prompts tr[data-prompt="summary"]')
+    await pageSettled(page)
+    await page.click('#llm-prompts tr[data-prompt="summary"] a')
+    await page.waitForSelector('#llm-versions')
+    await pageSettled(page)
+    const versions = await page.$$eval('#llm-versions tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].slice(0, 3).map((td) => (td.textContent ?? '').trim())),
+    )
+    expect(versions).toEqual([
+      ['v2', '2', '$0.00200'],
+      ['v1', '1', '$0.00200'],
+    ])
+    await page.click('#llm-versions tr[data-version="v2"] a')
+    await page.waitForURL(
+      (u) => u.pathname === '/llm/traces' && u.searchParams.get('prompt_version') === 'v2',
+    )
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll<HTMLElement>('.trace-row')].map((r) => r.dataset.id).join() === 'p3,p2',
+    )
+    expect(await page.inputValue('#llm-f-prompt_name')).toBe('summary')
+  })
+
   test('the LLM pages fit a 375 px wide screen in the dark theme', async () => {
     const phone = await browser.newContext({
       storageState: await context.storageState(),
@@ -638,6 +690,7 @@ describe('the LLM pages in a real browser', () => {
       models: 'ModelsPage',
       settings: 'LlmSettingsPage',
       sessions: 'SessionsPage',
+      prompts: 'PromptsPage',
     }
     const targets: Record<string, string> = {
       overview: '/llm?project=agents',
@@ -646,6 +699,7 @@ describe('the LLM pages in a real browser', () => {
       models: '/llm/models?project=agents',
       settings: '/llm/settings?project=agents',
       sessions: '/llm/sessions?project=agents',
+      prompts: '/llm/prompts?project=agents',
     }
     for (const [name, to] of Object.entries(targets)) {
       const chunks = await measure(to)

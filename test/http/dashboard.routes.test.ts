@@ -48,6 +48,7 @@ describe('the server reads the page table', () => {
       '/llm/traces/*',
       '/llm/sessions',
       '/llm/sessions/*',
+      '/llm/prompts',
       '/llm/models',
       '/llm/settings',
     ])

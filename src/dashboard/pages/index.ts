@@ -18,6 +18,7 @@ export const PAGES: { [N in PageName]: LazyComponent<PageProps> } = {
   llmTrace: lazy(() => import('./llm/TracePage').then((m) => m.LlmTracePage)),
   llmSessions: lazy(() => import('./llm/SessionsPage').then((m) => m.LlmSessionsPage)),
   llmSession: lazy(() => import('./llm/SessionPage').then((m) => m.LlmSessionPage)),
+  llmPrompts: lazy(() => import('./llm/PromptsPage').then((m) => m.LlmPromptsPage)),
   llmModels: lazy(() => import('./llm/ModelsPage').then((m) => m.LlmModelsPage)),
   llmSettings: lazy(() => import('./llm/LlmSettingsPage').then((m) => m.LlmSettingsPage)),
 }

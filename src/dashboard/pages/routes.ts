@@ -59,6 +59,7 @@ export const ROUTES = {
   llmTrace: llm.trace,
   llmSessions: llm.sessions,
   llmSession: llm.session,
+  llmPrompts: llm.prompts,
   llmModels: llm.models,
   llmSettings: llm.settings,
 } satisfies Record<string, PageRoute>

@@ -6,6 +6,7 @@ const TABS = [
   { path: '/llm', label: 'Overview' },
   { path: '/llm/traces', label: 'Traces' },
   { path: '/llm/sessions', label: 'Sessions' },
+  { path: '/llm/prompts', label: 'Prompts' },
   { path: '/llm/models', label: 'Models' },
   { path: '/llm/settings', label: 'Settings' },
 ]

@@ -104,7 +104,14 @@ export function LlmTracesPage() {
     limit: PAGE,
     offset,
   }
-  for (const k of [...TEXT.map(([id]) => id), 'status', 'sort', 'min_cost_micros', 'min_latency_ms'])
+  for (const k of [
+    ...TEXT.map(([id]) => id),
+    'status',
+    'sort',
+    'min_cost_micros',
+    'min_latency_ms',
+    'prompt_version',
+  ])
     filters[k] = q.get(k) || undefined
   // The API needs three characters to search (its index is made of trigrams).
   if (String(filters.search ?? '').length < 3) filters.search = undefined

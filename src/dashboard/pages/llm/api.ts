@@ -209,6 +209,28 @@ export const llm = {
       query: { project_id: project },
       body,
     }),
+  prompts: (q: Q) =>
+    api<{
+      prompts: {
+        name: string
+        version_count: number
+        total_traces: number
+        avg_cost_micros: number | null
+        error_rate: number
+      }[]
+    }>('/v1/llm/prompts', { query: q }),
+  promptVersions: (name: string, q: Q) =>
+    api<{
+      versions: {
+        version: string | null
+        trace_count: number
+        avg_cost_micros: number | null
+        avg_latency_ms: number | null
+        avg_input_tokens: number | null
+        avg_output_tokens: number | null
+        error_rate: number
+      }[]
+    }>(`/v1/llm/prompts/${encodeURIComponent(name)}/versions`, { query: q }),
   settings: (project: string) => api<LlmSettings>('/v1/llm/settings', { query: { project_id: project } }),
   saveSettings: (project: string, body: { content_policy: string | null }) =>
     api<LlmSettings>('/v1/llm/settings', { method: 'PUT', query: { project_id: project }, body }),

@@ -34,3 +34,6 @@ export const session: PageRoute = {
   params: '/llm/sessions/:id',
   onProjectSwitch: () => '/llm/sessions',
 }
+
+/** Prompt names and their versions' figures. */
+export const prompts: PageRoute = { paths: ['/llm/prompts'] }
