@@ -196,7 +196,7 @@ describe('the LLM pages in a real browser', () => {
     expect(legend).toEqual(expect.arrayContaining(['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini']))
     // One project chosen: its budget, with no budget set yet.
     expect(await text('#llm-budget')).toContain('No budget is set')
-    await shot(page, 'llm-overview')
+    await shot(page, 'llm-overview', { docs: true })
   })
 
   test('the trace list filters through the URL', async () => {
@@ -331,7 +331,7 @@ describe('the LLM pages in a real browser', () => {
       )
       .all()
     expect(stored).toEqual([{ value: 0.25, source: 'user' }])
-    await shot(page, 'llm-trace')
+    await shot(page, 'llm-trace', { docs: true })
   })
 
   test('a 100-span agent run: every span once, depth first in start order, each inside its parent', async () => {
