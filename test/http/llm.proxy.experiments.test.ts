@@ -115,7 +115,7 @@ describe('X-Bloop-Experiment', () => {
     expect(fake.received.length).toBe(before)
   })
 
-  test("an experiment this project does not have is 404; nothing sent upstream", async () => {
+  test('an experiment this project does not have is 404; nothing sent upstream', async () => {
     const before = fake.received.length
     const res = await chat({ 'x-bloop-experiment': 'no-such-experiment', 'x-bloop-user-id': 'u' })
     expect(res.status).toBe(404)
