@@ -223,3 +223,108 @@ export const LLM_SETTINGS: SecurityGroup = {
     }
   },
 }
+
+export const LLM_EXPORT: SecurityGroup = {
+  title: 'LangSmith export',
+  routes: [
+    {
+      method: 'GET',
+      route: '/v1/llm/export/langsmith',
+      access: { scope: 'llm:read' },
+      request: (f) => ({ path: `/v1/llm/export/langsmith?project_id=${f.own.slug}` }),
+      foreign: (f) => ({ path: `/v1/llm/export/langsmith?project_id=${f.other.slug}` }),
+      ok: 200,
+    },
+  ],
+}
+
+const variants = () => [
+  { name: 'control', version: 'v1', prompt_template: 'You are helpful.', traffic_percentage: 50 },
+  { name: 'expert', version: 'v2', prompt_template: 'You are an expert.', traffic_percentage: 50 },
+]
+
+type Fixture = SecurityFixture & {
+  ownExperiment: () => string
+  otherExperiment: () => string
+}
+
+let secSeq = 0
+export const LLM_EXPERIMENTS: SecurityGroup = {
+  title: 'prompt experiments',
+  routes: [
+    {
+      method: 'POST',
+      route: '/v1/llm/experiments',
+      access: { scope: 'llm:write' },
+      ok: 201,
+      request: (f) => ({
+        path: `/v1/llm/experiments?project_id=${f.own.slug}`,
+        body: { name: `sec-${secSeq++}`, prompt_name: 'p', variants: variants() },
+      }),
+      foreign: (f) => ({
+        path: `/v1/llm/experiments?project_id=${f.other.slug}`,
+        body: { name: `sec-${secSeq++}`, prompt_name: 'p', variants: variants() },
+      }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/llm/experiments',
+      access: { scope: 'llm:read' },
+      ok: 200,
+      request: (f) => ({ path: `/v1/llm/experiments?project_id=${f.own.slug}` }),
+      foreign: (f) => ({ path: `/v1/llm/experiments?project_id=${f.other.slug}` }),
+    },
+    ...(['', '/compare', '/assign'] as const).map((suffix) => ({
+      method: 'GET' as const,
+      route: `/v1/llm/experiments/:id${suffix}`,
+      access: { scope: 'llm:read' as const },
+      ok: 200,
+      request: (f: SecurityFixture) => ({
+        path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}${suffix}${suffix === '/assign' ? '?unit=u1' : ''}`,
+      }),
+      foreign: (f: SecurityFixture) => ({
+        path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}${suffix}${suffix === '/assign' ? '?unit=u1' : ''}`,
+      }),
+    })),
+    {
+      method: 'PATCH',
+      route: '/v1/llm/experiments/:id',
+      access: { scope: 'llm:write' },
+      ok: 200,
+      request: (f) => ({
+        path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}`,
+        body: { status: 'paused' },
+      }),
+      foreign: (f) => ({
+        path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}`,
+        body: { status: 'paused' },
+      }),
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/llm/experiments/:id',
+      access: { scope: 'llm:write' },
+      ok: 200,
+      request: (f) => ({ path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}` }),
+      foreign: (f) => ({ path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}` }),
+    },
+  ],
+  setup: async (f) => {
+    const make = (projectId: string) => () => {
+      const id = `exp-${projectId}-${secSeq++}`
+      const now = Date.now()
+      f.rt.core.db
+        .query(
+          `INSERT INTO llm_experiments (id, project_id, name, prompt_name, status, planned_per_arm, metrics, started_at, created_at, updated_at)
+             VALUES (?, ?, ?, 'p', 'running', 10, '["latency"]', ?, ?, ?)`,
+        )
+        .run(id, projectId, id, now, now, now)
+      for (const [i, v] of variants().entries())
+        f.rt.core.db
+          .query('INSERT INTO llm_experiment_variants VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(id, i, projectId, v.name, v.version, v.prompt_template, v.traffic_percentage)
+      return id
+    }
+    Object.assign(f, { ownExperiment: make(f.own.id), otherExperiment: make(f.other.id) })
+  },
+}

@@ -11,7 +11,7 @@ import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
 import { createToken } from '../src/tokens/store'
 import { event, signed } from './helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
-import { LLM_READ, LLM_SETTINGS } from './security.routes.llm'
+import { LLM_EXPERIMENTS, LLM_EXPORT, LLM_READ, LLM_SETTINGS } from './security.routes.llm'
 
 export interface SecurityGroup {
   title: string
@@ -733,4 +733,6 @@ export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   DASHBOARD,
   LLM_READ,
   LLM_SETTINGS,
+  LLM_EXPORT,
+  LLM_EXPERIMENTS,
 ]
