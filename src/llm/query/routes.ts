@@ -71,7 +71,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(WindowQuery, query)
         return overview(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: WindowQuery } },
     )
     .get(
       '/v1/llm/usage',
@@ -79,7 +79,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(UsageQuery, query)
         return usage(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: UsageQuery } },
     )
     .get(
       '/v1/llm/latency',
@@ -87,7 +87,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(LatencyQuery, query)
         return latency(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: LatencyQuery } },
     )
     .get(
       '/v1/llm/models',
@@ -95,7 +95,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ModelsQuery, query)
         return models(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ModelsQuery } },
     )
     .get(
       '/v1/llm/traces',
@@ -104,7 +104,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: TracesQuery } },
     )
     .get(
       '/v1/llm/search',
@@ -116,7 +116,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         })
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: SearchQuery } },
     )
     .get(
       '/v1/llm/traces/:id',
@@ -127,7 +127,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`trace not found: ${id}`)
         return found
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
     )
     .get(
       '/v1/llm/traces/:id/scores',
@@ -138,7 +138,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, scores: traceScores(d.db, project, id) }
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
     )
     .get(
       '/v1/llm/traces/:id/feedback',
@@ -149,7 +149,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
     )
     .get(
       '/v1/llm/sessions',
@@ -157,7 +157,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(SessionsQuery, query)
         return listSessions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: SessionsQuery } },
     )
     .get(
       '/v1/llm/sessions/:id',
@@ -168,7 +168,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`session not found: ${id}`)
         return found
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: PageQuery } },
     )
     .get(
       '/v1/llm/tools',
@@ -176,7 +176,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return tools(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ListQuery } },
     )
     .get(
       '/v1/llm/rag',
@@ -184,7 +184,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return rag(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ListQuery } },
     )
     .get(
       '/v1/llm/prompts',
@@ -192,7 +192,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return listPrompts(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ListQuery } },
     )
     .get(
       '/v1/llm/prompts/:name/versions',
@@ -201,7 +201,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return promptVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ListQuery } },
     )
     .get(
       '/v1/llm/prompts/:name/compare',
@@ -210,7 +210,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return compareVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: CompareQuery } },
     )
     .get(
       '/v1/llm/scores/summary',
@@ -218,7 +218,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ScoreSummaryQuery, query)
         return scoreSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ScoreSummaryQuery } },
     )
     .get(
       '/v1/llm/feedback/summary',
@@ -226,7 +226,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(WindowQuery, query)
         return feedbackSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: WindowQuery } },
     )
     .get(
       '/v1/llm/pricing',
@@ -239,7 +239,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
         return price
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: PricingQuery } },
     )
     .get(
       '/v1/llm/budget',
@@ -247,6 +247,6 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ProjectQuery, query)
         return budget(d.db, oneProject(access.narrow(q.project_id)), d.now())
       },
-      { scope: 'llm:read' },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
     )
 }
