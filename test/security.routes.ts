@@ -11,6 +11,7 @@ import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
 import { createToken } from '../src/tokens/store'
 import { event, signed } from './helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
+import { LLM_EXPERIMENTS, LLM_EXPORT, LLM_READ, LLM_SETTINGS } from './security.routes.llm'
 
 export interface SecurityGroup {
   title: string
@@ -738,4 +739,8 @@ export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   ANALYTICS_API,
   RETENTION_API,
   DASHBOARD,
+  LLM_READ,
+  LLM_SETTINGS,
+  LLM_EXPORT,
+  LLM_EXPERIMENTS,
 ]

@@ -12,6 +12,8 @@
  *   .get('/v1/tokens', ({ user, access }) => ..., { session: true })   // signed-in user, no tokens
  *   .get('/v1/admin/users', ({ user }) => ..., { admin: true })        // signed-in admin
  *   .get('/', ({ user }) => ..., { page: true })   // a page: `user` is null when signed out
+ *   .post('/v1/llm/traces/:id/scores', ({ access, signed }) => ...,
+ *     { scopeOrSigned: { scope: 'llm:write', maxBytes } })  // a token/session, or signed like ingest
  *
  * What a handler receives:
  * - `scope`: `access` (a Reach): the projects in reach, `access.actor`, `access.principal`,
@@ -19,6 +21,10 @@
  *   caller cannot see it, like one that does not exist).
  * - `session`, `admin`: `user` (SessionPrincipal) and `access` (every project the user sees).
  * - `ingest`: `signed` ({projectId, body}): the verified bytes; the handler parses them.
+ * - `scopeOrSigned`: a request with X-Signature gets `signed` (as `ingest`) and `access`
+ *   null; any other gets `access` (as `scope`) and `signed` null. For writes that an
+ *   application's backend sends with its project key, and people or tools with a token.
+ *   It counts as the scope route for the route walk (the signed way is the ingest check).
  * - `page`: `user` or null; the handler decides (the dashboard redirects to sign-in).
  *
  * A route also declares its contract, `schema: { query, params, body, response: { 200: X } }`
@@ -38,7 +44,7 @@
  */
 import type { TSchema } from '@sinclair/typebox'
 import { type AnyElysia, Elysia } from 'elysia'
-import type { Guard, Scope } from './auth'
+import type { Guard, Reach, Scope, Signed } from './auth'
 
 /** The key of a route's OpenAPI `detail` that holds its declared access (read by assertDeclared). */
 export const ACCESS_KEY = 'x-bloop-access'
@@ -128,6 +134,17 @@ function build(guard: Guard, seed: number) {
         detail: detail(`scope:${scope}`, BEARER_OR_SESSION(scope)),
         resolve({ request }) {
           return { access: guard.reach(request, scope) }
+        },
+      }),
+      scopeOrSigned: (o: { scope: Scope; maxBytes: number }) => ({
+        detail: detail(`scope:${o.scope}`, [...BEARER_OR_SESSION(o.scope), { ingestSignature: [] }]),
+        async resolve({ request }) {
+          if (request.headers.get('x-signature') === null)
+            return { access: guard.reach(request, o.scope) as Reach | null, signed: null as Signed | null }
+          return {
+            access: null as Reach | null,
+            signed: (await guard.signed(request, o.maxBytes)) as Signed | null,
+          }
         },
       }),
       session: {

@@ -10,7 +10,6 @@ import { seedFor } from '../../src/llm/experiments/compare'
 import { compareExperiment, mulberry32 } from '../../src/llm/experiments/stats'
 import { startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace } from '../llm.helpers'
-import { describeSecurity, type SecurityFixture } from '../security'
 
 let rt: TestRuntime
 let write: string
@@ -534,91 +533,3 @@ describe('compare', () => {
     expect(same.status).toBe(400)
   })
 })
-
-let secSeq = 0
-describeSecurity(
-  'prompt experiments',
-  [
-    {
-      method: 'POST',
-      route: '/v1/llm/experiments',
-      access: { scope: 'llm:write' },
-      ok: 201,
-      request: (f) => ({
-        path: `/v1/llm/experiments?project_id=${f.own.slug}`,
-        body: { name: `sec-${secSeq++}`, prompt_name: 'p', variants: variants() },
-      }),
-      foreign: (f) => ({
-        path: `/v1/llm/experiments?project_id=${f.other.slug}`,
-        body: { name: `sec-${secSeq++}`, prompt_name: 'p', variants: variants() },
-      }),
-    },
-    {
-      method: 'GET',
-      route: '/v1/llm/experiments',
-      access: { scope: 'llm:read' },
-      ok: 200,
-      request: (f) => ({ path: `/v1/llm/experiments?project_id=${f.own.slug}` }),
-      foreign: (f) => ({ path: `/v1/llm/experiments?project_id=${f.other.slug}` }),
-    },
-    ...(['', '/compare', '/assign?unit=u1'] as const).map((suffix) => ({
-      method: 'GET' as const,
-      route: `/v1/llm/experiments/:id${suffix}`,
-      access: { scope: 'llm:read' as const },
-      ok: 200,
-      request: (f: SecurityFixture) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}${suffix}`,
-      }),
-      foreign: (f: SecurityFixture) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}${suffix}`,
-      }),
-    })),
-    {
-      method: 'PATCH',
-      route: '/v1/llm/experiments/:id',
-      access: { scope: 'llm:write' },
-      ok: 200,
-      request: (f) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}`,
-        body: { status: 'paused' },
-      }),
-      foreign: (f) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}`,
-        body: { status: 'paused' },
-      }),
-    },
-    {
-      method: 'DELETE',
-      route: '/v1/llm/experiments/:id',
-      access: { scope: 'llm:write' },
-      ok: 200,
-      request: (f) => ({ path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}` }),
-      foreign: (f) => ({ path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}` }),
-    },
-  ],
-  {
-    setup: async (f) => {
-      const make = (projectId: string) => () => {
-        const id = `exp-${projectId}-${secSeq++}`
-        const now = Date.now()
-        f.rt.core.db
-          .query(
-            `INSERT INTO llm_experiments (id, project_id, name, prompt_name, status, planned_per_arm, metrics, started_at, created_at, updated_at)
-             VALUES (?, ?, ?, 'p', 'running', 10, '["latency"]', ?, ?, ?)`,
-          )
-          .run(id, projectId, id, now, now, now)
-        for (const [i, v] of variants().entries())
-          f.rt.core.db
-            .query('INSERT INTO llm_experiment_variants VALUES (?, ?, ?, ?, ?, ?, ?)')
-            .run(id, i, projectId, v.name, v.version, v.prompt_template, v.traffic_percentage)
-        return id
-      }
-      Object.assign(f, { ownExperiment: make(f.own.id), otherExperiment: make(f.other.id) })
-    },
-  },
-)
-
-type Fixture = SecurityFixture & {
-  ownExperiment: () => string
-  otherExperiment: () => string
-}

@@ -11,7 +11,6 @@ import { spanRunId, traceRunId, uuidv5 } from '../../src/llm/export/langsmith'
 import { startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace } from '../llm.helpers'
 import { REPO } from '../process'
-import { describeSecurity } from '../security'
 
 let rt: TestRuntime
 let read: string
@@ -243,14 +242,3 @@ describe('GET /v1/llm/export/langsmith', () => {
     expect(uuidv5('www.example.com', dns)).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2')
   })
 })
-
-describeSecurity('LangSmith export', [
-  {
-    method: 'GET',
-    route: '/v1/llm/export/langsmith',
-    access: { scope: 'llm:read' },
-    request: (f) => ({ path: `/v1/llm/export/langsmith?project_id=${f.own.slug}` }),
-    foreign: (f) => ({ path: `/v1/llm/export/langsmith?project_id=${f.other.slug}` }),
-    ok: 200,
-  },
-])

@@ -21,7 +21,8 @@
 import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Core } from '../../core/feature'
-import type { Access } from '../../http/auth'
+import { access as declared } from '../../http/access'
+import type { Access, Reach } from '../../http/auth'
 import { AppError, json, notFound } from '../../http/errors'
 import { Offset, parseQuery, QueryInt, readJson } from '../../http/validate'
 import { compareArms } from './compare'
@@ -92,14 +93,9 @@ const summary = (e: Experiment) => ({
 export function experimentsRoutes(d: ExperimentsDeps) {
   const newId = d.newId ?? (() => crypto.randomUUID())
 
-  const find = (
-    request: Request,
-    query: Record<string, unknown>,
-    id: string,
-    scope: 'llm:read' | 'llm:write',
-  ) => {
+  const find = (reach: Reach, query: Record<string, unknown>, id: string) => {
     const q = parseQuery(ProjectQuery, query)
-    const access = d.guard.require(request, scope, q.project_id ?? null)
+    const access = reach.narrow(q.project_id ?? null)
     const e = getExperiment(d.db, access.projectIds, id)
     if (!e) throw notFound(`experiment ${id} not found`)
     return { e, access }
@@ -151,107 +147,138 @@ export function experimentsRoutes(d: ExperimentsDeps) {
   }
 
   return new Elysia({ name: 'llm-experiments' })
-    .post('/v1/llm/experiments', async ({ request, query }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const access = d.guard.require(request, 'llm:write', q.project_id ?? null)
-      const projectId = oneProject(access)
-      const create = parseCreate(await readJson(request, MAX_BODY))
-      const id = newId()
-      const e = insertExperiment(d.db, projectId, id, create, access.actor, d.now())
-      if (e === 'duplicate_name')
-        throw new AppError(
-          'conflict',
-          `an experiment named ${JSON.stringify(create.name)} already exists in this project`,
-          {
-            field: 'name',
-          },
-        )
-      d.log.info('llm experiment created', { project_id: projectId, experiment_id: id, actor: access.actor })
-      return json({ id, message: 'Experiment created successfully', experiment: detail(e) }, 201)
-    })
-    .get('/v1/llm/experiments', ({ request, query }) => {
-      const q = parseQuery(ListQuery, query)
-      const access = d.guard.require(request, 'llm:read', q.project_id ?? null)
-      const list = listExperiments(d.db, access.projectIds, {
-        status: q.status ?? null,
-        limit: q.limit,
-        offset: q.offset,
-      })
-      return json({ experiments: list.map(summary), limit: q.limit, offset: q.offset })
-    })
-    .get('/v1/llm/experiments/:id', ({ request, query, params }) =>
-      json(detail(find(request, query, params.id, 'llm:read').e)),
+    .use(declared(d.guard))
+    .post(
+      '/v1/llm/experiments',
+      async ({ access: reach, request, query }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const access = reach.narrow(q.project_id ?? null)
+        const projectId = oneProject(access)
+        const create = parseCreate(await readJson(request, MAX_BODY))
+        const id = newId()
+        const e = insertExperiment(d.db, projectId, id, create, access.actor, d.now())
+        if (e === 'duplicate_name')
+          throw new AppError(
+            'conflict',
+            `an experiment named ${JSON.stringify(create.name)} already exists in this project`,
+            {
+              field: 'name',
+            },
+          )
+        d.log.info('llm experiment created', {
+          project_id: projectId,
+          experiment_id: id,
+          actor: access.actor,
+        })
+        return json({ id, message: 'Experiment created successfully', experiment: detail(e) }, 201)
+      },
+      { scope: 'llm:write' },
     )
-    .patch('/v1/llm/experiments/:id', async ({ request, query, params }) => {
-      const { e, access } = find(request, query, params.id, 'llm:write')
-      const patch = parsePatch(await readJson(request, MAX_BODY))
-      if (e.status === 'concluded' && patch.status !== undefined && patch.status !== 'concluded')
-        throw new AppError(
-          'conflict',
-          'a concluded experiment is final; create a new experiment to test again',
-          {
-            field: 'status',
-          },
+    .get(
+      '/v1/llm/experiments',
+      ({ access: reach, query }) => {
+        const q = parseQuery(ListQuery, query)
+        const access = reach.narrow(q.project_id ?? null)
+        const list = listExperiments(d.db, access.projectIds, {
+          status: q.status ?? null,
+          limit: q.limit,
+          offset: q.offset,
+        })
+        return json({ experiments: list.map(summary), limit: q.limit, offset: q.offset })
+      },
+      { scope: 'llm:read' },
+    )
+    .get(
+      '/v1/llm/experiments/:id',
+      ({ access: reach, query, params }) => json(detail(find(reach, query, params.id).e)),
+      { scope: 'llm:read' },
+    )
+    .patch(
+      '/v1/llm/experiments/:id',
+      async ({ access: reach, request, query, params }) => {
+        const { e, access } = find(reach, query, params.id)
+        const patch = parsePatch(await readJson(request, MAX_BODY))
+        if (e.status === 'concluded' && patch.status !== undefined && patch.status !== 'concluded')
+          throw new AppError(
+            'conflict',
+            'a concluded experiment is final; create a new experiment to test again',
+            {
+              field: 'status',
+            },
+          )
+        if (patch.name !== undefined && nameTaken(d.db, e.project_id, patch.name, e.id))
+          throw new AppError(
+            'conflict',
+            `an experiment named ${JSON.stringify(patch.name)} already exists in this project`,
+            {
+              field: 'name',
+            },
+          )
+        const updated = updateExperiment(d.db, e, patch, d.now())
+        d.log.info('llm experiment changed', {
+          experiment_id: e.id,
+          status: updated.status,
+          actor: access.actor,
+        })
+        return json(detail(updated))
+      },
+      { scope: 'llm:write' },
+    )
+    .delete(
+      '/v1/llm/experiments/:id',
+      ({ access: reach, query, params }) => {
+        const { e, access } = find(reach, query, params.id)
+        deleteExperiment(d.db, e)
+        d.log.info('llm experiment deleted', { experiment_id: e.id, actor: access.actor })
+        return json({ deleted: true, id: e.id })
+      },
+      { scope: 'llm:write' },
+    )
+    .get(
+      '/v1/llm/experiments/:id/assign',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(AssignQuery, query)
+        const { e } = find(reach, { project_id: q.project_id }, params.id)
+        const { variant: v, bucket } = assignment(d.db, e.project_id, e.id, q.unit) as NonNullable<
+          ReturnType<typeof assignment>
+        >
+        return json({
+          experiment_id: e.id,
+          status: e.status,
+          unit: q.unit,
+          bucket,
+          prompt_name: e.prompt_name,
+          variant: { name: v.name, version: v.version, prompt_template: v.prompt_template },
+        })
+      },
+      { scope: 'llm:read' },
+    )
+    .get(
+      '/v1/llm/experiments/:id/compare',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(CompareQuery, query)
+        const { e } = find(reach, { project_id: q.project_id }, params.id)
+        const baseline = variantByVersion(e, q.baseline, 0, 'baseline')
+        const treatment = variantByVersion(e, q.treatment, baseline === e.variants[1] ? 0 : 1, 'treatment')
+        if (baseline === treatment)
+          throw new AppError(
+            'invalid_query',
+            'query parameter treatment: must name another version than baseline',
+            {
+              field: 'treatment',
+            },
+          )
+        return json(
+          compareArms({
+            experimentId: e.id,
+            metrics: e.metrics,
+            plannedPerArm: e.planned_per_arm,
+            window: { from: e.started_at, to: e.concluded_at },
+            baseline: { variant: baseline, data: arm(e, baseline) },
+            treatment: { variant: treatment, data: arm(e, treatment) },
+          }),
         )
-      if (patch.name !== undefined && nameTaken(d.db, e.project_id, patch.name, e.id))
-        throw new AppError(
-          'conflict',
-          `an experiment named ${JSON.stringify(patch.name)} already exists in this project`,
-          {
-            field: 'name',
-          },
-        )
-      const updated = updateExperiment(d.db, e, patch, d.now())
-      d.log.info('llm experiment changed', {
-        experiment_id: e.id,
-        status: updated.status,
-        actor: access.actor,
-      })
-      return json(detail(updated))
-    })
-    .delete('/v1/llm/experiments/:id', ({ request, query, params }) => {
-      const { e, access } = find(request, query, params.id, 'llm:write')
-      deleteExperiment(d.db, e)
-      d.log.info('llm experiment deleted', { experiment_id: e.id, actor: access.actor })
-      return json({ deleted: true, id: e.id })
-    })
-    .get('/v1/llm/experiments/:id/assign', ({ request, query, params }) => {
-      const q = parseQuery(AssignQuery, query)
-      const { e } = find(request, { project_id: q.project_id }, params.id, 'llm:read')
-      const { variant: v, bucket } = assignment(d.db, e.project_id, e.id, q.unit) as NonNullable<
-        ReturnType<typeof assignment>
-      >
-      return json({
-        experiment_id: e.id,
-        status: e.status,
-        unit: q.unit,
-        bucket,
-        prompt_name: e.prompt_name,
-        variant: { name: v.name, version: v.version, prompt_template: v.prompt_template },
-      })
-    })
-    .get('/v1/llm/experiments/:id/compare', ({ request, query, params }) => {
-      const q = parseQuery(CompareQuery, query)
-      const { e } = find(request, { project_id: q.project_id }, params.id, 'llm:read')
-      const baseline = variantByVersion(e, q.baseline, 0, 'baseline')
-      const treatment = variantByVersion(e, q.treatment, baseline === e.variants[1] ? 0 : 1, 'treatment')
-      if (baseline === treatment)
-        throw new AppError(
-          'invalid_query',
-          'query parameter treatment: must name another version than baseline',
-          {
-            field: 'treatment',
-          },
-        )
-      return json(
-        compareArms({
-          experimentId: e.id,
-          metrics: e.metrics,
-          plannedPerArm: e.planned_per_arm,
-          window: { from: e.started_at, to: e.concluded_at },
-          baseline: { variant: baseline, data: arm(e, baseline) },
-          treatment: { variant: treatment, data: arm(e, treatment) },
-        }),
-      )
-    })
+      },
+      { scope: 'llm:read' },
+    )
 }

@@ -15,6 +15,7 @@
 import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Core } from '../../core/feature'
+import { access as declared } from '../../http/access'
 import { AppError } from '../../http/errors'
 import { Offset, parseQuery, QueryInt } from '../../http/validate'
 import { traceToRuns } from './langsmith'
@@ -38,54 +39,62 @@ export function exportRoutes(d: ExportDeps) {
     'bloop_llm_export_runs_total',
     'Runs sent by the LangSmith export (one per span plus one per trace).',
   )
-  return new Elysia({ name: 'llm-export' }).get('/v1/llm/export/langsmith', ({ request, query }) => {
-    const q = parseQuery(ExportQuery, query)
-    const access = d.guard.require(request, 'llm:read', q.project_id ?? null)
-    let traceIds: string[] | null = null
-    if (q.trace_ids !== undefined) {
-      traceIds = [...new Set(q.trace_ids.split(',').map((s) => s.trim()))].filter((s) => s !== '')
-      if (traceIds.length === 0)
-        throw new AppError('invalid_query', 'query parameter trace_ids: expected comma-separated trace ids', {
-          field: 'trace_ids',
-        })
-      if (traceIds.length > MAX_EXPORT_TRACE_IDS)
-        throw new AppError(
-          'invalid_query',
-          `query parameter trace_ids: ${traceIds.length} ids; the maximum is ${MAX_EXPORT_TRACE_IDS} (page by time window instead)`,
-          { field: 'trace_ids' },
-        )
-    }
-    const traces = tracePage(d.db, {
-      projectIds: access.projectIds,
-      since: d.now() - q.hours * HOUR_MS,
-      traceIds,
-      limit: q.limit,
-      offset: q.offset,
-    })
-    const nextOffset = traces.length === q.limit ? q.offset + q.limit : null
-    const encoder = new TextEncoder()
-    let at = 0
-    let runs = 0
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(encoder.encode('{"runs":['))
-      },
-      pull(controller) {
-        const t = traces[at]
-        if (t === undefined) {
-          const tail = `],"count":${runs},"traces":${traces.length},"next_offset":${nextOffset}}`
-          controller.enqueue(encoder.encode(tail))
-          controller.close()
-          exported.inc({}, runs)
-          return
-        }
-        const list = traceToRuns(t, traceSpans(d.db, t.project_id, t.id))
-        const chunk = list.map((r, i) => (runs + i === 0 ? '' : ',') + JSON.stringify(r)).join('')
-        runs += list.length
-        at++
-        controller.enqueue(encoder.encode(chunk))
-      },
-    })
-    return new Response(body, { headers: { 'content-type': 'application/json' } })
-  })
+  return new Elysia({ name: 'llm-export' }).use(declared(d.guard)).get(
+    '/v1/llm/export/langsmith',
+    ({ access: reach, query }) => {
+      const q = parseQuery(ExportQuery, query)
+      const access = reach.narrow(q.project_id ?? null)
+      let traceIds: string[] | null = null
+      if (q.trace_ids !== undefined) {
+        traceIds = [...new Set(q.trace_ids.split(',').map((s) => s.trim()))].filter((s) => s !== '')
+        if (traceIds.length === 0)
+          throw new AppError(
+            'invalid_query',
+            'query parameter trace_ids: expected comma-separated trace ids',
+            {
+              field: 'trace_ids',
+            },
+          )
+        if (traceIds.length > MAX_EXPORT_TRACE_IDS)
+          throw new AppError(
+            'invalid_query',
+            `query parameter trace_ids: ${traceIds.length} ids; the maximum is ${MAX_EXPORT_TRACE_IDS} (page by time window instead)`,
+            { field: 'trace_ids' },
+          )
+      }
+      const traces = tracePage(d.db, {
+        projectIds: access.projectIds,
+        since: d.now() - q.hours * HOUR_MS,
+        traceIds,
+        limit: q.limit,
+        offset: q.offset,
+      })
+      const nextOffset = traces.length === q.limit ? q.offset + q.limit : null
+      const encoder = new TextEncoder()
+      let at = 0
+      let runs = 0
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode('{"runs":['))
+        },
+        pull(controller) {
+          const t = traces[at]
+          if (t === undefined) {
+            const tail = `],"count":${runs},"traces":${traces.length},"next_offset":${nextOffset}}`
+            controller.enqueue(encoder.encode(tail))
+            controller.close()
+            exported.inc({}, runs)
+            return
+          }
+          const list = traceToRuns(t, traceSpans(d.db, t.project_id, t.id))
+          const chunk = list.map((r, i) => (runs + i === 0 ? '' : ',') + JSON.stringify(r)).join('')
+          runs += list.length
+          at++
+          controller.enqueue(encoder.encode(chunk))
+        },
+      })
+      return new Response(body, { headers: { 'content-type': 'application/json' } })
+    },
+    { scope: 'llm:read' },
+  )
 }

@@ -8,6 +8,7 @@
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
 import type { Core } from '../../core/feature'
+import { access as declared } from '../../http/access'
 import type { Access } from '../../http/auth'
 import { AppError, notFound } from '../../http/errors'
 import { parseQuery } from '../../http/validate'
@@ -60,113 +61,192 @@ function oneProject(access: Access): string {
 }
 
 export function llmQueryRoutes(d: QueryDeps) {
-  const read = (request: Request, projectRef: string | undefined) =>
-    d.guard.require(request, 'llm:read', projectRef).projectIds
   const win = (hours: number) => windowOf(hours, d.now())
 
   return new Elysia({ name: 'llm-query' })
-    .get('/v1/llm/overview', ({ request, query }) => {
-      const q = parseQuery(WindowQuery, query)
-      return overview(d.db, read(request, q.project_id), win(q.hours))
-    })
-    .get('/v1/llm/usage', ({ request, query }) => {
-      const q = parseQuery(UsageQuery, query)
-      return usage(d.db, read(request, q.project_id), win(q.hours), q)
-    })
-    .get('/v1/llm/latency', ({ request, query }) => {
-      const q = parseQuery(LatencyQuery, query)
-      return latency(d.db, read(request, q.project_id), win(q.hours), q)
-    })
-    .get('/v1/llm/models', ({ request, query }) => {
-      const q = parseQuery(ModelsQuery, query)
-      return models(d.db, read(request, q.project_id), win(q.hours), q)
-    })
-    .get('/v1/llm/traces', ({ request, query }) => {
-      const q = parseQuery(TracesQuery, query)
-      const page = listTraces(d.db, read(request, q.project_id), win(q.hours), q)
-      return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
-    })
-    .get('/v1/llm/search', ({ request, query }) => {
-      const { q: alias, ...q } = parseQuery(SearchQuery, query)
-      const page = listTraces(d.db, read(request, q.project_id), win(q.hours), {
-        ...q,
-        search: q.search ?? alias,
-      })
-      return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
-    })
-    .get('/v1/llm/traces/:id', ({ request, query, params }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const id = param(params.id, IdParam, 'id')
-      const found = traceDetail(d.db, read(request, q.project_id), id)
-      if (!found) throw notFound(`trace not found: ${id}`)
-      return found
-    })
-    .get('/v1/llm/traces/:id/scores', ({ request, query, params }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const id = param(params.id, IdParam, 'id')
-      const project = traceProject(d.db, read(request, q.project_id), id)
-      if (!project) throw notFound(`trace not found: ${id}`)
-      return { trace_id: id, scores: traceScores(d.db, project, id) }
-    })
-    .get('/v1/llm/traces/:id/feedback', ({ request, query, params }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const id = param(params.id, IdParam, 'id')
-      const project = traceProject(d.db, read(request, q.project_id), id)
-      if (!project) throw notFound(`trace not found: ${id}`)
-      return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
-    })
-    .get('/v1/llm/sessions', ({ request, query }) => {
-      const q = parseQuery(SessionsQuery, query)
-      return listSessions(d.db, read(request, q.project_id), win(q.hours), q)
-    })
-    .get('/v1/llm/sessions/:id', ({ request, query, params }) => {
-      const q = parseQuery(PageQuery, query)
-      const id = param(params.id, IdParam, 'id')
-      const found = sessionDetail(d.db, read(request, q.project_id), id, q)
-      if (!found) throw notFound(`session not found: ${id}`)
-      return found
-    })
-    .get('/v1/llm/tools', ({ request, query }) => {
-      const q = parseQuery(ListQuery, query)
-      return tools(d.db, read(request, q.project_id), win(q.hours), q.limit)
-    })
-    .get('/v1/llm/rag', ({ request, query }) => {
-      const q = parseQuery(ListQuery, query)
-      return rag(d.db, read(request, q.project_id), win(q.hours), q.limit)
-    })
-    .get('/v1/llm/prompts', ({ request, query }) => {
-      const q = parseQuery(ListQuery, query)
-      return listPrompts(d.db, read(request, q.project_id), win(q.hours), q.limit)
-    })
-    .get('/v1/llm/prompts/:name/versions', ({ request, query, params }) => {
-      const q = parseQuery(ListQuery, query)
-      const name = param(params.name, NameParam, 'name')
-      return promptVersions(d.db, read(request, q.project_id), win(q.hours), name, q.limit)
-    })
-    .get('/v1/llm/prompts/:name/compare', ({ request, query, params }) => {
-      const q = parseQuery(CompareQuery, query)
-      const name = param(params.name, NameParam, 'name')
-      return compareVersions(d.db, read(request, q.project_id), win(q.hours), name, q.v1, q.v2)
-    })
-    .get('/v1/llm/scores/summary', ({ request, query }) => {
-      const q = parseQuery(ScoreSummaryQuery, query)
-      return scoreSummary(d.db, read(request, q.project_id), win(q.hours), q.name)
-    })
-    .get('/v1/llm/feedback/summary', ({ request, query }) => {
-      const q = parseQuery(WindowQuery, query)
-      return feedbackSummary(d.db, read(request, q.project_id), win(q.hours))
-    })
-    .get('/v1/llm/pricing', ({ request, query }) => {
-      const q = parseQuery(PricingQuery, query)
-      const projectId = oneProject(d.guard.require(request, 'llm:read', q.project_id))
-      if (q.model === undefined) return { project_id: projectId, table: priceTable() }
-      const price = priceOf(d.db, projectId, q.model, q.provider ?? null, d.now())
-      if (!price) throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
-      return price
-    })
-    .get('/v1/llm/budget', ({ request, query }) => {
-      const q = parseQuery(ProjectQuery, query)
-      const access = d.guard.require(request, 'llm:read', q.project_id)
-      return budget(d.db, oneProject(access), d.now())
-    })
+    .use(declared(d.guard))
+    .get(
+      '/v1/llm/overview',
+      ({ access, query }) => {
+        const q = parseQuery(WindowQuery, query)
+        return overview(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
+      },
+      { scope: 'llm:read', schema: { query: WindowQuery } },
+    )
+    .get(
+      '/v1/llm/usage',
+      ({ access, query }) => {
+        const q = parseQuery(UsageQuery, query)
+        return usage(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+      },
+      { scope: 'llm:read', schema: { query: UsageQuery } },
+    )
+    .get(
+      '/v1/llm/latency',
+      ({ access, query }) => {
+        const q = parseQuery(LatencyQuery, query)
+        return latency(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+      },
+      { scope: 'llm:read', schema: { query: LatencyQuery } },
+    )
+    .get(
+      '/v1/llm/models',
+      ({ access, query }) => {
+        const q = parseQuery(ModelsQuery, query)
+        return models(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+      },
+      { scope: 'llm:read', schema: { query: ModelsQuery } },
+    )
+    .get(
+      '/v1/llm/traces',
+      ({ access, query }) => {
+        const q = parseQuery(TracesQuery, query)
+        const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
+      },
+      { scope: 'llm:read', schema: { query: TracesQuery } },
+    )
+    .get(
+      '/v1/llm/search',
+      ({ access, query }) => {
+        const { q: alias, ...q } = parseQuery(SearchQuery, query)
+        const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), {
+          ...q,
+          search: q.search ?? alias,
+        })
+        return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
+      },
+      { scope: 'llm:read', schema: { query: SearchQuery } },
+    )
+    .get(
+      '/v1/llm/traces/:id',
+      ({ access, query, params }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const id = param(params.id, IdParam, 'id')
+        const found = traceDetail(d.db, access.narrow(q.project_id).projectIds, id)
+        if (!found) throw notFound(`trace not found: ${id}`)
+        return found
+      },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
+    )
+    .get(
+      '/v1/llm/traces/:id/scores',
+      ({ access, query, params }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const id = param(params.id, IdParam, 'id')
+        const project = traceProject(d.db, access.narrow(q.project_id).projectIds, id)
+        if (!project) throw notFound(`trace not found: ${id}`)
+        return { trace_id: id, scores: traceScores(d.db, project, id) }
+      },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
+    )
+    .get(
+      '/v1/llm/traces/:id/feedback',
+      ({ access, query, params }) => {
+        const q = parseQuery(ProjectQuery, query)
+        const id = param(params.id, IdParam, 'id')
+        const project = traceProject(d.db, access.narrow(q.project_id).projectIds, id)
+        if (!project) throw notFound(`trace not found: ${id}`)
+        return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
+      },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
+    )
+    .get(
+      '/v1/llm/sessions',
+      ({ access, query }) => {
+        const q = parseQuery(SessionsQuery, query)
+        return listSessions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+      },
+      { scope: 'llm:read', schema: { query: SessionsQuery } },
+    )
+    .get(
+      '/v1/llm/sessions/:id',
+      ({ access, query, params }) => {
+        const q = parseQuery(PageQuery, query)
+        const id = param(params.id, IdParam, 'id')
+        const found = sessionDetail(d.db, access.narrow(q.project_id).projectIds, id, q)
+        if (!found) throw notFound(`session not found: ${id}`)
+        return found
+      },
+      { scope: 'llm:read', schema: { query: PageQuery } },
+    )
+    .get(
+      '/v1/llm/tools',
+      ({ access, query }) => {
+        const q = parseQuery(ListQuery, query)
+        return tools(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+      },
+      { scope: 'llm:read', schema: { query: ListQuery } },
+    )
+    .get(
+      '/v1/llm/rag',
+      ({ access, query }) => {
+        const q = parseQuery(ListQuery, query)
+        return rag(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+      },
+      { scope: 'llm:read', schema: { query: ListQuery } },
+    )
+    .get(
+      '/v1/llm/prompts',
+      ({ access, query }) => {
+        const q = parseQuery(ListQuery, query)
+        return listPrompts(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+      },
+      { scope: 'llm:read', schema: { query: ListQuery } },
+    )
+    .get(
+      '/v1/llm/prompts/:name/versions',
+      ({ access, query, params }) => {
+        const q = parseQuery(ListQuery, query)
+        const name = param(params.name, NameParam, 'name')
+        return promptVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
+      },
+      { scope: 'llm:read', schema: { query: ListQuery } },
+    )
+    .get(
+      '/v1/llm/prompts/:name/compare',
+      ({ access, query, params }) => {
+        const q = parseQuery(CompareQuery, query)
+        const name = param(params.name, NameParam, 'name')
+        return compareVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
+      },
+      { scope: 'llm:read', schema: { query: CompareQuery } },
+    )
+    .get(
+      '/v1/llm/scores/summary',
+      ({ access, query }) => {
+        const q = parseQuery(ScoreSummaryQuery, query)
+        return scoreSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
+      },
+      { scope: 'llm:read', schema: { query: ScoreSummaryQuery } },
+    )
+    .get(
+      '/v1/llm/feedback/summary',
+      ({ access, query }) => {
+        const q = parseQuery(WindowQuery, query)
+        return feedbackSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
+      },
+      { scope: 'llm:read', schema: { query: WindowQuery } },
+    )
+    .get(
+      '/v1/llm/pricing',
+      ({ access, query }) => {
+        const q = parseQuery(PricingQuery, query)
+        const projectId = oneProject(access.narrow(q.project_id))
+        if (q.model === undefined) return { project_id: projectId, table: priceTable() }
+        const price = priceOf(d.db, projectId, q.model, q.provider ?? null, d.now())
+        if (!price)
+          throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
+        return price
+      },
+      { scope: 'llm:read', schema: { query: PricingQuery } },
+    )
+    .get(
+      '/v1/llm/budget',
+      ({ access, query }) => {
+        const q = parseQuery(ProjectQuery, query)
+        return budget(d.db, oneProject(access.narrow(q.project_id)), d.now())
+      },
+      { scope: 'llm:read', schema: { query: ProjectQuery } },
+    )
 }

@@ -14,8 +14,9 @@ import { Type as T } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
-import { authenticateIngest, parseIngestJson } from '../../errors'
-import type { Access } from '../../http/auth'
+import { parseIngestJson } from '../../errors'
+import { access as declared } from '../../http/access'
+import type { Access, Reach, Signed } from '../../http/auth'
 import { AppError, json, notFound } from '../../http/errors'
 import { parseQuery, QueryInt, readJson } from '../../http/validate'
 import { validateOverrideBody } from '../overrides'
@@ -71,100 +72,144 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
     updated_by: s.updated_by,
     updated_at: s.updated_at,
   })
-  const project = (
-    request: Request,
-    query: Record<string, string | undefined>,
-    scope: 'llm:read' | 'llm:write',
-  ) => {
-    const access = d.guard.require(request, scope, ref(query))
-    return { access, projectId: oneProject(access) }
+  const project = (access: Reach, query: Record<string, string | undefined>) => {
+    const narrowed = access.narrow(ref(query))
+    return { access: narrowed, projectId: oneProject(narrowed) }
   }
-  /** `scope=global` addresses the global overrides (admins change them); otherwise the project's. */
-  const overrideScope = (request: Request, query: Record<string, string | undefined>, write: boolean) => {
+  /**
+   * `scope=global` addresses the global overrides, which price every project's calls: reads
+   * need only the route's scope, changes a signed-in admin. Otherwise the project's.
+   */
+  const overrideScope = (access: Reach, query: Record<string, string | undefined>, write: boolean) => {
     if (query.scope !== undefined && query.scope !== 'global' && query.scope !== 'project')
       throw new AppError('invalid_query', 'query parameter scope: expected global or project', {
         field: 'scope',
       })
     if (query.scope === 'global') {
-      if (write) return { projectId: null, actor: d.guard.admin(request).username }
-      const access = d.guard.require(request, 'llm:read', ref(query))
+      if (write) {
+        const p = access.principal
+        if (p.kind !== 'session')
+          throw new AppError('forbidden', 'this route needs a signed-in user, not an API token')
+        if (!p.isAdmin) throw new AppError('forbidden', 'admin access required')
+        return { projectId: null, actor: p.username }
+      }
+      access.narrow(ref(query))
       return { projectId: null, actor: access.actor }
     }
-    const { access, projectId } = project(request, query, write ? 'llm:write' : 'llm:read')
-    return { projectId, actor: access.actor }
+    const { access: narrowed, projectId } = project(access, query)
+    return { projectId, actor: narrowed.actor }
   }
 
-  /** A signed request (X-Signature) acts on its key's project; otherwise `llm:write` or a session. */
-  const writeAccess = async (request: Request, query: Record<string, string | undefined>) => {
-    if (request.headers.get('x-signature') !== null) {
-      const { projectId, body } = await authenticateIngest(d, request, MAX_BODY)
-      return { projectId, body: parseIngestJson(body) }
-    }
-    const { projectId } = project(request, query, 'llm:write')
+  /** A signed request (X-Signature) acts on its key's project; otherwise the token's or user's. */
+  const writeAccess = async (
+    access: Reach | null,
+    signed: Signed | null,
+    request: Request,
+    query: Record<string, string | undefined>,
+  ) => {
+    if (signed) return { projectId: signed.projectId, body: parseIngestJson(signed.body) }
+    const { projectId } = project(access as Reach, query)
     return { projectId, body: await readJson(request, MAX_BODY) }
   }
 
   return new Elysia({ name: 'llm-settings' })
-    .get('/v1/llm/settings', ({ request, query }) => {
-      const { projectId } = project(request, query, 'llm:read')
-      return json(view(readLlmSettings(d.db, projectId)))
-    })
-    .put('/v1/llm/settings', async ({ request, query }) => {
-      const { access, projectId } = project(request, query, 'llm:write')
-      const change = parseSettings(await readJson(request, MAX_BODY))
-      return json(view(saveLlmSettings(d.db, projectId, change, access.actor, d.now())))
-    })
-    .put('/v1/llm/budget', async ({ request, query }) => {
-      const { access, projectId } = project(request, query, 'llm:write')
-      const change = parseBudget(await readJson(request, MAX_BODY))
-      const s = saveLlmSettings(d.db, projectId, change, access.actor, d.now())
-      return json({
-        project_id: projectId,
-        monthly_budget_micros: s.monthly_budget_micros,
-        budget_alert_rate: s.budget_alert_rate,
-      })
-    })
-    .get('/v1/llm/pricing/overrides', ({ request, query }) => {
-      const { projectId } = overrideScope(request, query, false)
-      return json({
-        scope: projectId === null ? 'global' : 'project',
-        project_id: projectId,
-        overrides: listOverrides(d.db, projectId),
-      })
-    })
-    .put('/v1/llm/pricing/overrides', async ({ request, query }) => {
-      const { projectId, actor } = overrideScope(request, query, true)
-      const v = validateOverrideBody(await readJson(request, MAX_BODY), d.now())
-      if (!v.ok) {
-        const first = v.errors[0] as { field: string; error: string }
-        throw new AppError('invalid_field', `${first.field}: ${first.error}`, { field: first.field })
-      }
-      const { override, created } = putOverride(d.db, projectId, v.value, actor, d.now(), newId)
-      return json({ override, created }, created ? 201 : 200)
-    })
-    .delete('/v1/llm/pricing/overrides/:id', ({ request, query, params }) => {
-      const { projectId } = overrideScope(request, query, true)
-      if (!deleteOverride(d.db, projectId, params.id))
-        throw notFound(`pricing override ${params.id} not found`)
-      return json({ deleted: params.id })
-    })
-    .get('/v1/llm/pricing/unknown', ({ request, query }) => {
-      const q = parseQuery(UnknownQuery, query)
-      const { projectId } = project(request, query, 'llm:read')
-      return json({ project_id: projectId, models: unknownModels(d.db, projectId, q.limit) })
-    })
-    .post('/v1/llm/traces/:id/scores', async ({ request, query, params }) => {
-      const { projectId, body } = await writeAccess(request, query)
-      const score = parseScore(body)
-      if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
-      upsertScore(d.db, projectId, params.id, score, d.now())
-      return json({ status: 'ok', trace_id: params.id, score })
-    })
-    .post('/v1/llm/traces/:id/feedback', async ({ request, query, params }) => {
-      const { projectId, body } = await writeAccess(request, query)
-      const feedback = parseFeedback(body)
-      if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
-      upsertFeedback(d.db, projectId, params.id, feedback, d.now())
-      return json({ status: 'ok', trace_id: params.id, feedback })
-    })
+    .use(declared(d.guard))
+    .get(
+      '/v1/llm/settings',
+      ({ access, query }) => {
+        const { projectId } = project(access, query)
+        return json(view(readLlmSettings(d.db, projectId)))
+      },
+      { scope: 'llm:read' },
+    )
+    .put(
+      '/v1/llm/settings',
+      async ({ access, request, query }) => {
+        const { access: narrowed, projectId } = project(access, query)
+        const change = parseSettings(await readJson(request, MAX_BODY))
+        return json(view(saveLlmSettings(d.db, projectId, change, narrowed.actor, d.now())))
+      },
+      { scope: 'llm:write' },
+    )
+    .put(
+      '/v1/llm/budget',
+      async ({ access, request, query }) => {
+        const { access: narrowed, projectId } = project(access, query)
+        const change = parseBudget(await readJson(request, MAX_BODY))
+        const s = saveLlmSettings(d.db, projectId, change, narrowed.actor, d.now())
+        return json({
+          project_id: projectId,
+          monthly_budget_micros: s.monthly_budget_micros,
+          budget_alert_rate: s.budget_alert_rate,
+        })
+      },
+      { scope: 'llm:write' },
+    )
+    .get(
+      '/v1/llm/pricing/overrides',
+      ({ access, query }) => {
+        const { projectId } = overrideScope(access, query, false)
+        return json({
+          scope: projectId === null ? 'global' : 'project',
+          project_id: projectId,
+          overrides: listOverrides(d.db, projectId),
+        })
+      },
+      { scope: 'llm:read' },
+    )
+    .put(
+      '/v1/llm/pricing/overrides',
+      async ({ access, request, query }) => {
+        const { projectId, actor } = overrideScope(access, query, true)
+        const v = validateOverrideBody(await readJson(request, MAX_BODY), d.now())
+        if (!v.ok) {
+          const first = v.errors[0] as { field: string; error: string }
+          throw new AppError('invalid_field', `${first.field}: ${first.error}`, { field: first.field })
+        }
+        const { override, created } = putOverride(d.db, projectId, v.value, actor, d.now(), newId)
+        return json({ override, created }, created ? 201 : 200)
+      },
+      { scope: 'llm:write' },
+    )
+    .delete(
+      '/v1/llm/pricing/overrides/:id',
+      ({ access, query, params }) => {
+        const { projectId } = overrideScope(access, query, true)
+        if (!deleteOverride(d.db, projectId, params.id))
+          throw notFound(`pricing override ${params.id} not found`)
+        return json({ deleted: params.id })
+      },
+      { scope: 'llm:write' },
+    )
+    .get(
+      '/v1/llm/pricing/unknown',
+      ({ access, query }) => {
+        const q = parseQuery(UnknownQuery, query)
+        const { projectId } = project(access, query)
+        return json({ project_id: projectId, models: unknownModels(d.db, projectId, q.limit) })
+      },
+      { scope: 'llm:read' },
+    )
+    .post(
+      '/v1/llm/traces/:id/scores',
+      async ({ access, signed, request, query, params }) => {
+        const { projectId, body } = await writeAccess(access, signed, request, query)
+        const score = parseScore(body)
+        if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
+        upsertScore(d.db, projectId, params.id, score, d.now())
+        return json({ status: 'ok', trace_id: params.id, score })
+      },
+      { scopeOrSigned: { scope: 'llm:write', maxBytes: MAX_BODY } },
+    )
+    .post(
+      '/v1/llm/traces/:id/feedback',
+      async ({ access, signed, request, query, params }) => {
+        const { projectId, body } = await writeAccess(access, signed, request, query)
+        const feedback = parseFeedback(body)
+        if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
+        upsertFeedback(d.db, projectId, params.id, feedback, d.now())
+        return json({ status: 'ok', trace_id: params.id, feedback })
+      },
+      { scopeOrSigned: { scope: 'llm:write', maxBytes: MAX_BODY } },
+    )
 }
