@@ -10,6 +10,7 @@ import { insertProject } from '../src/projects/store'
 import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
 import { createToken } from '../src/tokens/store'
 import { event, signed } from './helpers'
+import { trace } from './llm.helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
 
 export interface SecurityGroup {
@@ -586,6 +587,35 @@ export const INGEST: SecurityGroup = {
   ],
 }
 
+/** LLM traces, signed like error ingest (src/llm/ingest/routes.ts). */
+export const LLM_INGEST: SecurityGroup = {
+  title: 'llm ingest',
+  routes: [
+    {
+      method: 'POST',
+      route: '/v1/traces',
+      access: 'ingest',
+      request: () => ({ path: '/v1/traces', body: trace({ id: unique('sec-trace') }) }),
+      ok: 200,
+    },
+    {
+      method: 'POST',
+      route: '/v1/traces/batch',
+      access: 'ingest',
+      request: () => ({ path: '/v1/traces/batch', body: { traces: [trace({ id: unique('sec-trace') })] } }),
+      ok: 200,
+    },
+    // A signed update of a trace that does not exist: past the signature, the route's own 404.
+    {
+      method: 'PUT',
+      route: '/v1/traces/:id',
+      access: 'ingest',
+      request: () => ({ path: '/v1/traces/no-such-trace', body: { status: 'completed' } }),
+      ok: 404,
+    },
+  ],
+}
+
 /**
  * Routes that need no credentials, each with its answer to an anonymous caller. The Sentry
  * endpoints check the DSN key themselves: without one they answer 403.
@@ -679,13 +709,15 @@ export const PUBLIC: SecurityGroup = {
       request: () => ({ path: '/auth/logout' }),
       ok: 200,
     },
-    ...(['/v1/ingest', '/v1/ingest/batch'] as const).map((path) => ({
-      method: 'OPTIONS' as const,
-      route: path,
-      access: 'public' as const,
-      request: () => ({ path }),
-      ok: 204,
-    })),
+    ...(['/v1/ingest', '/v1/ingest/batch', '/v1/traces', '/v1/traces/batch', '/v1/traces/:id'] as const).map(
+      (path) => ({
+        method: 'OPTIONS' as const,
+        route: path,
+        access: 'public' as const,
+        request: () => ({ path }),
+        ok: 204,
+      }),
+    ),
     ...(['envelope', 'store'] as const).flatMap((kind) => [
       {
         method: 'OPTIONS' as const,
@@ -718,6 +750,7 @@ function sentryIdOf(f: SecurityFixture): number {
 export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   PUBLIC,
   INGEST,
+  LLM_INGEST,
   ERRORS_API,
   PROJECTS_API,
   TOKENS_API,

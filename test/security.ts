@@ -126,10 +126,11 @@ export function sendSigned(
   body: unknown,
   key: string,
   headers: Record<string, string> = {},
+  method = 'POST',
 ): Promise<Response> {
   const text = JSON.stringify(body)
   return rt.fetch(path, {
-    method: 'POST',
+    method,
     headers: {
       'content-type': 'application/json',
       'x-project-key': key,
@@ -367,7 +368,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
     test('rejects an unsigned body with 401', async () => {
       const f = fixture()
       const res = await f.rt.fetch(await path(), {
-        method: 'POST',
+        method: route.method,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token(SCOPES)}` },
         body: JSON.stringify(await body()),
       })
@@ -378,7 +379,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
       const f = fixture()
       const text = JSON.stringify(await body())
       const res = await f.rt.fetch(await path(), {
-        method: 'POST',
+        method: route.method,
         headers: {
           'content-type': 'application/json',
           'x-project-key': f.own.api_key,
@@ -393,7 +394,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
       const f = fixture()
       const text = JSON.stringify(await body())
       const res = await f.rt.fetch(await path(), {
-        method: 'POST',
+        method: route.method,
         headers: {
           'content-type': 'application/json',
           'x-project-key': f.own.api_key,
@@ -407,7 +408,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
     test('rejects an unknown project key with 401', async () => {
       const f = fixture()
       await expectStatus(
-        await sendSigned(f.rt, await path(), await body(), 'not-a-project-key'),
+        await sendSigned(f.rt, await path(), await body(), 'not-a-project-key', {}, route.method),
         401,
         'invalid_project_key',
       )
@@ -415,7 +416,10 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
 
     test("allows a body signed with the project's own key", async () => {
       const f = fixture()
-      await expectStatus(await sendSigned(f.rt, await path(), await body(), f.own.api_key), route.ok)
+      await expectStatus(
+        await sendSigned(f.rt, await path(), await body(), f.own.api_key, {}, route.method),
+        route.ok,
+      )
     })
   })
 }

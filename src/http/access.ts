@@ -118,10 +118,14 @@ function build(guard: Guard, seed: number) {
       public: (why: string) => ({
         detail: { ...detail('public', []), description: why },
       }),
-      ingest: (o: { maxBytes: number }) => ({
+      /**
+       * `rejected`, when given, counts the route's refusals (by code) instead of the Guard's
+       * ingest counter: a feature with a metric of its own (the LLM trace routes) keeps it.
+       */
+      ingest: (o: { maxBytes: number; rejected?: (code: string) => void }) => ({
         detail: detail('ingest', [{ ingestSignature: [] }]),
         async resolve({ request }) {
-          return { signed: await guard.signed(request, o.maxBytes) }
+          return { signed: await guard.signed(request, o.maxBytes, o.rejected) }
         },
       }),
       scope: (scope: Scope) => ({

@@ -239,9 +239,9 @@ export class Guard {
   /**
    * A signed ingest request: rate limit per client (429), body read within `maxBytes`
    * (413, without reading past the cap), signature over those exact bytes (401). Every
-   * refusal is counted by its code.
+   * refusal is counted by its code (with `rejected` when the route counts its own).
    */
-  async signed(request: Request, maxBytes: number): Promise<Signed> {
+  async signed(request: Request, maxBytes: number, rejected?: (code: string) => void): Promise<Signed> {
     const ingest = this.ingest
     if (!ingest)
       throw new Error('expected the Guard to be built with IngestAuth for an ingest route, got none')
@@ -271,7 +271,7 @@ export class Guard {
       }
       return { projectId: project.id, body }
     } catch (err) {
-      if (err instanceof AppError) ingest.rejected(err.code)
+      if (err instanceof AppError) (rejected ?? ingest.rejected)(err.code)
       throw err
     }
   }
