@@ -709,6 +709,14 @@ export const PUBLIC: SecurityGroup = {
       request: () => ({ path: '/auth/logout' }),
       ok: 200,
     },
+    // The SDK's script files: a version this server does not serve is a 404, not a refusal.
+    ...(['/sdk/manifest.json', '/sdk/bloop.min.js'] as const).map((path) => ({
+      method: 'GET' as const,
+      route: path === '/sdk/manifest.json' ? path : '/sdk/:file',
+      access: 'public' as const,
+      request: () => ({ path }),
+      ok: 200,
+    })),
     ...(['/v1/ingest', '/v1/ingest/batch', '/v1/traces', '/v1/traces/batch', '/v1/traces/:id'] as const).map(
       (path) => ({
         method: 'OPTIONS' as const,
