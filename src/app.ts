@@ -14,10 +14,10 @@ import type { Logger } from './ops/log'
 /**
  * Routes that still check access in their handlers (`guard.require`, signatures checked
  * inline), written before routes declared it: LLM tracing (`/v1/llm/*`),
- * OTLP import (`/otlp/v1/*`, `/v1/logs`) and the LLM proxy (`/v1/proxy/*`). They convert to declarations next; then this goes, and
+ * and OTLP import (`/otlp/v1/*`, `/v1/logs`). They convert to declarations next; then this goes, and
  * test/http/app.security.test.ts fails once it matches no route.
  */
-export const PENDING_DECLARATION = /^\/(v1\/(llm|logs|proxy)|otlp)(\/|$)/
+export const PENDING_DECLARATION = /^\/(v1\/(llm|logs)|otlp)(\/|$)/
 
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }

@@ -616,6 +616,21 @@ export const LLM_INGEST: SecurityGroup = {
   ],
 }
 
+/** The LLM proxy: X-Bloop-Key, since Authorization carries the provider's key. */
+export const LLM_PROXY: SecurityGroup = {
+  title: 'llm proxy',
+  routes: [
+    // A provider this server does not proxy: past the key, the route's own 404 (nothing is forwarded).
+    {
+      method: 'ALL',
+      route: '/v1/proxy/*',
+      access: { key: 'llm:write' },
+      request: () => ({ path: '/v1/proxy/no-such-provider/v1/chat/completions', body: {} }),
+      ok: 404,
+    },
+  ],
+}
+
 /**
  * Routes that need no credentials, each with its answer to an anonymous caller. The Sentry
  * endpoints check the DSN key themselves: without one they answer 403.
@@ -759,6 +774,7 @@ export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   PUBLIC,
   INGEST,
   LLM_INGEST,
+  LLM_PROXY,
   ERRORS_API,
   PROJECTS_API,
   TOKENS_API,

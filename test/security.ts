@@ -53,9 +53,17 @@ import { startRuntime, type TestRuntime } from './helpers'
  * credentials; `ingest` routes want an HMAC signature of the body by a project key; `page`
  * routes send a signed-out visitor to the sign-in page (303).
  */
-export type RouteAccess = { scope: Scope } | 'session' | 'admin' | 'public' | 'ingest' | 'page'
+export type RouteAccess =
+  | { scope: Scope }
+  | { key: Scope }
+  | 'session'
+  | 'admin'
+  | 'public'
+  | 'ingest'
+  | 'page'
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
+/** 'ALL' is a route of every method (the LLM proxy); the suite calls it with POST. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ALL'
 
 export interface RouteRequest {
   path: string
@@ -197,6 +205,10 @@ export function describeSecurity(
     })
 
     for (const route of routes) {
+      if (typeof route.access === 'object' && 'key' in route.access) {
+        describeKeyed(() => f, route, route.access.key)
+        continue
+      }
       const scope = typeof route.access === 'object' ? route.access.scope : null
       const label = `${route.method} ${route.route}`
       if (scope && !route.foreign) throw new Error(`expected a foreign request for the scope route ${label}`)
@@ -360,6 +372,51 @@ export function describeSecurity(
  * a body signed by the project's own key allowed (`ok`). API tokens and sessions are no
  * credentials here.
  */
+/**
+ * A `key` route: X-Bloop-Key holds a project key or a token with `scope`; Authorization is
+ * the caller's own (the proxy forwards it), so a bloop token there does not count.
+ */
+function describeKeyed(fixture: () => SecurityFixture, route: RouteSpec, scope: Scope): void {
+  const method = route.method === 'ALL' ? 'POST' : route.method
+  const call = async (headers: Record<string, string>) => {
+    const f = fixture()
+    const r = await route.request(f)
+    return f.rt.fetch(r.path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(r.body ?? {}),
+    })
+  }
+  describe(`${route.method} ${route.route}`, () => {
+    test('rejects a request without X-Bloop-Key with 401', async () => {
+      await expectStatus(await call({}), 401, 'unauthorized')
+    })
+    test('rejects a bloop token in Authorization, not X-Bloop-Key, with 401', async () => {
+      await expectStatus(
+        await call({ authorization: `Bearer ${fixture().token(SCOPES)}` }),
+        401,
+        'unauthorized',
+      )
+    })
+    test('rejects an unknown project key with 401', async () => {
+      await expectStatus(await call({ 'x-bloop-key': 'not-a-project-key' }), 401, 'invalid_project_key')
+    })
+    test('rejects an unknown token with 401', async () => {
+      await expectStatus(await call({ 'x-bloop-key': 'bloop_tk_not-a-token' }), 401, 'invalid_token')
+    })
+    test(`rejects a token without ${scope} with 403`, async () => {
+      const t = fixture().token(SCOPES.filter((s) => s !== scope))
+      await expectStatus(await call({ 'x-bloop-key': t }), 403, 'insufficient_scope')
+    })
+    test("allows the project's own key", async () => {
+      await expectStatus(await call({ 'x-bloop-key': fixture().own.api_key }), route.ok)
+    })
+    test(`allows a token with ${scope}`, async () => {
+      await expectStatus(await call({ 'x-bloop-key': fixture().token([scope]) }), route.ok)
+    })
+  })
+}
+
 function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void {
   describe(`${route.method} ${route.route}`, () => {
     const body = async () => (await route.request(fixture())).body ?? {}

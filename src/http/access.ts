@@ -12,6 +12,8 @@
  *   .get('/v1/tokens', ({ user, access }) => ..., { session: true })   // signed-in user, no tokens
  *   .get('/v1/admin/users', ({ user }) => ..., { admin: true })        // signed-in admin
  *   .get('/', ({ user }) => ..., { page: true })   // a page: `user` is null when signed out
+ *   .all('/v1/proxy/*', ({ projectId }) => ..., { key: { header: 'x-bloop-key', scope: 'llm:write', ... } })
+ *                                      // project key or scoped token in a header of its own
  *
  * What a handler receives:
  * - `scope`: `access` (a Reach): the projects in reach, `access.actor`, `access.principal`,
@@ -20,6 +22,8 @@
  * - `session`, `admin`: `user` (SessionPrincipal) and `access` (every project the user sees).
  * - `ingest`: `signed` ({projectId, body}): the verified bytes; the handler parses them.
  * - `page`: `user` or null; the handler decides (the dashboard redirects to sign-in).
+ * - `key`: `projectId`, for routes whose Authorization header is not bloop's (the LLM
+ *   proxy forwards the provider's key in it).
  *
  * A route also declares its contract, `schema: { query, params, body, response: { 200: X } }`
  * (TypeBox, from the feature's model.ts): /openapi.json is generated from it, and the
@@ -38,7 +42,7 @@
  */
 import type { TSchema } from '@sinclair/typebox'
 import { type AnyElysia, Elysia } from 'elysia'
-import type { Guard, Scope } from './auth'
+import type { Guard, KeyAccess, Scope } from './auth'
 
 /** The key of a route's OpenAPI `detail` that holds its declared access (read by assertDeclared). */
 export const ACCESS_KEY = 'x-bloop-access'
@@ -63,7 +67,14 @@ export interface RouteSchema {
   response?: Record<number, TSchema | string>
 }
 
-export type AccessKind = 'public' | 'ingest' | 'session' | 'admin' | 'page' | `scope:${Scope}`
+export type AccessKind =
+  | 'public'
+  | 'ingest'
+  | 'session'
+  | 'admin'
+  | 'page'
+  | `scope:${Scope}`
+  | `key:${Scope}`
 
 /** Security requirement objects of the OpenAPI document (schemes in contract.ts). */
 const BEARER_OR_SESSION = (scope: Scope): Record<string, string[]>[] => [
@@ -128,6 +139,13 @@ function build(guard: Guard, seed: number) {
           return { signed: await guard.signed(request, o.maxBytes, o.rejected) }
         },
       }),
+      /** A project key or scoped token in a header of its own (Guard.keyed): `projectId`. */
+      key: (o: KeyAccess) => ({
+        detail: detail(`key:${o.scope}`, [{ bloopKey: [] }]),
+        resolve({ request }) {
+          return { projectId: guard.keyed(request, o) }
+        },
+      }),
       scope: (scope: Scope) => ({
         detail: detail(`scope:${scope}`, BEARER_OR_SESSION(scope)),
         resolve({ request }) {
@@ -188,7 +206,7 @@ export function assertDeclared(app: AnyElysia, pending?: RegExp): void {
   if (missing.length > 0) {
     throw new Error(
       `expected every route to declare its access, got none on ${missing.join(', ')}: add one of ` +
-        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', session: true, admin: true or page: true " +
+        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', key: {header, scope, ...}, session: true, admin: true or page: true " +
         'to its options (src/http/access.ts; docs/ARCHITECTURE.md, "Adding a feature")',
     )
   }

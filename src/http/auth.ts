@@ -79,7 +79,25 @@ export interface IngestAuth {
   rejected(code: string): void
 }
 
+/** A key in a header of its own (`Guard.keyed`, the `key` declaration of src/http/access.ts). */
+export interface KeyAccess {
+  /** The header, lower case (e.g. 'x-bloop-key'). */
+  header: string
+  /** Its name as callers write it, for messages ('X-Bloop-Key'). */
+  label: string
+  /** The scope an API token sent in the header must hold. */
+  scope: Scope
+  /** The 401 message when the header is missing and anonymous calls are not allowed. */
+  missing: string
+  /** Whether a call without the header goes to the default project (read per request). */
+  anonymous?: () => boolean
+  /** Brake on refused project keys, per client address. */
+  brake?: RateLimiter
+}
+
 export const SESSION_COOKIE = 'bloop_session'
+/** What every API token starts with; a key header holding one is a token, not a project key. */
+const TOKEN_PREFIX = 'bloop_tk_'
 
 export function readCookie(request: Request, name: string): string | null {
   const header = request.headers.get('cookie')
@@ -274,6 +292,44 @@ export class Guard {
       if (err instanceof AppError) (rejected ?? ingest.rejected)(err.code)
       throw err
     }
+  }
+
+  /**
+   * The project of a key sent in a header of its own (`o.header`), for callers whose
+   * `Authorization` carries someone else's credential (the LLM proxy forwards the
+   * provider's key): an API token holding `o.scope` (resolved and braked like a bearer
+   * token), or a project's API key. Without the header: the default project when
+   * `o.anonymous()` allows it, else 401 naming `o.missing`. A refused project key takes a
+   * token from `o.brake` per client address (429 once it is spent); a valid one never does.
+   */
+  keyed(request: Request, o: KeyAccess): string {
+    const ingest = this.ingest
+    if (!ingest) throw new Error('expected the Guard to be built with IngestAuth for a keyed route, got none')
+    const key = request.headers.get(o.header)?.trim()
+    if (!key) {
+      if (o.anonymous?.()) {
+        const project = ingest.signingKey(null)
+        if (!project)
+          throw new Error('expected the default project to exist (it cannot be deleted), found none')
+        return project.id
+      }
+      throw new AppError('unauthorized', o.missing)
+    }
+    if (key.startsWith(TOKEN_PREFIX)) {
+      // Tokens are resolved (and refusals braked) as they are from Authorization.
+      const asToken = new Request(request.url, { headers: { authorization: `Bearer ${key}` } })
+      return this.reach(asToken, o.scope).projectIds[0] as string
+    }
+    const project = ingest.signingKey(key)
+    if (project) return project.id
+    const wait = o.brake ? o.brake.take(ingest.clientIp(request)) : 0
+    if (wait > 0)
+      throw new AppError(
+        'rate_limited',
+        `too many refused ${o.label} values from this address; retry in ${wait}s`,
+        { retryAfterSecs: wait },
+      )
+    throw new AppError('invalid_project_key', `unknown ${o.label}`)
   }
 
   /** Counts a refused credential against its address and itself; 429 once either is spent. */

@@ -11,7 +11,8 @@ import { startRuntime } from '../helpers'
 import { describeSecurity, type RouteAccess } from '../security'
 import { SECURITY_GROUPS } from '../security.routes'
 
-const kindOf = (a: RouteAccess): AccessKind => (typeof a === 'object' ? `scope:${a.scope}` : a)
+const kindOf = (a: RouteAccess): AccessKind =>
+  typeof a === 'object' ? ('key' in a ? `key:${a.key}` : `scope:${a.scope}`) : a
 
 test('every registered route has a security entry with the access it declares', async () => {
   const rt = await startRuntime()

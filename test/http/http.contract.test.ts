@@ -40,6 +40,7 @@ const SECURITY: Record<string, (kind: AccessKind) => Record<string, string[]>[]>
   session: () => [{ sessionCookie: [] }],
   admin: () => [{ sessionCookie: [] }],
   page: () => [{ sessionCookie: [] }, {}] as Record<string, string[]>[],
+  key: () => [{ bloopKey: [] }],
   scope: (k) =>
     [{ bearerToken: [k.slice('scope:'.length)] }, { sessionCookie: [] }] as Record<string, string[]>[],
 }
@@ -77,20 +78,26 @@ describe('the OpenAPI document', () => {
         route: `${route.method} ${route.path}`,
         access: kind,
       })
-      const expected = (SECURITY[kind.startsWith('scope:') ? 'scope' : kind] as (k: AccessKind) => unknown)(
-        kind,
-      )
+      const expected = (
+        SECURITY[kind.startsWith('scope:') ? 'scope' : kind.startsWith('key:') ? 'key' : kind] as (
+          k: AccessKind,
+        ) => unknown
+      )(kind)
       expect({ route: `${route.method} ${route.path}`, security: op.security }).toEqual({
         route: `${route.method} ${route.path}`,
         security: expected as Record<string, string[]>[],
       })
     }
     expect(listed).toEqual([])
-    // Declared routes map one to one onto operations (a pending ALL route spreads over methods).
+    // Declared routes map one to one onto operations, but an ALL route spreads over methods.
     const operations = Object.entries(doc.paths)
       .filter(([path]) => !PENDING_DECLARATION.test(path))
       .reduce((n, [, methods]) => n + Object.keys(methods).length, 0)
-    expect(operations).toBe(rt.app.routes.filter((r) => !PENDING_DECLARATION.test(r.path)).length)
+    const declared = rt.app.routes.filter((r) => !PENDING_DECLARATION.test(r.path))
+    const spread = declared
+      .filter((r) => r.method === 'ALL')
+      .reduce((n, r) => n + Object.keys(doc.paths[r.path.replace(/:([^/]+)/g, '{$1}')] ?? {}).length, 0)
+    expect(operations).toBe(declared.filter((r) => r.method !== 'ALL').length + spread)
   })
 
   test('gives every operation the error shape as its default answer', () => {
