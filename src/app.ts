@@ -13,11 +13,11 @@ import type { Logger } from './ops/log'
 
 /**
  * Routes that still check access in their handlers (`guard.require`, signatures checked
- * inline), written before routes declared it: LLM tracing (`/v1/llm/*`),
- * and OTLP import (`/otlp/v1/*`, `/v1/logs`). They convert to declarations next; then this goes, and
+ * inline), written before routes declared it: the LLM read and settings routes
+ * (`/v1/llm/*`, but for the OTLP import at /v1/llm/export/otlp). They convert to declarations next; then this goes, and
  * test/http/app.security.test.ts fails once it matches no route.
  */
-export const PENDING_DECLARATION = /^\/(v1\/(llm|logs)|otlp)(\/|$)/
+export const PENDING_DECLARATION = /^\/v1\/llm(\/(?!export\/otlp$)|$)/
 
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }

@@ -631,6 +631,18 @@ export const LLM_PROXY: SecurityGroup = {
   ],
 }
 
+/** OTLP import: an exporter's token, project key or bloop's HMAC; an empty export is a 200. */
+export const LLM_OTLP: SecurityGroup = {
+  title: 'llm otlp',
+  routes: (['/otlp/v1/traces', '/v1/llm/export/otlp', '/otlp/v1/logs', '/v1/logs'] as const).map((path) => ({
+    method: 'POST' as const,
+    route: path,
+    access: { exporter: 'llm:write' as const },
+    request: () => ({ path, body: {} }),
+    ok: 200,
+  })),
+}
+
 /**
  * Routes that need no credentials, each with its answer to an anonymous caller. The Sentry
  * endpoints check the DSN key themselves: without one they answer 403.
@@ -775,6 +787,7 @@ export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   INGEST,
   LLM_INGEST,
   LLM_PROXY,
+  LLM_OTLP,
   ERRORS_API,
   PROJECTS_API,
   TOKENS_API,

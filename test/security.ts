@@ -56,6 +56,7 @@ import { startRuntime, type TestRuntime } from './helpers'
 export type RouteAccess =
   | { scope: Scope }
   | { key: Scope }
+  | { exporter: Scope }
   | 'session'
   | 'admin'
   | 'public'
@@ -205,11 +206,15 @@ export function describeSecurity(
     })
 
     for (const route of routes) {
+      if (typeof route.access === 'object' && 'exporter' in route.access) {
+        describeExporter(() => f, route, route.access.exporter)
+        continue
+      }
       if (typeof route.access === 'object' && 'key' in route.access) {
         describeKeyed(() => f, route, route.access.key)
         continue
       }
-      const scope = typeof route.access === 'object' ? route.access.scope : null
+      const scope = typeof route.access === 'object' && 'scope' in route.access ? route.access.scope : null
       const label = `${route.method} ${route.route}`
       if (scope && !route.foreign) throw new Error(`expected a foreign request for the scope route ${label}`)
       if (route.access === 'public') {
@@ -413,6 +418,62 @@ function describeKeyed(fixture: () => SecurityFixture, route: RouteSpec, scope: 
     })
     test(`allows a token with ${scope}`, async () => {
       await expectStatus(await call({ 'x-bloop-key': fixture().token([scope]) }), route.ok)
+    })
+  })
+}
+
+/**
+ * An `exporter` route (OTLP): a bearer token with `scope`, a project key in X-Bloop-Key, or
+ * bloop's HMAC signature of the body.
+ */
+function describeExporter(fixture: () => SecurityFixture, route: RouteSpec, scope: Scope): void {
+  const call = async (headers: Record<string, string>, text?: string) => {
+    const f = fixture()
+    const r = await route.request(f)
+    return f.rt.fetch(r.path, {
+      method: route.method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: text ?? JSON.stringify(r.body ?? {}),
+    })
+  }
+  const text = async () => JSON.stringify((await route.request(fixture())).body ?? {})
+  describe(`${route.method} ${route.route}`, () => {
+    test('rejects a request without credentials with 401', async () => {
+      await expectStatus(await call({}), 401, 'unauthorized')
+    })
+    test('rejects a malformed bearer token with 401', async () => {
+      await expectStatus(await call({ authorization: 'Bearer not-a-bloop-token' }), 401, 'invalid_token')
+    })
+    test(`rejects a token without ${scope} with 403`, async () => {
+      const t = fixture().token(SCOPES.filter((s) => s !== scope))
+      await expectStatus(await call({ authorization: `Bearer ${t}` }), 403, 'insufficient_scope')
+    })
+    test('rejects an unknown X-Bloop-Key with 401', async () => {
+      await expectStatus(await call({ 'x-bloop-key': 'not-a-project-key' }), 401, 'invalid_project_key')
+    })
+    test('rejects a signature that does not match the body with 401', async () => {
+      const f = fixture()
+      const body = await text()
+      const res = await call(
+        { 'x-project-key': f.own.api_key, 'x-signature': sign(f.own.api_key, `${body} `) },
+        body,
+      )
+      await expectStatus(res, 401, 'invalid_signature')
+    })
+    test(`allows a token with ${scope}`, async () => {
+      await expectStatus(await call({ authorization: `Bearer ${fixture().token([scope])}` }), route.ok)
+    })
+    test("allows the project's own key in X-Bloop-Key", async () => {
+      await expectStatus(await call({ 'x-bloop-key': fixture().own.api_key }), route.ok)
+    })
+    test("allows a body signed with the project's own key", async () => {
+      const f = fixture()
+      const body = await text()
+      const res = await call(
+        { 'x-project-key': f.own.api_key, 'x-signature': sign(f.own.api_key, body) },
+        body,
+      )
+      await expectStatus(res, route.ok)
     })
   })
 }

@@ -22,6 +22,7 @@
  * - `session`, `admin`: `user` (SessionPrincipal) and `access` (every project the user sees).
  * - `ingest`: `signed` ({projectId, body}): the verified bytes; the handler parses them.
  * - `page`: `user` or null; the handler decides (the dashboard redirects to sign-in).
+ * - `exporter`: `exporter` (`ready()`, then `project(raw body)`), for OTLP exports.
  * - `key`: `projectId`, for routes whose Authorization header is not bloop's (the LLM
  *   proxy forwards the provider's key in it).
  *
@@ -75,6 +76,7 @@ export type AccessKind =
   | 'page'
   | `scope:${Scope}`
   | `key:${Scope}`
+  | `exporter:${Scope}`
 
 /** Security requirement objects of the OpenAPI document (schemes in contract.ts). */
 const BEARER_OR_SESSION = (scope: Scope): Record<string, string[]>[] => [
@@ -146,6 +148,22 @@ function build(guard: Guard, seed: number) {
           return { projectId: guard.keyed(request, o) }
         },
       }),
+      /**
+       * OTLP exporters (Guard.exporter): a token with the scope or a signed-in user, a project
+       * key in `header`, or the HMAC signature. `exporter.ready()` throws the refusal (the
+       * route renders it in the request's encoding); `exporter.project(raw)` is the project.
+       */
+      exporter: (o: { scope: Scope; header: string; label: string }) => ({
+        detail: detail(`exporter:${o.scope}`, [
+          { bearerToken: [o.scope] },
+          { sessionCookie: [] },
+          { bloopKey: [] },
+          { ingestSignature: [] },
+        ]),
+        resolve({ request }) {
+          return { exporter: guard.exporter(request, o) }
+        },
+      }),
       scope: (scope: Scope) => ({
         detail: detail(`scope:${scope}`, BEARER_OR_SESSION(scope)),
         resolve({ request }) {
@@ -206,7 +224,7 @@ export function assertDeclared(app: AnyElysia, pending?: RegExp): void {
   if (missing.length > 0) {
     throw new Error(
       `expected every route to declare its access, got none on ${missing.join(', ')}: add one of ` +
-        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', key: {header, scope, ...}, session: true, admin: true or page: true " +
+        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', key: {header, scope, ...}, exporter: {scope, header, label}, session: true, admin: true or page: true " +
         'to its options (src/http/access.ts; docs/ARCHITECTURE.md, "Adding a feature")',
     )
   }

@@ -95,6 +95,16 @@ export interface KeyAccess {
   brake?: RateLimiter
 }
 
+/**
+ * An exporter's credentials (`Guard.exporter`): `ready()` throws the refusal, if any,
+ * before the body is read; `project(raw)` is the project, verifying the HMAC over the raw
+ * body when that is the credential.
+ */
+export interface Exporter {
+  ready(): void
+  project(raw: Uint8Array): string
+}
+
 export const SESSION_COOKIE = 'bloop_session'
 /** What every API token starts with; a key header holding one is a token, not a project key. */
 const TOKEN_PREFIX = 'bloop_tk_'
@@ -330,6 +340,70 @@ export class Guard {
         { retryAfterSecs: wait },
       )
     throw new AppError('invalid_project_key', `unknown ${o.label}`)
+  }
+
+  /**
+   * The credentials an OpenTelemetry exporter can send as static headers, for `o.scope`:
+   * `Authorization: Bearer <token>` or a signed-in user naming the project with
+   * `?project_id=`; a project key in `o.header`; or bloop's HMAC (`X-Signature` over the
+   * body as sent, with `X-Project-Key`), checked once the body is read. The rate limit per
+   * client address comes first (429). Refusals are not thrown here: the route answers
+   * them in the encoding of the request (OTLP protobuf or JSON), so the answer holds them
+   * until `ready()`, which the route calls before reading the body.
+   */
+  exporter(request: Request, o: { scope: Scope; header: string; label: string }): Exporter {
+    const ingest = this.ingest
+    if (!ingest)
+      throw new Error('expected the Guard to be built with IngestAuth for an exporter route, got none')
+    let resolved: string | 'hmac'
+    try {
+      ingest.limiter.check(ingest.clientIp(request), 'ingest')
+      resolved = this.exporterProject(request, o)
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      const refuse = (): never => {
+        throw err
+      }
+      return { ready: refuse, project: refuse }
+    }
+    return {
+      ready: () => {},
+      project: (raw) => {
+        if (resolved !== 'hmac') return resolved
+        const projectKey = request.headers.get('x-project-key')
+        const project = ingest.signingKey(projectKey)
+        if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
+        if (verifySignature(request.headers.get('x-signature') ?? '', project.api_key, raw) !== 'ok')
+          throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
+        return project.id
+      },
+    }
+  }
+
+  private exporterProject(
+    request: Request,
+    o: { scope: Scope; header: string; label: string },
+  ): string | 'hmac' {
+    if (request.headers.get('authorization') !== null || readCookie(request, SESSION_COOKIE) !== null) {
+      const access = this.reach(request, o.scope).narrow(new URL(request.url).searchParams.get('project_id'))
+      if (access.projectIds.length !== 1)
+        throw new AppError(
+          'bad_request',
+          `a signed-in user must name the project with ?project_id=<id or slug>; exporters should send a token with ${o.scope}`,
+        )
+      return access.projectIds[0] as string
+    }
+    const key = request.headers.get(o.header)
+    if (key !== null) {
+      const project = key.trim() === '' ? null : this.ingest?.signingKey(key.trim())
+      if (!project) throw new AppError('invalid_project_key', `unknown ${o.label}`)
+      return project.id
+    }
+    if (request.headers.get('x-signature') !== null) return 'hmac'
+    throw new AppError(
+      'unauthorized',
+      `authentication required: send "Authorization: Bearer <token with ${o.scope}>" or "${o.label}: <project key>" (for exporters: OTEL_EXPORTER_OTLP_HEADERS)`,
+    )
   }
 
   /** Counts a refused credential against its address and itself; 429 once either is spent. */

@@ -76,6 +76,12 @@ const REFUSALS: Record<string, Record<string, string>> = {
   session: { '401': 'not signed in', '403': 'an API token, or a cross-site change' },
   admin: { '401': 'not signed in', '403': 'not an admin, an API token, or a cross-site change' },
   page: { '303': 'signed out: to the sign-in page', '403': 'an API token' },
+  exporter: {
+    '401': 'no credentials, a bad token, an unknown project key, or a wrong signature',
+    '403': 'the token lacks the scope, or a cross-site change',
+    '413': 'body over the cap',
+    '429': 'rate limited or queue full (Retry-After)',
+  },
   key: {
     '401': 'no key (when anonymous calls are off), an unknown project key, or a bad token',
     '403': 'the token lacks the scope',
@@ -132,7 +138,15 @@ export function openApiDocument(app: AnyElysia, info: { title: string; version: 
         continue
       }
       const refusals =
-        REFUSALS[kind.startsWith('scope:') ? 'scope' : kind.startsWith('key:') ? 'key' : kind] ?? {}
+        REFUSALS[
+          kind.startsWith('scope:')
+            ? 'scope'
+            : kind.startsWith('key:')
+              ? 'key'
+              : kind.startsWith('exporter:')
+                ? 'exporter'
+                : kind
+        ] ?? {}
       const responses: Record<string, unknown> = op.responses ?? {}
       for (const [status, answer] of Object.entries(declared?.response ?? {})) {
         if (typeof answer === 'string') responses[status] = { description: answer }

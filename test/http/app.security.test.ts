@@ -12,7 +12,13 @@ import { describeSecurity, type RouteAccess } from '../security'
 import { SECURITY_GROUPS } from '../security.routes'
 
 const kindOf = (a: RouteAccess): AccessKind =>
-  typeof a === 'object' ? ('key' in a ? `key:${a.key}` : `scope:${a.scope}`) : a
+  typeof a !== 'object'
+    ? a
+    : 'key' in a
+      ? `key:${a.key}`
+      : 'exporter' in a
+        ? `exporter:${a.exporter}`
+        : `scope:${a.scope}`
 
 test('every registered route has a security entry with the access it declares', async () => {
   const rt = await startRuntime()

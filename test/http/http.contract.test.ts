@@ -41,6 +41,13 @@ const SECURITY: Record<string, (kind: AccessKind) => Record<string, string[]>[]>
   admin: () => [{ sessionCookie: [] }],
   page: () => [{ sessionCookie: [] }, {}] as Record<string, string[]>[],
   key: () => [{ bloopKey: [] }],
+  exporter: (k) =>
+    [
+      { bearerToken: [k.slice('exporter:'.length)] },
+      { sessionCookie: [] },
+      { bloopKey: [] },
+      { ingestSignature: [] },
+    ] as Record<string, string[]>[],
   scope: (k) =>
     [{ bearerToken: [k.slice('scope:'.length)] }, { sessionCookie: [] }] as Record<string, string[]>[],
 }
@@ -79,9 +86,15 @@ describe('the OpenAPI document', () => {
         access: kind,
       })
       const expected = (
-        SECURITY[kind.startsWith('scope:') ? 'scope' : kind.startsWith('key:') ? 'key' : kind] as (
-          k: AccessKind,
-        ) => unknown
+        SECURITY[
+          kind.startsWith('scope:')
+            ? 'scope'
+            : kind.startsWith('key:')
+              ? 'key'
+              : kind.startsWith('exporter:')
+                ? 'exporter'
+                : kind
+        ] as (k: AccessKind) => unknown
       )(kind)
       expect({ route: `${route.method} ${route.path}`, security: op.security }).toEqual({
         route: `${route.method} ${route.path}`,
