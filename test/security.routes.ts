@@ -548,6 +548,14 @@ export const DASHBOARD: SecurityGroup = {
         ['/insights', '/insights'],
         ['/settings', '/settings'],
         ['/settings/*', '/settings/tokens'],
+        ['/llm', '/llm'],
+        ['/llm/traces', '/llm/traces'],
+        ['/llm/traces/*', '/llm/traces/run-1'],
+        ['/llm/sessions', '/llm/sessions'],
+        ['/llm/sessions/*', '/llm/sessions/chat-1'],
+        ['/llm/prompts', '/llm/prompts'],
+        ['/llm/models', '/llm/models'],
+        ['/llm/settings', '/llm/settings'],
       ] as const
     ).map(([route, path]) => ({
       method: 'GET' as const,

@@ -764,7 +764,13 @@ describe('the dashboard in a real browser', () => {
       expect.stringMatching(/^\/assets\/dashboard\/chunks\/IssuesPage-[a-z0-9]+\.js$/),
     )
     // No other page's code on the landing.
-    expect(urls.filter((u) => /(IssuePage|AlertsPage|InsightsPage|SettingsPage)-/.test(u))).toEqual([])
+    expect(
+      urls.filter((u) =>
+        /(IssuePage|AlertsPage|InsightsPage|SettingsPage|OverviewPage|TracesPage|TracePage|ModelsPage)-/.test(
+          u,
+        ),
+      ),
+    ).toEqual([])
     expect(assets.every((a) => a.encoding === 'gzip')).toBe(true)
     const total = assets.reduce((n, a) => n + a.bytes, 0)
 
@@ -792,12 +798,13 @@ describe('the dashboard in a real browser', () => {
     for (const [name, p] of Object.entries(pages))
       console.log(`  ${name}: +${(p.gzip_bytes / 1024).toFixed(1)} KB gzip in ${p.chunks.length} chunk(s)`)
     expect(total).toBeLessThan(150 * 1024)
-    expect(Object.keys(pages).sort()).toEqual(['alerts', 'insights', 'issue', 'settings'])
+    expect(Object.keys(pages).sort()).toEqual(['alerts', 'insights', 'issue', 'llm', 'settings'])
     const components: Record<string, string> = {
       issue: 'IssuePage',
       alerts: 'AlertsPage',
       insights: 'InsightsPage',
       settings: 'SettingsPage',
+      llm: 'OverviewPage',
     }
     for (const [name, p] of Object.entries(pages)) {
       const own = p.chunks.some((c) => c.url.startsWith(`/assets/dashboard/chunks/${components[name]}-`))

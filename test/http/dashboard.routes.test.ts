@@ -43,6 +43,14 @@ describe('the server reads the page table', () => {
       '/insights',
       '/settings',
       '/settings/*',
+      '/llm',
+      '/llm/traces',
+      '/llm/traces/*',
+      '/llm/sessions',
+      '/llm/sessions/*',
+      '/llm/prompts',
+      '/llm/models',
+      '/llm/settings',
     ])
   })
 
@@ -100,6 +108,7 @@ describe('the browser reads the page table', () => {
       ['Issues', '/'],
       ['Alerts', '/alerts'],
       ['Insights', '/insights'],
+      ['LLM', '/llm'],
       ['Settings', '/settings/projects'],
     ])
     for (const n of NAV) {

@@ -13,4 +13,12 @@ export const PAGES: { [N in PageName]: LazyComponent<PageProps> } = {
   alerts: lazy(() => import('./alerts/AlertsPage').then((m) => m.AlertsPage)),
   insights: lazy(() => import('./insights/InsightsPage').then((m) => m.InsightsPage)),
   settings: lazy(() => import('./settings/SettingsPage').then((m) => m.SettingsPage)),
+  llm: lazy(() => import('./llm/OverviewPage').then((m) => m.LlmOverviewPage)),
+  llmTraces: lazy(() => import('./llm/TracesPage').then((m) => m.LlmTracesPage)),
+  llmTrace: lazy(() => import('./llm/TracePage').then((m) => m.LlmTracePage)),
+  llmSessions: lazy(() => import('./llm/SessionsPage').then((m) => m.LlmSessionsPage)),
+  llmSession: lazy(() => import('./llm/SessionPage').then((m) => m.LlmSessionPage)),
+  llmPrompts: lazy(() => import('./llm/PromptsPage').then((m) => m.LlmPromptsPage)),
+  llmModels: lazy(() => import('./llm/ModelsPage').then((m) => m.LlmModelsPage)),
+  llmSettings: lazy(() => import('./llm/LlmSettingsPage').then((m) => m.LlmSettingsPage)),
 }

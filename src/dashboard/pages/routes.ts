@@ -17,6 +17,7 @@ import { route as alerts } from './alerts/route'
 import { route as insights } from './insights/route'
 import { route as issue } from './issue/route'
 import { route as issues } from './issues/route'
+import * as llm from './llm/route'
 import { route as settings } from './settings/route'
 
 export interface NavEntry {
@@ -47,7 +48,21 @@ export interface PageProps {
   params: Record<string, string>
 }
 
-export const ROUTES = { issues, issue, alerts, insights, settings } satisfies Record<string, PageRoute>
+export const ROUTES = {
+  issues,
+  issue,
+  alerts,
+  insights,
+  settings,
+  llm: llm.overview,
+  llmTraces: llm.traces,
+  llmTrace: llm.trace,
+  llmSessions: llm.sessions,
+  llmSession: llm.session,
+  llmPrompts: llm.prompts,
+  llmModels: llm.models,
+  llmSettings: llm.settings,
+} satisfies Record<string, PageRoute>
 
 export type PageName = keyof typeof ROUTES
 
