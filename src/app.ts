@@ -11,15 +11,6 @@ import type { AppMetrics } from './ops/appmetrics'
 import { methodLabel, routeGroup } from './ops/http'
 import type { Logger } from './ops/log'
 
-/**
- * Routes that still check access in their handlers (`guard.require`, signatures checked
- * inline), written before routes declared it: LLM tracing (`/v1/traces`, the OTLP export
- * `/v1/llm/export/otlp`), OTLP import (`/otlp/v1/*`, `/v1/logs`), the LLM proxy (`/v1/proxy/*`) and the SDK's
- * script files (`/sdk/*`, public). They convert to declarations next; then this goes, and
- * test/http/app.security.test.ts fails once it matches no route.
- */
-export const PENDING_DECLARATION = /^\/(v1\/(traces|logs|proxy|llm\/export\/otlp)|otlp|sdk)(\/|$)/
-
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }
   const app = new Elysia().onError(({ code, error, request, path }) => {
@@ -49,7 +40,7 @@ export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia
     return res
   })
   for (const plugin of plugins) app.use(plugin)
-  assertDeclared(app, PENDING_DECLARATION)
+  assertDeclared(app)
   return app
 }
 

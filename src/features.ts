@@ -107,7 +107,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
     const dashboardRunning = await begin(() => dashboard.start({ ...core, onErrorsCommit }))
     const analyticsRunning = await begin(() => analytics.start({ ...core, onErrorsCommit }))
     const sentryRunning = await begin(() => sentry.start({ ...core, submit: errorsRunning.submit }))
-    const sdkRunning = await begin(() => sdk.start({}))
+    const sdkRunning = await begin(() => sdk.start(core))
     // Keys in list order: the server serves routes and stops features in this order (reversed).
     return {
       projects: projectsRunning,

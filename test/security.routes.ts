@@ -10,6 +10,7 @@ import { insertProject } from '../src/projects/store'
 import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
 import { createToken } from '../src/tokens/store'
 import { event, signed } from './helpers'
+import { trace } from './llm.helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
 import { LLM_EXPERIMENTS, LLM_EXPORT, LLM_READ, LLM_SETTINGS } from './security.routes.llm'
 
@@ -595,6 +596,62 @@ export const INGEST: SecurityGroup = {
   ],
 }
 
+/** LLM traces, signed like error ingest (src/llm/ingest/routes.ts). */
+export const LLM_INGEST: SecurityGroup = {
+  title: 'llm ingest',
+  routes: [
+    {
+      method: 'POST',
+      route: '/v1/traces',
+      access: 'ingest',
+      request: () => ({ path: '/v1/traces', body: trace({ id: unique('sec-trace') }) }),
+      ok: 200,
+    },
+    {
+      method: 'POST',
+      route: '/v1/traces/batch',
+      access: 'ingest',
+      request: () => ({ path: '/v1/traces/batch', body: { traces: [trace({ id: unique('sec-trace') })] } }),
+      ok: 200,
+    },
+    // A signed update of a trace that does not exist: past the signature, the route's own 404.
+    {
+      method: 'PUT',
+      route: '/v1/traces/:id',
+      access: 'ingest',
+      request: () => ({ path: '/v1/traces/no-such-trace', body: { status: 'completed' } }),
+      ok: 404,
+    },
+  ],
+}
+
+/** The LLM proxy: X-Bloop-Key, since Authorization carries the provider's key. */
+export const LLM_PROXY: SecurityGroup = {
+  title: 'llm proxy',
+  routes: [
+    // A provider this server does not proxy: past the key, the route's own 404 (nothing is forwarded).
+    {
+      method: 'ALL',
+      route: '/v1/proxy/*',
+      access: { key: 'llm:write' },
+      request: () => ({ path: '/v1/proxy/no-such-provider/v1/chat/completions', body: {} }),
+      ok: 404,
+    },
+  ],
+}
+
+/** OTLP import: an exporter's token, project key or bloop's HMAC; an empty export is a 200. */
+export const LLM_OTLP: SecurityGroup = {
+  title: 'llm otlp',
+  routes: (['/otlp/v1/traces', '/v1/llm/export/otlp', '/otlp/v1/logs', '/v1/logs'] as const).map((path) => ({
+    method: 'POST' as const,
+    route: path,
+    access: { exporter: 'llm:write' as const },
+    request: () => ({ path, body: {} }),
+    ok: 200,
+  })),
+}
+
 /**
  * Routes that need no credentials, each with its answer to an anonymous caller. The Sentry
  * endpoints check the DSN key themselves: without one they answer 403.
@@ -688,13 +745,23 @@ export const PUBLIC: SecurityGroup = {
       request: () => ({ path: '/auth/logout' }),
       ok: 200,
     },
-    ...(['/v1/ingest', '/v1/ingest/batch'] as const).map((path) => ({
-      method: 'OPTIONS' as const,
-      route: path,
+    // The SDK's script files: a version this server does not serve is a 404, not a refusal.
+    ...(['/sdk/manifest.json', '/sdk/bloop.min.js'] as const).map((path) => ({
+      method: 'GET' as const,
+      route: path === '/sdk/manifest.json' ? path : '/sdk/:file',
       access: 'public' as const,
       request: () => ({ path }),
-      ok: 204,
+      ok: 200,
     })),
+    ...(['/v1/ingest', '/v1/ingest/batch', '/v1/traces', '/v1/traces/batch', '/v1/traces/:id'] as const).map(
+      (path) => ({
+        method: 'OPTIONS' as const,
+        route: path,
+        access: 'public' as const,
+        request: () => ({ path }),
+        ok: 204,
+      }),
+    ),
     ...(['envelope', 'store'] as const).flatMap((kind) => [
       {
         method: 'OPTIONS' as const,
@@ -727,6 +794,9 @@ function sentryIdOf(f: SecurityFixture): number {
 export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   PUBLIC,
   INGEST,
+  LLM_INGEST,
+  LLM_PROXY,
+  LLM_OTLP,
   ERRORS_API,
   PROJECTS_API,
   TOKENS_API,

@@ -53,9 +53,18 @@ import { startRuntime, type TestRuntime } from './helpers'
  * credentials; `ingest` routes want an HMAC signature of the body by a project key; `page`
  * routes send a signed-out visitor to the sign-in page (303).
  */
-export type RouteAccess = { scope: Scope } | 'session' | 'admin' | 'public' | 'ingest' | 'page'
+export type RouteAccess =
+  | { scope: Scope }
+  | { key: Scope }
+  | { exporter: Scope }
+  | 'session'
+  | 'admin'
+  | 'public'
+  | 'ingest'
+  | 'page'
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
+/** 'ALL' is a route of every method (the LLM proxy); the suite calls it with POST. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ALL'
 
 export interface RouteRequest {
   path: string
@@ -126,10 +135,11 @@ export function sendSigned(
   body: unknown,
   key: string,
   headers: Record<string, string> = {},
+  method = 'POST',
 ): Promise<Response> {
   const text = JSON.stringify(body)
   return rt.fetch(path, {
-    method: 'POST',
+    method,
     headers: {
       'content-type': 'application/json',
       'x-project-key': key,
@@ -196,7 +206,15 @@ export function describeSecurity(
     })
 
     for (const route of routes) {
-      const scope = typeof route.access === 'object' ? route.access.scope : null
+      if (typeof route.access === 'object' && 'exporter' in route.access) {
+        describeExporter(() => f, route, route.access.exporter)
+        continue
+      }
+      if (typeof route.access === 'object' && 'key' in route.access) {
+        describeKeyed(() => f, route, route.access.key)
+        continue
+      }
+      const scope = typeof route.access === 'object' && 'scope' in route.access ? route.access.scope : null
       const label = `${route.method} ${route.route}`
       if (scope && !route.foreign) throw new Error(`expected a foreign request for the scope route ${label}`)
       if (route.access === 'public') {
@@ -359,6 +377,107 @@ export function describeSecurity(
  * a body signed by the project's own key allowed (`ok`). API tokens and sessions are no
  * credentials here.
  */
+/**
+ * A `key` route: X-Bloop-Key holds a project key or a token with `scope`; Authorization is
+ * the caller's own (the proxy forwards it), so a bloop token there does not count.
+ */
+function describeKeyed(fixture: () => SecurityFixture, route: RouteSpec, scope: Scope): void {
+  const method = route.method === 'ALL' ? 'POST' : route.method
+  const call = async (headers: Record<string, string>) => {
+    const f = fixture()
+    const r = await route.request(f)
+    return f.rt.fetch(r.path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(r.body ?? {}),
+    })
+  }
+  describe(`${route.method} ${route.route}`, () => {
+    test('rejects a request without X-Bloop-Key with 401', async () => {
+      await expectStatus(await call({}), 401, 'unauthorized')
+    })
+    test('rejects a bloop token in Authorization, not X-Bloop-Key, with 401', async () => {
+      await expectStatus(
+        await call({ authorization: `Bearer ${fixture().token(SCOPES)}` }),
+        401,
+        'unauthorized',
+      )
+    })
+    test('rejects an unknown project key with 401', async () => {
+      await expectStatus(await call({ 'x-bloop-key': 'not-a-project-key' }), 401, 'invalid_project_key')
+    })
+    test('rejects an unknown token with 401', async () => {
+      await expectStatus(await call({ 'x-bloop-key': 'bloop_tk_not-a-token' }), 401, 'invalid_token')
+    })
+    test(`rejects a token without ${scope} with 403`, async () => {
+      const t = fixture().token(SCOPES.filter((s) => s !== scope))
+      await expectStatus(await call({ 'x-bloop-key': t }), 403, 'insufficient_scope')
+    })
+    test("allows the project's own key", async () => {
+      await expectStatus(await call({ 'x-bloop-key': fixture().own.api_key }), route.ok)
+    })
+    test(`allows a token with ${scope}`, async () => {
+      await expectStatus(await call({ 'x-bloop-key': fixture().token([scope]) }), route.ok)
+    })
+  })
+}
+
+/**
+ * An `exporter` route (OTLP): a bearer token with `scope`, a project key in X-Bloop-Key, or
+ * bloop's HMAC signature of the body.
+ */
+function describeExporter(fixture: () => SecurityFixture, route: RouteSpec, scope: Scope): void {
+  const call = async (headers: Record<string, string>, text?: string) => {
+    const f = fixture()
+    const r = await route.request(f)
+    return f.rt.fetch(r.path, {
+      method: route.method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: text ?? JSON.stringify(r.body ?? {}),
+    })
+  }
+  const text = async () => JSON.stringify((await route.request(fixture())).body ?? {})
+  describe(`${route.method} ${route.route}`, () => {
+    test('rejects a request without credentials with 401', async () => {
+      await expectStatus(await call({}), 401, 'unauthorized')
+    })
+    test('rejects a malformed bearer token with 401', async () => {
+      await expectStatus(await call({ authorization: 'Bearer not-a-bloop-token' }), 401, 'invalid_token')
+    })
+    test(`rejects a token without ${scope} with 403`, async () => {
+      const t = fixture().token(SCOPES.filter((s) => s !== scope))
+      await expectStatus(await call({ authorization: `Bearer ${t}` }), 403, 'insufficient_scope')
+    })
+    test('rejects an unknown X-Bloop-Key with 401', async () => {
+      await expectStatus(await call({ 'x-bloop-key': 'not-a-project-key' }), 401, 'invalid_project_key')
+    })
+    test('rejects a signature that does not match the body with 401', async () => {
+      const f = fixture()
+      const body = await text()
+      const res = await call(
+        { 'x-project-key': f.own.api_key, 'x-signature': sign(f.own.api_key, `${body} `) },
+        body,
+      )
+      await expectStatus(res, 401, 'invalid_signature')
+    })
+    test(`allows a token with ${scope}`, async () => {
+      await expectStatus(await call({ authorization: `Bearer ${fixture().token([scope])}` }), route.ok)
+    })
+    test("allows the project's own key in X-Bloop-Key", async () => {
+      await expectStatus(await call({ 'x-bloop-key': fixture().own.api_key }), route.ok)
+    })
+    test("allows a body signed with the project's own key", async () => {
+      const f = fixture()
+      const body = await text()
+      const res = await call(
+        { 'x-project-key': f.own.api_key, 'x-signature': sign(f.own.api_key, body) },
+        body,
+      )
+      await expectStatus(res, route.ok)
+    })
+  })
+}
+
 function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void {
   describe(`${route.method} ${route.route}`, () => {
     const body = async () => (await route.request(fixture())).body ?? {}
@@ -367,7 +486,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
     test('rejects an unsigned body with 401', async () => {
       const f = fixture()
       const res = await f.rt.fetch(await path(), {
-        method: 'POST',
+        method: route.method,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token(SCOPES)}` },
         body: JSON.stringify(await body()),
       })
@@ -378,7 +497,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
       const f = fixture()
       const text = JSON.stringify(await body())
       const res = await f.rt.fetch(await path(), {
-        method: 'POST',
+        method: route.method,
         headers: {
           'content-type': 'application/json',
           'x-project-key': f.own.api_key,
@@ -393,7 +512,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
       const f = fixture()
       const text = JSON.stringify(await body())
       const res = await f.rt.fetch(await path(), {
-        method: 'POST',
+        method: route.method,
         headers: {
           'content-type': 'application/json',
           'x-project-key': f.own.api_key,
@@ -407,7 +526,7 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
     test('rejects an unknown project key with 401', async () => {
       const f = fixture()
       await expectStatus(
-        await sendSigned(f.rt, await path(), await body(), 'not-a-project-key'),
+        await sendSigned(f.rt, await path(), await body(), 'not-a-project-key', {}, route.method),
         401,
         'invalid_project_key',
       )
@@ -415,7 +534,10 @@ function describeIngest(fixture: () => SecurityFixture, route: RouteSpec): void 
 
     test("allows a body signed with the project's own key", async () => {
       const f = fixture()
-      await expectStatus(await sendSigned(f.rt, await path(), await body(), f.own.api_key), route.ok)
+      await expectStatus(
+        await sendSigned(f.rt, await path(), await body(), f.own.api_key, {}, route.method),
+        route.ok,
+      )
     })
   })
 }

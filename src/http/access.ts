@@ -14,6 +14,8 @@
  *   .get('/', ({ user }) => ..., { page: true })   // a page: `user` is null when signed out
  *   .post('/v1/llm/traces/:id/scores', ({ access, signed }) => ...,
  *     { scopeOrSigned: { scope: 'llm:write', maxBytes } })  // a token/session, or signed like ingest
+ *   .all('/v1/proxy/*', ({ projectId }) => ..., { key: { header: 'x-bloop-key', scope: 'llm:write', ... } })
+ *                                      // project key or scoped token in a header of its own
  *
  * What a handler receives:
  * - `scope`: `access` (a Reach): the projects in reach, `access.actor`, `access.principal`,
@@ -26,6 +28,9 @@
  *   application's backend sends with its project key, and people or tools with a token.
  *   It counts as the scope route for the route walk (the signed way is the ingest check).
  * - `page`: `user` or null; the handler decides (the dashboard redirects to sign-in).
+ * - `exporter`: `exporter` (`ready()`, then `project(raw body)`), for OTLP exports.
+ * - `key`: `projectId`, for routes whose Authorization header is not bloop's (the LLM
+ *   proxy forwards the provider's key in it).
  *
  * A route also declares its contract, `schema: { query, params, body, response: { 200: X } }`
  * (TypeBox, from the feature's model.ts): /openapi.json is generated from it, and the
@@ -44,7 +49,7 @@
  */
 import type { TSchema } from '@sinclair/typebox'
 import { type AnyElysia, Elysia } from 'elysia'
-import type { Guard, Reach, Scope, Signed } from './auth'
+import type { Guard, KeyAccess, Reach, Scope, Signed } from './auth'
 
 /** The key of a route's OpenAPI `detail` that holds its declared access (read by assertDeclared). */
 export const ACCESS_KEY = 'x-bloop-access'
@@ -69,7 +74,15 @@ export interface RouteSchema {
   response?: Record<number, TSchema | string>
 }
 
-export type AccessKind = 'public' | 'ingest' | 'session' | 'admin' | 'page' | `scope:${Scope}`
+export type AccessKind =
+  | 'public'
+  | 'ingest'
+  | 'session'
+  | 'admin'
+  | 'page'
+  | `scope:${Scope}`
+  | `key:${Scope}`
+  | `exporter:${Scope}`
 
 /** Security requirement objects of the OpenAPI document (schemes in contract.ts). */
 const BEARER_OR_SESSION = (scope: Scope): Record<string, string[]>[] => [
@@ -124,10 +137,37 @@ function build(guard: Guard, seed: number) {
       public: (why: string) => ({
         detail: { ...detail('public', []), description: why },
       }),
-      ingest: (o: { maxBytes: number }) => ({
+      /**
+       * `rejected`, when given, counts the route's refusals (by code) instead of the Guard's
+       * ingest counter: a feature with a metric of its own (the LLM trace routes) keeps it.
+       */
+      ingest: (o: { maxBytes: number; rejected?: (code: string) => void }) => ({
         detail: detail('ingest', [{ ingestSignature: [] }]),
         async resolve({ request }) {
-          return { signed: await guard.signed(request, o.maxBytes) }
+          return { signed: await guard.signed(request, o.maxBytes, o.rejected) }
+        },
+      }),
+      /** A project key or scoped token in a header of its own (Guard.keyed): `projectId`. */
+      key: (o: KeyAccess) => ({
+        detail: detail(`key:${o.scope}`, [{ bloopKey: [] }]),
+        resolve({ request }) {
+          return { projectId: guard.keyed(request, o) }
+        },
+      }),
+      /**
+       * OTLP exporters (Guard.exporter): a token with the scope or a signed-in user, a project
+       * key in `header`, or the HMAC signature. `exporter.ready()` throws the refusal (the
+       * route renders it in the request's encoding); `exporter.project(raw)` is the project.
+       */
+      exporter: (o: { scope: Scope; header: string; label: string }) => ({
+        detail: detail(`exporter:${o.scope}`, [
+          { bearerToken: [o.scope] },
+          { sessionCookie: [] },
+          { bloopKey: [] },
+          { ingestSignature: [] },
+        ]),
+        resolve({ request }) {
+          return { exporter: guard.exporter(request, o) }
         },
       }),
       scope: (scope: Scope) => ({
@@ -189,19 +229,13 @@ export function accessOf(route: { hooks?: { detail?: unknown } }): AccessKind | 
   return d?.[ACCESS_KEY] as AccessKind | undefined
 }
 
-/**
- * Startup check: every route of `app` declares its access; throws naming those that do not.
- * `pending` matches the paths of routes written before declarations existed that still
- * check access in their handlers (the composition root names them, to be emptied).
- */
-export function assertDeclared(app: AnyElysia, pending?: RegExp): void {
-  const missing = app.routes
-    .filter((r) => accessOf(r) === undefined && !pending?.test(r.path))
-    .map((r) => `${r.method} ${r.path}`)
+/** Startup check: every route of `app` declares its access; throws naming those that do not. */
+export function assertDeclared(app: AnyElysia): void {
+  const missing = app.routes.filter((r) => accessOf(r) === undefined).map((r) => `${r.method} ${r.path}`)
   if (missing.length > 0) {
     throw new Error(
       `expected every route to declare its access, got none on ${missing.join(', ')}: add one of ` +
-        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', session: true, admin: true or page: true " +
+        "public: '<why>', ingest: {maxBytes}, scope: '<scope>', scopeOrSigned: {scope, maxBytes}, key: {header, scope, ...}, exporter: {scope, header, label}, session: true, admin: true or page: true " +
         'to its options (src/http/access.ts; docs/ARCHITECTURE.md, "Adding a feature")',
     )
   }

@@ -79,7 +79,35 @@ export interface IngestAuth {
   rejected(code: string): void
 }
 
+/** A key in a header of its own (`Guard.keyed`, the `key` declaration of src/http/access.ts). */
+export interface KeyAccess {
+  /** The header, lower case (e.g. 'x-bloop-key'). */
+  header: string
+  /** Its name as callers write it, for messages ('X-Bloop-Key'). */
+  label: string
+  /** The scope an API token sent in the header must hold. */
+  scope: Scope
+  /** The 401 message when the header is missing and anonymous calls are not allowed. */
+  missing: string
+  /** Whether a call without the header goes to the default project (read per request). */
+  anonymous?: () => boolean
+  /** Brake on refused project keys, per client address. */
+  brake?: RateLimiter
+}
+
+/**
+ * An exporter's credentials (`Guard.exporter`): `ready()` throws the refusal, if any,
+ * before the body is read; `project(raw)` is the project, verifying the HMAC over the raw
+ * body when that is the credential.
+ */
+export interface Exporter {
+  ready(): void
+  project(raw: Uint8Array): string
+}
+
 export const SESSION_COOKIE = 'bloop_session'
+/** What every API token starts with; a key header holding one is a token, not a project key. */
+const TOKEN_PREFIX = 'bloop_tk_'
 
 export function readCookie(request: Request, name: string): string | null {
   const header = request.headers.get('cookie')
@@ -174,15 +202,6 @@ export class Guard {
     return user
   }
 
-  /**
-   * The caller must hold `scope`; the projects in reach, narrowed to `projectRef` (id or
-   * slug; 404 out of reach). For the LLM routes until they declare their access like every
-   * other route (src/http/access.ts); a new route declares `scope` instead of calling this.
-   */
-  require(request: Request, scope: Scope, projectRef?: string | null): Access {
-    return this.reach(request, scope).narrow(projectRef)
-  }
-
   /** Every project the caller may touch with `scope`, narrowed later by the route (a query or body field). */
   reach(request: Request, scope: Scope): Reach {
     const p = this.principal(request)
@@ -239,9 +258,9 @@ export class Guard {
   /**
    * A signed ingest request: rate limit per client (429), body read within `maxBytes`
    * (413, without reading past the cap), signature over those exact bytes (401). Every
-   * refusal is counted by its code.
+   * refusal is counted by its code (with `rejected` when the route counts its own).
    */
-  async signed(request: Request, maxBytes: number): Promise<Signed> {
+  async signed(request: Request, maxBytes: number, rejected?: (code: string) => void): Promise<Signed> {
     const ingest = this.ingest
     if (!ingest)
       throw new Error('expected the Guard to be built with IngestAuth for an ingest route, got none')
@@ -271,9 +290,111 @@ export class Guard {
       }
       return { projectId: project.id, body }
     } catch (err) {
-      if (err instanceof AppError) ingest.rejected(err.code)
+      if (err instanceof AppError) (rejected ?? ingest.rejected)(err.code)
       throw err
     }
+  }
+
+  /**
+   * The project of a key sent in a header of its own (`o.header`), for callers whose
+   * `Authorization` carries someone else's credential (the LLM proxy forwards the
+   * provider's key): an API token holding `o.scope` (resolved and braked like a bearer
+   * token), or a project's API key. Without the header: the default project when
+   * `o.anonymous()` allows it, else 401 naming `o.missing`. A refused project key takes a
+   * token from `o.brake` per client address (429 once it is spent); a valid one never does.
+   */
+  keyed(request: Request, o: KeyAccess): string {
+    const ingest = this.ingest
+    if (!ingest) throw new Error('expected the Guard to be built with IngestAuth for a keyed route, got none')
+    const key = request.headers.get(o.header)?.trim()
+    if (!key) {
+      if (o.anonymous?.()) {
+        const project = ingest.signingKey(null)
+        if (!project)
+          throw new Error('expected the default project to exist (it cannot be deleted), found none')
+        return project.id
+      }
+      throw new AppError('unauthorized', o.missing)
+    }
+    if (key.startsWith(TOKEN_PREFIX)) {
+      // Tokens are resolved (and refusals braked) as they are from Authorization.
+      const asToken = new Request(request.url, { headers: { authorization: `Bearer ${key}` } })
+      return this.reach(asToken, o.scope).projectIds[0] as string
+    }
+    const project = ingest.signingKey(key)
+    if (project) return project.id
+    const wait = o.brake ? o.brake.take(ingest.clientIp(request)) : 0
+    if (wait > 0)
+      throw new AppError(
+        'rate_limited',
+        `too many refused ${o.label} values from this address; retry in ${wait}s`,
+        { retryAfterSecs: wait },
+      )
+    throw new AppError('invalid_project_key', `unknown ${o.label}`)
+  }
+
+  /**
+   * The credentials an OpenTelemetry exporter can send as static headers, for `o.scope`:
+   * `Authorization: Bearer <token>` or a signed-in user naming the project with
+   * `?project_id=`; a project key in `o.header`; or bloop's HMAC (`X-Signature` over the
+   * body as sent, with `X-Project-Key`), checked once the body is read. The rate limit per
+   * client address comes first (429). Refusals are not thrown here: the route answers
+   * them in the encoding of the request (OTLP protobuf or JSON), so the answer holds them
+   * until `ready()`, which the route calls before reading the body.
+   */
+  exporter(request: Request, o: { scope: Scope; header: string; label: string }): Exporter {
+    const ingest = this.ingest
+    if (!ingest)
+      throw new Error('expected the Guard to be built with IngestAuth for an exporter route, got none')
+    let resolved: string | 'hmac'
+    try {
+      ingest.limiter.check(ingest.clientIp(request), 'ingest')
+      resolved = this.exporterProject(request, o)
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      const refuse = (): never => {
+        throw err
+      }
+      return { ready: refuse, project: refuse }
+    }
+    return {
+      ready: () => {},
+      project: (raw) => {
+        if (resolved !== 'hmac') return resolved
+        const projectKey = request.headers.get('x-project-key')
+        const project = ingest.signingKey(projectKey)
+        if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
+        if (verifySignature(request.headers.get('x-signature') ?? '', project.api_key, raw) !== 'ok')
+          throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
+        return project.id
+      },
+    }
+  }
+
+  private exporterProject(
+    request: Request,
+    o: { scope: Scope; header: string; label: string },
+  ): string | 'hmac' {
+    if (request.headers.get('authorization') !== null || readCookie(request, SESSION_COOKIE) !== null) {
+      const access = this.reach(request, o.scope).narrow(new URL(request.url).searchParams.get('project_id'))
+      if (access.projectIds.length !== 1)
+        throw new AppError(
+          'bad_request',
+          `a signed-in user must name the project with ?project_id=<id or slug>; exporters should send a token with ${o.scope}`,
+        )
+      return access.projectIds[0] as string
+    }
+    const key = request.headers.get(o.header)
+    if (key !== null) {
+      const project = key.trim() === '' ? null : this.ingest?.signingKey(key.trim())
+      if (!project) throw new AppError('invalid_project_key', `unknown ${o.label}`)
+      return project.id
+    }
+    if (request.headers.get('x-signature') !== null) return 'hmac'
+    throw new AppError(
+      'unauthorized',
+      `authentication required: send "Authorization: Bearer <token with ${o.scope}>" or "${o.label}: <project key>" (for exporters: OTEL_EXPORTER_OTLP_HEADERS)`,
+    )
   }
 
   /** Counts a refused credential against its address and itself; 429 once either is spent. */

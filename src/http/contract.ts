@@ -51,6 +51,13 @@ const SECURITY_SCHEMES = {
     description:
       'Hex HMAC-SHA256 of the exact body bytes, keyed by the project key sent in X-Project-Key (or the default project key).',
   },
+  bloopKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Bloop-Key',
+    description:
+      "A project's API key, or an API token holding the route's scope; Authorization stays the caller's own (the LLM proxy forwards it to the provider).",
+  },
 } as const
 
 /** The refusals each kind of access adds to an operation's answers. */
@@ -69,6 +76,17 @@ const REFUSALS: Record<string, Record<string, string>> = {
   session: { '401': 'not signed in', '403': 'an API token, or a cross-site change' },
   admin: { '401': 'not signed in', '403': 'not an admin, an API token, or a cross-site change' },
   page: { '303': 'signed out: to the sign-in page', '403': 'an API token' },
+  exporter: {
+    '401': 'no credentials, a bad token, an unknown project key, or a wrong signature',
+    '403': 'the token lacks the scope, or a cross-site change',
+    '413': 'body over the cap',
+    '429': 'rate limited or queue full (Retry-After)',
+  },
+  key: {
+    '401': 'no key (when anonymous calls are off), an unknown project key, or a bad token',
+    '403': 'the token lacks the scope',
+    '429': 'too many refused keys from this address (Retry-After)',
+  },
 }
 
 type Operation = Record<string, unknown> & { responses?: Record<string, unknown> }
@@ -114,12 +132,21 @@ export function openApiDocument(app: AnyElysia, info: { title: string; version: 
       delete op[CORS_KEY]
       const kind = op[ACCESS_KEY] as AccessKind | undefined
       if (kind === undefined) {
-        // A route still checking access in its handler (app.ts, PENDING_DECLARATION) has no
-        // declaration to publish: listed, with nothing promised about its answers.
+        // assertDeclared refuses such an app at startup; kept so a partial app (tests) still
+        // renders: listed, with nothing promised about its answers.
         op.responses = { default: { description: 'not described yet: the route declares no contract' } }
         continue
       }
-      const refusals = REFUSALS[kind.startsWith('scope:') ? 'scope' : kind] ?? {}
+      const refusals =
+        REFUSALS[
+          kind.startsWith('scope:')
+            ? 'scope'
+            : kind.startsWith('key:')
+              ? 'key'
+              : kind.startsWith('exporter:')
+                ? 'exporter'
+                : kind
+        ] ?? {}
       const responses: Record<string, unknown> = op.responses ?? {}
       for (const [status, answer] of Object.entries(declared?.response ?? {})) {
         if (typeof answer === 'string') responses[status] = { description: answer }

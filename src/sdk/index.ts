@@ -1,9 +1,9 @@
 /**
  * The sdk feature: serves the first-party SDK's script-tag build (sdk/js) to web pages
- * (routes.ts). No config, no storage; the script is built or loaded on first request.
+ * (routes.ts, public). No config, no storage; the script is built or loaded on first request.
  */
 import type { AnyElysia } from 'elysia'
-import type { Feature, Started } from '../core/feature'
+import type { Core, Feature, Started } from '../core/feature'
 import { sdkRoutes } from './routes'
 import { loadSdkScript } from './script'
 
@@ -13,9 +13,11 @@ export interface SdkRunning extends Started {
   routes: AnyElysia
 }
 
-export const sdk: Feature<Record<string, never>, SdkRunning> = {
+export type SdkDeps = Pick<Core, 'guard'>
+
+export const sdk: Feature<SdkDeps, SdkRunning> = {
   name: 'sdk',
   config: [],
   migrations: [],
-  start: () => ({ routes: sdkRoutes(loadSdkScript) }),
+  start: (d) => ({ routes: sdkRoutes(d.guard, loadSdkScript) }),
 }

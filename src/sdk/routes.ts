@@ -10,6 +10,8 @@
  * (`crossorigin="anonymous"`) load from another origin is allowed.
  */
 import { Elysia } from 'elysia'
+import { access } from '../http/access'
+import type { Guard } from '../http/auth'
 import { notFound } from '../http/errors'
 import type { ScriptBuild } from './script'
 
@@ -34,25 +36,36 @@ function scriptResponse(s: ScriptBuild, request: Request, cache: string): Respon
   return new Response(s.js, { headers })
 }
 
-export function sdkRoutes(load: () => Promise<ScriptBuild>) {
+const PUBLIC_SCRIPT = 'a static script file that any web page loads with a <script> tag'
+
+export function sdkRoutes(guard: Guard, load: () => Promise<ScriptBuild>) {
   return new Elysia({ name: 'sdk' })
-    .get('/sdk/manifest.json', async () => {
-      const s = await load()
-      return Response.json(
-        {
-          version: s.version,
-          url: `/sdk/bloop-${s.version}.min.js`,
-          latest_url: '/sdk/bloop.min.js',
-          integrity: s.integrity,
-        },
-        { headers: { 'access-control-allow-origin': '*' } },
-      )
-    })
-    .get('/sdk/:file', async ({ request, params }) => {
-      const s = await load()
-      if (params.file === 'bloop.min.js') return scriptResponse(s, request, 'public, max-age=300')
-      const m = SCRIPT.exec(params.file)
-      if (m && m[1] === s.version) return scriptResponse(s, request, 'public, max-age=31536000, immutable')
-      throw notFound(`no SDK file ${params.file}; this server serves /sdk/bloop-${s.version}.min.js`)
-    })
+    .use(access(guard))
+    .get(
+      '/sdk/manifest.json',
+      async () => {
+        const s = await load()
+        return Response.json(
+          {
+            version: s.version,
+            url: `/sdk/bloop-${s.version}.min.js`,
+            latest_url: '/sdk/bloop.min.js',
+            integrity: s.integrity,
+          },
+          { headers: { 'access-control-allow-origin': '*' } },
+        )
+      },
+      { public: PUBLIC_SCRIPT },
+    )
+    .get(
+      '/sdk/:file',
+      async ({ request, params }) => {
+        const s = await load()
+        if (params.file === 'bloop.min.js') return scriptResponse(s, request, 'public, max-age=300')
+        const m = SCRIPT.exec(params.file)
+        if (m && m[1] === s.version) return scriptResponse(s, request, 'public, max-age=31536000, immutable')
+        throw notFound(`no SDK file ${params.file}; this server serves /sdk/bloop-${s.version}.min.js`)
+      },
+      { public: PUBLIC_SCRIPT },
+    )
 }

@@ -12,9 +12,6 @@ import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
 import { access, corsPolicy, preflight } from '../../http/access'
 import { AppError, json } from '../../http/errors'
-import { verifySignature } from '../../http/hmac'
-import { readBodyBytes } from '../../http/validate'
-import { DEFAULT_PROJECT_ID, findProject, type ProjectRow, projectByKey } from '../../projects'
 import type { NormalizedEvent } from '../event'
 import type { Submit } from '../intake'
 import { Accepted, BatchAccepted, IngestEvent } from '../model'
@@ -30,52 +27,6 @@ export const INGEST_CORS = corsPolicy({
   methods: 'POST, OPTIONS',
   headers: 'Content-Type, X-Signature, X-Project-Key',
 })
-
-/**
- * The project a request signs for, and its key. With X-Project-Key, the project holding
- * that key. Without it, the default project and its *current* key: that key starts as
- * the HMAC secret and follows a change of the configured secret, but a rotation replaces
- * it for both paths at once, so the old secret stops signing the moment it is rotated.
- */
-function signingProject(s: Pick<Core, 'db'>, request: Request): ProjectRow {
-  const projectKey = request.headers.get('x-project-key')
-  if (projectKey === null) {
-    const row = findProject(s.db, DEFAULT_PROJECT_ID)
-    if (!row) throw new Error('expected the default project to exist (it cannot be deleted), found none')
-    return row
-  }
-  const project = projectByKey(s.db, projectKey)
-  if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
-  return project
-}
-
-/**
- * Authenticates an ingest request; returns the project id and the verified body bytes.
- * `maxBytes` is the body cap of the endpoint (one event, or a batch). Exported (through
- * index.ts) for the LLM trace routes, which sign exactly alike, until they declare
- * `ingest` (src/http/access.ts) like these routes; bloop's own routes use the declaration.
- */
-export async function authenticateIngest(
-  s: Pick<Core, 'db'> & Pick<IngestDeps, 'config'>,
-  request: Request,
-  maxBytes = s.config.ingest.max_payload_bytes,
-): Promise<{ projectId: string; body: Uint8Array }> {
-  const body = await readBodyBytes(request, maxBytes)
-  const signature = request.headers.get('x-signature')
-  if (signature === null || signature === '') {
-    throw new AppError('missing_signature', 'missing X-Signature header (hex HMAC-SHA256 of the body)')
-  }
-  const project = signingProject(s, request)
-  const projectId = project.id
-  const check = verifySignature(signature, project.api_key, body)
-  if (check === 'malformed') {
-    throw new AppError('invalid_signature', 'X-Signature must be 64 hex characters (HMAC-SHA256 of the body)')
-  }
-  if (check === 'mismatch') {
-    throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
-  }
-  return { projectId, body }
-}
 
 export function parseJson(body: Uint8Array): unknown {
   const text = new TextDecoder().decode(body)

@@ -12,13 +12,15 @@
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
-import { authenticateIngest, parseIngestJson } from '../../errors'
+import { parseIngestJson } from '../../errors'
+import { access } from '../../http/access'
+import type { Signed } from '../../http/auth'
 import { AppError, json } from '../../http/errors'
 import { type ContentPolicy, isContentPolicy, parseTrace, type TraceInput } from './contract'
 import type { RunningIntake, UpdateInput } from './intake'
 import type { LlmMetrics } from './metrics'
 
-export interface TraceRoutesDeps extends Pick<Core, 'db' | 'clientIp' | 'ingestLimiter'> {
+export interface TraceRoutesDeps extends Pick<Core, 'db' | 'guard'> {
   config: Pick<Config, 'llm_tracing' | 'ingest'>
   intake: RunningIntake
   metrics: LlmMetrics
@@ -65,17 +67,20 @@ export function traceRoutes(s: TraceRoutesDeps) {
   const limits = s.config.llm_tracing
   const rejected = (reason: string, n = 1) => s.metrics.rejected.inc({ reason }, n)
 
-  const guarded = async (request: Request) => {
+  const refused = (code: string) => rejected(code === 'payload_too_large' ? 'too_large' : code)
+  // The declaration (rate limit, body within the cap, signature) counts its refusals here,
+  // in the LLM ingest metric, like the header and JSON checks that follow it.
+  const signedTrace = () => ({ ingest: { maxBytes: limits.max_payload_bytes, rejected: refused } })
+  const guarded = (request: Request, { projectId, body }: Signed) => {
     try {
-      s.ingestLimiter.check(s.clientIp(request), 'ingest')
-      const { projectId, body } = await authenticateIngest(s, request, limits.max_payload_bytes)
       const policy = headerPolicy(request)
       return { projectId, policy, parsed: parseIngestJson(body) }
     } catch (err) {
-      if (err instanceof AppError) rejected(err.code === 'payload_too_large' ? 'too_large' : err.code)
+      if (err instanceof AppError) refused(err.code)
       throw err
     }
   }
+  const preflightRoute = { public: 'CORS preflight of an SDK in a browser' }
 
   const invalid = (error: { code: string; message: string; field: string }) => {
     rejected(error.code === 'too_many_spans' ? 'too_many_spans' : 'validation')
@@ -86,24 +91,29 @@ export function traceRoutes(s: TraceRoutesDeps) {
   }
 
   return new Elysia({ name: 'llm-ingest' })
-    .options('/v1/traces', () => new Response(null, { status: 204, headers: CORS }))
-    .options('/v1/traces/batch', () => new Response(null, { status: 204, headers: CORS }))
-    .options('/v1/traces/:id', () => new Response(null, { status: 204, headers: CORS }))
+    .use(access(s.guard))
+    .options('/v1/traces', () => new Response(null, { status: 204, headers: CORS }), { ...preflightRoute })
+    .options('/v1/traces/batch', () => new Response(null, { status: 204, headers: CORS }), {
+      ...preflightRoute,
+    })
+    .options('/v1/traces/:id', () => new Response(null, { status: 204, headers: CORS }), {
+      ...preflightRoute,
+    })
     .post(
       '/v1/traces',
-      async ({ request }) => {
-        const { projectId, policy, parsed } = await guarded(request)
+      async ({ request, signed }) => {
+        const { projectId, policy, parsed } = guarded(request, signed)
         const r = parseTrace(parsed, limits)
         if (!r.ok) throw invalid(r.error)
         await s.intake.submit(projectId, [r.trace], { source: 'sdk', policy })
         return json({ status: 'accepted' }, 200, CORS)
       },
-      { parse: 'none' },
+      { parse: 'none', ...signedTrace() },
     )
     .post(
       '/v1/traces/batch',
-      async ({ request }) => {
-        const { projectId, policy, parsed } = await guarded(request)
+      async ({ request, signed }) => {
+        const { projectId, policy, parsed } = guarded(request, signed)
         const list = batchList(parsed, rejected)
         if (list.length > limits.max_batch_size) {
           rejected('batch_too_large')
@@ -126,19 +136,19 @@ export function traceRoutes(s: TraceRoutesDeps) {
         const { accepted } = await s.intake.submit(projectId, traces, { source: 'sdk', policy })
         return json({ accepted, dropped: list.length - accepted, errors }, 200, CORS)
       },
-      { parse: 'none' },
+      { parse: 'none', ...signedTrace() },
     )
     .put(
       '/v1/traces/:id',
-      async ({ request, params }) => {
-        const { projectId, policy, parsed } = await guarded(request)
+      async ({ request, params, signed }) => {
+        const { projectId, policy, parsed } = guarded(request, signed)
         const id = decodeURIComponent(params.id)
         const update = parseUpdate(id, parsed, limits, invalid)
         const found = await s.intake.update(projectId, id, update, { source: 'sdk', policy })
         if (!found) throw new AppError('not_found', `trace not found: ${id}`, { headers: CORS })
         return json({ status: 'updated' }, 200, CORS)
       },
-      { parse: 'none' },
+      { parse: 'none', ...signedTrace() },
     )
 }
 

@@ -27,15 +27,14 @@
  * `{"error", "code"}` object in JSON. 429 and 503 carry Retry-After, which the exporters
  * honour.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import zlib from 'node:zlib'
 import { Elysia } from 'elysia'
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
-import { readCookie, SESSION_COOKIE } from '../../http/auth'
+import { access } from '../../http/access'
+import type { Exporter } from '../../http/auth'
 import { AppError, errorResponse } from '../../http/errors'
 import { readBodyBytes } from '../../http/validate'
-import { DEFAULT_PROJECT_ID, findProject, projectByKey } from '../../projects'
 import { type ContentPolicy, isContentPolicy, parseTrace, type TraceInput } from '../ingest/contract'
 import type { LlmIntake } from '../ingest/intake'
 import {
@@ -49,8 +48,7 @@ import {
 import { decodeLogsJson, decodeLogsProtobuf, encodeLogsResponse, logsResponseBody, mapLogs } from './logs'
 import { mapTraces } from './map'
 
-export interface OtlpDeps
-  extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics' | 'clientIp' | 'ingestLimiter'> {
+export interface OtlpDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics'> {
   config: Pick<Config, 'llm_tracing' | 'llm_otlp'>
   intake: Pick<LlmIntake, 'submit'>
 }
@@ -123,46 +121,6 @@ function headerPolicy(request: Request): ContentPolicy | undefined {
   return policy
 }
 
-function verifyHmac(header: string, key: string, body: Uint8Array): boolean {
-  if (!/^[0-9a-fA-F]{64}$/.test(header)) return false
-  const expected = createHmac('sha256', key).update(body).digest()
-  return timingSafeEqual(expected, Buffer.from(header, 'hex'))
-}
-
-/** The project a request writes to, from header credentials; 'hmac' when only the body can tell. */
-function projectFromHeaders(s: OtlpDeps, request: Request, url: URL): string | 'hmac' {
-  // A bearer token, or a signed-in user (the dashboard's session) with the project named.
-  if (request.headers.get('authorization') !== null || readCookie(request, SESSION_COOKIE) !== null) {
-    const access = s.guard.require(request, 'llm:write', url.searchParams.get('project_id'))
-    if (access.projectIds.length !== 1)
-      throw new AppError(
-        'bad_request',
-        'a signed-in user must name the project with ?project_id=<id or slug>; exporters should send a token with llm:write',
-      )
-    return access.projectIds[0] as string
-  }
-  const key = request.headers.get('x-bloop-key')
-  if (key !== null) {
-    const project = projectByKey(s.db, key.trim())
-    if (!project) throw new AppError('invalid_project_key', 'unknown X-Bloop-Key')
-    return project.id
-  }
-  if (request.headers.get('x-signature') !== null) return 'hmac'
-  throw new AppError(
-    'unauthorized',
-    'authentication required: send "Authorization: Bearer <token with llm:write>" or "X-Bloop-Key: <project key>" (for exporters: OTEL_EXPORTER_OTLP_HEADERS)',
-  )
-}
-
-function projectFromSignature(s: OtlpDeps, request: Request, raw: Uint8Array): string {
-  const projectKey = request.headers.get('x-project-key')
-  const project = projectKey === null ? findProject(s.db, DEFAULT_PROJECT_ID) : projectByKey(s.db, projectKey)
-  if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
-  if (!verifyHmac(request.headers.get('x-signature') ?? '', project.api_key, raw))
-    throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
-  return project.id
-}
-
 /** Undoes gzip within `max` bytes of output (the cap bounds a decompression bomb). */
 function gunzip(raw: Uint8Array, max: number): Uint8Array {
   try {
@@ -195,6 +153,9 @@ function decode(encoding: Encoding, body: Uint8Array) {
   }
 }
 
+/** Who may export (the `exporter` declaration, src/http/access.ts). */
+const EXPORTER = { scope: 'llm:write', header: 'x-bloop-key', label: 'X-Bloop-Key' } as const
+
 export function otlpRoutes(s: OtlpDeps) {
   const m = otlpMetrics(s.metrics.registry)
   const cap = s.config.llm_otlp.max_body_bytes
@@ -219,12 +180,10 @@ export function otlpRoutes(s: OtlpDeps) {
   type Signal = 'traces' | 'logs'
 
   /** The checks every export shares, then the signal's own work; every failure answered in the request's encoding. */
-  async function handle(request: Request, signal: Signal = 'traces'): Promise<Response> {
+  async function handle(request: Request, exporter: Exporter, signal: Signal = 'traces'): Promise<Response> {
     const encoding = encodingOf(request)
     try {
-      s.ingestLimiter.check(s.clientIp(request), 'ingest')
-      const url = new URL(request.url)
-      const fromHeaders = projectFromHeaders(s, request, url)
+      exporter.ready()
       const policy = headerPolicy(request)
       if (encoding === null)
         throw new AppError(
@@ -238,7 +197,7 @@ export function otlpRoutes(s: OtlpDeps) {
           `Content-Encoding "${contentEncoding.slice(0, 40)}" is not supported; OTLP/HTTP uses gzip or none`,
         )
       const raw = await readBodyBytes(request, cap)
-      const projectId = fromHeaders === 'hmac' ? projectFromSignature(s, request, raw) : fromHeaders
+      const projectId = exporter.project(raw)
       const body = contentEncoding === 'gzip' ? gunzip(raw, cap) : raw
       return signal === 'traces'
         ? await traces(encoding, body, projectId, policy)
@@ -291,14 +250,19 @@ export function otlpRoutes(s: OtlpDeps) {
       : answer(encoding, 200, JSON.stringify(logsResponseBody(warning)))
   }
 
+  const declared = () => ({ parse: 'none' as const, exporter: { ...EXPORTER } })
+  /** The hook on POST /v1/traces is no route: it asks the Guard what the declaration would. */
+  const hooked = (request: Request) => handle(request, s.guard.exporter(request, EXPORTER))
+
   return (
     new Elysia({ name: 'llm-otlp' })
-      .post('/otlp/v1/traces', ({ request }) => handle(request), { parse: 'none' })
-      .post('/v1/llm/export/otlp', ({ request }) => handle(request), { parse: 'none' })
+      .use(access(s.guard))
+      .post('/otlp/v1/traces', ({ request, exporter }) => handle(request, exporter), declared())
+      .post('/v1/llm/export/otlp', ({ request, exporter }) => handle(request, exporter), declared())
       // Logs carry the GenAI message events some instrumentations emit through the Logs
       // API (./logs.ts); /v1/logs is where exporters given only a host send them.
-      .post('/otlp/v1/logs', ({ request }) => handle(request, 'logs'), { parse: 'none' })
-      .post('/v1/logs', ({ request }) => handle(request, 'logs'), { parse: 'none' })
+      .post('/otlp/v1/logs', ({ request, exporter }) => handle(request, exporter, 'logs'), declared())
+      .post('/v1/logs', ({ request, exporter }) => handle(request, exporter, 'logs'), declared())
       // POST /v1/traces belongs to the trace contract's route; an OTLP body is taken here,
       // before routing, so neither route needs to know the other. JSON is peeked at from a
       // clone, within the cap, so the contract's route still reads the body it was sent.
@@ -307,7 +271,7 @@ export function otlpRoutes(s: OtlpDeps) {
         const url = new URL(request.url)
         if (url.pathname !== '/v1/traces' && url.pathname !== '/v1/traces/') return
         const type = request.headers.get('content-type') ?? ''
-        if (isOtlpTraces(type)) return handle(request)
+        if (isOtlpTraces(type)) return hooked(request)
         if (mediaType(request) !== 'application/json') return
         const gz = (request.headers.get('content-encoding') ?? '').trim().toLowerCase() === 'gzip'
         let peek: string
@@ -317,7 +281,7 @@ export function otlpRoutes(s: OtlpDeps) {
         } catch {
           return // the contract's route reports what is wrong with this body
         }
-        if (isOtlpTraces(type, peek)) return handle(request)
+        if (isOtlpTraces(type, peek)) return hooked(request)
       })
   )
 }

@@ -20,12 +20,10 @@
  */
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
-import type { Scope } from '../../http/auth'
 import { AppError } from '../../http/errors'
 import type { RateLimiter } from '../../http/ratelimit'
 import { readBodyBytes } from '../../http/validate'
 import type { Logger } from '../../ops/log'
-import { DEFAULT_PROJECT_ID, projectByKey } from '../../projects'
 import { assignment, type Variant } from '../experiments/store'
 import type { LlmIntake } from '../ingest/intake'
 import {
@@ -61,10 +59,9 @@ export interface ProxyDeps
 const PREFIX = '/v1/proxy/'
 /** The largest error or JSON body kept for reading the provider's message and usage. */
 const MAX_PARSED_BYTES = 16 * 1024 * 1024
-const TOKEN_PREFIX = 'bloop_tk_'
-const WRITE: Scope = 'llm:write'
 
-export async function proxyCall(d: ProxyDeps, request: Request): Promise<Response> {
+/** Forwards one call for `projectId` (resolved from X-Bloop-Key by the route's declaration). */
+export async function proxyCall(d: ProxyDeps, request: Request, projectId: string): Promise<Response> {
   const t0 = performance.now()
   const startedAt = d.now()
   const cfg = d.config.llm_tracing.proxy
@@ -82,7 +79,6 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
       `unknown proxy provider "${name}"; configured: ${[...d.upstreams.keys()].join(', ')} (llm_tracing.proxy)`,
     )
 
-  const projectId = projectOf(d, request)
   const bloop = readBloopHeaders(request.headers)
   const variant = experimentVariant(d, projectId, bloop)
   const metadata = bloopMetadata(bloop.metadata)
@@ -279,42 +275,6 @@ function captureFor(u: Upstream, op: Operation, addedUsage: boolean): ResponseCa
 }
 
 const overhead = (pre: number, post: number) => (Math.round((pre + post) * 1000) / 1000).toString()
-
-/**
- * The project of a call: `X-Bloop-Key` holding the project's key, or an API token with
- * `llm:write` (a header of its own, since `Authorization` carries the provider's key);
- * without either, the default project when anonymous use is allowed, else 401.
- */
-function projectOf(d: ProxyDeps, request: Request): string {
-  const key = request.headers.get('x-bloop-key')?.trim()
-  if (!key) {
-    if (d.config.llm_tracing.proxy.allow_anonymous) return DEFAULT_PROJECT_ID
-    throw new AppError(
-      'unauthorized',
-      'the proxy needs X-Bloop-Key: <project key> (or an API token with llm:write); llm_tracing.proxy.allow_anonymous is false',
-    )
-  }
-  if (key.startsWith(TOKEN_PREFIX)) {
-    // The Guard resolves tokens (and brakes guessing); it reads them from Authorization.
-    const asToken = new Request(request.url, { headers: { authorization: `Bearer ${key}` } })
-    const access = d.guard.require(asToken, WRITE)
-    return access.projectIds[0] as string
-  }
-  const project = projectByKey(d.db, key)
-  if (project) return project.id
-  // A valid key is looked up first and never braked; a run of refused ones from one
-  // address is slowed down like refused sign-ins, so keys cannot be guessed at full speed.
-  const wait = d.refusedKeys.take(d.clientIp(request))
-  if (wait > 0)
-    throw new AppError(
-      'rate_limited',
-      `too many refused X-Bloop-Key values from this address; retry in ${wait}s`,
-      {
-        retryAfterSecs: wait,
-      },
-    )
-  throw new AppError('invalid_project_key', 'unknown X-Bloop-Key')
-}
 
 /**
  * With `X-Bloop-Experiment`, the call joins that experiment: its variant is assigned by the
