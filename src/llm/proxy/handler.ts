@@ -26,6 +26,7 @@ import type { RateLimiter } from '../../http/ratelimit'
 import { readBodyBytes } from '../../http/validate'
 import type { Logger } from '../../ops/log'
 import { DEFAULT_PROJECT_ID, projectByKey } from '../../projects'
+import { assignment, type Variant } from '../experiments/store'
 import type { LlmIntake } from '../ingest/intake'
 import {
   decodeUtf8,
@@ -36,7 +37,7 @@ import {
   providerErrorMessage,
   type ResponseCapture,
 } from './capture'
-import { clientResponseHeaders, readBloopHeaders, upstreamRequestHeaders } from './headers'
+import { type BloopHeaders, clientResponseHeaders, readBloopHeaders, upstreamRequestHeaders } from './headers'
 import type { ProxyMetrics } from './metrics'
 import { anthropicCapture, anthropicOperation, prepareAnthropic } from './providers/anthropic'
 import { openaiCapture, openaiOperation, prepareOpenAI } from './providers/openai'
@@ -83,6 +84,7 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
 
   const projectId = projectOf(d, request)
   const bloop = readBloopHeaders(request.headers)
+  const variant = experimentVariant(d, projectId, bloop)
   const metadata = bloopMetadata(bloop.metadata)
   const limits = d.config.llm_tracing
   const checked = headerTrace(bloop, metadata, limits)
@@ -222,6 +224,10 @@ export async function proxyCall(d: ProxyDeps, request: Request): Promise<Respons
   const decoded = filter || (traced && res.headers.has('content-encoding'))
   const headers = clientResponseHeaders(res.headers, decoded)
   if (facts) headers.set('x-bloop-trace-id', traceId)
+  if (variant) {
+    headers.set('x-bloop-experiment-variant', variant.name)
+    headers.set('x-bloop-prompt-version', variant.version)
+  }
 
   if (!facts) {
     request.signal.removeEventListener('abort', onClientAbort)
@@ -308,6 +314,32 @@ function projectOf(d: ProxyDeps, request: Request): string {
       },
     )
   throw new AppError('invalid_project_key', 'unknown X-Bloop-Key')
+}
+
+/**
+ * With `X-Bloop-Experiment`, the call joins that experiment: its variant is assigned by the
+ * same hash as `GET /v1/llm/experiments/:id/assign` (so an app and the proxy agree for a
+ * unit), and the trace is recorded under the experiment's prompt name and the variant's
+ * version, which is how compare finds it. The variant is answered in
+ * `X-Bloop-Experiment-Variant` and `X-Bloop-Prompt-Version` so the app can use its template.
+ * Refused before anything is sent upstream: no unit (400), an experiment this project does
+ * not have (404).
+ */
+function experimentVariant(d: ProxyDeps, projectId: string, bloop: BloopHeaders): Variant | null {
+  if (bloop.experiment === null) return null
+  const unit = bloop.unit ?? bloop.userId ?? bloop.sessionId
+  if (unit === null)
+    throw new AppError(
+      'invalid_field',
+      'X-Bloop-Experiment needs a unit to assign by: X-Bloop-Unit, X-Bloop-User-Id or X-Bloop-Session-Id',
+      { field: 'unit' },
+    )
+  const assigned = assignment(d.db, projectId, bloop.experiment, unit)
+  if (!assigned)
+    throw new AppError('not_found', `no experiment ${JSON.stringify(bloop.experiment)} in this project`)
+  bloop.promptName = assigned.experiment.prompt_name
+  bloop.promptVersion = assigned.variant.version
+  return assigned.variant
 }
 
 function bloopMetadata(text: string | null): Record<string, unknown> | null {

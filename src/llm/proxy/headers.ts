@@ -67,6 +67,10 @@ export interface BloopHeaders {
   promptVersion: string | null
   /** Raw JSON text of X-Bloop-Metadata; checked by the caller. */
   metadata: string | null
+  /** An experiment's id: the proxy assigns the call's variant (experiments/store.ts). */
+  experiment: string | null
+  /** The unit an experiment assigns by (a user or session id); defaults to the user, then the session. */
+  unit: string | null
 }
 
 export function readBloopHeaders(h: Headers): BloopHeaders {
@@ -83,5 +87,7 @@ export function readBloopHeaders(h: Headers): BloopHeaders {
     promptName: get('x-bloop-prompt-name'),
     promptVersion: get('x-bloop-prompt-version'),
     metadata: get('x-bloop-metadata'),
+    experiment: get('x-bloop-experiment'),
+    unit: get('x-bloop-unit'),
   }
 }
