@@ -108,7 +108,7 @@ function statements(db: Db): Statements {
     traceGet: db.prepare('SELECT * FROM llm_traces WHERE project_id = ? AND id = ?'),
     traceInsert: db.prepare(
       `INSERT INTO llm_traces (project_id, id, created_at, ${TRACE_COLUMNS.join(', ')})
-       VALUES (?, ?, ?, ${TRACE_COLUMNS.map(() => '?').join(', ')}) RETURNING seq`,
+       VALUES (?, ?, ?, ${TRACE_COLUMNS.map(() => '?').join(', ')})`,
     ),
     traceUpdate: db.prepare(
       `UPDATE llm_traces SET ${TRACE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`,
@@ -219,11 +219,12 @@ function applyItem(db: Db, item: CommitItem, deltas: RollupDeltas, result: Commi
     st.traceUpdate.run(...TRACE_COLUMNS.map((c) => row[c]), seq)
     st.searchDelete.run(seq)
   } else {
-    seq = (
-      st.traceInsert.get(rec.project_id, rec.id, rec.received_at, ...TRACE_COLUMNS.map((c) => row[c])) as {
-        seq: number
-      }
-    ).seq
+    // seq is the INTEGER PRIMARY KEY, so the rowid of the insert: a plain run skips
+    // building a RETURNING result row per trace.
+    seq = Number(
+      st.traceInsert.run(rec.project_id, rec.id, rec.received_at, ...TRACE_COLUMNS.map((c) => row[c]))
+        .lastInsertRowid,
+    )
   }
   indexForSearch(db, seq, rec.id, row, texts)
   deltas.trace({ ...(row as unknown as TraceFacts), project_id: rec.project_id }, 1)

@@ -9,7 +9,7 @@
  * (test/unit/llm.rollups.property.test.ts).
  */
 import type { Db, Statement } from '../../storage/db'
-import { addValue, type Buckets, decode, encode, merge } from './sketch'
+import { addValue, type Buckets, mergeEncoded } from './sketch'
 
 export const HOUR_MS = 3_600_000
 export const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS
@@ -256,16 +256,17 @@ export class RollupDeltas {
         | null
       const row = old ? { ...old } : zeroUsage()
       for (const c of USAGE_COLUMNS) row[c] += d.row[c]
-      const latency = decode(old?.latency_sketch)
-      merge(latency, d.latency)
-      const ttft = decode(old?.ttft_sketch)
-      merge(ttft, d.ttft)
       if (row.span_count === 0) {
         assertEmpty(row, USAGE_COLUMNS, `llm_usage_hourly ${JSON.stringify(key)}`)
         if (old) st.usageDelete.run(...key)
         continue
       }
-      st.usagePut.run(...key, ...USAGE_COLUMNS.map((c) => row[c]), encode(latency), encode(ttft))
+      st.usagePut.run(
+        ...key,
+        ...USAGE_COLUMNS.map((c) => row[c]),
+        mergeEncoded(old?.latency_sketch, d.latency),
+        mergeEncoded(old?.ttft_sketch, d.ttft),
+      )
     }
     for (const d of this.traces.values()) {
       const old = st.traceGet.get(d.project_id, d.hour) as
@@ -273,14 +274,17 @@ export class RollupDeltas {
         | null
       const row = old ? { ...old } : zeroTrace()
       for (const c of TRACE_COLUMNS) row[c] += d.row[c]
-      const duration = decode(old?.duration_sketch)
-      merge(duration, d.duration)
       if (row.trace_count === 0) {
         assertEmpty(row, TRACE_COLUMNS, `llm_trace_hourly ${d.project_id} ${d.hour}`)
         if (old) st.traceDelete.run(d.project_id, d.hour)
         continue
       }
-      st.tracePut.run(d.project_id, d.hour, ...TRACE_COLUMNS.map((c) => row[c]), encode(duration))
+      st.tracePut.run(
+        d.project_id,
+        d.hour,
+        ...TRACE_COLUMNS.map((c) => row[c]),
+        mergeEncoded(old?.duration_sketch, d.duration),
+      )
     }
     this.usage.clear()
     this.traces.clear()
