@@ -80,7 +80,10 @@ export function traceRoutes(s: TraceRoutesDeps) {
       throw err
     }
   }
-  const preflightRoute = { public: 'CORS preflight of an SDK in a browser' }
+  const preflightRoute = {
+    public: 'CORS preflight of an SDK in a browser',
+    schema: { response: { 204: 'the CORS headers' } },
+  } as const
 
   const invalid = (error: { code: string; message: string; field: string }) => {
     rejected(error.code === 'too_many_spans' ? 'too_many_spans' : 'validation')
