@@ -4,6 +4,7 @@
  * of the old service read.
  */
 import type { Db } from '../../storage/db'
+import type { SpanRecord } from '../model'
 import { type Param, parseJson, Where } from './sql'
 import { LIST_COLS, type TraceRow, traceEntry } from './traces'
 import { buildTree, type TreeNode } from './tree'
@@ -13,30 +14,11 @@ const SPAN_COLS = `id, parent_span_id, span_type, name, model, provider, status,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
   cost_micros, cost_source, price_version`
 
-export interface SpanRow {
-  id: string
-  parent_span_id: string | null
+/** A stored span as read back: the write side's record, with the stored values' columns as text. */
+export type SpanRow = Omit<SpanRecord, 'span_type' | 'status' | 'cost_source'> & {
   span_type: string
-  name: string | null
-  model: string | null
-  provider: string | null
   status: string
-  error_message: string | null
-  input: string | null
-  output: string | null
-  metadata: string | null
-  started_at: number | null
-  ended_at: number | null
-  latency_ms: number | null
-  time_to_first_token_ms: number | null
-  input_tokens: number | null
-  output_tokens: number | null
-  cache_read_tokens: number | null
-  cache_write_tokens: number | null
-  reasoning_tokens: number | null
-  cost_micros: number | null
   cost_source: string
-  price_version: string | null
 }
 
 export type SpanView = Omit<SpanRow, 'metadata'> & { metadata: unknown; total_tokens: number | null }
