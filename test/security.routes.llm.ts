@@ -85,14 +85,16 @@ export const LLM_READ: SecurityGroup = {
 }
 
 let n = 0
-const override = () => ({
+/** A valid override body (a new model each call); the global-override test uses it too. */
+export const override = () => ({
   model_pattern: `sec-model-${n++}`,
   match: 'exact',
   input_per_mtok: 1,
   output_per_mtok: 2,
   effective_from: 0,
 })
-const stored = (f: SecurityFixture, projectId: string | null) =>
+/** An override stored directly, for the routes that change or delete one. */
+export const stored = (f: SecurityFixture, projectId: string | null) =>
   putOverride(
     f.rt.core.db,
     projectId,
