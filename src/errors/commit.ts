@@ -9,6 +9,8 @@ import { hourBucket } from '../core/time'
 import type { Db } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
 import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
+import { commitTags } from './tags'
+import { commitUsers } from './users'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -60,7 +62,7 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
   db.transaction(() => {
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as NormalizedEvent
-      const r = st.insertRaw.run(...EVENT_COLUMNS.map((c) => e[c]))
+      const r = st.insertRaw.run(...EVENT_COLUMNS.map((c) => e[c] ?? null))
       if (r.changes === 0) continue
       inserted[i] = 1
       const rawId = Number(r.lastInsertRowid)
@@ -71,7 +73,14 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
       if (g) g.events.push({ e, rawId })
       else groups.set(key, { events: [{ e, rawId }] })
     }
-    for (const g of groups.values()) issues.push(commitIssue(st, g, sampleSize))
+    for (const g of groups.values()) {
+      issues.push(commitIssue(st, g, sampleSize))
+      // Per-issue facets of the same events (errors/users.ts, errors/tags.ts).
+      const { project_id, fingerprint } = (g.events[0] as { e: NormalizedEvent }).e
+      const evs = g.events.map((x) => x.e)
+      commitUsers(db, project_id, fingerprint, evs)
+      commitTags(db, project_id, fingerprint, evs)
+    }
   }).immediate()
 
   return {
@@ -180,7 +189,12 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
   const before = totalCount - count
   for (let k = Math.max(0, count - sampleSize); k < count; k++) {
     const { e, rawId } = g.events[k] as { e: NormalizedEvent; rawId: number }
-    st.upsertSample.run((before + k) % sampleSize, rawId, e.received_at, ...SAMPLE_COLUMNS.map((c) => e[c]))
+    st.upsertSample.run(
+      (before + k) % sampleSize,
+      rawId,
+      e.received_at,
+      ...SAMPLE_COLUMNS.map((c) => e[c] ?? null),
+    )
   }
 
   return {

@@ -21,9 +21,11 @@ import { ingestRoutes } from './ingest/routes'
 import { type EventQueue, eventQueue, type Submit, submitter } from './intake'
 import m001 from './migrations/001_events.sql' with { type: 'text' }
 import m006 from './migrations/006_sample_slots.sql' with { type: 'text' }
+import m202612021338 from './migrations/202612021338_triage_data.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
 
+export { sentryBreadcrumbs } from './breadcrumbs'
 export type { CommitResult, CommittedIssue, IssueStatus } from './commit'
 export { STATUSES } from './commit'
 export { issueKey, type NormalizedEvent } from './event'
@@ -65,12 +67,14 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
   migrations: [
     { file: '001_events.sql', sql: m001 },
     { file: '006_sample_slots.sql', sql: m006 },
+    { file: '202612021338_triage_data.sql', sql: m202612021338 },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,
   retention: [
     { name: 'raw_events', task: 'errors.pruneRaw' },
     { name: 'hourly_counts', task: 'errors.pruneHourly' },
+    { name: 'users_hourly', task: 'errors.pruneUsersHourly' },
   ],
 
   async start(d) {

@@ -27,6 +27,8 @@ import {
   ReleaseQuery,
   Stats,
   StatusChange,
+  TagFacets,
+  TagTopQuery,
   Trend,
   TrendQuery,
 } from './model'
@@ -47,7 +49,10 @@ import {
   seenInAll,
   statsOf,
 } from './queries'
+import { withSearch } from './search.route'
+import { facetsOf } from './tags'
 import type { ErrorsTasks } from './tasks'
+import { usersOf } from './users'
 
 const ACTIONS: Record<string, IssueStatus> = {
   resolve: 'resolved',
@@ -65,8 +70,11 @@ function parseJsonText(text: string | null): unknown {
   }
 }
 
-export function eventView<T extends EventRow>(row: T): Omit<T, 'metadata'> & { metadata: unknown } {
-  return { ...row, metadata: parseJsonText(row.metadata) }
+export function eventView<T extends EventRow>(
+  row: T,
+): Omit<T, 'metadata' | 'breadcrumbs'> & { metadata: unknown; breadcrumbs: unknown[] } {
+  const crumbs = row.breadcrumbs ? parseJsonText(row.breadcrumbs) : null
+  return { ...row, metadata: parseJsonText(row.metadata), breadcrumbs: Array.isArray(crumbs) ? crumbs : [] }
 }
 
 function fingerprintOf(raw: string): string {
@@ -125,7 +133,7 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id)
         const { limit } = q
-        const { items, total } = listIssues(s.db, { ...q, projectIds: access.projectIds })
+        const { items, total } = listIssues(s.db, { ...withSearch(q), projectIds: access.projectIds })
         const views = issueViews(items)
         if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
         const trends = issueTrends(s.db, items, q.trend_hours, s.now())
@@ -151,6 +159,7 @@ export function errorsRoutes(s: QueryDeps) {
           aggregates,
           samples: await eventsWithSymbols(samplesOf(s.db, issue.project_id, issue.fingerprint)),
           history: historyOf(s.db, issue.project_id, issue.fingerprint),
+          users: usersOf(s.db, issue.project_id, issue.fingerprint, s.now()),
         }
       },
       {
@@ -194,6 +203,19 @@ export function errorsRoutes(s: QueryDeps) {
       {
         scope: 'errors:read',
         schema: { query: TrendQuery, params: FingerprintParams, response: { 200: Trend } },
+      },
+    )
+    .get(
+      '/v1/errors/:fingerprint/tags',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(TagTopQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+        return facetsOf(s.db, issue.project_id, issue.fingerprint, q.top)
+      },
+      {
+        scope: 'errors:read',
+        schema: { query: TagTopQuery, params: FingerprintParams, response: { 200: TagFacets } },
       },
     )
     .get(

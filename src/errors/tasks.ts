@@ -14,6 +14,7 @@ import type { NormalizedEvent } from './event'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
 import { setIssueStatus } from './status'
+import { pruneUsersHourly } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
@@ -29,6 +30,11 @@ export const errorsTasks = {
   'errors.pruneRaw': pruneRawBatch satisfies PruneTask<RawCursor>,
   /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
   'errors.pruneHourly': pruneHourlyBatch satisfies PruneTask<true>,
+  /** Retention hook: hourly distinct-user sketches go with the hourly counts' window. */
+  'errors.pruneUsersHourly': ((db, a) => {
+    const deleted = pruneUsersHourly(db, a.cutoffs.hourly_last_bucket, a.limit)
+    return { deleted, next: deleted < a.limit ? null : true }
+  }) satisfies PruneTask<true>,
 } satisfies TaskTable
 
 export type ErrorsTasks = typeof errorsTasks
@@ -46,5 +52,9 @@ export const errorsProjectData: readonly ProjectDataTable[] = [
     key: ['project_id', 'fingerprint', 'hour_bucket', 'environment', 'source', 'release'],
   },
   { table: 'error_aggregates', key: ['project_id', 'fingerprint', 'release', 'environment'] },
+  { table: 'issue_users', key: ['project_id', 'fingerprint'] },
+  { table: 'issue_users_release', key: ['project_id', 'fingerprint', 'release'] },
+  { table: 'issue_users_hourly', key: ['project_id', 'fingerprint', 'hour_bucket'] },
+  { table: 'issue_tags', key: ['project_id', 'fingerprint', 'key', 'value'] },
   { table: 'issues', key: ['project_id', 'fingerprint'] },
 ]

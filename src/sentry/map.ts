@@ -19,6 +19,8 @@
  * - source: the event's platform (`javascript`, `node`, `python`, ...), else the SDK name;
  *   environment defaults to "production" (the SDK convention), release to "unknown".
  * - user_id_hash: SHA-256 of the user's id (or email, or username): no raw identifier is stored.
+ * - breadcrumbs: the event's (an array or `{values}`), kept within errors' caps
+ *   (errors/breadcrumbs.ts: the newest 100, long messages cut, oversized data marked).
  * - metadata: SDK, mechanism, logger, tags, contexts and extra, added in that order while
  *   the compact JSON stays within the metadata cap; whatever does not fit is counted in
  *   `"_truncated": n`.
@@ -31,6 +33,7 @@ import {
   MAX_SHORT_FIELD_BYTES,
   MAX_SOURCE_CHARS,
   type NormalizedEvent,
+  sentryBreadcrumbs,
 } from '../errors'
 import { utf8Length } from '../http/validate'
 
@@ -362,6 +365,7 @@ export function mapEvent(event: Obj, input: MapInput): NormalizedEvent {
   }
   const transaction = short(event.transaction)
 
+  const timestamp = timestampOf(event.timestamp, input.receivedAt)
   const defaultFingerprint = computeFingerprint({
     source,
     error_type,
@@ -373,7 +377,7 @@ export function mapEvent(event: Obj, input: MapInput): NormalizedEvent {
   return {
     project_id: input.projectId,
     fingerprint: fingerprintOf(event, defaultFingerprint),
-    timestamp: timestampOf(event.timestamp, input.receivedAt),
+    timestamp,
     received_at: input.receivedAt,
     source,
     environment: short(event.environment) ?? 'production',
@@ -395,5 +399,6 @@ export function mapEvent(event: Obj, input: MapInput): NormalizedEvent {
     ),
     event_id: input.eventId,
     level: level(event.level),
+    breadcrumbs: sentryBreadcrumbs(event.breadcrumbs, timestamp),
   }
 }

@@ -64,6 +64,10 @@ describe('the writer registry and the feature list', () => {
       'status_changes',
       'event_counts_hourly',
       'error_aggregates',
+      'issue_users',
+      'issue_users_release',
+      'issue_users_hourly',
+      'issue_tags',
       'issues',
     ])
   })
@@ -72,6 +76,7 @@ describe('the writer registry and the feature list', () => {
     expect(RETENTION_HOOKS.map((h) => [h.name, h.task, h.task in WRITER_TASKS])).toEqual([
       ['raw_events', 'errors.pruneRaw', true],
       ['hourly_counts', 'errors.pruneHourly', true],
+      ['users_hourly', 'errors.pruneUsersHourly', true],
       ['llm_traces', 'llm.pruneTraces', true],
     ])
   })

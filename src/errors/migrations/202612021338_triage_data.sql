@@ -1,0 +1,49 @@
+-- Breadcrumbs, users affected and tags (docs/decisions.md, "Breadcrumbs", "Users affected",
+-- "Tags"). Never edit once merged: a change is a new migration.
+
+-- The crumbs of each event as compact JSON (errors/breadcrumbs.ts), oldest first.
+ALTER TABLE raw_events ADD COLUMN breadcrumbs TEXT;
+ALTER TABLE samples ADD COLUMN breadcrumbs TEXT;
+
+-- The estimate of the issue's distinct users (errors/users.ts), so the list sorts by index.
+ALTER TABLE issues ADD COLUMN users_count INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX issues_by_users ON issues(project_id, status, users_count DESC);
+-- `user:<hash>` in the search finds the issues of one user among the raw events it keeps.
+CREATE INDEX raw_events_user ON raw_events(project_id, user_id_hash) WHERE user_id_hash IS NOT NULL;
+
+-- Distinct-user sketches (errors/sketch.ts): the issue's total, per release, per hour.
+CREATE TABLE issue_users (
+  project_id  TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  sketch      BLOB NOT NULL,
+  PRIMARY KEY (project_id, fingerprint)
+);
+CREATE TABLE issue_users_release (
+  project_id  TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  release     TEXT NOT NULL,
+  sketch      BLOB NOT NULL,
+  users       INTEGER NOT NULL,
+  PRIMARY KEY (project_id, fingerprint, release)
+);
+CREATE TABLE issue_users_hourly (
+  project_id  TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  hour_bucket INTEGER NOT NULL,
+  sketch      BLOB NOT NULL,
+  PRIMARY KEY (project_id, fingerprint, hour_bucket)
+);
+CREATE INDEX issue_users_hourly_bucket ON issue_users_hourly(hour_bucket);
+
+-- Per issue, the events that carried each value of each tag (errors/tags.ts).
+CREATE TABLE issue_tags (
+  project_id  TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  count       INTEGER NOT NULL,
+  last_seen   INTEGER NOT NULL,
+  PRIMARY KEY (project_id, fingerprint, key, value)
+) WITHOUT ROWID;
+-- `key:value` in the search: the issues carrying one value.
+CREATE INDEX issue_tags_value ON issue_tags(project_id, key, value);

@@ -1,0 +1,181 @@
+/**
+ * Tags and facets (docs/decisions.md, "Tags"): per issue, how many events carried each
+ * value of each tag, kept by the writer in `issue_tags` as events are committed, so the
+ * issue page's top values and the list's `tag:value` filter read a small indexed table,
+ * never the raw events.
+ *
+ * An event's tags are its built-ins (release, environment, source, route, screen), the
+ * browser, OS, device and runtime of its Sentry contexts, its Sentry tags
+ * (`metadata.tags`, where sentry/map.ts and the bloop SDKs put them) and the metadata
+ * keys whose values are strings (or numbers and booleans), at most MAX_TAGS_PER_EVENT.
+ * A tag keeps at most MAX_VALUES_PER_TAG distinct values per issue; the counts of later
+ * new values add up under OTHER_VALUE, so a tag holding an id cannot grow the table by
+ * one row per event.
+ */
+import type { Db, Statement } from '../storage/db'
+import type { NormalizedEvent } from './event'
+
+export const MAX_TAGS_PER_EVENT = 50
+export const MAX_TAG_KEY_CHARS = 64
+/** Sentry's own limit on tag values. */
+export const MAX_TAG_VALUE_CHARS = 200
+export const MAX_VALUES_PER_TAG = 100
+export const OTHER_VALUE = '(other)'
+
+/** Metadata keys that hold structures, not tags. */
+const NOT_TAGS = new Set([
+  'tags',
+  'contexts',
+  'extra',
+  'breadcrumbs',
+  '_truncated',
+  'exception_chain',
+  'mechanism',
+])
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const scalar = (v: unknown): string | null =>
+  typeof v === 'string' && v !== ''
+    ? v
+    : (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean'
+      ? String(v)
+      : null
+
+/** "Chrome 120.0", "Linux", from a Sentry context's name and version. */
+function named(ctx: unknown, ...fields: string[]): string | null {
+  if (!isObj(ctx)) return null
+  for (const f of fields) {
+    const name = scalar(ctx[f])
+    if (name === null) continue
+    const version = f === 'name' ? scalar(ctx.version) : null
+    return version ? `${name} ${version}` : name
+  }
+  return null
+}
+
+/** The event's tags as [key, value] pairs, each key once, within the caps above. */
+export function tagsOf(e: NormalizedEvent): [string, string][] {
+  const out = new Map<string, string>()
+  const put = (key: string, value: string | null) => {
+    if (value === null || out.size >= MAX_TAGS_PER_EVENT || out.has(key)) return
+    if (key.length === 0 || key.length > MAX_TAG_KEY_CHARS) return
+    out.set(key, value.length > MAX_TAG_VALUE_CHARS ? `${value.slice(0, MAX_TAG_VALUE_CHARS - 1)}…` : value)
+  }
+  put('release', e.release)
+  put('environment', e.environment)
+  put('source', e.source)
+  put('route', e.route_or_procedure)
+  put('screen', e.screen)
+  let metadata: unknown = null
+  if (e.metadata !== null) {
+    try {
+      metadata = JSON.parse(e.metadata)
+    } catch {
+      metadata = null
+    }
+  }
+  if (!isObj(metadata)) return [...out]
+  const contexts = isObj(metadata.contexts) ? metadata.contexts : {}
+  put('browser', named(contexts.browser, 'name'))
+  put('os', named(contexts.os, 'name') ?? named(contexts.client_os, 'name'))
+  put('device', named(contexts.device, 'model', 'family', 'name'))
+  put('runtime', named(contexts.runtime, 'name'))
+  if (isObj(metadata.tags)) for (const [k, v] of Object.entries(metadata.tags)) put(k, scalar(v))
+  for (const [k, v] of Object.entries(metadata)) if (!NOT_TAGS.has(k)) put(k, scalar(v))
+  return [...out]
+}
+
+interface TagStatements {
+  bump: Statement
+  distinct: Statement
+  insert: Statement
+}
+
+const prepared = new WeakMap<Db, TagStatements>()
+
+function statements(db: Db): TagStatements {
+  let s = prepared.get(db)
+  if (s) return s
+  s = {
+    bump: db.prepare(
+      `UPDATE issue_tags SET count = count + ?, last_seen = max(last_seen, ?)
+       WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?`,
+    ),
+    distinct: db.prepare(
+      'SELECT count(*) AS n FROM issue_tags WHERE project_id = ? AND fingerprint = ? AND key = ?',
+    ),
+    insert: db.prepare(
+      `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
+         last_seen = max(last_seen, excluded.last_seen)`,
+    ),
+  }
+  prepared.set(db, s)
+  return s
+}
+
+/** Adds the tags of one issue's events of a batch (writer thread, inside the commit). */
+export function commitTags(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
+  const st = statements(db)
+  const counts = new Map<string, { key: string; value: string; n: number; last: number }>()
+  for (const e of events) {
+    for (const [key, value] of tagsOf(e)) {
+      const k = `${key}\u0000${value}`
+      const c = counts.get(k)
+      if (c) {
+        c.n++
+        if (e.received_at > c.last) c.last = e.received_at
+      } else counts.set(k, { key, value, n: 1, last: e.received_at })
+    }
+  }
+  const distinct = new Map<string, number>()
+  for (const c of counts.values()) {
+    if (st.bump.run(c.n, c.last, projectId, fingerprint, c.key, c.value).changes > 0) continue
+    let n = distinct.get(c.key)
+    if (n === undefined) n = (st.distinct.get(projectId, fingerprint, c.key) as { n: number }).n
+    // OTHER_VALUE holds a row of its own once it exists, so the limit counts it too.
+    const value = n < MAX_VALUES_PER_TAG ? c.value : OTHER_VALUE
+    st.insert.run(projectId, fingerprint, c.key, value, c.n, c.last)
+    if (value !== OTHER_VALUE) distinct.set(c.key, n + 1)
+    else distinct.set(c.key, n)
+  }
+}
+
+export interface TagFacet {
+  key: string
+  /** Events that carried this tag. */
+  total: number
+  /** Distinct values stored (OTHER_VALUE counts as one). */
+  distinct: number
+  values: { value: string; count: number; share: number; last_seen: number }[]
+}
+
+/** Per tag of an issue, its top `top` values by count, with their share of the tag's events. */
+export function facetsOf(db: Db, projectId: string, fingerprint: string, top: number): TagFacet[] {
+  const rows = db
+    .query<{ key: string; value: string; count: number; last_seen: number }, [string, string]>(
+      `SELECT key, value, count, last_seen FROM issue_tags WHERE project_id = ? AND fingerprint = ?
+       ORDER BY key, count DESC, value`,
+    )
+    .all(projectId, fingerprint)
+  const facets = new Map<string, { total: number; rows: typeof rows }>()
+  for (const r of rows) {
+    const f = facets.get(r.key)
+    if (f) {
+      f.total += r.count
+      f.rows.push(r)
+    } else facets.set(r.key, { total: r.count, rows: [r] })
+  }
+  return [...facets].map(([key, f]) => ({
+    key,
+    total: f.total,
+    distinct: f.rows.length,
+    values: f.rows.slice(0, top).map((r) => ({
+      value: r.value,
+      count: r.count,
+      share: r.count / f.total,
+      last_seen: r.last_seen,
+    })),
+  }))
+}
