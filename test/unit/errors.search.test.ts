@@ -96,7 +96,8 @@ describe('the search language', () => {
       expect(r.errors.map((e) => ({ position: e.position, length: e.length }))).toEqual(
         want.map(({ position, length }) => ({ position, length })),
       )
-      r.errors.forEach((e, i) => expect(e.message).toMatch((want[i] as { message: RegExp }).message))
+      for (const [i, e] of r.errors.entries())
+        expect(e.message).toMatch((want[i] as { message: RegExp }).message)
     })
   }
 
