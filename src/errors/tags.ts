@@ -36,8 +36,8 @@ const NOT_TAGS = new Set([
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 const scalar = (v: unknown): string | null =>
-  typeof v === 'string' && v !== ''
-    ? v
+  typeof v === 'string' && v.trim() !== ''
+    ? v.trim()
     : (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean'
       ? String(v)
       : null

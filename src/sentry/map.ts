@@ -21,7 +21,8 @@
  * - user_id_hash: SHA-256 of the user's id (or email, or username): no raw identifier is stored.
  * - breadcrumbs: the event's (an array or `{values}`), kept within errors' caps
  *   (errors/breadcrumbs.ts: the newest 100, long messages cut, oversized data marked).
- * - metadata: SDK, mechanism, logger, tags, contexts and extra, added in that order while
+ * - metadata: SDK, mechanism, logger, tags, contexts (with `browser` and `os` read from
+ *   the request's User-Agent when the SDK sent none, as Sentry's server does) and extra, added in that order while
  *   the compact JSON stays within the metadata cap; whatever does not fit is counted in
  *   `"_truncated": n`.
  */
@@ -36,6 +37,7 @@ import {
   sentryBreadcrumbs,
 } from '../errors'
 import { utf8Length } from '../http/validate'
+import { parseUserAgent } from './useragent'
 
 type Obj = Record<string, unknown>
 
@@ -310,10 +312,26 @@ function metadataEntries(event: Obj, primary: Obj | undefined, chain: Obj[], log
     for (const [k, v] of Object.entries(event.contexts))
       entries.push({ section: 'contexts', key: k, value: v })
   }
+  // Browser SDKs leave the browser and OS to the server, which reads the User-Agent.
+  const contexts = isObj(event.contexts) ? event.contexts : {}
+  const ua = userAgentOf(event)
+  if (ua !== null && (!contexts.browser || !contexts.os)) {
+    const parsed = parseUserAgent(ua)
+    if (!contexts.browser && parsed.browser)
+      entries.push({ section: 'contexts', key: 'browser', value: parsed.browser })
+    if (!contexts.os && parsed.os) entries.push({ section: 'contexts', key: 'os', value: parsed.os })
+  }
   if (isObj(event.extra)) {
     for (const [k, v] of Object.entries(event.extra)) entries.push({ section: 'extra', key: k, value: v })
   }
   return entries
+}
+
+function userAgentOf(event: Obj): string | null {
+  const headers = isObj(event.request) && isObj(event.request.headers) ? event.request.headers : null
+  if (!headers) return null
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'user-agent') return str(v)
+  return null
 }
 
 function fingerprintOf(event: Obj, defaultFingerprint: string): string {
