@@ -121,9 +121,12 @@ describe('the script-tag build in Chromium', () => {
     expect(sample.metadata?.tags).toEqual({ step: 'coupon' })
     // The ring travels in the event's own field and is stored as the timeline, not as metadata.
     expect(sample.metadata?.breadcrumbs).toBeUndefined()
-    const crumbs = (sample as Sample & { breadcrumbs: { category: string; message: string; level: string }[] })
-      .breadcrumbs
-    expect(crumbs.map((b) => [b.category, b.message, b.level])).toEqual([['ui.click', 'button#checkout', 'info']])
+    const crumbs = (
+      sample as Sample & { breadcrumbs: { category: string; message: string; level: string }[] }
+    ).breadcrumbs
+    expect(crumbs.map((b) => [b.category, b.message, b.level])).toEqual([
+      ['ui.click', 'button#checkout', 'info'],
+    ])
     expect(sample.metadata?.sdk).toBe('bloop-js@0.1.0')
   })
 

@@ -1,5 +1,5 @@
 /**
- * The issues page (`/`): totals, the event-volume chart, filters, the issue list with
+ * The issues page (`/`): totals, the event-volume chart, the search box, filters, the issue list with
  * sparklines and paging. Everything re-reads when a live tick names the project shown,
  * so new issues and counts appear without a reload. With no events at all, the setup
  * guide takes the list's place.
@@ -16,6 +16,7 @@ import { issues } from './api'
 import { Filters, type Suggestions } from './Filters'
 import { apiQuery, chartHours, filterParams, narrowed, PAGE_SIZE, readFilters } from './filterState'
 import { IssueList, moveFocus } from './IssueList'
+import { Search } from './Search'
 import { SetupGuide } from './SetupGuide'
 
 const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => Boolean(x)))].sort()
@@ -102,6 +103,7 @@ export function IssuesPage() {
               <Chart xs={xs} series={series} height={140} label={`Events per hour, last ${hours} hours`} />
             )}
           </section>
+          <Search value={filters.q} onApply={(q) => setQuery(filterParams({ ...filters, q, offset: 0 }))} />
           <Filters filters={filters} suggestions={suggestions} />
           <Notice kind="error">{list.error}</Notice>
           {list.data && items.length === 0 && (
