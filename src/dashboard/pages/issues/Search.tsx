@@ -40,7 +40,7 @@ export function Search({ value, onApply }: { value: string; onApply: (q: string)
   return (
     <form
       class="search"
-      role="search"
+      aria-label="Search issues"
       onSubmit={(ev) => {
         ev.preventDefault()
         if (errors.length === 0) onApply(text.trim())
