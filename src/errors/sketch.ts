@@ -99,3 +99,46 @@ export function estimate(s: Uint8Array | null): number {
   if (raw <= 2.5 * M && zeros > 0) return Math.round(M * Math.log(M / zeros))
   return Math.round(raw)
 }
+
+/**
+ * `s` with `hashes` added, or null when none of them changes it (every hash already in
+ * the sparse set, or no register grows): the writer then skips the row's write.
+ */
+export function withHashes(s: Uint8Array | null, hashes: number[]): Uint8Array | null {
+  if (!s) return hashes.length > 0 ? sketchOf(hashes) : null
+  if (s[0] === DENSE) {
+    let out: Uint8Array | null = null
+    for (const h of hashes) {
+      const idx = h >>> (32 - P)
+      const rest = (h << P) >>> 0
+      const rank = rest === 0 ? 32 - P + 1 : Math.clz32(rest) + 1
+      if (rank > ((out ?? s)[1 + idx] as number)) {
+        out ??= s.slice()
+        out[1 + idx] = rank
+      }
+    }
+    return out
+  }
+  const have = sparseOf(s)
+  const added = new Set<number>()
+  for (const h of hashes) {
+    const x = h >>> 0
+    // Binary search in the sorted set.
+    let lo = 0
+    let hi = have.length - 1
+    let found = false
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const v = have[mid] as number
+      if (v === x) {
+        found = true
+        break
+      }
+      if (v < x) lo = mid + 1
+      else hi = mid - 1
+    }
+    if (!found) added.add(x)
+  }
+  if (added.size === 0) return null
+  return sketchOf([...have, ...added])
+}

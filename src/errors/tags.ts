@@ -8,9 +8,9 @@
  * browser, OS, device and runtime of its Sentry contexts, its Sentry tags
  * (`metadata.tags`, where sentry/map.ts and the bloop SDKs put them) and the metadata
  * keys whose values are strings (or numbers and booleans), at most MAX_TAGS_PER_EVENT.
- * A tag keeps at most MAX_VALUES_PER_TAG distinct values per issue; the counts of later
- * new values add up under OTHER_VALUE, so a tag holding an id cannot grow the table by
- * one row per event.
+ * A tag keeps at most MAX_VALUES_PER_TAG distinct values per issue (plus OTHER_VALUE); the
+ * counts of later new values add up under OTHER_VALUE, so a tag holding an id cannot grow
+ * the table by one row per event.
  */
 import type { Db, Statement } from '../storage/db'
 import type { NormalizedEvent } from './event'
@@ -86,10 +86,14 @@ export function tagsOf(e: NormalizedEvent): [string, string][] {
   return [...out]
 }
 
+/** Rows per upsert statement; an issue's batch with more tag values takes several. */
+const ROWS_PER_WRITE = 16
+
 interface TagStatements {
-  bump: Statement
+  upsert: Map<number, Statement>
   distinct: Statement
-  insert: Statement
+  fold: Statement
+  other: Statement
 }
 
 const prepared = new WeakMap<Db, TagStatements>()
@@ -98,14 +102,15 @@ function statements(db: Db): TagStatements {
   let s = prepared.get(db)
   if (s) return s
   s = {
-    bump: db.prepare(
-      `UPDATE issue_tags SET count = count + ?, last_seen = max(last_seen, ?)
-       WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?`,
-    ),
+    upsert: new Map(),
     distinct: db.prepare(
-      'SELECT count(*) AS n FROM issue_tags WHERE project_id = ? AND fingerprint = ? AND key = ?',
+      `SELECT count(*) - coalesce(sum(value = '${OTHER_VALUE}'), 0) AS n FROM issue_tags
+       WHERE project_id = ? AND fingerprint = ? AND key = ?`,
     ),
-    insert: db.prepare(
+    fold: db.prepare(
+      'DELETE FROM issue_tags WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?',
+    ),
+    other: db.prepare(
       `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
          last_seen = max(last_seen, excluded.last_seen)`,
@@ -115,10 +120,36 @@ function statements(db: Db): TagStatements {
   return s
 }
 
-/** Adds the tags of one issue's events of a batch (writer thread, inside the commit). */
+function upsertStatement(db: Db, st: TagStatements, n: number): Statement {
+  let q = st.upsert.get(n)
+  if (!q) {
+    // RETURNING tells a new value from a known one: a new row's count is this batch's.
+    q = db.prepare(
+      `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen)
+       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
+         last_seen = max(last_seen, excluded.last_seen)
+       RETURNING key, value, count`,
+    )
+    st.upsert.set(n, q)
+  }
+  return q
+}
+
+interface Counted {
+  key: string
+  value: string
+  n: number
+  last: number
+}
+
+/**
+ * Adds the tags of one issue's events of a batch (writer thread, inside the commit): one
+ * upsert per 16 values; only a key that gained values is counted, and values past its
+ * limit are folded into OTHER_VALUE.
+ */
 export function commitTags(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
-  const st = statements(db)
-  const counts = new Map<string, { key: string; value: string; n: number; last: number }>()
+  const counts = new Map<string, Counted>()
   for (const e of events) {
     for (const [key, value] of tagsOf(e)) {
       const k = `${key}\u0000${value}`
@@ -129,16 +160,34 @@ export function commitTags(db: Db, projectId: string, fingerprint: string, event
       } else counts.set(k, { key, value, n: 1, last: e.received_at })
     }
   }
-  const distinct = new Map<string, number>()
-  for (const c of counts.values()) {
-    if (st.bump.run(c.n, c.last, projectId, fingerprint, c.key, c.value).changes > 0) continue
-    let n = distinct.get(c.key)
-    if (n === undefined) n = (st.distinct.get(projectId, fingerprint, c.key) as { n: number }).n
-    // OTHER_VALUE holds a row of its own once it exists, so the limit counts it too.
-    const value = n < MAX_VALUES_PER_TAG ? c.value : OTHER_VALUE
-    st.insert.run(projectId, fingerprint, c.key, value, c.n, c.last)
-    if (value !== OTHER_VALUE) distinct.set(c.key, n + 1)
-    else distinct.set(c.key, n)
+  if (counts.size === 0) return
+  const st = statements(db)
+  const rows = [...counts.values()]
+  const added = new Map<string, Counted[]>()
+  for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
+    const chunk = rows.slice(i, i + ROWS_PER_WRITE)
+    const back = upsertStatement(db, st, chunk.length).all(
+      ...chunk.flatMap((c) => [projectId, fingerprint, c.key, c.value, c.n, c.last]),
+    ) as { key: string; value: string; count: number }[]
+    for (const r of back) {
+      const c = counts.get(`${r.key}\u0000${r.value}`) as Counted
+      if (r.count !== c.n || r.value === OTHER_VALUE) continue
+      const list = added.get(r.key)
+      if (list) list.push(c)
+      else added.set(r.key, [c])
+    }
+  }
+  for (const [key, fresh] of added) {
+    // Real values only: OTHER_VALUE's own row does not count against the limit.
+    const n = (st.distinct.get(projectId, fingerprint, key) as { n: number }).n
+    const over = n - MAX_VALUES_PER_TAG
+    if (over <= 0) continue
+    // Before this batch the key was within the limit, so the values past it are among the
+    // batch's new ones: the last of them go to OTHER_VALUE.
+    for (const c of fresh.slice(-over)) {
+      st.fold.run(projectId, fingerprint, key, c.value)
+      st.other.run(projectId, fingerprint, key, OTHER_VALUE, c.n, c.last)
+    }
   }
 }
 

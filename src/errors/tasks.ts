@@ -52,9 +52,7 @@ export const errorsProjectData: readonly ProjectDataTable[] = [
     key: ['project_id', 'fingerprint', 'hour_bucket', 'environment', 'source', 'release'],
   },
   { table: 'error_aggregates', key: ['project_id', 'fingerprint', 'release', 'environment'] },
-  { table: 'issue_users', key: ['project_id', 'fingerprint'] },
-  { table: 'issue_users_release', key: ['project_id', 'fingerprint', 'release'] },
-  { table: 'issue_users_hourly', key: ['project_id', 'fingerprint', 'hour_bucket'] },
+  { table: 'issue_user_sketches', key: ['project_id', 'fingerprint', 'scope'] },
   { table: 'issue_tags', key: ['project_id', 'fingerprint', 'key', 'value'] },
   { table: 'issues', key: ['project_id', 'fingerprint'] },
 ]

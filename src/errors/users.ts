@@ -1,25 +1,27 @@
 /**
  * Users affected (docs/decisions.md, "Users affected"): the distinct `user_id_hash` values
  * of an issue, in total, per release and per hour, as sketches (sketch.ts) the writer
- * keeps while committing; `issues.users_count` holds the total's estimate so the list
- * can sort by it through an index. The last 24 hours are the union of that many hourly
- * sketches, merged on read. Hourly sketches expire with the hourly counts (retention's
+ * keeps while committing, in `issue_user_sketches` (scope `t`, `r:<release>`,
+ * `h:<hour bucket>`); `issues.users_count` holds the total's estimate so the list can sort
+ * by it through an index. The last 24 hours are the union of that many hourly sketches,
+ * merged on read. Hourly sketches expire with the hourly counts (retention's
  * `hourly_counts_days`); the total and per-release sketches stay with the issue.
  *
- * Events without a user cost nothing here.
+ * Per issue and batch: one read of the scopes the batch touches, one write of those that
+ * changed (a user already counted changes nothing), and the issue's count when the total
+ * changed. Events without a user cost nothing here.
  */
 import { HOUR_MS, hourBucket } from '../core/time'
-import type { Db, Statement } from '../storage/db'
-import type { NormalizedEvent } from './event'
-import { estimate, mergeSketches, sketchOf, userHash32 } from './sketch'
+import { type Db, placeholders, type Statement } from '../storage/db'
+import { issueKey, type NormalizedEvent } from './event'
+import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
+
+/** Rows per upsert statement; a batch touching more scopes of one issue takes several. */
+const ROWS_PER_WRITE = 16
 
 interface UserStatements {
-  getTotal: Statement
-  putTotal: Statement
-  getRelease: Statement
-  putRelease: Statement
-  getHour: Statement
-  putHour: Statement
+  read: Map<number, Statement>
+  write: Map<number, Statement>
   setCount: Statement
 }
 
@@ -27,65 +29,81 @@ const prepared = new WeakMap<Db, UserStatements>()
 
 function statements(db: Db): UserStatements {
   let s = prepared.get(db)
-  if (s) return s
-  s = {
-    getTotal: db.prepare('SELECT sketch FROM issue_users WHERE project_id = ? AND fingerprint = ?'),
-    putTotal: db.prepare(
-      `INSERT INTO issue_users (project_id, fingerprint, sketch) VALUES (?, ?, ?)
-       ON CONFLICT (project_id, fingerprint) DO UPDATE SET sketch = excluded.sketch`,
-    ),
-    getRelease: db.prepare(
-      'SELECT sketch FROM issue_users_release WHERE project_id = ? AND fingerprint = ? AND release = ?',
-    ),
-    putRelease: db.prepare(
-      `INSERT INTO issue_users_release (project_id, fingerprint, release, sketch, users) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, release) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
-    ),
-    getHour: db.prepare(
-      'SELECT sketch FROM issue_users_hourly WHERE project_id = ? AND fingerprint = ? AND hour_bucket = ?',
-    ),
-    putHour: db.prepare(
-      `INSERT INTO issue_users_hourly (project_id, fingerprint, hour_bucket, sketch) VALUES (?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, hour_bucket) DO UPDATE SET sketch = excluded.sketch`,
-    ),
-    setCount: db.prepare('UPDATE issues SET users_count = ? WHERE project_id = ? AND fingerprint = ?'),
+  if (!s) {
+    s = {
+      read: new Map(),
+      write: new Map(),
+      setCount: db.prepare('UPDATE issues SET users_count = ? WHERE project_id = ? AND fingerprint = ?'),
+    }
+    prepared.set(db, s)
   }
-  prepared.set(db, s)
   return s
 }
 
-const blob = (row: unknown): Uint8Array | null => (row as { sketch: Uint8Array } | null)?.sketch ?? null
+function readStatement(db: Db, st: UserStatements, n: number): Statement {
+  let q = st.read.get(n)
+  if (!q) {
+    q = db.prepare(
+      `SELECT scope, sketch FROM issue_user_sketches
+       WHERE project_id = ? AND fingerprint = ? AND scope IN (${placeholders(n)})`,
+    )
+    st.read.set(n, q)
+  }
+  return q
+}
+
+function writeStatement(db: Db, st: UserStatements, n: number): Statement {
+  let q = st.write.get(n)
+  if (!q) {
+    q = db.prepare(
+      `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, hour_bucket, sketch, users)
+       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
+    )
+    st.write.set(n, q)
+  }
+  return q
+}
 
 /** Adds the users of one issue's events of a batch (writer thread, inside the commit). */
 export function commitUsers(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
-  const all: number[] = []
-  const byRelease = new Map<string, number[]>()
-  const byHour = new Map<number, number[]>()
+  const scopes = new Map<string, { hour: number | null; hashes: number[] }>()
+  const add = (scope: string, hour: number | null, h: number) => {
+    const s = scopes.get(scope)
+    if (s) s.hashes.push(h)
+    else scopes.set(scope, { hour, hashes: [h] })
+  }
   for (const e of events) {
     if (e.user_id_hash === null) continue
     const h = userHash32(e.user_id_hash)
-    all.push(h)
-    const r = byRelease.get(e.release)
-    if (r) r.push(h)
-    else byRelease.set(e.release, [h])
     const hour = hourBucket(e.received_at)
-    const b = byHour.get(hour)
-    if (b) b.push(h)
-    else byHour.set(hour, [h])
+    add('t', null, h)
+    add(`r:${e.release}`, null, h)
+    add(`h:${hour}`, hour, h)
   }
-  if (all.length === 0) return
+  if (scopes.size === 0) return
   const st = statements(db)
-  const total = mergeSketches(blob(st.getTotal.get(projectId, fingerprint)), sketchOf(all))
-  st.putTotal.run(projectId, fingerprint, total)
-  st.setCount.run(estimate(total), projectId, fingerprint)
-  for (const [release, hashes] of byRelease) {
-    const s = mergeSketches(blob(st.getRelease.get(projectId, fingerprint, release)), sketchOf(hashes))
-    st.putRelease.run(projectId, fingerprint, release, s, estimate(s))
+  const names = [...scopes.keys()]
+  const old = new Map<string, Uint8Array>()
+  for (const r of readStatement(db, st, names.length).all(projectId, fingerprint, ...names) as {
+    scope: string
+    sketch: Uint8Array
+  }[])
+    old.set(r.scope, r.sketch)
+  const rows: (string | number | null | Uint8Array)[][] = []
+  let total: number | null = null
+  for (const [scope, s] of scopes) {
+    const next = withHashes(old.get(scope) ?? null, s.hashes)
+    if (next === null) continue
+    const users = estimate(next)
+    if (scope === 't') total = users
+    rows.push([projectId, fingerprint, scope, s.hour, next, users])
   }
-  for (const [hour, hashes] of byHour) {
-    const s = mergeSketches(blob(st.getHour.get(projectId, fingerprint, hour)), sketchOf(hashes))
-    st.putHour.run(projectId, fingerprint, hour, s)
+  for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
+    const chunk = rows.slice(i, i + ROWS_PER_WRITE)
+    writeStatement(db, st, chunk.length).run(...chunk.flat())
   }
+  if (total !== null) st.setCount.run(total, projectId, fingerprint)
 }
 
 export interface UsersAffected {
@@ -96,27 +114,26 @@ export interface UsersAffected {
 
 /** An issue's users: total, the 24 hours ending with the current hour, per release (most first). */
 export function usersOf(db: Db, projectId: string, fingerprint: string, now: number): UsersAffected {
+  const total = db
+    .query<{ users: number }, [string, string]>(
+      "SELECT users FROM issue_user_sketches WHERE project_id = ? AND fingerprint = ? AND scope = 't'",
+    )
+    .get(projectId, fingerprint)
   return {
-    total: estimate(
-      blob(
-        db
-          .query('SELECT sketch FROM issue_users WHERE project_id = ? AND fingerprint = ?')
-          .get(projectId, fingerprint),
-      ),
-    ),
+    total: total?.users ?? 0,
     last_24h:
-      users24h(db, [{ project_id: projectId, fingerprint }], now).get(`${projectId}\u0000${fingerprint}`) ??
-      0,
+      users24h(db, [{ project_id: projectId, fingerprint }], now).get(issueKey(projectId, fingerprint)) ?? 0,
     by_release: db
       .query<{ release: string; users: number }, [string, string]>(
-        `SELECT release, users FROM issue_users_release WHERE project_id = ? AND fingerprint = ?
+        `SELECT substr(scope, 3) AS release, users FROM issue_user_sketches
+         WHERE project_id = ? AND fingerprint = ? AND scope >= 'r:' AND scope < 'r;'
          ORDER BY users DESC, release`,
       )
       .all(projectId, fingerprint),
   }
 }
 
-/** The last-24-hours users of several issues, keyed by `project_id + "\u0000" + fingerprint`. */
+/** The last-24-hours users of several issues, keyed by `issueKey`. */
 export function users24h(
   db: Db,
   issues: { project_id: string; fingerprint: string }[],
@@ -124,13 +141,14 @@ export function users24h(
 ): Map<string, number> {
   const from = hourBucket(now) - 23 * HOUR_MS
   const q = db.query<{ sketch: Uint8Array }, [string, string, number]>(
-    'SELECT sketch FROM issue_users_hourly WHERE project_id = ? AND fingerprint = ? AND hour_bucket >= ?',
+    `SELECT sketch FROM issue_user_sketches
+     WHERE project_id = ? AND fingerprint = ? AND scope >= 'h:' AND scope < 'h;' AND hour_bucket >= ?`,
   )
   const out = new Map<string, number>()
   for (const i of issues) {
     let s: Uint8Array | null = null
     for (const r of q.all(i.project_id, i.fingerprint, from)) s = mergeSketches(s, r.sketch)
-    out.set(`${i.project_id}\u0000${i.fingerprint}`, estimate(s))
+    out.set(issueKey(i.project_id, i.fingerprint), estimate(s))
   }
   return out
 }
@@ -142,8 +160,9 @@ export function pruneUsersHourly(db: Db, lastBucket: number, limit: number): num
       () =>
         db
           .prepare(
-            `DELETE FROM issue_users_hourly WHERE rowid IN (
-               SELECT rowid FROM issue_users_hourly INDEXED BY issue_users_hourly_bucket WHERE hour_bucket <= ? LIMIT ?)`,
+            `DELETE FROM issue_user_sketches WHERE rowid IN (
+               SELECT rowid FROM issue_user_sketches INDEXED BY issue_user_sketches_hour
+               WHERE hour_bucket IS NOT NULL AND hour_bucket <= ? LIMIT ?)`,
           )
           .run(lastBucket, limit).changes,
     )

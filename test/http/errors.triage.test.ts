@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { HOUR_MS } from '../../src/core/time'
 import { MAX_BREADCRUMBS } from '../../src/errors/breadcrumbs'
-import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, event, normalizedEvent, signed, startRuntime, type TestRuntime } from '../helpers'
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0)
 let clock = T0
@@ -135,7 +135,9 @@ describe('users affected', () => {
     const hourly = () =>
       (
         rt.core.db
-          .query("SELECT count(*) AS n FROM issue_users_hourly WHERE fingerprint = 'users-1'")
+          .query(
+            "SELECT count(*) AS n FROM issue_user_sketches WHERE hour_bucket IS NOT NULL AND fingerprint = 'users-1'",
+          )
           .get() as { n: number }
       ).n
     expect(hourly()).toBe(2)
@@ -195,6 +197,27 @@ describe('tags', () => {
       ['(other)', 5],
       ['o7', 2],
     ])
+    // 120 new values in one commit (a group commit of several requests): the first 100 are
+    // kept, the last 20 counted as (other).
+    await rt.writer.run('errors.commit', {
+      events: Array.from({ length: 120 }, (_, i) =>
+        normalizedEvent({
+          fingerprint: 'ids-2',
+          received_at: clock,
+          metadata: JSON.stringify({ order: `n${i}` }),
+        }),
+      ),
+      sampleSize: 5,
+    })
+    const second = (
+      await get<
+        { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
+      >('/v1/errors/ids-2/tags?top=100')
+    ).find((f) => f.key === 'order')
+    expect(second).toMatchObject({ total: 120, distinct: 101 })
+    expect(second?.values[0]).toMatchObject({ value: '(other)', count: 20 })
+    expect(second?.values.some((v) => v.value === 'n0')).toBe(true)
+    expect(second?.values.some((v) => v.value === 'n100')).toBe(false)
   })
 })
 

@@ -193,8 +193,8 @@ describe('deleting projects', () => {
     expect(count('raw_events', web.id)).toBe(30)
     expect(count('status_changes', web.id)).toBe(1)
     // Users and tags were recorded, so their removal below is not vacuous.
-    const facets = ['issue_users', 'issue_users_release', 'issue_users_hourly', 'issue_tags']
-    expect(facets.map((t) => count(t, web.id) > 0)).toEqual([true, true, true, true])
+    const facets = ['issue_user_sketches', 'issue_tags']
+    expect(facets.map((t) => count(t, web.id) > 0)).toEqual([true, true])
 
     const res = await call('DELETE', '/v1/projects/web')
     expect(await res.json()).toEqual({ deleted: true, id: web.id, slug: 'web' })
@@ -211,9 +211,7 @@ describe('deleting projects', () => {
       'status_changes',
       'event_counts_hourly',
       'error_aggregates',
-      'issue_users',
-      'issue_users_release',
-      'issue_users_hourly',
+      'issue_user_sketches',
       'issue_tags',
       'issues',
     ]

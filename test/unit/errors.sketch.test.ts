@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'bun:test'
-import { estimate, mergeSketches, SKETCH_STANDARD_ERROR, sketchOf, userHash32 } from '../../src/errors/sketch'
+import {
+  estimate,
+  mergeSketches,
+  SKETCH_STANDARD_ERROR,
+  sketchOf,
+  userHash32,
+  withHashes,
+} from '../../src/errors/sketch'
 
 /** A deterministic stream of user ids (xorshift), so every run checks the same data. */
 function users(n: number, seed: number): string[] {
@@ -81,5 +88,21 @@ describe('the distinct-users sketch', () => {
       merged = mergeSketches(merged, sketchOf(hashes(hourUsers)))
     }
     expect(Math.abs(estimate(merged) - seen.size) / seen.size).toBeLessThan(3 * SKETCH_STANDARD_ERROR)
+  })
+
+  test('adding hashes answers null when nothing changes, else the merged sketch', () => {
+    const few = hashes(users(100, 5))
+    const many = hashes(users(5_000, 6))
+    const sparse = sketchOf(few)
+    const dense = sketchOf(many)
+    expect(withHashes(sparse, few.slice(0, 30))).toBeNull()
+    expect(withHashes(dense, many.slice(0, 500))).toBeNull()
+    expect(withHashes(null, [])).toBeNull()
+    const more = hashes(users(10, 8))
+    expect(withHashes(sparse, more)).toEqual(sketchOf([...few, ...more]))
+    expect(withHashes(sparse, many)).toEqual(mergeSketches(sparse, dense))
+    const fresh = hashes(users(3_000, 9))
+    expect(withHashes(dense, fresh)).toEqual(mergeSketches(dense, sketchOf(fresh)))
+    expect(withHashes(null, more)).toEqual(sketchOf(more))
   })
 })

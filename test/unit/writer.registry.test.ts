@@ -64,9 +64,7 @@ describe('the writer registry and the feature list', () => {
       'status_changes',
       'event_counts_hourly',
       'error_aggregates',
-      'issue_users',
-      'issue_users_release',
-      'issue_users_hourly',
+      'issue_user_sketches',
       'issue_tags',
       'issues',
     ])

@@ -11,29 +11,19 @@ CREATE INDEX issues_by_users ON issues(project_id, status, users_count DESC);
 -- `user:<hash>` in the search finds the issues of one user among the raw events it keeps.
 CREATE INDEX raw_events_user ON raw_events(project_id, user_id_hash) WHERE user_id_hash IS NOT NULL;
 
--- Distinct-user sketches (errors/sketch.ts): the issue's total, per release, per hour.
-CREATE TABLE issue_users (
+-- Distinct-user sketches (errors/sketch.ts) of each issue: scope 't' its total,
+-- 'r:<release>' one release, 'h:<hour bucket>' one hour (then hour_bucket is set, for
+-- retention). One table, so a commit reads and writes an issue's sketches in one statement each.
+CREATE TABLE issue_user_sketches (
   project_id  TEXT NOT NULL,
   fingerprint TEXT NOT NULL,
-  sketch      BLOB NOT NULL,
-  PRIMARY KEY (project_id, fingerprint)
-);
-CREATE TABLE issue_users_release (
-  project_id  TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  release     TEXT NOT NULL,
+  scope       TEXT NOT NULL,
+  hour_bucket INTEGER,
   sketch      BLOB NOT NULL,
   users       INTEGER NOT NULL,
-  PRIMARY KEY (project_id, fingerprint, release)
+  PRIMARY KEY (project_id, fingerprint, scope)
 );
-CREATE TABLE issue_users_hourly (
-  project_id  TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  hour_bucket INTEGER NOT NULL,
-  sketch      BLOB NOT NULL,
-  PRIMARY KEY (project_id, fingerprint, hour_bucket)
-);
-CREATE INDEX issue_users_hourly_bucket ON issue_users_hourly(hour_bucket);
+CREATE INDEX issue_user_sketches_hour ON issue_user_sketches(hour_bucket) WHERE hour_bucket IS NOT NULL;
 
 -- Per issue, the events that carried each value of each tag (errors/tags.ts).
 CREATE TABLE issue_tags (
