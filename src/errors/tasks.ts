@@ -14,7 +14,7 @@ import type { NormalizedEvent } from './event'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
 import { setIssueStatus } from './status'
-import { pruneUsersHourly } from './users'
+import { pruneUsersHourly, type UsersCursor } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
@@ -31,10 +31,12 @@ export const errorsTasks = {
   /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
   'errors.pruneHourly': pruneHourlyBatch satisfies PruneTask<true>,
   /** Retention hook: hourly distinct-user sketches go with the hourly counts' window. */
-  'errors.pruneUsersHourly': ((db, a) => {
-    const deleted = pruneUsersHourly(db, a.cutoffs.hourly_last_bucket, a.limit)
-    return { deleted, next: deleted < a.limit ? null : true }
-  }) satisfies PruneTask<true>,
+  'errors.pruneUsersHourly': ((db, a) =>
+    pruneUsersHourly(db, {
+      lastBucket: a.cutoffs.hourly_last_bucket,
+      after: a.after,
+      limit: a.limit,
+    })) satisfies PruneTask<UsersCursor>,
 } satisfies TaskTable
 
 export type ErrorsTasks = typeof errorsTasks

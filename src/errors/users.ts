@@ -16,6 +16,9 @@ import { type Db, placeholders, type Statement } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
 import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
 
+/** An hour's scope: `h:` and the hours since the epoch in 8 digits, so scopes sort by time. */
+const hourScope = (hourBucketMs: number) => `h:${String(hourBucketMs / HOUR_MS).padStart(8, '0')}`
+
 /** Rows per upsert statement; a batch touching more scopes of one issue takes several. */
 const ROWS_PER_WRITE = 16
 
@@ -56,8 +59,8 @@ function writeStatement(db: Db, st: UserStatements, n: number): Statement {
   let q = st.write.get(n)
   if (!q) {
     q = db.prepare(
-      `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, hour_bucket, sketch, users)
-       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}
+      `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users)
+       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
     )
     st.write.set(n, q)
@@ -67,19 +70,19 @@ function writeStatement(db: Db, st: UserStatements, n: number): Statement {
 
 /** Adds the users of one issue's events of a batch (writer thread, inside the commit). */
 export function commitUsers(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
-  const scopes = new Map<string, { hour: number | null; hashes: number[] }>()
-  const add = (scope: string, hour: number | null, h: number) => {
+  const scopes = new Map<string, number[]>()
+  const add = (scope: string, h: number) => {
     const s = scopes.get(scope)
-    if (s) s.hashes.push(h)
-    else scopes.set(scope, { hour, hashes: [h] })
+    if (s) s.push(h)
+    else scopes.set(scope, [h])
   }
   for (const e of events) {
     if (e.user_id_hash === null) continue
     const h = userHash32(e.user_id_hash)
     const hour = hourBucket(e.received_at)
-    add('t', null, h)
-    add(`r:${e.release}`, null, h)
-    add(`h:${hour}`, hour, h)
+    add('t', h)
+    add(`r:${e.release}`, h)
+    add(hourScope(hour), h)
   }
   if (scopes.size === 0) return
   const st = statements(db)
@@ -92,12 +95,12 @@ export function commitUsers(db: Db, projectId: string, fingerprint: string, even
     old.set(r.scope, r.sketch)
   const rows: (string | number | null | Uint8Array)[][] = []
   let total: number | null = null
-  for (const [scope, s] of scopes) {
-    const next = withHashes(old.get(scope) ?? null, s.hashes)
+  for (const [scope, hashes] of scopes) {
+    const next = withHashes(old.get(scope) ?? null, hashes)
     if (next === null) continue
     const users = estimate(next)
     if (scope === 't') total = users
-    rows.push([projectId, fingerprint, scope, s.hour, next, users])
+    rows.push([projectId, fingerprint, scope, next, users])
   }
   for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
     const chunk = rows.slice(i, i + ROWS_PER_WRITE)
@@ -139,10 +142,10 @@ export function users24h(
   issues: { project_id: string; fingerprint: string }[],
   now: number,
 ): Map<string, number> {
-  const from = hourBucket(now) - 23 * HOUR_MS
-  const q = db.query<{ sketch: Uint8Array }, [string, string, number]>(
+  const from = hourScope(hourBucket(now) - 23 * HOUR_MS)
+  const q = db.query<{ sketch: Uint8Array }, [string, string, string]>(
     `SELECT sketch FROM issue_user_sketches
-     WHERE project_id = ? AND fingerprint = ? AND scope >= 'h:' AND scope < 'h;' AND hour_bucket >= ?`,
+     WHERE project_id = ? AND fingerprint = ? AND scope >= ? AND scope < 'h;'`,
   )
   const out = new Map<string, number>()
   for (const i of issues) {
@@ -153,18 +156,54 @@ export function users24h(
   return out
 }
 
-/** Retention hook: deletes up to `limit` hourly sketches whose hour is past the hourly window. */
-export function pruneUsersHourly(db: Db, lastBucket: number, limit: number): number {
+/** Where a retention pass over the hourly sketches continues: after this issue. */
+export interface UsersCursor {
+  project_id: string
+  fingerprint: string
+}
+
+/**
+ * Retention hook: walks the issues in key order from the cursor and deletes their hourly
+ * sketches of hours up to `lastBucket`, at most `limit` rows (and at most `limit` issues
+ * looked at) in one transaction. An issue's old hours are one key range, so no index on
+ * the hour is kept for this.
+ */
+export function pruneUsersHourly(
+  db: Db,
+  a: { lastBucket: number; after: UsersCursor | null; limit: number },
+): { deleted: number; next: UsersCursor | null } {
+  const upTo = hourScope(a.lastBucket)
   return db
-    .transaction(
-      () =>
-        db
-          .prepare(
-            `DELETE FROM issue_user_sketches WHERE rowid IN (
-               SELECT rowid FROM issue_user_sketches INDEXED BY issue_user_sketches_hour
-               WHERE hour_bucket IS NOT NULL AND hour_bucket <= ? LIMIT ?)`,
-          )
-          .run(lastBucket, limit).changes,
-    )
+    .transaction(() => {
+      const issues = (
+        a.after === null
+          ? db
+              .query('SELECT project_id, fingerprint FROM issues ORDER BY project_id, fingerprint LIMIT ?')
+              .all(a.limit)
+          : db
+              .query(
+                `SELECT project_id, fingerprint FROM issues WHERE (project_id, fingerprint) > (?, ?)
+                 ORDER BY project_id, fingerprint LIMIT ?`,
+              )
+              .all(a.after.project_id, a.after.fingerprint, a.limit)
+      ) as UsersCursor[]
+      const del = db.prepare(
+        `DELETE FROM issue_user_sketches WHERE (project_id, fingerprint, scope) IN (
+           SELECT project_id, fingerprint, scope FROM issue_user_sketches
+           WHERE project_id = ? AND fingerprint = ? AND scope >= 'h:' AND scope <= ? LIMIT ?)`,
+      )
+      let deleted = 0
+      let previous = a.after
+      for (const i of issues) {
+        const budget = a.limit - deleted
+        const n = del.run(i.project_id, i.fingerprint, upTo, budget).changes
+        deleted += n
+        // Out of budget: this issue may hold more, so the next call starts with it again.
+        if (n === budget) return { deleted, next: previous ?? { project_id: '', fingerprint: '' } }
+        previous = i
+      }
+      const last = issues[issues.length - 1]
+      return { deleted, next: issues.length < a.limit || !last ? null : last }
+    })
     .immediate()
 }

@@ -136,7 +136,7 @@ describe('users affected', () => {
       (
         rt.core.db
           .query(
-            "SELECT count(*) AS n FROM issue_user_sketches WHERE hour_bucket IS NOT NULL AND fingerprint = 'users-1'",
+            "SELECT count(*) AS n FROM issue_user_sketches WHERE scope LIKE 'h:%' AND fingerprint = 'users-1'",
           )
           .get() as { n: number }
       ).n
@@ -149,6 +149,38 @@ describe('users affected', () => {
     expect(step.next).toBeNull()
     expect(hourly()).toBe(1)
     expect((await get<{ users: { total: number } }>('/v1/errors/users-1')).users.total).toBe(5)
+  })
+
+  test('a pass walks the issues in small steps and resumes where its budget ended', async () => {
+    for (const hoursAgo of [50, 49, 48]) {
+      clock = T0 - hoursAgo * HOUR_MS
+      await batch([event({ fingerprint: 'users-4', user_id_hash: `old-${hoursAgo}` })])
+    }
+    clock = T0
+    const old = () =>
+      (
+        rt.core.db
+          .query("SELECT count(*) AS n FROM issue_user_sketches WHERE scope LIKE 'h:%' AND scope < ?")
+          .get(`h:${String((T0 - 2 * HOUR_MS) / HOUR_MS).padStart(8, '0')}`) as { n: number }
+      ).n
+    expect(old()).toBe(3)
+    let after: unknown = null
+    let steps = 0
+    let deleted = 0
+    do {
+      const step = (await rt.writer.run('errors.pruneUsersHourly', {
+        cutoffs: { hourly_last_bucket: T0 - 2 * HOUR_MS } as never,
+        after: after as never,
+        limit: 1,
+      })) as { deleted: number; next: unknown }
+      expect(step.deleted).toBeLessThanOrEqual(1)
+      deleted += step.deleted
+      after = step.next
+      steps++
+    } while (after !== null && steps < 1000)
+    expect(deleted).toBe(3)
+    expect(old()).toBe(0)
+    expect((await get<{ users: { total: number } }>('/v1/errors/users-4')).users.total).toBe(3)
   })
 })
 

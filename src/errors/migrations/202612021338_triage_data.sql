@@ -12,18 +12,17 @@ CREATE INDEX issues_by_users ON issues(project_id, status, users_count DESC);
 CREATE INDEX raw_events_user ON raw_events(project_id, user_id_hash) WHERE user_id_hash IS NOT NULL;
 
 -- Distinct-user sketches (errors/sketch.ts) of each issue: scope 't' its total,
--- 'r:<release>' one release, 'h:<hour bucket>' one hour (then hour_bucket is set, for
--- retention). One table, so a commit reads and writes an issue's sketches in one statement each.
+-- 'r:<release>' one release, 'h:<hours since epoch, 8 digits>' one hour. One table, so a
+-- commit reads and writes an issue's sketches in one statement each; retention deletes an
+-- issue's old hours by key range, so no other index is kept.
 CREATE TABLE issue_user_sketches (
   project_id  TEXT NOT NULL,
   fingerprint TEXT NOT NULL,
   scope       TEXT NOT NULL,
-  hour_bucket INTEGER,
   sketch      BLOB NOT NULL,
   users       INTEGER NOT NULL,
   PRIMARY KEY (project_id, fingerprint, scope)
-);
-CREATE INDEX issue_user_sketches_hour ON issue_user_sketches(hour_bucket) WHERE hour_bucket IS NOT NULL;
+) WITHOUT ROWID;
 
 -- Per issue, the events that carried each value of each tag (errors/tags.ts).
 CREATE TABLE issue_tags (
