@@ -1,7 +1,7 @@
 /**
  * Triage at scale (docs/decisions.md, "Users affected", "Tags", "Search"):
  *
- *   npm run bench -- triage            (TRIAGE_BENCH_PARTS=cost or list for one part)
+ *   npm run bench -- triage            (TRIAGE_BENCH_PARTS=cost,ingest,list: some parts)
  *
  * 1. cost: what keeping the users-affected sketches costs the writer. The same 100,000
  *    events in 10,000 issues (batches of 500, the worst case: about one event per issue
@@ -12,7 +12,11 @@
  *    without the `raw_events_user` index (the sketches alone). The writer's own rate is
  *    the strict measure: batch ingest over HTTP spends more per event on the same core, so
  *    the share of its throughput is smaller still.
- * 2. list: one million events in 10,000 issues (Zipf over issues, 20,000 users, 6 tags
+ * 2. ingest: batch ingest over HTTP, as bench/ingest.bench.ts measures it (server pinned
+ *    to core 0, the load generator to core 1; 1,000 issues, 50 events a request, 16
+ *    connections, 15 s), with user ids (20,000 users) and without, alternately, twice,
+ *    each on a fresh database: the share of the throughput the users figures cost.
+ * 3. list: one million events in 10,000 issues (Zipf over issues, 20,000 users, 6 tags
  *    each) committed through `commitEvents`, then the real server (`bun src/main.ts
  *    serve`, pinned to core 0) answers `GET /v1/errors` with a search and a tag filter to
  *    one client pinned to core 1, sequentially: p50 and p99 per query, beside the plain
@@ -29,9 +33,9 @@ import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { createToken } from '../src/tokens/store'
-import { fmt, percentile, pin, REPO, SECRET, tempDir } from './lib'
+import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
 
-const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,list').split(',')
+const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
 const LIST_EVENTS = Number(process.env.TRIAGE_BENCH_EVENTS ?? 1_000_000)
 const COST_EVENTS = 100_000
 const ISSUES = 10_000
@@ -156,6 +160,55 @@ try {
         `${label}: ${fmt(rate(r))} events/s (${fmt((r.ms / COST_EVENTS) * 1000, 1)} us/event), cost ${fmt(share, 1)}%`,
       )
     }
+  }
+
+  if (parts.includes('ingest')) {
+    // Batch ingest as bench/ingest.bench.ts runs it (1,000 issues, 50 events a request, 16
+    // connections), each run on a fresh database and server, with and without user ids,
+    // alternately, twice: the events/s the server stores.
+    const rates: Record<string, number[]> = { 'without user ids': [], 'with user ids': [] }
+    for (let round = 0; round < 2; round++) {
+      for (const label of Object.keys(rates)) {
+        const dbPath = join(dir, 'ingest.db')
+        freshDb(dbPath).close()
+        const server = await startPinned(
+          [process.execPath, join(REPO, 'src', 'main.ts'), 'serve'],
+          {
+            BLOOP__SERVER__HOST: '127.0.0.1',
+            BLOOP__SERVER__PORT: '0',
+            BLOOP__DATABASE__PATH: dbPath,
+            BLOOP__AUTH__HMAC_SECRET: SECRET,
+            BLOOP__RATE_LIMIT__PER_SECOND: '1000000',
+            BLOOP__RATE_LIMIT__BURST_SIZE: '1000000',
+            BLOOP__ANALYTICS__ENABLED: 'false',
+          },
+          0,
+          dir,
+        )
+        const load = await runLoad(
+          {
+            url: `http://127.0.0.1:${server.port}`,
+            path: '/v1/ingest/batch',
+            seconds: 15,
+            connections: 16,
+            'per-request': 50,
+            issues: 1000,
+            users: label === 'with user ids' ? USERS : 0,
+          },
+          1,
+        )
+        await server.stop()
+        const rate = (load.ok * 50) / load.seconds
+        rates[label]?.push(rate)
+        console.log(`  round ${round + 1}, ${label}: ${fmt(rate)} events/s (p99 ${fmt(load.p99, 1)} ms)`)
+      }
+    }
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+    const a = avg(rates['without user ids'] as number[])
+    const b = avg(rates['with user ids'] as number[])
+    console.log(
+      `batch ingest: ${fmt(a)} events/s without user ids, ${fmt(b)} with (means of 2): users affected cost ${fmt(((a - b) / a) * 100, 1)}%`,
+    )
   }
 
   if (parts.includes('list')) {

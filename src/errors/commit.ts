@@ -10,7 +10,7 @@ import type { Db } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
 import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
 import { commitTags } from './tags'
-import { commitUsers } from './users'
+import { commitUsers, type IssueEvents } from './users'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -73,14 +73,15 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
       if (g) g.events.push({ e, rawId })
       else groups.set(key, { events: [{ e, rawId }] })
     }
+    const facets: IssueEvents[] = []
     for (const g of groups.values()) {
-      issues.push(commitIssue(st, g, sampleSize))
-      // Per-issue facets of the same events (errors/users.ts, errors/tags.ts).
-      const { project_id, fingerprint } = (g.events[0] as { e: NormalizedEvent }).e
-      const evs = g.events.map((x) => x.e)
-      commitUsers(db, project_id, fingerprint, evs)
-      commitTags(db, project_id, fingerprint, evs)
+      const committed = commitIssue(st, g, sampleSize)
+      issues.push(committed)
+      facets.push({ ...committed, events: g.events.map((x) => x.e) })
     }
+    // Users affected and tag counts of the same events (errors/users.ts, errors/tags.ts).
+    commitUsers(db, facets)
+    for (const f of facets) commitTags(db, f.project_id, f.fingerprint, f.events)
   }).immediate()
 
   return {

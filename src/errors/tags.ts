@@ -4,7 +4,8 @@
  * issue page's top values and the list's `tag:value` filter read a small indexed table,
  * never the raw events.
  *
- * An event's tags are its built-ins (release, environment, source, route, screen), the
+ * An event's tags are its built-ins (source, route, screen; release and environment come
+ * from the per-release aggregates the commit keeps anyway), the
  * browser, OS, device and runtime of its Sentry contexts, its Sentry tags
  * (`metadata.tags`, where sentry/map.ts and the bloop SDKs put them) and the metadata
  * keys whose values are strings (or numbers and booleans), at most MAX_TAGS_PER_EVENT.
@@ -22,6 +23,8 @@ export const MAX_TAG_VALUE_CHARS = 200
 export const MAX_VALUES_PER_TAG = 100
 export const OTHER_VALUE = '(other)'
 
+/** Tag keys whose facets come from the aggregates: a Sentry tag of that name is not counted twice. */
+const FROM_AGGREGATES = new Set(['release', 'environment'])
 /** Metadata keys that hold structures, not tags. */
 const NOT_TAGS = new Set([
   'tags',
@@ -58,12 +61,11 @@ function named(ctx: unknown, ...fields: string[]): string | null {
 export function tagsOf(e: NormalizedEvent): [string, string][] {
   const out = new Map<string, string>()
   const put = (key: string, value: string | null) => {
-    if (value === null || out.size >= MAX_TAGS_PER_EVENT || out.has(key)) return
+    if (value === null || out.size >= MAX_TAGS_PER_EVENT || out.has(key) || FROM_AGGREGATES.has(key)) return
     if (key.length === 0 || key.length > MAX_TAG_KEY_CHARS) return
     out.set(key, value.length > MAX_TAG_VALUE_CHARS ? `${value.slice(0, MAX_TAG_VALUE_CHARS - 1)}…` : value)
   }
-  put('release', e.release)
-  put('environment', e.environment)
+  // release and environment are counted per issue in error_aggregates already; facetsOf reads them there.
   put('source', e.source)
   put('route', e.route_or_procedure)
   put('screen', e.screen)
@@ -202,13 +204,20 @@ export interface TagFacet {
 
 /** Per tag of an issue, its top `top` values by count, with their share of the tag's events. */
 export function facetsOf(db: Db, projectId: string, fingerprint: string, top: number): TagFacet[] {
+  type Row = { key: string; value: string; count: number; last_seen: number }
   const rows = db
-    .query<{ key: string; value: string; count: number; last_seen: number }, [string, string]>(
+    .query<Row, [string, string]>(
       `SELECT key, value, count, last_seen FROM issue_tags WHERE project_id = ? AND fingerprint = ?
+       UNION ALL
+       SELECT 'release', release, sum(total_count), max(last_seen) FROM error_aggregates
+       WHERE project_id = ?1 AND fingerprint = ?2 GROUP BY release
+       UNION ALL
+       SELECT 'environment', environment, sum(total_count), max(last_seen) FROM error_aggregates
+       WHERE project_id = ?1 AND fingerprint = ?2 GROUP BY environment
        ORDER BY key, count DESC, value`,
     )
     .all(projectId, fingerprint)
-  const facets = new Map<string, { total: number; rows: typeof rows }>()
+  const facets = new Map<string, { total: number; rows: Row[] }>()
   for (const r of rows) {
     const f = facets.get(r.key)
     if (f) {

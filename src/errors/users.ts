@@ -7,9 +7,9 @@
  * merged on read. Hourly sketches expire with the hourly counts (retention's
  * `hourly_counts_days`); the total and per-release sketches stay with the issue.
  *
- * Per issue and batch: one read of the scopes the batch touches, one write of those that
- * changed (a user already counted changes nothing), and the issue's count when the total
- * changed. Events without a user cost nothing here.
+ * Per batch, for all its issues together: one read of the sketches it touches, one write
+ * of those that changed (a user already counted changes nothing) and one update of the
+ * issues' counts, per 100 of each. Events without a user cost nothing here.
  */
 import { HOUR_MS, hourBucket } from '../core/time'
 import { type Db, placeholders, type Statement } from '../storage/db'
@@ -19,13 +19,13 @@ import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
 /** An hour's scope: `h:` and the hours since the epoch in 8 digits, so scopes sort by time. */
 const hourScope = (hourBucketMs: number) => `h:${String(hourBucketMs / HOUR_MS).padStart(8, '0')}`
 
-/** Rows per upsert statement; a batch touching more scopes of one issue takes several. */
-const ROWS_PER_WRITE = 16
+/** Sketches per read or write statement, issues per count update. */
+const CHUNK = 100
 
 interface UserStatements {
   read: Map<number, Statement>
   write: Map<number, Statement>
-  setCount: Statement
+  count: Map<number, Statement>
 }
 
 const prepared = new WeakMap<Db, UserStatements>()
@@ -33,80 +33,103 @@ const prepared = new WeakMap<Db, UserStatements>()
 function statements(db: Db): UserStatements {
   let s = prepared.get(db)
   if (!s) {
-    s = {
-      read: new Map(),
-      write: new Map(),
-      setCount: db.prepare('UPDATE issues SET users_count = ? WHERE project_id = ? AND fingerprint = ?'),
-    }
+    s = { read: new Map(), write: new Map(), count: new Map() }
     prepared.set(db, s)
   }
   return s
 }
 
-function readStatement(db: Db, st: UserStatements, n: number): Statement {
-  let q = st.read.get(n)
+const tuples = (n: number, width: number) =>
+  Array.from({ length: n }, () => `(${placeholders(width)})`).join(', ')
+
+function cached(cache: Map<number, Statement>, n: number, make: () => Statement): Statement {
+  let q = cache.get(n)
   if (!q) {
-    q = db.prepare(
-      `SELECT scope, sketch FROM issue_user_sketches
-       WHERE project_id = ? AND fingerprint = ? AND scope IN (${placeholders(n)})`,
-    )
-    st.read.set(n, q)
+    q = make()
+    cache.set(n, q)
   }
   return q
 }
 
-function writeStatement(db: Db, st: UserStatements, n: number): Statement {
-  let q = st.write.get(n)
-  if (!q) {
-    q = db.prepare(
-      `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users)
-       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}
-       ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
-    )
-    st.write.set(n, q)
-  }
-  return q
+/** One issue's events of a batch. */
+export interface IssueEvents {
+  project_id: string
+  fingerprint: string
+  events: NormalizedEvent[]
 }
 
-/** Adds the users of one issue's events of a batch (writer thread, inside the commit). */
-export function commitUsers(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
-  const scopes = new Map<string, number[]>()
-  const add = (scope: string, h: number) => {
-    const s = scopes.get(scope)
-    if (s) s.push(h)
-    else scopes.set(scope, [h])
+/**
+ * Adds the users of a committed batch (writer thread, inside the commit), for all its
+ * issues at once: one read of the sketches the batch touches, one write of those that
+ * changed (a user already counted changes nothing), one update of the issues' counts, per
+ * 100 of each.
+ */
+export function commitUsers(db: Db, groups: IssueEvents[]): void {
+  const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
+  for (const g of groups) {
+    const scopes = new Map<string, number[]>()
+    const add = (scope: string, h: number) => {
+      const s = scopes.get(scope)
+      if (s) s.push(h)
+      else scopes.set(scope, [h])
+    }
+    for (const e of g.events) {
+      if (e.user_id_hash === null) continue
+      const h = userHash32(e.user_id_hash)
+      add('t', h)
+      add(`r:${e.release}`, h)
+      add(hourScope(hourBucket(e.received_at)), h)
+    }
+    for (const [scope, hashes] of scopes)
+      touched.push({ project_id: g.project_id, fingerprint: g.fingerprint, scope, hashes })
   }
-  for (const e of events) {
-    if (e.user_id_hash === null) continue
-    const h = userHash32(e.user_id_hash)
-    const hour = hourBucket(e.received_at)
-    add('t', h)
-    add(`r:${e.release}`, h)
-    add(hourScope(hour), h)
-  }
-  if (scopes.size === 0) return
+  if (touched.length === 0) return
   const st = statements(db)
-  const names = [...scopes.keys()]
+  const key = (p: string, f: string, s: string) => `${p}\u0000${f}\u0000${s}`
   const old = new Map<string, Uint8Array>()
-  for (const r of readStatement(db, st, names.length).all(projectId, fingerprint, ...names) as {
-    scope: string
-    sketch: Uint8Array
-  }[])
-    old.set(r.scope, r.sketch)
-  const rows: (string | number | null | Uint8Array)[][] = []
-  let total: number | null = null
-  for (const [scope, hashes] of scopes) {
-    const next = withHashes(old.get(scope) ?? null, hashes)
+  for (let i = 0; i < touched.length; i += CHUNK) {
+    const chunk = touched.slice(i, i + CHUNK)
+    const q = cached(st.read, chunk.length, () =>
+      db.prepare(
+        `SELECT project_id, fingerprint, scope, sketch FROM issue_user_sketches
+         WHERE (project_id, fingerprint, scope) IN (VALUES ${tuples(chunk.length, 3)})`,
+      ),
+    )
+    const rows = q.all(...chunk.flatMap((t) => [t.project_id, t.fingerprint, t.scope])) as {
+      project_id: string
+      fingerprint: string
+      scope: string
+      sketch: Uint8Array
+    }[]
+    for (const r of rows) old.set(key(r.project_id, r.fingerprint, r.scope), r.sketch)
+  }
+  const writes: (string | number | Uint8Array)[][] = []
+  const counts: (string | number)[][] = []
+  for (const t of touched) {
+    const next = withHashes(old.get(key(t.project_id, t.fingerprint, t.scope)) ?? null, t.hashes)
     if (next === null) continue
     const users = estimate(next)
-    if (scope === 't') total = users
-    rows.push([projectId, fingerprint, scope, next, users])
+    writes.push([t.project_id, t.fingerprint, t.scope, next, users])
+    if (t.scope === 't') counts.push([t.project_id, t.fingerprint, users])
   }
-  for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
-    const chunk = rows.slice(i, i + ROWS_PER_WRITE)
-    writeStatement(db, st, chunk.length).run(...chunk.flat())
+  for (let i = 0; i < writes.length; i += CHUNK) {
+    const chunk = writes.slice(i, i + CHUNK)
+    cached(st.write, chunk.length, () =>
+      db.prepare(
+        `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users) VALUES ${tuples(chunk.length, 5)}
+         ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
+      ),
+    ).run(...chunk.flat())
   }
-  if (total !== null) st.setCount.run(total, projectId, fingerprint)
+  for (let i = 0; i < counts.length; i += CHUNK) {
+    const chunk = counts.slice(i, i + CHUNK)
+    cached(st.count, chunk.length, () =>
+      db.prepare(
+        `UPDATE issues SET users_count = v.column3 FROM (VALUES ${tuples(chunk.length, 3)}) AS v
+         WHERE issues.project_id = v.column1 AND issues.fingerprint = v.column2`,
+      ),
+    ).run(...chunk.flat())
+  }
 }
 
 export interface UsersAffected {

@@ -27,7 +27,7 @@ const base: NormalizedEvent = {
 }
 
 describe("an event's tags", () => {
-  test('built-ins, Sentry contexts, Sentry tags and scalar metadata keys, each key once', () => {
+  test('built-ins (release and environment come from the aggregates), Sentry contexts, Sentry tags and scalar metadata keys, each key once', () => {
     const metadata = {
       sdk: 'sentry.javascript.node@11.12.0',
       tags: { tenant: 'acme', 'feature.flag': true, release: 'not-this' },
@@ -43,8 +43,6 @@ describe("an event's tags", () => {
       nested: { a: 1 },
     }
     expect(tagsOf({ ...base, metadata: JSON.stringify(metadata) })).toEqual([
-      ['release', '1.2.3'],
-      ['environment', 'prod'],
       ['source', 'node'],
       ['route', '/api/orders'],
       ['browser', 'Chrome 120.0'],
@@ -63,6 +61,6 @@ describe("an event's tags", () => {
     const tags = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`t${i}`, 'v'.repeat(300)]))
     const got = tagsOf({ ...base, route_or_procedure: null, metadata: JSON.stringify({ tags }) })
     expect(got).toHaveLength(MAX_TAGS_PER_EVENT)
-    expect(got[3]).toEqual(['t0', `${'v'.repeat(MAX_TAG_VALUE_CHARS - 1)}…`])
+    expect(got[1]).toEqual(['t0', `${'v'.repeat(MAX_TAG_VALUE_CHARS - 1)}…`])
   })
 })
