@@ -104,7 +104,9 @@ export async function startFeatures(core: Core, o: StartOptions) {
         alerting: alertsRunning.alerting,
       }),
     )
-    const dashboardRunning = await begin(() => dashboard.start({ ...core, onErrorsCommit }))
+    const dashboardRunning = await begin(() =>
+      dashboard.start({ ...core, onErrorsCommit, onLlmCommit: llmRunning.onCommit }),
+    )
     const analyticsRunning = await begin(() => analytics.start({ ...core, onErrorsCommit }))
     const sentryRunning = await begin(() => sentry.start({ ...core, submit: errorsRunning.submit }))
     const sdkRunning = await begin(() => sdk.start(core))

@@ -45,7 +45,7 @@ import type { PassReport } from '../../retention/sweeper'
 import type { SourceMapView } from '../../sourcemaps/model'
 import type { SourceContext, Symbolicated, SymbolicatedFrame } from '../../sourcemaps/symbolicate'
 import type { NewToken as NewTokenSchema, Token } from '../../tokens/model'
-import type { CommitTick } from '../stream'
+import type { CommitTick, LlmTick } from '../stream'
 
 export type {
   AdminUser,
@@ -56,6 +56,7 @@ export type {
   DeliveryView,
   EnvironmentsResponse,
   Invite,
+  LlmTick,
   MoversResponse,
   Outcome,
   Passkey,
