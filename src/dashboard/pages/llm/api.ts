@@ -13,6 +13,8 @@ export interface Overview {
   error_rate: number | null
   avg_latency_ms: number | null
   avg_ttft_ms: number | null
+  p95_latency_ms: number | null
+  previous_p95_latency_ms: number | null
   window_hours: number
 }
 
@@ -107,6 +109,8 @@ export interface SpanNode {
   total_tokens: number | null
   cost_micros: number | null
   cost_source: string
+  /** The bloop issue a failed span became, when errors become issues. */
+  issue_fingerprint: string | null
   orphan: boolean
   children: SpanNode[]
 }
@@ -142,6 +146,13 @@ export interface Score {
   name: string
   value: number
   source: string
+  comment: string | null
+  updated_at: number
+}
+
+export interface Vote {
+  user_id: string
+  value: number
   comment: string | null
   updated_at: number
 }
@@ -182,6 +193,10 @@ export const llm = {
     }),
   scores: (id: string, project: string) =>
     api<{ scores: Score[] }>(`/v1/llm/traces/${encodeURIComponent(id)}/scores`, {
+      query: { project_id: project },
+    }),
+  feedback: (id: string, project: string) =>
+    api<{ feedback: Vote[] }>(`/v1/llm/traces/${encodeURIComponent(id)}/feedback`, {
       query: { project_id: project },
     }),
   addScore: (
