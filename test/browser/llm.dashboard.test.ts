@@ -651,6 +651,8 @@ describe('the LLM pages in a real browser', () => {
       '/llm/settings',
       '/llm/sessions',
       '/llm/sessions/chat-7',
+      '/llm/experiments',
+      '/llm/prompts',
     ]) {
       await p.goto(`${server.origin}${to}?project=agents`)
       await pageSettled(p)
@@ -691,6 +693,7 @@ describe('the LLM pages in a real browser', () => {
       settings: 'LlmSettingsPage',
       sessions: 'SessionsPage',
       prompts: 'PromptsPage',
+      experiments: 'ExperimentsPage',
     }
     const targets: Record<string, string> = {
       overview: '/llm?project=agents',
@@ -700,6 +703,7 @@ describe('the LLM pages in a real browser', () => {
       settings: '/llm/settings?project=agents',
       sessions: '/llm/sessions?project=agents',
       prompts: '/llm/prompts?project=agents',
+      experiments: '/llm/experiments?project=agents',
     }
     for (const [name, to] of Object.entries(targets)) {
       const chunks = await measure(to)

@@ -167,7 +167,11 @@ function CreateForm({ project }: { project: string }) {
       name,
       prompt_name: prompt || name,
       planned_per_arm: planned ? Number(planned) : undefined,
-      variants: rows.map((r) => ({ name: r.name, version: r.version, traffic_percentage: Number(r.traffic) })),
+      variants: rows.map((r) => ({
+        name: r.name,
+        version: r.version,
+        traffic_percentage: Number(r.traffic),
+      })),
     }
     const made = await action.run(() => experiments.create(project, body))
     if (made) navigate(href('/llm/experiments', { project, experiment: made.id }))
@@ -176,8 +180,9 @@ function CreateForm({ project }: { project: string }) {
     <form class="card form" id="llm-experiment-form" onSubmit={create}>
       <h2>New experiment</h2>
       <p class="muted">
-        Each variant is a version of one prompt. Apps ask <code>GET /v1/llm/experiments/:id/assign?unit=</code>{' '}
-        which version a user or session gets, and send it as the trace's <code>prompt_version</code>.
+        Each variant is a version of one prompt. Apps ask{' '}
+        <code>GET /v1/llm/experiments/:id/assign?unit=</code> which version a user or session gets, and send
+        it as the trace's <code>prompt_version</code>.
       </p>
       <div class="field-row">
         <label class="field">
@@ -245,7 +250,10 @@ function CreateForm({ project }: { project: string }) {
               type="button"
               class="btn small"
               onClick={() =>
-                setRows([...rows, { name: `v${rows.length + 1}`, version: `v${rows.length + 1}`, traffic: '0' }])
+                setRows([
+                  ...rows,
+                  { name: `v${rows.length + 1}`, version: `v${rows.length + 1}`, traffic: '0' },
+                ])
               }
             >
               Add variant
@@ -305,7 +313,10 @@ export function LlmExperimentsPage() {
                 <tr key={e.id} data-id={e.id} class="experiment-row">
                   <td>
                     <a
-                      href={href('/llm/experiments', { project: projectSlugOf(e.project_id), experiment: e.id })}
+                      href={href('/llm/experiments', {
+                        project: projectSlugOf(e.project_id),
+                        experiment: e.id,
+                      })}
                       aria-current={e.id === chosen ? 'true' : undefined}
                     >
                       {e.name}

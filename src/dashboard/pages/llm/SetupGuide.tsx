@@ -33,8 +33,8 @@ export function LlmSetupGuide({ project }: { project: string }) {
       </p>
       {!admin && (
         <p class="muted" id="llm-setup-no-key">
-          Only admins can read project keys: ask an admin, or run <code>bloop project list --keys</code> on the
-          server.
+          Only admins can read project keys: ask an admin, or run <code>bloop project list --keys</code> on
+          the server.
         </p>
       )}
       <Notice kind="error">{key.error}</Notice>

@@ -237,7 +237,11 @@ function Waterfall({ t }: { t: TraceDetail }) {
           })}
         </ol>
       </section>
-      {chosen ? <SpanPanel s={chosen} project={t.project_id} /> : <p class="card empty">This trace has no spans.</p>}
+      {chosen ? (
+        <SpanPanel s={chosen} project={t.project_id} />
+      ) : (
+        <p class="card empty">This trace has no spans.</p>
+      )}
     </div>
   )
 }

@@ -62,7 +62,9 @@ export const experiments = {
       query: { project_id: project, limit: 200 },
     }),
   get: (id: string, project: string) =>
-    api<ExperimentDetail>(`/v1/llm/experiments/${encodeURIComponent(id)}`, { query: { project_id: project } }),
+    api<ExperimentDetail>(`/v1/llm/experiments/${encodeURIComponent(id)}`, {
+      query: { project_id: project },
+    }),
   compare: (id: string, project: string, baseline: string, treatment: string) =>
     api<Comparison>(`/v1/llm/experiments/${encodeURIComponent(id)}/compare`, {
       query: { project_id: project, baseline, treatment },
