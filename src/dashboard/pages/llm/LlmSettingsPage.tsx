@@ -154,7 +154,7 @@ function Of({ project }: { project: string }) {
   if (settings.error) return <Notice kind="error">{settings.error}</Notice>
   if (!s) return <Loading what="settings" />
   return (
-    <div class="grid-2">
+    <div class="grid-2 llm-settings">
       <Policy project={project} s={s} onSaved={setS} />
       <BudgetForm project={project} s={s} onSaved={setS} />
       <Pricing project={project} />
