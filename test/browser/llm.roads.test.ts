@@ -403,6 +403,9 @@ describe('traces by every road, on every LLM page', () => {
   })
 
   test('an OTLP agent of 100 spans: depth first in start order, each bar inside its parent', async () => {
+    // Away from the live list first: its re-read on this trace's commit would race the navigation below.
+    await page.goto(`${server.origin}/llm/models?project=shop`)
+    await pageSettled(page)
     const t1 = Date.now() - 120_000
     const steps: SpanSpec[] = []
     for (let i = 0; i < 9; i++) {

@@ -10,7 +10,7 @@ import { Ago, Badge, Loading, Notice } from '../../components/bits'
 import { useAction, useLoad } from '../../lib/hooks'
 import { href, navigate, route } from '../../lib/router'
 import { projectSlug, projectSlugOf } from '../../lib/session'
-import { type ExperimentDetail, experiments, type NewExperiment } from './experiments.api'
+import { type ExperimentDetail, experiments, type NewExperiment } from './api'
 import { money, ms, pct } from './format'
 import { LlmNav, oneProject } from './Nav'
 
