@@ -188,6 +188,11 @@ describe('the LLM pages in a real browser', () => {
     expect(await text('#llm-card-spans .delta')).toBe('+500% vs previous')
     expect(await page.getAttribute('#llm-card-cost .delta', 'class')).toBe('delta worse')
     expect(await text('#llm-card-errors .delta')).toBe('no previous data')
+    // p95 of the six span latencies is the slowest, the run's 1000 ms (within the sketch's 1%),
+    // against the window before's one 150 ms span: about +567%, and slower is worse.
+    expect(await text('#llm-card-p95 strong')).toMatch(/^(99\d ms|1\.0\d s)$/)
+    expect(await text('#llm-card-p95 .delta')).toMatch(/^\+5[5-8]\d% vs previous$/)
+    expect(await page.getAttribute('#llm-card-p95 .delta', 'class')).toBe('delta worse')
     await page.waitForSelector('#llm-cost-chart .uplot')
     await page.waitForSelector('#llm-tokens-chart .uplot')
     const legend = await page.$$eval('#llm-tokens-chart .u-legend .u-series th', (ths) =>

@@ -174,6 +174,7 @@ describe('traces by every road, on every LLM page', () => {
     guide.otlp = /url: "([^"]+)"/.exec(js)?.[1] ?? ''
     expect(guide.otlp).toBe(`${server.origin}/otlp/v1/traces`)
     expect(await copied('Python (proxy)')).toContain(`default_headers={"X-Bloop-Key": "${key}"}`)
+    await page.click('#llm-setup .tabs button:text-is("OpenAI (proxy)")')
     await shot(page, 'llm-setup', { docs: true })
   })
 
