@@ -1,6 +1,6 @@
 /**
  * Comments on an issue: author and time, listed oldest first; an author deletes their own
- * (docs/decisions.md, "Triage"). Writes run on the writer thread, with a history row.
+ * (docs/decisions.md, "Triage"); an admin deletes anyone's. `author_id` null means an admin. Writes run on the writer thread, with a history row.
  */
 import type { Db } from '../storage/db'
 import { recordActivity } from './activity'
@@ -53,7 +53,7 @@ export type DeleteOutcome = 'deleted' | 'missing' | 'not_author'
 
 export function deleteComment(
   db: Db,
-  a: IssueRef & { id: number; author_id: string; actor: string; now: number },
+  a: IssueRef & { id: number; author_id: string | null; actor: string; now: number },
 ): DeleteOutcome {
   return db
     .transaction((): DeleteOutcome => {
@@ -63,7 +63,7 @@ export function deleteComment(
         )
         .get(a.id, a.project_id, a.fingerprint)
       if (!row) return 'missing'
-      if (row.author_id !== a.author_id) return 'not_author'
+      if (a.author_id !== null && row.author_id !== a.author_id) return 'not_author'
       db.query('DELETE FROM issue_comments WHERE id = ?').run(a.id)
       recordActivity(db, {
         project_id: a.project_id,

@@ -34,7 +34,7 @@ export const errorsTasks = {
   ) => addComment(db, a),
   'errors.deleteComment': (
     db: Db,
-    a: IssueRef & { id: number; author_id: string; actor: string; now: number },
+    a: IssueRef & { id: number; author_id: string | null; actor: string; now: number },
   ) => deleteComment(db, a),
   /** Re-lays the sample rings when the configured reservoir size changed. */
   'errors.resizeSampleRings': (db: Db, a: { sampleSize: number }) => resizeSampleRings(db, a.sampleSize),

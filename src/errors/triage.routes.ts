@@ -248,10 +248,16 @@ export function triageRoutes(s: TriageDeps) {
         },
       },
     )
-    .get('/v1/triage/assignees', () => s.directory.users(), {
-      scope: 'errors:read',
-      schema: { response: { 200: Assignees } },
-    })
+    .get(
+      '/v1/triage/assignees',
+      ({ access: reach, query }) => {
+        // Every user sees every project (docs/decisions.md, "Access"): any user may be
+        // assigned; the project only has to be in the caller's reach.
+        reach.narrow(parseQuery(ProjectQuery, query).project_id)
+        return s.directory.users()
+      },
+      { scope: 'errors:read', schema: { query: ProjectQuery, response: { 200: Assignees } } },
+    )
     .get(
       '/v1/errors/:fingerprint/comments',
       ({ access: reach, query, params }) => {
@@ -293,7 +299,7 @@ export function triageRoutes(s: TriageDeps) {
     )
     .delete(
       '/v1/errors/:fingerprint/comments/:id',
-      async ({ access: reach, query, params }) => {
+      async ({ access: reach, user, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const a = reach.narrow(q.project_id)
         const issue = oneIssue(s, a, params.fingerprint)
@@ -302,16 +308,18 @@ export function triageRoutes(s: TriageDeps) {
           project_id: issue.project_id,
           fingerprint: issue.fingerprint,
           id,
-          author_id: authorOf(a).author_id,
+          // Admins moderate: they may delete anyone's comment; others only their own.
+          author_id: user.isAdmin ? null : user.userId,
           actor: a.actor,
           now: s.now(),
         })
         if (outcome === 'missing') throw notFound(`no comment ${id} on this issue`)
-        if (outcome === 'not_author') throw new AppError('forbidden', 'only its author may delete a comment')
+        if (outcome === 'not_author')
+          throw new AppError('forbidden', 'only its author or an admin may delete a comment')
         return { deleted: id }
       },
       {
-        scope: 'errors:write',
+        session: true,
         schema: { query: ProjectQuery, params: CommentParams, response: { 200: CommentDeleted } },
       },
     )

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { firedPayload } from '../../src/alerts/message'
+import type { CommittedIssue } from '../../src/errors'
 import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
@@ -331,6 +333,8 @@ describe('assignment and comments', () => {
     ])
     const notMine = await call('DELETE', `/v1/errors/c-1/comments/${made.body.id}`, undefined, { user: bob })
     expect(notMine.status).toBe(403)
+    // A token cannot delete comments: deleting is a person's act (own, or any as an admin).
+    expect((await call('DELETE', `/v1/errors/c-1/comments/${made.body.id}`)).status).toBe(403)
     const mine = await call('DELETE', `/v1/errors/c-1/comments/${made.body.id}`, undefined, { user: alice })
     expect(mine.body).toEqual({ deleted: made.body.id })
     expect(
@@ -347,6 +351,40 @@ describe('assignment and comments', () => {
     expect((await call('POST', '/v1/errors/c-1/comments', { body: 'x'.repeat(4000) })).status).toBe(201)
     const long = await call('POST', '/v1/errors/c-1/comments', { body: 'x'.repeat(4001) })
     expect([long.status, long.body.field]).toEqual([400, 'body'])
+  })
+})
+
+describe('alert payloads', () => {
+  test('a committed issue carries its assignee, and a merged fingerprint its target, into the payload', async () => {
+    await ingest({ fingerprint: 'al-target' })
+    await ingest({ fingerprint: 'al-merged' })
+    await call('PUT', '/v1/errors/al-target/assignee', { assignee: 'bob' })
+    await call('POST', '/v1/errors/bulk', {
+      action: 'merge',
+      target: 'al-target',
+      fingerprints: ['al-merged'],
+    })
+    const seen: CommittedIssue[] = []
+    rt.features.errors.onCommit((result) => {
+      seen.push(...result.issues)
+    })
+    await ingest({ fingerprint: 'al-merged', release: '9.9' })
+    expect(seen.map((i) => [i.fingerprint, i.assignee, i.merged_from, i.total_count])).toEqual([
+      ['al-target', 'bob', ['al-merged'], 3],
+    ])
+    const payload = firedPayload({
+      alertId: 'a-1',
+      now: clock,
+      origin: 'https://bloop.example',
+      rule: { id: 1, name: 'r', rule_type: 'new_issue', config: { type: 'new_issue' } } as never,
+      project: { id: 'default', slug: 'default', name: 'Default' },
+      reason: 'regression',
+      stats: { type: 'new_issue' } as never,
+      issue: seen[0] as CommittedIssue,
+      matched: 1,
+      latest: null,
+    })
+    expect(payload.issue).toMatchObject({ fingerprint: 'al-target', assignee: 'bob', total_count: 3 })
   })
 })
 
