@@ -31,10 +31,11 @@ const UserRef = T.String({ minLength: 1, maxLength: 128, description: 'a user id
 export const BulkBody = T.Object(
   {
     action: BulkAction,
-    /** The issues, by fingerprint (at most MAX_BULK_IDS); or `query`. */
+    /** The issues, by fingerprint (at most MAX_BULK_IDS); or `matching`. */
     fingerprints: T.Optional(Fingerprints),
-    /** Every issue matching this issue-list query string (as `GET /v1/errors` takes it). */
-    query: T.Optional(T.String({ maxLength: 4096 })),
+    /** Every issue matching this issue-list query string, as `GET /v1/errors?...` takes it
+     * (e.g. `status=unresolved&release=1.2.0`); at most MAX_BULK_MATCHING issues. */
+    matching: T.Optional(T.String({ maxLength: 4096 })),
     project_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })),
     /** For `assign`: the user, or null to unassign. */
     assignee: T.Optional(Nullable(UserRef)),

@@ -96,8 +96,8 @@ function oneProject(a: Access): string {
 
 /** The issues a bulk action is about: an explicit list, or every issue matching a list query. */
 function selection(s: QueryDeps, a: Access, body: BulkRequest, q: ListQuery | null): IssueRef[] {
-  if ((body.fingerprints === undefined) === (body.query === undefined))
-    throw new AppError('invalid_field', 'give either fingerprints or query', { field: 'fingerprints' })
+  if ((body.fingerprints === undefined) === (body.matching === undefined))
+    throw new AppError('invalid_field', 'give either fingerprints or matching', { field: 'fingerprints' })
   if (body.fingerprints) {
     return [...new Set(body.fingerprints)].map((fp) => {
       const i = oneIssue(s, a, fp)
@@ -113,10 +113,8 @@ function selection(s: QueryDeps, a: Access, body: BulkRequest, q: ListQuery | nu
   if (total > MAX_BULK_MATCHING)
     throw new AppError(
       'invalid_field',
-      `the query matches ${total} issues; at most ${MAX_BULK_MATCHING} at once`,
-      {
-        field: 'query',
-      },
+      `matching selects ${total} issues; at most ${MAX_BULK_MATCHING} at once: narrow it`,
+      { field: 'matching' },
     )
   return items.map((i) => ({ project_id: i.project_id, fingerprint: i.fingerprint }))
 }
@@ -143,9 +141,9 @@ export function triageRoutes(s: TriageDeps) {
       async ({ request, access: reach }) => {
         const body = parseBody(BulkBody, await readJson(request, MAX_BODY))
         const q =
-          body.query === undefined
+          body.matching === undefined
             ? null
-            : parseQuery(ListQuery, Object.fromEntries(new URLSearchParams(body.query)))
+            : parseQuery(ListQuery, Object.fromEntries(new URLSearchParams(body.matching)))
         const a = reach.narrow(body.project_id ?? q?.project_id)
         const items = selection(s, a, body, q)
         let changed = 0

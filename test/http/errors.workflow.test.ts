@@ -261,13 +261,17 @@ describe('bulk actions', () => {
       expect((await rt.handle(signed('/v1/ingest/batch', { events: part }))).status).toBe(200)
     const r = await call('POST', '/v1/errors/bulk', {
       action: 'mute',
-      query: 'environment=bulkenv&status=unresolved',
+      matching: 'environment=bulkenv&status=unresolved',
     })
     expect(r.body).toEqual({ action: 'mute', matched: 250, changed: 250 })
     expect((await get('/v1/errors?environment=bulkenv&status=muted')).body.total).toBe(250)
-    const bad = await call('POST', '/v1/errors/bulk', { action: 'mute', query: 'status=sleeping' })
+    const bad = await call('POST', '/v1/errors/bulk', { action: 'mute', matching: 'status=sleeping' })
     expect([bad.status, bad.body.field]).toEqual([400, 'status'])
-    const both = await call('POST', '/v1/errors/bulk', { action: 'mute', query: '', fingerprints: ['q-1'] })
+    const both = await call('POST', '/v1/errors/bulk', {
+      action: 'mute',
+      matching: '',
+      fingerprints: ['q-1'],
+    })
     expect(both.status).toBe(400)
   })
 
