@@ -474,6 +474,14 @@ describe('traces by every road, on every LLM page', () => {
     await page.fill('#llm-exp-name', 'shorter summary prompt')
     await page.fill('#llm-exp-prompt', 'summary')
     await page.fill('#llm-exp-planned', '30')
+    // A split that does not sum to 100% is said at once, nothing sent.
+    await page.fill('[data-variant="1"] input[type="number"]', '60')
+    await page.click('#llm-experiment-form button:text-is("Create experiment")')
+    expect(await text('#llm-experiment-form .notice.error')).toBe(
+      'The traffic must sum to 100%; it sums to 110%.',
+    )
+    expect(new URL(page.url()).searchParams.has('experiment')).toBe(false)
+    await page.fill('[data-variant="1"] input[type="number"]', '50')
     await page.click('#llm-experiment-form button:text-is("Create experiment")')
     await page.waitForURL((u) => u.searchParams.has('experiment'))
     experimentId = new URL(page.url()).searchParams.get('experiment') as string
@@ -546,6 +554,28 @@ describe('traces by every road, on every LLM page', () => {
       'Assignment matches the traffic split (40 in a (v1), 40 in b (v2)',
     )
     await shot(page, 'llm-experiments', { docs: true })
+  })
+
+  test('an experiment is paused, resumed and concluded from its page; a concluded one is final', async () => {
+    await page.goto(`${server.origin}/llm/experiments?project=shop&experiment=${experimentId}`)
+    await page.waitForSelector('#llm-experiment')
+    await pageSettled(page)
+    const status = () => text('#llm-experiment-title .badge')
+    const buttons = () =>
+      page.$$eval('#llm-experiment .page-head button', (bs) => bs.map((b) => (b.textContent ?? '').trim()))
+    expect([await status(), await buttons()]).toEqual(['running', ['Pause', 'Conclude']])
+    await page.click('#llm-experiment button:text-is("Pause")')
+    await page.waitForSelector('#llm-experiment button:text-is("Resume")')
+    expect([await status(), await buttons()]).toEqual(['paused', ['Resume', 'Conclude']])
+    await page.click('#llm-experiment button:text-is("Resume")')
+    await page.waitForSelector('#llm-experiment button:text-is("Pause")')
+    await page.click('#llm-experiment button:text-is("Conclude")')
+    await page.waitForFunction(() => !document.querySelector('#llm-experiment .page-head button'))
+    expect(await status()).toBe('concluded')
+    const stored = server.served.runtime.core.db
+      .query<{ status: string }, [string]>('SELECT status FROM llm_experiments WHERE id = ?')
+      .get(experimentId)
+    expect(stored).toEqual({ status: 'concluded' })
   })
 })
 
