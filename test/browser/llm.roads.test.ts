@@ -41,7 +41,7 @@ let page: Page
 let key: string
 
 /** What the setup guide's snippets say, read from the page in the first test. */
-const guide = { openai: '', anthropic: '', otlp: '', key: '' }
+const guide = { openai: '', anthropic: '', otlp: '', key: '', env: {} as Record<string, string> }
 let experimentId = ''
 /** The failed proxied call's trace (its page shows the error notice and the issue link). */
 let failedTrace = ''
@@ -170,6 +170,13 @@ describe('traces by every road, on every LLM page', () => {
     expect(a).toContain(`'X-Bloop-Key': "${key}"`)
     const env = await copied('OpenTelemetry')
     expect(env).toContain(`export OTEL_EXPORTER_OTLP_HEADERS="X-Bloop-Key=${key}"`)
+    for (const [, name, value] of env.matchAll(/^export (\w+)="?([^"\n]*)"?$/gm))
+      guide.env[name as string] = value as string
+    expect(Object.keys(guide.env)).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+    ])
     const js = await copied('OpenTelemetry (JS)')
     guide.otlp = /url: "([^"]+)"/.exec(js)?.[1] ?? ''
     expect(guide.otlp).toBe(`${server.origin}/otlp/v1/traces`)
@@ -209,8 +216,14 @@ describe('traces by every road, on every LLM page', () => {
     expect(msg.model).toBe('claude-sonnet-4-5-20250929')
     expect(await waitRows(2)).toContain(proxied as string)
 
-    const exported = await exportSpans('proto', guide.otlp, [otlpAgent(Date.now() - 60_000)], {
-      headers: { 'X-Bloop-Key': guide.key },
+    // The exporter configured only by the environment variables of the guide's snippet.
+    const saved = { ...process.env }
+    Object.assign(process.env, guide.env)
+    const exported = await exportSpans('proto', null, [otlpAgent(Date.now() - 60_000)]).finally(() => {
+      for (const name of Object.keys(guide.env)) {
+        if (saved[name] === undefined) delete process.env[name]
+        else process.env[name] = saved[name]
+      }
     })
     expect(exported.code).toBe(0)
     await waitRows(3)
