@@ -79,7 +79,8 @@ function generate(n: number, opts: { zipf: boolean; users: boolean; hours: numbe
   }
   const out: NormalizedEvent[] = []
   for (let i = 0; i < n; i++) {
-    const k = pick()
+    // Every issue once first, so all ISSUES exist; then the distribution.
+    const k = i < ISSUES ? i : pick()
     const received = NOW - Math.floor(((n - i) / n) * opts.hours * HOUR_MS)
     out.push({
       project_id: 'default',

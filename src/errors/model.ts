@@ -9,6 +9,7 @@ import {
   MAX_CRUMB_MESSAGE_BYTES,
 } from './breadcrumbs'
 import { MAX_QUERY_CHARS } from './search'
+import { TriageFields } from './triage.model'
 
 export const MAX_LIMIT = 200
 export const MAX_HOURS = 720
@@ -46,6 +47,8 @@ export const ListQuery = T.Object({
   offset: Offset,
   /** Adds `trend`: each issue's zero-filled hourly counts over this many hours (sparklines). */
   trend_hours: T.Optional(QueryInt({ minimum: 1, maximum: MAX_TREND_HOURS })),
+  /** `me`: assigned to the signed-in user; `any`: assigned to someone; `none`: unassigned. */
+  assigned: T.Optional(T.Union([T.Literal('me'), T.Literal('any'), T.Literal('none')])),
 })
 export type ListQuery = Static<typeof ListQuery>
 
@@ -86,6 +89,9 @@ export const Issue = T.Object({
   users_count: T.Integer({ description: 'distinct users, estimated (docs/decisions.md, "Users affected")' }),
   releases: T.Array(Str),
   environments: T.Array(Str),
+  /** The assigned user's id and username (triage.routes.ts), or null. */
+  assignee_id: Nullable(Str),
+  assignee_name: Nullable(Str),
   /** Only with `trend_hours`: zero-filled hourly counts, oldest first. */
   trend: T.Optional(T.Array(T.Integer())),
 })
@@ -167,6 +173,7 @@ export const IssueDetail = T.Object({
   samples: T.Array(Sample),
   history: History,
   users: UsersAffected,
+  ...TriageFields,
 })
 
 export const TagTopQuery = T.Object({
@@ -204,12 +211,20 @@ export const StatusChange = T.Object({
   fingerprint: Str,
   status: StatusSchema,
   previous_status: StatusSchema,
+  /** With `resolve_next`: the release current at resolution (null when the project has none). */
+  resolved_in_release: T.Optional(Nullable(Str)),
 })
 
 export const FingerprintParams = T.Object({ fingerprint: FingerprintParam })
 export const ActionParams = T.Object({
   fingerprint: FingerprintParam,
-  action: T.Union([T.Literal('resolve'), T.Literal('ignore'), T.Literal('mute'), T.Literal('unresolve')]),
+  action: T.Union([
+    T.Literal('resolve'),
+    T.Literal('resolve_next'),
+    T.Literal('ignore'),
+    T.Literal('mute'),
+    T.Literal('unresolve'),
+  ]),
 })
 
 /** Ingest answers. */

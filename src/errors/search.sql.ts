@@ -30,16 +30,19 @@ export function searchConditions(f: Pick<SearchFilter, 'text' | 'tags' | 'user'>
     const p = like(word)
     params.push(p, p, p)
   }
+  // A merged issue's rows count for its target (merge.ts), as in the list's aggregates.
   if (f.user !== undefined) {
     where.push(
-      `i.fingerprint IN (SELECT r.fingerprint FROM raw_events r INDEXED BY raw_events_user
+      `i.fingerprint IN (SELECT coalesce(m.target, r.fingerprint) FROM raw_events r INDEXED BY raw_events_user
+                         LEFT JOIN issue_merges m ON m.project_id = r.project_id AND m.fingerprint = r.fingerprint
                          WHERE r.project_id = i.project_id AND r.user_id_hash = ?)`,
     )
     params.push(f.user)
   }
   for (const t of f.tags) {
     where.push(
-      `i.fingerprint IN (SELECT t.fingerprint FROM issue_tags t INDEXED BY issue_tags_value
+      `i.fingerprint IN (SELECT coalesce(m.target, t.fingerprint) FROM issue_tags t INDEXED BY issue_tags_value
+                         LEFT JOIN issue_merges m ON m.project_id = t.project_id AND m.fingerprint = t.fingerprint
                          WHERE t.project_id = i.project_id AND t.key = ? AND t.value = ?)`,
     )
     params.push(t.key, t.value)

@@ -202,21 +202,26 @@ export interface TagFacet {
   values: { value: string; count: number; share: number; last_seen: number }[]
 }
 
-/** Per tag of an issue, its top `top` values by count, with their share of the tag's events. */
-export function facetsOf(db: Db, projectId: string, fingerprint: string, top: number): TagFacet[] {
+/**
+ * Per tag of an issue, its top `top` values by count, with their share of the tag's
+ * events, over its merge group (the fingerprints merged into it, merge.ts).
+ */
+export function facetsOf(db: Db, projectId: string, group: string[], top: number): TagFacet[] {
   type Row = { key: string; value: string; count: number; last_seen: number }
+  const inGroup = `project_id = ?1 AND fingerprint IN (SELECT value FROM json_each(?2))`
   const rows = db
     .query<Row, [string, string]>(
-      `SELECT key, value, count, last_seen FROM issue_tags WHERE project_id = ? AND fingerprint = ?
+      `SELECT key, value, sum(count) AS count, max(last_seen) AS last_seen FROM issue_tags
+       WHERE ${inGroup} GROUP BY key, value
        UNION ALL
        SELECT 'release', release, sum(total_count), max(last_seen) FROM error_aggregates
-       WHERE project_id = ?1 AND fingerprint = ?2 GROUP BY release
+       WHERE ${inGroup} GROUP BY release
        UNION ALL
        SELECT 'environment', environment, sum(total_count), max(last_seen) FROM error_aggregates
-       WHERE project_id = ?1 AND fingerprint = ?2 GROUP BY environment
+       WHERE ${inGroup} GROUP BY environment
        ORDER BY key, count DESC, value`,
     )
-    .all(projectId, fingerprint)
+    .all(projectId, JSON.stringify(group))
   const facets = new Map<string, { total: number; rows: Row[] }>()
   for (const r of rows) {
     const f = facets.get(r.key)

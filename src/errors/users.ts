@@ -13,7 +13,7 @@
  */
 import { HOUR_MS, hourBucket } from '../core/time'
 import { type Db, placeholders, type Statement } from '../storage/db'
-import { issueKey, type NormalizedEvent } from './event'
+import type { NormalizedEvent } from './event'
 import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
 
 /** An hour's scope: `h:` and the hours since the epoch in 8 digits, so scopes sort by time. */
@@ -138,45 +138,35 @@ export interface UsersAffected {
   by_release: { release: string; users: number }[]
 }
 
-/** An issue's users: total, the 24 hours ending with the current hour, per release (most first). */
-export function usersOf(db: Db, projectId: string, fingerprint: string, now: number): UsersAffected {
-  const total = db
-    .query<{ users: number }, [string, string]>(
-      "SELECT users FROM issue_user_sketches WHERE project_id = ? AND fingerprint = ? AND scope = 't'",
-    )
-    .get(projectId, fingerprint)
-  return {
-    total: total?.users ?? 0,
-    last_24h:
-      users24h(db, [{ project_id: projectId, fingerprint }], now).get(issueKey(projectId, fingerprint)) ?? 0,
-    by_release: db
-      .query<{ release: string; users: number }, [string, string]>(
-        `SELECT substr(scope, 3) AS release, users FROM issue_user_sketches
-         WHERE project_id = ? AND fingerprint = ? AND scope >= 'r:' AND scope < 'r;'
-         ORDER BY users DESC, release`,
-      )
-      .all(projectId, fingerprint),
-  }
-}
-
-/** The last-24-hours users of several issues, keyed by `issueKey`. */
-export function users24h(
-  db: Db,
-  issues: { project_id: string; fingerprint: string }[],
-  now: number,
-): Map<string, number> {
+/**
+ * An issue's users: total, the 24 hours ending with the current hour, per release (most
+ * first), over its merge group (the fingerprints merged into it, merge.ts): the union of
+ * their sketches.
+ */
+export function usersOf(db: Db, projectId: string, group: string[], now: number): UsersAffected {
   const from = hourScope(hourBucket(now) - 23 * HOUR_MS)
-  const q = db.query<{ sketch: Uint8Array }, [string, string, string]>(
-    `SELECT sketch FROM issue_user_sketches
-     WHERE project_id = ? AND fingerprint = ? AND scope >= ? AND scope < 'h;'`,
-  )
-  const out = new Map<string, number>()
-  for (const i of issues) {
-    let s: Uint8Array | null = null
-    for (const r of q.all(i.project_id, i.fingerprint, from)) s = mergeSketches(s, r.sketch)
-    out.set(issueKey(i.project_id, i.fingerprint), estimate(s))
+  const rows = db
+    .query<{ scope: string; sketch: Uint8Array }, string[]>(
+      `SELECT scope, sketch FROM issue_user_sketches
+       WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)})
+         AND (scope = 't' OR (scope >= 'r:' AND scope < 'r;') OR (scope >= ? AND scope < 'h;'))`,
+    )
+    .all(projectId, ...group, from)
+  let total: Uint8Array | null = null
+  let day: Uint8Array | null = null
+  const releases = new Map<string, Uint8Array>()
+  for (const r of rows) {
+    if (r.scope === 't') total = mergeSketches(total, r.sketch)
+    else if (r.scope.startsWith('h:')) day = mergeSketches(day, r.sketch)
+    else releases.set(r.scope.slice(2), mergeSketches(releases.get(r.scope.slice(2)) ?? null, r.sketch))
   }
-  return out
+  return {
+    total: estimate(total),
+    last_24h: estimate(day),
+    by_release: [...releases]
+      .map(([release, s]) => ({ release, users: estimate(s) }))
+      .sort((a, b) => b.users - a.users || (a.release < b.release ? -1 : a.release > b.release ? 1 : 0)),
+  }
 }
 
 /** Where a retention pass over the hourly sketches continues: after this issue. */

@@ -39,6 +39,15 @@ import type {
   TagFacets,
   TrendPoint as TrendPointSchema,
 } from '../../errors/model'
+import type {
+  ActivityEntry,
+  Assignee as AssigneeSchema,
+  BulkAction as BulkActionSchema,
+  BulkResult as BulkResultSchema,
+  Comment as CommentSchema,
+  Settings as TriageSettingsSchema,
+  UnmergeResult as UnmergeResultSchema,
+} from '../../errors/triage.model'
 import type { Scope } from '../../http/scopes'
 import type { Project, ProjectWithKey as ProjectWithKeySchema } from '../../projects/model'
 import type { RetentionView } from '../../retention/service'
@@ -46,7 +55,7 @@ import type { PassReport } from '../../retention/sweeper'
 import type { SourceMapView } from '../../sourcemaps/model'
 import type { SourceContext, Symbolicated, SymbolicatedFrame } from '../../sourcemaps/symbolicate'
 import type { NewToken as NewTokenSchema, Token } from '../../tokens/model'
-import type { CommitTick } from '../stream'
+import type { CommitTick, LlmTick } from '../stream'
 
 export type {
   AdminUser,
@@ -57,6 +66,7 @@ export type {
   DeliveryView,
   EnvironmentsResponse,
   Invite,
+  LlmTick,
   MoversResponse,
   Outcome,
   Passkey,
@@ -111,3 +121,12 @@ export type TagFacet = Static<typeof TagFacets>[number]
 
 export type SourceMap = SourceMapView
 export type RetentionReport = PassReport
+
+/** Triage (errors/triage.model.ts). */
+export type Assignee = Static<typeof AssigneeSchema>
+export type BulkAction = Static<typeof BulkActionSchema>
+export type BulkResult = Static<typeof BulkResultSchema>
+export type Comment = Static<typeof CommentSchema>
+export type Activity = Static<typeof ActivityEntry>
+export type TriageSettings = Static<typeof TriageSettingsSchema>
+export type UnmergeResult = Static<typeof UnmergeResultSchema>
