@@ -3,6 +3,7 @@
  * "Breadcrumbs", "Users affected", "Tags", "Search"): bloop events in, the query API out.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { insertUser } from '../../src/auth/users'
 import { HOUR_MS } from '../../src/core/time'
 import { MAX_BREADCRUMBS } from '../../src/errors/breadcrumbs'
 import { bearer, event, normalizedEvent, signed, startRuntime, type TestRuntime } from '../helpers'
@@ -296,7 +297,7 @@ describe('search', () => {
     expect(total).toBe(2)
   })
 
-  test('an invalid query is a 400 naming its position; assignment filters are refused until assignment exists', async () => {
+  test('an invalid query is a 400 naming its position; a contradiction with a parameter too', async () => {
     const res = await rt.fetch(`/v1/errors?query=${encodeURIComponent('TypeError is:open')}`, {
       headers: auth,
     })
@@ -307,12 +308,40 @@ describe('search', () => {
       code: 'invalid_query',
       field: 'query',
     })
-    const assigned = await rt.fetch('/v1/errors?query=assigned:me', { headers: auth })
-    expect(assigned.status).toBe(400)
     const clash = await rt.fetch('/v1/errors?environment=prod&query=env:staging', { headers: auth })
     expect(clash.status).toBe(400)
     expect(((await clash.json()) as { error: string }).error).toBe(
       'query: environment:staging contradicts the environment parameter (prod)',
+    )
+  })
+
+  test('assignment filters go to the assignment list query: assigned to a user, anyone, nobody', async () => {
+    expect(insertUser(rt.core.db, { id: 'u-ann', username: 'ann', role: 'user' }, clock).id).toBe('u-ann')
+    const put = await rt.fetch('/v1/errors/s-2/assignee', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ assignee: 'ann' }),
+    })
+    expect(put.status).toBe(200)
+    const fps = async (q: string) =>
+      (await get<Listed>(`/v1/errors?limit=200&query=${encodeURIComponent(q)}`)).items
+        .map((i) => i.fingerprint)
+        .filter((f) => f.startsWith('s-'))
+        .sort()
+    expect(await fps('assigned:ann')).toEqual(['s-2'])
+    expect(await fps('assigned:u-ann undefined')).toEqual(['s-2'])
+    expect(await fps('is:assigned')).toEqual(['s-2'])
+    expect(await fps('is:unassigned')).toEqual(['s-1', 's-3'])
+    expect(await fps('assigned:none')).toEqual(['s-1', 's-3'])
+    const nobody = await rt.fetch('/v1/errors?query=assigned:zed', { headers: auth })
+    expect(nobody.status).toBe(400)
+    expect(((await nobody.json()) as { error: string }).error).toBe('query: assigned:zed names no user')
+    // "me" is the signed-in user: a token has none (the assignment feature's rule).
+    const me = await rt.fetch('/v1/errors?query=assigned:me', { headers: auth })
+    expect(me.status).toBe(400)
+    const both = await rt.fetch('/v1/errors?assigned=any&query=is:unassigned', { headers: auth })
+    expect(((await both.json()) as { error: string }).error).toBe(
+      'query: an assignment filter and the assigned parameter together',
     )
   })
 })
