@@ -174,7 +174,7 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id)
         const { limit } = q
-        const searched = withSearch(q, s.directory)
+        const searched = withSearch(q, s.directory, access.projectIds)
         const filters = listFilters(searched.q, access)
         if (searched.assigneeId !== undefined) filters.assigneeId = searched.assigneeId
         const { items, total } = listIssues(s.db, {

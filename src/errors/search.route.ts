@@ -25,7 +25,7 @@ export interface Searched {
   assigneeId?: string
 }
 
-export function withSearch(q: ListQuery, directory: Pick<Directory, 'user'>): Searched {
+export function withSearch(q: ListQuery, directory: Pick<Directory, 'user'>, projectIds: string[]): Searched {
   if (q.query === undefined || q.query.trim() === '') return { q }
   const parsed = parseSearch(q.query)
   if (!parsed.ok) throw invalid(describeSearchError(parsed.errors[0] as (typeof parsed.errors)[0]))
@@ -48,5 +48,9 @@ export function withSearch(q: ListQuery, directory: Pick<Directory, 'user'>): Se
       assigneeId = user.id
     } else out.assigned = f.assigned.kind
   }
-  return { q: out, search: searchConditions(f), ...(assigneeId === undefined ? {} : { assigneeId }) }
+  return {
+    q: out,
+    search: searchConditions(f, projectIds),
+    ...(assigneeId === undefined ? {} : { assigneeId }),
+  }
 }

@@ -339,6 +339,27 @@ describe('search', () => {
     // "me" is the signed-in user: a token has none (the assignment feature's rule).
     const me = await rt.fetch('/v1/errors?query=assigned:me', { headers: auth })
     expect(me.status).toBe(400)
+    // A bulk action over everything matching a search selects what the list shows.
+    const bulk = await rt.fetch('/v1/errors/bulk', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        action: 'mute',
+        matching: `query=${encodeURIComponent('browser:Safari undefined')}`,
+      }),
+    })
+    expect(((await bulk.json()) as { matched: number }).matched).toBe(1)
+    expect(await fps('is:muted')).toEqual(['s-3'])
+    // Merged into s-1, s-3's tags and users find s-1, the issue the list shows.
+    const merge = await rt.fetch('/v1/errors/bulk', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'merge', fingerprints: ['s-3'], target: 's-1' }),
+    })
+    expect(merge.status).toBe(200)
+    expect(await fps('browser:Safari')).toEqual(['s-1'])
+    const facets = await get<{ key: string; values: { value: string }[] }[]>('/v1/errors/s-1/tags')
+    expect(facets.find((f) => f.key === 'browser')?.values.map((v) => v.value)).toEqual(['Safari'])
     const both = await rt.fetch('/v1/errors?assigned=any&query=is:unassigned', { headers: auth })
     expect(((await both.json()) as { error: string }).error).toBe(
       'query: an assignment filter and the assigned parameter together',

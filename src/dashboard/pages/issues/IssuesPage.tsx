@@ -32,6 +32,7 @@ const SHORTCUTS = [
   { keys: 'm', does: 'Mute' },
   { keys: 'u', does: 'Unresolve' },
   { keys: 'a', does: 'Assign' },
+  { keys: '/', does: 'Search' },
 ]
 
 const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => Boolean(x)))].sort()
