@@ -272,7 +272,7 @@ try {
     const headers = { authorization: `Bearer ${token}` }
     const QUERIES = [
       ['plain list (baseline)', ''],
-      ['tag filter', 'query=browser:Firefox'],
+      ['tag filter', `query=${encodeURIComponent('browser:"Firefox 133.0"')}`],
       ['search + tag filter', `query=${encodeURIComponent('is:unresolved timeout browser:"Safari 18.1"')}`],
       [
         'search + 2 tags + release',
