@@ -9,6 +9,7 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import { DecompressionBudget } from './budget'
+import m005pg from './migrations/005_sentry.pg.sql' with { type: 'text' }
 import m005 from './migrations/005_sentry.sql' with { type: 'text' }
 import { sentryMetrics, sentryRoutes } from './routes'
 
@@ -30,7 +31,7 @@ export interface SentryRunning extends Started {
 export const sentry: Feature<SentryDeps, SentryRunning> = {
   name: 'sentry',
   config: CONFIG,
-  migrations: [{ file: '005_sentry.sql', sql: m005 }],
+  migrations: [{ file: '005_sentry.sql', sql: m005, pg: m005pg }],
 
   start(d) {
     const m = sentryMetrics(d.metrics.registry)

@@ -1,0 +1,334 @@
+/**
+ * The PostgreSQL backend of the storage seam (backend.ts) on Bun's built-in client
+ * (`Bun.sql`: a connection pool, named prepared statements cached per connection,
+ * pipelining, TLS), so no driver is added. Everything PostgreSQL spells differently from
+ * the portable SQL stores write is in this file:
+ *
+ * - `translate`: `?` placeholders become `$1, $2, ...`; `INSERT OR IGNORE INTO` becomes
+ *   `INSERT INTO ... ON CONFLICT DO NOTHING`; two-argument `max(a, b)` / `min(a, b)`
+ *   become `GREATEST` / `LEAST`; `ifnull` becomes `coalesce`; `LIKE` becomes `ILIKE`
+ *   (SQLite's LIKE ignores ASCII case); `COLLATE NOCASE` is dropped (the column is
+ *   `citext`). String literals, quoted names and comments are left alone.
+ * - `normalise`: rows come back in SQLite's shapes: `bigint` and `numeric` as numbers
+ *   (Bun.sql gives strings), booleans as 1/0, `bytea` as the Buffer Bun gives (a Uint8Array).
+ * - the schema: each migration's `.pg.sql` twin (migrate.ts), receive-time partitions
+ *   (`bloop_partitions_ahead`, storage/migrations/001_meta.pg.sql).
+ */
+import { SQL } from 'bun'
+import type { Backend, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
+import { statementOf } from './backend'
+
+/** Type OIDs converted on the way out. */
+const INT8 = 20
+const NUMERIC = 1700
+const BOOL = 16
+
+interface Column {
+  name: string
+  type: number
+}
+
+type Result = unknown[] & { columns?: Column[]; count?: number; affectedRows?: number }
+
+/** Rows in SQLite's shapes: numbers for bigint and numeric, 1/0 for booleans. */
+export function normalise<T>(result: Result): T[] {
+  const cols = (result.columns ?? []).filter((c) => c.type === INT8 || c.type === NUMERIC || c.type === BOOL)
+  if (cols.length === 0) return result as T[]
+  for (const row of result as Record<string, unknown>[]) {
+    for (const c of cols) {
+      const v = row[c.name]
+      if (v === null || v === undefined) continue
+      row[c.name] = c.type === BOOL ? (v ? 1 : 0) : Number(v)
+    }
+  }
+  return result as T[]
+}
+
+const isIdentChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_$]/.test(c)
+
+/** Index just past the quoted run that starts at `i` (quote `q`, doubled to escape). */
+function skipQuoted(sql: string, i: number, q: string): number {
+  let j = i + 1
+  while (j < sql.length) {
+    if (sql[j] === q) {
+      if (sql[j + 1] === q) j += 2
+      else return j + 1
+    } else j++
+  }
+  return j
+}
+
+/** Index just past a comment starting at `i`, or `i` when none starts there. */
+function skipComment(sql: string, i: number): number {
+  if (sql.startsWith('--', i)) {
+    const end = sql.indexOf('\n', i)
+    return end === -1 ? sql.length : end
+  }
+  if (sql.startsWith('/*', i)) {
+    const end = sql.indexOf('*/', i + 2)
+    return end === -1 ? sql.length : end + 2
+  }
+  return i
+}
+
+/** Whether the call whose `(` is at `open` has a comma at its top level. */
+function hasTopLevelComma(sql: string, open: number): boolean {
+  let depth = 0
+  let i = open
+  while (i < sql.length) {
+    const c = sql[i] as string
+    if (c === "'" || c === '"') {
+      i = skipQuoted(sql, i, c)
+      continue
+    }
+    const after = skipComment(sql, i)
+    if (after !== i) {
+      i = after
+      continue
+    }
+    if (c === '(') depth++
+    else if (c === ')') {
+      depth--
+      if (depth === 0) return false
+    } else if (c === ',' && depth === 1) return true
+    i++
+  }
+  return false
+}
+
+const WORDS: Record<string, (sql: string, end: number) => string | null> = {
+  max: (sql, end) =>
+    nextParen(sql, end) !== -1 && hasTopLevelComma(sql, nextParen(sql, end)) ? 'GREATEST' : null,
+  min: (sql, end) =>
+    nextParen(sql, end) !== -1 && hasTopLevelComma(sql, nextParen(sql, end)) ? 'LEAST' : null,
+  ifnull: (sql, end) => (nextParen(sql, end) !== -1 ? 'coalesce' : null),
+  like: () => 'ILIKE',
+}
+
+function nextParen(sql: string, i: number): number {
+  let j = i
+  while (j < sql.length && /\s/.test(sql[j] as string)) j++
+  return sql[j] === '(' ? j : -1
+}
+
+/** The top-level index of `RETURNING`, or -1. */
+function topLevelReturning(sql: string): number {
+  let depth = 0
+  let i = 0
+  while (i < sql.length) {
+    const c = sql[i] as string
+    if (c === "'" || c === '"') {
+      i = skipQuoted(sql, i, c)
+      continue
+    }
+    const after = skipComment(sql, i)
+    if (after !== i) {
+      i = after
+      continue
+    }
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    else if (
+      depth === 0 &&
+      /^returning\b/i.test(sql.slice(i, i + 10)) &&
+      !isIdentChar(sql[i - 1]) &&
+      !isIdentChar(sql[i + 9])
+    )
+      return i
+    i++
+  }
+  return -1
+}
+
+/** Portable SQL (backend.ts) as PostgreSQL reads it. */
+export function translate(sql: string): string {
+  let out = ''
+  let n = 0
+  let i = 0
+  let ignore = false
+  while (i < sql.length) {
+    const c = sql[i] as string
+    if (c === "'" || c === '"') {
+      const end = skipQuoted(sql, i, c)
+      out += sql.slice(i, end)
+      i = end
+      continue
+    }
+    const after = skipComment(sql, i)
+    if (after !== i) {
+      out += sql.slice(i, after)
+      i = after
+      continue
+    }
+    if (c === '?') {
+      out += `$${++n}`
+      i++
+      continue
+    }
+    if (/[A-Za-z_]/.test(c) && !isIdentChar(sql[i - 1])) {
+      let end = i
+      while (isIdentChar(sql[end])) end++
+      const word = sql.slice(i, end)
+      const lower = word.toLowerCase()
+      if (lower === 'insert') {
+        const m = /^INSERT\s+OR\s+IGNORE\s+INTO\b/i.exec(sql.slice(i))
+        if (m) {
+          ignore = true
+          out += 'INSERT INTO'
+          i += m[0].length
+          continue
+        }
+        if (/^INSERT\s+OR\s+REPLACE\b/i.test(sql.slice(i)))
+          throw new Error(
+            'expected an upsert (INSERT ... ON CONFLICT (...) DO UPDATE), got INSERT OR REPLACE',
+          )
+      }
+      if (lower === 'collate') {
+        const m = /^COLLATE\s+NOCASE\b/i.exec(sql.slice(i))
+        if (m) {
+          i += m[0].length
+          continue
+        }
+      }
+      const rule = WORDS[lower]
+      const replaced = rule ? rule(sql, end) : null
+      out += replaced ?? word
+      i = end
+      continue
+    }
+    out += c
+    i++
+  }
+  if (ignore) {
+    out = out.replace(/;\s*$/, '')
+    const at = topLevelReturning(out)
+    out =
+      at === -1
+        ? `${out} ON CONFLICT DO NOTHING`
+        : `${out.slice(0, at)}ON CONFLICT DO NOTHING ${out.slice(at)}`
+  }
+  return out
+}
+
+const translations = new Map<string, string>()
+
+/** `translate`, remembered per text: stores run the same few hundred statements. */
+function translated(sql: string): string {
+  let t = translations.get(sql)
+  if (t === undefined) {
+    t = translate(sql)
+    if (translations.size > 5000) translations.clear()
+    translations.set(sql, t)
+  }
+  return t
+}
+
+export interface PostgresOptions {
+  url: string
+  /** Connections in the pool. */
+  max: number
+  /** Milliseconds a statement may run before the server cancels it (0: no limit). */
+  statementTimeoutMs: number
+  /** Seconds to wait for a new connection. */
+  connectTimeoutSecs: number
+  /** An SSL mode (disable, prefer, require, verify-ca, verify-full). */
+  tls: string
+  /** A CA certificate file (PEM) to verify the server against; '' for the system's. */
+  tlsCaFile: string
+}
+
+type Client = SQL
+
+function queryableOf(client: Client): Queryable {
+  const all = async <T>(sql: string, p?: readonly Param[]): Promise<T[]> =>
+    normalise<T>((await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result)
+  return {
+    all,
+    get: async <T>(sql: string, p?: readonly Param[]) => ((await all<T>(sql, p))[0] ?? null) as T | null,
+    run: async (sql: string, p?: readonly Param[]): Promise<RunResult> => {
+      const r = (await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result
+      return { changes: r.affectedRows ?? r.count ?? 0 }
+    },
+    // Several statements go through the simple protocol: no parameters, no translation
+    // (migrations are written for PostgreSQL in their .pg.sql twins).
+    exec: async (sql: string) => void (await client.unsafe(sql)),
+  }
+}
+
+export class PostgresBackend implements Backend {
+  readonly kind = 'postgres' as const
+  private readonly client: Client
+  private readonly q: Queryable
+  private opened = 0
+  private active = 0
+
+  constructor(readonly options: PostgresOptions) {
+    const tls =
+      options.tlsCaFile !== ''
+        ? { ca: Bun.file(options.tlsCaFile), rejectUnauthorized: options.tls !== 'require' }
+        : options.tls
+    this.client = new SQL(options.url, {
+      max: options.max,
+      connectionTimeout: options.connectTimeoutSecs,
+      tls: tls as never,
+      connection: options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {},
+      onconnect: (err) => {
+        if (!err) this.opened++
+      },
+      onclose: () => {
+        this.opened = Math.max(0, this.opened - 1)
+      },
+    })
+    this.q = queryableOf(this.client)
+  }
+
+  all<T = Row>(sql: string, p?: readonly Param[]): Promise<T[]> {
+    return this.q.all<T>(sql, p)
+  }
+  get<T = Row>(sql: string, p?: readonly Param[]): Promise<T | null> {
+    return this.q.get<T>(sql, p)
+  }
+  run(sql: string, p?: readonly Param[]): Promise<RunResult> {
+    return this.q.run(sql, p)
+  }
+  exec(sql: string): Promise<void> {
+    return this.q.exec(sql)
+  }
+  prepare<T = Row>(sql: string): Statement<T> {
+    return statementOf<T>(this.q, sql)
+  }
+
+  async transaction<R>(work: (tx: Queryable) => Promise<R>): Promise<R> {
+    this.active++
+    try {
+      return (await this.client.begin((tx) => work(queryableOf(tx as unknown as Client)))) as R
+    } finally {
+      this.active--
+    }
+  }
+
+  async ping(): Promise<number> {
+    const t0 = performance.now()
+    await this.client.unsafe('SELECT 1')
+    return performance.now() - t0
+  }
+
+  pool(): PoolStats {
+    return { max: this.options.max, open: this.opened, active: this.active }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close({ timeout: 5 })
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'the configured database.url'
+  }
+}
