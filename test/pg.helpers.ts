@@ -11,7 +11,7 @@
  * pg_ctl run through `runuser`.
  */
 import { spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
@@ -70,11 +70,14 @@ let counter = 0
 export async function startPg(): Promise<PgCluster> {
   const bin = binDir()
   const dir = mkdtempSync(join(tmpdir(), 'bloop-pg-'))
+  const owner = { uid: -1, gid: -1 }
   if (isRoot) {
     const pw = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' })
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
     if (pw.status !== 0) throw new Error('running as root needs the postgres user of the Debian package')
-    chownSync(dir, Number(pw.stdout.trim()), Number(gid.stdout.trim()))
+    owner.uid = Number(pw.stdout.trim())
+    owner.gid = Number(gid.stdout.trim())
+    chownSync(dir, owner.uid, owner.gid)
   }
   const data = join(dir, 'data')
   run(join(bin, 'initdb'), [
@@ -89,6 +92,19 @@ export async function startPg(): Promise<PgCluster> {
     '--locale=C',
     '--no-sync',
   ])
+  // The helper's own superuser is trusted on loopback; every other user signs in with a
+  // password, as on a real server (the wrong-password test needs it).
+  const hba = join(data, 'pg_hba.conf')
+  writeFileSync(
+    hba,
+    [
+      'local all all trust',
+      `host all ${SUPERUSER} 127.0.0.1/32 trust`,
+      'host all all 127.0.0.1/32 scram-sha-256',
+      '',
+    ].join('\n'),
+  )
+  if (isRoot) chownSync(hba, owner.uid, owner.gid)
   const port = freePort()
   // fsync stays on: the reliability tests rely on what a commit promises.
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`

@@ -245,9 +245,13 @@ export async function migratePostgres(
     throw new Error(
       `expected a PostgreSQL twin (.pg.sql) of every migration, missing for ${missing.map((m) => m.name).join(', ')}`,
     )
-  await b.exec(
-    'CREATE TABLE IF NOT EXISTS _migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)',
-  )
+  // IF NOT EXISTS is not safe against a concurrent CREATE: the lock is.
+  await b.transaction(async (tx) => {
+    await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [MIGRATION_LOCK])
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS _migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)',
+    )
+  })
   const read = (q: Pick<Backend, 'all'>) =>
     q.all<{ id: number; checksum: string | null }>('SELECT id, checksum FROM _migrations ORDER BY id')
   checkApplied(await read(b), migrations, (m) => m.pgChecksum)

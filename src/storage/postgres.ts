@@ -186,6 +186,7 @@ export function translate(sql: string): string {
       if (lower === 'collate') {
         const m = /^COLLATE\s+NOCASE\b/i.exec(sql.slice(i))
         if (m) {
+          out = out.replace(/\s+$/, '')
           i += m[0].length
           continue
         }

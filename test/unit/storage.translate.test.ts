@@ -1,0 +1,65 @@
+/**
+ * The PostgreSQL backend's translation of portable SQL (src/storage/postgres.ts): what
+ * changes, and that string literals, quoted names and comments never do.
+ */
+import { describe, expect, test } from 'bun:test'
+import { translate } from '../../src/storage/postgres'
+
+describe('translate (portable SQL to PostgreSQL)', () => {
+  test('numbers placeholders in order, skipping literals, quoted names and comments', () => {
+    expect(
+      translate('SELECT * FROM t WHERE a = ? AND b = \'?\' AND "c?" = ? -- ?\n AND d IN (?, ?) /* ? */'),
+    ).toBe('SELECT * FROM t WHERE a = $1 AND b = \'?\' AND "c?" = $2 -- ?\n AND d IN ($3, $4) /* ? */')
+    expect(translate("SELECT 'it''s ?' AS s, ? AS x")).toBe("SELECT 'it''s ?' AS s, $1 AS x")
+  })
+
+  test('INSERT OR IGNORE becomes ON CONFLICT DO NOTHING, before RETURNING when there is one', () => {
+    expect(translate('INSERT OR IGNORE INTO t (a, b) VALUES (?, ?);')).toBe(
+      'INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    )
+    expect(translate('insert or ignore into t (a) values (?) returning id')).toBe(
+      'INSERT INTO t (a) values ($1) ON CONFLICT DO NOTHING returning id',
+    )
+    // A RETURNING inside a literal or a subquery is not the statement's.
+    expect(translate("INSERT OR IGNORE INTO t (a) SELECT 'returning' FROM (SELECT 1) x")).toBe(
+      "INSERT INTO t (a) SELECT 'returning' FROM (SELECT 1) x ON CONFLICT DO NOTHING",
+    )
+  })
+
+  test('INSERT OR REPLACE is refused: its conflict target must be written out', () => {
+    expect(() => translate('INSERT OR REPLACE INTO t VALUES (?)')).toThrow(
+      'expected an upsert (INSERT ... ON CONFLICT (...) DO UPDATE), got INSERT OR REPLACE',
+    )
+  })
+
+  test('two-argument max and min become GREATEST and LEAST; the aggregates stay', () => {
+    expect(
+      translate(
+        'UPDATE i SET last_seen = max(last_seen, ?), first_seen = MIN(first_seen, excluded.first_seen)',
+      ),
+    ).toBe(
+      'UPDATE i SET last_seen = GREATEST(last_seen, $1), first_seen = LEAST(first_seen, excluded.first_seen)',
+    )
+    expect(translate('SELECT max(a), min(coalesce(b, 0)), max(f(a, b)) AS max FROM t')).toBe(
+      'SELECT max(a), min(coalesce(b, 0)), max(f(a, b)) AS max FROM t',
+    )
+    expect(translate("SELECT max ( a , 'x,y' ) FROM t")).toBe("SELECT GREATEST ( a , 'x,y' ) FROM t")
+    // A column named like a function, and words that only contain it, are left alone.
+    expect(translate('SELECT maxim, t.max FROM t')).toBe('SELECT maxim, t.max FROM t')
+  })
+
+  test('ifnull, LIKE and COLLATE NOCASE take their PostgreSQL spelling', () => {
+    expect(translate('SELECT ifnull(a, 0) FROM t WHERE models LIKE ? AND u = ? COLLATE NOCASE')).toBe(
+      'SELECT coalesce(a, 0) FROM t WHERE models ILIKE $1 AND u = $2',
+    )
+    expect(translate("SELECT 'LIKE ifnull(' FROM t WHERE name NOT LIKE 'a%'")).toBe(
+      "SELECT 'LIKE ifnull(' FROM t WHERE name NOT ILIKE 'a%'",
+    )
+  })
+
+  test('portable SQL passes through unchanged but for its placeholders', () => {
+    const upsert =
+      'INSERT INTO c (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = c.n + excluded.n RETURNING n'
+    expect(translate(upsert)).toBe(upsert.replace('?', '$1'))
+  })
+})
