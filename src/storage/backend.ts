@@ -44,6 +44,12 @@ export interface Statement<T = Row> {
   all(params?: readonly Param[], on?: Queryable): Promise<T[]>
   get(params?: readonly Param[], on?: Queryable): Promise<T | null>
   run(params?: readonly Param[], on?: Queryable): Promise<RunResult>
+  /**
+   * Runs the statement once per parameter list, in order: the writer's bulk path (a
+   * commit's rows). SQLite loops without a promise per row; PostgreSQL pipelines the rows
+   * on the transaction's connection instead of one round trip each.
+   */
+  runMany(rows: readonly (readonly Param[])[], on?: Queryable): Promise<RunResult>
 }
 
 export interface PoolStats {
@@ -80,5 +86,10 @@ export function statementOf<T>(b: Queryable, sql: string): Statement<T> {
     all: (p, on) => (on ?? b).all<T>(sql, p),
     get: (p, on) => (on ?? b).get<T>(sql, p),
     run: (p, on) => (on ?? b).run(sql, p),
+    runMany: async (rows, on) => {
+      const q = on ?? b
+      const results = await Promise.all(rows.map((p) => q.run(sql, p)))
+      return { changes: results.reduce((n, r) => n + r.changes, 0) }
+    },
   }
 }

@@ -70,6 +70,12 @@ export class SqliteBackend implements Backend {
       all: (p, on) => now(() => st.all(...bind(p)) as T[], on),
       get: (p, on) => now(() => (st.get(...bind(p)) ?? null) as T | null, on),
       run: (p, on) => now(() => ({ changes: st.run(...bind(p)).changes }), on),
+      runMany: (rows, on) =>
+        now(() => {
+          let changes = 0
+          for (const p of rows) changes += st.run(...bind(p)).changes
+          return { changes }
+        }, on),
     }
   }
 

@@ -135,6 +135,30 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(await count.get()).toEqual({ c: 21 })
     })
 
+    test('runMany runs a statement per row in order, in the transaction it is given', async () => {
+      const put = b.prepare('INSERT INTO items (k, n) VALUES (?, ?)')
+      const rows = Array.from({ length: 300 }, (_, i) => [`m${String(i).padStart(3, '0')}`, i])
+      const r = await b.transaction((tx) => put.runMany(rows, tx))
+      expect(r.changes).toBe(300)
+      const got = await b.all<{ k: string; n: number }>(
+        "SELECT k, n FROM items WHERE k LIKE 'm%' ORDER BY id",
+      )
+      expect(got.map((x) => [x.k, x.n])).toEqual(rows)
+      // A failing row rolls back the rows before it with the transaction.
+      await expect(
+        b.transaction((tx) =>
+          put.runMany(
+            [
+              ['m-new', 1],
+              ['m000', 2],
+            ],
+            tx,
+          ),
+        ),
+      ).rejects.toThrow()
+      expect(await b.get("SELECT count(*) AS c FROM items WHERE k LIKE 'm%'")).toEqual({ c: 300 })
+    })
+
     test('a transaction commits whole or not at all', async () => {
       const before = await b.get<{ c: number }>('SELECT count(*) AS c FROM items')
       await expect(
