@@ -113,6 +113,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const core: Core = {
     config,
     db,
+    backend,
     log,
     metrics,
     now,
