@@ -23,8 +23,12 @@ import m001pg from './migrations/001_events.pg.sql' with { type: 'text' }
 import m001 from './migrations/001_events.sql' with { type: 'text' }
 import m006pg from './migrations/006_sample_slots.pg.sql' with { type: 'text' }
 import m006 from './migrations/006_sample_slots.sql' with { type: 'text' }
+import m202612021345pg from './migrations/202612021345_triage.pg.sql' with { type: 'text' }
+import m202612021345 from './migrations/202612021345_triage.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
+import type { Directory } from './triage.read'
+import { triageRoutes } from './triage.routes'
 
 export type { CommitResult, CommittedIssue, IssueStatus } from './commit'
 export { STATUSES } from './commit'
@@ -36,6 +40,7 @@ export { type Caps, MAX_SHORT_FIELD_BYTES, MAX_SOURCE_CHARS } from './ingest/val
 export type { Ack, Endpoint, EventQueue, Submit } from './intake'
 export type { Symbolicate } from './routes'
 export type { ErrorsTasks } from './tasks'
+export type { Directory } from './triage.read'
 
 export type ErrorsCommitListener = CommitListener<NormalizedEvent, CommitResult>
 
@@ -50,6 +55,8 @@ export interface ErrorsDeps
   writer: TaskRunner<ErrorsTasks>
   /** Maps stored stacks through source maps on read; the composition root passes it when wired. */
   symbolicate?: Symbolicate
+  /** Users who may be assigned, project slugs and the dashboard's origin (triage). */
+  directory: Directory
 }
 
 export interface ErrorsRunning extends Started {
@@ -67,6 +74,7 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
   migrations: [
     { file: '001_events.sql', sql: m001, pg: m001pg },
     { file: '006_sample_slots.sql', sql: m006, pg: m006pg },
+    { file: '202612021345_triage.sql', sql: m202612021345, pg: m202612021345pg },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,
@@ -87,7 +95,10 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     registry.gauge('bloop_queue_capacity', 'Maximum events waiting for the writer.', () => queue.capacity)
     const submit = submitter(d, queue)
     return {
-      routes: new Elysia().use(ingestRoutes({ ...d, submit })).use(errorsRoutes(d)),
+      routes: new Elysia()
+        .use(ingestRoutes({ ...d, submit }))
+        .use(errorsRoutes(d))
+        .use(triageRoutes(d)),
       queue,
       submit,
       onCommit: (listener) => queue.onCommit(listener),
