@@ -4,7 +4,7 @@
  * pipelining, TLS), so no driver is added. Everything PostgreSQL spells differently from
  * the portable SQL stores write is in this file:
  *
- * - `translate`: `?` placeholders become `$1, $2, ...`; `INSERT OR IGNORE INTO` becomes
+ * - `translate`: `?` placeholders become `$1, $2, ...` (`?3` becomes `$3`); `INSERT OR IGNORE INTO` becomes
  *   `INSERT INTO ... ON CONFLICT DO NOTHING`; two-argument `max(a, b)` / `min(a, b)`
  *   become `GREATEST` / `LEAST`; `ifnull` becomes `coalesce`; `LIKE` becomes `ILIKE`
  *   (SQLite's LIKE ignores ASCII case); `COLLATE NOCASE` is dropped (the column is
@@ -161,6 +161,15 @@ export function translate(sql: string): string {
       continue
     }
     if (c === '?') {
+      // SQLite's numbered `?NNN` keeps its number; a bare `?` takes one past the largest so far.
+      const m = /^\?(\d+)/.exec(sql.slice(i, i + 8))
+      if (m) {
+        const k = Number(m[1])
+        n = Math.max(n, k)
+        out += `$${k}`
+        i += m[0].length
+        continue
+      }
       out += `$${++n}`
       i++
       continue

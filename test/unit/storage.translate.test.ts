@@ -13,6 +13,13 @@ describe('translate (portable SQL to PostgreSQL)', () => {
     expect(translate("SELECT 'it''s ?' AS s, ? AS x")).toBe("SELECT 'it''s ?' AS s, $1 AS x")
   })
 
+  test("SQLite's numbered ?NNN keep their numbers; a bare ? after them takes the next", () => {
+    expect(translate('UPDATE t SET a = ?1, b = ?2 WHERE a != ?1 AND c = ?')).toBe(
+      'UPDATE t SET a = $1, b = $2 WHERE a != $1 AND c = $3',
+    )
+    expect(translate('SELECT ?, ?12, ?')).toBe('SELECT $1, $12, $13')
+  })
+
   test('INSERT OR IGNORE becomes ON CONFLICT DO NOTHING, before RETURNING when there is one', () => {
     expect(translate('INSERT OR IGNORE INTO t (a, b) VALUES (?, ?);')).toBe(
       'INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT DO NOTHING',
