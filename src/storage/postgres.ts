@@ -8,7 +8,9 @@
  *   `INSERT INTO ... ON CONFLICT DO NOTHING`; two-argument `max(a, b)` / `min(a, b)`
  *   become `GREATEST` / `LEAST`; `ifnull` becomes `coalesce`; `LIKE` becomes `ILIKE`
  *   (SQLite's LIKE ignores ASCII case); `COLLATE NOCASE` is dropped (the column is
- *   `citext`). String literals, quoted names and comments are left alone.
+ *   `citext`); bare columns in an upsert's `DO UPDATE SET` expressions and its WHERE are
+ *   qualified with the table (PostgreSQL finds them ambiguous with `excluded`'s). String
+ *   literals, quoted names and comments are left alone.
  * - `normalise`: rows come back in SQLite's shapes: `bigint` and `numeric` as numbers
  *   (Bun.sql gives strings), booleans as 1/0, `bytea` as the Buffer Bun gives (a Uint8Array).
  * - the schema: each migration's `.pg.sql` twin (migrate.ts), receive-time partitions
@@ -217,6 +219,91 @@ export function translate(sql: string): string {
         ? `${out} ON CONFLICT DO NOTHING`
         : `${out.slice(0, at)}ON CONFLICT DO NOTHING ${out.slice(at)}`
   }
+  return qualifyUpsert(out)
+}
+
+/** `sql` with string literals, quoted names and comments blanked out, indices kept. */
+function masked(sql: string): string {
+  let out = ''
+  let i = 0
+  while (i < sql.length) {
+    const c = sql[i] as string
+    if (c === "'" || c === '"') {
+      const end = skipQuoted(sql, i, c)
+      out += ' '.repeat(end - i)
+      i = end
+      continue
+    }
+    const after = skipComment(sql, i)
+    if (after !== i) {
+      out += ' '.repeat(after - i)
+      i = after
+      continue
+    }
+    out += c
+    i++
+  }
+  return out
+}
+
+/** Words of an upsert's SET and WHERE that are not column names. */
+const NOT_COLUMNS = new Set(
+  (
+    'and or not null is in like ilike between case when then else end true false cast as where excluded ' +
+    'distinct escape exists select from integer bigint int text real double precision numeric boolean'
+  ).split(' '),
+)
+
+/**
+ * In `INSERT INTO t ... ON CONFLICT ... DO UPDATE SET a = a + 1 WHERE a < 9`, SQLite reads
+ * a bare column as the existing row's; PostgreSQL calls it ambiguous (`excluded` has it
+ * too). Bare columns on the right of each assignment and in the WHERE get `t.`; the
+ * assigned columns stay bare (PostgreSQL refuses them qualified).
+ */
+function qualifyUpsert(sql: string): string {
+  const m = masked(sql)
+  const target = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(m)
+  const set = /\bDO\s+UPDATE\s+SET\b/i.exec(m)
+  if (!target || !set) return sql
+  const table = target[1] as string
+  const returning = topLevelReturning(sql)
+  const end = returning === -1 ? m.length : returning
+  const inserts: number[] = []
+  let depth = 0
+  let lhs = true
+  let inWhere = false
+  let i = set.index + set[0].length
+  while (i < end) {
+    const c = m[i] as string
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    else if (c === ',' && depth === 0 && !inWhere) lhs = true
+    if (c === '$' || /[0-9]/.test(c)) {
+      while (i < end && /[$0-9.]/.test(m[i] as string)) i++
+      continue
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      let j = i
+      while (j < end && isIdentChar(m[j])) j++
+      const word = m.slice(i, j).toLowerCase()
+      let k = j
+      while (k < end && /\s/.test(m[k] as string)) k++
+      const qualified = m[i - 1] === '.' || m[k] === '.'
+      const call = m[k] === '('
+      if (word === 'where' && depth === 0) {
+        inWhere = true
+        lhs = false
+      } else if (!NOT_COLUMNS.has(word) && !qualified && !call) {
+        if (lhs && depth === 0 && !inWhere) lhs = false
+        else inserts.push(i)
+      }
+      i = j
+      continue
+    }
+    i++
+  }
+  let out = sql
+  for (const at of inserts.reverse()) out = `${out.slice(0, at)}${table}.${out.slice(at)}`
   return out
 }
 

@@ -69,4 +69,31 @@ describe('translate (portable SQL to PostgreSQL)', () => {
       'INSERT INTO c (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = c.n + excluded.n RETURNING n'
     expect(translate(upsert)).toBe(upsert.replace('?', '$1'))
   })
+
+  test("an upsert's bare columns are the existing row's: qualified on the right and in WHERE, never on the left", () => {
+    expect(
+      translate(
+        `INSERT INTO llm_unknown_models (project_id, model, span_count, last_seen) VALUES (?, ?, 1, ?)
+         ON CONFLICT (project_id, model) DO UPDATE SET span_count = span_count + 1, last_seen = excluded.last_seen`,
+      ),
+    ).toBe(
+      `INSERT INTO llm_unknown_models (project_id, model, span_count, last_seen) VALUES ($1, $2, 1, $3)
+         ON CONFLICT (project_id, model) DO UPDATE SET span_count = llm_unknown_models.span_count + 1, last_seen = excluded.last_seen`,
+    )
+    expect(
+      translate(
+        "INSERT INTO s (id, a, b) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET a = ?1, b = CASE WHEN b IS NULL THEN 'x' ELSE max(b, ?2) END WHERE set_by IS NULL AND (a != ?1 OR b != ?2) RETURNING a",
+      ),
+    ).toBe(
+      "INSERT INTO s (id, a, b) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET a = $1, b = CASE WHEN s.b IS NULL THEN 'x' ELSE GREATEST(s.b, $2) END WHERE s.set_by IS NULL AND (s.a != $1 OR s.b != $2) RETURNING a",
+    )
+    // Functions, casts, literals and already qualified names stay as written.
+    expect(
+      translate(
+        "INSERT INTO t (k, n) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = CAST(coalesce(t.n, 0) AS INTEGER) + length('n')",
+      ),
+    ).toBe(
+      "INSERT INTO t (k, n) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET n = CAST(coalesce(t.n, 0) AS INTEGER) + length('n')",
+    )
+  })
 })
