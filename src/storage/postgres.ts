@@ -9,8 +9,9 @@
  *   become `GREATEST` / `LEAST`; `ifnull` becomes `coalesce`; `LIKE` becomes `ILIKE`
  *   (SQLite's LIKE ignores ASCII case); `COLLATE NOCASE` is dropped (the column is
  *   `citext`); bare columns in an upsert's `DO UPDATE SET` expressions and its WHERE are
- *   qualified with the table (PostgreSQL finds them ambiguous with `excluded`'s). String
- *   literals, quoted names and comments are left alone.
+ *   qualified with the table (PostgreSQL finds them ambiguous with `excluded`'s);
+ *   `iif(a, b, c)` becomes a CASE; `IS ?` becomes `IS NOT DISTINCT FROM`; `INDEXED BY`
+ *   hints are dropped. String literals, quoted names and comments are left alone.
  * - `normalise`: rows come back in SQLite's shapes: `bigint` and `numeric` as numbers
  *   (Bun.sql gives strings), booleans as 1/0, `bytea` as the Buffer Bun gives (a Uint8Array).
  * - the schema: each migration's `.pg.sql` twin (migrate.ts), receive-time partitions
@@ -142,8 +143,35 @@ function topLevelReturning(sql: string): number {
   return -1
 }
 
+/** `iif(a, b, c)` as `CASE WHEN a THEN b ELSE c END`, innermost first; the arguments keep their order. */
+function expandIif(sql: string): string {
+  for (;;) {
+    const m = masked(sql)
+    const re = /\biif\s*\(/gi
+    let found: { start: number; open: number } | null = null
+    for (const hit of m.matchAll(re)) found = { start: hit.index, open: hit.index + hit[0].length - 1 }
+    if (!found) return sql
+    const commas: number[] = []
+    let depth = 0
+    let close = -1
+    for (let i = found.open; i < m.length; i++) {
+      const c = m[i]
+      if (c === '(') depth++
+      else if (c === ')' && --depth === 0) {
+        close = i
+        break
+      } else if (c === ',' && depth === 1) commas.push(i)
+    }
+    if (close === -1 || commas.length !== 2) return sql
+    const [a, b] = commas as [number, number]
+    const arg = (from: number, to: number) => sql.slice(from, to).trim()
+    sql = `${sql.slice(0, found.start)}CASE WHEN ${arg(found.open + 1, a)} THEN ${arg(a + 1, b)} ELSE ${arg(b + 1, close)} END${sql.slice(close + 1)}`
+  }
+}
+
 /** Portable SQL (backend.ts) as PostgreSQL reads it. */
-export function translate(sql: string): string {
+export function translate(portable: string): string {
+  const sql = expandIif(portable)
   let out = ''
   let n = 0
   let i = 0
@@ -193,6 +221,24 @@ export function translate(sql: string): string {
           throw new Error(
             'expected an upsert (INSERT ... ON CONFLICT (...) DO UPDATE), got INSERT OR REPLACE',
           )
+      }
+      if (lower === 'indexed') {
+        // SQLite's planner hint; PostgreSQL plans by itself.
+        const m = /^INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*/i.exec(sql.slice(i))
+        if (m) {
+          out = out.replace(/\s+$/, '')
+          i += m[0].length
+          continue
+        }
+      }
+      if (lower === 'is') {
+        // SQLite's `IS ?` is a null-safe comparison with a value.
+        const m = /^IS(\s+NOT)?\s+(?=\?)/i.exec(sql.slice(i))
+        if (m) {
+          out += m[1] ? 'IS DISTINCT FROM ' : 'IS NOT DISTINCT FROM '
+          i += m[0].length
+          continue
+        }
       }
       if (lower === 'collate') {
         const m = /^COLLATE\s+NOCASE\b/i.exec(sql.slice(i))

@@ -64,6 +64,19 @@ describe('translate (portable SQL to PostgreSQL)', () => {
     )
   })
 
+  test('iif becomes CASE, IS ? a null-safe comparison, INDEXED BY goes', () => {
+    expect(translate("UPDATE i SET r = iif(a > ?, iif(b, 'x', 'y'), ?), s = IIF(c, 1, 0) WHERE id = ?")).toBe(
+      "UPDATE i SET r = CASE WHEN a > $1 THEN CASE WHEN b THEN 'x' ELSE 'y' END ELSE $2 END, s = CASE WHEN c THEN 1 ELSE 0 END WHERE id = $3",
+    )
+    expect(translate("SELECT 'iif(a, b, c)' AS t")).toBe("SELECT 'iif(a, b, c)' AS t")
+    expect(translate('DELETE FROM o WHERE id = ? AND project_id IS ? AND x IS NOT ? AND y IS NULL')).toBe(
+      'DELETE FROM o WHERE id = $1 AND project_id IS NOT DISTINCT FROM $2 AND x IS DISTINCT FROM $3 AND y IS NULL',
+    )
+    expect(translate('SELECT id FROM raw_events INDEXED BY raw_events_received WHERE received_at < ?')).toBe(
+      'SELECT id FROM raw_events WHERE received_at < $1',
+    )
+  })
+
   test('portable SQL passes through unchanged but for its placeholders', () => {
     const upsert =
       'INSERT INTO c (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = c.n + excluded.n RETURNING n'
