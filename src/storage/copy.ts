@@ -3,7 +3,8 @@
  * foreign-key order, in batches read in primary-key order (`bloop db copy`; README,
  * "Moving to PostgreSQL").
  *
- * - Resumable. Each batch is inserted in one PostgreSQL transaction together with the
+ * - Resumable. Each batch is streamed in (COPY, through the seam's insertMany) in one
+ *   PostgreSQL transaction together with the
  *   last key it copied (`_copy_progress`), so a copy that is stopped at any point (Ctrl-C,
  *   kill -9, a lost connection) continues after the last committed batch when run again.
  * - Verified. At the end every table's row count is compared with the source's; only then
@@ -48,13 +49,11 @@ interface TableInfo {
   columns: string[]
   /** Keyset order: the primary key, or rowid for a table without one. */
   key: string[]
-  /** The destination's type of each copied column, for the casts of its placeholders. */
+  /** The destination's columns and their types (every copied column must be one). */
   types: Record<string, string>
 }
 
 const PROGRESS = '_copy_progress'
-/** Bun.sql's limit is 65,535 bound values per statement. */
-const MAX_PARAMS = 60_000
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`
 
@@ -199,7 +198,7 @@ export async function copyDatabase(
     )
     const keyCols = t.key.map((k) => `${q(t.name)}.${q(k)}`)
     const keyAliases = t.key.map((_, i) => `__k${i}`)
-    const batch = Math.max(1, Math.min(o.batchRows, Math.floor(MAX_PARAMS / t.columns.length)))
+    const batch = Math.max(1, o.batchRows)
     const read = (after: Param[] | null) =>
       src
         .query(
@@ -208,19 +207,12 @@ export async function copyDatabase(
            ORDER BY ${keyCols.join(', ')} LIMIT ${batch}`,
         )
         .all(...((after ?? []) as never[])) as Record<string, Param>[]
-    const casts = t.columns.map((c) => t.types[c] as string)
     for (let chunk = read(last); chunk.length > 0; chunk = read(last)) {
-      const values: Param[] = []
-      const tuples = chunk.map((r, i) => {
-        for (const c of t.columns) values.push(r[c] ?? null)
-        return `(${casts.map((type, j) => `$${i * t.columns.length + j + 1}::${type}`).join(', ')})`
-      })
       const lastRow = chunk[chunk.length - 1] as Record<string, Param>
       const key = keyAliases.map((a) => lastRow[a] ?? null)
-      const insert = `INSERT INTO ${q(t.name)} (${t.columns.map(q).join(', ')}) VALUES ${tuples.join(', ')}`
+      const values = chunk.map((r) => t.columns.map((c) => r[c] ?? null))
       await dst.transaction(async (tx) => {
-        // Already PostgreSQL's spelling ($n with casts): translation leaves it as it is.
-        await tx.run(insert, values)
+        await tx.insertMany(t.name, t.columns, values)
         await tx.run(
           `INSERT INTO ${PROGRESS} (tbl, last_key, rows) VALUES (?, ?, ?)
            ON CONFLICT (tbl) DO UPDATE SET last_key = excluded.last_key, rows = excluded.rows`,

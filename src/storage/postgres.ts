@@ -395,7 +395,37 @@ function queryableOf(client: Client): Queryable {
     // Several statements go through the simple protocol: no parameters, no translation
     // (migrations are written for PostgreSQL in their .pg.sql twins).
     exec: async (sql: string) => void (await client.unsafe(sql)),
+    insertMany: async (table, columns, rows) => {
+      if (rows.length === 0) return 0
+      const copy = client.unsafe(`COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM STDIN`)
+      const writer = copy.writable().getWriter()
+      let chunk = ''
+      for (const r of rows) {
+        chunk += `${r.map(copyText).join('\t')}\n`
+        if (chunk.length >= 1 << 16) {
+          await writer.write(chunk)
+          chunk = ''
+        }
+      }
+      if (chunk !== '') await writer.write(chunk)
+      await writer.close()
+      return ((await copy) as Result).count ?? rows.length
+    },
   }
+}
+
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/** One value in COPY's text format: \N for null, bytea as escaped hex, specials escaped. */
+function copyText(v: Param | undefined): string {
+  if (v === null || v === undefined) return '\\N'
+  if (v instanceof Uint8Array)
+    return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`
+  if (typeof v === 'boolean') return v ? 't' : 'f'
+  if (typeof v !== 'string') return String(v)
+  return v.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  )
 }
 
 export class PostgresBackend implements Backend {
@@ -436,6 +466,13 @@ export class PostgresBackend implements Backend {
   }
   exec(sql: string): Promise<void> {
     return this.q.exec(sql)
+  }
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly Param[])[],
+  ): Promise<number> {
+    return this.q.insertMany(table, columns, rows)
   }
   prepare<T = Row>(sql: string): Statement<T> {
     return statementOf<T>(this.q, sql)

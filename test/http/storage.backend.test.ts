@@ -177,6 +177,36 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(await b.get("SELECT count(*) AS c FROM items WHERE k LIKE 'm%'")).toEqual({ c: 300 })
     })
 
+    test('insertMany stores every value exactly: text with tabs, newlines and backslashes, nulls, bytes, floats', async () => {
+      const rows = [
+        ['im-1', 1, 1_767_225_600_123, 0.1, new Uint8Array([0, 92, 10, 255])],
+        ['im-2\tx\ny\\z\r', -7, null, 1e-7, null],
+        ['im-3 \\N', 0, 0, null, new Uint8Array([])],
+      ] as const
+      const n = await b.transaction((tx) => tx.insertMany('items', ['k', 'n', 'at', 'ratio', 'data'], rows))
+      expect(n).toBe(3)
+      const got = await b.all<Record<string, unknown>>(
+        "SELECT k, n, at, ratio, data FROM items WHERE k LIKE 'im-%' ORDER BY k",
+      )
+      expect(got.map((r) => ({ ...r, data: r.data === null ? null : [...(r.data as Uint8Array)] }))).toEqual(
+        rows.map(([k, n, at, ratio, data]) => ({ k, n, at, ratio, data: data === null ? null : [...data] })),
+      )
+      // A duplicate key fails the whole call with its transaction.
+      await expect(
+        b.transaction((tx) =>
+          tx.insertMany(
+            'items',
+            ['k', 'n'],
+            [
+              ['im-4', 1],
+              ['im-1', 1],
+            ],
+          ),
+        ),
+      ).rejects.toThrow()
+      expect(await b.get("SELECT count(*) AS c FROM items WHERE k = 'im-4'")).toEqual({ c: 0 })
+    })
+
     test('a transaction commits whole or not at all', async () => {
       const before = await b.get<{ c: number }>('SELECT count(*) AS c FROM items')
       await expect(
