@@ -16,8 +16,8 @@
  *   to fill columns only PostgreSQL has (partition keys). Partitions covering the source's
  *   receive times are created before a partitioned table is filled.
  */
-import type { Database } from 'bun:sqlite'
 import type { Backend, Param, Queryable } from './backend'
+import type { Db } from './db'
 
 export interface CopyPlan {
   /** Tables rebuilt on PostgreSQL by one statement once every copied table is in. */
@@ -58,7 +58,7 @@ const PROGRESS = '_copy_progress'
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /** Source tables in an order where every table comes after those it references. */
-function sourceTables(src: Database, skip: ReadonlySet<string>): string[] {
+function sourceTables(src: Db, skip: ReadonlySet<string>): string[] {
   const names = src
     .query<{ name: string; type: string }, []>(
       "SELECT name, type FROM pragma_table_list WHERE schema = 'main'",
@@ -88,7 +88,7 @@ function sourceTables(src: Database, skip: ReadonlySet<string>): string[] {
   return ordered
 }
 
-async function describe(src: Database, dst: Backend, table: string, plan: CopyPlan): Promise<TableInfo> {
+async function describe(src: Db, dst: Backend, table: string, plan: CopyPlan): Promise<TableInfo> {
   const cols = src
     .query<{ name: string; pk: number }, [string]>('SELECT name, pk FROM pragma_table_info(?)')
     .all(table)
@@ -111,11 +111,11 @@ async function describe(src: Database, dst: Backend, table: string, plan: CopyPl
   return { name: table, columns, key: key.length > 0 ? key : ['rowid'], types }
 }
 
-const count = (src: Database, table: string) =>
+const count = (src: Db, table: string) =>
   (src.query(`SELECT count(*) AS n FROM ${q(table)}`).get() as { n: number }).n
 
 /** Creates the partitions a partitioned destination table needs for the source's rows. */
-async function coverPartitions(src: Database, dst: Backend, t: TableInfo, plan: CopyPlan): Promise<void> {
+async function coverPartitions(src: Db, dst: Backend, t: TableInfo, plan: CopyPlan): Promise<void> {
   const part = await dst.get<{ col: string }>(
     `SELECT a.attname AS col FROM pg_partitioned_table p
      JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
@@ -148,7 +148,7 @@ async function resetSequences(dst: Queryable, table: string): Promise<void> {
 }
 
 export async function copyDatabase(
-  src: Database,
+  src: Db,
   dst: Backend,
   plan: CopyPlan,
   o: { batchRows: number; onProgress?: (p: CopyProgress) => void },

@@ -10,9 +10,9 @@
  * statement runs at once.
  */
 import type { Backend, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
-import type { Db, Statement as SqliteStatement } from './db'
+import type { Db, SQLQueryBindings, Statement as SqliteStatement } from './db'
 
-type Bindings = import('bun:sqlite').SQLQueryBindings[]
+type Bindings = SQLQueryBindings[]
 
 const bind = (p: readonly Param[] | undefined) => (p ?? []) as unknown as Bindings
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
