@@ -14,11 +14,9 @@ import { Registry } from '../../src/ops/metrics'
 import { registerStorageMetrics } from '../../src/ops/process'
 import { opsRoutes } from '../../src/ops/routes'
 import type { Backend } from '../../src/storage/backend'
-import { openDatabase } from '../../src/storage/db'
 import { openBackend, openPostgres } from '../../src/storage/open'
-import { SqliteBackend } from '../../src/storage/sqlite'
 import { tempDir } from '../helpers'
-import { freePort, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, closeBackends, freePort, freshBackend, type PgCluster, startPg } from '../pg.helpers'
 
 let pg: PgCluster
 const dirs: string[] = []
@@ -29,6 +27,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   for (const b of open) await b.close().catch(() => {})
+  await closeBackends()
   await pg.stop()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
@@ -55,21 +54,6 @@ const pgConfig = (url: string) => ({
   tls_ca_file: '',
 })
 
-const MAKE: Record<Backend['kind'], () => Promise<Backend>> = {
-  sqlite: async () => {
-    const dir = tempDir()
-    dirs.push(dir)
-    const b = new SqliteBackend(openDatabase(join(dir, 'bloop.db')))
-    open.push(b)
-    return b
-  },
-  postgres: async () => {
-    const b = await openPostgres(pgConfig(await pg.createDatabase()))
-    open.push(b)
-    return b
-  },
-}
-
 const SCHEMA: Record<Backend['kind'], string> = {
   sqlite: `CREATE TABLE items (id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, n INTEGER NOT NULL, at INTEGER,
              ratio REAL, data BLOB)`,
@@ -77,11 +61,11 @@ const SCHEMA: Record<Backend['kind'], string> = {
              n BIGINT NOT NULL, at BIGINT, ratio DOUBLE PRECISION, data BYTEA)`,
 }
 
-for (const kind of ['sqlite', 'postgres'] as const) {
+for (const kind of BACKENDS) {
   describe(`storage backend: ${kind}`, () => {
     let b: Backend
     beforeAll(async () => {
-      b = await MAKE[kind]()
+      b = (await freshBackend(kind, pg)).backend
       await b.exec(SCHEMA[kind])
     })
 
