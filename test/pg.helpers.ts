@@ -15,8 +15,10 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
+import { MIGRATIONS } from '../src/features'
 import type { Backend } from '../src/storage/backend'
 import { openDatabase } from '../src/storage/db'
+import { migrate, migratePostgres } from '../src/storage/migrate'
 import { openPostgres } from '../src/storage/open'
 import { SqliteBackend } from '../src/storage/sqlite'
 
@@ -294,14 +296,21 @@ export interface FreshBackend {
  * directory, or a database of `pg`. Every backend it opens is closed (and the directory
  * removed) by `closeBackends()`: call it in afterAll, before `pg.stop()`. Tests that run
  * the same cases on both backends loop over BACKENDS with it: parameterised, not copied.
+ * `migrated`: with every feature's schema (the SQLite migrations or their PostgreSQL twins).
  */
-export async function freshBackend(kind: (typeof BACKENDS)[number], pg: PgCluster): Promise<FreshBackend> {
+export async function freshBackend(
+  kind: (typeof BACKENDS)[number],
+  pg: PgCluster,
+  o: { migrated?: boolean } = {},
+): Promise<FreshBackend> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'bloop-backend-'))
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
     const path = join(dir, 'bloop.db')
     const open = async () => track(new SqliteBackend(openDatabase(path)))
-    return { backend: await open(), another: open }
+    const backend = await open()
+    if (o.migrated) migrate(backend.db, MIGRATIONS)
+    return { backend, another: open }
   }
   const url = await pg.createDatabase()
   const open = async () =>
@@ -315,7 +324,9 @@ export async function freshBackend(kind: (typeof BACKENDS)[number], pg: PgCluste
         tls_ca_file: '',
       }),
     )
-  return { backend: await open(), another: open }
+  const backend = await open()
+  if (o.migrated) await migratePostgres(backend, MIGRATIONS)
+  return { backend, another: open }
 }
 
 const cleanups: (() => Promise<void>)[] = []
