@@ -115,7 +115,13 @@ export class PostgresBackend implements Backend {
   async transaction<R>(work: (tx: Queryable) => Promise<R>): Promise<R> {
     this.active++
     try {
-      return (await this.client.begin((tx) => work(queryableOf(tx as unknown as Client)))) as R
+      // The result is kept aside: Bun.sql treats an array returned from begin's callback as
+      // queries to pipeline, and a task may well return an array of rows.
+      let result: R | undefined
+      await this.client.begin(async (tx) => {
+        result = await work(queryableOf(tx as unknown as Client))
+      })
+      return result as R
     } finally {
       this.active--
     }
