@@ -298,6 +298,41 @@ describe('choosing and reaching PostgreSQL', () => {
     )
   })
 
+  test('a server that accepts but never answers: startup gives up after connect_timeout_secs, saying so', async () => {
+    // A TCP listener that takes connections and says nothing, like a firewall that drops replies.
+    const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    try {
+      const t0 = performance.now()
+      const err = await openPostgres({
+        ...pgConfig(`postgres://bloop@127.0.0.1:${silent.port}/bloop`),
+        connect_timeout_secs: 1,
+      }).then(
+        () => null,
+        (e: Error) => e,
+      )
+      expect(err?.message).toBe(
+        `cannot connect to PostgreSQL at 127.0.0.1:${silent.port}: no answer within 1 s; check the host name, the network and firewalls between here and the server (postgres://bloop@127.0.0.1:${silent.port}/bloop)`,
+      )
+      expect(performance.now() - t0).toBeLessThan(5000)
+    } finally {
+      silent.stop(true)
+    }
+  })
+
+  test('TLS required of a server without it: startup names database.tls', async () => {
+    const err = await openPostgres({
+      ...pgConfig(`postgres://bloop@127.0.0.1:${pg.port}/postgres`),
+      tls: 'require',
+    }).then(
+      () => null,
+      (e: Error) => e,
+    )
+    expect(err?.message).toStartWith(`cannot open a TLS connection to PostgreSQL at 127.0.0.1:${pg.port} (`)
+    expect(err?.message).toEndWith(
+      "); check database.tls (require) and database.tls_ca_file against the server's ssl settings",
+    )
+  })
+
   test('a database that does not exist is named, with the command that makes it', async () => {
     await expect(openPostgres(pgConfig(`postgres://bloop@127.0.0.1:${pg.port}/nosuch`))).rejects.toThrow(
       `PostgreSQL at 127.0.0.1:${pg.port} has no database "nosuch"; create it (createdb -O bloop nosuch) or fix database.url (BLOOP__DATABASE__URL)`,
