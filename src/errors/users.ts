@@ -2,8 +2,8 @@
  * Users affected (docs/decisions.md, "Users affected"): the distinct `user_id_hash` values
  * of an issue, in total, per release and per hour, as sketches (sketch.ts) the writer
  * keeps while committing, in `issue_user_sketches` (scope `t`, `r:<release>`,
- * `h:<hour bucket>`); `issues.users_count` holds the total's estimate so the list can sort
- * by it through an index. The last 24 hours are the union of that many hourly sketches,
+ * `h:<hour bucket>`); `issues.users_count` holds the total's estimate, which the list sorts
+ * by. The last 24 hours are the union of that many hourly sketches,
  * merged on read. Hourly sketches expire with the hourly counts (retention's
  * `hourly_counts_days`); the total and per-release sketches stay with the issue.
  *

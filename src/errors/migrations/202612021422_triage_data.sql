@@ -5,9 +5,9 @@
 ALTER TABLE raw_events ADD COLUMN breadcrumbs TEXT;
 ALTER TABLE samples ADD COLUMN breadcrumbs TEXT;
 
--- The estimate of the issue's distinct users (errors/users.ts), so the list sorts by index.
+-- The estimate of the issue's distinct users (errors/users.ts). No index: it changes with
+-- nearly every commit, and sorting a project's issues by it is a sort of their rows.
 ALTER TABLE issues ADD COLUMN users_count INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX issues_by_users ON issues(project_id, status, users_count DESC);
 -- `user:<hash>` in the search finds the issues of one user among the raw events it keeps.
 CREATE INDEX raw_events_user ON raw_events(project_id, user_id_hash) WHERE user_id_hash IS NOT NULL;
 
