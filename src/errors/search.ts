@@ -8,9 +8,8 @@
  * - Terms are separated by spaces. `key:value` is a filter, anything else free text.
  *   A value (or a free-text phrase) may be quoted: `route:"/a b"`, `"read timeout"`.
  * - `is:` takes a status (`unresolved`, `resolved`, `ignored`, `muted`) or `assigned` /
- *   `unassigned`; `assigned:` takes `me`, `none` or a user id. The assignment filters are
- *   parsed here and applied by the list query of the assignment feature (the filter's
- *   `assigned` field); until it is present, they are refused by the API.
+ *   `unassigned`; `assigned:` takes `me`, `none` or a user (id or username). They become
+ *   the filter's `assigned` field, which search.route.ts hands to the assignment list query.
  * - `release:`, `environment:` (or `env:`), `source:`, `route:`, `user:` are built-ins;
  *   any other key is a tag (`browser:Chrome`, `os:Linux`, a Sentry tag, a metadata key).
  *   Repeating a built-in is an error (an issue has one status per query); tags add up.
