@@ -45,8 +45,8 @@ describe('the distinct-users sketch', () => {
 
   // Generated data against an exact count: within 3 standard errors (9.75%), and on
   // average over the sizes within 2 (the stated 3.25% is one standard error).
-  test('estimates within the stated error of the exact count, 300 to 1,000,000 users', () => {
-    const sizes = [300, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 200_000, 1_000_000]
+  test('estimates within the stated error of the exact count, 300 to 200,000 users', () => {
+    const sizes = [300, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 200_000]
     const errors: number[] = []
     for (const [i, n] of sizes.entries()) {
       const ids = users(n, 100 + i)
