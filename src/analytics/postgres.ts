@@ -1,0 +1,287 @@
+/**
+ * The analytics endpoints on PostgreSQL (docs/ARCHITECTURE.md, "Analytics on PostgreSQL").
+ * DuckDB's copy is a single-process design (a file beside the SQLite file, fed by the one
+ * writer), so with PostgreSQL no copy is made: these queries read the errors feature's own
+ * tables, `event_counts_hourly` (the grain of the copy's `hourly`) and `error_aggregates`
+ * (its `first_seen`), and return the same sufficient statistics as queries.ts does on the
+ * copy; answers.ts turns them into the published figures with stats.ts.
+ *
+ * - The same closed forms: per-hour sums, window sums of the count and its square
+ *   (window functions), FILTER for the two halves of the movers' window, the Pearson sums
+ *   with the sum of products taken over the hours both series have events in (a zero adds
+ *   nothing to any sum, so no series needs zero-filling), `lag` for the previous release.
+ * - The environments' percentiles are PostgreSQL's `percentile_cont` over the zero-filled
+ *   hourly series (`generate_series`): linear interpolation between the closest ranks,
+ *   the definition `stats.percentile` implements (Hyndman & Fan type 7).
+ * - The same order: statistics rounded to 9 decimals before the tie-breakers, and text
+ *   compared bytewise (`COLLATE "C"`), as DuckDB compares it, whatever the database's
+ *   collation.
+ * - Scoped like every read: the caller's projects and optionally one environment, every
+ *   value a bound parameter.
+ */
+import { HOUR_MS, hourBucket } from '../core/time'
+import type { Backend, Param } from '../storage/backend'
+import { placeholders } from '../storage/db'
+import { AnswerCache } from './cache'
+import type { IssueLabel, MoverRow, PairRow, ReleaseRow, Scope, SpikeRow } from './queries'
+import { labelKey } from './queries'
+import { switchedOff } from './service'
+import type { AnalyticsSource, EnvironmentRow } from './source'
+
+interface Clause {
+  sql: string
+  params: Param[]
+}
+
+function where(scope: Scope, window?: { from: number; to: number }): Clause {
+  const parts = [`project_id IN (${placeholders(scope.projectIds.length)})`]
+  const params: Param[] = [...scope.projectIds]
+  if (window) {
+    parts.push('hour_bucket BETWEEN ? AND ?')
+    params.push(window.from, window.to)
+  }
+  if (scope.environment !== undefined) {
+    parts.push('environment = ?')
+    params.push(scope.environment)
+  }
+  return { sql: parts.join(' AND '), params }
+}
+
+const C = 'COLLATE "C"'
+
+export function postgresSource(backend: Backend): AnalyticsSource {
+  return {
+    async spikeRows(scope, win, opts) {
+      if (win.hours < 3 || scope.projectIds.length === 0) return []
+      const w = where(scope, { from: win.first, to: win.last })
+      return backend.all<SpikeRow>(
+        `WITH p AS (SELECT ?::float8 AS n, ?::float8 AS min_count, ?::float8 AS threshold),
+         h AS (
+           SELECT project_id, fingerprint, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
+           WHERE ${w.sql} GROUP BY project_id, fingerprint, hour_bucket),
+         f AS (
+           SELECT h.*, sum(c) OVER fp AS s, sum(c * c) OVER fp AS q FROM h
+           WINDOW fp AS (PARTITION BY project_id, fingerprint)),
+         scored AS (
+           SELECT f.*, p.threshold, (s - c) / (p.n - 1) AS mean,
+                  ((p.n - 1) * (q - c * c) - (s - c) * (s - c)) / ((p.n - 1) * (p.n - 2)) AS var
+           FROM f CROSS JOIN p WHERE c >= p.min_count),
+         z AS (SELECT scored.*, CASE WHEN var > 0 THEN (c - mean) / sqrt(var) END AS zscore FROM scored)
+         SELECT project_id, fingerprint, hour_bucket, c, s, q, zscore FROM z
+         WHERE (var > 0 AND zscore >= threshold) OR (var <= 0 AND c > mean)
+         ORDER BY round(zscore::numeric, 9) DESC NULLS FIRST, c DESC, hour_bucket DESC,
+                  project_id ${C}, fingerprint ${C}
+         LIMIT ?`,
+        [win.hours, opts.minCount, opts.threshold, ...w.params, opts.limit],
+      )
+    },
+
+    async moverRows(scope, win, limit) {
+      if (scope.projectIds.length === 0) return []
+      const w = where(scope, { from: win.first - win.hours * HOUR_MS, to: win.last })
+      return backend.all<MoverRow>(
+        `SELECT * FROM (
+           SELECT project_id, fingerprint,
+                  coalesce(sum(count) FILTER (WHERE hour_bucket >= ?), 0)::float8 AS current,
+                  coalesce(sum(count) FILTER (WHERE hour_bucket < ?), 0)::float8 AS previous
+           FROM event_counts_hourly WHERE ${w.sql} GROUP BY project_id, fingerprint) m
+         WHERE current <> previous
+         ORDER BY abs(current - previous) DESC, project_id ${C}, fingerprint ${C}
+         LIMIT ?`,
+        [win.first, win.first, ...w.params, limit],
+      )
+    },
+
+    async pairRows(scope, win, opts) {
+      if (scope.projectIds.length === 0 || win.hours < opts.minHours) return []
+      const w = where(scope, { from: win.first, to: win.last })
+      return backend.all<PairRow>(
+        `WITH p AS (SELECT ?::float8 AS n, ?::bigint AS min_hours, ?::bigint AS max_series, ?::float8 AS min_r),
+         base AS (SELECT project_id, fingerprint, hour_bucket, count FROM event_counts_hourly WHERE ${w.sql}),
+         active AS (
+           SELECT project_id, fingerprint, sum(count) AS events FROM base GROUP BY project_id, fingerprint
+           HAVING count(DISTINCT hour_bucket) >= (SELECT min_hours FROM p)),
+         ranked AS (
+           SELECT project_id, fingerprint,
+                  row_number() OVER (ORDER BY events DESC, project_id ${C}, fingerprint ${C}) AS k
+           FROM active),
+         top AS (SELECT * FROM ranked WHERE k <= (SELECT max_series FROM p)),
+         h AS MATERIALIZED (
+           SELECT top.k, base.hour_bucket, sum(base.count)::float8 AS c
+           FROM base JOIN top USING (project_id, fingerprint) GROUP BY top.k, base.hour_bucket),
+         series AS (
+           SELECT top.k, top.project_id, top.fingerprint, sum(h.c) AS sx, sum(h.c * h.c) AS sxx
+           FROM top JOIN h ON h.k = top.k GROUP BY top.k, top.project_id, top.fingerprint),
+         products AS (
+           SELECT a.k AS lo, b.k AS hi, sum(a.c * b.c) AS sxy
+           FROM h a JOIN h b ON a.hour_bucket = b.hour_bucket AND a.k < b.k GROUP BY a.k, b.k),
+         pairs AS (
+           SELECT a.project_id AS project_a, a.fingerprint AS fingerprint_a, a.sx, a.sxx,
+                  b.project_id AS project_b, b.fingerprint AS fingerprint_b, b.sx AS sy, b.sxx AS syy,
+                  coalesce(pr.sxy, 0) AS sxy,
+                  p.n * a.sxx - a.sx * a.sx AS vx, p.n * b.sxx - b.sx * b.sx AS vy, p.n, p.min_r
+           FROM series a JOIN series b
+             ON a.project_id ${C} < b.project_id ${C}
+             OR (a.project_id = b.project_id AND a.fingerprint ${C} < b.fingerprint ${C})
+           CROSS JOIN p
+           LEFT JOIN products pr ON pr.lo = least(a.k, b.k) AND pr.hi = greatest(a.k, b.k)),
+         r AS (SELECT pairs.*, (n * sxy - sx * sy) / sqrt(vx * vy) AS r FROM pairs WHERE vx > 0 AND vy > 0)
+         SELECT project_a, fingerprint_a, project_b, fingerprint_b, sx, sxx, sy, syy, sxy FROM r
+         WHERE r >= min_r
+         ORDER BY round(r::numeric, 9) DESC, project_a ${C}, fingerprint_a ${C}, project_b ${C}, fingerprint_b ${C}
+         LIMIT ?`,
+        [win.hours, opts.minHours, opts.maxSeries, opts.minR, ...w.params, opts.limit],
+      )
+    },
+
+    async releaseRows(scope, win, limit) {
+      if (scope.projectIds.length === 0) return []
+      const all = where(scope)
+      const recent = where(scope, { from: win.first, to: win.last })
+      return backend.all<ReleaseRow>(
+        `WITH fs AS (
+           SELECT project_id, fingerprint, release, min(first_seen) AS first_seen FROM error_aggregates
+           WHERE ${all.sql} GROUP BY project_id, fingerprint, release),
+         rel AS (
+           SELECT project_id, release, min(first_seen) AS first_seen, count(*) AS fingerprints FROM fs
+           GROUP BY project_id, release),
+         fp AS (SELECT project_id, fingerprint, min(first_seen) AS t FROM fs GROUP BY project_id, fingerprint),
+         fresh AS (
+           SELECT fs.project_id, fs.release, count(*) AS n FROM fs
+           JOIN fp ON fp.project_id = fs.project_id AND fp.fingerprint = fs.fingerprint AND fp.t = fs.first_seen
+           GROUP BY fs.project_id, fs.release),
+         ordered AS (
+           SELECT rel.*, coalesce(fresh.n, 0) AS new_fingerprints,
+                  lag(rel.release) OVER w AS previous_release, lag(rel.first_seen) OVER w AS previous_first_seen
+           FROM rel LEFT JOIN fresh USING (project_id, release)
+           WINDOW w AS (PARTITION BY rel.project_id ORDER BY rel.first_seen, rel.release ${C})),
+         active AS (SELECT DISTINCT project_id, release FROM event_counts_hourly WHERE ${recent.sql}),
+         scoped AS (SELECT * FROM event_counts_hourly WHERE ${all.sql}),
+         events AS (SELECT project_id, release, sum(count) AS events FROM scoped GROUP BY project_id, release),
+         first24 AS (
+           SELECT o.project_id, o.release, sum(h.count) AS events FROM ordered o
+           JOIN scoped h ON h.project_id = o.project_id AND h.release = o.release
+             AND h.hour_bucket >= o.first_seen / ${HOUR_MS} * ${HOUR_MS}
+             AND h.hour_bucket < o.first_seen / ${HOUR_MS} * ${HOUR_MS} + ${24 * HOUR_MS}
+           GROUP BY o.project_id, o.release)
+         SELECT o.project_id, o.release, o.first_seen, coalesce(e.events, 0)::float8 AS events,
+                o.fingerprints, o.new_fingerprints, coalesce(f.events, 0)::float8 AS first_24h_events,
+                o.previous_release, o.previous_first_seen, pf.events::float8 AS previous_first_24h_events
+         FROM ordered o
+         JOIN active USING (project_id, release)
+         LEFT JOIN events e ON e.project_id = o.project_id AND e.release = o.release
+         LEFT JOIN first24 f ON f.project_id = o.project_id AND f.release = o.release
+         LEFT JOIN first24 pf ON pf.project_id = o.project_id AND pf.release = o.previous_release
+         ORDER BY o.first_seen DESC, o.project_id ${C}, o.release ${C}
+         LIMIT ?`,
+        [...all.params, ...recent.params, ...all.params, limit],
+      )
+    },
+
+    async environmentRows(scope, win) {
+      if (scope.projectIds.length === 0) return []
+      const w = where(scope, { from: win.first, to: win.last })
+      return backend.all<EnvironmentRow>(
+        `WITH p AS (SELECT ?::bigint AS first, ?::int AS n),
+         h AS (
+           SELECT environment, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
+           WHERE ${w.sql} GROUP BY environment, hour_bucket),
+         dense AS (
+           SELECT e.environment, coalesce(h.c, 0) AS c
+           FROM (SELECT DISTINCT environment FROM h) e
+           CROSS JOIN p CROSS JOIN generate_series(0, p.n - 1) g(i)
+           LEFT JOIN h ON h.environment = e.environment AND h.hour_bucket = p.first + g.i * ${HOUR_MS}::bigint),
+         fingerprints AS (
+           SELECT environment, count(*) AS n FROM (
+             SELECT DISTINCT environment, project_id, fingerprint FROM event_counts_hourly WHERE ${w.sql}) d
+           GROUP BY environment)
+         SELECT d.environment, sum(d.c) AS total_count, coalesce(max(f.n), 0) AS unique_errors,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY d.c) AS p50_hourly,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY d.c) AS p90_hourly,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY d.c) AS p99_hourly
+         FROM dense d LEFT JOIN fingerprints f ON f.environment = d.environment
+         GROUP BY d.environment`,
+        [win.first, win.hours, ...w.params, ...w.params],
+      )
+    },
+
+    async labels(keys) {
+      const out = new Map<string, IssueLabel>()
+      const wanted = new Map(keys.map((k) => [labelKey(k.project_id, k.fingerprint), k]))
+      if (wanted.size === 0) return out
+      const pairs = [...wanted.values()]
+      const rows = await backend.all<IssueLabel & { project_id: string; fingerprint: string }>(
+        `SELECT project_id, fingerprint, error_type, message FROM issues
+         WHERE (project_id, fingerprint) IN (${pairs.map(() => '(?, ?)').join(', ')})`,
+        pairs.flatMap((k) => [k.project_id, k.fingerprint]),
+      )
+      for (const r of rows)
+        out.set(labelKey(r.project_id, r.fingerprint), { error_type: r.error_type, message: r.message })
+      return out
+    },
+  }
+}
+
+/**
+ * The analytics feature on PostgreSQL: always ready (the database is the data, there is no
+ * copy to open or catch up), answers cached like the copy's (cache.ts): for
+ * `analytics.cache_ttl_secs`, dropped earlier when this server commits events of one of an
+ * answer's projects in its window's last hour. Events committed by another bloop node on
+ * the same database are seen once the entry expires.
+ */
+export class PostgresAnalytics {
+  readonly kind = 'postgres' as const
+  /** `disabled` with `analytics.enabled = false` (404, as on SQLite); else always `ready`. */
+  readonly state: 'ready' | 'disabled'
+  readonly cache: AnswerCache
+  readonly ready: Promise<void> = Promise.resolve()
+  /** No DuckDB copy and no feed on PostgreSQL. */
+  readonly copy = null
+  readonly feed = null
+  private readonly answers: AnalyticsSource
+
+  constructor(
+    private readonly backend: Backend,
+    o: { enabled: boolean; ttlMs: number; now: () => number },
+  ) {
+    this.state = o.enabled ? 'ready' : 'disabled'
+    this.cache = new AnswerCache(o.ttlMs, o.now)
+    this.answers = postgresSource(backend)
+  }
+
+  /** Committed events: answers of their projects covering their hours go stale. */
+  onCommit(events: readonly { project_id: string; received_at: number }[]): void {
+    const touched = new Map<string, number>()
+    for (const e of events) {
+      const hour = hourBucket(e.received_at)
+      if ((touched.get(e.project_id) ?? Number.NEGATIVE_INFINITY) < hour) touched.set(e.project_id, hour)
+    }
+    if (touched.size > 0) this.cache.noteAppend(touched)
+  }
+
+  async source(): Promise<AnalyticsSource> {
+    if (this.state === 'disabled') throw switchedOff()
+    return this.answers
+  }
+
+  /** Nothing to copy: every committed event is already where the answers read. */
+  async syncNow(): Promise<void> {}
+
+  async status(projectIds: readonly string[]) {
+    if (this.state === 'disabled')
+      return { state: this.state, message: switchedOff().message, events: 0, caught_up: false }
+    const events =
+      projectIds.length === 0
+        ? 0
+        : ((
+            await this.backend.get<{ events: number | null }>(
+              `SELECT sum(count)::float8 AS events FROM event_counts_hourly
+               WHERE project_id IN (${placeholders(projectIds.length)})`,
+              [...projectIds],
+            )
+          )?.events ?? 0)
+    return { state: this.state, message: null, events, caught_up: true }
+  }
+
+  async close(): Promise<void> {}
+}

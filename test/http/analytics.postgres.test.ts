@@ -1,0 +1,357 @@
+/**
+ * The analytics endpoints answered by PostgreSQL against DuckDB's answers on the same
+ * data. A real runtime (SQLite file, writer thread, DuckDB copy) is filled through its
+ * signed batch ingest, hour by hour on the runtime's clock, with generated events of three
+ * projects, three releases each, three environments and 100 hours (planted spikes, a
+ * correlated pair, a release bringing new fingerprints). DuckDB answers over HTTP; the
+ * SQLite file is then copied into a private PostgreSQL with the code of `bloop db copy`,
+ * and the analytics feature started on that backend (no DuckDB copy is made) answers the
+ * same requests.
+ *
+ * Counts, names, order and every figure stats.ts computes from the sums are compared
+ * exactly: both sides sum integers (exact in doubles below 2^53) and hand the same sums to
+ * the same functions. Only the environments' hourly percentiles are compared within a
+ * relative 1e-12: PostgreSQL's percentile_cont and stats.percentile both interpolate
+ * linearly between the same two ranks, but each evaluates the interpolation in its own
+ * order of floating-point operations, so they may differ in the last bits.
+ */
+import { Database } from 'bun:sqlite'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { type AnalyticsRunning, analytics } from '../../src/analytics'
+import { correlations, environments, movers, releases, spikes } from '../../src/analytics/answers'
+import { postgresSource } from '../../src/analytics/postgres'
+import { duckdbSource } from '../../src/analytics/source'
+import { windowOf } from '../../src/analytics/stats'
+import { type App, createApp } from '../../src/app'
+import { COPY_PLAN } from '../../src/cli/dbcopy'
+import type { ErrorsCommitListener } from '../../src/errors'
+import { sign } from '../../src/errors/ingest/hmac'
+import { MIGRATIONS } from '../../src/features'
+import { insertProject } from '../../src/projects/store'
+import { copyDatabase } from '../../src/storage/copy'
+import { migratePostgres } from '../../src/storage/migrate'
+import { openPostgres } from '../../src/storage/open'
+import type { PostgresBackend } from '../../src/storage/postgres'
+import { H, rng } from '../analytics.reference'
+import { BASE, bearer, startRuntime, type TestRuntime } from '../helpers'
+import { type PgCluster, startPg } from '../pg.helpers'
+
+const END = Date.UTC(2026, 2, 20, 14, 37, 11)
+const HOURS = 100
+const PROJECTS = ['default', 'shop', 'ops'] as const
+let now = END
+let rt: TestRuntime
+let pg: PgCluster
+let backend: PostgresBackend
+let onPg: AnalyticsRunning
+let pgApp: App
+/** What was sent: project, fingerprint, release, receive time (the runtime's clock). */
+const sentEvents: { project: string; fingerprint: string; release: string; at: number }[] = []
+const keys: Record<string, string> = {}
+const tokens: Record<string, string> = {}
+let sent = 0
+
+/** The events of one project in one hour (hours before END's hour), seeded. */
+function hourOf(project: string, p: number, hourAgo: number, rand: () => number) {
+  const poisson = (lambda: number) => {
+    let k = 0
+    let q = Math.exp(-lambda)
+    let s = q
+    const u = rand()
+    while (u > s && k < 1000) {
+      k++
+      q *= lambda / k
+      s += q
+    }
+    return k
+  }
+  const envs = ['production', 'production', 'staging', 'development']
+  const release = hourAgo >= 70 ? '1.0.0' : hourAgo >= 25 ? '1.1.0' : '2.0.0'
+  const out: Record<string, unknown>[] = []
+  const add = (fingerprint: string, n: number, over: Record<string, unknown> = {}) => {
+    for (let i = 0; i < n; i++)
+      out.push({
+        timestamp: END - hourAgo * H,
+        source: rand() < 0.5 ? 'api' : 'web',
+        environment: envs[Math.floor(rand() * envs.length)],
+        release,
+        error_type: `Error_${fingerprint}`,
+        message: `${project}: message of ${fingerprint}`,
+        fingerprint,
+        ...over,
+      })
+  }
+  for (let f = 0; f < 8; f++) add(`bg-${f}`, poisson(0.2 + ((f + p) % 4) * 0.3))
+  const latent = 3 + 3 * Math.sin((2 * Math.PI * (hourAgo + p * 5)) / 24)
+  const n = poisson(latent)
+  add('corr-a', n)
+  add('corr-b', 2 * n + (rand() < 0.2 ? 1 : 0))
+  add('anti', poisson(6 - latent))
+  add('spiky', hourAgo === 10 + p * 7 ? 40 : poisson(1))
+  if (hourAgo === 4 + p) add('burst', 9, { environment: 'staging' })
+  // The last release brings fingerprints of its own.
+  if (hourAgo < 25) for (let f = 0; f < 2; f++) add(`new-${f}`, poisson(2 + f))
+  return out
+}
+
+async function ingest(project: string, events: Record<string, unknown>[]) {
+  const text = JSON.stringify({ events })
+  const key = keys[project] as string
+  const res = await rt.handle(
+    new Request(`${BASE}/v1/ingest/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-project-key': key, 'x-signature': sign(key, text) },
+      body: text,
+    }),
+  )
+  if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
+  sent += events.length
+  for (const e of events)
+    sentEvents.push({ project, fingerprint: e.fingerprint as string, release: e.release as string, at: now })
+}
+
+/** The analytics feature as the server starts it, on the PostgreSQL backend, in the app's error handling. */
+async function startOnPg(
+  over: Partial<typeof rt.config.analytics> = {},
+  onErrorsCommit: (l: ErrorsCommitListener) => void = () => {},
+) {
+  const running = await analytics.start({
+    ...rt.core,
+    config: { ...rt.config, analytics: { ...rt.config.analytics, ...over } },
+    backend,
+    onErrorsCommit,
+  })
+  const app = createApp(rt.core.log, [running.routes])
+  return {
+    running,
+    get: (path: string, project = 'default') =>
+      app.handle(
+        new Request(`${BASE}${path}`, { headers: bearer(tokens[project] as string) }),
+      ) as Promise<Response>,
+  }
+}
+
+beforeAll(async () => {
+  pg = await startPg()
+  rt = await startRuntime(
+    {
+      analytics: { sync_interval_ms: 0, cache_ttl_secs: 0 },
+      ingest: { max_batch_size: 1000 },
+      rate_limit: { per_second: 1_000_000, burst_size: 1_000_000 },
+    },
+    { now: () => now },
+  )
+  const db = rt.core.db
+  keys.default = (db.query("SELECT api_key AS k FROM projects WHERE id = 'default'").get() as { k: string }).k
+  for (const id of PROJECTS.slice(1)) keys[id] = insertProject(db, { id, name: id, slug: id }).api_key
+  for (const id of PROJECTS) tokens[id] = rt.token(['errors:read'], id)
+  const rand = rng(20)
+  const endHour = Math.floor(END / H) * H
+  for (let hourAgo = HOURS - 1; hourAgo >= 0; hourAgo--) {
+    for (const [p, project] of PROJECTS.entries()) {
+      // Each project's batch arrives at its own minute of the hour (never after END).
+      now = endHour - hourAgo * H + (hourAgo === 0 ? p * 60_000 : Math.floor(rand() * (H - 1)))
+      await ingest(project, hourOf(project, p, hourAgo, rand))
+    }
+  }
+  now = END
+  await rt.features.analytics.analytics.syncNow()
+
+  // `bloop db copy`'s own steps: migrate the empty database, copy every table, verify.
+  const url = await pg.createDatabase()
+  backend = await openPostgres({
+    url,
+    pool_size: 4,
+    statement_timeout_ms: 0,
+    connect_timeout_secs: 5,
+    tls: 'disable',
+    tls_ca_file: '',
+  })
+  await migratePostgres(backend, MIGRATIONS)
+  const src = new Database(rt.config.database.path, { readonly: true })
+  try {
+    await copyDatabase(src, backend, COPY_PLAN, { batchRows: 5000 })
+  } finally {
+    src.close()
+  }
+  onPg = await analytics.start({ ...rt.core, backend, onErrorsCommit: () => {} })
+  pgApp = createApp(rt.core.log, [onPg.routes])
+}, 120_000)
+
+afterAll(async () => {
+  await onPg?.stop?.()
+  await backend?.close()
+  await rt?.dispose()
+  await pg?.stop()
+})
+
+/** Every float compared exactly except the environments' percentiles (see the file's comment). */
+function expectSame(pgAnswer: unknown, duckAnswer: unknown, path = '$'): void {
+  if (Array.isArray(duckAnswer)) {
+    expect({ path, length: (pgAnswer as unknown[]).length }).toEqual({ path, length: duckAnswer.length })
+    for (const [i, v] of duckAnswer.entries()) expectSame((pgAnswer as unknown[])[i], v, `${path}[${i}]`)
+    return
+  }
+  if (duckAnswer !== null && typeof duckAnswer === 'object') {
+    expect({ path, keys: Object.keys(pgAnswer as object).sort() }).toEqual({
+      path,
+      keys: Object.keys(duckAnswer).sort(),
+    })
+    for (const [k, v] of Object.entries(duckAnswer))
+      expectSame((pgAnswer as Record<string, unknown>)[k], v, `${path}.${k}`)
+    return
+  }
+  if (/\.p\d\d_hourly$/.test(path) && typeof duckAnswer === 'number') {
+    const diff = Math.abs((pgAnswer as number) - duckAnswer)
+    expect({ path, close: diff <= 1e-12 * Math.max(1, Math.abs(duckAnswer)) }).toEqual({ path, close: true })
+    return
+  }
+  expect({ path, value: pgAnswer }).toEqual({ path, value: duckAnswer })
+}
+
+async function both(path: string, project: string) {
+  const headers = bearer(tokens[project] as string)
+  const duck = await rt.fetch(path, { headers })
+  const res = await pgApp.handle(new Request(`${BASE}${path}`, { headers }))
+  expect(duck.status).toBe(200)
+  expect(res.status).toBe(200)
+  return { duck: (await duck.json()) as Record<string, unknown[]>, pg: (await res.json()) as unknown }
+}
+
+const ANSWERS = { spikes, movers, correlations, releases, environments }
+const ENDPOINTS = ['spikes', 'movers', 'correlations', 'releases', 'environments'] as const
+const LIST = {
+  spikes: 'spikes',
+  movers: 'movers',
+  correlations: 'pairs',
+  releases: 'releases',
+  environments: 'environments',
+}
+
+describe('analytics on PostgreSQL', () => {
+  test('the copy holds every event ingested, and PostgreSQL answers without a DuckDB copy', async () => {
+    expect(sent).toBeGreaterThan(4000)
+    expect(onPg.analytics.kind).toBe('postgres')
+    expect(onPg.analytics.copy).toBeNull()
+    const status = { duck: 0, pg: 0 }
+    for (const project of PROJECTS) {
+      const { duck, pg } = await both(`/v1/analytics/status?project_id=${project}`, project)
+      status.duck += (duck as unknown as { events: number }).events
+      status.pg += (pg as { events: number }).events
+      expect(pg).toMatchObject({ state: 'ready', caught_up: true })
+    }
+    expect(status).toEqual({ duck: sent, pg: sent })
+  })
+
+  for (const endpoint of ENDPOINTS) {
+    for (const query of [
+      'hours=24',
+      'hours=72&limit=100',
+      'hours=100&limit=100',
+      'environment=production&limit=100',
+      'hours=48&limit=3',
+    ]) {
+      test(`${endpoint}?${query} answers as DuckDB does, for each project`, async () => {
+        let rows = 0
+        for (const project of PROJECTS) {
+          const { duck, pg } = await both(`/v1/analytics/${endpoint}?${query}`, project)
+          expectSame(pg, duck)
+          rows += (duck[LIST[endpoint]] as unknown[]).length
+        }
+        // The comparison compares something: every endpoint has answers in this data.
+        expect(rows).toBeGreaterThan(0)
+      })
+    }
+  }
+
+  test('across all three projects at once (correlations pair issues of different projects)', async () => {
+    const copy = rt.features.analytics.analytics.copy
+    if (!copy) throw new Error('expected the DuckDB copy to be open')
+    const cfg = rt.config.analytics
+    for (const environment of [undefined, 'production']) {
+      for (const hours of [24, 100]) {
+        const context = {
+          scope: { projectIds: [...PROJECTS].sort(), environment },
+          win: windowOf(END, hours),
+          limit: 100,
+          now: END,
+          settings: {
+            zscoreThreshold: cfg.zscore_threshold,
+            spikeMinCount: cfg.spike_min_count,
+            minCorrelation: cfg.min_correlation,
+            maxCorrelationSeries: cfg.correlation_max_fingerprints,
+          },
+        }
+        for (const endpoint of ENDPOINTS) {
+          const duck = await ANSWERS[endpoint]({ ...context, source: duckdbSource(copy, rt.core.db) })
+          const onPostgres = await ANSWERS[endpoint]({ ...context, source: postgresSource(backend) })
+          expectSame(onPostgres, duck)
+        }
+        const pairs = await correlations({ ...context, source: postgresSource(backend) })
+        if (environment === undefined && hours === 100)
+          expect(pairs.pairs.some((p) => p.project_a !== p.project_b)).toBe(true)
+      }
+    }
+  })
+
+  test('the planted patterns are found on PostgreSQL', async () => {
+    const { pg } = await both('/v1/analytics/spikes?hours=100&limit=100', 'shop')
+    const spikes = (pg as { spikes: { fingerprint: string; count: number; zscore: number | null }[] }).spikes
+    expect(spikes.find((s) => s.fingerprint === 'spiky' && s.count === 40)?.zscore).toBeGreaterThan(10)
+    expect(spikes.find((s) => s.fingerprint === 'burst')).toMatchObject({ count: 9, zscore: null })
+    const rel = (await both('/v1/analytics/releases?hours=100', 'ops')).pg as {
+      releases: {
+        release: string
+        events: number
+        new_fingerprints: number
+        previous_release: string | null
+      }[]
+    }
+    // From what was sent: a fingerprint is new in the release of its first event.
+    const ops = sentEvents.filter((e) => e.project === 'ops')
+    const first = new Map<string, { release: string; at: number }>()
+    for (const e of ops) {
+      const f = first.get(e.fingerprint)
+      if (!f || e.at < f.at) first.set(e.fingerprint, { release: e.release, at: e.at })
+    }
+    const expected = ['2.0.0', '1.1.0', '1.0.0'].map((release, i, all) => [
+      release,
+      ops.filter((e) => e.release === release).length,
+      [...first.values()].filter((f) => f.release === release).length,
+      all[i + 1] ?? null,
+    ])
+    expect(rel.releases.map((r) => [r.release, r.events, r.new_fingerprints, r.previous_release])).toEqual(
+      expected,
+    )
+    expect(rel.releases[0]?.new_fingerprints).toBeGreaterThanOrEqual(3)
+  })
+
+  test('answers are cached, and a commit of the project in the last hour drops them', async () => {
+    let commit: ErrorsCommitListener = () => {}
+    const cached = await startOnPg({ cache_ttl_secs: 60 }, (l) => {
+      commit = l
+    })
+    const cache = async () => (await cached.get('/v1/analytics/movers?hours=24')).headers.get('x-bloop-cache')
+    expect(await cache()).toBe('miss')
+    expect(await cache()).toBe('hit')
+    const committed = (project_id: string, received_at: number) =>
+      commit({} as never, [{ project_id, received_at } as never])
+    await committed('shop', END)
+    await committed('default', END - 30 * H)
+    expect(await cache()).toBe('hit')
+    await committed('default', END)
+    expect(await cache()).toBe('miss')
+    await cached.running.stop?.()
+  })
+
+  test('analytics.enabled = false answers 404 on PostgreSQL too, and the status says why', async () => {
+    const off = await startOnPg({ enabled: false })
+    const res = await off.get('/v1/analytics/spikes')
+    expect(res.status).toBe(404)
+    expect(((await res.json()) as { error: string }).error).toContain('switched off')
+    expect(await (await off.get('/v1/analytics/status')).json()).toMatchObject({
+      state: 'disabled',
+      events: 0,
+    })
+  })
+})
