@@ -47,6 +47,7 @@ export interface LlmDeps
   extends Pick<
     Core,
     | 'db'
+    | 'backend'
     | 'log'
     | 'metrics'
     | 'now'

@@ -14,6 +14,12 @@
  * relative 1e-12: PostgreSQL's percentile_cont and stats.percentile both interpolate
  * linearly between the same two ranks, but each evaluates the interpolation in its own
  * order of floating-point operations, so they may differ in the last bits.
+ *
+ * The LLM percentiles likewise: LLM traces ingested beside the errors, then
+ * /v1/llm/latency (merged hourly sketches) and /v1/llm/tools (exact span percentiles,
+ * percentile_cont on PostgreSQL) from PostgreSQL against SQLite's answers, the tools'
+ * interpolated percentiles and means within a relative 1e-12 (the same formula, evaluated
+ * by PostgreSQL in its own order of operations, its mean through numeric).
  */
 import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -27,6 +33,7 @@ import { COPY_PLAN } from '../../src/cli/dbcopy'
 import type { ErrorsCommitListener } from '../../src/errors'
 import { sign } from '../../src/errors/ingest/hmac'
 import { MIGRATIONS } from '../../src/features'
+import { llmQueryRoutes } from '../../src/llm/query/routes'
 import { insertProject } from '../../src/projects/store'
 import { copyDatabase } from '../../src/storage/copy'
 import { migratePostgres } from '../../src/storage/migrate'
@@ -45,6 +52,9 @@ let pg: PgCluster
 let backend: PostgresBackend
 let onPg: AnalyticsRunning
 let pgApp: App
+let llmApp: App
+const llmTokens: Record<string, string> = {}
+let spansSent = 0
 /** What was sent: project, fingerprint, release, receive time (the runtime's clock). */
 const sentEvents: { project: string; fingerprint: string; release: string; at: number }[] = []
 const keys: Record<string, string> = {}
@@ -92,6 +102,58 @@ function hourOf(project: string, p: number, hourAgo: number, rand: () => number)
   // The last release brings fingerprints of its own.
   if (hourAgo < 25) for (let f = 0; f < 2; f++) add(`new-${f}`, poisson(2 + f))
   return out
+}
+
+/** LLM traces of one project in one hour: a generation and two tool or retrieval spans each. */
+function tracesOf(project: string, hourAgo: number, rand: () => number) {
+  const models = ['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini']
+  const tools = ['lookup_invoice', 'search_docs', 'send_mail', 'vector_search']
+  return Array.from({ length: 4 }, (_, i) => {
+    const tool = (k: number) => {
+      const name = tools[Math.floor(rand() * tools.length)] as string
+      const latency = Math.floor(5 + rand() * rand() * 2000)
+      return {
+        id: `t${k}`,
+        span_type: name === 'vector_search' ? 'retrieval' : 'tool',
+        name,
+        // Some spans never reported a latency: the percentiles leave them out.
+        ...(rand() < 0.1 ? {} : { latency_ms: latency }),
+        ...(rand() < 0.15 ? { status: 'error', error_message: `${name} failed` } : {}),
+        ...(rand() < 0.5 ? { cost_micros: Math.floor(rand() * 500) } : {}),
+      }
+    }
+    return {
+      id: `${project}-${hourAgo}-${i}`,
+      name: `chat ${i % 2}`,
+      started_at: now - 1000,
+      spans: [
+        {
+          id: 'g',
+          model: models[Math.floor(rand() * models.length)],
+          input_tokens: 100 + i,
+          output_tokens: 20,
+          latency_ms: Math.floor(200 + rand() * 4000),
+          time_to_first_token_ms: Math.floor(50 + rand() * 300),
+        },
+        tool(1),
+        tool(2),
+      ],
+    }
+  })
+}
+
+async function ingestTraces(project: string, traces: Record<string, unknown>[]) {
+  const text = JSON.stringify({ traces })
+  const key = keys[project] as string
+  const res = await rt.handle(
+    new Request(`${BASE}/v1/traces/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-project-key': key, 'x-signature': sign(key, text) },
+      body: text,
+    }),
+  )
+  if (res.status !== 200) throw new Error(`trace ingest answered ${res.status}: ${await res.text()}`)
+  spansSent += traces.length * 3
 }
 
 async function ingest(project: string, events: Record<string, unknown>[]) {
@@ -145,6 +207,7 @@ beforeAll(async () => {
   keys.default = (db.query("SELECT api_key AS k FROM projects WHERE id = 'default'").get() as { k: string }).k
   for (const id of PROJECTS.slice(1)) keys[id] = insertProject(db, { id, name: id, slug: id }).api_key
   for (const id of PROJECTS) tokens[id] = rt.token(['errors:read'], id)
+  for (const id of PROJECTS) llmTokens[id] = rt.token(['llm:read'], id)
   const rand = rng(20)
   const endHour = Math.floor(END / H) * H
   for (let hourAgo = HOURS - 1; hourAgo >= 0; hourAgo--) {
@@ -152,6 +215,7 @@ beforeAll(async () => {
       // Each project's batch arrives at its own minute of the hour (never after END).
       now = endHour - hourAgo * H + (hourAgo === 0 ? p * 60_000 : Math.floor(rand() * (H - 1)))
       await ingest(project, hourOf(project, p, hourAgo, rand))
+      if (hourAgo < 48 && project !== 'ops') await ingestTraces(project, tracesOf(project, hourAgo, rand))
     }
   }
   now = END
@@ -176,6 +240,7 @@ beforeAll(async () => {
   }
   onPg = await analytics.start({ ...rt.core, backend, onErrorsCommit: () => {} })
   pgApp = createApp(rt.core.log, [onPg.routes])
+  llmApp = createApp(rt.core.log, [llmQueryRoutes({ ...rt.core, backend })])
 }, 120_000)
 
 afterAll(async () => {
@@ -240,7 +305,10 @@ describe('analytics on PostgreSQL', () => {
       status.pg += (pg as { events: number }).events
       expect(pg).toMatchObject({ state: 'ready', caught_up: true })
     }
-    expect(status).toEqual({ duck: sent, pg: sent })
+    // The errors ingested, and the LLM error spans that became error events.
+    const stored = (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
+    expect(stored).toBeGreaterThan(sent)
+    expect(status).toEqual({ duck: stored, pg: stored })
   })
 
   for (const endpoint of ENDPOINTS) {
@@ -353,5 +421,63 @@ describe('analytics on PostgreSQL', () => {
       state: 'disabled',
       events: 0,
     })
+  })
+})
+
+describe('LLM percentiles on PostgreSQL', () => {
+  async function bothLlm(path: string, project: string) {
+    const headers = bearer(llmTokens[project] as string)
+    const sqlite = await rt.fetch(path, { headers })
+    const res = await llmApp.handle(new Request(`${BASE}${path}`, { headers }))
+    expect(sqlite.status).toBe(200)
+    expect(res.status).toBe(200)
+    return {
+      sqlite: (await sqlite.json()) as Record<string, unknown>,
+      pg: (await res.json()) as Record<string, unknown>,
+    }
+  }
+
+  for (const query of ['hours=24', 'hours=72', 'hours=72&model=gpt-4o']) {
+    test(`/v1/llm/latency?${query}: the merged sketches give SQLite's figures exactly`, async () => {
+      for (const project of ['default', 'shop']) {
+        const { sqlite, pg } = await bothLlm(`/v1/llm/latency?${query}`, project)
+        expect(pg).toEqual(sqlite)
+        expect((sqlite.latency as unknown[]).length).toBeGreaterThan(0)
+      }
+    })
+  }
+
+  for (const query of ['hours=24', 'hours=72', 'hours=72&limit=2']) {
+    test(`/v1/llm/tools?${query}: PostgreSQL's percentile_cont gives SQLite's exact percentiles`, async () => {
+      let calls = 0
+      for (const project of ['default', 'shop']) {
+        const { sqlite, pg } = await bothLlm(`/v1/llm/tools?${query}`, project)
+        const tools = sqlite.tools as Record<string, unknown>[]
+        const onPg = pg.tools as Record<string, unknown>[]
+        expect(onPg.map((t) => t.name)).toEqual(tools.map((t) => t.name))
+        for (const [i, t] of tools.entries()) {
+          const p = onPg[i] as Record<string, unknown>
+          for (const [k, v] of Object.entries(t)) {
+            if (/^(avg|p\d\d)_latency_ms$/.test(k) && typeof v === 'number') {
+              const diff = Math.abs((p[k] as number) - v)
+              expect({ k, close: diff <= 1e-12 * Math.max(1, Math.abs(v)) }).toEqual({ k, close: true })
+            } else expect({ k, v: p[k] }).toEqual({ k, v })
+          }
+          calls += t.call_count as number
+        }
+        expect(pg.window_hours).toBe(sqlite.window_hours)
+      }
+      expect(calls).toBeGreaterThan(0)
+    })
+  }
+
+  test('every tool and retrieval span of the last 72 hours is counted on both', async () => {
+    let calls = 0
+    for (const project of ['default', 'shop']) {
+      const { pg } = await bothLlm('/v1/llm/tools?hours=72&limit=100', project)
+      for (const t of pg.tools as { call_count: number }[]) calls += t.call_count
+    }
+    // Two of each trace's three spans are tools or retrievals.
+    expect(calls).toBe((spansSent / 3) * 2)
   })
 })

@@ -184,24 +184,33 @@ export function models(
  * to first token. Spans without a model (tools, retrievals) are the `model: null` row.
  */
 export function latency(db: Db, projectIds: readonly string[], w: Window, f: { model?: string }) {
+  const { sql, params } = latencyRead(projectIds, w, f)
+  return latencyFrom(db.query<SketchRow, Param[]>(sql).all(...params), w)
+}
+
+/** One hour of one model's sketch and sums, as both backends store it. */
+export interface SketchRow {
+  model: string
+  latency_sketch: Uint8Array | null
+  latency_count: number
+  span_count: number
+  ttft_sum_ms: number
+  ttft_count: number
+}
+
+/** The read behind `latency` (portable SQL: PostgreSQL runs it through the seam). */
+export function latencyRead(projectIds: readonly string[], w: Window, f: { model?: string }) {
   const where = new Where(projectIds).add('hour >= ?', w.fromHour).maybe(f.model, 'model = ?')
-  const rows = db
-    .query<
-      {
-        model: string
-        latency_sketch: Uint8Array | null
-        latency_count: number
-        span_count: number
-        ttft_sum_ms: number
-        ttft_count: number
-      },
-      Param[]
-    >(
-      `SELECT model, latency_sketch, latency_count, span_count, ttft_sum_ms, ttft_count
+  return {
+    sql: `SELECT model, latency_sketch, latency_count, span_count, ttft_sum_ms, ttft_count
          FROM llm_usage_hourly WHERE ${where.sql}`,
-    )
-    .all(...where.params)
-  const byModel = new Map<string, typeof rows>()
+    params: where.params,
+  }
+}
+
+/** The answer of `latency` from its rows: sketches merged per model. */
+export function latencyFrom(rows: readonly SketchRow[], w: Window) {
+  const byModel = new Map<string, SketchRow[]>()
   for (const r of rows) {
     const list = byModel.get(r.model)
     if (list) list.push(r)

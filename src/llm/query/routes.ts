@@ -4,6 +4,7 @@
  * only the projects the caller may see (`project_id` narrows to one). Parameters are
  * checked in model.ts; the queries are in the files beside this one. Reads use the main
  * thread's connection (WAL lets them run while the writer commits); none needs DuckDB.
+ * On PostgreSQL, the latency and tool percentiles are read from it (postgres.ts).
  */
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
@@ -32,6 +33,7 @@ import {
   UsageQuery,
   WindowQuery,
 } from './model'
+import { latencyOnPostgres, toolsOnPostgres } from './postgres'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
 import { latency, models, overview, usage } from './rollups'
@@ -40,7 +42,7 @@ import { rag, tools } from './tools'
 import { listTraces } from './traces'
 import { windowOf } from './window'
 
-export type QueryDeps = Pick<Core, 'db' | 'guard' | 'now'> & {
+export type QueryDeps = Pick<Core, 'db' | 'backend' | 'guard' | 'now'> & {
   /** Whether failed spans become bloop issues, so the trace detail links them. */
   errorIssues?: boolean
 }
@@ -65,6 +67,8 @@ function oneProject(access: Access): string {
 
 export function llmQueryRoutes(d: QueryDeps) {
   const win = (hours: number) => windowOf(hours, d.now())
+  /** On PostgreSQL, the percentiles are read from it (postgres.ts); every other read still runs on SQLite. */
+  const postgres = d.backend.kind === 'postgres' ? d.backend : null
 
   return new Elysia({ name: 'llm-query' })
     .use(declared(d.guard))
@@ -88,7 +92,10 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/latency',
       ({ access, query }) => {
         const q = parseQuery(LatencyQuery, query)
-        return latency(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? latencyOnPostgres(postgres, projectIds, win(q.hours), q)
+          : latency(d.db, projectIds, win(q.hours), q)
       },
       { scope: 'llm:read', schema: { query: LatencyQuery } },
     )
@@ -177,7 +184,10 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/tools',
       ({ access, query }) => {
         const q = parseQuery(ListQuery, query)
-        return tools(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? toolsOnPostgres(postgres, projectIds, win(q.hours), q.limit)
+          : tools(d.db, projectIds, win(q.hours), q.limit)
       },
       { scope: 'llm:read', schema: { query: ListQuery } },
     )
