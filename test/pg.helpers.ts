@@ -24,6 +24,10 @@ export interface PgCluster {
   createDatabase(name?: string): Promise<string>
   /** Runs SQL as the superuser on the maintenance database. */
   admin(sql: string): Promise<unknown[]>
+  /** Stops the server as a crash would (`immediate`) or a shutdown (`fast`), keeping its data. */
+  halt(mode: 'immediate' | 'fast'): void
+  /** Starts a halted server again on the same port. */
+  resume(): void
   stop(): Promise<void>
 }
 
@@ -105,10 +109,22 @@ export async function startPg(): Promise<PgCluster> {
     ].join('\n'),
   )
   if (isRoot) chownSync(hba, owner.uid, owner.gid)
-  const port = freePort()
   // fsync stays on: the reliability tests rely on what a commit promises.
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`
-  run(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start'])
+  let port = 0
+  let opts = ''
+  const startServer = () =>
+    run(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start'])
+  // Another process may take the free port before the server binds it: try another one.
+  for (let attempt = 1; ; attempt++) {
+    port = freePort()
+    opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`
+    try {
+      startServer()
+      break
+    } catch (err) {
+      if (attempt === 3) throw err
+    }
+  }
   const url = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`
   const adminSql = new SQL(url, { max: 1 })
   let stopped = false
@@ -130,6 +146,8 @@ export async function startPg(): Promise<PgCluster> {
       return `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`
     },
     admin: (sql) => adminSql.unsafe(sql) as Promise<unknown[]>,
+    halt: (mode) => run(join(bin, 'pg_ctl'), ['-D', data, '-m', mode, '-w', 'stop']),
+    resume: startServer,
     async stop() {
       await adminSql.close({ timeout: 0 })
       stopNow()

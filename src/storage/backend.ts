@@ -5,9 +5,12 @@
  * a store receives a `Backend` and writes its SQL once (docs/ARCHITECTURE.md, "Storage
  * backends").
  *
- * Portable SQL, as stores write it: `?` placeholders; `INSERT ... ON CONFLICT (...) DO
- * UPDATE SET x = excluded.x` / `DO NOTHING`; `RETURNING`; `INSERT OR IGNORE`; two-argument
- * `max(a, b)` / `min(a, b)`; integers as numbers, booleans as 1/0, blobs as Uint8Array.
+ * Portable SQL, as stores write it: `?` (or `?N`) placeholders; `INSERT ... ON CONFLICT
+ * (...) DO UPDATE SET x = excluded.x` / `DO NOTHING`; `RETURNING` for generated keys (there
+ * is no lastInsertRowid); `INSERT OR IGNORE`; two-argument `max(a, b)` / `min(a, b)`;
+ * integers as numbers, booleans as 1/0, blobs as Uint8Array. Inside `transaction(work)`
+ * every statement goes through the `tx` it is given: on SQLite a statement sent to the
+ * backend itself waits for the transaction to end.
  * Each backend translates what its database spells differently, in one place (for
  * PostgreSQL: `translate` in postgres.ts), and hands rows back in SQLite's shapes.
  * `sum()` of integers is cast by the store (`CAST(sum(x) AS INTEGER)`), so both answer a

@@ -4,11 +4,14 @@
  * pipelining, TLS), so no driver is added. Everything PostgreSQL spells differently from
  * the portable SQL stores write is in this file:
  *
- * - `translate`: `?` placeholders become `$1, $2, ...`; `INSERT OR IGNORE INTO` becomes
+ * - `translate`: `?` placeholders become `$1, $2, ...` (`?3` becomes `$3`); `INSERT OR IGNORE INTO` becomes
  *   `INSERT INTO ... ON CONFLICT DO NOTHING`; two-argument `max(a, b)` / `min(a, b)`
  *   become `GREATEST` / `LEAST`; `ifnull` becomes `coalesce`; `LIKE` becomes `ILIKE`
  *   (SQLite's LIKE ignores ASCII case); `COLLATE NOCASE` is dropped (the column is
- *   `citext`). String literals, quoted names and comments are left alone.
+ *   `citext`); bare columns in an upsert's `DO UPDATE SET` expressions and its WHERE are
+ *   qualified with the table (PostgreSQL finds them ambiguous with `excluded`'s);
+ *   `iif(a, b, c)` becomes a CASE; `IS ?` becomes `IS NOT DISTINCT FROM`; `INDEXED BY`
+ *   hints are dropped. String literals, quoted names and comments are left alone.
  * - `normalise`: rows come back in SQLite's shapes: `bigint` and `numeric` as numbers
  *   (Bun.sql gives strings), booleans as 1/0, `bytea` as the Buffer Bun gives (a Uint8Array).
  * - the schema: each migration's `.pg.sql` twin (migrate.ts), receive-time partitions
@@ -140,8 +143,35 @@ function topLevelReturning(sql: string): number {
   return -1
 }
 
+/** `iif(a, b, c)` as `CASE WHEN a THEN b ELSE c END`, innermost first; the arguments keep their order. */
+function expandIif(sql: string): string {
+  for (;;) {
+    const m = masked(sql)
+    const re = /\biif\s*\(/gi
+    let found: { start: number; open: number } | null = null
+    for (const hit of m.matchAll(re)) found = { start: hit.index, open: hit.index + hit[0].length - 1 }
+    if (!found) return sql
+    const commas: number[] = []
+    let depth = 0
+    let close = -1
+    for (let i = found.open; i < m.length; i++) {
+      const c = m[i]
+      if (c === '(') depth++
+      else if (c === ')' && --depth === 0) {
+        close = i
+        break
+      } else if (c === ',' && depth === 1) commas.push(i)
+    }
+    if (close === -1 || commas.length !== 2) return sql
+    const [a, b] = commas as [number, number]
+    const arg = (from: number, to: number) => sql.slice(from, to).trim()
+    sql = `${sql.slice(0, found.start)}CASE WHEN ${arg(found.open + 1, a)} THEN ${arg(a + 1, b)} ELSE ${arg(b + 1, close)} END${sql.slice(close + 1)}`
+  }
+}
+
 /** Portable SQL (backend.ts) as PostgreSQL reads it. */
-export function translate(sql: string): string {
+export function translate(portable: string): string {
+  const sql = expandIif(portable)
   let out = ''
   let n = 0
   let i = 0
@@ -161,6 +191,15 @@ export function translate(sql: string): string {
       continue
     }
     if (c === '?') {
+      // SQLite's numbered `?NNN` keeps its number; a bare `?` takes one past the largest so far.
+      const m = /^\?(\d+)/.exec(sql.slice(i, i + 8))
+      if (m) {
+        const k = Number(m[1])
+        n = Math.max(n, k)
+        out += `$${k}`
+        i += m[0].length
+        continue
+      }
       out += `$${++n}`
       i++
       continue
@@ -182,6 +221,24 @@ export function translate(sql: string): string {
           throw new Error(
             'expected an upsert (INSERT ... ON CONFLICT (...) DO UPDATE), got INSERT OR REPLACE',
           )
+      }
+      if (lower === 'indexed') {
+        // SQLite's planner hint; PostgreSQL plans by itself.
+        const m = /^INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*/i.exec(sql.slice(i))
+        if (m) {
+          out = out.replace(/\s+$/, '')
+          i += m[0].length
+          continue
+        }
+      }
+      if (lower === 'is') {
+        // SQLite's `IS ?` is a null-safe comparison with a value.
+        const m = /^IS(\s+NOT)?\s+(?=\?)/i.exec(sql.slice(i))
+        if (m) {
+          out += m[1] ? 'IS DISTINCT FROM ' : 'IS NOT DISTINCT FROM '
+          i += m[0].length
+          continue
+        }
       }
       if (lower === 'collate') {
         const m = /^COLLATE\s+NOCASE\b/i.exec(sql.slice(i))
@@ -208,6 +265,91 @@ export function translate(sql: string): string {
         ? `${out} ON CONFLICT DO NOTHING`
         : `${out.slice(0, at)}ON CONFLICT DO NOTHING ${out.slice(at)}`
   }
+  return qualifyUpsert(out)
+}
+
+/** `sql` with string literals, quoted names and comments blanked out, indices kept. */
+function masked(sql: string): string {
+  let out = ''
+  let i = 0
+  while (i < sql.length) {
+    const c = sql[i] as string
+    if (c === "'" || c === '"') {
+      const end = skipQuoted(sql, i, c)
+      out += ' '.repeat(end - i)
+      i = end
+      continue
+    }
+    const after = skipComment(sql, i)
+    if (after !== i) {
+      out += ' '.repeat(after - i)
+      i = after
+      continue
+    }
+    out += c
+    i++
+  }
+  return out
+}
+
+/** Words of an upsert's SET and WHERE that are not column names. */
+const NOT_COLUMNS = new Set(
+  (
+    'and or not null is in like ilike between case when then else end true false cast as where excluded ' +
+    'distinct escape exists select from integer bigint int text real double precision numeric boolean'
+  ).split(' '),
+)
+
+/**
+ * In `INSERT INTO t ... ON CONFLICT ... DO UPDATE SET a = a + 1 WHERE a < 9`, SQLite reads
+ * a bare column as the existing row's; PostgreSQL calls it ambiguous (`excluded` has it
+ * too). Bare columns on the right of each assignment and in the WHERE get `t.`; the
+ * assigned columns stay bare (PostgreSQL refuses them qualified).
+ */
+function qualifyUpsert(sql: string): string {
+  const m = masked(sql)
+  const target = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(m)
+  const set = /\bDO\s+UPDATE\s+SET\b/i.exec(m)
+  if (!target || !set) return sql
+  const table = target[1] as string
+  const returning = topLevelReturning(sql)
+  const end = returning === -1 ? m.length : returning
+  const inserts: number[] = []
+  let depth = 0
+  let lhs = true
+  let inWhere = false
+  let i = set.index + set[0].length
+  while (i < end) {
+    const c = m[i] as string
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    else if (c === ',' && depth === 0 && !inWhere) lhs = true
+    if (c === '$' || /[0-9]/.test(c)) {
+      while (i < end && /[$0-9.]/.test(m[i] as string)) i++
+      continue
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      let j = i
+      while (j < end && isIdentChar(m[j])) j++
+      const word = m.slice(i, j).toLowerCase()
+      let k = j
+      while (k < end && /\s/.test(m[k] as string)) k++
+      const qualified = m[i - 1] === '.' || m[k] === '.'
+      const call = m[k] === '('
+      if (word === 'where' && depth === 0) {
+        inWhere = true
+        lhs = false
+      } else if (!NOT_COLUMNS.has(word) && !qualified && !call) {
+        if (lhs && depth === 0 && !inWhere) lhs = false
+        else inserts.push(i)
+      }
+      i = j
+      continue
+    }
+    i++
+  }
+  let out = sql
+  for (const at of inserts.reverse()) out = `${out.slice(0, at)}${table}.${out.slice(at)}`
   return out
 }
 

@@ -124,6 +124,24 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(await b.all("SELECT k FROM items WHERE k LIKE 'U%' ORDER BY k")).toEqual([{ k: 'u' }])
     })
 
+    test("an upsert reads bare columns as the existing row's, as SQLite does", async () => {
+      const bump = `INSERT INTO items (k, n, at) VALUES (?, 1, ?)
+        ON CONFLICT (k) DO UPDATE SET n = n + 1, at = max(at, excluded.at) WHERE n < 3 RETURNING n, at`
+      expect(await b.get(bump, ['bare', 5])).toEqual({ n: 1, at: 5 })
+      expect(await b.get(bump, ['bare', 3])).toEqual({ n: 2, at: 5 })
+      expect(await b.get(bump, ['bare', 9])).toEqual({ n: 3, at: 9 })
+      expect(await b.get(bump, ['bare', 12])).toBeNull() // n < 3 no longer holds: nothing updated
+    })
+
+    test('numbered placeholders bind one value in several places (a conditional upsert)', async () => {
+      const sync = `INSERT INTO items (k, n, at) VALUES (?1, ?2, ?3)
+        ON CONFLICT (k) DO UPDATE SET n = ?2, at = ?3 WHERE items.n != ?2`
+      expect((await b.run(sync, ['num', 1, 10])).changes).toBe(1)
+      expect((await b.run(sync, ['num', 1, 20])).changes).toBe(0) // same n: the WHERE keeps the row
+      expect((await b.run(sync, ['num', 2, 30])).changes).toBe(1)
+      expect(await b.get("SELECT n, at FROM items WHERE k = 'num'")).toEqual({ n: 2, at: 30 })
+    })
+
     test('a prepared statement runs many times, inside and outside transactions', async () => {
       const put = b.prepare('INSERT INTO items (k, n) VALUES (?, ?)')
       const count = b.prepare<{ c: number }>("SELECT count(*) AS c FROM items WHERE k LIKE 'p%'")

@@ -203,3 +203,33 @@ describe('seam writer on PostgreSQL, a lost connection', () => {
     expect(isTransient(new Error('x'))).toBe(false)
   })
 })
+
+describe('seam writer across a PostgreSQL restart', () => {
+  test('while the server is down tasks fail with a WriterError, none is acknowledged uncommitted; after it is back they commit', async () => {
+    const [b, other] = await PAIR.postgres()
+    await b.exec(SCHEMA.postgres)
+    const w = new SeamWriter(b, tasks, 50)
+    const acked: string[] = []
+    const failed: string[] = []
+    const send = async (k: string) => {
+      try {
+        await w.run('test.put', { keys: [k] })
+        acked.push(k)
+      } catch (err) {
+        expect(err).toBeInstanceOf(WriterError)
+        failed.push(k)
+      }
+    }
+    for (let i = 0; i < 20; i++) await send(`before${i}`)
+    pg.halt('immediate') // a crash: no shutdown checkpoint, recovery on start
+    for (let i = 0; i < 5; i++) await send(`down${i}`)
+    pg.resume()
+    // Bun.sql opens new connections on demand: the first task after the restart commits.
+    for (let i = 0; i < 20; i++) await send(`after${i}`)
+    expect(failed).toEqual(['down0', 'down1', 'down2', 'down3', 'down4'])
+    const stored = (await other.all<{ k: string }>('SELECT k FROM log ORDER BY id')).map((r) => r.k)
+    // Every acknowledged task is there, and nothing that was not acknowledged.
+    expect(stored).toEqual(acked)
+    expect(acked.length).toBe(40)
+  }, 60_000)
+})
