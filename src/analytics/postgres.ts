@@ -33,15 +33,16 @@ interface Clause {
   params: Param[]
 }
 
-function where(scope: Scope, window?: { from: number; to: number }): Clause {
-  const parts = [`project_id IN (${placeholders(scope.projectIds.length)})`]
+function where(scope: Scope, window?: { from: number; to: number }, table = ''): Clause {
+  const col = (name: string) => (table === '' ? name : `${table}.${name}`)
+  const parts = [`${col('project_id')} IN (${placeholders(scope.projectIds.length)})`]
   const params: Param[] = [...scope.projectIds]
   if (window) {
-    parts.push('hour_bucket BETWEEN ? AND ?')
+    parts.push(`${col('hour_bucket')} BETWEEN ? AND ?`)
     params.push(window.from, window.to)
   }
   if (scope.environment !== undefined) {
-    parts.push('environment = ?')
+    parts.push(`${col('environment')} = ?`)
     params.push(scope.environment)
   }
   return { sql: parts.join(' AND '), params }
@@ -112,12 +113,25 @@ function pairsOf(
 /** r rounded to 9 decimals, as the DuckDB query orders by `round(r, 9)`. */
 const round9 = (r: number) => Math.round(r * 1e9) / 1e9
 
+/**
+ * Memory each sort and hash of an analytics query may use before spilling to disk
+ * (PostgreSQL's default is 4 MB): the 720-hour window of a busy project is ~150,000
+ * hourly rows, which 4 MB sorted on disk in several passes (a third of the spikes query's
+ * time at 200,000 events, docs/benchmarks.md). Set for the query's own transaction only.
+ */
+const WORK_MEM = '64MB'
+
 export function postgresSource(backend: Backend): AnalyticsSource {
+  const read = <T>(sql: string, params: Param[]) =>
+    backend.transaction(async (tx) => {
+      await tx.run(`SET LOCAL work_mem = '${WORK_MEM}'`)
+      return tx.all<T>(sql, params)
+    })
   return {
     async spikeRows(scope, win, opts) {
       if (win.hours < 3 || scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first, to: win.last })
-      return backend.all<SpikeRow>(
+      return read<SpikeRow>(
         `WITH p AS (SELECT ?::float8 AS n, ?::float8 AS min_count, ?::float8 AS threshold),
          h AS (
            SELECT project_id, fingerprint, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
@@ -142,7 +156,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async moverRows(scope, win, limit) {
       if (scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first - win.hours * HOUR_MS, to: win.last })
-      return backend.all<MoverRow>(
+      return read<MoverRow>(
         `SELECT * FROM (
            SELECT project_id, fingerprint,
                   coalesce(sum(count) FILTER (WHERE hour_bucket >= ?), 0)::float8 AS current,
@@ -158,7 +172,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async pairRows(scope, win, opts) {
       if (scope.projectIds.length === 0 || win.hours < opts.minHours) return []
       const w = where(scope, { from: win.first, to: win.last })
-      const series = await backend.all<{
+      const series = await read<{
         project_id: string
         fingerprint: string
         hours: number[]
@@ -190,8 +204,10 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async releaseRows(scope, win, limit) {
       if (scope.projectIds.length === 0) return []
       const all = where(scope)
-      const recent = where(scope, { from: win.first, to: win.last })
-      return backend.all<ReleaseRow>(
+      const onHourly = where(scope, undefined, 'h')
+      // One pass over the hourly counts of the releases: their events, those of their
+      // first 24 hours, and whether they have any in the window.
+      return read<ReleaseRow>(
         `WITH fs AS (
            SELECT project_id, fingerprint, release, min(first_seen) AS first_seen FROM error_aggregates
            WHERE ${all.sql} GROUP BY project_id, fingerprint, release),
@@ -208,33 +224,30 @@ export function postgresSource(backend: Backend): AnalyticsSource {
                   lag(rel.release) OVER w AS previous_release, lag(rel.first_seen) OVER w AS previous_first_seen
            FROM rel LEFT JOIN fresh USING (project_id, release)
            WINDOW w AS (PARTITION BY rel.project_id ORDER BY rel.first_seen, rel.release ${C})),
-         active AS (SELECT DISTINCT project_id, release FROM event_counts_hourly WHERE ${recent.sql}),
-         scoped AS (SELECT * FROM event_counts_hourly WHERE ${all.sql}),
-         events AS (SELECT project_id, release, sum(count) AS events FROM scoped GROUP BY project_id, release),
-         first24 AS (
-           SELECT o.project_id, o.release, sum(h.count) AS events FROM ordered o
-           JOIN scoped h ON h.project_id = o.project_id AND h.release = o.release
-             AND h.hour_bucket >= o.first_seen / ${HOUR_MS} * ${HOUR_MS}
-             AND h.hour_bucket < o.first_seen / ${HOUR_MS} * ${HOUR_MS} + ${24 * HOUR_MS}
+         per AS (
+           SELECT o.project_id, o.release, sum(h.count) AS events,
+                  sum(h.count) FILTER (WHERE h.hour_bucket >= o.first_seen / ${HOUR_MS} * ${HOUR_MS}
+                    AND h.hour_bucket < o.first_seen / ${HOUR_MS} * ${HOUR_MS} + ${24 * HOUR_MS}) AS first24,
+                  bool_or(h.hour_bucket BETWEEN ? AND ?) AS active
+           FROM ordered o JOIN event_counts_hourly h ON h.project_id = o.project_id AND h.release = o.release
+           WHERE ${onHourly.sql}
            GROUP BY o.project_id, o.release)
-         SELECT o.project_id, o.release, o.first_seen, coalesce(e.events, 0)::float8 AS events,
-                o.fingerprints, o.new_fingerprints, coalesce(f.events, 0)::float8 AS first_24h_events,
-                o.previous_release, o.previous_first_seen, pf.events::float8 AS previous_first_24h_events
+         SELECT o.project_id, o.release, o.first_seen, e.events::float8 AS events,
+                o.fingerprints, o.new_fingerprints, coalesce(e.first24, 0)::float8 AS first_24h_events,
+                o.previous_release, o.previous_first_seen, pf.first24::float8 AS previous_first_24h_events
          FROM ordered o
-         JOIN active USING (project_id, release)
-         LEFT JOIN events e ON e.project_id = o.project_id AND e.release = o.release
-         LEFT JOIN first24 f ON f.project_id = o.project_id AND f.release = o.release
-         LEFT JOIN first24 pf ON pf.project_id = o.project_id AND pf.release = o.previous_release
+         JOIN per e ON e.project_id = o.project_id AND e.release = o.release AND e.active
+         LEFT JOIN per pf ON pf.project_id = o.project_id AND pf.release = o.previous_release
          ORDER BY o.first_seen DESC, o.project_id ${C}, o.release ${C}
          LIMIT ?`,
-        [...all.params, ...recent.params, ...all.params, limit],
+        [...all.params, win.first, win.last, ...onHourly.params, limit],
       )
     },
 
     async environmentRows(scope, win) {
       if (scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first, to: win.last })
-      return backend.all<EnvironmentRow>(
+      return read<EnvironmentRow>(
         `WITH p AS (SELECT ?::bigint AS first, ?::int AS n),
          h AS (
            SELECT environment, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
