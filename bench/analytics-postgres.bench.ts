@@ -125,6 +125,14 @@ async function load() {
 }
 
 const pg = await startPg()
+// Ctrl-C or a kill still stops the private PostgreSQL server and removes its files.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    void pg.stop().finally(() => {
+      rmSync(dir, { recursive: true, force: true })
+      process.exit(130)
+    })
+  })
 try {
   // Pin the postmaster: the backends it forks from now on inherit its core.
   const dataDir = ((await pg.admin('SHOW data_directory')) as { data_directory: string }[])[0]?.data_directory

@@ -6,8 +6,9 @@
  * (its `first_seen`), and return the same sufficient statistics as queries.ts does on the
  * copy; answers.ts turns them into the published figures with stats.ts.
  *
- * - The same closed forms: per-hour sums, window sums of the count and its square
- *   (window functions), FILTER for the two halves of the movers' window, the Pearson sums
+ * - The same closed forms: per-hour sums, the issue's sums of the count and its square
+ *   over the window (joined back to its hours, which costs less than a window function's
+ *   sort of every hour), FILTER for the two halves of the movers' window, the Pearson sums
  *   with the sum of products taken over the hours both series have events in (a zero adds
  *   nothing to any sum, so no series needs zero-filling), `lag` for the previous release.
  * - The environments' percentiles are PostgreSQL's `percentile_cont` over the zero-filled
@@ -113,36 +114,22 @@ function pairsOf(
 /** r rounded to 9 decimals, as the DuckDB query orders by `round(r, 9)`. */
 const round9 = (r: number) => Math.round(r * 1e9) / 1e9
 
-/**
- * Memory each sort and hash of an analytics query may use before spilling to disk
- * (PostgreSQL's default is 4 MB): the 720-hour window of a busy project is ~150,000
- * hourly rows, which 4 MB sorted on disk in several passes (a third of the spikes query's
- * time at 200,000 events, docs/benchmarks.md). Set for the query's own transaction only.
- */
-const WORK_MEM = '64MB'
-
 export function postgresSource(backend: Backend): AnalyticsSource {
-  const read = <T>(sql: string, params: Param[]) =>
-    backend.transaction(async (tx) => {
-      await tx.run(`SET LOCAL work_mem = '${WORK_MEM}'`)
-      return tx.all<T>(sql, params)
-    })
+  const read = <T>(sql: string, params: Param[]) => backend.all<T>(sql, params)
   return {
     async spikeRows(scope, win, opts) {
       if (win.hours < 3 || scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first, to: win.last })
       return read<SpikeRow>(
         `WITH p AS (SELECT ?::float8 AS n, ?::float8 AS min_count, ?::float8 AS threshold),
-         h AS (
+         h AS MATERIALIZED (
            SELECT project_id, fingerprint, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
            WHERE ${w.sql} GROUP BY project_id, fingerprint, hour_bucket),
-         f AS (
-           SELECT h.*, sum(c) OVER fp AS s, sum(c * c) OVER fp AS q FROM h
-           WINDOW fp AS (PARTITION BY project_id, fingerprint)),
+         f AS (SELECT project_id, fingerprint, sum(c) AS s, sum(c * c) AS q FROM h GROUP BY project_id, fingerprint),
          scored AS (
-           SELECT f.*, p.threshold, (s - c) / (p.n - 1) AS mean,
-                  ((p.n - 1) * (q - c * c) - (s - c) * (s - c)) / ((p.n - 1) * (p.n - 2)) AS var
-           FROM f CROSS JOIN p WHERE c >= p.min_count),
+           SELECT h.*, f.s, f.q, p.threshold, (f.s - h.c) / (p.n - 1) AS mean,
+                  ((p.n - 1) * (f.q - h.c * h.c) - (f.s - h.c) * (f.s - h.c)) / ((p.n - 1) * (p.n - 2)) AS var
+           FROM h CROSS JOIN p JOIN f USING (project_id, fingerprint) WHERE h.c >= p.min_count),
          z AS (SELECT scored.*, CASE WHEN var > 0 THEN (c - mean) / sqrt(var) END AS zscore FROM scored)
          SELECT project_id, fingerprint, hour_bucket, c, s, q, zscore FROM z
          WHERE (var > 0 AND zscore >= threshold) OR (var <= 0 AND c > mean)
