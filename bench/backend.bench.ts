@@ -37,7 +37,7 @@ async function seam(
   b: Backend,
   reads: number,
   txs: number,
-): Promise<{ reads: string; commits: string; bulk: string }> {
+): Promise<{ reads: string; commits: string; bulk: string; copy: string }> {
   const put = b.prepare(INSERT)
   let t0 = performance.now()
   for (let t = 0; t < txs; t++)
@@ -54,11 +54,21 @@ async function seam(
       )
     })
   const bulk = rate(txs * PER_TX, performance.now() - t0)
+  t0 = performance.now()
+  for (let t = 0; t < txs; t++)
+    await b.transaction(async (tx) => {
+      await tx.insertMany(
+        'ev',
+        ['project_id', 'fingerprint', 'received_at', 'message'],
+        Array.from({ length: PER_TX }, (_, i) => row((2 * txs + t) * PER_TX + i)),
+      )
+    })
+  const copy = rate(txs * PER_TX, performance.now() - t0)
   const get = b.prepare(READ)
-  const max = txs * PER_TX
+  const max = 3 * txs * PER_TX
   t0 = performance.now()
   for (let i = 0; i < reads; i++) await get.get([1 + ((i * 7919) % max)])
-  return { reads: rate(reads, performance.now() - t0), commits, bulk }
+  return { reads: rate(reads, performance.now() - t0), commits, bulk, copy }
 }
 
 function direct(path: string): { reads: string; commits: string } {
@@ -114,3 +124,6 @@ console.log(`  PostgreSQL (loopback)    ${onPg.commits}`)
 console.log('the same through runMany (one call per transaction):')
 console.log(`  SQLite through the seam  ${viaSeam.bulk}`)
 console.log(`  PostgreSQL (loopback)    ${onPg.bulk}`)
+console.log('the same through insertMany (COPY on PostgreSQL):')
+console.log(`  SQLite through the seam  ${viaSeam.copy}`)
+console.log(`  PostgreSQL (loopback)    ${onPg.copy}`)

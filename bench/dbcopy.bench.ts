@@ -5,7 +5,7 @@
  * command runs (storage/copy.ts with the CLI's plan). The copy time is the downtime of a
  * move (README, "Moving to PostgreSQL"). PostgreSQL shares the two cores with the copy.
  *
- *   npm run bench -- dbcopy            (BENCH_EVENTS=200000 by default)
+ *   npm run bench -- dbcopy   (BENCH_EVENTS=200000, BENCH_BATCH=5000 rows per transaction: the CLI's default)
  */
 import { mkdtempSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -54,7 +54,7 @@ const dst = new PostgresBackend({
 })
 await migratePostgres(dst, MIGRATIONS)
 const t0 = performance.now()
-const report = await copyDatabase(db, dst, COPY_PLAN, { batchRows: 1000 })
+const report = await copyDatabase(db, dst, COPY_PLAN, { batchRows: Number(process.env.BENCH_BATCH ?? 5000) })
 const ms = performance.now() - t0
 await dst.close()
 await pg.stop()

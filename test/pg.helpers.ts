@@ -15,6 +15,12 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
+import { MIGRATIONS } from '../src/features'
+import type { Backend } from '../src/storage/backend'
+import { openDatabase } from '../src/storage/db'
+import { migrate, migratePostgres } from '../src/storage/migrate'
+import { openPostgres } from '../src/storage/open'
+import { SqliteBackend } from '../src/storage/sqlite'
 
 export interface PgCluster {
   /** postgres://bloop@127.0.0.1:<port>/postgres: the maintenance database. */
@@ -275,4 +281,60 @@ export async function postgresShape(sql: SQL): Promise<SchemaShape> {
     out[t.name] = shape
   }
   return out
+}
+
+export const BACKENDS = ['sqlite', 'postgres'] as const
+
+export interface FreshBackend {
+  backend: Backend
+  /** Another, independent connection to the same database (what another node or thread sees). */
+  another(): Promise<Backend>
+}
+
+/**
+ * A new empty database of `kind` through the storage seam: a SQLite file in a temporary
+ * directory, or a database of `pg`. Every backend it opens is closed (and the directory
+ * removed) by `closeBackends()`: call it in afterAll, before `pg.stop()`. Tests that run
+ * the same cases on both backends loop over BACKENDS with it: parameterised, not copied.
+ * `migrated`: with every feature's schema (the SQLite migrations or their PostgreSQL twins).
+ */
+export async function freshBackend(
+  kind: (typeof BACKENDS)[number],
+  pg: PgCluster,
+  o: { migrated?: boolean } = {},
+): Promise<FreshBackend> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'bloop-backend-'))
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
+    const path = join(dir, 'bloop.db')
+    const open = async () => track(new SqliteBackend(openDatabase(path)))
+    const backend = await open()
+    if (o.migrated) migrate(backend.db, MIGRATIONS)
+    return { backend, another: open }
+  }
+  const url = await pg.createDatabase()
+  const open = async () =>
+    track(
+      await openPostgres({
+        url,
+        pool_size: 3,
+        statement_timeout_ms: 0,
+        connect_timeout_secs: 5,
+        tls: 'disable',
+        tls_ca_file: '',
+      }),
+    )
+  const backend = await open()
+  if (o.migrated) await migratePostgres(backend, MIGRATIONS)
+  return { backend, another: open }
+}
+
+const cleanups: (() => Promise<void>)[] = []
+function track<B extends Backend>(b: B): B {
+  cleanups.unshift(() => b.close().catch(() => {}))
+  return b
+}
+
+export async function closeBackends(): Promise<void> {
+  for (const c of cleanups.splice(0)) await c()
 }

@@ -54,7 +54,7 @@ function progressLine(p: CopyProgress): string {
 
 export const dbCopyCommand: Command = {
   path: ['db', 'copy'],
-  usage: 'bloop db copy --to <postgres://user:password@host/db> [--batch-rows n] [--config path]',
+  usage: 'bloop db copy --to <postgres://user:password@host/db> [--batch-rows n (5000)] [--config path]',
   summary:
     'Copy the SQLite database into an empty PostgreSQL database, verifying row counts; run it again to continue a stopped copy. Stop the server first.',
   options: { to: { type: 'string' }, 'batch-rows': { type: 'string' } },
@@ -62,7 +62,7 @@ export const dbCopyCommand: Command = {
     const url = requireString(ctx.values, 'to')
     if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('--to must be a postgres:// URL')
     const batchRaw = ctx.values['batch-rows']
-    const batchRows = batchRaw === undefined ? 1000 : Number(batchRaw)
+    const batchRows = batchRaw === undefined ? 5000 : Number(batchRaw)
     if (!Number.isInteger(batchRows) || batchRows < 1 || batchRows > 100_000)
       throw new UsageError('--batch-rows must be an integer from 1 to 100000')
     const config = loadConfig({ path: ctx.configPath })

@@ -38,7 +38,7 @@ export interface ProjectsDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'>
   tables: readonly ProjectDataTable[]
   /** The HMAC secret the default project's key starts as (and follows while unrotated). */
   secret: string
-  dsnOf: (project: { id: string }) => string | null
+  dsnOf: (project: { id: string }) => Promise<string | null>
 }
 
 export interface ProjectsRunning extends Started {

@@ -19,7 +19,7 @@ export { dsnFor } from './store'
 const CONFIG = ['sentry', 'ingest', 'auth'] as const
 
 export interface SentryDeps
-  extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   submit: Submit
 }

@@ -35,6 +35,12 @@ export interface Queryable {
   run(sql: string, params?: readonly Param[]): Promise<RunResult>
   /** Several statements without parameters (migrations, DDL). */
   exec(sql: string): Promise<void>
+  /**
+   * Inserts rows (values in `columns` order) into `table`: the bulk path for many rows at
+   * once. SQLite runs its prepared INSERT per row; PostgreSQL streams them with COPY.
+   * Returns the rows inserted. A conflict fails the whole call (no upsert semantics).
+   */
+  insertMany(table: string, columns: readonly string[], rows: readonly (readonly Param[])[]): Promise<number>
 }
 
 /**

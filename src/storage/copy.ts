@@ -3,7 +3,8 @@
  * foreign-key order, in batches read in primary-key order (`bloop db copy`; README,
  * "Moving to PostgreSQL").
  *
- * - Resumable. Each batch is inserted in one PostgreSQL transaction together with the
+ * - Resumable. Each batch is streamed in (COPY, through the seam's insertMany) in one
+ *   PostgreSQL transaction together with the
  *   last key it copied (`_copy_progress`), so a copy that is stopped at any point (Ctrl-C,
  *   kill -9, a lost connection) continues after the last committed batch when run again.
  * - Verified. At the end every table's row count is compared with the source's; only then
@@ -15,8 +16,8 @@
  *   to fill columns only PostgreSQL has (partition keys). Partitions covering the source's
  *   receive times are created before a partitioned table is filled.
  */
-import type { Database } from 'bun:sqlite'
 import type { Backend, Param, Queryable } from './backend'
+import type { Db } from './db'
 
 export interface CopyPlan {
   /** Tables rebuilt on PostgreSQL by one statement once every copied table is in. */
@@ -48,18 +49,16 @@ interface TableInfo {
   columns: string[]
   /** Keyset order: the primary key, or rowid for a table without one. */
   key: string[]
-  /** The destination's type of each copied column, for the casts of its placeholders. */
+  /** The destination's columns and their types (every copied column must be one). */
   types: Record<string, string>
 }
 
 const PROGRESS = '_copy_progress'
-/** Bun.sql's limit is 65,535 bound values per statement. */
-const MAX_PARAMS = 60_000
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /** Source tables in an order where every table comes after those it references. */
-function sourceTables(src: Database, skip: ReadonlySet<string>): string[] {
+function sourceTables(src: Db, skip: ReadonlySet<string>): string[] {
   const names = src
     .query<{ name: string; type: string }, []>(
       "SELECT name, type FROM pragma_table_list WHERE schema = 'main'",
@@ -89,7 +88,7 @@ function sourceTables(src: Database, skip: ReadonlySet<string>): string[] {
   return ordered
 }
 
-async function describe(src: Database, dst: Backend, table: string, plan: CopyPlan): Promise<TableInfo> {
+async function describe(src: Db, dst: Backend, table: string, plan: CopyPlan): Promise<TableInfo> {
   const cols = src
     .query<{ name: string; pk: number }, [string]>('SELECT name, pk FROM pragma_table_info(?)')
     .all(table)
@@ -112,11 +111,11 @@ async function describe(src: Database, dst: Backend, table: string, plan: CopyPl
   return { name: table, columns, key: key.length > 0 ? key : ['rowid'], types }
 }
 
-const count = (src: Database, table: string) =>
+const count = (src: Db, table: string) =>
   (src.query(`SELECT count(*) AS n FROM ${q(table)}`).get() as { n: number }).n
 
 /** Creates the partitions a partitioned destination table needs for the source's rows. */
-async function coverPartitions(src: Database, dst: Backend, t: TableInfo, plan: CopyPlan): Promise<void> {
+async function coverPartitions(src: Db, dst: Backend, t: TableInfo, plan: CopyPlan): Promise<void> {
   const part = await dst.get<{ col: string }>(
     `SELECT a.attname AS col FROM pg_partitioned_table p
      JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
@@ -149,7 +148,7 @@ async function resetSequences(dst: Queryable, table: string): Promise<void> {
 }
 
 export async function copyDatabase(
-  src: Database,
+  src: Db,
   dst: Backend,
   plan: CopyPlan,
   o: { batchRows: number; onProgress?: (p: CopyProgress) => void },
@@ -199,7 +198,7 @@ export async function copyDatabase(
     )
     const keyCols = t.key.map((k) => `${q(t.name)}.${q(k)}`)
     const keyAliases = t.key.map((_, i) => `__k${i}`)
-    const batch = Math.max(1, Math.min(o.batchRows, Math.floor(MAX_PARAMS / t.columns.length)))
+    const batch = Math.max(1, o.batchRows)
     const read = (after: Param[] | null) =>
       src
         .query(
@@ -208,19 +207,12 @@ export async function copyDatabase(
            ORDER BY ${keyCols.join(', ')} LIMIT ${batch}`,
         )
         .all(...((after ?? []) as never[])) as Record<string, Param>[]
-    const casts = t.columns.map((c) => t.types[c] as string)
     for (let chunk = read(last); chunk.length > 0; chunk = read(last)) {
-      const values: Param[] = []
-      const tuples = chunk.map((r, i) => {
-        for (const c of t.columns) values.push(r[c] ?? null)
-        return `(${casts.map((type, j) => `$${i * t.columns.length + j + 1}::${type}`).join(', ')})`
-      })
       const lastRow = chunk[chunk.length - 1] as Record<string, Param>
       const key = keyAliases.map((a) => lastRow[a] ?? null)
-      const insert = `INSERT INTO ${q(t.name)} (${t.columns.map(q).join(', ')}) VALUES ${tuples.join(', ')}`
+      const values = chunk.map((r) => t.columns.map((c) => r[c] ?? null))
       await dst.transaction(async (tx) => {
-        // Already PostgreSQL's spelling ($n with casts): translation leaves it as it is.
-        await tx.run(insert, values)
+        await tx.insertMany(t.name, t.columns, values)
         await tx.run(
           `INSERT INTO ${PROGRESS} (tbl, last_key, rows) VALUES (?, ?, ?)
            ON CONFLICT (tbl) DO UPDATE SET last_key = excluded.last_key, rows = excluded.rows`,

@@ -10,11 +10,12 @@
  * statement runs at once.
  */
 import type { Backend, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
-import type { Db, Statement as SqliteStatement } from './db'
+import type { Db, SQLQueryBindings, Statement as SqliteStatement } from './db'
 
-type Bindings = import('bun:sqlite').SQLQueryBindings[]
+type Bindings = SQLQueryBindings[]
 
 const bind = (p: readonly Param[] | undefined) => (p ?? []) as unknown as Bindings
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite' as const
@@ -30,6 +31,13 @@ export class SqliteBackend implements Backend {
         (db.query(sql).get(...bind(p)) ?? null) as T | null,
       run: async (sql: string, p?: readonly Param[]) => ({ changes: db.query(sql).run(...bind(p)).changes }),
       exec: async (sql: string) => void db.run(sql),
+      insertMany: async (table, columns, rows) => {
+        const st = db.query(
+          `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        )
+        for (const r of rows) st.run(...bind(r))
+        return rows.length
+      },
     }
   }
 
@@ -55,6 +63,14 @@ export class SqliteBackend implements Backend {
 
   exec(sql: string): Promise<void> {
     return this.outside(() => this.direct.exec(sql))
+  }
+
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly Param[])[],
+  ): Promise<number> {
+    return this.outside(() => this.direct.insertMany(table, columns, rows))
   }
 
   prepare<T = Row>(sql: string): Statement<T> {

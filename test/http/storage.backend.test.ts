@@ -14,11 +14,9 @@ import { Registry } from '../../src/ops/metrics'
 import { registerStorageMetrics } from '../../src/ops/process'
 import { opsRoutes } from '../../src/ops/routes'
 import type { Backend } from '../../src/storage/backend'
-import { openDatabase } from '../../src/storage/db'
 import { openBackend, openPostgres } from '../../src/storage/open'
-import { SqliteBackend } from '../../src/storage/sqlite'
 import { tempDir } from '../helpers'
-import { freePort, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, closeBackends, freePort, freshBackend, type PgCluster, startPg } from '../pg.helpers'
 
 let pg: PgCluster
 const dirs: string[] = []
@@ -29,6 +27,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   for (const b of open) await b.close().catch(() => {})
+  await closeBackends()
   await pg.stop()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
@@ -55,21 +54,6 @@ const pgConfig = (url: string) => ({
   tls_ca_file: '',
 })
 
-const MAKE: Record<Backend['kind'], () => Promise<Backend>> = {
-  sqlite: async () => {
-    const dir = tempDir()
-    dirs.push(dir)
-    const b = new SqliteBackend(openDatabase(join(dir, 'bloop.db')))
-    open.push(b)
-    return b
-  },
-  postgres: async () => {
-    const b = await openPostgres(pgConfig(await pg.createDatabase()))
-    open.push(b)
-    return b
-  },
-}
-
 const SCHEMA: Record<Backend['kind'], string> = {
   sqlite: `CREATE TABLE items (id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, n INTEGER NOT NULL, at INTEGER,
              ratio REAL, data BLOB)`,
@@ -77,11 +61,11 @@ const SCHEMA: Record<Backend['kind'], string> = {
              n BIGINT NOT NULL, at BIGINT, ratio DOUBLE PRECISION, data BYTEA)`,
 }
 
-for (const kind of ['sqlite', 'postgres'] as const) {
+for (const kind of BACKENDS) {
   describe(`storage backend: ${kind}`, () => {
     let b: Backend
     beforeAll(async () => {
-      b = await MAKE[kind]()
+      b = (await freshBackend(kind, pg)).backend
       await b.exec(SCHEMA[kind])
     })
 
@@ -175,6 +159,36 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         ),
       ).rejects.toThrow()
       expect(await b.get("SELECT count(*) AS c FROM items WHERE k LIKE 'm%'")).toEqual({ c: 300 })
+    })
+
+    test('insertMany stores every value exactly: text with tabs, newlines and backslashes, nulls, bytes, floats', async () => {
+      const rows = [
+        ['im-1', 1, 1_767_225_600_123, 0.1, new Uint8Array([0, 92, 10, 255])],
+        ['im-2\tx\ny\\z\r', -7, null, 1e-7, null],
+        ['im-3 \\N', 0, 0, null, new Uint8Array([])],
+      ] as const
+      const n = await b.transaction((tx) => tx.insertMany('items', ['k', 'n', 'at', 'ratio', 'data'], rows))
+      expect(n).toBe(3)
+      const got = await b.all<Record<string, unknown>>(
+        "SELECT k, n, at, ratio, data FROM items WHERE k LIKE 'im-%' ORDER BY k",
+      )
+      expect(got.map((r) => ({ ...r, data: r.data === null ? null : [...(r.data as Uint8Array)] }))).toEqual(
+        rows.map(([k, n, at, ratio, data]) => ({ k, n, at, ratio, data: data === null ? null : [...data] })),
+      )
+      // A duplicate key fails the whole call with its transaction.
+      await expect(
+        b.transaction((tx) =>
+          tx.insertMany(
+            'items',
+            ['k', 'n'],
+            [
+              ['im-4', 1],
+              ['im-1', 1],
+            ],
+          ),
+        ),
+      ).rejects.toThrow()
+      expect(await b.get("SELECT count(*) AS c FROM items WHERE k = 'im-4'")).toEqual({ c: 0 })
     })
 
     test('a transaction commits whole or not at all', async () => {
@@ -281,6 +295,41 @@ describe('choosing and reaching PostgreSQL', () => {
     const port = freePort()
     await expect(openPostgres(pgConfig(`postgres://bloop:secret@127.0.0.1:${port}/bloop`))).rejects.toThrow(
       `cannot connect to PostgreSQL at 127.0.0.1:${port}: connection refused; check that PostgreSQL runs and listens on that address (listen_addresses, port) and that database.url (BLOOP__DATABASE__URL) names it (postgres://bloop:***@127.0.0.1:${port}/bloop)`,
+    )
+  })
+
+  test('a server that accepts but never answers: startup gives up after connect_timeout_secs, saying so', async () => {
+    // A TCP listener that takes connections and says nothing, like a firewall that drops replies.
+    const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    try {
+      const t0 = performance.now()
+      const err = await openPostgres({
+        ...pgConfig(`postgres://bloop@127.0.0.1:${silent.port}/bloop`),
+        connect_timeout_secs: 1,
+      }).then(
+        () => null,
+        (e: Error) => e,
+      )
+      expect(err?.message).toBe(
+        `cannot connect to PostgreSQL at 127.0.0.1:${silent.port}: no answer within 1 s; check the host name, the network and firewalls between here and the server (postgres://bloop@127.0.0.1:${silent.port}/bloop)`,
+      )
+      expect(performance.now() - t0).toBeLessThan(5000)
+    } finally {
+      silent.stop(true)
+    }
+  })
+
+  test('TLS required of a server without it: startup names database.tls', async () => {
+    const err = await openPostgres({
+      ...pgConfig(`postgres://bloop@127.0.0.1:${pg.port}/postgres`),
+      tls: 'require',
+    }).then(
+      () => null,
+      (e: Error) => e,
+    )
+    expect(err?.message).toStartWith(`cannot open a TLS connection to PostgreSQL at 127.0.0.1:${pg.port} (`)
+    expect(err?.message).toEndWith(
+      "); check database.tls (require) and database.tls_ca_file against the server's ssl settings",
     )
   })
 

@@ -6,62 +6,28 @@
  * BatchQueue over it group-commits and acknowledges only what is committed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { memoryLogger } from '../../src/ops/log'
 import type { Backend, Queryable } from '../../src/storage/backend'
-import { openDatabase } from '../../src/storage/db'
 import { WriterLoad } from '../../src/storage/load'
-import { openPostgres } from '../../src/storage/open'
 import { BatchQueue } from '../../src/storage/queue'
-import { SqliteBackend } from '../../src/storage/sqlite'
 import { WriterError } from '../../src/storage/writer'
 import { isTransient, SeamWriter } from '../../src/storage/writer.backend'
-import { tempDir } from '../helpers'
-import { type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, closeBackends, freshBackend, type PgCluster, startPg } from '../pg.helpers'
 
 let pg: PgCluster
-const dirs: string[] = []
-const closers: (() => Promise<void>)[] = []
 
 beforeAll(async () => {
   pg = await startPg()
 })
 afterAll(async () => {
-  for (const c of closers) await c().catch(() => {})
+  await closeBackends()
   await pg.stop()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
-
-const pgOpts = (url: string) => ({
-  url,
-  path: '',
-  pool_size: 3,
-  statement_timeout_ms: 0,
-  connect_timeout_secs: 5,
-  tls: 'disable',
-  tls_ca_file: '',
 })
 
 /** A backend for the writer and a second, independent connection to the same database. */
-const PAIR: Record<Backend['kind'], () => Promise<[Backend, Backend]>> = {
-  sqlite: async () => {
-    const dir = tempDir()
-    dirs.push(dir)
-    const path = join(dir, 'bloop.db')
-    const pair: [Backend, Backend] = [
-      new SqliteBackend(openDatabase(path)),
-      new SqliteBackend(openDatabase(path)),
-    ]
-    for (const b of pair) closers.push(() => b.close())
-    return pair
-  },
-  postgres: async () => {
-    const url = await pg.createDatabase()
-    const pair: [Backend, Backend] = [await openPostgres(pgOpts(url)), await openPostgres(pgOpts(url))]
-    for (const b of pair) closers.push(() => b.close())
-    return pair
-  },
+async function pair(kind: (typeof BACKENDS)[number]): Promise<[Backend, Backend]> {
+  const fresh = await freshBackend(kind, pg)
+  return [fresh.backend, await fresh.another()]
 }
 
 const SCHEMA = {
@@ -98,12 +64,12 @@ const tasks = {
   },
 }
 
-for (const kind of ['sqlite', 'postgres'] as const) {
+for (const kind of BACKENDS) {
   describe(`seam writer: ${kind}`, () => {
     let w: SeamWriter<typeof tasks>
     let other: Backend
     beforeAll(async () => {
-      const [b, o] = await PAIR[kind]()
+      const [b, o] = await pair(kind)
       await b.exec(SCHEMA[kind])
       w = new SeamWriter(b, tasks, 10)
       other = o
@@ -186,7 +152,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
 describe('seam writer on PostgreSQL, a lost connection', () => {
   test('a task whose connection is killed mid-transaction is run again on a new one, once', async () => {
-    const [b, other] = await PAIR.postgres()
+    const [b, other] = await pair('postgres')
     await b.exec(SCHEMA.postgres)
     const w = new SeamWriter(b, tasks, 10)
     attempts = 0
@@ -206,7 +172,7 @@ describe('seam writer on PostgreSQL, a lost connection', () => {
 
 describe('seam writer across a PostgreSQL restart', () => {
   test('while the server is down tasks fail with a WriterError, none is acknowledged uncommitted; after it is back they commit', async () => {
-    const [b, other] = await PAIR.postgres()
+    const [b, other] = await pair('postgres')
     await b.exec(SCHEMA.postgres)
     const w = new SeamWriter(b, tasks, 50)
     const acked: string[] = []

@@ -1,9 +1,9 @@
 /**
- * The PostgreSQL backend's translation of portable SQL (src/storage/postgres.ts): what
+ * The PostgreSQL dialect's translation of portable SQL (src/storage/postgres.dialect.ts): what
  * changes, and that string literals, quoted names and comments never do.
  */
 import { describe, expect, test } from 'bun:test'
-import { translate } from '../../src/storage/postgres'
+import { translate } from '../../src/storage/postgres.dialect'
 
 describe('translate (portable SQL to PostgreSQL)', () => {
   test('numbers placeholders in order, skipping literals, quoted names and comments', () => {
