@@ -168,20 +168,19 @@ export function postgresSource(backend: Backend): AnalyticsSource {
         sxx: number
       }>(
         `WITH p AS (SELECT ?::bigint AS min_hours, ?::bigint AS max_series, ?::bigint AS first),
-         base AS (SELECT project_id, fingerprint, hour_bucket, count FROM event_counts_hourly WHERE ${w.sql}),
+         h AS MATERIALIZED (
+           SELECT project_id, fingerprint, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
+           WHERE ${w.sql} GROUP BY project_id, fingerprint, hour_bucket),
          active AS (
-           SELECT project_id, fingerprint, sum(count) AS events FROM base GROUP BY project_id, fingerprint
-           HAVING count(DISTINCT hour_bucket) >= (SELECT min_hours FROM p)),
+           SELECT project_id, fingerprint, sum(c) AS events FROM h GROUP BY project_id, fingerprint
+           HAVING count(*) >= (SELECT min_hours FROM p)),
          top AS (
            SELECT project_id, fingerprint FROM active
-           ORDER BY events DESC, project_id ${C}, fingerprint ${C} LIMIT (SELECT max_series FROM p)),
-         h AS (
-           SELECT base.project_id, base.fingerprint, base.hour_bucket, sum(base.count)::float8 AS c
-           FROM base JOIN top USING (project_id, fingerprint) GROUP BY 1, 2, 3)
+           ORDER BY events DESC, project_id ${C}, fingerprint ${C} LIMIT (SELECT max_series FROM p))
          SELECT project_id, fingerprint,
                 array_agg(((hour_bucket - (SELECT first FROM p)) / ${HOUR_MS})::int ORDER BY hour_bucket) AS hours,
                 array_agg(c ORDER BY hour_bucket) AS counts, sum(c) AS sx, sum(c * c) AS sxx
-         FROM h GROUP BY project_id, fingerprint
+         FROM h JOIN top USING (project_id, fingerprint) GROUP BY project_id, fingerprint
          ORDER BY project_id ${C}, fingerprint ${C}`,
         [opts.minHours, opts.maxSeries, win.first, ...w.params],
       )
