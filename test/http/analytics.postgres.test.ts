@@ -437,6 +437,18 @@ describe('LLM percentiles on PostgreSQL', () => {
     }
   }
 
+  for (const query of ['hours=24', 'hours=48']) {
+    test(`/v1/llm/overview?${query}: sums and p95 latencies (now and the window before) as on SQLite`, async () => {
+      for (const project of ['default', 'shop']) {
+        const { sqlite, pg } = await bothLlm(`/v1/llm/overview?${query}`, project)
+        expect(pg).toEqual(sqlite)
+        expect(sqlite.total_spans).toBeGreaterThan(0)
+        expect(sqlite.p95_latency_ms).toBeGreaterThan(0)
+        if (query === 'hours=24') expect(sqlite.previous_p95_latency_ms).toBeGreaterThan(0)
+      }
+    })
+  }
+
   for (const query of ['hours=24', 'hours=72', 'hours=72&model=gpt-4o']) {
     test(`/v1/llm/latency?${query}: the merged sketches give SQLite's figures exactly`, async () => {
       for (const project of ['default', 'shop']) {

@@ -4,7 +4,8 @@
  * only the projects the caller may see (`project_id` narrows to one). Parameters are
  * checked in model.ts; the queries are in the files beside this one. Reads use the main
  * thread's connection (WAL lets them run while the writer commits); none needs DuckDB.
- * On PostgreSQL, the latency and tool percentiles are read from it (postgres.ts).
+ * On PostgreSQL, the overview and the latency and tool percentiles are read from it
+ * (postgres.ts).
  */
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
@@ -33,7 +34,7 @@ import {
   UsageQuery,
   WindowQuery,
 } from './model'
-import { latencyOnPostgres, toolsOnPostgres } from './postgres'
+import { latencyOnPostgres, overviewOnPostgres, toolsOnPostgres } from './postgres'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
 import { latency, models, overview, usage } from './rollups'
@@ -76,7 +77,10 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/overview',
       ({ access, query }) => {
         const q = parseQuery(WindowQuery, query)
-        return overview(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? overviewOnPostgres(postgres, projectIds, win(q.hours))
+          : overview(d.db, projectIds, win(q.hours))
       },
       { scope: 'llm:read', schema: { query: WindowQuery } },
     )
