@@ -16,7 +16,8 @@
  * order of floating-point operations, so they may differ in the last bits.
  *
  * The LLM percentiles likewise: LLM traces ingested beside the errors, then
- * /v1/llm/latency (merged hourly sketches) and /v1/llm/tools (exact span percentiles,
+ * /v1/llm/overview and /v1/llm/latency (merged hourly sketches, compared exactly) and
+ * /v1/llm/tools (exact span percentiles,
  * percentile_cont on PostgreSQL) from PostgreSQL against SQLite's answers, the tools'
  * interpolated percentiles and means within a relative 1e-12 (the same formula, evaluated
  * by PostgreSQL in its own order of operations, its mean through numeric).
