@@ -156,6 +156,7 @@ export async function startPg(): Promise<PgCluster> {
     resume: startServer,
     async stop() {
       await adminSql.close({ timeout: 0 })
+      process.off('exit', stopNow)
       stopNow()
     },
   }
