@@ -20,7 +20,9 @@
  * /v1/llm/tools (exact span percentiles,
  * percentile_cont on PostgreSQL) from PostgreSQL against SQLite's answers, the tools'
  * interpolated percentiles and means within a relative 1e-12 (the same formula, evaluated
- * by PostgreSQL in its own order of operations, its mean through numeric).
+ * by PostgreSQL in its own order of operations, its mean through numeric); /v1/llm/rag
+ * (the RAG keys read from the metadata as jsonb) with its means within 1e-12 too, since
+ * they sum ratios in the order each database returns the rows.
  */
 import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -121,6 +123,7 @@ function tracesOf(project: string, hourAgo: number, rand: () => number) {
         ...(rand() < 0.1 ? {} : { latency_ms: latency }),
         ...(rand() < 0.15 ? { status: 'error', error_message: `${name} failed` } : {}),
         ...(rand() < 0.5 ? { cost_micros: Math.floor(rand() * 500) } : {}),
+        ...(name === 'vector_search' ? { metadata: ragOf(rand) } : {}),
       }
     }
     return {
@@ -141,6 +144,22 @@ function tracesOf(project: string, hourAgo: number, rand: () => number) {
       ],
     }
   })
+}
+
+/** A retrieval's RAG keys, flat or nested as the SDKs send them, some missing or null. */
+function ragOf(rand: () => number) {
+  const retrieved = Math.floor(1 + rand() * 10)
+  const keys = {
+    chunks_retrieved: retrieved,
+    chunks_used: rand() < 0.8 ? Math.floor(rand() * retrieved) : null,
+    context_tokens: Math.floor(rand() * 4000),
+    max_context_tokens: rand() < 0.7 ? 8000 : undefined,
+    top_k: 5,
+    relevance_scores: Array.from({ length: 3 }, () => Math.round(rand() * 1000) / 1000),
+    source: rand() < 0.5 ? 'docs' : rand() < 0.5 ? 'tickets' : 42,
+  }
+  if (rand() < 0.5) return { rag: keys }
+  return Object.fromEntries(Object.entries(keys).map(([k, v]) => [`rag.${k}`, v]))
 }
 
 async function ingestTraces(project: string, traces: Record<string, unknown>[]) {
@@ -201,6 +220,8 @@ beforeAll(async () => {
       analytics: { sync_interval_ms: 0, cache_ttl_secs: 0 },
       ingest: { max_batch_size: 1000 },
       rate_limit: { per_second: 1_000_000, burst_size: 1_000_000 },
+      // Metadata stored, so retrievals keep their RAG keys.
+      llm_tracing: { default_content_storage: 'metadata_only' },
     },
     { now: () => now },
   )
@@ -273,6 +294,25 @@ function expectSame(pgAnswer: unknown, duckAnswer: unknown, path = '$'): void {
     return
   }
   expect({ path, value: pgAnswer }).toEqual({ path, value: duckAnswer })
+}
+
+/** Equal, except that non-integer numbers may differ by `rel` relative to their size. */
+function expectWithin(actual: unknown, expected: unknown, rel: number, path = '$'): void {
+  if (typeof expected === 'number' && !Number.isInteger(expected) && typeof actual === 'number') {
+    const close = Math.abs(actual - expected) <= rel * Math.max(1, Math.abs(expected))
+    expect({ path, actual, close }).toEqual({ path, actual, close: true })
+    return
+  }
+  if (expected !== null && typeof expected === 'object') {
+    expect({ path, keys: Object.keys(actual as object).sort() }).toEqual({
+      path,
+      keys: Object.keys(expected).sort(),
+    })
+    for (const [k, v] of Object.entries(expected))
+      expectWithin((actual as Record<string, unknown>)[k], v, rel, `${path}.${k}`)
+    return
+  }
+  expect({ path, value: actual }).toEqual({ path, value: expected })
 }
 
 async function both(path: string, project: string) {
@@ -481,6 +521,21 @@ describe('LLM percentiles on PostgreSQL', () => {
         expect(pg.window_hours).toBe(sqlite.window_hours)
       }
       expect(calls).toBeGreaterThan(0)
+    })
+  }
+
+  for (const query of ['hours=24', 'hours=72&limit=3']) {
+    test(`/v1/llm/rag?${query}: the RAG keys read from PostgreSQL's metadata give SQLite's figures`, async () => {
+      for (const project of ['default', 'shop']) {
+        const { sqlite, pg } = await bothLlm(`/v1/llm/rag?${query}`, project)
+        // Means of ratios are summed in the order the rows come, which each database
+        // chooses: they may differ in the last bits. Everything else is exact.
+        expectWithin(pg, sqlite, 1e-12)
+        const relevance = sqlite.relevance as { total_retrievals: number; avg_top_relevance: number | null }
+        expect(relevance.total_retrievals).toBeGreaterThan(0)
+        expect(relevance.avg_top_relevance).not.toBeNull()
+        expect((sqlite.sources as { source: string }[]).map((s) => s.source)).toContain('unknown')
+      }
     })
   }
 

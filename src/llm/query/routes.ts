@@ -34,7 +34,7 @@ import {
   UsageQuery,
   WindowQuery,
 } from './model'
-import { latencyOnPostgres, overviewOnPostgres, toolsOnPostgres } from './postgres'
+import { latencyOnPostgres, overviewOnPostgres, ragOnPostgres, toolsOnPostgres } from './postgres'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
 import { latency, models, overview, usage } from './rollups'
@@ -199,7 +199,10 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/rag',
       ({ access, query }) => {
         const q = parseQuery(ListQuery, query)
-        return rag(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? ragOnPostgres(postgres, projectIds, win(q.hours), q.limit)
+          : rag(d.db, projectIds, win(q.hours), q.limit)
       },
       { scope: 'llm:read', schema: { query: ListQuery } },
     )
