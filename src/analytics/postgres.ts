@@ -8,9 +8,10 @@
  *
  * - The same closed forms: per-hour sums, the issue's sums of the count and its square
  *   over the window (joined back to its hours, which costs less than a window function's
- *   sort of every hour), FILTER for the two halves of the movers' window, the Pearson sums
- *   with the sum of products taken over the hours both series have events in (a zero adds
- *   nothing to any sum, so no series needs zero-filling), `lag` for the previous release.
+ *   sort of every hour), FILTER for the two halves of the movers' window, `lag` for the
+ *   previous release. For correlations PostgreSQL picks the series and returns each one's
+ *   hourly counts (as arrays) and sums; the pairs' sums of products are taken from those
+ *   (`pairsOf`).
  * - The environments' percentiles are PostgreSQL's `percentile_cont` over the zero-filled
  *   hourly series (`generate_series`): linear interpolation between the closest ranks,
  *   the definition `stats.percentile` implements (Hyndman & Fan type 7).
@@ -115,12 +116,11 @@ function pairsOf(
 const round9 = (r: number) => Math.round(r * 1e9) / 1e9
 
 export function postgresSource(backend: Backend): AnalyticsSource {
-  const read = <T>(sql: string, params: Param[]) => backend.all<T>(sql, params)
   return {
     async spikeRows(scope, win, opts) {
       if (win.hours < 3 || scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first, to: win.last })
-      return read<SpikeRow>(
+      return backend.all<SpikeRow>(
         `WITH p AS (SELECT ?::float8 AS n, ?::float8 AS min_count, ?::float8 AS threshold),
          h AS MATERIALIZED (
            SELECT project_id, fingerprint, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
@@ -143,7 +143,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async moverRows(scope, win, limit) {
       if (scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first - win.hours * HOUR_MS, to: win.last })
-      return read<MoverRow>(
+      return backend.all<MoverRow>(
         `SELECT * FROM (
            SELECT project_id, fingerprint,
                   coalesce(sum(count) FILTER (WHERE hour_bucket >= ?), 0)::float8 AS current,
@@ -159,7 +159,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async pairRows(scope, win, opts) {
       if (scope.projectIds.length === 0 || win.hours < opts.minHours) return []
       const w = where(scope, { from: win.first, to: win.last })
-      const series = await read<{
+      const series = await backend.all<{
         project_id: string
         fingerprint: string
         hours: number[]
@@ -193,7 +193,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
       const onHourly = where(scope, undefined, 'h')
       // One pass over the hourly counts of the releases: their events, those of their
       // first 24 hours, and whether they have any in the window.
-      return read<ReleaseRow>(
+      return backend.all<ReleaseRow>(
         `WITH fs AS (
            SELECT project_id, fingerprint, release, min(first_seen) AS first_seen FROM error_aggregates
            WHERE ${all.sql} GROUP BY project_id, fingerprint, release),
@@ -233,7 +233,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async environmentRows(scope, win) {
       if (scope.projectIds.length === 0) return []
       const w = where(scope, { from: win.first, to: win.last })
-      return read<EnvironmentRow>(
+      return backend.all<EnvironmentRow>(
         `WITH p AS (SELECT ?::bigint AS first, ?::int AS n),
          h AS (
            SELECT environment, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
