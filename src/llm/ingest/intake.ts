@@ -43,6 +43,8 @@ export interface LlmIntake {
    * AppError 429 (Retry-After) when the queue cannot take them; never drops silently.
    */
   submit(projectId: string, traces: TraceInput[], o: SubmitOptions): Promise<{ accepted: number }>
+  /** The project's policy as ingest applies it (row, else the config default). */
+  policyOf(projectId: string): ContentPolicy
 }
 
 const RANK: Record<ContentPolicy, number> = { none: 0, metadata_only: 1, full: 2 }
@@ -68,8 +70,6 @@ export type LlmQueue = BatchQueue<CommitItem, CommitResult, CommitResult>
 export interface RunningIntake extends LlmIntake {
   /** Queues an update of an existing trace; resolves true once committed, false when the trace is unknown. */
   update(projectId: string, traceId: string, update: UpdateInput, o: SubmitOptions): Promise<boolean>
-  /** The project's policy as ingest applies it (row, else the config default). */
-  policyOf(projectId: string): ContentPolicy
   queue: LlmQueue
 }
 
