@@ -10,12 +10,12 @@
 import { admin } from './admin'
 import { alerts, type Resolver } from './alerts'
 import { analytics } from './analytics'
-import { auth } from './auth'
+import { auth, getUser, listUsers, userByName } from './auth'
 import type { Core, Started } from './core/feature'
 import { dashboard } from './dashboard'
 import { errors } from './errors'
 import { llm } from './llm'
-import { projects, purgeOrder } from './projects'
+import { findProject, projects, purgeOrder } from './projects'
 import { retention } from './retention'
 import { sdk } from './sdk'
 import { dsnFor, sentry } from './sentry'
@@ -92,7 +92,20 @@ export async function startFeatures(core: Core, o: StartOptions) {
     )
     const sourcemapsRunning = await begin(() => sourcemaps.start(core))
     const errorsRunning = await begin(() =>
-      errors.start({ ...core, writer: o.writer, symbolicate: sourcemapsRunning.symbolicate }),
+      errors.start({
+        ...core,
+        writer: o.writer,
+        symbolicate: sourcemapsRunning.symbolicate,
+        directory: {
+          user: (ref) => {
+            const u = getUser(db, ref) ?? userByName(db, ref)
+            return u ? { id: u.id, username: u.username } : null
+          },
+          users: () => listUsers(db).map((u) => ({ id: u.id, username: u.username })),
+          projectSlug: (id) => findProject(db, id)?.slug ?? null,
+          origin: config.auth.rp_origin,
+        },
+      }),
     )
     const onErrorsCommit = errorsRunning.onCommit
     const alertsRunning = await begin(() => alerts.start({ ...core, onErrorsCommit, resolve: o.resolve }))
@@ -104,7 +117,9 @@ export async function startFeatures(core: Core, o: StartOptions) {
         alerting: alertsRunning.alerting,
       }),
     )
-    const dashboardRunning = await begin(() => dashboard.start({ ...core, onErrorsCommit }))
+    const dashboardRunning = await begin(() =>
+      dashboard.start({ ...core, onErrorsCommit, onLlmCommit: llmRunning.onCommit }),
+    )
     const analyticsRunning = await begin(() => analytics.start({ ...core, onErrorsCommit }))
     const sentryRunning = await begin(() => sentry.start({ ...core, submit: errorsRunning.submit }))
     const sdkRunning = await begin(() => sdk.start(core))

@@ -94,6 +94,108 @@ export const ERRORS_API: SecurityGroup = {
   setup: ingestIssues,
 }
 
+/** A comment by the suite's signed-in user on the own issue, fresh for each request. */
+function freshComment(f: SecurityFixture): number {
+  return (
+    f.rt.core.db
+      .query<{ id: number }, [string, string, string]>(
+        `INSERT INTO issue_comments (project_id, fingerprint, author_id, author, body, created_at)
+         VALUES (?, 'fp-own', ?, ?, 'to delete', 0) RETURNING id`,
+      )
+      .get(f.own.id, f.user.id, f.user.username) as { id: number }
+  ).id
+}
+
+export const TRIAGE_API: SecurityGroup = {
+  title: 'triage API',
+  routes: [
+    {
+      method: 'POST',
+      route: '/v1/errors/bulk',
+      access: { scope: 'errors:write' },
+      request: (f) => ({
+        path: '/v1/errors/bulk',
+        body: { action: 'ignore', fingerprints: ['fp-own'], project_id: f.own.slug },
+      }),
+      foreign: (f) => ({
+        path: '/v1/errors/bulk',
+        body: { action: 'ignore', fingerprints: ['fp-other'], project_id: f.other.slug },
+      }),
+      ok: 200,
+    },
+    {
+      method: 'POST',
+      route: '/v1/errors/unmerge',
+      access: { scope: 'errors:write' },
+      request: () => ({ path: '/v1/errors/unmerge', body: { fingerprints: ['fp-own'] } }),
+      foreign: () => ({ path: '/v1/errors/unmerge', body: { fingerprints: ['fp-other'] } }),
+      ok: 200,
+    },
+    {
+      method: 'PUT',
+      route: '/v1/errors/:fingerprint/assignee',
+      access: { scope: 'errors:write' },
+      request: () => ({ path: '/v1/errors/fp-own/assignee', body: { assignee: null } }),
+      foreign: () => ({ path: '/v1/errors/fp-other/assignee', body: { assignee: null } }),
+      ok: 200,
+    },
+    {
+      method: 'GET',
+      route: '/v1/triage/assignees',
+      access: { scope: 'errors:read' },
+      request: (f) => ({ path: `/v1/triage/assignees?project_id=${f.own.slug}` }),
+      foreign: (f) => ({ path: `/v1/triage/assignees?project_id=${f.other.slug}` }),
+      ok: 200,
+    },
+    {
+      method: 'GET',
+      route: '/v1/errors/:fingerprint/comments',
+      access: { scope: 'errors:read' },
+      request: () => ({ path: '/v1/errors/fp-own/comments' }),
+      foreign: () => ({ path: '/v1/errors/fp-other/comments' }),
+      ok: 200,
+    },
+    {
+      method: 'POST',
+      route: '/v1/errors/:fingerprint/comments',
+      access: { scope: 'errors:write' },
+      request: () => ({ path: '/v1/errors/fp-own/comments', body: { body: 'seen' } }),
+      foreign: () => ({ path: '/v1/errors/fp-other/comments', body: { body: 'seen' } }),
+      ok: 201,
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/errors/:fingerprint/comments/:id',
+      access: 'session',
+      request: (f) => ({ path: `/v1/errors/fp-own/comments/${freshComment(f)}` }),
+      ok: 200,
+    },
+    {
+      method: 'GET',
+      route: '/v1/triage/settings',
+      access: { scope: 'errors:read' },
+      request: (f) => ({ path: `/v1/triage/settings?project_id=${f.own.slug}` }),
+      foreign: (f) => ({ path: `/v1/triage/settings?project_id=${f.other.slug}` }),
+      ok: 200,
+    },
+    {
+      method: 'PUT',
+      route: '/v1/triage/settings',
+      access: { scope: 'errors:write' },
+      request: (f) => ({
+        path: `/v1/triage/settings?project_id=${f.own.slug}`,
+        body: { tracker_template: 'https://tracker.example/new?title={title}' },
+      }),
+      foreign: (f) => ({
+        path: `/v1/triage/settings?project_id=${f.other.slug}`,
+        body: { tracker_template: 'https://tracker.example/new?title={title}' },
+      }),
+      ok: 200,
+    },
+  ],
+  setup: ingestIssues,
+}
+
 /** A throwaway project, so destructive routes never consume the fixture's. */
 const freshProject = (f: SecurityFixture) =>
   insertProject(f.rt.core.db, { name: 'Temp', slug: unique('temp') }, f.rt.core.now())
@@ -798,6 +900,7 @@ export const SECURITY_GROUPS: readonly SecurityGroup[] = [
   LLM_PROXY,
   LLM_OTLP,
   ERRORS_API,
+  TRIAGE_API,
   PROJECTS_API,
   TOKENS_API,
   ADMIN_API,

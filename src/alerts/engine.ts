@@ -145,7 +145,11 @@ export class AlertEngine {
   onCommit(result: CommitResult, events: readonly NormalizedEvent[]): Firing[] {
     if (this.rules.size === 0 || result.issues.length === 0) return []
     const issues = new Map<string, CommittedIssue>()
-    for (const i of result.issues) issues.set(issueKey(i.project_id, i.fingerprint), i)
+    for (const i of result.issues) {
+      issues.set(issueKey(i.project_id, i.fingerprint), i)
+      // Events of a merged fingerprint count for the issue they were merged into.
+      for (const fp of i.merged_from ?? []) issues.set(issueKey(i.project_id, fp), i)
+    }
     this.count(result, events, issues)
 
     const rules: Rule[] = []
@@ -225,7 +229,7 @@ export class AlertEngine {
       const issue = issues.get(issueKey(e.project_id, e.fingerprint))
       if (!issue || isSilent(issue.status)) continue
       const facets = {
-        fingerprint: e.fingerprint,
+        fingerprint: issue.fingerprint,
         environment: e.environment,
         source: e.source,
         route: e.route_or_procedure,
@@ -253,10 +257,11 @@ function latestOf(
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i] as NormalizedEvent
     if (result.inserted[i] !== 1) continue
-    if (e.project_id !== d.issue.project_id || e.fingerprint !== d.issue.fingerprint) continue
+    if (e.project_id !== d.issue.project_id) continue
+    if (e.fingerprint !== d.issue.fingerprint && !d.issue.merged_from?.includes(e.fingerprint)) continue
     if (
       matches(d.rule, {
-        fingerprint: e.fingerprint,
+        fingerprint: d.issue.fingerprint,
         environment: e.environment,
         source: e.source,
         route: e.route_or_procedure,

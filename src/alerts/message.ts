@@ -50,6 +50,8 @@ export interface IssueContext {
   source: string
   route_or_procedure: string | null
   status: IssueStatus
+  /** The assigned user's username, or null (added in version 1). */
+  assignee: string | null
   total_count: number
   first_seen: number
   last_seen: number
@@ -128,6 +130,7 @@ export function firedPayload(a: {
       source: issue.source,
       route_or_procedure: issue.route_or_procedure,
       status: issue.status,
+      assignee: issue.assignee ?? null,
       total_count: issue.total_count,
       first_seen: issue.first_seen,
       last_seen: issue.last_seen,

@@ -8,6 +8,10 @@
  *   commit after a quiet second is sent at once, later ones are summed into the next event.
  *   Under heavy ingest a dashboard therefore re-reads once a second, not once per batch.
  *   The data is `{"events": n, "new_issues": n, "regressions": n, "projects": [ids]}`.
+ * - LLM traces have a lane of their own: an `llm` event, `{"traces": n, "projects": [ids]}`,
+ *   after each batch the LLM feature commits (traces and updates of traces), throttled and
+ *   scoped the same way but independently of `commit`, so the LLM pages re-read on it and
+ *   the issue pages do not re-read on trace traffic.
  * - Scope: a stream hears only about the projects it was opened for (the one named by
  *   `project_id`, or all the caller's projects). A stream for all projects asks again
  *   (`rescope`) when a commit names a project it does not know, so a project created
@@ -45,6 +49,27 @@ export interface CommitTick {
   projects: string[]
 }
 
+/** The `llm` event: traces committed by the LLM feature since the last event, by project. */
+export interface LlmTick {
+  traces: number
+  projects: string[]
+}
+
+/** The two kinds of event a stream sends after commits. */
+type Lane = 'commit' | 'llm'
+
+/** What one lane of one stream has to send: counts summed over commits, and the projects. */
+interface Pending {
+  counts: Record<string, number>
+  projects: Set<string>
+}
+
+interface LaneState {
+  lastSent: number
+  pending: Pending | null
+  flushTimer: unknown
+}
+
 /** Timers, injectable so tests can step time. */
 export interface Timers {
   now(): number
@@ -72,11 +97,11 @@ interface Subscriber {
   rescope: Rescope | null
   send(chunk: string): void
   end(): void
-  lastSent: number
-  pending: { events: number; new_issues: number; regressions: number; projects: Set<string> } | null
-  flushTimer: unknown
+  lanes: Record<Lane, LaneState>
   heartbeat: unknown
 }
+
+const lane = (): LaneState => ({ lastSent: Number.NEGATIVE_INFINITY, pending: null, flushTimer: null })
 
 const encoder = new TextEncoder()
 
@@ -134,9 +159,7 @@ export class StreamHub {
               // already closed or cancelled
             }
           },
-          lastSent: Number.NEGATIVE_INFINITY,
-          pending: null,
-          flushTimer: null,
+          lanes: { commit: lane(), llm: lane() },
           heartbeat: null,
         }
         sub = s
@@ -152,7 +175,7 @@ export class StreamHub {
     })
   }
 
-  /** The queue's commit listener. */
+  /** The errors queue's commit listener. */
   onCommit = (result: CommitResult): void => {
     if (this.subs.size === 0 || result.issues.length === 0) return
     // Summed per project once; each stream then looks only at the batch's few projects.
@@ -167,17 +190,26 @@ export class StreamHub {
       t.regressions += issue.regressed ? 1 : 0
       for (const b of issue.breakdown) t.events += b.count
     }
+    this.deliver('commit', byProject)
+  }
+
+  /** The LLM queue's commit listener: traces committed per project. */
+  onLlmCommit = (traces: ReadonlyMap<string, number>): void => {
+    if (this.subs.size === 0 || traces.size === 0) return
+    this.deliver('llm', new Map([...traces].map(([id, n]) => [id, { traces: n }])))
+  }
+
+  private deliver(kind: Lane, byProject: ReadonlyMap<string, Readonly<Record<string, number>>>): void {
     for (const s of [...this.subs]) {
       if (!this.knows(s, byProject)) continue
+      const l = s.lanes[kind]
       for (const [projectId, t] of byProject) {
         if (!s.projects.has(projectId)) continue
-        s.pending ??= { events: 0, new_issues: 0, regressions: 0, projects: new Set() }
-        s.pending.events += t.events
-        s.pending.new_issues += t.new_issues
-        s.pending.regressions += t.regressions
-        s.pending.projects.add(projectId)
+        l.pending ??= { counts: {}, projects: new Set() }
+        for (const [k, n] of Object.entries(t)) l.pending.counts[k] = (l.pending.counts[k] ?? 0) + n
+        l.pending.projects.add(projectId)
       }
-      if (s.pending) this.schedule(s)
+      if (l.pending) this.schedule(s, kind)
     }
   }
 
@@ -185,7 +217,7 @@ export class StreamHub {
    * Makes sure the stream's scope covers every project of the commit it may see: asks
    * `rescope` about projects it has not decided on yet. False when the stream was ended.
    */
-  private knows(s: Subscriber, projects: Map<string, unknown>): boolean {
+  private knows(s: Subscriber, projects: ReadonlyMap<string, unknown>): boolean {
     if (!s.rescope) return true
     let unknown = false
     for (const id of projects.keys()) if (!s.projects.has(id) && !s.refused.has(id)) unknown = true
@@ -205,37 +237,34 @@ export class StreamHub {
     for (const s of [...this.subs]) this.drop(s)
   }
 
-  private schedule(s: Subscriber): void {
-    if (s.flushTimer !== null) return
-    const wait = s.lastSent + this.limits.minIntervalMs - this.timers.now()
+  private schedule(s: Subscriber, kind: Lane): void {
+    const l = s.lanes[kind]
+    if (l.flushTimer !== null) return
+    const wait = l.lastSent + this.limits.minIntervalMs - this.timers.now()
     if (wait <= 0) {
-      this.flush(s)
+      this.flush(s, kind)
       return
     }
-    s.flushTimer = this.timers.setTimeout(() => {
-      s.flushTimer = null
-      this.flush(s)
+    l.flushTimer = this.timers.setTimeout(() => {
+      l.flushTimer = null
+      this.flush(s, kind)
     }, wait)
   }
 
-  private flush(s: Subscriber): void {
-    const p = s.pending
+  private flush(s: Subscriber, kind: Lane): void {
+    const l = s.lanes[kind]
+    const p = l.pending
     if (!p || !this.subs.has(s)) return
-    s.pending = null
-    s.lastSent = this.timers.now()
-    const tick: CommitTick = {
-      events: p.events,
-      new_issues: p.new_issues,
-      regressions: p.regressions,
-      projects: [...p.projects].sort(),
-    }
-    s.send(`event: commit\ndata: ${JSON.stringify(tick)}\n\n`)
+    l.pending = null
+    l.lastSent = this.timers.now()
+    const tick = { ...p.counts, projects: [...p.projects].sort() }
+    s.send(`event: ${kind}\ndata: ${JSON.stringify(tick)}\n\n`)
   }
 
   private drop(s: Subscriber): void {
     if (!this.subs.delete(s)) return
     this.timers.clearInterval(s.heartbeat)
-    if (s.flushTimer !== null) this.timers.clearTimeout(s.flushTimer)
+    for (const l of Object.values(s.lanes)) if (l.flushTimer !== null) this.timers.clearTimeout(l.flushTimer)
     s.end()
   }
 }

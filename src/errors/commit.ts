@@ -8,6 +8,7 @@
 import { hourBucket } from '../core/time'
 import type { Db } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
+import { hasNewerRelease } from './releases'
 import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
@@ -32,6 +33,10 @@ export interface CommittedIssue {
   last_seen: number
   /** Events of this batch per (environment, source, release, route). */
   breakdown: { environment: string; source: string; release: string; route: string | null; count: number }[]
+  /** The assignee's username, when the issue has one. */
+  assignee?: string | null
+  /** Fingerprints merged into this issue whose events of this batch it took (merge.ts). */
+  merged_from?: string[]
 }
 
 export interface CommitResult {
@@ -76,7 +81,7 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
 
   return {
     inserted,
-    issues,
+    issues: coalesce(issues),
     first_raw_id: firstRaw,
     last_raw_id: lastRaw,
     duration_ms: performance.now() - started,
@@ -94,15 +99,16 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     if (e.received_at > maxReceived) maxReceived = e.received_at
   }
   const count = g.events.length
-  const existing = st.getIssue.get(project_id, fingerprint) as {
-    status: IssueStatus
-    total_count: number
-    first_seen: number
-  } | null
+  const existing = st.getIssue.get(project_id, fingerprint) as IssueState | null
   let status: IssueStatus = 'unresolved'
   let regressed = false
   let totalCount = count
   let firstSeen = minReceived
+  // A merged issue's events land in its target (merge.ts): its own row keeps its own
+  // totals (what unmerge gives back), the target's row takes status, regression and totals.
+  const target = existing?.merged_into
+    ? (st.getIssue.get(project_id, existing.merged_into) as IssueState | null)
+    : null
   if (!existing) {
     st.insertIssue.run(
       project_id,
@@ -118,14 +124,31 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
       last.release,
       last.environment,
     )
-  } else {
-    regressed = existing.status === 'resolved'
+  } else if (!target) {
+    regressed = reopens(st, project_id, existing, g)
     status = regressed ? 'unresolved' : existing.status
     totalCount = existing.total_count + count
     firstSeen = existing.first_seen
     st.updateIssue.run(count, maxReceived, last.release, last.environment, status, project_id, fingerprint)
     if (regressed)
-      st.insertHistory.run(project_id, fingerprint, 'resolved', 'unresolved', 'system', maxReceived)
+      st.insertHistory.run(project_id, fingerprint, existing.status, 'unresolved', 'system', maxReceived)
+  } else {
+    const into = existing.merged_into as string
+    st.updateIssue.run(
+      count,
+      maxReceived,
+      last.release,
+      last.environment,
+      existing.status,
+      project_id,
+      fingerprint,
+    )
+    regressed = reopens(st, project_id, target, g)
+    status = regressed ? 'unresolved' : target.status
+    totalCount = target.total_count + count
+    firstSeen = Math.min(target.first_seen, minReceived)
+    st.updateIssue.run(count, maxReceived, last.release, last.environment, status, project_id, into)
+    if (regressed) st.insertHistory.run(project_id, into, target.status, 'unresolved', 'system', maxReceived)
   }
 
   const aggregates = new Map<
@@ -183,19 +206,80 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     st.upsertSample.run((before + k) % sampleSize, rawId, e.received_at, ...SAMPLE_COLUMNS.map((c) => e[c]))
   }
 
+  const described = target ?? first
   return {
     project_id,
-    fingerprint,
+    fingerprint: target ? (existing?.merged_into as string) : fingerprint,
     is_new: !existing,
     regressed,
     status,
-    error_type: first.error_type,
-    message: first.message,
-    source: first.source,
-    route_or_procedure: first.route_or_procedure,
+    error_type: described.error_type,
+    message: described.message,
+    source: described.source,
+    route_or_procedure: described.route_or_procedure,
     total_count: totalCount,
     first_seen: firstSeen,
     last_seen: maxReceived,
     breakdown: [...breakdown.values()],
+    assignee: (target ?? existing)?.assignee_name ?? null,
+    ...(target ? { merged_from: [fingerprint] } : {}),
   }
+}
+
+/** The issue row as the commit reads it. */
+interface IssueState {
+  status: IssueStatus
+  total_count: number
+  first_seen: number
+  merged_into: string | null
+  resolved_release_seen: number | null
+  assignee_id: string | null
+  assignee_name: string | null
+  error_type: string
+  message: string
+  source: string
+  route_or_procedure: string | null
+}
+
+/**
+ * The regression rule: a resolved issue reopens on its next event; one resolved "in the
+ * next release" only on an event of a release first seen after the one current at
+ * resolution (releases.ts).
+ */
+function reopens(st: Statements, projectId: string, issue: IssueState, g: Group): boolean {
+  if (issue.status !== 'resolved') return false
+  if (issue.resolved_release_seen === null) return true
+  return hasNewerRelease(
+    st.db,
+    projectId,
+    new Set(g.events.map(({ e }) => e.release)),
+    issue.resolved_release_seen,
+  )
+}
+
+/**
+ * Issues merged into one target arrive as several entries of one batch; alert evaluation
+ * wants one per issue: the last entry's state, every entry's events and merged fingerprints.
+ */
+function coalesce(issues: CommittedIssue[]): CommittedIssue[] {
+  const out = new Map<string, CommittedIssue>()
+  for (const i of issues) {
+    const key = issueKey(i.project_id, i.fingerprint)
+    const prev = out.get(key)
+    if (!prev) {
+      out.set(key, i)
+      continue
+    }
+    const merged_from = [...(prev.merged_from ?? []), ...(i.merged_from ?? [])]
+    out.set(key, {
+      ...i,
+      is_new: prev.is_new || i.is_new,
+      regressed: prev.regressed || i.regressed,
+      first_seen: Math.min(prev.first_seen, i.first_seen),
+      last_seen: Math.max(prev.last_seen, i.last_seen),
+      breakdown: [...prev.breakdown, ...i.breakdown],
+      ...(merged_from.length > 0 ? { merged_from } : {}),
+    })
+  }
+  return [...out.values()]
 }

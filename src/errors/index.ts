@@ -21,8 +21,11 @@ import { ingestRoutes } from './ingest/routes'
 import { type EventQueue, eventQueue, type Submit, submitter } from './intake'
 import m001 from './migrations/001_events.sql' with { type: 'text' }
 import m006 from './migrations/006_sample_slots.sql' with { type: 'text' }
+import m202612021345 from './migrations/202612021345_triage.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
+import type { Directory } from './triage.read'
+import { triageRoutes } from './triage.routes'
 
 export type { CommitResult, CommittedIssue, IssueStatus } from './commit'
 export { STATUSES } from './commit'
@@ -34,6 +37,7 @@ export { type Caps, MAX_SHORT_FIELD_BYTES, MAX_SOURCE_CHARS } from './ingest/val
 export type { Ack, Endpoint, EventQueue, Submit } from './intake'
 export type { Symbolicate } from './routes'
 export type { ErrorsTasks } from './tasks'
+export type { Directory } from './triage.read'
 
 export type ErrorsCommitListener = CommitListener<NormalizedEvent, CommitResult>
 
@@ -48,6 +52,8 @@ export interface ErrorsDeps
   writer: TaskRunner<ErrorsTasks>
   /** Maps stored stacks through source maps on read; the composition root passes it when wired. */
   symbolicate?: Symbolicate
+  /** Users who may be assigned, project slugs and the dashboard's origin (triage). */
+  directory: Directory
 }
 
 export interface ErrorsRunning extends Started {
@@ -65,6 +71,7 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
   migrations: [
     { file: '001_events.sql', sql: m001 },
     { file: '006_sample_slots.sql', sql: m006 },
+    { file: '202612021345_triage.sql', sql: m202612021345 },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,
@@ -85,7 +92,10 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     registry.gauge('bloop_queue_capacity', 'Maximum events waiting for the writer.', () => queue.capacity)
     const submit = submitter(d, queue)
     return {
-      routes: new Elysia().use(ingestRoutes({ ...d, submit })).use(errorsRoutes(d)),
+      routes: new Elysia()
+        .use(ingestRoutes({ ...d, submit }))
+        .use(errorsRoutes(d))
+        .use(triageRoutes(d)),
       queue,
       submit,
       onCommit: (listener) => queue.onCommit(listener),

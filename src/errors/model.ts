@@ -1,6 +1,7 @@
 /** Query and response shapes of the error query API. */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { EpochMs, Offset, QueryInt } from '../http/validate'
+import { TriageFields } from './triage.model'
 
 export const MAX_LIMIT = 200
 export const MAX_HOURS = 720
@@ -35,6 +36,8 @@ export const ListQuery = T.Object({
   offset: Offset,
   /** Adds `trend`: each issue's zero-filled hourly counts over this many hours (sparklines). */
   trend_hours: T.Optional(QueryInt({ minimum: 1, maximum: MAX_TREND_HOURS })),
+  /** `me`: assigned to the signed-in user; `any`: assigned to someone; `none`: unassigned. */
+  assigned: T.Optional(T.Union([T.Literal('me'), T.Literal('any'), T.Literal('none')])),
 })
 export type ListQuery = Static<typeof ListQuery>
 
@@ -74,6 +77,9 @@ export const Issue = T.Object({
   last_seen: Ms,
   releases: T.Array(Str),
   environments: T.Array(Str),
+  /** The assigned user's id and username (triage.routes.ts), or null. */
+  assignee_id: Nullable(Str),
+  assignee_name: Nullable(Str),
   /** Only with `trend_hours`: zero-filled hourly counts, oldest first. */
   trend: T.Optional(T.Array(T.Integer())),
 })
@@ -137,6 +143,7 @@ export const IssueDetail = T.Object({
   aggregates: T.Array(Aggregate),
   samples: T.Array(Sample),
   history: History,
+  ...TriageFields,
 })
 
 export const TrendPoint = T.Object({ hour_bucket: Ms, count: T.Integer() })
@@ -154,12 +161,20 @@ export const StatusChange = T.Object({
   fingerprint: Str,
   status: StatusSchema,
   previous_status: StatusSchema,
+  /** With `resolve_next`: the release current at resolution (null when the project has none). */
+  resolved_in_release: T.Optional(Nullable(Str)),
 })
 
 export const FingerprintParams = T.Object({ fingerprint: FingerprintParam })
 export const ActionParams = T.Object({
   fingerprint: FingerprintParam,
-  action: T.Union([T.Literal('resolve'), T.Literal('ignore'), T.Literal('mute'), T.Literal('unresolve')]),
+  action: T.Union([
+    T.Literal('resolve'),
+    T.Literal('resolve_next'),
+    T.Literal('ignore'),
+    T.Literal('mute'),
+    T.Literal('unresolve'),
+  ]),
 })
 
 /** Ingest answers. */

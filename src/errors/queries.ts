@@ -23,6 +23,8 @@ export interface IssueRow {
   total_count: number
   first_seen: number
   last_seen: number
+  assignee_id: string | null
+  assignee_name: string | null
 }
 
 export interface IssueFilters {
@@ -32,6 +34,10 @@ export interface IssueFilters {
   environment?: string
   source?: string
   route?: string
+  /** Only issues assigned to this user id (`assigned=me`, `assigned:me`). */
+  assigneeId?: string
+  /** true: only assigned issues (`is:assigned`); false: only unassigned. */
+  assigned?: boolean
   since?: number
   until?: number
   sort: 'last_seen' | 'total_count' | 'first_seen'
@@ -40,7 +46,7 @@ export interface IssueFilters {
 }
 
 const ISSUE_COLS =
-  'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status'
+  'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status, i.assignee_id, i.assignee_name'
 
 export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total: number } {
   if (f.projectIds.length === 0) return { items: [], total: 0 }
@@ -50,19 +56,21 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
   let from: string
   let counts: string
   if (byBreakdown) {
-    const aggWhere = [`project_id IN (${placeholders(f.projectIds.length)})`]
+    const aggWhere = [`g.project_id IN (${placeholders(f.projectIds.length)})`]
     params.push(...f.projectIds)
     if (f.release !== undefined) {
-      aggWhere.push('release = ?')
+      aggWhere.push('g.release = ?')
       params.push(f.release)
     }
     if (f.environment !== undefined) {
-      aggWhere.push('environment = ?')
+      aggWhere.push('g.environment = ?')
       params.push(f.environment)
     }
-    from = `(SELECT project_id, fingerprint, sum(total_count) AS total_count, min(first_seen) AS first_seen,
-                    max(last_seen) AS last_seen
-             FROM error_aggregates WHERE ${aggWhere.join(' AND ')} GROUP BY project_id, fingerprint) a
+    // A merged issue's rows count for its target (merge.ts).
+    from = `(SELECT g.project_id, coalesce(m.target, g.fingerprint) AS fingerprint, sum(g.total_count) AS total_count,
+                    min(g.first_seen) AS first_seen, max(g.last_seen) AS last_seen
+             FROM error_aggregates g LEFT JOIN issue_merges m ON m.project_id = g.project_id AND m.fingerprint = g.fingerprint
+             WHERE ${aggWhere.join(' AND ')} GROUP BY 1, 2) a
             JOIN issues i ON i.project_id = a.project_id AND i.fingerprint = a.fingerprint`
     counts = 'a.total_count, a.first_seen, a.last_seen'
   } else {
@@ -72,6 +80,12 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
     params.push(...f.projectIds)
   }
   const col = byBreakdown ? 'a' : 'i'
+  where.push('i.merged_into IS NULL')
+  if (f.assigneeId !== undefined) {
+    where.push('i.assignee_id = ?')
+    params.push(f.assigneeId)
+  }
+  if (f.assigned !== undefined) where.push(f.assigned ? 'i.assignee_id IS NOT NULL' : 'i.assignee_id IS NULL')
   if (f.status !== undefined) {
     where.push('i.status = ?')
     params.push(f.status)
@@ -332,7 +346,8 @@ export function statsOf(db: Db, projectIds: string[], now: number): Stats {
   const inP = `project_id IN (${placeholders(projectIds.length)})`
   const counts = db
     .query(
-      `SELECT count(*) AS total, coalesce(sum(status = 'unresolved'), 0) AS unresolved FROM issues WHERE ${inP}`,
+      `SELECT count(*) AS total, coalesce(sum(status = 'unresolved'), 0) AS unresolved FROM issues
+       WHERE ${inP} AND merged_into IS NULL`,
     )
     .get(...projectIds) as { total: number; unresolved: number }
   const events24h = hourlySeries(db, { projectIds, hours: 24, now }).reduce((n, p) => n + p.count, 0)

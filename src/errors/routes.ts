@@ -31,26 +31,39 @@ import {
   TrendQuery,
 } from './model'
 import {
-  aggregatesOf,
   type EventRow,
   findIssues,
-  historyOf,
   hourlySeries,
   type IssueRow,
   issueKey,
   issueTrends,
   listIssues,
-  occurrencesOf,
   type SeenIn,
-  samplesOf,
   seenFrom,
   seenInAll,
   statsOf,
 } from './queries'
 import type { ErrorsTasks } from './tasks'
+import {
+  type Directory,
+  groupAggregates,
+  groupHistory,
+  groupOccurrences,
+  groupOf,
+  groupSamples,
+  groupTrend,
+  membersOfPage,
+  triageOf,
+} from './triage.read'
+import { listFilters } from './triage.routes'
+
+/** The members of a page's merge groups as rows, for the per-fingerprint page queries. */
+const expand = (members: Map<string, { project_id: string; fingerprint: string }[]>) =>
+  [...members.values()].flat()
 
 const ACTIONS: Record<string, IssueStatus> = {
   resolve: 'resolved',
+  resolve_next: 'resolved',
   ignore: 'ignored',
   mute: 'muted',
   unresolve: 'unresolved',
@@ -87,6 +100,7 @@ export type Symbolicate = (
 export interface QueryDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
   writer: TaskRunner<ErrorsTasks>
   symbolicate?: Symbolicate
+  directory: Directory
 }
 
 function issueFor(s: QueryDeps, access: Access, fingerprint: string, forWrite = false): IssueRow {
@@ -103,8 +117,35 @@ function issueFor(s: QueryDeps, access: Access, fingerprint: string, forWrite = 
 export function errorsRoutes(s: QueryDeps) {
   /** A page of issues with the releases and environments each was seen in. */
   const issueViews = (rows: IssueRow[]) => {
-    const seen = seenInAll(s.db, rows)
-    return rows.map((row) => ({ ...row, ...(seen.get(issueKey(row.project_id, row.fingerprint)) as SeenIn) }))
+    const members = membersOfPage(s.db, rows)
+    const all = [...rows, ...expand(members)]
+    const seen = seenInAll(s.db, all)
+    return rows.map((row) => {
+      const key = issueKey(row.project_id, row.fingerprint)
+      const own = seen.get(key) as SeenIn
+      const more = (members.get(key) ?? []).map(
+        (m) => seen.get(issueKey(m.project_id, m.fingerprint)) as SeenIn,
+      )
+      return {
+        ...row,
+        releases: [...new Set([own, ...more].flatMap((x) => x.releases))],
+        environments: [...new Set([own, ...more].flatMap((x) => x.environments))],
+      }
+    })
+  }
+  /** Sparklines of a page, each summed over its merge group. */
+  const trendsOf = (rows: IssueRow[], hours: number) => {
+    const members = membersOfPage(s.db, rows)
+    const trends = issueTrends(s.db, [...rows, ...expand(members)], hours, s.now())
+    return (row: IssueRow) => {
+      const key = issueKey(row.project_id, row.fingerprint)
+      const own = [...(trends.get(key) ?? [])]
+      for (const m of members.get(key) ?? [])
+        (trends.get(issueKey(m.project_id, m.fingerprint)) ?? []).forEach((n, i) => {
+          own[i] = (own[i] ?? 0) + n
+        })
+      return own
+    }
   }
   /** Stored events as answered, each stack mapped through its release's source maps (off this thread). */
   const eventsWithSymbols = (rows: EventRow[]): Promise<Record<string, unknown>[]> =>
@@ -125,12 +166,17 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id)
         const { limit } = q
-        const { items, total } = listIssues(s.db, { ...q, projectIds: access.projectIds })
+        const { items, total } = listIssues(s.db, {
+          ...listFilters(q, access),
+          sort: q.sort,
+          limit,
+          offset: q.offset,
+        })
         const views = issueViews(items)
         if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
-        const trends = issueTrends(s.db, items, q.trend_hours, s.now())
+        const trendOf = trendsOf(items, q.trend_hours)
         return {
-          items: views.map((v) => ({ ...v, trend: trends.get(issueKey(v.project_id, v.fingerprint)) ?? [] })),
+          items: views.map((v, i) => ({ ...v, trend: trendOf(items[i] as IssueRow) })),
           total,
           limit,
           offset: q.offset,
@@ -144,13 +190,16 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(ProjectQuery, query)
         const access = reach.narrow(q.project_id)
         const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        const aggregates = aggregatesOf(s.db, issue.project_id, issue.fingerprint)
+        const group = groupOf(s.db, issue.project_id, issue.fingerprint)
+        const aggregates = groupAggregates(s.db, issue.project_id, group)
+        const history = groupHistory(s.db, issue.project_id, group)
         return {
           ...issue,
           ...seenFrom(aggregates),
           aggregates,
-          samples: await eventsWithSymbols(samplesOf(s.db, issue.project_id, issue.fingerprint)),
-          history: historyOf(s.db, issue.project_id, issue.fingerprint),
+          samples: await eventsWithSymbols(groupSamples(s.db, issue.project_id, group)),
+          history,
+          ...triageOf(s.db, s.directory, issue, group, aggregates, history),
         }
       },
       {
@@ -164,7 +213,8 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(PageQuery, query)
         const access = reach.narrow(q.project_id)
         const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        const page = occurrencesOf(s.db, issue.project_id, issue.fingerprint, q.limit, q.offset)
+        const group = groupOf(s.db, issue.project_id, issue.fingerprint)
+        const page = groupOccurrences(s.db, issue.project_id, group, q.limit, q.offset)
         return {
           items: await eventsWithSymbols(page.items),
           total: page.total,
@@ -183,9 +233,9 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(TrendQuery, query)
         const access = reach.narrow(q.project_id)
         const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        return hourlySeries(s.db, {
-          projectIds: [issue.project_id],
-          fingerprint: issue.fingerprint,
+        return groupTrend(s.db, {
+          projectId: issue.project_id,
+          group: groupOf(s.db, issue.project_id, issue.fingerprint),
           environment: q.environment,
           hours: q.hours,
           now: s.now(),
@@ -202,7 +252,7 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(ProjectQuery, query)
         const access = reach.narrow(q.project_id)
         const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        return historyOf(s.db, issue.project_id, issue.fingerprint)
+        return groupHistory(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint))
       },
       {
         scope: 'errors:read',
@@ -221,6 +271,7 @@ export function errorsRoutes(s: QueryDeps) {
           project_id: issue.project_id,
           fingerprint: issue.fingerprint,
           status,
+          next_release: params.action === 'resolve_next',
           changed_by: access.actor,
           now: s.now(),
         })
@@ -230,6 +281,7 @@ export function errorsRoutes(s: QueryDeps) {
           fingerprint: issue.fingerprint,
           status: changed.status,
           previous_status: changed.old_status,
+          resolved_in_release: changed.resolved_in_release,
         }
       },
       {
@@ -245,6 +297,7 @@ export function errorsRoutes(s: QueryDeps) {
         const { items, total } = listIssues(s.db, {
           ...q,
           release: params.release,
+          assigned: undefined,
           projectIds: access.projectIds,
         })
         return { items: issueViews(items), total, limit: q.limit, offset: q.offset }

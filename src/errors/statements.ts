@@ -6,6 +6,7 @@
 import { type Db, placeholders, type Statement } from '../storage/db'
 
 export interface Statements {
+  db: Db
   insertRaw: Statement
   getIssue: Statement
   insertIssue: Statement
@@ -49,11 +50,14 @@ export function statements(db: Db): Statements {
   if (s) return s
   const cols = EVENT_COLUMNS.join(', ')
   s = {
+    db,
     insertRaw: db.prepare(
       `INSERT OR IGNORE INTO raw_events (${cols}) VALUES (${placeholders(EVENT_COLUMNS.length)})`,
     ),
     getIssue: db.prepare(
-      'SELECT status, total_count, first_seen FROM issues WHERE project_id = ? AND fingerprint = ?',
+      `SELECT status, total_count, first_seen, merged_into, resolved_release_seen, assignee_id, assignee_name,
+         error_type, message, source, route_or_procedure
+       FROM issues WHERE project_id = ? AND fingerprint = ?`,
     ),
     insertIssue: db.prepare(
       `INSERT INTO issues (project_id, fingerprint, error_type, message, source, route_or_procedure, screen,
@@ -61,8 +65,11 @@ export function statements(db: Db): Statements {
        VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, ?, ?, ?)`,
     ),
     updateIssue: db.prepare(
-      `UPDATE issues SET total_count = total_count + ?, last_seen = max(last_seen, ?), last_release = ?,
-         last_environment = ?, status = ? WHERE project_id = ? AND fingerprint = ?`,
+      `UPDATE issues SET total_count = total_count + ?1, last_seen = max(last_seen, ?2), last_release = ?3,
+         last_environment = ?4, status = ?5,
+         resolved_in_release = iif(?5 = 'resolved', resolved_in_release, NULL),
+         resolved_release_seen = iif(?5 = 'resolved', resolved_release_seen, NULL)
+       WHERE project_id = ?6 AND fingerprint = ?7`,
     ),
     insertHistory: db.prepare(
       `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)

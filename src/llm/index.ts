@@ -64,9 +64,14 @@ export interface LlmDeps
   newId?: () => string
 }
 
+/** After each committed batch: how many traces (new or re-sent, and updates) per project. */
+export type LlmCommitListener = (traces: ReadonlyMap<string, number>) => void
+
 export interface LlmRunning extends Started {
   routes: AnyElysia
   intake: LlmIntake
+  /** Listens to the LLM queue's commits (the dashboard's live updates). */
+  onCommit: (listener: LlmCommitListener) => void
 }
 
 export const llm: Feature<LlmDeps, LlmRunning> = {
@@ -100,13 +105,21 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
     const routes = d.config.llm_tracing.enabled
       ? new Elysia({ name: 'llm' })
           .use(traceRoutes({ ...d, intake: running, metrics }))
-          .use(llmQueryRoutes(d))
+          .use(
+            llmQueryRoutes({ ...d, errorIssues: d.config.llm_tracing.errors_as_issues && !!d.submitErrors }),
+          )
           .use(settingsRoutes(d))
           .use(proxyRoutes({ ...d, intake }))
           .use(otlpRoutes({ ...d, intake }))
           .use(exportRoutes(d))
           .use(experimentsRoutes(d))
       : new Elysia({ name: 'llm' })
-    return { routes, intake, stop: () => feed?.run() }
+    const onCommit = (listener: LlmCommitListener) =>
+      running.queue.onCommit((_result, items) => {
+        const traces = new Map<string, number>()
+        for (const i of items) traces.set(i.project_id, (traces.get(i.project_id) ?? 0) + 1)
+        listener(traces)
+      })
+    return { routes, intake, onCommit, stop: () => feed?.run() }
   },
 }

@@ -188,6 +188,11 @@ describe('the LLM pages in a real browser', () => {
     expect(await text('#llm-card-spans .delta')).toBe('+500% vs previous')
     expect(await page.getAttribute('#llm-card-cost .delta', 'class')).toBe('delta worse')
     expect(await text('#llm-card-errors .delta')).toBe('no previous data')
+    // p95 of the six span latencies is the slowest, the run's 1000 ms (within the sketch's 1%),
+    // against the window before's one 150 ms span: about +567%, and slower is worse.
+    expect(await text('#llm-card-p95 strong')).toMatch(/^(99\d ms|1\.0\d s)$/)
+    expect(await text('#llm-card-p95 .delta')).toMatch(/^\+5[5-8]\d% vs previous$/)
+    expect(await page.getAttribute('#llm-card-p95 .delta', 'class')).toBe('delta worse')
     await page.waitForSelector('#llm-cost-chart .uplot')
     await page.waitForSelector('#llm-tokens-chart .uplot')
     const legend = await page.$$eval('#llm-tokens-chart .u-legend .u-series th', (ths) =>
@@ -651,6 +656,8 @@ describe('the LLM pages in a real browser', () => {
       '/llm/settings',
       '/llm/sessions',
       '/llm/sessions/chat-7',
+      '/llm/experiments',
+      '/llm/prompts',
     ]) {
       await p.goto(`${server.origin}${to}?project=agents`)
       await pageSettled(p)
@@ -691,6 +698,7 @@ describe('the LLM pages in a real browser', () => {
       settings: 'LlmSettingsPage',
       sessions: 'SessionsPage',
       prompts: 'PromptsPage',
+      experiments: 'ExperimentsPage',
     }
     const targets: Record<string, string> = {
       overview: '/llm?project=agents',
@@ -700,6 +708,7 @@ describe('the LLM pages in a real browser', () => {
       settings: '/llm/settings?project=agents',
       sessions: '/llm/sessions?project=agents',
       prompts: '/llm/prompts?project=agents',
+      experiments: '/llm/experiments?project=agents',
     }
     for (const [name, to] of Object.entries(targets)) {
       const chunks = await measure(to)

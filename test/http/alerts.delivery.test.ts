@@ -215,6 +215,7 @@ describe('delivery to real receivers', () => {
         source: 'api',
         route_or_procedure: '/api/users',
         status: 'unresolved',
+        assignee: null,
         total_count: 1,
         first_seen: expect.any(Number),
         last_seen: expect.any(Number),

@@ -13,6 +13,7 @@ import { memoryLogger } from '../../src/ops/log'
 import { insertProject } from '../../src/projects/store'
 import { serve } from '../../src/server'
 import { event, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
+import { signedTrace, trace } from '../llm.helpers'
 import { signInAs } from '../security'
 
 /** Timers that only move when the test says so. */
@@ -99,6 +100,11 @@ function reader(stream: ReadableStream<Uint8Array>) {
     ticks: () =>
       chunks
         .filter((c) => c.startsWith('event: commit'))
+        .map((c) => JSON.parse(c.split('\ndata: ')[1] as string)),
+    /** The `llm` events sent so far, parsed. */
+    llm: () =>
+      chunks
+        .filter((c) => c.startsWith('event: llm'))
         .map((c) => JSON.parse(c.split('\ndata: ')[1] as string)),
   }
 }
@@ -187,6 +193,42 @@ describe('the stream hub', () => {
     expect(hub.size).toBe(0)
   })
 
+  test('LLM commits are an event of their own, scoped and throttled apart from error commits', async () => {
+    const timers = new SteppedTimers()
+    const hub = new StreamHub(LIMITS, timers)
+    const mine = reader(hub.open('u1', ['p1']))
+    const all = reader(hub.open('u2', ['p1', 'p2']))
+    hub.onLlmCommit(new Map([['p1', 2]]))
+    hub.onCommit(commit(issue('p1')))
+    await flush()
+    // The error commit right after is not held back by the LLM event, nor the reverse.
+    expect(mine.llm()).toEqual([{ traces: 2, projects: ['p1'] }])
+    expect(mine.ticks()).toEqual([{ events: 1, new_issues: 0, regressions: 0, projects: ['p1'] }])
+    hub.onLlmCommit(new Map([['p2', 5]]))
+    timers.advance(500)
+    hub.onLlmCommit(
+      new Map([
+        ['p1', 1],
+        ['p2', 1],
+      ]),
+    )
+    await flush()
+    expect(mine.llm()).toHaveLength(1)
+    timers.advance(500)
+    await flush()
+    // p2 is outside the first stream's scope; within a second the counts are summed.
+    expect(mine.llm()).toEqual([
+      { traces: 2, projects: ['p1'] },
+      { traces: 1, projects: ['p1'] },
+    ])
+    expect(all.llm()).toEqual([
+      { traces: 2, projects: ['p1'] },
+      { traces: 7, projects: ['p1', 'p2'] },
+    ])
+    hub.close()
+    expect(timers.pending).toBe(0)
+  })
+
   test('sends a keepalive comment every heartbeat interval', async () => {
     const timers = new SteppedTimers()
     const hub = new StreamHub(LIMITS, timers)
@@ -252,6 +294,20 @@ describe('GET /v1/stream and the shell routes', () => {
     expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: ['default'] }])
     await s.cancel()
     expect(rt.features.dashboard.stream.size).toBe(0)
+  })
+
+  test('a committed LLM trace reaches an open stream as an llm event, and only of projects in reach', async () => {
+    rt = await startRuntime()
+    const alice = signInAs(rt, 'alice', 'user')
+    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const res = await rt.fetch(`/v1/stream?project_id=${web.slug}`, { headers: { cookie: alice.cookie } })
+    const s = reader(res.body as ReadableStream<Uint8Array>)
+    expect((await rt.handle(signedTrace('/v1/traces', trace({ id: 'elsewhere' })))).status).toBe(200)
+    expect((await rt.handle(signedTrace('/v1/traces', trace(), { key: web.api_key }))).status).toBe(200)
+    for (let i = 0; i < 100 && s.llm().length === 0; i++) await Bun.sleep(10)
+    expect(s.llm()).toEqual([{ traces: 1, projects: [web.id] }])
+    expect(s.ticks()).toEqual([])
+    await s.cancel()
   })
 
   test('a stream for one project hears nothing about another', async () => {

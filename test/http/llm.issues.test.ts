@@ -80,12 +80,34 @@ describe('errors as issues', () => {
     expect(metrics).toContain('bloop_events_accepted_total{endpoint="llm"} 2')
   })
 
+  test("the trace's failed span names its issue, which the errors API answers; other spans name none", async () => {
+    const token = rt.token(['llm:read', 'errors:read'])
+    const auth = { headers: { authorization: `Bearer ${token}` } }
+    const detail = (await (await rt.fetch('/v1/llm/traces/fail-1', auth)).json()) as {
+      spans: { id: string; issue_fingerprint: string | null }[]
+    }
+    const byId = Object.fromEntries(detail.spans.map((s) => [s.id, s.issue_fingerprint]))
+    const stored = rt.core.db
+      .query<{ fingerprint: string }, []>("SELECT fingerprint FROM issues WHERE source = 'llm'")
+      .get()?.fingerprint
+    expect(byId).toEqual({ 'ok-span': null, 'bad-span': stored as string })
+    const issue = await rt.fetch(`/v1/errors/${stored}`, auth)
+    expect(issue.status).toBe(200)
+    expect(((await issue.json()) as { error_type: string }).error_type).toBe('LLMError')
+  })
+
   test('llm_tracing.errors_as_issues = false keeps error spans out of the issues', async () => {
     const off = await startRuntime({ llm_tracing: { errors_as_issues: false } })
     try {
       await off.handle(signedTrace('/v1/traces', failing('fail-off')))
       await Bun.sleep(150)
       expect(llmIssues(off.core.db)).toEqual([])
+      // No issue, so no link from the failed span.
+      const t = off.token(['llm:read'])
+      const detail = (await (
+        await off.fetch('/v1/llm/traces/fail-off', { headers: { authorization: `Bearer ${t}` } })
+      ).json()) as { spans: { id: string; issue_fingerprint: string | null }[] }
+      expect(detail.spans.map((s) => s.issue_fingerprint)).toEqual([null, null])
       expect(off.core.db.query("SELECT status FROM llm_spans WHERE id = 'bad-span'").get()).toEqual({
         status: 'error',
       })

@@ -43,8 +43,40 @@ describe('GET /v1/llm/overview', () => {
       error_rate: 1 / 7,
       avg_latency_ms: 4960 / 6,
       avg_ttft_ms: 550,
+      // Six span latencies (60 .. 3000 ms): nearest rank 6 of 6; the day before holds T3's 500 ms.
+      p95_latency_ms: expect.any(Number),
+      previous_p95_latency_ms: expect.any(Number),
       window_hours: 24,
     })
+    within1pct(body.p95_latency_ms, 3000)
+    within1pct(body.previous_p95_latency_ms, 500)
+  })
+
+  test('p95 latency is the nearest-rank 95th percentile of the window, apart from p90 and p99', async () => {
+    const p = insertProject(rt.core.db, { name: 'P95', slug: 'p95' }, NOW)
+    // Twenty spans of 100, 200, ... 2000 ms this hour: rank 19 is 1900 ms (p90 1800, p99 2000).
+    await store(rt, p.id, [
+      {
+        id: 'twenty',
+        started_at: NOW - 60_000,
+        ended_at: NOW,
+        spans: Array.from({ length: 20 }, (_, i) => ({
+          id: `l${i}`,
+          span_type: 'tool' as const,
+          name: 'step',
+          latency_ms: (i + 1) * 100,
+          started_at: NOW - 60_000,
+        })),
+      },
+    ])
+    const t = rt.token(['llm:read'], p.id)
+    const now = (await get(rt, t, '/v1/llm/overview?hours=1')).body
+    within1pct(now.p95_latency_ms, 1900)
+    // The hour before has no spans: no percentile, not zero.
+    expect(now.previous_p95_latency_ms).toBeNull()
+    const lat = (await get(rt, t, '/v1/llm/latency?hours=1')).body.latency[0]
+    within1pct(lat.p90_ms, 1800)
+    within1pct(lat.p99_ms, 2000)
   })
 
   test('takes whole hour buckets: hours=1 is the current hour, hours=48 reaches the older trace', async () => {
@@ -76,6 +108,7 @@ describe('GET /v1/llm/overview', () => {
       error_rate: 0,
     })
     expect(body.avg_latency_ms).toBeNull()
+    expect(body.p95_latency_ms).toBeNull()
   })
 })
 

@@ -229,7 +229,10 @@ describe('GET /v1/llm/traces/:id', () => {
       cost_micros: 6000,
       cost_source: 'client',
       price_version: null,
+      // The failed span names the issue it became (test/http/llm.issues.test.ts follows it).
+      issue_fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
     })
+    expect(body.spans[1].issue_fingerprint).toBeNull()
     expect(body.spans[1].metadata).toMatchObject({ 'rag.chunks_retrieved': 8 })
     const shape = (n: any): unknown => [n.id, n.orphan, n.children.map(shape)]
     expect(body.tree.map(shape)).toEqual([

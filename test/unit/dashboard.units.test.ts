@@ -29,6 +29,7 @@ describe('issue filters in the URL', () => {
     const f = readFilters(new URLSearchParams(''))
     expect(f).toEqual({
       status: 'unresolved',
+      assigned: '',
       release: '',
       environment: '',
       source: '',
@@ -45,11 +46,23 @@ describe('issue filters in the URL', () => {
     const f = readFilters(new URLSearchParams('status=gone&sort=random&range=3y&offset=-5'))
     expect([f.status, f.sort, f.range, f.offset]).toEqual(['unresolved', 'last_seen', '', 0])
     expect(readFilters(new URLSearchParams('offset=1.5')).offset).toBe(0)
+    expect(readFilters(new URLSearchParams('assigned=someone')).assigned).toBe('')
+  })
+
+  test('the assignment filter goes into the URL and the API query as given', () => {
+    const f = readFilters(new URLSearchParams('assigned=me'))
+    expect([f.assigned, filterParams(f).assigned, apiQuery(f, null, 0).assigned, narrowed(f)]).toEqual([
+      'me',
+      'me',
+      'me',
+      true,
+    ])
   })
 
   test('writing filters leaves defaults out, so URLs stay short and shareable', () => {
     expect(filterParams({ status: 'unresolved', sort: 'last_seen', offset: 0 })).toEqual({
       status: null,
+      assigned: null,
       release: null,
       environment: null,
       source: null,
@@ -62,6 +75,7 @@ describe('issue filters in the URL', () => {
     const f = readFilters(q)
     expect(filterParams(f)).toEqual({
       status: 'all',
+      assigned: null,
       release: null,
       environment: 'staging',
       source: null,
@@ -79,6 +93,7 @@ describe('issue filters in the URL', () => {
     expect(apiQuery(f, 'web', now)).toEqual({
       project_id: 'web',
       status: undefined,
+      assigned: undefined,
       release: undefined,
       environment: undefined,
       source: undefined,

@@ -348,6 +348,12 @@ group('describe', () => {
         compareProportions('error_rate', { successes: 1, trials: 300 }, { successes: 7, trials: 310 }, opts),
       ),
     ).toBe('not enough data yet for error rate (1 of 10 errors in A, 7 of 10 errors in B)')
+    // Traces without votes: the thumbs-up rate counts votes, so it says votes are missing.
+    expect(
+      describe(
+        compareProportions('thumbs_up_rate', { successes: 0, trials: 0 }, { successes: 0, trials: 0 }, opts),
+      ),
+    ).toBe('not enough data yet for thumbs-up rate (no votes in A or B)')
     expect(describe(compareMeans('score', [1, 2], [3, 4], { planned_per_arm: 0 }))).toBe(
       'cannot compare score: planned_per_arm must be a positive integer, got 0',
     )

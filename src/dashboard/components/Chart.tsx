@@ -25,6 +25,28 @@ export interface ChartProps {
   format?: (v: number) => string
   /** Names of the x positions 0..n-1, for a chart over categories instead of time. */
   categories?: string[]
+  /** x values to mark with a vertical line (an issue's regressions on its trend). */
+  markers?: number[]
+}
+
+/** Draws `markers` as dashed vertical lines in the danger colour, over the plot area. */
+function markerHook(markers: number[]) {
+  return (u: uPlot) => {
+    const ctx = u.ctx
+    ctx.save()
+    ctx.strokeStyle = token('--danger')
+    ctx.lineWidth = 2 * devicePixelRatio
+    ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio])
+    for (const x of markers) {
+      const px = u.valToPos(x, 'x', true)
+      if (px < u.bbox.left || px > u.bbox.left + u.bbox.width) continue
+      ctx.beginPath()
+      ctx.moveTo(px, u.bbox.top)
+      ctx.lineTo(px, u.bbox.top + u.bbox.height)
+      ctx.stroke()
+    }
+    ctx.restore()
+  }
 }
 
 const token = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim()
@@ -44,6 +66,7 @@ function options(p: ChartProps, width: number): uPlot.Options {
   return {
     // x values are epoch milliseconds.
     ms: 1,
+    hooks: p.markers && p.markers.length > 0 ? { draw: [markerHook(p.markers)] } : {},
     width,
     height: p.height ?? 160,
     legend: { show: p.series.length > 1 },
@@ -91,6 +114,14 @@ export function Chart(p: ChartProps) {
       scheme.removeEventListener('change', draw)
       plot?.destroy()
     }
-  }, [p.xs, p.series, p.height, p.kind, p.categories])
-  return <div class="chart" ref={box} role="img" aria-label={p.label} />
+  }, [p.xs, p.series, p.height, p.kind, p.categories, p.markers])
+  return (
+    <div
+      class="chart"
+      ref={box}
+      role="img"
+      aria-label={p.label}
+      data-markers={p.markers && p.markers.length > 0 ? p.markers.length : undefined}
+    />
+  )
 }

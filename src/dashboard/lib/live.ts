@@ -1,20 +1,25 @@
 /**
  * Live updates: one EventSource per tab on `/v1/stream` (see src/dashboard/stream.ts).
- * Each `commit` event bumps `tick`; pages re-read their data in an effect on it when the
- * tick names their project. The stream is closed while the tab is hidden (so background
+ * Each `commit` event bumps `tick`, each `llm` event (LLM traces committed) `llmTick`;
+ * pages re-read their data in an effect on theirs when the tick names their project. The stream is closed while the tab is hidden (so background
  * tabs hold no connection) and reopened with a catch-up tick when it is shown again.
  */
 import { signal } from '@preact/signals'
-import type { CommitTick } from './types'
+import type { CommitTick, LlmTick } from './types'
 
 /** `projects: null` means "anything may have changed" (after the tab was hidden). */
 export const tick = signal<{ n: number; projects: string[] | null }>({ n: 0, projects: null })
+export const llmTick = signal<{ n: number; projects: string[] | null }>({ n: 0, projects: null })
 export const liveState = signal<'connecting' | 'open' | 'closed'>('closed')
 
 let source: EventSource | null = null
 
 function bump(projects: string[] | null): void {
   tick.value = { n: tick.value.n + 1, projects }
+}
+
+function bumpLlm(projects: string[] | null): void {
+  llmTick.value = { n: llmTick.value.n + 1, projects }
 }
 
 function open(): void {
@@ -28,6 +33,10 @@ function open(): void {
   es.addEventListener('commit', (ev) => {
     const data = JSON.parse((ev as MessageEvent<string>).data) as CommitTick
     bump(data.projects)
+  })
+  es.addEventListener('llm', (ev) => {
+    const data = JSON.parse((ev as MessageEvent<string>).data) as LlmTick
+    bumpLlm(data.projects)
   })
   es.addEventListener('error', () => {
     // EventSource reconnects by itself after a dropped connection; CLOSED means it gave up.
@@ -52,6 +61,7 @@ export function startLive(): void {
     else {
       open()
       bump(null)
+      bumpLlm(null)
     }
   })
   window.addEventListener('pagehide', close)

@@ -38,6 +38,15 @@ import type {
   StatusSchema,
   TrendPoint as TrendPointSchema,
 } from '../../errors/model'
+import type {
+  ActivityEntry,
+  Assignee as AssigneeSchema,
+  BulkAction as BulkActionSchema,
+  BulkResult as BulkResultSchema,
+  Comment as CommentSchema,
+  Settings as TriageSettingsSchema,
+  UnmergeResult as UnmergeResultSchema,
+} from '../../errors/triage.model'
 import type { Scope } from '../../http/scopes'
 import type { Project, ProjectWithKey as ProjectWithKeySchema } from '../../projects/model'
 import type { RetentionView } from '../../retention/service'
@@ -45,7 +54,7 @@ import type { PassReport } from '../../retention/sweeper'
 import type { SourceMapView } from '../../sourcemaps/model'
 import type { SourceContext, Symbolicated, SymbolicatedFrame } from '../../sourcemaps/symbolicate'
 import type { NewToken as NewTokenSchema, Token } from '../../tokens/model'
-import type { CommitTick } from '../stream'
+import type { CommitTick, LlmTick } from '../stream'
 
 export type {
   AdminUser,
@@ -56,6 +65,7 @@ export type {
   DeliveryView,
   EnvironmentsResponse,
   Invite,
+  LlmTick,
   MoversResponse,
   Outcome,
   Passkey,
@@ -109,3 +119,12 @@ export type IssueDetail = Omit<Static<typeof IssueDetailSchema>, 'samples'> & { 
 
 export type SourceMap = SourceMapView
 export type RetentionReport = PassReport
+
+/** Triage (errors/triage.model.ts). */
+export type Assignee = Static<typeof AssigneeSchema>
+export type BulkAction = Static<typeof BulkActionSchema>
+export type BulkResult = Static<typeof BulkResultSchema>
+export type Comment = Static<typeof CommentSchema>
+export type Activity = Static<typeof ActivityEntry>
+export type TriageSettings = Static<typeof TriageSettingsSchema>
+export type UnmergeResult = Static<typeof UnmergeResultSchema>

@@ -21,4 +21,5 @@ export const PAGES: { [N in PageName]: LazyComponent<PageProps> } = {
   llmPrompts: lazy(() => import('./llm/PromptsPage').then((m) => m.LlmPromptsPage)),
   llmModels: lazy(() => import('./llm/ModelsPage').then((m) => m.LlmModelsPage)),
   llmSettings: lazy(() => import('./llm/LlmSettingsPage').then((m) => m.LlmSettingsPage)),
+  llmExperiments: lazy(() => import('./llm/ExperimentsPage').then((m) => m.LlmExperimentsPage)),
 }

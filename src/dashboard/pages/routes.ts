@@ -62,6 +62,7 @@ export const ROUTES = {
   llmPrompts: llm.prompts,
   llmModels: llm.models,
   llmSettings: llm.settings,
+  llmExperiments: llm.experiments,
 } satisfies Record<string, PageRoute>
 
 export type PageName = keyof typeof ROUTES

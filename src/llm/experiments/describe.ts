@@ -34,13 +34,15 @@ interface Words {
   higher: string
   successes: string
   failures: string
+  /** What an arm counts: traces, or votes for the thumbs-up rate. */
+  units: string
 }
 
 const KNOWN: Record<string, Partial<Words>> = {
   latency_ms: { noun: 'latency', lower: 'faster', higher: 'slower' },
   cost_usd: { noun: 'cost', lower: 'cheaper', higher: 'more expensive' },
   error_rate: { noun: 'error rate', successes: 'errors', failures: 'error-free traces' },
-  thumbs_up_rate: { noun: 'thumbs-up rate', successes: 'thumbs-up', failures: 'thumbs-down' },
+  thumbs_up_rate: { noun: 'thumbs-up rate', successes: 'thumbs-up', failures: 'thumbs-down', units: 'votes' },
 }
 
 const wordsFor = (metric: string): Words => ({
@@ -49,6 +51,7 @@ const wordsFor = (metric: string): Words => ({
   higher: 'higher',
   successes: 'successes',
   failures: 'failures',
+  units: 'traces',
   ...KNOWN[metric],
 })
 
@@ -82,7 +85,7 @@ function notEnough(r: NotEnoughData, w: Words, labels: Labels): string {
   const head = `not enough data yet for ${w.noun}`
   if (r.cause === 'no_variation') return `${head}: ${r.reason}`
   const empty = (['baseline', 'treatment'] as const).filter((arm) => r.n[arm] === 0)
-  if (empty.length > 0) return `${head} (no traces in ${empty.map((arm) => labels[arm]).join(' or ')})`
+  if (empty.length > 0) return `${head} (no ${w.units} in ${empty.map((arm) => labels[arm]).join(' or ')})`
   const short = (['baseline', 'treatment'] as const)
     .filter((arm) => r.n[arm] < MIN_PER_ARM_MEANS)
     .map((arm) => `${count(r.n[arm])} of ${MIN_PER_ARM_MEANS} traces in ${labels[arm]}`)

@@ -17,17 +17,27 @@ import type { NewErrorSpan } from '../model'
 export const LLM_ERROR_TYPE = 'LLMError'
 const MAX_MESSAGE_CHARS = 2000
 
+/**
+ * The issue a failed span is grouped into: its message, route and fingerprint. The trace
+ * detail uses the same to link a failed span to its issue.
+ */
+export function issueOf(name: string | null, errorMessage: string | null) {
+  const message = (errorMessage ?? `${name || 'LLM call'} failed`).slice(0, MAX_MESSAGE_CHARS)
+  const route = !name ? null : name.slice(0, 1024)
+  const fingerprint = computeFingerprint({
+    source: 'llm',
+    error_type: LLM_ERROR_TYPE,
+    route_or_procedure: route,
+    message,
+  })
+  return { message, route, fingerprint }
+}
+
 export function errorEventOf(e: NewErrorSpan, receivedAt: number): NormalizedEvent {
-  const message = (e.error_message ?? `${e.name || 'LLM call'} failed`).slice(0, MAX_MESSAGE_CHARS)
-  const route = e.name === '' ? null : e.name.slice(0, 1024)
+  const { message, route, fingerprint } = issueOf(e.name, e.error_message)
   return {
     project_id: e.project_id,
-    fingerprint: computeFingerprint({
-      source: 'llm',
-      error_type: LLM_ERROR_TYPE,
-      route_or_procedure: route,
-      message,
-    }),
+    fingerprint,
     timestamp: e.started_at,
     received_at: receivedAt,
     source: 'llm',

@@ -4,6 +4,7 @@
  * of the old service read.
  */
 import type { Db } from '../../storage/db'
+import { issueOf } from '../ingest/issues'
 import type { SpanRecord } from '../model'
 import { type Param, parseJson, Where } from './sql'
 import { LIST_COLS, type TraceRow, traceEntry } from './traces'
@@ -21,13 +22,22 @@ export type SpanRow = Omit<SpanRecord, 'span_type' | 'status' | 'cost_source'> &
   cost_source: string
 }
 
-export type SpanView = Omit<SpanRow, 'metadata'> & { metadata: unknown; total_tokens: number | null }
+/**
+ * `issue_fingerprint`: the bloop issue a failed span became (docs/llm-tracing.md, "Errors
+ * as issues"), null for a span that did not fail or when errors do not become issues.
+ */
+export type SpanView = Omit<SpanRow, 'metadata'> & {
+  metadata: unknown
+  total_tokens: number | null
+  issue_fingerprint: string | null
+}
 export type TreeView = SpanView & { orphan: boolean; children: TreeView[] }
 
-function spanView(row: SpanRow): SpanView {
+function spanView(row: SpanRow, issues: boolean): SpanView {
   const total =
     row.input_tokens === null || row.output_tokens === null ? null : row.input_tokens + row.output_tokens
-  return { ...row, metadata: parseJson(row.metadata), total_tokens: total }
+  const issue = issues && row.status === 'error' ? issueOf(row.name, row.error_message).fingerprint : null
+  return { ...row, metadata: parseJson(row.metadata), total_tokens: total, issue_fingerprint: issue }
 }
 
 function treeView(n: TreeNode<SpanView>): TreeView {
@@ -45,9 +55,10 @@ interface DetailRow extends TraceRow {
 /**
  * One trace: the flat shape of the reference (trace fields and `spans`), the same fields
  * again as `trace` (what the SDK test suites read), and `tree`. A trace id may exist in
- * several of a session user's projects: the most recent one is answered.
+ * several of a session user's projects: the most recent one is answered. `issues`: error
+ * spans become issues (llm_tracing.errors_as_issues), so failed spans name theirs.
  */
-export function traceDetail(db: Db, projectIds: readonly string[], id: string) {
+export function traceDetail(db: Db, projectIds: readonly string[], id: string, issues = false) {
   const where = new Where(projectIds, 't.project_id').add('t.id = ?', id)
   const row = db
     .query<DetailRow, Param[]>(
@@ -61,7 +72,7 @@ export function traceDetail(db: Db, projectIds: readonly string[], id: string) {
       `SELECT ${SPAN_COLS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY +started_at, seq`,
     )
     .all(row.project_id, row.id)
-    .map(spanView)
+    .map((r) => spanView(r, issues))
   const trace = { ...traceEntry(row), metadata: parseJson(row.metadata) }
   return { ...trace, spans, trace, tree: buildTree(spans).map(treeView) }
 }

@@ -10,7 +10,7 @@
 import type { Db } from '../../storage/db'
 import { DenseSketch } from './sketches'
 import { mean, type Param, rate, Where } from './sql'
-import type { Window } from './window'
+import { HOUR_MS, type Window } from './window'
 
 const TOKENS = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const
 type TokenKind = (typeof TOKENS)[number]
@@ -55,6 +55,20 @@ const zeroSums = (row: Partial<Sums> | null): Sums => {
   return out as unknown as Sums
 }
 
+/** The merged span latency sketch of hours [from, to) (`to` null: up to now), and its p-quantile. */
+function latencyQuantile(db: Db, projectIds: readonly string[], from: number, to: number | null, q: number) {
+  const where = new Where(projectIds).add('hour >= ?', from)
+  if (to !== null) where.add('hour < ?', to)
+  const sketch = new DenseSketch()
+  for (const r of db
+    .query<{ latency_sketch: Uint8Array | null }, Param[]>(
+      `SELECT latency_sketch FROM llm_usage_hourly WHERE ${where.sql}`,
+    )
+    .all(...where.params))
+    sketch.add(r.latency_sketch)
+  return sketch.quantile(q)
+}
+
 export function overview(db: Db, projectIds: readonly string[], w: Window) {
   const where = new Where(projectIds).add('hour >= ?', w.fromHour)
   const spans = zeroSums(
@@ -85,6 +99,16 @@ export function overview(db: Db, projectIds: readonly string[], w: Window) {
     error_rate: u.error_rate,
     avg_latency_ms: mean(spans.latency_sum_ms, spans.latency_count ?? 0),
     avg_ttft_ms: mean(spans.ttft_sum_ms, spans.ttft_count ?? 0),
+    // Span latency at the 95th percentile (nearest rank, from the sketches), in this window
+    // and in the window of the same length before it (percentiles cannot be differenced).
+    p95_latency_ms: latencyQuantile(db, projectIds, w.fromHour, null, 0.95),
+    previous_p95_latency_ms: latencyQuantile(
+      db,
+      projectIds,
+      w.fromHour - w.hours * HOUR_MS,
+      w.fromHour,
+      0.95,
+    ),
     window_hours: w.hours,
   }
 }

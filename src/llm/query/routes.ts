@@ -40,7 +40,10 @@ import { rag, tools } from './tools'
 import { listTraces } from './traces'
 import { windowOf } from './window'
 
-export type QueryDeps = Pick<Core, 'db' | 'guard' | 'now'>
+export type QueryDeps = Pick<Core, 'db' | 'guard' | 'now'> & {
+  /** Whether failed spans become bloop issues, so the trace detail links them. */
+  errorIssues?: boolean
+}
 
 function param(raw: string, schema: typeof IdParam | typeof NameParam, what: string): string {
   if (!Value.Check(schema, raw))
@@ -123,7 +126,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       ({ access, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const id = param(params.id, IdParam, 'id')
-        const found = traceDetail(d.db, access.narrow(q.project_id).projectIds, id)
+        const found = traceDetail(d.db, access.narrow(q.project_id).projectIds, id, d.errorIssues)
         if (!found) throw notFound(`trace not found: ${id}`)
         return found
       },

@@ -2,11 +2,14 @@
  * An issue (`/issues/:fingerprint?project=<slug>`, the URL alert messages link to):
  * title and counts, status actions, hourly trend, per release/environment breakdown,
  * samples with their stacks, the status history and the raw events. It re-reads on a
- * live tick for its project, so a regression shows up as it happens.
+ * live tick for its project, so a regression shows up as it happens. Triage (assignee,
+ * merges, tracker link) sits under the title, comments beside the history; `?` lists
+ * the shortcuts.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
 import { Chart } from '../../components/Chart'
+import { KeyHelp } from '../../components/KeyHelp'
 import { count } from '../../lib/format'
 import { useAction, useKeys, useLoad } from '../../lib/hooks'
 import { tick, touches } from '../../lib/live'
@@ -16,9 +19,23 @@ import type { IssueStatus } from '../../lib/types'
 import type { PageProps } from '../routes'
 import { ACTIONS, issue } from './api'
 import { Breakdown } from './Breakdown'
+import { Comments } from './Comments'
 import { History } from './History'
 import { Occurrences } from './Occurrences'
 import { Samples } from './Samples'
+import { Triage } from './Triage'
+
+const HOUR_MS = 3_600_000
+const SHORTCUTS = [
+  { keys: 'r', does: 'Resolve' },
+  { keys: 'n', does: 'Resolve in the next release' },
+  { keys: 'i', does: 'Ignore' },
+  { keys: 'm', does: 'Mute' },
+  { keys: 'u', does: 'Unresolve' },
+  { keys: 'a', does: 'Assign' },
+  { keys: 'c', does: 'Comment' },
+  { keys: 'Esc', does: 'Back to the issues' },
+]
 
 const TREND_SPANS = [24, 72, 168, 720]
 const ACTION_LABELS: Record<IssueStatus, string> = {
@@ -49,7 +66,36 @@ export function IssuePage({ params }: PageProps) {
     setVersion((v) => v + 1)
   }, [t])
 
-  useKeys({ Escape: () => navigate(href('/', { project: project ?? null })) }, [project])
+  const d0 = detail.data
+  const key = (run: () => void) => (ev: KeyboardEvent) => {
+    if (!d0) return
+    ev.preventDefault()
+    run()
+  }
+  const focus = (sel: string) => key(() => document.querySelector<HTMLElement>(sel)?.focus())
+  useKeys(
+    {
+      Escape: () => navigate(href('/', { project: project ?? null })),
+      r: key(() => void changeStatus('resolve')),
+      n: key(() => void changeStatus('resolve_next')),
+      i: key(() => void changeStatus('ignore')),
+      m: key(() => void changeStatus('mute')),
+      u: key(() => void changeStatus('unresolve')),
+      a: focus('#assignee'),
+      c: focus('#comment-body'),
+    },
+    [project, d0?.fingerprint, d0?.project_id],
+  )
+  const changeStatus = (a: 'resolve' | 'resolve_next' | 'ignore' | 'mute' | 'unresolve') =>
+    d0 &&
+    action.run(async () => {
+      await issue.setStatus(d0.fingerprint, d0.project_id, a)
+      await detail.reload()
+    })
+  const markers = useMemo(
+    () => (detail.data?.regressions ?? []).map((t) => t - (t % HOUR_MS)),
+    [detail.data?.regressions.join()],
+  )
 
   const series = useMemo(
     () => [{ label: 'Events', values: trend.data?.map((p) => p.count) ?? [] }],
@@ -61,11 +107,7 @@ export function IssuePage({ params }: PageProps) {
     return detail.error ? <Notice kind="error">{detail.error}</Notice> : <Loading what="the issue" />
   }
   const d = detail.data
-  const setStatus = (status: IssueStatus) =>
-    action.run(async () => {
-      await issue.setStatus(d.fingerprint, d.project_id, ACTIONS[status])
-      await detail.reload()
-    })
+  const setStatus = (status: IssueStatus) => changeStatus(ACTIONS[status])
 
   return (
     <article class="issue" data-status={d.status}>
@@ -95,6 +137,7 @@ export function IssuePage({ params }: PageProps) {
           {d.fingerprint}
         </span>
       </div>
+      <Triage d={d} onChange={() => void detail.reload()} />
       <div class="btn-row actions">
         {(Object.keys(ACTIONS) as IssueStatus[])
           .filter((s) => s !== d.status)
@@ -109,6 +152,18 @@ export function IssuePage({ params }: PageProps) {
               {ACTION_LABELS[s]}
             </button>
           ))}
+        {!d.resolved_in_release && (
+          <button
+            type="button"
+            class="btn"
+            id="resolve-next"
+            disabled={action.busy}
+            onClick={() => changeStatus('resolve_next')}
+          >
+            Resolve in next release
+          </button>
+        )}
+        <KeyHelp shortcuts={SHORTCUTS} />
       </div>
       <Notice kind="error">{action.error}</Notice>
 
@@ -130,7 +185,13 @@ export function IssuePage({ params }: PageProps) {
           </div>
         </div>
         {trend.data && (
-          <Chart xs={xs} series={series} height={150} label={`Events per hour, last ${hours} hours`} />
+          <Chart
+            xs={xs}
+            series={series}
+            height={150}
+            markers={markers}
+            label={`Events per hour, last ${hours} hours${markers.length > 0 ? `, ${markers.length} regressions marked` : ''}`}
+          />
         )}
       </section>
 
@@ -141,9 +202,19 @@ export function IssuePage({ params }: PageProps) {
         </section>
         <section class="card" aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          <History rows={d.history} />
+          <History rows={d.history} activity={d.activity} />
         </section>
       </div>
+
+      <section class="card" aria-labelledby="comments-title">
+        <h2 id="comments-title">Comments</h2>
+        <Comments
+          fingerprint={d.fingerprint}
+          projectId={d.project_id}
+          comments={d.comments}
+          onChange={() => void detail.reload()}
+        />
+      </section>
 
       <section class="card" aria-labelledby="samples-title">
         <h2 id="samples-title">Samples</h2>

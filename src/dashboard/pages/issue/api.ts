@@ -4,6 +4,8 @@
  */
 import { api } from '../../lib/api'
 import type {
+  Assignee,
+  Comment,
   HistoryRow,
   IssueDetail,
   IssueStatus,
@@ -11,6 +13,7 @@ import type {
   Page,
   StatusChange,
   TrendPoint,
+  UnmergeResult,
 } from '../../lib/types'
 
 const enc = encodeURIComponent
@@ -26,8 +29,32 @@ export const issue = {
     api<TrendPoint[]>(`/v1/errors/${enc(fp)}/trend`, { query: { project_id: project, hours } }),
   history: (fp: string, project: string) =>
     api<HistoryRow[]>(`/v1/errors/${enc(fp)}/history`, { query: { project_id: project } }),
-  setStatus: (fp: string, project: string, action: 'resolve' | 'ignore' | 'mute' | 'unresolve') =>
+  setStatus: (
+    fp: string,
+    project: string,
+    action: 'resolve' | 'resolve_next' | 'ignore' | 'mute' | 'unresolve',
+  ) =>
     api<StatusChange>(`/v1/errors/${enc(fp)}/${action}`, { method: 'POST', query: { project_id: project } }),
+  assign: (fp: string, project: string, assignee: string | null) =>
+    api<unknown>(`/v1/errors/${enc(fp)}/assignee`, {
+      method: 'PUT',
+      query: { project_id: project },
+      body: { assignee },
+    }),
+  assignees: (project: string) => api<Assignee[]>('/v1/triage/assignees', { query: { project_id: project } }),
+  comment: (fp: string, project: string, body: string) =>
+    api<Comment>(`/v1/errors/${enc(fp)}/comments`, {
+      method: 'POST',
+      query: { project_id: project },
+      body: { body },
+    }),
+  deleteComment: (fp: string, project: string, id: number) =>
+    api<{ deleted: number }>(`/v1/errors/${enc(fp)}/comments/${id}`, {
+      method: 'DELETE',
+      query: { project_id: project },
+    }),
+  unmerge: (project: string, fingerprints: string[]) =>
+    api<UnmergeResult>('/v1/errors/unmerge', { method: 'POST', body: { project_id: project, fingerprints } }),
 }
 
 /** The API action that sets each status. */

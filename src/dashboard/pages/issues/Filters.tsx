@@ -5,7 +5,17 @@
  */
 import { useState } from 'preact/hooks'
 import { setQuery } from '../../lib/router'
-import { filterParams, RANGES, type Range, SORTS, type Sort, STATUSES, type ViewFilters } from './filterState'
+import {
+  ASSIGNED,
+  type Assigned,
+  filterParams,
+  RANGES,
+  type Range,
+  SORTS,
+  type Sort,
+  STATUSES,
+  type ViewFilters,
+} from './filterState'
 
 export interface Suggestions {
   releases: string[]
@@ -46,6 +56,20 @@ export function Filters({ filters, suggestions }: { filters: ViewFilters; sugges
           {STATUSES.map((s) => (
             <option key={s} value={s}>
               {s === 'all' ? 'Any status' : s[0]?.toUpperCase() + s.slice(1)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>Assigned</span>
+        <select
+          name="assigned"
+          value={filters.assigned}
+          onChange={(ev) => apply({ assigned: (ev.target as HTMLSelectElement).value as Assigned })}
+        >
+          {Object.entries(ASSIGNED).map(([k, label]) => (
+            <option key={k} value={k}>
+              {label}
             </option>
           ))}
         </select>

@@ -24,18 +24,53 @@ export function moveFocus(delta: number) {
   rows[next]?.scrollIntoView({ block: 'nearest' })
 }
 
-export function IssueList({ items }: { items: Issue[] }) {
+/** The key of an issue in a selection. */
+export const keyOf = (i: { project_id: string; fingerprint: string }) => `${i.project_id}/${i.fingerprint}`
+
+/** The issue of the focused row, if a row has the focus. */
+export function focusedIssue(items: Issue[]): Issue | undefined {
+  const el = document.activeElement as HTMLElement | null
+  const fp = el?.closest<HTMLElement>('.issue-row')?.dataset.fingerprint
+  const project = el?.closest<HTMLElement>('.issue-row')?.dataset.project
+  return items.find((i) => i.fingerprint === fp && i.project_id === project)
+}
+
+export interface IssueListProps {
+  items: Issue[]
+  selected: Set<string>
+  onToggle: (i: Issue) => void
+}
+
+export function IssueList({ items, selected, onToggle }: IssueListProps) {
   const allProjects = projectSlug.value === null
 
   return (
     <ul class="issues" aria-label="Issues">
       {items.map((i) => (
-        <li key={`${i.project_id}/${i.fingerprint}`}>
-          <a class="issue-row" href={issueHref(i)} data-fingerprint={i.fingerprint}>
+        <li key={keyOf(i)} class={selected.has(keyOf(i)) ? 'selected' : undefined}>
+          <label class="issue-select">
+            <input
+              type="checkbox"
+              checked={selected.has(keyOf(i))}
+              onChange={() => onToggle(i)}
+              aria-label={`Select ${i.error_type}: ${i.message}`.slice(0, 120)}
+            />
+          </label>
+          <a
+            class="issue-row"
+            href={issueHref(i)}
+            data-fingerprint={i.fingerprint}
+            data-project={i.project_id}
+          >
             <div class="issue-main">
               <div class="issue-title">
                 <strong>{i.error_type}</strong>
                 <Badge>{i.status}</Badge>
+                {i.assignee_name && (
+                  <span class="assignee" title="Assigned to">
+                    {`@${i.assignee_name}`}
+                  </span>
+                )}
               </div>
               <div class="issue-msg">{i.message}</div>
               <div class="issue-meta">

@@ -2,21 +2,36 @@
  * The issues page (`/`): totals, the event-volume chart, filters, the issue list with
  * sparklines and paging. Everything re-reads when a live tick names the project shown,
  * so new issues and counts appear without a reload. With no events at all, the setup
- * guide takes the list's place.
+ * guide takes the list's place. Rows can be selected (x, or their checkbox) for the bulk
+ * actions of BulkBar; `?` lists the shortcuts.
  */
-import { useEffect, useMemo } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Notice } from '../../components/bits'
 import { Chart } from '../../components/Chart'
+import { KeyHelp } from '../../components/KeyHelp'
+import { withQuery } from '../../lib/api'
 import { count } from '../../lib/format'
-import { useKeys, useLoad } from '../../lib/hooks'
+import { useAction, useKeys, useLoad } from '../../lib/hooks'
 import { tick, touches } from '../../lib/live'
 import { route, setQuery } from '../../lib/router'
 import { projectSlug, selectedProject } from '../../lib/session'
 import { issues } from './api'
+import { BulkBar, type BulkProps, focusAssign, MAX_SELECTED, runBulk } from './BulkBar'
 import { Filters, type Suggestions } from './Filters'
 import { apiQuery, chartHours, filterParams, narrowed, PAGE_SIZE, readFilters } from './filterState'
-import { IssueList, moveFocus } from './IssueList'
+import { focusedIssue, IssueList, keyOf, moveFocus } from './IssueList'
 import { SetupGuide } from './SetupGuide'
+
+const SHORTCUTS = [
+  { keys: 'j / k', does: 'Next / previous issue' },
+  { keys: 'Enter', does: 'Open the issue' },
+  { keys: 'x', does: 'Select or unselect the issue' },
+  { keys: 'r', does: 'Resolve the selection (or the issue)' },
+  { keys: 'i', does: 'Ignore' },
+  { keys: 'm', does: 'Mute' },
+  { keys: 'u', does: 'Unresolve' },
+  { keys: 'a', does: 'Assign' },
+]
 
 const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => Boolean(x)))].sort()
 
@@ -39,11 +54,91 @@ export function IssuesPage() {
   )
   const stats = useLoad(() => issues.stats(project ?? undefined), [project])
 
+  const [selected, setSelected] = useState<Set<string>>(new Set())
+  const [allMatching, setAllMatching] = useState(false)
+  const [notice, setNotice] = useState<string | null>(null)
+  const users = useLoad(() => issues.assignees(project ?? undefined), [project])
+  const action = useAction()
+  // A new list (other filters, page or project) starts with nothing selected.
+  useEffect(() => {
+    setSelected(new Set())
+    setAllMatching(false)
+  }, [key])
+
+  const items = list.data?.items ?? []
+  const toggle = (i: { project_id: string; fingerprint: string }) => {
+    setAllMatching(false)
+    setSelected((prev) => {
+      const next = new Set(prev)
+      if (next.has(keyOf(i))) next.delete(keyOf(i))
+      else if (next.size < MAX_SELECTED) next.add(keyOf(i))
+      return next
+    })
+  }
+  const chosen = items.filter((i) => selected.has(keyOf(i)))
+  const { limit: _l, offset: _o, trend_hours: _t, ...matchingQuery } = apiQuery(filters, project, Date.now())
+  const bulk: BulkProps = {
+    selected: chosen,
+    allMatching,
+    total: list.data?.total ?? 0,
+    pageFull: chosen.length === items.length,
+    matching: withQuery('', matchingQuery).replace(/^\?/, ''),
+    users: users.data ?? [],
+    action,
+    onSelectAll: () => setAllMatching(true),
+    onClear: () => {
+      setSelected(new Set())
+      setAllMatching(false)
+    },
+    onDone: (r) => {
+      setNotice(`${r.changed} of ${r.matched} ${r.matched === 1 ? 'issue' : 'issues'} changed`)
+      setSelected(new Set())
+      setAllMatching(false)
+      void list.reload()
+      void stats.reload()
+    },
+  }
+  /** The selection, or the focused row when nothing is selected. */
+  const act = (a: 'resolve' | 'ignore' | 'mute' | 'unresolve') => (ev: KeyboardEvent) => {
+    const focused = focusedIssue(items)
+    if (chosen.length === 0 && !allMatching && !focused) return
+    ev.preventDefault()
+    void runBulk(
+      chosen.length > 0 || allMatching ? bulk : { ...bulk, selected: [focused as (typeof items)[0]] },
+      a,
+    )
+  }
   const step = (delta: number) => (ev: KeyboardEvent) => {
     ev.preventDefault()
     moveFocus(delta)
   }
-  useKeys({ j: step(1), k: step(-1), ArrowDown: step(1), ArrowUp: step(-1) }, [])
+  useKeys(
+    {
+      j: step(1),
+      k: step(-1),
+      ArrowDown: step(1),
+      ArrowUp: step(-1),
+      x: (ev) => {
+        const focused = focusedIssue(items)
+        if (!focused) return
+        ev.preventDefault()
+        toggle(focused)
+      },
+      r: act('resolve'),
+      i: act('ignore'),
+      m: act('mute'),
+      u: act('unresolve'),
+      a: (ev) => {
+        const focused = focusedIssue(items)
+        if (chosen.length === 0 && focused) toggle(focused)
+        if (chosen.length === 0 && !focused) return
+        ev.preventDefault()
+        // The bar appears with the selection; focus its picker once it is drawn.
+        requestAnimationFrame(focusAssign)
+      },
+    },
+    [items, chosen.length, allMatching, bulk.matching],
+  )
 
   const t = tick.value
   useEffect(() => {
@@ -53,7 +148,6 @@ export function IssuesPage() {
     void stats.reload()
   }, [t])
 
-  const items = list.data?.items ?? []
   const suggestions: Suggestions = {
     releases: uniq(items.flatMap((i) => i.releases)),
     environments: uniq(items.flatMap((i) => i.environments)),
@@ -109,7 +203,31 @@ export function IssuesPage() {
               <p>{narrowed(filters) ? 'No issues match these filters.' : 'No unresolved issues. Nice.'}</p>
             </div>
           )}
-          {items.length > 0 && <IssueList items={items} />}
+          <Notice kind="error">{action.error}</Notice>
+          {notice && (
+            <p class="notice ok" role="status" id="bulk-notice">
+              {notice}
+            </p>
+          )}
+          {items.length > 0 && (
+            <div class="list-head">
+              <label class="select-page">
+                <input
+                  type="checkbox"
+                  id="select-page"
+                  checked={chosen.length === items.length}
+                  onChange={() => {
+                    setAllMatching(false)
+                    setSelected(chosen.length === items.length ? new Set() : new Set(items.map(keyOf)))
+                  }}
+                />{' '}
+                Select page
+              </label>
+              <KeyHelp shortcuts={SHORTCUTS} />
+            </div>
+          )}
+          {(chosen.length > 0 || allMatching) && <BulkBar {...bulk} />}
+          {items.length > 0 && <IssueList items={items} selected={selected} onToggle={toggle} />}
           {list.data && total > PAGE_SIZE && (
             <nav class="pager" aria-label="Pages">
               <span class="muted">

@@ -25,8 +25,12 @@ export const SORTS = {
 } as const
 export type Sort = keyof typeof SORTS
 
+export const ASSIGNED = { '': 'Anyone', me: 'Assigned to me', any: 'Assigned', none: 'Unassigned' } as const
+export type Assigned = keyof typeof ASSIGNED
+
 export interface ViewFilters {
   status: IssueStatus | 'all'
+  assigned: Assigned
   release: string
   environment: string
   source: string
@@ -43,6 +47,7 @@ export function readFilters(q: URLSearchParams): ViewFilters {
   const offset = Number(q.get('offset') ?? 0)
   return {
     status: oneOf(q.get('status'), STATUSES, 'unresolved'),
+    assigned: oneOf(q.get('assigned'), Object.keys(ASSIGNED) as Assigned[], ''),
     release: q.get('release') ?? '',
     environment: q.get('environment') ?? '',
     source: q.get('source') ?? '',
@@ -57,6 +62,7 @@ export function readFilters(q: URLSearchParams): ViewFilters {
 export function filterParams(f: Partial<ViewFilters>): Record<string, string | null> {
   return {
     status: f.status === undefined || f.status === 'unresolved' ? null : f.status,
+    assigned: f.assigned || null,
     release: f.release || null,
     environment: f.environment || null,
     source: f.source || null,
@@ -69,13 +75,17 @@ export function filterParams(f: Partial<ViewFilters>): Record<string, string | n
 
 /** True when anything narrows the list beyond the default view. */
 export function narrowed(f: ViewFilters): boolean {
-  return f.status !== 'unresolved' || Boolean(f.release || f.environment || f.source || f.route || f.range)
+  return (
+    f.status !== 'unresolved' ||
+    Boolean(f.assigned || f.release || f.environment || f.source || f.route || f.range)
+  )
 }
 
 export function apiQuery(f: ViewFilters, project: string | null, now: number): IssueFilters {
   return {
     project_id: project ?? undefined,
     status: f.status === 'all' ? undefined : f.status,
+    assigned: f.assigned || undefined,
     release: f.release || undefined,
     environment: f.environment || undefined,
     source: f.source || undefined,

@@ -1,8 +1,9 @@
 /**
  * LLM settings of one project (`/llm/settings`): the content policy (what of prompts and
  * completions is stored; the server's default until the project sets its own) and the
- * monthly budget with its alert threshold, and the prices of models no price matched. Both are per project, so a project must be
- * chosen when the caller sees several.
+ * monthly budget with its alert threshold, the prices of models no price matched, and the
+ * setup guide (proxy and OpenTelemetry snippets with the project's key). All are per
+ * project, so a project must be chosen when the caller sees several.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { Loading, Notice } from '../../components/bits'
@@ -11,6 +12,7 @@ import { type LlmSettings, llm } from './api'
 import { pct } from './format'
 import { LlmNav, oneProject } from './Nav'
 import { Pricing } from './Pricing'
+import { LlmSetupGuide } from './SetupGuide'
 
 const POLICIES: [string, string][] = [
   ['none', 'Nothing: no prompts or completions are stored'],
@@ -152,10 +154,11 @@ function Of({ project }: { project: string }) {
   if (settings.error) return <Notice kind="error">{settings.error}</Notice>
   if (!s) return <Loading what="settings" />
   return (
-    <div class="grid-2">
+    <div class="grid-2 llm-settings">
       <Policy project={project} s={s} onSaved={setS} />
       <BudgetForm project={project} s={s} onSaved={setS} />
       <Pricing project={project} />
+      <LlmSetupGuide project={project} />
     </div>
   )
 }

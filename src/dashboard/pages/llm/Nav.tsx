@@ -7,6 +7,7 @@ const TABS = [
   { path: '/llm/traces', label: 'Traces' },
   { path: '/llm/sessions', label: 'Sessions' },
   { path: '/llm/prompts', label: 'Prompts' },
+  { path: '/llm/experiments', label: 'Experiments' },
   { path: '/llm/models', label: 'Models' },
   { path: '/llm/settings', label: 'Settings' },
 ]

@@ -4,7 +4,8 @@
  *
  * The previous window is read as the difference of two overviews (2h hours minus h
  * hours): both end with the current hour bucket, so what the longer adds is exactly the
- * window before. Averages cannot be split that way, so latency shows no change.
+ * window before. A percentile cannot be split that way: the API answers the p95 latency
+ * of the window before itself (`previous_p95_latency_ms`).
  */
 import { useMemo } from 'preact/hooks'
 import { Loading, Notice } from '../../components/bits'
@@ -80,7 +81,13 @@ function Cards({ now, both }: { now: Overview; both: Overview }) {
         delta={change(now.trace_error_rate, prevErrRate)}
         lowerIsBetter
       />
-      <Card id="latency" label="Mean span latency" value={ms(now.avg_latency_ms)} />
+      <Card
+        id="p95"
+        label="p95 span latency"
+        value={ms(now.p95_latency_ms)}
+        delta={change(now.p95_latency_ms, now.previous_p95_latency_ms)}
+        lowerIsBetter
+      />
     </div>
   )
 }

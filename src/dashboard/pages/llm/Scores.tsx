@@ -1,6 +1,8 @@
 /**
  * A trace's scores (one per name; a new value for a name replaces it) and a form to add
  * one as the signed-in user (`source: user`). Values are 0 to 1, as the API takes them.
+ * Beside them, the feedback the app's users gave the trace (thumbs up or down, with a
+ * comment), newest first.
  */
 import { useState } from 'preact/hooks'
 import { Ago, Loading, Notice } from '../../components/bits'
@@ -92,6 +94,41 @@ export function Scores({ id, project }: { id: string; project: string }) {
           </button>
         </div>
       </form>
+    </section>
+  )
+}
+
+export function Feedback({ id, project }: { id: string; project: string }) {
+  const votes = useLoad(() => llm.feedback(id, project), [id, project])
+  const list = votes.data?.feedback ?? []
+  const up = list.filter((f) => f.value === 1).length
+  return (
+    <section class="card" id="llm-feedback" aria-labelledby="llm-feedback-title">
+      <h2 id="llm-feedback-title">Feedback</h2>
+      <Notice kind="error">{votes.error}</Notice>
+      {!votes.data ? (
+        votes.error ? null : (
+          <Loading what="feedback" />
+        )
+      ) : list.length === 0 ? (
+        <p class="muted">No feedback on this trace.</p>
+      ) : (
+        <>
+          <p id="llm-feedback-sum">
+            {up} up, {list.length - up} down
+          </p>
+          <ul class="plain-list">
+            {list.map((f) => (
+              <li key={f.user_id} class="vote" data-user={f.user_id}>
+                <span class={`vote-mark ${f.value === 1 ? 'up' : 'down'}`}>
+                  {f.value === 1 ? '👍 up' : '👎 down'}
+                </span>{' '}
+                <strong>{f.user_id}</strong> {f.comment && <span>{f.comment}</span>} <Ago ms={f.updated_at} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </section>
   )
 }

@@ -4,17 +4,18 @@
  * errors in red, time to first token marked on generation bars. Selecting a span shows
  * its model, tokens, cost and how that cost was priced, and its input and output, or
  * "not stored" when the project's content policy kept them out; chat messages are shown
- * as a conversation, with a raw JSON toggle. Below, the trace's scores.
+ * as a conversation, with a raw JSON toggle; a failed span links to the bloop issue it
+ * became. Below, the trace's scores and its users' feedback.
  */
 import { useMemo, useState } from 'preact/hooks'
 import { Ago, Badge, Json, Loading, Notice } from '../../components/bits'
 import { useLoad } from '../../lib/hooks'
 import { href } from '../../lib/router'
-import { projectSlug } from '../../lib/session'
+import { projectSlug, projectSlugOf } from '../../lib/session'
 import type { PageProps } from '../routes'
 import { llm, type SpanNode, type TraceDetail } from './api'
 import { money, ms, tokens } from './format'
-import { Scores } from './Scores'
+import { Feedback, Scores } from './Scores'
 
 const ICON: Record<string, string> = { generation: '✦', tool: '⚙', retrieval: '⌕', custom: '•' }
 
@@ -134,7 +135,7 @@ function Content({ label, value }: { label: string; value: string | null }) {
   )
 }
 
-function SpanPanel({ s }: { s: SpanNode }) {
+function SpanPanel({ s, project }: { s: SpanNode; project: string }) {
   return (
     <section class="card" id="llm-span" aria-labelledby="llm-span-title">
       <h2 id="llm-span-title">
@@ -142,6 +143,16 @@ function SpanPanel({ s }: { s: SpanNode }) {
         <Badge kind={s.status === 'error' ? 'bad' : 'ok'}>{s.status}</Badge>
       </h2>
       {s.error_message && <Notice kind="error">{s.error_message}</Notice>}
+      {s.issue_fingerprint && (
+        <p>
+          <a
+            id="llm-span-issue"
+            href={href(`/issues/${s.issue_fingerprint}`, { project: projectSlugOf(project) })}
+          >
+            Open the issue of this failure
+          </a>
+        </p>
+      )}
       <dl class="facts">
         <dt>Type</dt>
         <dd>{s.span_type}</dd>
@@ -226,7 +237,11 @@ function Waterfall({ t }: { t: TraceDetail }) {
           })}
         </ol>
       </section>
-      {chosen ? <SpanPanel s={chosen} /> : <p class="card empty">This trace has no spans.</p>}
+      {chosen ? (
+        <SpanPanel s={chosen} project={t.project_id} />
+      ) : (
+        <p class="card empty">This trace has no spans.</p>
+      )}
     </div>
   )
 }
@@ -287,7 +302,10 @@ export function LlmTracePage({ params }: PageProps) {
             )}
           </div>
           <Waterfall t={t} />
-          <Scores id={t.id} project={t.project_id} />
+          <div class="grid-2">
+            <Scores id={t.id} project={t.project_id} />
+            <Feedback id={t.id} project={t.project_id} />
+          </div>
         </>
       )}
     </>

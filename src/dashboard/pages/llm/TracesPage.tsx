@@ -1,13 +1,17 @@
 /**
- * The trace list (`/llm/traces`): every filter in the URL, so a filtered view can be
- * shared and survives a reload. Filters are sent to the API as they are; the server
- * checks them (a bad one is its clear 400, shown here).
+ * The trace list (`/llm/traces`): every filter of the API in the URL (and the window), so
+ * a filtered view can be shared and survives a reload. Filters are sent to the API as
+ * they are; the server checks them (a bad one is its clear 400, shown here). The list
+ * re-reads when the live stream says traces of its project were committed, and j/k (or
+ * the arrow keys) move through it, Enter opening the focused trace.
  */
+import { useEffect } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
 import { plural } from '../../lib/format'
 import { useKeys, useLoad } from '../../lib/hooks'
+import { llmTick, touches } from '../../lib/live'
 import { href, route, setQuery } from '../../lib/router'
-import { projectSlug } from '../../lib/session'
+import { projectSlug, selectedProject } from '../../lib/session'
 import { llm } from './api'
 import { money, ms, tokens } from './format'
 import { traceHref } from './links'
@@ -22,6 +26,7 @@ const TEXT = [
   ['session_id', 'Session'],
   ['user_id', 'User'],
   ['prompt_name', 'Prompt'],
+  ['prompt_version', 'Prompt version'],
 ] as const
 const SORTS = ['newest', 'oldest', 'most_expensive', 'slowest']
 
@@ -48,6 +53,18 @@ function Filters() {
           <option value="completed">completed</option>
           <option value="error">error</option>
           <option value="running">running</option>
+        </select>
+      </label>
+      <label class="field">
+        <span>Errors</span>
+        <select
+          id="llm-f-has_error"
+          value={q.get('has_error') ?? ''}
+          onChange={(ev) => setQuery({ has_error: (ev.target as HTMLSelectElement).value, offset: null })}
+        >
+          <option value="">any</option>
+          <option value="true">with a failed span</option>
+          <option value="false">without failed spans</option>
         </select>
       </label>
       <label class="field">
@@ -110,7 +127,7 @@ export function LlmTracesPage() {
     'sort',
     'min_cost_micros',
     'min_latency_ms',
-    'prompt_version',
+    'has_error',
   ])
     filters[k] = q.get(k) || undefined
   // The API needs three characters to search (its index is made of trigrams).
@@ -120,12 +137,20 @@ export function LlmTracesPage() {
   const rows = list.data?.traces ?? []
 
   // j and k move the focus through the list, Enter on a focused row opens it (a link).
-  const go = (step: number) => {
+  const go = (step: number) => (ev: KeyboardEvent) => {
+    ev.preventDefault()
     const links = [...document.querySelectorAll<HTMLAnchorElement>('.trace-row a')]
     const at = links.indexOf(document.activeElement as HTMLAnchorElement)
     links[Math.min(links.length - 1, Math.max(0, at + step))]?.focus()
   }
-  useKeys({ j: () => go(1), k: () => go(-1) }, [rows])
+  useKeys({ j: go(1), k: go(-1), ArrowDown: go(1), ArrowUp: go(-1) }, [rows])
+
+  // New traces of the project shown: read the page again (the focus stays on its link).
+  const t = llmTick.value
+  useEffect(() => {
+    if (t.n === 0 || !touches(t, selectedProject.value?.id ?? null)) return
+    void list.reload()
+  }, [t])
 
   return (
     <>

@@ -1,4 +1,7 @@
-/** The LLM read API behind the LLM pages (docs/llm-query.md), and the shapes it answers. */
+/**
+ * The LLM read API behind the LLM pages (docs/llm-query.md) and the experiments API, and
+ * the shapes they answer.
+ */
 import { api } from '../../lib/api'
 
 export interface Overview {
@@ -13,6 +16,8 @@ export interface Overview {
   error_rate: number | null
   avg_latency_ms: number | null
   avg_ttft_ms: number | null
+  p95_latency_ms: number | null
+  previous_p95_latency_ms: number | null
   window_hours: number
 }
 
@@ -107,6 +112,8 @@ export interface SpanNode {
   total_tokens: number | null
   cost_micros: number | null
   cost_source: string
+  /** The bloop issue a failed span became, when errors become issues. */
+  issue_fingerprint: string | null
   orphan: boolean
   children: SpanNode[]
 }
@@ -142,6 +149,13 @@ export interface Score {
   name: string
   value: number
   source: string
+  comment: string | null
+  updated_at: number
+}
+
+export interface Vote {
+  user_id: string
+  value: number
   comment: string | null
   updated_at: number
 }
@@ -182,6 +196,10 @@ export const llm = {
     }),
   scores: (id: string, project: string) =>
     api<{ scores: Score[] }>(`/v1/llm/traces/${encodeURIComponent(id)}/scores`, {
+      query: { project_id: project },
+    }),
+  feedback: (id: string, project: string) =>
+    api<{ feedback: Vote[] }>(`/v1/llm/traces/${encodeURIComponent(id)}/feedback`, {
       query: { project_id: project },
     }),
   addScore: (
@@ -239,5 +257,85 @@ export const llm = {
       method: 'PUT',
       query: { project_id: project },
       body,
+    }),
+}
+
+// Prompt experiments (src/llm/experiments/routes.ts).
+export interface ExperimentSummary {
+  id: string
+  project_id: string
+  name: string
+  description: string | null
+  status: 'running' | 'paused' | 'concluded'
+  prompt_name: string
+  variant_count: number
+  planned_per_arm: number
+  started_at: number
+  concluded_at: number | null
+  updated_at: number
+}
+
+export interface ArmSummary {
+  traces: number
+  mean_latency_ms: number | null
+  mean_cost_usd: number | null
+  error_rate: number | null
+  thumbs_up_rate: number | null
+  votes: number
+}
+
+export interface ExperimentDetail extends ExperimentSummary {
+  metrics: string[]
+  variants: {
+    name: string
+    version: string
+    prompt_template: string | null
+    traffic_percentage: number
+    metrics: ArmSummary
+  }[]
+}
+
+export interface Comparison {
+  baseline: { name: string; version: string; traces: number }
+  treatment: { name: string; version: string; traces: number }
+  peeking: { planned_per_arm: number; observed_per_arm: number; reached: boolean; advice: string }
+  sample_ratio: { status: string; summary: string }
+  results: { metric: string; status: string; summary: string }[]
+  truncated: boolean
+  recommendation: string
+}
+
+export interface NewExperiment {
+  name: string
+  prompt_name: string
+  description?: string
+  planned_per_arm?: number
+  variants: { name: string; version: string; traffic_percentage: number }[]
+}
+
+export const experiments = {
+  list: (project?: string) =>
+    api<{ experiments: ExperimentSummary[] }>('/v1/llm/experiments', {
+      query: { project_id: project, limit: 200 },
+    }),
+  get: (id: string, project: string) =>
+    api<ExperimentDetail>(`/v1/llm/experiments/${encodeURIComponent(id)}`, {
+      query: { project_id: project },
+    }),
+  compare: (id: string, project: string, baseline: string, treatment: string) =>
+    api<Comparison>(`/v1/llm/experiments/${encodeURIComponent(id)}/compare`, {
+      query: { project_id: project, baseline, treatment },
+    }),
+  create: (project: string, body: NewExperiment) =>
+    api<{ id: string; experiment: ExperimentDetail }>('/v1/llm/experiments', {
+      method: 'POST',
+      query: { project_id: project },
+      body,
+    }),
+  setStatus: (id: string, project: string, status: 'running' | 'paused' | 'concluded') =>
+    api<ExperimentDetail>(`/v1/llm/experiments/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      query: { project_id: project },
+      body: { status },
     }),
 }

@@ -37,3 +37,6 @@ export const session: PageRoute = {
 
 /** Prompt names and their versions' figures. */
 export const prompts: PageRoute = { paths: ['/llm/prompts'] }
+
+/** Prompt experiments: variants, traffic, assignments and the comparison; a create form. */
+export const experiments: PageRoute = { paths: ['/llm/experiments'] }

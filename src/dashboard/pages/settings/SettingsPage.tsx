@@ -11,12 +11,14 @@ import { ProjectsSettings } from './Projects'
 import { RetentionSettings } from './Retention'
 import { SourceMapsSettings } from './SourceMaps'
 import { TokensSettings } from './Tokens'
+import { TrackerSettings } from './Tracker'
 import { UsersSettings } from './Users'
 
 const SECTIONS = [
   { id: 'projects', label: 'Projects', admin: false, view: ProjectsSettings },
   { id: 'tokens', label: 'API tokens', admin: false, view: TokensSettings },
   { id: 'sourcemaps', label: 'Source maps', admin: false, view: SourceMapsSettings },
+  { id: 'tracker', label: 'Tracker links', admin: false, view: TrackerSettings },
   { id: 'retention', label: 'Retention', admin: true, view: RetentionSettings },
   { id: 'users', label: 'Users and invites', admin: true, view: UsersSettings },
   { id: 'account', label: 'Your passkeys', admin: false, view: AccountSettings },

@@ -1,0 +1,67 @@
+/**
+ * How to send a project's LLM calls to bloop without its SDK: the proxy snippets (OpenAI,
+ * Anthropic, Python) and the OpenTelemetry exporter's, with the project's real ingest key
+ * (admins can read it; others see a placeholder and where to get it), each copyable.
+ */
+import { useState } from 'preact/hooks'
+import { CopyButton, Notice } from '../../components/bits'
+import { api } from '../../lib/api'
+import { useLoad } from '../../lib/hooks'
+import { isAdmin } from '../../lib/session'
+import { llmSnippets } from './setup'
+
+const PLACEHOLDER_KEY = 'bloop_<your project key>'
+
+export function LlmSetupGuide({ project }: { project: string }) {
+  const admin = isAdmin.value
+  const key = useLoad(
+    async () =>
+      admin
+        ? (await api<{ api_key: string }>(`/v1/projects/${encodeURIComponent(project)}/key`)).api_key
+        : null,
+    [project, admin],
+  )
+  const [tab, setTab] = useState('openai')
+  const list = llmSnippets(location.origin, key.data ?? PLACEHOLDER_KEY)
+  const shown = list.find((s) => s.id === tab) ?? list[0]
+  return (
+    <section class="card setup" id="llm-setup" aria-labelledby="llm-setup-title">
+      <h2 id="llm-setup-title">Send LLM calls</h2>
+      <p>
+        Point the provider's client at bloop's proxy, or an OpenTelemetry exporter at bloop: calls are traced
+        with no other change. The project is named by its key in <code>X-Bloop-Key</code>.
+      </p>
+      {!admin && (
+        <p class="muted" id="llm-setup-no-key">
+          Only admins can read project keys: ask an admin, or run <code>bloop project list --keys</code> on
+          the server.
+        </p>
+      )}
+      <Notice kind="error">{key.error}</Notice>
+      <div class="tabs" role="tablist" aria-label="LLM snippets">
+        {list.map((s) => (
+          <button
+            key={s.id}
+            type="button"
+            role="tab"
+            aria-selected={s.id === shown?.id}
+            onClick={() => setTab(s.id)}
+          >
+            {s.label}
+          </button>
+        ))}
+      </div>
+      {shown && (
+        <div role="tabpanel" class="snippet" data-snippet={shown.id}>
+          {shown.install && (
+            <p>
+              <code>{shown.install}</code>
+            </p>
+          )}
+          <pre>{shown.code}</pre>
+          <CopyButton text={shown.code} label="Copy snippet" />
+        </div>
+      )}
+    </section>
+  )
+}
