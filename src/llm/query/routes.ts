@@ -34,6 +34,17 @@ import {
 } from './model'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
+import {
+  LlmBudget,
+  LlmFeedbackSummary,
+  LlmLatency,
+  LlmModels,
+  LlmOverview,
+  LlmScoreSummary,
+  LlmTraceFeedback,
+  LlmTraceScores,
+  LlmUsage,
+} from './responses'
 import { latency, models, overview, usage } from './rollups'
 import { listSessions, sessionDetail } from './sessions'
 import { rag, tools } from './tools'
@@ -74,7 +85,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(WindowQuery, query)
         return overview(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
       },
-      { scope: 'llm:read', schema: { query: WindowQuery } },
+      { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmOverview } } },
     )
     .get(
       '/v1/llm/usage',
@@ -82,7 +93,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(UsageQuery, query)
         return usage(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: UsageQuery } },
+      { scope: 'llm:read', schema: { query: UsageQuery, response: { 200: LlmUsage } } },
     )
     .get(
       '/v1/llm/latency',
@@ -90,7 +101,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(LatencyQuery, query)
         return latency(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: LatencyQuery } },
+      { scope: 'llm:read', schema: { query: LatencyQuery, response: { 200: LlmLatency } } },
     )
     .get(
       '/v1/llm/models',
@@ -98,7 +109,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ModelsQuery, query)
         return models(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: ModelsQuery } },
+      { scope: 'llm:read', schema: { query: ModelsQuery, response: { 200: LlmModels } } },
     )
     .get(
       '/v1/llm/traces',
@@ -141,7 +152,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, scores: traceScores(d.db, project, id) }
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceScores } } },
     )
     .get(
       '/v1/llm/traces/:id/feedback',
@@ -152,7 +163,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceFeedback } } },
     )
     .get(
       '/v1/llm/sessions',
@@ -221,7 +232,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ScoreSummaryQuery, query)
         return scoreSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
       },
-      { scope: 'llm:read', schema: { query: ScoreSummaryQuery } },
+      { scope: 'llm:read', schema: { query: ScoreSummaryQuery, response: { 200: LlmScoreSummary } } },
     )
     .get(
       '/v1/llm/feedback/summary',
@@ -229,7 +240,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(WindowQuery, query)
         return feedbackSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
       },
-      { scope: 'llm:read', schema: { query: WindowQuery } },
+      { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmFeedbackSummary } } },
     )
     .get(
       '/v1/llm/pricing',
@@ -250,6 +261,6 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ProjectQuery, query)
         return budget(d.db, oneProject(access.narrow(q.project_id)), d.now())
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmBudget } } },
     )
 }

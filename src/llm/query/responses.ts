@@ -1,0 +1,152 @@
+/**
+ * Answers of the LLM read API, as /openapi.json documents them (docs/llm-query.md). The
+ * server does not validate its answers at run time; schemathesis checks them against
+ * these schemas (test/process/app.schemathesis.test.ts). Money is integer microdollars,
+ * rates fractions 0-1, times epoch ms; null is unknown, never zero.
+ */
+import { Type as T, type TSchema } from '@sinclair/typebox'
+
+const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
+const Count = T.Integer({ minimum: 0 })
+const Rate = T.Number({ minimum: 0, maximum: 1, description: 'a fraction 0-1' })
+const Micros = T.Integer({ description: 'microdollars' })
+const Ms = T.Number({ minimum: 0, description: 'milliseconds' })
+const At = T.Integer({ description: 'epoch ms' })
+const WindowHours = T.Integer({ minimum: 1 })
+
+export const LlmOverview = T.Object({
+  total_traces: Count,
+  error_trace_count: Count,
+  trace_error_rate: Rate,
+  total_spans: Count,
+  total_input_tokens: Nullable(Count),
+  total_output_tokens: Nullable(Count),
+  total_cache_read_tokens: Nullable(Count),
+  total_cache_write_tokens: Nullable(Count),
+  total_reasoning_tokens: Nullable(Count),
+  total_tokens: Nullable(Count),
+  total_cost_micros: Nullable(Micros),
+  cost_unknown_count: Count,
+  error_count: Count,
+  error_rate: Rate,
+  avg_latency_ms: Nullable(Ms),
+  avg_ttft_ms: Nullable(Ms),
+  p95_latency_ms: Nullable(Ms),
+  previous_p95_latency_ms: Nullable(Ms),
+  window_hours: WindowHours,
+})
+
+export const LlmBudget = T.Object({
+  project_id: T.String(),
+  monthly_budget_micros: Micros,
+  budget_alert_rate: Rate,
+  month_start_at: At,
+  current_month_spend_micros: Micros,
+  budget_used_rate: T.Number({
+    minimum: 0,
+    description: 'spend over budget; past 1 when over, 0 without a budget',
+  }),
+  forecast_month_end_micros: Micros,
+  forecast_over_budget: T.Boolean(),
+  alert_threshold_reached: T.Boolean(),
+  days_elapsed: T.Integer({ minimum: 1 }),
+  days_remaining: T.Integer({ minimum: 0 }),
+})
+
+const Score = T.Object({
+  name: T.String(),
+  value: T.Number({ minimum: 0, maximum: 1 }),
+  source: T.String(),
+  comment: Nullable(T.String()),
+  created_at: At,
+  updated_at: At,
+})
+export const LlmTraceScores = T.Object({ trace_id: T.String(), scores: T.Array(Score) })
+
+const Feedback = T.Object({
+  trace_id: T.String(),
+  user_id: T.String(),
+  value: T.Union([T.Literal(1), T.Literal(-1)]),
+  comment: Nullable(T.String()),
+  created_at: At,
+  updated_at: At,
+})
+export const LlmTraceFeedback = T.Object({ trace_id: T.String(), feedback: T.Array(Feedback) })
+
+export const LlmScoreSummary = T.Object({
+  name: T.String(),
+  count: Count,
+  avg: Nullable(T.Number()),
+  p10: Nullable(T.Number()),
+  p50: Nullable(T.Number()),
+  p90: Nullable(T.Number()),
+  distribution: T.Record(T.String(), Count, { description: 'counts per bucket 0.0-0.2 ... 0.8-1.0' }),
+  window_hours: WindowHours,
+})
+
+export const LlmFeedbackSummary = T.Object({
+  total: Count,
+  positive: Count,
+  negative: Count,
+  positive_rate: Rate,
+  window_hours: WindowHours,
+})
+
+/** The sums of a set of spans (rollups.ts `usageOf`): null token counts are unknown. */
+const UsageSums = {
+  span_count: Count,
+  error_count: Count,
+  error_rate: Rate,
+  input_tokens: Nullable(Count),
+  output_tokens: Nullable(Count),
+  cache_read_tokens: Nullable(Count),
+  cache_write_tokens: Nullable(Count),
+  reasoning_tokens: Nullable(Count),
+  total_tokens: Nullable(Count),
+  cost_micros: Nullable(Micros),
+  cost_unknown_count: Count,
+}
+
+export const LlmUsage = T.Object({
+  usage: T.Array(
+    T.Object({
+      hour_bucket: At,
+      model: Nullable(T.String()),
+      provider: Nullable(T.String()),
+      ...UsageSums,
+      avg_latency_ms: Nullable(Ms),
+    }),
+  ),
+  total: Count,
+  limit: T.Integer({ minimum: 1 }),
+  offset: Count,
+  window_hours: WindowHours,
+})
+
+export const LlmModels = T.Object({
+  models: T.Array(
+    T.Object({
+      model: Nullable(T.String()),
+      provider: Nullable(T.String()),
+      ...UsageSums,
+      avg_latency_ms: Nullable(Ms),
+      avg_ttft_ms: Nullable(Ms),
+    }),
+  ),
+  window_hours: WindowHours,
+})
+
+export const LlmLatency = T.Object({
+  latency: T.Array(
+    T.Object({
+      model: Nullable(T.String({ description: 'null: spans without a model (tools, retrievals)' })),
+      p50_ms: Nullable(Ms),
+      p90_ms: Nullable(Ms),
+      p99_ms: Nullable(Ms),
+      avg_ttft_ms: Nullable(Ms),
+      span_count: Count,
+      latency_count: Count,
+    }),
+  ),
+  window_hours: WindowHours,
+})

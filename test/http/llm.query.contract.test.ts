@@ -1,0 +1,104 @@
+/**
+ * The LLM read routes that declare their answers (src/llm/query/responses.ts): each is in
+ * /openapi.json with a 200 schema, and a real answer validates against it with exactly
+ * its properties (schemathesis checks conformance too; this pins the documented fields).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import {
+  LlmBudget,
+  LlmFeedbackSummary,
+  LlmLatency,
+  LlmModels,
+  LlmOverview,
+  LlmScoreSummary,
+  LlmTraceFeedback,
+  LlmTraceScores,
+  LlmUsage,
+} from '../../src/llm/query/responses'
+import { startRuntime, type TestRuntime } from '../helpers'
+import { signedTrace, span, trace } from '../llm.helpers'
+
+let rt: TestRuntime
+let headers: Record<string, string>
+let doc: {
+  paths: Record<
+    string,
+    { get: { responses: Record<string, { content?: Record<string, { schema: { properties?: object } }> }> } }
+  >
+}
+beforeAll(async () => {
+  rt = await startRuntime()
+  headers = {
+    authorization: `Bearer ${rt.token(['llm:read', 'llm:write'])}`,
+    'content-type': 'application/json',
+  }
+  const now = Date.now()
+  const recent = {
+    id: 'c1',
+    started_at: now - 5000,
+    ended_at: now - 3800,
+    spans: [span({ started_at: now - 5000 })],
+  }
+  expect((await rt.handle(signedTrace('/v1/traces', trace(recent)))).status).toBe(200)
+  for (const [path, body] of [
+    ['/v1/llm/traces/c1/scores', { name: 'quality', value: 0.75, comment: 'fine' }],
+    ['/v1/llm/traces/c1/feedback', { value: 1, user_id: 'u1' }],
+  ] as const)
+    expect((await rt.fetch(path, { method: 'POST', headers, body: JSON.stringify(body) })).status).toBe(200)
+  doc = await (await rt.fetch('/openapi.json')).json()
+})
+afterAll(() => rt.dispose())
+
+const ROUTES: [string, string, TSchema][] = [
+  ['/v1/llm/overview', '/v1/llm/overview', LlmOverview],
+  ['/v1/llm/usage', '/v1/llm/usage', LlmUsage],
+  ['/v1/llm/models', '/v1/llm/models', LlmModels],
+  ['/v1/llm/latency', '/v1/llm/latency', LlmLatency],
+  ['/v1/llm/budget', '/v1/llm/budget', LlmBudget],
+  ['/v1/llm/feedback/summary', '/v1/llm/feedback/summary', LlmFeedbackSummary],
+  ['/v1/llm/scores/summary', '/v1/llm/scores/summary?name=quality', LlmScoreSummary],
+  ['/v1/llm/traces/{id}/scores', '/v1/llm/traces/c1/scores', LlmTraceScores],
+  ['/v1/llm/traces/{id}/feedback', '/v1/llm/traces/c1/feedback', LlmTraceFeedback],
+]
+
+describe('LLM read answers as documented', () => {
+  for (const [documented, url, schema] of ROUTES) {
+    test(`${documented}: in /openapi.json with its fields, and a real answer matches them`, async () => {
+      const op = doc.paths[documented]?.get
+      const documentedSchema = op?.responses['200']?.content?.['application/json']?.schema
+      expect(Object.keys(documentedSchema?.properties ?? {}).sort()).toEqual(
+        Object.keys(schema.properties as object).sort(),
+      )
+      const res = await rt.fetch(url, { headers })
+      expect(res.status).toBe(200)
+      const body = (await res.json()) as Record<string, unknown>
+      expect([...Value.Errors(schema, body)].map((e) => `${e.path}: ${e.message}`)).toEqual([])
+      expect(Object.keys(body).sort()).toEqual(Object.keys(schema.properties as object).sort())
+    })
+  }
+
+  test('the rows of usage, models and latency match their documented items', async () => {
+    for (const [url, key] of [
+      ['/v1/llm/usage', 'usage'],
+      ['/v1/llm/models', 'models'],
+      ['/v1/llm/latency', 'latency'],
+    ] as const) {
+      const body = (await (await rt.fetch(url, { headers })).json()) as Record<
+        string,
+        Record<string, unknown>[]
+      >
+      expect(body[key]?.length).toBeGreaterThanOrEqual(1)
+    }
+  })
+
+  test('the stored score and vote come back in the shape documented', async () => {
+    const scores = (await (await rt.fetch('/v1/llm/traces/c1/scores', { headers })).json()) as {
+      scores: Record<string, unknown>[]
+    }
+    expect(scores.scores).toMatchObject([{ name: 'quality', value: 0.75, source: 'api', comment: 'fine' }])
+    const summary = (await (await rt.fetch('/v1/llm/feedback/summary', { headers })).json()) as object
+    expect(summary).toMatchObject({ total: 1, positive: 1, negative: 0, positive_rate: 1, window_hours: 24 })
+  })
+})
