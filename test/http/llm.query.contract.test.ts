@@ -12,7 +12,9 @@ import {
   LlmLatency,
   LlmModels,
   LlmOverview,
+  LlmRag,
   LlmScoreSummary,
+  LlmTools,
   LlmTraceFeedback,
   LlmTraceScores,
   LlmUsage,
@@ -29,7 +31,8 @@ let doc: {
   >
 }
 beforeAll(async () => {
-  rt = await startRuntime()
+  // rag reads the retrieval's metadata, which the default policy (none) does not store.
+  rt = await startRuntime({ llm_tracing: { default_content_storage: 'metadata_only' } })
   headers = {
     authorization: `Bearer ${rt.token(['llm:read', 'llm:write'])}`,
     'content-type': 'application/json',
@@ -39,7 +42,20 @@ beforeAll(async () => {
     id: 'c1',
     started_at: now - 5000,
     ended_at: now - 3800,
-    spans: [span({ started_at: now - 5000 })],
+    spans: [
+      span({ started_at: now - 5000 }),
+      span({ id: 'tool-1', span_type: 'tool', name: 'search', model: null, started_at: now - 4000 }),
+      span({
+        id: 'rag-1',
+        span_type: 'retrieval',
+        name: 'docs',
+        model: null,
+        started_at: now - 4500,
+        metadata: {
+          rag: { source: 'kb', chunks_retrieved: 8, chunks_used: 3, relevance_scores: [0.9, 0.4] },
+        },
+      }),
+    ],
   }
   expect((await rt.handle(signedTrace('/v1/traces', trace(recent)))).status).toBe(200)
   for (const [path, body] of [
@@ -56,6 +72,8 @@ const ROUTES: [string, string, TSchema][] = [
   ['/v1/llm/usage', '/v1/llm/usage', LlmUsage],
   ['/v1/llm/models', '/v1/llm/models', LlmModels],
   ['/v1/llm/latency', '/v1/llm/latency', LlmLatency],
+  ['/v1/llm/tools', '/v1/llm/tools', LlmTools],
+  ['/v1/llm/rag', '/v1/llm/rag', LlmRag],
   ['/v1/llm/budget', '/v1/llm/budget', LlmBudget],
   ['/v1/llm/feedback/summary', '/v1/llm/feedback/summary', LlmFeedbackSummary],
   ['/v1/llm/scores/summary', '/v1/llm/scores/summary?name=quality', LlmScoreSummary],
@@ -79,11 +97,13 @@ describe('LLM read answers as documented', () => {
     })
   }
 
-  test('the rows of usage, models and latency match their documented items', async () => {
+  test('usage, models, latency, tools and rag answer rows, which match their documented items', async () => {
     for (const [url, key] of [
       ['/v1/llm/usage', 'usage'],
       ['/v1/llm/models', 'models'],
       ['/v1/llm/latency', 'latency'],
+      ['/v1/llm/tools', 'tools'],
+      ['/v1/llm/rag', 'sources'],
     ] as const) {
       const body = (await (await rt.fetch(url, { headers })).json()) as Record<
         string,

@@ -150,3 +150,64 @@ export const LlmLatency = T.Object({
   ),
   window_hours: WindowHours,
 })
+
+export const LlmTools = T.Object({
+  tools: T.Array(
+    T.Object({
+      name: T.String(),
+      span_types: T.Array(T.String()),
+      call_count: Count,
+      error_count: Count,
+      error_rate: Rate,
+      avg_latency_ms: Nullable(Ms),
+      p50_latency_ms: Nullable(Ms),
+      p99_latency_ms: Nullable(Ms),
+      total_cost_micros: Nullable(Micros),
+    }),
+  ),
+  window_hours: WindowHours,
+})
+
+/** Figures a retrieval's own metadata reports (`rag.*`): whatever numbers the client sent. */
+const Reported = Nullable(T.Number())
+
+export const LlmRag = T.Object({
+  sources: T.Array(
+    T.Object({
+      retrieval_name: T.String(),
+      source: T.String(),
+      call_count: Count,
+      avg_latency_ms: Nullable(Ms),
+      p50_latency_ms: Nullable(Ms),
+      p95_latency_ms: Nullable(Ms),
+      error_count: Count,
+      error_rate: Rate,
+      avg_chunks_retrieved: Reported,
+      avg_chunks_used: Reported,
+      avg_context_tokens: Reported,
+      avg_context_utilization_rate: Reported,
+    }),
+  ),
+  metrics: T.Array(
+    T.Object({
+      hour_bucket: At,
+      retrieval_count: Count,
+      avg_latency_ms: Nullable(Ms),
+      error_count: Count,
+      avg_chunks_retrieved: Reported,
+      avg_context_tokens: Reported,
+      avg_context_utilization_rate: Reported,
+      avg_top_k: Reported,
+    }),
+  ),
+  relevance: T.Object({
+    total_retrievals: Count,
+    avg_top_relevance: Reported,
+    min_top_relevance: Reported,
+    max_top_relevance: Reported,
+    avg_chunks_retrieved: Reported,
+    avg_chunks_used: Reported,
+    chunk_utilization_rate: Reported,
+  }),
+  window_hours: WindowHours,
+})

@@ -40,7 +40,9 @@ import {
   LlmLatency,
   LlmModels,
   LlmOverview,
+  LlmRag,
   LlmScoreSummary,
+  LlmTools,
   LlmTraceFeedback,
   LlmTraceScores,
   LlmUsage,
@@ -190,7 +192,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return tools(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmTools } } },
     )
     .get(
       '/v1/llm/rag',
@@ -198,7 +200,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return rag(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmRag } } },
     )
     .get(
       '/v1/llm/prompts',
