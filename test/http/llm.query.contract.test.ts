@@ -12,6 +12,9 @@ import {
   LlmLatency,
   LlmModels,
   LlmOverview,
+  LlmPromptCompare,
+  LlmPrompts,
+  LlmPromptVersions,
   LlmRag,
   LlmScoreSummary,
   LlmTools,
@@ -40,6 +43,8 @@ beforeAll(async () => {
   const now = Date.now()
   const recent = {
     id: 'c1',
+    prompt_name: 'greeter',
+    prompt_version: '1',
     started_at: now - 5000,
     ended_at: now - 3800,
     spans: [
@@ -74,6 +79,9 @@ const ROUTES: [string, string, TSchema][] = [
   ['/v1/llm/latency', '/v1/llm/latency', LlmLatency],
   ['/v1/llm/tools', '/v1/llm/tools', LlmTools],
   ['/v1/llm/rag', '/v1/llm/rag', LlmRag],
+  ['/v1/llm/prompts', '/v1/llm/prompts', LlmPrompts],
+  ['/v1/llm/prompts/{name}/versions', '/v1/llm/prompts/greeter/versions', LlmPromptVersions],
+  ['/v1/llm/prompts/{name}/compare', '/v1/llm/prompts/greeter/compare?v1=1&v2=2', LlmPromptCompare],
   ['/v1/llm/budget', '/v1/llm/budget', LlmBudget],
   ['/v1/llm/feedback/summary', '/v1/llm/feedback/summary', LlmFeedbackSummary],
   ['/v1/llm/scores/summary', '/v1/llm/scores/summary?name=quality', LlmScoreSummary],
@@ -97,13 +105,15 @@ describe('LLM read answers as documented', () => {
     })
   }
 
-  test('usage, models, latency, tools and rag answer rows, which match their documented items', async () => {
+  test('usage, models, latency, tools, rag and prompts answer rows, which match their documented items', async () => {
     for (const [url, key] of [
       ['/v1/llm/usage', 'usage'],
       ['/v1/llm/models', 'models'],
       ['/v1/llm/latency', 'latency'],
       ['/v1/llm/tools', 'tools'],
       ['/v1/llm/rag', 'sources'],
+      ['/v1/llm/prompts', 'prompts'],
+      ['/v1/llm/prompts/greeter/versions', 'versions'],
     ] as const) {
       const body = (await (await rt.fetch(url, { headers })).json()) as Record<
         string,

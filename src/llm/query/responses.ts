@@ -211,3 +211,44 @@ export const LlmRag = T.Object({
   }),
   window_hours: WindowHours,
 })
+
+export const LlmPrompts = T.Object({
+  prompts: T.Array(
+    T.Object({
+      name: T.String(),
+      version_count: Count,
+      total_traces: Count,
+      avg_cost_micros: Nullable(Micros),
+      first_seen: At,
+      last_seen: At,
+      error_rate: Rate,
+    }),
+  ),
+  window_hours: WindowHours,
+})
+
+/** One version's figures; averages are null when no trace knew the value. */
+const PromptVersion = T.Object({
+  version: Nullable(T.String()),
+  trace_count: Count,
+  avg_cost_micros: Nullable(Micros),
+  avg_latency_ms: Nullable(Ms),
+  avg_input_tokens: Nullable(T.Number({ minimum: 0 })),
+  avg_output_tokens: Nullable(T.Number({ minimum: 0 })),
+  first_seen: Nullable(At),
+  last_seen: Nullable(At),
+  error_rate: Rate,
+})
+
+export const LlmPromptVersions = T.Object({
+  name: T.String(),
+  versions: T.Array(PromptVersion),
+  window_hours: WindowHours,
+})
+
+export const LlmPromptCompare = T.Object({
+  name: T.String(),
+  v1: PromptVersion,
+  v2: PromptVersion,
+  window_hours: WindowHours,
+})

@@ -40,6 +40,9 @@ import {
   LlmLatency,
   LlmModels,
   LlmOverview,
+  LlmPromptCompare,
+  LlmPrompts,
+  LlmPromptVersions,
   LlmRag,
   LlmScoreSummary,
   LlmTools,
@@ -208,7 +211,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return listPrompts(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPrompts } } },
     )
     .get(
       '/v1/llm/prompts/:name/versions',
@@ -217,7 +220,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return promptVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPromptVersions } } },
     )
     .get(
       '/v1/llm/prompts/:name/compare',
@@ -226,7 +229,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return compareVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
       },
-      { scope: 'llm:read', schema: { query: CompareQuery } },
+      { scope: 'llm:read', schema: { query: CompareQuery, response: { 200: LlmPromptCompare } } },
     )
     .get(
       '/v1/llm/scores/summary',
