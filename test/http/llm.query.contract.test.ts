@@ -19,6 +19,7 @@ import {
   LlmScoreSummary,
   LlmTools,
   LlmTraceFeedback,
+  LlmTracePage,
   LlmTraceScores,
   LlmUsage,
 } from '../../src/llm/query/responses'
@@ -82,6 +83,8 @@ const ROUTES: [string, string, TSchema][] = [
   ['/v1/llm/prompts', '/v1/llm/prompts', LlmPrompts],
   ['/v1/llm/prompts/{name}/versions', '/v1/llm/prompts/greeter/versions', LlmPromptVersions],
   ['/v1/llm/prompts/{name}/compare', '/v1/llm/prompts/greeter/compare?v1=1&v2=2', LlmPromptCompare],
+  ['/v1/llm/traces', '/v1/llm/traces', LlmTracePage],
+  ['/v1/llm/search', '/v1/llm/search?q=chat', LlmTracePage],
   ['/v1/llm/budget', '/v1/llm/budget', LlmBudget],
   ['/v1/llm/feedback/summary', '/v1/llm/feedback/summary', LlmFeedbackSummary],
   ['/v1/llm/scores/summary', '/v1/llm/scores/summary?name=quality', LlmScoreSummary],
@@ -105,7 +108,7 @@ describe('LLM read answers as documented', () => {
     })
   }
 
-  test('usage, models, latency, tools, rag and prompts answer rows, which match their documented items', async () => {
+  test('usage, models, latency, tools, rag, prompts, traces and search answer rows, which match their documented items', async () => {
     for (const [url, key] of [
       ['/v1/llm/usage', 'usage'],
       ['/v1/llm/models', 'models'],
@@ -114,6 +117,8 @@ describe('LLM read answers as documented', () => {
       ['/v1/llm/rag', 'sources'],
       ['/v1/llm/prompts', 'prompts'],
       ['/v1/llm/prompts/greeter/versions', 'versions'],
+      ['/v1/llm/traces', 'traces'],
+      ['/v1/llm/search?q=chat', 'traces'],
     ] as const) {
       const body = (await (await rt.fetch(url, { headers })).json()) as Record<
         string,

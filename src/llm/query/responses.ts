@@ -252,3 +252,39 @@ export const LlmPromptCompare = T.Object({
   v2: PromptVersion,
   window_hours: WindowHours,
 })
+
+/** A trace as lists show it (traces.ts `TraceEntry`): its totals, no content. */
+export const LlmTraceEntry = T.Object({
+  project_id: T.String(),
+  id: T.String(),
+  session_id: Nullable(T.String()),
+  user_id: Nullable(T.String()),
+  name: Nullable(T.String()),
+  status: T.Union([T.Literal('running'), T.Literal('completed'), T.Literal('error')]),
+  source: T.Union([T.Literal('sdk'), T.Literal('proxy'), T.Literal('otlp')]),
+  prompt_name: Nullable(T.String()),
+  prompt_version: Nullable(T.String()),
+  started_at: At,
+  ended_at: Nullable(At),
+  duration_ms: Nullable(T.Integer({ minimum: 0 })),
+  span_count: Count,
+  error_count: Count,
+  input_tokens: Nullable(Count),
+  output_tokens: Nullable(Count),
+  cache_read_tokens: Nullable(Count),
+  cache_write_tokens: Nullable(Count),
+  reasoning_tokens: Nullable(Count),
+  total_tokens: Nullable(Count),
+  cost_micros: Nullable(Micros),
+  models: T.Array(T.String()),
+  providers: T.Array(T.String()),
+})
+
+export const LlmTracePage = T.Object({
+  traces: T.Array(LlmTraceEntry),
+  total: Count,
+  total_exact: T.Boolean({ description: 'false: total is a lower bound (the count stopped early)' }),
+  limit: T.Integer({ minimum: 1 }),
+  offset: Count,
+  window_hours: WindowHours,
+})

@@ -47,6 +47,7 @@ import {
   LlmScoreSummary,
   LlmTools,
   LlmTraceFeedback,
+  LlmTracePage,
   LlmTraceScores,
   LlmUsage,
 } from './responses'
@@ -123,7 +124,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read', schema: { query: TracesQuery } },
+      { scope: 'llm:read', schema: { query: TracesQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/search',
@@ -135,7 +136,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         })
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read', schema: { query: SearchQuery } },
+      { scope: 'llm:read', schema: { query: SearchQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/traces/:id',
