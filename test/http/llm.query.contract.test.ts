@@ -17,6 +17,8 @@ import {
   LlmPromptVersions,
   LlmRag,
   LlmScoreSummary,
+  LlmSessionDetail,
+  LlmSessions,
   LlmTools,
   LlmTraceFeedback,
   LlmTracePage,
@@ -85,6 +87,8 @@ const ROUTES: [string, string, TSchema][] = [
   ['/v1/llm/prompts/{name}/compare', '/v1/llm/prompts/greeter/compare?v1=1&v2=2', LlmPromptCompare],
   ['/v1/llm/traces', '/v1/llm/traces', LlmTracePage],
   ['/v1/llm/search', '/v1/llm/search?q=chat', LlmTracePage],
+  ['/v1/llm/sessions', '/v1/llm/sessions', LlmSessions],
+  ['/v1/llm/sessions/{id}', '/v1/llm/sessions/session-abc', LlmSessionDetail],
   ['/v1/llm/budget', '/v1/llm/budget', LlmBudget],
   ['/v1/llm/feedback/summary', '/v1/llm/feedback/summary', LlmFeedbackSummary],
   ['/v1/llm/scores/summary', '/v1/llm/scores/summary?name=quality', LlmScoreSummary],
@@ -108,7 +112,7 @@ describe('LLM read answers as documented', () => {
     })
   }
 
-  test('usage, models, latency, tools, rag, prompts, traces and search answer rows, which match their documented items', async () => {
+  test('the lists answer rows, which match their documented items', async () => {
     for (const [url, key] of [
       ['/v1/llm/usage', 'usage'],
       ['/v1/llm/models', 'models'],
@@ -119,6 +123,8 @@ describe('LLM read answers as documented', () => {
       ['/v1/llm/prompts/greeter/versions', 'versions'],
       ['/v1/llm/traces', 'traces'],
       ['/v1/llm/search?q=chat', 'traces'],
+      ['/v1/llm/sessions', 'sessions'],
+      ['/v1/llm/sessions/session-abc', 'traces'],
     ] as const) {
       const body = (await (await rt.fetch(url, { headers })).json()) as Record<
         string,

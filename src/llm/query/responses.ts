@@ -288,3 +288,32 @@ export const LlmTracePage = T.Object({
   offset: Count,
   window_hours: WindowHours,
 })
+
+/** A session's sums over its traces (sessions.ts). */
+const SessionSums = {
+  project_id: T.String(),
+  session_id: T.String(),
+  user_id: Nullable(T.String()),
+  trace_count: Count,
+  total_cost_micros: Nullable(Micros),
+  total_tokens: Nullable(Count),
+  first_trace_at: At,
+  last_trace_at: At,
+  error_trace_count: Count,
+}
+
+export const LlmSessions = T.Object({
+  sessions: T.Array(T.Object(SessionSums)),
+  total: Count,
+  total_exact: T.Boolean({ description: 'false: total is a lower bound (the count stopped early)' }),
+  limit: T.Integer({ minimum: 1 }),
+  offset: Count,
+  window_hours: WindowHours,
+})
+
+export const LlmSessionDetail = T.Object({
+  ...SessionSums,
+  traces: T.Array(LlmTraceEntry),
+  limit: T.Integer({ minimum: 1 }),
+  offset: Count,
+})

@@ -45,6 +45,8 @@ import {
   LlmPromptVersions,
   LlmRag,
   LlmScoreSummary,
+  LlmSessionDetail,
+  LlmSessions,
   LlmTools,
   LlmTraceFeedback,
   LlmTracePage,
@@ -177,7 +179,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(SessionsQuery, query)
         return listSessions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: SessionsQuery } },
+      { scope: 'llm:read', schema: { query: SessionsQuery, response: { 200: LlmSessions } } },
     )
     .get(
       '/v1/llm/sessions/:id',
@@ -188,7 +190,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`session not found: ${id}`)
         return found
       },
-      { scope: 'llm:read', schema: { query: PageQuery } },
+      { scope: 'llm:read', schema: { query: PageQuery, response: { 200: LlmSessionDetail } } },
     )
     .get(
       '/v1/llm/tools',
