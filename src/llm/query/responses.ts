@@ -317,3 +317,64 @@ export const LlmSessionDetail = T.Object({
   limit: T.Integer({ minimum: 1 }),
   offset: Count,
 })
+
+/** A stored span as trace detail shows it (detail.ts `SpanView`). */
+const SpanFields = {
+  id: T.String(),
+  parent_span_id: Nullable(T.String()),
+  span_type: T.Union([
+    T.Literal('generation'),
+    T.Literal('tool'),
+    T.Literal('retrieval'),
+    T.Literal('custom'),
+  ]),
+  name: T.String(),
+  model: Nullable(T.String()),
+  provider: Nullable(T.String()),
+  status: T.Union([T.Literal('ok'), T.Literal('error'), T.Literal('running')]),
+  error_message: Nullable(T.String()),
+  input: Nullable(T.String()),
+  output: Nullable(T.String()),
+  metadata: T.Unknown({ description: 'the JSON the span was sent with, or null' }),
+  started_at: At,
+  ended_at: Nullable(At),
+  latency_ms: Nullable(T.Integer({ minimum: 0 })),
+  time_to_first_token_ms: Nullable(T.Integer({ minimum: 0 })),
+  input_tokens: Nullable(Count),
+  output_tokens: Nullable(Count),
+  cache_read_tokens: Nullable(Count),
+  cache_write_tokens: Nullable(Count),
+  reasoning_tokens: Nullable(Count),
+  total_tokens: Nullable(Count),
+  cost_micros: Nullable(Micros),
+  cost_source: T.Union([
+    T.Literal('client'),
+    T.Literal('table'),
+    T.Literal('override'),
+    T.Literal('unknown'),
+  ]),
+  price_version: Nullable(T.String()),
+  issue_fingerprint: Nullable(T.String({ description: 'the bloop issue a failed span became' })),
+}
+
+const TreeNode = T.Object({
+  ...SpanFields,
+  orphan: T.Boolean({ description: 'its parent_span_id names no span of the trace' }),
+  children: T.Array(T.Unknown(), { description: 'nodes of this same shape, by parent_span_id' }),
+})
+
+const DetailTrace = {
+  ...LlmTraceEntry.properties,
+  input: Nullable(T.String()),
+  output: Nullable(T.String()),
+  metadata: T.Unknown({ description: 'the JSON the trace was sent with, or null' }),
+  created_at: At,
+  updated_at: At,
+}
+
+export const LlmTraceDetail = T.Object({
+  ...DetailTrace,
+  spans: T.Array(T.Object(SpanFields)),
+  trace: T.Object(DetailTrace),
+  tree: T.Array(TreeNode),
+})

@@ -48,6 +48,7 @@ import {
   LlmSessionDetail,
   LlmSessions,
   LlmTools,
+  LlmTraceDetail,
   LlmTraceFeedback,
   LlmTracePage,
   LlmTraceScores,
@@ -149,7 +150,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`trace not found: ${id}`)
         return found
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceDetail } } },
     )
     .get(
       '/v1/llm/traces/:id/scores',
