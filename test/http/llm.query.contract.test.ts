@@ -12,6 +12,7 @@ import {
   LlmLatency,
   LlmModels,
   LlmOverview,
+  LlmPricing,
   LlmPromptCompare,
   LlmPrompts,
   LlmPromptVersions,
@@ -133,6 +134,19 @@ describe('LLM read answers as documented', () => {
         Record<string, unknown>[]
       >
       expect(body[key]?.length).toBeGreaterThanOrEqual(1)
+    }
+  })
+
+  test("GET /v1/llm/pricing: both its answers (the table, a model's price) validate against the documented union", async () => {
+    const documented =
+      doc.paths['/v1/llm/pricing']?.get.responses['200']?.content?.['application/json']?.schema
+    expect(documented).toBeDefined()
+    for (const url of ['/v1/llm/pricing', '/v1/llm/pricing?model=gpt-4o&provider=openai']) {
+      const res = await rt.fetch(url, { headers })
+      expect(res.status).toBe(200)
+      expect([...Value.Errors(LlmPricing, await res.json())].map((e) => `${e.path}: ${e.message}`)).toEqual(
+        [],
+      )
     }
   })
 

@@ -378,3 +378,27 @@ export const LlmTraceDetail = T.Object({
   trace: T.Object(DetailTrace),
   tree: T.Array(TreeNode),
 })
+
+/** GET /v1/llm/pricing without `model`: which price table the server carries. */
+const PriceTableAnswer = T.Object({
+  project_id: T.String(),
+  table: T.Object({ package: T.String(), version: T.String(), price_version: T.String() }),
+})
+
+/** With `model`: the price ingest would apply now, in dollars per million tokens of each kind. */
+const PerMtok = Nullable(T.Number({ minimum: 0, description: 'dollars per million tokens' }))
+const ModelPriceAnswer = T.Object({
+  project_id: T.String(),
+  model: T.String(),
+  provider: Nullable(T.String()),
+  source: T.Union([T.Literal('table'), T.Literal('override')]),
+  matched: T.Object({ provider: Nullable(T.String()), model: T.String() }),
+  price_version: T.String(),
+  input_per_mtok: PerMtok,
+  output_per_mtok: PerMtok,
+  cache_read_per_mtok: PerMtok,
+  cache_write_per_mtok: PerMtok,
+  at: At,
+})
+
+export const LlmPricing = T.Union([PriceTableAnswer, ModelPriceAnswer])

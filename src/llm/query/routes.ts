@@ -40,6 +40,7 @@ import {
   LlmLatency,
   LlmModels,
   LlmOverview,
+  LlmPricing,
   LlmPromptCompare,
   LlmPrompts,
   LlmPromptVersions,
@@ -262,7 +263,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
         return price
       },
-      { scope: 'llm:read', schema: { query: PricingQuery } },
+      { scope: 'llm:read', schema: { query: PricingQuery, response: { 200: LlmPricing } } },
     )
     .get(
       '/v1/llm/budget',
