@@ -37,6 +37,27 @@ import {
 import { latencyOnPostgres, overviewOnPostgres, ragOnPostgres, toolsOnPostgres } from './postgres'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
+import {
+  LlmBudget,
+  LlmFeedbackSummary,
+  LlmLatency,
+  LlmModels,
+  LlmOverview,
+  LlmPricing,
+  LlmPromptCompare,
+  LlmPrompts,
+  LlmPromptVersions,
+  LlmRag,
+  LlmScoreSummary,
+  LlmSessionDetail,
+  LlmSessions,
+  LlmTools,
+  LlmTraceDetail,
+  LlmTraceFeedback,
+  LlmTracePage,
+  LlmTraceScores,
+  LlmUsage,
+} from './responses'
 import { latency, models, overview, usage } from './rollups'
 import { listSessions, sessionDetail } from './sessions'
 import { rag, tools } from './tools'
@@ -82,7 +103,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           ? overviewOnPostgres(postgres, projectIds, win(q.hours))
           : overview(d.db, projectIds, win(q.hours))
       },
-      { scope: 'llm:read', schema: { query: WindowQuery } },
+      { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmOverview } } },
     )
     .get(
       '/v1/llm/usage',
@@ -90,7 +111,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(UsageQuery, query)
         return usage(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: UsageQuery } },
+      { scope: 'llm:read', schema: { query: UsageQuery, response: { 200: LlmUsage } } },
     )
     .get(
       '/v1/llm/latency',
@@ -101,7 +122,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           ? latencyOnPostgres(postgres, projectIds, win(q.hours), q)
           : latency(d.db, projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: LatencyQuery } },
+      { scope: 'llm:read', schema: { query: LatencyQuery, response: { 200: LlmLatency } } },
     )
     .get(
       '/v1/llm/models',
@@ -109,7 +130,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ModelsQuery, query)
         return models(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: ModelsQuery } },
+      { scope: 'llm:read', schema: { query: ModelsQuery, response: { 200: LlmModels } } },
     )
     .get(
       '/v1/llm/traces',
@@ -118,7 +139,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read', schema: { query: TracesQuery } },
+      { scope: 'llm:read', schema: { query: TracesQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/search',
@@ -130,7 +151,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         })
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read', schema: { query: SearchQuery } },
+      { scope: 'llm:read', schema: { query: SearchQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/traces/:id',
@@ -141,7 +162,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`trace not found: ${id}`)
         return found
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceDetail } } },
     )
     .get(
       '/v1/llm/traces/:id/scores',
@@ -152,7 +173,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, scores: traceScores(d.db, project, id) }
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceScores } } },
     )
     .get(
       '/v1/llm/traces/:id/feedback',
@@ -163,7 +184,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceFeedback } } },
     )
     .get(
       '/v1/llm/sessions',
@@ -171,7 +192,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(SessionsQuery, query)
         return listSessions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: SessionsQuery } },
+      { scope: 'llm:read', schema: { query: SessionsQuery, response: { 200: LlmSessions } } },
     )
     .get(
       '/v1/llm/sessions/:id',
@@ -182,7 +203,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`session not found: ${id}`)
         return found
       },
-      { scope: 'llm:read', schema: { query: PageQuery } },
+      { scope: 'llm:read', schema: { query: PageQuery, response: { 200: LlmSessionDetail } } },
     )
     .get(
       '/v1/llm/tools',
@@ -193,7 +214,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           ? toolsOnPostgres(postgres, projectIds, win(q.hours), q.limit)
           : tools(d.db, projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmTools } } },
     )
     .get(
       '/v1/llm/rag',
@@ -204,7 +225,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           ? ragOnPostgres(postgres, projectIds, win(q.hours), q.limit)
           : rag(d.db, projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmRag } } },
     )
     .get(
       '/v1/llm/prompts',
@@ -212,7 +233,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return listPrompts(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPrompts } } },
     )
     .get(
       '/v1/llm/prompts/:name/versions',
@@ -221,7 +242,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return promptVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPromptVersions } } },
     )
     .get(
       '/v1/llm/prompts/:name/compare',
@@ -230,7 +251,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return compareVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
       },
-      { scope: 'llm:read', schema: { query: CompareQuery } },
+      { scope: 'llm:read', schema: { query: CompareQuery, response: { 200: LlmPromptCompare } } },
     )
     .get(
       '/v1/llm/scores/summary',
@@ -238,7 +259,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ScoreSummaryQuery, query)
         return scoreSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
       },
-      { scope: 'llm:read', schema: { query: ScoreSummaryQuery } },
+      { scope: 'llm:read', schema: { query: ScoreSummaryQuery, response: { 200: LlmScoreSummary } } },
     )
     .get(
       '/v1/llm/feedback/summary',
@@ -246,7 +267,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(WindowQuery, query)
         return feedbackSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
       },
-      { scope: 'llm:read', schema: { query: WindowQuery } },
+      { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmFeedbackSummary } } },
     )
     .get(
       '/v1/llm/pricing',
@@ -259,7 +280,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
         return price
       },
-      { scope: 'llm:read', schema: { query: PricingQuery } },
+      { scope: 'llm:read', schema: { query: PricingQuery, response: { 200: LlmPricing } } },
     )
     .get(
       '/v1/llm/budget',
@@ -267,6 +288,6 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ProjectQuery, query)
         return budget(d.db, oneProject(access.narrow(q.project_id)), d.now())
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmBudget } } },
     )
 }
