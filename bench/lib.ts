@@ -29,6 +29,12 @@ export function rssMb(pid: number): { rss: number; peak: number; anon: number } 
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024 }
 }
 
+/** CPU seconds (user + system) a process has used, every thread included, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
