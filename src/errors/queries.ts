@@ -62,21 +62,41 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
   let counts: string
   if (byBreakdown) {
     const aggWhere = [`g.project_id IN (${placeholders(f.projectIds.length)})`]
-    params.push(...f.projectIds)
+    const aggParams: (string | number)[] = [...f.projectIds]
     if (f.release !== undefined) {
       aggWhere.push('g.release = ?')
-      params.push(f.release)
+      aggParams.push(f.release)
     }
     if (f.environment !== undefined) {
       aggWhere.push('g.environment = ?')
-      params.push(f.environment)
+      aggParams.push(f.environment)
     }
-    // A merged issue's rows count for its target (merge.ts).
-    from = `(SELECT g.project_id, coalesce(m.target, g.fingerprint) AS fingerprint, sum(g.total_count) AS total_count,
-                    min(g.first_seen) AS first_seen, max(g.last_seen) AS last_seen
-             FROM error_aggregates g LEFT JOIN issue_merges m ON m.project_id = g.project_id AND m.fingerprint = g.fingerprint
-             WHERE ${aggWhere.join(' AND ')} GROUP BY 1, 2) a
-            JOIN issues i ON i.project_id = a.project_id AND i.fingerprint = a.fingerprint`
+    if (f.search?.narrows) {
+      // Tag or user conditions leave few issues: start from them and read only their
+      // groups' aggregate rows, rather than every issue's rows of the release
+      // (docs/benchmarks.md, "Triage"). The outer conditions still apply to each.
+      params.push(...f.projectIds, ...f.search.params, ...aggParams)
+      from = `(WITH c AS (SELECT i.project_id, i.fingerprint FROM issues i
+                        WHERE i.project_id IN (${placeholders(f.projectIds.length)}) AND i.merged_into IS NULL
+                          AND ${f.search.where.join(' AND ')}),
+                  grp AS (SELECT project_id, fingerprint AS target, fingerprint AS member FROM c
+                          UNION ALL
+                          SELECT m.project_id, m.target, m.fingerprint FROM c JOIN issue_merges m
+                            ON m.project_id = c.project_id AND m.target = c.fingerprint)
+               SELECT g.project_id, grp.target AS fingerprint, sum(g.total_count) AS total_count,
+                      min(g.first_seen) AS first_seen, max(g.last_seen) AS last_seen
+               FROM grp JOIN error_aggregates g ON g.project_id = grp.project_id AND g.fingerprint = grp.member
+               WHERE ${aggWhere.join(' AND ')} GROUP BY 1, 2) a
+              JOIN issues i ON i.project_id = a.project_id AND i.fingerprint = a.fingerprint`
+    } else {
+      params.push(...aggParams)
+      // A merged issue's rows count for its target (merge.ts).
+      from = `(SELECT g.project_id, coalesce(m.target, g.fingerprint) AS fingerprint, sum(g.total_count) AS total_count,
+                      min(g.first_seen) AS first_seen, max(g.last_seen) AS last_seen
+               FROM error_aggregates g LEFT JOIN issue_merges m ON m.project_id = g.project_id AND m.fingerprint = g.fingerprint
+               WHERE ${aggWhere.join(' AND ')} GROUP BY 1, 2) a
+              JOIN issues i ON i.project_id = a.project_id AND i.fingerprint = a.fingerprint`
+    }
     counts = 'a.total_count, a.first_seen, a.last_seen'
   } else {
     from = 'issues i'

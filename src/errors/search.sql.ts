@@ -18,6 +18,8 @@ import type { SearchFilter } from './search'
 export interface SqlPart {
   where: string[]
   params: string[]
+  /** A tag or user condition: few issues match, so the list starts from them (queries.ts). */
+  narrows?: boolean
 }
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
@@ -78,5 +80,5 @@ export function searchConditions(
       ),
     )
   }
-  return { where, params }
+  return { where, params, narrows: f.user !== undefined || f.tags.length > 0 }
 }

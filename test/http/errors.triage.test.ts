@@ -297,6 +297,55 @@ describe('search', () => {
     expect(total).toBe(2)
   })
 
+  test('a tag filter with a release starts from the tagged issues and counts their merge groups exactly', async () => {
+    const e = (fingerprint: string, release: string, browser: string, user: string) =>
+      event({ fingerprint, release, user_id_hash: user, metadata: { tags: { browser } } })
+    await batch([
+      e('q-a', '2.0', 'Firefox', 'qu1'),
+      e('q-a', '2.0', 'Firefox', 'qu1'),
+      e('q-a', '3.0', 'Chrome', 'qu2'),
+      e('q-b', '2.0', 'Opera', 'qu3'),
+      e('q-b', '2.0', 'Opera', 'qu3'),
+      e('q-b', '2.0', 'Opera', 'qu1'),
+      e('q-c', '2.0', 'Firefox', 'qu4'),
+    ])
+    const merged = await rt.fetch('/v1/errors/bulk', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'merge', target: 'q-a', fingerprints: ['q-a', 'q-b'] }),
+    })
+    expect(merged.status).toBe(200)
+    const counts = async (q: string) =>
+      (
+        await get<{ items: { fingerprint: string; total_count: number }[] }>(
+          `/v1/errors?limit=200&query=${encodeURIComponent(q)}`,
+        )
+      ).items
+        .filter((i) => i.fingerprint.startsWith('q-'))
+        .map((i) => [i.fingerprint, i.total_count])
+        .sort()
+    // The tag is on the merged fingerprint only; the target's group answers with its rows of
+    // the release: 2 of its own and 3 of the merged one.
+    expect(await counts('release:2.0 browser:Opera')).toEqual([['q-a', 5]])
+    expect(await counts('release:2.0 browser:Firefox')).toEqual([
+      ['q-a', 5],
+      ['q-c', 1],
+    ])
+    expect(await counts('release:3.0 browser:Opera')).toEqual([['q-a', 1]])
+    expect(await counts('release:4.0 browser:Firefox')).toEqual([])
+    expect(await counts('release:2.0 browser:Firefox user:qu4')).toEqual([['q-c', 1]])
+    // Users over the group: the total is the union of every release's sketch of both.
+    const users = (await get<{ users: Record<string, unknown> }>('/v1/errors/q-a')).users
+    expect(users).toEqual({
+      total: 3,
+      last_24h: 3,
+      by_release: [
+        { release: '2.0', users: 2 },
+        { release: '3.0', users: 1 },
+      ],
+    })
+  })
+
   test('an invalid query is a 400 naming its position; a contradiction with a parameter too', async () => {
     const res = await rt.fetch(`/v1/errors?query=${encodeURIComponent('TypeError is:open')}`, {
       headers: auth,
