@@ -92,11 +92,11 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const ingestLimiter = new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now)
   const guard = new Guard(
     {
-      token: (t) => resolveToken(db, t, now()),
-      session: (cookie) => resolveSession(db, cookie, now()),
+      token: async (t) => resolveToken(db, t, now()),
+      session: async (cookie) => resolveSession(db, cookie, now()),
       project: (ref) => findProject(db, ref),
       // Every signed-in user sees every project: bloop has no per-project membership.
-      visibleProjects: () => listProjects(db).map((p) => p.id),
+      visibleProjects: async () => listProjects(db).map((p) => p.id),
     },
     [relyingParty(config).origin],
     {
@@ -106,7 +106,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     {
       limiter: ingestLimiter,
       clientIp: requestIp,
-      signingKey: (key) => (key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(db, key)),
+      signingKey: async (key) => (key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(db, key)),
       rejected: (reason) => metrics.rejected.inc({ reason }),
     },
   )

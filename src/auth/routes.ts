@@ -107,8 +107,8 @@ export function authRoutes(s: AuthRoutesDeps) {
       )
       .get(
         '/auth/status',
-        ({ request }) => {
-          const p = s.guard.optionalSession(request)
+        async ({ request }) => {
+          const p = await s.guard.optionalSession(request)
           const user = p ? getUser(s.db, p.userId) : null
           return {
             setup_complete: accounts.setupComplete(),

@@ -13,10 +13,16 @@ import { createLogger } from '../../src/ops/log'
 const log = createLogger('error')
 const guard = new Guard(
   {
-    token: () => ({ kind: 'token', tokenId: 't', tokenName: 'ci', projectId: 'p1', scopes: ['errors:read'] }),
-    session: () => null,
+    token: async () => ({
+      kind: 'token',
+      tokenId: 't',
+      tokenName: 'ci',
+      projectId: 'p1',
+      scopes: ['errors:read'],
+    }),
+    session: async () => null,
     project: (ref) => (ref === 'p1' || ref === 'p2' ? { id: ref } : null),
-    visibleProjects: () => ['p1', 'p2'],
+    visibleProjects: async () => ['p1', 'p2'],
   },
   ['http://localhost'],
 )

@@ -36,10 +36,10 @@ afterAll(async () => {
 const noGuard = () =>
   new Guard(
     {
-      token: () => new AppError('invalid_token', 'unknown token'),
-      session: () => null,
+      token: async () => new AppError('invalid_token', 'unknown token'),
+      session: async () => null,
       project: () => null,
-      visibleProjects: () => [],
+      visibleProjects: async () => [],
     },
     [],
   )
