@@ -11,6 +11,7 @@ import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 import { bundleAssets } from '../src/web/assets'
 import { percentile, SECRET, tempDir } from './lib'
@@ -26,7 +27,9 @@ const rt = await buildRuntime(
   { log: createLogger('error') },
 )
 const db = rt.core.db
-const token = createToken(db, { projectId: 'default', name: 'bench', scopes: ['errors:read'] }).token
+const token = (
+  await createToken(new SqliteBackend(db), { projectId: 'default', name: 'bench', scopes: ['errors:read'] })
+).token
 const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
 const cookie = `bloop_session=${createSession(db, user.id, Date.now(), 3600)}`
 

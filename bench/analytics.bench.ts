@@ -23,6 +23,7 @@ import type { NormalizedEvent } from '../src/errors/event'
 import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000)
@@ -147,11 +148,13 @@ async function queries() {
   if (rt.features.analytics.analytics.state !== 'ready')
     throw new Error(`analytics is ${rt.features.analytics.analytics.state}`)
   console.log(`first start of the copy (rebuild from SQLite hourly counts): ${(ready / 1000).toFixed(1)} s`)
-  const token = createToken(rt.core.db, {
-    projectId: 'default',
-    name: 'bench',
-    scopes: ['errors:read'],
-  }).token
+  const token = (
+    await createToken(rt.core.backend, {
+      projectId: 'default',
+      name: 'bench',
+      scopes: ['errors:read'],
+    })
+  ).token
   const rows = await rt.features.analytics.analytics.copy?.query<{ n: number }>(
     'SELECT count(*) AS n FROM hourly',
   )
@@ -248,7 +251,7 @@ function memoryOf(pid: number) {
 }
 
 async function rss(bin: string) {
-  const token = createTokenOnDisk()
+  const token = await createTokenOnDisk()
   // A first start writes DuckDB's native files into the data directory; measure later starts.
   const warm = await startServer(bin, dbPath, {})
   warm.proc.kill('SIGTERM')
@@ -271,11 +274,13 @@ async function rss(bin: string) {
   }
 }
 
-function createTokenOnDisk(): string {
+async function createTokenOnDisk(): Promise<string> {
   const { openDatabase } = require('../src/storage/db') as typeof import('../src/storage/db')
   const db = openDatabase(dbPath)
   try {
-    return createToken(db, { projectId: 'default', name: 'rss', scopes: ['errors:read'] }).token
+    return (
+      await createToken(new SqliteBackend(db), { projectId: 'default', name: 'rss', scopes: ['errors:read'] })
+    ).token
   } finally {
     db.close()
   }

@@ -92,7 +92,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const ingestLimiter = new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now)
   const guard = new Guard(
     {
-      token: async (t) => resolveToken(db, t, now()),
+      token: (t) => resolveToken(backend, t, now()),
       session: async (cookie) => resolveSession(db, cookie, now()),
       project: (ref) => findProject(db, ref),
       // Every signed-in user sees every project: bloop has no per-project membership.
