@@ -11,7 +11,6 @@ import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
-import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 import { bundleAssets } from '../src/web/assets'
 import { percentile, SECRET, tempDir } from './lib'
@@ -28,10 +27,10 @@ const rt = await buildRuntime(
 )
 const db = rt.core.db
 const token = (
-  await createToken(new SqliteBackend(db), { projectId: 'default', name: 'bench', scopes: ['errors:read'] })
+  await createToken(rt.core.backend, { projectId: 'default', name: 'bench', scopes: ['errors:read'] })
 ).token
 const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
-const cookie = `bloop_session=${createSession(db, user.id, Date.now(), 3600)}`
+const cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
 
 async function measure(label: string, headers: Record<string, string>, expect: number) {
   const times: number[] = []

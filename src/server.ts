@@ -93,7 +93,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const guard = new Guard(
     {
       token: (t) => resolveToken(backend, t, now()),
-      session: async (cookie) => resolveSession(db, cookie, now()),
+      session: (cookie) => resolveSession(backend, cookie, now()),
       project: (ref) => findProject(db, ref),
       // Every signed-in user sees every project: bloop has no per-project membership.
       visibleProjects: async () => listProjects(db).map((p) => p.id),

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { mintSession } from '../src/auth/sessions'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import type { NormalizedEvent } from '../src/errors/event'
@@ -27,6 +28,13 @@ export const BASE = 'http://localhost'
 export function tokenOnSqlite(db: Db, t: NewTokenInput, now = Date.now()): { token: string; row: TokenRow } {
   const { token, sql, params } = mintToken(t, now)
   return { token, row: tokenRowOf(db.query(sql).get(...(params as never[]))) }
+}
+
+/** The sessions store's own statement (`mintSession`), run synchronously on a SQLite connection, as `tokenOnSqlite`. */
+export function sessionOnSqlite(db: Db, userId: string, now: number, ttlSecs: number): string {
+  const { token, sql, params } = mintSession(userId, now, ttlSecs)
+  db.query(sql).run(...(params as never[]))
+  return token
 }
 
 export function tempDir(prefix = 'bloop-test-'): string {

@@ -46,7 +46,7 @@ import { SCOPES, type Scope } from '../src/http/auth'
 import { sign } from '../src/http/hmac'
 import { insertProject, type ProjectRow } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
-import { startRuntime, type TestRuntime, tokenOnSqlite } from './helpers'
+import { sessionOnSqlite, startRuntime, type TestRuntime, tokenOnSqlite } from './helpers'
 
 /**
  * What a route declares (src/http/access.ts): `public` routes answer `ok` without
@@ -108,7 +108,7 @@ export interface SecurityFixture {
 export function signInAs(rt: TestRuntime, username: string, role: Role): SignedInUser {
   const db = rt.core.db
   const user = insertUser(db, { username, role }, rt.core.now())
-  const token = createSession(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  const token = sessionOnSqlite(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
   return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
 
@@ -287,7 +287,12 @@ export function describeSecurity(
             'unauthorized',
           )
           const longAgo = f.rt.core.now() - (f.rt.config.auth.session_ttl_secs + 1) * 1000
-          const stale = createSession(f.rt.core.db, f.admin.id, longAgo, f.rt.config.auth.session_ttl_secs)
+          const stale = await createSession(
+            f.rt.core.backend,
+            f.admin.id,
+            longAgo,
+            f.rt.config.auth.session_ttl_secs,
+          )
           await expectRefused(
             await send(f.rt, route.method, await req(), { cookie: `bloop_session=${stale}` }),
             'unauthorized',

@@ -59,7 +59,7 @@ beforeAll(async () => {
   key = (db.query('SELECT api_key FROM projects WHERE id = ?').get('default') as { api_key: string }).api_key
   const alice = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
   insertUser(db, { username: 'bob', role: 'user' }, Date.now())
-  const token = createSession(db, alice.id, Date.now(), 3600)
+  const token = await createSession(server.served.runtime.core.backend, alice.id, Date.now(), 3600)
   browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
   await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])

@@ -151,7 +151,7 @@ beforeAll(async () => {
   await send(quick)
   await send(earlier)
   const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  const token = createSession(db, user.id, Date.now(), 3600)
+  const token = await createSession(server.served.runtime.core.backend, user.id, Date.now(), 3600)
   browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
   await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])

@@ -94,7 +94,7 @@ beforeAll(async () => {
   const project = insertProject(db, { name: 'Shop assistant', slug: 'shop' })
   key = project.api_key
   const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  const token = createSession(db, user.id, Date.now(), 3600)
+  const token = await createSession(server.served.runtime.core.backend, user.id, Date.now(), 3600)
   browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin })

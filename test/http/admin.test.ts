@@ -162,7 +162,10 @@ describe('invites', () => {
     rt.core.db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(alice.id, T0, b.id)
     clock = T0 + 7 * 86_400_000
     // Alice's first session has run out by now too (same 7 days): she signs in again.
-    alice = { ...alice, cookie: `bloop_session=${createSession(rt.core.db, alice.id, clock, 3600)}` }
+    alice = {
+      ...alice,
+      cookie: `bloop_session=${await createSession(rt.core.backend, alice.id, clock, 3600)}`,
+    }
     const list = await (await call('GET', '/v1/admin/invites')).json()
     expect(Object.fromEntries(list.map((i: { id: string; status: string }) => [i.id, i.status]))).toEqual({
       [a.id]: 'expired',

@@ -49,7 +49,7 @@ beforeAll(async () => {
   const db = openDatabase(join(dir, 'bloop.db'))
   const now = Date.now()
   const admin = insertUser(db, { username: 'fuzz-admin', role: 'admin' }, now)
-  cookie = `bloop_session=${createSession(db, admin.id, now, 3600)}`
+  cookie = `bloop_session=${await createSession(new SqliteBackend(db), admin.id, now, 3600)}`
   token = (
     await createToken(new SqliteBackend(db), { projectId: 'default', name: 'fuzz', scopes: [...SCOPES] }, now)
   ).token
