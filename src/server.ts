@@ -94,9 +94,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     {
       token: (t) => resolveToken(backend, t, now()),
       session: (cookie) => resolveSession(backend, cookie, now()),
-      project: (ref) => findProject(db, ref),
       // Every signed-in user sees every project: bloop has no per-project membership.
-      visibleProjects: async () => listProjects(db).map((p) => p.id),
+      visibleProjects: async () => listProjects(db),
     },
     [relyingParty(config).origin],
     {

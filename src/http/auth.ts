@@ -25,6 +25,8 @@ export interface TokenPrincipal {
   tokenId: string
   tokenName: string
   projectId: string
+  /** The project's slug, so that `Reach.narrow` knows the project by either name. */
+  projectSlug: string
   scopes: readonly Scope[]
 }
 export interface SessionPrincipal {
@@ -62,12 +64,10 @@ export interface AuthResolvers {
   /** Resolves a session cookie value; null when unknown or expired. */
   session(cookie: string): Promise<SessionPrincipal | null>
   /**
-   * Finds a project a session user may see, by id or slug. Synchronous: `Reach.narrow`
-   * calls it from inside handlers (moving it to the seam is the projects store's conversion).
+   * Every project the user may see, by id and slug. `Reach.narrow` finds the project a
+   * request names among these, so a handler's narrowing asks the database nothing.
    */
-  project(ref: string): { id: string } | null
-  /** Every project id the user may see. */
-  visibleProjects(user: SessionPrincipal): Promise<string[]>
+  visibleProjects(user: SessionPrincipal): Promise<readonly { id: string; slug: string }[]>
 }
 
 /**
@@ -228,17 +228,22 @@ export class Guard {
   }
 
   private async reachOf(p: Principal): Promise<Reach> {
-    const access: Access =
+    const visible =
       p.kind === 'token'
-        ? { principal: p, projectIds: [p.projectId], actor: `token:${p.tokenName}` }
-        : { principal: p, projectIds: await this.resolvers.visibleProjects(p), actor: p.username }
+        ? [{ id: p.projectId, slug: p.projectSlug }]
+        : await this.resolvers.visibleProjects(p)
+    const access: Access = {
+      principal: p,
+      projectIds: visible.map((v) => v.id),
+      actor: p.kind === 'token' ? `token:${p.tokenName}` : p.username,
+    }
     return {
       ...access,
       narrow: (ref) => {
         if (!ref) return access
-        const project = this.resolvers.project(ref)
-        if (!project || !access.projectIds.includes(project.id))
-          throw new AppError('not_found', `project ${ref} not found`)
+        // By id first, then by slug, as a lookup of either would find it.
+        const project = visible.find((v) => v.id === ref) ?? visible.find((v) => v.slug === ref)
+        if (!project) throw new AppError('not_found', `project ${ref} not found`)
         return { principal: p, projectIds: [project.id], actor: access.actor }
       },
     }

@@ -38,6 +38,10 @@ interface RawTokenRow extends Omit<TokenRow, 'scopes'> {
 const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 const COLUMNS =
   'id, name, token_prefix, project_id, scopes, created_by, created_at, expires_at, last_used_at, revoked_at'
+/** The same columns, of `api_tokens t` in a join. */
+const TOKEN_COLUMNS = COLUMNS.split(', ')
+  .map((c) => `t.${c}`)
+  .join(', ')
 const toRow = (r: RawTokenRow): TokenRow => ({ ...r, scopes: JSON.parse(r.scopes) as Scope[] })
 
 export interface NewTokenInput {
@@ -115,7 +119,11 @@ export async function resolveToken(
   now = Date.now(),
 ): Promise<TokenPrincipal | AppError> {
   if (!TOKEN_SHAPE.test(token)) return new AppError('invalid_token', 'malformed API token')
-  const r = await q.get<RawTokenRow>(`SELECT ${COLUMNS} FROM api_tokens WHERE token_hash = ?`, [hash(token)])
+  const r = await q.get<RawTokenRow & { project_slug: string }>(
+    `SELECT ${TOKEN_COLUMNS}, p.slug AS project_slug FROM api_tokens t JOIN projects p ON p.id = t.project_id
+     WHERE t.token_hash = ?`,
+    [hash(token)],
+  )
   if (!r) return new AppError('invalid_token', 'invalid API token')
   if (r.revoked_at !== null) return new AppError('invalid_token', 'API token has been revoked')
   if (r.expires_at !== null && r.expires_at <= now)
@@ -128,6 +136,7 @@ export async function resolveToken(
     tokenId: r.id,
     tokenName: r.name,
     projectId: r.project_id,
+    projectSlug: r.project_slug,
     scopes: JSON.parse(r.scopes),
   }
 }

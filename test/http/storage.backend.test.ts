@@ -38,7 +38,6 @@ const noGuard = () =>
     {
       token: async () => new AppError('invalid_token', 'unknown token'),
       session: async () => null,
-      project: () => null,
       visibleProjects: async () => [],
     },
     [],

@@ -26,7 +26,7 @@ const DAY = 86_400_000
 const addProject = (b: Backend, id: string) =>
   b.run(
     'INSERT INTO projects (id, name, slug, api_key, api_key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    [id, id.toUpperCase(), id, `key-${id}`, `hash-${id}`, T0],
+    [id, id.toUpperCase(), `${id}-slug`, `key-${id}`, `hash-${id}`, T0],
   )
 
 const refusal = (r: unknown) => (r instanceof AppError ? `${r.code}: ${r.message}` : r)
@@ -78,6 +78,7 @@ for (const kind of BACKENDS) {
         tokenId: row.id,
         tokenName: 'deploy',
         projectId: 'blog',
+        projectSlug: 'blog-slug',
         scopes: ['errors:write'],
       })
       expect((await getToken(b, row.id))?.last_used_at).toBe(T0 + 1000)
