@@ -95,7 +95,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
       token: (t) => resolveToken(backend, t, now()),
       session: (cookie) => resolveSession(backend, cookie, now()),
       // Every signed-in user sees every project: bloop has no per-project membership.
-      visibleProjects: async () => listProjects(db),
+      visibleProjects: () => listProjects(backend),
     },
     [relyingParty(config).origin],
     {
@@ -105,7 +105,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     {
       limiter: ingestLimiter,
       clientIp: requestIp,
-      signingKey: async (key) => (key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(db, key)),
+      signingKey: async (key) =>
+        key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(backend, key),
       rejected: (reason) => metrics.rejected.inc({ reason }),
     },
   )

@@ -71,7 +71,7 @@ export const tokenList: Command = {
   options: { project: { type: 'string' } },
   run(ctx) {
     return ctx.withDatabase(async (db, _config, backend) => {
-      const projects = listProjects(db)
+      const projects = await listProjects(backend)
       const slugOf = new Map(projects.map((p) => [p.id, p.slug]))
       const ids =
         typeof ctx.values.project === 'string'

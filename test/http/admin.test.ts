@@ -10,6 +10,7 @@ import { runCli } from '../../src/cli/run'
 import type { SessionPrincipal } from '../../src/http/auth'
 import { projectByKey } from '../../src/projects/store'
 import { openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
@@ -240,7 +241,7 @@ describe('CLI', () => {
     const key = created.out.at(-1) as string
     expect(key).toMatch(/^bloop_[0-9a-f]{64}$/)
     const db = openDatabase(dbPath)
-    expect(projectByKey(db, key)?.slug).toBe('web')
+    expect((await projectByKey(new SqliteBackend(db), key))?.slug).toBe('web')
 
     const dup = await cli(path, 'project', 'create', '--name', 'Again', '--slug', 'web')
     expect(dup.code).toBe(2)
@@ -251,8 +252,8 @@ describe('CLI', () => {
     expect(rotated.code).toBe(0)
     const newKey = rotated.out.at(-1) as string
     expect(newKey).toMatch(/^bloop_[0-9a-f]{64}$/)
-    expect(projectByKey(db, key)).toBeNull()
-    expect(projectByKey(db, newKey)?.slug).toBe('web')
+    expect(await projectByKey(new SqliteBackend(db), key)).toBeNull()
+    expect((await projectByKey(new SqliteBackend(db), newKey))?.slug).toBe('web')
     expect((await cli(path, 'project', 'rotate-key', '--slug', 'nope')).code).toBe(2)
     db.close()
   })
