@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { emailContent } from '../../src/alerts/channels/email'
+import { slackMessage } from '../../src/alerts/channels/slack'
 import { firedPayload } from '../../src/alerts/message'
 import type { CommittedIssue } from '../../src/errors'
 import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
@@ -167,8 +169,30 @@ describe('merge and unmerge', () => {
       (await call('POST', '/v1/errors/bulk', { action: 'merge', target: 'x-a', fingerprints: ['nope'] }))
         .status,
     ).toBe(404)
+    const taken = await call('POST', '/v1/errors/bulk', {
+      action: 'merge',
+      target: 'x-c',
+      fingerprints: ['x-b'],
+    })
+    expect([taken.status, taken.body.error]).toEqual([400, 'x-b is already merged into x-a'])
+    expect((await detail('x-c')).merged).toEqual([])
     const noTarget = await call('POST', '/v1/errors/bulk', { action: 'merge', fingerprints: ['x-c'] })
     expect([noTarget.status, noTarget.body.field]).toEqual([400, 'target'])
+  })
+})
+
+describe('triage of a merged issue', () => {
+  test('a status change or an assignment of a merged issue applies to its target', async () => {
+    await ingest({ fingerprint: 'y-a' })
+    await ingest({ fingerprint: 'y-b' })
+    await call('POST', '/v1/errors/bulk', { action: 'merge', target: 'y-a', fingerprints: ['y-b'] })
+    expect((await call('POST', '/v1/errors/y-b/ignore')).body).toMatchObject({ status: 'ignored' })
+    await call('PUT', '/v1/errors/y-b/assignee', { assignee: 'alice' })
+    const a = await detail('y-a')
+    expect([a.status, a.assignee?.username]).toEqual(['ignored', 'alice'])
+    expect((await detail('y-b')).status).toBe('unresolved')
+    await call('PUT', '/v1/errors/y-b/assignee', { assignee: null })
+    expect((await detail('y-a')).assignee).toBeNull()
   })
 })
 
@@ -389,6 +413,8 @@ describe('alert payloads', () => {
       latest: null,
     })
     expect(payload.issue).toMatchObject({ fingerprint: 'al-target', assignee: 'bob', total_count: 3 })
+    expect(slackMessage(payload).text).toContain(' · assigned to bob')
+    expect(emailContent(payload).text).toContain('\nAssigned to: bob\n')
   })
 })
 
