@@ -135,6 +135,28 @@ describe('bulk actions', () => {
     expect(await rows(page)).toEqual(['wf-a', 'wf-b', 'wf-c'])
   })
 
+  test('select a page, then every issue matching the filters, and mute them all at once', async () => {
+    // Sent while the filtered list is open: the live update brings them in.
+    await open(page, '/?environment=load-test')
+    await send(
+      Array.from({ length: 60 }, (_, i) => ({
+        fingerprint: `many-${i}`,
+        environment: 'load-test',
+        message: `Load ${i}`,
+      })),
+    )
+    await page.waitForFunction(() => document.querySelectorAll('.issue-row').length === 50)
+    await page.check('#select-page')
+    expect(await page.textContent('#bulk-count')).toBe('50')
+    await page.click('#select-matching')
+    expect(await page.textContent('#bulk-count')).toBe('60')
+    await page.click('.bulk-bar button[data-action="mute"]')
+    await page.waitForSelector('#bulk-notice:text("60 of 60 issues changed")')
+    await page.waitForSelector('.card.empty')
+    await open(page, '/?environment=load-test&status=muted')
+    expect(await page.textContent('.pager .muted')).toBe('1-50 of 60')
+  })
+
   test('the shortcut help opens on ? and closes on Escape', async () => {
     await open(page, '/')
     await page.keyboard.press('?')
