@@ -24,10 +24,14 @@ export interface SpanSpec {
   children?: SpanSpec[]
 }
 
-/** Exports the span trees through the real exporter; resolves with the export's result code (0 = success). */
+/**
+ * Exports the span trees through the real exporter; resolves with the export's result code
+ * (0 = success). `url` null: the exporter takes its endpoint and headers from the
+ * OTEL_EXPORTER_OTLP_* environment variables, as an application configured by them does.
+ */
 export async function exportSpans(
   wire: Wire,
-  url: string,
+  url: string | null,
   roots: SpanSpec[],
   o: {
     headers?: Record<string, string>
@@ -36,7 +40,10 @@ export async function exportSpans(
     batchSize?: number
   } = {},
 ): Promise<{ code: number; error?: Error; traceIds: string[] }> {
-  const options = { url, headers: o.headers ?? {}, compression: o.compression ?? 'none' } as const
+  const options =
+    url === null
+      ? ({ compression: o.compression ?? 'none' } as const)
+      : ({ url, headers: o.headers ?? {}, compression: o.compression ?? 'none' } as const)
   const exporter = (
     wire === 'proto' ? new ProtoExporter(options as never) : new JsonExporter(options as never)
   ) as SpanExporter | (SpanExporter & { export: SpanExporter['export'] })

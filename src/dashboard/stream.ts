@@ -179,16 +179,16 @@ export class StreamHub {
   onCommit = (result: CommitResult): void => {
     if (this.subs.size === 0 || result.issues.length === 0) return
     // Summed per project once; each stream then looks only at the batch's few projects.
-    const byProject = new Map<string, Record<string, number>>()
+    const byProject = new Map<string, { events: number; new_issues: number; regressions: number }>()
     for (const issue of result.issues) {
       let t = byProject.get(issue.project_id)
       if (!t) {
         t = { events: 0, new_issues: 0, regressions: 0 }
         byProject.set(issue.project_id, t)
       }
-      t.new_issues = (t.new_issues as number) + (issue.is_new ? 1 : 0)
-      t.regressions = (t.regressions as number) + (issue.regressed ? 1 : 0)
-      for (const b of issue.breakdown) t.events = (t.events as number) + b.count
+      t.new_issues += issue.is_new ? 1 : 0
+      t.regressions += issue.regressed ? 1 : 0
+      for (const b of issue.breakdown) t.events += b.count
     }
     this.deliver('commit', byProject)
   }
@@ -199,7 +199,7 @@ export class StreamHub {
     this.deliver('llm', new Map([...traces].map(([id, n]) => [id, { traces: n }])))
   }
 
-  private deliver(kind: Lane, byProject: Map<string, Record<string, number>>): void {
+  private deliver(kind: Lane, byProject: ReadonlyMap<string, Readonly<Record<string, number>>>): void {
     for (const s of [...this.subs]) {
       if (!this.knows(s, byProject)) continue
       const l = s.lanes[kind]
@@ -217,7 +217,7 @@ export class StreamHub {
    * Makes sure the stream's scope covers every project of the commit it may see: asks
    * `rescope` about projects it has not decided on yet. False when the stream was ended.
    */
-  private knows(s: Subscriber, projects: Map<string, unknown>): boolean {
+  private knows(s: Subscriber, projects: ReadonlyMap<string, unknown>): boolean {
     if (!s.rescope) return true
     let unknown = false
     for (const id of projects.keys()) if (!s.projects.has(id) && !s.refused.has(id)) unknown = true

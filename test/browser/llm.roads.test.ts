@@ -41,7 +41,7 @@ let page: Page
 let key: string
 
 /** What the setup guide's snippets say, read from the page in the first test. */
-const guide = { openai: '', anthropic: '', otlp: '', key: '' }
+const guide = { openai: '', anthropic: '', otlp: '', key: '', env: {} as Record<string, string> }
 let experimentId = ''
 /** The failed proxied call's trace (its page shows the error notice and the issue link). */
 let failedTrace = ''
@@ -170,6 +170,13 @@ describe('traces by every road, on every LLM page', () => {
     expect(a).toContain(`'X-Bloop-Key': "${key}"`)
     const env = await copied('OpenTelemetry')
     expect(env).toContain(`export OTEL_EXPORTER_OTLP_HEADERS="X-Bloop-Key=${key}"`)
+    for (const [, name, value] of env.matchAll(/^export (\w+)="?([^"\n]*)"?$/gm))
+      guide.env[name as string] = value as string
+    expect(Object.keys(guide.env)).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+    ])
     const js = await copied('OpenTelemetry (JS)')
     guide.otlp = /url: "([^"]+)"/.exec(js)?.[1] ?? ''
     expect(guide.otlp).toBe(`${server.origin}/otlp/v1/traces`)
@@ -209,8 +216,14 @@ describe('traces by every road, on every LLM page', () => {
     expect(msg.model).toBe('claude-sonnet-4-5-20250929')
     expect(await waitRows(2)).toContain(proxied as string)
 
-    const exported = await exportSpans('proto', guide.otlp, [otlpAgent(Date.now() - 60_000)], {
-      headers: { 'X-Bloop-Key': guide.key },
+    // The exporter configured only by the environment variables of the guide's snippet.
+    const saved = { ...process.env }
+    Object.assign(process.env, guide.env)
+    const exported = await exportSpans('proto', null, [otlpAgent(Date.now() - 60_000)]).finally(() => {
+      for (const name of Object.keys(guide.env)) {
+        if (saved[name] === undefined) delete process.env[name]
+        else process.env[name] = saved[name]
+      }
     })
     expect(exported.code).toBe(0)
     await waitRows(3)
@@ -474,6 +487,14 @@ describe('traces by every road, on every LLM page', () => {
     await page.fill('#llm-exp-name', 'shorter summary prompt')
     await page.fill('#llm-exp-prompt', 'summary')
     await page.fill('#llm-exp-planned', '30')
+    // A split that does not sum to 100% is said at once, nothing sent.
+    await page.fill('[data-variant="1"] input[type="number"]', '60')
+    await page.click('#llm-experiment-form button:text-is("Create experiment")')
+    expect(await text('#llm-experiment-form .notice.error')).toBe(
+      'The traffic must sum to 100%; it sums to 110%.',
+    )
+    expect(new URL(page.url()).searchParams.has('experiment')).toBe(false)
+    await page.fill('[data-variant="1"] input[type="number"]', '50')
     await page.click('#llm-experiment-form button:text-is("Create experiment")')
     await page.waitForURL((u) => u.searchParams.has('experiment'))
     experimentId = new URL(page.url()).searchParams.get('experiment') as string
@@ -546,6 +567,28 @@ describe('traces by every road, on every LLM page', () => {
       'Assignment matches the traffic split (40 in a (v1), 40 in b (v2)',
     )
     await shot(page, 'llm-experiments', { docs: true })
+  })
+
+  test('an experiment is paused, resumed and concluded from its page; a concluded one is final', async () => {
+    await page.goto(`${server.origin}/llm/experiments?project=shop&experiment=${experimentId}`)
+    await page.waitForSelector('#llm-experiment')
+    await pageSettled(page)
+    const status = () => text('#llm-experiment-title .badge')
+    const buttons = () =>
+      page.$$eval('#llm-experiment .page-head button', (bs) => bs.map((b) => (b.textContent ?? '').trim()))
+    expect([await status(), await buttons()]).toEqual(['running', ['Pause', 'Conclude']])
+    await page.click('#llm-experiment button:text-is("Pause")')
+    await page.waitForSelector('#llm-experiment button:text-is("Resume")')
+    expect([await status(), await buttons()]).toEqual(['paused', ['Resume', 'Conclude']])
+    await page.click('#llm-experiment button:text-is("Resume")')
+    await page.waitForSelector('#llm-experiment button:text-is("Pause")')
+    await page.click('#llm-experiment button:text-is("Conclude")')
+    await page.waitForFunction(() => !document.querySelector('#llm-experiment .page-head button'))
+    expect(await status()).toBe('concluded')
+    const stored = server.served.runtime.core.db
+      .query<{ status: string }, [string]>('SELECT status FROM llm_experiments WHERE id = ?')
+      .get(experimentId)
+    expect(stored).toEqual({ status: 'concluded' })
   })
 })
 

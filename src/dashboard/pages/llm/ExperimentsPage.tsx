@@ -159,10 +159,15 @@ function CreateForm({ project }: { project: string }) {
     { name: 'b', version: 'v2', traffic: '50' },
   ])
   const action = useAction()
+  const [invalid, setInvalid] = useState<string | null>(null)
   const edit = (i: number, k: keyof Row) => (ev: Event) =>
     setRows(rows.map((r, j) => (j === i ? { ...r, [k]: (ev.target as HTMLInputElement).value } : r)))
   const create = async (ev: Event) => {
     ev.preventDefault()
+    // Said here rather than by the server's 400: in basis points, as the server sums them.
+    const total = rows.reduce((n, r) => n + Math.round(Number(r.traffic) * 100), 0)
+    setInvalid(total === 10_000 ? null : `The traffic must sum to 100%; it sums to ${total / 100}%.`)
+    if (total !== 10_000) return
     const body: NewExperiment = {
       name,
       prompt_name: prompt || name,
@@ -266,7 +271,7 @@ function CreateForm({ project }: { project: string }) {
           )}
         </div>
       </fieldset>
-      <Notice kind="error">{action.error}</Notice>
+      <Notice kind="error">{invalid ?? action.error}</Notice>
       <div class="btn-row">
         <button type="submit" class="btn primary" disabled={action.busy}>
           Create experiment
