@@ -90,6 +90,7 @@ describe('bulk actions', () => {
     await page.check('li:has(.issue-row[data-fingerprint="wf-d"]) .issue-select input')
     await page.check('li:has(.issue-row[data-fingerprint="wf-e"]) .issue-select input')
     expect(await page.textContent('#bulk-count')).toBe('2')
+    await shot(page, 'triage-list')
     await page.click('.bulk-bar button[data-action="resolve"]')
     await page.waitForSelector('#bulk-notice:text("2 of 2 issues changed")')
     await page.waitForFunction(() => document.querySelectorAll('.issue-row').length === 3)
@@ -232,6 +233,7 @@ describe('the issue header', () => {
     )
     await page.waitForSelector('.chart[data-markers="1"]')
     expect(await page.textContent('.regressions')).toBe('1 regression')
+    await shot(page, 'triage-issue')
   })
 })
 
