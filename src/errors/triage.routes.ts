@@ -11,6 +11,7 @@ import { AppError, json, notFound } from '../http/errors'
 import { parseBody, parseQuery, readJson } from '../http/validate'
 import { commentsOf } from './comments'
 import type { IssueStatus } from './commit'
+import { groupOf } from './merge'
 import { FingerprintParams, ListQuery, ProjectQuery } from './model'
 import { findIssues, type IssueFilters, type IssueRow, listIssues } from './queries'
 import type { QueryDeps } from './routes'
@@ -274,7 +275,7 @@ export function triageRoutes(s: TriageDeps) {
       ({ access: reach, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const issue = oneIssue(s, reach.narrow(q.project_id), params.fingerprint)
-        return commentsOf(s.db, issue.project_id, issue.fingerprint)
+        return commentsOf(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint))
       },
       {
         scope: 'errors:read',

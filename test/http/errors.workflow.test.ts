@@ -108,6 +108,11 @@ describe('merge and unmerge', () => {
     expect(await trendTotal('m-a')).toBe(9)
     expect((await detail('m-b')).total_count).toBe(6)
 
+    // Comments of the merged issue show on the target too.
+    await call('POST', '/v1/errors/m-b/comments', { body: 'on b' })
+    expect((await get('/v1/errors/m-a/comments')).body.map((c: any) => [c.fingerprint, c.body])).toEqual([
+      ['m-b', 'on b'],
+    ])
     const un = await call('POST', '/v1/errors/unmerge', { fingerprints: ['m-b'] })
     expect(un).toEqual({ status: 200, body: { unmerged: [{ fingerprint: 'm-b', target: 'm-a' }] } })
     const a2 = await detail('m-a')
@@ -127,6 +132,7 @@ describe('merge and unmerge', () => {
     expect(await trendTotal('m-a')).toBe(3)
     expect(await trendTotal('m-b')).toBe(6)
     expect(a2.samples.length).toBe(3)
+    expect(a2.comments).toEqual([])
     // Events after the unmerge stay in B.
     await ingest({ fingerprint: 'm-b', release: '1.2', environment: 'staging' })
     expect([(await detail('m-a')).total_count, (await detail('m-b')).total_count]).toEqual([3, 7])
