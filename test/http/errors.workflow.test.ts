@@ -131,6 +131,12 @@ describe('merge and unmerge', () => {
     ])
     expect(await trendTotal('m-a')).toBe(3)
     expect(await trendTotal('m-b')).toBe(6)
+    // B's own sample ring kept its newest 5 (the reservoir's size) through the merge: the
+    // 4 events sent while merged and the newest of its 2 before.
+    const occurrences = (await get('/v1/errors/m-b/occurrences')).body.items.map((e: any) => e.id)
+    expect(b2.samples.map((x: any) => x.release)).toEqual(['1.2', '1.2', '1.2', '1.2', '1.1'])
+    expect(b2.samples.length).toBe(5)
+    expect(occurrences.length).toBe(6)
     expect(a2.samples.length).toBe(3)
     expect(a2.comments).toEqual([])
     // Events after the unmerge stay in B.
