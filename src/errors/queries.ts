@@ -37,7 +37,7 @@ export interface IssueFilters {
   /** Only issues assigned to this user id (`assigned=me`, `assigned:me`). */
   assigneeId?: string
   /** true: only assigned issues (`is:assigned`); false: only unassigned. */
-  isAssigned?: boolean
+  assigned?: boolean
   since?: number
   until?: number
   sort: 'last_seen' | 'total_count' | 'first_seen'
@@ -85,8 +85,7 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
     where.push('i.assignee_id = ?')
     params.push(f.assigneeId)
   }
-  if (f.isAssigned !== undefined)
-    where.push(f.isAssigned ? 'i.assignee_id IS NOT NULL' : 'i.assignee_id IS NULL')
+  if (f.assigned !== undefined) where.push(f.assigned ? 'i.assignee_id IS NOT NULL' : 'i.assignee_id IS NULL')
   if (f.status !== undefined) {
     where.push('i.status = ?')
     params.push(f.status)

@@ -297,6 +297,7 @@ export function errorsRoutes(s: QueryDeps) {
         const { items, total } = listIssues(s.db, {
           ...q,
           release: params.release,
+          assigned: undefined,
           projectIds: access.projectIds,
         })
         return { items: issueViews(items), total, limit: q.limit, offset: q.offset }

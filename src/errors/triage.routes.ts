@@ -65,8 +65,8 @@ export function listFilters(q: ListQuery, access: Access): Omit<IssueFilters, 's
         },
       )
     f.assigneeId = access.principal.userId
-  } else if (assigned === 'any') f.isAssigned = true
-  else if (assigned === 'none') f.isAssigned = false
+  } else if (assigned === 'any') f.assigned = true
+  else if (assigned === 'none') f.assigned = false
   return f
 }
 
