@@ -185,6 +185,11 @@ describe('assignment', () => {
     await page.waitForFunction(() => document.querySelectorAll('.issue-row').length === 0)
     await open(page, '/?assigned=any')
     expect(await page.textContent('.issue-row .assignee')).toBe('@bob')
+    // From the keyboard: j focuses the row, a selects it and focuses the bar's picker.
+    await page.keyboard.press('j')
+    await page.keyboard.press('a')
+    await page.waitForFunction(() => document.activeElement?.id === 'bulk-assign')
+    expect(await page.textContent('#bulk-count')).toBe('1')
   })
 })
 

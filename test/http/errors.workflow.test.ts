@@ -248,6 +248,27 @@ describe('resolve in the next release', () => {
     expect((await detail('n-x')).status).toBe('unresolved')
   })
 
+  test('as a bulk action: each issue remembers the release current at resolution', async () => {
+    await ingest({ fingerprint: 'nb-1', release: '6.0' })
+    await ingest({ fingerprint: 'nb-2', release: '6.1' })
+    const r = await call('POST', '/v1/errors/bulk', {
+      action: 'resolve_next',
+      fingerprints: ['nb-1', 'nb-2'],
+    })
+    expect(r.body).toEqual({ action: 'resolve_next', matched: 2, changed: 2 })
+    for (const fp of ['nb-1', 'nb-2']) {
+      const d = await detail(fp)
+      expect([d.status, d.resolved_in_release, d.history[0].changed_by]).toEqual([
+        'resolved',
+        '6.1',
+        'token:test-errors:read-errors:write',
+      ])
+    }
+    await ingest({ fingerprint: 'nb-1', release: '6.1' })
+    await ingest({ fingerprint: 'nb-2', release: '6.2' })
+    expect([(await detail('nb-1')).status, (await detail('nb-2')).status]).toEqual(['resolved', 'unresolved'])
+  })
+
   test('a release seen elsewhere in the project before the resolution is not newer', async () => {
     await ingest({ fingerprint: 'n-y', release: '4.0' })
     await ingest({ fingerprint: 'n-y-other', release: '4.1' })
