@@ -38,7 +38,7 @@ async function runMode(m: (typeof MODES)[number]) {
   )
   try {
     const db = served.runtime.core.db
-    const key = sentryProjectOf(db, 'default')?.sentry_public_key as string
+    const key = (await sentryProjectOf(served.runtime.core.backend, 'default'))?.sentry_public_key as string
     const load = async (requests: number) => {
       const proc = Bun.spawn(
         [

@@ -81,7 +81,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
         writer: o.writer,
         tables: PROJECT_DATA,
         secret: o.secret,
-        dsnOf: (p) => dsnFor(db, p, config.auth.rp_origin),
+        dsnOf: (p) => dsnFor(core.backend, p, config.auth.rp_origin),
       }),
     )
     const authRunning = await begin(() => auth.start(core))

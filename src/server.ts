@@ -21,16 +21,17 @@ import { contractRoutes } from './http/contract'
 import { clientIp, RateLimiter } from './http/ratelimit'
 import { createMetrics } from './ops/appmetrics'
 import { createLogger, type Logger, resolveLogFormat } from './ops/log'
-import { fsProblem, writableDirFix } from './ops/problems'
-import { registerProcessMetrics } from './ops/process'
+import { fsProblem, StartupError, writableDirFix } from './ops/problems'
+import { registerProcessMetrics, registerStorageMetrics } from './ops/process'
 import { opsRoutes } from './ops/routes'
 import { DEFAULT_PROJECT_ID, findProject, listProjects, projectByKey } from './projects'
 import { Checkpointer } from './storage/checkpointer'
 import { WriterLoad } from './storage/load'
 import { acquireServeLock } from './storage/lock'
-import { migrate } from './storage/migrate'
-import { openStorage } from './storage/open'
+import { migrate, migratePostgres } from './storage/migrate'
+import { openPostgres, openStorage } from './storage/open'
 import { makePrivateDir, restrictUmask } from './storage/private'
+import { SqliteBackend } from './storage/sqlite'
 import { resolveToken } from './tokens'
 import { webRoutes } from './web/routes'
 import { openWriter, type ServerWriter } from './writer'
@@ -66,8 +67,11 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const log = opts.log ?? createLogger(config.log.level, undefined, {}, resolveLogFormat(config.log.format))
   const now = opts.now ?? Date.now
   const secret = resolveSecret(config)
+  if (config.database.url !== '') await refusePostgres(config, log)
   const dbPath = resolve(config.database.path)
   const db = openStorage(dbPath)
+  // The main connection seen through the storage seam (storage/backend.ts): health, metrics.
+  const backend = new SqliteBackend(db)
   const migrated = migrate(db, MIGRATIONS)
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
 
@@ -79,6 +83,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     dbPath,
     build: { fingerprint_version: String(FINGERPRINT_VERSION) },
   })
+  registerStorageMetrics(metrics.registry, { backend: backend.kind, pool: () => backend.pool() })
 
   let socketAddress: Runtime['socketAddress'] = () => null
   let idleTimeout: Runtime['idleTimeout'] = () => {}
@@ -108,6 +113,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const core: Core = {
     config,
     db,
+    backend,
     log,
     metrics,
     now,
@@ -132,14 +138,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     contractRoutes(guard, () => app, { title: 'bloop', version: VERSION }),
     opsRoutes({
       pingWriter: () => writer.run('storage.ping', {}),
-      readerOk: () => {
-        try {
-          db.query('SELECT 1').get()
-          return true
-        } catch {
-          return false
-        }
-      },
+      backend,
       bufferUsage: () => core.load.bufferUsage(),
       draining: core.draining,
       registry: metrics.registry,
@@ -207,6 +206,25 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     )
   }
   return runtime
+}
+
+/**
+ * With database.url set: connects (an unreachable or refusing database stops startup
+ * saying what to check), brings the PostgreSQL schema up to date, and stops, because the
+ * stores still run on SQLite only (README, "PostgreSQL"): serving would split the data.
+ */
+async function refusePostgres(config: Config, log: Logger): Promise<never> {
+  const pg = await openPostgres(config.database)
+  try {
+    const migrated = await migratePostgres(pg, MIGRATIONS)
+    if (migrated.applied.length > 0)
+      log.info('database migrated', { applied: migrated.applied, backend: 'postgres' })
+  } finally {
+    await pg.close()
+  }
+  throw new StartupError(
+    'database.url: the PostgreSQL database is reachable and migrated, but this version serves from SQLite only; unset database.url (BLOOP__DATABASE__URL) to serve, `bloop db copy --to <url>` copies the data across',
+  )
 }
 
 export interface Served {

@@ -659,6 +659,7 @@ export const DASHBOARD: SecurityGroup = {
         ['/llm/prompts', '/llm/prompts'],
         ['/llm/models', '/llm/models'],
         ['/llm/settings', '/llm/settings'],
+        ['/llm/experiments', '/llm/experiments'],
       ] as const
     ).map(([route, path]) => ({
       method: 'GET' as const,

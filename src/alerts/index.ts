@@ -8,8 +8,11 @@ import type { AnyElysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { ErrorsCommitListener } from '../errors'
+import m003pg from './migrations/003_alerts.pg.sql' with { type: 'text' }
 import m003 from './migrations/003_alerts.sql' with { type: 'text' }
+import m007pg from './migrations/007_delivery_issue_title.pg.sql' with { type: 'text' }
 import m007 from './migrations/007_delivery_issue_title.sql' with { type: 'text' }
+import m202612020530pg from './migrations/202612020530_llm_rule_types.pg.sql' with { type: 'text' }
 import m202612020530 from './migrations/202612020530_llm_rule_types.sql' with { type: 'text' }
 import { alertsRoutes } from './routes'
 import { Alerting } from './service'
@@ -38,9 +41,9 @@ export const alerts: Feature<AlertsDeps, AlertsRunning> = {
   name: 'alerts',
   config: CONFIG,
   migrations: [
-    { file: '003_alerts.sql', sql: m003 },
-    { file: '007_delivery_issue_title.sql', sql: m007 },
-    { file: '202612020530_llm_rule_types.sql', sql: m202612020530 },
+    { file: '003_alerts.sql', sql: m003, pg: m003pg },
+    { file: '007_delivery_issue_title.sql', sql: m007, pg: m007pg },
+    { file: '202612020530_llm_rule_types.sql', sql: m202612020530, pg: m202612020530pg },
   ],
 
   start(d) {

@@ -10,7 +10,9 @@ import { cronJob } from '../core/cron'
 import type { Core, Feature, Started } from '../core/feature'
 import { RateLimiter } from '../http/ratelimit'
 import { Accounts } from './accounts'
+import m002pg from './migrations/002_accounts.pg.sql' with { type: 'text' }
 import m002 from './migrations/002_accounts.sql' with { type: 'text' }
+import m008pg from './migrations/008_invite_role.pg.sql' with { type: 'text' }
 import m008 from './migrations/008_invite_role.sql' with { type: 'text' }
 import { OriginWatch, relyingParty } from './origin'
 import { authRoutes } from './routes'
@@ -57,8 +59,8 @@ export const auth: Feature<AuthDeps, AuthRunning> = {
   name: 'auth',
   config: CONFIG,
   migrations: [
-    { file: '002_accounts.sql', sql: m002 },
-    { file: '008_invite_role.sql', sql: m008 },
+    { file: '002_accounts.sql', sql: m002, pg: m002pg },
+    { file: '008_invite_role.sql', sql: m008, pg: m008pg },
   ],
 
   start(d) {

@@ -13,11 +13,12 @@ import { projectCreate, projectDelete, projectList, projectRotateKey } from '../
 import { projectDsn, projectRotateSentryKey } from '../sentry'
 import { serve } from '../server'
 import { sourcemapsUpload } from '../sourcemaps'
-import { migrate } from '../storage/migrate'
-import { openStorage } from '../storage/open'
+import { migrate, migratePostgres } from '../storage/migrate'
+import { openPostgres, openStorage } from '../storage/open'
 import { tokenCreate, tokenList, tokenRevoke } from '../tokens'
 import { openWriter } from '../writer'
 import { backupCommand } from './backup'
+import { dbCopyCommand } from './dbcopy'
 import { VERSION, versionLine } from './version'
 
 export { VERSION }
@@ -45,8 +46,19 @@ const migrateCommand: Command = {
   path: ['migrate'],
   usage: 'bloop migrate [--config path]',
   summary: 'Create the database if needed, apply pending migrations and exit.',
-  run(ctx) {
+  async run(ctx) {
     const config = loadConfig({ path: ctx.configPath })
+    if (config.database.url !== '') {
+      const pg = await openPostgres(config.database)
+      try {
+        const r = await migratePostgres(pg, MIGRATIONS)
+        ctx.out(r.applied.length > 0 ? `applied: ${r.applied.join(', ')}` : 'database is up to date')
+        ctx.out(`schema version ${r.current} (PostgreSQL)`)
+      } finally {
+        await pg.close()
+      }
+      return 0
+    }
     const db = openStorage(config.database.path)
     try {
       const r = migrate(db, MIGRATIONS)
@@ -85,6 +97,7 @@ export const COMMANDS: Command[] = [
   versionCommand,
   configDefaults,
   backupCommand,
+  dbCopyCommand,
   projectList,
   projectCreate,
   projectRotateKey,

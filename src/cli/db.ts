@@ -12,14 +12,16 @@ import type { Config } from '../config/schema'
 import { resolveSecret } from '../config/secret'
 import { MIGRATIONS } from '../features'
 import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject } from '../projects'
+import type { Backend } from '../storage/backend'
 import type { Db } from '../storage/db'
 import { migrate } from '../storage/migrate'
 import { openStorage, requireExistingDatabase } from '../storage/open'
+import { SqliteBackend } from '../storage/sqlite'
 
 /** The configured database, which must already exist, migrated; closed after `work`. */
 export async function withDatabase<T>(
   configPath: string | undefined,
-  work: (db: Db, config: Config) => T | Promise<T>,
+  work: (db: Db, config: Config, backend: Backend) => T | Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ path: configPath })
   requireExistingDatabase(config.database.path)
@@ -30,7 +32,7 @@ export async function withDatabase<T>(
     // key is the server's business: re-syncing it to whatever secret this shell resolves
     // (say, without the server's BLOOP__AUTH__HMAC_SECRET) would change the live key.
     if (!findProject(db, DEFAULT_PROJECT_ID)) ensureDefaultProject(db, resolveSecret(config).secret)
-    return await work(db, config)
+    return await work(db, config, new SqliteBackend(db))
   } finally {
     db.close()
   }

@@ -35,11 +35,47 @@ export const ConfigSchema = T.Object(
         minLength: 1,
       }),
       pool_size: Int(
-        'Accepted so config files written for the Rust version still load; bun:sqlite serves reads from one connection and writes from the single writer thread.',
+        'PostgreSQL: connections in the pool; 4 leaves most of a small machine to bloop itself. SQLite ignores it: reads use one connection and writes the single writer thread (kept so config files written for the Rust version still load).',
         4,
         1,
         64,
       ),
+      url: T.String({
+        description:
+          'Empty: SQLite at database.path. postgres://user:password@host:5432/db selects PostgreSQL (README, "PostgreSQL"); the data directory (database.path) still holds the HMAC secret and the lock.',
+        default: '',
+      }),
+      statement_timeout_ms: Int(
+        'PostgreSQL: a statement running longer is cancelled by the server. 30 s is far above any query bloop makes and stops a runaway one holding a connection.',
+        30000,
+        0,
+        3_600_000,
+      ),
+      connect_timeout_secs: Int(
+        'PostgreSQL: how long to wait for a new connection before startup fails or a request is answered 503.',
+        10,
+        1,
+        300,
+      ),
+      tls: T.Union(
+        [
+          T.Literal('disable'),
+          T.Literal('prefer'),
+          T.Literal('require'),
+          T.Literal('verify-ca'),
+          T.Literal('verify-full'),
+        ],
+        {
+          description:
+            'PostgreSQL: the sslmode of libpq. prefer uses TLS when the server offers it; verify-full for a database across a network you do not control.',
+          default: 'prefer',
+        },
+      ),
+      tls_ca_file: T.String({
+        description:
+          'PostgreSQL: a PEM file of the CA that signed the certificate of the server (managed databases publish one); empty: the CAs of the system.',
+        default: '',
+      }),
     }),
     ingest: Section({
       max_payload_bytes: Int(

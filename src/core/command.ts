@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { Config } from '../config/schema'
+import type { Backend } from '../storage/backend'
 import type { Db } from '../storage/db'
 
 export interface OptionSpec {
@@ -40,9 +41,10 @@ export interface CommandContext {
   /**
    * Runs `work` on the configured database, which must already exist, migrated; closes it
    * afterwards. Given by the CLI (it knows every feature's migrations), so a feature's
-   * commands need nothing but this context.
+   * commands need nothing but this context. `backend` is the same connection through the
+   * storage seam, for stores written against it.
    */
-  withDatabase<T>(work: (db: Db, config: Config) => T | Promise<T>): Promise<T>
+  withDatabase<T>(work: (db: Db, config: Config, backend: Backend) => T | Promise<T>): Promise<T>
 }
 
 /** Options every command takes, before or after its words. */

@@ -16,6 +16,7 @@ import type { Guard } from '../http/auth'
 import type { RateLimiter } from '../http/ratelimit'
 import type { AppMetrics } from '../ops/appmetrics'
 import type { Logger } from '../ops/log'
+import type { Backend } from '../storage/backend'
 import type { Db } from '../storage/db'
 import type { WriterLoad } from '../storage/load'
 import type { MigrationFile } from '../storage/migrate'
@@ -79,6 +80,11 @@ export interface Core {
   config: Config
   /** Main-thread connection: reads and small administrative writes. */
   db: Db
+  /**
+   * The same connection through the storage seam (storage/backend.ts): what a store
+   * converted to run on both backends takes instead of `db`.
+   */
+  backend: Backend
   log: Logger
   metrics: AppMetrics
   /** Clock in epoch ms; tests pass their own. */

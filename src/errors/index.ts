@@ -19,8 +19,11 @@ import type { CommitResult } from './commit'
 import type { NormalizedEvent } from './event'
 import { ingestRoutes } from './ingest/routes'
 import { type EventQueue, eventQueue, type Submit, submitter } from './intake'
+import m001pg from './migrations/001_events.pg.sql' with { type: 'text' }
 import m001 from './migrations/001_events.sql' with { type: 'text' }
+import m006pg from './migrations/006_sample_slots.pg.sql' with { type: 'text' }
 import m006 from './migrations/006_sample_slots.sql' with { type: 'text' }
+import m202612021345pg from './migrations/202612021345_triage.pg.sql' with { type: 'text' }
 import m202612021345 from './migrations/202612021345_triage.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
@@ -69,9 +72,9 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
   name: 'errors',
   config: CONFIG,
   migrations: [
-    { file: '001_events.sql', sql: m001 },
-    { file: '006_sample_slots.sql', sql: m006 },
-    { file: '202612021345_triage.sql', sql: m202612021345 },
+    { file: '001_events.sql', sql: m001, pg: m001pg },
+    { file: '006_sample_slots.sql', sql: m006, pg: m006pg },
+    { file: '202612021345_triage.sql', sql: m202612021345, pg: m202612021345pg },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,

@@ -23,8 +23,11 @@ import { exportRoutes } from './export/routes'
 import { createIntake, type LlmIntake } from './ingest/intake'
 import { llmMetrics } from './ingest/metrics'
 import { traceRoutes } from './ingest/routes'
+import m202612020500pg from './migrations/202612020500_llm_tracing.pg.sql' with { type: 'text' }
 import m202612020500 from './migrations/202612020500_llm_tracing.sql' with { type: 'text' }
+import m202612020600pg from './migrations/202612020600_llm_experiments.pg.sql' with { type: 'text' }
 import m202612020600 from './migrations/202612020600_llm_experiments.sql' with { type: 'text' }
+import m202612020610pg from './migrations/202612020610_llm_query_indexes.pg.sql' with { type: 'text' }
 import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
 import { otlpRoutes } from './otlp/routes'
 import { proxyRoutes } from './proxy/routes'
@@ -78,9 +81,9 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   name: 'llm',
   config: CONFIG,
   migrations: [
-    { file: '202612020500_llm_tracing.sql', sql: m202612020500 },
-    { file: '202612020600_llm_experiments.sql', sql: m202612020600 },
-    { file: '202612020610_llm_query_indexes.sql', sql: m202612020610 },
+    { file: '202612020500_llm_tracing.sql', sql: m202612020500, pg: m202612020500pg },
+    { file: '202612020600_llm_experiments.sql', sql: m202612020600, pg: m202612020600pg },
+    { file: '202612020610_llm_query_indexes.sql', sql: m202612020610, pg: m202612020610pg },
   ],
   tasks: llmTasks,
   projectData: llmProjectData,

@@ -43,3 +43,24 @@ export function registerProcessMetrics(
     ...o.build,
   })
 }
+
+/** The storage backend's pool, labelled with the backend (sqlite has one main connection). */
+export function registerStorageMetrics(
+  registry: Registry,
+  o: { backend: string; pool: () => { max: number; open: number; active: number } },
+): void {
+  const labels = { backend: o.backend }
+  registry.gauge('bloop_db_pool_max', 'Connections the storage backend may open.', () => o.pool().max, labels)
+  registry.gauge(
+    'bloop_db_pool_open',
+    'Connections the storage backend has open.',
+    () => o.pool().open,
+    labels,
+  )
+  registry.gauge(
+    'bloop_db_pool_active',
+    'Transactions running on the main connections now.',
+    () => o.pool().active,
+    labels,
+  )
+}

@@ -1,8 +1,10 @@
 /**
- * GET /health: `{status, db_ok, buffer_usage}`; 503 when the writer cannot take the write
- * lock within two seconds (a full disk, a stuck lock, a dead writer) or the main
- * connection cannot read. `buffer_usage` is the fullest ingest queue's depth over its
- * capacity. GET /metrics: Prometheus text format.
+ * GET /health: `{status, db_ok, buffer_usage, backend, db_latency_ms}`; 503 when the writer
+ * cannot take the write lock within two seconds (a full disk, a stuck lock, a dead writer)
+ * or the main connection cannot read. `buffer_usage` is the fullest ingest queue's depth
+ * over its capacity; `backend` the storage backend (sqlite or postgres) and
+ * `db_latency_ms` one round trip of the main connection to it (null when it failed).
+ * GET /metrics: Prometheus text format.
  *
  * The checks are passed in as functions, so ops imports neither storage nor a feature.
  */
@@ -18,13 +20,15 @@ const Health = T.Object({
   status: T.Union([T.Literal('ok'), T.Literal('degraded'), T.Literal('draining')]),
   db_ok: T.Boolean(),
   buffer_usage: T.Number({ minimum: 0, maximum: 1 }),
+  backend: T.Union([T.Literal('sqlite'), T.Literal('postgres')]),
+  db_latency_ms: T.Union([T.Number({ minimum: 0 }), T.Null()]),
 })
 
 export interface OpsDeps {
   /** Resolves once the writer took and released the write lock (rejects if it could not). */
   pingWriter: () => Promise<unknown>
-  /** Whether the main connection can read. */
-  readerOk: () => boolean
+  /** The main connection's backend: its kind, and one round trip (rejects when it cannot read). */
+  backend: { kind: 'sqlite' | 'postgres'; ping(): Promise<number> }
   bufferUsage: () => number
   draining: { value: boolean }
   registry: Registry
@@ -49,18 +53,34 @@ async function writerOk(s: OpsDeps): Promise<boolean> {
   }
 }
 
+/** The main connection's round trip in ms, or null when it failed or took over two seconds. */
+async function readerLatency(s: OpsDeps): Promise<number | null> {
+  let timer: Timer | undefined
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), HEALTH_TIMEOUT_MS)
+  })
+  try {
+    return await Promise.race([s.backend.ping().catch(() => null), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export function opsRoutes(s: OpsDeps) {
   return new Elysia({ name: 'ops' })
     .use(access(s.guard))
     .get(
       '/health',
       async () => {
-        const dbOk = s.readerOk() && (await writerOk(s))
+        const latency = await readerLatency(s)
+        const dbOk = latency !== null && (await writerOk(s))
         const ok = dbOk && !s.draining.value
         const body = {
           status: ok ? 'ok' : s.draining.value ? 'draining' : 'degraded',
           db_ok: dbOk,
           buffer_usage: s.bufferUsage(),
+          backend: s.backend.kind,
+          db_latency_ms: latency === null ? null : Math.round(latency * 100) / 100,
         }
         return new Response(JSON.stringify(body), {
           status: ok ? 200 : 503,

@@ -11,6 +11,7 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, ProjectDataTable, Started } from '../core/feature'
 import type { TaskRunner } from '../storage/tasks'
 import { resumePurges } from './manage'
+import m001pg from './migrations/001_projects.pg.sql' with { type: 'text' }
 import m001 from './migrations/001_projects.sql' with { type: 'text' }
 import { projectsRoutes } from './routes'
 import { DEFAULT_PROJECT_ID, ensureDefaultProject, findProject, type ProjectRow } from './store'
@@ -37,7 +38,7 @@ export interface ProjectsDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'>
   tables: readonly ProjectDataTable[]
   /** The HMAC secret the default project's key starts as (and follows while unrotated). */
   secret: string
-  dsnOf: (project: { id: string }) => string | null
+  dsnOf: (project: { id: string }) => Promise<string | null>
 }
 
 export interface ProjectsRunning extends Started {
@@ -50,7 +51,7 @@ export interface ProjectsRunning extends Started {
 export const projects: Feature<ProjectsDeps, ProjectsRunning> = {
   name: 'projects',
   config: CONFIG,
-  migrations: [{ file: '001_projects.sql', sql: m001 }],
+  migrations: [{ file: '001_projects.sql', sql: m001, pg: m001pg }],
 
   start(d) {
     const createdDefault = !findProject(d.db, DEFAULT_PROJECT_ID)

@@ -46,30 +46,27 @@ import { listProjects } from './store'
 export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
   purge: PurgeDeps
   /** The project's Sentry DSN (the Sentry feature knows it; the composition root passes it). */
-  dsnOf: (project: { id: string }) => string | null
+  dsnOf: (project: { id: string }) => Promise<string | null>
 }
 
 export function projectsRoutes(s: ProjectsRoutesDeps) {
   // Every project answer carries its Sentry DSN, so the dashboard and scripts can show it.
-  const withDsn = <T extends { id: string }>(view: T) => ({ ...view, dsn: s.dsnOf(view) })
+  const withDsn = async <T extends { id: string }>(view: T) => ({ ...view, dsn: await s.dsnOf(view) })
   const purgeDeps = s.purge
 
   return new Elysia({ name: 'projects' })
     .use(access(s.guard))
-    .get(
-      '/v1/projects',
-      () => {
-        return listProjects(s.db).map((row) => withDsn(projectView(row)))
-      },
-      { session: true, schema: { response: { 200: T.Array(Project) } } },
-    )
+    .get('/v1/projects', () => Promise.all(listProjects(s.db).map((row) => withDsn(projectView(row)))), {
+      session: true,
+      schema: { response: { 200: T.Array(Project) } },
+    })
     .post(
       '/v1/projects',
-      ({ user: admin, body }) => {
+      async ({ user: admin, body }) => {
         const b = parseBody(CreateProjectBody, body)
         const row = createProject(s.db, { name: b.name, slug: b.slug, createdBy: admin.userId }, s.now())
         s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
-        return json(withDsn(projectWithKey(row)), 201)
+        return json(await withDsn(projectWithKey(row)), 201)
       },
       { admin: true, schema: { body: CreateProjectBody, response: { 201: ProjectWithKey } } },
     )

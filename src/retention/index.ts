@@ -16,6 +16,7 @@ import type { AnyElysia } from 'elysia'
 import type { Config } from '../config/schema'
 import { cronJob } from '../core/cron'
 import type { Core, Feature, RetentionHook, Started } from '../core/feature'
+import m004pg from './migrations/004_retention.pg.sql' with { type: 'text' }
 import m004 from './migrations/004_retention.sql' with { type: 'text' }
 import { retentionRoutes } from './routes'
 import { syncSettingsFromConfig } from './store'
@@ -44,7 +45,7 @@ export interface RetentionRunning extends Started {
 export const retention: Feature<RetentionDeps, RetentionRunning> = {
   name: 'retention',
   config: CONFIG,
-  migrations: [{ file: '004_retention.sql', sql: m004 }],
+  migrations: [{ file: '004_retention.sql', sql: m004, pg: m004pg }],
 
   start(d) {
     const cfg = d.config.retention

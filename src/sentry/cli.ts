@@ -37,9 +37,9 @@ export const projectDsn: Command = {
   summary: "Print a project's Sentry DSN (origin defaults to auth.rp_origin).",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    return ctx.withDatabase((db, config) => {
+    return ctx.withDatabase(async (db, config, backend) => {
       const { project, origin } = target(ctx, db, config)
-      ctx.out(dsnFor(db, project, origin) as string)
+      ctx.out((await dsnFor(backend, project, origin)) as string)
       return 0
     })
   },
@@ -51,11 +51,11 @@ export const projectRotateSentryKey: Command = {
   summary: "Replace a project's Sentry public key; prints the new DSN.",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    return ctx.withDatabase((db, config) => {
+    return ctx.withDatabase(async (db, config, backend) => {
       const { project, origin } = target(ctx, db, config)
-      rotateSentryKey(db, project.id)
+      await rotateSentryKey(backend, project.id)
       ctx.err(`rotated the Sentry key of project ${project.slug}; SDKs using the old DSN now get 403`)
-      ctx.out(dsnFor(db, project, origin) as string)
+      ctx.out((await dsnFor(backend, project, origin)) as string)
       return 0
     })
   },

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
 import type { Submit } from '../errors'
 import { DecompressionBudget } from './budget'
+import m005pg from './migrations/005_sentry.pg.sql' with { type: 'text' }
 import m005 from './migrations/005_sentry.sql' with { type: 'text' }
 import { sentryMetrics, sentryRoutes } from './routes'
 
@@ -18,7 +19,7 @@ export { dsnFor } from './store'
 const CONFIG = ['sentry', 'ingest', 'auth'] as const
 
 export interface SentryDeps
-  extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   submit: Submit
 }
@@ -30,7 +31,7 @@ export interface SentryRunning extends Started {
 export const sentry: Feature<SentryDeps, SentryRunning> = {
   name: 'sentry',
   config: CONFIG,
-  migrations: [{ file: '005_sentry.sql', sql: m005 }],
+  migrations: [{ file: '005_sentry.sql', sql: m005, pg: m005pg }],
 
   start(d) {
     const m = sentryMetrics(d.metrics.registry)

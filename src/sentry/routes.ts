@@ -126,12 +126,12 @@ function projectIdOf(raw: string): number {
  * would work when the key belongs to another project, and otherwise a pointer to where the
  * right DSN is shown; other projects' keys are never revealed.
  */
-function authenticate(
+async function authenticate(
   request: Request,
-  s: Pick<SentryRoutesDeps, 'db'>,
+  s: Pick<SentryRoutesDeps, 'backend'>,
   numericId: number,
   keys: PresentedKey[],
-): SentryProject {
+): Promise<SentryProject> {
   if (keys.length === 0) {
     throw new AppError(
       'forbidden',
@@ -158,9 +158,9 @@ function authenticate(
       `"${first.key.slice(0, 40)}" ${where(first.source)} is not a Sentry public key (32 hex characters); copy the DSN shown in the project's settings`,
     )
   }
-  const project = sentryProjectByNumericId(s.db, numericId)
+  const project = await sentryProjectByNumericId(s.backend, numericId)
   if (project && keyMatches(project, key)) return project
-  const owner = sentryProjectByKey(s.db, key)
+  const owner = await sentryProjectByKey(s.backend, key)
   if (owner) {
     const origin = new URL(request.url).origin
     throw new AppError(
@@ -175,7 +175,7 @@ function authenticate(
 }
 
 export interface SentryRoutesDeps
-  extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
   config: Pick<Config, 'sentry' | 'ingest' | 'auth'>
   /** The errors feature's way in: queues the mapped event, resolves once committed. */
   submit: Submit
@@ -255,8 +255,8 @@ export function sentryRoutes(s: SentryRoutesDeps) {
       s.ingestLimiter.check(s.clientIp(request), 'ingest')
       const numericId = projectIdOf(idParam)
       const presented = keysFromRequest(request.headers, new URL(request.url).searchParams)
-      if (presented.length > 0) authenticate(request, s, numericId, presented)
-      else if (!sentryProjectByNumericId(s.db, numericId)) {
+      if (presented.length > 0) await authenticate(request, s, numericId, presented)
+      else if (!(await sentryProjectByNumericId(s.backend, numericId))) {
         throw new AppError(
           'not_found',
           `no project has the Sentry id ${numericId} (the number at the end of the DSN); copy the DSN shown in the project's settings`,
@@ -275,7 +275,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
       if (!asEnvelope) {
         const payload = jsonPayload(body)
         if (!payload) throw new AppError('invalid_json', 'store body must be a JSON event object')
-        const project = authenticate(request, s, numericId, presented)
+        const project = await authenticate(request, s, numericId, presented)
         const id = await storeEvent(project, payload, undefined)
         m.items.inc({ type: 'event' })
         return json({ id }, 200)
@@ -291,7 +291,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
           'envelope dsn header is not a DSN (http(s)://<key>@<host>/<project id>)',
         )
       }
-      const project = authenticate(request, s, numericId, fromDsn ? [...presented, fromDsn] : presented)
+      const project = await authenticate(request, s, numericId, fromDsn ? [...presented, fromDsn] : presented)
       const events = items.filter((i) => itemHandling(i.type) === 'event')
       if (events.length > 1) {
         throw new AppError('bad_request', `envelope has ${events.length} event items; at most one is allowed`)
@@ -348,13 +348,16 @@ export function sentryRoutes(s: SentryRoutesDeps) {
       // Admins rotate a project's key; SDKs holding the old DSN get 403 from the next request on.
       .post(
         '/v1/projects/:slug/sentry-key/rotate',
-        ({ user: admin, params }) => {
+        async ({ user: admin, params }) => {
           const project = findProject(s.db, params.slug)
-          if (!project || rotateSentryKey(s.db, project.id) === null) {
+          if (!project || (await rotateSentryKey(s.backend, project.id)) === null) {
             throw new AppError('not_found', `project ${params.slug} not found`)
           }
           s.log.info('sentry key rotated', { project_id: project.id, by: admin.username })
-          return json({ project_id: project.id, dsn: dsnFor(s.db, project, s.config.auth.rp_origin) })
+          return json({
+            project_id: project.id,
+            dsn: await dsnFor(s.backend, project, s.config.auth.rp_origin),
+          })
         },
         {
           admin: true,

@@ -8,6 +8,7 @@ import { resolve } from 'node:path'
 import type { AnyElysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
+import m004pg from './migrations/004_sourcemaps.pg.sql' with { type: 'text' }
 import m004 from './migrations/004_sourcemaps.sql' with { type: 'text' }
 import { sourcemapsRoutes } from './routes'
 import { SourceMaps } from './service'
@@ -31,7 +32,7 @@ export interface SourceMapsRunning extends Started {
 export const sourcemaps: Feature<SourceMapsDeps, SourceMapsRunning> = {
   name: 'sourcemaps',
   config: CONFIG,
-  migrations: [{ file: '004_sourcemaps.sql', sql: m004 }],
+  migrations: [{ file: '004_sourcemaps.sql', sql: m004, pg: m004pg }],
 
   start(d) {
     const cfg = d.config.sourcemaps

@@ -12,7 +12,7 @@ import { dirname } from 'node:path'
 import { makePrivateDir, makePrivateFile, PRIVATE_FILE_MODE } from './private'
 
 export type Db = Database
-export type { Statement } from 'bun:sqlite'
+export type { SQLQueryBindings, Statement } from 'bun:sqlite'
 
 export interface OpenOptions {
   /** Milliseconds a connection waits for the write lock before SQLITE_BUSY. */

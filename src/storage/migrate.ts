@@ -21,7 +21,9 @@
  */
 import { createHash } from 'node:crypto'
 import { StartupError } from '../ops/problems'
+import type { Backend } from './backend'
 import type { Db } from './db'
+import meta001pg from './migrations/001_meta.pg.sql' with { type: 'text' }
 import meta001 from './migrations/001_meta.sql' with { type: 'text' }
 
 /** One SQL file of a feature's `migrations/` folder. */
@@ -29,6 +31,12 @@ export interface MigrationFile {
   /** The file name, e.g. `202612021530_delivery_issue_title.sql` or `001_core.sql`. */
   file: string
   sql: string
+  /**
+   * The same migration for PostgreSQL: the text of its twin `<name>.pg.sql` beside it
+   * (docs/ARCHITECTURE.md, "Storage backends"). Required for every file;
+   * test/unit/migrations.test.ts checks each `.sql` has its twin, declared.
+   */
+  pg?: string
 }
 
 /** A feature's migrations, in the order its feature is listed. */
@@ -46,12 +54,15 @@ export interface Migration {
   sql: string
   /** The parts' sha256 values, space separated: one file's is exactly the sha256 of its text. */
   checksum: string
+  /** The PostgreSQL twins' text (null when a part has none) and their checksums, likewise. */
+  pg: string | null
+  pgChecksum: string
 }
 
 /** Storage's own schema: facts about the database no feature owns alone. */
 export const STORAGE_MIGRATIONS: MigrationSource = {
   owner: 'storage',
-  files: [{ file: '001_meta.sql', sql: meta001 }],
+  files: [{ file: '001_meta.sql', sql: meta001, pg: meta001pg }],
 }
 
 /** Names of the migrations released as numbered files in storage/migrations/. Frozen. */
@@ -87,7 +98,7 @@ function validStamp(stamp: string): boolean {
 
 /** Every feature's files as migrations in id order; a misnamed or duplicate file is a bug. */
 export function planMigrations(sources: readonly MigrationSource[]): Migration[] {
-  const byId = new Map<number, { name: string; parts: { path: string; sql: string }[] }>()
+  const byId = new Map<number, { name: string; parts: { path: string; sql: string; pg?: string }[] }>()
   for (const { owner, files } of sources) {
     for (const f of files) {
       const path = `${owner}/${f.file}`
@@ -99,7 +110,7 @@ export function planMigrations(sources: readonly MigrationSource[]): Migration[]
           throw new Error(`expected a UTC yyyymmddhhmm stamp in ${path}, got ${stamped[1]}`)
         const other = byId.get(id)
         if (other) throw new Error(`expected one migration per id, got ${path} and ${other.parts[0]?.path}`)
-        byId.set(id, { name: `${owner}/${f.file.slice(0, -4)}`, parts: [{ path, sql: f.sql }] })
+        byId.set(id, { name: `${owner}/${f.file.slice(0, -4)}`, parts: [{ path, sql: f.sql, pg: f.pg }] })
       } else if (numbered) {
         const id = Number(numbered[1])
         const name = RELEASED[id - 1]
@@ -108,7 +119,7 @@ export function planMigrations(sources: readonly MigrationSource[]): Migration[]
         const unit = byId.get(id) ?? { name, parts: [] }
         if (unit.parts.some((p) => p.path.startsWith(`${owner}/`)))
           throw new Error(`expected one part of migration ${name} per feature, got two in ${owner}`)
-        unit.parts.push({ path, sql: f.sql })
+        unit.parts.push({ path, sql: f.sql, pg: f.pg })
         byId.set(id, unit)
       } else {
         throw new Error(`expected a migration file named <UTC yyyymmddhhmm>_<what>.sql, got ${path}`)
@@ -119,12 +130,15 @@ export function planMigrations(sources: readonly MigrationSource[]): Migration[]
     .sort((a, b) => a[0] - b[0])
     .map(([id, u]) => {
       const parts = u.parts.map((p) => ({ path: p.path, checksum: sha256(p.sql) }))
+      const pg = u.parts.every((p) => p.pg !== undefined)
       return {
         id,
         name: u.name,
         parts,
         sql: u.parts.map((p) => p.sql).join('\n'),
         checksum: parts.map((p) => p.checksum).join(' '),
+        pg: pg ? u.parts.map((p) => p.pg).join('\n') : null,
+        pgChecksum: pg ? u.parts.map((p) => sha256(p.pg as string)).join(' ') : '',
       }
     })
 }
@@ -189,4 +203,73 @@ export function migrate(db: Db, migrations: readonly Migration[], now = Date.now
     applied.push(m.name)
   }
   return { applied, current: latest }
+}
+
+/** The same checks as `migrate`, against what `_migrations` holds; throws the refusal. */
+function checkApplied(
+  done: readonly { id: number; checksum: string | null }[],
+  migrations: readonly Migration[],
+  checksumOf: (m: Migration) => string,
+): void {
+  const known = new Map(migrations.map((m) => [m.id, m]))
+  const latest = Math.max(0, ...migrations.map((m) => m.id))
+  if (done.some((r) => !known.has(r.id))) {
+    const newest = Math.max(...done.map((r) => r.id))
+    throw new StartupError(
+      `the database was migrated by a newer bloop (schema ${newest}, this binary knows ${latest}); upgrade bloop`,
+    )
+  }
+  for (const r of done) {
+    const m = known.get(r.id) as Migration
+    if (r.checksum !== null && r.checksum !== checksumOf(m))
+      throw new StartupError(
+        `migration ${m.parts.map((p) => p.path.replace(/\.sql$/, '.pg.sql')).join(', ')} was changed after it was applied; restore it and add a new migration instead`,
+      )
+  }
+}
+
+/** Any number: the advisory lock every bloop node takes while it migrates a PostgreSQL database. */
+const MIGRATION_LOCK = 0x6b6c6f6f70
+
+/**
+ * `migrate` for PostgreSQL: the `.pg.sql` twins, in id order, each in its own transaction
+ * under an advisory lock, so nodes starting together apply each migration once.
+ */
+export async function migratePostgres(
+  b: Backend,
+  migrations: readonly Migration[],
+  now = Date.now(),
+): Promise<MigrateResult> {
+  const missing = migrations.filter((m) => m.pg === null)
+  if (missing.length > 0)
+    throw new Error(
+      `expected a PostgreSQL twin (.pg.sql) of every migration, missing for ${missing.map((m) => m.name).join(', ')}`,
+    )
+  // IF NOT EXISTS is not safe against a concurrent CREATE: the lock is.
+  await b.transaction(async (tx) => {
+    await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [MIGRATION_LOCK])
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS _migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)',
+    )
+  })
+  const read = (q: Pick<Backend, 'all'>) =>
+    q.all<{ id: number; checksum: string | null }>('SELECT id, checksum FROM _migrations ORDER BY id')
+  checkApplied(await read(b), migrations, (m) => m.pgChecksum)
+  const applied: string[] = []
+  for (const m of [...migrations].sort((x, y) => x.id - y.id)) {
+    const did = await b.transaction(async (tx) => {
+      await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [MIGRATION_LOCK])
+      if (await tx.get('SELECT id FROM _migrations WHERE id = ?', [m.id])) return false
+      await tx.exec(m.pg as string)
+      await tx.run('INSERT INTO _migrations (id, name, applied_at, checksum) VALUES (?, ?, ?, ?)', [
+        m.id,
+        m.name,
+        now,
+        m.pgChecksum,
+      ])
+      return true
+    })
+    if (did) applied.push(m.name)
+  }
+  return { applied, current: Math.max(0, ...migrations.map((m) => m.id)) }
 }

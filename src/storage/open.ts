@@ -9,7 +9,10 @@
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fsProblem, runningAs, StartupError, whyNotWritable, writableDirFix } from '../ops/problems'
+import type { Backend } from './backend'
 import { type Db, openDatabase } from './db'
+import { PostgresBackend, redactUrl } from './postgres'
+import { SqliteBackend } from './sqlite'
 
 /** SQLite result codes an operator can act on, with what to say about them. */
 function sqliteProblem(code: string, path: string): string | null {
@@ -60,4 +63,84 @@ export function requireExistingDatabase(path: string): void {
   throw new StartupError(
     `no database at ${file}; run from the server's directory or pass --config (database.path picks the file)`,
   )
+}
+
+/** The database.* keys the PostgreSQL backend reads. */
+export interface PostgresConfig {
+  url: string
+  pool_size: number
+  statement_timeout_ms: number
+  connect_timeout_secs: number
+  tls: string
+  tls_ca_file: string
+}
+
+/** Bun.sql's and the server's failures as what an operator should check. */
+export function postgresProblem(
+  err: unknown,
+  c: Pick<PostgresConfig, 'url' | 'connect_timeout_secs' | 'tls'>,
+): string {
+  const e = err as { code?: unknown; errno?: unknown; message?: unknown }
+  const where = redactUrl(c.url)
+  let host = 'the server'
+  let user = ''
+  let db = ''
+  try {
+    const u = new URL(c.url)
+    host = `${u.hostname}:${u.port || '5432'}`
+    user = decodeURIComponent(u.username)
+    db = decodeURIComponent(u.pathname.slice(1))
+  } catch {}
+  const code = String(e?.code ?? '')
+  const sqlstate = String(e?.errno ?? '')
+  const fix = 'database.url (BLOOP__DATABASE__URL)'
+  if (code === 'ERR_POSTGRES_CONNECTION_REFUSED' || code === 'ECONNREFUSED')
+    return `cannot connect to PostgreSQL at ${host}: connection refused; check that PostgreSQL runs and listens on that address (listen_addresses, port) and that ${fix} names it (${where})`
+  if (code === 'ERR_POSTGRES_CONNECTION_TIMEOUT')
+    return `cannot connect to PostgreSQL at ${host}: no answer within ${c.connect_timeout_secs} s; check the host name, the network and firewalls between here and the server (${where})`
+  if (
+    code === 'ERR_POSTGRES_TLS_NOT_AVAILABLE' ||
+    code === 'ERR_POSTGRES_TLS_UPGRADE_FAILED' ||
+    /CERT|SSL|TLS/.test(code)
+  )
+    return `cannot open a TLS connection to PostgreSQL at ${host} (${code}); check database.tls (${c.tls}) and database.tls_ca_file against the server's ssl settings`
+  if (sqlstate === '28P01' || sqlstate === '28000')
+    return `PostgreSQL at ${host} refused user "${user}": ${String(e?.message ?? 'authentication failed')}; check the user and password in ${fix} and pg_hba.conf`
+  if (sqlstate === '3D000')
+    return `PostgreSQL at ${host} has no database "${db}"; create it (createdb -O ${user || '<user>'} ${db}) or fix ${fix}`
+  if (sqlstate === '57P03')
+    return `PostgreSQL at ${host} is starting up or shutting down; start bloop again once it accepts connections`
+  if (code === 'ERR_POSTGRES_CONNECTION_CLOSED' || code === 'ERR_POSTGRES_CONNECTION_FAILED')
+    return `PostgreSQL at ${host} closed the connection before bloop could sign in; check the server's log and that ${fix} points at PostgreSQL (${where})`
+  return `cannot use PostgreSQL at ${host}: ${String(e?.message ?? err)}; check ${fix} (${where})`
+}
+
+/** Connects to PostgreSQL and proves it answers; a failure is a StartupError saying what to check. */
+export async function openPostgres(c: PostgresConfig): Promise<PostgresBackend> {
+  let backend: PostgresBackend
+  try {
+    backend = new PostgresBackend({
+      url: c.url,
+      max: c.pool_size,
+      statementTimeoutMs: c.statement_timeout_ms,
+      connectTimeoutSecs: c.connect_timeout_secs,
+      tls: c.tls,
+      tlsCaFile: c.tls_ca_file,
+    })
+  } catch (err) {
+    throw new StartupError(postgresProblem(err, c))
+  }
+  try {
+    await backend.ping()
+  } catch (err) {
+    await backend.close().catch(() => {})
+    throw new StartupError(postgresProblem(err, c))
+  }
+  return backend
+}
+
+/** The configured backend: PostgreSQL when database.url is set, else SQLite at database.path. */
+export async function openBackend(c: PostgresConfig & { path: string }): Promise<Backend> {
+  if (c.url !== '') return openPostgres(c)
+  return new SqliteBackend(openStorage(c.path))
 }

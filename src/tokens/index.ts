@@ -5,6 +5,7 @@
  */
 import type { AnyElysia } from 'elysia'
 import type { Core, Feature, Started } from '../core/feature'
+import m001pg from './migrations/001_api_tokens.pg.sql' with { type: 'text' }
 import m001 from './migrations/001_api_tokens.sql' with { type: 'text' }
 import { tokensRoutes } from './routes'
 
@@ -20,6 +21,6 @@ export interface TokensRunning extends Started {
 export const tokens: Feature<TokensDeps, TokensRunning> = {
   name: 'tokens',
   config: [],
-  migrations: [{ file: '001_api_tokens.sql', sql: m001 }],
+  migrations: [{ file: '001_api_tokens.sql', sql: m001, pg: m001pg }],
   start: (d) => ({ routes: tokensRoutes(d) }),
 }

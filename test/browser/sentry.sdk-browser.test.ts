@@ -50,7 +50,11 @@ beforeAll(async () => {
   )
   const db = served.runtime.core.db
   token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
-  const dsn = dsnFor(db, { id: 'default' }, `http://127.0.0.1:${served.port}`) as string
+  const dsn = (await dsnFor(
+    served.runtime.core.backend,
+    { id: 'default' },
+    `http://127.0.0.1:${served.port}`,
+  )) as string
 
   const built = await Bun.build({
     entrypoints: [join(import.meta.dir, '..', 'fixtures', 'sentry-browser-app.ts')],

@@ -51,6 +51,7 @@ describe('the server reads the page table', () => {
       '/llm/prompts',
       '/llm/models',
       '/llm/settings',
+      '/llm/experiments',
     ])
   })
 

@@ -13,7 +13,17 @@ describe('GET /health', () => {
   test('is ok with the database writable', async () => {
     const res = await rt.fetch('/health')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ status: 'ok', db_ok: true, buffer_usage: 0 })
+    const body = (await res.json()) as Record<string, unknown> & { db_latency_ms: number }
+    expect(body).toEqual({
+      status: 'ok',
+      db_ok: true,
+      buffer_usage: 0,
+      backend: 'sqlite',
+      db_latency_ms: body.db_latency_ms,
+    })
+    // One SELECT on the main connection: measured, and well under the two-second budget.
+    expect(body.db_latency_ms).toBeGreaterThanOrEqual(0)
+    expect(body.db_latency_ms).toBeLessThan(2000)
   })
 
   test('tells the truth: 503 when the writer cannot take the write lock', async () => {
@@ -21,7 +31,16 @@ describe('GET /health', () => {
     const res = await rt.fetch('/health')
     lock.release()
     expect(res.status).toBe(503)
-    expect(await res.json()).toEqual({ status: 'degraded', db_ok: false, buffer_usage: 0 })
+    const body = (await res.json()) as Record<string, unknown> & { db_latency_ms: number }
+    // Reads still work under WAL (the latency is measured); the writer cannot write.
+    expect(body).toEqual({
+      status: 'degraded',
+      db_ok: false,
+      buffer_usage: 0,
+      backend: 'sqlite',
+      db_latency_ms: body.db_latency_ms,
+    })
+    expect(typeof body.db_latency_ms).toBe('number')
   }, 20_000)
 })
 
@@ -37,6 +56,10 @@ describe('GET /metrics', () => {
     expect(text).toContain('bloop_queue_capacity 8192')
     expect(text).toMatch(/bloop_commit_batch_events_count [1-9]/)
     expect(text).toContain('bloop_commit_duration_seconds_bucket{le="+Inf"}')
+    // The storage backend's pool: SQLite's one main connection, no transaction open now.
+    expect(text).toContain('bloop_db_pool_max{backend="sqlite"} 1')
+    expect(text).toContain('bloop_db_pool_open{backend="sqlite"} 1')
+    expect(text).toContain('bloop_db_pool_active{backend="sqlite"} 0')
     // Every non-comment line is "name{labels} value".
     for (const line of text.trim().split('\n')) {
       if (!line.startsWith('#')) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$/)

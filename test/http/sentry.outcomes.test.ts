@@ -63,7 +63,7 @@ describe('a forged client report in /metrics', () => {
   afterAll(() => rt.dispose())
 
   test('moves the counters by at most 1,000,000, however many reports and lines it carries', async () => {
-    const key = sentryProjectOf(rt.core.db, 'default')?.sentry_public_key as string
+    const key = (await sentryProjectOf(rt.core.backend, 'default'))?.sentry_public_key as string
     const report = {
       timestamp: 1_700_000_000,
       discarded_events: Array.from({ length: 200 }, (_, i) =>

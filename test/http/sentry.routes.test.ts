@@ -43,9 +43,9 @@ async function stored(eventId: string) {
 
 beforeAll(async () => {
   rt = await startRuntime()
-  key = sentryProjectOf(rt.core.db, 'default')?.sentry_public_key as string
+  key = (await sentryProjectOf(rt.core.backend, 'default'))?.sentry_public_key as string
   const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' })
-  otherKey = sentryProjectOf(rt.core.db, other.id)?.sentry_public_key as string
+  otherKey = (await sentryProjectOf(rt.core.backend, other.id))?.sentry_public_key as string
   read = rt.token(['errors:read'])
 })
 afterAll(() => rt.dispose())
@@ -342,8 +342,8 @@ describe('auth', () => {
   test('after rotation the old key is refused and the new one accepted', async () => {
     const rt2 = await startRuntime()
     try {
-      const old = sentryProjectOf(rt2.core.db, 'default')?.sentry_public_key as string
-      const fresh = rotateSentryKey(rt2.core.db, 'default') as string
+      const old = (await sentryProjectOf(rt2.core.backend, 'default'))?.sentry_public_key as string
+      const fresh = (await rotateSentryKey(rt2.core.backend, 'default')) as string
       expect(fresh).toMatch(/^[0-9a-f]{32}$/)
       expect(fresh).not.toBe(old)
       const send = (k: string) =>
@@ -416,7 +416,7 @@ describe('caps', () => {
   const MAX_DECODED = 4096
   beforeAll(async () => {
     small = await startRuntime({ sentry: { max_envelope_bytes: MAX, max_decompressed_bytes: MAX_DECODED } })
-    smallKey = sentryProjectOf(small.core.db, 'default')?.sentry_public_key as string
+    smallKey = (await sentryProjectOf(small.core.backend, 'default'))?.sentry_public_key as string
   })
   afterAll(() => small.dispose())
 
@@ -489,7 +489,7 @@ describe('backpressure', () => {
     const busy = await startRuntime({ ingest: { channel_capacity: 2 } })
     const lock = openDatabase(join(busy.dir, 'bloop.db'))
     try {
-      const k = sentryProjectOf(busy.core.db, 'default')?.sentry_public_key as string
+      const k = (await sentryProjectOf(busy.core.backend, 'default'))?.sentry_public_key as string
       const v = validateEvent(event(), 'default', busy.config.ingest, Date.now())
       if (!v.ok) throw new Error(v.error)
       // Hold the write lock so the writer's first commit waits, then fill the queue behind it.
@@ -523,7 +523,7 @@ describe('backpressure', () => {
       { now: () => 1_000_000 },
     )
     try {
-      const k = sentryProjectOf(limited.core.db, 'default')?.sentry_public_key as string
+      const k = (await sentryProjectOf(limited.core.backend, 'default'))?.sentry_public_key as string
       const send = () =>
         limited.fetch('/api/1/envelope/', {
           method: 'POST',

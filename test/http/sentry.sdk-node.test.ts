@@ -41,7 +41,11 @@ beforeAll(async () => {
   served = await serve(config, { log: createLogger('error') })
   const db = served.runtime.core.db
   token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
-  const dsn = dsnFor(db, { id: 'default' }, `http://127.0.0.1:${served.port}`) as string
+  const dsn = (await dsnFor(
+    served.runtime.core.backend,
+    { id: 'default' },
+    `http://127.0.0.1:${served.port}`,
+  )) as string
   const child = Bun.spawn(['node', FIXTURE], {
     env: { ...process.env, SENTRY_DSN: dsn, NODE_OPTIONS: '' },
     stdout: 'pipe',

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import zlib from 'node:zlib'
 import { sentryProjectOf } from '../../src/sentry/store'
 import { openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { holdWriteLock, startRuntime, type TestRuntime, tempDir } from '../helpers'
 import { type ServerProcess, spawnServer } from '../process'
 import { brotliBomb, envelope, sentryEvent } from '../sentry.helpers'
@@ -54,7 +55,7 @@ describe('before inflating', () => {
 describe('the decompression budget', () => {
   test('while it is spent a compressed body gets 429 with the Sentry headers, and once given back it is accepted', async () => {
     const rt = await startRuntime({ sentry: { decompression_budget_bytes: MB } })
-    const key = sentryProjectOf(rt.core.db, 'default')?.sentry_public_key as string
+    const key = (await sentryProjectOf(rt.core.backend, 'default'))?.sentry_public_key as string
     // 700 KB once inflated: one of these fits the budget of 1 MB, two do not.
     const body = () =>
       zlib.gzipSync(
@@ -204,9 +205,9 @@ describe('190 concurrent 2 GiB brotli bombs against a real server process', () =
     // when the budget is spent (429), which 190 at once always reach.
     expect(known.answers).toEqual(Array(3).fill(['413', '429 retry-after 1']))
     // The budget was given back: a compressed envelope with its key goes through.
-    const db = openDatabase(join(dir, 'bloop.db'))
-    const key = sentryProjectOf(db, 'default')?.sentry_public_key as string
-    db.close()
+    const db = new SqliteBackend(openDatabase(join(dir, 'bloop.db')))
+    const key = (await sentryProjectOf(db, 'default'))?.sentry_public_key as string
+    await db.close()
     const e = sentryEvent()
     const res = await fetch(`${server.url}/api/1/envelope/?sentry_key=${key}`, {
       method: 'POST',

@@ -93,12 +93,35 @@ describe('migration ids and order', () => {
       const dir = join(SRC, owner, 'migrations')
       let onDisk: string[] = []
       try {
-        onDisk = readdirSync(dir).filter((f) => f.endsWith('.sql'))
+        onDisk = readdirSync(dir).filter((f) => f.endsWith('.sql') && !f.endsWith('.pg.sql'))
       } catch {}
       const declared = SOURCES.find((s) => s.owner === owner)?.files ?? []
       expect({ owner, files: declared.map((f) => f.file).sort() }).toEqual({ owner, files: onDisk.sort() })
       for (const f of declared) expect(f.sql).toBe(await Bun.file(join(dir, f.file)).text())
     }
+  })
+
+  test('every migration has its PostgreSQL twin <name>.pg.sql beside it, declared with the same text', async () => {
+    const owners = ['storage', ...FEATURES.map((f) => f.name)]
+    for (const owner of owners) {
+      const dir = join(SRC, owner, 'migrations')
+      let twins: string[] = []
+      try {
+        twins = readdirSync(dir).filter((f) => f.endsWith('.pg.sql'))
+      } catch {}
+      const declared = SOURCES.find((s) => s.owner === owner)?.files ?? []
+      expect({ owner, twins: declared.map((f) => f.file.replace(/\.sql$/, '.pg.sql')).sort() }).toEqual({
+        owner,
+        twins: twins.sort(),
+      })
+      for (const f of declared) {
+        expect({ file: f.file, pg: f.pg }).toEqual({
+          file: f.file,
+          pg: await Bun.file(join(dir, f.file.replace(/\.sql$/, '.pg.sql'))).text(),
+        })
+      }
+    }
+    expect(MIGRATIONS.filter((m) => m.pg === null).map((m) => m.name)).toEqual([])
   })
 
   test('a new migration is named by its UTC minute and sorts after the released ones', () => {

@@ -1,0 +1,136 @@
+/**
+ * The SQLite backend of the storage seam (backend.ts) over the bun:sqlite connection that
+ * db.ts opens, with its pragmas (WAL, synchronous=NORMAL, busy timeout). Statements are
+ * bun:sqlite's cached prepared statements, so a call costs what the synchronous call did
+ * plus one resolved promise (`npm run bench -- backend`).
+ *
+ * One connection serves every caller, so a transaction must not interleave with other
+ * callers' statements while it awaits: while one is open, statements from outside it wait
+ * for its end (`gate`), and transactions run one after another. Outside a transaction a
+ * statement runs at once.
+ */
+import type { Backend, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
+import type { Db, SQLQueryBindings, Statement as SqliteStatement } from './db'
+
+type Bindings = SQLQueryBindings[]
+
+const bind = (p: readonly Param[] | undefined) => (p ?? []) as unknown as Bindings
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+export class SqliteBackend implements Backend {
+  readonly kind = 'sqlite' as const
+  /** Resolves when the open transaction ends; null when none is open. */
+  private gate: Promise<void> | null = null
+  private active = 0
+  private readonly direct: Queryable
+
+  constructor(readonly db: Db) {
+    this.direct = {
+      all: async <T>(sql: string, p?: readonly Param[]) => db.query(sql).all(...bind(p)) as T[],
+      get: async <T>(sql: string, p?: readonly Param[]) =>
+        (db.query(sql).get(...bind(p)) ?? null) as T | null,
+      run: async (sql: string, p?: readonly Param[]) => ({ changes: db.query(sql).run(...bind(p)).changes }),
+      exec: async (sql: string) => void db.run(sql),
+      insertMany: async (table, columns, rows) => {
+        const st = db.query(
+          `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        )
+        for (const r of rows) st.run(...bind(r))
+        return rows.length
+      },
+    }
+  }
+
+  private async outside<R>(fn: () => R | Promise<R>): Promise<R> {
+    while (this.gate) await this.gate
+    return await fn()
+  }
+
+  all<T = Row>(sql: string, p?: readonly Param[]): Promise<T[]> {
+    if (!this.gate) return this.direct.all<T>(sql, p)
+    return this.outside(() => this.direct.all<T>(sql, p))
+  }
+
+  get<T = Row>(sql: string, p?: readonly Param[]): Promise<T | null> {
+    if (!this.gate) return this.direct.get<T>(sql, p)
+    return this.outside(() => this.direct.get<T>(sql, p))
+  }
+
+  run(sql: string, p?: readonly Param[]): Promise<RunResult> {
+    if (!this.gate) return this.direct.run(sql, p)
+    return this.outside(() => this.direct.run(sql, p))
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.outside(() => this.direct.exec(sql))
+  }
+
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly Param[])[],
+  ): Promise<number> {
+    return this.outside(() => this.direct.insertMany(table, columns, rows))
+  }
+
+  prepare<T = Row>(sql: string): Statement<T> {
+    const st = this.db.prepare(sql) as SqliteStatement
+    const now = <R>(fn: () => R, on: Queryable | undefined): Promise<R> =>
+      on !== undefined && on !== this
+        ? Promise.resolve(fn()) // inside this backend's open transaction: the same connection
+        : this.gate
+          ? this.outside(fn)
+          : Promise.resolve(fn())
+    return {
+      sql,
+      all: (p, on) => now(() => st.all(...bind(p)) as T[], on),
+      get: (p, on) => now(() => (st.get(...bind(p)) ?? null) as T | null, on),
+      run: (p, on) => now(() => ({ changes: st.run(...bind(p)).changes }), on),
+      runMany: (rows, on) =>
+        now(() => {
+          let changes = 0
+          for (const p of rows) changes += st.run(...bind(p)).changes
+          return { changes }
+        }, on),
+    }
+  }
+
+  async transaction<R>(work: (tx: Queryable) => Promise<R>): Promise<R> {
+    while (this.gate) await this.gate
+    let open!: () => void
+    this.gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    this.active++
+    try {
+      this.db.run('BEGIN IMMEDIATE')
+      try {
+        const result = await work(this.direct)
+        this.db.run('COMMIT')
+        return result
+      } catch (err) {
+        if (this.db.inTransaction) this.db.run('ROLLBACK')
+        throw err
+      }
+    } finally {
+      this.active--
+      this.gate = null
+      open()
+    }
+  }
+
+  async ping(): Promise<number> {
+    const t0 = performance.now()
+    await this.get('SELECT 1 AS ok')
+    return performance.now() - t0
+  }
+
+  pool(): PoolStats {
+    return { max: 1, open: 1, active: this.active }
+  }
+
+  async close(): Promise<void> {
+    while (this.gate) await this.gate
+    this.db.close()
+  }
+}
