@@ -10,7 +10,7 @@
  */
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
-import { cores, fmt, hasTaskset, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
+import { cores, cpuSeconds, fmt, hasTaskset, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
 
 const SUSTAIN = Number(process.env.BENCH_SECONDS ?? 20)
 const SHORT = Math.min(10, SUSTAIN)
@@ -81,6 +81,11 @@ let singleMax = 0
   )
   singleMax = max.rps
   const half = Math.floor(max.rps / 2)
+  // What a trace costs the server at half load (every thread, the writer's included), and
+  // how many traces share a transaction: figures the machine's other load moves less
+  // than it moves latencies.
+  const cpuBefore = cpuSeconds(server.proc.pid)
+  const commitsBefore = await llmCommits(server.port)
   const r = await runLoad(
     {
       url: `http://127.0.0.1:${server.port}`,
@@ -92,10 +97,13 @@ let singleMax = 0
     },
     1,
   )
+  const cpu = cpuSeconds(server.proc.pid) - cpuBefore
+  const commits = (await llmCommits(server.port)) - commitsBefore
   await server.stop()
   report(
     `single-trace ingest (50 connections): ${fmt(max.rps)} traces/s; at half load (${fmt(half)}/s, open loop): ` +
-      `p50 ${fmt(r.p50, 2)} ms, p90 ${fmt(r.p90, 2)} ms, p99 ${fmt(r.p99, 2)} ms (errors ${JSON.stringify(r.errors)})`,
+      `p50 ${fmt(r.p50, 2)} ms, p90 ${fmt(r.p90, 2)} ms, p99 ${fmt(r.p99, 2)} ms (errors ${JSON.stringify(r.errors)}); ` +
+      `server CPU ${fmt((cpu * 1e6) / r.requests)} µs/trace, ${fmt(r.requests / Math.max(1, commits), 1)} traces/commit`,
   )
 }
 
@@ -130,4 +138,10 @@ let singleMax = 0
       `${fmt(mixedRate)} events/s (${fmt((100 * mixedRate) / soloRate, 1)}% of alone; ${fmt(tracesCommitted / traces.seconds)} traces/s ` +
       `committed meanwhile, trace p99 ${fmt(traces.p99, 1)} ms)`,
   )
+}
+
+/** Transactions of the LLM queue so far (bloop_llm_commit_duration_seconds_count). */
+async function llmCommits(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  return Number(/^bloop_llm_commit_duration_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0)
 }

@@ -59,6 +59,14 @@ export const ERRORS_API: SecurityGroup = {
       ok: 200,
     })),
     {
+      method: 'GET',
+      route: '/v1/errors/:fingerprint/tags',
+      access: { scope: 'errors:read' },
+      request: () => ({ path: '/v1/errors/fp-own/tags?top=5' }),
+      foreign: () => ({ path: '/v1/errors/fp-other/tags' }),
+      ok: 200,
+    },
+    {
       method: 'POST',
       route: '/v1/errors/:fingerprint/:action',
       access: { scope: 'errors:write' },

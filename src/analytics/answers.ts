@@ -1,10 +1,9 @@
 /**
- * Builds each endpoint's answer: runs its query on the copy, attaches issue labels from
- * SQLite, and turns the sums into the published figures with `stats.ts`.
+ * Builds each endpoint's answer: runs its query on the source (the DuckDB copy or
+ * PostgreSQL, source.ts), attaches the issues' labels, and turns the sums into the
+ * published figures with `stats.ts`.
  */
 import { HOUR_MS } from '../core/time'
-import type { Db } from '../storage/db'
-import type { Duck } from './duckdb'
 import type {
   CorrelationsResponse,
   Environment,
@@ -13,23 +12,13 @@ import type {
   ReleasesResponse,
   SpikesResponse,
 } from './model'
-import {
-  environmentFingerprints,
-  environmentHours,
-  issueLabels,
-  labelKey,
-  moverRows,
-  pairRows,
-  releaseRows,
-  type Scope,
-  spikeRows,
-} from './queries'
+import { labelKey, type Scope } from './queries'
+import type { AnalyticsSource } from './source'
 import {
   deltaPct,
   first24hRate,
   impactScore,
   pearsonFromSums,
-  percentile,
   rateChangePct,
   spikeFigures,
   type Window,
@@ -42,8 +31,7 @@ import {
 export const MIN_ACTIVE_HOURS = 6
 
 export interface AnswerContext {
-  duck: Duck
-  db: Db
+  source: AnalyticsSource
   scope: Scope
   win: Window
   limit: number
@@ -65,16 +53,16 @@ function windowFields(c: AnswerContext) {
   }
 }
 
-function labeller(db: Db, keys: { project_id: string; fingerprint: string }[]) {
-  const labels = issueLabels(db, keys)
+async function labeller(source: AnalyticsSource, keys: { project_id: string; fingerprint: string }[]) {
+  const labels = await source.labels(keys)
   return (projectId: string, fingerprint: string) =>
     labels.get(labelKey(projectId, fingerprint)) ?? { error_type: '', message: '' }
 }
 
 export async function spikes(c: AnswerContext): Promise<SpikesResponse> {
   const { zscoreThreshold: threshold, spikeMinCount: minCount } = c.settings
-  const rows = await spikeRows(c.duck, c.scope, c.win, { threshold, minCount, limit: c.limit })
-  const label = labeller(c.db, rows)
+  const rows = await c.source.spikeRows(c.scope, c.win, { threshold, minCount, limit: c.limit })
+  const label = await labeller(c.source, rows)
   return {
     spikes: rows.flatMap((r) => {
       const f = spikeFigures(r.c, r.s, r.q, c.win.hours)
@@ -99,8 +87,8 @@ export async function spikes(c: AnswerContext): Promise<SpikesResponse> {
 }
 
 export async function movers(c: AnswerContext): Promise<MoversResponse> {
-  const rows = await moverRows(c.duck, c.scope, c.win, c.limit)
-  const label = labeller(c.db, rows)
+  const rows = await c.source.moverRows(c.scope, c.win, c.limit)
+  const label = await labeller(c.source, rows)
   return {
     movers: rows.map((r) => ({
       project_id: r.project_id,
@@ -117,13 +105,13 @@ export async function movers(c: AnswerContext): Promise<MoversResponse> {
 }
 
 export async function correlations(c: AnswerContext): Promise<CorrelationsResponse> {
-  const rows = await pairRows(c.duck, c.scope, c.win, {
+  const rows = await c.source.pairRows(c.scope, c.win, {
     minR: c.settings.minCorrelation,
     minHours: MIN_ACTIVE_HOURS,
     maxSeries: c.settings.maxCorrelationSeries,
     limit: c.limit,
   })
-  const label = labeller(c.db, [
+  const label = await labeller(c.source, [
     ...rows.map((r) => ({ project_id: r.project_a, fingerprint: r.fingerprint_a })),
     ...rows.map((r) => ({ project_id: r.project_b, fingerprint: r.fingerprint_b })),
   ])
@@ -159,7 +147,7 @@ export async function correlations(c: AnswerContext): Promise<CorrelationsRespon
 }
 
 export async function releases(c: AnswerContext): Promise<ReleasesResponse> {
-  const rows = await releaseRows(c.duck, c.scope, c.win, c.limit)
+  const rows = await c.source.releaseRows(c.scope, c.win, c.limit)
   return {
     releases: rows.map((r) => {
       const rate = first24hRate(r.first_24h_events, r.first_seen, c.now)
@@ -188,34 +176,18 @@ export async function releases(c: AnswerContext): Promise<ReleasesResponse> {
 }
 
 export async function environments(c: AnswerContext): Promise<EnvironmentsResponse> {
-  const [hours, fingerprints] = await Promise.all([
-    environmentHours(c.duck, c.scope, c.win),
-    environmentFingerprints(c.duck, c.scope, c.win),
-  ])
-  const series = new Map<string, number[]>()
-  for (const r of hours) {
-    let s = series.get(r.environment)
-    if (!s) {
-      s = new Array<number>(c.win.hours).fill(0)
-      series.set(r.environment, s)
-    }
-    s[(r.hour_bucket - c.win.first) / HOUR_MS] = r.c
-  }
-  const distinct = new Map(fingerprints.map((f) => [f.environment, f.fingerprints]))
+  const rows = await c.source.environmentRows(c.scope, c.win)
   let total = 0
-  for (const s of series.values()) for (const v of s) total += v
-  const all: Environment[] = [...series].map(([environment, s]) => {
-    const count = s.reduce((a, b) => a + b, 0)
-    return {
-      environment,
-      total_count: count,
-      unique_errors: distinct.get(environment) ?? 0,
-      pct_of_total: total > 0 ? (count * 100) / total : 0,
-      p50_hourly: percentile(s, 0.5),
-      p90_hourly: percentile(s, 0.9),
-      p99_hourly: percentile(s, 0.99),
-    }
-  })
+  for (const r of rows) total += r.total_count
+  const all: Environment[] = rows.map((r) => ({
+    environment: r.environment,
+    total_count: r.total_count,
+    unique_errors: r.unique_errors,
+    pct_of_total: total > 0 ? (r.total_count * 100) / total : 0,
+    p50_hourly: r.p50_hourly,
+    p90_hourly: r.p90_hourly,
+    p99_hourly: r.p99_hourly,
+  }))
   all.sort((a, b) => b.total_count - a.total_count || (a.environment < b.environment ? -1 : 1))
   return { environments: all.slice(0, c.limit), total_count: total, ...windowFields(c) }
 }

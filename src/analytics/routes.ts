@@ -23,6 +23,7 @@ import {
   SpikesResponse,
   StatusResponse,
 } from './model'
+import type { PostgresAnalytics } from './postgres'
 import type { Analytics } from './service'
 import { windowOf } from './stats'
 
@@ -35,9 +36,10 @@ const ENDPOINTS = {
   environments: answers.environments,
 } as const
 
-export interface AnalyticsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+export interface AnalyticsRoutesDeps extends Pick<Core, 'guard' | 'now'> {
   config: Pick<Config, 'analytics'>
-  analytics: Analytics
+  /** The DuckDB copy (SQLite) or PostgreSQL itself: index.ts picks by the backend. */
+  analytics: Analytics | PostgresAnalytics
 }
 
 export function analyticsRoutes(s: AnalyticsRoutesDeps) {
@@ -49,7 +51,7 @@ export function analyticsRoutes(s: AnalyticsRoutesDeps) {
     const q = parseQuery(AnalyticsQuery, query)
     const access = reach.narrow(q.project_id)
     const analytics = analyticsOf()
-    const duck = await analytics.use()
+    const source = await analytics.source()
     const now = s.now()
     const win = windowOf(now, q.hours)
     const { limit } = q
@@ -59,8 +61,7 @@ export function analyticsRoutes(s: AnalyticsRoutesDeps) {
     if (cached !== undefined) return json(cached, 200, { 'x-bloop-cache': 'hit' })
     const cfg = s.config.analytics
     const value = await ENDPOINTS[name]({
-      duck,
-      db: s.db,
+      source,
       scope: { projectIds, environment: q.environment },
       win,
       limit,

@@ -22,11 +22,19 @@ import { readSettings } from '../retention'
 import { AnswerCache } from './cache'
 import { Duck, SLIM_BUILD } from './duckdb'
 import { Feed } from './feed'
+import { type AnalyticsSource, duckdbSource } from './source'
 import { createSchema, totals } from './store'
 
 export type AnalyticsState = 'slim' | 'disabled' | 'starting' | 'ready' | 'failed'
 
 const READY_WAIT_MS = 10_000
+
+/** The answer of every analytics endpoint with `analytics.enabled = false`, on either backend. */
+export const switchedOff = () =>
+  new AppError(
+    'not_found',
+    'analytics is switched off on this server (analytics.enabled = false in config.toml or BLOOP__ANALYTICS__ENABLED)',
+  )
 
 /** Where the copy lives: beside the SQLite file, so backups and moves take both. */
 export const duckdbPathOf = (sqlitePath: string) => `${resolve(sqlitePath)}.analytics.duckdb`
@@ -36,6 +44,7 @@ export interface AnalyticsDeps extends Pick<Core, 'db' | 'log' | 'now'> {
 }
 
 export class Analytics {
+  readonly kind = 'duckdb' as const
   state: AnalyticsState
   private failure: string | null = null
   private duck: Duck | null = null
@@ -126,10 +135,7 @@ export class Analytics {
             'use the full build (bun build.ts) to get the analytics endpoints',
         )
       case 'disabled':
-        return new AppError(
-          'not_found',
-          'analytics is switched off on this server (analytics.enabled = false in config.toml or BLOOP__ANALYTICS__ENABLED)',
-        )
+        return switchedOff()
       case 'starting':
         return new AppError(
           'unavailable',
@@ -153,6 +159,11 @@ export class Analytics {
     const why = this.unavailable()
     if (why) throw why
     return this.duck as Duck
+  }
+
+  /** What the answers read: the open copy (waiting like `use`). */
+  async source(): Promise<AnalyticsSource> {
+    return duckdbSource(await this.use(), this.s.db)
   }
 
   async status(projectIds: readonly string[]): Promise<{

@@ -338,6 +338,12 @@ export const ConfigSchema = T.Object(
       channel_capacity: Int('Traces waiting for the writer.', 4096, 1),
       flush_interval_secs: Int('Accepted for compatibility (group commit needs no timer).', 2, 0),
       flush_batch_size: Int('Upper bound on traces per transaction.', 200, 1),
+      commit_delay_ms: Int(
+        'Under load (the previous trace commit ended less than this long ago), a transaction waits until its oldest trace is this old, so many single-trace requests share one commit; a trace arriving at a quiet server is committed at once. 0 turns it off.',
+        5,
+        0,
+        1000,
+      ),
       max_spans_per_trace: Int('A trace with more spans is refused.', 100, 1),
       max_batch_size: Int('Traces per batch request.', 50, 1),
       proxy: Section({

@@ -15,6 +15,7 @@ import { groupOf } from './merge'
 import { FingerprintParams, ListQuery, ProjectQuery } from './model'
 import { findIssues, type IssueFilters, type IssueRow, listIssues } from './queries'
 import type { QueryDeps } from './routes'
+import { withSearch } from './search.route'
 import type { IssueRef } from './status'
 import { templateProblem } from './tracker'
 import {
@@ -105,9 +106,14 @@ function selection(s: QueryDeps, a: Access, body: BulkRequest, q: ListQuery | nu
       return { project_id: i.project_id, fingerprint: i.fingerprint }
     })
   }
+  // The list query's search (`query=`) selects as it lists (search.route.ts).
+  const searched = withSearch(q as ListQuery, s.directory, a.projectIds)
+  const filters = listFilters(searched.q, a)
+  if (searched.assigneeId !== undefined) filters.assigneeId = searched.assigneeId
   const { items, total } = listIssues(s.db, {
-    ...listFilters(q as ListQuery, a),
-    sort: (q as ListQuery).sort,
+    ...filters,
+    search: searched.search,
+    sort: searched.q.sort,
     limit: MAX_BULK_MATCHING,
     offset: 0,
   })

@@ -111,10 +111,36 @@ export async function readJson(request: Request, maxBytes = 1024 * 1024): Promis
   }
 }
 
+/**
+ * Bodies read before routing by a hook that had to look at them (the OTLP import tells its
+ * bodies from the trace contract's on the shared POST /v1/traces), kept for the route's own
+ * `readBodyBytes`: a body can be read once, and reading a clone instead tees it through
+ * JavaScript streams, which cost more than the read itself.
+ */
+const readAhead = new WeakMap<Request, Uint8Array>()
+
+/**
+ * Reads a body whose length is declared and within `maxBytes`, keeping the bytes for the
+ * route's `readBodyBytes`; null (nothing read) for any other body, which the caller reads
+ * from a clone if it must.
+ */
+export async function readBodyAhead(request: Request, maxBytes: number): Promise<Uint8Array | null> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (!Number.isFinite(declared) || declared > maxBytes) return null
+  const body = await readBodyBytes(request, maxBytes)
+  readAhead.set(request, body)
+  return body
+}
+
 /** Reads at most `maxBytes` of the body; a larger body is refused with 413 without reading it all. */
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes)
+  const ahead = readAhead.get(request)
+  if (ahead) {
+    if (ahead.byteLength > maxBytes) throw tooLarge(maxBytes)
+    return ahead
+  }
   if (!request.body) return new Uint8Array(0)
   if (Number.isFinite(declared)) {
     // Declared and within the cap (the server also refuses bodies longer than declared):

@@ -47,6 +47,7 @@ export interface LlmDeps
   extends Pick<
     Core,
     | 'db'
+    | 'backend'
     | 'log'
     | 'metrics'
     | 'now'
@@ -100,7 +101,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
       'Maximum traces waiting for the writer.',
       () => running.queue.capacity,
     )
-    const intake: LlmIntake = { submit: running.submit }
+    const intake: LlmIntake = { submit: running.submit, policyOf: running.policyOf }
     const feed = d.alerting ? new LlmAlertFeed(d.alerting, d.db, d.now, d.log) : null
     if (feed)
       running.queue.onCommit((_result, items) => feed.committed(new Set(items.map((i) => i.project_id))))

@@ -308,3 +308,52 @@ describe('a full queue', () => {
     }
   })
 })
+
+describe('group commit across requests (llm_tracing.commit_delay_ms)', () => {
+  const commits = async (r: TestRuntime) =>
+    Number(
+      /^bloop_llm_commit_duration_seconds_count (\d+)$/m.exec(await (await r.fetch('/metrics')).text())?.[1],
+    )
+
+  test('concurrent single-trace requests share transactions, and each is answered only once its trace is stored', async () => {
+    const gc = await startRuntime({ llm_tracing: { commit_delay_ms: 20 } })
+    try {
+      const before = await commits(gc)
+      const ids = Array.from({ length: 100 }, (_, i) => `gc-${i}`)
+      const storedAtAck = await Promise.all(
+        ids.map(async (id) => {
+          const res = await gc.handle(signedTrace('/v1/traces', trace({ id })))
+          expect(res.status).toBe(200)
+          return gc.core.db.query('SELECT count(*) AS n FROM llm_traces WHERE id = ?').get(id)
+        }),
+      )
+      expect(storedAtAck).toEqual(ids.map(() => ({ n: 1 })))
+      expect(gc.core.db.query("SELECT count(*) AS n FROM llm_traces WHERE id LIKE 'gc-%'").get()).toEqual({
+        n: 100,
+      })
+      const used = (await commits(gc)) - before
+      expect(used).toBeGreaterThanOrEqual(1)
+      // At least two requests per transaction on average (a one-trace commit costs ~4x a batched trace).
+      expect(used).toBeLessThanOrEqual(50)
+    } finally {
+      await gc.dispose()
+    }
+  })
+
+  test('a trace arriving after the queue was quiet for longer than the delay is committed at once', async () => {
+    const quiet = await startRuntime({ llm_tracing: { commit_delay_ms: 500 } })
+    const stored = (id: string) =>
+      quiet.core.db.query('SELECT count(*) AS n FROM llm_traces WHERE id = ?').get(id)
+    try {
+      expect((await quiet.handle(signedTrace('/v1/traces', trace({ id: 'quiet-1' })))).status).toBe(200)
+      await Bun.sleep(550)
+      const started = performance.now()
+      expect((await quiet.handle(signedTrace('/v1/traces', trace({ id: 'quiet-2' })))).status).toBe(200)
+      // Delayed, it would have waited 500 ms.
+      expect(performance.now() - started).toBeLessThan(450)
+      expect([stored('quiet-1'), stored('quiet-2')]).toEqual([{ n: 1 }, { n: 1 }])
+    } finally {
+      await quiet.dispose()
+    }
+  })
+})

@@ -10,13 +10,18 @@ import { BatchQueue } from '../../src/storage/queue'
 const log = createLogger('error')
 
 /** A queue whose commits wait until the test releases them; `batches` records what was sent. */
-function heldQueue(name: string, load: WriterLoad, o: { capacity?: number; batchSize?: number } = {}) {
+function heldQueue(
+  name: string,
+  load: WriterLoad,
+  o: { capacity?: number; batchSize?: number; delayMs?: number } = {},
+) {
   const batches: number[][] = []
   const waiting: (() => void)[] = []
   const queue = new BatchQueue<number, number[], number[]>({
     name,
     capacity: o.capacity ?? 100,
     batchSize: o.batchSize ?? 10,
+    delayMs: o.delayMs ?? 0,
     commit: (items) => {
       batches.push(items)
       return new Promise((resolve) => waiting.push(() => resolve(items.map((x) => x * 2))))
@@ -26,8 +31,9 @@ function heldQueue(name: string, load: WriterLoad, o: { capacity?: number; batch
     load,
     log,
   })
-  const release = async () => {
-    for (let i = 0; i < 50 && waiting.length === 0; i++) await Bun.sleep(1)
+  /** Settles the oldest commit, waiting up to `waitMs` for one to arrive. */
+  const release = async (waitMs = 50) => {
+    for (let i = 0; i < waitMs && waiting.length === 0; i++) await Bun.sleep(1)
     waiting.shift()?.()
     await Bun.sleep(0)
   }
@@ -69,6 +75,76 @@ describe('a batch queue', () => {
     expect(q.batches).toEqual([[1], [2, 3, 4]])
     await q.release()
     expect(await Promise.all(pending)).toEqual([[2], [4], [6, 8]])
+  })
+})
+
+describe('a batch queue with a commit delay', () => {
+  /** A queue of delay `delayMs` that has just committed one batch (so it is under load). */
+  async function busyQueue(o: { delayMs: number; batchSize?: number; capacity?: number }) {
+    const q = heldQueue('a', new WriterLoad(), o)
+    const first = q.queue.submit([0])
+    await q.release(2000)
+    expect(await first).toEqual([0])
+    return q
+  }
+
+  test('commits a lone request at a quiet queue at once', async () => {
+    const q = heldQueue('a', new WriterLoad(), { delayMs: 10_000 })
+    const started = performance.now()
+    const ack = q.queue.submit([1])
+    await q.release(2000)
+    expect(await ack).toEqual([2])
+    expect(performance.now() - started).toBeLessThan(1000)
+  })
+
+  test('under load, lets a batch wait for the delay and gathers what arrives meanwhile', async () => {
+    const q = await busyQueue({ delayMs: 150 })
+    const started = performance.now()
+    const a = q.queue.submit([1])
+    await Bun.sleep(20)
+    const b = q.queue.submit([2, 3])
+    await Bun.sleep(20)
+    // Still gathering: nothing went to the writer after the first batch.
+    expect(q.batches).toEqual([[0]])
+    await q.release(2000)
+    expect(q.batches).toEqual([[0], [1, 2, 3]])
+    expect(await a).toEqual([2])
+    expect(await b).toEqual([4, 6])
+    // Sent once its oldest request had waited the delay (timers may fire a little early).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+  })
+
+  test('sends a batch that fills at once, without waiting for the delay', async () => {
+    const q = await busyQueue({ delayMs: 10_000, batchSize: 3 })
+    const started = performance.now()
+    const a = q.queue.submit([1])
+    const b = q.queue.submit([2, 3])
+    await q.release(2000)
+    expect(q.batches).toEqual([[0], [1, 2, 3]])
+    expect(await Promise.all([a, b])).toEqual([[2], [4, 6]])
+    expect(performance.now() - started).toBeLessThan(1000)
+  })
+
+  test('commits at once again after the queue has been quiet for longer than the delay', async () => {
+    const q = await busyQueue({ delayMs: 30 })
+    await Bun.sleep(60)
+    const started = performance.now()
+    const ack = q.queue.submit([1])
+    await Bun.sleep(5)
+    expect(q.batches).toEqual([[0], [1]])
+    await q.release(2000)
+    expect(await ack).toEqual([2])
+    expect(performance.now() - started).toBeLessThan(30)
+  })
+
+  test('still answers full while a batch waits: capacity counts the waiting items', async () => {
+    const q = await busyQueue({ delayMs: 100, capacity: 3 })
+    const a = q.queue.submit([1, 2])
+    expect(q.queue.submit([3, 4])).toBe('full')
+    const b = q.queue.submit([3])
+    await q.release(2000)
+    expect(q.batches).toEqual([[0], [1, 2, 3]])
+    expect(await Promise.all([a, b])).toEqual([[2, 4], [6]])
   })
 })
 

@@ -331,13 +331,15 @@ export const truncationMarker = (originalBytes: number) => `…[truncated by blo
 
 /**
  * Cuts `text` so that it and its marker fit in `maxBytes` of UTF-8, on a character
- * boundary. Text that fits is returned unchanged.
+ * boundary. Text that fits is returned unchanged. `originalBytes`: `text` is the start of
+ * a longer text of that size (a capture that stopped keeping it), which the marker counts.
  */
-export function truncateContent(text: string, maxBytes: number): string {
-  if (text.length <= maxBytes / 3) return text
+export function truncateContent(text: string, maxBytes: number, originalBytes?: number): string {
+  if (originalBytes === undefined && text.length <= maxBytes / 3) return text
   const bytes = encoder.encode(text)
-  if (bytes.length <= maxBytes) return text
-  const marker = truncationMarker(bytes.length)
+  const total = originalBytes ?? bytes.length
+  if (total <= maxBytes) return text
+  const marker = truncationMarker(total)
   let end = Math.max(0, maxBytes - utf8Length(marker))
   // Step back to the start of a UTF-8 sequence (continuation bytes are 10xxxxxx).
   while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--

@@ -11,8 +11,9 @@
  *   and `price_version`.
  * - Queue: a BatchQueue (contract in storage/queue.ts) of `llm.commit` tasks, capacity
  *   `llm_tracing.channel_capacity` traces, at most `flush_batch_size` traces per
- *   transaction. Full: AppError 429 with Retry-After, counted as dropped; nothing is
- *   dropped silently. A failed commit: 503.
+ *   transaction, gathered for up to `commit_delay_ms` under load (storage/queue.ts; a
+ *   one-trace transaction costs several times a trace in a batch). Full: AppError 429
+ *   with Retry-After, counted as dropped; nothing is dropped silently. A failed commit: 503.
  */
 import type { Config } from '../../config/schema'
 import type { Core } from '../../core/feature'
@@ -42,6 +43,8 @@ export interface LlmIntake {
    * AppError 429 (Retry-After) when the queue cannot take them; never drops silently.
    */
   submit(projectId: string, traces: TraceInput[], o: SubmitOptions): Promise<{ accepted: number }>
+  /** The project's policy as ingest applies it (row, else the config default). */
+  policyOf(projectId: string): ContentPolicy
 }
 
 const RANK: Record<ContentPolicy, number> = { none: 0, metadata_only: 1, full: 2 }
@@ -67,8 +70,6 @@ export type LlmQueue = BatchQueue<CommitItem, CommitResult, CommitResult>
 export interface RunningIntake extends LlmIntake {
   /** Queues an update of an existing trace; resolves true once committed, false when the trace is unknown. */
   update(projectId: string, traceId: string, update: UpdateInput, o: SubmitOptions): Promise<boolean>
-  /** The project's policy as ingest applies it (row, else the config default). */
-  policyOf(projectId: string): ContentPolicy
   queue: LlmQueue
 }
 
@@ -88,6 +89,7 @@ export function createIntake(d: IntakeDeps): RunningIntake {
     name: 'llm',
     capacity: cfg.channel_capacity,
     batchSize: cfg.flush_batch_size,
+    delayMs: cfg.commit_delay_ms,
     commit: (items) => d.writer.run('llm.commit', { items }),
     // Every request waits for its own slice; the whole result also carries the batch's new errors.
     ack: (result, from, count) => ({ ...result, stored: result.stored.slice(from, from + count) }),

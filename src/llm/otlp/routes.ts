@@ -34,7 +34,7 @@ import type { Core } from '../../core/feature'
 import { access } from '../../http/access'
 import type { Exporter } from '../../http/auth'
 import { AppError, errorResponse } from '../../http/errors'
-import { readBodyBytes } from '../../http/validate'
+import { readBodyAhead, readBodyBytes } from '../../http/validate'
 import { type ContentPolicy, isContentPolicy, parseTrace, type TraceInput } from '../ingest/contract'
 import type { LlmIntake } from '../ingest/intake'
 import {
@@ -264,8 +264,10 @@ export function otlpRoutes(s: OtlpDeps) {
       .post('/otlp/v1/logs', ({ request, exporter }) => handle(request, exporter, 'logs'), declared())
       .post('/v1/logs', ({ request, exporter }) => handle(request, exporter, 'logs'), declared())
       // POST /v1/traces belongs to the trace contract's route; an OTLP body is taken here,
-      // before routing, so neither route needs to know the other. JSON is peeked at from a
-      // clone, within the cap, so the contract's route still reads the body it was sent.
+      // before routing, so neither route needs to know the other. JSON is peeked at within
+      // the cap: read once and kept for the route when its length is declared (every SDK
+      // declares it), from a clone otherwise, so the contract's route still reads the body
+      // it was sent.
       .onRequest(async ({ request }) => {
         if (request.method !== 'POST') return
         const url = new URL(request.url)
@@ -276,7 +278,7 @@ export function otlpRoutes(s: OtlpDeps) {
         const gz = (request.headers.get('content-encoding') ?? '').trim().toLowerCase() === 'gzip'
         let peek: string
         try {
-          const bytes = await readBodyBytes(request.clone(), cap)
+          const bytes = (await readBodyAhead(request, cap)) ?? (await readBodyBytes(request.clone(), cap))
           peek = new TextDecoder().decode(gz ? gunzip(bytes, cap) : bytes)
         } catch {
           return // the contract's route reports what is wrong with this body

@@ -3,6 +3,8 @@
  * module (providers/*.ts) fills from the request it forwards and the response it passes
  * back. Pure data and small helpers; no I/O.
  */
+import { utf8Length } from '../../http/validate'
+import { truncateContent } from '../ingest/contract'
 import type { UsageResult } from '../usage'
 
 /** The traced operations; anything else is forwarded without a trace. */
@@ -20,7 +22,7 @@ export interface PreparedRequest {
    * the usage-only chunk it adds is removed from what the client receives.
    */
   addedUsage: boolean
-  /** The prompt as stored content (JSON text of the messages), before the content policy. */
+  /** The prompt as stored content (JSON text of the messages); null when the policy keeps none. */
   input: string | null
 }
 
@@ -112,3 +114,40 @@ export function providerErrorMessage(status: number, text: string): string {
 
 const decoder = new TextDecoder()
 export const decodeUtf8 = (b: Uint8Array) => decoder.decode(b)
+
+/**
+ * How much generated text one capture keeps while a stream brings it: `limit` UTF-8 bytes
+ * (llm_tracing.max_content_bytes), or none (0) when the project's content policy stores no
+ * content, so a long completion holds a bounded amount of memory for its whole stream.
+ * Past the limit deltas are only counted; `output` cuts the text as parseTrace cuts any
+ * content over the cap, counting the bytes streamed in its marker (for tool calls,
+ * whose output is JSON, the count is of the bytes kept plus those dropped, unescaped).
+ */
+export class ContentBudget {
+  private used = 0
+  private dropped = 0
+
+  constructor(readonly limit: number) {}
+
+  get keeps(): boolean {
+    return this.limit > 0
+  }
+
+  /** `text + delta` while the budget lasts; `text` once it is spent. */
+  append(text: string | null, delta: string): string | null {
+    if (!this.keeps) return null
+    const n = utf8Length(delta)
+    if (this.used > this.limit) {
+      this.dropped += n
+      return text
+    }
+    this.used += n
+    return (text ?? '') + delta
+  }
+
+  /** The stored output: null when nothing is kept, within the cap (cut with its marker) otherwise. */
+  output(full: string | null): string | null {
+    if (!this.keeps || full === null) return null
+    return truncateContent(full, this.limit, this.dropped === 0 ? undefined : utf8Length(full) + this.dropped)
+  }
+}

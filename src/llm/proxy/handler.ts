@@ -27,6 +27,7 @@ import type { Logger } from '../../ops/log'
 import { assignment, type Variant } from '../experiments/store'
 import type { LlmIntake } from '../ingest/intake'
 import {
+  ContentBudget,
   decodeUtf8,
   isObject,
   type Operation,
@@ -100,6 +101,9 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
       `request body exceeds ${cfg.max_body_bytes} bytes (llm_tracing.proxy.max_body_bytes)`,
     )
 
+  // Content the project's policy would strip is not kept while the call runs (the intake
+  // applies the policy again when it records the trace).
+  const keepContent = d.intake.policyOf(projectId) === 'full'
   let prepared: PreparedRequest | null = null
   let overCap = false
   let body: Uint8Array | ReadableStream<Uint8Array> | null = null
@@ -108,8 +112,8 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     const bytes = await readBodyBytes(request, cfg.max_body_bytes)
     prepared =
       upstream.dialect === 'anthropic'
-        ? prepareAnthropic(op, bytes, decodeUtf8(bytes))
-        : prepareOpenAI(op, bytes, decodeUtf8(bytes), cfg.stream_usage)
+        ? prepareAnthropic(op, bytes, decodeUtf8(bytes), keepContent)
+        : prepareOpenAI(op, bytes, decodeUtf8(bytes), cfg.stream_usage, keepContent)
     body = prepared ? prepared.body : bytes
   } else if (request.body && request.method !== 'GET' && request.method !== 'HEAD') {
     body = Number.isFinite(declared)
@@ -215,7 +219,14 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
   const ok = res.status >= 200 && res.status < 300
   const sse = ok && (res.headers.get('content-type') ?? '').startsWith('text/event-stream')
   const capture: ResponseCapture | null =
-    prepared && ok ? captureFor(upstream, prepared.operation, prepared.addedUsage) : null
+    prepared && ok
+      ? captureFor(
+          upstream,
+          prepared.operation,
+          prepared.addedUsage,
+          new ContentBudget(keepContent ? d.config.llm_tracing.max_content_bytes : 0),
+        )
+      : null
   const filter = sse && (prepared?.addedUsage ?? false)
   const decoded = filter || (traced && res.headers.has('content-encoding'))
   const headers = clientResponseHeaders(res.headers, decoded)
@@ -270,8 +281,8 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
   return new Response(relayed.stream, { status: res.status, statusText: res.statusText, headers })
 }
 
-function captureFor(u: Upstream, op: Operation, addedUsage: boolean): ResponseCapture {
-  return u.dialect === 'anthropic' ? anthropicCapture() : openaiCapture(op, addedUsage)
+function captureFor(u: Upstream, op: Operation, addedUsage: boolean, budget: ContentBudget): ResponseCapture {
+  return u.dialect === 'anthropic' ? anthropicCapture(budget) : openaiCapture(op, addedUsage, budget)
 }
 
 const overhead = (pre: number, post: number) => (Math.round((pre + post) * 1000) / 1000).toString()

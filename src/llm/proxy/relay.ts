@@ -102,10 +102,11 @@ export function relay(o: RelayOptions): {
   // One timer per stream, not one per read: it wakes when the wait for the upstream could
   // have run out, and sleeps again for the rest when a chunk came in the meantime. Only
   // time spent waiting for the upstream counts: a client that is slow to read is not an
-  // idle upstream.
+  // idle upstream. Running out cancels the pending read (it then resolves as done), so a
+  // read is a plain `reader.read()`: no promise race allocated per chunk.
   let readSince = 0
   let reading = false
-  let waiting: ((r: 'idle') => void) | null = null
+  let idled = false
   let timer: ReturnType<typeof setTimeout> | null = null
   const watch = (ms: number) => {
     timer = setTimeout(() => {
@@ -113,25 +114,29 @@ export function relay(o: RelayOptions): {
       if (!reading) return
       const waited = o.clock() - readSince
       if (waited < o.idleMs) return watch(o.idleMs - waited)
-      waiting?.('idle')
+      idled = true
+      reader.cancel().catch(() => {})
     }, ms)
   }
   const stopWatching = () => {
     if (timer) clearTimeout(timer)
     timer = null
   }
-  const read = (): Promise<Read | 'idle'> => {
+  const read = async (): Promise<Read> => {
     readSince = o.clock()
     reading = true
     if (!timer) watch(o.idleMs)
-    const idle = new Promise<'idle'>((resolve) => {
-      waiting = resolve
-    })
-    return Promise.race([reader.read(), idle]).then((r) => {
+    try {
+      return await reader.read()
+    } finally {
       reading = false
-      waiting = null
-      return r
-    })
+    }
+  }
+  const idleOut = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    const detail = `the upstream sent nothing for ${o.idleMs / 1000} s`
+    finish('idle_timeout', detail)
+    o.abort(detail)
+    controller.error(new Error(detail))
   }
 
   const stream = new ReadableStream<Uint8Array>(
@@ -140,24 +145,18 @@ export function relay(o: RelayOptions): {
         // Loops until something is passed on: a chunk holding only part of an event, or
         // only a dropped event, gives the client nothing yet.
         for (;;) {
-          let r: Read | 'idle'
+          let r: Read
           try {
             r = await read()
           } catch (err) {
             if (finished) return
+            if (idled) return idleOut(controller)
             const message = (err as Error)?.message ?? String(err)
             finish('upstream_failed', `the upstream connection failed mid-response: ${message}`)
             controller.error(err)
             return
           }
-          if (r === 'idle') {
-            const detail = `the upstream sent nothing for ${o.idleMs / 1000} s`
-            finish('idle_timeout', detail)
-            o.abort(detail)
-            reader.cancel().catch(() => {})
-            controller.error(new Error(detail))
-            return
-          }
+          if (idled) return idleOut(controller)
           if (r.done) {
             if (splitter) {
               const rest = splitter.rest()

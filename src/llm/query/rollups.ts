@@ -55,30 +55,67 @@ const zeroSums = (row: Partial<Sums> | null): Sums => {
   return out as unknown as Sums
 }
 
-/** The merged span latency sketch of hours [from, to) (`to` null: up to now), and its p-quantile. */
-function latencyQuantile(db: Db, projectIds: readonly string[], from: number, to: number | null, q: number) {
-  const where = new Where(projectIds).add('hour >= ?', from)
-  if (to !== null) where.add('hour < ?', to)
+/** One SQL read of the overview, portable: SQLite runs it as written, PostgreSQL through the seam. */
+export interface Read {
+  sql: string
+  params: Param[]
+}
+
+/** The overview's reads: the window's span sums, its trace sums, and the sketches of it and of the window before. */
+export function overviewReads(projectIds: readonly string[], w: Window) {
+  const where = new Where(projectIds).add('hour >= ?', w.fromHour)
+  const before = new Where(projectIds)
+    .add('hour >= ?', w.fromHour - w.hours * HOUR_MS)
+    .add('hour < ?', w.fromHour)
+  return {
+    spans: { sql: `SELECT ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}`, params: where.params },
+    traces: {
+      sql: `SELECT sum(trace_count) AS n, sum(error_trace_count) AS e FROM llm_trace_hourly WHERE ${where.sql}`,
+      params: where.params,
+    },
+    sketches: { sql: `SELECT latency_sketch FROM llm_usage_hourly WHERE ${where.sql}`, params: where.params },
+    previousSketches: {
+      sql: `SELECT latency_sketch FROM llm_usage_hourly WHERE ${before.sql}`,
+      params: before.params,
+    },
+  } satisfies Record<string, Read>
+}
+
+export interface OverviewRows {
+  spans: Partial<Sums> | null
+  traces: { n: number | null; e: number | null } | null
+  sketches: readonly { latency_sketch: Uint8Array | null }[]
+  previousSketches: readonly { latency_sketch: Uint8Array | null }[]
+}
+
+/** The p-quantile of merged latency sketches. */
+function quantileOf(rows: readonly { latency_sketch: Uint8Array | null }[], q: number) {
   const sketch = new DenseSketch()
-  for (const r of db
-    .query<{ latency_sketch: Uint8Array | null }, Param[]>(
-      `SELECT latency_sketch FROM llm_usage_hourly WHERE ${where.sql}`,
-    )
-    .all(...where.params))
-    sketch.add(r.latency_sketch)
+  for (const r of rows) sketch.add(r.latency_sketch)
   return sketch.quantile(q)
 }
 
 export function overview(db: Db, projectIds: readonly string[], w: Window) {
-  const where = new Where(projectIds).add('hour >= ?', w.fromHour)
-  const spans = zeroSums(
-    db.query<Sums, Param[]>(`SELECT ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}`).get(...where.params),
+  const r = overviewReads(projectIds, w)
+  return overviewFrom(
+    {
+      spans: db.query<Sums, Param[]>(r.spans.sql).get(...r.spans.params),
+      traces: db.query<{ n: number | null; e: number | null }, Param[]>(r.traces.sql).get(...r.traces.params),
+      sketches: db
+        .query<{ latency_sketch: Uint8Array | null }, Param[]>(r.sketches.sql)
+        .all(...r.sketches.params),
+      previousSketches: db
+        .query<{ latency_sketch: Uint8Array | null }, Param[]>(r.previousSketches.sql)
+        .all(...r.previousSketches.params),
+    },
+    w,
   )
-  const traces = db
-    .query<{ n: number | null; e: number | null }, Param[]>(
-      `SELECT sum(trace_count) AS n, sum(error_trace_count) AS e FROM llm_trace_hourly WHERE ${where.sql}`,
-    )
-    .get(...where.params)
+}
+
+/** The overview's answer from its rows. */
+export function overviewFrom(rows: OverviewRows, w: Window) {
+  const spans = zeroSums(rows.spans)
+  const traces = rows.traces
   const u = usageOf(spans)
   const traceCount = traces?.n ?? 0
   const errorTraces = traces?.e ?? 0
@@ -101,14 +138,8 @@ export function overview(db: Db, projectIds: readonly string[], w: Window) {
     avg_ttft_ms: mean(spans.ttft_sum_ms, spans.ttft_count ?? 0),
     // Span latency at the 95th percentile (nearest rank, from the sketches), in this window
     // and in the window of the same length before it (percentiles cannot be differenced).
-    p95_latency_ms: latencyQuantile(db, projectIds, w.fromHour, null, 0.95),
-    previous_p95_latency_ms: latencyQuantile(
-      db,
-      projectIds,
-      w.fromHour - w.hours * HOUR_MS,
-      w.fromHour,
-      0.95,
-    ),
+    p95_latency_ms: quantileOf(rows.sketches, 0.95),
+    previous_p95_latency_ms: quantileOf(rows.previousSketches, 0.95),
     window_hours: w.hours,
   }
 }
@@ -184,24 +215,33 @@ export function models(
  * to first token. Spans without a model (tools, retrievals) are the `model: null` row.
  */
 export function latency(db: Db, projectIds: readonly string[], w: Window, f: { model?: string }) {
+  const { sql, params } = latencyRead(projectIds, w, f)
+  return latencyFrom(db.query<SketchRow, Param[]>(sql).all(...params), w)
+}
+
+/** One hour of one model's sketch and sums, as both backends store it. */
+export interface SketchRow {
+  model: string
+  latency_sketch: Uint8Array | null
+  latency_count: number
+  span_count: number
+  ttft_sum_ms: number
+  ttft_count: number
+}
+
+/** The read behind `latency` (portable SQL: PostgreSQL runs it through the seam). */
+export function latencyRead(projectIds: readonly string[], w: Window, f: { model?: string }) {
   const where = new Where(projectIds).add('hour >= ?', w.fromHour).maybe(f.model, 'model = ?')
-  const rows = db
-    .query<
-      {
-        model: string
-        latency_sketch: Uint8Array | null
-        latency_count: number
-        span_count: number
-        ttft_sum_ms: number
-        ttft_count: number
-      },
-      Param[]
-    >(
-      `SELECT model, latency_sketch, latency_count, span_count, ttft_sum_ms, ttft_count
+  return {
+    sql: `SELECT model, latency_sketch, latency_count, span_count, ttft_sum_ms, ttft_count
          FROM llm_usage_hourly WHERE ${where.sql}`,
-    )
-    .all(...where.params)
-  const byModel = new Map<string, typeof rows>()
+    params: where.params,
+  }
+}
+
+/** The answer of `latency` from its rows: sketches merged per model. */
+export function latencyFrom(rows: readonly SketchRow[], w: Window) {
+  const byModel = new Map<string, SketchRow[]>()
   for (const r of rows) {
     const list = byModel.get(r.model)
     if (list) list.push(r)

@@ -4,6 +4,8 @@
  * only the projects the caller may see (`project_id` narrows to one). Parameters are
  * checked in model.ts; the queries are in the files beside this one. Reads use the main
  * thread's connection (WAL lets them run while the writer commits); none needs DuckDB.
+ * On PostgreSQL, the overview and the latency and tool percentiles are read from it
+ * (postgres.ts).
  */
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
@@ -32,15 +34,37 @@ import {
   UsageQuery,
   WindowQuery,
 } from './model'
+import { latencyOnPostgres, overviewOnPostgres, ragOnPostgres, toolsOnPostgres } from './postgres'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
+import {
+  LlmBudget,
+  LlmFeedbackSummary,
+  LlmLatency,
+  LlmModels,
+  LlmOverview,
+  LlmPricing,
+  LlmPromptCompare,
+  LlmPrompts,
+  LlmPromptVersions,
+  LlmRag,
+  LlmScoreSummary,
+  LlmSessionDetail,
+  LlmSessions,
+  LlmTools,
+  LlmTraceDetail,
+  LlmTraceFeedback,
+  LlmTracePage,
+  LlmTraceScores,
+  LlmUsage,
+} from './responses'
 import { latency, models, overview, usage } from './rollups'
 import { listSessions, sessionDetail } from './sessions'
 import { rag, tools } from './tools'
 import { listTraces } from './traces'
 import { windowOf } from './window'
 
-export type QueryDeps = Pick<Core, 'db' | 'guard' | 'now'> & {
+export type QueryDeps = Pick<Core, 'db' | 'backend' | 'guard' | 'now'> & {
   /** Whether failed spans become bloop issues, so the trace detail links them. */
   errorIssues?: boolean
 }
@@ -65,6 +89,8 @@ function oneProject(access: Access): string {
 
 export function llmQueryRoutes(d: QueryDeps) {
   const win = (hours: number) => windowOf(hours, d.now())
+  /** On PostgreSQL, the percentiles are read from it (postgres.ts); every other read still runs on SQLite. */
+  const postgres = d.backend.kind === 'postgres' ? d.backend : null
 
   return new Elysia({ name: 'llm-query' })
     .use(declared(d.guard))
@@ -72,9 +98,12 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/overview',
       ({ access, query }) => {
         const q = parseQuery(WindowQuery, query)
-        return overview(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? overviewOnPostgres(postgres, projectIds, win(q.hours))
+          : overview(d.db, projectIds, win(q.hours))
       },
-      { scope: 'llm:read', schema: { query: WindowQuery } },
+      { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmOverview } } },
     )
     .get(
       '/v1/llm/usage',
@@ -82,15 +111,18 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(UsageQuery, query)
         return usage(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: UsageQuery } },
+      { scope: 'llm:read', schema: { query: UsageQuery, response: { 200: LlmUsage } } },
     )
     .get(
       '/v1/llm/latency',
       ({ access, query }) => {
         const q = parseQuery(LatencyQuery, query)
-        return latency(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? latencyOnPostgres(postgres, projectIds, win(q.hours), q)
+          : latency(d.db, projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: LatencyQuery } },
+      { scope: 'llm:read', schema: { query: LatencyQuery, response: { 200: LlmLatency } } },
     )
     .get(
       '/v1/llm/models',
@@ -98,7 +130,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ModelsQuery, query)
         return models(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: ModelsQuery } },
+      { scope: 'llm:read', schema: { query: ModelsQuery, response: { 200: LlmModels } } },
     )
     .get(
       '/v1/llm/traces',
@@ -107,7 +139,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read', schema: { query: TracesQuery } },
+      { scope: 'llm:read', schema: { query: TracesQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/search',
@@ -119,7 +151,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         })
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
-      { scope: 'llm:read', schema: { query: SearchQuery } },
+      { scope: 'llm:read', schema: { query: SearchQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/traces/:id',
@@ -130,7 +162,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`trace not found: ${id}`)
         return found
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceDetail } } },
     )
     .get(
       '/v1/llm/traces/:id/scores',
@@ -141,7 +173,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, scores: traceScores(d.db, project, id) }
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceScores } } },
     )
     .get(
       '/v1/llm/traces/:id/feedback',
@@ -152,7 +184,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!project) throw notFound(`trace not found: ${id}`)
         return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceFeedback } } },
     )
     .get(
       '/v1/llm/sessions',
@@ -160,7 +192,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(SessionsQuery, query)
         return listSessions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
-      { scope: 'llm:read', schema: { query: SessionsQuery } },
+      { scope: 'llm:read', schema: { query: SessionsQuery, response: { 200: LlmSessions } } },
     )
     .get(
       '/v1/llm/sessions/:id',
@@ -171,23 +203,29 @@ export function llmQueryRoutes(d: QueryDeps) {
         if (!found) throw notFound(`session not found: ${id}`)
         return found
       },
-      { scope: 'llm:read', schema: { query: PageQuery } },
+      { scope: 'llm:read', schema: { query: PageQuery, response: { 200: LlmSessionDetail } } },
     )
     .get(
       '/v1/llm/tools',
       ({ access, query }) => {
         const q = parseQuery(ListQuery, query)
-        return tools(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? toolsOnPostgres(postgres, projectIds, win(q.hours), q.limit)
+          : tools(d.db, projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmTools } } },
     )
     .get(
       '/v1/llm/rag',
       ({ access, query }) => {
         const q = parseQuery(ListQuery, query)
-        return rag(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+        const projectIds = access.narrow(q.project_id).projectIds
+        return postgres
+          ? ragOnPostgres(postgres, projectIds, win(q.hours), q.limit)
+          : rag(d.db, projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmRag } } },
     )
     .get(
       '/v1/llm/prompts',
@@ -195,7 +233,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         return listPrompts(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPrompts } } },
     )
     .get(
       '/v1/llm/prompts/:name/versions',
@@ -204,7 +242,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return promptVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
       },
-      { scope: 'llm:read', schema: { query: ListQuery } },
+      { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPromptVersions } } },
     )
     .get(
       '/v1/llm/prompts/:name/compare',
@@ -213,7 +251,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const name = param(params.name, NameParam, 'name')
         return compareVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
       },
-      { scope: 'llm:read', schema: { query: CompareQuery } },
+      { scope: 'llm:read', schema: { query: CompareQuery, response: { 200: LlmPromptCompare } } },
     )
     .get(
       '/v1/llm/scores/summary',
@@ -221,7 +259,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ScoreSummaryQuery, query)
         return scoreSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
       },
-      { scope: 'llm:read', schema: { query: ScoreSummaryQuery } },
+      { scope: 'llm:read', schema: { query: ScoreSummaryQuery, response: { 200: LlmScoreSummary } } },
     )
     .get(
       '/v1/llm/feedback/summary',
@@ -229,7 +267,7 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(WindowQuery, query)
         return feedbackSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
       },
-      { scope: 'llm:read', schema: { query: WindowQuery } },
+      { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmFeedbackSummary } } },
     )
     .get(
       '/v1/llm/pricing',
@@ -242,7 +280,7 @@ export function llmQueryRoutes(d: QueryDeps) {
           throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
         return price
       },
-      { scope: 'llm:read', schema: { query: PricingQuery } },
+      { scope: 'llm:read', schema: { query: PricingQuery, response: { 200: LlmPricing } } },
     )
     .get(
       '/v1/llm/budget',
@@ -250,6 +288,6 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ProjectQuery, query)
         return budget(d.db, oneProject(access.narrow(q.project_id)), d.now())
       },
-      { scope: 'llm:read', schema: { query: ProjectQuery } },
+      { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmBudget } } },
     )
 }

@@ -90,7 +90,7 @@ export function tools(db: Db, projectIds: readonly string[], w: Window, limit: n
 const key = (k: string) =>
   `coalesce(json_extract(metadata, '$."rag.${k}"'), json_extract(metadata, '$.rag.${k}'))`
 
-interface RagRow {
+export interface RagRow {
   name: string
   started_at: number
   latency_ms: number | null
@@ -130,10 +130,7 @@ function topRelevance(r: RagRow): number | null {
 }
 
 export function rag(db: Db, projectIds: readonly string[], w: Window, limit: number) {
-  const where = new Where(projectIds)
-    .add("span_type = 'retrieval'")
-    .add('started_at >= ?', w.since)
-    .add(`${key('chunks_retrieved')} IS NOT NULL`)
+  const where = ragWhere(projectIds, w).add(`${key('chunks_retrieved')} IS NOT NULL`)
   const rows = db
     .query<RagRow, Param[]>(
       `SELECT name, started_at, latency_ms, status, ${key('source')} AS source, ${key('chunks_retrieved')} AS retrieved,
@@ -143,6 +140,15 @@ export function rag(db: Db, projectIds: readonly string[], w: Window, limit: num
          FROM llm_spans WHERE ${where.sql}`,
     )
     .all(...where.params)
+  return ragFrom(rows, w, limit)
+}
+
+/** The retrieval spans of the window (the RAG keys' condition is each backend's to add). */
+export const ragWhere = (projectIds: readonly string[], w: Window) =>
+  new Where(projectIds).add("span_type = 'retrieval'").add('started_at >= ?', w.since)
+
+/** The RAG answer from the retrieval spans' rows, the keys read as SQLite's json_extract gives them. */
+export function ragFrom(rows: RagRow[], w: Window, limit: number) {
   const avgOf = (list: RagRow[], f: (r: RagRow) => unknown) => average(known(list.map((r) => num(f(r)))))
   const group = <K>(keyOf: (r: RagRow) => K) => {
     const m = new Map<K, RagRow[]>()
@@ -176,7 +182,13 @@ export function rag(db: Db, projectIds: readonly string[], w: Window, limit: num
         avg_context_utilization_rate: utilization(list),
       }
     })
-    .sort((a, b) => b.call_count - a.call_count || a.retrieval_name.localeCompare(b.retrieval_name))
+    // Ties by source too, so the order (and what `limit` cuts) never depends on the rows' order.
+    .sort(
+      (a, b) =>
+        b.call_count - a.call_count ||
+        a.retrieval_name.localeCompare(b.retrieval_name) ||
+        a.source.localeCompare(b.source),
+    )
     .slice(0, limit)
   const metrics = [...group((r) => Math.floor(r.started_at / HOUR_MS) * HOUR_MS)]
     .sort((a, b) => b[0] - a[0])

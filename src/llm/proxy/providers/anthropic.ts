@@ -11,6 +11,7 @@ import { fromAnthropic, fromAnthropicStream, type UsageResult } from '../../usag
 import {
   type CaptureResult,
   CONTENT,
+  ContentBudget,
   contentText,
   type EventVerdict,
   isObject,
@@ -28,7 +29,12 @@ export function anthropicOperation(method: string, path: string): Operation | nu
   return method === 'POST' && path === '/v1/messages' ? 'messages' : null
 }
 
-export function prepareAnthropic(op: Operation, bytes: Uint8Array, text: string): PreparedRequest | null {
+export function prepareAnthropic(
+  op: Operation,
+  bytes: Uint8Array,
+  text: string,
+  keepPrompt = true,
+): PreparedRequest | null {
   const body = parseJson(text)
   if (!isObject(body)) return null
   return {
@@ -37,15 +43,16 @@ export function prepareAnthropic(op: Operation, bytes: Uint8Array, text: string)
     stream: body.stream === true,
     body: bytes,
     addedUsage: false,
-    input:
-      body.system === undefined
+    input: !keepPrompt
+      ? null
+      : body.system === undefined
         ? contentText(body.messages)
         : JSON.stringify({ system: body.system, messages: body.messages }),
   }
 }
 
-export function anthropicCapture(): ResponseCapture {
-  return new MessagesCapture()
+export function anthropicCapture(budget = new ContentBudget(Number.MAX_SAFE_INTEGER)): ResponseCapture {
+  return new MessagesCapture(budget)
 }
 
 interface Block {
@@ -63,6 +70,8 @@ class MessagesCapture implements ResponseCapture {
   private finish: string | null = null
   private error: string | null = null
   private done = false
+
+  constructor(private readonly budget: ContentBudget) {}
 
   body(json: unknown): void {
     this.done = true
@@ -122,9 +131,10 @@ class MessagesCapture implements ResponseCapture {
         const index = typeof ev.index === 'number' ? ev.index : this.blocks.length - 1
         const block = this.blocks[index] ?? { type: 'text', text: '', tool: null }
         this.blocks[index] = block
-        if (delta.type === 'text_delta' && typeof delta.text === 'string') block.text += delta.text
+        if (delta.type === 'text_delta' && typeof delta.text === 'string')
+          block.text = this.budget.append(block.text, delta.text) ?? ''
         if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && block.tool)
-          block.tool.arguments += delta.partial_json
+          block.tool.arguments = this.budget.append(block.tool.arguments, delta.partial_json) ?? ''
         return CONTENT
       }
       case 'message_delta':
@@ -153,7 +163,7 @@ class MessagesCapture implements ResponseCapture {
     const tools = blocks.flatMap((b) => (b.tool ? [b.tool] : []))
     return {
       model: this.model,
-      output: outputOf(texts.length > 0 ? texts.join('') : null, tools),
+      output: this.budget.output(outputOf(texts.length > 0 ? texts.join('') : null, tools)),
       usage,
       finishReason: this.finish,
       error: this.error,

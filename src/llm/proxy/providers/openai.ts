@@ -19,6 +19,7 @@ import { fromOpenAIChat, fromOpenAIEmbeddings, fromOpenAIResponses, type UsageRe
 import {
   type CaptureResult,
   CONTENT,
+  ContentBudget,
   contentText,
   type EventVerdict,
   isObject,
@@ -51,6 +52,7 @@ export function prepareOpenAI(
   bytes: Uint8Array,
   text: string,
   askUsage = true,
+  keepPrompt = true,
 ): PreparedRequest | null {
   const body = parseJson(text)
   if (!isObject(body)) return null
@@ -70,7 +72,7 @@ export function prepareOpenAI(
     stream,
     body: out,
     addedUsage,
-    input: promptOf(op, body),
+    input: keepPrompt ? promptOf(op, body) : null,
   }
 }
 
@@ -105,10 +107,14 @@ function promptOf(op: Operation, body: Record<string, unknown>): string | null {
   }
 }
 
-export function openaiCapture(op: Operation, addedUsage: boolean): ResponseCapture {
-  if (op === 'responses') return new ResponsesCapture()
+export function openaiCapture(
+  op: Operation,
+  addedUsage: boolean,
+  budget = new ContentBudget(Number.MAX_SAFE_INTEGER),
+): ResponseCapture {
+  if (op === 'responses') return new ResponsesCapture(budget)
   if (op === 'embeddings') return new EmbeddingsCapture()
-  return new ChatCapture(op === 'completions', addedUsage)
+  return new ChatCapture(op === 'completions', addedUsage, budget)
 }
 
 /** Chat Completions and legacy Completions: the same chunk stream, `delta` vs `text`. */
@@ -124,6 +130,7 @@ class ChatCapture implements ResponseCapture {
   constructor(
     private readonly legacy: boolean,
     private readonly addedUsage: boolean,
+    private readonly budget: ContentBudget,
   ) {}
 
   body(json: unknown): void {
@@ -181,14 +188,14 @@ class ChatCapture implements ResponseCapture {
     let content = false
     if (this.legacy) {
       if (typeof choice.text === 'string' && choice.text !== '') {
-        this.text = (this.text ?? '') + choice.text
+        this.text = this.budget.append(this.text, choice.text)
         content = true
       }
       return content ? CONTENT : KEEP
     }
     const delta = isObject(choice.delta) ? choice.delta : {}
     if (typeof delta.content === 'string' && delta.content !== '') {
-      this.text = (this.text ?? '') + delta.content
+      this.text = this.budget.append(this.text, delta.content)
       content = true
     }
     if (typeof delta.refusal === 'string' && delta.refusal !== '') content = true
@@ -203,7 +210,8 @@ class ChatCapture implements ResponseCapture {
         const fn = isObject(t.function) ? t.function : {}
         if (typeof t.id === 'string') call.id = t.id
         if (typeof fn.name === 'string') call.name = fn.name
-        if (typeof fn.arguments === 'string') call.arguments += fn.arguments
+        if (typeof fn.arguments === 'string')
+          call.arguments = this.budget.append(call.arguments, fn.arguments) ?? ''
         content = true
       }
     }
@@ -214,7 +222,7 @@ class ChatCapture implements ResponseCapture {
     const tools = this.tools.filter(Boolean)
     return {
       model: this.model,
-      output: outputOf(this.text, tools),
+      output: this.budget.output(outputOf(this.text, tools)),
       usage: this.usage,
       finishReason: this.finish,
       error: this.error,
@@ -240,6 +248,8 @@ class ResponsesCapture implements ResponseCapture {
   private error: string | null = null
   private done = false
 
+  constructor(private readonly budget: ContentBudget) {}
+
   body(json: unknown): void {
     this.done = true
     if (isObject(json)) this.fromResponse(json)
@@ -253,7 +263,7 @@ class ResponsesCapture implements ResponseCapture {
     }
     const type = typeof ev.type === 'string' ? ev.type : (e.event ?? '')
     if (type === 'response.output_text.delta' && typeof ev.delta === 'string') {
-      this.text = (this.text ?? '') + ev.delta
+      this.text = this.budget.append(this.text, ev.delta)
       return ev.delta === '' ? KEEP : CONTENT
     }
     if (type === 'response.created' && isObject(ev.response) && typeof ev.response.model === 'string')
@@ -305,7 +315,7 @@ class ResponsesCapture implements ResponseCapture {
   result(): CaptureResult {
     return {
       model: this.model,
-      output: outputOf(this.text, this.tools),
+      output: this.budget.output(outputOf(this.text, this.tools)),
       usage: this.usage,
       finishReason: this.finish,
       error: this.error,
