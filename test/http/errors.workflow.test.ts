@@ -3,6 +3,7 @@ import { emailContent } from '../../src/alerts/channels/email'
 import { slackMessage } from '../../src/alerts/channels/slack'
 import { firedPayload } from '../../src/alerts/message'
 import type { CommittedIssue } from '../../src/errors'
+import { MAX_BULK_MATCHING } from '../../src/errors/triage.model'
 import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
@@ -343,6 +344,36 @@ describe('bulk actions', () => {
     const over = await call('POST', '/v1/errors/bulk', { action: 'ignore', fingerprints: fps })
     expect(over.status).toBe(400)
     expect(over.body.field).toBe('fingerprints')
+  })
+})
+
+describe('bulk actions over a list query', () => {
+  test(`all matching holds at most ${MAX_BULK_MATCHING} issues: that many pass, one more is refused`, async () => {
+    // Exactly MAX_BULK_MATCHING issues in one environment, in batches of 100.
+    const fps = Array.from({ length: MAX_BULK_MATCHING }, (_, i) => `all-${i}`)
+    for (let i = 0; i < fps.length; i += 100) {
+      const events = fps.slice(i, i + 100).map((fingerprint) => event({ fingerprint, environment: 'cap-at' }))
+      expect((await rt.handle(signed('/v1/ingest/batch', { events }))).status).toBe(200)
+    }
+    const ok = await call('POST', '/v1/errors/bulk', { action: 'ignore', matching: 'environment=cap-at' })
+    expect(ok).toEqual({
+      status: 200,
+      body: { action: 'ignore', matched: MAX_BULK_MATCHING, changed: MAX_BULK_MATCHING },
+    })
+    const over = await call('POST', '/v1/errors/bulk', {
+      action: 'unresolve',
+      matching: 'environment=cap-at&status=ignored',
+    })
+    expect(over.body).toEqual({ action: 'unresolve', matched: MAX_BULK_MATCHING, changed: MAX_BULK_MATCHING })
+    // One issue more than the cap: refused as a whole, nothing changed.
+    await ingest({ fingerprint: 'all-extra', environment: 'cap-at' })
+    const refused = await call('POST', '/v1/errors/bulk', {
+      action: 'resolve',
+      matching: 'environment=cap-at',
+    })
+    expect([refused.status, refused.body.field]).toEqual([400, 'matching'])
+    const resolved = await get('/v1/errors?environment=cap-at&status=resolved&limit=1')
+    expect(resolved.body.total).toBe(0)
   })
 })
 
