@@ -612,7 +612,7 @@ describe('the dashboard in a real browser', () => {
     // The settings page's code arrives on this first visit.
     await bob.page.waitForSelector('.subnav a')
     const sections = await bob.page.$$eval('.subnav a', (as) => as.map((a) => a.textContent))
-    expect(sections).toEqual(['Projects', 'API tokens', 'Source maps', 'Your passkeys'])
+    expect(sections).toEqual(['Projects', 'API tokens', 'Source maps', 'Tracker links', 'Your passkeys'])
     // No admin controls on projects for a member.
     expect(await bob.page.locator('#create-project').count()).toBe(0)
     for (const section of ['users', 'retention']) {
