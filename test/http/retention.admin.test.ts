@@ -205,6 +205,7 @@ describe('POST /v1/admin/retention/purge', () => {
       finished_at: T0,
       raw_events_deleted: 9,
       hourly_counts_deleted: 2,
+      users_hourly_deleted: 0,
       per_project: [
         { project_id: shop.id, raw_events_deleted: 5 },
         { project_id: 'default', raw_events_deleted: 4 },
@@ -229,6 +230,7 @@ describe('POST /v1/admin/retention/purge', () => {
         'started_at',
         'status',
         'trigger',
+        'users_hourly_deleted',
       ].sort(),
     )
     const view = (await call('GET', '/v1/admin/retention')).body
