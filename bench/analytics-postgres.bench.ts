@@ -27,9 +27,8 @@ import { buildRuntime } from '../src/server'
 import { copyDatabase } from '../src/storage/copy'
 import { openDatabase } from '../src/storage/db'
 import { migratePostgres } from '../src/storage/migrate'
-import { PostgresBackend } from '../src/storage/postgres'
 import { createToken } from '../src/tokens/store'
-import { startPg } from '../test/pg.helpers'
+import { pgBenchBackend, startPg } from '../test/pg.helpers'
 import { DAYS, ISSUES, loadAnalyticsEvents } from './analytics.seed'
 import { fmt, hasTaskset, SECRET, tempDir } from './lib'
 
@@ -67,15 +66,7 @@ try {
   console.log(`PostgreSQL ${version}, postmaster pinned to core 0: ${hasTaskset ? 'yes' : 'no (no taskset)'}`)
 
   await load()
-  const url = await pg.createDatabase()
-  const backend = new PostgresBackend({
-    url,
-    max: 4,
-    statementTimeoutMs: 0,
-    connectTimeoutSecs: 10,
-    tls: 'disable',
-    tlsCaFile: '',
-  })
+  const backend = await pgBenchBackend(pg)
   await migratePostgres(backend, MIGRATIONS)
   const src = openDatabase(dbPath)
   const c0 = performance.now()
