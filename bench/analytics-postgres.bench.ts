@@ -90,11 +90,13 @@ try {
   console.log(`DuckDB copy built (first start): ${fmt((performance.now() - r0) / 1000, 1)} s`)
   const onPg = await analytics.start({ ...rt.core, backend, onErrorsCommit: () => {} })
   const pgApp = createApp(rt.core.log, [onPg.routes])
-  const token = createToken(rt.core.db, {
-    projectId: 'default',
-    name: 'bench',
-    scopes: ['errors:read'],
-  }).token
+  const token = (
+    await createToken(rt.core.backend, {
+      projectId: 'default',
+      name: 'bench',
+      scopes: ['errors:read'],
+    })
+  ).token
   const hourly = await backend.get<{ n: number }>('SELECT count(*) AS n FROM event_counts_hourly')
   console.log(`hourly rows: ${fmt(hourly?.n ?? 0)} (PostgreSQL's event_counts_hourly, the copy's hourly)`)
 

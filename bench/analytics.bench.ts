@@ -22,6 +22,7 @@ import { testConfig } from '../src/config/load'
 import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 import { DAYS, ISSUES, loadAnalyticsEvents } from './analytics.seed'
 
@@ -60,11 +61,13 @@ async function queries() {
   if (rt.features.analytics.analytics.state !== 'ready')
     throw new Error(`analytics is ${rt.features.analytics.analytics.state}`)
   console.log(`first start of the copy (rebuild from SQLite hourly counts): ${(ready / 1000).toFixed(1)} s`)
-  const token = createToken(rt.core.db, {
-    projectId: 'default',
-    name: 'bench',
-    scopes: ['errors:read'],
-  }).token
+  const token = (
+    await createToken(rt.core.backend, {
+      projectId: 'default',
+      name: 'bench',
+      scopes: ['errors:read'],
+    })
+  ).token
   const rows = await rt.features.analytics.analytics.copy?.query<{ n: number }>(
     'SELECT count(*) AS n FROM hourly',
   )
@@ -161,7 +164,7 @@ function memoryOf(pid: number) {
 }
 
 async function rss(bin: string) {
-  const token = createTokenOnDisk()
+  const token = await createTokenOnDisk()
   // A first start writes DuckDB's native files into the data directory; measure later starts.
   const warm = await startServer(bin, dbPath, {})
   warm.proc.kill('SIGTERM')
@@ -184,11 +187,13 @@ async function rss(bin: string) {
   }
 }
 
-function createTokenOnDisk(): string {
+async function createTokenOnDisk(): Promise<string> {
   const { openDatabase } = require('../src/storage/db') as typeof import('../src/storage/db')
   const db = openDatabase(dbPath)
   try {
-    return createToken(db, { projectId: 'default', name: 'rss', scopes: ['errors:read'] }).token
+    return (
+      await createToken(new SqliteBackend(db), { projectId: 'default', name: 'rss', scopes: ['errors:read'] })
+    ).token
   } finally {
     db.close()
   }

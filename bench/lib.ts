@@ -41,9 +41,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i] as number
 }
 
-export function benchEvent(i: number, issues: number) {
+/** With `users` > 0 the event carries one of that many user ids (bench/triage.bench.ts). */
+export function benchEvent(i: number, issues: number, users = 0) {
   const k = i % issues
   return {
+    ...(users > 0 ? { user_id_hash: `user-${(i * 7919) % users}` } : {}),
     timestamp: Date.now(),
     source: ['ios', 'android', 'api'][k % 3],
     environment: k % 5 === 0 ? 'staging' : 'production',
@@ -62,13 +64,21 @@ export interface SignedBody {
   signature: string
 }
 
-export function signedBodies(n: number, perRequest: number, issues: number, key = SECRET): SignedBody[] {
+export function signedBodies(
+  n: number,
+  perRequest: number,
+  issues: number,
+  key = SECRET,
+  users = 0,
+): SignedBody[] {
   let seq = 0
   return Array.from({ length: n }, () => {
     const body =
       perRequest === 1
-        ? JSON.stringify(benchEvent(seq++, issues))
-        : JSON.stringify({ events: Array.from({ length: perRequest }, () => benchEvent(seq++, issues)) })
+        ? JSON.stringify(benchEvent(seq++, issues, users))
+        : JSON.stringify({
+            events: Array.from({ length: perRequest }, () => benchEvent(seq++, issues, users)),
+          })
     return { body, signature: sign(key, body) }
   })
 }

@@ -5,7 +5,7 @@
  * total rate and latency is measured from the scheduled time (no coordinated omission).
  *
  * --url --path --seconds --connections [--rate] [--per-request=1|N] [--issues] [--key]
- * [--method=GET --token] [--kind=traces]   Prints one JSON line: counts, rate and latency
+ * [--method=GET --token] [--kind=traces] [--users=N (events carry one of N user ids)]   Prints one JSON line: counts, rate and latency
  * percentiles (ms). `--kind=traces` sends LLM traces (bench/lib.ts benchTrace), each body
  * built and signed when sent so that every trace id is new.
  */
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     method: { type: 'string', default: 'POST' },
     token: { type: 'string' },
     kind: { type: 'string', default: 'events' },
+    users: { type: 'string', default: '0' },
   },
 })
 const run = `t${process.pid}-${Date.now().toString(36)}`
@@ -47,7 +48,7 @@ const connections = Number(values.connections)
 const perRequest = Number(values['per-request'])
 const bodies =
   values.method === 'POST' && values.kind !== 'traces'
-    ? signedBodies(2000, perRequest, Number(values.issues), values.key ?? SECRET)
+    ? signedBodies(2000, perRequest, Number(values.issues), values.key ?? SECRET, Number(values.users))
     : []
 const latencies: number[] = []
 const errors: Record<string, number> = {}

@@ -149,7 +149,7 @@ export async function signedInAdmin(
 ): Promise<SignedIn> {
   const db = server.served.runtime.core.db
   const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  const token = createSession(db, user.id, Date.now(), 3600)
+  const token = await createSession(server.served.runtime.core.backend, user.id, Date.now(), 3600)
   const browser = await launchChromium()
   const context = await browser.newContext({
     viewport: { width: 1280, height: opts.height ?? 860 },

@@ -10,6 +10,8 @@ import type { Db } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
 import { hasNewerRelease } from './releases'
 import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
+import { commitTags } from './tags'
+import { commitUsers, type IssueEvents } from './users'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -65,7 +67,7 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
   db.transaction(() => {
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as NormalizedEvent
-      const r = st.insertRaw.run(...EVENT_COLUMNS.map((c) => e[c]))
+      const r = st.insertRaw.run(...EVENT_COLUMNS.map((c) => e[c] ?? null))
       if (r.changes === 0) continue
       inserted[i] = 1
       const rawId = Number(r.lastInsertRowid)
@@ -76,7 +78,22 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
       if (g) g.events.push({ e, rawId })
       else groups.set(key, { events: [{ e, rawId }] })
     }
-    for (const g of groups.values()) issues.push(commitIssue(st, g, sampleSize))
+    const facets: IssueEvents[] = []
+    for (const g of groups.values()) {
+      const committed = commitIssue(st, g, sampleSize)
+      issues.push(committed)
+      // Under the event's own fingerprint, as its aggregates are: a merged issue's facets
+      // are read with its group's (merge.ts), and unmerge gives them back.
+      const own = (g.events[0] as { e: NormalizedEvent }).e
+      facets.push({
+        project_id: own.project_id,
+        fingerprint: own.fingerprint,
+        events: g.events.map((x) => x.e),
+      })
+    }
+    // Users affected and tag counts of the same events (errors/users.ts, errors/tags.ts).
+    commitUsers(db, facets)
+    for (const f of facets) commitTags(db, f.project_id, f.fingerprint, f.events)
   }).immediate()
 
   return {
@@ -199,11 +216,17 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     st.upsertHourly.run(project_id, fingerprint, h.hour, h.environment, h.source, h.release, h.n)
   }
   // Only the newest `sampleSize` events of the batch can survive the reservoir. The k-th
-  // event ever of the issue (counting from 0) lives in slot k mod sampleSize.
-  const before = totalCount - count
+  // event ever of the issue (counting from 0) lives in slot k mod sampleSize; a merged
+  // issue counts its own events, since its ring is its own.
+  const before = existing?.total_count ?? 0
   for (let k = Math.max(0, count - sampleSize); k < count; k++) {
     const { e, rawId } = g.events[k] as { e: NormalizedEvent; rawId: number }
-    st.upsertSample.run((before + k) % sampleSize, rawId, e.received_at, ...SAMPLE_COLUMNS.map((c) => e[c]))
+    st.upsertSample.run(
+      (before + k) % sampleSize,
+      rawId,
+      e.received_at,
+      ...SAMPLE_COLUMNS.map((c) => e[c] ?? null),
+    )
   }
 
   const described = target ?? first

@@ -28,6 +28,8 @@ export interface NormalizedEvent {
   /** Client-side event id (Sentry); duplicates within a project are ignored. */
   event_id: string | null
   level: string | null
+  /** Compact JSON of the event's breadcrumbs (errors/breadcrumbs.ts), or null/absent. */
+  breadcrumbs?: string | null
 }
 
 /**

@@ -25,11 +25,14 @@ import m006pg from './migrations/006_sample_slots.pg.sql' with { type: 'text' }
 import m006 from './migrations/006_sample_slots.sql' with { type: 'text' }
 import m202612021345pg from './migrations/202612021345_triage.pg.sql' with { type: 'text' }
 import m202612021345 from './migrations/202612021345_triage.sql' with { type: 'text' }
+import m202612021422pg from './migrations/202612021422_triage_data.pg.sql' with { type: 'text' }
+import m202612021422 from './migrations/202612021422_triage_data.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
 import type { Directory } from './triage.read'
 import { triageRoutes } from './triage.routes'
 
+export { sentryBreadcrumbs } from './breadcrumbs'
 export type { CommitResult, CommittedIssue, IssueStatus } from './commit'
 export { STATUSES } from './commit'
 export { issueKey, type NormalizedEvent } from './event'
@@ -75,12 +78,14 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     { file: '001_events.sql', sql: m001, pg: m001pg },
     { file: '006_sample_slots.sql', sql: m006, pg: m006pg },
     { file: '202612021345_triage.sql', sql: m202612021345, pg: m202612021345pg },
+    { file: '202612021422_triage_data.sql', sql: m202612021422, pg: m202612021422pg },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,
   retention: [
     { name: 'raw_events', task: 'errors.pruneRaw' },
     { name: 'hourly_counts', task: 'errors.pruneHourly' },
+    { name: 'users_hourly', task: 'errors.pruneUsersHourly' },
   ],
 
   async start(d) {

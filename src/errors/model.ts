@@ -1,6 +1,14 @@
 /** Query and response shapes of the error query API. */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { EpochMs, Offset, QueryInt } from '../http/validate'
+import {
+  CRUMB_LEVELS,
+  MAX_BREADCRUMBS,
+  MAX_CRUMB_DATA_BYTES,
+  MAX_CRUMB_LABEL_CHARS,
+  MAX_CRUMB_MESSAGE_BYTES,
+} from './breadcrumbs'
+import { MAX_QUERY_CHARS } from './search'
 import { TriageFields } from './triage.model'
 
 export const MAX_LIMIT = 200
@@ -29,9 +37,12 @@ export const ListQuery = T.Object({
   status: T.Optional(StatusSchema),
   since: T.Optional(EpochMs),
   until: T.Optional(EpochMs),
-  sort: T.Union([T.Literal('last_seen'), T.Literal('total_count'), T.Literal('first_seen')], {
-    default: 'last_seen',
-  }),
+  sort: T.Union(
+    [T.Literal('last_seen'), T.Literal('total_count'), T.Literal('first_seen'), T.Literal('users_count')],
+    { default: 'last_seen' },
+  ),
+  /** The search language of errors/search.ts; an invalid query is a 400 naming its position. */
+  query: T.Optional(T.String({ maxLength: MAX_QUERY_CHARS })),
   limit: Limit,
   offset: Offset,
   /** Adds `trend`: each issue's zero-filled hourly counts over this many hours (sparklines). */
@@ -75,6 +86,7 @@ export const Issue = T.Object({
   total_count: T.Integer(),
   first_seen: Ms,
   last_seen: Ms,
+  users_count: T.Integer({ description: 'distinct users, estimated (docs/decisions.md, "Users affected")' }),
   releases: T.Array(Str),
   environments: T.Array(Str),
   /** The assigned user's id and username (triage.routes.ts), or null. */
@@ -109,6 +121,16 @@ export const HistoryEntry = T.Object({
 })
 export const History = T.Array(HistoryEntry)
 
+/** A stored breadcrumb as answered. */
+export const StoredBreadcrumb = T.Object({
+  timestamp: Ms,
+  type: T.Optional(Str),
+  category: T.Optional(Str),
+  level: T.Union(CRUMB_LEVELS.map((l) => T.Literal(l))),
+  message: T.Optional(Str),
+  data: T.Optional(T.Record(T.String(), T.Unknown())),
+})
+
 /** A stored event as answered; `symbolicated` when the release's source maps mapped its stack. */
 const EventFields = {
   id: T.Integer(),
@@ -132,19 +154,47 @@ const EventFields = {
   metadata: T.Unknown({ description: 'the JSON the client sent, or null' }),
   event_id: Nullable(Str),
   level: Nullable(Str),
+  breadcrumbs: T.Array(StoredBreadcrumb, { description: 'oldest first; empty when none were sent' }),
   symbolicated: T.Optional(T.Unknown({ description: 'frames mapped through source maps' })),
 }
 export const Sample = T.Object({ ...EventFields, captured_at: Ms })
 export const Occurrence = T.Object({ ...EventFields, received_at: Ms })
 export const OccurrencePage = Page(Occurrence)
 
+export const UsersAffected = T.Object({
+  total: T.Integer(),
+  last_24h: T.Integer({ description: 'the 24 hours ending with the current one' }),
+  by_release: T.Array(T.Object({ release: Str, users: T.Integer() })),
+})
+
 export const IssueDetail = T.Object({
   ...Issue.properties,
   aggregates: T.Array(Aggregate),
   samples: T.Array(Sample),
   history: History,
+  users: UsersAffected,
   ...TriageFields,
 })
+
+export const TagTopQuery = T.Object({
+  project_id: ProjectRef,
+  top: QueryInt({ minimum: 1, maximum: 100, default: 10 }),
+})
+export const TagFacets = T.Array(
+  T.Object({
+    key: Str,
+    total: T.Integer({ description: 'events that carried the tag' }),
+    distinct: T.Integer({ description: 'distinct values kept (at most 100, then "(other)")' }),
+    values: T.Array(
+      T.Object({
+        value: Str,
+        count: T.Integer(),
+        share: T.Number({ description: 'count / total' }),
+        last_seen: Ms,
+      }),
+    ),
+  }),
+)
 
 export const TrendPoint = T.Object({ hour_bucket: Ms, count: T.Integer() })
 export const Trend = T.Array(TrendPoint)
@@ -185,6 +235,20 @@ export const BatchAccepted = T.Object({
   errors: T.Array(T.Object({ index: T.Integer(), field: Str, error: Str })),
 })
 
+/** A breadcrumb as SDKs send it (errors/breadcrumbs.ts checks the caps and names the crumb at fault). */
+export const IngestBreadcrumb = T.Object({
+  timestamp: T.Optional(T.Number({ minimum: 0, description: 'epoch ms or s; default: the event time' })),
+  type: T.Optional(T.String({ maxLength: MAX_CRUMB_LABEL_CHARS })),
+  category: T.Optional(T.String({ maxLength: MAX_CRUMB_LABEL_CHARS })),
+  level: T.Optional(T.Union(CRUMB_LEVELS.map((l) => T.Literal(l)))),
+  message: T.Optional(T.String({ description: `at most ${MAX_CRUMB_MESSAGE_BYTES} UTF-8 bytes` })),
+  data: T.Optional(
+    T.Record(T.String(), T.Unknown(), {
+      description: `at most ${MAX_CRUMB_DATA_BYTES} bytes of compact JSON`,
+    }),
+  ),
+})
+
 /** An event as SDKs send it (validated by ingest/validate.ts, which names the field at fault). */
 export const IngestEvent = T.Object({
   source: T.String({ minLength: 1 }),
@@ -204,4 +268,10 @@ export const IngestEvent = T.Object({
   device_id_hash: T.Optional(T.String()),
   fingerprint: T.Optional(T.String()),
   metadata: T.Optional(T.Unknown()),
+  breadcrumbs: T.Optional(
+    T.Array(IngestBreadcrumb, {
+      maxItems: MAX_BREADCRUMBS,
+      description: 'what happened before the error, oldest first (docs/decisions.md, "Breadcrumbs")',
+    }),
+  ),
 })

@@ -7,6 +7,7 @@ import { HOUR_MS, hourBucket } from '../core/time'
 import { type Db, placeholders } from '../storage/db'
 import type { IssueStatus } from './commit'
 import { issueKey, type NormalizedEvent } from './event'
+import type { SqlPart } from './search.sql'
 
 /** The key of an issue in the maps below (defined with the event model). */
 export { issueKey }
@@ -23,6 +24,8 @@ export interface IssueRow {
   total_count: number
   first_seen: number
   last_seen: number
+  /** Distinct users, estimated (errors/users.ts). */
+  users_count: number
   assignee_id: string | null
   assignee_name: string | null
 }
@@ -40,13 +43,15 @@ export interface IssueFilters {
   assigned?: boolean
   since?: number
   until?: number
-  sort: 'last_seen' | 'total_count' | 'first_seen'
+  sort: 'last_seen' | 'total_count' | 'first_seen' | 'users_count'
+  /** Conditions of a parsed search over `i` (search.sql.ts). */
+  search?: SqlPart
   limit: number
   offset: number
 }
 
 const ISSUE_COLS =
-  'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status, i.assignee_id, i.assignee_name'
+  'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status, i.users_count, i.assignee_id, i.assignee_name'
 
 export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total: number } {
   if (f.projectIds.length === 0) return { items: [], total: 0 }
@@ -106,12 +111,16 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
     where.push(`${col}.last_seen <= ?`)
     params.push(f.until)
   }
+  if (f.search) {
+    where.push(...f.search.where)
+    params.push(...f.search.params)
+  }
   const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
   const total = (db.query(`SELECT count(*) AS n FROM ${from} ${whereSql}`).get(...params) as { n: number }).n
   const items = db
     .query<IssueRow, (string | number)[]>(
       `SELECT ${ISSUE_COLS}, ${counts} FROM ${from} ${whereSql}
-       ORDER BY ${col}.${f.sort} DESC, i.fingerprint ASC LIMIT ? OFFSET ?`,
+       ORDER BY ${f.sort === 'users_count' ? 'i' : col}.${f.sort} DESC, i.fingerprint ASC LIMIT ? OFFSET ?`,
     )
     .all(...params, f.limit, f.offset)
   return { items, total }
@@ -199,7 +208,7 @@ function byProject(issues: { project_id: string; fingerprint: string }[]): Map<s
 }
 
 const EVENT_FIELDS = `timestamp, source, environment, release, app_version, build_number, route_or_procedure, screen,
-  error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level`
+  error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level, breadcrumbs`
 
 /** A stored event as read back: the normalized event without its receive time, plus its row id. */
 export type EventRow = Omit<NormalizedEvent, 'received_at'> & { id: number }

@@ -27,6 +27,8 @@ import {
   ReleaseQuery,
   Stats,
   StatusChange,
+  TagFacets,
+  TagTopQuery,
   Trend,
   TrendQuery,
 } from './model'
@@ -43,6 +45,8 @@ import {
   seenInAll,
   statsOf,
 } from './queries'
+import { withSearch } from './search.route'
+import { facetsOf } from './tags'
 import type { ErrorsTasks } from './tasks'
 import {
   type Directory,
@@ -56,6 +60,7 @@ import {
   triageOf,
 } from './triage.read'
 import { listFilters } from './triage.routes'
+import { usersOf } from './users'
 
 /** The members of a page's merge groups as rows, for the per-fingerprint page queries. */
 const expand = (members: Map<string, { project_id: string; fingerprint: string }[]>) =>
@@ -78,8 +83,11 @@ function parseJsonText(text: string | null): unknown {
   }
 }
 
-export function eventView<T extends EventRow>(row: T): Omit<T, 'metadata'> & { metadata: unknown } {
-  return { ...row, metadata: parseJsonText(row.metadata) }
+export function eventView<T extends EventRow>(
+  row: T,
+): Omit<T, 'metadata' | 'breadcrumbs'> & { metadata: unknown; breadcrumbs: unknown[] } {
+  const crumbs = row.breadcrumbs ? parseJsonText(row.breadcrumbs) : null
+  return { ...row, metadata: parseJsonText(row.metadata), breadcrumbs: Array.isArray(crumbs) ? crumbs : [] }
 }
 
 function fingerprintOf(raw: string): string {
@@ -166,9 +174,13 @@ export function errorsRoutes(s: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id)
         const { limit } = q
+        const searched = withSearch(q, s.directory, access.projectIds)
+        const filters = listFilters(searched.q, access)
+        if (searched.assigneeId !== undefined) filters.assigneeId = searched.assigneeId
         const { items, total } = listIssues(s.db, {
-          ...listFilters(q, access),
-          sort: q.sort,
+          ...filters,
+          search: searched.search,
+          sort: searched.q.sort,
           limit,
           offset: q.offset,
         })
@@ -200,6 +212,7 @@ export function errorsRoutes(s: QueryDeps) {
           samples: await eventsWithSymbols(groupSamples(s.db, issue.project_id, group)),
           history,
           ...triageOf(s.db, s.directory, issue, group, aggregates, history),
+          users: usersOf(s.db, issue.project_id, group, s.now()),
         }
       },
       {
@@ -244,6 +257,19 @@ export function errorsRoutes(s: QueryDeps) {
       {
         scope: 'errors:read',
         schema: { query: TrendQuery, params: FingerprintParams, response: { 200: Trend } },
+      },
+    )
+    .get(
+      '/v1/errors/:fingerprint/tags',
+      ({ access: reach, query, params }) => {
+        const q = parseQuery(TagTopQuery, query)
+        const access = reach.narrow(q.project_id)
+        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
+        return facetsOf(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint), q.top)
+      },
+      {
+        scope: 'errors:read',
+        schema: { query: TagTopQuery, params: FingerprintParams, response: { 200: TagFacets } },
       },
     )
     .get(

@@ -41,6 +41,7 @@ export const EVENT_COLUMNS = [
   'metadata',
   'event_id',
   'level',
+  'breadcrumbs',
 ] as const
 
 export const SAMPLE_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'received_at')

@@ -17,6 +17,7 @@ import { type MergeArgs, mergeIssues, type UnmergeArgs, unmergeIssues } from './
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
 import { type IssueRef, type StatusArgs, setIssueStatus, setIssueStatuses } from './status'
+import { pruneUsersHourly, type UsersCursor } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
@@ -42,6 +43,13 @@ export const errorsTasks = {
   'errors.pruneRaw': pruneRawBatch satisfies PruneTask<RawCursor>,
   /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
   'errors.pruneHourly': pruneHourlyBatch satisfies PruneTask<true>,
+  /** Retention hook: hourly distinct-user sketches go with the hourly counts' window. */
+  'errors.pruneUsersHourly': ((db, a) =>
+    pruneUsersHourly(db, {
+      lastBucket: a.cutoffs.hourly_last_bucket,
+      after: a.after,
+      limit: a.limit,
+    })) satisfies PruneTask<UsersCursor>,
 } satisfies TaskTable
 
 export type ErrorsTasks = typeof errorsTasks
@@ -63,5 +71,7 @@ export const errorsProjectData: readonly ProjectDataTable[] = [
     key: ['project_id', 'fingerprint', 'hour_bucket', 'environment', 'source', 'release'],
   },
   { table: 'error_aggregates', key: ['project_id', 'fingerprint', 'release', 'environment'] },
+  { table: 'issue_user_sketches', key: ['project_id', 'fingerprint', 'scope'] },
+  { table: 'issue_tags', key: ['project_id', 'fingerprint', 'key', 'value'] },
   { table: 'issues', key: ['project_id', 'fingerprint'] },
 ]

@@ -159,14 +159,14 @@ export function triageOf(
         })
       : null,
     activity: activityOf(db, issue.project_id, group),
-    comments: commentsOf(db, issue.project_id, issue.fingerprint),
+    comments: commentsOf(db, issue.project_id, group),
   }
 }
 
 export { groupOf }
 
 const EVENT_FIELDS = `timestamp, source, environment, release, app_version, build_number, route_or_procedure, screen,
-  error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level`
+  error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level, breadcrumbs`
 
 /** Raw events of the group, newest first (occurrencesOf over several fingerprints). */
 export function groupOccurrences(

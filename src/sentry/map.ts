@@ -19,7 +19,10 @@
  * - source: the event's platform (`javascript`, `node`, `python`, ...), else the SDK name;
  *   environment defaults to "production" (the SDK convention), release to "unknown".
  * - user_id_hash: SHA-256 of the user's id (or email, or username): no raw identifier is stored.
- * - metadata: SDK, mechanism, logger, tags, contexts and extra, added in that order while
+ * - breadcrumbs: the event's (an array or `{values}`), kept within errors' caps
+ *   (errors/breadcrumbs.ts: the newest 100, long messages cut, oversized data marked).
+ * - metadata: SDK, mechanism, logger, tags, contexts (with `browser` and `os` read from
+ *   the request's User-Agent when the SDK sent none, as Sentry's server does) and extra, added in that order while
  *   the compact JSON stays within the metadata cap; whatever does not fit is counted in
  *   `"_truncated": n`.
  */
@@ -31,8 +34,10 @@ import {
   MAX_SHORT_FIELD_BYTES,
   MAX_SOURCE_CHARS,
   type NormalizedEvent,
+  sentryBreadcrumbs,
 } from '../errors'
 import { utf8Length } from '../http/validate'
+import { parseUserAgent } from './useragent'
 
 type Obj = Record<string, unknown>
 
@@ -307,10 +312,26 @@ function metadataEntries(event: Obj, primary: Obj | undefined, chain: Obj[], log
     for (const [k, v] of Object.entries(event.contexts))
       entries.push({ section: 'contexts', key: k, value: v })
   }
+  // Browser SDKs leave the browser and OS to the server, which reads the User-Agent.
+  const contexts = isObj(event.contexts) ? event.contexts : {}
+  const ua = userAgentOf(event)
+  if (ua !== null && (!contexts.browser || !contexts.os)) {
+    const parsed = parseUserAgent(ua)
+    if (!contexts.browser && parsed.browser)
+      entries.push({ section: 'contexts', key: 'browser', value: parsed.browser })
+    if (!contexts.os && parsed.os) entries.push({ section: 'contexts', key: 'os', value: parsed.os })
+  }
   if (isObj(event.extra)) {
     for (const [k, v] of Object.entries(event.extra)) entries.push({ section: 'extra', key: k, value: v })
   }
   return entries
+}
+
+function userAgentOf(event: Obj): string | null {
+  const headers = isObj(event.request) && isObj(event.request.headers) ? event.request.headers : null
+  if (!headers) return null
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'user-agent') return str(v)
+  return null
 }
 
 function fingerprintOf(event: Obj, defaultFingerprint: string): string {
@@ -362,6 +383,7 @@ export function mapEvent(event: Obj, input: MapInput): NormalizedEvent {
   }
   const transaction = short(event.transaction)
 
+  const timestamp = timestampOf(event.timestamp, input.receivedAt)
   const defaultFingerprint = computeFingerprint({
     source,
     error_type,
@@ -373,7 +395,7 @@ export function mapEvent(event: Obj, input: MapInput): NormalizedEvent {
   return {
     project_id: input.projectId,
     fingerprint: fingerprintOf(event, defaultFingerprint),
-    timestamp: timestampOf(event.timestamp, input.receivedAt),
+    timestamp,
     received_at: input.receivedAt,
     source,
     environment: short(event.environment) ?? 'production',
@@ -395,5 +417,6 @@ export function mapEvent(event: Obj, input: MapInput): NormalizedEvent {
     ),
     event_id: input.eventId,
     level: level(event.level),
+    breadcrumbs: sentryBreadcrumbs(event.breadcrumbs, timestamp),
   }
 }

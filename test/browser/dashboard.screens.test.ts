@@ -90,7 +90,13 @@ beforeAll(async () => {
   }
   offset = 0
   // The map of release 2.4.0, uploaded the way CI does (a token with sourcemaps:write).
-  const ci = createToken(db, { projectId: project.id, name: 'ci', scopes: ['sourcemaps:write'] }).token
+  const ci = (
+    await createToken(server.served.runtime.core.backend, {
+      projectId: project.id,
+      name: 'ci',
+      scopes: ['sourcemaps:write'],
+    })
+  ).token
   const upload = await fetch(`${server.origin}/v1/projects/web-shop/sourcemaps`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ci}`, 'content-type': 'application/json' },

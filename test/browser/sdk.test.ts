@@ -119,8 +119,14 @@ describe('the script-tag build in Chromium', () => {
     const sample = issue.samples[0] as Sample
     expect(sample.user_id_hash).toBe(new Bun.CryptoHasher('sha256').update('shopper-9').digest('hex'))
     expect(sample.metadata?.tags).toEqual({ step: 'coupon' })
-    const crumbs = sample.metadata?.breadcrumbs as { category: string; message: string }[] | undefined
-    expect(crumbs?.map((b) => [b.category, b.message])).toEqual([['ui.click', 'button#checkout']])
+    // The ring travels in the event's own field and is stored as the timeline, not as metadata.
+    expect(sample.metadata?.breadcrumbs).toBeUndefined()
+    const crumbs = (
+      sample as Sample & { breadcrumbs: { category: string; message: string; level: string }[] }
+    ).breadcrumbs
+    expect(crumbs.map((b) => [b.category, b.message, b.level])).toEqual([
+      ['ui.click', 'button#checkout', 'info'],
+    ])
     expect(sample.metadata?.sdk).toBe('bloop-js@0.1.0')
   })
 

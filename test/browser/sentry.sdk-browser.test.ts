@@ -48,8 +48,13 @@ beforeAll(async () => {
     }),
     { log: createLogger('error') },
   )
-  const db = served.runtime.core.db
-  token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
+  token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'read',
+      scopes: ['errors:read'],
+    })
+  ).token
   const dsn = (await dsnFor(
     served.runtime.core.backend,
     { id: 'default' },
@@ -131,5 +136,39 @@ describe('@sentry/browser in Chromium against bloop', () => {
   test('the browser session envelope is accepted and counted', async () => {
     const metrics = await (await fetch(new URL('/metrics', served.url))).text()
     expect(metrics).toMatch(/bloop_sentry_items_total\{type="session"\} [1-9]/)
+  })
+
+  test('breadcrumbs, the user and tags arrive: the console line, the added crumb, the UA-derived browser', async () => {
+    const detail = await issue('Error')
+    const sample = detail.samples[0] as Sample & { breadcrumbs: Record<string, unknown>[] }
+    const crumbs = sample.breadcrumbs.map(({ timestamp, ...c }) => c)
+    expect(crumbs).toContainEqual({
+      category: 'console',
+      level: 'info',
+      message: 'cart loaded with 3 items',
+      data: { arguments: ['cart loaded with 3 items'], logger: 'console' },
+    })
+    const click = crumbs.findIndex((c) => c.category === 'ui.click')
+    const consoleLine = crumbs.findIndex((c) => c.category === 'console')
+    expect(crumbs[click]).toEqual({
+      category: 'ui.click',
+      level: 'info',
+      message: 'button#apply-coupon',
+      data: { code: 'SUMMER-21' },
+    })
+    expect(consoleLine).toBeLessThan(click)
+    const full = (await (await get(`/v1/errors/${detail.fingerprint}`)).json()) as {
+      users: { total: number }
+    }
+    expect(full.users.total).toBe(1)
+    const facets = (await (await get(`/v1/errors/${detail.fingerprint}/tags`)).json()) as {
+      key: string
+      values: { value: string }[]
+    }[]
+    const top = Object.fromEntries(facets.map((f) => [f.key, f.values[0]?.value]))
+    expect(top.plan).toBe('gold')
+    const version = (await browser.version()).split('.').slice(0, 2).join('.')
+    expect(top.browser).toMatch(new RegExp(`^Chrome( Headless)? ${version.replace('.', '\\.')}$`))
+    expect(top.os).toBe('Linux')
   })
 })

@@ -24,10 +24,10 @@ function eventOf(bytes: number, over: Record<string, unknown> = {}): Record<stri
     bytes > 16_000
       ? { message: 'm'.repeat(2000), stack: 's'.repeat(8000), metadata: { note: 'n'.repeat(4000) } }
       : {}
-  const base = event({ ...large, ...over, breadcrumbs: '' })
+  const base = event({ ...large, ...over, padding: '' })
   const pad = bytes - JSON.stringify(base).length
   if (pad < 0) throw new Error(`expected room for padding, the event alone is ${-pad} bytes over ${bytes}`)
-  const e = { ...base, breadcrumbs: 'b'.repeat(pad) }
+  const e = { ...base, padding: 'b'.repeat(pad) }
   expect(JSON.stringify(e).length).toBe(bytes)
   return e
 }
@@ -105,7 +105,7 @@ describe('POST /v1/ingest/batch body cap', () => {
   test('an event counts as its compact JSON: multi-byte characters by their UTF-8 bytes, whitespace not at all', async () => {
     // 10,923 "€" are 32,769 bytes in UTF-8 though only 10,923 characters.
     const euro = eventOf(1000)
-    euro.breadcrumbs = '€'.repeat(10923)
+    euro.padding = '€'.repeat(10923)
     const spaced = eventOf(32768, { request_id: 'spaced' })
     const body = `{"events":[${JSON.stringify(euro)},${JSON.stringify(spaced, null, 8)}]}`
     const res = await rt.handle(signed('/v1/ingest/batch', null, { raw: body }))

@@ -39,7 +39,9 @@ const count = (table: string, projectId: string) =>
   ).n
 
 async function ingest(key: string, n: number, fingerprintPrefix = 'fp') {
-  const events = Array.from({ length: n }, (_, i) => event({ fingerprint: `${fingerprintPrefix}-${i % 3}` }))
+  const events = Array.from({ length: n }, (_, i) =>
+    event({ fingerprint: `${fingerprintPrefix}-${i % 3}`, user_id_hash: `user-${i % 2}` }),
+  )
   return rt.handle(signed('/v1/ingest/batch', { events }, { key }))
 }
 
@@ -190,6 +192,9 @@ describe('deleting projects', () => {
     expect(rule.status).toBe(201)
     expect(count('raw_events', web.id)).toBe(30)
     expect(count('status_changes', web.id)).toBe(1)
+    // Users and tags were recorded, so their removal below is not vacuous.
+    const facets = ['issue_user_sketches', 'issue_tags']
+    expect(facets.map((t) => count(t, web.id) > 0)).toEqual([true, true])
 
     const res = await call('DELETE', '/v1/projects/web')
     expect(await res.json()).toEqual({ deleted: true, id: web.id, slug: 'web' })
@@ -206,6 +211,8 @@ describe('deleting projects', () => {
       'status_changes',
       'event_counts_hourly',
       'error_aggregates',
+      'issue_user_sketches',
+      'issue_tags',
       'issues',
     ]
     await waitFor(() => tables.every((t) => count(t, web.id) === 0), 'the project data to be removed')
@@ -249,7 +256,7 @@ describe('deleting projects', () => {
           }
         ).n
       await waitFor(() => n('issues') === 0 && n('raw_events') === 0, 'the resumed removal')
-      expect(projectByKey(again.core.db, web.api_key)).toBeNull()
+      expect(await projectByKey(again.core.backend, web.api_key)).toBeNull()
     } finally {
       await again.close()
     }

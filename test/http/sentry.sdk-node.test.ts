@@ -25,6 +25,8 @@ let dir: string
 let served: Served
 let token: string
 let ids: { exceptionId: string; messageId: string; flushed: boolean }
+/** The child's `node` version, as its Sentry runtime context reports it. */
+let nodeVersion: string
 
 const get = (path: string) =>
   fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
@@ -39,8 +41,13 @@ beforeAll(async () => {
     log: { level: 'error' },
   })
   served = await serve(config, { log: createLogger('error') })
-  const db = served.runtime.core.db
-  token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
+  token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'read',
+      scopes: ['errors:read'],
+    })
+  ).token
   const dsn = (await dsnFor(
     served.runtime.core.backend,
     { id: 'default' },
@@ -58,6 +65,7 @@ beforeAll(async () => {
   ])
   if (code !== 0) throw new Error(`node app exited ${code}: ${err}`)
   ids = JSON.parse(out.trim().split('\n').at(-1) as string)
+  nodeVersion = (await new Response(Bun.spawn(['node', '-p', 'process.versions.node']).stdout).text()).trim()
 }, 60_000)
 
 afterAll(async () => {
@@ -110,5 +118,50 @@ describe('@sentry/node against bloop', () => {
     expect((sample.stack ?? '').split('\n')[1]).toBe(
       `    at loadInventory (${FIXTURE}:${position('new RangeError')})`,
     )
+  })
+
+  test('breadcrumbs arrive oldest first, with category, type, level, message and data', async () => {
+    const sample = (await issue('TypeError')).samples[0] as Sample & {
+      breadcrumbs: Record<string, unknown>[]
+    }
+    const ours = sample.breadcrumbs.filter((c) => c.category === 'cart' || c.category === 'payment')
+    expect(ours.map(({ timestamp, ...c }) => c)).toEqual([
+      { category: 'cart', level: 'info', message: 'added item 42', data: { sku: 'A-1', qty: 2 } },
+      { category: 'payment', type: 'http', level: 'warning', message: 'charging card' },
+    ])
+    const [a, b] = ours.map((c) => c.timestamp as number)
+    expect(Math.abs((a as number) - Date.now())).toBeLessThan(120_000)
+    expect(b as number).toBeGreaterThanOrEqual(a as number)
+  })
+
+  test('the one user counts once per issue, in total and in its release', async () => {
+    const detail = (await (await get(`/v1/errors/${(await issue('TypeError')).fingerprint}`)).json()) as {
+      users_count: number
+      users: unknown
+    }
+    expect(detail.users_count).toBe(1)
+    expect(detail.users).toEqual({ total: 1, last_24h: 1, by_release: [{ release: 'shop@2.4.1', users: 1 }] })
+  })
+
+  test('tags: the SDK tag, the built-ins and the runtime and OS of its contexts, and a search by tag', async () => {
+    const fp = (await issue('TypeError')).fingerprint
+    const facets = (await (await get(`/v1/errors/${fp}/tags`)).json()) as {
+      key: string
+      values: { value: string; count: number; share: number }[]
+    }[]
+    const top = Object.fromEntries(facets.map((f) => [f.key, f.values[0]]))
+    expect(top.region).toMatchObject({ value: 'eu-west', count: 1, share: 1 })
+    expect(top.release?.value).toBe('shop@2.4.1')
+    expect(top.environment?.value).toBe('staging')
+    expect(top.source?.value).toBe('node')
+    expect(top.runtime?.value).toBe(`node v${nodeVersion}`)
+    // The distribution's name and version as the SDK reads them ("Debian 12.11"), trimmed.
+    expect(top.os?.value).toMatch(/^[A-Za-z][\w ]* \S+$/)
+    const listed = (await (
+      await get(`/v1/errors?query=${encodeURIComponent('region:eu-west card')}`)
+    ).json()) as {
+      items: { error_type: string }[]
+    }
+    expect(listed.items.map((i) => i.error_type)).toEqual(['TypeError'])
   })
 })

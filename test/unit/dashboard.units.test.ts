@@ -34,6 +34,7 @@ describe('issue filters in the URL', () => {
       environment: '',
       source: '',
       route: '',
+      q: '',
       range: '',
       sort: 'last_seen',
       offset: 0,
@@ -67,11 +68,14 @@ describe('issue filters in the URL', () => {
       environment: null,
       source: null,
       route: null,
+      q: null,
       range: null,
       sort: null,
       offset: null,
     })
-    const q = new URLSearchParams('status=all&environment=staging&range=7d&sort=total_count&offset=50')
+    const q = new URLSearchParams(
+      'status=all&environment=staging&range=7d&sort=total_count&offset=50&q=browser%3AChrome+timeout',
+    )
     const f = readFilters(q)
     expect(filterParams(f)).toEqual({
       status: 'all',
@@ -80,6 +84,7 @@ describe('issue filters in the URL', () => {
       environment: 'staging',
       source: null,
       route: null,
+      q: 'browser:Chrome timeout',
       range: '7d',
       sort: 'total_count',
       offset: '50',
@@ -98,6 +103,7 @@ describe('issue filters in the URL', () => {
       environment: undefined,
       source: undefined,
       route: '/checkout',
+      query: undefined,
       since: now - 86_400_000,
       sort: 'last_seen',
       limit: PAGE_SIZE,
@@ -106,6 +112,10 @@ describe('issue filters in the URL', () => {
     })
     expect(chartHours(f)).toBe(24)
     expect(chartHours(readFilters(new URLSearchParams('range=30d')))).toBe(720)
+    // The search text goes to the API as `query`; a search alone narrows the view.
+    const searched = readFilters(new URLSearchParams('q=is%3Amuted&sort=users_count'))
+    expect(apiQuery(searched, null, now)).toMatchObject({ query: 'is:muted', sort: 'users_count' })
+    expect(narrowed(readFilters(new URLSearchParams('q=timeout')))).toBe(true)
   })
 })
 

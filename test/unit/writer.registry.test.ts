@@ -68,6 +68,8 @@ describe('the writer registry and the feature list', () => {
       'error_settings',
       'event_counts_hourly',
       'error_aggregates',
+      'issue_user_sketches',
+      'issue_tags',
       'issues',
     ])
   })
@@ -76,6 +78,7 @@ describe('the writer registry and the feature list', () => {
     expect(RETENTION_HOOKS.map((h) => [h.name, h.task, h.task in WRITER_TASKS])).toEqual([
       ['raw_events', 'errors.pruneRaw', true],
       ['hourly_counts', 'errors.pruneHourly', true],
+      ['users_hourly', 'errors.pruneUsersHourly', true],
       ['llm_traces', 'llm.pruneTraces', true],
     ])
   })

@@ -18,6 +18,8 @@ export type Level = 'fatal' | 'error' | 'warning' | 'info' | 'debug'
 export interface Breadcrumb {
   /** Epoch ms; set when added. */
   timestamp?: number
+  /** Sentry's breadcrumb type (`default`, `http`, `navigation`, ...). */
+  type?: string
   category?: string
   level?: Level
   message?: string
@@ -42,7 +44,7 @@ export interface Options {
   /** Last chance to scrub an event or drop it (return null). */
   beforeSend?: (event: BloopEvent) => BloopEvent | null | Promise<BloopEvent | null>
   beforeSendTrace?: (trace: TraceWire) => TraceWire | null
-  /** Breadcrumbs kept in the ring (default 30); sent as `metadata.breadcrumbs`. */
+  /** Breadcrumbs kept in the ring (default 30, at most the server's 100); sent as the event's `breadcrumbs`. */
   maxBreadcrumbs?: number
   /** Events per request (default 50, at most 100); traces per request (default 50). */
   batchSize?: number
@@ -259,7 +261,6 @@ export class Client {
     if (Object.keys(tags).length > 0) metadata.tags = tags
     if (ctx.level) metadata.level = ctx.level
     if (ctx.mechanism) metadata.mechanism = ctx.mechanism
-    if (this.breadcrumbs.length > 0) metadata.breadcrumbs = this.breadcrumbs.slice()
     metadata.sdk = `bloop-js@${SDK_VERSION}`
     const event: BloopEvent = {
       timestamp: this.now(),
@@ -270,6 +271,7 @@ export class Client {
       message: d.message,
     }
     if (d.stack) event.stack = d.stack
+    if (this.breadcrumbs.length > 0) event.breadcrumbs = this.breadcrumbs.slice()
     if (o.appVersion) event.app_version = o.appVersion
     if (o.buildNumber) event.build_number = o.buildNumber
     const route = ctx.route ?? this.route ?? o.routeProvider?.()

@@ -4,8 +4,9 @@
  * over a cap with a 400; an SDK that let that happen would lose the one report of a crash
  * because its stack was deep, so the SDK trims first: stack frames are dropped from the
  * middle (the top says where it broke, the bottom who called), strings are cut on a UTF-8
- * boundary, and metadata loses its oldest breadcrumbs, then its long strings, then its
- * largest keys. Every trim is visible in the event (a marker line, `_truncated`).
+ * boundary, metadata loses its long strings, then its largest keys, and breadcrumbs keep
+ * the server's per-crumb caps and lose the oldest first when the event is too large.
+ * Every trim is visible in the event (a marker line, `_truncated`).
  */
 
 export interface BloopEvent {
@@ -26,7 +27,22 @@ export interface BloopEvent {
   device_id_hash?: string
   fingerprint?: string
   metadata?: Record<string, unknown>
+  /** Oldest first; the server's `breadcrumbs` field (docs/decisions.md, "Breadcrumbs"). */
+  breadcrumbs?: WireBreadcrumb[]
 }
+
+export interface WireBreadcrumb {
+  timestamp?: number
+  type?: string
+  category?: string
+  level?: 'fatal' | 'error' | 'warning' | 'info' | 'debug'
+  message?: string
+  data?: Record<string, unknown>
+}
+
+/** The server's breadcrumb caps: crumbs per event, message and data bytes, label characters. */
+export const BREADCRUMB_CAPS = { count: 100, messageBytes: 1024, dataBytes: 2048, labelChars: 64 } as const
+const LEVELS = new Set(['fatal', 'error', 'warning', 'info', 'debug'])
 
 /** The server's caps (its `[ingest]` defaults); lower them if your server's are lower. */
 export interface Caps {
@@ -153,14 +169,6 @@ export function trimMetadata(metadata: Record<string, unknown>, max: number): Re
   let m = JSON.parse(safeJson(metadata)) as Record<string, unknown>
   const size = () => utf8Length(JSON.stringify(m))
   if (size() <= max) return m
-  const crumbs = m.breadcrumbs
-  if (Array.isArray(crumbs)) {
-    // Oldest first: the last steps before the error explain it best.
-    while (crumbs.length > 0 && size() > max) crumbs.shift()
-    if (crumbs.length === 0) delete m.breadcrumbs
-    m._truncated = true
-    if (size() <= max) return m
-  }
   m = shortenStrings(m, METADATA_STRING_BYTES) as Record<string, unknown>
   m._truncated = true
   while (size() > max) {
@@ -186,6 +194,27 @@ const SHORT_FIELDS = [
   'device_id_hash',
 ] as const
 
+/** Breadcrumbs within the server's per-crumb caps: the newest `count`, long fields cut. */
+export function fitBreadcrumbs(crumbs: WireBreadcrumb[]): WireBreadcrumb[] {
+  const c = BREADCRUMB_CAPS
+  return crumbs.slice(-c.count).map((b) => {
+    const out: WireBreadcrumb = {}
+    if (typeof b.timestamp === 'number' && Number.isFinite(b.timestamp) && b.timestamp >= 0)
+      out.timestamp = b.timestamp
+    for (const f of ['type', 'category'] as const) {
+      const v = b[f]
+      if (typeof v === 'string' && v !== '') out[f] = v.slice(0, c.labelChars)
+    }
+    if (typeof b.level === 'string' && LEVELS.has(b.level)) out.level = b.level
+    if (typeof b.message === 'string' && b.message !== '') out.message = cut(b.message, c.messageBytes)
+    if (typeof b.data === 'object' && b.data !== null && !Array.isArray(b.data)) {
+      const data = JSON.parse(safeJson(b.data)) as Record<string, unknown>
+      out.data = utf8Length(JSON.stringify(data)) <= c.dataBytes ? data : { _truncated: true }
+    }
+    return out
+  })
+}
+
 /** The event within every cap of the server; never throws. */
 export function fitEvent(e: BloopEvent, caps: Caps): BloopEvent {
   const out: BloopEvent = { ...e }
@@ -202,6 +231,13 @@ export function fitEvent(e: BloopEvent, caps: Caps): BloopEvent {
   if (out.metadata) out.metadata = trimMetadata(out.metadata, caps.maxMetadataBytes)
   if (out.http_status !== undefined && !(Number.isInteger(out.http_status) && out.http_status >= 0)) {
     delete out.http_status
+  }
+  if (out.breadcrumbs) {
+    out.breadcrumbs = fitBreadcrumbs(out.breadcrumbs)
+    // Oldest first: the last steps before the error explain it best.
+    while (out.breadcrumbs.length > 0 && utf8Length(JSON.stringify(out)) > caps.maxPayloadBytes)
+      out.breadcrumbs.shift()
+    if (out.breadcrumbs.length === 0) delete out.breadcrumbs
   }
   // The fields above fit their own caps; only a lowered payload cap can still be exceeded.
   if (utf8Length(JSON.stringify(out)) > caps.maxPayloadBytes) delete out.stack

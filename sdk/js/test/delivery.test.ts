@@ -220,7 +220,8 @@ describe('delivery', () => {
     expect(e.request_id).toBe('req-1')
     expect(e.metadata.tags).toEqual({ region: 'eu', step: 'pay' })
     expect(e.metadata.cart).toEqual({ items: 3 })
-    expect(e.metadata.breadcrumbs).toEqual([
+    expect(e.metadata.breadcrumbs).toBeUndefined()
+    expect(e.breadcrumbs).toEqual([
       { timestamp: 1_700_000_000_001, category: 'ui', message: 'two' },
       { timestamp: 1_700_000_000_002, category: 'ui', message: 'three' },
     ])

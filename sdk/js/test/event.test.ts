@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import {
+  BREADCRUMB_CAPS,
   DEFAULT_CAPS,
   describeError,
+  fitBreadcrumbs,
   fitEvent,
   trimMetadata,
   trimStack,
@@ -57,15 +59,35 @@ describe('client-side trimming to the server caps', () => {
     expect(trimStack(stack, 8192)).toBe(stack)
   })
 
-  test('metadata over the cap loses its oldest breadcrumbs first and says so', () => {
-    const breadcrumbs = Array.from({ length: 100 }, (_, i) => ({ message: `step ${i} ${'.'.repeat(40)}` }))
-    const out = trimMetadata({ user: 'kept', breadcrumbs }, 4096)
-    expect(utf8Length(JSON.stringify(out))).toBeLessThanOrEqual(4096)
-    expect(out.user).toBe('kept')
-    expect(out._truncated).toBe(true)
-    const kept = out.breadcrumbs as { message: string }[]
-    expect(kept.at(-1)?.message).toBe(breadcrumbs[99]?.message as string)
+  test('breadcrumbs keep the server caps: the newest 100, messages, labels and data cut', () => {
+    const crumbs = Array.from({ length: 120 }, (_, i) => ({ message: `step ${i}` }))
+    crumbs.push({
+      message: 'm'.repeat(2000),
+      category: 'c'.repeat(80),
+      level: 'loud',
+      data: { blob: 'x'.repeat(3000) },
+    } as never)
+    const out = fitBreadcrumbs(crumbs)
+    expect(out).toHaveLength(BREADCRUMB_CAPS.count)
+    expect(out[0]).toEqual({ message: 'step 21' })
+    const last = out.at(-1) as Record<string, unknown>
+    expect(utf8Length(last.message as string)).toBe(BREADCRUMB_CAPS.messageBytes)
+    expect((last.message as string).endsWith('…[truncated]')).toBe(true)
+    expect(last.category).toBe('c'.repeat(BREADCRUMB_CAPS.labelChars))
+    expect(last.level).toBeUndefined()
+    expect(last.data).toEqual({ _truncated: true })
+  })
+
+  test('an event over the payload cap loses its oldest breadcrumbs first, keeping its stack', () => {
+    const breadcrumbs = Array.from({ length: 100 }, (_, i) => ({ message: `step ${i} ${'.'.repeat(900)}` }))
+    const e = { ...base, stack: 'Error: x\n    at f (a.js:1:1)', breadcrumbs }
+    const out = fitEvent(e, DEFAULT_CAPS)
+    expect(utf8Length(JSON.stringify(out))).toBeLessThanOrEqual(DEFAULT_CAPS.maxPayloadBytes)
+    expect(out.stack).toBe(e.stack)
+    const kept = out.breadcrumbs ?? []
+    expect(kept.length).toBeGreaterThan(20)
     expect(kept.length).toBeLessThan(100)
+    expect(kept.at(-1)?.message).toBe(breadcrumbs[99]?.message as string)
     expect(kept[0]?.message).toBe(breadcrumbs[100 - kept.length]?.message as string)
   })
 

@@ -36,6 +36,7 @@ import type {
   Stats as StatsSchema,
   StatusChange as StatusChangeSchema,
   StatusSchema,
+  TagFacets,
   TrendPoint as TrendPointSchema,
 } from '../../errors/model'
 import type {
@@ -116,6 +117,7 @@ type WithSymbols<E> = Omit<E, 'symbolicated'> & { symbolicated?: Symbolicated }
 export type Sample = WithSymbols<Static<typeof SampleSchema>>
 export type Occurrence = WithSymbols<Static<typeof OccurrenceSchema>>
 export type IssueDetail = Omit<Static<typeof IssueDetailSchema>, 'samples'> & { samples: Sample[] }
+export type TagFacet = Static<typeof TagFacets>[number]
 
 export type SourceMap = SourceMapView
 export type RetentionReport = PassReport

@@ -9,6 +9,7 @@
  */
 
 import { utf8Length } from '../../http/validate'
+import { CrumbError, validateBreadcrumbs } from '../breadcrumbs'
 import type { NormalizedEvent } from '../event'
 import { computeFingerprint } from '../fingerprint'
 
@@ -142,11 +143,12 @@ export function validateEvent(input: unknown, projectId: string, caps: Caps, rec
     if (clientFingerprint !== null && clientFingerprint.length > MAX_FINGERPRINT_CHARS) {
       throw new Invalid('fingerprint', `fingerprint exceeds ${MAX_FINGERPRINT_CHARS} characters`)
     }
+    const timestamp = timestampOf(o, receivedAt)
     const event: NormalizedEvent = {
       project_id: projectId,
       fingerprint:
         clientFingerprint ?? computeFingerprint({ source, error_type, route_or_procedure, message, stack }),
-      timestamp: timestampOf(o, receivedAt),
+      timestamp,
       received_at: receivedAt,
       source,
       environment,
@@ -165,10 +167,12 @@ export function validateEvent(input: unknown, projectId: string, caps: Caps, rec
       metadata,
       event_id: null,
       level: null,
+      breadcrumbs: validateBreadcrumbs(o.breadcrumbs, timestamp),
     }
     return { ok: true, event }
   } catch (err) {
-    if (err instanceof Invalid) return { ok: false, field: err.field, error: err.message }
+    if (err instanceof Invalid || err instanceof CrumbError)
+      return { ok: false, field: err.field, error: err.message }
     throw err
   }
 }

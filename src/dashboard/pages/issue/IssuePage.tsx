@@ -1,10 +1,10 @@
 /**
  * An issue (`/issues/:fingerprint?project=<slug>`, the URL alert messages link to):
- * title and counts, status actions, hourly trend, per release/environment breakdown,
- * samples with their stacks, the status history and the raw events. It re-reads on a
- * live tick for its project, so a regression shows up as it happens. Triage (assignee,
- * merges, tracker link) sits under the title, comments beside the history; `?` lists
- * the shortcuts.
+ * title and counts (events, users), status actions, hourly trend, per release/environment
+ * breakdown, tags, users per release, samples with their breadcrumbs and stacks, the
+ * status history and the raw events. It re-reads on a live tick for its project, so a
+ * regression shows up as it happens. Triage (assignee, merges, tracker link) sits under
+ * the title, comments beside the history; `?` lists the shortcuts.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Ago, Badge, Loading, Notice } from '../../components/bits'
@@ -23,6 +23,7 @@ import { Comments } from './Comments'
 import { History } from './History'
 import { Occurrences } from './Occurrences'
 import { Samples } from './Samples'
+import { Tags, UsersByRelease } from './Tags'
 import { Triage } from './Triage'
 
 const HOUR_MS = 3_600_000
@@ -55,6 +56,10 @@ export function IssuePage({ params }: PageProps) {
     async () => (projectId ? issue.trend(fingerprint, projectId, hours) : []),
     [fingerprint, projectId, hours],
   )
+  const tags = useLoad(
+    async () => (projectId ? issue.tags(fingerprint, projectId) : []),
+    [fingerprint, projectId],
+  )
   const [version, setVersion] = useState(0)
   const action = useAction()
 
@@ -63,6 +68,7 @@ export function IssuePage({ params }: PageProps) {
     if (t.n === 0 || !projectId || !touches(t, projectId)) return
     void detail.reload()
     void trend.reload()
+    void tags.reload()
     setVersion((v) => v + 1)
   }, [t])
 
@@ -124,6 +130,10 @@ export function IssuePage({ params }: PageProps) {
         <Badge>{d.status}</Badge>
         <span>
           <strong id="issue-count">{count(d.total_count)}</strong> events
+        </span>
+        <span title="Distinct users, estimated (exact under 256)">
+          <strong id="issue-users">{count(d.users.total)}</strong> {d.users.total === 1 ? 'user' : 'users'}
+          <span class="muted">{` (${count(d.users.last_24h)} in 24 h)`}</span>
         </span>
         <span>
           first seen <Ago ms={d.first_seen} />
@@ -203,6 +213,18 @@ export function IssuePage({ params }: PageProps) {
         <section class="card" aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
           <History rows={d.history} activity={d.activity} />
+        </section>
+      </div>
+
+      <div class="grid-2">
+        <section class="card" aria-labelledby="tags-title">
+          <h2 id="tags-title">Tags</h2>
+          {tags.data && <Tags facets={tags.data} project={project ?? null} />}
+          <Notice kind="error">{tags.error}</Notice>
+        </section>
+        <section class="card" aria-labelledby="users-title">
+          <h2 id="users-title">Users by release</h2>
+          <UsersByRelease users={d.users} />
         </section>
       </div>
 

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks'
 import { Ago, Json } from '../../components/bits'
 import type { Sample } from '../../lib/types'
+import { Breadcrumbs } from './Breadcrumbs'
 import { Stack } from './Stack'
 
 function Facts({ s }: { s: Sample }) {
@@ -64,6 +65,8 @@ export function Samples({ samples }: { samples: Sample[] }) {
       </div>
       <p class="sample-message">{s.message}</p>
       <Facts s={s} />
+      <h3>Breadcrumbs</h3>
+      <Breadcrumbs sample={s} />
       <h3>Stack</h3>
       <Stack stack={s.stack} symbolicated={s.symbolicated} />
       <h3>Metadata</h3>

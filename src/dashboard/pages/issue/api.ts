@@ -12,6 +12,7 @@ import type {
   Occurrence,
   Page,
   StatusChange,
+  TagFacet,
   TrendPoint,
   UnmergeResult,
 } from '../../lib/types'
@@ -27,6 +28,8 @@ export const issue = {
     }),
   trend: (fp: string, project: string, hours: number) =>
     api<TrendPoint[]>(`/v1/errors/${enc(fp)}/trend`, { query: { project_id: project, hours } }),
+  tags: (fp: string, project: string, top = 5) =>
+    api<TagFacet[]>(`/v1/errors/${enc(fp)}/tags`, { query: { project_id: project, top } }),
   history: (fp: string, project: string) =>
     api<HistoryRow[]>(`/v1/errors/${enc(fp)}/history`, { query: { project_id: project } }),
   setStatus: (

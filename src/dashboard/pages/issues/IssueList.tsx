@@ -89,6 +89,9 @@ export function IssueList({ items, selected, onToggle }: IssueListProps) {
                 {count(i.total_count)}
               </strong>
               <span>events</span>
+              <span class="users" data-users={i.users_count} title="Distinct users (estimated)">
+                {`${count(i.users_count)} ${i.users_count === 1 ? 'user' : 'users'}`}
+              </span>
             </div>
             <div class="issue-seen">
               <Ago ms={i.last_seen} />

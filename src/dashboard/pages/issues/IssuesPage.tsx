@@ -1,5 +1,5 @@
 /**
- * The issues page (`/`): totals, the event-volume chart, filters, the issue list with
+ * The issues page (`/`): totals, the event-volume chart, the search box, filters, the issue list with
  * sparklines and paging. Everything re-reads when a live tick names the project shown,
  * so new issues and counts appear without a reload. With no events at all, the setup
  * guide takes the list's place. Rows can be selected (x, or their checkbox) for the bulk
@@ -20,6 +20,7 @@ import { BulkBar, type BulkProps, focusAssign, MAX_SELECTED, runBulk } from './B
 import { Filters, type Suggestions } from './Filters'
 import { apiQuery, chartHours, filterParams, narrowed, PAGE_SIZE, readFilters } from './filterState'
 import { focusedIssue, IssueList, keyOf, moveFocus } from './IssueList'
+import { Search } from './Search'
 import { SetupGuide } from './SetupGuide'
 
 const SHORTCUTS = [
@@ -31,6 +32,7 @@ const SHORTCUTS = [
   { keys: 'm', does: 'Mute' },
   { keys: 'u', does: 'Unresolve' },
   { keys: 'a', does: 'Assign' },
+  { keys: '/', does: 'Search' },
 ]
 
 const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => Boolean(x)))].sort()
@@ -196,6 +198,7 @@ export function IssuesPage() {
               <Chart xs={xs} series={series} height={140} label={`Events per hour, last ${hours} hours`} />
             )}
           </section>
+          <Search value={filters.q} onApply={(q) => setQuery(filterParams({ ...filters, q, offset: 0 }))} />
           <Filters filters={filters} suggestions={suggestions} />
           <Notice kind="error">{list.error}</Notice>
           {list.data && items.length === 0 && (

@@ -1,7 +1,7 @@
 /**
  * The issues list's filters as they live in the URL, pure. Missing parameters take the
  * defaults (unresolved issues, newest activity first), so `/` is the triage view and a
- * filtered URL is shareable. `range` limits by last seen and sets the volume chart's span.
+ * filtered URL is shareable. The search box's text travels as `q`, parsed by the API. `range` limits by last seen and sets the volume chart's span.
  */
 import type { IssueFilters, IssueStatus } from '../../lib/types'
 
@@ -22,6 +22,7 @@ export const SORTS = {
   last_seen: 'Last seen',
   first_seen: 'First seen',
   total_count: 'Events',
+  users_count: 'Users',
 } as const
 export type Sort = keyof typeof SORTS
 
@@ -35,6 +36,8 @@ export interface ViewFilters {
   environment: string
   source: string
   route: string
+  /** The search box (errors/search.ts), `q` in the URL. */
+  q: string
   range: Range | ''
   sort: Sort
   offset: number
@@ -52,6 +55,7 @@ export function readFilters(q: URLSearchParams): ViewFilters {
     environment: q.get('environment') ?? '',
     source: q.get('source') ?? '',
     route: q.get('route') ?? '',
+    q: q.get('q') ?? '',
     range: oneOf(q.get('range'), Object.keys(RANGES) as Range[], '' as Range),
     sort: oneOf(q.get('sort'), Object.keys(SORTS) as Sort[], 'last_seen'),
     offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
@@ -67,6 +71,7 @@ export function filterParams(f: Partial<ViewFilters>): Record<string, string | n
     environment: f.environment || null,
     source: f.source || null,
     route: f.route || null,
+    q: f.q || null,
     range: f.range || null,
     sort: f.sort === undefined || f.sort === 'last_seen' ? null : f.sort,
     offset: f.offset ? String(f.offset) : null,
@@ -77,7 +82,7 @@ export function filterParams(f: Partial<ViewFilters>): Record<string, string | n
 export function narrowed(f: ViewFilters): boolean {
   return (
     f.status !== 'unresolved' ||
-    Boolean(f.assigned || f.release || f.environment || f.source || f.route || f.range)
+    Boolean(f.assigned || f.release || f.environment || f.source || f.route || f.q || f.range)
   )
 }
 
@@ -90,6 +95,7 @@ export function apiQuery(f: ViewFilters, project: string | null, now: number): I
     environment: f.environment || undefined,
     source: f.source || undefined,
     route: f.route || undefined,
+    query: f.q || undefined,
     since: f.range ? now - RANGES[f.range].ms : undefined,
     sort: f.sort,
     limit: PAGE_SIZE,

@@ -1,0 +1,320 @@
+/**
+ * Triage at scale (docs/decisions.md, "Users affected", "Tags", "Search"):
+ *
+ *   npm run bench -- triage            (TRIAGE_BENCH_PARTS=cost,ingest,list: some parts)
+ *
+ * 1. cost: what keeping the users-affected sketches costs the writer. The same 100,000
+ *    events in 10,000 issues (batches of 500, the worst case: about one event per issue
+ *    per transaction, so every event pays the per-issue work; 20,000 users, so nearly
+ *    every event brings a user new to its issue, hour and release) are committed through
+ *    `commitEvents` into three fresh databases, batch by batch in turn: without user ids
+ *    (no sketch read or written, no `raw_events_user` entry), with them, and with them but
+ *    without the `raw_events_user` index (the sketches alone). The writer's own rate is
+ *    the strict measure: batch ingest over HTTP spends more per event on the same core, so
+ *    the share of its throughput is smaller still.
+ * 2. ingest: batch ingest over HTTP, as bench/ingest.bench.ts measures it (server pinned
+ *    to core 0, the load generator to core 1; 1,000 issues, 50 events a request, 16
+ *    connections, 15 s), with user ids (20,000 users) and without, alternately, twice,
+ *    each on a fresh database: the share of the throughput the users figures cost.
+ * 3. list: one million events in 10,000 issues (Zipf over issues, 20,000 users, 6 tags
+ *    each) committed through `commitEvents`, then the real server (`bun src/main.ts
+ *    serve`, pinned to core 0) answers `GET /v1/errors` with a search and a tag filter to
+ *    one client pinned to core 1, sequentially: p50 and p99 per query, beside the plain
+ *    list in the same run.
+ */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { HOUR_MS } from '../src/core/time'
+import { commitEvents } from '../src/errors/commit'
+import type { NormalizedEvent } from '../src/errors/event'
+import { MIGRATIONS } from '../src/features'
+import { ensureDefaultProject } from '../src/projects/store'
+import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
+import { type Db, openDatabase } from '../src/storage/db'
+import { migrate } from '../src/storage/migrate'
+import { SqliteBackend } from '../src/storage/sqlite'
+import { createToken } from '../src/tokens/store'
+import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
+
+const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
+const LIST_EVENTS = Number(process.env.TRIAGE_BENCH_EVENTS ?? 1_000_000)
+const COST_EVENTS = 100_000
+const ISSUES = 10_000
+const USERS = 20_000
+const BATCH = 500
+const NOW = Date.now()
+const BROWSERS = ['Chrome 131.0', 'Firefox 133.0', 'Safari 18.1', 'Edge 131.0', 'Chrome Headless 131.0']
+const PLANS = ['free', 'pro', 'team']
+
+function rng(seed: number) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** `n` events over ISSUES issues: uniform for the cost part, Zipf (s = 1) for the list. */
+function generate(
+  n: number,
+  opts: { zipf: boolean; users: boolean; hours: number; userPool?: number },
+): NormalizedEvent[] {
+  const rand = rng(42)
+  const cdf: number[] = []
+  let total = 0
+  for (let k = 1; k <= ISSUES; k++) {
+    total += 1 / k
+    cdf.push(total)
+  }
+  const pick = () => {
+    if (!opts.zipf) return Math.floor(rand() * ISSUES)
+    const u = rand() * total
+    let lo = 0
+    let hi = ISSUES - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((cdf[mid] as number) < u) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  const out: NormalizedEvent[] = []
+  for (let i = 0; i < n; i++) {
+    // Every issue once first, so all ISSUES exist; then the distribution.
+    const k = i < ISSUES ? i : pick()
+    const received = NOW - Math.floor(((n - i) / n) * opts.hours * HOUR_MS)
+    out.push({
+      project_id: 'default',
+      fingerprint: `fp${k.toString(16).padStart(6, '0')}`,
+      timestamp: received,
+      received_at: received,
+      source: ['ios', 'android', 'web'][k % 3] as string,
+      environment: k % 5 === 0 ? 'staging' : 'production',
+      release: `1.${k % 7}.${i % 3}`,
+      app_version: null,
+      build_number: null,
+      route_or_procedure: `/api/route/${k % 40}`,
+      screen: null,
+      error_type: `Error${k % 50}`,
+      message: `${k % 4 === 0 ? 'request timeout' : 'failed'} in module ${k}`,
+      stack: `Error: boom\n    at handler${k} (/srv/app/src/mod${k}.ts:10:5)`,
+      http_status: null,
+      request_id: null,
+      user_id_hash: opts.users ? `user-${Math.floor(rand() * (opts.userPool ?? USERS))}` : null,
+      device_id_hash: null,
+      metadata: JSON.stringify({
+        plan: PLANS[k % 3],
+        tags: { browser: BROWSERS[Math.floor(rand() * BROWSERS.length)], tenant: `t${k % 50}` },
+      }),
+      event_id: null,
+      level: null,
+    })
+  }
+  return out
+}
+
+function freshDb(path: string): Db {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
+  const db = openDatabase(path)
+  migrate(db, MIGRATIONS)
+  ensureDefaultProject(db, SECRET)
+  // What the writer runs with: checkpoints on the checkpointer thread (not timed here).
+  db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
+  return db
+}
+
+function commitAll(db: Db, events: NormalizedEvent[]): number {
+  const started = performance.now()
+  for (let i = 0; i < events.length; i += BATCH) commitEvents(db, events.slice(i, i + BATCH), 5)
+  return (events.length / (performance.now() - started)) * 1000
+}
+
+const dir = tempDir('bloop-triage-bench-')
+try {
+  // 20,000 users: nearly every event is a user new to its issue, hour and release (the
+  // worst case); 300 users: the same users come back, as on most apps, and a user already
+  // counted writes nothing.
+  for (const userPool of parts.includes('cost') ? [USERS, 300] : []) {
+    console.log(`cost with a pool of ${fmt(userPool)} users:`)
+    const withUsers = generate(COST_EVENTS, { zipf: false, users: true, hours: 24, userPool })
+    const without = withUsers.map((e) => ({ ...e, user_id_hash: null }))
+    // Three databases fed batch by batch in turn (the order rotating), so a busy
+    // neighbour on a shared machine slows all three alike.
+    const runs = {
+      'without user ids': { events: without, db: freshDb(join(dir, 'a.db')), ms: 0 },
+      'with user ids': { events: withUsers, db: freshDb(join(dir, 'b.db')), ms: 0 },
+      // The same, without the index that `user:` searches use: the sketches alone.
+      'with user ids, no user index': { events: withUsers, db: freshDb(join(dir, 'c.db')), ms: 0 },
+    }
+    runs['with user ids, no user index'].db.run('DROP INDEX raw_events_user')
+    const order = Object.values(runs)
+    for (let i = 0, turn = 0; i < COST_EVENTS; i += BATCH, turn++) {
+      for (let j = 0; j < order.length; j++) {
+        const r = order[(turn + j) % order.length] as (typeof order)[number]
+        const batch = r.events.slice(i, i + BATCH)
+        const t0 = performance.now()
+        commitEvents(r.db, batch, 5)
+        r.ms += performance.now() - t0
+      }
+    }
+    const rate = (r: (typeof order)[number]) => (COST_EVENTS / r.ms) * 1000
+    const base = rate(runs['without user ids'])
+    for (const [label, r] of Object.entries(runs)) {
+      r.db.close()
+      const share = ((base - rate(r)) / base) * 100
+      console.log(
+        `${label}: ${fmt(rate(r))} events/s (${fmt((r.ms / COST_EVENTS) * 1000, 1)} us/event), cost ${fmt(share, 1)}%`,
+      )
+    }
+  }
+
+  if (parts.includes('ingest')) {
+    // Batch ingest as bench/ingest.bench.ts runs it (1,000 issues, 50 events a request, 16
+    // connections), each run on a fresh database and server, with and without user ids,
+    // alternately, twice: the events/s the server stores.
+    const rates: Record<string, number[]> = { 'without user ids': [], 'with user ids': [] }
+    for (let round = 0; round < 2; round++) {
+      for (const label of Object.keys(rates)) {
+        const dbPath = join(dir, 'ingest.db')
+        freshDb(dbPath).close()
+        const server = await startPinned(
+          [process.execPath, join(REPO, 'src', 'main.ts'), 'serve'],
+          {
+            BLOOP__SERVER__HOST: '127.0.0.1',
+            BLOOP__SERVER__PORT: '0',
+            BLOOP__DATABASE__PATH: dbPath,
+            BLOOP__AUTH__HMAC_SECRET: SECRET,
+            BLOOP__RATE_LIMIT__PER_SECOND: '1000000',
+            BLOOP__RATE_LIMIT__BURST_SIZE: '1000000',
+            BLOOP__ANALYTICS__ENABLED: 'false',
+          },
+          0,
+          dir,
+        )
+        const load = await runLoad(
+          {
+            url: `http://127.0.0.1:${server.port}`,
+            path: '/v1/ingest/batch',
+            seconds: 15,
+            connections: 16,
+            'per-request': 50,
+            issues: 1000,
+            users: label === 'with user ids' ? USERS : 0,
+          },
+          1,
+        )
+        await server.stop()
+        const rate = (load.ok * 50) / load.seconds
+        rates[label]?.push(rate)
+        console.log(`  round ${round + 1}, ${label}: ${fmt(rate)} events/s (p99 ${fmt(load.p99, 1)} ms)`)
+      }
+    }
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+    const a = avg(rates['without user ids'] as number[])
+    const b = avg(rates['with user ids'] as number[])
+    console.log(
+      `batch ingest: ${fmt(a)} events/s without user ids, ${fmt(b)} with (means of 2): users affected cost ${fmt(((a - b) / a) * 100, 1)}%`,
+    )
+  }
+
+  if (parts.includes('list')) {
+    const dbPath = join(dir, 'list.db')
+    const db = freshDb(dbPath)
+    console.log(`seeding ${fmt(LIST_EVENTS)} events in ${fmt(ISSUES)} issues ...`)
+    const seedStarted = performance.now()
+    for (let from = 0; from < LIST_EVENTS; from += 100_000) {
+      const chunk = generate(Math.min(100_000, LIST_EVENTS - from), { zipf: true, users: true, hours: 72 })
+      commitAll(db, chunk)
+    }
+    const seconds = (performance.now() - seedStarted) / 1000
+    const counts = db
+      .query(
+        `SELECT (SELECT count(*) FROM raw_events) AS events, (SELECT count(*) FROM issues) AS issues,
+                (SELECT count(*) FROM issue_tags) AS tag_rows, (SELECT count(*) FROM issue_user_sketches) AS sketch_rows,
+                (SELECT coalesce(sum(length(sketch)), 0) FROM issue_user_sketches) AS sketch_bytes`,
+      )
+      .get() as Record<string, number>
+    console.log(
+      `  ${seconds.toFixed(0)} s (${fmt(LIST_EVENTS / seconds)} events/s); ${JSON.stringify(counts)}`,
+    )
+    const token = (
+      await createToken(new SqliteBackend(db), {
+        projectId: 'default',
+        name: 'bench',
+        scopes: ['errors:read'],
+      })
+    ).token
+    db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+    db.close()
+
+    // The measuring client runs on core 1, the server on core 0.
+    // (every thread of this process: `-a`).
+    if (pin(1).length > 0) Bun.spawnSync(['taskset', '-a', '-p', '-c', '1', String(process.pid)])
+    const server = Bun.spawn([...pin(0), process.execPath, join(REPO, 'src', 'main.ts'), 'serve'], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        BLOOP__SERVER__HOST: '127.0.0.1',
+        BLOOP__SERVER__PORT: '0',
+        BLOOP__DATABASE__PATH: dbPath,
+        BLOOP__AUTH__HMAC_SECRET: SECRET,
+        BLOOP__RATE_LIMIT__PER_SECOND: '1000000',
+        BLOOP__RATE_LIMIT__BURST_SIZE: '1000000',
+        BLOOP__ANALYTICS__ENABLED: 'false',
+        BLOOP__LOG__LEVEL: 'info',
+      },
+      stdout: 'pipe',
+      stderr: 'inherit',
+    })
+    let url = ''
+    const reader = (server.stdout as ReadableStream<Uint8Array>).getReader()
+    let buffered = ''
+    while (!url) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error('server exited before listening')
+      buffered += new TextDecoder().decode(value)
+      const line = buffered.split('\n').find((l) => l.includes('"listening"'))
+      const port = line ? /"port":(\d+)/.exec(line)?.[1] : undefined
+      if (port) url = `http://127.0.0.1:${port}`
+    }
+    void (async () => {
+      while (!(await reader.read()).done) {}
+    })()
+    const headers = { authorization: `Bearer ${token}` }
+    const QUERIES = [
+      ['plain list (baseline)', ''],
+      ['tag filter', `query=${encodeURIComponent('browser:"Firefox 133.0"')}`],
+      ['search + tag filter', `query=${encodeURIComponent('is:unresolved timeout browser:"Safari 18.1"')}`],
+      [
+        'search + 2 tags + release',
+        `query=${encodeURIComponent('release:1.3.1 tenant:t17 plan:team module')}`,
+      ],
+      ['search + tag, sorted by users', `query=${encodeURIComponent('timeout tenant:t8')}&sort=users_count`],
+    ] as const
+    for (const [, q] of QUERIES)
+      for (let i = 0; i < 20; i++) await (await fetch(`${url}/v1/errors?${q}`, { headers })).text()
+    for (const [label, q] of QUERIES) {
+      const ms: number[] = []
+      let total = 0
+      for (let i = 0; i < 500; i++) {
+        const t0 = performance.now()
+        const res = await fetch(`${url}/v1/errors?${q}&limit=50`, { headers })
+        const body = (await res.json()) as { total: number }
+        ms.push(performance.now() - t0)
+        if (res.status !== 200) throw new Error(`${q}: ${res.status}`)
+        total = body.total
+      }
+      ms.sort((a, b) => a - b)
+      console.log(
+        `${label}: ${fmt(total)} matching issues, p50 ${fmt(percentile(ms, 50), 2)} ms, p99 ${fmt(percentile(ms, 99), 2)} ms`,
+      )
+    }
+    server.kill('SIGTERM')
+    await server.exited
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,244 @@
+/**
+ * Tags and facets (docs/decisions.md, "Tags"): per issue, how many events carried each
+ * value of each tag, kept by the writer in `issue_tags` as events are committed, so the
+ * issue page's top values and the list's `tag:value` filter read a small indexed table,
+ * never the raw events.
+ *
+ * An event's tags are its built-ins (source, route, screen; release and environment come
+ * from the per-release aggregates the commit keeps anyway), the
+ * browser, OS, device and runtime of its Sentry contexts, its Sentry tags
+ * (`metadata.tags`, where sentry/map.ts and the bloop SDKs put them) and the metadata
+ * keys whose values are strings (or numbers and booleans), at most MAX_TAGS_PER_EVENT.
+ * A tag keeps at most MAX_VALUES_PER_TAG distinct values per issue (plus OTHER_VALUE); the
+ * counts of later new values add up under OTHER_VALUE, so a tag holding an id cannot grow
+ * the table by one row per event.
+ */
+import type { Db, Statement } from '../storage/db'
+import type { NormalizedEvent } from './event'
+
+export const MAX_TAGS_PER_EVENT = 50
+export const MAX_TAG_KEY_CHARS = 64
+/** Sentry's own limit on tag values. */
+export const MAX_TAG_VALUE_CHARS = 200
+export const MAX_VALUES_PER_TAG = 100
+export const OTHER_VALUE = '(other)'
+
+/** Tag keys whose facets come from the aggregates: a Sentry tag of that name is not counted twice. */
+const FROM_AGGREGATES = new Set(['release', 'environment'])
+/** Metadata keys that hold structures, not tags. */
+const NOT_TAGS = new Set([
+  'tags',
+  'contexts',
+  'extra',
+  'breadcrumbs',
+  '_truncated',
+  'exception_chain',
+  'mechanism',
+])
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const scalar = (v: unknown): string | null =>
+  typeof v === 'string' && v.trim() !== ''
+    ? v.trim()
+    : (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean'
+      ? String(v)
+      : null
+
+/** "Chrome 120.0", "Linux", from a Sentry context's name and version. */
+function named(ctx: unknown, ...fields: string[]): string | null {
+  if (!isObj(ctx)) return null
+  for (const f of fields) {
+    const name = scalar(ctx[f])
+    if (name === null) continue
+    const version = f === 'name' ? scalar(ctx.version) : null
+    return version ? `${name} ${version}` : name
+  }
+  return null
+}
+
+/** The event's tags as [key, value] pairs, each key once, within the caps above. */
+export function tagsOf(e: NormalizedEvent): [string, string][] {
+  const out = new Map<string, string>()
+  const put = (key: string, value: string | null) => {
+    if (value === null || out.size >= MAX_TAGS_PER_EVENT || out.has(key) || FROM_AGGREGATES.has(key)) return
+    if (key.length === 0 || key.length > MAX_TAG_KEY_CHARS) return
+    out.set(key, value.length > MAX_TAG_VALUE_CHARS ? `${value.slice(0, MAX_TAG_VALUE_CHARS - 1)}…` : value)
+  }
+  // release and environment are counted per issue in error_aggregates already; facetsOf reads them there.
+  put('source', e.source)
+  put('route', e.route_or_procedure)
+  put('screen', e.screen)
+  let metadata: unknown = null
+  if (e.metadata !== null) {
+    try {
+      metadata = JSON.parse(e.metadata)
+    } catch {
+      metadata = null
+    }
+  }
+  if (!isObj(metadata)) return [...out]
+  const contexts = isObj(metadata.contexts) ? metadata.contexts : {}
+  put('browser', named(contexts.browser, 'name'))
+  put('os', named(contexts.os, 'name') ?? named(contexts.client_os, 'name'))
+  put('device', named(contexts.device, 'model', 'family', 'name'))
+  put('runtime', named(contexts.runtime, 'name'))
+  if (isObj(metadata.tags)) for (const [k, v] of Object.entries(metadata.tags)) put(k, scalar(v))
+  for (const [k, v] of Object.entries(metadata)) if (!NOT_TAGS.has(k)) put(k, scalar(v))
+  return [...out]
+}
+
+/** Rows per upsert statement; an issue's batch with more tag values takes several. */
+const ROWS_PER_WRITE = 16
+
+interface TagStatements {
+  upsert: Map<number, Statement>
+  distinct: Statement
+  fold: Statement
+  other: Statement
+}
+
+const prepared = new WeakMap<Db, TagStatements>()
+
+function statements(db: Db): TagStatements {
+  let s = prepared.get(db)
+  if (s) return s
+  s = {
+    upsert: new Map(),
+    distinct: db.prepare(
+      `SELECT count(*) - coalesce(sum(value = '${OTHER_VALUE}'), 0) AS n FROM issue_tags
+       WHERE project_id = ? AND fingerprint = ? AND key = ?`,
+    ),
+    fold: db.prepare(
+      'DELETE FROM issue_tags WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?',
+    ),
+    other: db.prepare(
+      `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
+         last_seen = max(last_seen, excluded.last_seen)`,
+    ),
+  }
+  prepared.set(db, s)
+  return s
+}
+
+function upsertStatement(db: Db, st: TagStatements, n: number): Statement {
+  let q = st.upsert.get(n)
+  if (!q) {
+    // RETURNING tells a new value from a known one: a new row's count is this batch's.
+    q = db.prepare(
+      `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen)
+       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
+         last_seen = max(last_seen, excluded.last_seen)
+       RETURNING key, value, count`,
+    )
+    st.upsert.set(n, q)
+  }
+  return q
+}
+
+interface Counted {
+  key: string
+  value: string
+  n: number
+  last: number
+}
+
+/**
+ * Adds the tags of one issue's events of a batch (writer thread, inside the commit): one
+ * upsert per 16 values; only a key that gained values is counted, and values past its
+ * limit are folded into OTHER_VALUE.
+ */
+export function commitTags(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
+  const counts = new Map<string, Counted>()
+  for (const e of events) {
+    for (const [key, value] of tagsOf(e)) {
+      const k = `${key}\u0000${value}`
+      const c = counts.get(k)
+      if (c) {
+        c.n++
+        if (e.received_at > c.last) c.last = e.received_at
+      } else counts.set(k, { key, value, n: 1, last: e.received_at })
+    }
+  }
+  if (counts.size === 0) return
+  const st = statements(db)
+  const rows = [...counts.values()]
+  const added = new Map<string, Counted[]>()
+  for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
+    const chunk = rows.slice(i, i + ROWS_PER_WRITE)
+    const back = upsertStatement(db, st, chunk.length).all(
+      ...chunk.flatMap((c) => [projectId, fingerprint, c.key, c.value, c.n, c.last]),
+    ) as { key: string; value: string; count: number }[]
+    for (const r of back) {
+      const c = counts.get(`${r.key}\u0000${r.value}`) as Counted
+      if (r.count !== c.n || r.value === OTHER_VALUE) continue
+      const list = added.get(r.key)
+      if (list) list.push(c)
+      else added.set(r.key, [c])
+    }
+  }
+  for (const [key, fresh] of added) {
+    // Real values only: OTHER_VALUE's own row does not count against the limit.
+    const n = (st.distinct.get(projectId, fingerprint, key) as { n: number }).n
+    const over = n - MAX_VALUES_PER_TAG
+    if (over <= 0) continue
+    // Before this batch the key was within the limit, so the values past it are among the
+    // batch's new ones: the last of them go to OTHER_VALUE.
+    for (const c of fresh.slice(-over)) {
+      st.fold.run(projectId, fingerprint, key, c.value)
+      st.other.run(projectId, fingerprint, key, OTHER_VALUE, c.n, c.last)
+    }
+  }
+}
+
+export interface TagFacet {
+  key: string
+  /** Events that carried this tag. */
+  total: number
+  /** Distinct values stored (OTHER_VALUE counts as one). */
+  distinct: number
+  values: { value: string; count: number; share: number; last_seen: number }[]
+}
+
+/**
+ * Per tag of an issue, its top `top` values by count, with their share of the tag's
+ * events, over its merge group (the fingerprints merged into it, merge.ts).
+ */
+export function facetsOf(db: Db, projectId: string, group: string[], top: number): TagFacet[] {
+  type Row = { key: string; value: string; count: number; last_seen: number }
+  const inGroup = `project_id = ?1 AND fingerprint IN (SELECT value FROM json_each(?2))`
+  const rows = db
+    .query<Row, [string, string]>(
+      `SELECT key, value, sum(count) AS count, max(last_seen) AS last_seen FROM issue_tags
+       WHERE ${inGroup} GROUP BY key, value
+       UNION ALL
+       SELECT 'release', release, sum(total_count), max(last_seen) FROM error_aggregates
+       WHERE ${inGroup} GROUP BY release
+       UNION ALL
+       SELECT 'environment', environment, sum(total_count), max(last_seen) FROM error_aggregates
+       WHERE ${inGroup} GROUP BY environment
+       ORDER BY key, count DESC, value`,
+    )
+    .all(projectId, JSON.stringify(group))
+  const facets = new Map<string, { total: number; rows: Row[] }>()
+  for (const r of rows) {
+    const f = facets.get(r.key)
+    if (f) {
+      f.total += r.count
+      f.rows.push(r)
+    } else facets.set(r.key, { total: r.count, rows: [r] })
+  }
+  return [...facets].map(([key, f]) => ({
+    key,
+    total: f.total,
+    distinct: f.rows.length,
+    values: f.rows.slice(0, top).map((r) => ({
+      value: r.value,
+      count: r.count,
+      share: r.count / f.total,
+      last_seen: r.last_seen,
+    })),
+  }))
+}

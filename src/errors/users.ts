@@ -1,0 +1,222 @@
+/**
+ * Users affected (docs/decisions.md, "Users affected"): the distinct `user_id_hash` values
+ * of an issue, in total, per release and per hour, as sketches (sketch.ts) the writer
+ * keeps while committing, in `issue_user_sketches` (scope `t`, `r:<release>`,
+ * `h:<hour bucket>`); `issues.users_count` holds the total's estimate, which the list sorts
+ * by. The last 24 hours are the union of that many hourly sketches,
+ * merged on read. Hourly sketches expire with the hourly counts (retention's
+ * `hourly_counts_days`); the total and per-release sketches stay with the issue.
+ *
+ * Per batch, for all its issues together: one read of the sketches it touches, one write
+ * of those that changed (a user already counted changes nothing) and one update of the
+ * issues' counts, per 100 of each. Events without a user cost nothing here.
+ */
+import { HOUR_MS, hourBucket } from '../core/time'
+import { type Db, placeholders, type Statement } from '../storage/db'
+import type { NormalizedEvent } from './event'
+import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
+
+/** An hour's scope: `h:` and the hours since the epoch in 8 digits, so scopes sort by time. */
+const hourScope = (hourBucketMs: number) => `h:${String(hourBucketMs / HOUR_MS).padStart(8, '0')}`
+
+/** Sketches per read or write statement, issues per count update. */
+const CHUNK = 100
+
+interface UserStatements {
+  read: Map<number, Statement>
+  write: Map<number, Statement>
+  count: Map<number, Statement>
+}
+
+const prepared = new WeakMap<Db, UserStatements>()
+
+function statements(db: Db): UserStatements {
+  let s = prepared.get(db)
+  if (!s) {
+    s = { read: new Map(), write: new Map(), count: new Map() }
+    prepared.set(db, s)
+  }
+  return s
+}
+
+const tuples = (n: number, width: number) =>
+  Array.from({ length: n }, () => `(${placeholders(width)})`).join(', ')
+
+function cached(cache: Map<number, Statement>, n: number, make: () => Statement): Statement {
+  let q = cache.get(n)
+  if (!q) {
+    q = make()
+    cache.set(n, q)
+  }
+  return q
+}
+
+/** One issue's events of a batch. */
+export interface IssueEvents {
+  project_id: string
+  fingerprint: string
+  events: NormalizedEvent[]
+}
+
+/**
+ * Adds the users of a committed batch (writer thread, inside the commit), for all its
+ * issues at once: one read of the sketches the batch touches, one write of those that
+ * changed (a user already counted changes nothing), one update of the issues' counts, per
+ * 100 of each.
+ */
+export function commitUsers(db: Db, groups: IssueEvents[]): void {
+  const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
+  for (const g of groups) {
+    const scopes = new Map<string, number[]>()
+    const add = (scope: string, h: number) => {
+      const s = scopes.get(scope)
+      if (s) s.push(h)
+      else scopes.set(scope, [h])
+    }
+    for (const e of g.events) {
+      if (e.user_id_hash === null) continue
+      const h = userHash32(e.user_id_hash)
+      add('t', h)
+      add(`r:${e.release}`, h)
+      add(hourScope(hourBucket(e.received_at)), h)
+    }
+    for (const [scope, hashes] of scopes)
+      touched.push({ project_id: g.project_id, fingerprint: g.fingerprint, scope, hashes })
+  }
+  if (touched.length === 0) return
+  const st = statements(db)
+  const key = (p: string, f: string, s: string) => `${p}\u0000${f}\u0000${s}`
+  const old = new Map<string, Uint8Array>()
+  for (let i = 0; i < touched.length; i += CHUNK) {
+    const chunk = touched.slice(i, i + CHUNK)
+    const q = cached(st.read, chunk.length, () =>
+      db.prepare(
+        `SELECT project_id, fingerprint, scope, sketch FROM issue_user_sketches
+         WHERE (project_id, fingerprint, scope) IN (VALUES ${tuples(chunk.length, 3)})`,
+      ),
+    )
+    const rows = q.all(...chunk.flatMap((t) => [t.project_id, t.fingerprint, t.scope])) as {
+      project_id: string
+      fingerprint: string
+      scope: string
+      sketch: Uint8Array
+    }[]
+    for (const r of rows) old.set(key(r.project_id, r.fingerprint, r.scope), r.sketch)
+  }
+  const writes: (string | number | Uint8Array)[][] = []
+  const counts: (string | number)[][] = []
+  for (const t of touched) {
+    const next = withHashes(old.get(key(t.project_id, t.fingerprint, t.scope)) ?? null, t.hashes)
+    if (next === null) continue
+    const users = estimate(next)
+    writes.push([t.project_id, t.fingerprint, t.scope, next, users])
+    if (t.scope === 't') counts.push([t.project_id, t.fingerprint, users])
+  }
+  for (let i = 0; i < writes.length; i += CHUNK) {
+    const chunk = writes.slice(i, i + CHUNK)
+    cached(st.write, chunk.length, () =>
+      db.prepare(
+        `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users) VALUES ${tuples(chunk.length, 5)}
+         ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
+      ),
+    ).run(...chunk.flat())
+  }
+  for (let i = 0; i < counts.length; i += CHUNK) {
+    const chunk = counts.slice(i, i + CHUNK)
+    cached(st.count, chunk.length, () =>
+      db.prepare(
+        `UPDATE issues SET users_count = v.column3 FROM (VALUES ${tuples(chunk.length, 3)}) AS v
+         WHERE issues.project_id = v.column1 AND issues.fingerprint = v.column2`,
+      ),
+    ).run(...chunk.flat())
+  }
+}
+
+export interface UsersAffected {
+  total: number
+  last_24h: number
+  by_release: { release: string; users: number }[]
+}
+
+/**
+ * An issue's users: total, the 24 hours ending with the current hour, per release (most
+ * first), over its merge group (the fingerprints merged into it, merge.ts): the union of
+ * their sketches.
+ */
+export function usersOf(db: Db, projectId: string, group: string[], now: number): UsersAffected {
+  const from = hourScope(hourBucket(now) - 23 * HOUR_MS)
+  const rows = db
+    .query<{ scope: string; sketch: Uint8Array }, string[]>(
+      `SELECT scope, sketch FROM issue_user_sketches
+       WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)})
+         AND (scope = 't' OR (scope >= 'r:' AND scope < 'r;') OR (scope >= ? AND scope < 'h;'))`,
+    )
+    .all(projectId, ...group, from)
+  let total: Uint8Array | null = null
+  let day: Uint8Array | null = null
+  const releases = new Map<string, Uint8Array>()
+  for (const r of rows) {
+    if (r.scope === 't') total = mergeSketches(total, r.sketch)
+    else if (r.scope.startsWith('h:')) day = mergeSketches(day, r.sketch)
+    else releases.set(r.scope.slice(2), mergeSketches(releases.get(r.scope.slice(2)) ?? null, r.sketch))
+  }
+  return {
+    total: estimate(total),
+    last_24h: estimate(day),
+    by_release: [...releases]
+      .map(([release, s]) => ({ release, users: estimate(s) }))
+      .sort((a, b) => b.users - a.users || (a.release < b.release ? -1 : a.release > b.release ? 1 : 0)),
+  }
+}
+
+/** Where a retention pass over the hourly sketches continues: after this issue. */
+export interface UsersCursor {
+  project_id: string
+  fingerprint: string
+}
+
+/**
+ * Retention hook: walks the issues in key order from the cursor and deletes their hourly
+ * sketches of hours up to `lastBucket`, at most `limit` rows (and at most `limit` issues
+ * looked at) in one transaction. An issue's old hours are one key range, so no index on
+ * the hour is kept for this.
+ */
+export function pruneUsersHourly(
+  db: Db,
+  a: { lastBucket: number; after: UsersCursor | null; limit: number },
+): { deleted: number; next: UsersCursor | null } {
+  const upTo = hourScope(a.lastBucket)
+  return db
+    .transaction(() => {
+      const issues = (
+        a.after === null
+          ? db
+              .query('SELECT project_id, fingerprint FROM issues ORDER BY project_id, fingerprint LIMIT ?')
+              .all(a.limit)
+          : db
+              .query(
+                `SELECT project_id, fingerprint FROM issues WHERE (project_id, fingerprint) > (?, ?)
+                 ORDER BY project_id, fingerprint LIMIT ?`,
+              )
+              .all(a.after.project_id, a.after.fingerprint, a.limit)
+      ) as UsersCursor[]
+      const del = db.prepare(
+        `DELETE FROM issue_user_sketches WHERE (project_id, fingerprint, scope) IN (
+           SELECT project_id, fingerprint, scope FROM issue_user_sketches
+           WHERE project_id = ? AND fingerprint = ? AND scope >= 'h:' AND scope <= ? LIMIT ?)`,
+      )
+      let deleted = 0
+      let previous = a.after
+      for (const i of issues) {
+        const budget = a.limit - deleted
+        const n = del.run(i.project_id, i.fingerprint, upTo, budget).changes
+        deleted += n
+        // Out of budget: this issue may hold more, so the next call starts with it again.
+        if (n === budget) return { deleted, next: previous ?? { project_id: '', fingerprint: '' } }
+        previous = i
+      }
+      const last = issues[issues.length - 1]
+      return { deleted, next: issues.length < a.limit || !last ? null : last }
+    })
+    .immediate()
+}

@@ -1,0 +1,368 @@
+/**
+ * Breadcrumbs, users affected, tags and search through the real app (docs/decisions.md,
+ * "Breadcrumbs", "Users affected", "Tags", "Search"): bloop events in, the query API out.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { insertUser } from '../../src/auth/users'
+import { HOUR_MS } from '../../src/core/time'
+import { MAX_BREADCRUMBS } from '../../src/errors/breadcrumbs'
+import { bearer, event, normalizedEvent, signed, startRuntime, type TestRuntime } from '../helpers'
+
+const T0 = Date.UTC(2026, 11, 1, 12, 0, 0)
+let clock = T0
+let rt: TestRuntime
+let auth: Record<string, string>
+beforeAll(async () => {
+  rt = await startRuntime({ rate_limit: { per_second: 100000, burst_size: 100000 } }, { now: () => clock })
+  auth = bearer(rt.token(['errors:read', 'errors:write']))
+})
+afterAll(() => rt.dispose())
+
+const batch = (events: Record<string, unknown>[]) => rt.handle(signed('/v1/ingest/batch', { events }))
+const get = async <T = Record<string, unknown>>(path: string): Promise<T> => {
+  const res = await rt.fetch(path, { headers: auth })
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+type Listed = { items: { fingerprint: string; users_count: number; error_type: string }[]; total: number }
+
+describe('breadcrumbs', () => {
+  test('are stored with the event and answered oldest first on samples and occurrences', async () => {
+    const crumbs = [
+      { timestamp: T0 - 3000, category: 'navigation', message: '/cart' },
+      {
+        timestamp: T0 - 2000,
+        type: 'http',
+        category: 'fetch',
+        level: 'error',
+        data: { url: '/api/pay', status_code: 502 },
+      },
+      { timestamp: T0 - 1000, category: 'ui.click', message: 'button#retry' },
+    ]
+    const res = await rt.handle(signed('/v1/ingest', event({ fingerprint: 'crumbs', breadcrumbs: crumbs })))
+    expect(res.status).toBe(200)
+    const stored = [
+      { timestamp: T0 - 3000, category: 'navigation', level: 'info', message: '/cart' },
+      { ...crumbs[1], level: 'error' },
+      { timestamp: T0 - 1000, category: 'ui.click', level: 'info', message: 'button#retry' },
+    ]
+    const detail = await get<{ samples: { breadcrumbs: unknown[] }[] }>('/v1/errors/crumbs')
+    expect(detail.samples[0]?.breadcrumbs).toEqual(stored)
+    const occ = await get<{ items: { breadcrumbs: unknown[] }[] }>('/v1/errors/crumbs/occurrences')
+    expect(occ.items[0]?.breadcrumbs).toEqual(stored)
+  })
+
+  test('an event without breadcrumbs answers an empty list', async () => {
+    await rt.handle(signed('/v1/ingest', event({ fingerprint: 'no-crumbs' })))
+    const detail = await get<{ samples: { breadcrumbs: unknown[] }[] }>('/v1/errors/no-crumbs')
+    expect(detail.samples[0]?.breadcrumbs).toEqual([])
+  })
+
+  test(`takes ${MAX_BREADCRUMBS} and answers 400 naming the field at ${MAX_BREADCRUMBS + 1}`, async () => {
+    const crumbs = (n: number) => Array.from({ length: n }, (_, i) => ({ message: `s${i}` }))
+    const okRes = await rt.handle(
+      signed('/v1/ingest', event({ fingerprint: 'many', breadcrumbs: crumbs(MAX_BREADCRUMBS) })),
+    )
+    expect(okRes.status).toBe(200)
+    const bad = await rt.handle(
+      signed('/v1/ingest', event({ fingerprint: 'many', breadcrumbs: crumbs(MAX_BREADCRUMBS + 1) })),
+    )
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toEqual({
+      error: `breadcrumbs exceeds ${MAX_BREADCRUMBS} entries (got ${MAX_BREADCRUMBS + 1})`,
+      code: 'invalid_field',
+      field: 'breadcrumbs',
+    })
+    // In a batch the bad event is reported by index and the others are stored.
+    const res = await batch([
+      event({ fingerprint: 'many' }),
+      event({ fingerprint: 'many', breadcrumbs: [{}, { level: 'loud' }] }),
+    ])
+    expect(await res.json()).toEqual({
+      accepted: 1,
+      dropped: 1,
+      errors: [
+        {
+          index: 1,
+          field: 'breadcrumbs[1].level',
+          error: 'breadcrumbs[1].level must be one of fatal, error, warning, info, debug',
+        },
+      ],
+    })
+  })
+})
+
+describe('users affected', () => {
+  test('counts distinct users in total, in the last 24 hours and per release, exactly while few', async () => {
+    clock = T0 - 30 * HOUR_MS
+    // Two days ago: users a, b, c on 1.0.0.
+    await batch(
+      ['a', 'b', 'c', 'a'].map((u) => event({ fingerprint: 'users-1', release: '1.0.0', user_id_hash: u })),
+    )
+    clock = T0
+    // Now: b again, d, e on 2.0.0; and one event without a user.
+    await batch([
+      ...['b', 'd', 'e', 'e'].map((u) =>
+        event({ fingerprint: 'users-1', release: '2.0.0', user_id_hash: u }),
+      ),
+      event({ fingerprint: 'users-1', release: '2.0.0' }),
+    ])
+    const detail = await get<{ users_count: number; users: unknown }>('/v1/errors/users-1')
+    expect(detail.users_count).toBe(5)
+    expect(detail.users).toEqual({
+      total: 5,
+      last_24h: 3,
+      by_release: [
+        { release: '1.0.0', users: 3 },
+        { release: '2.0.0', users: 3 },
+      ],
+    })
+  })
+
+  test('the list carries users_count and sorts by it', async () => {
+    await batch([
+      ...Array.from({ length: 12 }, (_, i) => event({ fingerprint: 'users-2', user_id_hash: `u${i}` })),
+      ...Array.from({ length: 20 }, () => event({ fingerprint: 'users-3', user_id_hash: 'same' })),
+    ])
+    const list = await get<Listed>('/v1/errors?sort=users_count&limit=3')
+    expect(list.items.map((i) => [i.fingerprint, i.users_count])).toEqual([
+      ['users-2', 12],
+      ['users-1', 5],
+      ['users-3', 1],
+    ])
+  })
+
+  test('hourly sketches go with the hourly window; the total stays', async () => {
+    const hourly = () =>
+      (
+        rt.core.db
+          .query(
+            "SELECT count(*) AS n FROM issue_user_sketches WHERE scope LIKE 'h:%' AND fingerprint = 'users-1'",
+          )
+          .get() as { n: number }
+      ).n
+    expect(hourly()).toBe(2)
+    const step = await rt.writer.run('errors.pruneUsersHourly', {
+      cutoffs: { hourly_last_bucket: T0 - 2 * HOUR_MS } as never,
+      after: null,
+      limit: 1000,
+    })
+    expect(step.next).toBeNull()
+    expect(hourly()).toBe(1)
+    expect((await get<{ users: { total: number } }>('/v1/errors/users-1')).users.total).toBe(5)
+  })
+
+  test('a pass walks the issues in small steps and resumes where its budget ended', async () => {
+    for (const hoursAgo of [50, 49, 48]) {
+      clock = T0 - hoursAgo * HOUR_MS
+      await batch([event({ fingerprint: 'users-4', user_id_hash: `old-${hoursAgo}` })])
+    }
+    clock = T0
+    const old = () =>
+      (
+        rt.core.db
+          .query("SELECT count(*) AS n FROM issue_user_sketches WHERE scope LIKE 'h:%' AND scope < ?")
+          .get(`h:${String((T0 - 2 * HOUR_MS) / HOUR_MS).padStart(8, '0')}`) as { n: number }
+      ).n
+    expect(old()).toBe(3)
+    let after: unknown = null
+    let steps = 0
+    let deleted = 0
+    do {
+      const step = (await rt.writer.run('errors.pruneUsersHourly', {
+        cutoffs: { hourly_last_bucket: T0 - 2 * HOUR_MS } as never,
+        after: after as never,
+        limit: 1,
+      })) as { deleted: number; next: unknown }
+      expect(step.deleted).toBeLessThanOrEqual(1)
+      deleted += step.deleted
+      after = step.next
+      steps++
+    } while (after !== null && steps < 1000)
+    expect(deleted).toBe(3)
+    expect(old()).toBe(0)
+    expect((await get<{ users: { total: number } }>('/v1/errors/users-4')).users.total).toBe(3)
+  })
+})
+
+describe('tags', () => {
+  test('top values per tag with counts and shares', async () => {
+    const ev = (browser: string, plan: string) =>
+      event({ fingerprint: 'tagged', environment: 'prod', metadata: { plan, tags: { browser } } })
+    await batch([ev('Chrome', 'pro'), ev('Chrome', 'pro'), ev('Chrome', 'free'), ev('Firefox', 'pro')])
+    const facets = await get<{ key: string; total: number; distinct: number; values: unknown[] }[]>(
+      '/v1/errors/tagged/tags?top=1',
+    )
+    const byKey = Object.fromEntries(facets.map((f) => [f.key, f]))
+    expect(Object.keys(byKey).sort()).toEqual([
+      'browser',
+      'environment',
+      'plan',
+      'release',
+      'route',
+      'source',
+    ])
+    expect(byKey.browser).toEqual({
+      key: 'browser',
+      total: 4,
+      distinct: 2,
+      values: [{ value: 'Chrome', count: 3, share: 0.75, last_seen: T0 }],
+    })
+    expect(byKey.plan?.values).toEqual([{ value: 'pro', count: 3, share: 0.75, last_seen: T0 }])
+    expect(byKey.environment?.values).toEqual([{ value: 'prod', count: 4, share: 1, last_seen: T0 }])
+  })
+
+  test('a tag keeps 100 distinct values per issue, then counts the rest as (other)', async () => {
+    await batch(
+      Array.from({ length: 100 }, (_, i) => event({ fingerprint: 'ids', metadata: { order: `o${i}` } })),
+    )
+    await batch(
+      Array.from({ length: 5 }, (_, i) => event({ fingerprint: 'ids', metadata: { order: `late${i}` } })),
+    )
+    await batch([event({ fingerprint: 'ids', metadata: { order: 'o7' } })])
+    const order = (
+      await get<
+        { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
+      >('/v1/errors/ids/tags?top=2')
+    ).find((f) => f.key === 'order')
+    expect(order).toMatchObject({ total: 106, distinct: 101 })
+    expect(order?.values.slice(0, 2).map((v) => [v.value, v.count])).toEqual([
+      ['(other)', 5],
+      ['o7', 2],
+    ])
+    // 120 new values in one commit (a group commit of several requests): the first 100 are
+    // kept, the last 20 counted as (other).
+    await rt.writer.run('errors.commit', {
+      events: Array.from({ length: 120 }, (_, i) =>
+        normalizedEvent({
+          fingerprint: 'ids-2',
+          received_at: clock,
+          metadata: JSON.stringify({ order: `n${i}` }),
+        }),
+      ),
+      sampleSize: 5,
+    })
+    const second = (
+      await get<
+        { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
+      >('/v1/errors/ids-2/tags?top=100')
+    ).find((f) => f.key === 'order')
+    expect(second).toMatchObject({ total: 120, distinct: 101 })
+    expect(second?.values[0]).toMatchObject({ value: '(other)', count: 20 })
+    expect(second?.values.some((v) => v.value === 'n0')).toBe(true)
+    expect(second?.values.some((v) => v.value === 'n100')).toBe(false)
+  })
+})
+
+describe('search', () => {
+  test('free text, tags, built-ins and users narrow the list', async () => {
+    await batch([
+      event({
+        fingerprint: 's-1',
+        error_type: 'TimeoutError',
+        message: 'read timeout after 30s',
+        environment: 'prod',
+        user_id_hash: 'zed',
+      }),
+      event({
+        fingerprint: 's-2',
+        error_type: 'TypeError',
+        message: 'x is undefined',
+        route_or_procedure: '/api/timeout-test',
+        environment: 'prod',
+      }),
+      event({
+        fingerprint: 's-3',
+        error_type: 'TypeError',
+        message: 'y is undefined',
+        environment: 'staging',
+        metadata: { tags: { browser: 'Safari' } },
+      }),
+    ])
+    const fps = async (q: string) =>
+      (await get<Listed>(`/v1/errors?limit=200&query=${encodeURIComponent(q)}`)).items
+        .map((i) => i.fingerprint)
+        .filter((f) => f.startsWith('s-'))
+        .sort()
+    expect(await fps('timeout')).toEqual(['s-1', 's-2'])
+    expect(await fps('TIMEOUT environment:prod typeerror')).toEqual(['s-2'])
+    expect(await fps('"read timeout"')).toEqual(['s-1'])
+    expect(await fps('browser:Safari')).toEqual(['s-3'])
+    expect(await fps('browser:Safari is:resolved')).toEqual([])
+    expect(await fps('user:zed')).toEqual(['s-1'])
+    expect(await fps('undefined env:staging')).toEqual(['s-3'])
+    // LIKE's wildcards are literal in search text.
+    expect(await fps('%')).toEqual([])
+    const total = (await get<Listed>(`/v1/errors?query=${encodeURIComponent('"is undefined"')}`)).total
+    expect(total).toBe(2)
+  })
+
+  test('an invalid query is a 400 naming its position; a contradiction with a parameter too', async () => {
+    const res = await rt.fetch(`/v1/errors?query=${encodeURIComponent('TypeError is:open')}`, {
+      headers: auth,
+    })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error:
+        'query at character 11: is:open is unknown; use unresolved, resolved, ignored, muted, assigned or unassigned',
+      code: 'invalid_query',
+      field: 'query',
+    })
+    const clash = await rt.fetch('/v1/errors?environment=prod&query=env:staging', { headers: auth })
+    expect(clash.status).toBe(400)
+    expect(((await clash.json()) as { error: string }).error).toBe(
+      'query: environment:staging contradicts the environment parameter (prod)',
+    )
+  })
+
+  test('assignment filters go to the assignment list query: assigned to a user, anyone, nobody', async () => {
+    expect(insertUser(rt.core.db, { id: 'u-ann', username: 'ann', role: 'user' }, clock).id).toBe('u-ann')
+    const put = await rt.fetch('/v1/errors/s-2/assignee', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ assignee: 'ann' }),
+    })
+    expect(put.status).toBe(200)
+    const fps = async (q: string) =>
+      (await get<Listed>(`/v1/errors?limit=200&query=${encodeURIComponent(q)}`)).items
+        .map((i) => i.fingerprint)
+        .filter((f) => f.startsWith('s-'))
+        .sort()
+    expect(await fps('assigned:ann')).toEqual(['s-2'])
+    expect(await fps('assigned:u-ann undefined')).toEqual(['s-2'])
+    expect(await fps('is:assigned')).toEqual(['s-2'])
+    expect(await fps('is:unassigned')).toEqual(['s-1', 's-3'])
+    expect(await fps('assigned:none')).toEqual(['s-1', 's-3'])
+    const nobody = await rt.fetch('/v1/errors?query=assigned:zed', { headers: auth })
+    expect(nobody.status).toBe(400)
+    expect(((await nobody.json()) as { error: string }).error).toBe('query: assigned:zed names no user')
+    // "me" is the signed-in user: a token has none (the assignment feature's rule).
+    const me = await rt.fetch('/v1/errors?query=assigned:me', { headers: auth })
+    expect(me.status).toBe(400)
+    // A bulk action over everything matching a search selects what the list shows.
+    const bulk = await rt.fetch('/v1/errors/bulk', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        action: 'mute',
+        matching: `query=${encodeURIComponent('browser:Safari undefined')}`,
+      }),
+    })
+    expect(((await bulk.json()) as { matched: number }).matched).toBe(1)
+    expect(await fps('is:muted')).toEqual(['s-3'])
+    // Merged into s-1, s-3's tags and users find s-1, the issue the list shows.
+    const merge = await rt.fetch('/v1/errors/bulk', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'merge', fingerprints: ['s-3'], target: 's-1' }),
+    })
+    expect(merge.status).toBe(200)
+    expect(await fps('browser:Safari')).toEqual(['s-1'])
+    const facets = await get<{ key: string; values: { value: string }[] }[]>('/v1/errors/s-1/tags')
+    expect(facets.find((f) => f.key === 'browser')?.values.map((v) => v.value)).toEqual(['Safari'])
+    const both = await rt.fetch('/v1/errors?assigned=any&query=is:unassigned', { headers: auth })
+    expect(((await both.json()) as { error: string }).error).toBe(
+      'query: an assignment filter and the assigned parameter together',
+    )
+  })
+})
