@@ -26,9 +26,11 @@ const rt = await buildRuntime(
   { log: createLogger('error') },
 )
 const db = rt.core.db
-const token = createToken(db, { projectId: 'default', name: 'bench', scopes: ['errors:read'] }).token
+const token = (
+  await createToken(rt.core.backend, { projectId: 'default', name: 'bench', scopes: ['errors:read'] })
+).token
 const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
-const cookie = `bloop_session=${createSession(db, user.id, Date.now(), 3600)}`
+const cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
 
 async function measure(label: string, headers: Record<string, string>, expect: number) {
   const times: number[] = []

@@ -21,22 +21,18 @@ import { analytics } from '../src/analytics'
 import { createApp } from '../src/app'
 import { COPY_PLAN } from '../src/cli/dbcopy'
 import { testConfig } from '../src/config/load'
-import type { NormalizedEvent } from '../src/errors/event'
 import { MIGRATIONS } from '../src/features'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
 import { copyDatabase } from '../src/storage/copy'
 import { openDatabase } from '../src/storage/db'
 import { migratePostgres } from '../src/storage/migrate'
-import { PostgresBackend } from '../src/storage/postgres'
 import { createToken } from '../src/tokens/store'
-import { startPg } from '../test/pg.helpers'
+import { pgBenchBackend, startPg } from '../test/pg.helpers'
+import { DAYS, ISSUES, loadAnalyticsEvents } from './analytics.seed'
 import { fmt, hasTaskset, SECRET, tempDir } from './lib'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000)
-const ISSUES = 10_000
-const DAYS = 30
-const H = 3_600_000
 const NOW = Date.UTC(2026, 5, 30, 23, 30)
 const ENDPOINTS = ['spikes', 'movers', 'correlations', 'releases', 'environments'] as const
 const silent = createLogger('error', () => {})
@@ -44,83 +40,11 @@ const dir = tempDir('bloop-bench-pganalytics-')
 const dbPath = join(dir, 'bloop.db')
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** The events of bench/analytics.bench.ts, through the real queue and writer. */
+/** The events of bench/analytics.bench.ts (bench/analytics.seed.ts), through the real queue and writer. */
 async function load() {
-  const config = testConfig({
-    database: { path: dbPath },
-    auth: { hmac_secret: SECRET },
-    analytics: { enabled: false },
-  })
-  const rt = await buildRuntime(config, { log: silent, now: () => NOW })
-  const rand = rng(7)
-  const cdf: number[] = []
-  let total = 0
-  for (let k = 1; k <= ISSUES; k++) {
-    total += 1 / k
-    cdf.push(total)
-  }
-  const issue = () => {
-    const u = rand() * total
-    let lo = 0
-    let hi = ISSUES - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cdf[mid] as number) < u) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
-  const start = NOW - DAYS * 24 * H
-  const envs = ['production', 'production', 'production', 'production', 'production', 'production']
-  envs.push('production', 'staging', 'staging', 'development')
-  const t0 = performance.now()
-  for (let done = 0; done < EVENTS; ) {
-    const batch: NormalizedEvent[] = []
-    for (let i = 0; i < 2000 && done < EVENTS; i++, done++) {
-      const t = start + Math.floor(rand() * (NOW - start))
-      const k = issue()
-      batch.push({
-        project_id: 'default',
-        fingerprint: `issue-${k}`,
-        timestamp: t,
-        received_at: t,
-        source: ['api', 'web', 'ios', 'android'][k % 4] as string,
-        environment: envs[Math.floor(rand() * envs.length)] as string,
-        release: `2026.${Math.floor((t - start) / (3 * 24 * H))}`,
-        app_version: null,
-        build_number: null,
-        route_or_procedure: `/route/${k % 50}`,
-        screen: null,
-        error_type: `Error${k % 97}`,
-        message: `failure number ${k}`,
-        stack: null,
-        http_status: 500,
-        request_id: null,
-        user_id_hash: null,
-        device_id_hash: null,
-        metadata: null,
-        event_id: null,
-        level: 'error',
-      })
-    }
-    const ack = rt.features.errors.queue.submit(batch)
-    if (ack === 'full') throw new Error('expected the queue to take the batch')
-    await ack
-  }
-  await rt.close()
+  const ms = await loadAnalyticsEvents({ dbPath, secret: SECRET, events: EVENTS, now: NOW, log: silent })
   console.log(
-    `loaded ${fmt(EVENTS)} events in ${fmt(ISSUES)} issues over ${DAYS} days: ${fmt((performance.now() - t0) / 1000, 1)} s`,
+    `loaded ${fmt(EVENTS)} events in ${fmt(ISSUES)} issues over ${DAYS} days: ${fmt(ms / 1000, 1)} s`,
   )
 }
 
@@ -142,15 +66,7 @@ try {
   console.log(`PostgreSQL ${version}, postmaster pinned to core 0: ${hasTaskset ? 'yes' : 'no (no taskset)'}`)
 
   await load()
-  const url = await pg.createDatabase()
-  const backend = new PostgresBackend({
-    url,
-    max: 4,
-    statementTimeoutMs: 0,
-    connectTimeoutSecs: 10,
-    tls: 'disable',
-    tlsCaFile: '',
-  })
+  const backend = await pgBenchBackend(pg)
   await migratePostgres(backend, MIGRATIONS)
   const src = openDatabase(dbPath)
   const c0 = performance.now()
@@ -174,11 +90,13 @@ try {
   console.log(`DuckDB copy built (first start): ${fmt((performance.now() - r0) / 1000, 1)} s`)
   const onPg = await analytics.start({ ...rt.core, backend, onErrorsCommit: () => {} })
   const pgApp = createApp(rt.core.log, [onPg.routes])
-  const token = createToken(rt.core.db, {
-    projectId: 'default',
-    name: 'bench',
-    scopes: ['errors:read'],
-  }).token
+  const token = (
+    await createToken(rt.core.backend, {
+      projectId: 'default',
+      name: 'bench',
+      scopes: ['errors:read'],
+    })
+  ).token
   const hourly = await backend.get<{ n: number }>('SELECT count(*) AS n FROM event_counts_hourly')
   console.log(`hourly rows: ${fmt(hourly?.n ?? 0)} (PostgreSQL's event_counts_hourly, the copy's hourly)`)
 

@@ -19,18 +19,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { duckdbPathOf } from '../src/analytics/service'
 import { testConfig } from '../src/config/load'
-import type { NormalizedEvent } from '../src/errors/event'
 import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
+import { DAYS, ISSUES, loadAnalyticsEvents } from './analytics.seed'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000)
-const ISSUES = 10_000
-const DAYS = 30
 const INGEST_EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000)
 const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
-const H = 3_600_000
 const ROOT = join(import.meta.dir, '..')
 const keep = process.env.BENCH_DIR
 const dir = keep ?? join(tmpdir(), `bloop-bench-analytics-${process.pid}`)
@@ -40,95 +38,11 @@ const dbPath = join(dir, 'bloop.db')
 const NOW = Date.UTC(2026, 5, 30, 23, 30)
 const silent = createLogger('error', () => {})
 
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
 async function load() {
-  const config = testConfig({
-    database: { path: dbPath },
-    auth: { hmac_secret: SECRET },
-    analytics: { enabled: false },
-  })
-  const rt = await buildRuntime(config, { log: silent, now: () => NOW })
-  const rand = rng(7)
-  // Zipf (s = 1) over the issues: a few loud ones, a long quiet tail.
-  const cdf: number[] = []
-  let total = 0
-  for (let k = 1; k <= ISSUES; k++) {
-    total += 1 / k
-    cdf.push(total)
-  }
-  const issue = () => {
-    const u = rand() * total
-    let lo = 0
-    let hi = ISSUES - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cdf[mid] as number) < u) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
-  const start = NOW - DAYS * 24 * H
-  const envs = [
-    'production',
-    'production',
-    'production',
-    'production',
-    'production',
-    'production',
-    'production',
-    'staging',
-    'staging',
-    'development',
-  ]
-  const started = performance.now()
-  for (let done = 0; done < EVENTS; ) {
-    const batch: NormalizedEvent[] = []
-    for (let i = 0; i < 2000 && done < EVENTS; i++, done++) {
-      const t = start + Math.floor(rand() * (NOW - start))
-      const k = issue()
-      batch.push({
-        project_id: 'default',
-        fingerprint: `issue-${k}`,
-        timestamp: t,
-        received_at: t,
-        source: ['api', 'web', 'ios', 'android'][k % 4] as string,
-        environment: envs[Math.floor(rand() * envs.length)] as string,
-        release: `2026.${Math.floor((t - start) / (3 * 24 * H))}`,
-        app_version: null,
-        build_number: null,
-        route_or_procedure: `/route/${k % 50}`,
-        screen: null,
-        error_type: `Error${k % 97}`,
-        message: `failure number ${k}`,
-        stack: null,
-        http_status: 500,
-        request_id: null,
-        user_id_hash: null,
-        device_id_hash: null,
-        metadata: null,
-        event_id: null,
-        level: 'error',
-      })
-    }
-    const ack = rt.features.errors.queue.submit(batch)
-    if (ack === 'full') throw new Error('expected the queue to take the batch')
-    await ack
-  }
-  await rt.close()
-  const ms = performance.now() - started
+  const ms = await loadAnalyticsEvents({ dbPath, secret: SECRET, events: EVENTS, now: NOW, log: silent })
   console.log(`loaded ${EVENTS} events in ${ISSUES} issues over ${DAYS} days: ${(ms / 1000).toFixed(1)} s`)
 }
 
@@ -147,11 +61,13 @@ async function queries() {
   if (rt.features.analytics.analytics.state !== 'ready')
     throw new Error(`analytics is ${rt.features.analytics.analytics.state}`)
   console.log(`first start of the copy (rebuild from SQLite hourly counts): ${(ready / 1000).toFixed(1)} s`)
-  const token = createToken(rt.core.db, {
-    projectId: 'default',
-    name: 'bench',
-    scopes: ['errors:read'],
-  }).token
+  const token = (
+    await createToken(rt.core.backend, {
+      projectId: 'default',
+      name: 'bench',
+      scopes: ['errors:read'],
+    })
+  ).token
   const rows = await rt.features.analytics.analytics.copy?.query<{ n: number }>(
     'SELECT count(*) AS n FROM hourly',
   )
@@ -248,7 +164,7 @@ function memoryOf(pid: number) {
 }
 
 async function rss(bin: string) {
-  const token = createTokenOnDisk()
+  const token = await createTokenOnDisk()
   // A first start writes DuckDB's native files into the data directory; measure later starts.
   const warm = await startServer(bin, dbPath, {})
   warm.proc.kill('SIGTERM')
@@ -271,11 +187,13 @@ async function rss(bin: string) {
   }
 }
 
-function createTokenOnDisk(): string {
+async function createTokenOnDisk(): Promise<string> {
   const { openDatabase } = require('../src/storage/db') as typeof import('../src/storage/db')
   const db = openDatabase(dbPath)
   try {
-    return createToken(db, { projectId: 'default', name: 'rss', scopes: ['errors:read'] }).token
+    return (
+      await createToken(new SqliteBackend(db), { projectId: 'default', name: 'rss', scopes: ['errors:read'] })
+    ).token
   } finally {
     db.close()
   }

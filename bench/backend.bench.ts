@@ -14,9 +14,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Backend } from '../src/storage/backend'
 import { openDatabase } from '../src/storage/db'
-import { PostgresBackend } from '../src/storage/postgres'
 import { SqliteBackend } from '../src/storage/sqlite'
-import { startPg } from '../test/pg.helpers'
+import { pgBenchBackend, startPg } from '../test/pg.helpers'
 import { fmt } from './lib'
 
 const READS = Number(process.env.BENCH_READS ?? 200_000)
@@ -97,14 +96,7 @@ const viaSeam = await seam(lite, READS, TXS)
 await lite.close()
 
 const pg = await startPg()
-const post = new PostgresBackend({
-  url: await pg.createDatabase(),
-  max: 4,
-  statementTimeoutMs: 0,
-  connectTimeoutSecs: 10,
-  tls: 'disable',
-  tlsCaFile: '',
-})
+const post = await pgBenchBackend(pg)
 await post.exec(POST)
 // Fewer round trips: every PostgreSQL statement is one over loopback.
 const pgReads = Math.min(READS, 20_000)

@@ -73,7 +73,7 @@ console.log(
 )
 
 const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
-const cookie = `bloop_session=${createSession(db, user.id, Date.now(), 3600)}`
+const cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
 const get = async (path: string) => {
   const res = await rt.handle(new Request(`http://localhost${path}`, { headers: { cookie } }))
   if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`)

@@ -19,8 +19,7 @@ import { ensureDefaultProject } from '../src/projects/store'
 import { copyDatabase } from '../src/storage/copy'
 import { openDatabase } from '../src/storage/db'
 import { migrate, migratePostgres } from '../src/storage/migrate'
-import { PostgresBackend } from '../src/storage/postgres'
-import { startPg } from '../test/pg.helpers'
+import { pgBenchBackend, startPg } from '../test/pg.helpers'
 import { benchEvent, fmt } from './lib'
 
 const N = Number(process.env.BENCH_EVENTS ?? 200_000)
@@ -44,14 +43,7 @@ db.run('PRAGMA wal_checkpoint(TRUNCATE)')
 const bytes = statSync(path).size
 
 const pg = await startPg()
-const dst = new PostgresBackend({
-  url: await pg.createDatabase(),
-  max: 4,
-  statementTimeoutMs: 0,
-  connectTimeoutSecs: 10,
-  tls: 'disable',
-  tlsCaFile: '',
-})
+const dst = await pgBenchBackend(pg)
 await migratePostgres(dst, MIGRATIONS)
 const t0 = performance.now()
 const report = await copyDatabase(db, dst, COPY_PLAN, { batchRows: Number(process.env.BENCH_BATCH ?? 5000) })

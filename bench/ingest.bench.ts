@@ -20,6 +20,7 @@ import { MIGRATIONS } from '../src/features'
 import { ensureDefaultProject } from '../src/projects/store'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 import { benchEvent, cores, fmt, hasTaskset, REPO, rssMb, runLoad, SECRET, startPinned, tempDir } from './lib'
 
@@ -217,7 +218,11 @@ if (runs(6)) {
     commitEvents(db, batch, 5)
   }
   const seeded = (performance.now() - t) / 1000
-  const { token } = createToken(db, { projectId: 'default', name: 'bench', scopes: ['errors:read'] })
+  const { token } = await createToken(new SqliteBackend(db), {
+    projectId: 'default',
+    name: 'bench',
+    scopes: ['errors:read'],
+  })
   const issueCount = (db.query('SELECT count(*) AS n FROM issues').get() as { n: number }).n
   db.close()
   report(

@@ -54,7 +54,9 @@ const config = testConfig({
 })
 // The clock stays at the generation time, so hours=720 covers the whole 30 days.
 const rt = await buildRuntime(config, { log: createLogger('error'), now: () => now })
-const token = createToken(rt.core.db, { projectId: PROJECT, name: 'bench', scopes: ['llm:read'] }, now).token
+const token = (
+  await createToken(rt.core.backend, { projectId: PROJECT, name: 'bench', scopes: ['llm:read'] }, now)
+).token
 const headers = { authorization: `Bearer ${token}` }
 
 const CASES: [string, string, number][] = [

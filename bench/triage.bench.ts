@@ -32,6 +32,7 @@ import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
 
@@ -239,7 +240,13 @@ try {
     console.log(
       `  ${seconds.toFixed(0)} s (${fmt(LIST_EVENTS / seconds)} events/s); ${JSON.stringify(counts)}`,
     )
-    const token = createToken(db, { projectId: 'default', name: 'bench', scopes: ['errors:read'] }).token
+    const token = (
+      await createToken(new SqliteBackend(db), {
+        projectId: 'default',
+        name: 'bench',
+        scopes: ['errors:read'],
+      })
+    ).token
     db.run('PRAGMA wal_checkpoint(TRUNCATE)')
     db.close()
 

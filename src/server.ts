@@ -92,11 +92,10 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const ingestLimiter = new RateLimiter(config.rate_limit.per_second, config.rate_limit.burst_size, now)
   const guard = new Guard(
     {
-      token: (t) => resolveToken(db, t, now()),
-      session: (cookie) => resolveSession(db, cookie, now()),
-      project: (ref) => findProject(db, ref),
+      token: (t) => resolveToken(backend, t, now()),
+      session: (cookie) => resolveSession(backend, cookie, now()),
       // Every signed-in user sees every project: bloop has no per-project membership.
-      visibleProjects: () => listProjects(db).map((p) => p.id),
+      visibleProjects: () => listProjects(backend),
     },
     [relyingParty(config).origin],
     {
@@ -106,7 +105,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     {
       limiter: ingestLimiter,
       clientIp: requestIp,
-      signingKey: (key) => (key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(db, key)),
+      signingKey: async (key) =>
+        key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(backend, key),
       rejected: (reason) => metrics.rejected.inc({ reason }),
     },
   )

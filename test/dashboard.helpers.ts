@@ -7,12 +7,14 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { createSession } from '../src/auth/sessions'
+import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import { sign } from '../src/errors/ingest/hmac'
 import { memoryLogger } from '../src/ops/log'
 import { type RuntimeOptions, type Served, serve } from '../src/server'
-import { addAuthenticator, reservePort, type VirtualAuthenticator } from './browser'
+import { addAuthenticator, launchChromium, reservePort, type VirtualAuthenticator } from './browser'
 import { TEST_SECRET, tempDir } from './helpers'
 
 export const ARTIFACTS = resolve(import.meta.dir, '../test-artifacts')
@@ -128,6 +130,37 @@ export async function visitor(
   const page = await context.newPage()
   watch(page)
   return { context, page, authenticator: await addAuthenticator(page) }
+}
+
+export interface SignedIn {
+  browser: Browser
+  context: BrowserContext
+  page: Page
+}
+
+/**
+ * Chromium with one watched page signed in as a new admin, alice, of the server's
+ * database (her session cookie, no sign-in ceremony): for the stories that are not about
+ * signing in. `clipboard`: the page may read and write the clipboard.
+ */
+export async function signedInAdmin(
+  server: DashboardServer,
+  opts: { height?: number; clipboard?: boolean } = {},
+): Promise<SignedIn> {
+  const db = server.served.runtime.core.db
+  const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
+  const token = await createSession(server.served.runtime.core.backend, user.id, Date.now(), 3600)
+  const browser = await launchChromium()
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: opts.height ?? 860 },
+    deviceScaleFactor: 1,
+  })
+  if (opts.clipboard)
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin })
+  await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])
+  const page = await context.newPage()
+  watch(page)
+  return { browser, context, page }
 }
 
 export const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText())

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { mintSession } from '../src/auth/sessions'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import type { NormalizedEvent } from '../src/errors/event'
@@ -12,11 +13,29 @@ import { sign } from '../src/errors/ingest/hmac'
 import type { Scope } from '../src/http/auth'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
+import type { Db } from '../src/storage/db'
 import { openDatabase } from '../src/storage/db'
-import { createToken } from '../src/tokens/store'
+import { mintToken, type NewTokenInput, type TokenRow, tokenRowOf } from '../src/tokens/store'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 export const BASE = 'http://localhost'
+
+/**
+ * The tokens store's own statement (`mintToken`), run synchronously on a SQLite
+ * connection: for fixtures that hand out tokens synchronously (`TestRuntime.token`, the
+ * security walk). Everything else creates tokens through the seam with `createToken`.
+ */
+export function tokenOnSqlite(db: Db, t: NewTokenInput, now = Date.now()): { token: string; row: TokenRow } {
+  const { token, sql, params } = mintToken(t, now)
+  return { token, row: tokenRowOf(db.query(sql).get(...(params as never[]))) }
+}
+
+/** The sessions store's own statement (`mintSession`), run synchronously on a SQLite connection, as `tokenOnSqlite`. */
+export function sessionOnSqlite(db: Db, userId: string, now: number, ttlSecs: number): string {
+  const { token, sql, params } = mintSession(userId, now, ttlSecs)
+  db.query(sql).run(...(params as never[]))
+  return token
+}
 
 export function tempDir(prefix = 'bloop-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
@@ -52,7 +71,7 @@ export async function startRuntime(
   t.config = config
   t.fetch = (path, init) => runtime.handle(new Request(path.startsWith('http') ? path : BASE + path, init))
   t.token = (scopes = ['errors:read', 'errors:write'], projectId = 'default') =>
-    createToken(runtime.core.db, { projectId, name: `test-${scopes.join('-')}`, scopes }).token
+    tokenOnSqlite(runtime.core.db, { projectId, name: `test-${scopes.join('-')}`, scopes }).token
   t.dispose = async () => {
     await runtime.close()
     rmSync(dir, { recursive: true, force: true })

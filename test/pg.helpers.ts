@@ -10,6 +10,8 @@
  * the cluster belongs to the `postgres` user the Debian package creates, and initdb and
  * pg_ctl run through `runuser`.
  */
+
+import { afterAll, beforeAll } from 'bun:test'
 import { spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,6 +22,7 @@ import type { Backend } from '../src/storage/backend'
 import { openDatabase } from '../src/storage/db'
 import { migrate, migratePostgres } from '../src/storage/migrate'
 import { openPostgres } from '../src/storage/open'
+import { PostgresBackend } from '../src/storage/postgres'
 import { SqliteBackend } from '../src/storage/sqlite'
 
 export interface PgCluster {
@@ -338,4 +341,39 @@ function track<B extends Backend>(b: B): B {
 
 export async function closeBackends(): Promise<void> {
   for (const c of cleanups.splice(0)) await c()
+}
+
+/**
+ * A private PostgreSQL server for the test file that calls this at its top: started
+ * before its tests, stopped after them once every backend `freshBackend` opened is closed.
+ * Answers the running cluster (call it inside a test or hook).
+ */
+export function privatePgPerFile(): () => PgCluster {
+  let pg: PgCluster | undefined
+  beforeAll(async () => {
+    pg = await startPg()
+  })
+  afterAll(async () => {
+    await closeBackends()
+    await pg?.stop()
+  })
+  return () => {
+    if (!pg) throw new Error('expected the private PostgreSQL to be started (call this inside a test)')
+    return pg
+  }
+}
+
+/**
+ * A backend on a new, empty database of `pg`, as the benchmarks and audits use it: `max`
+ * pooled connections, no statement timeout, plain TCP on the loopback.
+ */
+export async function pgBenchBackend(pg: PgCluster, max = 4): Promise<PostgresBackend> {
+  return new PostgresBackend({
+    url: await pg.createDatabase(),
+    max,
+    statementTimeoutMs: 0,
+    connectTimeoutSecs: 10,
+    tls: 'disable',
+    tlsCaFile: '',
+  })
 }

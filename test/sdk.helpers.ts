@@ -60,11 +60,13 @@ export async function sdkServer(
     { log: createLogger('error') },
   )
   const db = served.runtime.core.db
-  const token = createToken(db, {
-    projectId: 'default',
-    name: 'read',
-    scopes: ['errors:read', 'llm:read'],
-  }).token
+  const token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'read',
+      scopes: ['errors:read', 'llm:read'],
+    })
+  ).token
   const project = findProject(db, 'default')
   if (!project) throw new Error('expected the default project')
   const get = (path: string) =>

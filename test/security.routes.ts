@@ -8,8 +8,7 @@ import { createInvite } from '../src/auth/invites'
 import { insertCredential, insertUser } from '../src/auth/users'
 import { insertProject } from '../src/projects/store'
 import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
-import { createToken } from '../src/tokens/store'
-import { event, signed } from './helpers'
+import { event, signed, tokenOnSqlite } from './helpers'
 import { trace } from './llm.helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
 import { LLM_EXPERIMENTS, LLM_EXPORT, LLM_READ, LLM_SETTINGS } from './security.routes.llm'
@@ -288,7 +287,7 @@ export const TOKENS_API: SecurityGroup = {
       route: '/v1/tokens/:id',
       access: 'session',
       request: (f) => {
-        const { row } = createToken(
+        const { row } = tokenOnSqlite(
           f.rt.core.db,
           { projectId: f.own.id, name: 'to-revoke', scopes: ['errors:read'], createdBy: f.user.id },
           f.rt.core.now(),

@@ -46,7 +46,7 @@ import { SCOPES, type Scope } from '../src/http/auth'
 import { sign } from '../src/http/hmac'
 import { insertProject, type ProjectRow } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
-import { startRuntime, type TestRuntime } from './helpers'
+import { sessionOnSqlite, startRuntime, type TestRuntime, tokenOnSqlite } from './helpers'
 
 /**
  * What a route declares (src/http/access.ts): `public` routes answer `ok` without
@@ -108,7 +108,7 @@ export interface SecurityFixture {
 export function signInAs(rt: TestRuntime, username: string, role: Role): SignedInUser {
   const db = rt.core.db
   const user = insertUser(db, { username, role }, rt.core.now())
-  const token = createSession(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  const token = sessionOnSqlite(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
   return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
 
@@ -192,7 +192,7 @@ export function describeSecurity(
         admin: signInAs(rt, 'sec-admin', 'admin'),
         user: signInAs(rt, 'sec-user', 'user'),
         token: (scopes, project) =>
-          createToken(
+          tokenOnSqlite(
             db,
             { projectId: (project ?? f.own).id, name: 'sec', scopes: [...scopes] },
             rt.core.now(),
@@ -259,7 +259,7 @@ export function describeSecurity(
           const id = db
             .query<{ id: string }, []>('SELECT id FROM api_tokens ORDER BY rowid DESC LIMIT 1')
             .get()?.id
-          expect(revokeToken(db, id as string, f.rt.core.now())).toBe(true)
+          expect(await revokeToken(f.rt.core.backend, id as string, f.rt.core.now())).toBe(true)
           await expectRefused(
             await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
             'invalid_token',
@@ -268,8 +268,8 @@ export function describeSecurity(
 
         test('rejects an expired token with 401', async () => {
           const past = f.rt.core.now() - 2 * 86_400_000
-          const { token } = createToken(
-            f.rt.core.db,
+          const { token } = await createToken(
+            f.rt.core.backend,
             { projectId: f.own.id, name: 'expired', scopes: [...SCOPES], expiresInDays: 1 },
             past,
           )
@@ -287,7 +287,12 @@ export function describeSecurity(
             'unauthorized',
           )
           const longAgo = f.rt.core.now() - (f.rt.config.auth.session_ttl_secs + 1) * 1000
-          const stale = createSession(f.rt.core.db, f.admin.id, longAgo, f.rt.config.auth.session_ttl_secs)
+          const stale = await createSession(
+            f.rt.core.backend,
+            f.admin.id,
+            longAgo,
+            f.rt.config.auth.session_ttl_secs,
+          )
           await expectRefused(
             await send(f.rt, route.method, await req(), { cookie: `bloop_session=${stale}` }),
             'unauthorized',

@@ -26,7 +26,7 @@ import type { Backend, Param } from '../storage/backend'
 import { placeholders } from '../storage/db'
 import { AnswerCache } from './cache'
 import type { IssueLabel, MoverRow, PairRow, ReleaseRow, Scope, SpikeRow } from './queries'
-import { labelKey } from './queries'
+import { labelKey, releaseOrder } from './queries'
 import { switchedOff } from './service'
 import type { AnalyticsSource, EnvironmentRow } from './source'
 
@@ -52,6 +52,16 @@ function where(scope: Scope, window?: { from: number; to: number }, table = ''):
 
 const C = 'COLLATE "C"'
 
+/** One issue's hourly counts over the window (hours from its first) with their sum and sum of squares. */
+interface HourlySeries {
+  project_id: string
+  fingerprint: string
+  hours: number[]
+  counts: number[]
+  sx: number
+  sxx: number
+}
+
 /**
  * The pairs of `series` (sorted bytewise by project and fingerprint, so `a` of each pair
  * is the smaller) whose Pearson r is at least `minR`, ordered and cut as the DuckDB query
@@ -62,14 +72,7 @@ const C = 'COLLATE "C"'
  * same closed form, in the same double arithmetic, as the SQL on DuckDB.
  */
 function pairsOf(
-  series: readonly {
-    project_id: string
-    fingerprint: string
-    hours: number[]
-    counts: number[]
-    sx: number
-    sxx: number
-  }[],
+  series: readonly HourlySeries[],
   n: number,
   opts: { minR: number; limit: number },
 ): PairRow[] {
@@ -159,14 +162,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
     async pairRows(scope, win, opts) {
       if (scope.projectIds.length === 0 || win.hours < opts.minHours) return []
       const w = where(scope, { from: win.first, to: win.last })
-      const series = await backend.all<{
-        project_id: string
-        fingerprint: string
-        hours: number[]
-        counts: number[]
-        sx: number
-        sxx: number
-      }>(
+      const series = await backend.all<HourlySeries>(
         `WITH p AS (SELECT ?::bigint AS min_hours, ?::bigint AS max_series, ?::bigint AS first),
          h AS MATERIALIZED (
            SELECT project_id, fingerprint, hour_bucket, sum(count)::float8 AS c FROM event_counts_hourly
@@ -194,22 +190,7 @@ export function postgresSource(backend: Backend): AnalyticsSource {
       // One pass over the hourly counts of the releases: their events, those of their
       // first 24 hours, and whether they have any in the window.
       return backend.all<ReleaseRow>(
-        `WITH fs AS (
-           SELECT project_id, fingerprint, release, min(first_seen) AS first_seen FROM error_aggregates
-           WHERE ${all.sql} GROUP BY project_id, fingerprint, release),
-         rel AS (
-           SELECT project_id, release, min(first_seen) AS first_seen, count(*) AS fingerprints FROM fs
-           GROUP BY project_id, release),
-         fp AS (SELECT project_id, fingerprint, min(first_seen) AS t FROM fs GROUP BY project_id, fingerprint),
-         fresh AS (
-           SELECT fs.project_id, fs.release, count(*) AS n FROM fs
-           JOIN fp ON fp.project_id = fs.project_id AND fp.fingerprint = fs.fingerprint AND fp.t = fs.first_seen
-           GROUP BY fs.project_id, fs.release),
-         ordered AS (
-           SELECT rel.*, coalesce(fresh.n, 0) AS new_fingerprints,
-                  lag(rel.release) OVER w AS previous_release, lag(rel.first_seen) OVER w AS previous_first_seen
-           FROM rel LEFT JOIN fresh USING (project_id, release)
-           WINDOW w AS (PARTITION BY rel.project_id ORDER BY rel.first_seen, rel.release ${C})),
+        `WITH ${releaseOrder('error_aggregates', all.sql, C)},
          per AS (
            SELECT o.project_id, o.release, sum(h.count) AS events,
                   sum(h.count) FILTER (WHERE h.hour_bucket >= o.first_seen / ${HOUR_MS} * ${HOUR_MS}

@@ -182,6 +182,32 @@ export interface ReleaseRow {
 }
 
 /**
+ * The CTEs both sources rank releases with (postgres.ts too): each fingerprint's first
+ * sighting in each release (`fs`, from the `firstSeen` rows that match `scoped`), each
+ * release's first sighting and fingerprints (`rel`), the fingerprints it introduced
+ * (`fresh`), and each release beside the one first seen just before it (`ordered`).
+ * `collate` makes the release names' order bytewise where the database's is not.
+ */
+export function releaseOrder(firstSeen: string, scoped: string, collate = ''): string {
+  return `fs AS (
+       SELECT project_id, fingerprint, release, min(first_seen) AS first_seen FROM ${firstSeen}
+       WHERE ${scoped} GROUP BY project_id, fingerprint, release),
+     rel AS (
+       SELECT project_id, release, min(first_seen) AS first_seen, count(*) AS fingerprints FROM fs
+       GROUP BY project_id, release),
+     fp AS (SELECT project_id, fingerprint, min(first_seen) AS t FROM fs GROUP BY project_id, fingerprint),
+     fresh AS (
+       SELECT fs.project_id, fs.release, count(*) AS n FROM fs
+       JOIN fp ON fp.project_id = fs.project_id AND fp.fingerprint = fs.fingerprint AND fp.t = fs.first_seen
+       GROUP BY fs.project_id, fs.release),
+     ordered AS (
+       SELECT rel.*, coalesce(fresh.n, 0) AS new_fingerprints,
+              lag(rel.release) OVER w AS previous_release, lag(rel.first_seen) OVER w AS previous_first_seen
+       FROM rel LEFT JOIN fresh USING (project_id, release)
+       WINDOW w AS (PARTITION BY rel.project_id ORDER BY rel.first_seen, rel.release${collate === '' ? '' : ` ${collate}`}))`
+}
+
+/**
  * Releases with events in the window, newest first, with their figures over everything the
  * copy holds: first seen, events, distinct and new fingerprints, and the events of their
  * first 24 hourly buckets and those of the release first seen just before.
@@ -196,22 +222,7 @@ export async function releaseRows(
   const all = where(scope)
   const recent = where(scope, { from: win.first, to: win.last })
   return duck.query<ReleaseRow>(
-    `WITH fs AS (
-       SELECT project_id, fingerprint, release, min(first_seen) AS first_seen FROM first_seen
-       WHERE ${all.sql} GROUP BY project_id, fingerprint, release),
-     rel AS (
-       SELECT project_id, release, min(first_seen) AS first_seen, count(*) AS fingerprints FROM fs
-       GROUP BY project_id, release),
-     fp AS (SELECT project_id, fingerprint, min(first_seen) AS t FROM fs GROUP BY project_id, fingerprint),
-     fresh AS (
-       SELECT fs.project_id, fs.release, count(*) AS n FROM fs
-       JOIN fp ON fp.project_id = fs.project_id AND fp.fingerprint = fs.fingerprint AND fp.t = fs.first_seen
-       GROUP BY fs.project_id, fs.release),
-     ordered AS (
-       SELECT rel.*, coalesce(fresh.n, 0) AS new_fingerprints,
-              lag(rel.release) OVER w AS previous_release, lag(rel.first_seen) OVER w AS previous_first_seen
-       FROM rel LEFT JOIN fresh USING (project_id, release)
-       WINDOW w AS (PARTITION BY rel.project_id ORDER BY rel.first_seen, rel.release)),
+    `WITH ${releaseOrder('first_seen', all.sql)},
      active AS (SELECT DISTINCT project_id, release FROM hourly WHERE ${recent.sql}),
      scoped AS (SELECT * FROM hourly WHERE ${all.sql}),
      events AS (SELECT project_id, release, sum(count) AS events FROM scoped GROUP BY project_id, release),

@@ -16,6 +16,7 @@
  */
 import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
+import type { Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
 import { type Ceremony, ChallengeStore } from './challenges'
 import { consumeInvite, getInvite, usableInvite } from './invites'
@@ -50,6 +51,8 @@ export const PASSKEY_NAME_MAX = 64
 
 export interface AccountsDeps {
   db: Db
+  /** The same connection through the storage seam: sessions live there (sessions.ts). */
+  backend: Queryable
   rp: RelyingParty
   now: () => number
   sessionTtlSecs: number
@@ -130,7 +133,7 @@ export class Accounts {
     const pending = this.challenges.take(challengeId, 'first_user')
     if (!pending) throw expired()
     const credential = await this.verifyNew(response, pending.challenge)
-    return this.transaction(() => {
+    const user = this.transaction(() => {
       if (countUsers(this.d.db) > 0) throw registrationClosed()
       const user = insertUser(
         this.d.db,
@@ -138,8 +141,9 @@ export class Accounts {
         this.d.now(),
       )
       this.store(user.id, credential, 'Passkey 1')
-      return this.signIn(user)
+      return user
     })
+    return this.signIn(user)
   }
 
   async startInvite(rawUsername: string, inviteToken: string, client: string): Promise<Started> {
@@ -158,7 +162,7 @@ export class Accounts {
     const pending = this.challenges.take(challengeId, 'invite')
     if (!pending) throw expired()
     const credential = await this.verifyNew(response, pending.challenge)
-    return this.transaction(() => {
+    const user = this.transaction(() => {
       if (userByName(this.d.db, pending.username)) throw usernameTaken(pending.username)
       const now = this.d.now()
       // The role is the invite's (an admin invite is how the CLI restores admin access).
@@ -166,8 +170,9 @@ export class Accounts {
       const user = insertUser(this.d.db, { id: pending.userId, username: pending.username, role }, now)
       if (!consumeInvite(this.d.db, pending.inviteId, user.id, now)) throw badInvite()
       this.store(user.id, credential, 'Passkey 1')
-      return this.signIn(user)
+      return user
     })
+    return this.signIn(user)
   }
 
   async startLogin(client: string): Promise<Started> {
@@ -186,12 +191,13 @@ export class Accounts {
     }
     const verified = await verifyAuthentication(this.d.rp, response, pending.challenge, credential)
     if ('error' in verified) throw new AppError('unauthorized', `sign-in failed: ${verified.error}`)
-    return this.transaction(() => {
+    const user = this.transaction(() => {
       const user = getUser(this.d.db, credential.user_id)
       if (!user) throw new AppError('unauthorized', 'this passkey is not registered on this server')
       touchCredential(this.d.db, credential.id, verified.counter, this.d.now())
-      return this.signIn(user)
+      return user
     })
+    return this.signIn(user)
   }
 
   async startAddPasskey(user: SessionPrincipal, client: string, rawName?: string): Promise<Started> {
@@ -264,8 +270,16 @@ export class Accounts {
     )
   }
 
-  private signIn(user: UserRow): SignedIn {
-    return { user, session: createSession(this.d.db, user.id, this.d.now(), this.d.sessionTtlSecs) }
+  /**
+   * The session is stored once the account's own transaction has committed: the users and
+   * passkeys stores still run on bun:sqlite's synchronous connection, sessions on the seam.
+   * Should it fail, the account stands and signing in again makes the session.
+   */
+  private async signIn(user: UserRow): Promise<SignedIn> {
+    return {
+      user,
+      session: await createSession(this.d.backend, user.id, this.d.now(), this.d.sessionTtlSecs),
+    }
   }
 
   private transaction<T>(fn: () => T): T {

@@ -47,7 +47,7 @@ export const SESSION_CLEANUP_JOB = 'session-cleanup'
 
 const CONFIG = ['auth', 'rate_limit'] as const
 
-export interface AuthDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now' | 'clientIp'> {
+export interface AuthDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now' | 'clientIp'> {
   config: Pick<Config, (typeof CONFIG)[number]>
 }
 
@@ -67,6 +67,7 @@ export const auth: Feature<AuthDeps, AuthRunning> = {
     const rp = relyingParty(d.config)
     const accounts = new Accounts({
       db: d.db,
+      backend: d.backend,
       rp,
       now: d.now,
       sessionTtlSecs: d.config.auth.session_ttl_secs,
@@ -77,9 +78,13 @@ export const auth: Feature<AuthDeps, AuthRunning> = {
     const cleanup = cronJob({
       name: SESSION_CLEANUP_JOB,
       pattern: '0 7 * * * *',
-      run: () => {
-        const removed = deleteExpiredSessions(d.db, d.now())
-        if (removed > 0) d.log.info('expired sessions removed', { removed })
+      run: async () => {
+        try {
+          const removed = await deleteExpiredSessions(d.backend, d.now())
+          if (removed > 0) d.log.info('expired sessions removed', { removed })
+        } catch (err) {
+          d.log.error('expired sessions were not removed; the next run tries again', { error: String(err) })
+        }
       },
     })
     return {

@@ -60,7 +60,7 @@ const readBody = (request: Request) => readJson(request, MAX_BODY_BYTES)
 const optionalBody = async (request: Request) =>
   request.headers.get('content-length') === '0' || request.body === null ? {} : readBody(request)
 
-export interface AuthRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'clientIp'> {
+export interface AuthRoutesDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'clientIp'> {
   config: Pick<Config, 'auth'>
   rp: RelyingParty
   accounts: Accounts
@@ -73,9 +73,9 @@ export function authRoutes(s: AuthRoutesDeps) {
   const { rp, accounts, limiter, origins } = s
   const ttl = s.config.auth.session_ttl_secs
 
-  const signedIn = (request: Request, r: SignedIn): Response => {
+  const signedIn = async (request: Request, r: SignedIn): Promise<Response> => {
     const previous = readCookie(request, SESSION_COOKIE)
-    if (previous) deleteSession(s.db, previous)
+    if (previous) await deleteSession(s.backend, previous)
     s.log.info('signed in', { user_id: r.user.id, username: r.user.username })
     return json({ user: userView(r.user) }, 200, { 'set-cookie': sessionCookie(r.session, rp.origin, ttl) })
   }
@@ -107,8 +107,8 @@ export function authRoutes(s: AuthRoutesDeps) {
       )
       .get(
         '/auth/status',
-        ({ request }) => {
-          const p = s.guard.optionalSession(request)
+        async ({ request }) => {
+          const p = await s.guard.optionalSession(request)
           const user = p ? getUser(s.db, p.userId) : null
           return {
             setup_complete: accounts.setupComplete(),
@@ -179,11 +179,11 @@ export function authRoutes(s: AuthRoutesDeps) {
       )
       .post(
         '/auth/logout',
-        ({ request }) => {
+        async ({ request }) => {
           const token = readCookie(request, SESSION_COOKIE)
           if (token !== null) {
             s.guard.checkCsrf(request)
-            deleteSession(s.db, token)
+            await deleteSession(s.backend, token)
           }
           return json({ status: 'ok' }, 200, { 'set-cookie': sessionCookie(null, rp.origin, ttl) })
         },

@@ -9,45 +9,69 @@
  * cross-site subrequests; cross-site form posts are refused anyway by the Origin check in
  * http/auth.ts), Path=/, Max-Age = the TTL, and Secure unless the dashboard origin is a
  * loopback address (browsers refuse Secure cookies over plain http://localhost).
+ *
+ * Written against the storage seam (storage/backend.ts), so it runs on SQLite and on
+ * PostgreSQL alike (test/http/auth.sessions.store.test.ts runs it on both).
  */
 import type { SessionPrincipal } from '../http/auth'
 import { SESSION_COOKIE } from '../http/auth'
-import type { Db } from '../storage/db'
+import type { Param, Queryable } from '../storage/backend'
 import { newSecret, SECRET_SHAPE, sha256hex } from './secrets'
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
-export function createSession(db: Db, userId: string, now: number, ttlSecs: number): string {
+/**
+ * A new session's cookie value and the statement that stores it, without running it:
+ * `createSession` runs it through the seam; synchronous test fixtures run the same text
+ * on a SQLite connection.
+ */
+export function mintSession(
+  userId: string,
+  now: number,
+  ttlSecs: number,
+): { token: string; sql: string; params: Param[] } {
   const token = newSecret()
-  db.query('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
-    sha256hex(token),
-    userId,
-    now,
-    now + ttlSecs * 1000,
-  )
+  return {
+    token,
+    sql: 'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    params: [sha256hex(token), userId, now, now + ttlSecs * 1000],
+  }
+}
+
+export async function createSession(
+  q: Queryable,
+  userId: string,
+  now: number,
+  ttlSecs: number,
+): Promise<string> {
+  const { token, sql, params } = mintSession(userId, now, ttlSecs)
+  await q.run(sql, params)
   return token
 }
 
 /** The signed-in user of a cookie value, or null when unknown or expired. */
-export function resolveSession(db: Db, token: string, now: number): SessionPrincipal | null {
+export async function resolveSession(
+  q: Queryable,
+  token: string,
+  now: number,
+): Promise<SessionPrincipal | null> {
   if (!SECRET_SHAPE.test(token)) return null
-  const row = db
-    .query<{ id: string; username: string; role: string }, [string, number]>(
-      `SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.token_hash = ? AND s.expires_at > ?`,
-    )
-    .get(sha256hex(token), now)
+  const row = await q.get<{ id: string; username: string; role: string }>(
+    `SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = ? AND s.expires_at > ?`,
+    [sha256hex(token), now],
+  )
   if (!row) return null
   return { kind: 'session', userId: row.id, username: row.username, isAdmin: row.role === 'admin' }
 }
 
-export function deleteSession(db: Db, token: string): void {
-  db.query('DELETE FROM sessions WHERE token_hash = ?').run(sha256hex(token))
+export async function deleteSession(q: Queryable, token: string): Promise<void> {
+  await q.run('DELETE FROM sessions WHERE token_hash = ?', [sha256hex(token)])
 }
 
 /** Removes expired sessions; returns how many. */
-export function deleteExpiredSessions(db: Db, now: number): number {
-  return db.query('DELETE FROM sessions WHERE expires_at <= ?').run(now).changes
+export async function deleteExpiredSessions(q: Queryable, now: number): Promise<number> {
+  return (await q.run('DELETE FROM sessions WHERE expires_at <= ?', [now])).changes
 }
 
 export function isLoopbackOrigin(origin: string): boolean {

@@ -62,9 +62,9 @@ export function dashboardRoutes(s: DashboardRoutesDeps) {
       // A stream for all projects learns about new ones; it ends if the session does.
       const rescope = q.project_id
         ? undefined
-        : () => {
+        : async () => {
             try {
-              return s.guard.sessionReach(s.guard.session(request)).projectIds
+              return (await s.guard.sessionReach(await s.guard.session(request))).projectIds
             } catch {
               return null
             }

@@ -87,8 +87,12 @@ export const REAL_TIMERS: Timers = {
   clearInterval: (h) => clearInterval(h as Timer),
 }
 
-/** The caller's projects now, or null when the caller may no longer read at all. */
-export type Rescope = () => string[] | null
+/**
+ * The caller's projects now, or null when the caller may no longer read at all. May
+ * answer later (the Guard resolves sessions through the storage seam); the commit that
+ * asked is delivered to the stream once it has.
+ */
+export type Rescope = () => string[] | null | Promise<string[] | null>
 
 interface Subscriber {
   userId: string
@@ -201,28 +205,42 @@ export class StreamHub {
 
   private deliver(kind: Lane, byProject: ReadonlyMap<string, Readonly<Record<string, number>>>): void {
     for (const s of [...this.subs]) {
-      if (!this.knows(s, byProject)) continue
-      const l = s.lanes[kind]
-      for (const [projectId, t] of byProject) {
-        if (!s.projects.has(projectId)) continue
-        l.pending ??= { counts: {}, projects: new Set() }
-        for (const [k, n] of Object.entries(t)) l.pending.counts[k] = (l.pending.counts[k] ?? 0) + n
-        l.pending.projects.add(projectId)
-      }
-      if (l.pending) this.schedule(s, kind)
+      const known = this.knows(s, byProject)
+      if (known === true) this.add(s, kind, byProject)
+      else if (known !== false)
+        void known.then((ok) => {
+          if (ok && this.subs.has(s)) this.add(s, kind, byProject)
+        })
     }
+  }
+
+  private add(s: Subscriber, kind: Lane, byProject: ReadonlyMap<string, Readonly<Record<string, number>>>) {
+    const l = s.lanes[kind]
+    for (const [projectId, t] of byProject) {
+      if (!s.projects.has(projectId)) continue
+      l.pending ??= { counts: {}, projects: new Set() }
+      for (const [k, n] of Object.entries(t)) l.pending.counts[k] = (l.pending.counts[k] ?? 0) + n
+      l.pending.projects.add(projectId)
+    }
+    if (l.pending) this.schedule(s, kind)
   }
 
   /**
    * Makes sure the stream's scope covers every project of the commit it may see: asks
    * `rescope` about projects it has not decided on yet. False when the stream was ended.
    */
-  private knows(s: Subscriber, projects: ReadonlyMap<string, unknown>): boolean {
+  private knows(s: Subscriber, projects: ReadonlyMap<string, unknown>): boolean | Promise<boolean> {
     if (!s.rescope) return true
     let unknown = false
     for (const id of projects.keys()) if (!s.projects.has(id) && !s.refused.has(id)) unknown = true
     if (!unknown) return true
     const now = s.rescope()
+    return now instanceof Promise
+      ? now.then((ids) => this.rescoped(s, projects, ids))
+      : this.rescoped(s, projects, now)
+  }
+
+  private rescoped(s: Subscriber, projects: ReadonlyMap<string, unknown>, now: string[] | null): boolean {
     if (now === null) {
       this.drop(s)
       return false

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../storage/db'
 import { recordActivity } from './activity'
-import type { IssueRef } from './status'
+import { effective, type IssueRef } from './status'
 
 export interface AssignArgs {
   items: IssueRef[]
@@ -18,7 +18,9 @@ export function assignIssues(db: Db, a: AssignArgs): { changed: number } {
   return db
     .transaction(() => {
       let changed = 0
-      for (const ref of a.items) {
+      for (const asked of a.items) {
+        // A merged issue is triaged as its target (merge.ts).
+        const ref = effective(db, asked)
         const row = db
           .query<{ assignee_id: string | null }, [string, string]>(
             'SELECT assignee_id FROM issues WHERE project_id = ? AND fingerprint = ?',

@@ -2,7 +2,7 @@
  * Comments on an issue: author and time, listed oldest first; an author deletes their own
  * (docs/decisions.md, "Triage"); an admin deletes anyone's. `author_id` null means an admin. Writes run on the writer thread, with a history row.
  */
-import type { Db } from '../storage/db'
+import { type Db, placeholders } from '../storage/db'
 import { recordActivity } from './activity'
 import type { IssueRef } from './status'
 
@@ -78,10 +78,12 @@ export function deleteComment(
     .immediate()
 }
 
-export function commentsOf(db: Db, projectId: string, fingerprint: string): CommentRow[] {
+/** The comments of an issue and of the issues merged into it (merge.ts), oldest first. */
+export function commentsOf(db: Db, projectId: string, fingerprints: string[]): CommentRow[] {
   return db
-    .query<CommentRow, [string, string]>(
-      `SELECT ${COLS} FROM issue_comments WHERE project_id = ? AND fingerprint = ? ORDER BY id`,
+    .query<CommentRow, string[]>(
+      `SELECT ${COLS} FROM issue_comments WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)})
+       ORDER BY id`,
     )
-    .all(projectId, fingerprint)
+    .all(projectId, ...fingerprints)
 }

@@ -216,8 +216,9 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     st.upsertHourly.run(project_id, fingerprint, h.hour, h.environment, h.source, h.release, h.n)
   }
   // Only the newest `sampleSize` events of the batch can survive the reservoir. The k-th
-  // event ever of the issue (counting from 0) lives in slot k mod sampleSize.
-  const before = totalCount - count
+  // event ever of the issue (counting from 0) lives in slot k mod sampleSize; a merged
+  // issue counts its own events, since its ring is its own.
+  const before = existing?.total_count ?? 0
   for (let k = Math.max(0, count - sampleSize); k < count; k++) {
     const { e, rawId } = g.events[k] as { e: NormalizedEvent; rawId: number }
     st.upsertSample.run(

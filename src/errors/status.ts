@@ -47,7 +47,18 @@ export function setIssueStatuses(db: Db, a: StatusArgs & { items: IssueRef[] }):
     .immediate()
 }
 
-function changeStatus(db: Db, ref: IssueRef, a: StatusArgs): StatusResult | null {
+/** A merged issue's status is its target's (merge.ts): a change of it changes the target. */
+export function effective(db: Db, ref: IssueRef): IssueRef {
+  const into = db
+    .query<{ merged_into: string | null }, [string, string]>(
+      'SELECT merged_into FROM issues WHERE project_id = ? AND fingerprint = ?',
+    )
+    .get(ref.project_id, ref.fingerprint)?.merged_into
+  return into ? { project_id: ref.project_id, fingerprint: into } : ref
+}
+
+function changeStatus(db: Db, asked: IssueRef, a: StatusArgs): StatusResult | null {
+  const ref = effective(db, asked)
   const row = db
     .query<{ status: IssueStatus; resolved_in_release: string | null }, [string, string]>(
       'SELECT status, resolved_in_release FROM issues WHERE project_id = ? AND fingerprint = ?',

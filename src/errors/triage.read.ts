@@ -159,7 +159,7 @@ export function triageOf(
         })
       : null,
     activity: activityOf(db, issue.project_id, group),
-    comments: commentsOf(db, issue.project_id, issue.fingerprint),
+    comments: commentsOf(db, issue.project_id, group),
   }
 }
 

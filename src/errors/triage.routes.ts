@@ -11,6 +11,7 @@ import { AppError, json, notFound } from '../http/errors'
 import { parseBody, parseQuery, readJson } from '../http/validate'
 import { commentsOf } from './comments'
 import type { IssueStatus } from './commit'
+import { groupOf } from './merge'
 import { FingerprintParams, ListQuery, ProjectQuery } from './model'
 import { findIssues, type IssueFilters, type IssueRow, listIssues } from './queries'
 import type { QueryDeps } from './routes'
@@ -35,7 +36,7 @@ import {
   UnmergeBody,
   UnmergeResult,
 } from './triage.model'
-import type { Directory } from './triage.read'
+import { type Directory, mergedInto } from './triage.read'
 
 const MAX_BODY = 256 * 1024
 
@@ -174,6 +175,19 @@ export function triageRoutes(s: TriageDeps) {
             throw new AppError('invalid_field', 'issues of different projects cannot be merged', {
               field: 'target',
             })
+          // Checked before the first batch, so a refused merge changes nothing (the writer checks again).
+          const into = mergedInto(s.db, target.project_id, target.fingerprint)
+          if (into)
+            throw new AppError('invalid_field', `${target.fingerprint} is merged into ${into}`, {
+              field: 'target',
+            })
+          for (const src of sources) {
+            const m = mergedInto(s.db, src.project_id, src.fingerprint)
+            if (m && m !== target.fingerprint)
+              throw new AppError('invalid_field', `${src.fingerprint} is already merged into ${m}`, {
+                field: 'fingerprints',
+              })
+          }
           for (const b of batches(sources)) {
             const r = await s.writer.run('errors.merge', {
               project_id: target.project_id,
@@ -267,7 +281,7 @@ export function triageRoutes(s: TriageDeps) {
       ({ access: reach, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const issue = oneIssue(s, reach.narrow(q.project_id), params.fingerprint)
-        return commentsOf(s.db, issue.project_id, issue.fingerprint)
+        return commentsOf(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint))
       },
       {
         scope: 'errors:read',

@@ -150,8 +150,8 @@ function build(guard: Guard, seed: number) {
       /** A project key or scoped token in a header of its own (Guard.keyed): `projectId`. */
       key: (o: KeyAccess) => ({
         detail: detail(`key:${o.scope}`, [{ bloopKey: [] }]),
-        resolve({ request }) {
-          return { projectId: guard.keyed(request, o) }
+        async resolve({ request }) {
+          return { projectId: await guard.keyed(request, o) }
         },
       }),
       /**
@@ -166,21 +166,24 @@ function build(guard: Guard, seed: number) {
           { bloopKey: [] },
           { ingestSignature: [] },
         ]),
-        resolve({ request }) {
-          return { exporter: guard.exporter(request, o) }
+        async resolve({ request }) {
+          return { exporter: await guard.exporter(request, o) }
         },
       }),
       scope: (scope: Scope) => ({
         detail: detail(`scope:${scope}`, BEARER_OR_SESSION(scope)),
-        resolve({ request }) {
-          return { access: guard.reach(request, scope) }
+        async resolve({ request }) {
+          return { access: await guard.reach(request, scope) }
         },
       }),
       scopeOrSigned: (o: { scope: Scope; maxBytes: number }) => ({
         detail: detail(`scope:${o.scope}`, [...BEARER_OR_SESSION(o.scope), { ingestSignature: [] }]),
         async resolve({ request }) {
           if (request.headers.get('x-signature') === null)
-            return { access: guard.reach(request, o.scope) as Reach | null, signed: null as Signed | null }
+            return {
+              access: (await guard.reach(request, o.scope)) as Reach | null,
+              signed: null as Signed | null,
+            }
           return {
             access: null as Reach | null,
             signed: (await guard.signed(request, o.maxBytes)) as Signed | null,
@@ -189,22 +192,22 @@ function build(guard: Guard, seed: number) {
       }),
       session: {
         detail: detail('session', [{ sessionCookie: [] }]),
-        resolve({ request }) {
-          const user = guard.session(request)
-          return { user, access: guard.sessionReach(user) }
+        async resolve({ request }) {
+          const user = await guard.session(request)
+          return { user, access: await guard.sessionReach(user) }
         },
       },
       admin: {
         detail: detail('admin', [{ sessionCookie: [] }]),
-        resolve({ request }) {
-          const user = guard.admin(request)
-          return { user, access: guard.sessionReach(user) }
+        async resolve({ request }) {
+          const user = await guard.admin(request)
+          return { user, access: await guard.sessionReach(user) }
         },
       },
       page: {
         detail: detail('page', [{ sessionCookie: [] }, {}]),
-        resolve({ request }) {
-          return { user: guard.pageUser(request) }
+        async resolve({ request }) {
+          return { user: await guard.pageUser(request) }
         },
       },
       /** The route's contract (RouteSchema): what /openapi.json says it takes and answers. */

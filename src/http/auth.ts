@@ -25,6 +25,8 @@ export interface TokenPrincipal {
   tokenId: string
   tokenName: string
   projectId: string
+  /** The project's slug, so that `Reach.narrow` knows the project by either name. */
+  projectSlug: string
   scopes: readonly Scope[]
 }
 export interface SessionPrincipal {
@@ -58,13 +60,14 @@ export type Resolved<T> = T | AppError
 
 export interface AuthResolvers {
   /** Resolves a bearer token; AppError('invalid_token', ...) for bad, revoked or expired. */
-  token(token: string): Resolved<TokenPrincipal>
+  token(token: string): Promise<Resolved<TokenPrincipal>>
   /** Resolves a session cookie value; null when unknown or expired. */
-  session(cookie: string): SessionPrincipal | null
-  /** Finds a project a session user may see, by id or slug. */
-  project(ref: string): { id: string } | null
-  /** Every project id the user may see. */
-  visibleProjects(user: SessionPrincipal): string[]
+  session(cookie: string): Promise<SessionPrincipal | null>
+  /**
+   * Every project the user may see, by id and slug. `Reach.narrow` finds the project a
+   * request names among these, so a handler's narrowing asks the database nothing.
+   */
+  visibleProjects(user: SessionPrincipal): Promise<readonly { id: string; slug: string }[]>
 }
 
 /**
@@ -75,7 +78,7 @@ export interface AuthResolvers {
 export interface IngestAuth {
   limiter: RateLimiter
   clientIp: (request: Request) => string
-  signingKey(projectKey: string | null): { id: string; api_key: string } | null
+  signingKey(projectKey: string | null): Promise<{ id: string; api_key: string } | null>
   rejected(code: string): void
 }
 
@@ -103,6 +106,14 @@ export interface KeyAccess {
 export interface Exporter {
   ready(): void
   project(raw: Uint8Array): string
+}
+
+/** An exporter holding a refusal: `ready()` and `project()` throw it. */
+const refusing = (err: AppError): Exporter => {
+  const refuse = (): never => {
+    throw err
+  }
+  return { ready: refuse, project: refuse }
 }
 
 export const SESSION_COOKIE = 'bloop_session'
@@ -155,7 +166,7 @@ export class Guard {
   ) {}
 
   /** The caller, or 401 (429 for a refused credential once too many were refused). */
-  principal(request: Request): Principal {
+  async principal(request: Request): Promise<Principal> {
     const authz = request.headers.get('authorization')
     const cookie = authz === null ? readCookie(request, SESSION_COOKIE) : null
     if (authz !== null) {
@@ -167,12 +178,12 @@ export class Guard {
           new AppError('invalid_token', 'Authorization header must be "Bearer <token>"'),
         )
       const token = m[1] as string
-      const p = this.resolvers.token(token)
+      const p = await this.resolvers.token(token)
       if (p instanceof AppError) throw this.refused(request, token, p)
       return p
     }
     if (cookie !== null) {
-      const user = this.resolvers.session(cookie)
+      const user = await this.resolvers.session(cookie)
       if (!user)
         throw this.refused(
           request,
@@ -189,22 +200,22 @@ export class Guard {
   }
 
   /** A signed-in dashboard user (no tokens), or 401/403. */
-  session(request: Request): SessionPrincipal {
-    const p = this.principal(request)
+  async session(request: Request): Promise<SessionPrincipal> {
+    const p = await this.principal(request)
     if (p.kind !== 'session')
       throw new AppError('forbidden', 'this route needs a signed-in user, not an API token')
     return p
   }
 
-  admin(request: Request): SessionPrincipal {
-    const user = this.session(request)
+  async admin(request: Request): Promise<SessionPrincipal> {
+    const user = await this.session(request)
     if (!user.isAdmin) throw new AppError('forbidden', 'admin access required')
     return user
   }
 
   /** Every project the caller may touch with `scope`, narrowed later by the route (a query or body field). */
-  reach(request: Request, scope: Scope): Reach {
-    const p = this.principal(request)
+  async reach(request: Request, scope: Scope): Promise<Reach> {
+    const p = await this.principal(request)
     if (p.kind === 'token' && !p.scopes.includes(scope)) {
       throw new AppError('insufficient_scope', `token lacks the required scope ${scope}`)
     }
@@ -212,31 +223,36 @@ export class Guard {
   }
 
   /** The projects a session user may see (sessions hold every scope). */
-  sessionReach(user: SessionPrincipal): Reach {
+  sessionReach(user: SessionPrincipal): Promise<Reach> {
     return this.reachOf(user)
   }
 
-  private reachOf(p: Principal): Reach {
-    const access: Access =
+  private async reachOf(p: Principal): Promise<Reach> {
+    const visible =
       p.kind === 'token'
-        ? { principal: p, projectIds: [p.projectId], actor: `token:${p.tokenName}` }
-        : { principal: p, projectIds: this.resolvers.visibleProjects(p), actor: p.username }
+        ? [{ id: p.projectId, slug: p.projectSlug }]
+        : await this.resolvers.visibleProjects(p)
+    const access: Access = {
+      principal: p,
+      projectIds: visible.map((v) => v.id),
+      actor: p.kind === 'token' ? `token:${p.tokenName}` : p.username,
+    }
     return {
       ...access,
       narrow: (ref) => {
         if (!ref) return access
-        const project = this.resolvers.project(ref)
-        if (!project || !access.projectIds.includes(project.id))
-          throw new AppError('not_found', `project ${ref} not found`)
+        // By id first, then by slug, as a lookup of either would find it.
+        const project = visible.find((v) => v.id === ref) ?? visible.find((v) => v.slug === ref)
+        if (!project) throw new AppError('not_found', `project ${ref} not found`)
         return { principal: p, projectIds: [project.id], actor: access.actor }
       },
     }
   }
 
   /** The signed-in user, or null when there is no valid session (pages that work signed out). */
-  optionalSession(request: Request): SessionPrincipal | null {
+  async optionalSession(request: Request): Promise<SessionPrincipal | null> {
     try {
-      return this.session(request)
+      return await this.session(request)
     } catch {
       return null
     }
@@ -246,9 +262,9 @@ export class Guard {
    * The user of a page: null when signed out (401), so the page can send them to sign-in;
    * any other refusal (an API token, a cross-site change) stands.
    */
-  pageUser(request: Request): SessionPrincipal | null {
+  async pageUser(request: Request): Promise<SessionPrincipal | null> {
     try {
-      return this.session(request)
+      return await this.session(request)
     } catch (err) {
       if (err instanceof AppError && err.status === 401) return null
       throw err
@@ -272,7 +288,7 @@ export class Guard {
         throw new AppError('missing_signature', 'missing X-Signature header (hex HMAC-SHA256 of the body)')
       }
       const projectKey = request.headers.get('x-project-key')
-      const project = ingest.signingKey(projectKey)
+      const project = await ingest.signingKey(projectKey)
       if (!project) {
         if (projectKey === null)
           throw new Error('expected the default project to exist (it cannot be deleted), found none')
@@ -303,13 +319,13 @@ export class Guard {
    * `o.anonymous()` allows it, else 401 naming `o.missing`. A refused project key takes a
    * token from `o.brake` per client address (429 once it is spent); a valid one never does.
    */
-  keyed(request: Request, o: KeyAccess): string {
+  async keyed(request: Request, o: KeyAccess): Promise<string> {
     const ingest = this.ingest
     if (!ingest) throw new Error('expected the Guard to be built with IngestAuth for a keyed route, got none')
     const key = request.headers.get(o.header)?.trim()
     if (!key) {
       if (o.anonymous?.()) {
-        const project = ingest.signingKey(null)
+        const project = await ingest.signingKey(null)
         if (!project)
           throw new Error('expected the default project to exist (it cannot be deleted), found none')
         return project.id
@@ -319,9 +335,9 @@ export class Guard {
     if (key.startsWith(TOKEN_PREFIX)) {
       // Tokens are resolved (and refusals braked) as they are from Authorization.
       const asToken = new Request(request.url, { headers: { authorization: `Bearer ${key}` } })
-      return this.reach(asToken, o.scope).projectIds[0] as string
+      return (await this.reach(asToken, o.scope)).projectIds[0] as string
     }
-    const project = ingest.signingKey(key)
+    const project = await ingest.signingKey(key)
     if (project) return project.id
     const wait = o.brake ? o.brake.take(ingest.clientIp(request)) : 0
     if (wait > 0)
@@ -342,27 +358,25 @@ export class Guard {
    * them in the encoding of the request (OTLP protobuf or JSON), so the answer holds them
    * until `ready()`, which the route calls before reading the body.
    */
-  exporter(request: Request, o: { scope: Scope; header: string; label: string }): Exporter {
+  async exporter(request: Request, o: { scope: Scope; header: string; label: string }): Promise<Exporter> {
     const ingest = this.ingest
     if (!ingest)
       throw new Error('expected the Guard to be built with IngestAuth for an exporter route, got none')
     let resolved: string | 'hmac'
     try {
       ingest.limiter.check(ingest.clientIp(request), 'ingest')
-      resolved = this.exporterProject(request, o)
+      resolved = await this.exporterProject(request, o)
     } catch (err) {
       if (!(err instanceof AppError)) throw err
-      const refuse = (): never => {
-        throw err
-      }
-      return { ready: refuse, project: refuse }
+      return refusing(err)
     }
+    if (resolved !== 'hmac') return { ready: () => {}, project: () => resolved }
+    // The signing key is looked up now, so that the body's check stays synchronous; an
+    // unknown key is still refused only once the body is read, as the check's order says.
+    const project = await ingest.signingKey(request.headers.get('x-project-key'))
     return {
       ready: () => {},
       project: (raw) => {
-        if (resolved !== 'hmac') return resolved
-        const projectKey = request.headers.get('x-project-key')
-        const project = ingest.signingKey(projectKey)
         if (!project) throw new AppError('invalid_project_key', 'unknown X-Project-Key')
         if (verifySignature(request.headers.get('x-signature') ?? '', project.api_key, raw) !== 'ok')
           throw new AppError('invalid_signature', 'X-Signature does not match the body for this key')
@@ -371,12 +385,14 @@ export class Guard {
     }
   }
 
-  private exporterProject(
+  private async exporterProject(
     request: Request,
     o: { scope: Scope; header: string; label: string },
-  ): string | 'hmac' {
+  ): Promise<string | 'hmac'> {
     if (request.headers.get('authorization') !== null || readCookie(request, SESSION_COOKIE) !== null) {
-      const access = this.reach(request, o.scope).narrow(new URL(request.url).searchParams.get('project_id'))
+      const access = (await this.reach(request, o.scope)).narrow(
+        new URL(request.url).searchParams.get('project_id'),
+      )
       if (access.projectIds.length !== 1)
         throw new AppError(
           'bad_request',
@@ -386,7 +402,7 @@ export class Guard {
     }
     const key = request.headers.get(o.header)
     if (key !== null) {
-      const project = key.trim() === '' ? null : this.ingest?.signingKey(key.trim())
+      const project = key.trim() === '' ? null : await this.ingest?.signingKey(key.trim())
       if (!project) throw new AppError('invalid_project_key', `unknown ${o.label}`)
       return project.id
     }

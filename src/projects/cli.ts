@@ -124,7 +124,7 @@ export const projectList: Command = {
   summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
   options: { keys: { type: 'boolean' } },
   async run(ctx) {
-    const rows = await ctx.withDatabase(listProjects)
+    const rows = await ctx.withDatabase((_db, _config, backend) => listProjects(backend))
     const keys = ctx.values.keys === true
     ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
     for (const p of rows) {

@@ -31,7 +31,7 @@ export { type ProjectsTasks, purgeOrder, purgeTasks } from './tasks'
 
 const CONFIG = ['retention'] as const
 
-export interface ProjectsDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+export interface ProjectsDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<ProjectsTasks>
   /** Every feature's project data, in removal order (`purgeOrder`). */

@@ -43,7 +43,7 @@ import {
 } from './model'
 import { listProjects } from './store'
 
-export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'> {
   purge: PurgeDeps
   /** The project's Sentry DSN (the Sentry feature knows it; the composition root passes it). */
   dsnOf: (project: { id: string }) => Promise<string | null>
@@ -56,10 +56,14 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
 
   return new Elysia({ name: 'projects' })
     .use(access(s.guard))
-    .get('/v1/projects', () => Promise.all(listProjects(s.db).map((row) => withDsn(projectView(row)))), {
-      session: true,
-      schema: { response: { 200: T.Array(Project) } },
-    })
+    .get(
+      '/v1/projects',
+      async () => Promise.all((await listProjects(s.backend)).map((row) => withDsn(projectView(row)))),
+      {
+        session: true,
+        schema: { response: { 200: T.Array(Project) } },
+      },
+    )
     .post(
       '/v1/projects',
       async ({ user: admin, body }) => {

@@ -1,8 +1,14 @@
 /**
  * Project rows: lookup by ingest key, by id or slug, and creation of the `default` project.
  * Keys are looked up by their SHA-256 so a lookup's timing reveals nothing about the key.
+ *
+ * The lookups the Guard makes per request, `projectByKey` and `listProjects`, are written
+ * against the storage seam (storage/backend.ts; test/http/projects.store.test.ts runs them
+ * on both backends). The rest still runs on bun:sqlite: `findProject` is called inside the
+ * synchronous transactions of project creation and of the default project's key.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
 
 export interface ProjectRow {
@@ -21,10 +27,8 @@ export const newApiKey = () => `bloop_${randomBytes(32).toString('hex')}`
 
 const COLUMNS = 'numeric_id, id, name, slug, api_key, created_at, created_by'
 
-export function projectByKey(db: Db, key: string): ProjectRow | null {
-  return db
-    .query<ProjectRow, [string]>(`SELECT ${COLUMNS} FROM projects WHERE api_key_hash = ?`)
-    .get(sha256hex(key))
+export function projectByKey(q: Queryable, key: string): Promise<ProjectRow | null> {
+  return q.get<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE api_key_hash = ?`, [sha256hex(key)])
 }
 
 /** Finds a project by its id, slug or (for Sentry DSNs) numeric id. */
@@ -38,8 +42,8 @@ export function projectByNumericId(db: Db, numericId: number): ProjectRow | null
   return db.query<ProjectRow, [number]>(`SELECT ${COLUMNS} FROM projects WHERE numeric_id = ?`).get(numericId)
 }
 
-export function listProjects(db: Db): ProjectRow[] {
-  return db.query<ProjectRow, []>(`SELECT ${COLUMNS} FROM projects ORDER BY numeric_id`).all()
+export function listProjects(q: Queryable): Promise<ProjectRow[]> {
+  return q.all<ProjectRow>(`SELECT ${COLUMNS} FROM projects ORDER BY numeric_id`)
 }
 
 export function insertProject(

@@ -73,10 +73,14 @@ function skipComment(sql: string, i: number): number {
   return i
 }
 
-/** Whether the call whose `(` is at `open` has a comma at its top level. */
-function hasTopLevelComma(sql: string, open: number): boolean {
+/**
+ * Walks `sql` from `from` past quoted text and comments, giving `stop` each other
+ * character's index and the parenthesis depth once that character is counted; answers the
+ * first index `stop` accepts, or -1.
+ */
+function scanCode(sql: string, from: number, stop: (i: number, depth: number) => boolean): number {
   let depth = 0
-  let i = open
+  let i = from
   while (i < sql.length) {
     const c = sql[i] as string
     if (c === "'" || c === '"') {
@@ -89,13 +93,22 @@ function hasTopLevelComma(sql: string, open: number): boolean {
       continue
     }
     if (c === '(') depth++
-    else if (c === ')') {
-      depth--
-      if (depth === 0) return false
-    } else if (c === ',' && depth === 1) return true
+    else if (c === ')') depth--
+    if (stop(i, depth)) return i
     i++
   }
-  return false
+  return -1
+}
+
+/** Whether the call whose `(` is at `open` has a comma at its top level. */
+function hasTopLevelComma(sql: string, open: number): boolean {
+  // The first top-level comma, or the `)` that closes the call.
+  const at = scanCode(
+    sql,
+    open,
+    (i, depth) => (sql[i] === ')' && depth === 0) || (sql[i] === ',' && depth === 1),
+  )
+  return at !== -1 && sql[at] === ','
 }
 
 const WORDS: Record<string, (sql: string, end: number) => string | null> = {
@@ -115,31 +128,15 @@ function nextParen(sql: string, i: number): number {
 
 /** The top-level index of `RETURNING`, or -1. */
 function topLevelReturning(sql: string): number {
-  let depth = 0
-  let i = 0
-  while (i < sql.length) {
-    const c = sql[i] as string
-    if (c === "'" || c === '"') {
-      i = skipQuoted(sql, i, c)
-      continue
-    }
-    const after = skipComment(sql, i)
-    if (after !== i) {
-      i = after
-      continue
-    }
-    if (c === '(') depth++
-    else if (c === ')') depth--
-    else if (
+  return scanCode(
+    sql,
+    0,
+    (i, depth) =>
       depth === 0 &&
       /^returning\b/i.test(sql.slice(i, i + 10)) &&
       !isIdentChar(sql[i - 1]) &&
-      !isIdentChar(sql[i + 9])
-    )
-      return i
-    i++
-  }
-  return -1
+      !isIdentChar(sql[i + 9]),
+  )
 }
 
 /** `iif(a, b, c)` as `CASE WHEN a THEN b ELSE c END`, innermost first; the arguments keep their order. */

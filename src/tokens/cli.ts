@@ -43,11 +43,11 @@ export const tokenCreate: Command = {
       if (!Number.isInteger(days) || days < 1 || days > 3650)
         throw new UsageError('--expires-days must be 1-3650')
     }
-    return ctx.withDatabase((db) => {
+    return ctx.withDatabase(async (db, _config, backend) => {
       const project = projectOrUsage(db, slug)
       const name =
         typeof ctx.values.name === 'string' ? ctx.values.name : `cli-${new Date().toISOString().slice(0, 10)}`
-      const { token, row } = createToken(db, {
+      const { token, row } = await createToken(backend, {
         projectId: project.id,
         name,
         scopes: scopes as Scope[],
@@ -70,8 +70,8 @@ export const tokenList: Command = {
   summary: 'List API tokens (never the tokens themselves): id, project, name, scopes, status.',
   options: { project: { type: 'string' } },
   run(ctx) {
-    return ctx.withDatabase((db) => {
-      const projects = listProjects(db)
+    return ctx.withDatabase(async (db, _config, backend) => {
+      const projects = await listProjects(backend)
       const slugOf = new Map(projects.map((p) => [p.id, p.slug]))
       const ids =
         typeof ctx.values.project === 'string'
@@ -81,7 +81,7 @@ export const tokenList: Command = {
       ctx.out(
         ['ID', 'PROJECT', 'NAME', 'PREFIX', 'SCOPES', 'STATUS', 'CREATED', 'EXPIRES', 'LAST_USED'].join('\t'),
       )
-      for (const t of listTokens(db, ids)) {
+      for (const t of await listTokens(backend, ids)) {
         ctx.out(
           [
             t.id,
@@ -108,10 +108,10 @@ export const tokenRevoke: Command = {
   args: ['id'],
   run(ctx) {
     const id = ctx.positionals[0] as string
-    return ctx.withDatabase((db) => {
-      const row = getToken(db, id)
+    return ctx.withDatabase(async (_db, _config, backend) => {
+      const row = await getToken(backend, id)
       if (!row) throw new UsageError(`no token with id ${id}; see: bloop token list`)
-      if (!revokeToken(db, id)) {
+      if (!(await revokeToken(backend, id))) {
         ctx.out(`token ${id} ("${row.name}") was already revoked`)
         return 0
       }

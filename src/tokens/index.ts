@@ -12,7 +12,7 @@ import { tokensRoutes } from './routes'
 export { tokenCreate, tokenList, tokenRevoke } from './cli'
 export { resolveToken } from './store'
 
-export type TokensDeps = Pick<Core, 'db' | 'guard' | 'log' | 'now'>
+export type TokensDeps = Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'>
 
 export interface TokensRunning extends Started {
   routes: AnyElysia

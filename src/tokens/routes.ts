@@ -29,12 +29,12 @@ import {
 } from './model'
 import { createToken, getToken, listTokens, revokeToken } from './store'
 
-export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
+export function tokensRoutes(s: Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'>) {
   return new Elysia({ name: 'tokens' })
     .use(access(s.guard))
     .post(
       '/v1/tokens',
-      ({ user, access, body }) => {
+      async ({ user, access, body }) => {
         const b = parseBody(CreateTokenBody, body)
         const name = b.name.trim()
         if (name.length === 0 || name.length > TOKEN_NAME_MAX) {
@@ -43,8 +43,8 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
           })
         }
         const projectId = access.narrow(b.project_id).projectIds[0] as string
-        const { token, row } = createToken(
-          s.db,
+        const { token, row } = await createToken(
+          s.backend,
           {
             projectId,
             name,
@@ -66,18 +66,19 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
     )
     .get(
       '/v1/tokens',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const q = parseQuery(ListTokensQuery, query)
         const names = usernames(s.db)
-        return listTokens(s.db, access.narrow(q.project_id).projectIds).map((row) => tokenView(row, names))
+        const rows = await listTokens(s.backend, access.narrow(q.project_id).projectIds)
+        return rows.map((row) => tokenView(row, names))
       },
       { session: true, schema: { query: ListTokensQuery, response: { 200: T.Array(Token) } } },
     )
     .delete(
       '/v1/tokens/:id',
-      ({ user, access, params }) => {
+      async ({ user, access, params }) => {
         const visible = access.projectIds
-        const row = getToken(s.db, params.id)
+        const row = await getToken(s.backend, params.id)
         if (!row || !visible.includes(row.project_id) || row.revoked_at !== null) {
           throw new AppError('not_found', 'token not found or already revoked')
         }
@@ -85,7 +86,7 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'guard' | 'log' | 'now'>) {
           throw new AppError('forbidden', 'only the token creator or an admin can revoke this token')
         }
         const now = s.now()
-        revokeToken(s.db, row.id, now)
+        await revokeToken(s.backend, row.id, now)
         s.log.info('API token revoked', { token_id: row.id, project_id: row.project_id, by: user.username })
         return { id: row.id, revoked_at: now }
       },

@@ -5,19 +5,16 @@
  * issues page and an issue's detail are also written to docs/screenshots/ for the README.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
+import type { Browser, Page } from 'playwright-core'
 import { insertProject } from '../../src/projects/store'
 import { createToken } from '../../src/tokens/store'
-import { launchChromium } from '../browser'
 import {
   type DashboardServer,
   ingest,
   shot,
+  signedInAdmin,
   startDashboardServer,
   takeProblems,
-  watch,
 } from '../dashboard.helpers'
 import { buildApp, runAndCatch } from '../sourcemaps.helpers'
 
@@ -27,7 +24,6 @@ const HOUR = 3_600_000
 let offset = 0
 let server: DashboardServer
 let browser: Browser
-let context: BrowserContext
 let page: Page
 let key: string
 
@@ -94,20 +90,20 @@ beforeAll(async () => {
   }
   offset = 0
   // The map of release 2.4.0, uploaded the way CI does (a token with sourcemaps:write).
-  const ci = createToken(db, { projectId: project.id, name: 'ci', scopes: ['sourcemaps:write'] }).token
+  const ci = (
+    await createToken(server.served.runtime.core.backend, {
+      projectId: project.id,
+      name: 'ci',
+      scopes: ['sourcemaps:write'],
+    })
+  ).token
   const upload = await fetch(`${server.origin}/v1/projects/web-shop/sourcemaps`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ci}`, 'content-type': 'application/json' },
     body: JSON.stringify({ release: '2.4.0', filename: 'app.min.js.map', map: build.mapText }),
   })
   expect(upload.status).toBe(201)
-  const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  const token = createSession(db, user.id, Date.now(), 3600)
-  browser = await launchChromium()
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 })
-  await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])
-  page = await context.newPage()
-  watch(page)
+  ;({ browser, page } = await signedInAdmin(server, { height: 800 }))
 })
 
 afterAll(async () => {

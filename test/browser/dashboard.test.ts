@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { NAV } from '../../src/dashboard/pages/routes'
 import type { Db as Database } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { createToken } from '../../src/tokens/store'
 import { addAuthenticator, launchChromium } from '../browser'
 import {
@@ -611,7 +612,7 @@ describe('the dashboard in a real browser', () => {
     // The settings page's code arrives on this first visit.
     await bob.page.waitForSelector('.subnav a')
     const sections = await bob.page.$$eval('.subnav a', (as) => as.map((a) => a.textContent))
-    expect(sections).toEqual(['Projects', 'API tokens', 'Source maps', 'Your passkeys'])
+    expect(sections).toEqual(['Projects', 'API tokens', 'Source maps', 'Tracker links', 'Your passkeys'])
     // No admin controls on projects for a member.
     expect(await bob.page.locator('#create-project').count()).toBe(0)
     for (const section of ['users', 'retention']) {
@@ -901,11 +902,13 @@ describe('an issue sample and the alert that named it', () => {
   beforeAll(async () => {
     own = await startDashboardServer()
     // A new-issue rule with a webhook, made through the API with a token.
-    const token = createToken(ownDb(), {
-      projectId: 'default',
-      name: 'setup',
-      scopes: ['alerts:read', 'alerts:write'],
-    }).token
+    const token = (
+      await createToken(new SqliteBackend(ownDb()), {
+        projectId: 'default',
+        name: 'setup',
+        scopes: ['alerts:read', 'alerts:write'],
+      })
+    ).token
     const post = async (path: string, body: unknown) =>
       (await (
         await fetch(own.origin + path, {

@@ -59,7 +59,7 @@ beforeAll(async () => {
   key = (db.query('SELECT api_key FROM projects WHERE id = ?').get('default') as { api_key: string }).api_key
   const alice = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
   insertUser(db, { username: 'bob', role: 'user' }, Date.now())
-  const token = createSession(db, alice.id, Date.now(), 3600)
+  const token = await createSession(server.served.runtime.core.backend, alice.id, Date.now(), 3600)
   browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
   await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])
@@ -90,6 +90,7 @@ describe('bulk actions', () => {
     await page.check('li:has(.issue-row[data-fingerprint="wf-d"]) .issue-select input')
     await page.check('li:has(.issue-row[data-fingerprint="wf-e"]) .issue-select input')
     expect(await page.textContent('#bulk-count')).toBe('2')
+    await shot(page, 'triage-list')
     await page.click('.bulk-bar button[data-action="resolve"]')
     await page.waitForSelector('#bulk-notice:text("2 of 2 issues changed")')
     await page.waitForFunction(() => document.querySelectorAll('.issue-row').length === 3)
@@ -135,6 +136,28 @@ describe('bulk actions', () => {
     expect(await rows(page)).toEqual(['wf-a', 'wf-b', 'wf-c'])
   })
 
+  test('select a page, then every issue matching the filters, and mute them all at once', async () => {
+    // Sent while the filtered list is open: the live update brings them in.
+    await open(page, '/?environment=load-test')
+    await send(
+      Array.from({ length: 60 }, (_, i) => ({
+        fingerprint: `many-${i}`,
+        environment: 'load-test',
+        message: `Load ${i}`,
+      })),
+    )
+    await page.waitForFunction(() => document.querySelectorAll('.issue-row').length === 50)
+    await page.check('#select-page')
+    expect(await page.textContent('#bulk-count')).toBe('50')
+    await page.click('#select-matching')
+    expect(await page.textContent('#bulk-count')).toBe('60')
+    await page.click('.bulk-bar button[data-action="mute"]')
+    await page.waitForSelector('#bulk-notice:text("60 of 60 issues changed")')
+    await page.waitForSelector('.card.empty')
+    await open(page, '/?environment=load-test&status=muted')
+    expect(await page.textContent('.pager .muted')).toBe('1-50 of 60')
+  })
+
   test('the shortcut help opens on ? and closes on Escape', async () => {
     await open(page, '/')
     await page.keyboard.press('?')
@@ -162,6 +185,11 @@ describe('assignment', () => {
     await page.waitForFunction(() => document.querySelectorAll('.issue-row').length === 0)
     await open(page, '/?assigned=any')
     expect(await page.textContent('.issue-row .assignee')).toBe('@bob')
+    // From the keyboard: j focuses the row, a selects it and focuses the bar's picker.
+    await page.keyboard.press('j')
+    await page.keyboard.press('a')
+    await page.waitForFunction(() => document.activeElement?.id === 'bulk-assign')
+    expect(await page.textContent('#bulk-count')).toBe('1')
   })
 })
 
@@ -210,6 +238,7 @@ describe('the issue header', () => {
     )
     await page.waitForSelector('.chart[data-markers="1"]')
     expect(await page.textContent('.regressions')).toBe('1 regression')
+    await shot(page, 'triage-issue')
   })
 })
 

@@ -10,11 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
 import { sign } from '../../src/errors/ingest/hmac'
 import { insertProject } from '../../src/projects/store'
-import { launchChromium } from '../browser'
 import {
   ARTIFACTS,
   assetLog,
@@ -23,6 +20,7 @@ import {
   pageSettled,
   scrollsSideways,
   shot,
+  signedInAdmin,
   startDashboardServer,
   takeProblems,
   watch,
@@ -150,13 +148,7 @@ beforeAll(async () => {
   await send(agent)
   await send(quick)
   await send(earlier)
-  const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  const token = createSession(db, user.id, Date.now(), 3600)
-  browser = await launchChromium()
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
-  await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])
-  page = await context.newPage()
-  watch(page)
+  ;({ browser, context, page } = await signedInAdmin(server))
 })
 
 afterAll(async () => {

@@ -13,17 +13,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
 import { sign } from '../../src/errors/ingest/hmac'
 import { insertProject } from '../../src/projects/store'
-import { launchChromium } from '../browser'
 import {
   clipboard,
   type DashboardServer,
   pageSettled,
   scrollsSideways,
   shot,
+  signedInAdmin,
   startDashboardServer,
   takeProblems,
   watch,
@@ -93,14 +91,7 @@ beforeAll(async () => {
   const db = server.served.runtime.core.db
   const project = insertProject(db, { name: 'Shop assistant', slug: 'shop' })
   key = project.api_key
-  const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  const token = createSession(db, user.id, Date.now(), 3600)
-  browser = await launchChromium()
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin })
-  await context.addCookies([{ name: 'bloop_session', value: token, url: server.origin }])
-  page = await context.newPage()
-  watch(page)
+  ;({ browser, context, page } = await signedInAdmin(server, { clipboard: true }))
 })
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { insertUser } from '../../src/auth/users'
 import { NAV } from '../../src/dashboard/pages/routes'
 import { sign } from '../../src/errors/ingest/hmac'
 import { openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { bundleAssets, loadAssets } from '../../src/web/assets'
 import { CONTENT_SECURITY_POLICY } from '../../src/web/page'
 import { launchChromium } from '../browser'
@@ -198,7 +199,7 @@ describe('compiled executable', () => {
       // its script come from the embedded bundle.
       const db = openDatabase(join(work, 'bloop.db'))
       const user = insertUser(db, { username: 'ops', role: 'admin' }, Date.now())
-      const session = createSession(db, user.id, Date.now(), 3600)
+      const session = await createSession(new SqliteBackend(db), user.id, Date.now(), 3600)
       db.close()
       const shell = await fetch(`${base}/`, { headers: { cookie: `bloop_session=${session}` } })
       expect(shell.status).toBe(200)

@@ -98,7 +98,7 @@ describe('the sign-in page at the wrong address', () => {
     // adding a passkey is a ceremony the browser refuses at this address).
     const db = served.runtime.core.db
     const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-    const session = createSession(db, user.id, Date.now(), 3600)
+    const session = await createSession(served.runtime.core.backend, user.id, Date.now(), 3600)
     const { page, problems } = await newPage()
     await page
       .context()

@@ -10,6 +10,7 @@ import { runCli } from '../../src/cli/run'
 import type { SessionPrincipal } from '../../src/http/auth'
 import { projectByKey } from '../../src/projects/store'
 import { openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
@@ -162,7 +163,10 @@ describe('invites', () => {
     rt.core.db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(alice.id, T0, b.id)
     clock = T0 + 7 * 86_400_000
     // Alice's first session has run out by now too (same 7 days): she signs in again.
-    alice = { ...alice, cookie: `bloop_session=${createSession(rt.core.db, alice.id, clock, 3600)}` }
+    alice = {
+      ...alice,
+      cookie: `bloop_session=${await createSession(rt.core.backend, alice.id, clock, 3600)}`,
+    }
     const list = await (await call('GET', '/v1/admin/invites')).json()
     expect(Object.fromEntries(list.map((i: { id: string; status: string }) => [i.id, i.status]))).toEqual({
       [a.id]: 'expired',
@@ -237,7 +241,7 @@ describe('CLI', () => {
     const key = created.out.at(-1) as string
     expect(key).toMatch(/^bloop_[0-9a-f]{64}$/)
     const db = openDatabase(dbPath)
-    expect(projectByKey(db, key)?.slug).toBe('web')
+    expect((await projectByKey(new SqliteBackend(db), key))?.slug).toBe('web')
 
     const dup = await cli(path, 'project', 'create', '--name', 'Again', '--slug', 'web')
     expect(dup.code).toBe(2)
@@ -248,8 +252,8 @@ describe('CLI', () => {
     expect(rotated.code).toBe(0)
     const newKey = rotated.out.at(-1) as string
     expect(newKey).toMatch(/^bloop_[0-9a-f]{64}$/)
-    expect(projectByKey(db, key)).toBeNull()
-    expect(projectByKey(db, newKey)?.slug).toBe('web')
+    expect(await projectByKey(new SqliteBackend(db), key)).toBeNull()
+    expect((await projectByKey(new SqliteBackend(db), newKey))?.slug).toBe('web')
     expect((await cli(path, 'project', 'rotate-key', '--slug', 'nope')).code).toBe(2)
     db.close()
   })

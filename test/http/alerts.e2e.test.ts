@@ -49,11 +49,13 @@ afterAll(async () => {
 })
 
 test('a brand-new error reaches the webhook receiver in under 5 seconds', async () => {
-  const token = createToken(served.runtime.core.db, {
-    projectId: 'default',
-    name: 'e2e',
-    scopes: ['alerts:read', 'alerts:write'],
-  }).token
+  const token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'e2e',
+      scopes: ['alerts:read', 'alerts:write'],
+    })
+  ).token
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
   const rule = await fetch(new URL('/v1/alerts', served.url), {
     method: 'POST',

@@ -51,11 +51,13 @@ class Harness {
   async start(dir = tempDir()): Promise<this> {
     this.dirs.push(dir)
     this.rt = await open(dir)
-    this.token = createToken(this.rt.core.db, {
-      projectId: 'default',
-      name: 'engine',
-      scopes: ['alerts:read', 'alerts:write', 'errors:read', 'errors:write'],
-    }).token
+    this.token = (
+      await createToken(this.rt.core.backend, {
+        projectId: 'default',
+        name: 'engine',
+        scopes: ['alerts:read', 'alerts:write', 'errors:read', 'errors:write'],
+      })
+    ).token
     return this
   }
 

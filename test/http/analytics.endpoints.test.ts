@@ -321,12 +321,12 @@ describe('access', () => {
   test('answers 401 without credentials and with a revoked token', async () => {
     const anon = await rt.fetch('/v1/analytics/spikes')
     expect(anon.status).toBe(401)
-    const { token: revoked, row } = createToken(rt.core.db, {
+    const { token: revoked, row } = await createToken(rt.core.backend, {
       projectId: 'default',
       name: 'revoked',
       scopes: ['errors:read'],
     })
-    revokeToken(rt.core.db, row.id)
+    await revokeToken(rt.core.backend, row.id)
     expect((await get('/v1/analytics/movers', revoked)).status).toBe(401)
   })
 

@@ -184,11 +184,15 @@ describe('first start on an existing database', () => {
 
     const b = await reopen({ ...config, analytics: { ...config.analytics, enabled: true } })
     await expectCopyEqualsSqlite(b)
-    const token = (await import('../../src/tokens/store')).createToken(b.core.db, {
-      projectId: 'default',
-      name: 't',
-      scopes: ['errors:read'],
-    }).token
+    const token = (
+      await (
+        await import('../../src/tokens/store')
+      ).createToken(b.core.backend, {
+        projectId: 'default',
+        name: 't',
+        scopes: ['errors:read'],
+      })
+    ).token
     const res = await b.handle(
       new Request('http://localhost/v1/analytics/environments?hours=720', { headers: bearer(token) }),
     )
@@ -263,11 +267,15 @@ describe('failure isolation', () => {
       stored: 1,
       inserted: [1],
     })
-    const token = (await import('../../src/tokens/store')).createToken(rt.core.db, {
-      projectId: 'default',
-      name: 't',
-      scopes: ['errors:read'],
-    }).token
+    const token = (
+      await (
+        await import('../../src/tokens/store')
+      ).createToken(rt.core.backend, {
+        projectId: 'default',
+        name: 't',
+        scopes: ['errors:read'],
+      })
+    ).token
     const res = await rt.handle(
       new Request('http://localhost/v1/analytics/spikes', { headers: bearer(token) }),
     )

@@ -81,7 +81,8 @@ beforeAll(async () => {
   // The SDK script route's file name (src/sdk/routes.ts).
   fill.file = 'bloop.min.js'
   admin = signInAs(rt, 'walk-admin', 'admin')
-  token = createToken(db, { projectId: 'default', name: 'walk', scopes: [...SCOPES] }).token
+  token = (await createToken(rt.core.backend, { projectId: 'default', name: 'walk', scopes: [...SCOPES] }))
+    .token
   params = await integerParams()
 })
 

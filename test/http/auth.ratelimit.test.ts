@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { testConfig } from '../../src/config/load'
 import { memoryLogger } from '../../src/ops/log'
 import { type Served, serve } from '../../src/server'
-import type { Db } from '../../src/storage/db'
+import type { Backend } from '../../src/storage/backend'
 import { createToken, revokeToken } from '../../src/tokens/store'
 import { TEST_SECRET, tempDir } from '../helpers'
 
@@ -73,10 +73,15 @@ describe('rate limits per client address', () => {
 
   test('a revoked token keeps failing from many addresses: that token is locked out, valid ones are not', async () => {
     const base = await start(['127.0.0.1'])
-    const db = served?.runtime.core.db as Db
-    const revoked = createToken(db, { projectId: 'default', name: 'old-ci', scopes: ['errors:read'] })
-    revokeToken(db, revoked.row.id)
-    const valid = createToken(db, { projectId: 'default', name: 'ci', scopes: ['errors:read'] }).token
+    const backend = served?.runtime.core.backend as Backend
+    const revoked = await createToken(backend, {
+      projectId: 'default',
+      name: 'old-ci',
+      scopes: ['errors:read'],
+    })
+    await revokeToken(backend, revoked.row.id)
+    const valid = (await createToken(backend, { projectId: 'default', name: 'ci', scopes: ['errors:read'] }))
+      .token
     const send = (ip: string, token: string) =>
       statusFrom(`${base}/v1/errors`, ip, { headers: { authorization: `Bearer ${token}` } })
     // CI runners on three addresses still use the revoked token; each address fails once.

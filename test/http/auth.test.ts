@@ -283,8 +283,8 @@ describe('sessions', () => {
     await start()
     const db = rt.core.db
     const alice = insertUser(db, { username: 'alice', role: 'admin' }, now())
-    createSession(db, alice.id, T0 - 10_000_000, 60) // expired long ago
-    createSession(db, alice.id, T0, 3600) // live
+    await createSession(rt.core.backend, alice.id, T0 - 10_000_000, 60) // expired long ago
+    await createSession(rt.core.backend, alice.id, T0, 3600) // live
     const job = rt.app.store.cron[SESSION_CLEANUP_JOB]
     expect(job.getPattern()).toBe('0 7 * * * *')
     expect(job.nextRun()).not.toBeNull()

@@ -23,7 +23,7 @@ describe('the server reads the page table', () => {
   beforeAll(async () => {
     rt = await startRuntime()
     const user = insertUser(rt.core.db, { username: 'ops', role: 'admin' }, Date.now())
-    cookie = `bloop_session=${createSession(rt.core.db, user.id, Date.now(), 3600)}`
+    cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
   })
   afterAll(async () => {
     await rt.dispose()

@@ -306,18 +306,18 @@ describe('status changes', () => {
     expect((await get('/v1/errors', 'bloop_tk_nope')).status).toBe(401)
     const noAuth = await rt.fetch('/v1/errors')
     expect(noAuth.status).toBe(401)
-    const { token, row } = createToken(rt.core.db, {
+    const { token, row } = await createToken(rt.core.backend, {
       projectId: 'default',
       name: 'soon',
       scopes: ['errors:read'],
     })
     expect((await get('/v1/errors', token)).status).toBe(200)
-    revokeToken(rt.core.db, row.id)
+    await revokeToken(rt.core.backend, row.id)
     const revoked = await get('/v1/errors', token)
     expect(revoked.status).toBe(401)
     expect(revoked.body.error).toContain('revoked')
-    const expired = createToken(
-      rt.core.db,
+    const expired = await createToken(
+      rt.core.backend,
       {
         projectId: 'default',
         name: 'old',

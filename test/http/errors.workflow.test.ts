@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { emailContent } from '../../src/alerts/channels/email'
+import { slackMessage } from '../../src/alerts/channels/slack'
 import { firedPayload } from '../../src/alerts/message'
 import type { CommittedIssue } from '../../src/errors'
+import { MAX_BULK_MATCHING } from '../../src/errors/triage.model'
 import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
@@ -106,6 +109,11 @@ describe('merge and unmerge', () => {
     expect(await trendTotal('m-a')).toBe(9)
     expect((await detail('m-b')).total_count).toBe(6)
 
+    // Comments of the merged issue show on the target too.
+    await call('POST', '/v1/errors/m-b/comments', { body: 'on b' })
+    expect((await get('/v1/errors/m-a/comments')).body.map((c: any) => [c.fingerprint, c.body])).toEqual([
+      ['m-b', 'on b'],
+    ])
     const un = await call('POST', '/v1/errors/unmerge', { fingerprints: ['m-b'] })
     expect(un).toEqual({ status: 200, body: { unmerged: [{ fingerprint: 'm-b', target: 'm-a' }] } })
     const a2 = await detail('m-a')
@@ -124,7 +132,14 @@ describe('merge and unmerge', () => {
     ])
     expect(await trendTotal('m-a')).toBe(3)
     expect(await trendTotal('m-b')).toBe(6)
+    // B's own sample ring kept its newest 5 (the reservoir's size) through the merge: the
+    // 4 events sent while merged and the newest of its 2 before.
+    const occurrences = (await get('/v1/errors/m-b/occurrences')).body.items.map((e: any) => e.id)
+    expect(b2.samples.map((x: any) => x.release)).toEqual(['1.2', '1.2', '1.2', '1.2', '1.1'])
+    expect(b2.samples.length).toBe(5)
+    expect(occurrences.length).toBe(6)
     expect(a2.samples.length).toBe(3)
+    expect(a2.comments).toEqual([])
     // Events after the unmerge stay in B.
     await ingest({ fingerprint: 'm-b', release: '1.2', environment: 'staging' })
     expect([(await detail('m-a')).total_count, (await detail('m-b')).total_count]).toEqual([3, 7])
@@ -167,8 +182,30 @@ describe('merge and unmerge', () => {
       (await call('POST', '/v1/errors/bulk', { action: 'merge', target: 'x-a', fingerprints: ['nope'] }))
         .status,
     ).toBe(404)
+    const taken = await call('POST', '/v1/errors/bulk', {
+      action: 'merge',
+      target: 'x-c',
+      fingerprints: ['x-b'],
+    })
+    expect([taken.status, taken.body.error]).toEqual([400, 'x-b is already merged into x-a'])
+    expect((await detail('x-c')).merged).toEqual([])
     const noTarget = await call('POST', '/v1/errors/bulk', { action: 'merge', fingerprints: ['x-c'] })
     expect([noTarget.status, noTarget.body.field]).toEqual([400, 'target'])
+  })
+})
+
+describe('triage of a merged issue', () => {
+  test('a status change or an assignment of a merged issue applies to its target', async () => {
+    await ingest({ fingerprint: 'y-a' })
+    await ingest({ fingerprint: 'y-b' })
+    await call('POST', '/v1/errors/bulk', { action: 'merge', target: 'y-a', fingerprints: ['y-b'] })
+    expect((await call('POST', '/v1/errors/y-b/ignore')).body).toMatchObject({ status: 'ignored' })
+    await call('PUT', '/v1/errors/y-b/assignee', { assignee: 'alice' })
+    const a = await detail('y-a')
+    expect([a.status, a.assignee?.username]).toEqual(['ignored', 'alice'])
+    expect((await detail('y-b')).status).toBe('unresolved')
+    await call('PUT', '/v1/errors/y-b/assignee', { assignee: null })
+    expect((await detail('y-a')).assignee).toBeNull()
   })
 })
 
@@ -210,6 +247,27 @@ describe('resolve in the next release', () => {
     await call('POST', '/v1/errors/n-x/resolve')
     await ingest({ fingerprint: 'n-x', release: '3.0' })
     expect((await detail('n-x')).status).toBe('unresolved')
+  })
+
+  test('as a bulk action: each issue remembers the release current at resolution', async () => {
+    await ingest({ fingerprint: 'nb-1', release: '6.0' })
+    await ingest({ fingerprint: 'nb-2', release: '6.1' })
+    const r = await call('POST', '/v1/errors/bulk', {
+      action: 'resolve_next',
+      fingerprints: ['nb-1', 'nb-2'],
+    })
+    expect(r.body).toEqual({ action: 'resolve_next', matched: 2, changed: 2 })
+    for (const fp of ['nb-1', 'nb-2']) {
+      const d = await detail(fp)
+      expect([d.status, d.resolved_in_release, d.history[0].changed_by]).toEqual([
+        'resolved',
+        '6.1',
+        'token:test-errors:read-errors:write',
+      ])
+    }
+    await ingest({ fingerprint: 'nb-1', release: '6.1' })
+    await ingest({ fingerprint: 'nb-2', release: '6.2' })
+    expect([(await detail('nb-1')).status, (await detail('nb-2')).status]).toEqual(['resolved', 'unresolved'])
   })
 
   test('a release seen elsewhere in the project before the resolution is not newer', async () => {
@@ -286,6 +344,36 @@ describe('bulk actions', () => {
     const over = await call('POST', '/v1/errors/bulk', { action: 'ignore', fingerprints: fps })
     expect(over.status).toBe(400)
     expect(over.body.field).toBe('fingerprints')
+  })
+})
+
+describe('bulk actions over a list query', () => {
+  test(`all matching holds at most ${MAX_BULK_MATCHING} issues: that many pass, one more is refused`, async () => {
+    // Exactly MAX_BULK_MATCHING issues in one environment, in batches of 100.
+    const fps = Array.from({ length: MAX_BULK_MATCHING }, (_, i) => `all-${i}`)
+    for (let i = 0; i < fps.length; i += 100) {
+      const events = fps.slice(i, i + 100).map((fingerprint) => event({ fingerprint, environment: 'cap-at' }))
+      expect((await rt.handle(signed('/v1/ingest/batch', { events }))).status).toBe(200)
+    }
+    const ok = await call('POST', '/v1/errors/bulk', { action: 'ignore', matching: 'environment=cap-at' })
+    expect(ok).toEqual({
+      status: 200,
+      body: { action: 'ignore', matched: MAX_BULK_MATCHING, changed: MAX_BULK_MATCHING },
+    })
+    const over = await call('POST', '/v1/errors/bulk', {
+      action: 'unresolve',
+      matching: 'environment=cap-at&status=ignored',
+    })
+    expect(over.body).toEqual({ action: 'unresolve', matched: MAX_BULK_MATCHING, changed: MAX_BULK_MATCHING })
+    // One issue more than the cap: refused as a whole, nothing changed.
+    await ingest({ fingerprint: 'all-extra', environment: 'cap-at' })
+    const refused = await call('POST', '/v1/errors/bulk', {
+      action: 'resolve',
+      matching: 'environment=cap-at',
+    })
+    expect([refused.status, refused.body.field]).toEqual([400, 'matching'])
+    const resolved = await get('/v1/errors?environment=cap-at&status=resolved&limit=1')
+    expect(resolved.body.total).toBe(0)
   })
 })
 
@@ -389,6 +477,8 @@ describe('alert payloads', () => {
       latest: null,
     })
     expect(payload.issue).toMatchObject({ fingerprint: 'al-target', assignee: 'bob', total_count: 3 })
+    expect(slackMessage(payload).text).toContain(' · assigned to bob')
+    expect(emailContent(payload).text).toContain('\nAssigned to: bob\n')
   })
 })
 

@@ -13,10 +13,19 @@ import { createLogger } from '../../src/ops/log'
 const log = createLogger('error')
 const guard = new Guard(
   {
-    token: () => ({ kind: 'token', tokenId: 't', tokenName: 'ci', projectId: 'p1', scopes: ['errors:read'] }),
-    session: () => null,
-    project: (ref) => (ref === 'p1' || ref === 'p2' ? { id: ref } : null),
-    visibleProjects: () => ['p1', 'p2'],
+    token: async () => ({
+      kind: 'token',
+      tokenId: 't',
+      tokenName: 'ci',
+      projectId: 'p1',
+      projectSlug: 'one',
+      scopes: ['errors:read'],
+    }),
+    session: async () => null,
+    visibleProjects: async () => [
+      { id: 'p1', slug: 'one' },
+      { id: 'p2', slug: 'two' },
+    ],
   },
   ['http://localhost'],
 )
@@ -50,6 +59,17 @@ describe('routes declare their access', () => {
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized' })
     const foreign = await app.handle(new Request('http://localhost/v1/narrow?project_id=p2', authorized))
     expect(foreign.status).toBe(404)
+    // The token's own project by id or by slug; another project's slug is as unknown as its id.
+    for (const [ref, status, body] of [
+      ['p1', 200, ['p1']],
+      ['one', 200, ['p1']],
+      ['two', 404, null],
+      ['nope', 404, null],
+    ] as const) {
+      const res = await app.handle(new Request(`http://localhost/v1/narrow?project_id=${ref}`, authorized))
+      expect([ref, res.status]).toEqual([ref, status])
+      if (body) expect(await res.json()).toEqual([...body])
+    }
   })
 
   test('a token without the declared scope is 403 before the handler runs', async () => {

@@ -39,11 +39,13 @@ beforeAll(async () => {
     }),
     { log: createLogger('error') },
   )
-  const token = createToken(served.runtime.core.db, {
-    projectId: 'default',
-    name: 'llm-alerts',
-    scopes: ['alerts:read', 'alerts:write', 'llm:read', 'llm:write'],
-  }).token
+  const token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'llm-alerts',
+      scopes: ['alerts:read', 'alerts:write', 'llm:read', 'llm:write'],
+    })
+  ).token
   headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
 })
 afterAll(async () => {

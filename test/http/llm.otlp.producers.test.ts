@@ -38,11 +38,13 @@ beforeAll(async () => {
     { log: createLogger('error') },
   )
   base = `http://127.0.0.1:${served.port}`
-  token = createToken(served.runtime.core.db, {
-    projectId: 'default',
-    name: 'otel',
-    scopes: ['llm:write'],
-  }).token
+  token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'otel',
+      scopes: ['llm:write'],
+    })
+  ).token
 })
 
 afterAll(async () => {

@@ -40,8 +40,20 @@ beforeAll(async () => {
   )
   base = `http://127.0.0.1:${served.port}`
   const db = served.runtime.core.db
-  token = createToken(db, { projectId: 'default', name: 'otel', scopes: ['llm:write'] }).token
-  readToken = createToken(db, { projectId: 'default', name: 'read', scopes: ['llm:read'] }).token
+  token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'otel',
+      scopes: ['llm:write'],
+    })
+  ).token
+  readToken = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'read',
+      scopes: ['llm:read'],
+    })
+  ).token
   projectKey = (findProject(db, 'default') as { api_key: string }).api_key
 })
 

@@ -60,9 +60,20 @@ describe('bloop auth', () => {
   })
 
   test('an API token with llm:write in X-Bloop-Key works; one without it is 403', async () => {
-    const db = bloop.served.runtime.core.db
-    const writer = createToken(db, { projectId: 'default', name: 'proxy-w', scopes: ['llm:write'] }).token
-    const reader = createToken(db, { projectId: 'default', name: 'proxy-r', scopes: ['llm:read'] }).token
+    const writer = (
+      await createToken(bloop.served.runtime.core.backend, {
+        projectId: 'default',
+        name: 'proxy-w',
+        scopes: ['llm:write'],
+      })
+    ).token
+    const reader = (
+      await createToken(bloop.served.runtime.core.backend, {
+        projectId: 'default',
+        name: 'proxy-r',
+        scopes: ['llm:read'],
+      })
+    ).token
     const ok = await chat({ 'x-bloop-key': writer })
     expect(ok.status).toBe(200)
     expect((await spanOf(bloop, ok.headers.get('x-bloop-trace-id'))).project_id).toBe('default')
@@ -97,10 +108,13 @@ describe('bloop auth, guessing', () => {
 
 describe('bloop auth, refused tokens', () => {
   test('a revoked token in X-Bloop-Key is 401', async () => {
-    const db = bloop.served.runtime.core.db
-    const t = createToken(db, { projectId: 'default', name: 'proxy-revoked', scopes: ['llm:write'] })
+    const t = await createToken(bloop.served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'proxy-revoked',
+      scopes: ['llm:write'],
+    })
     expect((await chat({ 'x-bloop-key': t.token })).status).toBe(200)
-    revokeToken(db, t.row.id)
+    await revokeToken(bloop.served.runtime.core.backend, t.row.id)
     expect((await chat({ 'x-bloop-key': t.token })).status).toBe(401)
   })
 })
@@ -109,7 +123,13 @@ describe('content policy', () => {
   test("under a project's policy none the call is traced without its prompt or completion", async () => {
     const db = bloop.served.runtime.core.db
     const project = insertProject(db, { name: 'Private', slug: 'private-proxy' })
-    const admin = createToken(db, { projectId: project.id, name: 'policy', scopes: ['llm:write'] }).token
+    const admin = (
+      await createToken(bloop.served.runtime.core.backend, {
+        projectId: project.id,
+        name: 'policy',
+        scopes: ['llm:write'],
+      })
+    ).token
     const put = await fetch(`${bloop.url}/v1/llm/settings`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },

@@ -39,11 +39,13 @@ const chat = (headers: Record<string, string>) =>
 beforeAll(async () => {
   fake = startFakeUpstream()
   bloop = await serveBloop(fake.url)
-  token = createToken(bloop.served.runtime.core.db, {
-    projectId: 'default',
-    name: 'exp',
-    scopes: ['llm:read', 'llm:write'],
-  }).token
+  token = (
+    await createToken(bloop.served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'exp',
+      scopes: ['llm:read', 'llm:write'],
+    })
+  ).token
   const res = await api('POST', '/v1/llm/experiments', {
     name: 'proxy-split',
     prompt_name: 'support',

@@ -87,11 +87,13 @@ describe('chat completions', () => {
       project_id: 'default',
     })
     // And through the LLM read API, as the dashboard reads it.
-    const token = createToken(bloop.served.runtime.core.db, {
-      projectId: 'default',
-      name: 'proxy-read',
-      scopes: ['llm:read'],
-    }).token
+    const token = (
+      await createToken(bloop.served.runtime.core.backend, {
+        projectId: 'default',
+        name: 'proxy-read',
+        scopes: ['llm:read'],
+      })
+    ).token
     const read = await fetch(`${bloop.url}/v1/llm/traces/${span.trace_id}`, {
       headers: { authorization: `Bearer ${token}` },
     })

@@ -46,7 +46,13 @@ test("the README's read example answers the trace its send example stored", asyn
   expect(read).toContain('/v1/llm/traces')
   const db = served.runtime.core.db
   const key = (findProject(db, 'default') as { api_key: string }).api_key
-  const token = createToken(db, { projectId: 'default', name: 'readme', scopes: ['llm:read'] }).token
+  const token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'readme',
+      scopes: ['llm:read'],
+    })
+  ).token
   const url = new URL(served.url).origin
   expect(
     await bash(

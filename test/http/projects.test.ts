@@ -256,7 +256,7 @@ describe('deleting projects', () => {
           }
         ).n
       await waitFor(() => n('issues') === 0 && n('raw_events') === 0, 'the resumed removal')
-      expect(projectByKey(again.core.db, web.api_key)).toBeNull()
+      expect(await projectByKey(again.core.backend, web.api_key)).toBeNull()
     } finally {
       await again.close()
     }

@@ -26,13 +26,13 @@ async function start(overrides: Parameters<typeof startRuntime>[0] = {}) {
   const admin = signInAs(rt, 'alice', 'admin')
   const r = rt
   // A fresh session at the clock's current time: the clock jumps further than a session lives.
-  const cookieNow = (who: SignedInUser) =>
-    `bloop_session=${createSession(r.core.db, who.id, clock, r.config.auth.session_ttl_secs)}`
+  const cookieNow = async (who: SignedInUser) =>
+    `bloop_session=${await createSession(r.core.backend, who.id, clock, r.config.auth.session_ttl_secs)}`
   const call = async (method: string, path: string, body?: unknown, who: SignedInUser = admin) => {
     const res = await r.fetch(path, {
       method,
       headers: {
-        cookie: cookieNow(who),
+        cookie: await cookieNow(who),
         origin: 'http://localhost:5332',
         'content-type': 'application/json',
       },
@@ -205,6 +205,7 @@ describe('POST /v1/admin/retention/purge', () => {
       finished_at: T0,
       raw_events_deleted: 9,
       hourly_counts_deleted: 2,
+      users_hourly_deleted: 0,
       per_project: [
         { project_id: shop.id, raw_events_deleted: 5 },
         { project_id: 'default', raw_events_deleted: 4 },
@@ -229,6 +230,7 @@ describe('POST /v1/admin/retention/purge', () => {
         'started_at',
         'status',
         'trigger',
+        'users_hourly_deleted',
       ].sort(),
     )
     const view = (await call('GET', '/v1/admin/retention')).body

@@ -41,8 +41,13 @@ beforeAll(async () => {
     log: { level: 'error' },
   })
   served = await serve(config, { log: createLogger('error') })
-  const db = served.runtime.core.db
-  token = createToken(db, { projectId: 'default', name: 'read', scopes: ['errors:read'] }).token
+  token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'read',
+      scopes: ['errors:read'],
+    })
+  ).token
   const dsn = (await dsnFor(
     served.runtime.core.backend,
     { id: 'default' },

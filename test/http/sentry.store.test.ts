@@ -4,7 +4,7 @@
  * SQLite, its twin on PostgreSQL), lookups by project, numeric id and key (any case), a
  * rotation that retires the old key at once, and the DSN.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import {
   dsnFor,
   keyMatches,
@@ -14,16 +14,9 @@ import {
   sentryProjectOf,
 } from '../../src/sentry/store'
 import type { Backend } from '../../src/storage/backend'
-import { BACKENDS, closeBackends, freshBackend, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
-let pg: PgCluster
-beforeAll(async () => {
-  pg = await startPg()
-})
-afterAll(async () => {
-  await closeBackends()
-  await pg.stop()
-})
+const pg = privatePgPerFile()
 
 const addProject = (b: Backend, id: string) =>
   b.get<{ numeric_id: number }>(
@@ -37,7 +30,7 @@ for (const kind of BACKENDS) {
     let b: Backend
     let shopId: number
     beforeAll(async () => {
-      b = (await freshBackend(kind, pg, { migrated: true })).backend
+      b = (await freshBackend(kind, pg(), { migrated: true })).backend
       shopId = (await addProject(b, 'shop'))?.numeric_id as number
       await addProject(b, 'blog')
     })

@@ -36,10 +36,9 @@ afterAll(async () => {
 const noGuard = () =>
   new Guard(
     {
-      token: () => new AppError('invalid_token', 'unknown token'),
-      session: () => null,
-      project: () => null,
-      visibleProjects: () => [],
+      token: async () => new AppError('invalid_token', 'unknown token'),
+      session: async () => null,
+      visibleProjects: async () => [],
     },
     [],
   )

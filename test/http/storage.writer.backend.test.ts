@@ -5,28 +5,20 @@
  * next one still runs; a lost PostgreSQL connection is retried once on a new one; and a
  * BatchQueue over it group-commits and acknowledges only what is committed.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/ops/log'
 import type { Backend, Queryable } from '../../src/storage/backend'
 import { WriterLoad } from '../../src/storage/load'
 import { BatchQueue } from '../../src/storage/queue'
 import { WriterError } from '../../src/storage/writer'
 import { isTransient, SeamWriter } from '../../src/storage/writer.backend'
-import { BACKENDS, closeBackends, freshBackend, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
-let pg: PgCluster
-
-beforeAll(async () => {
-  pg = await startPg()
-})
-afterAll(async () => {
-  await closeBackends()
-  await pg.stop()
-})
+const pg = privatePgPerFile()
 
 /** A backend for the writer and a second, independent connection to the same database. */
 async function pair(kind: (typeof BACKENDS)[number]): Promise<[Backend, Backend]> {
-  const fresh = await freshBackend(kind, pg)
+  const fresh = await freshBackend(kind, pg())
   return [fresh.backend, await fresh.another()]
 }
 
@@ -187,9 +179,9 @@ describe('seam writer across a PostgreSQL restart', () => {
       }
     }
     for (let i = 0; i < 20; i++) await send(`before${i}`)
-    pg.halt('immediate') // a crash: no shutdown checkpoint, recovery on start
+    pg().halt('immediate') // a crash: no shutdown checkpoint, recovery on start
     for (let i = 0; i < 5; i++) await send(`down${i}`)
-    pg.resume()
+    pg().resume()
     // Bun.sql opens new connections on demand: the first task after the restart commits.
     for (let i = 0; i < 20; i++) await send(`after${i}`)
     expect(failed).toEqual(['down0', 'down1', 'down2', 'down3', 'down4'])

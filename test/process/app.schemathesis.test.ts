@@ -24,6 +24,7 @@ import { createSession } from '../../src/auth/sessions'
 import { insertUser } from '../../src/auth/users'
 import { SCOPES } from '../../src/http/scopes'
 import { openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { createToken } from '../../src/tokens/store'
 import { event, signed, TEST_SECRET, tempDir } from '../helpers'
 import { REPO, type ServerProcess, spawnServer } from '../process'
@@ -48,8 +49,10 @@ beforeAll(async () => {
   const db = openDatabase(join(dir, 'bloop.db'))
   const now = Date.now()
   const admin = insertUser(db, { username: 'fuzz-admin', role: 'admin' }, now)
-  cookie = `bloop_session=${createSession(db, admin.id, now, 3600)}`
-  token = createToken(db, { projectId: 'default', name: 'fuzz', scopes: [...SCOPES] }, now).token
+  cookie = `bloop_session=${await createSession(new SqliteBackend(db), admin.id, now, 3600)}`
+  token = (
+    await createToken(new SqliteBackend(db), { projectId: 'default', name: 'fuzz', scopes: [...SCOPES] }, now)
+  ).token
   db.close()
   const ingest = signed('/v1/ingest', event({ fingerprint: 'fp-seed', release: '1.0.0' }))
   const res = await fetch(`${server.url}/v1/ingest`, {

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { createToken } from '../../src/tokens/store'
 import { tempDir } from '../helpers'
 import { type ServerProcess, spawnServer } from '../process'
@@ -23,11 +24,13 @@ beforeAll(async () => {
     env: { BLOOP__LOG__LEVEL: 'debug', BLOOP__ANALYTICS__ENABLED: 'false' },
   })
   const db = openDatabase(join(dir, 'bloop.db'))
-  token = createToken(db, {
-    projectId: 'default',
-    name: 'abort',
-    scopes: ['alerts:write', 'sourcemaps:write'],
-  }).token
+  token = (
+    await createToken(new SqliteBackend(db), {
+      projectId: 'default',
+      name: 'abort',
+      scopes: ['alerts:write', 'sourcemaps:write'],
+    })
+  ).token
   db.close()
 })
 

@@ -30,11 +30,13 @@ beforeAll(async () => {
     log: { level: 'error' },
   })
   served = await serve(config, { log: createLogger('error') })
-  token = createToken(served.runtime.core.db, {
-    projectId: 'default',
-    name: 'ci',
-    scopes: ['sourcemaps:write'],
-  }).token
+  token = (
+    await createToken(served.runtime.core.backend, {
+      projectId: 'default',
+      name: 'ci',
+      scopes: ['sourcemaps:write'],
+    })
+  ).token
 })
 afterAll(async () => {
   await served.stop()

@@ -14,8 +14,7 @@ import { join } from 'node:path'
 import { sign } from '../../src/errors/ingest/hmac'
 import { packSourceMap, putSourceMap } from '../../src/sourcemaps/store'
 import { type Db, openDatabase } from '../../src/storage/db'
-import { createToken } from '../../src/tokens/store'
-import { event, TEST_SECRET, tempDir } from '../helpers'
+import { event, TEST_SECRET, tempDir, tokenOnSqlite } from '../helpers'
 import { type ServerProcess, spawnServer } from '../process'
 import { type Build, buildApp, HOSTILE_SEGMENTS, hostileMap } from '../sourcemaps.helpers'
 
@@ -48,7 +47,7 @@ beforeAll(async () => {
   })
   db = openDatabase(join(dir, 'bloop.db'))
   const token = (scopes: ('sourcemaps:write' | 'errors:read')[]) =>
-    createToken(db, { projectId: 'default', name: scopes.join(','), scopes }).token
+    tokenOnSqlite(db, { projectId: 'default', name: scopes.join(','), scopes }).token
   writeToken = token(['sourcemaps:write'])
   readToken = token(['errors:read'])
   // Warm the routes up: the first answers of a fresh process are slow for reasons of their own.

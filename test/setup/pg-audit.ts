@@ -13,8 +13,8 @@ import { join } from 'node:path'
 import { Glob } from 'bun'
 import { MIGRATIONS } from '../../src/features'
 import { migratePostgres } from '../../src/storage/migrate'
-import { PostgresBackend, translate } from '../../src/storage/postgres'
-import { startPg } from '../pg.helpers'
+import { translate } from '../../src/storage/postgres'
+import { pgBenchBackend, startPg } from '../pg.helpers'
 
 const SRC = join(import.meta.dir, '..', '..', 'src')
 const NOT_FOR_POSTGRES = [/^analytics\//, /^storage\/(lock|copy|db|tasks|checkpointer|backup)/]
@@ -31,14 +31,7 @@ for (const file of new Glob('**/*.ts').scanSync(SRC)) {
 }
 
 const pg = await startPg()
-const b = new PostgresBackend({
-  url: await pg.createDatabase(),
-  max: 1,
-  statementTimeoutMs: 0,
-  connectTimeoutSecs: 10,
-  tls: 'disable',
-  tlsCaFile: '',
-})
+const b = await pgBenchBackend(pg, 1)
 try {
   await migratePostgres(b, MIGRATIONS)
   let ok = 0

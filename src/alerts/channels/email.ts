@@ -53,6 +53,7 @@ export function emailContent(p: AlertPayload): EmailContent {
     ['Source', issue.source],
   ]
   if (issue.route_or_procedure) facts.push(['Route', issue.route_or_procedure])
+  if (issue.assignee) facts.push(['Assigned to', issue.assignee])
   facts.push(['Fingerprint', issue.fingerprint])
   const text = [
     p.summary,

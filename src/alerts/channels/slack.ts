@@ -25,7 +25,8 @@ export function slackMessage(p: AlertPayload): { text: string; blocks: unknown[]
       `*${escapeMrkdwn(issue.error_type)}*: ${escapeMrkdwn(oneLine(issue.message, 300))}`,
       escapeMrkdwn(triggerText(p)),
       `Release ${escapeMrkdwn(issue.releases.join(', '))} · environment ${escapeMrkdwn(issue.environments.join(', '))}` +
-        (issue.route_or_procedure ? ` · ${escapeMrkdwn(issue.route_or_procedure)}` : ''),
+        (issue.route_or_procedure ? ` · ${escapeMrkdwn(issue.route_or_procedure)}` : '') +
+        (issue.assignee ? ` · assigned to ${escapeMrkdwn(issue.assignee)}` : ''),
       `<${issue.url}|Open the issue in bloop>`,
     )
   }

@@ -252,7 +252,7 @@ export function otlpRoutes(s: OtlpDeps) {
 
   const declared = () => ({ parse: 'none' as const, exporter: { ...EXPORTER } })
   /** The hook on POST /v1/traces is no route: it asks the Guard what the declaration would. */
-  const hooked = (request: Request) => handle(request, s.guard.exporter(request, EXPORTER))
+  const hooked = async (request: Request) => handle(request, await s.guard.exporter(request, EXPORTER))
 
   return (
     new Elysia({ name: 'llm-otlp' })

@@ -92,11 +92,8 @@ export const LlmFeedbackSummary = T.Object({
   window_hours: WindowHours,
 })
 
-/** The sums of a set of spans (rollups.ts `usageOf`): null token counts are unknown. */
-const UsageSums = {
-  span_count: Count,
-  error_count: Count,
-  error_rate: Rate,
+/** A span's tokens and cost, or a set's sums of them: null is unknown. */
+const Tokens = {
   input_tokens: Nullable(Count),
   output_tokens: Nullable(Count),
   cache_read_tokens: Nullable(Count),
@@ -104,6 +101,14 @@ const UsageSums = {
   reasoning_tokens: Nullable(Count),
   total_tokens: Nullable(Count),
   cost_micros: Nullable(Micros),
+}
+
+/** The sums of a set of spans (rollups.ts `usageOf`): null token counts are unknown. */
+const UsageSums = {
+  span_count: Count,
+  error_count: Count,
+  error_rate: Rate,
+  ...Tokens,
   cost_unknown_count: Count,
 }
 
@@ -269,13 +274,7 @@ export const LlmTraceEntry = T.Object({
   duration_ms: Nullable(T.Integer({ minimum: 0 })),
   span_count: Count,
   error_count: Count,
-  input_tokens: Nullable(Count),
-  output_tokens: Nullable(Count),
-  cache_read_tokens: Nullable(Count),
-  cache_write_tokens: Nullable(Count),
-  reasoning_tokens: Nullable(Count),
-  total_tokens: Nullable(Count),
-  cost_micros: Nullable(Micros),
+  ...Tokens,
   models: T.Array(T.String()),
   providers: T.Array(T.String()),
 })
@@ -340,13 +339,7 @@ const SpanFields = {
   ended_at: Nullable(At),
   latency_ms: Nullable(T.Integer({ minimum: 0 })),
   time_to_first_token_ms: Nullable(T.Integer({ minimum: 0 })),
-  input_tokens: Nullable(Count),
-  output_tokens: Nullable(Count),
-  cache_read_tokens: Nullable(Count),
-  cache_write_tokens: Nullable(Count),
-  reasoning_tokens: Nullable(Count),
-  total_tokens: Nullable(Count),
-  cost_micros: Nullable(Micros),
+  ...Tokens,
   cost_source: T.Union([
     T.Literal('client'),
     T.Literal('table'),

@@ -48,7 +48,8 @@ export function Comments(p: {
                     disabled={action.busy}
                     onClick={() =>
                       action.run(async () => {
-                        await issue.deleteComment(p.fingerprint, p.projectId, c.id)
+                        // A comment of an issue merged into this one is deleted on its own issue.
+                        await issue.deleteComment(c.fingerprint, p.projectId, c.id)
                         p.onChange()
                       })
                     }

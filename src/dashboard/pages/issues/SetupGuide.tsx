@@ -3,8 +3,9 @@
  * project's real ingest key (admins can read it; others see where to get it), the
  * endpoint, signed snippets for curl and the official SDKs, and the Sentry DSN.
  */
-import { useState } from 'preact/hooks'
+
 import { CopyButton, Loading, Notice } from '../../components/bits'
+import { SnippetTabs } from '../../components/SnippetTabs'
 import { useLoad } from '../../lib/hooks'
 import { isAdmin, projects, selectedProject } from '../../lib/session'
 import { projects as projectsApi } from '../settings/api'
@@ -25,11 +26,9 @@ export function SetupGuide() {
     const res = await fetch('/sdk/manifest.json')
     return res.ok ? ((await res.json()) as { url: string; integrity: string }) : null
   }, [])
-  const [tab, setTab] = useState('curl')
   if (!project) return <Notice>No projects yet.</Notice>
   const endpoint = location.origin
   const list = snippets({ endpoint, key: key.data ?? PLACEHOLDER_KEY, dsn: project.dsn, script: script.data })
-  const shown = list.find((s) => s.id === tab) ?? list[0]
 
   return (
     <section class="card setup" aria-labelledby="setup-title">
@@ -73,30 +72,7 @@ export function SetupGuide() {
           </div>
         )}
       </div>
-      <div class="tabs" role="tablist" aria-label="Snippets">
-        {list.map((s) => (
-          <button
-            key={s.id}
-            type="button"
-            role="tab"
-            aria-selected={s.id === shown?.id}
-            onClick={() => setTab(s.id)}
-          >
-            {s.label}
-          </button>
-        ))}
-      </div>
-      {shown && (
-        <div role="tabpanel" class="snippet" data-snippet={shown.id}>
-          {shown.install && (
-            <p>
-              <code>{shown.install}</code>
-            </p>
-          )}
-          <pre>{shown.code}</pre>
-          <CopyButton text={shown.code} label="Copy snippet" />
-        </div>
-      )}
+      <SnippetTabs list={list} label="Snippets" />
     </section>
   )
 }

@@ -3,8 +3,8 @@
  * Anthropic, Python) and the OpenTelemetry exporter's, with the project's real ingest key
  * (admins can read it; others see a placeholder and where to get it), each copyable.
  */
-import { useState } from 'preact/hooks'
-import { CopyButton, Notice } from '../../components/bits'
+import { Notice } from '../../components/bits'
+import { SnippetTabs } from '../../components/SnippetTabs'
 import { api } from '../../lib/api'
 import { useLoad } from '../../lib/hooks'
 import { isAdmin } from '../../lib/session'
@@ -21,9 +21,7 @@ export function LlmSetupGuide({ project }: { project: string }) {
         : null,
     [project, admin],
   )
-  const [tab, setTab] = useState('openai')
   const list = llmSnippets(location.origin, key.data ?? PLACEHOLDER_KEY)
-  const shown = list.find((s) => s.id === tab) ?? list[0]
   return (
     <section class="card setup" id="llm-setup" aria-labelledby="llm-setup-title">
       <h2 id="llm-setup-title">Send LLM calls</h2>
@@ -38,30 +36,7 @@ export function LlmSetupGuide({ project }: { project: string }) {
         </p>
       )}
       <Notice kind="error">{key.error}</Notice>
-      <div class="tabs" role="tablist" aria-label="LLM snippets">
-        {list.map((s) => (
-          <button
-            key={s.id}
-            type="button"
-            role="tab"
-            aria-selected={s.id === shown?.id}
-            onClick={() => setTab(s.id)}
-          >
-            {s.label}
-          </button>
-        ))}
-      </div>
-      {shown && (
-        <div role="tabpanel" class="snippet" data-snippet={shown.id}>
-          {shown.install && (
-            <p>
-              <code>{shown.install}</code>
-            </p>
-          )}
-          <pre>{shown.code}</pre>
-          <CopyButton text={shown.code} label="Copy snippet" />
-        </div>
-      )}
+      <SnippetTabs list={list} label="LLM snippets" />
     </section>
   )
 }

@@ -2,6 +2,7 @@
  * The LLM read API behind the LLM pages (docs/llm-query.md) and the experiments API, and
  * the shapes they answer.
  */
+import type { ArmSummary } from '../../../llm/experiments/store'
 import { api } from '../../lib/api'
 
 export interface Overview {
@@ -275,14 +276,8 @@ export interface ExperimentSummary {
   updated_at: number
 }
 
-export interface ArmSummary {
-  traces: number
-  mean_latency_ms: number | null
-  mean_cost_usd: number | null
-  error_rate: number | null
-  thumbs_up_rate: number | null
-  votes: number
-}
+/** One variant's counts and means, as the server's store computes them (a type: erased from the bundle). */
+export type { ArmSummary }
 
 export interface ExperimentDetail extends ExperimentSummary {
   metrics: string[]
