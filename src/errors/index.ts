@@ -27,8 +27,6 @@ import m202612021345pg from './migrations/202612021345_triage.pg.sql' with { typ
 import m202612021345 from './migrations/202612021345_triage.sql' with { type: 'text' }
 import m202612021422pg from './migrations/202612021422_triage_data.pg.sql' with { type: 'text' }
 import m202612021422 from './migrations/202612021422_triage_data.sql' with { type: 'text' }
-import m202612021510pg from './migrations/202612021510_users_total_union.pg.sql' with { type: 'text' }
-import m202612021510 from './migrations/202612021510_users_total_union.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
 import type { Directory } from './triage.read'
@@ -81,7 +79,6 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     { file: '006_sample_slots.sql', sql: m006, pg: m006pg },
     { file: '202612021345_triage.sql', sql: m202612021345, pg: m202612021345pg },
     { file: '202612021422_triage_data.sql', sql: m202612021422, pg: m202612021422pg },
-    { file: '202612021510_users_total_union.sql', sql: m202612021510, pg: m202612021510pg },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,

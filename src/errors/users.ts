@@ -1,16 +1,15 @@
 /**
  * Users affected (docs/decisions.md, "Users affected"): the distinct `user_id_hash` values
- * of an issue per release and per hour, as sketches (sketch.ts) the writer keeps while
- * committing, in `issue_user_sketches` (scope `r:<release>`, `h:<hour bucket>`). The
- * total is the union of the per-release sketches (a union of sketches loses nothing), kept
- * as its estimate in `issues.users_count`, which the list sorts by; the last 24 hours are
- * the union of that many hourly sketches, merged on read. Hourly sketches expire with the
- * hourly counts (retention's `hourly_counts_days`); the per-release ones stay with the issue.
+ * of an issue, in total, per release and per hour, as sketches (sketch.ts) the writer
+ * keeps while committing, in `issue_user_sketches` (scope `t`, `r:<release>`,
+ * `h:<hour bucket>`); `issues.users_count` holds the total's estimate, which the list sorts
+ * by. The last 24 hours are the union of that many hourly sketches,
+ * merged on read. Hourly sketches expire with the hourly counts (retention's
+ * `hourly_counts_days`); the total and per-release sketches stay with the issue.
  *
- * Per batch, for all its issues together: one read of their release sketches and one of
- * the hours it touches, one write of the sketches that changed (a user already counted
- * changes nothing) and one update of the counts of issues whose releases grew, per 100 of
- * each. Events without a user cost nothing here.
+ * Per batch, for all its issues together: one read of the sketches it touches, one write
+ * of those that changed (a user already counted changes nothing) and one update of the
+ * issues' counts, per 100 of each. Events without a user cost nothing here.
  */
 import { HOUR_MS, hourBucket } from '../core/time'
 import { type Db, placeholders, type Statement } from '../storage/db'
@@ -25,7 +24,6 @@ const CHUNK = 100
 
 interface UserStatements {
   read: Map<number, Statement>
-  releases: Map<number, Statement>
   write: Map<number, Statement>
   count: Map<number, Statement>
 }
@@ -35,7 +33,7 @@ const prepared = new WeakMap<Db, UserStatements>()
 function statements(db: Db): UserStatements {
   let s = prepared.get(db)
   if (!s) {
-    s = { read: new Map(), releases: new Map(), write: new Map(), count: new Map() }
+    s = { read: new Map(), write: new Map(), count: new Map() }
     prepared.set(db, s)
   }
   return s
@@ -67,8 +65,7 @@ export interface IssueEvents {
  * 100 of each.
  */
 export function commitUsers(db: Db, groups: IssueEvents[]): void {
-  const touched: { issue: number; scope: string; hashes: number[] }[] = []
-  const issues: { project_id: string; fingerprint: string }[] = []
+  const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
   for (const g of groups) {
     const scopes = new Map<string, number[]>()
     const add = (scope: string, h: number) => {
@@ -79,65 +76,41 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
     for (const e of g.events) {
       if (e.user_id_hash === null) continue
       const h = userHash32(e.user_id_hash)
+      add('t', h)
       add(`r:${e.release}`, h)
       add(hourScope(hourBucket(e.received_at)), h)
     }
-    if (scopes.size === 0) continue
-    const issue = issues.push({ project_id: g.project_id, fingerprint: g.fingerprint }) - 1
-    for (const [scope, hashes] of scopes) touched.push({ issue, scope, hashes })
+    for (const [scope, hashes] of scopes)
+      touched.push({ project_id: g.project_id, fingerprint: g.fingerprint, scope, hashes })
   }
   if (touched.length === 0) return
   const st = statements(db)
-  const index = new Map<string, number>()
-  for (const [i, t] of issues.entries()) index.set(`${t.project_id}\u0000${t.fingerprint}`, i)
-  // Per issue of the batch: every release sketch (the total is their union) and the hours
-  // the batch touches.
-  const old = issues.map(() => new Map<string, Uint8Array>())
-  const keep = (rows: { project_id: string; fingerprint: string; scope: string; sketch: Uint8Array }[]) => {
-    for (const r of rows)
-      old[index.get(`${r.project_id}\u0000${r.fingerprint}`) as number]?.set(r.scope, r.sketch)
-  }
-  for (let i = 0; i < issues.length; i += CHUNK) {
-    const chunk = issues.slice(i, i + CHUNK)
-    const q = cached(st.releases, chunk.length, () =>
-      db.prepare(
-        `SELECT s.project_id, s.fingerprint, s.scope, s.sketch FROM (VALUES ${tuples(chunk.length, 2)}) AS v
-         JOIN issue_user_sketches s ON s.project_id = v.column1 AND s.fingerprint = v.column2
-           AND s.scope >= 'r:' AND s.scope < 'r;'`,
-      ),
-    )
-    keep(q.all(...chunk.flatMap((t) => [t.project_id, t.fingerprint])) as never)
-  }
-  const hours = touched.filter((t) => t.scope.startsWith('h:'))
-  for (let i = 0; i < hours.length; i += CHUNK) {
-    const chunk = hours.slice(i, i + CHUNK)
+  const key = (p: string, f: string, s: string) => `${p}\u0000${f}\u0000${s}`
+  const old = new Map<string, Uint8Array>()
+  for (let i = 0; i < touched.length; i += CHUNK) {
+    const chunk = touched.slice(i, i + CHUNK)
     const q = cached(st.read, chunk.length, () =>
       db.prepare(
         `SELECT project_id, fingerprint, scope, sketch FROM issue_user_sketches
          WHERE (project_id, fingerprint, scope) IN (VALUES ${tuples(chunk.length, 3)})`,
       ),
     )
-    keep(
-      q.all(
-        ...chunk.flatMap((t) => {
-          const issue = issues[t.issue] as (typeof issues)[number]
-          return [issue.project_id, issue.fingerprint, t.scope]
-        }),
-      ) as never,
-    )
+    const rows = q.all(...chunk.flatMap((t) => [t.project_id, t.fingerprint, t.scope])) as {
+      project_id: string
+      fingerprint: string
+      scope: string
+      sketch: Uint8Array
+    }[]
+    for (const r of rows) old.set(key(r.project_id, r.fingerprint, r.scope), r.sketch)
   }
   const writes: (string | number | Uint8Array)[][] = []
-  const grew = new Set<number>()
+  const counts: (string | number)[][] = []
   for (const t of touched) {
-    const sketches = old[t.issue] as Map<string, Uint8Array>
-    const next = withHashes(sketches.get(t.scope) ?? null, t.hashes)
+    const next = withHashes(old.get(key(t.project_id, t.fingerprint, t.scope)) ?? null, t.hashes)
     if (next === null) continue
-    const issue = issues[t.issue] as (typeof issues)[number]
-    writes.push([issue.project_id, issue.fingerprint, t.scope, next, estimate(next)])
-    if (t.scope.startsWith('r:')) {
-      sketches.set(t.scope, next)
-      grew.add(t.issue)
-    }
+    const users = estimate(next)
+    writes.push([t.project_id, t.fingerprint, t.scope, next, users])
+    if (t.scope === 't') counts.push([t.project_id, t.fingerprint, users])
   }
   for (let i = 0; i < writes.length; i += CHUNK) {
     const chunk = writes.slice(i, i + CHUNK)
@@ -148,17 +121,6 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
       ),
     ).run(...chunk.flat())
   }
-  // A user new to the issue is new to its release: only issues whose release sketches grew
-  // get a new total, the union of their release sketches.
-  const counts: (string | number)[][] = []
-  for (const i of grew) {
-    const issue = issues[i] as (typeof issues)[number]
-    counts.push([
-      issue.project_id,
-      issue.fingerprint,
-      estimate(unionOf(old[i] as Map<string, Uint8Array>, 'r:')),
-    ])
-  }
   for (let i = 0; i < counts.length; i += CHUNK) {
     const chunk = counts.slice(i, i + CHUNK)
     cached(st.count, chunk.length, () =>
@@ -168,14 +130,6 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
       ),
     ).run(...chunk.flat())
   }
-}
-
-/** The union of the sketches whose scope starts with `prefix`; one alone is itself. */
-function unionOf(sketches: Map<string, Uint8Array>, prefix: string): Uint8Array | null {
-  let out: Uint8Array | null = null
-  for (const [scope, s] of sketches)
-    if (scope.startsWith(prefix)) out = out === null ? s : mergeSketches(out, s)
-  return out
 }
 
 export interface UsersAffected {
@@ -195,18 +149,16 @@ export function usersOf(db: Db, projectId: string, group: string[], now: number)
     .query<{ scope: string; sketch: Uint8Array }, string[]>(
       `SELECT scope, sketch FROM issue_user_sketches
        WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)})
-         AND ((scope >= 'r:' AND scope < 'r;') OR (scope >= ? AND scope < 'h;'))`,
+         AND (scope = 't' OR (scope >= 'r:' AND scope < 'r;') OR (scope >= ? AND scope < 'h;'))`,
     )
     .all(projectId, ...group, from)
   let total: Uint8Array | null = null
   let day: Uint8Array | null = null
   const releases = new Map<string, Uint8Array>()
   for (const r of rows) {
-    if (r.scope.startsWith('h:')) day = mergeSketches(day, r.sketch)
-    else {
-      total = mergeSketches(total, r.sketch)
-      releases.set(r.scope.slice(2), mergeSketches(releases.get(r.scope.slice(2)) ?? null, r.sketch))
-    }
+    if (r.scope === 't') total = mergeSketches(total, r.sketch)
+    else if (r.scope.startsWith('h:')) day = mergeSketches(day, r.sketch)
+    else releases.set(r.scope.slice(2), mergeSketches(releases.get(r.scope.slice(2)) ?? null, r.sketch))
   }
   return {
     total: estimate(total),
