@@ -117,7 +117,10 @@ export class BatchQueue<T, R, A = R> {
     try {
       // One batch at the writer at a time: the next is taken only once this one committed.
       while (this.jobs.length > 0) {
-        await this.gather()
+        // Only a queue with a commit delay, under load, waits here: an await otherwise would
+        // hand the batch to the writer a few microtasks later than the request's submit.
+        const waiting = this.gather()
+        if (waiting) await waiting
         const batch: Job<T, A>[] = []
         let n = 0
         while (this.jobs.length > 0) {
@@ -137,14 +140,14 @@ export class BatchQueue<T, R, A = R> {
   }
 
   /** The commit delay: waits while the queue is under load and the batch could grow. */
-  private async gather(): Promise<void> {
+  private gather(): Promise<void> | null {
     const delay = this.o.delayMs ?? 0
-    if (delay <= 0 || this.queued >= this.o.batchSize) return
+    if (delay <= 0 || this.queued >= this.o.batchSize) return null
     const now = performance.now()
-    if (now - this.lastCommitted >= delay) return
+    if (now - this.lastCommitted >= delay) return null
     const wait = (this.jobs[0] as Job<T, A>).enqueuedAt + delay - now
-    if (wait <= 0) return
-    await new Promise<void>((resolve) => {
+    if (wait <= 0) return null
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.wake = null
         resolve()
