@@ -239,8 +239,9 @@ describe('pruning raw events', () => {
     const report = await sweeper.run('purge')
     expect(report.raw_events_deleted).toBe(45)
     // 45 rows in batches of at most 10: five raw batches, one hourly batch (nothing older
-    // than 90 days), one LLM trace batch (none stored) and one vacuum step, each followed by a pause.
-    expect(pauses).toBe(8)
+    // than 90 days), one batch of users-affected hourly sketches (none that old), one LLM
+    // trace batch (none stored) and one vacuum step, each followed by a pause.
+    expect(pauses).toBe(9)
     expect(acks).toEqual([200, 200, 200, 200, 200, 200, 200, 200])
     expect(c.rawCount()).toBe(pauses)
   })
@@ -268,8 +269,9 @@ describe('pruning raw events', () => {
     }
     const busy = await run(true)
     expect(busy.report.raw_events_deleted).toBe(25)
-    // Three raw batches, one hourly batch, one LLM trace batch, one vacuum step: a rest after each.
-    expect(busy.rests).toHaveLength(6)
+    // Three raw batches, one hourly batch, one users-affected hourly batch, one LLM trace
+    // batch, one vacuum step: a rest after each.
+    expect(busy.rests).toHaveLength(7)
     expect(busy.rests.every((ms) => ms > 0)).toBe(true)
     const idle = await run(false)
     expect(idle.rests).toEqual([])
