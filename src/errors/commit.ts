@@ -93,7 +93,7 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
     }
     // Users affected and tag counts of the same events (errors/users.ts, errors/tags.ts).
     commitUsers(db, facets)
-    for (const f of facets) commitTags(db, f.project_id, f.fingerprint, f.events)
+    commitTags(db, facets)
   }).immediate()
 
   return {

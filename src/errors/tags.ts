@@ -88,8 +88,8 @@ export function tagsOf(e: NormalizedEvent): [string, string][] {
   return [...out]
 }
 
-/** Rows per upsert statement; an issue's batch with more tag values takes several. */
-const ROWS_PER_WRITE = 16
+/** Rows per upsert statement: a batch's tag values, across its issues, take several. */
+const ROWS_PER_WRITE = 32
 
 interface TagStatements {
   upsert: Map<number, Statement>
@@ -126,12 +126,14 @@ function upsertStatement(db: Db, st: TagStatements, n: number): Statement {
   let q = st.upsert.get(n)
   if (!q) {
     // RETURNING tells a new value from a known one: a new row's count is this batch's.
+    // Returned rows are matched to the batch's by their key (issue, tag key, value),
+    // unique within one statement.
     q = db.prepare(
       `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen)
        VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
          last_seen = max(last_seen, excluded.last_seen)
-       RETURNING key, value, count`,
+       RETURNING project_id, fingerprint, key, value, count`,
     )
     st.upsert.set(n, q)
   }
@@ -139,56 +141,74 @@ function upsertStatement(db: Db, st: TagStatements, n: number): Statement {
 }
 
 interface Counted {
+  project_id: string
+  fingerprint: string
   key: string
   value: string
   n: number
   last: number
 }
 
+/** One issue's events of a batch, under the fingerprint its tags are counted by. */
+export interface TaggedEvents {
+  project_id: string
+  fingerprint: string
+  events: NormalizedEvent[]
+}
+
+const rowKey = (projectId: string, fingerprint: string, key: string, value: string) =>
+  `${projectId}\u0000${fingerprint}\u0000${key}\u0000${value}`
+
 /**
- * Adds the tags of one issue's events of a batch (writer thread, inside the commit): one
- * upsert per 16 values; only a key that gained values is counted, and values past its
- * limit are folded into OTHER_VALUE.
+ * Adds the tags of a batch's events (writer thread, inside the commit), every issue's in
+ * the same multi-row upserts (ROWS_PER_WRITE values each, whichever issues they belong
+ * to); only a key that gained values is counted, and values past its limit are folded
+ * into OTHER_VALUE.
  */
-export function commitTags(db: Db, projectId: string, fingerprint: string, events: NormalizedEvent[]): void {
+export function commitTags(db: Db, issues: readonly TaggedEvents[]): void {
   const counts = new Map<string, Counted>()
-  for (const e of events) {
-    for (const [key, value] of tagsOf(e)) {
-      const k = `${key}\u0000${value}`
-      const c = counts.get(k)
-      if (c) {
-        c.n++
-        if (e.received_at > c.last) c.last = e.received_at
-      } else counts.set(k, { key, value, n: 1, last: e.received_at })
+  for (const { project_id, fingerprint, events } of issues) {
+    for (const e of events) {
+      for (const [key, value] of tagsOf(e)) {
+        const k = rowKey(project_id, fingerprint, key, value)
+        const c = counts.get(k)
+        if (c) {
+          c.n++
+          if (e.received_at > c.last) c.last = e.received_at
+        } else counts.set(k, { project_id, fingerprint, key, value, n: 1, last: e.received_at })
+      }
     }
   }
   if (counts.size === 0) return
   const st = statements(db)
   const rows = [...counts.values()]
+  // Per issue and tag key, the values this batch added to it, in the batch's order.
   const added = new Map<string, Counted[]>()
   for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
     const chunk = rows.slice(i, i + ROWS_PER_WRITE)
     const back = upsertStatement(db, st, chunk.length).all(
-      ...chunk.flatMap((c) => [projectId, fingerprint, c.key, c.value, c.n, c.last]),
-    ) as { key: string; value: string; count: number }[]
+      ...chunk.flatMap((c) => [c.project_id, c.fingerprint, c.key, c.value, c.n, c.last]),
+    ) as { project_id: string; fingerprint: string; key: string; value: string; count: number }[]
     for (const r of back) {
-      const c = counts.get(`${r.key}\u0000${r.value}`) as Counted
+      const c = counts.get(rowKey(r.project_id, r.fingerprint, r.key, r.value)) as Counted
       if (r.count !== c.n || r.value === OTHER_VALUE) continue
-      const list = added.get(r.key)
+      const k = rowKey(r.project_id, r.fingerprint, r.key, '')
+      const list = added.get(k)
       if (list) list.push(c)
-      else added.set(r.key, [c])
+      else added.set(k, [c])
     }
   }
-  for (const [key, fresh] of added) {
+  for (const fresh of added.values()) {
+    const { project_id, fingerprint, key } = fresh[0] as Counted
     // Real values only: OTHER_VALUE's own row does not count against the limit.
-    const n = (st.distinct.get(projectId, fingerprint, key) as { n: number }).n
+    const n = (st.distinct.get(project_id, fingerprint, key) as { n: number }).n
     const over = n - MAX_VALUES_PER_TAG
     if (over <= 0) continue
     // Before this batch the key was within the limit, so the values past it are among the
     // batch's new ones: the last of them go to OTHER_VALUE.
     for (const c of fresh.slice(-over)) {
-      st.fold.run(projectId, fingerprint, key, c.value)
-      st.other.run(projectId, fingerprint, key, OTHER_VALUE, c.n, c.last)
+      st.fold.run(project_id, fingerprint, key, c.value)
+      st.other.run(project_id, fingerprint, key, OTHER_VALUE, c.n, c.last)
     }
   }
 }

@@ -251,6 +251,30 @@ describe('tags', () => {
     expect(second?.values[0]).toMatchObject({ value: '(other)', count: 20 })
     expect(second?.values.some((v) => v.value === 'n0')).toBe(true)
     expect(second?.values.some((v) => v.value === 'n100')).toBe(false)
+
+    // Two issues in one commit share its upserts: each keeps its own 100 values, and only
+    // its own values past them are counted as (other).
+    await rt.writer.run('errors.commit', {
+      events: Array.from({ length: 220 }, (_, i) =>
+        normalizedEvent({
+          fingerprint: i % 2 === 0 ? 'ids-a' : 'ids-b',
+          received_at: clock,
+          metadata: JSON.stringify({ order: `v${i >> 1}` }),
+        }),
+      ),
+      sampleSize: 5,
+    })
+    for (const fp of ['ids-a', 'ids-b']) {
+      const facet = (
+        await get<
+          { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
+        >(`/v1/errors/${fp}/tags?top=100`)
+      ).find((f) => f.key === 'order')
+      expect(facet).toMatchObject({ total: 110, distinct: 101 })
+      expect(facet?.values[0]).toMatchObject({ value: '(other)', count: 10 })
+      expect(facet?.values.some((v) => v.value === 'v0')).toBe(true)
+      expect(facet?.values.some((v) => v.value === 'v100')).toBe(false)
+    }
   })
 })
 
