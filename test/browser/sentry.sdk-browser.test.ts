@@ -4,30 +4,21 @@
  * real bloop server on port 0. Each event is read back through the query API.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
-import { testConfig } from '../../src/config/load'
-import { createLogger } from '../../src/ops/log'
-import { dsnFor } from '../../src/sentry/store'
-import { type Served, serve } from '../../src/server'
-import { createToken } from '../../src/tokens/store'
 import { launchChromium } from '../browser'
-import { TEST_SECRET, tempDir } from '../helpers'
-import { issueOf, type Sample } from '../sentry.helpers'
+import type { Sample } from '../sentry.helpers'
+import { type SentryServer, startSentryServer } from '../sentry.server'
 
-let dir: string
-let served: Served
+let server: SentryServer
 let page: ReturnType<typeof Bun.serve>
 let browser: Browser
-let token: string
 let bundle: string
 let appUrl: string
 let result: { caughtId: string; flushed: boolean }
 
-const get = (path: string) =>
-  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
-const issue = (errorType: string) => issueOf(get, errorType)
+const get = (path: string) => server.get(path)
+const issue = (errorType: string) => server.issue(errorType)
 
 /** 1-based line:column of `needle` in the bundle, where V8 places a frame there. */
 function position(needle: string): string {
@@ -38,28 +29,8 @@ function position(needle: string): string {
 }
 
 beforeAll(async () => {
-  dir = tempDir('bloop-sentry-browser-')
-  served = await serve(
-    testConfig({
-      server: { host: '127.0.0.1', port: 0 },
-      database: { path: join(dir, 'bloop.db') },
-      auth: { hmac_secret: TEST_SECRET },
-      log: { level: 'error' },
-    }),
-    { log: createLogger('error') },
-  )
-  token = (
-    await createToken(served.runtime.core.backend, {
-      projectId: 'default',
-      name: 'read',
-      scopes: ['errors:read'],
-    })
-  ).token
-  const dsn = (await dsnFor(
-    served.runtime.core.backend,
-    { id: 'default' },
-    `http://127.0.0.1:${served.port}`,
-  )) as string
+  server = await startSentryServer('browser')
+  const dsn = server.dsn
 
   const built = await Bun.build({
     entrypoints: [join(import.meta.dir, '..', 'fixtures', 'sentry-browser-app.ts')],
@@ -94,8 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   page?.stop(true)
-  await served?.stop()
-  rmSync(dir, { recursive: true, force: true })
+  await server?.stop()
 })
 
 describe('@sentry/browser in Chromium against bloop', () => {
@@ -134,7 +104,7 @@ describe('@sentry/browser in Chromium against bloop', () => {
   })
 
   test('the browser session envelope is accepted and counted', async () => {
-    const metrics = await (await fetch(new URL('/metrics', served.url))).text()
+    const metrics = await (await fetch(new URL('/metrics', server.served.url))).text()
     expect(metrics).toMatch(/bloop_sentry_items_total\{type="session"\} [1-9]/)
   })
 

@@ -3,15 +3,10 @@
  * server on port 0 using the project's DSN. Each event is read back through the query API.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { testConfig } from '../../src/config/load'
-import { createLogger } from '../../src/ops/log'
-import { dsnFor } from '../../src/sentry/store'
-import { type Served, serve } from '../../src/server'
-import { createToken } from '../../src/tokens/store'
-import { TEST_SECRET, tempDir } from '../helpers'
-import { issueOf, type Sample } from '../sentry.helpers'
+import type { Sample } from '../sentry.helpers'
+import { type SentryServer, startSentryServer } from '../sentry.server'
 
 const FIXTURE = join(import.meta.dir, '..', 'fixtures', 'sentry-node-app.mjs')
 const source = readFileSync(FIXTURE, 'utf8').split('\n')
@@ -21,38 +16,17 @@ function position(needle: string): string {
   return `${line + 1}:${(source[line] as string).indexOf(needle) + 1}`
 }
 
-let dir: string
-let served: Served
-let token: string
+let server: SentryServer
 let ids: { exceptionId: string; messageId: string; flushed: boolean }
 /** The child's `node` version, as its Sentry runtime context reports it. */
 let nodeVersion: string
 
-const get = (path: string) =>
-  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
-const issue = (errorType: string) => issueOf(get, errorType)
+const get = (path: string) => server.get(path)
+const issue = (errorType: string) => server.issue(errorType)
 
 beforeAll(async () => {
-  dir = tempDir('bloop-sentry-node-')
-  const config = testConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    database: { path: join(dir, 'bloop.db') },
-    auth: { hmac_secret: TEST_SECRET },
-    log: { level: 'error' },
-  })
-  served = await serve(config, { log: createLogger('error') })
-  token = (
-    await createToken(served.runtime.core.backend, {
-      projectId: 'default',
-      name: 'read',
-      scopes: ['errors:read'],
-    })
-  ).token
-  const dsn = (await dsnFor(
-    served.runtime.core.backend,
-    { id: 'default' },
-    `http://127.0.0.1:${served.port}`,
-  )) as string
+  server = await startSentryServer('node')
+  const dsn = server.dsn
   const child = Bun.spawn(['node', FIXTURE], {
     env: { ...process.env, SENTRY_DSN: dsn, NODE_OPTIONS: '' },
     stdout: 'pipe',
@@ -69,8 +43,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  await served?.stop()
-  rmSync(dir, { recursive: true, force: true })
+  await server?.stop()
 })
 
 describe('@sentry/node against bloop', () => {

@@ -5,26 +5,18 @@
  * the facets (docs/decisions.md, "Breadcrumbs", "Users affected", "Tags").
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { testConfig } from '../../src/config/load'
-import { createLogger } from '../../src/ops/log'
-import { dsnFor } from '../../src/sentry/store'
-import { type Served, serve } from '../../src/server'
-import { createToken } from '../../src/tokens/store'
-import { TEST_SECRET, tempDir } from '../helpers'
 import { issueOf } from '../sentry.helpers'
+import { type SentryServer, startSentryServer } from '../sentry.server'
 
 const PYTHON = process.env.BLOOP_TEST_PYTHON ?? join(import.meta.dir, '..', '..', '.venv-ci', 'bin', 'python')
 const APP = join(import.meta.dir, '..', 'fixtures', 'sentry_python_app.py')
 
-let dir: string
-let served: Served
-let token: string
+let server: SentryServer
 let ids: string[]
 
-const get = (path: string) =>
-  fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+const get = (path: string) => server.get(path)
 
 beforeAll(async () => {
   if (!existsSync(PYTHON)) {
@@ -32,28 +24,8 @@ beforeAll(async () => {
       `no Python at ${PYTHON}: run \`npm test\` (its pretest makes .venv-ci from test/requirements.txt) or set BLOOP_TEST_PYTHON`,
     )
   }
-  dir = tempDir('bloop-sentry-python-')
-  served = await serve(
-    testConfig({
-      server: { host: '127.0.0.1', port: 0 },
-      database: { path: join(dir, 'bloop.db') },
-      auth: { hmac_secret: TEST_SECRET },
-      log: { level: 'error' },
-    }),
-    { log: createLogger('error') },
-  )
-  token = (
-    await createToken(served.runtime.core.backend, {
-      projectId: 'default',
-      name: 'read',
-      scopes: ['errors:read'],
-    })
-  ).token
-  const dsn = (await dsnFor(
-    served.runtime.core.backend,
-    { id: 'default' },
-    `http://127.0.0.1:${served.port}`,
-  )) as string
+  server = await startSentryServer('python')
+  const dsn = server.dsn
   const child = Bun.spawn([PYTHON, APP], {
     env: { ...process.env, SENTRY_DSN: dsn },
     stdout: 'pipe',
@@ -69,8 +41,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  await served?.stop()
-  rmSync(dir, { recursive: true, force: true })
+  await server?.stop()
 })
 
 describe('the Python sentry-sdk against bloop', () => {

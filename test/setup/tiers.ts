@@ -21,7 +21,7 @@ export type Tier = (typeof TIERS)[number]
 
 /** What each tier after unit is for, by the names of the helpers that start it. */
 export const STARTS: Record<Exclude<Tier, 'unit'>, RegExp> = {
-  http: /\b(startRuntime|startDashboardServer|startPg)\(|\bserve\(|\.handle\(/,
+  http: /\b(startRuntime|startDashboardServer|startPg|startSentryServer)\(|\bserve\(|\.handle\(/,
   process: /\b(spawnServer|startBloop|bloop)\(|from '\.\.?\/(\.\.\/)?cli\.process'/,
   browser: /\blaunchChromium\(|\brunInChromium\(/,
 }
