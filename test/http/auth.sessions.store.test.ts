@@ -4,20 +4,13 @@
  * role read now, so a demotion applies at once) until it expires, sign-out removes it, and
  * the cleanup job removes exactly the expired rows.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { createSession, deleteExpiredSessions, deleteSession, resolveSession } from '../../src/auth/sessions'
 import type { Backend } from '../../src/storage/backend'
-import { BACKENDS, closeBackends, freshBackend, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
-let pg: PgCluster
-beforeAll(async () => {
-  pg = await startPg()
-})
-afterAll(async () => {
-  await closeBackends()
-  await pg.stop()
-})
+const pg = privatePgPerFile()
 
 const T0 = 1_767_225_600_000
 const HOUR = 3600
@@ -29,7 +22,7 @@ for (const kind of BACKENDS) {
   describe(`sessions on ${kind}`, () => {
     let b: Backend
     beforeAll(async () => {
-      b = (await freshBackend(kind, pg, { migrated: true })).backend
+      b = (await freshBackend(kind, pg(), { migrated: true })).backend
       await addUser(b, 'u-alice', 'alice', 'admin')
       await addUser(b, 'u-bob', 'bob', 'user')
     })
@@ -78,7 +71,7 @@ for (const kind of BACKENDS) {
     })
 
     test('the cleanup removes exactly the sessions expired by then', async () => {
-      const { backend: own } = await freshBackend(kind, pg, { migrated: true })
+      const { backend: own } = await freshBackend(kind, pg(), { migrated: true })
       await addUser(own, 'u-carol', 'carol', 'user')
       const early = await createSession(own, 'u-carol', T0, 60)
       const late = await createSession(own, 'u-carol', T0, 120)

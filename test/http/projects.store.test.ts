@@ -3,19 +3,12 @@
  * `listProjects`, what the Guard asks per request), on both backends with the same cases:
  * a key finds its project by its SHA-256 only, and the list is in creation order.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { listProjects, projectByKey, sha256hex } from '../../src/projects/store'
 import type { Backend } from '../../src/storage/backend'
-import { BACKENDS, closeBackends, freshBackend, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
-let pg: PgCluster
-beforeAll(async () => {
-  pg = await startPg()
-})
-afterAll(async () => {
-  await closeBackends()
-  await pg.stop()
-})
+const pg = privatePgPerFile()
 
 const T0 = 1_767_225_600_000
 
@@ -29,7 +22,7 @@ for (const kind of BACKENDS) {
   describe(`project lookups on ${kind}`, () => {
     let b: Backend
     beforeAll(async () => {
-      b = (await freshBackend(kind, pg, { migrated: true })).backend
+      b = (await freshBackend(kind, pg(), { migrated: true })).backend
       await addProject(b, 'shop', 'bloop_shop-key', 'u1')
       await addProject(b, 'blog', 'bloop_blog-key')
     })

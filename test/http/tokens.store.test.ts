@@ -4,21 +4,14 @@
  * malformed, unknown, revoked and expired tokens with their own messages and records use at
  * most once a minute, listing is by project and newest first, revocation happens once.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { AppError } from '../../src/http/errors'
 import type { Backend } from '../../src/storage/backend'
 import { createToken, getToken, listTokens, resolveToken, revokeToken } from '../../src/tokens/store'
-import { BACKENDS, closeBackends, freshBackend, type PgCluster, startPg } from '../pg.helpers'
+import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
-let pg: PgCluster
-beforeAll(async () => {
-  pg = await startPg()
-})
-afterAll(async () => {
-  await closeBackends()
-  await pg.stop()
-})
+const pg = privatePgPerFile()
 
 const T0 = 1_767_225_600_000
 const DAY = 86_400_000
@@ -35,7 +28,7 @@ for (const kind of BACKENDS) {
   describe(`API tokens on ${kind}`, () => {
     let b: Backend
     beforeAll(async () => {
-      b = (await freshBackend(kind, pg, { migrated: true })).backend
+      b = (await freshBackend(kind, pg(), { migrated: true })).backend
       await addProject(b, 'shop')
       await addProject(b, 'blog')
     })
@@ -117,7 +110,7 @@ for (const kind of BACKENDS) {
     })
 
     test('listing is by project, newest first, revoked tokens included', async () => {
-      const { backend: own } = await freshBackend(kind, pg, { migrated: true })
+      const { backend: own } = await freshBackend(kind, pg(), { migrated: true })
       await addProject(own, 'a')
       await addProject(own, 'z')
       const first = await createToken(own, { projectId: 'a', name: 'first', scopes: ['errors:read'] }, T0)
