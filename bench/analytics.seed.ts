@@ -10,6 +10,7 @@ import type { NormalizedEvent } from '../src/errors/event'
 import { mulberry32 } from '../src/llm/experiments/random'
 import type { Logger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
+import { zipf } from './lib'
 
 export const ISSUES = 10_000
 export const DAYS = 30
@@ -32,23 +33,7 @@ export async function loadAnalyticsEvents(opts: {
   const rt = await buildRuntime(config, { log: opts.log, now: () => now })
   const rand = mulberry32(7)
   // Zipf (s = 1) over the issues: a few loud ones, a long quiet tail.
-  const cdf: number[] = []
-  let total = 0
-  for (let k = 1; k <= ISSUES; k++) {
-    total += 1 / k
-    cdf.push(total)
-  }
-  const issue = () => {
-    const u = rand() * total
-    let lo = 0
-    let hi = ISSUES - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cdf[mid] as number) < u) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const issue = zipf(ISSUES, rand)
   const start = now - DAYS * 24 * H
   const envs = [
     'production',

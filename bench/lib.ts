@@ -188,3 +188,27 @@ export function benchTrace(run: string, seq: number, spans = 3) {
     })),
   }
 }
+
+/**
+ * A picker of 0..n-1 with Zipf's law (s = 1): index k is drawn with weight 1/(k+1), so a few
+ * are loud and the tail is long, as issues' event counts are. `rand` gives [0, 1).
+ */
+export function zipf(n: number, rand: () => number): () => number {
+  const cdf: number[] = []
+  let total = 0
+  for (let k = 1; k <= n; k++) {
+    total += 1 / k
+    cdf.push(total)
+  }
+  return () => {
+    const u = rand() * total
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((cdf[mid] as number) < u) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}

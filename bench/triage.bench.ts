@@ -28,13 +28,14 @@ import { HOUR_MS } from '../src/core/time'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
 import { MIGRATIONS } from '../src/features'
+import { mulberry32 } from '../src/llm/experiments/random'
 import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
-import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
+import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir, zipf } from './lib'
 
 const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
 const LIST_EVENTS = Number(process.env.TRIAGE_BENCH_EVENTS ?? 1_000_000)
@@ -46,41 +47,14 @@ const NOW = Date.now()
 const BROWSERS = ['Chrome 131.0', 'Firefox 133.0', 'Safari 18.1', 'Edge 131.0', 'Chrome Headless 131.0']
 const PLANS = ['free', 'pro', 'team']
 
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** `n` events over ISSUES issues: uniform for the cost part, Zipf (s = 1) for the list. */
 function generate(
   n: number,
   opts: { zipf: boolean; users: boolean; hours: number; userPool?: number },
 ): NormalizedEvent[] {
-  const rand = rng(42)
-  const cdf: number[] = []
-  let total = 0
-  for (let k = 1; k <= ISSUES; k++) {
-    total += 1 / k
-    cdf.push(total)
-  }
-  const pick = () => {
-    if (!opts.zipf) return Math.floor(rand() * ISSUES)
-    const u = rand() * total
-    let lo = 0
-    let hi = ISSUES - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cdf[mid] as number) < u) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const rand = mulberry32(42)
+  const zipfIssue = zipf(ISSUES, rand)
+  const pick = () => (opts.zipf ? zipfIssue() : Math.floor(rand() * ISSUES))
   const out: NormalizedEvent[] = []
   for (let i = 0; i < n; i++) {
     // Every issue once first, so all ISSUES exist; then the distribution.
