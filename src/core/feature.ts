@@ -16,7 +16,7 @@ import type { Guard } from '../http/auth'
 import type { RateLimiter } from '../http/ratelimit'
 import type { AppMetrics } from '../ops/appmetrics'
 import type { Logger } from '../ops/log'
-import type { Backend } from '../storage/backend'
+import type { Backend, BackendKind } from '../storage/backend'
 import type { Db } from '../storage/db'
 import type { WriterLoad } from '../storage/load'
 import type { MigrationFile } from '../storage/migrate'
@@ -52,6 +52,12 @@ export interface Feature<Deps = never, Running extends Started = Started> {
   readonly projectData?: readonly ProjectDataTable[]
   /** What the retention sweeper prunes, in this order. */
   readonly retention?: readonly RetentionHook[]
+  /**
+   * The storage backends it runs on (default: SQLite only). A feature lists `postgres` once
+   * its stores and writer tasks use only the storage seam, never `Core.db`; `bloop serve`
+   * on PostgreSQL starts only when every feature does (docs/ARCHITECTURE.md, "Storage backends").
+   */
+  readonly backends?: readonly BackendKind[]
   start(deps: Deps): Running | Promise<Running>
 }
 
