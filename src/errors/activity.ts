@@ -1,8 +1,10 @@
 /**
  * The triage history beside `status_changes`: assignment, comments, merges and resolve in
  * the next release, one row each with who did it (docs/decisions.md, "Triage"). Written
- * by the writer tasks of those changes, read by the issue page.
+ * by the writer tasks of those changes (on the writer thread's connection), read by the
+ * issue page through the storage seam.
  */
+import type { Queryable } from '../storage/backend'
 import { type Db, placeholders } from '../storage/db'
 
 export type ActivityKind =
@@ -43,12 +45,15 @@ export function recordActivity(
 }
 
 /** The activity of an issue and the issues merged into it, newest first. */
-export function activityOf(db: Db, projectId: string, fingerprints: string[]): ActivityRow[] {
-  return db
-    .query<Omit<ActivityRow, 'detail'> & { detail: string }, string[]>(
-      `SELECT id, project_id, fingerprint, kind, actor, at, detail FROM issue_activity
-       WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)}) ORDER BY id DESC`,
-    )
-    .all(projectId, ...fingerprints)
-    .map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }))
+export async function activityOf(
+  b: Queryable,
+  projectId: string,
+  fingerprints: string[],
+): Promise<ActivityRow[]> {
+  const rows = await b.all<Omit<ActivityRow, 'detail'> & { detail: string }>(
+    `SELECT id, project_id, fingerprint, kind, actor, at, detail FROM issue_activity
+     WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)}) ORDER BY id DESC`,
+    [projectId, ...fingerprints],
+  )
+  return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }))
 }

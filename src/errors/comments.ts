@@ -1,7 +1,10 @@
 /**
  * Comments on an issue: author and time, listed oldest first; an author deletes their own
- * (docs/decisions.md, "Triage"); an admin deletes anyone's. `author_id` null means an admin. Writes run on the writer thread, with a history row.
+ * (docs/decisions.md, "Triage"); an admin deletes anyone's. `author_id` null means an
+ * admin. Writes run on the writer thread, with a history row; the list is read through
+ * the storage seam.
  */
+import type { Queryable } from '../storage/backend'
 import { type Db, placeholders } from '../storage/db'
 import { recordActivity } from './activity'
 import type { IssueRef } from './status'
@@ -79,11 +82,10 @@ export function deleteComment(
 }
 
 /** The comments of an issue and of the issues merged into it (merge.ts), oldest first. */
-export function commentsOf(db: Db, projectId: string, fingerprints: string[]): CommentRow[] {
-  return db
-    .query<CommentRow, string[]>(
-      `SELECT ${COLS} FROM issue_comments WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)})
-       ORDER BY id`,
-    )
-    .all(projectId, ...fingerprints)
+export function commentsOf(b: Queryable, projectId: string, fingerprints: string[]): Promise<CommentRow[]> {
+  return b.all<CommentRow>(
+    `SELECT ${COLS} FROM issue_comments WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)})
+     ORDER BY id`,
+    [projectId, ...fingerprints],
+  )
 }

@@ -52,7 +52,16 @@ const CONFIG = ['ingest', 'pipeline'] as const
 export interface ErrorsDeps
   extends Pick<
     Core,
-    'db' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
+    | 'db'
+    | 'backend'
+    | 'log'
+    | 'metrics'
+    | 'now'
+    | 'guard'
+    | 'clientIp'
+    | 'ingestLimiter'
+    | 'draining'
+    | 'load'
   > {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<ErrorsTasks>

@@ -6,7 +6,11 @@
  * target's; reads of the target combine the group (`groupOf`). Unmerge therefore restores
  * exactly: the merged issue's own totals were never mixed, and the target's are taken
  * back out and its first/last sighting recomputed from the aggregates that remain.
+ *
+ * Merging and unmerging are writer tasks on the writer thread's connection; reads of a
+ * group (`groupOf`) go through the storage seam, with the same statement.
  */
+import type { Queryable } from '../storage/backend'
 import { type Db, placeholders } from '../storage/db'
 import { recordActivity } from './activity'
 import type { IssueStatus } from './commit'
@@ -41,19 +45,21 @@ function rowOf(db: Db, projectId: string, fingerprint: string): Row | null {
     .get(projectId, fingerprint)
 }
 
-/** The fingerprints merged into `target` (not the target itself). */
-export function membersOf(db: Db, projectId: string, target: string): string[] {
+const MEMBERS =
+  'SELECT fingerprint FROM issue_merges WHERE project_id = ? AND target = ? ORDER BY merged_at, fingerprint'
+
+/** The fingerprints merged into `target` (not the target itself), inside a writer task. */
+function membersOf(db: Db, projectId: string, target: string): string[] {
   return db
-    .query<{ fingerprint: string }, [string, string]>(
-      'SELECT fingerprint FROM issue_merges WHERE project_id = ? AND target = ? ORDER BY merged_at, fingerprint',
-    )
+    .query<{ fingerprint: string }, [string, string]>(MEMBERS)
     .all(projectId, target)
     .map((r) => r.fingerprint)
 }
 
 /** The target and every fingerprint merged into it: what reads of the target combine. */
-export function groupOf(db: Db, projectId: string, target: string): string[] {
-  return [target, ...membersOf(db, projectId, target)]
+export async function groupOf(b: Queryable, projectId: string, target: string): Promise<string[]> {
+  const rows = await b.all<{ fingerprint: string }>(MEMBERS, [projectId, target])
+  return [target, ...rows.map((r) => r.fingerprint)]
 }
 
 /** Merges `fingerprints` into `target` in one transaction (writer thread). */
@@ -196,7 +202,7 @@ export function unmergeIssues(
 
 /** The target without one member: its totals less the member's, sightings from what is left. */
 function restoreTarget(db: Db, projectId: string, target: string, memberTotal: number): void {
-  const group = groupOf(db, projectId, target)
+  const group = [target, ...membersOf(db, projectId, target)]
   const seen = db
     .query<{ first_seen: number | null; last_seen: number | null }, string[]>(
       `SELECT min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM error_aggregates
