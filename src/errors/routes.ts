@@ -132,9 +132,9 @@ async function issueFor(
 }
 
 export function errorsRoutes(s: QueryDeps) {
+  type Members = Awaited<ReturnType<typeof membersOfPage>>
   /** A page of issues with the releases and environments each was seen in. */
-  const issueViews = async (rows: IssueRow[]) => {
-    const members = await membersOfPage(s.backend, rows)
+  const issueViews = async (rows: IssueRow[], members: Members) => {
     const all = [...rows, ...expand(members)]
     const seen = await seenInAll(s.backend, all)
     return rows.map((row) => {
@@ -151,8 +151,7 @@ export function errorsRoutes(s: QueryDeps) {
     })
   }
   /** Sparklines of a page, each summed over its merge group. */
-  const trendsOf = async (rows: IssueRow[], hours: number) => {
-    const members = await membersOfPage(s.backend, rows)
+  const trendsOf = async (rows: IssueRow[], members: Members, hours: number) => {
     const trends = await issueTrends(s.backend, [...rows, ...expand(members)], hours, s.now())
     return (row: IssueRow) => {
       const key = issueKey(row.project_id, row.fingerprint)
@@ -193,9 +192,10 @@ export function errorsRoutes(s: QueryDeps) {
           limit,
           offset: q.offset,
         })
-        const views = await issueViews(items)
+        const members = await membersOfPage(s.backend, items)
+        const views = await issueViews(items, members)
         if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
-        const trendOf = await trendsOf(items, q.trend_hours)
+        const trendOf = await trendsOf(items, members, q.trend_hours)
         return {
           items: views.map((v, i) => ({ ...v, trend: trendOf(items[i] as IssueRow) })),
           total,
@@ -343,7 +343,12 @@ export function errorsRoutes(s: QueryDeps) {
           assigned: undefined,
           projectIds: access.projectIds,
         })
-        return { items: await issueViews(items), total, limit: q.limit, offset: q.offset }
+        return {
+          items: await issueViews(items, await membersOfPage(s.backend, items)),
+          total,
+          limit: q.limit,
+          offset: q.offset,
+        }
       },
       {
         scope: 'errors:read',
