@@ -1,11 +1,11 @@
 /**
  * The triage history beside `status_changes`: assignment, comments, merges and resolve in
  * the next release, one row each with who did it (docs/decisions.md, "Triage"). Written
- * by the writer tasks of those changes (on the writer thread's connection), read by the
- * issue page through the storage seam.
+ * by the writer tasks of those changes, read by the issue page, both through the storage
+ * seam.
  */
 import type { Queryable } from '../storage/backend'
-import { type Db, placeholders } from '../storage/db'
+import { placeholders } from '../storage/db'
 
 export type ActivityKind =
   | 'assigned'
@@ -28,8 +28,8 @@ export interface ActivityRow {
   detail: Record<string, unknown>
 }
 
-export function recordActivity(
-  db: Db,
+export async function recordActivity(
+  tx: Queryable,
   a: {
     project_id: string
     fingerprint: string
@@ -38,10 +38,11 @@ export function recordActivity(
     at: number
     detail?: Record<string, unknown>
   },
-): void {
-  db.query(
+): Promise<void> {
+  await tx.run(
     'INSERT INTO issue_activity (project_id, fingerprint, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(a.project_id, a.fingerprint, a.kind, a.actor, a.at, JSON.stringify(a.detail ?? {}))
+    [a.project_id, a.fingerprint, a.kind, a.actor, a.at, JSON.stringify(a.detail ?? {})],
+  )
 }
 
 /** The activity of an issue and the issues merged into it, newest first. */
