@@ -25,6 +25,8 @@ import type { Backend } from './backend'
 import type { Db } from './db'
 import meta001pg from './migrations/001_meta.pg.sql' with { type: 'text' }
 import meta001 from './migrations/001_meta.sql' with { type: 'text' }
+import leases202612021800pg from './migrations/202612021800_job_leases.pg.sql' with { type: 'text' }
+import leases202612021800 from './migrations/202612021800_job_leases.sql' with { type: 'text' }
 
 /** One SQL file of a feature's `migrations/` folder. */
 export interface MigrationFile {
@@ -62,7 +64,10 @@ export interface Migration {
 /** Storage's own schema: facts about the database no feature owns alone. */
 export const STORAGE_MIGRATIONS: MigrationSource = {
   owner: 'storage',
-  files: [{ file: '001_meta.sql', sql: meta001, pg: meta001pg }],
+  files: [
+    { file: '001_meta.sql', sql: meta001, pg: meta001pg },
+    { file: '202612021800_job_leases.sql', sql: leases202612021800, pg: leases202612021800pg },
+  ],
 }
 
 /** Names of the migrations released as numbered files in storage/migrations/. Frozen. */

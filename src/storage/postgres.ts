@@ -147,6 +147,20 @@ export class PostgresBackend implements Backend {
     return { max: this.options.max, open: this.opened, active: this.active }
   }
 
+  /**
+   * LISTEN on `channel` (bus.ts): Bun.sql keeps one dedicated connection for every listen
+   * of this client, outside the pool, and reconnects it with backoff, running `onlisten`
+   * again after each (re)subscription.
+   */
+  listen(channel: string, onnotify: (payload: string) => void, onlisten?: () => void) {
+    return this.client.listen(channel, onnotify, onlisten)
+  }
+
+  /** NOTIFY `channel` with `payload` through the pool (bus.ts). */
+  notify(channel: string, payload: string): Promise<void> {
+    return this.client.notify(channel, payload)
+  }
+
   async close(): Promise<void> {
     await this.client.close({ timeout: 5 })
   }
