@@ -7,6 +7,8 @@ import {
   lookupTable,
   priceCandidates,
   priceUsage,
+  roundMicros,
+  roundMicrosByPrecision,
   toTableUsage,
 } from '../../src/llm/pricing'
 import type { Usage } from '../../src/llm/usage'
@@ -262,3 +264,64 @@ describe('the guard in front of the compiled arithmetic', () => {
     expect(() => tablePrice(key, usage, 8.64e15 + 1, table, resolved(m))).toThrow('Invalid time value')
   })
 })
+
+describe('rounding microdollars without toPrecision where it cannot matter', () => {
+  const same = (x: number) => {
+    const got = roundMicros(x)
+    const want = roundMicrosByPrecision(x)
+    if (!Object.is(got, want)) throw new Error(`roundMicros(${x}) = ${got}, by precision ${want}`)
+  }
+
+  test('equals the 15-digit rounding on costs as the table computes them: decimal prices times token counts', () => {
+    const decimals = [
+      0.075, 0.1, 0.15, 0.25, 0.3, 0.6, 1.1, 1.25, 2.5, 3, 3.75, 4.4, 6, 10, 15, 22.5, 75, 0.0375, 0.02,
+    ]
+    for (let k = 0; k < 200_000; k++) {
+      const a = pick(decimals) * int(2_000_000)
+      const b = pick(decimals) * int(50_000)
+      const c = pick(decimals) * int(200_000)
+      // The package's order: each term per token unit, input and output summed apart, then dollars to micros.
+      same(((a / 1e6 + c / 1e6 + b / 1e6) as number) * 1e6)
+      same((a / 1e6) * 1e6)
+    }
+  })
+
+  test('equals it next to every half, on both sides, at every magnitude, and for negative amounts', () => {
+    for (let k = 0; k < 30_000; k++) {
+      const base = Math.floor(10 ** (rng() * 15)) + 0.5
+      let x = base
+      for (let step = 0; step < 4; step++) {
+        same(x)
+        same(-x)
+        x = step % 2 === 0 ? nextDown(base, step + 1) : nextUp(base, step + 1)
+      }
+      same(rng() * 10 ** (rng() * 18 - 3))
+    }
+    for (const x of [
+      0,
+      -0,
+      0.5,
+      -0.5,
+      0.49999999999999994,
+      124.49999999999999,
+      1e14 - 0.5,
+      1e14 + 0.5,
+      1e15,
+      1e300,
+    ])
+      same(x)
+    expect(roundMicros(124.49999999999999)).toBe(125)
+    expect(Object.is(roundMicros(-0.2), 0)).toBe(true)
+  })
+})
+
+/** The double `n` steps below / above x. */
+function nextDown(x: number, n: number): number {
+  const b = new Float64Array([x])
+  const i = new BigInt64Array(b.buffer)
+  i[0] = (i[0] as bigint) - BigInt(n)
+  return b[0] as number
+}
+function nextUp(x: number, n: number): number {
+  return nextDown(x, -n)
+}
