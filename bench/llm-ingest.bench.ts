@@ -9,7 +9,8 @@
  * target's. BENCH_SERVER_CORES=0,1 BENCH_LOAD_CORES=0,1 gives it both, shared with the load.
  *
  * Phases, per tree:
- *   1. batch trace ingest, 50 traces per request, 8 connections, closed loop: traces/s committed
+ *   1. batch trace ingest, 50 traces per request, 8 connections, closed loop: traces/s committed;
+ *      then batches at a fixed 1,000 traces/s: CPU per trace of the main and other threads
  *   2. single-trace ingest, 50 connections, closed loop: the maximum
  *   3. single traces at a FIXED rate R, open loop: acknowledgement p50/p90/p99, CPU per
  *      trace of the server's main thread and of its other threads (writer, GC), per thread
@@ -34,6 +35,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
 const SERVER_CORES = process.env.BENCH_SERVER_CORES ?? '0'
 const LOAD_CORES = process.env.BENCH_LOAD_CORES ?? '1'
+/** Traces/s of the fixed-rate batch phase (in requests of 50). */
+const BATCH_RATE = 1000
 const trees = [
   { name: 'this tree', repo: REPO },
   ...(process.env.BENCH_BASELINE ? [{ name: 'baseline', repo: process.env.BENCH_BASELINE }] : []),
@@ -156,11 +159,30 @@ async function batchPhase(repo: string) {
     seconds: SECONDS,
     connections: 8,
   })
+  const traces_s = count(dir, 'llm_traces') / r.seconds
+  const spans_s = count(dir, 'llm_spans') / r.seconds
+  // CPU per trace at a fixed, moderate batch rate: what a trace costs the server's threads,
+  // which the other jobs of a shared machine move much less than they move rates.
+  const t0 = count(dir, 'llm_traces')
+  const cpu0 = threadCpu(server.proc.pid)
+  await load({
+    url: url(server),
+    path: '/v1/traces/batch',
+    kind: 'traces',
+    'per-request': 50,
+    seconds: SECONDS,
+    connections: 8,
+    rate: BATCH_RATE / 50,
+  })
+  const cpu1 = threadCpu(server.proc.pid)
+  const committed = count(dir, 'llm_traces') - t0
   await server.stop()
   return {
-    traces_s: count(dir, 'llm_traces') / r.seconds,
-    spans_s: count(dir, 'llm_spans') / r.seconds,
+    traces_s,
+    spans_s,
     p99: r.p99,
+    main_us: ((cpu1.main - cpu0.main) * 1e6) / committed,
+    other_us: ((cpu1.other - cpu0.other) * 1e6) / committed,
   }
 }
 
@@ -237,7 +259,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     const b = await batchPhase(t.repo)
     console.log(
       `[${t.name}, round ${round}, ${at} UTC, load ${loadAvg()}] batch trace ingest (50 x 3 spans/request, 8 connections): ` +
-        `${fmt(b.traces_s)} traces/s committed (${fmt(b.spans_s)} spans/s), request p99 ${fmt(b.p99, 1)} ms`,
+        `${fmt(b.traces_s)} traces/s committed (${fmt(b.spans_s)} spans/s), request p99 ${fmt(b.p99, 1)} ms; ` +
+        `at a fixed ${fmt(BATCH_RATE)} traces/s in batches: CPU per trace main thread ${fmt(b.main_us)} µs, other threads ${fmt(b.other_us)} µs`,
     )
     const s = await singlePhase(t.repo, fixedRate)
     fixedRate ??= s.rate
