@@ -44,8 +44,9 @@ export interface Resolved {
   /** The provider that priced it, as the package reports it (`found.provider.id`). */
   provider: string
   model: ModelInfo
-  /** The candidate name that matched: the package's own call, when it is needed. */
+  /** The candidate name and provider id that matched: the package's own call, when it is needed. */
   name: string
+  providerId: string | undefined
 }
 
 export interface TablePrice {
@@ -106,10 +107,17 @@ export function clearResolutions(): void {
   resolutions.clear()
 }
 
-/** The package's own calcPrice, handed a provider holding just the resolved model. */
+/**
+ * The package's own calcPrice: handed a provider holding just the resolved model, or, when
+ * the name matched only after the package rewrote it (a LiteLLM `provider/model` name),
+ * the whole call with the candidate's provider id, as it was resolved.
+ */
 function slowTotal(r: Resolved, table: TableUsage, at: number): number {
+  const timestamp = new Date(at)
   const provider = { id: r.provider, name: r.provider, api_pattern: r.provider, models: [r.model] }
-  const found = calcPrice(table, r.name, { provider, timestamp: new Date(at) })
+  const found =
+    calcPrice(table, r.name, { provider, timestamp }) ??
+    calcPrice(table, r.name, { providerId: r.providerId, timestamp })
   if (!found) throw new Error(`expected ${r.name} to match ${r.model.id} as it did before, got no model`)
   return found.total_price
 }

@@ -195,7 +195,7 @@ export function lookupTable(model: string, hint: string | null, usage: Usage, at
       const found = calcPrice(t, candidate, { providerId, timestamp })
       if (found)
         return {
-          resolved: { provider: found.provider.id, model: found.model, name: candidate },
+          resolved: { provider: found.provider.id, model: found.model, name: candidate, providerId },
           total_price: found.total_price,
         }
     }

@@ -206,7 +206,7 @@ describe('the guard in front of the compiled arithmetic', () => {
     prices,
   })
   const resolved = (m: ModelInfo) => () => ({
-    resolved: { provider: 'test', model: m, name: m.id },
+    resolved: { provider: 'test', model: m, name: m.id, providerId: undefined },
     total_price: Number.NaN,
   })
   const table = () => toTableUsage(usage)
