@@ -25,12 +25,12 @@ import { fsProblem, StartupError, writableDirFix } from './ops/problems'
 import { registerProcessMetrics, registerStorageMetrics } from './ops/process'
 import { opsRoutes } from './ops/routes'
 import { DEFAULT_PROJECT_ID, findProject, listProjects, projectByKey } from './projects'
+import type { Backend } from './storage/backend'
 import { Checkpointer } from './storage/checkpointer'
+import type { Db } from './storage/db'
 import { WriterLoad } from './storage/load'
 import { acquireServeLock } from './storage/lock'
 import { migrate, migratePostgres } from './storage/migrate'
-import type { Backend } from './storage/backend'
-import type { Db } from './storage/db'
 import { noSqliteOnPostgres, openPostgres, openStorage } from './storage/open'
 import { makePrivateDir, restrictUmask } from './storage/private'
 import { SqliteBackend } from './storage/sqlite'
@@ -210,7 +210,11 @@ interface ServingStorage {
   close(): Promise<void>
 }
 
-async function openServingStorage(config: Config, log: Logger, opts: RuntimeOptions): Promise<ServingStorage> {
+async function openServingStorage(
+  config: Config,
+  log: Logger,
+  opts: RuntimeOptions,
+): Promise<ServingStorage> {
   const dbPath = resolve(config.database.path)
   if (config.database.url !== '') return openServingPostgres(config, log, dbPath)
   const db = openStorage(dbPath)
