@@ -399,7 +399,12 @@ describe('deleting a project', () => {
       body: multipart('1', app.mapText),
     })
     expect(up.status).toBe(201)
-    updateRetention(r.core.db, { per_project: [{ project_id: 'shop', raw_events_days: 3 }] }, 'alice', 1)
+    await updateRetention(
+      r.core.backend,
+      { per_project: [{ project_id: 'shop', raw_events_days: 3 }] },
+      'alice',
+      1,
+    )
     const admin = signInAs(r, 'alice', 'admin')
     const del = await r.fetch('/v1/projects/shop', {
       method: 'DELETE',
