@@ -437,8 +437,7 @@ describe('the parsed-map cache', () => {
       }
     }
     const sourcemaps = (cacheBytes: number) =>
-      new SourceMaps(r.core.db, {
-        dbPath: r.core.config.database.path,
+      new SourceMaps(r.core.backend, {
         cacheBytes,
         maxMappings: r.core.config.sourcemaps.max_mappings,
         timeoutMs: r.core.config.sourcemaps.parse_timeout_ms,
