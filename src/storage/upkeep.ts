@@ -15,9 +15,11 @@
  *   files is autovacuum's, not reported; there is no WAL file of bloop's).
  */
 import { statSync } from 'node:fs'
-import { DAY_MS } from '../core/time'
 import type { Backend } from './backend'
 import type { SqliteBackend } from './sqlite'
+
+/** The partitions' width (storage imports no feature or core module, so stated here). */
+const DAY_MS = 86_400_000
 
 /** Creates the missing daily partitions of every partitioned table, yesterday through `days` ahead. */
 export async function partitionsAhead(b: Backend, days: number): Promise<number> {
