@@ -8,7 +8,7 @@
  *   on start and hourly; a row outside every partition is refused, so a server that was
  *   down longer than the migration's 7 days must create today's before ingest). `dropPartitionsBefore`
  *   drops those whose whole day lies before a cutoff (their tables' receive time is
- *   `received_at`). SQLite has no partitions: both
+ *   `received_at`), or none when the table's lock is not had within DROP_LOCK_TIMEOUT_MS. SQLite has no partitions: both
  *   answer 0 and do nothing there.
  * - The database's size: SQLite's file pages, its free pages (what incremental vacuum
  *   returns) and the WAL file; PostgreSQL's `pg_database_size` (free space inside its
@@ -17,6 +17,11 @@
 import { statSync } from 'node:fs'
 import type { Backend } from './backend'
 import type { SqliteBackend } from './sqlite'
+
+/** How long dropping a partition may wait for its table's lock (see dropPartitionsBefore). */
+export const DROP_LOCK_TIMEOUT_MS = 1000
+/** PostgreSQL's SQLSTATE for a lock wait past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03'
 
 /** The partitions' width (storage imports no feature or core module, so stated here). */
 const DAY_MS = 86_400_000
@@ -46,21 +51,31 @@ export async function dropPartitionsBefore(
   cutoffMs: number,
   countBy?: string,
 ): Promise<Dropped> {
-  if (b.kind !== 'postgres') return { dropped: 0, counts: {} }
+  const none = { dropped: 0, counts: {} }
+  if (b.kind !== 'postgres') return none
   const day = Math.floor(cutoffMs / DAY_MS) * DAY_MS
-  return b.transaction(async (tx) => {
-    const rows = countBy
-      ? await tx.all<{ k: string; n: number }>(
-          `SELECT ${countBy} AS k, count(*) AS n FROM ${table} WHERE received_at < ? GROUP BY ${countBy}`,
-          [day],
-        )
-      : []
-    const r = await tx.get<{ n: number }>('SELECT bloop_partitions_drop_before(?, ?) AS n', [table, day])
-    const dropped = Number(r?.n ?? 0)
-    const counts: Record<string, number> = {}
-    if (dropped > 0) for (const row of rows) counts[row.k] = Number(row.n)
-    return { dropped, counts }
-  })
+  try {
+    return await b.transaction(async (tx) => {
+      // Dropping a partition locks its parent table exclusively: queued behind a long
+      // reader it would hold every insert behind it. Past this wait it gives up instead,
+      // and the caller's row-by-row path deletes the same rows.
+      await tx.exec(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`)
+      const rows = countBy
+        ? await tx.all<{ k: string; n: number }>(
+            `SELECT ${countBy} AS k, count(*) AS n FROM ${table} WHERE received_at < ? GROUP BY ${countBy}`,
+            [day],
+          )
+        : []
+      const r = await tx.get<{ n: number }>('SELECT bloop_partitions_drop_before(?, ?) AS n', [table, day])
+      const dropped = Number(r?.n ?? 0)
+      const counts: Record<string, number> = {}
+      if (dropped > 0) for (const row of rows) counts[row.k] = Number(row.n)
+      return { dropped, counts }
+    })
+  } catch (err) {
+    if (String((err as { errno?: unknown }).errno) === LOCK_NOT_AVAILABLE) return none
+    throw err
+  }
 }
 
 /** The daily partitions of `table` (PostgreSQL; none on SQLite), oldest first, by name. */

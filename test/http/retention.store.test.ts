@@ -29,7 +29,7 @@ import {
 import type { Backend, Queryable } from '../../src/storage/backend'
 import { WriterLoad } from '../../src/storage/load'
 import type { SqliteBackend } from '../../src/storage/sqlite'
-import { partitionsOf } from '../../src/storage/upkeep'
+import { DROP_LOCK_TIMEOUT_MS, partitionsOf } from '../../src/storage/upkeep'
 import { SeamWriter } from '../../src/storage/writer.backend'
 import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
@@ -314,6 +314,50 @@ for (const kind of BACKENDS) {
       expect(after).toHaveLength(before.length - 7)
       const spans = await b.get<{ n: number }>('SELECT count(*) AS n FROM llm_spans')
       expect(Number(spans?.n)).toBe(1)
+    })
+  })
+
+  describe(`a retention pass beside a long reader on ${kind}`, () => {
+    test('a day whose partition cannot be locked within a second is deleted row by row instead', async () => {
+      const fresh = await freshBackend(kind, pg(), { migrated: true })
+      const b = fresh.backend
+      await addProject(b, 'plain')
+      await syncSettingsFromConfig(b, { raw_events_days: 7, hourly_counts_days: 90 }, NOW)
+      const old = D0 - 12 * DAY_MS
+      if (kind === 'postgres') await b.get('SELECT bloop_partitions_cover(?, ?, ?)', ['raw_events', old, old])
+      await addRaw(b, 'plain', old + HOUR_MS, 3)
+      let release = () => {}
+      let blocking: Promise<unknown> = Promise.resolve()
+      if (kind === 'postgres') {
+        // Another node's transaction reading that day, still open.
+        const other = await fresh.another()
+        let locked = () => {}
+        const isLocked = new Promise<void>((r) => (locked = r))
+        const released = new Promise<void>((r) => (release = r))
+        blocking = other.transaction(async (tx) => {
+          await tx.exec(`LOCK TABLE ${dayName('raw_events', old)} IN ACCESS SHARE MODE`)
+          locked()
+          await released
+        })
+        await isLocked
+      }
+      const started = performance.now()
+      const report = await sweeperOn(b).run('purge')
+      release()
+      await blocking
+      expect(report.raw_events_deleted).toBe(3)
+      expect(report.per_project).toEqual([{ project_id: 'plain', raw_events_deleted: 3 }])
+      expect(report.partitions_dropped.raw_events).toBeUndefined()
+      expect(await rawCount(b, 'plain')).toBe(0)
+      if (kind === 'postgres') {
+        expect(performance.now() - started).toBeGreaterThanOrEqual(DROP_LOCK_TIMEOUT_MS)
+        expect(await partitionsOf(b, 'raw_events')).toContain(dayName('raw_events', old))
+        // Once the reader is gone, the next pass drops the emptied day.
+        const next = await sweeperOn(b).run('purge')
+        expect(next.partitions_dropped.raw_events).toBe(1)
+        expect(next.raw_events_deleted).toBe(0)
+        expect(await partitionsOf(b, 'raw_events')).not.toContain(dayName('raw_events', old))
+      }
     })
   })
 
