@@ -29,6 +29,7 @@ import {
 import type { Backend, Queryable } from '../../src/storage/backend'
 import { WriterLoad } from '../../src/storage/load'
 import type { SqliteBackend } from '../../src/storage/sqlite'
+import { seamTask, storageTasks } from '../../src/storage/tasks'
 import { DROP_LOCK_TIMEOUT_MS, partitionsOf } from '../../src/storage/upkeep'
 import { SeamWriter } from '../../src/storage/writer.backend'
 import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
@@ -90,7 +91,8 @@ const rawCount = async (b: Queryable, projectId: string) =>
 
 /** A raw-events hook on the seam: deletes the expired rows, in one batch. */
 const seamTasks = {
-  'test.pruneRaw': async (tx: Queryable, a: PruneArgs): Promise<PruneStep> => {
+  ...storageTasks,
+  'test.pruneRaw': seamTask(async (tx: Queryable, a: PruneArgs): Promise<PruneStep> => {
     const rows = await tx.all<{ id: number; project_id: string; received_at: number }>(
       'SELECT id, project_id, received_at FROM raw_events WHERE received_at < ? ORDER BY received_at, id LIMIT ?',
       [a.cutoffs.raw_scan_until, a.limit],
@@ -104,15 +106,14 @@ const seamTasks = {
       deleted++
     }
     return { deleted, by_project, next: null }
-  },
+  }),
 }
 
 function sweeperOn(b: Backend): Sweeper {
   const seam = new SeamWriter(b, seamTasks)
   const writer: SweeperWriter = {
     prune: (task, args) => seam.run(task as 'test.pruneRaw', args),
-    // Returning free pages is SQLite's writer-thread step (retention.prune.test.ts); none here.
-    vacuum: async () => ({ freed: 0, remaining: 0 }),
+    vacuum: (a) => seam.run('storage.vacuum', a),
   }
   return new Sweeper({
     backend: b,

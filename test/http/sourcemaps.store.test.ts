@@ -130,6 +130,7 @@ for (const kind of BACKENDS) {
       // Counts the reads of stored map bytes the read thread asks for.
       let byteReads = 0
       const counting: Queryable = {
+        kind: b.kind,
         all: (sql, p) => {
           if (sql.startsWith('SELECT id, data FROM sourcemaps')) byteReads++
           return b.all(sql, p)
