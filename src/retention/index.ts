@@ -38,12 +38,16 @@ const CONFIG = ['retention'] as const
 
 /** Days of partitions kept ready ahead of today (PostgreSQL). */
 export const PARTITION_DAYS = 7
+/** Hourly: cheap (a catalogue lookup per day and table), and a day is never missed. */
+export const PARTITIONS_EVERY_MS = HOUR_MS
 
 export interface RetentionDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now' | 'load'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: SweeperWriter
   /** Every feature's hooks, in feature order. */
   hooks: readonly RetentionHook[]
+  /** How often the partitions ahead are made again (PARTITIONS_EVERY_MS; tests pass a short one). */
+  partitionsEveryMs?: number
 }
 
 export interface RetentionRunning extends Started {
@@ -75,14 +79,15 @@ export const retention: Feature<RetentionDeps, RetentionRunning> = {
     })
     const intervalMs = cfg.prune_interval_secs * 1000
     let dueAt = performance.now() + intervalMs
-    let partitionsDueAt = performance.now() + HOUR_MS
+    const partitionsEveryMs = d.partitionsEveryMs ?? PARTITIONS_EVERY_MS
+    let partitionsDueAt = performance.now() + partitionsEveryMs
     const schedule = cronJob({
       name: 'retention',
       pattern: '* * * * * *',
       protect: true,
       run: async () => {
         if (performance.now() >= partitionsDueAt) {
-          partitionsDueAt = performance.now() + HOUR_MS
+          partitionsDueAt = performance.now() + partitionsEveryMs
           await partitionsAhead(d.backend, PARTITION_DAYS).catch((err) =>
             d.log.error('partitions not created ahead', { error: err as Error }),
           )

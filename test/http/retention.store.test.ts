@@ -363,7 +363,7 @@ for (const kind of BACKENDS) {
   })
 
   describe(`the retention feature's start on ${kind}`, () => {
-    test('creates the partitions of the days ahead that are missing (PostgreSQL) before anything runs', async () => {
+    test('creates the partitions of the days ahead that are missing (PostgreSQL) on start and on schedule', async () => {
       const { backend: b } = await freshBackend(kind, pg(), { migrated: true })
       const ahead = [3, 5, 7].map((d) => D0 + d * DAY_MS)
       if (kind === 'postgres') {
@@ -386,6 +386,7 @@ for (const kind of BACKENDS) {
           vacuum: async () => ({ freed: 0, remaining: 0 }),
         },
         hooks: [],
+        partitionsEveryMs: 1000,
       })
       try {
         if (kind === 'postgres') {
@@ -395,6 +396,15 @@ for (const kind of BACKENDS) {
           }
           // Today's rows are taken.
           await addRaw(b, 'default', Date.now())
+          // And the schedule makes them again while running (the cron ticks every second).
+          const later = dayName('raw_events', ahead[1] as number)
+          await b.exec(`DROP TABLE ${later}`)
+          let back = false
+          for (let i = 0; i < 50 && !back; i++) {
+            await Bun.sleep(100)
+            back = (await partitionsOf(b, 'raw_events')).includes(later)
+          }
+          expect(back).toBe(true)
         } else {
           expect(await partitionsOf(b, 'raw_events')).toEqual([])
         }
