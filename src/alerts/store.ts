@@ -244,16 +244,16 @@ export interface SecondCount {
   n: number
 }
 
-/**
- * The counts of every event with id <= `throughRawId` (the newest committed id, read
- * first with `newestRawId`), so that batches already included are not counted again when
- * their commit listener runs. Uses the existing raw_events(received_at) index for the
- * time range.
- */
+/** The newest committed raw event id (0 when none): where a warm-up's counts stop. */
 export async function newestRawId(q: Queryable): Promise<number> {
   return (await q.get<{ id: number | null }>('SELECT max(id) AS id FROM raw_events'))?.id ?? 0
 }
 
+/**
+ * The counts of every event with id <= `throughRawId` (read first with `newestRawId`), so
+ * that batches already included are not counted again when their commit listener runs.
+ * Uses the existing raw_events(received_at) index for the time range.
+ */
 export function secondCounts(
   q: Queryable,
   sinceMs: number,

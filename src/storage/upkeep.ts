@@ -6,10 +6,10 @@
  *   range-partitioned there, by storage's twin `001_meta.pg.sql`). `partitionsAhead`
  *   creates the missing ones from yesterday through `days` ahead (the scheduler calls it
  *   on start and hourly; a row outside every partition is refused, so a server that was
- *   down longer than the migration's 7 days must create today's before ingest). `dropPartitionsBefore`
- *   drops those whose whole day lies before a cutoff (their tables' receive time is
- *   `received_at`), or none when the table's lock is not had within DROP_LOCK_TIMEOUT_MS. SQLite has no partitions: both
- *   answer 0 and do nothing there.
+ *   down longer than the migration's 7 days must create today's before ingest).
+ *   `dropPartitionsBefore` drops those whose whole day lies before a cutoff (their
+ *   tables' receive time is `received_at`), or none when the table's lock is not had
+ *   within DROP_LOCK_TIMEOUT_MS. SQLite has no partitions: both answer 0 and do nothing.
  * - The database's size: SQLite's file pages, its free pages (what incremental vacuum
  *   returns) and the WAL file; PostgreSQL's `pg_database_size` (free space inside its
  *   files is autovacuum's, not reported; there is no WAL file of bloop's).
