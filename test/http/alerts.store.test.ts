@@ -5,8 +5,9 @@
  * from, and a warm-up that neither misses nor double-counts a batch committed while its
  * reads are on their way.
  */
-import { beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { AlertEngine } from '../../src/alerts/engine'
+import { Alerting } from '../../src/alerts/service'
 import {
   allCooldowns,
   channelsOf,
@@ -27,12 +28,26 @@ import {
   secondCounts,
   updateRule,
 } from '../../src/alerts/store'
+import { testConfig } from '../../src/config/load'
 import type { CommitResult, CommittedIssue, NormalizedEvent } from '../../src/errors'
 import { createLogger } from '../../src/ops/log'
+import { Registry } from '../../src/ops/metrics'
 import type { Backend, Queryable } from '../../src/storage/backend'
 import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
 const pg = privatePgPerFile()
+
+/** A real webhook receiver on loopback. */
+const received: Record<string, unknown>[] = []
+const receiver = Bun.serve({
+  port: 0,
+  hostname: '127.0.0.1',
+  async fetch(req) {
+    received.push((await req.json()) as Record<string, unknown>)
+    return new Response('ok')
+  },
+})
+afterAll(() => receiver.stop(true))
 
 // Inside the partitions PostgreSQL's migration creates (yesterday through a week ahead).
 const NOW = Math.floor(Date.now() / 1000) * 1000
@@ -390,6 +405,57 @@ for (const kind of BACKENDS) {
       const next = await addRaw(b, 'shop', fp, NOW - 1000)
       // Cooling down since the first engine's firing.
       expect(restarted.onCommit(...batch(next, NOW - 1000))).toEqual([])
+    })
+  })
+
+  describe(`an alert delivered end to end on ${kind}`, () => {
+    test('a committed batch fires, reaches a webhook with the project named, and is logged', async () => {
+      const b = (await freshBackend(kind, pg(), { migrated: true })).backend
+      await addProject(b, 'shop')
+      await addIssue(b, 'shop', 'fp-e2e')
+      const r = await insertRule(b, { ...rule('shop', 'e2e'), config: { type: 'new_issue' } }, NOW)
+      await insertChannel(b, r.id, { type: 'webhook', url: `http://127.0.0.1:${receiver.port}/hook` }, NOW)
+      const alerting = new Alerting({
+        config: testConfig({ alerting: { allow_private_urls: true } }),
+        backend: b,
+        log: createLogger('error'),
+        now: () => NOW,
+        registry: new Registry(),
+      })
+      await alerting.start()
+      const issue: CommittedIssue = {
+        project_id: 'shop',
+        fingerprint: 'fp-e2e',
+        is_new: true,
+        regressed: false,
+        status: 'unresolved',
+        error_type: 'TypeError',
+        message: 'boom',
+        source: 'web',
+        route_or_procedure: null,
+        total_count: 1,
+        first_seen: NOW,
+        last_seen: NOW,
+        breakdown: [{ environment: 'prod', source: 'web', release: '1.0', route: null, count: 1 }],
+      }
+      const before = received.length
+      alerting.onCommit(
+        { inserted: [1], issues: [issue], first_raw_id: 1, last_raw_id: 1, duration_ms: 0 },
+        [],
+      )
+      await alerting.settled()
+      expect(received.length).toBe(before + 1)
+      expect(received.at(-1)).toMatchObject({
+        event: 'alert.fired',
+        reason: 'new_issue',
+        project: { id: 'shop', slug: 'shop-slug', name: 'SHOP' },
+      })
+      const log = await deliveriesOf(b, r.id, 10)
+      expect(log.map((d) => [d.kind, d.reason, d.outcome, d.status_code, d.fingerprint])).toEqual([
+        ['alert', 'new_issue', 'delivered', 200, 'fp-e2e'],
+      ])
+      expect([...(await lastFiredOf(b, [r.id]))]).toEqual([[r.id, NOW]])
+      await alerting.close()
     })
   })
 }
