@@ -556,8 +556,8 @@ export const SENTRY_KEYS: SecurityGroup = {
 const SMALL_MAP = { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA' }
 let uploads = 0
 /** A fresh stored map of `project`, for routes that consume one. */
-function storedMap(f: SecurityFixture, project = f.own): number {
-  return putSourceMap(f.rt.core.db, {
+async function storedMap(f: SecurityFixture, project = f.own): Promise<number> {
+  const { row } = await putSourceMap(f.rt.core.backend, {
     project_id: project.id,
     release: 'sec',
     filename: `stored-${++uploads}.js.map`,
@@ -565,7 +565,8 @@ function storedMap(f: SecurityFixture, project = f.own): number {
     packed: packSourceMap(new TextEncoder().encode(JSON.stringify(SMALL_MAP))),
     uploaded_by: null,
     now: f.rt.core.now(),
-  }).row.id
+  })
+  return row.id
 }
 
 export const SOURCEMAPS_API: SecurityGroup = {
@@ -597,8 +598,10 @@ export const SOURCEMAPS_API: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/projects/:slug/sourcemaps/:id',
       access: { scope: 'sourcemaps:write' },
-      request: (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps/${storedMap(f)}` }),
-      foreign: (f) => ({ path: `/v1/projects/${f.other.slug}/sourcemaps/${storedMap(f, f.other)}` }),
+      request: async (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps/${await storedMap(f)}` }),
+      foreign: async (f) => ({
+        path: `/v1/projects/${f.other.slug}/sourcemaps/${await storedMap(f, f.other)}`,
+      }),
       ok: 200,
     },
   ],

@@ -545,15 +545,16 @@ describe('caps at their boundaries', () => {
       fired_at: n,
       finished_at: n,
     })
-    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) insertDelivery(rt.core.db, row(n))
-    expect(deliveriesOf(rt.core.db, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
-    insertDelivery(rt.core.db, row(DELIVERY_LOG_PER_RULE + 1))
-    const kept = deliveriesOf(rt.core.db, id, 1000, undefined)
+    const b = rt.core.backend
+    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) await insertDelivery(b, row(n))
+    expect(await deliveriesOf(b, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
+    await insertDelivery(b, row(DELIVERY_LOG_PER_RULE + 1))
+    const kept = await deliveriesOf(b, id, 1000, undefined)
     expect(kept).toHaveLength(DELIVERY_LOG_PER_RULE)
     expect(kept[0]?.alert_id).toBe(`a-${DELIVERY_LOG_PER_RULE + 1}`)
     expect(kept.at(-1)?.alert_id).toBe('a-2')
     // Pagination: `before` is the id of the oldest row already seen.
-    const page = deliveriesOf(rt.core.db, id, 2, kept[1]?.id)
+    const page = await deliveriesOf(b, id, 2, kept[1]?.id)
     expect(page.map((d) => d.alert_id)).toEqual([
       `a-${DELIVERY_LOG_PER_RULE - 1}`,
       `a-${DELIVERY_LOG_PER_RULE - 2}`,

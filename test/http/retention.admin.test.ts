@@ -206,6 +206,7 @@ describe('POST /v1/admin/retention/purge', () => {
       raw_events_deleted: 9,
       hourly_counts_deleted: 2,
       users_hourly_deleted: 0,
+      partitions_dropped: {},
       per_project: [
         { project_id: shop.id, raw_events_deleted: 5 },
         { project_id: 'default', raw_events_deleted: 4 },
@@ -224,6 +225,7 @@ describe('POST /v1/admin/retention/purge', () => {
         'hourly_counts_deleted',
         'llm_traces_deleted',
         'pages_freed',
+        'partitions_dropped',
         'per_project',
         'phases_ms',
         'raw_events_deleted',

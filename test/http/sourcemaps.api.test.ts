@@ -399,7 +399,12 @@ describe('deleting a project', () => {
       body: multipart('1', app.mapText),
     })
     expect(up.status).toBe(201)
-    updateRetention(r.core.db, { per_project: [{ project_id: 'shop', raw_events_days: 3 }] }, 'alice', 1)
+    await updateRetention(
+      r.core.backend,
+      { per_project: [{ project_id: 'shop', raw_events_days: 3 }] },
+      'alice',
+      1,
+    )
     const admin = signInAs(r, 'alice', 'admin')
     const del = await r.fetch('/v1/projects/shop', {
       method: 'DELETE',
@@ -432,8 +437,7 @@ describe('the parsed-map cache', () => {
       }
     }
     const sourcemaps = (cacheBytes: number) =>
-      new SourceMaps(r.core.db, {
-        dbPath: r.core.config.database.path,
+      new SourceMaps(r.core.backend, {
         cacheBytes,
         maxMappings: r.core.config.sourcemaps.max_mappings,
         timeoutMs: r.core.config.sourcemaps.parse_timeout_ms,
