@@ -29,12 +29,12 @@ import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
 import { MIGRATIONS } from '../src/features'
 import { mulberry32 } from '../src/llm/experiments/random'
-import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
+import { projectOnSqlite } from '../test/helpers'
 import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir, zipf } from './lib'
 
 const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
@@ -94,7 +94,7 @@ function freshDb(path: string): Db {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
   const db = openDatabase(path)
   migrate(db, MIGRATIONS)
-  ensureDefaultProject(db, SECRET)
+  projectOnSqlite(db, { id: 'default', name: 'Default', slug: 'default', apiKey: SECRET })
   // What the writer runs with: checkpoints on the checkpointer thread (not timed here).
   db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   return db

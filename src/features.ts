@@ -10,12 +10,12 @@
 import { admin } from './admin'
 import { alerts, type Resolver } from './alerts'
 import { analytics } from './analytics'
-import { auth, getUser, listUsers, userByName } from './auth'
+import { auth, usersOnSqlite } from './auth'
 import type { Core, Started } from './core/feature'
 import { dashboard } from './dashboard'
 import { errors } from './errors'
 import { llm } from './llm'
-import { findProject, projects, purgeOrder } from './projects'
+import { findProjectOnSqlite, projects, purgeOrder } from './projects'
 import { retention } from './retention'
 import { sdk } from './sdk'
 import { dsnFor, sentry } from './sentry'
@@ -96,13 +96,14 @@ export async function startFeatures(core: Core, o: StartOptions) {
         ...core,
         writer: o.writer,
         symbolicate: sourcemapsRunning.symbolicate,
+        // Synchronous lookups on SQLite until the errors read side is on the seam.
         directory: {
           user: (ref) => {
-            const u = getUser(db, ref) ?? userByName(db, ref)
+            const u = usersOnSqlite(db).byRef(ref)
             return u ? { id: u.id, username: u.username } : null
           },
-          users: () => listUsers(db).map((u) => ({ id: u.id, username: u.username })),
-          projectSlug: (id) => findProject(db, id)?.slug ?? null,
+          users: () => usersOnSqlite(db).all(),
+          projectSlug: (id) => findProjectOnSqlite(db, id)?.slug ?? null,
           origin: config.auth.rp_origin,
         },
       }),

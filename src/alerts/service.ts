@@ -9,7 +9,7 @@ import type { Config } from '../config/schema'
 import type { CommitResult, NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
 import type { Registry } from '../ops/metrics'
-import { findProject } from '../projects'
+import { findProjectOnSqlite } from '../projects'
 import type { Db } from '../storage/db'
 import { Mailer } from './channels/email'
 import { type DeliveryResult, Dispatcher, type Target } from './dispatch'
@@ -175,7 +175,7 @@ export class Alerting {
   }
 
   private projectRef(projectId: string): ProjectRef {
-    const p = findProject(this.d.db, projectId)
+    const p = findProjectOnSqlite(this.d.db, projectId)
     return p ? { id: p.id, slug: p.slug, name: p.name } : { id: projectId, slug: projectId, name: projectId }
   }
 }

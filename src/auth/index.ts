@@ -25,6 +25,7 @@ export {
   inviteLink,
   inviteStatus,
   listInvites,
+  mintInvite,
   revokeInvite,
 } from './invites'
 export { relyingParty, relyingPartyProblems } from './origin'
@@ -34,12 +35,16 @@ export {
   deleteUser,
   getUser,
   listUsers,
+  lockAccounts,
+  mintCredential,
+  mintUser,
   type Role,
   setRole,
   type UserRow,
   type UserSummary,
   userByName,
   usernames,
+  usersOnSqlite,
 } from './users'
 
 /** The hourly job that deletes expired sessions (in the app's store.cron under this name). */
@@ -47,7 +52,7 @@ export const SESSION_CLEANUP_JOB = 'session-cleanup'
 
 const CONFIG = ['auth', 'rate_limit'] as const
 
-export interface AuthDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now' | 'clientIp'> {
+export interface AuthDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now' | 'clientIp'> {
   config: Pick<Config, (typeof CONFIG)[number]>
 }
 
@@ -62,11 +67,11 @@ export const auth: Feature<AuthDeps, AuthRunning> = {
     { file: '002_accounts.sql', sql: m002, pg: m002pg },
     { file: '008_invite_role.sql', sql: m008, pg: m008pg },
   ],
+  backends: ['sqlite', 'postgres'],
 
   start(d) {
     const rp = relyingParty(d.config)
     const accounts = new Accounts({
-      db: d.db,
       backend: d.backend,
       rp,
       now: d.now,

@@ -23,7 +23,10 @@ export {
   DEFAULT_PROJECT_ID,
   ensureDefaultProject,
   findProject,
+  findProjectOnSqlite,
+  insertProject,
   listProjects,
+  mintProject,
   type ProjectRow,
   projectByKey,
 } from './store'
@@ -53,18 +56,19 @@ export const projects: Feature<ProjectsDeps, ProjectsRunning> = {
   config: CONFIG,
   migrations: [{ file: '001_projects.sql', sql: m001, pg: m001pg }],
 
-  start(d) {
-    const createdDefault = !findProject(d.db, DEFAULT_PROJECT_ID)
-    const defaultProject = ensureDefaultProject(d.db, d.secret, d.now())
+  async start(d) {
+    const createdDefault = !(await findProject(d.backend, DEFAULT_PROJECT_ID))
+    const defaultProject = await ensureDefaultProject(d.backend, d.secret, d.now())
     const purge = {
-      db: d.db,
+      backend: d.backend,
       writer: d.writer,
       log: d.log,
       batchSize: d.config.retention.prune_batch_size,
       tables: d.tables,
     }
-    // Finish removing the data of projects deleted before a crash or shutdown.
-    void resumePurges(purge)
+    // Finish removing the data of projects deleted before a crash or shutdown (found on
+    // bun:sqlite: tasks.ts is not on the seam yet).
+    void resumePurges({ ...purge, db: d.db })
     return { routes: projectsRoutes({ ...d, purge }), defaultProject, createdDefault }
   },
 }

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import type { Config } from '../config/schema'
 import { AppError } from '../http/errors'
-import { findProject } from '../projects'
+import { findProjectOnSqlite } from '../projects'
 import type { Db } from '../storage/db'
 import type { RetentionUpdate } from './model'
 import {
@@ -67,7 +67,7 @@ export function retentionView(
 /** Saves a validated change; `per_project[].project_id` may be an id or a slug. */
 export function updateRetention(db: Db, body: RetentionUpdate, by: string, now: number): void {
   const perProject = body.per_project?.map((p, i) => {
-    const project = findProject(db, p.project_id)
+    const project = findProjectOnSqlite(db, p.project_id)
     if (!project) {
       const field = `per_project.${i}.project_id`
       throw new AppError('invalid_field', `${field}: no project "${p.project_id}"`, { field })

@@ -25,6 +25,7 @@ import type { Backend } from './backend'
 import type { Db } from './db'
 import meta001pg from './migrations/001_meta.pg.sql' with { type: 'text' }
 import meta001 from './migrations/001_meta.sql' with { type: 'text' }
+import { SqliteBackend } from './sqlite'
 
 /** One SQL file of a feature's `migrations/` folder. */
 export interface MigrationFile {
@@ -272,4 +273,17 @@ export async function migratePostgres(
     if (did) applied.push(m.name)
   }
   return { applied, current: Math.max(0, ...migrations.map((m) => m.id)) }
+}
+
+/**
+ * Brings either backend's schema up to date, for code that holds a `Backend` from
+ * `openBackend` (the CLI's commands): `migrate` on SQLite's connection, `migratePostgres`
+ * on PostgreSQL.
+ */
+export async function migrateBackend(
+  b: Backend,
+  migrations: readonly Migration[],
+  now = Date.now(),
+): Promise<MigrateResult> {
+  return b instanceof SqliteBackend ? migrate(b.db, migrations, now) : migratePostgres(b, migrations, now)
 }
