@@ -56,7 +56,7 @@ export function validSlug(slug: string): string {
   return slug
 }
 
-export function createProject(
+export async function createProject(
   b: Backend,
   p: { name: string; slug: string; createdBy: string | null },
   now: number,
