@@ -24,7 +24,9 @@ const found: { file: string; sql: string }[] = []
 for (const file of new Glob('**/*.ts').scanSync(SRC)) {
   if (NOT_FOR_POSTGRES.some((r) => r.test(file))) continue
   const text = readFileSync(join(SRC, file), 'utf8')
-  for (const m of text.matchAll(/\.(?:query|prepare|run|get|all)(?:<[^>]*>)?\(\s*(`[^`]*`|'[^']*'|"[^"]*")/g)) {
+  for (const m of text.matchAll(
+    /\.(?:query|prepare|run|get|all)(?:<[^>]*>)?\(\s*(`[^`]*`|'[^']*'|"[^"]*")/g,
+  )) {
     const sql = (m[1] as string).slice(1, -1)
     if (!sql.includes('${') && /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i.test(sql))
       found.push({ file, sql })
