@@ -2,10 +2,18 @@
  * User administration rules (docs/decisions.md, "Access"): an admin cannot change their own role or delete
  * themself (so nobody locks themself out by accident), and the last admin can never be
  * demoted or deleted. The admin count is checked inside the same transaction as the change,
- * under the accounts lock (`lockAccounts`: SQLite's BEGIN IMMEDIATE, a row lock on
- * PostgreSQL), so two admins demoting each other at once cannot leave the server without one.
+ * an accounts transaction (`accountsTransaction`: none overlaps another, on either
+ * backend), so two admins demoting each other at once cannot leave the server without one.
  */
-import { countAdmins, deleteUser, getUser, lockAccounts, type Role, setRole, type UserRow } from '../auth'
+import {
+  accountsTransaction,
+  countAdmins,
+  deleteUser,
+  getUser,
+  type Role,
+  setRole,
+  type UserRow,
+} from '../auth'
 import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
 import type { Backend, Queryable } from '../storage/backend'
@@ -28,8 +36,7 @@ const lastAdmin = (what: string) =>
   new AppError('conflict', `the last admin cannot be ${what}; make another user admin first`)
 
 export function changeRole(b: Backend, actor: Actor, id: string, role: Role): Promise<UserRow> {
-  return b.transaction(async (tx) => {
-    await lockAccounts(tx)
+  return accountsTransaction(b, async (tx) => {
     const user = await target(tx, actor, id, 'change the role of')
     if (user.role === 'admin' && role !== 'admin' && (await countAdmins(tx)) <= 1) throw lastAdmin('demoted')
     await setRole(tx, id, role)
@@ -38,8 +45,7 @@ export function changeRole(b: Backend, actor: Actor, id: string, role: Role): Pr
 }
 
 export function removeUser(b: Backend, actor: Actor, id: string): Promise<UserRow> {
-  return b.transaction(async (tx) => {
-    await lockAccounts(tx)
+  return accountsTransaction(b, async (tx) => {
     const user = await target(tx, actor, id, 'delete')
     if (user.role === 'admin' && (await countAdmins(tx)) <= 1) throw lastAdmin('deleted')
     await deleteUser(tx, id)
@@ -51,8 +57,7 @@ export function removeUser(b: Backend, actor: Actor, id: string): Promise<UserRo
 export function resetAccounts(
   b: Backend,
 ): Promise<Record<'users' | 'passkeys' | 'sessions' | 'invites', number>> {
-  return b.transaction(async (tx) => {
-    await lockAccounts(tx)
+  return accountsTransaction(b, async (tx) => {
     const invites = (await tx.run('DELETE FROM invites')).changes
     const sessions = (await tx.run('DELETE FROM sessions')).changes
     const passkeys = (await tx.run('DELETE FROM webauthn_credentials')).changes

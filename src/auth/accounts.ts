@@ -14,8 +14,8 @@
  * Every ceremony is two calls (start/finish) joined by a single-use challenge id; the start
  * names the client address, which bounds how many ceremonies one client may hold open.
  *
- * Each finish writes in one transaction of the storage seam under the accounts lock
- * (`lockAccounts`), so the checks above hold on PostgreSQL as under SQLite's BEGIN
+ * Each finish writes in one accounts transaction of the storage seam
+ * (`accountsTransaction`), so the checks above hold on PostgreSQL as under SQLite's BEGIN
  * IMMEDIATE; the session is stored in the same transaction, so a sign-in is whole or absent.
  */
 import type { SessionPrincipal } from '../http/auth'
@@ -25,6 +25,7 @@ import { type Ceremony, ChallengeStore } from './challenges'
 import { consumeInvite, getInvite, usableInvite } from './invites'
 import { createSession } from './sessions'
 import {
+  accountsTransaction,
   type CredentialRow,
   countUsers,
   credentialById,
@@ -33,7 +34,6 @@ import {
   getUser,
   insertCredential,
   insertUser,
-  lockAccounts,
   renameCredential,
   touchCredential,
   type UserRow,
@@ -271,12 +271,8 @@ export class Accounts {
     return { user, session: await createSession(tx, user.id, this.d.now(), this.d.sessionTtlSecs) }
   }
 
-  /** One transaction of the seam under the accounts lock (`lockAccounts`). */
   private transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.d.backend.transaction(async (tx) => {
-      await lockAccounts(tx)
-      return work(tx)
-    })
+    return accountsTransaction(this.d.backend, work)
   }
 }
 

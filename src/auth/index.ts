@@ -31,11 +31,11 @@ export {
 export { relyingParty, relyingPartyProblems } from './origin'
 export { resolveSession, sessionCookie } from './sessions'
 export {
+  accountsTransaction,
   countAdmins,
   deleteUser,
   getUser,
   listUsers,
-  lockAccounts,
   mintCredential,
   mintUser,
   type Role,

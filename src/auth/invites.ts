@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { DAY_MS } from '../core/time'
 import type { Backend, Param, Queryable } from '../storage/backend'
 import { newSecret, SECRET_SHAPE, sha256hex } from './secrets'
-import { lockAccounts, type Role } from './users'
+import { accountsTransaction, type Role } from './users'
 
 export const INVITE_TTL_MS = 7 * DAY_MS
 
@@ -100,9 +100,8 @@ export async function consumeInvite(q: Queryable, id: string, userId: string, no
 
 /** Revokes an unused invite (a second revocation keeps the first time). */
 export function revokeInvite(b: Backend, id: string, now: number): Promise<'revoked' | 'not_found' | 'used'> {
-  return b.transaction(async (tx) => {
-    // Under the accounts lock: an invite being used at this moment is either used or revoked, never both.
-    await lockAccounts(tx)
+  // An invite being used at this moment is either used or revoked, never both.
+  return accountsTransaction(b, async (tx) => {
     const row = await getInvite(tx, id)
     if (!row) return 'not_found'
     if (row.used_at !== null) return 'used'

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Backend, Param, Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
+import { exclusive } from '../storage/exclusive'
 
 export type Role = 'admin' | 'user'
 
@@ -56,16 +57,12 @@ const toCredential = (r: RawCredential): CredentialRow => ({
 })
 
 /**
- * Makes the transaction it runs in the only one changing accounts until it ends: an upsert
- * of one meta row, which SQLite's BEGIN IMMEDIATE makes redundant and which on PostgreSQL
- * holds that row's lock to the commit (each later statement of the transaction then sees
- * what the one before it committed). So the rules checked inside (the first user, a free
- * username, the last admin) still hold when the transaction writes.
+ * A transaction that no other accounts transaction overlaps (storage/exclusive.ts), so the
+ * rules checked inside it (the first user, a free username, the last admin, an unused
+ * invite) still hold when it writes, on PostgreSQL as under SQLite's BEGIN IMMEDIATE.
  */
-export async function lockAccounts(tx: Queryable): Promise<void> {
-  await tx.run(
-    "INSERT INTO meta (key, value) VALUES ('accounts_lock', '') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-  )
+export function accountsTransaction<R>(b: Backend, work: (tx: Queryable) => Promise<R>): Promise<R> {
+  return exclusive(b, 'accounts', work)
 }
 
 export async function countUsers(q: Queryable): Promise<number> {
@@ -227,8 +224,7 @@ export function deleteCredential(
   userId: string,
   id: string,
 ): Promise<'deleted' | 'not_found' | 'last'> {
-  return b.transaction(async (tx): Promise<'deleted' | 'not_found' | 'last'> => {
-    await lockAccounts(tx)
+  return accountsTransaction(b, async (tx): Promise<'deleted' | 'not_found' | 'last'> => {
     const owned = await tx.all<{ id: string }>('SELECT id FROM webauthn_credentials WHERE user_id = ?', [
       userId,
     ])

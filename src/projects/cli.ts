@@ -1,16 +1,16 @@
 /**
  * CLI: `bloop project create | rotate-key | delete` (work directly on the database).
- * `delete` removes the data the way the API does, batch by batch through a writer thread
- * (its own, on the same database: SQLite serializes it with a running server's writer), so
- * it works whether or not the server runs.
+ * `delete` removes the data the way the API does, batch by batch through a writer of its
+ * own on the same database (ProjectDeleteDeps), so it works whether or not the server runs.
  */
-import { resolve } from 'node:path'
+
+import type { Config } from '../config/schema'
 import type { Command } from '../core/command'
 import { CommandFailed, requireString, UsageError } from '../core/command'
 import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
 import { createLogger, type Logger } from '../ops/log'
-import type { Queryable } from '../storage/backend'
+import type { Backend, Queryable } from '../storage/backend'
 import type { TaskRunner } from '../storage/tasks'
 import { createProject, deleteProject, rotateKey } from './manage'
 import { findProject, listProjects, type ProjectRow } from './store'
@@ -66,10 +66,15 @@ export const projectRotateKey: Command = {
   },
 }
 
-/** What `project delete` needs from the CLI: a writer thread of its own, and every feature's tables. */
+/**
+ * What `project delete` needs from the CLI: a writer of its own on the configured
+ * database (on SQLite a writer thread, serialized with a running server's by SQLite; on
+ * PostgreSQL the seam writer over the command's backend), and every feature's tables.
+ */
 export interface ProjectDeleteDeps {
   openWriter(
-    dbPath: string,
+    config: Config,
+    backend: Backend,
     log: Logger,
   ): TaskRunner<ProjectsTasks> & {
     whenReady(): Promise<void>
@@ -87,15 +92,9 @@ export const projectDelete = (deps: ProjectDeleteDeps): Command => ({
   run(ctx) {
     const slug = ctx.positionals[0] as string
     return ctx.withDatabase(async (b, config) => {
-      if (config.database.url !== '') {
-        // The purge runs on a writer thread over the SQLite file (tasks.ts is not on the seam yet).
-        throw new CommandFailed(
-          "bloop project delete works on SQLite only in this version: removing a project's data does not run on PostgreSQL yet",
-        )
-      }
       // Only warnings and failures: the command prints its own summary.
       const log = createLogger('warn', (line) => ctx.err(line))
-      const writer = deps.openWriter(resolve(config.database.path), log)
+      const writer = deps.openWriter(config, b, log)
       try {
         await writer.whenReady()
         const { row, purged } = await asUsage(() =>

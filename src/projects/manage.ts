@@ -19,7 +19,6 @@ import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
 import type { Logger } from '../ops/log'
 import type { Backend, Queryable } from '../storage/backend'
-import type { Db } from '../storage/db'
 import type { TaskRunner } from '../storage/tasks'
 import { NAME_MAX, SLUG_PATTERN } from './model'
 import {
@@ -27,13 +26,13 @@ import {
   deleteProjectRow,
   findProject,
   insertProject,
-  lockProjects,
   newApiKey,
   type ProjectRow,
+  projectsTransaction,
   renameProjectRow,
   setApiKey,
 } from './store'
-import { orphanedProjectIds, type ProjectsTasks } from './tasks'
+import { orphanedProjects, type ProjectsTasks } from './tasks'
 
 const SLUG = new RegExp(SLUG_PATTERN)
 
@@ -63,8 +62,7 @@ export async function createProject(
 ): Promise<ProjectRow> {
   const name = validName(p.name)
   const slug = validSlug(p.slug)
-  return b.transaction(async (tx) => {
-    await lockProjects(tx)
+  return projectsTransaction(b, async (tx) => {
     if (await findProject(tx, slug))
       throw new AppError('conflict', `a project with the slug ${slug} already exists`)
     return insertProject(tx, { name, slug, createdBy: p.createdBy }, now)
@@ -154,15 +152,6 @@ export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise
 }
 
 /** Finishes the data removal of projects deleted before a crash or shutdown. */
-export function resumePurges(
-  d: PurgeDeps & {
-    /** Where a crash's unfinished purges are found (`orphanedProjectIds`, still on bun:sqlite). */
-    db: Db
-  },
-): Promise<void> {
-  const ids = orphanedProjectIds(d.db, d.tables)
-  return ids.reduce<Promise<void>>(
-    (prev, id) => prev.then(() => purgeProjectData(d, id).then(() => undefined)),
-    Promise.resolve(),
-  )
+export async function resumePurges(d: PurgeDeps): Promise<void> {
+  for (const id of await orphanedProjects(d.backend, d.tables)) await purgeProjectData(d, id)
 }

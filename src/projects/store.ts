@@ -8,6 +8,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Backend, Param, Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
+import { exclusive } from '../storage/exclusive'
 
 export interface ProjectRow {
   numeric_id: number
@@ -91,15 +92,12 @@ export async function deleteProjectRow(q: Queryable, projectId: string): Promise
 }
 
 /**
- * Makes the transaction it runs in the only one changing projects until it ends: an upsert
- * of one meta row, which SQLite's BEGIN IMMEDIATE makes redundant and which on PostgreSQL
- * holds that row's lock to the commit. So a slug checked free is still free at the insert
- * (a second creator waits, then finds it taken: 409, never a unique-key failure).
+ * A transaction that no other projects transaction overlaps (storage/exclusive.ts): a slug
+ * checked free is still free at the insert (a second creator waits, then finds it taken:
+ * 409, never a unique-key failure), and two nodes starting together make one default project.
  */
-export async function lockProjects(tx: Queryable): Promise<void> {
-  await tx.run(
-    "INSERT INTO meta (key, value) VALUES ('projects_lock', '') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-  )
+export function projectsTransaction<R>(b: Backend, work: (tx: Queryable) => Promise<R>): Promise<R> {
+  return exclusive(b, 'projects', work)
 }
 
 /**
@@ -111,8 +109,7 @@ export async function lockProjects(tx: Queryable): Promise<void> {
  */
 export function ensureDefaultProject(b: Backend, secret: string, now = Date.now()): Promise<ProjectRow> {
   const secretHash = sha256hex(secret)
-  return b.transaction(async (tx) => {
-    await lockProjects(tx)
+  return projectsTransaction(b, async (tx) => {
     const existing = await findProject(tx, DEFAULT_PROJECT_ID)
     const synced = await tx.get<{ value: string }>(
       "SELECT value FROM meta WHERE key = 'default_key_secret_hash'",

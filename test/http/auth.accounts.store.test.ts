@@ -273,6 +273,8 @@ for (const kind of BACKENDS) {
       expect(await resetAccounts(b)).toEqual({ invites: 1, sessions: 2, passkeys: 1, users: 1 })
       expect(await countUsers(b)).toBe(0)
       expect(await resetAccounts(b)).toEqual({ invites: 0, sessions: 0, passkeys: 0, users: 0 })
+      // Every accounts transaction above deleted its lock row before it committed.
+      expect(await b.all("SELECT key FROM meta WHERE key LIKE 'lock:%'")).toEqual([])
     })
   })
 }

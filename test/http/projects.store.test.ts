@@ -135,6 +135,8 @@ for (const kind of BACKENDS) {
         value: sha256hex('secret-two'),
       })
       expect((await listProjects(b)).filter((p) => p.id === DEFAULT_PROJECT_ID)).toHaveLength(1)
+      // The projects transaction's lock row is gone once it has committed.
+      expect(await b.all("SELECT key FROM meta WHERE key LIKE 'lock:%'")).toEqual([])
     })
 
     test('creation validates the slug and refuses one taken as a slug or as an id', async () => {

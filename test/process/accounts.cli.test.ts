@@ -1,8 +1,9 @@
 /**
  * The operator's account and project commands as real processes on both backends (SQLite
  * at database.path, PostgreSQL at database.url), with the same cases: `project create |
- * list | rotate-key | dsn`, `token create | list | revoke`, `user invite | list | promote`,
- * each reading and writing the configured database through the storage seam (src/cli/db.ts).
+ * list | rotate-key | dsn | delete`, `token create | list | revoke`, `user invite | list |
+ * promote`, each reading and writing the configured database through the storage seam
+ * (src/cli/db.ts; `project delete` through a writer of its own on that database).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -112,19 +113,23 @@ for (const kind of BACKENDS) {
       expect(nobody.code).toBe(2)
       expect(nobody.stderr).toContain('no user named ghost')
     }, 60_000)
+
+    test('project delete removes the project and its tokens, then its data; never the default', async () => {
+      expect((await run('project', 'create', '--name', 'Gone', '--slug', 'gone')).code).toBe(0)
+      expect((await run('token', 'create', '--project', 'gone', '--scopes', 'errors:read')).code).toBe(0)
+      const deleted = await run('project', 'delete', 'gone')
+      expect(deleted.code).toBe(0)
+      expect(deleted.stderr).toMatch(/deleted project gone \([0-9a-f-]{36}\); removing its data/)
+      expect(lines(deleted.stdout).at(-1)).toMatch(/^deleted project gone: removed 0 rows \(/)
+      const slugs = lines((await run('project', 'list')).stdout).map((l) => l.split('\t')[0])
+      expect(slugs).toEqual(['SLUG', 'default', 'shop'])
+      expect(lines((await run('token', 'list')).stdout).map((l) => l.split('\t')[1])).toEqual([
+        'PROJECT',
+        'shop',
+      ])
+      const kept = await run('project', 'delete', 'default')
+      expect(kept.code).toBe(2)
+      expect(kept.stderr).toContain('the default project cannot be deleted')
+    }, 60_000)
   })
 }
-
-test('project delete on PostgreSQL says it does not run there yet, and deletes nothing', async () => {
-  const env = { BLOOP__AUTH__HMAC_SECRET: TEST_SECRET, BLOOP__DATABASE__URL: await pg.createDatabase() }
-  const run = (...args: string[]) => bloop(args, { cwd: dir, env })
-  expect((await run('project', 'create', '--name', 'Keep', '--slug', 'keep')).code).toBe(0)
-  const refused = await run('project', 'delete', 'keep')
-  expect(refused.code).toBe(1)
-  expect(refused.stderr).toContain('bloop project delete works on SQLite only in this version')
-  expect(lines((await run('project', 'list')).stdout).map((l) => l.split('\t')[0])).toEqual([
-    'SLUG',
-    'default',
-    'keep',
-  ])
-}, 60_000)
