@@ -10,12 +10,12 @@
 import { admin } from './admin'
 import { alerts, type Resolver } from './alerts'
 import { analytics } from './analytics'
-import { auth, usersOnSqlite } from './auth'
+import { auth, getUser, listUsers, userByName } from './auth'
 import type { Core, Started } from './core/feature'
 import { dashboard } from './dashboard'
 import { errors } from './errors'
 import { llm } from './llm'
-import { findProjectOnSqlite, projects, purgeOrder } from './projects'
+import { findProject, projects, purgeOrder } from './projects'
 import { retention } from './retention'
 import { sdk } from './sdk'
 import { dsnFor, sentry } from './sentry'
@@ -74,7 +74,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
     return r
   }
   try {
-    const { db, config } = core
+    const { config } = core
     const projectsRunning = await begin(() =>
       projects.start({
         ...core,
@@ -96,14 +96,13 @@ export async function startFeatures(core: Core, o: StartOptions) {
         ...core,
         writer: o.writer,
         symbolicate: sourcemapsRunning.symbolicate,
-        // Synchronous lookups on SQLite until the errors read side is on the seam.
         directory: {
-          user: (ref) => {
-            const u = usersOnSqlite(db).byRef(ref)
+          user: async (ref) => {
+            const u = (await getUser(core.backend, ref)) ?? (await userByName(core.backend, ref))
             return u ? { id: u.id, username: u.username } : null
           },
-          users: () => usersOnSqlite(db).all(),
-          projectSlug: (id) => findProjectOnSqlite(db, id)?.slug ?? null,
+          users: async () => (await listUsers(core.backend)).map((u) => ({ id: u.id, username: u.username })),
+          projectSlug: async (id) => (await findProject(core.backend, id))?.slug ?? null,
           origin: config.auth.rp_origin,
         },
       }),

@@ -44,7 +44,6 @@ export {
   type UserSummary,
   userByName,
   usernames,
-  usersOnSqlite,
 } from './users'
 
 /** The hourly job that deletes expired sessions (in the app's store.cron under this name). */

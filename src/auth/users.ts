@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Backend, Param, Queryable } from '../storage/backend'
-import type { Db } from '../storage/db'
 import { exclusive } from '../storage/exclusive'
 
 export type Role = 'admin' | 'user'
@@ -37,9 +36,6 @@ interface RawCredential extends Omit<CredentialRow, 'transports'> {
 
 const USER_COLUMNS = 'id, username, role, created_at'
 const CREDENTIAL_COLUMNS = 'id, user_id, public_key, counter, transports, name, created_at, last_used_at'
-const USER_BY_ID = `SELECT ${USER_COLUMNS} FROM users WHERE id = ?`
-const USER_BY_NAME = `SELECT ${USER_COLUMNS} FROM users WHERE username = ?`
-const USER_NAMES = 'SELECT id, username FROM users ORDER BY created_at, username'
 
 function parseTransports(text: string): string[] {
   try {
@@ -76,11 +72,11 @@ export async function countAdmins(q: Queryable): Promise<number> {
 }
 
 export function getUser(q: Queryable, id: string): Promise<UserRow | null> {
-  return q.get<UserRow>(USER_BY_ID, [id])
+  return q.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [id])
 }
 
 export function userByName(q: Queryable, username: string): Promise<UserRow | null> {
-  return q.get<UserRow>(USER_BY_NAME, [username])
+  return q.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`, [username])
 }
 
 export interface UserSummary extends UserRow {
@@ -99,23 +95,8 @@ export function listUsers(q: Queryable): Promise<UserSummary[]> {
 
 /** Usernames by id, for labelling rows that store a user id (token creators, invites). */
 export async function usernames(q: Queryable): Promise<Map<string, string>> {
-  const rows = await q.all<{ id: string; username: string }>(USER_NAMES)
+  const rows = await q.all<{ id: string; username: string }>('SELECT id, username FROM users')
   return new Map(rows.map((r) => [r.id, r.username]))
-}
-
-/**
- * The user lookups run synchronously on a SQLite connection, with the same statements: for
- * errors' Directory (the assignee of an issue), which is synchronous until the errors read
- * side is on the seam.
- */
-export function usersOnSqlite(db: Db) {
-  return {
-    /** A user by id or username. */
-    byRef: (ref: string): UserRow | null =>
-      db.query<UserRow, [string]>(USER_BY_ID).get(ref) ?? db.query<UserRow, [string]>(USER_BY_NAME).get(ref),
-    all: (): { id: string; username: string }[] =>
-      db.query<{ id: string; username: string }, []>(USER_NAMES).all(),
-  }
 }
 
 export interface NewUser {
