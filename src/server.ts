@@ -98,8 +98,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     {
       limiter: ingestLimiter,
       clientIp: requestIp,
-      signingKey: async (key) =>
-        key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(backend, key),
+      signingKey: (key) =>
+        key === null ? findProject(backend, DEFAULT_PROJECT_ID) : projectByKey(backend, key),
       rejected: (reason) => metrics.rejected.inc({ reason }),
     },
   )

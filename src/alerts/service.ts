@@ -9,7 +9,7 @@ import type { Config } from '../config/schema'
 import type { CommitResult, NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
 import type { Registry } from '../ops/metrics'
-import { listProjects } from '../projects'
+import { findProject } from '../projects'
 import type { Queryable } from '../storage/backend'
 import { Mailer } from './channels/email'
 import { type DeliveryResult, Dispatcher, type Target } from './dispatch'
@@ -201,9 +201,9 @@ export class Alerting {
     this.dispatcher.enqueue(f.rule.id, payload, targets)
   }
 
-  /** The project's names for the payload, from the projects store's list (a handful of rows). */
+  /** The project's names for the payload. */
   private async projectRef(projectId: string): Promise<ProjectRef> {
-    const p = (await listProjects(this.d.backend)).find((x) => x.id === projectId)
+    const p = await findProject(this.d.backend, projectId)
     return p ? { id: p.id, slug: p.slug, name: p.name } : { id: projectId, slug: projectId, name: projectId }
   }
 }

@@ -27,6 +27,7 @@ import meta001pg from './migrations/001_meta.pg.sql' with { type: 'text' }
 import meta001 from './migrations/001_meta.sql' with { type: 'text' }
 import eventIdsPg from './migrations/202612021755_raw_event_ids.pg.sql' with { type: 'text' }
 import eventIds from './migrations/202612021755_raw_event_ids.sql' with { type: 'text' }
+import { SqliteBackend } from './sqlite'
 
 /** One SQL file of a feature's `migrations/` folder. */
 export interface MigrationFile {
@@ -279,4 +280,17 @@ export async function migratePostgres(
     if (did) applied.push(m.name)
   }
   return { applied, current: Math.max(0, ...migrations.map((m) => m.id)) }
+}
+
+/**
+ * Brings either backend's schema up to date, for code that holds a `Backend` from
+ * `openBackend` (the CLI's commands): `migrate` on SQLite's connection, `migratePostgres`
+ * on PostgreSQL.
+ */
+export async function migrateBackend(
+  b: Backend,
+  migrations: readonly Migration[],
+  now = Date.now(),
+): Promise<MigrateResult> {
+  return b instanceof SqliteBackend ? migrate(b.db, migrations, now) : migratePostgres(b, migrations, now)
 }

@@ -8,8 +8,7 @@ import { join } from 'node:path'
 import { parseChannel, parseRuleCreate } from '../../src/alerts/model'
 import { DELIVERY_LOG_PER_RULE, deliveriesOf, insertDelivery } from '../../src/alerts/store'
 import { ConfigError, loadConfig } from '../../src/config/load'
-import { insertProject } from '../../src/projects/store'
-import { bearer, event, signed, startRuntime, type TestRuntime, tempDir } from '../helpers'
+import { bearer, event, projectOnSqlite, signed, startRuntime, type TestRuntime, tempDir } from '../helpers'
 
 type Json = Record<string, unknown>
 
@@ -19,7 +18,7 @@ let mobileToken: string
 
 beforeAll(async () => {
   rt = await startRuntime({ alerting: { allow_private_urls: true } })
-  insertProject(rt.core.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
+  projectOnSqlite(rt.core.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
   token = rt.token(['alerts:read', 'alerts:write'])
   mobileToken = rt.token(['alerts:read', 'alerts:write'], 'p-mobile')
 })

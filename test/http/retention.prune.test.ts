@@ -5,11 +5,18 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { DAY_MS, HOUR_MS } from '../../src/core/time'
-import { insertProject } from '../../src/projects/store'
 import { retentionView, updateRetention } from '../../src/retention/service'
 import { readSettings, syncSettingsFromConfig } from '../../src/retention/store'
 import { Sweeper } from '../../src/retention/sweeper'
-import { bearer, event, type Overrides, signed, startRuntime, type TestRuntime } from '../helpers'
+import {
+  bearer,
+  event,
+  type Overrides,
+  projectOnSqlite,
+  signed,
+  startRuntime,
+  type TestRuntime,
+} from '../helpers'
 
 const T0 = Date.UTC(2026, 2, 10, 12, 0, 0)
 
@@ -110,8 +117,8 @@ describe('pruning raw events', () => {
   test('project overrides win over the global window, and 0 removes an override', async () => {
     const c = await clocked({ retention: { raw_events_days: 7 } })
     const db = c.rt.core.db
-    const long = insertProject(db, { name: 'Long', slug: 'long' })
-    const short = insertProject(db, { name: 'Short', slug: 'short' })
+    const long = projectOnSqlite(db, { name: 'Long', slug: 'long' })
+    const short = projectOnSqlite(db, { name: 'Short', slug: 'short' })
     await updateRetention(
       c.rt.core.backend,
       {
