@@ -10,8 +10,10 @@
  *   channel `bloop_<channel>` of this database. Bun.sql listens on one dedicated connection
  *   per client, outside the pool, and reconnects it with backoff after it drops.
  * - SQLite (one node by design): in this process, each delivery a fresh copy of the JSON.
- * - Delivery is asynchronous, in publish order per publisher, at most once: a message sent
- *   while a node's listening connection is down is lost for that node. Hence `onResync`:
+ * - Delivery is asynchronous, in publish order per node (a node sends one NOTIFY at a
+ *   time, about 0.3 ms each on the loopback: the pool would send concurrent ones on
+ *   different connections), and at most once: a message sent while a node's listening
+ *   connection is down is lost for that node. Hence `onResync`:
  *   called on a subscription after its connection came back, so a cache drops everything
  *   it holds and a stream tells its clients to fetch again. Nothing that must not be lost
  *   goes through the bus; it says "look again", the database holds the facts.
@@ -129,8 +131,20 @@ export class PostgresBus implements Bus {
     private readonly log: BusLog,
   ) {}
 
-  async publish(channel: string, payload: unknown): Promise<void> {
-    await this.pg.notify(`bloop_${channel}`, encodePayload(channel, payload))
+  private tail: Promise<unknown> = Promise.resolve()
+
+  publish(channel: string, payload: unknown): Promise<void> {
+    let text: string
+    try {
+      text = encodePayload(channel, payload)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // One NOTIFY at a time: the pool would send concurrent ones on different connections,
+    // and the server would deliver them in whatever order they committed.
+    const sent = this.tail.then(() => this.pg.notify(`bloop_${channel}`, text))
+    this.tail = sent.catch(() => {})
+    return sent
   }
 
   async subscribe(

@@ -29,8 +29,8 @@ class Node {
   readonly proc: Subprocess<'pipe', 'pipe', 'inherit'>
   holder = ''
 
-  constructor(url: string) {
-    this.proc = Bun.spawn([process.execPath, FIXTURE, url, String(INTERVAL)], {
+  constructor(url: string, runMs = 0) {
+    this.proc = Bun.spawn([process.execPath, FIXTURE, url, String(INTERVAL), String(runMs)], {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'inherit',
@@ -56,6 +56,10 @@ class Node {
   publish(body: unknown) {
     this.proc.stdin.write(`${JSON.stringify({ pub: body })}\n`)
     this.proc.stdin.flush()
+  }
+
+  running(): Line[] {
+    return this.lines.filter((l) => l.type === 'running')
   }
 
   got(): Line[] {
@@ -224,5 +228,66 @@ describe('three nodes on one PostgreSQL', () => {
     expect(duplicates(rows)).toBe(0)
     const recent = rows.filter((r) => r.at > resumedAt + 200)
     expect(recent.length).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('two nodes running a job longer than its interval', () => {
+  test('runs never overlap, and a holder killed mid-run hands the job over once its lease lapses', async () => {
+    const fresh = await freshBackend('postgres', pg(), { migrated: true })
+    const other = fresh.backend as PostgresBackend
+    await other.exec(
+      'CREATE TABLE fixture_runs (slot BIGINT NOT NULL, holder TEXT NOT NULL, at BIGINT NOT NULL)',
+    )
+    // Each run lasts 600 ms, three 200 ms intervals; the lease (200 ms) is renewed meanwhile.
+    const pair = [new Node(other.options.url, 600), new Node(other.options.url, 600)]
+    try {
+      await until('two nodes ready', () => pair.every((n) => n.holder !== ''))
+      await until('three runs', async () => (await other.all('SELECT 1 FROM fixture_runs')).length >= 3)
+      const rows = await other.all<RunRow>('SELECT slot, holder, at FROM fixture_runs ORDER BY slot')
+      // A run spans three slots; the next starts in the slot after it ended: never sooner.
+      for (let i = 1; i < rows.length; i++)
+        expect((rows[i] as RunRow).at - (rows[i - 1] as RunRow).at).toBeGreaterThanOrEqual(600)
+      // Kill the holder 100 ms into a run.
+      const victim = await (async () => {
+        for (;;) {
+          const last = (await other.get<RunRow>(
+            'SELECT slot, holder, at FROM fixture_runs ORDER BY slot DESC LIMIT 1',
+          )) as RunRow
+          const n = pair.find((p) => p.holder === last.holder) as Node
+          const [{ now }] = (await other.all<{ now: number }>(
+            'SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT) AS now',
+          )) as [{ now: number }]
+          if (now - last.at >= 80 && now - last.at <= 300) return n
+          await Bun.sleep(10)
+        }
+      })()
+      victim.proc.kill('SIGKILL')
+      await victim.proc.exited
+      const killedAt = (await other.get<{ now: number }>(
+        'SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT) AS now',
+      )) as { now: number }
+      const survivor = pair.find((n) => n !== victim) as Node
+      await until(
+        'the survivor takes the job',
+        async () =>
+          (
+            await other.all('SELECT 1 FROM fixture_runs WHERE holder = ? AND at > ?', [
+              survivor.holder,
+              killedAt.now,
+            ])
+          ).length > 0,
+      )
+      const next = (await other.get<RunRow>(
+        'SELECT slot, holder, at FROM fixture_runs WHERE at > ? ORDER BY at LIMIT 1',
+        [killedAt.now],
+      )) as RunRow
+      expect(next.holder).toBe(survivor.holder)
+      // The lease lapses at most 200 ms after the kill; the next slot starts within 200 ms more.
+      expect(next.at - killedAt.now).toBeLessThanOrEqual(400 + 150)
+      console.log(`takeover after kill -9 mid-run (lease 200 ms): ${next.at - killedAt.now} ms`)
+    } finally {
+      for (const n of pair) n.proc.kill('SIGKILL')
+      await Promise.all(pair.map((n) => n.proc.exited))
+    }
   })
 })
