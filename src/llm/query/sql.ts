@@ -9,7 +9,9 @@
  * million spans). So the reads name their index (`INDEXED BY`), or write `ORDER BY
  * +column` where the order must not choose it (docs/llm-query.md).
  */
-export type Param = string | number | null
+import type { Param } from '../../storage/backend'
+
+export type { Param }
 
 export class Where {
   readonly clauses: string[] = []
