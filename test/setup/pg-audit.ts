@@ -2,8 +2,8 @@
  * `bun test/setup/pg-audit.ts`: which of the stores' SQL statements PostgreSQL takes after
  * the seam's translation (src/storage/postgres.ts), for the work of moving stores onto the
  * seam (docs/ARCHITECTURE.md, "Storage backends"). Every statement written as one literal
- * in a `.query(`, `.prepare(` or `.run(` call under src/ is translated and PREPAREd (parsed
- * and planned, not run) against a migrated PostgreSQL database on a private server
+ * in a `.query(`, `.prepare(` or `.run(` call under src/ (or a seam call's `.all(` or
+ * `.get(`) is translated and PREPAREd (parsed and planned, not run) against a migrated PostgreSQL database on a private server
  * (test/pg.helpers.ts); those PostgreSQL refuses are listed with its reason. Statements
  * built with `${...}` are not seen; DuckDB's (src/analytics) and SQLite's own (the lock,
  * the copy's catalogue reads) are not for PostgreSQL and are left out.
@@ -23,7 +23,10 @@ const found: { file: string; sql: string }[] = []
 for (const file of new Glob('**/*.ts').scanSync(SRC)) {
   if (NOT_FOR_POSTGRES.some((r) => r.test(file))) continue
   const text = readFileSync(join(SRC, file), 'utf8')
-  for (const m of text.matchAll(/\.(?:query|prepare|run)(?:<[^>]*>)?\(\s*(`[^`]*`|'[^']*'|"[^"]*")/g)) {
+  // bun:sqlite's `.query(`/`.prepare(`/`.run(`, and the seam's `.all(`/`.get(`/`.run(` (backend.ts).
+  for (const m of text.matchAll(
+    /\.(?:query|prepare|run|all|get)(?:<[^>]*>)?\(\s*(`[^`]*`|'[^']*'|"[^"]*")/g,
+  )) {
     const sql = (m[1] as string).slice(1, -1)
     if (!sql.includes('${') && /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i.test(sql))
       found.push({ file, sql })
