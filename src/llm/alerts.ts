@@ -23,7 +23,7 @@ export interface LlmAlertHook {
 
 /**
  * The longest window an LLM rule may have: the alert rules' `window_hours` maximum
- * (alerts/model.ts, MAX_LLM_WINDOW_HOURS; test/unit/llm.alerts.measures.test.ts keeps them equal).
+ * (alerts/model.ts, MAX_LLM_WINDOW_HOURS; test/http/llm.query.backends.test.ts keeps them equal).
  */
 export const LONGEST_WINDOW_HOURS = 168
 

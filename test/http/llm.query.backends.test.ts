@@ -8,6 +8,7 @@
  */
 import { Database } from 'bun:sqlite'
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { MAX_LLM_WINDOW_HOURS } from '../../src/alerts/model'
 import { type App, createApp } from '../../src/app'
 import { COPY_PLAN } from '../../src/cli/dbcopy'
 import { LONGEST_WINDOW_HOURS, measuresOf } from '../../src/llm/alerts'
@@ -337,6 +338,8 @@ describe('one trace, sessions and prompts on both backends', () => {
   })
 
   test('the alert measures read the same rollups', async () => {
+    // Every window a rule may have is read ahead.
+    expect(LONGEST_WINDOW_HOURS).toBe(MAX_LLM_WINDOW_HOURS)
     const [a, b] = await Promise.all([
       measuresOf(on.sqlite, ['default'], NOW),
       measuresOf(on.postgres, ['default'], NOW),
