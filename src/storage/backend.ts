@@ -62,6 +62,11 @@ export interface Dialect {
 
 /** What runs SQL: the backend itself, or one open transaction. */
 export interface Queryable {
+  /**
+   * Which database answers. For storage's own maintenance (tasks.ts: vacuum); a store
+   * never branches on it, it writes its SQL once and the backend translates.
+   */
+  readonly kind: BackendKind
   /** How this backend spells what portable SQL cannot say (Dialect). */
   readonly dialect: Dialect
   all<T = Row>(sql: string, params?: readonly Param[]): Promise<T[]>

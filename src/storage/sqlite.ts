@@ -36,6 +36,7 @@ export class SqliteBackend implements Backend {
 
   constructor(readonly db: Db) {
     this.direct = {
+      kind: 'sqlite',
       dialect: sqliteDialect,
       all: async <T>(sql: string, p?: readonly Param[]) => db.query(sql).all(...bind(p)) as T[],
       get: async <T>(sql: string, p?: readonly Param[]) =>
