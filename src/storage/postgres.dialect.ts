@@ -6,7 +6,8 @@
  *   (`?3` becomes `$3`); `INSERT OR IGNORE INTO` becomes `INSERT INTO ... ON CONFLICT DO
  *   NOTHING`; two-argument `max(a, b)` / `min(a, b)` become `GREATEST` / `LEAST`; `ifnull`
  *   becomes `coalesce`; `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case);
- *   `COLLATE NOCASE` is dropped (the column is `citext`); bare columns in an upsert's
+ *   `COLLATE NOCASE` is dropped (the column is `citext`), `COLLATE BINARY` (SQLite's byte
+ *   order) is `COLLATE "C"`; bare columns in an upsert's
  *   `DO UPDATE SET` expressions and its WHERE are qualified with the table (PostgreSQL
  *   finds them ambiguous with `excluded`'s); `iif(a, b, c)` becomes a CASE; `IS ?` becomes
  *   `IS NOT DISTINCT FROM`; `INDEXED BY` and `NOT INDEXED` hints are dropped; `instr(a, b)`
@@ -266,6 +267,13 @@ export function translate(portable: string): string {
         if (m) {
           out = out.replace(/\s+$/, '')
           i += m[0].length
+          continue
+        }
+        // SQLite's byte order, whatever collation the PostgreSQL database was created with.
+        const binary = /^COLLATE\s+BINARY\b/i.exec(sql.slice(i))
+        if (binary) {
+          out += 'COLLATE "C"'
+          i += binary[0].length
           continue
         }
       }

@@ -112,7 +112,15 @@ beforeAll(async () => {
   labRead = rt.token(['llm:read'], 'lab')
   labWrite = rt.token(['llm:read', 'llm:write'], 'lab')
   await store(rt, 'default', [...TRACES, BIG])
-  await store(rt, 'shop', [FOREIGN])
+  // Prompts tied on their count, whose names order by bytes ('B' before 'b' before 'g').
+  const tie = (id: string, prompt: string): WireTrace => ({
+    id,
+    name: 'tie',
+    prompt_name: prompt,
+    started_at: NOW - HOUR,
+    spans: [{ id: 's', name: 'x', started_at: NOW - HOUR }],
+  })
+  await store(rt, 'shop', [FOREIGN, tie('tr-tie-1', 'b-tie'), tie('tr-tie-2', 'B-tie')])
   expect((await post('/v1/llm/traces/tr-chat-1/scores', { name: 'helpful', value: 0.75 })).status).toBe(200)
   expect((await post('/v1/llm/traces/tr-agent-2/scores', { name: 'helpful', value: 0.25 })).status).toBe(200)
   expect((await post('/v1/llm/traces/tr-chat-1/feedback', { value: 1, user_id: 'u-1' })).status).toBe(200)
@@ -319,6 +327,12 @@ describe('one trace, sessions and prompts on both backends', () => {
     expect(prompts.prompts.map((p) => [p.name, p.version_count, p.total_traces, p.error_rate])).toEqual([
       ['exp', 2, 24, 4 / 24],
       ['greet', 2, 2, 0.5],
+    ])
+    const tied = await both((b) => listPrompts(b, ['shop'], windowOf(24, NOW), 10))
+    expect(tied.prompts.map((p) => [p.name, p.total_traces])).toEqual([
+      ['B-tie', 1],
+      ['b-tie', 1],
+      ['greet', 1],
     ])
     const versions = await both((b) => promptVersions(b, ['default'], windowOf(24, NOW), 'greet', 10))
     expect(versions.versions.map((v) => [v.version, v.trace_count, v.avg_cost_micros, v.error_rate])).toEqual(

@@ -103,6 +103,12 @@ describe('translate (portable SQL to PostgreSQL)', () => {
     )
   })
 
+  test('COLLATE BINARY is byte order on PostgreSQL too, whatever the database collation', () => {
+    expect(
+      translate("SELECT name FROM t ORDER BY n DESC, name COLLATE BINARY, 'COLLATE BINARY' LIMIT ?"),
+    ).toBe('SELECT name FROM t ORDER BY n DESC, name COLLATE "C", \'COLLATE BINARY\' LIMIT $1')
+  })
+
   test('portable SQL passes through unchanged but for its placeholders', () => {
     const upsert =
       'INSERT INTO c (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = c.n + excluded.n RETURNING n'

@@ -139,7 +139,7 @@ export async function listExperiments(
     args.push(o.status)
   }
   const rows = await db.all<ExperimentRow>(
-    `SELECT ${COLUMNS} FROM llm_experiments WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`,
+    `SELECT ${COLUMNS} FROM llm_experiments WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id COLLATE BINARY LIMIT ? OFFSET ?`,
     [...args, o.limit, o.offset],
   )
   const variants = await variantsOf(
@@ -251,7 +251,7 @@ export async function armData(db: Queryable, q: ArmQuery): Promise<ArmData> {
   data.votes = votes?.n ?? 0
   const scores = await db.all<{ name: string; value: number }>(
     `SELECT s.name, s.value FROM llm_scores s
-     JOIN llm_traces t ON t.project_id = s.project_id AND t.id = s.trace_id WHERE ${window} ORDER BY s.name, t.seq LIMIT ?`,
+     JOIN llm_traces t ON t.project_id = s.project_id AND t.id = s.trace_id WHERE ${window} ORDER BY s.name COLLATE BINARY, t.seq LIMIT ?`,
     [...args, q.limit * 10],
   )
   for (const s of scores) {

@@ -33,7 +33,7 @@ export function traceScores(db: Queryable, projectId: string, traceId: string) {
     updated_at: number
   }>(
     `SELECT name, value, source, comment, created_at, updated_at FROM llm_scores
-      WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, name`,
+      WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, name COLLATE BINARY`,
     [projectId, traceId],
   )
 }
@@ -77,7 +77,7 @@ export function traceFeedback(db: Queryable, projectId: string, traceId: string)
     updated_at: number
   }>(
     `SELECT trace_id, user_id, value, comment, created_at, updated_at FROM llm_feedback
-      WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, user_id`,
+      WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, user_id COLLATE BINARY`,
     [projectId, traceId],
   )
 }

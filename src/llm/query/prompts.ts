@@ -25,7 +25,7 @@ export async function listPrompts(db: Queryable, projectIds: readonly string[], 
             avg(cost_micros) AS avg_cost_micros, count(CASE WHEN status = 'error' THEN 1 END) AS errors,
             min(started_at) AS first_seen, max(started_at) AS last_seen
        FROM llm_traces INDEXED BY llm_traces_prompt_stats WHERE ${where.sql}
-      GROUP BY prompt_name ORDER BY total_traces DESC, name LIMIT ?`,
+      GROUP BY prompt_name ORDER BY total_traces DESC, prompt_name COLLATE BINARY LIMIT ?`,
     [...where.params, limit],
   )
   return {
@@ -73,7 +73,7 @@ export async function promptVersions(
   const where = new Where(projectIds).add('prompt_name = ?', name).add('started_at >= ?', w.since)
   const rows = await db.all<VersionRow>(
     `SELECT prompt_version AS version, ${VERSION_SUMS} FROM llm_traces INDEXED BY llm_traces_prompt_stats
-      WHERE ${where.sql} GROUP BY prompt_version ORDER BY last_seen DESC, version LIMIT ?`,
+      WHERE ${where.sql} GROUP BY prompt_version ORDER BY last_seen DESC, prompt_version COLLATE BINARY NULLS FIRST LIMIT ?`,
     [...where.params, limit],
   )
   return { name, versions: rows.map(versionEntry), window_hours: w.hours }

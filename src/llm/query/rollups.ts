@@ -142,7 +142,7 @@ export async function usage(db: Queryable, projectIds: readonly string[], w: Win
   const [rows, total] = await Promise.all([
     db.all<Sums & { hour: number; model: string; provider: string }>(
       `SELECT hour, model, provider, ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}
-        GROUP BY hour, model, provider ORDER BY hour DESC, model, provider LIMIT ? OFFSET ?`,
+        GROUP BY hour, model, provider ORDER BY hour DESC, model COLLATE BINARY, provider COLLATE BINARY LIMIT ? OFFSET ?`,
       [...where.params, f.limit, f.offset],
     ),
     db.get<{ n: number }>(
@@ -175,7 +175,7 @@ export async function models(
   const where = new Where(projectIds).add('hour >= ?', w.fromHour).maybe(f.provider, 'provider = ?')
   const rows = await db.all<Sums & { model: string; provider: string }>(
     `SELECT model, provider, ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}
-      GROUP BY model, provider ORDER BY sum(cost_micros) DESC, sum(span_count) DESC, model, provider LIMIT ?`,
+      GROUP BY model, provider ORDER BY sum(cost_micros) DESC, sum(span_count) DESC, model COLLATE BINARY, provider COLLATE BINARY LIMIT ?`,
     [...where.params, f.limit],
   )
   return {
