@@ -9,8 +9,8 @@
  * not begin answering within `timeout_secs`.
  *
  * Traced calls (capture.ts lists them) are recorded after the response has ended, off
- * the client's path, through the LLM intake (the same queue, pricing and content policy
- * as SDK traces). A trace that cannot be queued is logged and counted, never retried
+ * the client's path, batched per turn of the event loop (recorder.ts), through the LLM
+ * intake (the same queue, pricing and content policy as SDK traces). A trace that cannot be queued is logged and counted, never retried
  * into the client's answer: the client already has its answer. The provider's key is
  * forwarded and never kept: it is not in the trace, the logs or the metrics.
  *
@@ -40,7 +40,8 @@ import { type BloopHeaders, clientResponseHeaders, readBloopHeaders, upstreamReq
 import type { ProxyMetrics } from './metrics'
 import { anthropicCapture, anthropicOperation, prepareAnthropic } from './providers/anthropic'
 import { openaiCapture, openaiOperation, prepareOpenAI } from './providers/openai'
-import { buildTrace, type CallFacts, headerTrace } from './record'
+import { type CallFacts, headerTrace } from './record'
+import type { Recorder } from './recorder'
 import { relay } from './relay'
 import type { Upstream } from './upstreams'
 
@@ -51,6 +52,8 @@ export interface ProxyDeps
   intake: LlmIntake
   upstreams: Map<string, Upstream>
   metrics: ProxyMetrics
+  /** Queues an ended call's trace, off the client's path (recorder.ts). */
+  record: Recorder
   /** The brake on refused X-Bloop-Key values, per client address. */
   refusedKeys: RateLimiter
   /** Span and trace ids; tests pass their own. */
@@ -196,7 +199,7 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
     // A call given up by the client is recorded too: it was made, and may have been billed.
     if (facts)
-      record(d, projectId, facts, {
+      d.record(projectId, facts, {
         status: failure.status,
         relay: {
           reason: 'complete',
@@ -266,7 +269,7 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     if (!ok) upstreamError = providerErrorMessage(res.status, end.collected ? decodeUtf8(end.collected) : '')
     else if (capture && !sse && end.reason === 'complete')
       capture.body(end.collected ? parseJson(decodeUtf8(end.collected)) : undefined)
-    record(d, projectId, facts, {
+    d.record(projectId, facts, {
       status: res.status,
       relay: end,
       capture: capture?.result() ?? null,
@@ -337,33 +340,5 @@ function capped(
         controller.error(new AppError('payload_too_large', `request body exceeds ${max} bytes`))
       },
     }),
-  )
-}
-
-function record(
-  d: ProxyDeps,
-  projectId: string,
-  facts: CallFacts,
-  end: Parameters<typeof buildTrace>[1],
-): void {
-  let trace: ReturnType<typeof buildTrace>
-  try {
-    trace = buildTrace(facts, end, d.config.llm_tracing)
-  } catch (err) {
-    d.metrics.dropped.inc({ reason: 'invalid' })
-    d.log.error('proxy trace could not be built', { trace_id: facts.traceId, error: err as Error })
-    return
-  }
-  d.intake.submit(projectId, [trace], { source: 'proxy' }).then(
-    () => d.metrics.recorded.inc({ provider: facts.provider, status: trace.spans[0]?.status ?? 'ok' }),
-    (err) => {
-      const reason = err instanceof AppError ? err.code : 'error'
-      d.metrics.dropped.inc({ reason })
-      d.log.warn('proxy trace not recorded', {
-        trace_id: facts.traceId,
-        reason,
-        error: (err as Error).message,
-      })
-    },
   )
 }
