@@ -414,3 +414,88 @@ describe('timeouts', () => {
     )
   })
 })
+
+describe('a short answer whose body does not come', () => {
+  // A raw HTTP peer: a Content-Length of 64 bytes, then 10 of them, then silence
+  // (`stall`) or a closed connection (`cut`). bloop reads such an answer whole before
+  // passing it on (handler.ts), so it still answers the client itself, in JSON.
+  let peer: Bun.TCPSocketListener<undefined>
+  let cutShort: Bloop
+  beforeAll(async () => {
+    peer = Bun.listen({
+      hostname: '127.0.0.1',
+      port: 0,
+      socket: {
+        data(socket, data) {
+          const head = data.toString()
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 64\r\n\r\n{"id":"chatc',
+          )
+          if (head.includes('/cut/')) socket.end()
+        },
+      },
+    })
+    cutShort = await serveBloop(fake.url, {
+      llm_tracing: {
+        proxy: {
+          timeout_secs: 1,
+          upstreams: {
+            stall: `http://127.0.0.1:${peer.port}/stall/v1`,
+            cut: `http://127.0.0.1:${peer.port}/cut/v1`,
+          },
+        },
+      },
+    })
+  })
+  afterAll(async () => {
+    await cutShort.stop()
+    peer.stop(true)
+  })
+
+  const newestSpan = async (before: number) => {
+    const db = cutShort.served.runtime.core.db
+    const row = () =>
+      db
+        .query<{ trace_id: string }, [number]>(
+          'SELECT trace_id FROM llm_spans WHERE seq > ? ORDER BY seq DESC LIMIT 1',
+        )
+        .get(before)
+    for (let i = 0; i < 100 && !row(); i++) await Bun.sleep(20)
+    return spanOf(cutShort, row()?.trace_id ?? null)
+  }
+  const lastSeq = () =>
+    cutShort.served.runtime.core.db
+      .query<{ n: number | null }, []>('SELECT max(seq) AS n FROM llm_spans')
+      .get()?.n ?? 0
+
+  test('a body that stops for timeout_secs is 504 JSON, recorded as an error', async () => {
+    const before = lastSeq()
+    const res = await fetch(`${cutShort.url}/v1/proxy/stall/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-bloop-key': cutShort.key, 'content-type': 'application/json' },
+      body: CHAT,
+    })
+    expect(res.status).toBe(504)
+    const message =
+      "the upstream stall did not send its answer's body within 1 s (llm_tracing.proxy.timeout_secs)"
+    expect(await errorOf(res)).toEqual({ error: message, code: 'gateway_timeout' })
+    const span = await newestSpan(before)
+    expect(span).toMatchObject({ status: 'error', error_message: message, provider: 'stall' })
+    expect(meta(span).proxy.http_status).toBe(504)
+  })
+
+  test('a body cut off by the upstream is 502 JSON, recorded as an error', async () => {
+    const before = lastSeq()
+    const res = await fetch(`${cutShort.url}/v1/proxy/cut/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-bloop-key': cutShort.key, 'content-type': 'application/json' },
+      body: CHAT,
+    })
+    expect(res.status).toBe(502)
+    const body = await errorOf(res)
+    expect(body.code).toBe('bad_gateway')
+    expect(body.error).toStartWith('the upstream cut broke off its answer: ')
+    const span = await newestSpan(before)
+    expect(span).toMatchObject({ status: 'error', error_message: body.error, provider: 'cut' })
+  })
+})

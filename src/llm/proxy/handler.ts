@@ -37,12 +37,13 @@ import {
   type ResponseCapture,
 } from './capture'
 import { type BloopHeaders, clientResponseHeaders, readBloopHeaders, upstreamRequestHeaders } from './headers'
+import { later } from './later'
 import type { ProxyMetrics } from './metrics'
 import { anthropicCapture, anthropicOperation, prepareAnthropic } from './providers/anthropic'
 import { openaiCapture, openaiOperation, prepareOpenAI } from './providers/openai'
 import { type CallFacts, headerTrace } from './record'
 import type { Recorder } from './recorder'
-import { relay } from './relay'
+import { type RelayEnd, relay } from './relay'
 import type { Upstream } from './upstreams'
 
 export interface ProxyDeps
@@ -63,6 +64,8 @@ export interface ProxyDeps
 const PREFIX = '/v1/proxy/'
 /** The largest error or JSON body kept for reading the provider's message and usage. */
 const MAX_PARSED_BYTES = 16 * 1024 * 1024
+/** The largest answer of known length read whole before it is passed on (see below). */
+const WHOLE_BODY_BYTES = 1024 * 1024
 
 /** Forwards one call for `projectId` (resolved from X-Bloop-Key by the route's declaration). */
 export async function proxyCall(d: ProxyDeps, request: Request, projectId: string): Promise<Response> {
@@ -161,6 +164,53 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
       }
     : null
 
+  /**
+   * The proxy's own answer when the upstream's is missing: before its headers
+   * (`connect`), or a short body read whole (`body`, below) that did not come. Recorded
+   * too: the call was made, and may have been billed.
+   */
+  const failed = (err: unknown, stage: 'connect' | 'body'): AppError => {
+    request.signal.removeEventListener('abort', onClientAbort)
+    const failure = overCap
+      ? new AppError(
+          'payload_too_large',
+          `request body exceeds ${cfg.max_body_bytes} bytes (llm_tracing.proxy.max_body_bytes)`,
+        )
+      : timedOut
+        ? new AppError(
+            'gateway_timeout',
+            stage === 'connect'
+              ? `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`
+              : `the upstream ${upstream.name} did not send its answer's body within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
+          )
+        : request.signal.aborted
+          ? new AppError('client_closed_request', 'the client closed the connection before the answer began')
+          : new AppError(
+              'bad_gateway',
+              stage === 'connect'
+                ? `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`
+                : `the upstream ${upstream.name} broke off its answer: ${(err as Error).message}`,
+            )
+    d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
+    if (facts)
+      d.record(projectId, facts, {
+        status: failure.status,
+        relay: {
+          reason: 'complete',
+          detail: null,
+          firstByteAt: null,
+          firstContentAt: null,
+          endedAt: performance.now(),
+          bytes: 0,
+          collected: null,
+        },
+        capture: null,
+        upstreamError: null,
+        proxyError: failure.message,
+      })
+    return failure
+  }
+
   const sentAt = performance.now()
   let res: Response
   try {
@@ -179,42 +229,7 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     res = await fetch(target, init)
   } catch (err) {
     clearTimeout(timer)
-    request.signal.removeEventListener('abort', onClientAbort)
-    const failure = overCap
-      ? new AppError(
-          'payload_too_large',
-          `request body exceeds ${cfg.max_body_bytes} bytes (llm_tracing.proxy.max_body_bytes)`,
-        )
-      : timedOut
-        ? new AppError(
-            'gateway_timeout',
-            `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
-          )
-        : request.signal.aborted
-          ? new AppError('client_closed_request', 'the client closed the connection before the answer began')
-          : new AppError(
-              'bad_gateway',
-              `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`,
-            )
-    d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
-    // A call given up by the client is recorded too: it was made, and may have been billed.
-    if (facts)
-      d.record(projectId, facts, {
-        status: failure.status,
-        relay: {
-          reason: 'complete',
-          detail: null,
-          firstByteAt: null,
-          firstContentAt: null,
-          endedAt: performance.now(),
-          bytes: 0,
-          collected: null,
-        },
-        capture: null,
-        upstreamError: null,
-        proxyError: failure.message,
-      })
-    throw failure
+    throw failed(err, 'connect')
   }
   clearTimeout(timer)
   const headersAt = performance.now()
@@ -246,18 +261,8 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
   }
 
-  const relayed = relay({
-    body: res.body,
-    sse,
-    filter,
-    capture: sse ? capture : null,
-    collectLimit: Math.min(MAX_PARSED_BYTES, cfg.max_body_bytes),
-    idleMs: timeoutMs,
-    abort: (reason) => controller.abort(new Error(reason)),
-    clock: () => performance.now(),
-  })
-  void relayed.ended.then((end) => {
-    request.signal.removeEventListener('abort', onClientAbort)
+  /** What the response's end tells the trace; run off the client's path. */
+  const ended = (end: RelayEnd) => {
     if (end.reason === 'upstream_failed' || end.reason === 'idle_timeout')
       d.log.warn('proxied response cut short by the upstream', {
         provider: upstream.name,
@@ -276,6 +281,60 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
       upstreamError,
       proxyError: null,
     })
+  }
+
+  const collectLimit = Math.min(MAX_PARSED_BYTES, cfg.max_body_bytes)
+  const length = Number(res.headers.get('content-length') ?? Number.NaN)
+  if (!sse && res.body && Number.isFinite(length) && length <= WHOLE_BODY_BYTES) {
+    // A short answer of known length (a chat completion, an embedding, a provider's error)
+    // was complete when its headers were sent: it is read whole and answered as bytes,
+    // without a stream on either side, and read for the trace after it has gone.
+    const bodyTimer = setTimeout(() => {
+      timedOut = true
+      controller.abort(new Error('timeout'))
+    }, timeoutMs)
+    let bytes: Uint8Array<ArrayBuffer>
+    try {
+      bytes = await res.bytes()
+    } catch (err) {
+      throw failed(err, 'body')
+    } finally {
+      clearTimeout(bodyTimer)
+    }
+    const bodyAt = performance.now()
+    request.signal.removeEventListener('abort', onClientAbort)
+    later(() =>
+      ended({
+        reason: 'complete',
+        detail: null,
+        // With a Content-Length the body was ready when the headers were sent.
+        firstByteAt: headersAt,
+        firstContentAt: null,
+        endedAt: bodyAt,
+        bytes: bytes.byteLength,
+        collected: bytes.byteLength <= collectLimit ? bytes : null,
+      }),
+    )
+    d.metrics.requests.inc({ provider: upstream.name, status: String(res.status) })
+    const post = performance.now() - bodyAt
+    d.metrics.overhead.observe((sentAt - t0 + post) / 1000, { provider: upstream.name })
+    headers.set('x-bloop-overhead-ms', overhead(sentAt - t0, post))
+    return new Response(bytes, { status: res.status, statusText: res.statusText, headers })
+  }
+
+  const relayed = relay({
+    body: res.body,
+    sse,
+    filter,
+    capture: sse ? capture : null,
+    collectLimit,
+    idleMs: timeoutMs,
+    abort: (reason) => controller.abort(new Error(reason)),
+    clock: () => performance.now(),
+  })
+  void relayed.ended.then((end) => {
+    request.signal.removeEventListener('abort', onClientAbort)
+    ended(end)
   })
   d.metrics.requests.inc({ provider: upstream.name, status: String(res.status) })
   const post = performance.now() - headersAt
