@@ -59,6 +59,35 @@ describe('bloop auth', () => {
     expect(span.project_id).toBe(other.id)
   })
 
+  test('calls ending together, from two projects, are each recorded once, in their own project', async () => {
+    // They end in the same turns of the event loop, so the recorder batches them per project.
+    const second = insertProject(bloop.served.runtime.core.db, { name: 'Second', slug: 'second-proxy' })
+    const keys = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? bloop.key : second.api_key))
+    const streamed = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    })
+    const answers = await Promise.all(
+      keys.map(async (key, i) => {
+        const res = await chat({ 'x-bloop-key': key }, i % 4 < 2 ? CHAT : streamed)
+        expect(res.status).toBe(200)
+        await res.text()
+        return res.headers.get('x-bloop-trace-id') as string
+      }),
+    )
+    expect(new Set(answers).size).toBe(40)
+    for (const [i, traceId] of answers.entries()) {
+      const spans = await spansOf(bloop, traceId)
+      expect(spans.length).toBe(1)
+      expect(spans[0]).toMatchObject({
+        project_id: i % 2 === 0 ? 'default' : second.id,
+        status: 'ok',
+        input_tokens: expect.any(Number),
+      })
+    }
+  })
+
   test('an API token with llm:write in X-Bloop-Key works; one without it is 403', async () => {
     const writer = (
       await createToken(bloop.served.runtime.core.backend, {
