@@ -52,6 +52,8 @@ async function startBloop(name: string, tree: string): Promise<Server> {
     [
       process.execPath,
       ...(process.env.PROF ? ['--cpu-prof-md', `--cpu-prof-dir=/tmp/prof-${name}`] : []),
+      // BENCH_BUN_FLAGS="--smol": Bun's own flags for both servers (--smol: a smaller heap, collected more often).
+      ...(process.env.BENCH_BUN_FLAGS ? process.env.BENCH_BUN_FLAGS.split(' ') : []),
       join(tree, 'src/main.ts'),
       'serve',
     ],
