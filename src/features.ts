@@ -97,12 +97,12 @@ export async function startFeatures(core: Core, o: StartOptions) {
         writer: o.writer,
         symbolicate: sourcemapsRunning.symbolicate,
         directory: {
-          user: (ref) => {
+          user: async (ref) => {
             const u = getUser(db, ref) ?? userByName(db, ref)
             return u ? { id: u.id, username: u.username } : null
           },
-          users: () => listUsers(db).map((u) => ({ id: u.id, username: u.username })),
-          projectSlug: (id) => findProject(db, id)?.slug ?? null,
+          users: async () => listUsers(db).map((u) => ({ id: u.id, username: u.username })),
+          projectSlug: async (id) => findProject(db, id)?.slug ?? null,
           origin: config.auth.rp_origin,
         },
       }),

@@ -9,34 +9,19 @@ import type { ProjectDataTable } from '../core/feature'
 import type { PruneTask } from '../retention'
 import type { Db } from '../storage/db'
 import type { TaskTable } from '../storage/tasks'
-import { type AssignArgs, assignIssues } from './assign'
-import { addComment, deleteComment } from './comments'
 import { commitEvents } from './commit'
 import type { NormalizedEvent } from './event'
-import { type MergeArgs, mergeIssues, type UnmergeArgs, unmergeIssues } from './merge'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
-import { type IssueRef, type StatusArgs, setIssueStatus, setIssueStatuses } from './status'
+import { triageTasks } from './triage.tasks'
 import { pruneUsersHourly, type UsersCursor } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
   'errors.commit': (db: Db, a: { events: NormalizedEvent[]; sampleSize: number }) =>
     commitEvents(db, a.events, a.sampleSize),
-  'errors.setStatus': (db: Db, a: IssueRef & StatusArgs) => setIssueStatus(db, a),
-  /** A bulk action's batch of status changes (bulk.ts sends at most BULK_BATCH per task). */
-  'errors.setStatuses': (db: Db, a: StatusArgs & { items: IssueRef[] }) => setIssueStatuses(db, a),
-  'errors.assign': (db: Db, a: AssignArgs) => assignIssues(db, a),
-  'errors.merge': (db: Db, a: MergeArgs) => mergeIssues(db, a),
-  'errors.unmerge': (db: Db, a: UnmergeArgs) => unmergeIssues(db, a),
-  'errors.comment': (
-    db: Db,
-    a: IssueRef & { author_id: string; author: string; body: string; now: number },
-  ) => addComment(db, a),
-  'errors.deleteComment': (
-    db: Db,
-    a: IssueRef & { id: number; author_id: string | null; actor: string; now: number },
-  ) => deleteComment(db, a),
+  /** Status changes, assignment, merge and comments: seam tasks (triage.tasks.ts). */
+  ...triageTasks,
   /** Re-lays the sample rings when the configured reservoir size changed. */
   'errors.resizeSampleRings': (db: Db, a: { sampleSize: number }) => resizeSampleRings(db, a.sampleSize),
   /** Retention hook: looks at up to `limit` raw events after the cursor, deletes the expired ones. */

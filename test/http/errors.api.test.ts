@@ -131,7 +131,7 @@ describe('releases and environments of a page of issues', () => {
     const fpC = (await get('/v1/errors', otherProjectToken)).body.items[0].fingerprint
     const mobile = (rt.core.db.query("SELECT id FROM projects WHERE slug = 'mobile'").get() as { id: string })
       .id
-    const seen = seenInAll(rt.core.db, [
+    const seen = await seenInAll(rt.core.backend, [
       { project_id: 'default', fingerprint: fpA },
       { project_id: mobile, fingerprint: fpC },
       { project_id: 'default', fingerprint: fpC },
