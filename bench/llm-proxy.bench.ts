@@ -17,7 +17,8 @@
  * connections). BENCH_SCENARIOS=s1,s50,s200,rate,serial,max picks some; BENCH_SECONDS
  * sets a run's length (8 s; the single stream runs 3 times as long, to have samples);
  * BENCH_ANALYTICS=false runs bloop without DuckDB; BENCH_INCLUDE_USAGE=1 makes the stream
- * clients ask for usage themselves (the proxy then forwards chunk by chunk).
+ * clients ask for usage themselves (the proxy then forwards chunk by chunk); BENCH_STAGGER=1000
+ * starts the stream connections at random within 1 s, so they do not answer in step.
  *
  * Beside the latencies: bloop's CPU (main thread and the rest) and the time its threads
  * waited for core 0 while runnable (/proc/<pid>/task/<tid>/schedstat), core 1's use by
@@ -227,7 +228,11 @@ interface Scenario {
   name: string
   args: Record<string, string | number | boolean>
 }
-const usage: Record<string, boolean> = process.env.BENCH_INCLUDE_USAGE ? { 'include-usage': true } : {}
+const usage: Record<string, string | boolean> = {
+  ...(process.env.BENCH_INCLUDE_USAGE ? { 'include-usage': true } : {}),
+  // BENCH_STAGGER=<ms>: stream connections start at random within that time, out of step.
+  ...(process.env.BENCH_STAGGER ? { stagger: process.env.BENCH_STAGGER } : {}),
+}
 const all: Scenario[] = [
   { id: 's1', name: '1 stream', args: { stream: true, connections: 1, seconds: seconds * 3, ...usage } },
   { id: 's50', name: '50 streams', args: { stream: true, connections: 50, seconds, ...usage } },

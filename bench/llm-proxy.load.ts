@@ -24,6 +24,11 @@ const { values } = parseArgs({
     /** The client asks for usage itself: the proxy then forwards chunks as they come. */
     'include-usage': { type: 'boolean', default: false },
     key: { type: 'string', default: '' },
+    /**
+     * Closed loop only: each connection starts after a random wait of up to this many ms,
+     * so equal-length streams do not answer in step (bursts of every stream's chunks at once).
+     */
+    stagger: { type: 'string', default: '0' },
   },
 })
 const seconds = Number(values.seconds)
@@ -104,6 +109,8 @@ if (values.rate) {
 } else {
   await Promise.all(
     Array.from({ length: connections }, async () => {
+      const stagger = Number(values.stagger)
+      if (stagger > 0) await Bun.sleep(Math.random() * stagger)
       while (performance.now() < deadline) await send(performance.now()).catch(fail)
     }),
   )
