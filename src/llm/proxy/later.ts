@@ -20,7 +20,10 @@ let queue: Thunk[] = []
 let scheduled = false
 let report: (err: unknown) => void = () => {}
 
-/** Where a thunk's uncaught failure goes. */
+/**
+ * Where a thunk's uncaught failure goes. One per process, as the queue is: with several
+ * servers in one process (the tests), the last one started reports.
+ */
 export function onFailure(fn: (err: unknown) => void): void {
   report = fn
 }
