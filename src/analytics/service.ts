@@ -25,7 +25,7 @@ import type { Config } from '../config/schema'
 import { dataDirOf } from '../config/secret'
 import type { Core } from '../core/feature'
 import { AppError } from '../http/errors'
-import { readSettings } from '../retention'
+import { readSettingsOnSqlite } from '../retention'
 import { AnswerCache } from './cache'
 import { Duck, SLIM_BUILD } from './duckdb'
 import { Feed } from './feed'
@@ -113,7 +113,7 @@ export class Analytics {
         now: this.s.now,
         intervalMs: cfg.sync_interval_ms,
         // The admin may change it at run time (retention settings), so it is read each time.
-        hourlyRetentionDays: () => readSettings(this.s.db).hourly_counts_days,
+        hourlyRetentionDays: () => readSettingsOnSqlite(this.s.db).hourly_counts_days,
         onAppend: (touched) => this.cache.noteAppend(touched),
         onRebuild: () => this.cache.clear(),
       })

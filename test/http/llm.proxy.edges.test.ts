@@ -3,8 +3,8 @@
  * the body cap at its boundary, an unknown provider, an unreachable upstream, timeouts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
+import { projectOnSqlite } from '../helpers'
 import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm.proxy.fake'
 import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, spansOf, traceRow } from '../llm.proxy.helpers'
 
@@ -52,7 +52,7 @@ describe('bloop auth', () => {
   })
 
   test("another project's key records the call in that project", async () => {
-    const other = insertProject(bloop.served.runtime.core.db, { name: 'Other', slug: 'other-proxy' })
+    const other = projectOnSqlite(bloop.served.runtime.core.db, { name: 'Other', slug: 'other-proxy' })
     const res = await chat({ 'x-bloop-key': other.api_key })
     expect(res.status).toBe(200)
     const span = await spanOf(bloop, res.headers.get('x-bloop-trace-id'))
@@ -151,7 +151,7 @@ describe('bloop auth, refused tokens', () => {
 describe('content policy', () => {
   test("under a project's policy none the call is traced without its prompt or completion", async () => {
     const db = bloop.served.runtime.core.db
-    const project = insertProject(db, { name: 'Private', slug: 'private-proxy' })
+    const project = projectOnSqlite(db, { name: 'Private', slug: 'private-proxy' })
     const admin = (
       await createToken(bloop.served.runtime.core.backend, {
         projectId: project.id,

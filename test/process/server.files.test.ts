@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { findProject } from '../../src/projects/store'
+import { findProjectOnSqlite } from '../../src/projects/store'
 import { signed, startRuntime, tempDir } from '../helpers'
 import { REPO, type ServerProcess, spawnServer } from '../process'
 
@@ -114,7 +114,7 @@ describe('an in-process runtime that keeps umask 022', () => {
         signed(
           '/v1/ingest',
           { source: 'api', environment: 'prod', error_type: 'E', message: 'm' },
-          { secret: findProject(rt.core.db, 'default')?.api_key },
+          { secret: findProjectOnSqlite(rt.core.db, 'default')?.api_key },
         ),
       )
       expect(res.status).toBe(200)
