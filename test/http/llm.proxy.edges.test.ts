@@ -61,7 +61,7 @@ describe('bloop auth', () => {
 
   test('calls ending together, from two projects, are each recorded once, in their own project', async () => {
     // They end in the same turns of the event loop, so the recorder batches them per project.
-    const second = insertProject(bloop.served.runtime.core.db, { name: 'Second', slug: 'second-proxy' })
+    const second = projectOnSqlite(bloop.served.runtime.core.db, { name: 'Second', slug: 'second-proxy' })
     const keys = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? bloop.key : second.api_key))
     const streamed = JSON.stringify({
       model: 'gpt-4o',
