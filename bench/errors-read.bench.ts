@@ -103,7 +103,7 @@ try {
   const dbPath = join(dir, 'bloop.db')
   const db = openDatabase(dbPath)
   migrate(db, MIGRATIONS)
-  ensureDefaultProject(db, SECRET)
+  await ensureDefaultProject(new SqliteBackend(db), SECRET)
   const s0 = performance.now()
   for (let from = 0; from < EVENTS; from += 100_000) {
     const chunk = triageEvents(Math.min(100_000, EVENTS - from), {

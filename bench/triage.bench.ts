@@ -27,12 +27,12 @@ import { join } from 'node:path'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
 import { MIGRATIONS } from '../src/features'
-import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
+import { projectOnSqlite } from '../test/helpers'
 import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
 import { ISSUES, type TriageSeed, triageEvents, USERS } from './triage.seed'
 
@@ -47,7 +47,7 @@ function freshDb(path: string): Db {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
   const db = openDatabase(path)
   migrate(db, MIGRATIONS)
-  ensureDefaultProject(db, SECRET)
+  projectOnSqlite(db, { id: 'default', name: 'Default', slug: 'default', apiKey: SECRET })
   // What the writer runs with: checkpoints on the checkpointer thread (not timed here).
   db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   return db

@@ -3,10 +3,17 @@
  * "Breadcrumbs", "Users affected", "Tags", "Search"): bloop events in, the query API out.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertUser } from '../../src/auth/users'
 import { HOUR_MS } from '../../src/core/time'
 import { MAX_BREADCRUMBS } from '../../src/errors/breadcrumbs'
-import { bearer, event, normalizedEvent, signed, startRuntime, type TestRuntime } from '../helpers'
+import {
+  bearer,
+  event,
+  normalizedEvent,
+  signed,
+  startRuntime,
+  type TestRuntime,
+  userOnSqlite,
+} from '../helpers'
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0)
 let clock = T0
@@ -389,7 +396,7 @@ describe('search', () => {
   })
 
   test('assignment filters go to the assignment list query: assigned to a user, anyone, nobody', async () => {
-    expect(insertUser(rt.core.db, { id: 'u-ann', username: 'ann', role: 'user' }, clock).id).toBe('u-ann')
+    expect(userOnSqlite(rt.core.db, { id: 'u-ann', username: 'ann', role: 'user' }, clock).id).toBe('u-ann')
     const put = await rt.fetch('/v1/errors/s-2/assignee', {
       method: 'PUT',
       headers: { ...auth, 'content-type': 'application/json' },

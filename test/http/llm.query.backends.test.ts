@@ -22,10 +22,9 @@ import { listSessions, sessionDetail } from '../../src/llm/query/sessions'
 import { listTraces, type TraceFilters, TUNING } from '../../src/llm/query/traces'
 import { windowOf } from '../../src/llm/query/window'
 import { createMetrics } from '../../src/ops/appmetrics'
-import { insertProject } from '../../src/projects/store'
 import type { Backend } from '../../src/storage/backend'
 import { copyDatabase } from '../../src/storage/copy'
-import { BASE, type TestRuntime } from '../helpers'
+import { BASE, projectOnSqlite, type TestRuntime } from '../helpers'
 import { FOREIGN, TRACES } from '../llm.query.fixture'
 import { HOUR, llmRuntime, NOW, store, type WireSpan, type WireTrace } from '../llm.query.helpers'
 import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
@@ -105,8 +104,8 @@ const post = async (path: string, body: unknown, method = 'POST', app?: App, tok
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  insertProject(rt.core.db, { id: 'shop', name: 'Shop', slug: 'shop' }, NOW)
-  insertProject(rt.core.db, { id: 'lab', name: 'Lab', slug: 'lab' }, NOW)
+  projectOnSqlite(rt.core.db, { id: 'shop', name: 'Shop', slug: 'shop' }, NOW)
+  projectOnSqlite(rt.core.db, { id: 'lab', name: 'Lab', slug: 'lab' }, NOW)
   read = rt.token(['llm:read'])
   write = rt.token(['llm:read', 'llm:write'])
   labRead = rt.token(['llm:read'], 'lab')
