@@ -85,15 +85,23 @@ export class Jobs {
     const execute = async (slot: number) => {
       const ac = new AbortController()
       let renewing = Promise.resolve()
+      let renewedAt = performance.now()
+      let renewFailures = 0
       const heartbeat = setInterval(
         () => {
           renewing = leases
             .renew(name, slot, leaseMs)
             .then((ours) => {
+              renewedAt = performance.now()
+              renewFailures = 0
               if (!ours) ac.abort(new Error(`the lease of job ${name} was taken over`))
             })
             .catch((err) => {
-              log.error('job lease renewal failed', { job: name, error: String(err) })
+              if (renewFailures++ === 0)
+                log.error('job lease renewal failed', { job: name, error: String(err) })
+              // Past the lease another node may have the job: this run is no longer protected.
+              if (performance.now() - renewedAt > leaseMs && !ac.signal.aborted)
+                ac.abort(new Error(`the lease of job ${name} could not be renewed for ${leaseMs} ms`))
             })
         },
         Math.max(5, leaseMs / 3),

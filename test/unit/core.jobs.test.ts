@@ -9,6 +9,9 @@ import { Jobs } from '../../src/core/jobs'
 import { LocalLeases } from '../../src/storage/lease'
 
 const logged: string[] = []
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 500 && !ok(); i++) await Bun.sleep(5)
+}
 const log = { error: (message: string) => void logged.push(message) }
 
 describe('Jobs.runOnce on local leases', () => {
@@ -97,6 +100,36 @@ describe('Jobs.runOnce on local leases', () => {
     await Bun.sleep(200)
     await job.stop()
     expect(aborted).toBe('Error: the lease of job fenced was taken over')
+  })
+
+  test('aborts the run signal when the lease cannot be renewed for longer than the lease', async () => {
+    class Away extends LocalLeases {
+      override async renew(): Promise<boolean> {
+        throw new Error('connection closed')
+      }
+    }
+    const jobs = new Jobs(new Away(), log)
+    let reason: unknown = null
+    let abortedAfter = 0
+    const job = jobs.runOnce(
+      'away',
+      1000,
+      async ({ signal }) => {
+        const t0 = performance.now()
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        )
+        abortedAfter = performance.now() - t0
+        reason = String(signal.reason)
+      },
+      { leaseMs: 60 },
+    )
+    await until(() => reason !== null)
+    await job.stop()
+    expect(reason).toBe('Error: the lease of job away could not be renewed for 60 ms')
+    // Not before the lease ran out, and at the first failed renewal after it (every 20 ms).
+    expect(abortedAfter).toBeGreaterThanOrEqual(60)
+    expect(abortedAfter).toBeLessThan(200)
   })
 
   test('refuses an interval under 10 ms', () => {
