@@ -9,7 +9,7 @@
  * for its end (`gate`), and transactions run one after another. Outside a transaction a
  * statement runs at once.
  */
-import type { Backend, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
+import type { Backend, Dialect, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
 import type { Db, SQLQueryBindings, Statement as SqliteStatement } from './db'
 
 type Bindings = SQLQueryBindings[]
@@ -20,8 +20,18 @@ const STATEMENT_CACHE = 1000
 const bind = (p: readonly Param[] | undefined) => (p ?? []) as unknown as Bindings
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
 
+/** SQLite's spelling of what portable SQL cannot say (backend.ts, `Dialect`). */
+export const sqliteDialect: Dialect = {
+  // One fts5 phrase: quotes doubled, so `magic-word-ab12` or `a"b` are text, not query syntax.
+  textMatch: (search, text) => ({
+    sql: `${ident(search.table)} MATCH ?`,
+    params: [`"${text.replaceAll('"', '""')}"`],
+  }),
+}
+
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite' as const
+  readonly dialect = sqliteDialect
   /** Resolves when the open transaction ends; null when none is open. */
   private gate: Promise<void> | null = null
   private active = 0
@@ -34,6 +44,7 @@ export class SqliteBackend implements Backend {
     const q = (sql: string) => this.statement(sql)
     this.direct = {
       kind: 'sqlite',
+      dialect: sqliteDialect,
       all: async <T>(sql: string, p?: readonly Param[]) => q(sql).all(...bind(p)) as T[],
       get: async <T>(sql: string, p?: readonly Param[]) => (q(sql).get(...bind(p)) ?? null) as T | null,
       run: async (sql: string, p?: readonly Param[]) => ({ changes: q(sql).run(...bind(p)).changes }),

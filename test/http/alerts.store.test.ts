@@ -85,6 +85,7 @@ async function addRaw(
 /** The backend, with some of its calls run through `over` first (to commit a batch mid-read). */
 const spy = (b: Backend, over: Partial<Pick<Queryable, 'get' | 'all'>>): Queryable => ({
   kind: b.kind,
+  dialect: b.dialect,
   all: over.all ?? ((sql, p) => b.all(sql, p)),
   get: over.get ?? ((sql, p) => b.get(sql, p)),
   run: (sql, p) => b.run(sql, p),

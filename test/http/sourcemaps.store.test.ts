@@ -131,6 +131,7 @@ for (const kind of BACKENDS) {
       let byteReads = 0
       const counting: Queryable = {
         kind: b.kind,
+        dialect: b.dialect,
         all: (sql, p) => {
           if (sql.startsWith('SELECT id, data FROM sourcemaps')) byteReads++
           return b.all(sql, p)
