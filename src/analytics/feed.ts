@@ -23,7 +23,7 @@
 
 import { HOUR_MS, hourBucket } from '../core/time'
 import type { Logger } from '../ops/log'
-import { type Db, openReadOnly } from '../storage/db'
+import type { Db } from '../storage/db'
 import type { Duck } from './duckdb'
 import {
   appendStep,
@@ -92,14 +92,19 @@ interface FirstSeenObject {
 }
 
 export interface FeedOptions {
-  db: Db
-  dbPath: string
+  /**
+   * Opens a read-only connection to the SQLite file (storage's `openSqliteReader`): the
+   * feed keeps one for its steps and opens another for each rebuild. Its own connections,
+   * not the main one, so a step's snapshot never lands inside a transaction that another
+   * caller holds open on the main connection through the storage seam.
+   */
+  openReader: () => Db
   duck: Duck
   log: Logger
   now: () => number
   intervalMs: number
   /** Days of hourly counts to keep: the effective retention setting, read when compacting. */
-  hourlyRetentionDays: () => number
+  hourlyRetentionDays: () => Promise<number>
   /** Called after data was appended: per project, the latest hour touched. */
   onAppend: (touched: Map<string, number>) => void
   /** Called after the copy was replaced wholesale. */
@@ -113,6 +118,8 @@ export class Feed {
   private timer: ReturnType<typeof setTimeout> | null = null
   private closed = false
   private lastRun = 0
+  /** The steps' read-only connection, opened by the first step, closed by close(). */
+  private reader: Db | null = null
   /** Steps applied and rebuilds done since start (metrics, tests). */
   readonly counters = { steps: 0, rebuilds: 0, compactions: 0, failures: 0 }
 
@@ -160,6 +167,8 @@ export class Feed {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     while (this.running) await this.running
+    this.reader?.close()
+    this.reader = null
   }
 
   private kick(): void {
@@ -192,7 +201,7 @@ export class Feed {
     const current = hourBucket(now)
     const from = this.state.uncompacted_from
     if (from !== null && from < current) {
-      const keepFrom = current - this.o.hourlyRetentionDays() * 24 * HOUR_MS
+      const keepFrom = current - (await this.o.hourlyRetentionDays()) * 24 * HOUR_MS
       await compact(this.o.duck, from, current, keepFrom)
       this.state = { ...this.state, uncompacted_from: current }
       this.counters.compactions++
@@ -229,7 +238,8 @@ export class Feed {
    * than events cross into JavaScript).
    */
   private readChunk(): { groups: RawGroup[]; mark: RawMark; more: boolean } | 'reused' | null {
-    const { db } = this.o
+    this.reader ??= this.o.openReader()
+    const db = this.reader
     const s = this.state
     type Read = { groups: RawGroup[]; mark: RawMark; more: boolean } | 'reused' | null
     return db.transaction((): Read => {
@@ -271,7 +281,7 @@ export class Feed {
    */
   private async rebuild(reason: string): Promise<void> {
     const started = performance.now()
-    const src = openReadOnly(this.o.dbPath)
+    const src = this.o.openReader()
     let mark: RawMark | null = null
     try {
       src.run('BEGIN')

@@ -4,7 +4,8 @@
  * the SQLite file, fed after every committed batch (feed.ts); ingest never waits for it:
  * whatever its state (service.ts), events are stored and acknowledged as usual. On
  * PostgreSQL no copy is made and they read PostgreSQL itself (postgres.ts). Which one
- * runs is decided here, once, by the backend's kind.
+ * runs is decided here, once, by the backend's kind; the copy's feed reads the SQLite file
+ * on read-only connections storage opens for it (`openSqliteReader`), never Core.db.
  */
 import type { AnyElysia } from 'elysia'
 import type { Config } from '../config/schema'
@@ -19,8 +20,7 @@ export { Analytics, duckdbPathOf } from './service'
 
 const CONFIG = ['analytics', 'database'] as const
 
-export interface AnalyticsFeatureDeps
-  extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now' | 'metrics'> {
+export interface AnalyticsFeatureDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now' | 'metrics'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   onErrorsCommit: (listener: ErrorsCommitListener) => void
 }
@@ -34,6 +34,9 @@ export const analytics: Feature<AnalyticsFeatureDeps, AnalyticsRunning> = {
   name: 'analytics',
   config: CONFIG,
   migrations: [],
+  // On SQLite the copy's feed reads the SQLite file on read-only connections of its own
+  // (storage's openSqliteReader), and everything else goes through the seam.
+  backends: ['sqlite', 'postgres'],
 
   start(d) {
     if (d.backend.kind === 'postgres') {

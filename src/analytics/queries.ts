@@ -8,7 +8,7 @@
  * every value is a bound parameter.
  */
 import { HOUR_MS } from '../core/time'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import type { Duck, Params } from './duckdb'
 import type { Window } from './stats'
 
@@ -284,19 +284,23 @@ export interface IssueLabel {
   message: string
 }
 
-/** error_type and message of issues, from SQLite's issues table (the copy keeps only counts). */
-export function issueLabels(
-  db: Db,
+/**
+ * error_type and message of issues, from the issues table through the storage seam (the
+ * copy keeps only counts): one primary-key lookup per issue, each a cached prepared
+ * statement on SQLite's main connection.
+ */
+export async function issueLabels(
+  db: Queryable,
   keys: readonly { project_id: string; fingerprint: string }[],
-): Map<string, IssueLabel> {
+): Promise<Map<string, IssueLabel>> {
   const out = new Map<string, IssueLabel>()
-  const stmt = db.query<IssueLabel, [string, string]>(
-    'SELECT error_type, message FROM issues WHERE project_id = ? AND fingerprint = ?',
-  )
   for (const k of keys) {
     const id = labelKey(k.project_id, k.fingerprint)
     if (out.has(id)) continue
-    const row = stmt.get(k.project_id, k.fingerprint)
+    const row = await db.get<IssueLabel>(
+      'SELECT error_type, message FROM issues WHERE project_id = ? AND fingerprint = ?',
+      [k.project_id, k.fingerprint],
+    )
     if (row) out.set(id, row)
   }
   return out

@@ -25,7 +25,8 @@ import type { Config } from '../config/schema'
 import { dataDirOf } from '../config/secret'
 import type { Core } from '../core/feature'
 import { AppError } from '../http/errors'
-import { readSettingsOnSqlite } from '../retention'
+import { readSettings } from '../retention'
+import { openSqliteReader } from '../storage/open'
 import { AnswerCache } from './cache'
 import { Duck, SLIM_BUILD } from './duckdb'
 import { Feed } from './feed'
@@ -46,7 +47,7 @@ export const switchedOff = () =>
 /** Where the copy lives: beside the SQLite file, so backups and moves take both. */
 export const duckdbPathOf = (sqlitePath: string) => `${resolve(sqlitePath)}.analytics.duckdb`
 
-export interface AnalyticsDeps extends Pick<Core, 'db' | 'log' | 'now'> {
+export interface AnalyticsDeps extends Pick<Core, 'backend' | 'log' | 'now'> {
   config: Pick<Config, 'analytics' | 'database'>
 }
 
@@ -67,7 +68,7 @@ export class Analytics {
     if (SLIM_BUILD) this.state = 'slim'
     else if (!cfg.enabled) this.state = 'disabled'
     else this.state = 'starting'
-    if (this.state === 'starting' && this.somethingToAnalyse()) void this.ready
+    if (this.state === 'starting') void this.openIfSomethingToAnalyse()
   }
 
   /**
@@ -81,15 +82,16 @@ export class Analytics {
     return this.opening
   }
 
-  /** A copy from an earlier run, or error events already stored. */
-  private somethingToAnalyse(): boolean {
-    if (existsSync(this.path)) return true
-    try {
-      return this.s.db.query('SELECT 1 FROM raw_events LIMIT 1').get() !== null
-    } catch {
-      // Whatever the table's state, opening decides (and reports a failure itself).
-      return true
-    }
+  /** Opens the copy if there is one from an earlier run, or error events are already stored. */
+  private async openIfSomethingToAnalyse(): Promise<void> {
+    let something = existsSync(this.path)
+    if (!something)
+      something = await this.s.backend.get('SELECT 1 FROM raw_events LIMIT 1').then(
+        (row) => row !== null,
+        // Whatever the table's state, opening decides (and reports a failure itself).
+        () => true,
+      )
+    if (something) void this.ready
   }
 
   private async start(): Promise<void> {
@@ -106,14 +108,14 @@ export class Analytics {
       this.duck = duck
       await createSchema(duck)
       const feed = new Feed({
-        db: this.s.db,
-        dbPath: resolve(config.database.path),
+        // The file the SQLite backend serves, read on the feed's own read-only connections.
+        openReader: () => openSqliteReader(this.s.backend),
         duck,
         log,
         now: this.s.now,
         intervalMs: cfg.sync_interval_ms,
         // The admin may change it at run time (retention settings), so it is read each time.
-        hourlyRetentionDays: () => readSettingsOnSqlite(this.s.db).hourly_counts_days,
+        hourlyRetentionDays: async () => (await readSettings(this.s.backend)).hourly_counts_days,
         onAppend: (touched) => this.cache.noteAppend(touched),
         onRebuild: () => this.cache.clear(),
       })
@@ -192,7 +194,7 @@ export class Analytics {
 
   /** What the answers read: the open copy (waiting like `use`). */
   async source(): Promise<AnalyticsSource> {
-    return duckdbSource(await this.use(), this.s.db)
+    return duckdbSource(await this.use(), this.s.backend)
   }
 
   async status(projectIds: readonly string[]): Promise<{
@@ -207,7 +209,7 @@ export class Analytics {
     if (why || !this.duck || !this.feed)
       return { state: this.state, message: why?.message ?? null, events: 0, caught_up: false }
     const maxId =
-      this.s.db.query<{ id: number | null }, []>('SELECT max(id) AS id FROM raw_events').get()?.id ?? 0
+      (await this.s.backend.get<{ id: number | null }>('SELECT max(id) AS id FROM raw_events'))?.id ?? 0
     const t = await totals(this.duck, projectIds)
     return { state: this.state, message: null, events: t.events, caught_up: this.feed.position >= maxId }
   }

@@ -8,7 +8,7 @@
  * PostgreSQL").
  */
 import { HOUR_MS } from '../core/time'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import type { Duck } from './duckdb'
 import {
   environmentFingerprints,
@@ -60,7 +60,7 @@ export interface AnalyticsSource {
  * The DuckDB copy: its queries (queries.ts), labels from SQLite's issues table, and the
  * environments' percentiles of the zero-filled hourly series computed by stats.ts.
  */
-export function duckdbSource(duck: Duck, db: Db): AnalyticsSource {
+export function duckdbSource(duck: Duck, db: Queryable): AnalyticsSource {
   return {
     spikeRows: (scope, win, opts) => spikeRows(duck, scope, win, opts),
     moverRows: (scope, win, limit) => moverRows(duck, scope, win, limit),
@@ -90,6 +90,6 @@ export function duckdbSource(duck: Duck, db: Db): AnalyticsSource {
         p99_hourly: percentile(s, 0.99),
       }))
     },
-    labels: async (keys) => issueLabels(db, keys),
+    labels: (keys) => issueLabels(db, keys),
   }
 }

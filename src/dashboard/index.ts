@@ -29,6 +29,8 @@ export const dashboard: Feature<DashboardDeps, DashboardRunning> = {
   name: 'dashboard',
   config: [],
   migrations: [],
+  // No storage of its own: nothing differs between backends.
+  backends: ['sqlite', 'postgres'],
 
   start(d) {
     const stream = new StreamHub()

@@ -31,7 +31,7 @@ import { Sweeper, type SweeperWriter } from './sweeper'
 
 export type { PruneArgs, PruneStep, PruneTask } from './hooks'
 export type { Cutoffs } from './policy'
-export { readSettings, readSettingsOnSqlite } from './store'
+export { readSettings } from './store'
 export { Sweeper, type SweeperWriter } from './sweeper'
 
 const CONFIG = ['retention'] as const

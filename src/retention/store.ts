@@ -8,7 +8,6 @@
  * and the config only seeds new databases.
  */
 import type { Backend, Queryable } from '../storage/backend'
-import type { Db } from '../storage/db'
 import { databaseSize } from '../storage/upkeep'
 import type { ProjectOverride, RetentionSettings } from './policy'
 
@@ -52,14 +51,6 @@ const settingsOrThrow = (row: SettingsRow | null): SettingsRow => {
 
 export async function readSettings(q: Queryable): Promise<SettingsRow> {
   return settingsOrThrow(await q.get<SettingsRow>(SETTINGS))
-}
-
-/**
- * The same read on a SQLite connection, for the analytics feed, which asks for the hourly
- * window synchronously and runs only beside SQLite (its DuckDB copy is fed from that file).
- */
-export function readSettingsOnSqlite(db: Db): SettingsRow {
-  return settingsOrThrow(db.query<SettingsRow, []>(SETTINGS).get())
 }
 
 export function readOverrides(q: Queryable): Promise<OverrideRow[]> {

@@ -19,5 +19,7 @@ export const sdk: Feature<SdkDeps, SdkRunning> = {
   name: 'sdk',
   config: [],
   migrations: [],
+  // No storage of its own: nothing differs between backends.
+  backends: ['sqlite', 'postgres'],
   start: (d) => ({ routes: sdkRoutes(d.guard, loadSdkScript) }),
 }

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fsProblem, runningAs, StartupError, whyNotWritable, writableDirFix } from '../ops/problems'
 import type { Backend } from './backend'
-import { type Db, openDatabase } from './db'
+import { type Db, openDatabase, openReadOnly } from './db'
 import { PostgresBackend, redactUrl } from './postgres'
 import { SqliteBackend } from './sqlite'
 
@@ -143,6 +143,22 @@ export async function openPostgres(c: PostgresConfig): Promise<PostgresBackend> 
 export async function openBackend(c: PostgresConfig & { path: string }): Promise<Backend> {
   if (c.url !== '') return openPostgres(c)
   return new SqliteBackend(openStorage(c.path))
+}
+
+/**
+ * SQLite only: opens a read-only connection to the file `backend` serves (`openReadOnly`),
+ * for a reader that must read that file itself, synchronously and in one snapshot per
+ * read, beside the server's connections: the analytics feed, whose DuckDB copy is fed
+ * from the SQLite file (docs/ARCHITECTURE.md, "Storage backends"). It sees what the
+ * writers committed (WAL), as the main connection does, and never takes the write lock,
+ * so it neither waits for the seam's transactions nor runs inside one. The caller owns
+ * and closes it. On PostgreSQL there is no such file: asking is a bug of the caller,
+ * which reaches here only after its own `kind` check.
+ */
+export function openSqliteReader(backend: Backend): Db {
+  if (!(backend instanceof SqliteBackend))
+    throw new Error(`expected a SQLite backend for a read-only SQLite connection, got ${backend.kind}`)
+  return openReadOnly(backend.db.filename)
 }
 
 /**

@@ -391,7 +391,7 @@ describe('analytics on PostgreSQL', () => {
           },
         }
         for (const endpoint of ENDPOINTS) {
-          const duck = await ANSWERS[endpoint]({ ...context, source: duckdbSource(copy, rt.core.db) })
+          const duck = await ANSWERS[endpoint]({ ...context, source: duckdbSource(copy, rt.core.backend) })
           const onPostgres = await ANSWERS[endpoint]({ ...context, source: postgresSource(backend) })
           expectSame(onPostgres, duck)
         }
