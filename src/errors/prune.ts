@@ -11,6 +11,7 @@
  */
 import type { Cutoffs, PruneArgs, PruneStep } from '../retention'
 import type { Db, Statement } from '../storage/db'
+import { foldWatermark } from './fold'
 
 export interface RawCursor {
   received_at: number
@@ -75,6 +76,7 @@ export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
   const until = a.cutoffs.raw_scan_until
   return db
     .transaction(() => {
+      const folded = foldWatermark(db)
       const rows = (
         a.after === null
           ? st.scanFirst.all(until, a.limit)
@@ -83,7 +85,7 @@ export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
       const by_project: Record<string, number> = {}
       let deleted = 0
       for (const r of rows) {
-        if (!expired(a.cutoffs, r.project_id, r.received_at)) continue
+        if (r.id > folded || !expired(a.cutoffs, r.project_id, r.received_at)) continue
         st.deleteRaw.run(r.id)
         by_project[r.project_id] = (by_project[r.project_id] ?? 0) + 1
         deleted++

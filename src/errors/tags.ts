@@ -1,8 +1,9 @@
 /**
  * Tags and facets (docs/decisions.md, "Tags"): per issue, how many events carried each
- * value of each tag, kept by the writer in `issue_tags` as events are committed, so the
- * issue page's top values and the list's `tag:value` filter read a small indexed table,
- * never the raw events.
+ * value of each tag, kept by the writer in `issue_tags`, so the issue page's top values
+ * and the list's `tag:value` filter read a small indexed table, never the raw events. The
+ * counts are folded in after the commit, many commits' events at a time (fold.ts), so they
+ * lag the acknowledgement by at most the fold interval.
  *
  * An event's tags are its built-ins (source, route, screen; release and environment come
  * from the per-release aggregates the commit keeps anyway), the
@@ -57,8 +58,11 @@ function named(ctx: unknown, ...fields: string[]): string | null {
   return null
 }
 
+/** What an event's tags are read from. */
+export type TagSource = Pick<NormalizedEvent, 'source' | 'route_or_procedure' | 'screen' | 'metadata'>
+
 /** The event's tags as [key, value] pairs, each key once, within the caps above. */
-export function tagsOf(e: NormalizedEvent): [string, string][] {
+export function tagsOf(e: TagSource): [string, string][] {
   const out = new Map<string, string>()
   const put = (key: string, value: string | null) => {
     if (value === null || out.size >= MAX_TAGS_PER_EVENT || out.has(key) || FROM_AGGREGATES.has(key)) return
@@ -88,8 +92,8 @@ export function tagsOf(e: NormalizedEvent): [string, string][] {
   return [...out]
 }
 
-/** Rows per upsert statement: a batch's tag values, across its issues, take several. */
-const ROWS_PER_WRITE = 32
+/** Rows per upsert statement: a fold's tag values, across its issues, take many. */
+const ROWS_PER_WRITE = 64
 
 interface TagStatements {
   upsert: Map<number, Statement>
@@ -149,21 +153,23 @@ interface Counted {
   last: number
 }
 
-/** One issue's events of a batch, under the fingerprint its tags are counted by. */
+/** One issue's events of a fold, under the fingerprint its tags are counted by. */
 export interface TaggedEvents {
   project_id: string
   fingerprint: string
-  events: NormalizedEvent[]
+  events: (TagSource & { received_at: number })[]
 }
 
 const rowKey = (projectId: string, fingerprint: string, key: string, value: string) =>
   `${projectId}\u0000${fingerprint}\u0000${key}\u0000${value}`
 
 /**
- * Adds the tags of a batch's events (writer thread, inside the commit), every issue's in
- * the same multi-row upserts (ROWS_PER_WRITE values each, whichever issues they belong
- * to); only a key that gained values is counted, and values past its limit are folded
- * into OTHER_VALUE.
+ * Adds the tags of a fold's events (writer thread, inside the fold's transaction), counted
+ * in memory per (issue, key, value) first, then every issue's in the same multi-row
+ * upserts (ROWS_PER_WRITE values each, whichever issues they belong to); only a key that
+ * gained values is counted, and values past its limit are folded into OTHER_VALUE. Values
+ * are upserted in the order of their first event, so a fold of many commits keeps the
+ * same 100 values as those commits one by one would have.
  */
 export function commitTags(db: Db, issues: readonly TaggedEvents[]): void {
   const counts = new Map<string, Counted>()

@@ -1,7 +1,7 @@
 /**
  * The errors feature's writer side: every write of event data (the write path of ingest,
- * status changes from the API, the sample rings at start, retention's deletions of raw
- * events and hourly counts) is one of these tasks on the writer thread, so none of them
+ * the fold of tag counts and users after it, status changes from the API, the sample
+ * rings at start, retention's deletions of raw events and hourly counts) is one of these tasks on the writer thread, so none of them
  * contends with an ingest commit. src/writer.tasks.ts registers this table; nothing here
  * imports HTTP code, because the writer thread loads it.
  */
@@ -13,22 +13,46 @@ import { type AssignArgs, assignIssues } from './assign'
 import { addComment, deleteComment } from './comments'
 import { commitEvents } from './commit'
 import type { NormalizedEvent } from './event'
+import { foldEvents } from './fold'
 import { type MergeArgs, mergeIssues, type UnmergeArgs, unmergeIssues } from './merge'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
 import { type IssueRef, type StatusArgs, setIssueStatus, setIssueStatuses } from './status'
-import { pruneUsersHourly, type UsersCursor } from './users'
+import { pruneUsersHourly, refreshUsersCounts, type UsersCursor } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
   'errors.commit': (db: Db, a: { events: NormalizedEvent[]; sampleSize: number }) =>
     commitEvents(db, a.events, a.sampleSize),
+  /** Tag counts and users of the raw events after the watermark (fold.ts; fold.schedule.ts runs it). */
+  'errors.fold': (db: Db, a: { limit: number }) => foldEvents(db, a),
   'errors.setStatus': (db: Db, a: IssueRef & StatusArgs) => setIssueStatus(db, a),
   /** A bulk action's batch of status changes (bulk.ts sends at most BULK_BATCH per task). */
   'errors.setStatuses': (db: Db, a: StatusArgs & { items: IssueRef[] }) => setIssueStatuses(db, a),
   'errors.assign': (db: Db, a: AssignArgs) => assignIssues(db, a),
-  'errors.merge': (db: Db, a: MergeArgs) => mergeIssues(db, a),
-  'errors.unmerge': (db: Db, a: UnmergeArgs) => unmergeIssues(db, a),
+  // A merge group's target counts the union of its members' users (users.ts), so the
+  // groups a merge or unmerge changed get their counts again in the same transaction.
+  'errors.merge': (db: Db, a: MergeArgs) =>
+    db
+      .transaction(() => {
+        const r = mergeIssues(db, a)
+        if ('merged' in r && r.merged.length > 0)
+          refreshUsersCounts(db, a.project_id, [a.target, ...r.merged])
+        return r
+      })
+      .immediate(),
+  'errors.unmerge': (db: Db, a: UnmergeArgs) =>
+    db
+      .transaction(() => {
+        const r = unmergeIssues(db, a)
+        refreshUsersCounts(
+          db,
+          a.project_id,
+          r.unmerged.flatMap((u) => [u.fingerprint, u.target]),
+        )
+        return r
+      })
+      .immediate(),
   'errors.comment': (
     db: Db,
     a: IssueRef & { author_id: string; author: string; body: string; now: number },

@@ -19,6 +19,8 @@ beforeAll(async () => {
 afterAll(() => rt.dispose())
 
 const batch = (events: Record<string, unknown>[]) => rt.handle(signed('/v1/ingest/batch', { events }))
+/** Tags and users are folded in after the commit (src/errors/fold.ts): wait for that fold. */
+const folded = () => rt.features.errors.fold()
 const get = async <T = Record<string, unknown>>(path: string): Promise<T> => {
   const res = await rt.fetch(path, { headers: auth })
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`)
@@ -107,6 +109,7 @@ describe('users affected', () => {
       ),
       event({ fingerprint: 'users-1', release: '2.0.0' }),
     ])
+    await folded()
     const detail = await get<{ users_count: number; users: unknown }>('/v1/errors/users-1')
     expect(detail.users_count).toBe(5)
     expect(detail.users).toEqual({
@@ -124,6 +127,7 @@ describe('users affected', () => {
       ...Array.from({ length: 12 }, (_, i) => event({ fingerprint: 'users-2', user_id_hash: `u${i}` })),
       ...Array.from({ length: 20 }, () => event({ fingerprint: 'users-3', user_id_hash: 'same' })),
     ])
+    await folded()
     const list = await get<Listed>('/v1/errors?sort=users_count&limit=3')
     expect(list.items.map((i) => [i.fingerprint, i.users_count])).toEqual([
       ['users-2', 12],
@@ -157,6 +161,7 @@ describe('users affected', () => {
       clock = T0 - hoursAgo * HOUR_MS
       await batch([event({ fingerprint: 'users-4', user_id_hash: `old-${hoursAgo}` })])
     }
+    await folded()
     clock = T0
     const old = () =>
       (
@@ -190,6 +195,7 @@ describe('tags', () => {
     const ev = (browser: string, plan: string) =>
       event({ fingerprint: 'tagged', environment: 'prod', metadata: { plan, tags: { browser } } })
     await batch([ev('Chrome', 'pro'), ev('Chrome', 'pro'), ev('Chrome', 'free'), ev('Firefox', 'pro')])
+    await folded()
     const facets = await get<{ key: string; total: number; distinct: number; values: unknown[] }[]>(
       '/v1/errors/tagged/tags?top=1',
     )
@@ -220,6 +226,7 @@ describe('tags', () => {
       Array.from({ length: 5 }, (_, i) => event({ fingerprint: 'ids', metadata: { order: `late${i}` } })),
     )
     await batch([event({ fingerprint: 'ids', metadata: { order: 'o7' } })])
+    await folded()
     const order = (
       await get<
         { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
@@ -242,6 +249,7 @@ describe('tags', () => {
       ),
       sampleSize: 5,
     })
+    await folded()
     const second = (
       await get<
         { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
@@ -264,6 +272,7 @@ describe('tags', () => {
       ),
       sampleSize: 5,
     })
+    await folded()
     for (const fp of ['ids-a', 'ids-b']) {
       const facet = (
         await get<
@@ -303,6 +312,7 @@ describe('search', () => {
         metadata: { tags: { browser: 'Safari' } },
       }),
     ])
+    await folded()
     const fps = async (q: string) =>
       (await get<Listed>(`/v1/errors?limit=200&query=${encodeURIComponent(q)}`)).items
         .map((i) => i.fingerprint)
@@ -333,6 +343,7 @@ describe('search', () => {
       e('q-b', '2.0', 'Opera', 'qu1'),
       e('q-c', '2.0', 'Firefox', 'qu4'),
     ])
+    await folded()
     const merged = await rt.fetch('/v1/errors/bulk', {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
