@@ -3,7 +3,10 @@
  * design choices measured on it (docs/ARCHITECTURE.md, "Group commit"):
  *   - where WAL checkpoints run: inside the committing connection (SQLite's default
  *     autocheckpoint) or on the checkpointer thread (the writer keeps a 64 MB limit);
- *   - how a batch crosses to the writer thread: structured clone or JSON text.
+ *   - how a batch crosses to the writer thread: structured clone or JSON text;
+ *   - what the fold of tags and users (src/errors/fold.ts) adds to the writer's work per
+ *     event when it runs every FOLD_LIMIT events, as it does under load (its time is
+ *     counted with the commits': the same thread does both).
  *
  *   npm run bench -- commit
  */
@@ -12,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
+import { FOLD_LIMIT, foldEvents } from '../src/errors/fold'
 import { validateEvent } from '../src/errors/ingest/validate'
 import { MIGRATIONS } from '../src/features'
 import { ensureDefaultProject } from '../src/projects/store'
@@ -31,7 +35,7 @@ function events(issues: number): NormalizedEvent[] {
   })
 }
 
-function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread') {
+function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread', fold = false) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
   migrate(db, MIGRATIONS)
   ensureDefaultProject(db, 'bench-secret-0123456789abcdef0123456789')
@@ -42,17 +46,22 @@ function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own 
   }
   const all = events(issues)
   const started = performance.now()
-  for (let i = 0; i < N; i += 500) commitEvents(db, all.slice(i, i + 500), 5)
+  for (let i = 0; i < N; i += 500) {
+    commitEvents(db, all.slice(i, i + 500), 5)
+    if (fold && (i + 500) % FOLD_LIMIT === 0) foldEvents(db, { limit: FOLD_LIMIT })
+  }
+  if (fold) while (foldEvents(db, { limit: FOLD_LIMIT }).more) {}
   const us = ((performance.now() - started) * 1000) / N
   db.close()
   console.log(
-    `commit, ${fmt(issues)} issues, batches of 500, checkpoints ${checkpoints}: ${fmt(us, 1)} us/event (${fmt(1e6 / us)} events/s)`,
+    `commit${fold ? ' + fold' : ''}, ${fmt(issues)} issues, batches of 500, checkpoints ${checkpoints}: ${fmt(us, 1)} us/event (${fmt(1e6 / us)} events/s)`,
   )
 }
 
 for (const issues of [1_000, 10_000]) {
   commitRun(issues, 'in the writer')
   commitRun(issues, 'on their own thread')
+  commitRun(issues, 'on their own thread', true)
 }
 
 // Hand-off to a worker and back, 500 events per message, as the writer receives them.

@@ -11,7 +11,7 @@
  */
 import type { Cutoffs, PruneArgs, PruneStep } from '../retention'
 import type { Db, Statement } from '../storage/db'
-import { foldWatermark } from './fold'
+import { FOLD_LIMIT, foldEvents, foldWatermark } from './fold'
 
 export interface RawCursor {
   received_at: number
@@ -76,16 +76,19 @@ export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
   const until = a.cutoffs.raw_scan_until
   return db
     .transaction(() => {
-      const folded = foldWatermark(db)
       const rows = (
         a.after === null
           ? st.scanFirst.all(until, a.limit)
           : st.scanAfter.all(a.after.received_at, until, a.after.received_at, a.after.id, a.limit)
       ) as ScanRow[]
+      let newest = 0
+      for (const r of rows)
+        if (r.id > newest && expired(a.cutoffs, r.project_id, r.received_at)) newest = r.id
+      while (foldWatermark(db) < newest && foldEvents(db, { limit: FOLD_LIMIT }).folded > 0) {}
       const by_project: Record<string, number> = {}
       let deleted = 0
       for (const r of rows) {
-        if (r.id > folded || !expired(a.cutoffs, r.project_id, r.received_at)) continue
+        if (!expired(a.cutoffs, r.project_id, r.received_at)) continue
         st.deleteRaw.run(r.id)
         by_project[r.project_id] = (by_project[r.project_id] ?? 0) + 1
         deleted++

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { insertUser } from '../../src/auth/users'
 import { HOUR_MS } from '../../src/core/time'
 import { MAX_BREADCRUMBS } from '../../src/errors/breadcrumbs'
+import { foldWatermark } from '../../src/errors/fold'
 import { bearer, event, normalizedEvent, signed, startRuntime, type TestRuntime } from '../helpers'
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0)
@@ -187,6 +188,70 @@ describe('users affected', () => {
     expect(deleted).toBe(3)
     expect(old()).toBe(0)
     expect((await get<{ users: { total: number } }>('/v1/errors/users-4')).users.total).toBe(3)
+  })
+})
+
+describe('the fold of tags and users after the commit', () => {
+  test('an idle server folds a lone event by itself, without anyone asking', async () => {
+    await batch([
+      event({ fingerprint: 'lone', user_id_hash: 'lone-user', metadata: { tags: { browser: 'Lynx' } } }),
+    ])
+    const last = () => (rt.core.db.query('SELECT max(id) AS n FROM raw_events').get() as { n: number }).n
+    // Polled, not slept: the fold starts within the interval of the previous one.
+    const deadline = performance.now() + 10_000
+    while (foldWatermark(rt.core.db) < last() && performance.now() < deadline) await Bun.sleep(10)
+    expect(foldWatermark(rt.core.db)).toBe(last())
+    const tags = await get<{ key: string; values: { value: string }[] }[]>('/v1/errors/lone/tags')
+    expect(tags.find((t) => t.key === 'browser')?.values.map((v) => v.value)).toEqual(['Lynx'])
+    expect((await get<{ users_count: number }>('/v1/errors/lone')).users_count).toBe(1)
+  })
+
+  test('the list sorts a merge group by the union of its users; unmerge gives each its own back', async () => {
+    const users = (fingerprint: string, ids: string[]) =>
+      ids.map((u) => event({ fingerprint, user_id_hash: u }))
+    await batch([
+      ...users('m-a', ['x1', 'x2']),
+      ...users('m-b', ['x2', 'x3', 'x4']),
+      ...users('m-c', ['y1', 'y2', 'y3']),
+    ])
+    await folded()
+    const ranked = async () =>
+      (await get<Listed>('/v1/errors?sort=users_count&limit=200')).items
+        .filter((i) => i.fingerprint.startsWith('m-'))
+        .map((i) => [i.fingerprint, i.users_count])
+    expect(await ranked()).toEqual([
+      ['m-b', 3],
+      ['m-c', 3],
+      ['m-a', 2],
+    ])
+    const post = (path: string, body: unknown) =>
+      rt.fetch(path, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect(
+      (await post('/v1/errors/bulk', { action: 'merge', target: 'm-a', fingerprints: ['m-b'] })).status,
+    ).toBe(200)
+    // x1-x4: one user in both counts once.
+    expect(await ranked()).toEqual([
+      ['m-a', 4],
+      ['m-c', 3],
+    ])
+    // A new user of the merged fingerprint, folded later, counts for the group.
+    await batch(users('m-b', ['x5', 'x1']))
+    await folded()
+    expect(await ranked()).toEqual([
+      ['m-a', 5],
+      ['m-c', 3],
+    ])
+    expect((await get<{ users: { total: number } }>('/v1/errors/m-a')).users.total).toBe(5)
+    expect((await post('/v1/errors/unmerge', { fingerprints: ['m-b'] })).status).toBe(200)
+    expect(await ranked()).toEqual([
+      ['m-b', 5],
+      ['m-c', 3],
+      ['m-a', 2],
+    ])
   })
 })
 

@@ -125,15 +125,16 @@ describe('migration ids and order', () => {
   })
 
   test('a new migration is named by its UTC minute and sorts after the released ones', () => {
+    // A stamp after every real migration's, so the test holds as migrations are added.
     const plan = planMigrations(
-      withFile('alerts', '202612021530_rule_notes.sql', 'ALTER TABLE alert_rules ADD COLUMN notes TEXT;'),
+      withFile('alerts', '209912312359_rule_notes.sql', 'ALTER TABLE alert_rules ADD COLUMN notes TEXT;'),
     )
     expect(plan.at(-1)).toMatchObject({
-      id: 202612021530,
-      name: 'alerts/202612021530_rule_notes',
+      id: 209912312359,
+      name: 'alerts/209912312359_rule_notes',
       parts: [
         {
-          path: 'alerts/202612021530_rule_notes.sql',
+          path: 'alerts/209912312359_rule_notes.sql',
           checksum: sha256('ALTER TABLE alert_rules ADD COLUMN notes TEXT;'),
         },
       ],
