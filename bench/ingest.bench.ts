@@ -9,7 +9,11 @@
  *
  *   npm run bench -- ingest            (BENCH_SECONDS=5 for a quick run;
  *                                       BENCH_ANALYTICS=false to run without the DuckDB feed;
- *                                       BENCH_ONLY=4,5 to run some sections)
+ *                                       BENCH_ONLY=4,5 to run some sections;
+ *                                       BENCH_USERS=20000 to send user ids in the batch
+ *                                       section, the cost of users affected;
+ *                                       BENCH_SERVER_REPO=<worktree> to serve from another
+ *                                       tree, a baseline under the same load generator)
  */
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
@@ -29,6 +33,8 @@ const ANALYTICS = process.env.BENCH_ANALYTICS ?? 'true'
 const ONLY = process.env.BENCH_ONLY?.split(',').map(Number)
 const runs = (section: number) => !ONLY || ONLY.includes(section)
 const SHORT = Math.min(10, SUSTAIN)
+const USERS = Number(process.env.BENCH_USERS ?? 0)
+const SERVER_REPO = process.env.BENCH_SERVER_REPO ?? REPO
 const results: string[] = []
 const report = (line: string) => {
   results.push(line)
@@ -49,7 +55,7 @@ function bloopEnv(dir: string, extra: Record<string, string> = {}) {
   }
 }
 const startBloop = (dir: string, extra: Record<string, string> = {}) =>
-  startPinned([process.execPath, join(REPO, 'src/main.ts'), 'serve'], bloopEnv(dir, extra), 0)
+  startPinned([process.execPath, join(SERVER_REPO, 'src/main.ts'), 'serve'], bloopEnv(dir, extra), 0)
 
 const rows = (dir: string) => {
   const db = new Database(join(dir, 'bloop.db'), { readonly: true })
@@ -124,6 +130,7 @@ if (runs(3)) {
       seconds: SUSTAIN,
       connections: 16,
       issues: 1000,
+      users: USERS,
     },
     1,
   )
@@ -131,7 +138,7 @@ if (runs(3)) {
   const mem = rssMb(server.proc.pid)
   await server.stop()
   report(
-    `batch ingest (50/request, 16 connections, ${SUSTAIN} s): ${fmt(committed / r.seconds)} events/s committed ` +
+    `batch ingest (50/request, 16 connections, ${SUSTAIN} s, ${fmt(USERS)} users): ${fmt(committed / r.seconds)} events/s committed ` +
       `(${fmt(committed)} rows; ${fmt(r.rps)} req/s, p99 ${fmt(r.p99, 1)} ms, errors ${JSON.stringify(r.errors)})`,
   )
   report(
