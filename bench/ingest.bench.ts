@@ -56,7 +56,13 @@ function bloopEnv(dir: string, extra: Record<string, string> = {}) {
   }
 }
 const startBloop = (dir: string, extra: Record<string, string> = {}) =>
-  startPinned([process.execPath, join(SERVER_REPO, 'src/main.ts'), 'serve'], bloopEnv(dir, extra), 0)
+  // In its own tree, which holds the config.toml that tree's schema reads.
+  startPinned(
+    [process.execPath, join(SERVER_REPO, 'src/main.ts'), 'serve'],
+    bloopEnv(dir, extra),
+    0,
+    SERVER_REPO,
+  )
 
 /** CPU time (user + system, every thread) a process has used so far, in ms (Linux's /proc). */
 const cpuMsOf = (pid: number): number => {
