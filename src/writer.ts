@@ -1,11 +1,15 @@
 /**
- * The writer thread as the server and the CLI open it: storage's generic handle on the
- * worker entry that serves every feature's tasks (writer.worker.ts), typed by their
- * registry (writer.tasks.ts).
+ * The writer as the server and the CLI open it, typed by the registry of every feature's
+ * tasks (writer.tasks.ts): on SQLite storage's handle on the writer thread, whose entry
+ * (writer.worker.ts) serves that registry; on PostgreSQL the seam writer over the
+ * backend, serving the same registry on the main thread (storage/writer.backend.ts).
  */
 import type { PruneArgs, PruneStep, SweeperWriter } from './retention'
+import type { Backend } from './storage/backend'
+import type { WriterHandle } from './storage/tasks'
 import { Writer, type WriterOptions } from './storage/writer'
-import type { WriterTasks } from './writer.tasks'
+import { SeamWriter } from './storage/writer.backend'
+import { WRITER_TASKS, type WriterTasks } from './writer.tasks'
 
 // In the compiled executable every module is bundled into the entry file at the root of
 // the embedded file system, and build.ts embeds the worker entry beside it: it is
@@ -14,10 +18,16 @@ const WORKER_URL = import.meta.url.includes('$bunfs')
   ? './writer.worker.ts'
   : new URL('./writer.worker.ts', import.meta.url).href
 
-export type ServerWriter = Writer<WriterTasks>
+export type ServerWriter = WriterHandle<WriterTasks>
 
-export function openWriter(o: Omit<WriterOptions, 'workerUrl'>): ServerWriter {
+/** The writer thread over the SQLite file. */
+export function openWriter(o: Omit<WriterOptions, 'workerUrl'>): Writer<WriterTasks> {
   return new Writer<WriterTasks>({ ...o, workerUrl: WORKER_URL })
+}
+
+/** The writer over a backend of the seam (PostgreSQL's): the registry's seam tasks only. */
+export function openSeamWriter(backend: Backend): SeamWriter<WriterTasks> {
+  return new SeamWriter(backend, WRITER_TASKS)
 }
 
 /**

@@ -39,6 +39,17 @@ export interface RetentionHook {
   task: string
 }
 
+/**
+ * The backends a feature may declare, from what it takes at start: a feature whose `Deps`
+ * picks `db` (SQLite's connection) runs on SQLite only, so declaring `postgres` there is a
+ * type error ("'postgres' is not assignable to 'sqlite'"): drop `db` from its Deps first.
+ */
+export type BackendsFor<Deps> = [Deps] extends [never]
+  ? BackendKind
+  : 'db' extends keyof Deps
+    ? 'sqlite'
+    : BackendKind
+
 export interface Feature<Deps = never, Running extends Started = Started> {
   /** The folder's name; its writer tasks are named `<name>.<task>`. */
   readonly name: string
@@ -54,10 +65,12 @@ export interface Feature<Deps = never, Running extends Started = Started> {
   readonly retention?: readonly RetentionHook[]
   /**
    * The storage backends it runs on (default: SQLite only). A feature lists `postgres` once
-   * its stores and writer tasks use only the storage seam, never `Core.db`; `bloop serve`
-   * on PostgreSQL starts only when every feature does (docs/ARCHITECTURE.md, "Storage backends").
+   * its stores use only the storage seam, never `Core.db` (the type refuses it while its
+   * Deps picks `db`: BackendsFor), and its writer tasks are seam tasks (checked by
+   * test/unit/writer.registry.test.ts); `bloop serve` on PostgreSQL starts only when every
+   * feature does (docs/ARCHITECTURE.md, "Storage backends").
    */
-  readonly backends?: readonly BackendKind[]
+  readonly backends?: readonly BackendsFor<Deps>[]
   start(deps: Deps): Running | Promise<Running>
 }
 
@@ -84,7 +97,12 @@ export interface Started {
  */
 export interface Core {
   config: Config
-  /** Main-thread connection: reads and small administrative writes. */
+  /**
+   * Main-thread connection: reads and small administrative writes. SQLite only: on
+   * PostgreSQL there is no SQLite database, and this is a stand-in that throws on any use
+   * (server.ts), which no feature reaches, since one that picks `db` cannot declare
+   * `postgres` (BackendsFor) and serve starts only when every feature declares it.
+   */
   db: Db
   /**
    * The same connection through the storage seam (storage/backend.ts): what a store
@@ -110,4 +128,12 @@ export interface Core {
   draining: { value: boolean }
   /** What every ingest queue reports to, and background writers yield to. */
   load: WriterLoad
+}
+
+/** The names of the features that do not declare `kind` among their backends (SQLite is every feature's default). */
+export function featuresNotOn(
+  kind: BackendKind,
+  features: readonly { name: string; backends?: readonly BackendKind[] }[],
+): string[] {
+  return features.filter((f) => !(f.backends ?? ['sqlite']).includes(kind)).map((f) => f.name)
 }

@@ -1,6 +1,7 @@
 /**
- * Removing a deleted project's data (runs on the writer thread, one batch per task, so
- * ingest commits interleave with a large purge instead of waiting behind it).
+ * Removing a deleted project's data (a seam task of the writer, so on either backend; one
+ * batch per task, so ingest commits interleave with a large purge instead of waiting
+ * behind it).
  *
  * Which tables: every feature declares its tables of per-project rows (`projectData` in
  * its feature object, from its tasks.ts). They are emptied features last-to-first (a
@@ -11,8 +12,9 @@
  * rows, so the marker is `issues` (its key leads with project_id, so the sweep is cheap).
  */
 import type { ProjectDataTable } from '../core/feature'
+import type { Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
-import type { TaskTable } from '../storage/tasks'
+import { seamTask, type TaskTable } from '../storage/tasks'
 
 /** The tables in removal order, from the features' lists in feature (dependency) order. */
 export function purgeOrder(lists: readonly (readonly ProjectDataTable[] | undefined)[]): ProjectDataTable[] {
@@ -20,14 +22,19 @@ export function purgeOrder(lists: readonly (readonly ProjectDataTable[] | undefi
 }
 
 /** Deletes up to `batch` rows of `projectId` from `t`; returns how many. */
-function purgeBatch(db: Db, t: ProjectDataTable, projectId: string, batch: number): number {
+async function purgeBatch(
+  tx: Queryable,
+  t: ProjectDataTable,
+  projectId: string,
+  batch: number,
+): Promise<number> {
   const key = t.key.join(', ')
   const target = t.key.length === 1 ? key : `(${key})`
-  return db
-    .query(
-      `DELETE FROM ${t.table} WHERE ${target} IN (SELECT ${key} FROM ${t.table} WHERE project_id = ? LIMIT ?)`,
-    )
-    .run(projectId, Math.max(1, Math.floor(batch))).changes
+  const r = await tx.run(
+    `DELETE FROM ${t.table} WHERE ${target} IN (SELECT ${key} FROM ${t.table} WHERE project_id = ? LIMIT ?)`,
+    [projectId, Math.max(1, Math.floor(batch))],
+  )
+  return r.changes
 }
 
 /**
@@ -38,24 +45,36 @@ export function purgeTasks(tables: readonly ProjectDataTable[]) {
   const byName = new Map(tables.map((t) => [t.table, t]))
   return {
     /** Deletes one batch of a deleted project's rows from one table. */
-    'projects.purge': (db: Db, a: { project_id: string; table: string; batch: number }) => {
+    'projects.purge': seamTask(async (tx, a: { project_id: string; table: string; batch: number }) => {
       const t = byName.get(a.table)
       if (!t) throw new Error(`expected a project data table, got ${a.table}`)
-      return { deleted: purgeBatch(db, t, a.project_id, a.batch) }
-    },
+      return { deleted: await purgeBatch(tx, t, a.project_id, a.batch) }
+    }),
   } satisfies TaskTable
 }
 
 export type ProjectsTasks = ReturnType<typeof purgeTasks>
 
+/** The marker table's project ids without a project row; null when no table is declared. */
+function orphansSql(tables: readonly ProjectDataTable[]): string | null {
+  const marker = tables[tables.length - 1]
+  if (!marker) return null
+  return `SELECT DISTINCT project_id FROM ${marker.table} WHERE project_id NOT IN (SELECT id FROM projects) ORDER BY project_id`
+}
+
 /** Project ids that still have rows in the marker table but no project row: purges a crash interrupted. */
 export function orphanedProjectIds(db: Db, tables: readonly ProjectDataTable[]): string[] {
-  const marker = tables[tables.length - 1]
-  if (!marker) return []
+  const sql = orphansSql(tables)
+  if (sql === null) return []
   return db
-    .query<{ project_id: string }, []>(
-      `SELECT DISTINCT project_id FROM ${marker.table} WHERE project_id NOT IN (SELECT id FROM projects)`,
-    )
+    .query<{ project_id: string }, []>(sql)
     .all()
     .map((r) => r.project_id)
+}
+
+/** `orphanedProjectIds` over the storage seam, for either backend. */
+export async function orphanedProjects(q: Queryable, tables: readonly ProjectDataTable[]): Promise<string[]> {
+  const sql = orphansSql(tables)
+  if (sql === null) return []
+  return (await q.all<{ project_id: string }>(sql)).map((r) => r.project_id)
 }

@@ -29,6 +29,11 @@ export interface RunResult {
 
 /** What runs SQL: the backend itself, or one open transaction. */
 export interface Queryable {
+  /**
+   * Which database answers. For storage's own maintenance (tasks.ts: vacuum); a store
+   * never branches on it, it writes its SQL once and the backend translates.
+   */
+  readonly kind: BackendKind
   all<T = Row>(sql: string, params?: readonly Param[]): Promise<T[]>
   /** The first row, or null. */
   get<T = Row>(sql: string, params?: readonly Param[]): Promise<T | null>

@@ -34,6 +34,7 @@ function queryableOf(client: Client): Queryable {
   const all = async <T>(sql: string, p?: readonly Param[]): Promise<T[]> =>
     normalise<T>((await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result)
   return {
+    kind: 'postgres',
     all,
     get: async <T>(sql: string, p?: readonly Param[]) => ((await all<T>(sql, p))[0] ?? null) as T | null,
     run: async (sql: string, p?: readonly Param[]): Promise<RunResult> => {
@@ -118,9 +119,18 @@ export class PostgresBackend implements Backend {
       // The result is kept aside: Bun.sql treats an array returned from begin's callback as
       // queries to pipeline, and a task may well return an array of rows.
       let result: R | undefined
-      await this.client.begin(async (tx) => {
-        result = await work(queryableOf(tx as unknown as Client))
-      })
+      let worked = false
+      try {
+        await this.client.begin(async (tx) => {
+          result = await work(queryableOf(tx as unknown as Client))
+          worked = true
+        })
+      } catch (err) {
+        // The work was done and only the COMMIT failed: if its connection went, the server
+        // may have committed it, and running it again could store it twice.
+        if (worked && isConnectionLoss(err)) throw new CommitUnknownError(err)
+        throw err
+      }
       return result as R
     } finally {
       this.active--
@@ -139,6 +149,26 @@ export class PostgresBackend implements Backend {
 
   async close(): Promise<void> {
     await this.client.close({ timeout: 5 })
+  }
+}
+
+const LOST = new Set(['ERR_POSTGRES_CONNECTION_CLOSED', 'ERR_POSTGRES_CONNECTION_FAILED', 'ECONNRESET'])
+const isConnectionLoss = (err: unknown) =>
+  LOST.has(String((err as { code?: unknown })?.code ?? '')) ||
+  /^(08|57P0)/.test(String((err as { errno?: unknown })?.errno ?? ''))
+
+/**
+ * A transaction whose COMMIT was sent but whose answer never came: committed or not, no
+ * one can tell from here. The writer does not run it again (writer.backend.ts).
+ */
+export class CommitUnknownError extends Error {
+  override name = 'CommitUnknownError'
+  readonly code = 'COMMIT_OUTCOME_UNKNOWN'
+  constructor(cause: unknown) {
+    super(
+      `the connection was lost while committing, so whether it committed is unknown: ${String((cause as Error)?.message ?? cause)}`,
+      { cause },
+    )
   }
 }
 

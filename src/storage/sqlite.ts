@@ -26,6 +26,7 @@ export class SqliteBackend implements Backend {
 
   constructor(readonly db: Db) {
     this.direct = {
+      kind: 'sqlite',
       all: async <T>(sql: string, p?: readonly Param[]) => db.query(sql).all(...bind(p)) as T[],
       get: async <T>(sql: string, p?: readonly Param[]) =>
         (db.query(sql).get(...bind(p)) ?? null) as T | null,

@@ -10,6 +10,7 @@ import { memoryLogger } from '../../src/ops/log'
 import type { Backend, Queryable } from '../../src/storage/backend'
 import { WriterLoad } from '../../src/storage/load'
 import { BatchQueue } from '../../src/storage/queue'
+import { seamTask } from '../../src/storage/tasks'
 import { WriterError } from '../../src/storage/writer'
 import { isTransient, SeamWriter } from '../../src/storage/writer.backend'
 import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
@@ -33,7 +34,7 @@ let most = 0
 let attempts = 0
 
 const tasks = {
-  'test.put': async (tx: Queryable, a: { keys: string[]; pauseMs?: number }) => {
+  'test.put': seamTask(async (tx: Queryable, a: { keys: string[]; pauseMs?: number }) => {
     running++
     most = Math.max(most, running)
     try {
@@ -43,17 +44,19 @@ const tasks = {
     } finally {
       running--
     }
-  },
-  'test.flaky': async (tx: Queryable, a: { key: string; kind: 'serialization' | 'hard' | 'kill' }) => {
-    attempts++
-    await tx.run('INSERT INTO log (k, at) VALUES (?, ?)', [a.key, 1])
-    if (attempts === 1 && a.kind === 'kill')
-      await tx.get('SELECT pg_terminate_backend(pg_backend_pid()) AS t')
-    if (attempts === 1 && a.kind === 'serialization')
-      throw Object.assign(new Error('could not serialize access'), { errno: '40001' })
-    if (a.kind === 'hard') throw new Error('a bug, not a passing condition')
-    return { attempts }
-  },
+  }),
+  'test.flaky': seamTask(
+    async (tx: Queryable, a: { key: string; kind: 'serialization' | 'hard' | 'kill' }) => {
+      attempts++
+      await tx.run('INSERT INTO log (k, at) VALUES (?, ?)', [a.key, 1])
+      if (attempts === 1 && a.kind === 'kill')
+        await tx.get('SELECT pg_terminate_backend(pg_backend_pid()) AS t')
+      if (attempts === 1 && a.kind === 'serialization')
+        throw Object.assign(new Error('could not serialize access'), { errno: '40001' })
+      if (a.kind === 'hard') throw new Error('a bug, not a passing condition')
+      return { attempts }
+    },
+  ),
 }
 
 for (const kind of BACKENDS) {

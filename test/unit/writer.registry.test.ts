@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { FEATURES, PROJECT_DATA, RETENTION_HOOKS } from '../../src/features'
-import { storageTasks } from '../../src/storage/tasks'
+import { isSeamTask, storageTasks } from '../../src/storage/tasks'
 import { WRITER_PROJECT_DATA, WRITER_TASKS } from '../../src/writer.tasks'
 
 const registered = WRITER_TASKS as Record<string, unknown>
@@ -88,5 +88,21 @@ describe('the writer registry and the feature list', () => {
     expect(new Set(names).size).toBe(names.length)
     for (const name of names)
       expect(Bun.file(`${import.meta.dir}/../../src/${name}/index.ts`).size).toBeGreaterThan(0)
+  })
+
+  test('a feature that runs on PostgreSQL has only seam tasks (SQLite tasks run on the writer thread only)', () => {
+    const sqliteOnly = FEATURES.filter((f) => (f.backends ?? []).includes('postgres')).flatMap((f) =>
+      Object.entries(f.tasks ?? {})
+        .filter(([, fn]) => !isSeamTask(fn))
+        .map(([name]) => name),
+    )
+    expect(sqliteOnly).toEqual([])
+  })
+
+  test("storage's own tasks and the project purge are seam tasks, so they run on both backends", () => {
+    const kinds = Object.fromEntries(
+      ['storage.ping', 'storage.vacuum', 'projects.purge'].map((n) => [n, isSeamTask(registered[n])]),
+    )
+    expect(kinds).toEqual({ 'storage.ping': true, 'storage.vacuum': true, 'projects.purge': true })
   })
 })

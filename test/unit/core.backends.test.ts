@@ -1,0 +1,37 @@
+/**
+ * Which features may run on PostgreSQL: the type of `Feature.backends` refuses `postgres`
+ * for a feature whose Deps picks `db` (SQLite's connection; `tsc --noEmit` checks the
+ * `@ts-expect-error` lines below, so a Feature type that stopped refusing would fail the
+ * type check), and `featuresNotOn` names the features serve on PostgreSQL waits for.
+ */
+import { describe, expect, test } from 'bun:test'
+import { type Core, type Feature, featuresNotOn } from '../../src/core/feature'
+import { FEATURES } from '../../src/features'
+
+const base = { config: [], migrations: [], start: () => ({}) }
+
+/** Both shapes compile only as the type allows; the values are what the gate sees. */
+const onSeam: Feature<Pick<Core, 'backend' | 'log'>> = {
+  ...base,
+  name: 'seam',
+  backends: ['sqlite', 'postgres'],
+}
+const onSqlite: Feature<Pick<Core, 'db' | 'log'>> = { ...base, name: 'old', backends: ['sqlite'] }
+export const refused: Feature<Pick<Core, 'db' | 'backend'>> = {
+  ...base,
+  name: 'refused',
+  // @ts-expect-error a feature that takes Core.db cannot declare postgres
+  backends: ['sqlite', 'postgres'],
+}
+const undeclared: Feature<Pick<Core, 'backend'>> = { ...base, name: 'undeclared' }
+
+describe('the backends a feature declares', () => {
+  test('a feature without backends runs on SQLite only', () => {
+    expect(featuresNotOn('postgres', [onSeam, onSqlite, undeclared])).toEqual(['old', 'undeclared'])
+    expect(featuresNotOn('sqlite', [onSeam, onSqlite, undeclared])).toEqual([])
+  })
+
+  test('every feature of the server runs on SQLite', () => {
+    expect(featuresNotOn('sqlite', FEATURES)).toEqual([])
+  })
+})
