@@ -4,7 +4,7 @@
  *   npm run bench -- triage            (TRIAGE_BENCH_PARTS=cost,ingest,list: some parts)
  *
  * 1. cost: what keeping the users-affected sketches costs the writer. The same 100,000
- *    events in 10,000 issues (batches of 500, the worst case: about one event per issue
+ *    events in 10,000 issues (TRIAGE_COST_ISSUES for another number; batches of 500, the worst case: about one event per issue
  *    per transaction, so every event pays the per-issue work; 20,000 users, so nearly
  *    every event brings a user new to its issue, hour and release) are committed through
  *    `commitEvents` into three fresh databases, batch by batch in turn: without user ids
@@ -44,6 +44,8 @@ const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
 const LIST_EVENTS = Number(process.env.TRIAGE_BENCH_EVENTS ?? 1_000_000)
 const COST_EVENTS = 100_000
 const ISSUES = 10_000
+/** Issues of the cost part: 10,000 (the worst case) unless TRIAGE_COST_ISSUES says otherwise. */
+const COST_ISSUES = Number(process.env.TRIAGE_COST_ISSUES ?? ISSUES)
 const USERS = 20_000
 const BATCH = 500
 const NOW = Date.now()
@@ -53,15 +55,16 @@ const PLANS = ['free', 'pro', 'team']
 /** `n` events over ISSUES issues: uniform for the cost part, Zipf (s = 1) for the list. */
 function generate(
   n: number,
-  opts: { zipf: boolean; users: boolean; hours: number; userPool?: number },
+  opts: { zipf: boolean; users: boolean; hours: number; userPool?: number; issues?: number },
 ): NormalizedEvent[] {
   const rand = mulberry32(42)
-  const zipfIssue = zipf(ISSUES, rand)
-  const pick = () => (opts.zipf ? zipfIssue() : Math.floor(rand() * ISSUES))
+  const issues = opts.issues ?? ISSUES
+  const zipfIssue = zipf(issues, rand)
+  const pick = () => (opts.zipf ? zipfIssue() : Math.floor(rand() * issues))
   const out: NormalizedEvent[] = []
   for (let i = 0; i < n; i++) {
-    // Every issue once first, so all ISSUES exist; then the distribution.
-    const k = i < ISSUES ? i : pick()
+    // Every issue once first, so all of them exist; then the distribution.
+    const k = i < issues ? i : pick()
     const received = NOW - Math.floor(((n - i) / n) * opts.hours * HOUR_MS)
     out.push({
       project_id: 'default',
@@ -125,8 +128,14 @@ try {
   // worst case); 300 users: the same users come back, as on most apps, and a user already
   // counted writes nothing.
   for (const userPool of parts.includes('cost') ? [USERS, 300] : []) {
-    console.log(`cost with a pool of ${fmt(userPool)} users:`)
-    const withUsers = generate(COST_EVENTS, { zipf: false, users: true, hours: 24, userPool })
+    console.log(`cost with a pool of ${fmt(userPool)} users, ${fmt(COST_ISSUES)} issues:`)
+    const withUsers = generate(COST_EVENTS, {
+      zipf: false,
+      users: true,
+      hours: 24,
+      userPool,
+      issues: COST_ISSUES,
+    })
     const without = withUsers.map((e) => ({ ...e, user_id_hash: null }))
     // Three databases fed batch by batch in turn (the order rotating), so a busy
     // neighbour on a shared machine slows all three alike.
