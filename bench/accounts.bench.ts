@@ -7,12 +7,12 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createSession } from '../src/auth/sessions'
-import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
 import { createToken } from '../src/tokens/store'
 import { bundleAssets } from '../src/web/assets'
+import { userOnSqlite } from '../test/helpers'
 import { percentile, SECRET, tempDir } from './lib'
 
 const N = 20_000
@@ -29,7 +29,7 @@ const db = rt.core.db
 const token = (
   await createToken(rt.core.backend, { projectId: 'default', name: 'bench', scopes: ['errors:read'] })
 ).token
-const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
+const user = userOnSqlite(db, { username: 'bench', role: 'admin' }, Date.now())
 const cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
 
 async function measure(label: string, headers: Record<string, string>, expect: number) {

@@ -69,7 +69,7 @@ let hookMs = 0
 
 async function scenario(
   name: string,
-  setup: (rt: Runtime) => void,
+  setup: (rt: Runtime) => void | Promise<void>,
 ): Promise<{ rate: number; writerUs: number; alertUs: number; rt: Runtime; dir: string }> {
   const dir = tempDir('bloop-bench-')
   const config = testConfig({
@@ -79,7 +79,7 @@ async function scenario(
     rate_limit: { per_second: 1_000_000, burst_size: 1_000_000 },
   })
   const rt = await buildRuntime(config, { log: createLogger('error') })
-  setup(rt)
+  await setup(rt)
   // Direct costs, less exposed to other load on the machine than throughput: time the
   // writer spent committing, and time the alert engine spent in the commit hook.
   let writerMs = 0
@@ -128,14 +128,14 @@ async function scenario(
   return { rate, writerUs, alertUs, rt, dir }
 }
 
-function addRules(rt: Runtime): void {
+async function addRules(rt: Runtime): Promise<void> {
   for (const [k, config] of RULES.entries()) {
-    const r = insertRule(
-      rt.core.db,
+    const r = await insertRule(
+      rt.core.backend,
       { name: `bench ${k}`, project_id: 'default', enabled: true, config: config as never, created_by: null },
       Date.now(),
     )
-    rt.features.alerts.alerting.ruleChanged(r.id)
+    await rt.features.alerts.alerting.ruleChanged(r.id)
   }
 }
 
@@ -150,7 +150,7 @@ async function done(s: { rt: Runtime; dir: string }) {
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const SCENARIOS: [string, (rt: Runtime) => void][] = [
+const SCENARIOS: [string, (rt: Runtime) => void | Promise<void>][] = [
   ['baseline', () => {}],
   ['rules', addRules],
   ['index', addIndex],
@@ -184,7 +184,10 @@ const record = (into: Record<string, number[]>, name: string, value: number) => 
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order so that warm-up effects and background load do not favour one scenario.
   for (let k = 0; k < SCENARIOS.length; k++) {
-    const [name, setup] = SCENARIOS[(k + round) % SCENARIOS.length] as [string, (rt: Runtime) => void]
+    const [name, setup] = SCENARIOS[(k + round) % SCENARIOS.length] as [
+      string,
+      (rt: Runtime) => void | Promise<void>,
+    ]
     const s = await scenario(name, setup)
     record(rates, name, s.rate)
     record(writer, name, s.writerUs)

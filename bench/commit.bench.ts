@@ -27,10 +27,10 @@ import type { NormalizedEvent } from '../src/errors/event'
 import { FOLD_LIMIT, foldEvents } from '../src/errors/fold'
 import { validateEvent } from '../src/errors/ingest/validate'
 import { MIGRATIONS } from '../src/features'
-import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
+import { projectOnSqlite } from '../test/helpers'
 import { benchEvent, fmt } from './lib'
 
 const N = 100_000
@@ -47,7 +47,12 @@ function events(issues: number): NormalizedEvent[] {
 function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread', fold = false) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
   migrate(db, MIGRATIONS)
-  ensureDefaultProject(db, 'bench-secret-0123456789abcdef0123456789')
+  projectOnSqlite(db, {
+    id: 'default',
+    name: 'Default',
+    slug: 'default',
+    apiKey: 'bench-secret-0123456789abcdef0123456789',
+  })
   if (checkpoints === 'on their own thread') {
     // What the writer runs with. The checkpointer's work is not timed: it is another
     // thread, and on two cores it runs beside the writer.

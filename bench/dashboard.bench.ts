@@ -10,7 +10,6 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createSession } from '../src/auth/sessions'
-import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import { StreamHub } from '../src/dashboard/stream'
 import type { CommitResult } from '../src/errors/commit'
@@ -18,6 +17,7 @@ import { sign } from '../src/errors/ingest/hmac'
 import { createLogger } from '../src/ops/log'
 import { buildRuntime } from '../src/server'
 import { bundleAssets, ENTRIES } from '../src/web/assets'
+import { userOnSqlite } from '../test/helpers'
 import { fmt, percentile, SECRET, tempDir } from './lib'
 
 const ISSUES = 10_000
@@ -72,7 +72,7 @@ console.log(
   `seeded ${fmt(n)} events in ${fmt(ISSUES)} issues over ${HOURS} h in ${fmt((performance.now() - seedStart) / 1000, 1)} s`,
 )
 
-const user = insertUser(db, { username: 'bench', role: 'admin' }, Date.now())
+const user = userOnSqlite(db, { username: 'bench', role: 'admin' }, Date.now())
 const cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
 const get = async (path: string) => {
   const res = await rt.handle(new Request(`http://localhost${path}`, { headers: { cookie } }))

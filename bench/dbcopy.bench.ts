@@ -15,10 +15,10 @@ import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
 import { validateEvent } from '../src/errors/ingest/validate'
 import { MIGRATIONS } from '../src/features'
-import { ensureDefaultProject } from '../src/projects/store'
 import { copyDatabase } from '../src/storage/copy'
 import { openDatabase } from '../src/storage/db'
 import { migrate, migratePostgres } from '../src/storage/migrate'
+import { projectOnSqlite } from '../test/helpers'
 import { pgBenchBackend, startPg } from '../test/pg.helpers'
 import { benchEvent, fmt } from './lib'
 
@@ -28,7 +28,12 @@ const CAPS = { max_stack_bytes: 8192, max_metadata_bytes: 4096, max_message_byte
 const path = join(mkdtempSync(join(tmpdir(), 'bloop-dbcopy-')), 'bloop.db')
 const db = openDatabase(path)
 migrate(db, MIGRATIONS)
-ensureDefaultProject(db, 'bench-secret-0123456789abcdef0123456789')
+projectOnSqlite(db, {
+  id: 'default',
+  name: 'Default',
+  slug: 'default',
+  apiKey: 'bench-secret-0123456789abcdef0123456789',
+})
 const now = Date.now()
 for (let i = 0; i < N; i += 500) {
   const batch: NormalizedEvent[] = []

@@ -22,11 +22,11 @@ import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
 import { computeFingerprint } from '../src/errors/fingerprint'
 import { MIGRATIONS } from '../src/features'
-import { ensureDefaultProject } from '../src/projects/store'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
+import { projectOnSqlite } from '../test/helpers'
 import { benchEvent, cores, fmt, hasTaskset, REPO, rssMb, runLoad, SECRET, startPinned, tempDir } from './lib'
 
 const SUSTAIN = Number(process.env.BENCH_SECONDS ?? 30)
@@ -210,7 +210,7 @@ if (runs(6)) {
   const dir = tempDir()
   const db = openDatabase(join(dir, 'bloop.db'))
   migrate(db, MIGRATIONS)
-  ensureDefaultProject(db, SECRET)
+  projectOnSqlite(db, { id: 'default', name: 'Default', slug: 'default', apiKey: SECRET })
   const total = 1_000_000
   const issues = 10_000
   const now = Date.now()

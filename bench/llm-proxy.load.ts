@@ -1,10 +1,15 @@
 /**
- * The proxy benchmark's load generator, its own process on its own core. Sends chat
+ * The proxy benchmark's load generator, its own process (pinned by the caller). Sends chat
  * completions to `--url` (bloop's proxy or the upstream directly): open loop at `--rate`
  * per second (latency from the scheduled time, so a stall is not hidden), or closed loop
  * with `--connections` workers when no rate is given. `--stream` reads each event stream
- * to its end. Prints one JSON line: counts, rate, latency percentiles (ms) of the whole
- * answer, of the first byte, and of bloop's own X-Bloop-Overhead-Ms when present.
+ * to its end.
+ *
+ * Prints one JSON line: counts, rate, and latency percentiles (ms) of the first byte, of
+ * the first token as a client sees it (the first chunk holding a non-empty content delta;
+ * the first byte for a non-streamed answer), of the whole answer, and of bloop's own
+ * X-Bloop-Overhead-Ms when present; plus this process's CPU seconds, so the caller can
+ * tell whether the load side itself ran out of core.
  */
 import { parseArgs } from 'node:util'
 import { percentile } from './lib'
@@ -19,6 +24,11 @@ const { values } = parseArgs({
     /** The client asks for usage itself: the proxy then forwards chunks as they come. */
     'include-usage': { type: 'boolean', default: false },
     key: { type: 'string', default: '' },
+    /**
+     * Closed loop only: each connection starts after a random wait of up to this many ms,
+     * so equal-length streams do not answer in step (bursts of every stream's chunks at once).
+     */
+    stagger: { type: 'string', default: '0' },
   },
 })
 const seconds = Number(values.seconds)
@@ -36,21 +46,34 @@ const headers: Record<string, string> = {
 }
 const total: number[] = []
 const firstByte: number[] = []
+const firstToken: number[] = []
 const overhead: number[] = []
 const errors: Record<string, number> = {}
 let ok = 0
+
+// A content delta with text: `"content":"` followed by anything but the closing quote. The
+// fixture's first event is the role with an empty content, as OpenAI sends it.
+const CONTENT = /"content":"[^"]/
+const decoder = new TextDecoder()
 
 async function send(at: number): Promise<void> {
   const res = await fetch(values.url as string, { method: 'POST', headers, body })
   const reader = (res.body as ReadableStream<Uint8Array>).getReader()
   let first = true
+  let token = !values.stream
   for (;;) {
-    const { done } = await reader.read()
+    const { done, value } = await reader.read()
+    const now = performance.now()
     if (first) {
-      firstByte.push(performance.now() - at)
+      firstByte.push(now - at)
+      if (token) firstToken.push(now - at)
       first = false
     }
     if (done) break
+    if (!token && CONTENT.test(decoder.decode(value))) {
+      firstToken.push(now - at)
+      token = true
+    }
   }
   total.push(performance.now() - at)
   const o = res.headers.get('x-bloop-overhead-ms')
@@ -63,6 +86,7 @@ const fail = (e: { code?: string; message?: string }) => {
   const k = String(e.code ?? e.message)
   errors[k] = (errors[k] ?? 0) + 1
 }
+const cpu0 = process.cpuUsage()
 const started = performance.now()
 const deadline = started + seconds * 1000
 if (values.rate) {
@@ -85,11 +109,14 @@ if (values.rate) {
 } else {
   await Promise.all(
     Array.from({ length: connections }, async () => {
+      const stagger = Number(values.stagger)
+      if (stagger > 0) await Bun.sleep(Math.random() * stagger)
       while (performance.now() < deadline) await send(performance.now()).catch(fail)
     }),
   )
 }
 const elapsed = (performance.now() - started) / 1000
+const cpu = process.cpuUsage(cpu0)
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return { p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? 0 }
@@ -103,6 +130,8 @@ console.log(
     rps: ok / elapsed,
     total: stats(total),
     first_byte: stats(firstByte),
+    first_token: stats(firstToken),
     overhead: stats(overhead),
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
   }),
 )

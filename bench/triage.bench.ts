@@ -26,75 +26,27 @@
  */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { HOUR_MS } from '../src/core/time'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
 import { FOLD_LIMIT, foldEvents } from '../src/errors/fold'
 import { MIGRATIONS } from '../src/features'
-import { mulberry32 } from '../src/llm/experiments/random'
-import { ensureDefaultProject } from '../src/projects/store'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
-import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir, zipf } from './lib'
+import { projectOnSqlite } from '../test/helpers'
+import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
+import { ISSUES, type TriageSeed, triageEvents, USERS } from './triage.seed'
 
 const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
 const LIST_EVENTS = Number(process.env.TRIAGE_BENCH_EVENTS ?? 1_000_000)
 const COST_EVENTS = 100_000
-const ISSUES = 10_000
-/** Issues of the cost part: 10,000 (the worst case) unless TRIAGE_COST_ISSUES says otherwise. */
-const COST_ISSUES = Number(process.env.TRIAGE_COST_ISSUES ?? ISSUES)
-const USERS = 20_000
 const BATCH = 500
 const NOW = Date.now()
-const BROWSERS = ['Chrome 131.0', 'Firefox 133.0', 'Safari 18.1', 'Edge 131.0', 'Chrome Headless 131.0']
-const PLANS = ['free', 'pro', 'team']
-
-/** `n` events over ISSUES issues: uniform for the cost part, Zipf (s = 1) for the list. */
-function generate(
-  n: number,
-  opts: { zipf: boolean; users: boolean; hours: number; userPool?: number; issues?: number },
-): NormalizedEvent[] {
-  const rand = mulberry32(42)
-  const issues = opts.issues ?? ISSUES
-  const zipfIssue = zipf(issues, rand)
-  const pick = () => (opts.zipf ? zipfIssue() : Math.floor(rand() * issues))
-  const out: NormalizedEvent[] = []
-  for (let i = 0; i < n; i++) {
-    // Every issue once first, so all of them exist; then the distribution.
-    const k = i < issues ? i : pick()
-    const received = NOW - Math.floor(((n - i) / n) * opts.hours * HOUR_MS)
-    out.push({
-      project_id: 'default',
-      fingerprint: `fp${k.toString(16).padStart(6, '0')}`,
-      timestamp: received,
-      received_at: received,
-      source: ['ios', 'android', 'web'][k % 3] as string,
-      environment: k % 5 === 0 ? 'staging' : 'production',
-      release: `1.${k % 7}.${i % 3}`,
-      app_version: null,
-      build_number: null,
-      route_or_procedure: `/api/route/${k % 40}`,
-      screen: null,
-      error_type: `Error${k % 50}`,
-      message: `${k % 4 === 0 ? 'request timeout' : 'failed'} in module ${k}`,
-      stack: `Error: boom\n    at handler${k} (/srv/app/src/mod${k}.ts:10:5)`,
-      http_status: null,
-      request_id: null,
-      user_id_hash: opts.users ? `user-${Math.floor(rand() * (opts.userPool ?? USERS))}` : null,
-      device_id_hash: null,
-      metadata: JSON.stringify({
-        plan: PLANS[k % 3],
-        tags: { browser: BROWSERS[Math.floor(rand() * BROWSERS.length)], tenant: `t${k % 50}` },
-      }),
-      event_id: null,
-      level: null,
-    })
-  }
-  return out
-}
+/** Issues of the cost part: 10,000 (the worst case) unless TRIAGE_COST_ISSUES says otherwise. */
+const COST_ISSUES = Number(process.env.TRIAGE_COST_ISSUES ?? ISSUES)
+const generate = (n: number, opts: Omit<TriageSeed, 'now'>) => triageEvents(n, { ...opts, now: NOW })
 
 /** This thread's CPU time so far, in ms. */
 const cpuMs = () => {
@@ -106,7 +58,7 @@ function freshDb(path: string): Db {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
   const db = openDatabase(path)
   migrate(db, MIGRATIONS)
-  ensureDefaultProject(db, SECRET)
+  projectOnSqlite(db, { id: 'default', name: 'Default', slug: 'default', apiKey: SECRET })
   // What the writer runs with: checkpoints on the checkpointer thread (not timed here).
   db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   return db

@@ -74,7 +74,7 @@ export async function startFeatures(core: Core, o: StartOptions) {
     return r
   }
   try {
-    const { db, config } = core
+    const { config } = core
     const projectsRunning = await begin(() =>
       projects.start({
         ...core,
@@ -97,12 +97,12 @@ export async function startFeatures(core: Core, o: StartOptions) {
         writer: o.writer,
         symbolicate: sourcemapsRunning.symbolicate,
         directory: {
-          user: (ref) => {
-            const u = getUser(db, ref) ?? userByName(db, ref)
+          user: async (ref) => {
+            const u = (await getUser(core.backend, ref)) ?? (await userByName(core.backend, ref))
             return u ? { id: u.id, username: u.username } : null
           },
-          users: () => listUsers(db).map((u) => ({ id: u.id, username: u.username })),
-          projectSlug: (id) => findProject(db, id)?.slug ?? null,
+          users: async () => (await listUsers(core.backend)).map((u) => ({ id: u.id, username: u.username })),
+          projectSlug: async (id) => (await findProject(core.backend, id))?.slug ?? null,
           origin: config.auth.rp_origin,
         },
       }),

@@ -13,9 +13,9 @@ import { VERSION } from './cli/version'
 import { ConfigError } from './config/load'
 import type { Config } from './config/schema'
 import { dataDirOf, resolveSecret } from './config/secret'
-import type { Core } from './core/feature'
+import { type Core, featuresNotOn } from './core/feature'
 import { bannerText, FINGERPRINT_VERSION, ingestBanner, maskKey } from './errors'
-import { MIGRATIONS, type Running, startFeatures } from './features'
+import { FEATURES, MIGRATIONS, type Running, startFeatures } from './features'
 import { Guard } from './http/auth'
 import { contractRoutes } from './http/contract'
 import { clientIp, RateLimiter } from './http/ratelimit'
@@ -25,16 +25,18 @@ import { fsProblem, StartupError, writableDirFix } from './ops/problems'
 import { registerProcessMetrics, registerStorageMetrics } from './ops/process'
 import { opsRoutes } from './ops/routes'
 import { DEFAULT_PROJECT_ID, findProject, listProjects, projectByKey } from './projects'
+import type { Backend } from './storage/backend'
 import { Checkpointer } from './storage/checkpointer'
+import type { Db } from './storage/db'
 import { WriterLoad } from './storage/load'
 import { acquireServeLock } from './storage/lock'
 import { migrate, migratePostgres } from './storage/migrate'
-import { openPostgres, openStorage } from './storage/open'
+import { noSqliteOnPostgres, openPostgres, openStorage } from './storage/open'
 import { makePrivateDir, restrictUmask } from './storage/private'
 import { SqliteBackend } from './storage/sqlite'
 import { resolveToken } from './tokens'
 import { webRoutes } from './web/routes'
-import { openWriter, type ServerWriter } from './writer'
+import { openSeamWriter, openWriter, type ServerWriter } from './writer'
 
 export interface RuntimeOptions {
   log?: Logger
@@ -67,17 +69,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   const log = opts.log ?? createLogger(config.log.level, undefined, {}, resolveLogFormat(config.log.format))
   const now = opts.now ?? Date.now
   const secret = resolveSecret(config)
-  if (config.database.url !== '') await refusePostgres(config, log)
-  const dbPath = resolve(config.database.path)
-  const db = openStorage(dbPath)
-  // The main connection seen through the storage seam (storage/backend.ts): health, metrics.
-  const backend = new SqliteBackend(db)
-  const migrated = migrate(db, MIGRATIONS)
-  if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
-
-  const writer = openWriter({ dbPath, log, busyTimeoutMs: opts.writerBusyTimeoutMs })
-  await writer.whenReady()
-  const checkpointer = new Checkpointer(dbPath, log)
+  const storage = await openServingStorage(config, log, opts)
+  const { db, backend, writer, dbPath } = storage
   const metrics = createMetrics()
   registerProcessMetrics(metrics.registry, {
     dbPath,
@@ -105,8 +98,8 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
     {
       limiter: ingestLimiter,
       clientIp: requestIp,
-      signingKey: async (key) =>
-        key === null ? findProject(db, DEFAULT_PROJECT_ID) : projectByKey(backend, key),
+      signingKey: (key) =>
+        key === null ? findProject(backend, DEFAULT_PROJECT_ID) : projectByKey(backend, key),
       rejected: (reason) => metrics.rejected.inc({ reason }),
     },
   )
@@ -128,9 +121,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   try {
     features = await startFeatures(core, { writer, secret: secret.secret, resolve: opts.resolve })
   } catch (err) {
-    await writer.close()
-    await checkpointer.close()
-    db.close()
+    await storage.close()
     throw err
   }
   const running = Object.values(features)
@@ -178,9 +169,7 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
         // evaluation, the analytics feed) have seen every batch, before any feature stops.
         await core.load.idle()
         for (const f of [...running].reverse()) await f.stop?.()
-        await writer.close()
-        await checkpointer.close()
-        db.close()
+        await storage.close()
       })()
       return closing
     },
@@ -208,23 +197,80 @@ export async function buildRuntime(config: Config, opts: RuntimeOptions = {}): P
   return runtime
 }
 
+/** What the server writes and reads through, on the configured backend. */
+interface ServingStorage {
+  /** SQLite's main connection; on PostgreSQL a stand-in that throws on use (Core.db). */
+  db: Db
+  /** The main connection through the storage seam. */
+  backend: Backend
+  writer: ServerWriter
+  /** The SQLite file (its size for /metrics; absent on PostgreSQL, which reports 0). */
+  dbPath: string
+  /** Commits what the writer holds, then closes the writer and the connections. */
+  close(): Promise<void>
+}
+
+async function openServingStorage(
+  config: Config,
+  log: Logger,
+  opts: RuntimeOptions,
+): Promise<ServingStorage> {
+  const dbPath = resolve(config.database.path)
+  if (config.database.url !== '') return openServingPostgres(config, log, dbPath)
+  const db = openStorage(dbPath)
+  // The main connection seen through the storage seam (storage/backend.ts): health, metrics.
+  const backend = new SqliteBackend(db)
+  const migrated = migrate(db, MIGRATIONS)
+  if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied, path: dbPath })
+  const writer = openWriter({ dbPath, log, busyTimeoutMs: opts.writerBusyTimeoutMs })
+  await writer.whenReady()
+  const checkpointer = new Checkpointer(dbPath, log)
+  return {
+    db,
+    backend,
+    writer,
+    dbPath,
+    async close() {
+      await writer.close()
+      await checkpointer.close()
+      db.close()
+    },
+  }
+}
+
 /**
  * With database.url set: connects (an unreachable or refusing database stops startup
- * saying what to check), brings the PostgreSQL schema up to date, and stops, because the
- * stores still run on SQLite only (README, "PostgreSQL"): serving would split the data.
+ * saying what to check) and brings the PostgreSQL schema up to date; then serves only if
+ * every feature runs on PostgreSQL (`backends`), since serving some from SQLite and some
+ * from PostgreSQL would split the data. The writer is the seam writer on this thread
+ * (storage/writer.backend.ts); there is no SQLite file, writer thread or checkpointer.
  */
-async function refusePostgres(config: Config, log: Logger): Promise<never> {
+async function openServingPostgres(config: Config, log: Logger, dbPath: string): Promise<ServingStorage> {
   const pg = await openPostgres(config.database)
   try {
     const migrated = await migratePostgres(pg, MIGRATIONS)
     if (migrated.applied.length > 0)
       log.info('database migrated', { applied: migrated.applied, backend: 'postgres' })
-  } finally {
+    const notYet = featuresNotOn('postgres', FEATURES)
+    if (notYet.length > 0)
+      throw new StartupError(
+        `database.url: the PostgreSQL database is reachable and migrated, but these features do not run on PostgreSQL yet: ${notYet.join(', ')}; unset database.url (BLOOP__DATABASE__URL) to serve from SQLite, \`bloop db copy --to <url>\` copies the data across`,
+      )
+  } catch (err) {
     await pg.close()
+    throw err
   }
-  throw new StartupError(
-    'database.url: the PostgreSQL database is reachable and migrated, but this version serves from SQLite only; unset database.url (BLOOP__DATABASE__URL) to serve, `bloop db copy --to <url>` copies the data across',
-  )
+  const writer = openSeamWriter(pg)
+  return {
+    db: noSqliteOnPostgres(),
+    backend: pg,
+    writer,
+    dbPath,
+    async close() {
+      await writer.close()
+      await pg.close()
+    },
+  }
 }
 
 export interface Served {

@@ -8,14 +8,13 @@ import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createSession } from '../src/auth/sessions'
-import { insertUser } from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import { sign } from '../src/errors/ingest/hmac'
 import { memoryLogger } from '../src/ops/log'
 import { type RuntimeOptions, type Served, serve } from '../src/server'
 import { addAuthenticator, launchChromium, reservePort, type VirtualAuthenticator } from './browser'
-import { TEST_SECRET, tempDir } from './helpers'
+import { TEST_SECRET, tempDir, userOnSqlite } from './helpers'
 
 export const ARTIFACTS = resolve(import.meta.dir, '../test-artifacts')
 export const DOC_SHOTS = resolve(import.meta.dir, '../docs/screenshots')
@@ -148,7 +147,7 @@ export async function signedInAdmin(
   opts: { height?: number; clipboard?: boolean } = {},
 ): Promise<SignedIn> {
   const db = server.served.runtime.core.db
-  const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
+  const user = userOnSqlite(db, { username: 'alice', role: 'admin' }, Date.now())
   const token = await createSession(server.served.runtime.core.backend, user.id, Date.now(), 3600)
   const browser = await launchChromium()
   const context = await browser.newContext({

@@ -5,13 +5,24 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type InviteRow, mintInvite } from '../src/auth/invites'
 import { mintSession } from '../src/auth/sessions'
+import {
+  type CredentialRow,
+  credentialRowOf,
+  mintCredential,
+  mintUser,
+  type NewCredentialRow,
+  type NewUser,
+  type UserRow,
+} from '../src/auth/users'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import type { NormalizedEvent } from '../src/errors/event'
 import { sign } from '../src/errors/ingest/hmac'
 import type { Scope } from '../src/http/auth'
 import { createLogger } from '../src/ops/log'
+import { mintProject, type NewProject, type ProjectRow } from '../src/projects/store'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
 import type { Db } from '../src/storage/db'
 import { openDatabase } from '../src/storage/db'
@@ -35,6 +46,35 @@ export function sessionOnSqlite(db: Db, userId: string, now: number, ttlSecs: nu
   const { token, sql, params } = mintSession(userId, now, ttlSecs)
   db.query(sql).run(...(params as never[]))
   return token
+}
+
+/** The projects store's own statement (`mintProject`), run synchronously on a SQLite connection, as `tokenOnSqlite`. */
+export function projectOnSqlite(db: Db, p: NewProject, now = Date.now()): ProjectRow {
+  const { sql, params } = mintProject(p, now)
+  return db.query(sql).get(...(params as never[])) as ProjectRow
+}
+
+/** The users store's own statement (`mintUser`), run synchronously on a SQLite connection, as `tokenOnSqlite`. */
+export function userOnSqlite(db: Db, u: NewUser, now: number): UserRow {
+  const { sql, params } = mintUser(u, now)
+  return db.query(sql).get(...(params as never[])) as UserRow
+}
+
+/** The passkeys store's own statement (`mintCredential`), run synchronously on a SQLite connection. */
+export function credentialOnSqlite(db: Db, c: NewCredentialRow, now: number): CredentialRow {
+  const { sql, params } = mintCredential(c, now)
+  return credentialRowOf(db.query(sql).get(...(params as never[])))
+}
+
+/** The invites store's own statement (`mintInvite`), run synchronously on a SQLite connection. */
+export function inviteOnSqlite(
+  db: Db,
+  createdBy: string | null,
+  now: number,
+  role: 'admin' | 'user' = 'user',
+): { token: string; row: InviteRow } {
+  const { token, sql, params } = mintInvite(createdBy, now, role)
+  return { token, row: db.query(sql).get(...(params as never[])) as InviteRow }
 }
 
 export function tempDir(prefix = 'bloop-test-'): string {

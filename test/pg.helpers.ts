@@ -377,3 +377,26 @@ export async function pgBenchBackend(pg: PgCluster, max = 4): Promise<PostgresBa
     tlsCaFile: '',
   })
 }
+
+/**
+ * Opens a backend's pooled connections (three transactions held open together), so that
+ * a race test's two transactions start together instead of one finishing while the other
+ * waits for a new connection.
+ */
+export async function warmPool(b: Backend): Promise<void> {
+  let release!: () => void
+  const held = new Promise<void>((r) => {
+    release = r
+  })
+  let open = 0
+  const all = [0, 1, 2].map(() =>
+    b.transaction(async (tx) => {
+      await tx.get('SELECT 1 AS one')
+      if (++open === 3) release()
+      await held
+    }),
+  )
+  // SQLite runs its transactions one after another: nothing to hold open there.
+  if (b.kind === 'sqlite') release()
+  await Promise.all(all)
+}

@@ -9,7 +9,7 @@ import { build } from '../sdk/js/build'
 import { testConfig } from '../src/config/load'
 import type { Config } from '../src/config/schema'
 import { createLogger } from '../src/ops/log'
-import { findProject } from '../src/projects'
+import { findProjectOnSqlite } from '../src/projects'
 import { type Served, serve } from '../src/server'
 import { createToken } from '../src/tokens/store'
 import { TEST_SECRET } from './helpers'
@@ -67,7 +67,7 @@ export async function sdkServer(
       scopes: ['errors:read', 'llm:read'],
     })
   ).token
-  const project = findProject(db, 'default')
+  const project = findProjectOnSqlite(db, 'default')
   if (!project) throw new Error('expected the default project')
   const get = (path: string) =>
     fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })

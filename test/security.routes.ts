@@ -4,11 +4,16 @@
  * and fails for a route missing here or described with another access than it declares,
  * then runs the suite over every group. A new route gets its entry in a group here.
  */
-import { createInvite } from '../src/auth/invites'
-import { insertCredential, insertUser } from '../src/auth/users'
-import { insertProject } from '../src/projects/store'
 import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
-import { event, signed, tokenOnSqlite } from './helpers'
+import {
+  credentialOnSqlite,
+  event,
+  inviteOnSqlite,
+  projectOnSqlite,
+  signed,
+  tokenOnSqlite,
+  userOnSqlite,
+} from './helpers'
 import { trace } from './llm.helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
 import { LLM_EXPERIMENTS, LLM_EXPORT, LLM_READ, LLM_SETTINGS } from './security.routes.llm'
@@ -205,7 +210,7 @@ export const TRIAGE_API: SecurityGroup = {
 
 /** A throwaway project, so destructive routes never consume the fixture's. */
 const freshProject = (f: SecurityFixture) =>
-  insertProject(f.rt.core.db, { name: 'Temp', slug: unique('temp') }, f.rt.core.now())
+  projectOnSqlite(f.rt.core.db, { name: 'Temp', slug: unique('temp') }, f.rt.core.now())
 
 export const PROJECTS_API: SecurityGroup = {
   title: 'projects API',
@@ -301,7 +306,7 @@ export const TOKENS_API: SecurityGroup = {
 
 /** A throwaway user for the role and delete routes. */
 const freshUser = (f: SecurityFixture) =>
-  insertUser(f.rt.core.db, { username: unique('member'), role: 'user' }, f.rt.core.now())
+  userOnSqlite(f.rt.core.db, { username: unique('member'), role: 'user' }, f.rt.core.now())
 
 export const ADMIN_API: SecurityGroup = {
   title: 'admin API',
@@ -346,7 +351,7 @@ export const ADMIN_API: SecurityGroup = {
       route: '/v1/admin/invites/:id',
       access: 'admin',
       request: (f) => ({
-        path: `/v1/admin/invites/${createInvite(f.rt.core.db, f.admin.id, f.rt.core.now()).row.id}`,
+        path: `/v1/admin/invites/${inviteOnSqlite(f.rt.core.db, f.admin.id, f.rt.core.now()).row.id}`,
       }),
       ok: 200,
     },
@@ -369,7 +374,7 @@ export const ADMIN_RESET: SecurityGroup = {
 
 /** A stored passkey row for the fixture's plain user (the routes never verify its key). */
 const freshPasskey = (f: SecurityFixture) =>
-  insertCredential(
+  credentialOnSqlite(
     f.rt.core.db,
     {
       id: unique('cred'),
@@ -556,8 +561,8 @@ export const SENTRY_KEYS: SecurityGroup = {
 const SMALL_MAP = { version: 3, sources: ['a.ts'], names: [], mappings: 'AAAA' }
 let uploads = 0
 /** A fresh stored map of `project`, for routes that consume one. */
-function storedMap(f: SecurityFixture, project = f.own): number {
-  return putSourceMap(f.rt.core.db, {
+async function storedMap(f: SecurityFixture, project = f.own): Promise<number> {
+  const { row } = await putSourceMap(f.rt.core.backend, {
     project_id: project.id,
     release: 'sec',
     filename: `stored-${++uploads}.js.map`,
@@ -565,7 +570,8 @@ function storedMap(f: SecurityFixture, project = f.own): number {
     packed: packSourceMap(new TextEncoder().encode(JSON.stringify(SMALL_MAP))),
     uploaded_by: null,
     now: f.rt.core.now(),
-  }).row.id
+  })
+  return row.id
 }
 
 export const SOURCEMAPS_API: SecurityGroup = {
@@ -597,8 +603,10 @@ export const SOURCEMAPS_API: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/projects/:slug/sourcemaps/:id',
       access: { scope: 'sourcemaps:write' },
-      request: (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps/${storedMap(f)}` }),
-      foreign: (f) => ({ path: `/v1/projects/${f.other.slug}/sourcemaps/${storedMap(f, f.other)}` }),
+      request: async (f) => ({ path: `/v1/projects/${f.own.slug}/sourcemaps/${await storedMap(f)}` }),
+      foreign: async (f) => ({
+        path: `/v1/projects/${f.other.slug}/sourcemaps/${await storedMap(f, f.other)}`,
+      }),
       ok: 200,
     },
   ],

@@ -41,12 +41,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createSession } from '../src/auth/sessions'
-import { insertUser, type Role } from '../src/auth/users'
+import type { Role } from '../src/auth/users'
 import { SCOPES, type Scope } from '../src/http/auth'
 import { sign } from '../src/http/hmac'
-import { insertProject, type ProjectRow } from '../src/projects/store'
+import type { ProjectRow } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
-import { sessionOnSqlite, startRuntime, type TestRuntime, tokenOnSqlite } from './helpers'
+import {
+  projectOnSqlite,
+  sessionOnSqlite,
+  startRuntime,
+  type TestRuntime,
+  tokenOnSqlite,
+  userOnSqlite,
+} from './helpers'
 
 /**
  * What a route declares (src/http/access.ts): `public` routes answer `ok` without
@@ -107,7 +114,7 @@ export interface SecurityFixture {
 /** Creates a user with a session, the way a passkey sign-in does (same stores). */
 export function signInAs(rt: TestRuntime, username: string, role: Role): SignedInUser {
   const db = rt.core.db
-  const user = insertUser(db, { username, role }, rt.core.now())
+  const user = userOnSqlite(db, { username, role }, rt.core.now())
   const token = sessionOnSqlite(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
   return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
@@ -187,8 +194,8 @@ export function describeSecurity(
       const db = rt.core.db
       f = {
         rt,
-        own: insertProject(db, { name: 'Own', slug: 'sec-own' }, now),
-        other: insertProject(db, { name: 'Other', slug: 'sec-other' }, now),
+        own: projectOnSqlite(db, { name: 'Own', slug: 'sec-own' }, now),
+        other: projectOnSqlite(db, { name: 'Other', slug: 'sec-other' }, now),
         admin: signInAs(rt, 'sec-admin', 'admin'),
         user: signInAs(rt, 'sec-user', 'user'),
         token: (scopes, project) =>

@@ -7,7 +7,7 @@
 import { createInvite, inviteLink, listUsers, type Role, type UserRow, userByName } from '../auth'
 import { type Command, CommandFailed, UsageError } from '../core/command'
 import { AppError } from '../http/errors'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import { changeRole, removeUser } from './manage'
 
 export const userInvite: Command = {
@@ -18,8 +18,8 @@ export const userInvite: Command = {
   options: { admin: { type: 'boolean' } },
   run(ctx) {
     const role: Role = ctx.values.admin === true ? 'admin' : 'user'
-    return ctx.withDatabase((db, config) => {
-      const { token, row } = createInvite(db, null, Date.now(), role)
+    return ctx.withDatabase(async (b, config) => {
+      const { token, row } = await createInvite(b, null, Date.now(), role)
       ctx.out(
         `${role === 'admin' ? 'admin ' : ''}invite ${row.id} expires ${new Date(row.expires_at).toISOString()}; open this link to register:`,
       )
@@ -34,9 +34,9 @@ export const userList: Command = {
   usage: 'bloop user list',
   summary: 'List users (username, role, passkeys, created).',
   run(ctx) {
-    return ctx.withDatabase((db) => {
+    return ctx.withDatabase(async (b) => {
       ctx.out(['USERNAME', 'ROLE', 'PASSKEYS', 'CREATED', 'ID'].join('\t'))
-      for (const u of listUsers(db)) {
+      for (const u of await listUsers(b)) {
         ctx.out(
           [u.username, u.role, String(u.passkey_count), new Date(u.created_at).toISOString(), u.id].join(
             '\t',
@@ -48,16 +48,16 @@ export const userList: Command = {
   },
 }
 
-function userOrUsage(db: Db, username: string): UserRow {
-  const user = userByName(db, username)
+async function userOrUsage(q: Queryable, username: string): Promise<UserRow> {
+  const user = await userByName(q, username)
   if (!user) throw new UsageError(`no user named ${username}; see: bloop user list`)
   return user
 }
 
 /** A refused change (the last admin) is a failed command with the dashboard's message. */
-function refusedAsFailure<T>(fn: () => T): T {
+async function refusedAsFailure<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn()
+    return await fn()
   } catch (err) {
     if (err instanceof AppError) throw new CommandFailed(err.message)
     throw err
@@ -70,13 +70,13 @@ const roleCommand = (word: 'promote' | 'demote', role: Role): Command => ({
   summary: role === 'admin' ? 'Make a user an admin.' : 'Make an admin a plain user (never the last admin).',
   args: ['username'],
   run(ctx) {
-    return ctx.withDatabase((db) => {
-      const user = userOrUsage(db, ctx.positionals[0] as string)
+    return ctx.withDatabase(async (b) => {
+      const user = await userOrUsage(b, ctx.positionals[0] as string)
       if (user.role === role) {
         ctx.out(`${user.username} is already ${role === 'admin' ? 'an admin' : 'a user'}`)
         return 0
       }
-      refusedAsFailure(() => changeRole(db, null, user.id, role))
+      await refusedAsFailure(() => changeRole(b, null, user.id, role))
       ctx.out(`${user.username} is now ${role === 'admin' ? 'an admin' : 'a user'}`)
       return 0
     })
@@ -92,9 +92,9 @@ export const userDelete: Command = {
   summary: 'Delete a user with their passkeys and sessions (never the last admin).',
   args: ['username'],
   run(ctx) {
-    return ctx.withDatabase((db) => {
-      const user = userOrUsage(db, ctx.positionals[0] as string)
-      refusedAsFailure(() => removeUser(db, null, user.id))
+    return ctx.withDatabase(async (b) => {
+      const user = await userOrUsage(b, ctx.positionals[0] as string)
+      await refusedAsFailure(() => removeUser(b, null, user.id))
       ctx.out(`deleted user ${user.username} (${user.id}), their passkeys and sessions`)
       return 0
     })

@@ -13,7 +13,7 @@ export { userDelete, userDemote, userInvite, userList, userPromote } from './cli
 
 const CONFIG = ['auth'] as const
 
-export interface AdminDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+export interface AdminDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, (typeof CONFIG)[number]>
 }
 
@@ -25,5 +25,6 @@ export const admin: Feature<AdminDeps, AdminRunning> = {
   name: 'admin',
   config: CONFIG,
   migrations: [],
+  backends: ['sqlite', 'postgres'],
   start: (d) => ({ routes: adminRoutes(d) }),
 }

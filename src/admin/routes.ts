@@ -16,6 +16,7 @@ import { Elysia } from 'elysia'
 import {
   createInvite,
   getInvite,
+  type InviteRow,
   inviteLink,
   listInvites,
   listUsers,
@@ -40,31 +41,28 @@ import {
   RoleBody,
 } from './model'
 
-export interface AdminRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+export interface AdminRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, 'auth'>
 }
 
 export function adminRoutes(s: AdminRoutesDeps) {
-  const summaryOf = (id: string) => {
-    const found = listUsers(s.db).find((u) => u.id === id)
+  const summaryOf = async (id: string) => {
+    const found = (await listUsers(s.backend)).find((u) => u.id === id)
     if (!found) throw new AppError('not_found', `user ${id} not found`)
     return adminUserView(found)
   }
 
   return new Elysia({ name: 'admin' })
     .use(access(s.guard))
-    .get(
-      '/v1/admin/users',
-      () => {
-        return listUsers(s.db).map(adminUserView)
-      },
-      { admin: true, schema: { response: { 200: T.Array(AdminUser) } } },
-    )
+    .get('/v1/admin/users', async () => (await listUsers(s.backend)).map(adminUserView), {
+      admin: true,
+      schema: { response: { 200: T.Array(AdminUser) } },
+    })
     .put(
       '/v1/admin/users/:id/role',
-      ({ user: admin, params, body }) => {
+      async ({ user: admin, params, body }) => {
         const { role } = parseBody(RoleBody, body)
-        const user = changeRole(s.db, admin, params.id, role)
+        const user = await changeRole(s.backend, admin, params.id, role)
         s.log.info('user role changed', {
           user_id: user.id,
           username: user.username,
@@ -77,8 +75,8 @@ export function adminRoutes(s: AdminRoutesDeps) {
     )
     .delete(
       '/v1/admin/users/:id',
-      ({ user: admin, params }) => {
-        const user = removeUser(s.db, admin, params.id)
+      async ({ user: admin, params }) => {
+        const user = await removeUser(s.backend, admin, params.id)
         s.log.info('user deleted', { user_id: user.id, username: user.username, by: admin.username })
         return { deleted: true, id: user.id }
       },
@@ -92,18 +90,18 @@ export function adminRoutes(s: AdminRoutesDeps) {
     )
     .get(
       '/v1/admin/invites',
-      () => {
-        const names = usernames(s.db)
+      async () => {
+        const names = await usernames(s.backend)
         const now = s.now()
-        return listInvites(s.db).map((row) => inviteView(row, names, now))
+        return (await listInvites(s.backend)).map((row) => inviteView(row, names, now))
       },
       { admin: true, schema: { response: { 200: T.Array(Invite) } } },
     )
     .post(
       '/v1/admin/invites',
-      ({ user: admin }) => {
+      async ({ user: admin }) => {
         const now = s.now()
-        const { token, row } = createInvite(s.db, admin.userId, now)
+        const { token, row } = await createInvite(s.backend, admin.userId, now)
         s.log.info('invite created', { invite_id: row.id, by: admin.username })
         const view = inviteView(row, new Map([[admin.userId, admin.username]]), now)
         return json({ ...view, token, url: inviteLink(s.config.auth.rp_origin, token) }, 201)
@@ -112,15 +110,15 @@ export function adminRoutes(s: AdminRoutesDeps) {
     )
     .delete(
       '/v1/admin/invites/:id',
-      ({ user: admin, params }) => {
-        const r = revokeInvite(s.db, params.id, s.now())
+      async ({ user: admin, params }) => {
+        const r = await revokeInvite(s.backend, params.id, s.now())
         if (r === 'not_found') throw new AppError('not_found', `invite ${params.id} not found`)
         if (r === 'used')
           throw new AppError('conflict', 'this invite was already used; delete the user instead')
         s.log.info('invite revoked', { invite_id: params.id, by: admin.username })
         return inviteView(
-          getInvite(s.db, params.id) as NonNullable<ReturnType<typeof getInvite>>,
-          usernames(s.db),
+          (await getInvite(s.backend, params.id)) as InviteRow,
+          await usernames(s.backend),
           s.now(),
         )
       },
@@ -128,7 +126,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
     )
     .post(
       '/v1/admin/reset',
-      ({ user: admin, body }) => {
+      async ({ user: admin, body }) => {
         if (!parseBody(ResetBody, body).confirm) {
           throw new AppError(
             'invalid_field',
@@ -138,7 +136,7 @@ export function adminRoutes(s: AdminRoutesDeps) {
             },
           )
         }
-        const removed = resetAccounts(s.db)
+        const removed = await resetAccounts(s.backend)
         s.log.warn('all accounts reset; registration is open for a new first admin', {
           by: admin.username,
           removed,

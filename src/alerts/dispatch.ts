@@ -46,8 +46,8 @@ export type DeliveryResult = TestResult
 export interface DispatcherDeps {
   log: Logger
   now: () => number
-  /** Writes one delivery log row; failures are logged, never thrown. */
-  record: (d: DeliveryRecord) => void
+  /** Writes one delivery log row; failures are logged, never thrown. A delivery ends once it is written. */
+  record: (d: DeliveryRecord) => void | Promise<void>
   mailer: Mailer
   timeoutMs: number
   backoffMs: number
@@ -76,6 +76,11 @@ export class Dispatcher {
   /** Deliveries started and not yet logged. */
   get pending(): number {
     return this.active.size
+  }
+
+  /** Resolves once no delivery is in flight (each one's log row written). */
+  async idle(): Promise<void> {
+    while (this.active.size > 0) await Promise.allSettled([...this.active])
   }
 
   /** Delivers `payload` to every target in the background, with retries. Never throws. */
@@ -162,7 +167,7 @@ export class Dispatcher {
         ...(last.receiverSaid ? { receiver_said: last.receiverSaid } : {}),
       })
     }
-    this.d.record({
+    await this.d.record({
       rule_id: ruleId,
       alert_id: payload.alert_id,
       kind: payload.event === 'alert.test' ? 'test' : 'alert',

@@ -20,8 +20,15 @@
  * double-counts: the warm-up records the newest raw id it read, and batches at or below it
  * are skipped when their listener runs.
  *
+ * Over the storage seam the warm-up awaits its reads while batches keep committing: a
+ * counter being warmed holds the events its listener sees meanwhile and, once the read
+ * answered, keeps those of batches above the raw id it read, so no batch is counted twice
+ * or missed.
+ *
  * Cooldowns are read from alert_cooldowns at startup and written through on every firing
- * (main-thread connection), so a restart never re-fires a rule that is cooling down.
+ * (main connection, on the seam; the in-memory cooldown applies at once, the write follows,
+ * and `settled()` waits for the writes in flight), so a restart never re-fires a rule that
+ * is cooling down.
  *
  * The listener does only this synchronous bookkeeping; delivery is handed to the
  * dispatcher (dispatch.ts), which does its I/O asynchronously, so a slow or unreachable
@@ -29,7 +36,7 @@
  */
 import { type CommitResult, type CommittedIssue, issueKey, type NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import { SlidingCounter } from './counter'
 import { evaluateLlmRule, type LlmDecision, type LlmMeasures } from './llm'
 import {
@@ -42,12 +49,17 @@ import {
   matches,
   type Rule,
 } from './rules'
-import { allCooldowns, enabledRules, getRule, recordFiring, secondCounts } from './store'
+import { allCooldowns, enabledRules, getRule, newestRawId, recordFiring, secondCounts } from './store'
 
 interface Counted {
   counter: SlidingCounter
   /** Batches whose raw ids are all at or below this were read by the warm-up. */
   through: number
+  /**
+   * While the warm-up's reads are on their way: the events the listener saw meanwhile
+   * (receive time, and the newest raw id of their batch), sorted out once `through` is known.
+   */
+  held?: [at: number, lastRawId: number][]
 }
 
 /** An LLM rule's firing. */
@@ -61,7 +73,7 @@ export interface Firing extends Decision {
 }
 
 export interface EngineDeps {
-  db: Db
+  backend: Queryable
   log: Logger
   now: () => number
   cooldownMs: number
@@ -75,19 +87,24 @@ export class AlertEngine {
   private readonly counting = new Map<string, Rule[]>()
   private readonly counters = new Map<number, Counted>()
   private readonly cooldowns = new Map<string, number>()
+  private readonly writes = new Set<Promise<void>>()
+  /** Each rule's latest reload; a reload that is overtaken by a newer one of the same rule gives way. */
+  private readonly reloads = new Map<number, number>()
+  private reloadSeq = 0
 
   constructor(private readonly d: EngineDeps) {}
 
   /** Loads enabled rules and cooldowns, and warms every counter in one pass. */
-  load(): void {
+  async load(): Promise<void> {
+    const [rules, cooldowns] = [await enabledRules(this.d.backend), await allCooldowns(this.d.backend)]
     this.rules.clear()
     this.counters.clear()
     this.cooldowns.clear()
-    for (const r of enabledRules(this.d.db)) this.rules.set(r.id, r)
-    for (const c of allCooldowns(this.d.db)) this.cooldowns.set(cooldownId(c.rule_id, c.key), c.last_fired_at)
+    for (const r of rules) this.rules.set(r.id, r)
+    for (const c of cooldowns) this.cooldowns.set(cooldownId(c.rule_id, c.key), c.last_fired_at)
     this.index()
     const started = performance.now()
-    this.warm([...this.rules.values()].filter(isCounting))
+    await this.warm([...this.rules.values()].filter(isCounting))
     if (this.counters.size > 0) {
       this.d.log.info('alert counters warmed', {
         rules: this.counters.size,
@@ -97,17 +114,27 @@ export class AlertEngine {
   }
 
   /** Re-reads one rule after it was created, changed or deleted. */
-  reload(ruleId: number): void {
+  async reload(ruleId: number): Promise<void> {
+    const seq = ++this.reloadSeq
+    this.reloads.set(ruleId, seq)
+    const rule = await getRule(this.d.backend, ruleId)
+    // A later reload of the same rule read a newer row: it applies, this one does not.
+    if (this.reloads.get(ruleId) !== seq) return
+    this.reloads.delete(ruleId)
     this.rules.delete(ruleId)
     this.counters.delete(ruleId)
-    const rule = getRule(this.d.db, ruleId)
     if (rule?.enabled) this.rules.set(rule.id, rule)
     // A deleted rule's id can be reused by the next rule, which must start without cooldowns.
     if (!rule)
       for (const k of [...this.cooldowns.keys()])
         if (k.startsWith(`${ruleId}\u0000`)) this.cooldowns.delete(k)
     this.index()
-    if (rule?.enabled && isCounting(rule)) this.warm([rule])
+    if (rule?.enabled && isCounting(rule)) await this.warm([rule])
+  }
+
+  /** Resolves once every cooldown write started so far has finished. */
+  async settled(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes])
   }
 
   get ruleCount(): number {
@@ -123,20 +150,38 @@ export class AlertEngine {
     }
   }
 
-  private warm(rules: Rule[]): void {
+  private async warm(rules: Rule[]): Promise<void> {
     if (rules.length === 0) return
     const now = this.d.now()
     const maxHorizon = Math.max(...rules.map(horizonSecs))
     const projects = [...new Set(rules.map((r) => r.project_id))]
-    const { rows, throughRawId } = secondCounts(this.d.db, now - maxHorizon * 1000, projects)
+    // Counting starts before the reads: what commits while they are on their way is held.
     const fresh = new Map<string, Rule[]>()
+    const counted = new Map<number, Counted>()
     for (const r of rules) {
-      this.counters.set(r.id, { counter: new SlidingCounter(horizonSecs(r)), through: throughRawId })
+      const c: Counted = { counter: new SlidingCounter(horizonSecs(r)), through: Infinity, held: [] }
+      this.counters.set(r.id, c)
+      counted.set(r.id, c)
       push(fresh, r.project_id, r)
+    }
+    let throughRawId = 0
+    let rows: Awaited<ReturnType<typeof secondCounts>> = []
+    try {
+      throughRawId = await newestRawId(this.d.backend)
+      rows = await secondCounts(this.d.backend, now - maxHorizon * 1000, throughRawId, projects)
+    } finally {
+      for (const [id, c] of counted) {
+        // The rule was reloaded or deleted meanwhile: its new counter is another one.
+        if (this.counters.get(id) !== c) continue
+        c.through = throughRawId
+        for (const [at, last] of c.held ?? []) if (last > throughRawId) c.counter.add(at)
+        c.held = undefined
+      }
     }
     for (const row of rows) {
       for (const r of fresh.get(row.project_id) ?? []) {
-        if (matches(r, row)) this.counters.get(r.id)?.counter.add(row.sec * 1000, row.n)
+        const c = counted.get(r.id)
+        if (c && this.counters.get(r.id) === c && matches(r, row)) c.counter.add(row.sec * 1000, row.n)
       }
     }
   }
@@ -167,16 +212,7 @@ export class AlertEngine {
       cooldownMs: this.d.cooldownMs,
     })
     return decisions.map((decision) => {
-      this.cooldowns.set(cooldownId(decision.rule.id, decision.key), now)
-      try {
-        recordFiring(this.d.db, decision.rule.id, decision.key, now)
-      } catch (err) {
-        // The rule may have been deleted since; the in-memory cooldown still applies.
-        this.d.log.warn('could not store an alert cooldown', {
-          rule_id: decision.rule.id,
-          error: err as Error,
-        })
-      }
+      this.record(decision.rule.id, decision.key, now)
       return { ...decision, latest: latestOf(decision, result, events) }
     })
   }
@@ -204,14 +240,16 @@ export class AlertEngine {
     return (this.byProject.get(projectId) ?? []).some(isLlmRule)
   }
 
+  /** The cooldown applies in memory at once; its row is written in the background. */
   private record(ruleId: number, key: string, now: number): void {
     this.cooldowns.set(cooldownId(ruleId, key), now)
-    try {
-      recordFiring(this.d.db, ruleId, key, now)
-    } catch (err) {
-      // The rule may have been deleted since; the in-memory cooldown still applies.
-      this.d.log.warn('could not store an alert cooldown', { rule_id: ruleId, error: err as Error })
-    }
+    const write = recordFiring(this.d.backend, ruleId, key, now)
+      .catch((err) => {
+        // The rule may have been deleted since; the in-memory cooldown still applies.
+        this.d.log.warn('could not store an alert cooldown', { rule_id: ruleId, error: err as Error })
+      })
+      .finally(() => this.writes.delete(write))
+    this.writes.add(write)
   }
 
   private count(
@@ -236,7 +274,9 @@ export class AlertEngine {
       }
       for (const r of rules) {
         const c = this.counters.get(r.id)
-        if (c && last > c.through && matches(r, facets)) c.counter.add(e.received_at)
+        if (!c || !matches(r, facets)) continue
+        if (c.held) c.held.push([e.received_at, last])
+        else if (last > c.through) c.counter.add(e.received_at)
       }
     }
   }

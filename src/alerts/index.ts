@@ -24,7 +24,7 @@ export type { Resolver } from './ssrf'
 
 const CONFIG = ['alerting', 'smtp', 'auth'] as const
 
-export interface AlertsDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now' | 'metrics'> {
+export interface AlertsDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now' | 'metrics'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   /** Subscribes to the errors feature's committed batches. */
   onErrorsCommit: (listener: ErrorsCommitListener) => void
@@ -45,11 +45,12 @@ export const alerts: Feature<AlertsDeps, AlertsRunning> = {
     { file: '007_delivery_issue_title.sql', sql: m007, pg: m007pg },
     { file: '202612020530_llm_rule_types.sql', sql: m202612020530, pg: m202612020530pg },
   ],
+  backends: ['sqlite', 'postgres'],
 
-  start(d) {
+  async start(d) {
     const alerting = new Alerting({ ...d, registry: d.metrics.registry })
     // Rules and cooldowns are loaded before the first commit can reach the engine.
-    alerting.start()
+    await alerting.start()
     d.onErrorsCommit(alerting.onCommit)
     return {
       routes: alertsRoutes({ ...d, alerts: alerting }),

@@ -64,14 +64,14 @@ function parseId(raw: string, what: string): number {
   return Number(raw)
 }
 
-export interface AlertsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+export interface AlertsRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'now'> {
   config: Pick<Config, 'alerting'>
   alerts: Alerting
 }
 
-function ruleFor(s: AlertsRoutesDeps, access: Access, rawId: string): RuleRow {
+async function ruleFor(s: AlertsRoutesDeps, access: Access, rawId: string): Promise<RuleRow> {
   const id = parseId(rawId, 'id')
-  const rule = getRule(s.db, id)
+  const rule = await getRule(s.backend, id)
   if (!rule || !access.projectIds.includes(rule.project_id)) throw notFound(`alert rule ${id} not found`)
   return rule
 }
@@ -91,10 +91,10 @@ export function channelView(c: ChannelRow): ChannelView {
   return { id: c.id, rule_id: c.rule_id, channel_type: c.channel_type, config, created_at: c.created_at }
 }
 
-function ruleViews(s: AlertsRoutesDeps, rules: RuleRow[]): RuleView[] {
+async function ruleViews(s: AlertsRoutesDeps, rules: RuleRow[]): Promise<RuleView[]> {
   const ids = rules.map((r) => r.id)
-  const channels = channelsOf(s.db, ids)
-  const fired = lastFiredOf(s.db, ids)
+  const channels = await channelsOf(s.backend, ids)
+  const fired = await lastFiredOf(s.backend, ids)
   return rules.map((r) => ({
     id: r.id,
     project_id: r.project_id,
@@ -112,17 +112,17 @@ function ruleViews(s: AlertsRoutesDeps, rules: RuleRow[]): RuleView[] {
   }))
 }
 
-const ruleView = (s: AlertsRoutesDeps, r: RuleRow) => ruleViews(s, [r])[0] as RuleView
+const ruleView = async (s: AlertsRoutesDeps, r: RuleRow) => (await ruleViews(s, [r]))[0] as RuleView
 
 export function alertsRoutes(s: AlertsRoutesDeps) {
   return new Elysia({ name: 'alerts' })
     .use(access(s.guard))
     .get(
       '/v1/alerts',
-      ({ access: reach, query }) => {
+      async ({ access: reach, query }) => {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id)
-        return { items: ruleViews(s, listRules(s.db, access.projectIds)) }
+        return { items: await ruleViews(s, await listRules(s.backend, access.projectIds)) }
       },
       { scope: 'alerts:read', schema: { query: ListQuery, response: { 200: RuleList } } },
     )
@@ -131,27 +131,27 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
       async ({ request, access: reach }) => {
         const body = parseRuleCreate(await readJson(request, MAX_BODY))
         const access = reach.narrow(body.project_id)
-        const rule = insertRule(
-          s.db,
+        const rule = await insertRule(
+          s.backend,
           { ...body, project_id: access.projectIds[0] as string, created_by: access.actor },
           s.now(),
         )
-        alerting(s).ruleChanged(rule.id)
-        return json(ruleView(s, rule), 201)
+        await alerting(s).ruleChanged(rule.id)
+        return json(await ruleView(s, rule), 201)
       },
       { scope: 'alerts:write', schema: { body: RuleBody, response: { 201: RuleView } } },
     )
     .get(
       '/v1/alerts/:id',
-      ({ access, params }) => {
-        return ruleView(s, ruleFor(s, access, params.id))
+      async ({ access, params }) => {
+        return ruleView(s, await ruleFor(s, access, params.id))
       },
       { scope: 'alerts:read', schema: { params: IdParams, response: { 200: RuleView } } },
     )
     .put(
       '/v1/alerts/:id',
       async ({ request, access, params }) => {
-        const rule = ruleFor(s, access, params.id)
+        const rule = await ruleFor(s, access, params.id)
         const patch = parseRuleUpdate(await readJson(request, MAX_BODY))
         if (patch.project_id !== undefined) {
           const target = access.narrow(patch.project_id).projectIds[0]
@@ -165,8 +165,8 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
             )
           }
         }
-        const updated = updateRule(
-          s.db,
+        const updated = await updateRule(
+          s.backend,
           {
             ...rule,
             name: patch.name ?? rule.name,
@@ -180,7 +180,8 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
           },
           s.now(),
         )
-        alerting(s).ruleChanged(rule.id)
+        await alerting(s).ruleChanged(rule.id)
+        if (!updated) throw notFound(`alert rule ${rule.id} not found`)
         return ruleView(s, updated)
       },
       {
@@ -194,26 +195,26 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
     )
     .delete(
       '/v1/alerts/:id',
-      ({ access, params }) => {
-        const rule = ruleFor(s, access, params.id)
-        deleteRule(s.db, rule.id)
-        alerting(s).ruleChanged(rule.id)
+      async ({ access, params }) => {
+        const rule = await ruleFor(s, access, params.id)
+        await deleteRule(s.backend, rule.id)
+        await alerting(s).ruleChanged(rule.id)
         return { deleted: rule.id }
       },
       { scope: 'alerts:write', schema: { params: IdParams, response: { 200: Deleted } } },
     )
     .get(
       '/v1/alerts/:id/channels',
-      ({ access, params }) => {
-        const rule = ruleFor(s, access, params.id)
-        return { items: channelsOf(s.db, [rule.id]).map(channelView) }
+      async ({ access, params }) => {
+        const rule = await ruleFor(s, access, params.id)
+        return { items: (await channelsOf(s.backend, [rule.id])).map(channelView) }
       },
       { scope: 'alerts:read', schema: { params: IdParams, response: { 200: ChannelList } } },
     )
     .post(
       '/v1/alerts/:id/channels',
       async ({ request, access, params }) => {
-        const rule = ruleFor(s, access, params.id)
+        const rule = await ruleFor(s, access, params.id)
         const config = parseChannel(await readJson(request, MAX_BODY))
         if (config.type !== 'email') {
           const field = config.type === 'slack' ? 'config.webhook_url' : 'config.url'
@@ -224,7 +225,7 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
           })
           if (!checked.ok) throw new AppError('invalid_field', `field ${field}: ${checked.error}`, { field })
         }
-        return json(channelView(insertChannel(s.db, rule.id, config, s.now())), 201)
+        return json(channelView(await insertChannel(s.backend, rule.id, config, s.now())), 201)
       },
       {
         scope: 'alerts:write',
@@ -233,10 +234,10 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
     )
     .delete(
       '/v1/alerts/:id/channels/:cid',
-      ({ access, params }) => {
-        const rule = ruleFor(s, access, params.id)
+      async ({ access, params }) => {
+        const rule = await ruleFor(s, access, params.id)
         const cid = parseId(params.cid, 'cid')
-        if (!deleteChannel(s.db, rule.id, cid))
+        if (!(await deleteChannel(s.backend, rule.id, cid)))
           throw notFound(`channel ${cid} not found on alert rule ${rule.id}`)
         return { deleted: cid }
       },
@@ -245,24 +246,25 @@ export function alertsRoutes(s: AlertsRoutesDeps) {
     .post(
       '/v1/alerts/:id/test',
       async ({ access, params }) => {
-        const rule = ruleFor(s, access, params.id)
+        const rule = await ruleFor(s, access, params.id)
         const a = alerting(s)
-        if (a.targetsOf(rule.id).length === 0) {
+        const targets = await a.targetsOf(rule.id)
+        if (targets.length === 0) {
           throw new AppError(
             'bad_request',
             `alert rule ${rule.id} has no channel, and no global fallback (BLOOP_SLACK_WEBHOOK_URL, BLOOP_WEBHOOK_URL) is set`,
           )
         }
-        return { rule_id: rule.id, results: await a.test(rule) }
+        return { rule_id: rule.id, results: await a.test(rule, targets) }
       },
       { scope: 'alerts:write', schema: { params: IdParams, response: { 200: TestAnswer } } },
     )
     .get(
       '/v1/alerts/:id/deliveries',
-      ({ access, params, query }) => {
-        const rule = ruleFor(s, access, params.id)
+      async ({ access, params, query }) => {
+        const rule = await ruleFor(s, access, params.id)
         const q = parseQuery(DeliveriesQuery, query)
-        return { items: deliveriesOf(s.db, rule.id, q.limit, q.before), limit: q.limit }
+        return { items: await deliveriesOf(s.backend, rule.id, q.limit, q.before), limit: q.limit }
       },
       {
         scope: 'alerts:read',

@@ -10,7 +10,7 @@ import type { CommitResult, NormalizedEvent } from '../errors'
 import type { Logger } from '../ops/log'
 import type { Registry } from '../ops/metrics'
 import { findProject } from '../projects'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import { Mailer } from './channels/email'
 import { type DeliveryResult, Dispatcher, type Target } from './dispatch'
 import { AlertEngine, type Firing, type LlmFiring } from './engine'
@@ -22,7 +22,7 @@ import { channelsOf, insertDelivery } from './store'
 
 export interface AlertingDeps {
   config: Pick<Config, 'alerting' | 'smtp' | 'auth'>
-  db: Db
+  backend: Queryable
   log: Logger
   now: () => number
   registry: Registry
@@ -36,17 +36,24 @@ export class Alerting {
   /** Global fallbacks for rules without channels (BLOOP_SLACK_WEBHOOK_URL / BLOOP_WEBHOOK_URL). */
   readonly fallbacks: Target[]
   private readonly fired
+  /** Firings whose targets are being looked up: close() waits for them to reach the dispatcher. */
+  private readonly firing = new Set<Promise<void>>()
 
   constructor(private readonly d: AlertingDeps) {
     const a = d.config.alerting
-    this.engine = new AlertEngine({ db: d.db, log: d.log, now: d.now, cooldownMs: a.cooldown_secs * 1000 })
+    this.engine = new AlertEngine({
+      backend: d.backend,
+      log: d.log,
+      now: d.now,
+      cooldownMs: a.cooldown_secs * 1000,
+    })
     const timeoutMs = a.delivery_timeout_secs * 1000
     this.dispatcher = new Dispatcher({
       log: d.log,
       now: d.now,
-      record: (row) => {
+      record: async (row) => {
         try {
-          insertDelivery(d.db, row)
+          await insertDelivery(d.backend, row)
         } catch (err) {
           // The rule was deleted while its alert was on the way; its log went with it.
           d.log.debug('delivery log row not written', { rule_id: row.rule_id, error: err as Error })
@@ -76,13 +83,13 @@ export class Alerting {
   }
 
   /** Loads rules and cooldowns and warms the counters; call before ingest starts. */
-  start(): void {
-    this.engine.load()
+  start(): Promise<void> {
+    return this.engine.load()
   }
 
   /** The errors feature's commit listener. Synchronous bookkeeping only; delivery runs in the background. */
   readonly onCommit = (result: CommitResult, events: NormalizedEvent[]): void => {
-    for (const firing of this.engine.onCommit(result, events)) this.fire(firing)
+    for (const firing of this.engine.onCommit(result, events)) this.track(this.fire(firing))
   }
 
   /**
@@ -90,7 +97,7 @@ export class Alerting {
    * measures it reads from its rollups. Synchronous bookkeeping; delivery runs in the background.
    */
   readonly onLlmCommit = (projectIds: readonly string[], measures: LlmMeasures): void => {
-    for (const firing of this.engine.onLlm(projectIds, measures)) this.fireLlm(firing)
+    for (const firing of this.engine.onLlm(projectIds, measures)) this.track(this.fireLlm(firing))
   }
 
   hasLlmRules(projectId: string): boolean {
@@ -98,47 +105,67 @@ export class Alerting {
   }
 
   /** To be called after a rule is created, changed or deleted. */
-  ruleChanged(ruleId: number): void {
-    this.engine.reload(ruleId)
+  ruleChanged(ruleId: number): Promise<void> {
+    return this.engine.reload(ruleId)
   }
 
   /** The rule's channels, or the global fallbacks when it has none. */
-  targetsOf(ruleId: number): Target[] {
-    const channels = channelsOf(this.d.db, [ruleId])
+  async targetsOf(ruleId: number): Promise<Target[]> {
+    const channels = await channelsOf(this.d.backend, [ruleId])
     if (channels.length === 0) return this.fallbacks
     return channels.map((c) => ({ channel_id: c.id, config: c.config }))
   }
 
   /** Sends a test notification to every target of the rule, one attempt each. */
-  test(rule: Rule): Promise<DeliveryResult[]> {
+  async test(rule: Rule, targets?: Target[]): Promise<DeliveryResult[]> {
     const payload = testPayload({
       alertId: randomUUID(),
       now: this.d.now(),
       rule,
-      project: this.projectRef(rule.project_id),
+      project: await this.projectRef(rule.project_id),
     })
-    return this.dispatcher.sendNow(rule.id, payload, this.targetsOf(rule.id))
+    return this.dispatcher.sendNow(rule.id, payload, targets ?? (await this.targetsOf(rule.id)))
   }
 
-  close(): Promise<void> {
-    return this.dispatcher.close()
+  /**
+   * Resolves once every firing so far has reached the dispatcher, its cooldown row is
+   * written and its deliveries are logged (tests, and close).
+   */
+  async settled(): Promise<void> {
+    while (this.firing.size > 0) await Promise.allSettled([...this.firing])
+    await this.engine.settled()
+    await this.dispatcher.idle()
   }
 
-  private fire(f: Firing): void {
+  async close(): Promise<void> {
+    // Alerts of the last committed batches still reach the dispatcher before it closes.
+    while (this.firing.size > 0) await Promise.allSettled([...this.firing])
+    await this.engine.settled()
+    await this.dispatcher.close()
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p
+      .catch((err) => this.d.log.error('alert not fired', { error: err as Error }))
+      .finally(() => this.firing.delete(tracked))
+    this.firing.add(tracked)
+  }
+
+  private async fire(f: Firing): Promise<void> {
     this.fired.inc({ rule_type: f.rule.rule_type, reason: f.reason })
     const payload = firedPayload({
       alertId: randomUUID(),
       now: this.d.now(),
       origin: this.d.config.auth.rp_origin,
       rule: f.rule,
-      project: this.projectRef(f.rule.project_id),
+      project: await this.projectRef(f.rule.project_id),
       reason: f.reason,
       stats: f.stats,
       issue: f.issue,
       matched: f.matched,
       latest: f.latest,
     })
-    const targets = this.targetsOf(f.rule.id)
+    const targets = await this.targetsOf(f.rule.id)
     this.d.log.info('alert fired', {
       rule_id: f.rule.id,
       reason: f.reason,
@@ -154,16 +181,16 @@ export class Alerting {
     this.dispatcher.enqueue(f.rule.id, payload, targets)
   }
 
-  private fireLlm(f: LlmFiring): void {
+  private async fireLlm(f: LlmFiring): Promise<void> {
     this.fired.inc({ rule_type: f.rule.rule_type, reason: f.stats.type })
     const payload = llmFiredPayload({
       alertId: randomUUID(),
       now: this.d.now(),
       rule: f.rule,
-      project: this.projectRef(f.rule.project_id),
+      project: await this.projectRef(f.rule.project_id),
       stats: f.stats,
     })
-    const targets = this.targetsOf(f.rule.id)
+    const targets = await this.targetsOf(f.rule.id)
     this.d.log.info('alert fired', {
       rule_id: f.rule.id,
       reason: f.stats.type,
@@ -174,8 +201,9 @@ export class Alerting {
     this.dispatcher.enqueue(f.rule.id, payload, targets)
   }
 
-  private projectRef(projectId: string): ProjectRef {
-    const p = findProject(this.d.db, projectId)
+  /** The project's names for the payload. */
+  private async projectRef(projectId: string): Promise<ProjectRef> {
+    const p = await findProject(this.d.backend, projectId)
     return p ? { id: p.id, slug: p.slug, name: p.name } : { id: projectId, slug: projectId, name: projectId }
   }
 }

@@ -3,8 +3,12 @@
  * are small administrative writes on the main-thread connection; event data is only read
  * (to warm the counters). Every query is parameterised, and every read of a rule by id is
  * followed by the caller's project check.
+ *
+ * Written against the storage seam (storage/backend.ts), so it runs on SQLite and on
+ * PostgreSQL alike (test/http/alerts.store.test.ts runs it on both).
  */
-import { type Db, placeholders } from '../storage/db'
+import type { Queryable } from '../storage/backend'
+import { placeholders } from '../storage/db'
 import type { ChannelConfig, ChannelType, DeliveryView, Outcome, RuleConfig, RuleInput } from './model'
 import type { Rule } from './rules'
 
@@ -32,40 +36,35 @@ const toRule = (r: RawRule): RuleRow => ({
   enabled: r.enabled === 1,
 })
 
-export function getRule(db: Db, id: number): RuleRow | null {
-  const r = db.query<RawRule, [number]>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = ?`).get(id)
+export async function getRule(q: Queryable, id: number): Promise<RuleRow | null> {
+  const r = await q.get<RawRule>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = ?`, [id])
   return r ? toRule(r) : null
 }
 
-export function listRules(db: Db, projectIds: readonly string[]): RuleRow[] {
+export async function listRules(q: Queryable, projectIds: readonly string[]): Promise<RuleRow[]> {
   if (projectIds.length === 0) return []
-  return db
-    .query<RawRule, string[]>(
-      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id IN (${placeholders(projectIds.length)}) ORDER BY id`,
-    )
-    .all(...projectIds)
-    .map(toRule)
+  const rows = await q.all<RawRule>(
+    `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id IN (${placeholders(projectIds.length)}) ORDER BY id`,
+    projectIds,
+  )
+  return rows.map(toRule)
 }
 
-export function enabledRules(db: Db): RuleRow[] {
-  return db
-    .query<RawRule, []>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled = 1 ORDER BY id`)
-    .all()
-    .map(toRule)
+export async function enabledRules(q: Queryable): Promise<RuleRow[]> {
+  const rows = await q.all<RawRule>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled = 1 ORDER BY id`)
+  return rows.map(toRule)
 }
 
-export function insertRule(
-  db: Db,
+export async function insertRule(
+  q: Queryable,
   r: Omit<RuleInput, 'project_id'> & { project_id: string; created_by: string | null },
   now: number,
-): RuleRow {
-  const res = db
-    .query(
-      `INSERT INTO alert_rules (project_id, name, description, rule_type, config, environment_filter,
-         source_filter, enabled, created_by, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
+): Promise<RuleRow> {
+  const row = await q.get<RawRule>(
+    `INSERT INTO alert_rules (project_id, name, description, rule_type, config, environment_filter,
+       source_filter, enabled, created_by, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${RULE_COLUMNS}`,
+    [
       r.project_id,
       r.name,
       r.description ?? null,
@@ -77,31 +76,34 @@ export function insertRule(
       r.created_by,
       now,
       now,
-    )
-  return getRule(db, Number(res.lastInsertRowid)) as RuleRow
+    ],
+  )
+  return toRule(row as RawRule)
 }
 
-export function updateRule(db: Db, rule: RuleRow, now: number): RuleRow {
-  db.query(
+/** Stores the rule's fields; null when it is gone (deleted meanwhile). */
+export async function updateRule(q: Queryable, rule: RuleRow, now: number): Promise<RuleRow | null> {
+  const row = await q.get<RawRule>(
     `UPDATE alert_rules SET name = ?, description = ?, rule_type = ?, config = ?, environment_filter = ?,
-       source_filter = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-  ).run(
-    rule.name,
-    rule.description,
-    rule.config.type,
-    JSON.stringify(rule.config),
-    rule.environment_filter,
-    rule.source_filter,
-    rule.enabled ? 1 : 0,
-    now,
-    rule.id,
+       source_filter = ?, enabled = ?, updated_at = ? WHERE id = ? RETURNING ${RULE_COLUMNS}`,
+    [
+      rule.name,
+      rule.description,
+      rule.config.type,
+      JSON.stringify(rule.config),
+      rule.environment_filter,
+      rule.source_filter,
+      rule.enabled ? 1 : 0,
+      now,
+      rule.id,
+    ],
   )
-  return getRule(db, rule.id) as RuleRow
+  return row ? toRule(row) : null
 }
 
 /** Deletes the rule with its channels, cooldowns and delivery log (ON DELETE CASCADE). */
-export function deleteRule(db: Db, id: number): boolean {
-  return db.query('DELETE FROM alert_rules WHERE id = ?').run(id).changes > 0
+export async function deleteRule(q: Queryable, id: number): Promise<boolean> {
+  return (await q.run('DELETE FROM alert_rules WHERE id = ?', [id])).changes > 0
 }
 
 export interface ChannelRow {
@@ -118,23 +120,28 @@ interface RawChannel extends Omit<ChannelRow, 'config'> {
 
 const toChannel = (r: RawChannel): ChannelRow => ({ ...r, config: JSON.parse(r.config) as ChannelConfig })
 
-export function channelsOf(db: Db, ruleIds: readonly number[]): ChannelRow[] {
+export async function channelsOf(q: Queryable, ruleIds: readonly number[]): Promise<ChannelRow[]> {
   if (ruleIds.length === 0) return []
-  return db
-    .query<RawChannel, number[]>(
-      `SELECT id, rule_id, channel_type, config, created_at FROM alert_channels
-       WHERE rule_id IN (${placeholders(ruleIds.length)}) ORDER BY id`,
-    )
-    .all(...ruleIds)
-    .map(toChannel)
+  const rows = await q.all<RawChannel>(
+    `SELECT id, rule_id, channel_type, config, created_at FROM alert_channels
+     WHERE rule_id IN (${placeholders(ruleIds.length)}) ORDER BY id`,
+    ruleIds,
+  )
+  return rows.map(toChannel)
 }
 
-export function insertChannel(db: Db, ruleId: number, config: ChannelConfig, now: number): ChannelRow {
-  const res = db
-    .query('INSERT INTO alert_channels (rule_id, channel_type, config, created_at) VALUES (?, ?, ?, ?)')
-    .run(ruleId, config.type, JSON.stringify(config), now)
+export async function insertChannel(
+  q: Queryable,
+  ruleId: number,
+  config: ChannelConfig,
+  now: number,
+): Promise<ChannelRow> {
+  const res = await q.get<{ id: number }>(
+    'INSERT INTO alert_channels (rule_id, channel_type, config, created_at) VALUES (?, ?, ?, ?) RETURNING id',
+    [ruleId, config.type, JSON.stringify(config), now],
+  )
   return {
-    id: Number(res.lastInsertRowid),
+    id: (res as { id: number }).id,
     rule_id: ruleId,
     channel_type: config.type,
     config,
@@ -142,9 +149,9 @@ export function insertChannel(db: Db, ruleId: number, config: ChannelConfig, now
   }
 }
 
-export function deleteChannel(db: Db, ruleId: number, channelId: number): boolean {
+export async function deleteChannel(q: Queryable, ruleId: number, channelId: number): Promise<boolean> {
   return (
-    db.query('DELETE FROM alert_channels WHERE id = ? AND rule_id = ?').run(channelId, ruleId).changes > 0
+    (await q.run('DELETE FROM alert_channels WHERE id = ? AND rule_id = ?', [channelId, ruleId])).changes > 0
   )
 }
 
@@ -154,25 +161,25 @@ export interface CooldownRow {
   last_fired_at: number
 }
 
-export function allCooldowns(db: Db): CooldownRow[] {
-  return db.query<CooldownRow, []>('SELECT rule_id, key, last_fired_at FROM alert_cooldowns').all()
+export function allCooldowns(q: Queryable): Promise<CooldownRow[]> {
+  return q.all<CooldownRow>('SELECT rule_id, key, last_fired_at FROM alert_cooldowns')
 }
 
-export function recordFiring(db: Db, ruleId: number, key: string, at: number): void {
-  db.query(
+export async function recordFiring(q: Queryable, ruleId: number, key: string, at: number): Promise<void> {
+  await q.run(
     `INSERT INTO alert_cooldowns (rule_id, key, last_fired_at) VALUES (?, ?, ?)
      ON CONFLICT (rule_id, key) DO UPDATE SET last_fired_at = excluded.last_fired_at`,
-  ).run(ruleId, key, at)
+    [ruleId, key, at],
+  )
 }
 
-export function lastFiredOf(db: Db, ruleIds: readonly number[]): Map<number, number> {
+export async function lastFiredOf(q: Queryable, ruleIds: readonly number[]): Promise<Map<number, number>> {
   const out = new Map<number, number>()
   if (ruleIds.length === 0) return out
-  const rows = db
-    .query<{ rule_id: number; at: number }, number[]>(
-      `SELECT rule_id, max(last_fired_at) AS at FROM alert_cooldowns WHERE rule_id IN (${placeholders(ruleIds.length)}) GROUP BY rule_id`,
-    )
-    .all(...ruleIds)
+  const rows = await q.all<{ rule_id: number; at: number }>(
+    `SELECT rule_id, max(last_fired_at) AS at FROM alert_cooldowns WHERE rule_id IN (${placeholders(ruleIds.length)}) GROUP BY rule_id`,
+    ruleIds,
+  )
   for (const r of rows) out.set(r.rule_id, r.at)
   return out
 }
@@ -180,14 +187,12 @@ export function lastFiredOf(db: Db, ruleIds: readonly number[]): Map<number, num
 export type DeliveryRecord = Omit<DeliveryView, 'id'> & { rule_id: number }
 
 /** Appends to the delivery log and trims it to the newest DELIVERY_LOG_PER_RULE rows. */
-export function insertDelivery(db: Db, d: DeliveryRecord): number {
-  const res = db
-    .query(
-      `INSERT INTO alert_deliveries (rule_id, alert_id, kind, reason, fingerprint, issue_title, channel_id,
-         channel_type, target, outcome, attempts, status_code, response, error, fired_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
+export async function insertDelivery(q: Queryable, d: DeliveryRecord): Promise<number> {
+  const res = await q.get<{ id: number }>(
+    `INSERT INTO alert_deliveries (rule_id, alert_id, kind, reason, fingerprint, issue_title, channel_id,
+       channel_type, target, outcome, attempts, status_code, response, error, fired_at, finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
       d.rule_id,
       d.alert_id,
       d.kind,
@@ -204,22 +209,28 @@ export function insertDelivery(db: Db, d: DeliveryRecord): number {
       d.error,
       d.fired_at,
       d.finished_at,
-    )
-  db.query(
+    ],
+  )
+  await q.run(
     `DELETE FROM alert_deliveries WHERE rule_id = ? AND id <= (
        SELECT id FROM alert_deliveries WHERE rule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-  ).run(d.rule_id, d.rule_id, DELIVERY_LOG_PER_RULE)
-  return Number(res.lastInsertRowid)
+    [d.rule_id, d.rule_id, DELIVERY_LOG_PER_RULE],
+  )
+  return (res as { id: number }).id
 }
 
-export function deliveriesOf(db: Db, ruleId: number, limit: number, before?: number): DeliveryView[] {
-  return db
-    .query<DeliveryView & { outcome: Outcome }, [number, number, number]>(
-      `SELECT id, alert_id, kind, reason, fingerprint, issue_title, channel_id, channel_type, target, outcome,
-         attempts, status_code, response, error, fired_at, finished_at
-       FROM alert_deliveries WHERE rule_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-    )
-    .all(ruleId, before ?? Number.MAX_SAFE_INTEGER, limit)
+export function deliveriesOf(
+  q: Queryable,
+  ruleId: number,
+  limit: number,
+  before?: number,
+): Promise<DeliveryView[]> {
+  return q.all<DeliveryView & { outcome: Outcome }>(
+    `SELECT id, alert_id, kind, reason, fingerprint, issue_title, channel_id, channel_type, target, outcome,
+       attempts, status_code, response, error, fired_at, finished_at
+     FROM alert_deliveries WHERE rule_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    [ruleId, before ?? Number.MAX_SAFE_INTEGER, limit],
+  )
 }
 
 /** Per-second event counts since `sinceMs`, for warming counters; muted and ignored issues left out. */
@@ -233,28 +244,31 @@ export interface SecondCount {
   n: number
 }
 
+/** The newest committed raw event id (0 when none): where a warm-up's counts stop. */
+export async function newestRawId(q: Queryable): Promise<number> {
+  return (await q.get<{ id: number | null }>('SELECT max(id) AS id FROM raw_events'))?.id ?? 0
+}
+
 /**
- * Reads the counts of every event with id <= the newest committed id, which it returns so
+ * The counts of every event with id <= `throughRawId` (read first with `newestRawId`), so
  * that batches already included are not counted again when their commit listener runs.
  * Uses the existing raw_events(received_at) index for the time range.
  */
 export function secondCounts(
-  db: Db,
+  q: Queryable,
   sinceMs: number,
+  throughRawId: number,
   projectIds: readonly string[],
-): { rows: SecondCount[]; throughRawId: number } {
-  const through = db.query<{ id: number | null }, []>('SELECT max(id) AS id FROM raw_events').get()?.id ?? 0
-  if (projectIds.length === 0) return { rows: [], throughRawId: through }
-  const rows = db
-    .query<SecondCount, (string | number)[]>(
-      `SELECT r.project_id, r.fingerprint, r.environment, r.source, r.route_or_procedure AS route,
-         r.received_at / 1000 AS sec, count(*) AS n
-       FROM raw_events r
-       JOIN issues i ON i.project_id = r.project_id AND i.fingerprint = r.fingerprint
-       WHERE r.received_at > ? AND r.id <= ? AND r.project_id IN (${placeholders(projectIds.length)})
-         AND i.status NOT IN ('muted', 'ignored')
-       GROUP BY r.project_id, r.fingerprint, r.environment, r.source, r.route_or_procedure, sec`,
-    )
-    .all(sinceMs, through, ...projectIds)
-  return { rows, throughRawId: through }
+): Promise<SecondCount[]> {
+  if (projectIds.length === 0) return Promise.resolve([])
+  return q.all<SecondCount>(
+    `SELECT r.project_id, r.fingerprint, r.environment, r.source, r.route_or_procedure AS route,
+       r.received_at / 1000 AS sec, count(*) AS n
+     FROM raw_events r
+     JOIN issues i ON i.project_id = r.project_id AND i.fingerprint = r.fingerprint
+     WHERE r.received_at > ? AND r.id <= ? AND r.project_id IN (${placeholders(projectIds.length)})
+       AND i.status NOT IN ('muted', 'ignored')
+     GROUP BY r.project_id, r.fingerprint, r.environment, r.source, r.route_or_procedure, sec`,
+    [sinceMs, throughRawId, ...projectIds],
+  )
 }

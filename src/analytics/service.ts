@@ -3,22 +3,29 @@
  * (`<database.path>.analytics.duckdb`), starts the feed (catch-up first, in the background,
  * so the server listens and ingests at once), and answers the routes' "may I query now?".
  *
+ * The copy is opened when there is something to analyse: at start when the DuckDB file
+ * exists or error events are stored, otherwise at the first committed batch of error
+ * events or the first analytics request (or `ready`). A server that only traces or
+ * proxies LLM calls then never loads DuckDB's library, about 37 MB of RSS
+ * (docs/benchmarks.md, "LLM proxy").
+ *
  * States, and what the endpoints answer in each:
  * - `slim`: the executable was built with `--slim` and has no DuckDB: 501 not_implemented.
  * - `disabled`: `analytics.enabled = false`: 404 not_found (the feature is switched off).
- * - `starting`: opening and catching up: requests wait up to 10 s, then 503 with Retry-After.
+ * - `starting`: not opened yet, or opening and catching up: requests open it and wait up
+ *   to 10 s, then 503 with Retry-After.
  * - `failed`: DuckDB could not be opened (the reason is logged and given): 503 unavailable.
  * - `ready`.
  * Ingest never depends on analytics: whatever the state, events are stored and
  * acknowledged as usual, and a later start catches up.
  */
-import { statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Config } from '../config/schema'
 import { dataDirOf } from '../config/secret'
 import type { Core } from '../core/feature'
 import { AppError } from '../http/errors'
-import { readSettings } from '../retention'
+import { readSettingsOnSqlite } from '../retention'
 import { AnswerCache } from './cache'
 import { Duck, SLIM_BUILD } from './duckdb'
 import { Feed } from './feed'
@@ -50,8 +57,7 @@ export class Analytics {
   private duck: Duck | null = null
   feed: Feed | null = null
   readonly cache: AnswerCache
-  /** Settles (never rejects) once the copy is open and caught up, or has failed. */
-  readonly ready: Promise<void>
+  private opening: Promise<void> | null = null
   readonly path: string
 
   constructor(private readonly s: AnalyticsDeps) {
@@ -61,7 +67,29 @@ export class Analytics {
     if (SLIM_BUILD) this.state = 'slim'
     else if (!cfg.enabled) this.state = 'disabled'
     else this.state = 'starting'
-    this.ready = this.state === 'starting' ? this.start() : Promise.resolve()
+    if (this.state === 'starting' && this.somethingToAnalyse()) void this.ready
+  }
+
+  /**
+   * Settles (never rejects) once the copy is open and caught up, or has failed; opens it
+   * first when that has not begun.
+   */
+  get ready(): Promise<void> {
+    if (this.opening) return this.opening
+    if (this.state !== 'starting') return Promise.resolve()
+    this.opening = this.start()
+    return this.opening
+  }
+
+  /** A copy from an earlier run, or error events already stored. */
+  private somethingToAnalyse(): boolean {
+    if (existsSync(this.path)) return true
+    try {
+      return this.s.db.query('SELECT 1 FROM raw_events LIMIT 1').get() !== null
+    } catch {
+      // Whatever the table's state, opening decides (and reports a failure itself).
+      return true
+    }
   }
 
   private async start(): Promise<void> {
@@ -85,7 +113,7 @@ export class Analytics {
         now: this.s.now,
         intervalMs: cfg.sync_interval_ms,
         // The admin may change it at run time (retention settings), so it is read each time.
-        hourlyRetentionDays: () => readSettings(this.s.db).hourly_counts_days,
+        hourlyRetentionDays: () => readSettingsOnSqlite(this.s.db).hourly_counts_days,
         onAppend: (touched) => this.cache.noteAppend(touched),
         onRebuild: () => this.cache.clear(),
       })
@@ -110,6 +138,7 @@ export class Analytics {
   /** The queue's commit listener: new raw events are waiting to be copied. */
   onCommit(): void {
     if (this.state === 'ready') this.feed?.schedule()
+    else if (this.state === 'starting') void this.ready
   }
 
   /** The open copy (null unless ready): for the status endpoint, benchmarks and tests. */
@@ -172,6 +201,8 @@ export class Analytics {
     events: number
     caught_up: boolean
   }> {
+    // Asked about, the copy opens (the answer says `starting` meanwhile).
+    if (this.state === 'starting') void this.ready
     const why = this.unavailable()
     if (why || !this.duck || !this.feed)
       return { state: this.state, message: why?.message ?? null, events: 0, caught_up: false }
@@ -193,7 +224,8 @@ export class Analytics {
   }
 
   async close(): Promise<void> {
-    await this.ready
+    // A copy never opened stays closed: shutting down is no reason to load DuckDB.
+    if (this.opening) await this.opening
     const feed = this.feed
     const duck = this.duck
     this.feed = null

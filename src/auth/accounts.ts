@@ -13,15 +13,19 @@
  *
  * Every ceremony is two calls (start/finish) joined by a single-use challenge id; the start
  * names the client address, which bounds how many ceremonies one client may hold open.
+ *
+ * Each finish writes in one accounts transaction of the storage seam
+ * (`accountsTransaction`), so the checks above hold on PostgreSQL as under SQLite's BEGIN
+ * IMMEDIATE; the session is stored in the same transaction, so a sign-in is whole or absent.
  */
 import type { SessionPrincipal } from '../http/auth'
 import { AppError } from '../http/errors'
-import type { Queryable } from '../storage/backend'
-import type { Db } from '../storage/db'
+import type { Backend, Queryable } from '../storage/backend'
 import { type Ceremony, ChallengeStore } from './challenges'
 import { consumeInvite, getInvite, usableInvite } from './invites'
 import { createSession } from './sessions'
 import {
+  accountsTransaction,
   type CredentialRow,
   countUsers,
   credentialById,
@@ -50,9 +54,7 @@ export const USERNAME_MAX = 64
 export const PASSKEY_NAME_MAX = 64
 
 export interface AccountsDeps {
-  db: Db
-  /** The same connection through the storage seam: sessions live there (sessions.ts). */
-  backend: Queryable
+  backend: Backend
   rp: RelyingParty
   now: () => number
   sessionTtlSecs: number
@@ -115,17 +117,13 @@ export class Accounts {
     this.challenges = new ChallengeStore(d.now)
   }
 
-  get db(): Db {
-    return this.d.db
-  }
-
-  setupComplete(): boolean {
-    return countUsers(this.d.db) > 0
+  async setupComplete(): Promise<boolean> {
+    return (await countUsers(this.d.backend)) > 0
   }
 
   async startFirstUser(rawUsername: string, client: string): Promise<Started> {
     const username = normalizeUsername(rawUsername)
-    if (this.setupComplete()) throw registrationClosed()
+    if (await this.setupComplete()) throw registrationClosed()
     return this.startRegistration({ kind: 'first_user', userId: crypto.randomUUID(), username }, client, [])
   }
 
@@ -133,24 +131,23 @@ export class Accounts {
     const pending = this.challenges.take(challengeId, 'first_user')
     if (!pending) throw expired()
     const credential = await this.verifyNew(response, pending.challenge)
-    const user = this.transaction(() => {
-      if (countUsers(this.d.db) > 0) throw registrationClosed()
-      const user = insertUser(
-        this.d.db,
+    return this.transaction(async (tx) => {
+      if ((await countUsers(tx)) > 0) throw registrationClosed()
+      const user = await insertUser(
+        tx,
         { id: pending.userId, username: pending.username, role: 'admin' },
         this.d.now(),
       )
-      this.store(user.id, credential, 'Passkey 1')
-      return user
+      await this.store(tx, user.id, credential, 'Passkey 1')
+      return this.signIn(tx, user)
     })
-    return this.signIn(user)
   }
 
   async startInvite(rawUsername: string, inviteToken: string, client: string): Promise<Started> {
     const username = normalizeUsername(rawUsername)
-    const invite = usableInvite(this.d.db, inviteToken, this.d.now())
+    const invite = await usableInvite(this.d.backend, inviteToken, this.d.now())
     if (!invite) throw badInvite()
-    if (userByName(this.d.db, username)) throw usernameTaken(username)
+    if (await userByName(this.d.backend, username)) throw usernameTaken(username)
     return this.startRegistration(
       { kind: 'invite', userId: crypto.randomUUID(), username, inviteId: invite.id },
       client,
@@ -162,17 +159,16 @@ export class Accounts {
     const pending = this.challenges.take(challengeId, 'invite')
     if (!pending) throw expired()
     const credential = await this.verifyNew(response, pending.challenge)
-    const user = this.transaction(() => {
-      if (userByName(this.d.db, pending.username)) throw usernameTaken(pending.username)
+    return this.transaction(async (tx) => {
+      if (await userByName(tx, pending.username)) throw usernameTaken(pending.username)
       const now = this.d.now()
       // The role is the invite's (an admin invite is how the CLI restores admin access).
-      const role = getInvite(this.d.db, pending.inviteId)?.role ?? 'user'
-      const user = insertUser(this.d.db, { id: pending.userId, username: pending.username, role }, now)
-      if (!consumeInvite(this.d.db, pending.inviteId, user.id, now)) throw badInvite()
-      this.store(user.id, credential, 'Passkey 1')
-      return user
+      const role = (await getInvite(tx, pending.inviteId))?.role ?? 'user'
+      const user = await insertUser(tx, { id: pending.userId, username: pending.username, role }, now)
+      if (!(await consumeInvite(tx, pending.inviteId, user.id, now))) throw badInvite()
+      await this.store(tx, user.id, credential, 'Passkey 1')
+      return this.signIn(tx, user)
     })
-    return this.signIn(user)
   }
 
   async startLogin(client: string): Promise<Started> {
@@ -183,7 +179,7 @@ export class Accounts {
   async finishLogin(challengeId: string, response: AuthenticationResponseJSON): Promise<SignedIn> {
     const pending = this.challenges.take(challengeId, 'login')
     if (!pending) throw expired()
-    const credential = credentialById(this.d.db, response.id)
+    const credential = await credentialById(this.d.backend, response.id)
     if (!credential) throw new AppError('unauthorized', 'this passkey is not registered on this server')
     const handle = response.response.userHandle
     if (handle && decodeUserHandle(handle) !== credential.user_id) {
@@ -191,17 +187,16 @@ export class Accounts {
     }
     const verified = await verifyAuthentication(this.d.rp, response, pending.challenge, credential)
     if ('error' in verified) throw new AppError('unauthorized', `sign-in failed: ${verified.error}`)
-    const user = this.transaction(() => {
-      const user = getUser(this.d.db, credential.user_id)
+    return this.transaction(async (tx) => {
+      const user = await getUser(tx, credential.user_id)
       if (!user) throw new AppError('unauthorized', 'this passkey is not registered on this server')
-      touchCredential(this.d.db, credential.id, verified.counter, this.d.now())
-      return user
+      await touchCredential(tx, credential.id, verified.counter, this.d.now())
+      return this.signIn(tx, user)
     })
-    return this.signIn(user)
   }
 
   async startAddPasskey(user: SessionPrincipal, client: string, rawName?: string): Promise<Started> {
-    const existing = credentialsOf(this.d.db, user.userId)
+    const existing = await credentialsOf(this.d.backend, user.userId)
     const name = normalizePasskeyName(rawName, `Passkey ${existing.length + 1}`)
     return this.startRegistration(
       { kind: 'add_passkey', userId: user.userId, name },
@@ -219,21 +214,22 @@ export class Accounts {
     const pending = this.challenges.take(challengeId, 'add_passkey')
     if (!pending || pending.userId !== user.userId) throw expired()
     const credential = await this.verifyNew(response, pending.challenge)
-    return this.transaction(() => this.store(user.userId, credential, pending.name))
+    return this.transaction((tx) => this.store(tx, user.userId, credential, pending.name))
   }
 
-  passkeys(userId: string): CredentialRow[] {
-    return credentialsOf(this.d.db, userId)
+  passkeys(userId: string): Promise<CredentialRow[]> {
+    return credentialsOf(this.d.backend, userId)
   }
 
-  renamePasskey(userId: string, id: string, rawName: string): CredentialRow {
+  async renamePasskey(userId: string, id: string, rawName: string): Promise<CredentialRow> {
     const name = normalizePasskeyName(rawName, '')
-    if (!renameCredential(this.d.db, userId, id, name)) throw new AppError('not_found', 'passkey not found')
-    return credentialById(this.d.db, id) as CredentialRow
+    if (!(await renameCredential(this.d.backend, userId, id, name)))
+      throw new AppError('not_found', 'passkey not found')
+    return (await credentialById(this.d.backend, id)) as CredentialRow
   }
 
-  removePasskey(userId: string, id: string): void {
-    const r = deleteCredential(this.d.db, userId, id)
+  async removePasskey(userId: string, id: string): Promise<void> {
+    const r = await deleteCredential(this.d.backend, userId, id)
     if (r === 'not_found') throw new AppError('not_found', 'passkey not found')
     if (r === 'last') {
       throw new AppError('conflict', 'this is your only passkey; add another one before removing it')
@@ -261,29 +257,22 @@ export class Accounts {
     return v
   }
 
-  private store(userId: string, c: NewCredential, name: string): CredentialRow {
-    if (credentialById(this.d.db, c.id)) throw new AppError('conflict', 'this passkey is already registered')
+  private async store(tx: Queryable, userId: string, c: NewCredential, name: string): Promise<CredentialRow> {
+    if (await credentialById(tx, c.id)) throw new AppError('conflict', 'this passkey is already registered')
     return insertCredential(
-      this.d.db,
+      tx,
       { id: c.id, userId, publicKey: c.publicKey, counter: c.counter, transports: c.transports, name },
       this.d.now(),
     )
   }
 
-  /**
-   * The session is stored once the account's own transaction has committed: the users and
-   * passkeys stores still run on bun:sqlite's synchronous connection, sessions on the seam.
-   * Should it fail, the account stands and signing in again makes the session.
-   */
-  private async signIn(user: UserRow): Promise<SignedIn> {
-    return {
-      user,
-      session: await createSession(this.d.backend, user.id, this.d.now(), this.d.sessionTtlSecs),
-    }
+  /** The session, in the transaction that made or checked the account. */
+  private async signIn(tx: Queryable, user: UserRow): Promise<SignedIn> {
+    return { user, session: await createSession(tx, user.id, this.d.now(), this.d.sessionTtlSecs) }
   }
 
-  private transaction<T>(fn: () => T): T {
-    return this.d.db.transaction(fn).immediate()
+  private transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return accountsTransaction(this.d.backend, work)
   }
 }
 

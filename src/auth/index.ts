@@ -25,15 +25,19 @@ export {
   inviteLink,
   inviteStatus,
   listInvites,
+  mintInvite,
   revokeInvite,
 } from './invites'
 export { relyingParty, relyingPartyProblems } from './origin'
 export { resolveSession, sessionCookie } from './sessions'
 export {
+  accountsTransaction,
   countAdmins,
   deleteUser,
   getUser,
   listUsers,
+  mintCredential,
+  mintUser,
   type Role,
   setRole,
   type UserRow,
@@ -47,7 +51,7 @@ export const SESSION_CLEANUP_JOB = 'session-cleanup'
 
 const CONFIG = ['auth', 'rate_limit'] as const
 
-export interface AuthDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now' | 'clientIp'> {
+export interface AuthDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now' | 'clientIp'> {
   config: Pick<Config, (typeof CONFIG)[number]>
 }
 
@@ -62,11 +66,11 @@ export const auth: Feature<AuthDeps, AuthRunning> = {
     { file: '002_accounts.sql', sql: m002, pg: m002pg },
     { file: '008_invite_role.sql', sql: m008, pg: m008pg },
   ],
+  backends: ['sqlite', 'postgres'],
 
   start(d) {
     const rp = relyingParty(d.config)
     const accounts = new Accounts({
-      db: d.db,
       backend: d.backend,
       rp,
       now: d.now,

@@ -60,7 +60,7 @@ const readBody = (request: Request) => readJson(request, MAX_BODY_BYTES)
 const optionalBody = async (request: Request) =>
   request.headers.get('content-length') === '0' || request.body === null ? {} : readBody(request)
 
-export interface AuthRoutesDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'clientIp'> {
+export interface AuthRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'clientIp'> {
   config: Pick<Config, 'auth'>
   rp: RelyingParty
   accounts: Accounts
@@ -109,9 +109,9 @@ export function authRoutes(s: AuthRoutesDeps) {
         '/auth/status',
         async ({ request }) => {
           const p = await s.guard.optionalSession(request)
-          const user = p ? getUser(s.db, p.userId) : null
+          const user = p ? await getUser(s.backend, p.userId) : null
           return {
-            setup_complete: accounts.setupComplete(),
+            setup_complete: await accounts.setupComplete(),
             user: user ? userView(user) : null,
             // The sign-in page compares these with its own address before a ceremony.
             rp_origin: rp.origin,
@@ -192,7 +192,7 @@ export function authRoutes(s: AuthRoutesDeps) {
           schema: { response: { 200: T.Object({ status: T.Literal('ok') }) } },
         },
       )
-      .get('/auth/passkeys', ({ user }) => accounts.passkeys(user.userId).map(passkeyView), {
+      .get('/auth/passkeys', async ({ user }) => (await accounts.passkeys(user.userId)).map(passkeyView), {
         session: true,
         schema: { response: { 200: T.Array(Passkey) } },
       })
@@ -225,7 +225,7 @@ export function authRoutes(s: AuthRoutesDeps) {
         '/auth/passkeys/:id',
         async ({ request, user, params }) => {
           const name = parseBody(PasskeyRenameBody, await readBody(request)).name
-          return passkeyView(accounts.renamePasskey(user.userId, params.id, name))
+          return passkeyView(await accounts.renamePasskey(user.userId, params.id, name))
         },
         {
           session: true,
@@ -238,8 +238,8 @@ export function authRoutes(s: AuthRoutesDeps) {
       )
       .delete(
         '/auth/passkeys/:id',
-        ({ user, params }) => {
-          accounts.removePasskey(user.userId, params.id)
+        async ({ user, params }) => {
+          await accounts.removePasskey(user.userId, params.id)
           return { deleted: true, id: params.id }
         },
         {

@@ -4,6 +4,7 @@
  * driven without a browser (and while the server runs: SQLite WAL allows it). Only
  * `serve` and `migrate` create a database; the others refuse to run without one.
  */
+import { resolve } from 'node:path'
 import { userDelete, userDemote, userInvite, userList, userPromote } from '../admin'
 import { ConfigError, loadConfig } from '../config/load'
 import { renderDefaultConfig } from '../config/render'
@@ -16,7 +17,7 @@ import { sourcemapsUpload } from '../sourcemaps'
 import { migrate, migratePostgres } from '../storage/migrate'
 import { openPostgres, openStorage } from '../storage/open'
 import { tokenCreate, tokenList, tokenRevoke } from '../tokens'
-import { openWriter } from '../writer'
+import { openSeamWriter, openWriter } from '../writer'
 import { backupCommand } from './backup'
 import { dbCopyCommand } from './dbcopy'
 import { VERSION, versionLine } from './version'
@@ -101,7 +102,14 @@ export const COMMANDS: Command[] = [
   projectList,
   projectCreate,
   projectRotateKey,
-  projectDelete({ openWriter: (dbPath, log) => openWriter({ dbPath, log }), tables: PROJECT_DATA }),
+  projectDelete({
+    // Chosen as `migrate` chooses: database.url names PostgreSQL.
+    openWriter: (config, backend, log) =>
+      config.database.url !== ''
+        ? openSeamWriter(backend)
+        : openWriter({ dbPath: resolve(config.database.path), log }),
+    tables: PROJECT_DATA,
+  }),
   projectDsn,
   projectRotateSentryKey,
   tokenCreate,

@@ -13,7 +13,6 @@
 import { parseArgs } from 'node:util'
 import type { Config } from '../config/schema'
 import type { Backend } from '../storage/backend'
-import type { Db } from '../storage/db'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -39,12 +38,13 @@ export interface CommandContext {
   out: (line: string) => void
   err: (line: string) => void
   /**
-   * Runs `work` on the configured database, which must already exist, migrated; closes it
-   * afterwards. Given by the CLI (it knows every feature's migrations), so a feature's
-   * commands need nothing but this context. `backend` is the same connection through the
-   * storage seam, for stores written against it.
+   * Runs `work` on the configured database (SQLite at database.path, which must already
+   * exist, or PostgreSQL at database.url), migrated; closes it afterwards. Given by the CLI
+   * (it knows every feature's migrations), so a feature's commands need nothing but this
+   * context. The database comes through the storage seam, so a command's stores run on
+   * either backend.
    */
-  withDatabase<T>(work: (db: Db, config: Config, backend: Backend) => T | Promise<T>): Promise<T>
+  withDatabase<T>(work: (backend: Backend, config: Config) => T | Promise<T>): Promise<T>
 }
 
 /** Options every command takes, before or after its words. */

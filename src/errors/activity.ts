@@ -1,9 +1,11 @@
 /**
  * The triage history beside `status_changes`: assignment, comments, merges and resolve in
  * the next release, one row each with who did it (docs/decisions.md, "Triage"). Written
- * by the writer tasks of those changes, read by the issue page.
+ * by the writer tasks of those changes, read by the issue page, both through the storage
+ * seam.
  */
-import { type Db, placeholders } from '../storage/db'
+import type { Queryable } from '../storage/backend'
+import { placeholders } from '../storage/db'
 
 export type ActivityKind =
   | 'assigned'
@@ -26,8 +28,8 @@ export interface ActivityRow {
   detail: Record<string, unknown>
 }
 
-export function recordActivity(
-  db: Db,
+export async function recordActivity(
+  tx: Queryable,
   a: {
     project_id: string
     fingerprint: string
@@ -36,19 +38,23 @@ export function recordActivity(
     at: number
     detail?: Record<string, unknown>
   },
-): void {
-  db.query(
+): Promise<void> {
+  await tx.run(
     'INSERT INTO issue_activity (project_id, fingerprint, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(a.project_id, a.fingerprint, a.kind, a.actor, a.at, JSON.stringify(a.detail ?? {}))
+    [a.project_id, a.fingerprint, a.kind, a.actor, a.at, JSON.stringify(a.detail ?? {})],
+  )
 }
 
 /** The activity of an issue and the issues merged into it, newest first. */
-export function activityOf(db: Db, projectId: string, fingerprints: string[]): ActivityRow[] {
-  return db
-    .query<Omit<ActivityRow, 'detail'> & { detail: string }, string[]>(
-      `SELECT id, project_id, fingerprint, kind, actor, at, detail FROM issue_activity
-       WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)}) ORDER BY id DESC`,
-    )
-    .all(projectId, ...fingerprints)
-    .map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }))
+export async function activityOf(
+  b: Queryable,
+  projectId: string,
+  fingerprints: string[],
+): Promise<ActivityRow[]> {
+  const rows = await b.all<Omit<ActivityRow, 'detail'> & { detail: string }>(
+    `SELECT id, project_id, fingerprint, kind, actor, at, detail FROM issue_activity
+     WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)}) ORDER BY id DESC`,
+    [projectId, ...fingerprints],
+  )
+  return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }))
 }

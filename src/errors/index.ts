@@ -4,9 +4,12 @@
  *
  *   ingest/      POST /v1/ingest[/batch]: signature, validation, then `submit`
  *   intake.ts    the event queue (a BatchQueue of `errors.commit` tasks) and `submit`
- *   tasks.ts     the writer side: commit.ts, fold.ts, status.ts, samples.ts, prune.ts
+ *   tasks.ts     the writer side: commit.ts, fold.ts, samples.ts, prune.ts on bun:sqlite, and the
+ *                triage tasks on the storage seam (triage.tasks.ts: status, assign, merge, comments)
  *   fold.schedule.ts   when tag counts and users are folded in after the commits
- *   routes.ts    GET /v1/errors and the rest of the query API (queries.ts, model.ts)
+ *   routes.ts    GET /v1/errors and the rest of the query API (queries.ts, model.ts), and
+ *   triage.routes.ts  bulk actions, merge, assignment, comments, settings; both read through
+ *                the storage seam (`backend`), except users.ts and tags.ts (`db`)
  *   fingerprint.ts, event.ts   grouping and the event model, pure
  *
  * Other features reach it only through what this file exports.
@@ -56,7 +59,16 @@ const CONFIG = ['ingest', 'pipeline'] as const
 export interface ErrorsDeps
   extends Pick<
     Core,
-    'db' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
+    | 'db'
+    | 'backend'
+    | 'log'
+    | 'metrics'
+    | 'now'
+    | 'guard'
+    | 'clientIp'
+    | 'ingestLimiter'
+    | 'draining'
+    | 'load'
   > {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<ErrorsTasks>

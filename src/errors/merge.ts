@@ -6,8 +6,12 @@
  * target's; reads of the target combine the group (`groupOf`). Unmerge therefore restores
  * exactly: the merged issue's own totals were never mixed, and the target's are taken
  * back out and its first/last sighting recomputed from the aggregates that remain.
+ *
+ * Merging and unmerging are writer tasks (triage.tasks.ts); they and the reads of a group
+ * (`groupOf`) go through the storage seam.
  */
-import { type Db, placeholders } from '../storage/db'
+import type { Queryable } from '../storage/backend'
+import { placeholders } from '../storage/db'
 import { recordActivity } from './activity'
 import type { IssueStatus } from './commit'
 
@@ -35,112 +39,111 @@ interface Row {
 const ROW =
   'fingerprint, status, total_count, first_seen, last_seen, last_release, last_environment, merged_into'
 
-function rowOf(db: Db, projectId: string, fingerprint: string): Row | null {
-  return db
-    .query<Row, [string, string]>(`SELECT ${ROW} FROM issues WHERE project_id = ? AND fingerprint = ?`)
-    .get(projectId, fingerprint)
+function rowOf(tx: Queryable, projectId: string, fingerprint: string): Promise<Row | null> {
+  return tx.get<Row>(`SELECT ${ROW} FROM issues WHERE project_id = ? AND fingerprint = ?`, [
+    projectId,
+    fingerprint,
+  ])
 }
 
 /** The fingerprints merged into `target` (not the target itself). */
-export function membersOf(db: Db, projectId: string, target: string): string[] {
-  return db
-    .query<{ fingerprint: string }, [string, string]>(
-      'SELECT fingerprint FROM issue_merges WHERE project_id = ? AND target = ? ORDER BY merged_at, fingerprint',
-    )
-    .all(projectId, target)
-    .map((r) => r.fingerprint)
+async function membersOf(tx: Queryable, projectId: string, target: string): Promise<string[]> {
+  const rows = await tx.all<{ fingerprint: string }>(
+    'SELECT fingerprint FROM issue_merges WHERE project_id = ? AND target = ? ORDER BY merged_at, fingerprint',
+    [projectId, target],
+  )
+  return rows.map((r) => r.fingerprint)
 }
 
 /** The target and every fingerprint merged into it: what reads of the target combine. */
-export function groupOf(db: Db, projectId: string, target: string): string[] {
-  return [target, ...membersOf(db, projectId, target)]
+export async function groupOf(b: Queryable, projectId: string, target: string): Promise<string[]> {
+  return [target, ...(await membersOf(b, projectId, target))]
 }
 
-/** Merges `fingerprints` into `target` in one transaction (writer thread). */
-export function mergeIssues(db: Db, a: MergeArgs): MergeResult {
-  return db
-    .transaction((): MergeResult => {
-      const target = rowOf(db, a.project_id, a.target)
-      if (!target) return { error: `no issue with fingerprint ${a.target}`, field: 'target' }
-      if (target.merged_into)
-        return { error: `${a.target} is merged into ${target.merged_into}`, field: 'target' }
-      const sources: Row[] = []
-      for (const fp of new Set(a.fingerprints)) {
-        if (fp === a.target) continue
-        const row = rowOf(db, a.project_id, fp)
-        if (!row) return { error: `no issue with fingerprint ${fp}`, field: 'fingerprints' }
-        if (row.merged_into === a.target) continue
-        if (row.merged_into)
-          return { error: `${fp} is already merged into ${row.merged_into}`, field: 'fingerprints' }
-        sources.push(row)
-      }
-      let { total_count, first_seen, last_seen, last_release, last_environment } = target
-      for (const s of sources) {
-        // A source that is itself a target hands its members over: they now point at the new
-        // target directly, and the source's row keeps only its own totals again.
-        const members = membersOf(db, a.project_id, s.fingerprint)
-        if (members.length > 0) {
-          const own = db
-            .query<{ n: number }, string[]>(
-              `SELECT coalesce(sum(total_count), 0) AS n FROM issues WHERE project_id = ? AND fingerprint IN (${placeholders(members.length)})`,
-            )
-            .get(a.project_id, ...members) as { n: number }
-          db.query(
-            'UPDATE issues SET total_count = total_count - ? WHERE project_id = ? AND fingerprint = ?',
-          ).run(own.n, a.project_id, s.fingerprint)
-          db.query('UPDATE issue_merges SET target = ? WHERE project_id = ? AND target = ?').run(
-            a.target,
-            a.project_id,
-            s.fingerprint,
-          )
-          db.query('UPDATE issues SET merged_into = ? WHERE project_id = ? AND merged_into = ?').run(
-            a.target,
-            a.project_id,
-            s.fingerprint,
-          )
-        }
-        db.query(
-          `INSERT INTO issue_merges (project_id, fingerprint, target, old_status, merged_by, merged_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        ).run(a.project_id, s.fingerprint, a.target, s.status, a.actor, a.now)
-        db.query('UPDATE issues SET merged_into = ? WHERE project_id = ? AND fingerprint = ?').run(
-          a.target,
-          a.project_id,
-          s.fingerprint,
-        )
-        total_count += s.total_count
-        first_seen = Math.min(first_seen, s.first_seen)
-        if (s.last_seen > last_seen) {
-          last_seen = s.last_seen
-          last_release = s.last_release
-          last_environment = s.last_environment
-        }
-        recordActivity(db, {
-          project_id: a.project_id,
-          fingerprint: s.fingerprint,
-          kind: 'merged_into',
-          actor: a.actor,
-          at: a.now,
-          detail: { target: a.target },
-        })
-      }
-      if (sources.length === 0) return { merged: [] }
-      db.query(
-        `UPDATE issues SET total_count = ?, first_seen = ?, last_seen = ?, last_release = ?, last_environment = ?
-         WHERE project_id = ? AND fingerprint = ?`,
-      ).run(total_count, first_seen, last_seen, last_release, last_environment, a.project_id, a.target)
-      const merged = sources.map((s) => s.fingerprint)
-      recordActivity(db, {
-        project_id: a.project_id,
-        fingerprint: a.target,
-        kind: 'merged',
-        actor: a.actor,
-        at: a.now,
-        detail: { fingerprints: merged },
-      })
-      return { merged }
+/** Merges `fingerprints` into `target`, in the writer task's one transaction. */
+export async function mergeIssues(tx: Queryable, a: MergeArgs): Promise<MergeResult> {
+  const target = await rowOf(tx, a.project_id, a.target)
+  if (!target) return { error: `no issue with fingerprint ${a.target}`, field: 'target' }
+  if (target.merged_into)
+    return { error: `${a.target} is merged into ${target.merged_into}`, field: 'target' }
+  const sources: Row[] = []
+  for (const fp of new Set(a.fingerprints)) {
+    if (fp === a.target) continue
+    const row = await rowOf(tx, a.project_id, fp)
+    if (!row) return { error: `no issue with fingerprint ${fp}`, field: 'fingerprints' }
+    if (row.merged_into === a.target) continue
+    if (row.merged_into)
+      return { error: `${fp} is already merged into ${row.merged_into}`, field: 'fingerprints' }
+    sources.push(row)
+  }
+  let { total_count, first_seen, last_seen, last_release, last_environment } = target
+  for (const s of sources) {
+    // A source that is itself a target hands its members over: they now point at the new
+    // target directly, and the source's row keeps only its own totals again.
+    const members = await membersOf(tx, a.project_id, s.fingerprint)
+    if (members.length > 0) {
+      const own = (await tx.get<{ n: number }>(
+        `SELECT CAST(coalesce(sum(total_count), 0) AS BIGINT) AS n FROM issues
+         WHERE project_id = ? AND fingerprint IN (${placeholders(members.length)})`,
+        [a.project_id, ...members],
+      )) as { n: number }
+      await tx.run(
+        'UPDATE issues SET total_count = total_count - ? WHERE project_id = ? AND fingerprint = ?',
+        [own.n, a.project_id, s.fingerprint],
+      )
+      await tx.run('UPDATE issue_merges SET target = ? WHERE project_id = ? AND target = ?', [
+        a.target,
+        a.project_id,
+        s.fingerprint,
+      ])
+      await tx.run('UPDATE issues SET merged_into = ? WHERE project_id = ? AND merged_into = ?', [
+        a.target,
+        a.project_id,
+        s.fingerprint,
+      ])
+    }
+    await tx.run(
+      `INSERT INTO issue_merges (project_id, fingerprint, target, old_status, merged_by, merged_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [a.project_id, s.fingerprint, a.target, s.status, a.actor, a.now],
+    )
+    await tx.run('UPDATE issues SET merged_into = ? WHERE project_id = ? AND fingerprint = ?', [
+      a.target,
+      a.project_id,
+      s.fingerprint,
+    ])
+    total_count += s.total_count
+    first_seen = Math.min(first_seen, s.first_seen)
+    if (s.last_seen > last_seen) {
+      last_seen = s.last_seen
+      last_release = s.last_release
+      last_environment = s.last_environment
+    }
+    await recordActivity(tx, {
+      project_id: a.project_id,
+      fingerprint: s.fingerprint,
+      kind: 'merged_into',
+      actor: a.actor,
+      at: a.now,
+      detail: { target: a.target },
     })
-    .immediate()
+  }
+  if (sources.length === 0) return { merged: [] }
+  await tx.run(
+    `UPDATE issues SET total_count = ?, first_seen = ?, last_seen = ?, last_release = ?, last_environment = ?
+     WHERE project_id = ? AND fingerprint = ?`,
+    [total_count, first_seen, last_seen, last_release, last_environment, a.project_id, a.target],
+  )
+  const merged = sources.map((s) => s.fingerprint)
+  await recordActivity(tx, {
+    project_id: a.project_id,
+    fingerprint: a.target,
+    kind: 'merged',
+    actor: a.actor,
+    at: a.now,
+    detail: { fingerprints: merged },
+  })
+  return { merged }
 }
 
 export interface UnmergeArgs {
@@ -150,77 +153,78 @@ export interface UnmergeArgs {
   now: number
 }
 
-/** Takes each merged fingerprint back out of its target (writer thread); skips the unmerged. */
-export function unmergeIssues(
-  db: Db,
+/** Takes each merged fingerprint back out of its target (a writer task); skips the unmerged. */
+export async function unmergeIssues(
+  tx: Queryable,
   a: UnmergeArgs,
-): { unmerged: { fingerprint: string; target: string }[] } {
-  return db
-    .transaction(() => {
-      const unmerged: { fingerprint: string; target: string }[] = []
-      for (const fp of new Set(a.fingerprints)) {
-        const m = db
-          .query<{ target: string; old_status: IssueStatus }, [string, string]>(
-            'SELECT target, old_status FROM issue_merges WHERE project_id = ? AND fingerprint = ?',
-          )
-          .get(a.project_id, fp)
-        const own = rowOf(db, a.project_id, fp)
-        if (!m || !own) continue
-        db.query('DELETE FROM issue_merges WHERE project_id = ? AND fingerprint = ?').run(a.project_id, fp)
-        db.query(
-          'UPDATE issues SET merged_into = NULL, status = ? WHERE project_id = ? AND fingerprint = ?',
-        ).run(m.old_status, a.project_id, fp)
-        restoreTarget(db, a.project_id, m.target, own.total_count)
-        recordActivity(db, {
-          project_id: a.project_id,
-          fingerprint: fp,
-          kind: 'unmerged_from',
-          actor: a.actor,
-          at: a.now,
-          detail: { target: m.target },
-        })
-        recordActivity(db, {
-          project_id: a.project_id,
-          fingerprint: m.target,
-          kind: 'unmerged',
-          actor: a.actor,
-          at: a.now,
-          detail: { fingerprint: fp },
-        })
-        unmerged.push({ fingerprint: fp, target: m.target })
-      }
-      return { unmerged }
+): Promise<{ unmerged: { fingerprint: string; target: string }[] }> {
+  const unmerged: { fingerprint: string; target: string }[] = []
+  for (const fp of new Set(a.fingerprints)) {
+    const m = await tx.get<{ target: string; old_status: IssueStatus }>(
+      'SELECT target, old_status FROM issue_merges WHERE project_id = ? AND fingerprint = ?',
+      [a.project_id, fp],
+    )
+    const own = await rowOf(tx, a.project_id, fp)
+    if (!m || !own) continue
+    await tx.run('DELETE FROM issue_merges WHERE project_id = ? AND fingerprint = ?', [a.project_id, fp])
+    await tx.run(
+      'UPDATE issues SET merged_into = NULL, status = ? WHERE project_id = ? AND fingerprint = ?',
+      [m.old_status, a.project_id, fp],
+    )
+    await restoreTarget(tx, a.project_id, m.target, own.total_count)
+    await recordActivity(tx, {
+      project_id: a.project_id,
+      fingerprint: fp,
+      kind: 'unmerged_from',
+      actor: a.actor,
+      at: a.now,
+      detail: { target: m.target },
     })
-    .immediate()
+    await recordActivity(tx, {
+      project_id: a.project_id,
+      fingerprint: m.target,
+      kind: 'unmerged',
+      actor: a.actor,
+      at: a.now,
+      detail: { fingerprint: fp },
+    })
+    unmerged.push({ fingerprint: fp, target: m.target })
+  }
+  return { unmerged }
 }
 
 /** The target without one member: its totals less the member's, sightings from what is left. */
-function restoreTarget(db: Db, projectId: string, target: string, memberTotal: number): void {
-  const group = groupOf(db, projectId, target)
-  const seen = db
-    .query<{ first_seen: number | null; last_seen: number | null }, string[]>(
-      `SELECT min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM error_aggregates
-       WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)})`,
-    )
-    .get(projectId, ...group)
-  const last = db
-    .query<{ release: string; environment: string }, string[]>(
-      `SELECT release, environment FROM error_aggregates
-       WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)}) ORDER BY last_seen DESC LIMIT 1`,
-    )
-    .get(projectId, ...group)
-  db.query(
+async function restoreTarget(
+  tx: Queryable,
+  projectId: string,
+  target: string,
+  memberTotal: number,
+): Promise<void> {
+  const group = await groupOf(tx, projectId, target)
+  const inG = `fingerprint IN (${placeholders(group.length)})`
+  const seen = await tx.get<{ first_seen: number | null; last_seen: number | null }>(
+    `SELECT min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM error_aggregates
+     WHERE project_id = ? AND ${inG}`,
+    [projectId, ...group],
+  )
+  const last = await tx.get<{ release: string; environment: string }>(
+    `SELECT release, environment FROM error_aggregates
+     WHERE project_id = ? AND ${inG} ORDER BY last_seen DESC LIMIT 1`,
+    [projectId, ...group],
+  )
+  await tx.run(
     `UPDATE issues SET total_count = total_count - ?,
        first_seen = coalesce(?, first_seen), last_seen = coalesce(?, last_seen),
        last_release = coalesce(?, last_release), last_environment = coalesce(?, last_environment)
      WHERE project_id = ? AND fingerprint = ?`,
-  ).run(
-    memberTotal,
-    seen?.first_seen ?? null,
-    seen?.last_seen ?? null,
-    last?.release ?? null,
-    last?.environment ?? null,
-    projectId,
-    target,
+    [
+      memberTotal,
+      seen?.first_seen ?? null,
+      seen?.last_seen ?? null,
+      last?.release ?? null,
+      last?.environment ?? null,
+      projectId,
+      target,
+    ],
   )
 }

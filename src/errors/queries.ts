@@ -1,10 +1,14 @@
 /**
  * Read queries of the error API. Every function takes the list of project ids the caller
  * may see; no query runs unscoped. All values are bound parameters.
+ *
+ * Written against the storage seam (storage/backend.ts), so they answer the same on SQLite
+ * and on PostgreSQL (test/http/errors.store.test.ts runs them on both with the same rows).
  */
 
 import { HOUR_MS, hourBucket } from '../core/time'
-import { type Db, placeholders } from '../storage/db'
+import type { Param, Queryable } from '../storage/backend'
+import { placeholders } from '../storage/db'
 import type { IssueStatus } from './commit'
 import { issueKey, type NormalizedEvent } from './event'
 import type { SqlPart } from './search.sql'
@@ -53,16 +57,19 @@ export interface IssueFilters {
 const ISSUE_COLS =
   'i.project_id, i.fingerprint, i.error_type, i.message, i.source, i.route_or_procedure, i.screen, i.status, i.users_count, i.assignee_id, i.assignee_name'
 
-export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total: number } {
+export async function listIssues(
+  b: Queryable,
+  f: IssueFilters,
+): Promise<{ items: IssueRow[]; total: number }> {
   if (f.projectIds.length === 0) return { items: [], total: 0 }
   const where: string[] = []
-  const params: (string | number)[] = []
+  const params: Param[] = []
   const byBreakdown = f.release !== undefined || f.environment !== undefined
   let from: string
   let counts: string
   if (byBreakdown) {
     const aggWhere = [`g.project_id IN (${placeholders(f.projectIds.length)})`]
-    const aggParams: (string | number)[] = [...f.projectIds]
+    const aggParams: Param[] = [...f.projectIds]
     if (f.release !== undefined) {
       aggWhere.push('g.release = ?')
       aggParams.push(f.release)
@@ -83,7 +90,7 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
                           UNION ALL
                           SELECT m.project_id, m.target, m.fingerprint FROM c JOIN issue_merges m
                             ON m.project_id = c.project_id AND m.target = c.fingerprint)
-               SELECT g.project_id, grp.target AS fingerprint, sum(g.total_count) AS total_count,
+               SELECT g.project_id, grp.target AS fingerprint, CAST(sum(g.total_count) AS BIGINT) AS total_count,
                       min(g.first_seen) AS first_seen, max(g.last_seen) AS last_seen
                FROM grp JOIN error_aggregates g ON g.project_id = grp.project_id AND g.fingerprint = grp.member
                WHERE ${aggWhere.join(' AND ')} GROUP BY 1, 2) a
@@ -91,7 +98,7 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
     } else {
       params.push(...aggParams)
       // A merged issue's rows count for its target (merge.ts).
-      from = `(SELECT g.project_id, coalesce(m.target, g.fingerprint) AS fingerprint, sum(g.total_count) AS total_count,
+      from = `(SELECT g.project_id, coalesce(m.target, g.fingerprint) AS fingerprint, CAST(sum(g.total_count) AS BIGINT) AS total_count,
                       min(g.first_seen) AS first_seen, max(g.last_seen) AS last_seen
                FROM error_aggregates g LEFT JOIN issue_merges m ON m.project_id = g.project_id AND m.fingerprint = g.fingerprint
                WHERE ${aggWhere.join(' AND ')} GROUP BY 1, 2) a
@@ -136,25 +143,29 @@ export function listIssues(db: Db, f: IssueFilters): { items: IssueRow[]; total:
     params.push(...f.search.params)
   }
   const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
-  const total = (db.query(`SELECT count(*) AS n FROM ${from} ${whereSql}`).get(...params) as { n: number }).n
-  const items = db
-    .query<IssueRow, (string | number)[]>(
+  const [count, items] = await Promise.all([
+    b.get<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${whereSql}`, params),
+    b.all<IssueRow>(
       `SELECT ${ISSUE_COLS}, ${counts} FROM ${from} ${whereSql}
        ORDER BY ${f.sort === 'users_count' ? 'i' : col}.${f.sort} DESC, i.fingerprint ASC LIMIT ? OFFSET ?`,
-    )
-    .all(...params, f.limit, f.offset)
-  return { items, total }
+      [...params, f.limit, f.offset],
+    ),
+  ])
+  return { items, total: count?.n ?? 0 }
 }
 
 /** The issue with this fingerprint among `projectIds`, most recently seen first. */
-export function findIssues(db: Db, projectIds: string[], fingerprint: string): IssueRow[] {
+export async function findIssues(
+  b: Queryable,
+  projectIds: string[],
+  fingerprint: string,
+): Promise<IssueRow[]> {
   if (projectIds.length === 0) return []
-  return db
-    .query<IssueRow, string[]>(
-      `SELECT ${ISSUE_COLS}, i.total_count, i.first_seen, i.last_seen FROM issues i
-       WHERE i.fingerprint = ? AND i.project_id IN (${placeholders(projectIds.length)}) ORDER BY i.last_seen DESC`,
-    )
-    .all(fingerprint, ...projectIds)
+  return b.all<IssueRow>(
+    `SELECT ${ISSUE_COLS}, i.total_count, i.first_seen, i.last_seen FROM issues i
+     WHERE i.fingerprint = ? AND i.project_id IN (${placeholders(projectIds.length)}) ORDER BY i.last_seen DESC`,
+    [fingerprint, ...projectIds],
+  )
 }
 
 export interface AggregateRow {
@@ -165,13 +176,18 @@ export interface AggregateRow {
   last_seen: number
 }
 
-export function aggregatesOf(db: Db, projectId: string, fingerprint: string): AggregateRow[] {
-  return db
-    .query<AggregateRow, [string, string]>(
-      `SELECT release, environment, total_count, first_seen, last_seen FROM error_aggregates
-       WHERE project_id = ? AND fingerprint = ? ORDER BY last_seen DESC, release, environment`,
-    )
-    .all(projectId, fingerprint)
+/** The aggregate rows of one or several fingerprints of a project (a merge group), most recent first. */
+export function aggregatesOf(
+  b: Queryable,
+  projectId: string,
+  fingerprints: string[],
+): Promise<AggregateRow[]> {
+  return b.all<AggregateRow>(
+    `SELECT release, environment, total_count, first_seen, last_seen FROM error_aggregates
+     WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)})
+     ORDER BY last_seen DESC, release, environment`,
+    [projectId, ...fingerprints],
+  )
 }
 
 export interface SeenIn {
@@ -188,19 +204,18 @@ export function seenFrom(rows: { release: string; environment: string }[]): Seen
 }
 
 /** `seenFrom` for a page of issues, with one query per project instead of one per issue. */
-export function seenInAll(
-  db: Db,
+export async function seenInAll(
+  b: Queryable,
   issues: { project_id: string; fingerprint: string }[],
-): Map<string, SeenIn> {
+): Promise<Map<string, SeenIn>> {
   const rows = new Map<string, { release: string; environment: string }[]>()
   for (const [projectId, fps] of byProject(issues)) {
-    const found = db
-      .query<{ fingerprint: string; release: string; environment: string }, string[]>(
-        `SELECT fingerprint, release, environment FROM error_aggregates
-         WHERE project_id = ? AND fingerprint IN (${placeholders(fps.length)})
-         ORDER BY last_seen DESC, release, environment`,
-      )
-      .all(projectId, ...fps)
+    const found = await b.all<{ fingerprint: string; release: string; environment: string }>(
+      `SELECT fingerprint, release, environment FROM error_aggregates
+       WHERE project_id = ? AND fingerprint IN (${placeholders(fps.length)})
+       ORDER BY last_seen DESC, release, environment`,
+      [projectId, ...fps],
+    )
     for (const r of found) {
       const key = issueKey(projectId, r.fingerprint)
       const list = rows.get(key)
@@ -233,38 +248,41 @@ const EVENT_FIELDS = `timestamp, source, environment, release, app_version, buil
 /** A stored event as read back: the normalized event without its receive time, plus its row id. */
 export type EventRow = Omit<NormalizedEvent, 'received_at'> & { id: number }
 
+/** The samples of one or several fingerprints of a project, newest capture first. */
 export function samplesOf(
-  db: Db,
+  b: Queryable,
   projectId: string,
-  fingerprint: string,
-): (EventRow & { captured_at: number })[] {
-  return db
-    .query<EventRow & { captured_at: number }, [string, string]>(
-      `SELECT id, project_id, fingerprint, captured_at, ${EVENT_FIELDS} FROM samples
-       WHERE project_id = ? AND fingerprint = ? ORDER BY raw_event_id DESC`,
-    )
-    .all(projectId, fingerprint)
+  fingerprints: string[],
+): Promise<(EventRow & { captured_at: number })[]> {
+  return b.all<EventRow & { captured_at: number }>(
+    `SELECT id, project_id, fingerprint, captured_at, ${EVENT_FIELDS} FROM samples
+     WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)})
+     ORDER BY captured_at DESC, id DESC`,
+    [projectId, ...fingerprints],
+  )
 }
 
-export function occurrencesOf(
-  db: Db,
+/** Raw events of one or several fingerprints of a project (a merge group), newest first. */
+export async function occurrencesOf(
+  b: Queryable,
   projectId: string,
-  fingerprint: string,
+  fingerprints: string[],
   limit: number,
   offset: number,
-): { items: (EventRow & { received_at: number })[]; total: number } {
-  const total = (
-    db
-      .query('SELECT count(*) AS n FROM raw_events WHERE project_id = ? AND fingerprint = ?')
-      .get(projectId, fingerprint) as { n: number }
-  ).n
-  const items = db
-    .query<EventRow & { received_at: number }, [string, string, number, number]>(
+): Promise<{ items: (EventRow & { received_at: number })[]; total: number }> {
+  const inG = `fingerprint IN (${placeholders(fingerprints.length)})`
+  const [count, items] = await Promise.all([
+    b.get<{ n: number }>(`SELECT count(*) AS n FROM raw_events WHERE project_id = ? AND ${inG}`, [
+      projectId,
+      ...fingerprints,
+    ]),
+    b.all<EventRow & { received_at: number }>(
       `SELECT id, project_id, fingerprint, received_at, ${EVENT_FIELDS} FROM raw_events
-       WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC LIMIT ? OFFSET ?`,
-    )
-    .all(projectId, fingerprint, limit, offset)
-  return { items, total }
+       WHERE project_id = ? AND ${inG} ORDER BY id DESC LIMIT ? OFFSET ?`,
+      [projectId, ...fingerprints, limit, offset],
+    ),
+  ])
+  return { items, total: count?.n ?? 0 }
 }
 
 export interface HistoryRow {
@@ -277,13 +295,13 @@ export interface HistoryRow {
   changed_at: number
 }
 
-export function historyOf(db: Db, projectId: string, fingerprint: string): HistoryRow[] {
-  return db
-    .query<HistoryRow, [string, string]>(
-      `SELECT id, project_id, fingerprint, old_status, new_status, changed_by, changed_at FROM status_changes
-       WHERE project_id = ? AND fingerprint = ? ORDER BY id DESC`,
-    )
-    .all(projectId, fingerprint)
+/** The status changes of one or several fingerprints of a project, newest first. */
+export function historyOf(b: Queryable, projectId: string, fingerprints: string[]): Promise<HistoryRow[]> {
+  return b.all<HistoryRow>(
+    `SELECT id, project_id, fingerprint, old_status, new_status, changed_by, changed_at FROM status_changes
+     WHERE project_id = ? AND fingerprint IN (${placeholders(fingerprints.length)}) ORDER BY id DESC`,
+    [projectId, ...fingerprints],
+  )
 }
 
 export interface TrendPoint {
@@ -293,12 +311,12 @@ export interface TrendPoint {
 
 /**
  * Hourly counts for the `hours` buckets ending with the current hour, zero-filled, oldest
- * first. Optionally for one fingerprint and one environment.
+ * first. Optionally for some fingerprints (an issue's merge group, summed) and one environment.
  */
-export function hourlySeries(
-  db: Db,
-  a: { projectIds: string[]; hours: number; now: number; fingerprint?: string; environment?: string },
-): TrendPoint[] {
+export async function hourlySeries(
+  b: Queryable,
+  a: { projectIds: string[]; hours: number; now: number; fingerprints?: string[]; environment?: string },
+): Promise<TrendPoint[]> {
   const last = hourBucket(a.now)
   const first = last - (a.hours - 1) * HOUR_MS
   const out: TrendPoint[] = Array.from({ length: a.hours }, (_, i) => ({
@@ -311,20 +329,19 @@ export function hourlySeries(
     'hour_bucket >= ?',
     'hour_bucket <= ?',
   ]
-  const params: (string | number)[] = [...a.projectIds, first, last]
-  if (a.fingerprint !== undefined) {
-    where.push('fingerprint = ?')
-    params.push(a.fingerprint)
+  const params: Param[] = [...a.projectIds, first, last]
+  if (a.fingerprints !== undefined) {
+    where.push(`fingerprint IN (${placeholders(a.fingerprints.length)})`)
+    params.push(...a.fingerprints)
   }
   if (a.environment !== undefined) {
     where.push('environment = ?')
     params.push(a.environment)
   }
-  const rows = db
-    .query<TrendPoint, (string | number)[]>(
-      `SELECT hour_bucket, sum(count) AS count FROM event_counts_hourly WHERE ${where.join(' AND ')} GROUP BY hour_bucket`,
-    )
-    .all(...params)
+  const rows = await b.all<TrendPoint>(
+    `SELECT hour_bucket, CAST(sum(count) AS BIGINT) AS count FROM event_counts_hourly WHERE ${where.join(' AND ')} GROUP BY hour_bucket`,
+    params,
+  )
   for (const r of rows) {
     const point = out[(r.hour_bucket - first) / HOUR_MS]
     if (point) point.count = r.count
@@ -336,24 +353,23 @@ export function hourlySeries(
  * Zero-filled hourly counts of several issues at once (the list's sparklines), keyed by
  * `project_id + "\u0000" + fingerprint`: one query per project instead of one per issue.
  */
-export function issueTrends(
-  db: Db,
+export async function issueTrends(
+  b: Queryable,
   issues: { project_id: string; fingerprint: string }[],
   hours: number,
   now: number,
-): Map<string, number[]> {
+): Promise<Map<string, number[]>> {
   const last = hourBucket(now)
   const first = last - (hours - 1) * HOUR_MS
   const out = new Map<string, number[]>()
   for (const i of issues) out.set(issueKey(i.project_id, i.fingerprint), new Array(hours).fill(0))
   for (const [projectId, fps] of byProject(issues)) {
-    const rows = db
-      .query<{ fingerprint: string; hour_bucket: number; count: number }, (string | number)[]>(
-        `SELECT fingerprint, hour_bucket, sum(count) AS count FROM event_counts_hourly
-         WHERE project_id = ? AND fingerprint IN (${placeholders(fps.length)}) AND hour_bucket >= ? AND hour_bucket <= ?
-         GROUP BY fingerprint, hour_bucket`,
-      )
-      .all(projectId, ...fps, first, last)
+    const rows = await b.all<{ fingerprint: string; hour_bucket: number; count: number }>(
+      `SELECT fingerprint, hour_bucket, CAST(sum(count) AS BIGINT) AS count FROM event_counts_hourly
+       WHERE project_id = ? AND fingerprint IN (${placeholders(fps.length)}) AND hour_bucket >= ? AND hour_bucket <= ?
+       GROUP BY fingerprint, hour_bucket`,
+      [projectId, ...fps, first, last],
+    )
     for (const r of rows) {
       const series = out.get(issueKey(projectId, r.fingerprint))
       if (series) series[(r.hour_bucket - first) / HOUR_MS] = r.count
@@ -369,26 +385,28 @@ export interface Stats {
   top_routes: { route: string; count: number }[]
 }
 
-export function statsOf(db: Db, projectIds: string[], now: number): Stats {
+export async function statsOf(b: Queryable, projectIds: string[], now: number): Promise<Stats> {
   if (projectIds.length === 0)
     return { total_errors: 0, unresolved_errors: 0, total_events_24h: 0, top_routes: [] }
   const inP = `project_id IN (${placeholders(projectIds.length)})`
-  const counts = db
-    .query(
-      `SELECT count(*) AS total, coalesce(sum(status = 'unresolved'), 0) AS unresolved FROM issues
+  const [counts, series, top_routes] = await Promise.all([
+    // count() of a CASE, not sum() of the comparison: PostgreSQL has no sum(boolean).
+    b.get<{ total: number; unresolved: number }>(
+      `SELECT count(*) AS total, count(CASE WHEN status = 'unresolved' THEN 1 END) AS unresolved FROM issues
        WHERE ${inP} AND merged_into IS NULL`,
-    )
-    .get(...projectIds) as { total: number; unresolved: number }
-  const events24h = hourlySeries(db, { projectIds, hours: 24, now }).reduce((n, p) => n + p.count, 0)
-  const top_routes = db
-    .query<{ route: string; count: number }, string[]>(
-      `SELECT route_or_procedure AS route, sum(total_count) AS count FROM issues
+      projectIds,
+    ),
+    hourlySeries(b, { projectIds, hours: 24, now }),
+    b.all<{ route: string; count: number }>(
+      `SELECT route_or_procedure AS route, CAST(sum(total_count) AS BIGINT) AS count FROM issues
        WHERE ${inP} AND route_or_procedure IS NOT NULL GROUP BY route_or_procedure ORDER BY count DESC, route LIMIT 10`,
-    )
-    .all(...projectIds)
+      projectIds,
+    ),
+  ])
+  const events24h = series.reduce((n, p) => n + p.count, 0)
   return {
-    total_errors: counts.total,
-    unresolved_errors: counts.unresolved,
+    total_errors: counts?.total ?? 0,
+    unresolved_errors: counts?.unresolved ?? 0,
     total_events_24h: events24h,
     top_routes,
   }

@@ -3,18 +3,25 @@
  * are ordered by their first sighting in the project, the earliest `first_seen` of any of
  * its aggregate rows. `unknown` (an event without a release) is never a newer release.
  */
+import type { Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
 
 export const NO_RELEASE = 'unknown'
 
-/** The project's newest release (first seen last), or null when it has none. */
-export function currentRelease(db: Db, projectId: string): { release: string; first_seen: number } | null {
-  return db
-    .query<{ release: string; first_seen: number }, [string, string]>(
-      `SELECT release, min(first_seen) AS first_seen FROM error_aggregates
-       WHERE project_id = ? AND release != ? GROUP BY release ORDER BY first_seen DESC, release DESC LIMIT 1`,
-    )
-    .get(projectId, NO_RELEASE)
+/**
+ * The project's newest release (first seen last), or null when it has none. Through the
+ * seam (the status change's writer task); the commit's checks below stay on the writer
+ * thread's bun:sqlite connection, as commit.ts does.
+ */
+export function currentRelease(
+  tx: Queryable,
+  projectId: string,
+): Promise<{ release: string; first_seen: number } | null> {
+  return tx.get<{ release: string; first_seen: number }>(
+    `SELECT release, min(first_seen) AS first_seen FROM error_aggregates
+     WHERE project_id = ? AND release != ? GROUP BY release ORDER BY first_seen DESC, release DESC LIMIT 1`,
+    [projectId, NO_RELEASE],
+  )
 }
 
 /** When `release` was first seen in the project; null when never. */

@@ -105,14 +105,23 @@ export type Symbolicate = (
   stack: string | null,
 ) => Promise<unknown | null>
 
-export interface QueryDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+/**
+ * `backend` is the storage seam every read here goes through; `db` is left for the two
+ * reads that still run on bun:sqlite (tags.ts `facetsOf`, users.ts `usersOf`).
+ */
+export interface QueryDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'now'> {
   writer: TaskRunner<ErrorsTasks>
   symbolicate?: Symbolicate
   directory: Directory
 }
 
-function issueFor(s: QueryDeps, access: Access, fingerprint: string, forWrite = false): IssueRow {
-  const found = findIssues(s.db, access.projectIds, fingerprint)
+async function issueFor(
+  s: QueryDeps,
+  access: Access,
+  fingerprint: string,
+  forWrite = false,
+): Promise<IssueRow> {
+  const found = await findIssues(s.backend, access.projectIds, fingerprint)
   if (found.length === 0) throw notFound(`no issue with fingerprint ${fingerprint}`)
   if (forWrite && found.length > 1) {
     throw new AppError('bad_request', 'this fingerprint exists in several projects; pass project_id', {
@@ -123,11 +132,11 @@ function issueFor(s: QueryDeps, access: Access, fingerprint: string, forWrite = 
 }
 
 export function errorsRoutes(s: QueryDeps) {
+  type Members = Awaited<ReturnType<typeof membersOfPage>>
   /** A page of issues with the releases and environments each was seen in. */
-  const issueViews = (rows: IssueRow[]) => {
-    const members = membersOfPage(s.db, rows)
+  const issueViews = async (rows: IssueRow[], members: Members) => {
     const all = [...rows, ...expand(members)]
-    const seen = seenInAll(s.db, all)
+    const seen = await seenInAll(s.backend, all)
     return rows.map((row) => {
       const key = issueKey(row.project_id, row.fingerprint)
       const own = seen.get(key) as SeenIn
@@ -142,9 +151,8 @@ export function errorsRoutes(s: QueryDeps) {
     })
   }
   /** Sparklines of a page, each summed over its merge group. */
-  const trendsOf = (rows: IssueRow[], hours: number) => {
-    const members = membersOfPage(s.db, rows)
-    const trends = issueTrends(s.db, [...rows, ...expand(members)], hours, s.now())
+  const trendsOf = async (rows: IssueRow[], members: Members, hours: number) => {
+    const trends = await issueTrends(s.backend, [...rows, ...expand(members)], hours, s.now())
     return (row: IssueRow) => {
       const key = issueKey(row.project_id, row.fingerprint)
       const own = [...(trends.get(key) ?? [])]
@@ -170,23 +178,24 @@ export function errorsRoutes(s: QueryDeps) {
     .use(access(s.guard))
     .get(
       '/v1/errors',
-      ({ access: reach, query }) => {
+      async ({ access: reach, query }) => {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id)
         const { limit } = q
-        const searched = withSearch(q, s.directory, access.projectIds)
+        const searched = await withSearch(q, s.directory, access.projectIds)
         const filters = listFilters(searched.q, access)
         if (searched.assigneeId !== undefined) filters.assigneeId = searched.assigneeId
-        const { items, total } = listIssues(s.db, {
+        const { items, total } = await listIssues(s.backend, {
           ...filters,
           search: searched.search,
           sort: searched.q.sort,
           limit,
           offset: q.offset,
         })
-        const views = issueViews(items)
+        const members = await membersOfPage(s.backend, items)
+        const views = await issueViews(items, members)
         if (q.trend_hours === undefined) return { items: views, total, limit, offset: q.offset }
-        const trendOf = trendsOf(items, q.trend_hours)
+        const trendOf = await trendsOf(items, members, q.trend_hours)
         return {
           items: views.map((v, i) => ({ ...v, trend: trendOf(items[i] as IssueRow) })),
           total,
@@ -201,17 +210,20 @@ export function errorsRoutes(s: QueryDeps) {
       async ({ access: reach, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const access = reach.narrow(q.project_id)
-        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        const group = groupOf(s.db, issue.project_id, issue.fingerprint)
-        const aggregates = groupAggregates(s.db, issue.project_id, group)
-        const history = groupHistory(s.db, issue.project_id, group)
+        const issue = await issueFor(s, access, fingerprintOf(params.fingerprint))
+        const group = await groupOf(s.backend, issue.project_id, issue.fingerprint)
+        const [aggregates, history, samples] = await Promise.all([
+          groupAggregates(s.backend, issue.project_id, group),
+          groupHistory(s.backend, issue.project_id, group),
+          groupSamples(s.backend, issue.project_id, group),
+        ])
         return {
           ...issue,
           ...seenFrom(aggregates),
           aggregates,
-          samples: await eventsWithSymbols(groupSamples(s.db, issue.project_id, group)),
+          samples: await eventsWithSymbols(samples),
           history,
-          ...triageOf(s.db, s.directory, issue, group, aggregates, history),
+          ...(await triageOf(s.backend, s.directory, issue, group, aggregates, history)),
           users: usersOf(s.db, issue.project_id, group, s.now()),
         }
       },
@@ -225,9 +237,9 @@ export function errorsRoutes(s: QueryDeps) {
       async ({ access: reach, query, params }) => {
         const q = parseQuery(PageQuery, query)
         const access = reach.narrow(q.project_id)
-        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        const group = groupOf(s.db, issue.project_id, issue.fingerprint)
-        const page = groupOccurrences(s.db, issue.project_id, group, q.limit, q.offset)
+        const issue = await issueFor(s, access, fingerprintOf(params.fingerprint))
+        const group = await groupOf(s.backend, issue.project_id, issue.fingerprint)
+        const page = await groupOccurrences(s.backend, issue.project_id, group, q.limit, q.offset)
         return {
           items: await eventsWithSymbols(page.items),
           total: page.total,
@@ -242,13 +254,13 @@ export function errorsRoutes(s: QueryDeps) {
     )
     .get(
       '/v1/errors/:fingerprint/trend',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(TrendQuery, query)
         const access = reach.narrow(q.project_id)
-        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        return groupTrend(s.db, {
+        const issue = await issueFor(s, access, fingerprintOf(params.fingerprint))
+        return groupTrend(s.backend, {
           projectId: issue.project_id,
-          group: groupOf(s.db, issue.project_id, issue.fingerprint),
+          group: await groupOf(s.backend, issue.project_id, issue.fingerprint),
           environment: q.environment,
           hours: q.hours,
           now: s.now(),
@@ -261,11 +273,12 @@ export function errorsRoutes(s: QueryDeps) {
     )
     .get(
       '/v1/errors/:fingerprint/tags',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(TagTopQuery, query)
         const access = reach.narrow(q.project_id)
-        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        return facetsOf(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint), q.top)
+        const issue = await issueFor(s, access, fingerprintOf(params.fingerprint))
+        const group = await groupOf(s.backend, issue.project_id, issue.fingerprint)
+        return facetsOf(s.db, issue.project_id, group, q.top)
       },
       {
         scope: 'errors:read',
@@ -274,11 +287,15 @@ export function errorsRoutes(s: QueryDeps) {
     )
     .get(
       '/v1/errors/:fingerprint/history',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const access = reach.narrow(q.project_id)
-        const issue = issueFor(s, access, fingerprintOf(params.fingerprint))
-        return groupHistory(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint))
+        const issue = await issueFor(s, access, fingerprintOf(params.fingerprint))
+        return groupHistory(
+          s.backend,
+          issue.project_id,
+          await groupOf(s.backend, issue.project_id, issue.fingerprint),
+        )
       },
       {
         scope: 'errors:read',
@@ -292,7 +309,7 @@ export function errorsRoutes(s: QueryDeps) {
         if (!status) throw notFound(`unknown action ${params.action}; use resolve, ignore, mute or unresolve`)
         const q = parseQuery(ProjectQuery, query)
         const access = reach.narrow(q.project_id)
-        const issue = issueFor(s, access, fingerprintOf(params.fingerprint), true)
+        const issue = await issueFor(s, access, fingerprintOf(params.fingerprint), true)
         const changed = await s.writer.run('errors.setStatus', {
           project_id: issue.project_id,
           fingerprint: issue.fingerprint,
@@ -317,16 +334,21 @@ export function errorsRoutes(s: QueryDeps) {
     )
     .get(
       '/v1/releases/:release/errors',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(ReleaseQuery, query)
         const access = reach.narrow(q.project_id)
-        const { items, total } = listIssues(s.db, {
+        const { items, total } = await listIssues(s.backend, {
           ...q,
           release: params.release,
           assigned: undefined,
           projectIds: access.projectIds,
         })
-        return { items: issueViews(items), total, limit: q.limit, offset: q.offset }
+        return {
+          items: await issueViews(items, await membersOfPage(s.backend, items)),
+          total,
+          limit: q.limit,
+          offset: q.offset,
+        }
       },
       {
         scope: 'errors:read',
@@ -342,7 +364,7 @@ export function errorsRoutes(s: QueryDeps) {
       ({ access: reach, query }) => {
         const q = parseQuery(TrendQuery, query)
         const access = reach.narrow(q.project_id)
-        return hourlySeries(s.db, {
+        return hourlySeries(s.backend, {
           projectIds: access.projectIds,
           environment: q.environment,
           hours: q.hours,
@@ -356,7 +378,7 @@ export function errorsRoutes(s: QueryDeps) {
       ({ access: reach, query }) => {
         const q = parseQuery(ProjectQuery, query)
         const access = reach.narrow(q.project_id)
-        return statsOf(s.db, access.projectIds, s.now())
+        return statsOf(s.backend, access.projectIds, s.now())
       },
       { scope: 'errors:read', schema: { query: ProjectQuery, response: { 200: Stats } } },
     )

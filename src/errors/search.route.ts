@@ -25,7 +25,11 @@ export interface Searched {
   assigneeId?: string
 }
 
-export function withSearch(q: ListQuery, directory: Pick<Directory, 'user'>, projectIds: string[]): Searched {
+export async function withSearch(
+  q: ListQuery,
+  directory: Pick<Directory, 'user'>,
+  projectIds: string[],
+): Promise<Searched> {
   if (q.query === undefined || q.query.trim() === '') return { q }
   const parsed = parseSearch(q.query)
   if (!parsed.ok) throw invalid(describeSearchError(parsed.errors[0] as (typeof parsed.errors)[0]))
@@ -43,7 +47,7 @@ export function withSearch(q: ListQuery, directory: Pick<Directory, 'user'>, pro
     if (q.assigned !== undefined)
       throw invalid('query: an assignment filter and the assigned parameter together')
     if (f.assigned.kind === 'user') {
-      const user = directory.user(f.assigned.id)
+      const user = await directory.user(f.assigned.id)
       if (!user) throw invalid(`query: assigned:${f.assigned.id} names no user`)
       assigneeId = user.id
     } else out.assigned = f.assigned.kind

@@ -1,13 +1,14 @@
 /**
  * Issue status changes from the API, one issue or a batch (bulk actions), each with its
- * history row (writer thread). "Resolve in the next release" stores the release current
- * at resolution (releases.ts); the commit reopens the issue only for a newer one.
+ * history row: writer tasks on the storage seam (triage.tasks.ts), so each runs in the
+ * writer's one transaction on SQLite or PostgreSQL. "Resolve in the next release" stores
+ * the release current at resolution (releases.ts); the commit reopens the issue only for a
+ * newer one.
  */
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import { recordActivity } from './activity'
 import type { IssueStatus } from './commit'
 import { currentRelease } from './releases'
-import { statements } from './statements'
 
 export interface IssueRef {
   project_id: string
@@ -29,59 +30,55 @@ export interface StatusResult {
 }
 
 /** A status change from the API, recorded in the history. Returns null for an unknown issue. */
-export function setIssueStatus(db: Db, a: IssueRef & StatusArgs): StatusResult | null {
-  return db.transaction(() => changeStatus(db, a, a)).immediate()
+export function setIssueStatus(tx: Queryable, a: IssueRef & StatusArgs): Promise<StatusResult | null> {
+  return changeStatus(tx, a, a)
 }
 
-/** A bulk status change: every issue in one transaction; unknown issues are skipped. */
-export function setIssueStatuses(db: Db, a: StatusArgs & { items: IssueRef[] }): { changed: number } {
-  return db
-    .transaction(() => {
-      let changed = 0
-      for (const ref of a.items) {
-        const r = changeStatus(db, ref, a)
-        if (r && (r.old_status !== r.status || r.resolved_in_release !== null)) changed++
-      }
-      return { changed }
-    })
-    .immediate()
+/** A bulk status change: every issue in the task's one transaction; unknown issues are skipped. */
+export async function setIssueStatuses(
+  tx: Queryable,
+  a: StatusArgs & { items: IssueRef[] },
+): Promise<{ changed: number }> {
+  let changed = 0
+  for (const ref of a.items) {
+    const r = await changeStatus(tx, ref, a)
+    if (r && (r.old_status !== r.status || r.resolved_in_release !== null)) changed++
+  }
+  return { changed }
 }
 
 /** A merged issue's status is its target's (merge.ts): a change of it changes the target. */
-export function effective(db: Db, ref: IssueRef): IssueRef {
-  const into = db
-    .query<{ merged_into: string | null }, [string, string]>(
-      'SELECT merged_into FROM issues WHERE project_id = ? AND fingerprint = ?',
-    )
-    .get(ref.project_id, ref.fingerprint)?.merged_into
-  return into ? { project_id: ref.project_id, fingerprint: into } : ref
+export async function effective(tx: Queryable, ref: IssueRef): Promise<IssueRef> {
+  const row = await tx.get<{ merged_into: string | null }>(
+    'SELECT merged_into FROM issues WHERE project_id = ? AND fingerprint = ?',
+    [ref.project_id, ref.fingerprint],
+  )
+  return row?.merged_into ? { project_id: ref.project_id, fingerprint: row.merged_into } : ref
 }
 
-function changeStatus(db: Db, asked: IssueRef, a: StatusArgs): StatusResult | null {
-  const ref = effective(db, asked)
-  const row = db
-    .query<{ status: IssueStatus; resolved_in_release: string | null }, [string, string]>(
-      'SELECT status, resolved_in_release FROM issues WHERE project_id = ? AND fingerprint = ?',
-    )
-    .get(ref.project_id, ref.fingerprint)
+async function changeStatus(tx: Queryable, asked: IssueRef, a: StatusArgs): Promise<StatusResult | null> {
+  const ref = await effective(tx, asked)
+  const row = await tx.get<{ status: IssueStatus; resolved_in_release: string | null }>(
+    'SELECT status, resolved_in_release FROM issues WHERE project_id = ? AND fingerprint = ?',
+    [ref.project_id, ref.fingerprint],
+  )
   if (!row) return null
-  const next = a.status === 'resolved' && a.next_release ? currentRelease(db, ref.project_id) : null
-  db.query(
+  const next = a.status === 'resolved' && a.next_release ? await currentRelease(tx, ref.project_id) : null
+  await tx.run(
     `UPDATE issues SET status = ?, resolved_in_release = ?, resolved_release_seen = ?
      WHERE project_id = ? AND fingerprint = ?`,
-  ).run(a.status, next?.release ?? null, next?.first_seen ?? null, ref.project_id, ref.fingerprint)
+    [a.status, next?.release ?? null, next?.first_seen ?? null, ref.project_id, ref.fingerprint],
+  )
   if (row.status !== a.status) {
-    statements(db).insertHistory.run(
-      ref.project_id,
-      ref.fingerprint,
-      row.status,
-      a.status,
-      a.changed_by,
-      a.now,
+    // The same row the commit writes for a regression (statements.ts `insertHistory`).
+    await tx.run(
+      `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [ref.project_id, ref.fingerprint, row.status, a.status, a.changed_by, a.now],
     )
   }
   if (next) {
-    recordActivity(db, {
+    await recordActivity(tx, {
       project_id: ref.project_id,
       fingerprint: ref.fingerprint,
       kind: 'resolved_next_release',

@@ -9,16 +9,13 @@ import type { ProjectDataTable } from '../core/feature'
 import type { PruneTask } from '../retention'
 import type { Db } from '../storage/db'
 import type { TaskTable } from '../storage/tasks'
-import { type AssignArgs, assignIssues } from './assign'
-import { addComment, deleteComment } from './comments'
 import { commitEvents } from './commit'
 import type { NormalizedEvent } from './event'
 import { foldEvents } from './fold'
-import { type MergeArgs, mergeIssues, type UnmergeArgs, unmergeIssues } from './merge'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
-import { type IssueRef, type StatusArgs, setIssueStatus, setIssueStatuses } from './status'
-import { pruneUsersHourly, refreshUsersCounts, type UsersCursor } from './users'
+import { triageTasks } from './triage.tasks'
+import { pruneUsersHourly, type UsersCursor } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
@@ -26,41 +23,8 @@ export const errorsTasks = {
     commitEvents(db, a.events, a.sampleSize),
   /** Tag counts and users of the raw events after the watermark (fold.ts; fold.schedule.ts runs it). */
   'errors.fold': (db: Db, a: { limit: number }) => foldEvents(db, a),
-  'errors.setStatus': (db: Db, a: IssueRef & StatusArgs) => setIssueStatus(db, a),
-  /** A bulk action's batch of status changes (bulk.ts sends at most BULK_BATCH per task). */
-  'errors.setStatuses': (db: Db, a: StatusArgs & { items: IssueRef[] }) => setIssueStatuses(db, a),
-  'errors.assign': (db: Db, a: AssignArgs) => assignIssues(db, a),
-  // A merge group's target counts the union of its members' users (users.ts), so the
-  // groups a merge or unmerge changed get their counts again in the same transaction.
-  'errors.merge': (db: Db, a: MergeArgs) =>
-    db
-      .transaction(() => {
-        const r = mergeIssues(db, a)
-        if ('merged' in r && r.merged.length > 0)
-          refreshUsersCounts(db, a.project_id, [a.target, ...r.merged])
-        return r
-      })
-      .immediate(),
-  'errors.unmerge': (db: Db, a: UnmergeArgs) =>
-    db
-      .transaction(() => {
-        const r = unmergeIssues(db, a)
-        refreshUsersCounts(
-          db,
-          a.project_id,
-          r.unmerged.flatMap((u) => [u.fingerprint, u.target]),
-        )
-        return r
-      })
-      .immediate(),
-  'errors.comment': (
-    db: Db,
-    a: IssueRef & { author_id: string; author: string; body: string; now: number },
-  ) => addComment(db, a),
-  'errors.deleteComment': (
-    db: Db,
-    a: IssueRef & { id: number; author_id: string | null; actor: string; now: number },
-  ) => deleteComment(db, a),
+  /** Status changes, assignment, merge and comments: seam tasks (triage.tasks.ts). */
+  ...triageTasks,
   /** Re-lays the sample rings when the configured reservoir size changed. */
   'errors.resizeSampleRings': (db: Db, a: { sampleSize: number }) => resizeSampleRings(db, a.sampleSize),
   /** Retention hook: looks at up to `limit` raw events after the cursor, deletes the expired ones. */

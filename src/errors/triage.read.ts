@@ -2,9 +2,11 @@
  * The read side of triage: an issue's detail combined over its merge group (merge.ts),
  * with assignee, merge links, first and last release, regressions, the tracker link, the
  * activity and the comments. Every function takes one issue already found in the caller's
- * reach (routes.ts), so nothing here runs unscoped.
+ * reach (routes.ts), so nothing here runs unscoped. Written against the storage seam
+ * (storage/backend.ts): one query per part for the whole group, on SQLite or PostgreSQL.
  */
-import { type Db, placeholders } from '../storage/db'
+import type { Queryable } from '../storage/backend'
+import { placeholders } from '../storage/db'
 import { activityOf } from './activity'
 import { commentsOf } from './comments'
 import { issueKey } from './event'
@@ -21,44 +23,53 @@ import {
   samplesOf,
   type TrendPoint,
 } from './queries'
+import { trackerTemplate } from './settings'
 import { renderTemplate } from './tracker'
 
-/** Who may be assigned and how the tracker link names the issue (the composition root gives these). */
+/**
+ * Who may be assigned and how the tracker link names the issue (the composition root gives
+ * these). Answers promises, so the users and projects behind it may live on either backend.
+ */
 export interface Directory {
   /** A user by id or username. */
-  user(ref: string): { id: string; username: string } | null
-  users(): { id: string; username: string }[]
+  user(ref: string): Promise<{ id: string; username: string } | null>
+  users(): Promise<{ id: string; username: string }[]>
   /** The project's slug, for links to the dashboard. */
-  projectSlug(projectId: string): string | null
+  projectSlug(projectId: string): Promise<string | null>
   /** The dashboard's origin. */
   origin: string
 }
 
-export function mergedInto(db: Db, projectId: string, fingerprint: string): string | null {
-  return (
-    db
-      .query<{ merged_into: string | null }, [string, string]>(
-        'SELECT merged_into FROM issues WHERE project_id = ? AND fingerprint = ?',
-      )
-      .get(projectId, fingerprint)?.merged_into ?? null
+export async function mergedInto(
+  b: Queryable,
+  projectId: string,
+  fingerprint: string,
+): Promise<string | null> {
+  const row = await b.get<{ merged_into: string | null }>(
+    'SELECT merged_into FROM issues WHERE project_id = ? AND fingerprint = ?',
+    [projectId, fingerprint],
   )
+  return row?.merged_into ?? null
 }
 
 /** Aggregates of the group summed per (release, environment), most recent first. */
-export function groupAggregates(db: Db, projectId: string, group: string[]): AggregateRow[] {
+export async function groupAggregates(
+  b: Queryable,
+  projectId: string,
+  group: string[],
+): Promise<AggregateRow[]> {
   const sums = new Map<string, AggregateRow>()
-  for (const fp of group) {
-    for (const r of aggregatesOf(db, projectId, fp)) {
-      const key = `${r.release}\u0000${r.environment}`
-      const s = sums.get(key)
-      if (!s) sums.set(key, { ...r })
-      else {
-        s.total_count += r.total_count
-        s.first_seen = Math.min(s.first_seen, r.first_seen)
-        s.last_seen = Math.max(s.last_seen, r.last_seen)
-      }
+  for (const r of await aggregatesOf(b, projectId, group)) {
+    const key = `${r.release}\u0000${r.environment}`
+    const s = sums.get(key)
+    if (!s) sums.set(key, { ...r })
+    else {
+      s.total_count += r.total_count
+      s.first_seen = Math.min(s.first_seen, r.first_seen)
+      s.last_seen = Math.max(s.last_seen, r.last_seen)
     }
   }
+  // Ordered here rather than by the database, whose text order depends on its collation.
   return [...sums.values()].sort(
     (a, b) =>
       b.last_seen - a.last_seen ||
@@ -67,36 +78,25 @@ export function groupAggregates(db: Db, projectId: string, group: string[]): Agg
   )
 }
 
-export function groupSamples(db: Db, projectId: string, group: string[]) {
-  return group
-    .flatMap((fp) => samplesOf(db, projectId, fp))
-    .sort((a, b) => b.captured_at - a.captured_at || b.id - a.id)
-}
+/** The samples of the group, newest capture first. */
+export const groupSamples = (b: Queryable, projectId: string, group: string[]) =>
+  samplesOf(b, projectId, group)
 
-export function groupHistory(db: Db, projectId: string, group: string[]): HistoryRow[] {
-  return group.flatMap((fp) => historyOf(db, projectId, fp)).sort((a, b) => b.id - a.id)
-}
+export const groupHistory = (b: Queryable, projectId: string, group: string[]): Promise<HistoryRow[]> =>
+  historyOf(b, projectId, group)
 
-export function groupTrend(
-  db: Db,
+/** The group's hourly counts, summed. */
+export const groupTrend = (
+  b: Queryable,
   a: { projectId: string; group: string[]; hours: number; now: number; environment?: string },
-): TrendPoint[] {
-  const [first, ...rest] = a.group.map((fingerprint) =>
-    hourlySeries(db, {
-      projectIds: [a.projectId],
-      fingerprint,
-      hours: a.hours,
-      now: a.now,
-      environment: a.environment,
-    }),
-  )
-  const out = first as TrendPoint[]
-  for (const series of rest)
-    series.forEach((p, i) => {
-      ;(out[i] as TrendPoint).count += p.count
-    })
-  return out
-}
+): Promise<TrendPoint[]> =>
+  hourlySeries(b, {
+    projectIds: [a.projectId],
+    fingerprints: a.group,
+    hours: a.hours,
+    now: a.now,
+    environment: a.environment,
+  })
 
 /** The first release (earliest first sighting) and the latest one the issue was seen in. */
 export function releaseSpan(rows: AggregateRow[]): {
@@ -118,25 +118,25 @@ export function releaseSpan(rows: AggregateRow[]): {
 }
 
 /** The triage fields of an issue's detail. */
-export function triageOf(
-  db: Db,
+export async function triageOf(
+  b: Queryable,
   dir: Directory,
   issue: IssueRow,
   group: string[],
   aggregates: AggregateRow[],
   history: HistoryRow[],
 ) {
-  const row = db
-    .query<{ merged_into: string | null; resolved_in_release: string | null }, [string, string]>(
+  const [row, template, slugOrNull, activity, comments] = await Promise.all([
+    b.get<{ merged_into: string | null; resolved_in_release: string | null }>(
       'SELECT merged_into, resolved_in_release FROM issues WHERE project_id = ? AND fingerprint = ?',
-    )
-    .get(issue.project_id, issue.fingerprint)
-  const template = db
-    .query<{ tracker_template: string | null }, [string]>(
-      'SELECT tracker_template FROM error_settings WHERE project_id = ?',
-    )
-    .get(issue.project_id)?.tracker_template
-  const slug = dir.projectSlug(issue.project_id) ?? issue.project_id
+      [issue.project_id, issue.fingerprint],
+    ),
+    trackerTemplate(b, issue.project_id),
+    dir.projectSlug(issue.project_id),
+    activityOf(b, issue.project_id, group),
+    commentsOf(b, issue.project_id, group),
+  ])
+  const slug = slugOrNull ?? issue.project_id
   const url = `${dir.origin.replace(/\/+$/, '')}/issues/${encodeURIComponent(issue.fingerprint)}?project=${encodeURIComponent(slug)}`
   return {
     assignee: issue.assignee_id
@@ -158,57 +158,40 @@ export function triageOf(
           project: slug,
         })
       : null,
-    activity: activityOf(db, issue.project_id, group),
-    comments: commentsOf(db, issue.project_id, group),
+    activity,
+    comments,
   }
 }
 
 export { groupOf }
 
-const EVENT_FIELDS = `timestamp, source, environment, release, app_version, build_number, route_or_procedure, screen,
-  error_type, message, stack, http_status, request_id, user_id_hash, device_id_hash, metadata, event_id, level, breadcrumbs`
-
-/** Raw events of the group, newest first (occurrencesOf over several fingerprints). */
-export function groupOccurrences(
-  db: Db,
+/** Raw events of the group, newest first. */
+export const groupOccurrences = (
+  b: Queryable,
   projectId: string,
   group: string[],
   limit: number,
   offset: number,
-): { items: (EventRow & { received_at: number })[]; total: number } {
-  if (group.length === 1) return occurrencesOf(db, projectId, group[0] as string, limit, offset)
-  const inG = `fingerprint IN (${placeholders(group.length)})`
-  const total = (
-    db
-      .query<{ n: number }, string[]>(`SELECT count(*) AS n FROM raw_events WHERE project_id = ? AND ${inG}`)
-      .get(projectId, ...group) as { n: number }
-  ).n
-  const items = db
-    .query<EventRow & { received_at: number }, (string | number)[]>(
-      `SELECT id, project_id, fingerprint, received_at, ${EVENT_FIELDS} FROM raw_events
-       WHERE project_id = ? AND ${inG} ORDER BY id DESC LIMIT ? OFFSET ?`,
-    )
-    .all(projectId, ...group, limit, offset)
-  return { items, total }
-}
+): Promise<{ items: (EventRow & { received_at: number })[]; total: number }> =>
+  occurrencesOf(b, projectId, group, limit, offset)
 
 /**
  * For a page of issues, the fingerprints merged into each (one query per project), so the
  * list's sparklines and seen-in releases cover the whole group.
  */
-export function membersOfPage(
-  db: Db,
+export async function membersOfPage(
+  b: Queryable,
   rows: { project_id: string; fingerprint: string }[],
-): Map<string, { project_id: string; fingerprint: string }[]> {
+): Promise<Map<string, { project_id: string; fingerprint: string }[]>> {
   const out = new Map<string, { project_id: string; fingerprint: string }[]>()
   const byProject = new Map<string, string[]>()
   for (const r of rows) byProject.set(r.project_id, [...(byProject.get(r.project_id) ?? []), r.fingerprint])
   for (const [projectId, fps] of byProject) {
-    const found = db
-      .query<{ fingerprint: string; target: string }, string[]>(
-        `SELECT fingerprint, target FROM issue_merges WHERE project_id = ? AND target IN (${placeholders(fps.length)})`,
-      )
-      .all(projectId, ...fps)
+    const found = await b.all<{ fingerprint: string; target: string }>(
+      `SELECT fingerprint, target FROM issue_merges WHERE project_id = ? AND target IN (${placeholders(fps.length)})
+       ORDER BY merged_at, fingerprint`,
+      [projectId, ...fps],
+    )
     for (const m of found) {
       const key = issueKey(projectId, m.target)
       out.set(key, [...(out.get(key) ?? []), { project_id: projectId, fingerprint: m.fingerprint }])

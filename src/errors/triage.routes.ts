@@ -16,6 +16,7 @@ import { FingerprintParams, ListQuery, ProjectQuery } from './model'
 import { findIssues, type IssueFilters, type IssueRow, listIssues } from './queries'
 import type { QueryDeps } from './routes'
 import { withSearch } from './search.route'
+import { setTrackerTemplate, trackerTemplate } from './settings'
 import type { IssueRef } from './status'
 import { templateProblem } from './tracker'
 import {
@@ -78,8 +79,8 @@ function authorOf(a: Access): { author_id: string; author: string } {
     : { author_id: `token:${a.principal.tokenId}`, author: a.actor }
 }
 
-function oneIssue(s: QueryDeps, a: Access, fingerprint: string): IssueRow {
-  const found = findIssues(s.db, a.projectIds, fingerprint)
+async function oneIssue(s: QueryDeps, a: Access, fingerprint: string): Promise<IssueRow> {
+  const found = await findIssues(s.backend, a.projectIds, fingerprint)
   if (found.length === 0) throw notFound(`no issue with fingerprint ${fingerprint}`)
   if (found.length > 1)
     throw new AppError('bad_request', 'this fingerprint exists in several projects; pass project_id', {
@@ -97,20 +98,27 @@ function oneProject(a: Access): string {
 }
 
 /** The issues a bulk action is about: an explicit list, or every issue matching a list query. */
-function selection(s: QueryDeps, a: Access, body: BulkRequest, q: ListQuery | null): IssueRef[] {
+async function selection(
+  s: QueryDeps,
+  a: Access,
+  body: BulkRequest,
+  q: ListQuery | null,
+): Promise<IssueRef[]> {
   if ((body.fingerprints === undefined) === (body.matching === undefined))
     throw new AppError('invalid_field', 'give either fingerprints or matching', { field: 'fingerprints' })
   if (body.fingerprints) {
-    return [...new Set(body.fingerprints)].map((fp) => {
-      const i = oneIssue(s, a, fp)
-      return { project_id: i.project_id, fingerprint: i.fingerprint }
-    })
+    const refs: IssueRef[] = []
+    for (const fp of new Set(body.fingerprints)) {
+      const i = await oneIssue(s, a, fp)
+      refs.push({ project_id: i.project_id, fingerprint: i.fingerprint })
+    }
+    return refs
   }
   // The list query's search (`query=`) selects as it lists (search.route.ts).
-  const searched = withSearch(q as ListQuery, s.directory, a.projectIds)
+  const searched = await withSearch(q as ListQuery, s.directory, a.projectIds)
   const filters = listFilters(searched.q, a)
   if (searched.assigneeId !== undefined) filters.assigneeId = searched.assigneeId
-  const { items, total } = listIssues(s.db, {
+  const { items, total } = await listIssues(s.backend, {
     ...filters,
     search: searched.search,
     sort: searched.q.sort,
@@ -135,8 +143,8 @@ function batches<T>(items: T[]): T[][] {
 type BulkRequest = typeof BulkBody.static
 
 export function triageRoutes(s: TriageDeps) {
-  const user = (ref: string) => {
-    const u = s.directory.user(ref)
+  const user = async (ref: string) => {
+    const u = await s.directory.user(ref)
     if (!u) throw new AppError('invalid_field', `no user ${ref}`, { field: 'assignee' })
     return u
   }
@@ -152,14 +160,14 @@ export function triageRoutes(s: TriageDeps) {
             ? null
             : parseQuery(ListQuery, Object.fromEntries(new URLSearchParams(body.matching)))
         const a = reach.narrow(body.project_id ?? q?.project_id)
-        const items = selection(s, a, body, q)
+        const items = await selection(s, a, body, q)
         let changed = 0
         if (body.action === 'assign') {
           if (body.assignee === undefined)
             throw new AppError('invalid_field', 'assign needs assignee (a user, or null)', {
               field: 'assignee',
             })
-          const assignee = body.assignee === null ? null : user(body.assignee)
+          const assignee = body.assignee === null ? null : await user(body.assignee)
           for (const b of batches(items))
             changed += (
               await s.writer.run('errors.assign', { items: b, assignee, actor: a.actor, now: s.now() })
@@ -167,7 +175,7 @@ export function triageRoutes(s: TriageDeps) {
         } else if (body.action === 'merge') {
           if (body.target === undefined)
             throw new AppError('invalid_field', 'merge needs target', { field: 'target' })
-          const target = oneIssue(s, a, body.target)
+          const target = await oneIssue(s, a, body.target)
           const sources = items.filter(
             (i) => i.fingerprint !== target.fingerprint || i.project_id !== target.project_id,
           )
@@ -176,13 +184,13 @@ export function triageRoutes(s: TriageDeps) {
               field: 'target',
             })
           // Checked before the first batch, so a refused merge changes nothing (the writer checks again).
-          const into = mergedInto(s.db, target.project_id, target.fingerprint)
+          const into = await mergedInto(s.backend, target.project_id, target.fingerprint)
           if (into)
             throw new AppError('invalid_field', `${target.fingerprint} is merged into ${into}`, {
               field: 'target',
             })
           for (const src of sources) {
-            const m = mergedInto(s.db, src.project_id, src.fingerprint)
+            const m = await mergedInto(s.backend, src.project_id, src.fingerprint)
             if (m && m !== target.fingerprint)
               throw new AppError('invalid_field', `${src.fingerprint} is already merged into ${m}`, {
                 field: 'fingerprints',
@@ -222,7 +230,8 @@ export function triageRoutes(s: TriageDeps) {
       async ({ request, access: reach }) => {
         const body = parseBody(UnmergeBody, await readJson(request, MAX_BODY))
         const a = reach.narrow(body.project_id)
-        const refs = [...new Set(body.fingerprints)].map((fp) => oneIssue(s, a, fp))
+        const refs: IssueRow[] = []
+        for (const fp of new Set(body.fingerprints)) refs.push(await oneIssue(s, a, fp))
         const byProject = new Map<string, string[]>()
         for (const r of refs)
           byProject.set(r.project_id, [...(byProject.get(r.project_id) ?? []), r.fingerprint])
@@ -246,8 +255,8 @@ export function triageRoutes(s: TriageDeps) {
         const q = parseQuery(ProjectQuery, query)
         const a = reach.narrow(q.project_id)
         const body = parseBody(AssignBody, await readJson(request, MAX_BODY))
-        const issue = oneIssue(s, a, params.fingerprint)
-        const assignee = body.assignee === null ? null : user(body.assignee)
+        const issue = await oneIssue(s, a, params.fingerprint)
+        const assignee = body.assignee === null ? null : await user(body.assignee)
         await s.writer.run('errors.assign', {
           items: [{ project_id: issue.project_id, fingerprint: issue.fingerprint }],
           assignee,
@@ -268,7 +277,7 @@ export function triageRoutes(s: TriageDeps) {
     )
     .get(
       '/v1/triage/assignees',
-      ({ access: reach, query }) => {
+      async ({ access: reach, query }) => {
         // Every user sees every project (docs/decisions.md, "Access"): any user may be
         // assigned; the project only has to be in the caller's reach.
         reach.narrow(parseQuery(ProjectQuery, query).project_id)
@@ -278,10 +287,14 @@ export function triageRoutes(s: TriageDeps) {
     )
     .get(
       '/v1/errors/:fingerprint/comments',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
-        const issue = oneIssue(s, reach.narrow(q.project_id), params.fingerprint)
-        return commentsOf(s.db, issue.project_id, groupOf(s.db, issue.project_id, issue.fingerprint))
+        const issue = await oneIssue(s, reach.narrow(q.project_id), params.fingerprint)
+        return commentsOf(
+          s.backend,
+          issue.project_id,
+          await groupOf(s.backend, issue.project_id, issue.fingerprint),
+        )
       },
       {
         scope: 'errors:read',
@@ -294,7 +307,7 @@ export function triageRoutes(s: TriageDeps) {
         const q = parseQuery(ProjectQuery, query)
         const a = reach.narrow(q.project_id)
         const body = parseBody(CommentBody, await readJson(request, MAX_BODY))
-        const issue = oneIssue(s, a, params.fingerprint)
+        const issue = await oneIssue(s, a, params.fingerprint)
         const row = await s.writer.run('errors.comment', {
           project_id: issue.project_id,
           fingerprint: issue.fingerprint,
@@ -320,7 +333,7 @@ export function triageRoutes(s: TriageDeps) {
       async ({ access: reach, user, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const a = reach.narrow(q.project_id)
-        const issue = oneIssue(s, a, params.fingerprint)
+        const issue = await oneIssue(s, a, params.fingerprint)
         const id = Number(params.id)
         const outcome = await s.writer.run('errors.deleteComment', {
           project_id: issue.project_id,
@@ -343,15 +356,10 @@ export function triageRoutes(s: TriageDeps) {
     )
     .get(
       '/v1/triage/settings',
-      ({ access: reach, query }) => {
+      async ({ access: reach, query }) => {
         const q = parseQuery(ProjectQuery, query)
         const project_id = oneProject(reach.narrow(q.project_id))
-        const row = s.db
-          .query<{ tracker_template: string | null }, [string]>(
-            'SELECT tracker_template FROM error_settings WHERE project_id = ?',
-          )
-          .get(project_id)
-        return { project_id, tracker_template: row?.tracker_template ?? null }
+        return { project_id, tracker_template: await trackerTemplate(s.backend, project_id) }
       },
       { scope: 'errors:read', schema: { query: ProjectQuery, response: { 200: Settings } } },
     )
@@ -371,12 +379,7 @@ export function triageRoutes(s: TriageDeps) {
             throw new AppError('invalid_field', `tracker_template ${problem}`, { field: 'tracker_template' })
         }
         // A small administrative write on the main connection (docs/ARCHITECTURE.md, "Invariants").
-        s.db
-          .query(
-            `INSERT INTO error_settings (project_id, tracker_template, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (project_id) DO UPDATE SET tracker_template = excluded.tracker_template, updated_at = excluded.updated_at`,
-          )
-          .run(project_id, template, s.now())
+        await setTrackerTemplate(s.backend, project_id, template, s.now())
         return { project_id, tracker_template: template }
       },
       {

@@ -102,7 +102,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
       () => running.queue.capacity,
     )
     const intake: LlmIntake = { submit: running.submit, policyOf: running.policyOf }
-    const feed = d.alerting ? new LlmAlertFeed(d.alerting, d.db, d.now, d.log) : null
+    const feed = d.alerting ? new LlmAlertFeed(d.alerting, d.backend, d.now, d.log) : null
     if (feed)
       running.queue.onCommit((_result, items) => feed.committed(new Set(items.map((i) => i.project_id))))
     // With llm_tracing.enabled = false no LLM route exists (404); stored data stays.

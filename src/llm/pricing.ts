@@ -25,6 +25,9 @@
  * - without a usable hint, the providers whose name patterns claim the model, then the
  *   first-party APIs most calls go to (OpenAI, Anthropic, Google), so an embedding model,
  *   which no pattern claims, still finds its price; resellers are never guessed.
+ * The package's calcPrice is slow per call (resolution and a generic unit machinery on every
+ * call); price-table.ts applies the same data with the same arithmetic, resolved and compiled
+ * once per model, and falls back to calcPrice for any price it cannot reproduce exactly.
  * Tiered prices apply as the package defines them: the tier is chosen by the call's whole
  * input_tokens (cache tokens included) and prices every token of the call.
  *
@@ -34,13 +37,9 @@
  * cache writes are priced as cache writes (the 5-minute rate, 0.625x the 1-hour one): the
  * normalized usage does not split them.
  */
-import {
-  calcPrice,
-  findProvider,
-  type PriceCalculation,
-  type Usage as TableUsage,
-} from '@pydantic/genai-prices'
+import { calcPrice, findProvider, type Usage as TableUsage } from '@pydantic/genai-prices'
 import { overrideCostMicros, type PricingOverride, selectOverride } from './overrides'
+import { type TablePrice, tablePrice } from './price-table'
 import { checkUsage, type Usage } from './usage'
 
 /** Must equal the installed package's version; a test holds the two together. */
@@ -114,7 +113,7 @@ export function priceUsage(req: PriceRequest): PriceResult {
     }
   }
 
-  let found: PriceCalculation | null
+  let found: TablePrice | null
   try {
     found = lookupTable(req.model, req.provider ?? null, usageKnown ? req.usage : ZERO, req.at)
   } catch {
@@ -122,7 +121,7 @@ export function priceUsage(req: PriceRequest): PriceResult {
     return unknown('price_error', TABLE_PRICE_VERSION, null)
   }
   if (!found) return unknown('model_not_found', TABLE_PRICE_VERSION, null)
-  const matched = { provider: found.provider.id, model: found.model.id }
+  const matched = { provider: found.provider, model: found.model }
   if (!usageKnown) return unknown('usage_unknown', TABLE_PRICE_VERSION, matched)
   return {
     source: 'table',
@@ -147,6 +146,25 @@ export function dollarsToMicros(dollars: number): number {
  * rounded half away from zero.
  */
 export function roundMicros(micros: number): number {
+  // toPrecision is the slowest step of pricing a span, and it can only matter near a half:
+  // cutting to 15 digits moves a value by less than 6e-15 of itself, and every integer
+  // below 1e14 survives the cut, so a value further than 1e-13 of itself from k + 0.5
+  // rounds the same way with or without it (test/unit/llm.pricing.fast.test.ts compares
+  // the two over many products of decimal prices and token counts).
+  const a = Math.abs(micros)
+  if (a < 1e14) {
+    const floor = Math.floor(a)
+    const f = a - floor
+    if (Math.abs(f - 0.5) > a * 1e-13) {
+      const r = f > 0.5 ? floor + 1 : floor
+      return micros < 0 && r !== 0 ? -r : r
+    }
+  }
+  return roundHalfAwayFromZero(Number(micros.toPrecision(15)))
+}
+
+/** roundMicros without its fast path: what the fast path must always equal. */
+export function roundMicrosByPrecision(micros: number): number {
   return roundHalfAwayFromZero(Number(micros.toPrecision(15)))
 }
 
@@ -166,49 +184,30 @@ const ZERO: Usage = {
   reasoning_tokens: 0,
 }
 
-function lookupTable(model: string, hint: string | null, usage: Usage, at: number): PriceCalculation | null {
-  const table = toTableUsage(usage)
-  const timestamp = new Date(at)
-  for (const [name, providerId] of candidates(model.trim(), hint)) {
-    const found = calcMemo(table, name, providerId, timestamp)
-    if (found) return found
-  }
-  return null
-}
-
-/**
- * calcPrice matches the model name against every model of the provider on each call
- * (about 0.25 ms, which capped trace ingest at a few thousand priced spans per second).
- * Which model a name matches depends on the name and provider only, not on the usage or
- * the time, so the first call's match is remembered as a provider holding just that model;
- * later calls hand calcPrice that provider, and the package still applies its own time
- * constraints, tiers and arithmetic to it, so every price is exactly what the full call
- * gives (the golden fixtures hold the two together). A name that matched nothing is
- * remembered as null. Bounded: a client sending endless random model names cannot grow
- * it past MEMO_MAX entries (it is cleared and refills). LiteLLM names are rewritten by
- * the package before matching, so they always take the full call.
- */
-type Provider = NonNullable<Parameters<typeof calcPrice>[2]>['provider']
-const MEMO_MAX = 4096
-const memo = new Map<string, Provider | null>()
-
-function calcMemo(table: TableUsage, name: string, providerId: string | undefined, timestamp: Date) {
-  if (providerId?.toLowerCase() === 'litellm') return calcPrice(table, name, { providerId, timestamp })
-  const key = `${providerId ?? ''}\u0000${name.toLowerCase()}`
-  const known = memo.get(key)
-  if (known === null) return null
-  if (known !== undefined) return calcPrice(table, name, { provider: known, timestamp })
-  const found = calcPrice(table, name, providerId ? { providerId, timestamp } : { timestamp })
-  if (memo.size >= MEMO_MAX) memo.clear()
-  memo.set(
-    key,
-    found ? { ...found.provider, models: [found.model], fallback_model_providers: undefined } : null,
-  )
-  return found
+/** The table's price for a normalized usage, or null when no model matches; throws when the package would. */
+export function lookupTable(model: string, hint: string | null, usage: Usage, at: number): TablePrice | null {
+  const name = model.trim()
+  const table = () => toTableUsage(usage)
+  return tablePrice(`${hint ?? ''}\u0000${name}`, usage, at, table, () => {
+    const t = table()
+    const timestamp = new Date(at)
+    for (const [candidate, providerId] of priceCandidates(name, hint)) {
+      const found = calcPrice(t, candidate, { providerId, timestamp })
+      if (found)
+        return {
+          resolved: { provider: found.provider.id, model: found.model, name: candidate, providerId },
+          total_price: found.total_price,
+        }
+    }
+    return null
+  })
 }
 
 /** The (model, provider) pairs to try, in order; see the header. */
-function* candidates(model: string, hint: string | null): Generator<[string, string | undefined]> {
+export function* priceCandidates(
+  model: string,
+  hint: string | null,
+): Generator<[string, string | undefined]> {
   const hinted = hint ? findProvider({ providerId: hint }) : undefined
   if (hinted && hint) yield [model, hint]
   const prefixed = /^([^/:]+)[/:](.+)$/.exec(model)
@@ -220,7 +219,7 @@ function* candidates(model: string, hint: string | null): Generator<[string, str
 }
 
 /** The package's usage keys have the same meaning as bloop's: totals that include their parts. */
-function toTableUsage(u: Usage): TableUsage {
+export function toTableUsage(u: Usage): TableUsage {
   const t: TableUsage = { input_tokens: u.input_tokens ?? 0, output_tokens: u.output_tokens ?? 0 }
   if (u.cache_read_tokens !== null) t.cache_read_tokens = u.cache_read_tokens
   if (u.cache_write_tokens !== null) t.cache_write_tokens = u.cache_write_tokens

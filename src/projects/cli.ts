@@ -1,32 +1,32 @@
 /**
  * CLI: `bloop project create | rotate-key | delete` (work directly on the database).
- * `delete` removes the data the way the API does, batch by batch through a writer thread
- * (its own, on the same database: SQLite serializes it with a running server's writer), so
- * it works whether or not the server runs.
+ * `delete` removes the data the way the API does, batch by batch through a writer of its
+ * own on the same database (ProjectDeleteDeps), so it works whether or not the server runs.
  */
-import { resolve } from 'node:path'
+
+import type { Config } from '../config/schema'
 import type { Command } from '../core/command'
 import { CommandFailed, requireString, UsageError } from '../core/command'
 import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
 import { createLogger, type Logger } from '../ops/log'
-import type { Db } from '../storage/db'
+import type { Backend, Queryable } from '../storage/backend'
 import type { TaskRunner } from '../storage/tasks'
 import { createProject, deleteProject, rotateKey } from './manage'
 import { findProject, listProjects, type ProjectRow } from './store'
 import type { ProjectsTasks } from './tasks'
 
 /** The project named on the command line, or a usage error pointing at `project list`. */
-export function projectOrUsage(db: Db, slug: string): ProjectRow {
-  const project = findProject(db, slug)
+export async function projectOrUsage(q: Queryable, slug: string): Promise<ProjectRow> {
+  const project = await findProject(q, slug)
   if (!project) throw new UsageError(`no project with slug ${slug}; see: bloop project list`)
   return project
 }
 
 /** A refused change (bad slug, duplicate, unknown project) is a usage error with the same message. */
-function asUsage<T>(fn: () => T): T {
+async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn()
+    return await fn()
   } catch (err) {
     if (err instanceof AppError) throw new UsageError(err.message)
     throw err
@@ -41,8 +41,8 @@ export const projectCreate: Command = {
   run(ctx) {
     const name = requireString(ctx.values, 'name')
     const slug = requireString(ctx.values, 'slug')
-    return ctx.withDatabase((db) => {
-      const row = asUsage(() => createProject(db, { name, slug, createdBy: null }, Date.now()))
+    return ctx.withDatabase(async (b) => {
+      const row = await asUsage(() => createProject(b, { name, slug, createdBy: null }, Date.now()))
       ctx.out(`created project ${row.slug} ("${row.name}", id ${row.id}, numeric id ${row.numeric_id})`)
       ctx.out(row.api_key)
       return 0
@@ -57,8 +57,8 @@ export const projectRotateKey: Command = {
   options: { slug: { type: 'string' } },
   run(ctx) {
     const slug = requireString(ctx.values, 'slug')
-    return ctx.withDatabase((db) => {
-      const row = asUsage(() => rotateKey(db, slug))
+    return ctx.withDatabase(async (b) => {
+      const row = await asUsage(() => rotateKey(b, slug))
       ctx.out(`rotated the key of project ${row.slug}; SDKs using the old key are refused from now on`)
       ctx.out(row.api_key)
       return 0
@@ -66,10 +66,15 @@ export const projectRotateKey: Command = {
   },
 }
 
-/** What `project delete` needs from the CLI: a writer thread of its own, and every feature's tables. */
+/**
+ * What `project delete` needs from the CLI: a writer of its own on the configured
+ * database (on SQLite a writer thread, serialized with a running server's by SQLite; on
+ * PostgreSQL the seam writer over the command's backend), and every feature's tables.
+ */
 export interface ProjectDeleteDeps {
   openWriter(
-    dbPath: string,
+    config: Config,
+    backend: Backend,
     log: Logger,
   ): TaskRunner<ProjectsTasks> & {
     whenReady(): Promise<void>
@@ -86,15 +91,15 @@ export const projectDelete = (deps: ProjectDeleteDeps): Command => ({
   args: ['slug'],
   run(ctx) {
     const slug = ctx.positionals[0] as string
-    return ctx.withDatabase(async (db, config) => {
+    return ctx.withDatabase(async (b, config) => {
       // Only warnings and failures: the command prints its own summary.
       const log = createLogger('warn', (line) => ctx.err(line))
-      const writer = deps.openWriter(resolve(config.database.path), log)
+      const writer = deps.openWriter(config, b, log)
       try {
         await writer.whenReady()
-        const { row, purged } = asUsage(() =>
+        const { row, purged } = await asUsage(() =>
           deleteProject(
-            { db, writer, log, batchSize: config.retention.prune_batch_size, tables: deps.tables },
+            { backend: b, writer, log, batchSize: config.retention.prune_batch_size, tables: deps.tables },
             slug,
           ),
         )
@@ -124,7 +129,7 @@ export const projectList: Command = {
   summary: 'List projects (slug, name, id, numeric id); --keys adds each ingest key in full.',
   options: { keys: { type: 'boolean' } },
   async run(ctx) {
-    const rows = await ctx.withDatabase((_db, _config, backend) => listProjects(backend))
+    const rows = await ctx.withDatabase((b) => listProjects(b))
     const keys = ctx.values.keys === true
     ctx.out(['SLUG', 'NAME', 'ID', 'NUMERIC_ID', ...(keys ? ['KEY'] : [])].join('\t'))
     for (const p of rows) {

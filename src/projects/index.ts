@@ -1,7 +1,7 @@
 /**
  * The projects feature: project rows and their ingest keys (store.ts), administration
  * shared by the API and the CLI (manage.ts, routes.ts, cli.ts), and the removal of a
- * deleted project's data from every feature's tables (purge.ts, on the writer thread).
+ * deleted project's data from every feature's tables (tasks.ts, a writer task).
  *
  * It owns no event data itself; the tables it empties are those the other features
  * declare (`projectData`), passed in by the composition root in removal order.
@@ -23,7 +23,10 @@ export {
   DEFAULT_PROJECT_ID,
   ensureDefaultProject,
   findProject,
+  findProjectOnSqlite,
+  insertProject,
   listProjects,
+  mintProject,
   type ProjectRow,
   projectByKey,
 } from './store'
@@ -31,7 +34,7 @@ export { type ProjectsTasks, purgeOrder, purgeTasks } from './tasks'
 
 const CONFIG = ['retention'] as const
 
-export interface ProjectsDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'> {
+export interface ProjectsDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<ProjectsTasks>
   /** Every feature's project data, in removal order (`purgeOrder`). */
@@ -52,19 +55,24 @@ export const projects: Feature<ProjectsDeps, ProjectsRunning> = {
   name: 'projects',
   config: CONFIG,
   migrations: [{ file: '001_projects.sql', sql: m001, pg: m001pg }],
+  backends: ['sqlite', 'postgres'],
 
-  start(d) {
-    const createdDefault = !findProject(d.db, DEFAULT_PROJECT_ID)
-    const defaultProject = ensureDefaultProject(d.db, d.secret, d.now())
+  async start(d) {
+    const createdDefault = !(await findProject(d.backend, DEFAULT_PROJECT_ID))
+    const defaultProject = await ensureDefaultProject(d.backend, d.secret, d.now())
     const purge = {
-      db: d.db,
+      backend: d.backend,
       writer: d.writer,
       log: d.log,
       batchSize: d.config.retention.prune_batch_size,
       tables: d.tables,
     }
     // Finish removing the data of projects deleted before a crash or shutdown.
-    void resumePurges(purge)
+    void resumePurges(purge).catch((err) =>
+      d.log.warn('unfinished project purges were not resumed; the next start tries again', {
+        error: (err as Error).message,
+      }),
+    )
     return { routes: projectsRoutes({ ...d, purge }), defaultProject, createdDefault }
   },
 }

@@ -18,18 +18,21 @@
 import type { ProjectDataTable } from '../core/feature'
 import { AppError } from '../http/errors'
 import type { Logger } from '../ops/log'
-import type { Db } from '../storage/db'
+import type { Backend, Queryable } from '../storage/backend'
 import type { TaskRunner } from '../storage/tasks'
 import { NAME_MAX, SLUG_PATTERN } from './model'
 import {
   DEFAULT_PROJECT_ID,
+  deleteProjectRow,
   findProject,
   insertProject,
   newApiKey,
   type ProjectRow,
+  projectsTransaction,
+  renameProjectRow,
   setApiKey,
 } from './store'
-import { orphanedProjectIds, type ProjectsTasks } from './tasks'
+import { orphanedProjects, type ProjectsTasks } from './tasks'
 
 const SLUG = new RegExp(SLUG_PATTERN)
 
@@ -52,43 +55,42 @@ export function validSlug(slug: string): string {
   return slug
 }
 
-export function createProject(
-  db: Db,
+export async function createProject(
+  b: Backend,
   p: { name: string; slug: string; createdBy: string | null },
   now: number,
-): ProjectRow {
+): Promise<ProjectRow> {
   const name = validName(p.name)
   const slug = validSlug(p.slug)
-  return db
-    .transaction(() => {
-      if (findProject(db, slug))
-        throw new AppError('conflict', `a project with the slug ${slug} already exists`)
-      return insertProject(db, { name, slug, createdBy: p.createdBy }, now)
-    })
-    .immediate()
+  return projectsTransaction(b, async (tx) => {
+    if (await findProject(tx, slug))
+      throw new AppError('conflict', `a project with the slug ${slug} already exists`)
+    return insertProject(tx, { name, slug, createdBy: p.createdBy }, now)
+  })
 }
 
 /** The project a path refers to (id or slug), or 404. */
-export function projectOr404(db: Db, ref: string): ProjectRow {
-  const row = findProject(db, ref)
+export async function projectOr404(q: Queryable, ref: string): Promise<ProjectRow> {
+  const row = await findProject(q, ref)
   if (!row) throw new AppError('not_found', `project ${ref} not found`)
   return row
 }
 
-export function renameProject(db: Db, ref: string, rawName: string): ProjectRow {
-  const row = projectOr404(db, ref)
-  db.query('UPDATE projects SET name = ? WHERE id = ?').run(validName(rawName), row.id)
-  return projectOr404(db, row.id)
+export async function renameProject(q: Queryable, ref: string, rawName: string): Promise<ProjectRow> {
+  const row = await projectOr404(q, ref)
+  await renameProjectRow(q, row.id, validName(rawName))
+  return projectOr404(q, row.id)
 }
 
-export function rotateKey(db: Db, ref: string): ProjectRow {
-  const row = projectOr404(db, ref)
-  setApiKey(db, row.id, newApiKey())
-  return projectOr404(db, row.id)
+export async function rotateKey(q: Queryable, ref: string): Promise<ProjectRow> {
+  const row = await projectOr404(q, ref)
+  await setApiKey(q, row.id, newApiKey())
+  return projectOr404(q, row.id)
 }
 
 export interface PurgeDeps {
-  db: Db
+  /** Where the project row is deleted. */
+  backend: Queryable
   writer: TaskRunner<ProjectsTasks>
   log: Logger
   batchSize: number
@@ -103,15 +105,18 @@ export interface PurgeOutcome {
 }
 
 /** Deletes the project row now; returns the row and the promise of its data removal. */
-export function deleteProject(d: PurgeDeps, ref: string): { row: ProjectRow; purged: Promise<PurgeOutcome> } {
-  const row = projectOr404(d.db, ref)
+export async function deleteProject(
+  d: PurgeDeps,
+  ref: string,
+): Promise<{ row: ProjectRow; purged: Promise<PurgeOutcome> }> {
+  const row = await projectOr404(d.backend, ref)
   if (row.id === DEFAULT_PROJECT_ID) {
     throw new AppError(
       'conflict',
       'the default project cannot be deleted: requests signed without X-Project-Key land in it',
     )
   }
-  d.db.query('DELETE FROM projects WHERE id = ?').run(row.id)
+  await deleteProjectRow(d.backend, row.id)
   d.log.info('project deleted; removing its data', { project_id: row.id, slug: row.slug })
   return { row, purged: purgeProjectData(d, row.id) }
 }
@@ -147,10 +152,6 @@ export async function purgeProjectData(d: PurgeDeps, projectId: string): Promise
 }
 
 /** Finishes the data removal of projects deleted before a crash or shutdown. */
-export function resumePurges(d: PurgeDeps): Promise<void> {
-  const ids = orphanedProjectIds(d.db, d.tables)
-  return ids.reduce<Promise<void>>(
-    (prev, id) => prev.then(() => purgeProjectData(d, id).then(() => undefined)),
-    Promise.resolve(),
-  )
+export async function resumePurges(d: PurgeDeps): Promise<void> {
+  for (const id of await orphanedProjects(d.backend, d.tables)) await purgeProjectData(d, id)
 }

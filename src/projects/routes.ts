@@ -43,7 +43,7 @@ import {
 } from './model'
 import { listProjects } from './store'
 
-export interface ProjectsRoutesDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'> {
+export interface ProjectsRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
   purge: PurgeDeps
   /** The project's Sentry DSN (the Sentry feature knows it; the composition root passes it). */
   dsnOf: (project: { id: string }) => Promise<string | null>
@@ -68,7 +68,11 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
       '/v1/projects',
       async ({ user: admin, body }) => {
         const b = parseBody(CreateProjectBody, body)
-        const row = createProject(s.db, { name: b.name, slug: b.slug, createdBy: admin.userId }, s.now())
+        const row = await createProject(
+          s.backend,
+          { name: b.name, slug: b.slug, createdBy: admin.userId },
+          s.now(),
+        )
         s.log.info('project created', { project_id: row.id, slug: row.slug, by: admin.username })
         return json(await withDsn(projectWithKey(row)), 201)
       },
@@ -76,22 +80,21 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
     )
     .get(
       '/v1/projects/:slug',
-      ({ params }) => {
-        return withDsn(projectView(projectOr404(s.db, params.slug)))
-      },
+      async ({ params }) => withDsn(projectView(await projectOr404(s.backend, params.slug))),
       { session: true, schema: { params: SlugParams, response: { 200: Project } } },
     )
     .put(
       '/v1/projects/:slug',
-      ({ params, body }) => {
-        return withDsn(projectView(renameProject(s.db, params.slug, parseBody(UpdateProjectBody, body).name)))
-      },
+      async ({ params, body }) =>
+        withDsn(
+          projectView(await renameProject(s.backend, params.slug, parseBody(UpdateProjectBody, body).name)),
+        ),
       { admin: true, schema: { params: SlugParams, body: UpdateProjectBody, response: { 200: Project } } },
     )
     .delete(
       '/v1/projects/:slug',
-      ({ user: admin, params }) => {
-        const { row } = deleteProject(purgeDeps, params.slug)
+      async ({ user: admin, params }) => {
+        const { row } = await deleteProject(purgeDeps, params.slug)
         s.log.info('project deletion requested', { project_id: row.id, slug: row.slug, by: admin.username })
         return { deleted: true, id: row.id, slug: row.slug }
       },
@@ -99,8 +102,8 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
     )
     .post(
       '/v1/projects/:slug/rotate-key',
-      ({ user: admin, params }) => {
-        const row = rotateKey(s.db, params.slug)
+      async ({ user: admin, params }) => {
+        const row = await rotateKey(s.backend, params.slug)
         s.log.info('project key rotated', { project_id: row.id, slug: row.slug, by: admin.username })
         return withDsn(projectWithKey(row))
       },
@@ -108,8 +111,8 @@ export function projectsRoutes(s: ProjectsRoutesDeps) {
     )
     .get(
       '/v1/projects/:slug/key',
-      ({ params }) => {
-        const row = projectOr404(s.db, params.slug)
+      async ({ params }) => {
+        const row = await projectOr404(s.backend, params.slug)
         return { id: row.id, slug: row.slug, api_key: row.api_key }
       },
       { admin: true, schema: { params: SlugParams, response: { 200: ProjectKey } } },

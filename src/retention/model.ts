@@ -41,6 +41,7 @@ export const PassReportSchema = T.Object(
     duration_ms: T.Number(),
     per_project: T.Array(T.Object({ project_id: T.String() }, { additionalProperties: T.Integer() })),
     pages_freed: T.Integer(),
+    partitions_dropped: T.Record(T.String(), T.Integer()),
     phases_ms: T.Record(T.String(), T.Number()),
     cutoffs: T.Object({
       raw_events_before: T.Integer(),

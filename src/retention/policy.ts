@@ -73,3 +73,15 @@ export function decideCutoffs(
 export function isExpired(c: Cutoffs, projectId: string, receivedAt: number): boolean {
   return receivedAt < (c.raw_by_project[projectId] ?? c.raw_default)
 }
+
+/**
+ * Where whole days of raw events may go at once (PostgreSQL drops a day's partition):
+ * the start of the UTC day of the earliest cutoff of any project, so every event received
+ * before it has left its window whatever its project, a project with a longer override
+ * included. Events between this and their project's cutoff are deleted row by row.
+ */
+export function wholeDaysBefore(c: Cutoffs): number {
+  let earliest = c.raw_default
+  for (const v of Object.values(c.raw_by_project)) if (v < earliest) earliest = v
+  return Math.floor(earliest / DAY_MS) * DAY_MS
+}

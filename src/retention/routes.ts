@@ -19,8 +19,8 @@ import { MAX_BODY_BYTES, PurgeAnswer, RetentionUpdate, RetentionViewSchema } fro
 import { retentionView, updateRetention } from './service'
 import type { Sweeper } from './sweeper'
 
-export interface RetentionRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
-  config: Pick<Config, 'retention' | 'database'>
+export interface RetentionRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
+  config: Pick<Config, 'retention'>
   sweeper: Sweeper
   /** When the next scheduled pass starts. */
   nextRunAt: () => Date
@@ -33,7 +33,7 @@ export function retentionRoutes(s: RetentionRoutesDeps) {
     .get(
       '/v1/admin/retention',
       () => {
-        return retentionView(s.db, s.config, {
+        return retentionView(s.backend, s.config, {
           nextRunAt: nextRunAt(),
           lastRun: sweeper.last,
         })
@@ -44,9 +44,9 @@ export function retentionRoutes(s: RetentionRoutesDeps) {
       '/v1/admin/retention',
       async ({ request, user: admin }) => {
         const body = parseBody(RetentionUpdate, await readJson(request, MAX_BODY_BYTES))
-        updateRetention(s.db, body, admin.username, s.now())
+        await updateRetention(s.backend, body, admin.username, s.now())
         s.log.info('retention settings changed', { by: admin.username, ...body })
-        return retentionView(s.db, s.config, {
+        return retentionView(s.backend, s.config, {
           nextRunAt: nextRunAt(),
           lastRun: sweeper.last,
         })

@@ -3,11 +3,10 @@
  * and schedule, and applying a validated change (project references resolved, unknown
  * ones refused with 400 naming the entry).
  */
-import { resolve } from 'node:path'
 import type { Config } from '../config/schema'
 import { AppError } from '../http/errors'
-import { findProject } from '../projects'
-import type { Db } from '../storage/db'
+import { listProjects } from '../projects'
+import type { Backend } from '../storage/backend'
 import type { RetentionUpdate } from './model'
 import {
   type OverrideRow,
@@ -16,7 +15,6 @@ import {
   type StorageFigures,
   saveSettings,
   storageFigures,
-  walSizeOf,
 } from './store'
 import type { PassReport } from './sweeper'
 
@@ -39,12 +37,12 @@ export interface RetentionView {
   }
 }
 
-export function retentionView(
-  db: Db,
-  config: Pick<Config, 'retention' | 'database'>,
+export async function retentionView(
+  b: Backend,
+  config: Pick<Config, 'retention'>,
   schedule: { nextRunAt: Date | null; lastRun: PassReport | null },
-): RetentionView {
-  const settings = readSettings(db)
+): Promise<RetentionView> {
+  const settings = await readSettings(b)
   return {
     global: {
       raw_events_days: settings.raw_events_days,
@@ -53,8 +51,8 @@ export function retentionView(
       set_by: settings.set_by,
       updated_at: settings.updated_at,
     },
-    per_project: readOverrides(db),
-    storage: storageFigures(db, walSizeOf(resolve(config.database.path))),
+    per_project: await readOverrides(b),
+    storage: await storageFigures(b),
     schedule: {
       prune_interval_secs: config.retention.prune_interval_secs,
       prune_batch_size: config.retention.prune_batch_size,
@@ -65,17 +63,25 @@ export function retentionView(
 }
 
 /** Saves a validated change; `per_project[].project_id` may be an id or a slug. */
-export function updateRetention(db: Db, body: RetentionUpdate, by: string, now: number): void {
+export async function updateRetention(
+  b: Backend,
+  body: RetentionUpdate,
+  by: string,
+  now: number,
+): Promise<void> {
+  // The projects store's list, read once: an override names a project by id or slug.
+  const projects = body.per_project?.length ? await listProjects(b) : []
   const perProject = body.per_project?.map((p, i) => {
-    const project = findProject(db, p.project_id)
+    const project =
+      projects.find((x) => x.id === p.project_id) ?? projects.find((x) => x.slug === p.project_id)
     if (!project) {
       const field = `per_project.${i}.project_id`
       throw new AppError('invalid_field', `${field}: no project "${p.project_id}"`, { field })
     }
     return { project_id: project.id, raw_events_days: p.raw_events_days }
   })
-  saveSettings(
-    db,
+  await saveSettings(
+    b,
     {
       raw_events_days: body.raw_events_days,
       hourly_counts_days: body.hourly_counts_days,

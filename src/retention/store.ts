@@ -1,13 +1,15 @@
 /**
- * Retention settings and storage figures (main thread: small administrative writes).
+ * Retention settings and storage figures (small administrative writes, on the storage
+ * seam: SQLite and PostgreSQL alike, test/http/retention.store.test.ts runs both).
  *
  * The global windows live in `retention_settings`, seeded from `[retention]` on start.
  * Until an admin saves values through the API the row follows the config (so changing
  * BLOOP__RETENTION__RAW_EVENTS_DAYS and restarting works); afterwards the saved values win
  * and the config only seeds new databases.
  */
-import { statSync } from 'node:fs'
+import type { Backend, Queryable } from '../storage/backend'
 import type { Db } from '../storage/db'
+import { databaseSize } from '../storage/upkeep'
 import type { ProjectOverride, RetentionSettings } from './policy'
 
 export interface SettingsRow extends RetentionSettings {
@@ -24,36 +26,49 @@ export interface OverrideRow extends ProjectOverride {
 }
 
 /** Inserts the settings row from the config, or refreshes it while no admin has saved values. */
-export function syncSettingsFromConfig(db: Db, config: RetentionSettings, now: number): SettingsRow {
-  db.query(
+export async function syncSettingsFromConfig(
+  q: Queryable,
+  config: RetentionSettings,
+  now: number,
+): Promise<SettingsRow> {
+  await q.run(
     `INSERT INTO retention_settings (id, raw_events_days, hourly_counts_days, set_by, updated_at)
      VALUES (1, ?1, ?2, NULL, ?3)
      ON CONFLICT (id) DO UPDATE SET raw_events_days = ?1, hourly_counts_days = ?2, updated_at = ?3
      WHERE set_by IS NULL AND (raw_events_days != ?1 OR hourly_counts_days != ?2)`,
-  ).run(config.raw_events_days, config.hourly_counts_days, now)
-  return readSettings(db)
+    [config.raw_events_days, config.hourly_counts_days, now],
+  )
+  return readSettings(q)
 }
 
-export function readSettings(db: Db): SettingsRow {
-  const row = db
-    .query<SettingsRow, []>(
-      'SELECT raw_events_days, hourly_counts_days, set_by, updated_at FROM retention_settings WHERE id = 1',
-    )
-    .get()
+const SETTINGS =
+  'SELECT raw_events_days, hourly_counts_days, set_by, updated_at FROM retention_settings WHERE id = 1'
+
+const settingsOrThrow = (row: SettingsRow | null): SettingsRow => {
   if (!row)
     throw new Error('expected a retention_settings row (syncSettingsFromConfig runs on start), got none')
   return row
 }
 
-export function readOverrides(db: Db): OverrideRow[] {
-  return db
-    .query<OverrideRow, []>(
-      `SELECT r.project_id, p.slug AS project_slug, p.name AS project_name, r.raw_events_days, r.set_by,
-              r.updated_at
-       FROM project_retention r LEFT JOIN projects p ON p.id = r.project_id
-       ORDER BY p.numeric_id, r.project_id`,
-    )
-    .all()
+export async function readSettings(q: Queryable): Promise<SettingsRow> {
+  return settingsOrThrow(await q.get<SettingsRow>(SETTINGS))
+}
+
+/**
+ * The same read on a SQLite connection, for the analytics feed, which asks for the hourly
+ * window synchronously and runs only beside SQLite (its DuckDB copy is fed from that file).
+ */
+export function readSettingsOnSqlite(db: Db): SettingsRow {
+  return settingsOrThrow(db.query<SettingsRow, []>(SETTINGS).get())
+}
+
+export function readOverrides(q: Queryable): Promise<OverrideRow[]> {
+  return q.all<OverrideRow>(
+    `SELECT r.project_id, p.slug AS project_slug, p.name AS project_name, r.raw_events_days, r.set_by,
+            r.updated_at
+     FROM project_retention r LEFT JOIN projects p ON p.id = r.project_id
+     ORDER BY p.numeric_id, r.project_id`,
+  )
 }
 
 export interface SettingsChange {
@@ -64,30 +79,32 @@ export interface SettingsChange {
 }
 
 /** Applies a validated change in one transaction. */
-export function saveSettings(db: Db, change: SettingsChange, by: string, now: number): void {
-  db.transaction(() => {
+export function saveSettings(b: Backend, change: SettingsChange, by: string, now: number): Promise<void> {
+  return b.transaction(async (tx) => {
     if (change.raw_events_days !== undefined || change.hourly_counts_days !== undefined) {
-      const current = readSettings(db)
-      db.query(
+      const current = await readSettings(tx)
+      await tx.run(
         'UPDATE retention_settings SET raw_events_days = ?, hourly_counts_days = ?, set_by = ?, updated_at = ? WHERE id = 1',
-      ).run(
-        change.raw_events_days ?? current.raw_events_days,
-        change.hourly_counts_days ?? current.hourly_counts_days,
-        by,
-        now,
+        [
+          change.raw_events_days ?? current.raw_events_days,
+          change.hourly_counts_days ?? current.hourly_counts_days,
+          by,
+          now,
+        ],
       )
     }
     for (const p of change.per_project ?? []) {
       if (p.raw_events_days === 0) {
-        db.query('DELETE FROM project_retention WHERE project_id = ?').run(p.project_id)
+        await tx.run('DELETE FROM project_retention WHERE project_id = ?', [p.project_id])
         continue
       }
-      db.query(
+      await tx.run(
         `INSERT INTO project_retention (project_id, raw_events_days, set_by, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (project_id) DO UPDATE SET raw_events_days = ?2, set_by = ?3, updated_at = ?4`,
-      ).run(p.project_id, p.raw_events_days, by, now)
+        [p.project_id, p.raw_events_days, by, now],
+      )
     }
-  }).immediate()
+  })
 }
 
 /** Tables whose row counts the storage figures show. */
@@ -102,11 +119,11 @@ export const COUNTED_TABLES = [
 ] as const
 
 export interface StorageFigures {
-  /** page_count x page_size: the main database file, without the WAL. */
+  /** SQLite: page_count x page_size, the main file without the WAL. PostgreSQL: the database's size. */
   db_size_bytes: number
-  /** Free pages inside the file, not yet returned by incremental vacuum. */
+  /** SQLite: free pages inside the file, not yet returned by incremental vacuum (0 on PostgreSQL). */
   free_bytes: number
-  /** The write-ahead log file (checkpointed into the database regularly). */
+  /** SQLite: the write-ahead log file, checkpointed into the database regularly (0 on PostgreSQL). */
   wal_size_bytes: number
   raw_events_count: number
   hourly_counts_count: number
@@ -114,30 +131,17 @@ export interface StorageFigures {
   rows: Record<(typeof COUNTED_TABLES)[number], number>
 }
 
-export function storageFigures(db: Db, walSize: number): StorageFigures {
-  const pragma = (name: string) => (db.query(`PRAGMA ${name}`).get() as Record<string, number>)[name] ?? 0
-  const pageSize = pragma('page_size')
+export async function storageFigures(b: Backend): Promise<StorageFigures> {
   const rows = {} as StorageFigures['rows']
   for (const t of COUNTED_TABLES) {
-    rows[t] = (db.query(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n
+    rows[t] = Number((await b.get<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))?.n ?? 0)
   }
-  const oldest = db.query('SELECT min(received_at) AS t FROM raw_events').get() as { t: number | null }
+  const oldest = await b.get<{ t: number | null }>('SELECT min(received_at) AS t FROM raw_events')
   return {
-    db_size_bytes: pragma('page_count') * pageSize,
-    free_bytes: pragma('freelist_count') * pageSize,
-    wal_size_bytes: walSize,
+    ...(await databaseSize(b)),
     raw_events_count: rows.raw_events,
     hourly_counts_count: rows.event_counts_hourly,
-    oldest_raw_event_at: oldest.t,
+    oldest_raw_event_at: oldest?.t ?? null,
     rows,
-  }
-}
-
-/** Size of the database's write-ahead log file; 0 when there is none (or an in-memory database). */
-export function walSizeOf(dbPath: string): number {
-  try {
-    return statSync(`${dbPath}-wal`).size
-  } catch {
-    return 0
   }
 }

@@ -4,6 +4,20 @@
  * counts) in small batches through the writer thread, and give the freed pages back to
  * the file system with incremental vacuum.
  *
+ * Partitions (PostgreSQL, where raw_events and llm_spans are range-partitioned by receive
+ * day; storage/upkeep.ts asks the seam, SQLite has none and skips both steps):
+ * - before the hooks, the raw events of every whole day before the earliest cutoff of any
+ *   project (`wholeDaysBefore`) go by dropping their day partitions, counted per project
+ *   first in the same transaction, so the report stays exact; the errors hook then deletes
+ *   row by row only the events between that day and their project's cutoff;
+ * - after the hooks, the llm_spans partitions of days before the oldest stored LLM trace
+ *   (and before yesterday) are dropped. Spans leave with their traces through the LLM
+ *   hook, which takes each span's contribution out of the hourly rollups, so dropping a
+ *   day of spans before it runs would leave the rollups counting spans no longer stored.
+ *   A span's partition key is its trace's receive time, so no stored or future span can
+ *   belong to a day before the oldest trace: those partitions are empty, and dropping them
+ *   keeps the count of partitions bounded as the scheduler adds one a day.
+ *
  * Never stalling ingest: every batch is its own writer task (one short transaction of at
  * most `retention.prune_batch_size` rows). The writer runs tasks in arrival order; after
  * each batch the sweeper yields, rests (while ingest is active) twice as long as the batch
@@ -15,10 +29,12 @@
  * answer counts only what it deleted itself.
  */
 import type { RetentionHook } from '../core/feature'
+import { DAY_MS } from '../core/time'
 import type { Logger } from '../ops/log'
-import type { Db } from '../storage/db'
+import type { Backend } from '../storage/backend'
+import { dropPartitionsBefore } from '../storage/upkeep'
 import type { PruneArgs, PruneStep } from './hooks'
-import { type Cutoffs, decideCutoffs } from './policy'
+import { type Cutoffs, decideCutoffs, wholeDaysBefore } from './policy'
 import { readOverrides, readSettings } from './store'
 
 /** Pages returned to the file system per vacuum step (4 MB of 4 KB pages). */
@@ -37,6 +53,8 @@ export type PassReport = {
   /** Rows deleted per project id (only projects that lost rows), most first. */
   per_project: ({ project_id: string } & Record<`${string}_deleted`, number>)[]
   pages_freed: number
+  /** Day partitions dropped per table (PostgreSQL; empty on SQLite). */
+  partitions_dropped: Record<string, number>
   /** Wall time of each hook's phase, then of returning pages (`vacuum`). */
   phases_ms: Record<string, number>
   cutoffs: { raw_events_before: number; hourly_buckets_through: number; per_project: Record<string, number> }
@@ -49,7 +67,7 @@ export interface SweeperWriter {
 }
 
 export interface SweeperDeps {
-  db: Db
+  backend: Backend
   writer: SweeperWriter
   log: Logger
   now: () => number
@@ -106,7 +124,7 @@ export class Sweeper {
   }
 
   private async pass(trigger: PassReport['trigger']): Promise<PassReport> {
-    const { db, writer, log, now, batchSize, hooks } = this.deps
+    const { backend, writer, log, now, batchSize, hooks } = this.deps
     const { ingestIdle, ingestActive } = this.deps
     const sleep = this.deps.sleep ?? Bun.sleep
     const pause =
@@ -116,42 +134,69 @@ export class Sweeper {
         if (ingestActive?.()) await sleep(batchMs * REST_FACTOR)
         if (ingestIdle) await Promise.race([ingestIdle(), Bun.sleep(MAX_YIELD_MS)])
       })
-    /** One writer task, then the pause that lets ingest in. */
-    const step = async <R>(task: () => Promise<R>): Promise<R> => {
+    /** One writer task, then the pause that lets ingest in (unless `idle` says it did nothing). */
+    const step = async <R>(task: () => Promise<R>, idle?: (r: R) => boolean): Promise<R> => {
       const t = performance.now()
       const result = await task()
-      await pause(performance.now() - t)
+      if (!idle?.(result)) await pause(performance.now() - t)
       return result
     }
     const startedAt = now()
     const t0 = performance.now()
-    const cutoffs = decideCutoffs(readSettings(db), readOverrides(db), startedAt)
+    const cutoffs = decideCutoffs(await readSettings(backend), await readOverrides(backend), startedAt)
     log.info('retention pass started', { trigger, raw_events_before: cutoffs.raw_default })
 
     const deleted: Record<string, number> = {}
     const phases: Record<string, number> = {}
     const perProject = new Map<string, Record<string, number>>()
     const byProjectHooks = new Set<string>()
+    const partitions: Record<string, number> = {}
+    const count = (name: string, projectId: string, n: number) => {
+      byProjectHooks.add(name)
+      const counts = perProject.get(projectId) ?? {}
+      counts[name] = (counts[name] ?? 0) + n
+      perProject.set(projectId, counts)
+    }
     let phaseStart = t0
+    if (!this.stopped) {
+      const raw = await step(
+        () => dropPartitionsBefore(backend, 'raw_events', wholeDaysBefore(cutoffs), 'project_id'),
+        (r) => r.dropped === 0,
+      )
+      if (raw.dropped > 0) {
+        partitions.raw_events = raw.dropped
+        let rows = 0
+        for (const [p, n] of Object.entries(raw.counts)) {
+          count('raw_events', p, n)
+          rows += n
+        }
+        deleted.raw_events = rows
+        const t = performance.now()
+        phases.partitions = Math.round(t - phaseStart)
+        phaseStart = t
+      }
+    }
     for (const hook of hooks) {
-      let n = 0
+      let n = deleted[hook.name] ?? 0
       let cursor: unknown = null
       do {
         if (this.stopped) break
         const r = await step(() => writer.prune(hook.task, { cutoffs, after: cursor, limit: batchSize }))
         n += r.deleted
-        for (const [p, k] of Object.entries(r.by_project ?? {})) {
-          byProjectHooks.add(hook.name)
-          const counts = perProject.get(p) ?? {}
-          counts[hook.name] = (counts[hook.name] ?? 0) + k
-          perProject.set(p, counts)
-        }
+        for (const [p, k] of Object.entries(r.by_project ?? {})) count(hook.name, p, k)
         cursor = r.next
       } while (cursor !== null)
       deleted[hook.name] = n
       const t = performance.now()
       phases[hook.name] = Math.round(t - phaseStart)
       phaseStart = t
+    }
+    if (!this.stopped) {
+      const spans = await step(
+        () => dropEmptySpanDays(backend, startedAt),
+        (n) => n === 0,
+      )
+      if (spans > 0) partitions.llm_spans = spans
     }
 
     let pagesFreed = 0
@@ -179,6 +224,7 @@ export class Sweeper {
           ...Object.fromEntries(counted.map((h) => [`${h}_deleted`, c[h] ?? 0])),
         })),
       pages_freed: pagesFreed,
+      partitions_dropped: partitions,
       phases_ms: phases,
       cutoffs: cutoffView(cutoffs),
     } as PassReport
@@ -187,6 +233,7 @@ export class Sweeper {
       trigger,
       ...Object.fromEntries(hooks.map((h) => [`${h.name}_deleted`, deleted[h.name] ?? 0])),
       pages_freed: pagesFreed,
+      partitions_dropped: partitions,
       duration_ms: report.duration_ms,
       phases_ms: report.phases_ms,
     })
@@ -200,4 +247,11 @@ function cutoffView(c: Cutoffs): PassReport['cutoffs'] {
     hourly_buckets_through: c.hourly_last_bucket,
     per_project: c.raw_by_project,
   }
+}
+
+/** Drops the llm_spans day partitions before the oldest stored trace's day and before yesterday. */
+async function dropEmptySpanDays(b: Backend, now: number): Promise<number> {
+  const oldest = await b.get<{ t: number | null }>('SELECT min(created_at) AS t FROM llm_traces')
+  const from = Math.min(oldest?.t ?? now, now - DAY_MS)
+  return (await dropPartitionsBefore(b, 'llm_spans', from)).dropped
 }

@@ -8,7 +8,7 @@
 import type { Config } from '../config/schema'
 import { type Command, type CommandContext, requireString, UsageError } from '../core/command'
 import { projectOrUsage } from '../projects'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import { dsnFor, rotateSentryKey } from './store'
 
 function originOf(ctx: CommandContext, fallback: string): string {
@@ -24,9 +24,9 @@ function originOf(ctx: CommandContext, fallback: string): string {
 }
 
 /** The project and DSN origin named on the command line. */
-function target(ctx: CommandContext, db: Db, config: Config) {
+async function target(ctx: CommandContext, q: Queryable, config: Config) {
   return {
-    project: projectOrUsage(db, requireString(ctx.values, 'project')),
+    project: await projectOrUsage(q, requireString(ctx.values, 'project')),
     origin: originOf(ctx, config.auth.rp_origin),
   }
 }
@@ -37,8 +37,8 @@ export const projectDsn: Command = {
   summary: "Print a project's Sentry DSN (origin defaults to auth.rp_origin).",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    return ctx.withDatabase(async (db, config, backend) => {
-      const { project, origin } = target(ctx, db, config)
+    return ctx.withDatabase(async (backend, config) => {
+      const { project, origin } = await target(ctx, backend, config)
       ctx.out((await dsnFor(backend, project, origin)) as string)
       return 0
     })
@@ -51,8 +51,8 @@ export const projectRotateSentryKey: Command = {
   summary: "Replace a project's Sentry public key; prints the new DSN.",
   options: { project: { type: 'string' }, origin: { type: 'string' } },
   run(ctx) {
-    return ctx.withDatabase(async (db, config, backend) => {
-      const { project, origin } = target(ctx, db, config)
+    return ctx.withDatabase(async (backend, config) => {
+      const { project, origin } = await target(ctx, backend, config)
       await rotateSentryKey(backend, project.id)
       ctx.err(`rotated the Sentry key of project ${project.slug}; SDKs using the old DSN now get 403`)
       ctx.out((await dsnFor(backend, project, origin)) as string)

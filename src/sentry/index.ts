@@ -19,7 +19,7 @@ export { dsnFor } from './store'
 const CONFIG = ['sentry', 'ingest', 'auth'] as const
 
 export interface SentryDeps
-  extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  extends Pick<Core, 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
   config: Pick<Config, (typeof CONFIG)[number]>
   submit: Submit
 }
@@ -32,6 +32,7 @@ export const sentry: Feature<SentryDeps, SentryRunning> = {
   name: 'sentry',
   config: CONFIG,
   migrations: [{ file: '005_sentry.sql', sql: m005, pg: m005pg }],
+  backends: ['sqlite', 'postgres'],
 
   start(d) {
     const m = sentryMetrics(d.metrics.registry)

@@ -175,7 +175,7 @@ async function authenticate(
 }
 
 export interface SentryRoutesDeps
-  extends Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
+  extends Pick<Core, 'backend' | 'guard' | 'log' | 'metrics' | 'now' | 'clientIp' | 'ingestLimiter'> {
   config: Pick<Config, 'sentry' | 'ingest' | 'auth'>
   /** The errors feature's way in: queues the mapped event, resolves once committed. */
   submit: Submit
@@ -349,7 +349,7 @@ export function sentryRoutes(s: SentryRoutesDeps) {
       .post(
         '/v1/projects/:slug/sentry-key/rotate',
         async ({ user: admin, params }) => {
-          const project = findProject(s.db, params.slug)
+          const project = await findProject(s.backend, params.slug)
           if (!project || (await rotateSentryKey(s.backend, project.id)) === null) {
             throw new AppError('not_found', `project ${params.slug} not found`)
           }

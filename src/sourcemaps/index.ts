@@ -4,7 +4,6 @@
  * `symbolicate`, which the composition root hands to the errors feature so stored stacks
  * are answered with their original positions. The upload CLI is cli.ts.
  */
-import { resolve } from 'node:path'
 import type { AnyElysia } from 'elysia'
 import type { Config } from '../config/schema'
 import type { Core, Feature, Started } from '../core/feature'
@@ -16,9 +15,9 @@ import { SourceMaps } from './service'
 export { sourcemapsUpload } from './cli'
 export { SourceMaps } from './service'
 
-const CONFIG = ['sourcemaps', 'database'] as const
+const CONFIG = ['sourcemaps'] as const
 
-export interface SourceMapsDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+export interface SourceMapsDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, (typeof CONFIG)[number]>
 }
 
@@ -33,11 +32,11 @@ export const sourcemaps: Feature<SourceMapsDeps, SourceMapsRunning> = {
   name: 'sourcemaps',
   config: CONFIG,
   migrations: [{ file: '004_sourcemaps.sql', sql: m004, pg: m004pg }],
+  backends: ['sqlite', 'postgres'],
 
   start(d) {
     const cfg = d.config.sourcemaps
-    const maps = new SourceMaps(d.db, {
-      dbPath: resolve(d.config.database.path),
+    const maps = new SourceMaps(d.backend, {
       cacheBytes: cfg.cache_bytes,
       maxMappings: cfg.max_mappings,
       timeoutMs: cfg.parse_timeout_ms,

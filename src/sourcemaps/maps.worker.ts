@@ -7,16 +7,16 @@
  *
  * - validate: decode, parse and check an upload, then gzip and hash it for storage;
  * - symbolicate: map a stack through its release's maps, loading stored maps through the
- *   parsed-map cache (a read-only connection of its own reads them on a miss);
+ *   parsed-map cache; on a miss the job answers which maps it needs, and the main thread
+ *   sends it again with their stored bytes (protocol.ts);
  * - invalidate / stats: the cache.
  */
 import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
-import { type Db, openReadOnly } from '../storage/db'
 import { SizedLru } from './cache'
 import { approximateBytes, InvalidSourceMap, loadedMap, parseSourceMap } from './parse'
 import type { FromWorker, InitMessage, Job, ToWorker } from './protocol'
-import { packSourceMap, readSourceMapText, type StoredRef } from './store'
+import { packSourceMap, type StoredRef, unpackSourceMap } from './store'
 import { type LoadedMap, symbolicateStack } from './symbolicate'
 
 declare const self: Worker
@@ -43,19 +43,27 @@ lowerPriority()
 let init: InitMessage | null = null
 let cache = new SizedLru<number, LoadedMap>(0)
 let skip = new Map<number, string>()
-let db: Db | null = null
 
 const send = (m: FromWorker, transfer: Transferable[] = []) => self.postMessage(m, transfer)
 
-function load(jobId: number, ref: StoredRef): LoadedMap | null {
+/** A stored map, parsed: from the cache, else from `data` (its stored bytes); else it is `need`ed. */
+function load(
+  jobId: number,
+  ref: StoredRef,
+  data: ReadonlyMap<number, Uint8Array<ArrayBuffer>>,
+  need: Set<number>,
+): LoadedMap | null {
   if (skip.get(ref.id) === ref.sha256) return null
   const hit = cache.get(ref.id, ref.sha256)
   if (hit) return hit
+  const bytes = data.get(ref.id)
+  if (!bytes) {
+    need.add(ref.id)
+    return null
+  }
   send({ type: 'parsing', id: jobId, map: { id: ref.id, sha256: ref.sha256 } })
-  db ??= openReadOnly((init as InitMessage).dbPath)
-  const text = readSourceMapText(db, ref.id)
-  if (text === null) return null
   try {
+    const text = unpackSourceMap(bytes)
     const parsed = parseSourceMap(text, { maxMappings: (init as InitMessage).maxMappings })
     const map = loadedMap(parsed.consumer)
     cache.set(ref.id, ref.sha256, map, approximateBytes(text.length, parsed.mappings))
@@ -85,11 +93,12 @@ function run(id: number, job: Job): { result: unknown; transfer: Transferable[] 
         transfer: [packed.data.buffer],
       }
     }
-    case 'symbolicate':
-      return {
-        result: symbolicateStack(job.stack, job.release, job.refs, (ref) => load(id, ref)),
-        transfer: [],
-      }
+    case 'symbolicate': {
+      const data = new Map(job.data.map((d) => [d.id, d.data]))
+      const need = new Set<number>()
+      const done = symbolicateStack(job.stack, job.release, job.refs, (ref) => load(id, ref, data, need))
+      return { result: need.size > 0 ? { need: [...need] } : { done }, transfer: [] }
+    }
     case 'stats':
       return { result: { bytes: cache.bytes, maps: cache.size }, transfer: [] }
   }
@@ -107,8 +116,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       skip.delete(msg.mapId)
       return cache.delete(msg.mapId)
     case 'close':
-      db?.close()
-      db = null
       return send({ type: 'closed' })
     default:
       try {

@@ -3,13 +3,11 @@
  * (maps.worker.ts). Structured clone carries them; upload bytes and the compressed result
  * are transferred, not copied.
  */
-import type { PackedMap, StoredRef } from './store'
+import type { MapData, PackedMap, StoredRef } from './store'
 import type { Symbolicated } from './symbolicate'
 
 export interface InitMessage {
   type: 'init'
-  /** The database the read path loads stored maps from (opened read-only, on first need). */
-  dbPath: string
   cacheBytes: number
   maxMappings: number
   /** Maps that exceeded the time budget before: not parsed again. */
@@ -33,13 +31,20 @@ export interface Validated {
   packed: PackedMap
 }
 
-/** Symbolicate one stack with the maps of its release (read from the database on a cache miss). */
+/**
+ * Symbolicate one stack with the maps of its release. A map the stack needs that is
+ * neither in the thread's cache nor in `data` is asked for (`need`): the main thread reads
+ * those maps' bytes through the storage seam and sends the job again with them, so the
+ * thread needs no database connection of its own (the database may be a network one).
+ */
 export interface SymbolicateJob {
   type: 'symbolicate'
   release: string
   stack: string
   refs: StoredRef[]
+  data: MapData[]
 }
+export type SymbolicateAnswer = { need: number[] } | { done: Symbolicated | null }
 
 /** What the parsed-map cache holds (tests, metrics). */
 export interface StatsJob {
@@ -53,7 +58,7 @@ export interface CacheStats {
 export type Job = ValidateJob | SymbolicateJob | StatsJob
 export interface JobResult {
   validate: Validated
-  symbolicate: Symbolicated | null
+  symbolicate: SymbolicateAnswer
   stats: CacheStats
 }
 

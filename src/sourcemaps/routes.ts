@@ -102,7 +102,7 @@ async function readJsonUpload(request: Request, maxBytes: number): Promise<Uploa
   return { release: body.release, filename: body.filename, text: encoder.encode(text) }
 }
 
-export interface SourceMapsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'now'> {
+export interface SourceMapsRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'log' | 'now'> {
   config: Pick<Config, 'sourcemaps'>
   sourcemaps: SourceMaps
 }
@@ -162,7 +162,7 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
         const release = checkName('release', upload.release)
         const filename = checkName('filename', normalizeFilename(upload.filename))
         const checked = await validate(upload.text)
-        const { row, replaced } = putSourceMap(s.db, {
+        const { row, replaced } = await putSourceMap(s.backend, {
           project_id: projectId,
           release,
           filename,
@@ -187,10 +187,10 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
     )
     .get(
       '/v1/projects/:slug/sourcemaps',
-      ({ access: reach, params, query }) => {
+      async ({ access: reach, params, query }) => {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(params.slug)
-        const page = listSourceMaps(s.db, access.projectIds[0] as string, {
+        const page = await listSourceMaps(s.backend, access.projectIds[0] as string, {
           release: q.release,
           limit: q.limit,
           offset: q.offset,
@@ -204,14 +204,14 @@ export function sourcemapsRoutes(s: SourceMapsRoutesDeps) {
     )
     .delete(
       '/v1/projects/:slug/sourcemaps/:id',
-      ({ access: reach, params }) => {
+      async ({ access: reach, params }) => {
         const access = reach.narrow(params.slug)
         const id = Number(params.id)
         if (!Value.Check(IdParam, id))
           throw new AppError('invalid_field', `source map id must be a positive integer (got ${params.id})`, {
             field: 'id',
           })
-        if (!deleteSourceMap(s.db, access.projectIds[0] as string, id))
+        if (!(await deleteSourceMap(s.backend, access.projectIds[0] as string, id)))
           throw notFound(`source map ${id} not found`)
         s.sourcemaps.invalidate(id)
         return { deleted: id }

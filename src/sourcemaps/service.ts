@@ -11,12 +11,15 @@
  *   parsed on a much busier machine than at upload) is remembered by id and hash: the thread
  *   is replaced, the read retried without it, and later reads skip it until it is
  *   re-uploaded or the server restarts. Its frames stay unmapped; the raw stack is always kept.
+ * - The read thread has no database connection: a job that needs maps its cache lacks
+ *   answers which, and is sent again with their stored (compressed) bytes, read here
+ *   through the storage seam. A warm cache costs one round, a cold one two.
  */
 import type { Logger } from '../ops/log'
-import type { Db } from '../storage/db'
+import type { Queryable } from '../storage/backend'
 import { InvalidSourceMap } from './parse'
 import type { CacheStats, InitMessage, MapVersion, Validated } from './protocol'
-import { refsForRelease } from './store'
+import { type MapData, mapData, refsForRelease, type StoredRef } from './store'
 import type { Symbolicated } from './symbolicate'
 import { JobRejected, MapThread, ThreadTimeout } from './thread'
 
@@ -26,8 +29,6 @@ const MAX_WAITING_UPLOADS = 4
 const MAX_WAITING_READS = 1000
 
 export interface SourceMapsOptions {
-  /** The database file (the read thread opens it read-only). */
-  dbPath: string
   cacheBytes: number
   maxMappings: number
   timeoutMs: number
@@ -41,12 +42,11 @@ export class SourceMaps {
   private readonly reads: MapThread
 
   constructor(
-    private readonly db: Db,
+    private readonly backend: Queryable,
     private readonly o: SourceMapsOptions,
   ) {
     const init = (cacheBytes: number): InitMessage => ({
       type: 'init',
-      dbPath: o.dbPath,
       cacheBytes,
       maxMappings: o.maxMappings,
       skip: [...this.unparseable].map(([id, sha256]) => ({ id, sha256 })),
@@ -91,13 +91,13 @@ export class SourceMaps {
     stack: string | null,
   ): Promise<Symbolicated | null> => {
     if (!stack) return null
-    const all = refsForRelease(this.db, projectId, release)
+    const all = await refsForRelease(this.backend, projectId, release)
     // One retry per map that can time out: each timeout removes that map from the next attempt.
     for (let attempt = 0; attempt <= all.length; attempt++) {
       const refs = all.filter((r) => this.unparseable.get(r.id) !== r.sha256)
       if (refs.length === 0) return null
       try {
-        return await this.reads.run({ type: 'symbolicate', release, stack, refs })
+        return await this.withMaps(release, stack, refs)
       } catch (err) {
         if (err instanceof ThreadTimeout && err.map) continue
         this.o.log.warn('stack not symbolicated', {
@@ -109,6 +109,27 @@ export class SourceMaps {
       }
     }
     return null
+  }
+
+  /**
+   * Runs the job, sending the stored bytes of the maps the thread asks for. The maps sent
+   * only grow from round to round (a map parsed this job may push another out of the
+   * cache), so this ends after at most one round per map.
+   */
+  private async withMaps(release: string, stack: string, refs: StoredRef[]) {
+    const sent = new Set<number>()
+    let data: MapData[] = []
+    for (;;) {
+      const answer = await this.reads.run({ type: 'symbolicate', release, stack, refs, data })
+      if ('done' in answer) return answer.done
+      const more = answer.need.filter((id) => !sent.has(id))
+      // Maps deleted since the refs were read: frames they covered stay unmapped.
+      if (more.length === 0) refs = refs.filter((r) => !answer.need.includes(r.id))
+      for (const id of answer.need) sent.add(id)
+      data = await mapData(this.backend, [...sent])
+      const stored = new Set(data.map((d) => d.id))
+      refs = refs.filter((r) => !sent.has(r.id) || stored.has(r.id))
+    }
   }
 
   /** Forgets a map's parsed form and any past timeout (after a re-upload or delete). */

@@ -27,6 +27,39 @@ export interface RunResult {
   changes: number
 }
 
+/** A piece of a statement with its own parameters, spliced into a store's SQL where it belongs. */
+export interface Fragment {
+  sql: string
+  params: Param[]
+}
+
+/**
+ * A search table of the schema: on SQLite an fts5 table with the trigram tokenizer, on
+ * PostgreSQL a plain table with a pg_trgm GIN index on its `columns` joined by a space
+ * (`coalesce(c, '') || ' ' || ...`, in this order). The schema twins make them so.
+ */
+export interface SearchTable {
+  table: string
+  columns: readonly string[]
+}
+
+/**
+ * What a store cannot write once for both databases, asked of the backend instead of
+ * branching on it (docs/ARCHITECTURE.md, "Storage backends"): each backend answers in its
+ * own spelling.
+ */
+export interface Dialect {
+  /**
+   * A condition on the rows of `search` (use it in `SELECT rowid FROM <table> WHERE ...`):
+   * `text` occurs in one of its columns, as a substring, ASCII case ignored. SQLite: one fts5
+   * phrase (`MATCH`; quotes doubled, so no character of `text` is query syntax). PostgreSQL:
+   * `ILIKE` on the indexed concatenation (the trigram index answers it), then per column, so
+   * a match never spans two columns, as an fts5 phrase cannot; `%`, `_` and `\` are escaped.
+   * `text` must have at least 3 characters (a trigram) and no NUL.
+   */
+  textMatch(search: SearchTable, text: string): Fragment
+}
+
 /** What runs SQL: the backend itself, or one open transaction. */
 export interface Queryable {
   /**
@@ -34,6 +67,8 @@ export interface Queryable {
    * never branches on it, it writes its SQL once and the backend translates.
    */
   readonly kind: BackendKind
+  /** How this backend spells what portable SQL cannot say (Dialect). */
+  readonly dialect: Dialect
   all<T = Row>(sql: string, params?: readonly Param[]): Promise<T[]>
   /** The first row, or null. */
   get<T = Row>(sql: string, params?: readonly Param[]): Promise<T | null>

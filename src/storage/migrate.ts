@@ -25,6 +25,9 @@ import type { Backend } from './backend'
 import type { Db } from './db'
 import meta001pg from './migrations/001_meta.pg.sql' with { type: 'text' }
 import meta001 from './migrations/001_meta.sql' with { type: 'text' }
+import eventIdsPg from './migrations/202612021755_raw_event_ids.pg.sql' with { type: 'text' }
+import eventIds from './migrations/202612021755_raw_event_ids.sql' with { type: 'text' }
+import { SqliteBackend } from './sqlite'
 
 /** One SQL file of a feature's `migrations/` folder. */
 export interface MigrationFile {
@@ -62,7 +65,12 @@ export interface Migration {
 /** Storage's own schema: facts about the database no feature owns alone. */
 export const STORAGE_MIGRATIONS: MigrationSource = {
   owner: 'storage',
-  files: [{ file: '001_meta.sql', sql: meta001, pg: meta001pg }],
+  files: [
+    { file: '001_meta.sql', sql: meta001, pg: meta001pg },
+    // The Sentry event_id key table: on PostgreSQL it stands for the unique index the
+    // partitioned raw_events cannot have, a fact of the partitioning storage sets up.
+    { file: '202612021755_raw_event_ids.sql', sql: eventIds, pg: eventIdsPg },
+  ],
 }
 
 /** Names of the migrations released as numbered files in storage/migrations/. Frozen. */
@@ -272,4 +280,17 @@ export async function migratePostgres(
     if (did) applied.push(m.name)
   }
   return { applied, current: Math.max(0, ...migrations.map((m) => m.id)) }
+}
+
+/**
+ * Brings either backend's schema up to date, for code that holds a `Backend` from
+ * `openBackend` (the CLI's commands): `migrate` on SQLite's connection, `migratePostgres`
+ * on PostgreSQL.
+ */
+export async function migrateBackend(
+  b: Backend,
+  migrations: readonly Migration[],
+  now = Date.now(),
+): Promise<MigrateResult> {
+  return b instanceof SqliteBackend ? migrate(b.db, migrations, now) : migratePostgres(b, migrations, now)
 }

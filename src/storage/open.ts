@@ -144,3 +144,21 @@ export async function openBackend(c: PostgresConfig & { path: string }): Promise
   if (c.url !== '') return openPostgres(c)
   return new SqliteBackend(openStorage(c.path))
 }
+
+/**
+ * What stands for SQLite's connection (`Core.db`) when the server runs on PostgreSQL:
+ * there is no SQLite database, and any use is a feature that was not converted to the
+ * storage seam, which the startup gate and the Feature type already keep out. It fails
+ * loudly, naming the fix, instead of quietly writing a stray SQLite file.
+ */
+export function noSqliteOnPostgres(): Db {
+  return new Proxy({} as Db, {
+    get(_target, prop) {
+      // Promise resolution and inspection look for these; they are not uses.
+      if (prop === 'then' || typeof prop === 'symbol') return undefined
+      throw new Error(
+        `expected no use of Core.db on PostgreSQL, got db.${String(prop)}: this code still runs on SQLite's connection; move it to the storage seam (core.backend, docs/ARCHITECTURE.md "Converting a store")`,
+      )
+    },
+  })
+}

@@ -6,19 +6,23 @@
  *   (`?3` becomes `$3`); `INSERT OR IGNORE INTO` becomes `INSERT INTO ... ON CONFLICT DO
  *   NOTHING`; two-argument `max(a, b)` / `min(a, b)` become `GREATEST` / `LEAST`; `ifnull`
  *   becomes `coalesce`; `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case);
- *   `COLLATE NOCASE` is dropped (the column is `citext`); bare columns in an upsert's
+ *   `COLLATE NOCASE` is dropped (the column is `citext`), `COLLATE BINARY` (SQLite's byte
+ *   order) is `COLLATE "C"`; bare columns in an upsert's
  *   `DO UPDATE SET` expressions and its WHERE are qualified with the table (PostgreSQL
  *   finds them ambiguous with `excluded`'s); `iif(a, b, c)` becomes a CASE; `IS ?` becomes
- *   `IS NOT DISTINCT FROM`; `INDEXED BY` hints are dropped. String literals, quoted names
+ *   `IS NOT DISTINCT FROM`; `INDEXED BY` and `NOT INDEXED` hints are dropped; `instr(a, b)`
+ *   becomes `strpos(a, b)`; SQLite's ordered join `CROSS JOIN x ON ...` becomes `JOIN x ON`
+ *   (a `CROSS JOIN` without `ON` stays). String literals, quoted names
  *   and comments are left alone. `INSERT OR REPLACE` is refused: its conflict target must
  *   be written out.
  * - `normalise`: rows come back in SQLite's shapes: `bigint` and `numeric` as numbers
  *   (Bun.sql gives strings), booleans as 1/0, `bytea` as the Buffer Bun gives (a Uint8Array).
  * - `copyText`: a value in COPY's text format (the seam's insertMany).
+ * - `postgresDialect`: the fragments a store asks for (backend.ts, `Dialect`).
  *
  * The schema's differences are in each migration's `.pg.sql` twin (migrate.ts).
  */
-import type { Param } from './backend'
+import type { Dialect, Param } from './backend'
 
 /** Type OIDs converted on the way out. */
 const INT8 = 20
@@ -117,6 +121,7 @@ const WORDS: Record<string, (sql: string, end: number) => string | null> = {
   min: (sql, end) =>
     nextParen(sql, end) !== -1 && hasTopLevelComma(sql, nextParen(sql, end)) ? 'LEAST' : null,
   ifnull: (sql, end) => (nextParen(sql, end) !== -1 ? 'coalesce' : null),
+  instr: (sql, end) => (nextParen(sql, end) !== -1 ? 'strpos' : null),
   like: () => 'ILIKE',
 }
 
@@ -227,6 +232,27 @@ export function translate(portable: string): string {
           continue
         }
       }
+      if (lower === 'not') {
+        const m = /^NOT\s+INDEXED\b/i.exec(sql.slice(i))
+        if (m) {
+          out = out.replace(/\s+$/, '')
+          i += m[0].length
+          continue
+        }
+      }
+      if (lower === 'cross') {
+        // SQLite's CROSS JOIN with ON is an inner join whose left table is read first; PostgreSQL
+        // refuses ON after CROSS JOIN and orders joins itself.
+        const m =
+          /^CROSS\s+JOIN(?=\s+(?:[A-Za-z_][A-Za-z0-9_]*|\((?:[^()]|\([^()]*\))*\))(?:\s+(?:AS\s+)?(?!ON\b)[A-Za-z_][A-Za-z0-9_]*)?\s+ON\b)/i.exec(
+            masked(sql.slice(i)),
+          )
+        if (m) {
+          out += 'JOIN'
+          i += m[0].length
+          continue
+        }
+      }
       if (lower === 'is') {
         // SQLite's `IS ?` is a null-safe comparison with a value.
         const m = /^IS(\s+NOT)?\s+(?=\?)/i.exec(sql.slice(i))
@@ -241,6 +267,13 @@ export function translate(portable: string): string {
         if (m) {
           out = out.replace(/\s+$/, '')
           i += m[0].length
+          continue
+        }
+        // SQLite's byte order, whatever collation the PostgreSQL database was created with.
+        const binary = /^COLLATE\s+BINARY\b/i.exec(sql.slice(i))
+        if (binary) {
+          out += 'COLLATE "C"'
+          i += binary[0].length
           continue
         }
       }
@@ -374,4 +407,20 @@ export function copyText(v: Param | undefined): string {
   return v.replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   )
+}
+
+/** Escapes `%`, `_` and `\\` for `LIKE ... ESCAPE '\\'`. */
+const likeText = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** PostgreSQL's spelling of what portable SQL cannot say (backend.ts, `Dialect`). */
+export const postgresDialect: Dialect = {
+  textMatch: (search, text) => {
+    const pattern = `%${likeText(text)}%`
+    const joined = search.columns.map((c) => `coalesce(${ident(c)}, '')`).join(" || ' ' || ")
+    const each = search.columns.map((c) => `${ident(c)} ILIKE ? ESCAPE '\\'`).join(' OR ')
+    return {
+      sql: `(${joined}) ILIKE ? ESCAPE '\\' AND (${each})`,
+      params: [pattern, ...search.columns.map(() => pattern)],
+    }
+  },
 }

@@ -10,7 +10,7 @@
 import { SQL } from 'bun'
 import type { Backend, Param, PoolStats, Queryable, Row, RunResult, Statement } from './backend'
 import { statementOf } from './backend'
-import { copyText, ident, normalise, type Result, translated } from './postgres.dialect'
+import { copyText, ident, normalise, postgresDialect, type Result, translated } from './postgres.dialect'
 
 export { normalise, translate } from './postgres.dialect'
 
@@ -35,6 +35,7 @@ function queryableOf(client: Client): Queryable {
     normalise<T>((await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result)
   return {
     kind: 'postgres',
+    dialect: postgresDialect,
     all,
     get: async <T>(sql: string, p?: readonly Param[]) => ((await all<T>(sql, p))[0] ?? null) as T | null,
     run: async (sql: string, p?: readonly Param[]): Promise<RunResult> => {
@@ -65,6 +66,7 @@ function queryableOf(client: Client): Queryable {
 
 export class PostgresBackend implements Backend {
   readonly kind = 'postgres' as const
+  readonly dialect = postgresDialect
   private readonly client: Client
   private readonly q: Queryable
   private opened = 0

@@ -43,8 +43,8 @@ export const tokenCreate: Command = {
       if (!Number.isInteger(days) || days < 1 || days > 3650)
         throw new UsageError('--expires-days must be 1-3650')
     }
-    return ctx.withDatabase(async (db, _config, backend) => {
-      const project = projectOrUsage(db, slug)
+    return ctx.withDatabase(async (backend) => {
+      const project = await projectOrUsage(backend, slug)
       const name =
         typeof ctx.values.name === 'string' ? ctx.values.name : `cli-${new Date().toISOString().slice(0, 10)}`
       const { token, row } = await createToken(backend, {
@@ -70,12 +70,12 @@ export const tokenList: Command = {
   summary: 'List API tokens (never the tokens themselves): id, project, name, scopes, status.',
   options: { project: { type: 'string' } },
   run(ctx) {
-    return ctx.withDatabase(async (db, _config, backend) => {
+    return ctx.withDatabase(async (backend) => {
       const projects = await listProjects(backend)
       const slugOf = new Map(projects.map((p) => [p.id, p.slug]))
       const ids =
         typeof ctx.values.project === 'string'
-          ? [projectOrUsage(db, ctx.values.project).id]
+          ? [(await projectOrUsage(backend, ctx.values.project)).id]
           : projects.map((p) => p.id)
       const now = Date.now()
       ctx.out(
@@ -108,7 +108,7 @@ export const tokenRevoke: Command = {
   args: ['id'],
   run(ctx) {
     const id = ctx.positionals[0] as string
-    return ctx.withDatabase(async (_db, _config, backend) => {
+    return ctx.withDatabase(async (backend) => {
       const row = await getToken(backend, id)
       if (!row) throw new UsageError(`no token with id ${id}; see: bloop token list`)
       if (!(await revokeToken(backend, id))) {

@@ -12,7 +12,7 @@ import { tokensRoutes } from './routes'
 export { tokenCreate, tokenList, tokenRevoke } from './cli'
 export { resolveToken } from './store'
 
-export type TokensDeps = Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'>
+export type TokensDeps = Pick<Core, 'backend' | 'guard' | 'log' | 'now'>
 
 export interface TokensRunning extends Started {
   routes: AnyElysia
@@ -22,5 +22,6 @@ export const tokens: Feature<TokensDeps, TokensRunning> = {
   name: 'tokens',
   config: [],
   migrations: [{ file: '001_api_tokens.sql', sql: m001, pg: m001pg }],
+  backends: ['sqlite', 'postgres'],
   start: (d) => ({ routes: tokensRoutes(d) }),
 }

@@ -29,7 +29,7 @@ import {
 } from './model'
 import { createToken, getToken, listTokens, revokeToken } from './store'
 
-export function tokensRoutes(s: Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 'now'>) {
+export function tokensRoutes(s: Pick<Core, 'backend' | 'guard' | 'log' | 'now'>) {
   return new Elysia({ name: 'tokens' })
     .use(access(s.guard))
     .post(
@@ -68,7 +68,7 @@ export function tokensRoutes(s: Pick<Core, 'db' | 'backend' | 'guard' | 'log' | 
       '/v1/tokens',
       async ({ access, query }) => {
         const q = parseQuery(ListTokensQuery, query)
-        const names = usernames(s.db)
+        const names = await usernames(s.backend)
         const rows = await listTokens(s.backend, access.narrow(q.project_id).projectIds)
         return rows.map((row) => tokenView(row, names))
       },

@@ -6,7 +6,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
-import { insertProject } from '../../src/projects/store'
 import { createToken } from '../../src/tokens/store'
 import {
   type DashboardServer,
@@ -16,6 +15,7 @@ import {
   startDashboardServer,
   takeProblems,
 } from '../dashboard.helpers'
+import { projectOnSqlite } from '../helpers'
 import { buildApp, runAndCatch } from '../sourcemaps.helpers'
 
 setDefaultTimeout(30_000)
@@ -82,7 +82,7 @@ beforeAll(async () => {
     { now: () => Date.now() + offset },
   )
   const db = server.served.runtime.core.db
-  const project = insertProject(db, { name: 'Web shop', slug: 'web-shop' })
+  const project = projectOnSqlite(db, { name: 'Web shop', slug: 'web-shop' })
   key = project.api_key
   for (let h = 47; h >= 0; h--) {
     offset = -h * HOUR

@@ -8,7 +8,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
 import { launchChromium } from '../browser'
 import {
   type DashboardServer,
@@ -20,6 +19,7 @@ import {
   takeProblems,
   watch,
 } from '../dashboard.helpers'
+import { userOnSqlite } from '../helpers'
 
 setDefaultTimeout(30_000)
 
@@ -57,8 +57,8 @@ beforeAll(async () => {
   server = await startDashboardServer()
   const db = server.served.runtime.core.db
   key = (db.query('SELECT api_key FROM projects WHERE id = ?').get('default') as { api_key: string }).api_key
-  const alice = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
-  insertUser(db, { username: 'bob', role: 'user' }, Date.now())
+  const alice = userOnSqlite(db, { username: 'alice', role: 'admin' }, Date.now())
+  userOnSqlite(db, { username: 'bob', role: 'user' }, Date.now())
   const token = await createSession(server.served.runtime.core.backend, alice.id, Date.now(), 3600)
   browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 })

@@ -11,7 +11,6 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { sign } from '../../src/errors/ingest/hmac'
-import { insertProject } from '../../src/projects/store'
 import {
   ARTIFACTS,
   assetLog,
@@ -25,6 +24,7 @@ import {
   takeProblems,
   watch,
 } from '../dashboard.helpers'
+import { projectOnSqlite } from '../helpers'
 
 setDefaultTimeout(30_000)
 
@@ -143,7 +143,7 @@ const earlier = {
 beforeAll(async () => {
   server = await startDashboardServer()
   const db = server.served.runtime.core.db
-  const project = insertProject(db, { name: 'Agents', slug: 'agents' })
+  const project = projectOnSqlite(db, { name: 'Agents', slug: 'agents' })
   key = project.api_key
   await send(agent)
   await send(quick)

@@ -14,7 +14,6 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { sign } from '../../src/errors/ingest/hmac'
-import { insertProject } from '../../src/projects/store'
 import {
   clipboard,
   type DashboardServer,
@@ -26,6 +25,7 @@ import {
   takeProblems,
   watch,
 } from '../dashboard.helpers'
+import { projectOnSqlite } from '../helpers'
 import { exportSpans, type SpanSpec } from '../llm.otlp.helpers'
 import { type FakeUpstream, startFakeUpstream } from '../llm.proxy.fake'
 
@@ -89,7 +89,7 @@ beforeAll(async () => {
     } as never,
   })
   const db = server.served.runtime.core.db
-  const project = insertProject(db, { name: 'Shop assistant', slug: 'shop' })
+  const project = projectOnSqlite(db, { name: 'Shop assistant', slug: 'shop' })
   key = project.api_key
   ;({ browser, context, page } = await signedInAdmin(server, { clipboard: true }))
 })

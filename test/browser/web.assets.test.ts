@@ -7,7 +7,6 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { rmSync, statSync, utimesSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
 import { NAV } from '../../src/dashboard/pages/routes'
 import { sign } from '../../src/errors/ingest/hmac'
 import { openDatabase } from '../../src/storage/db'
@@ -16,7 +15,7 @@ import { bundleAssets, loadAssets } from '../../src/web/assets'
 import { CONTENT_SECURITY_POLICY } from '../../src/web/page'
 import { launchChromium } from '../browser'
 import { pageSettled, watch } from '../dashboard.helpers'
-import { event, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
+import { event, startRuntime, TEST_SECRET, type TestRuntime, tempDir, userOnSqlite } from '../helpers'
 
 const rts: TestRuntime[] = []
 afterAll(async () => {
@@ -198,7 +197,7 @@ describe('compiled executable', () => {
       // Signed in (a session written straight into the binary's database), the shell and
       // its script come from the embedded bundle.
       const db = openDatabase(join(work, 'bloop.db'))
-      const user = insertUser(db, { username: 'ops', role: 'admin' }, Date.now())
+      const user = userOnSqlite(db, { username: 'ops', role: 'admin' }, Date.now())
       const session = await createSession(new SqliteBackend(db), user.id, Date.now(), 3600)
       db.close()
       const shell = await fetch(`${base}/`, { headers: { cookie: `bloop_session=${session}` } })

@@ -10,12 +10,11 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
 import { testConfig } from '../../src/config/load'
 import { memoryLogger } from '../../src/ops/log'
 import { type Served, serve } from '../../src/server'
 import { addAuthenticator, CHROMIUM, CHROMIUM_ARGS, reservePort } from '../browser'
-import { TEST_SECRET, tempDir } from '../helpers'
+import { TEST_SECRET, tempDir, userOnSqlite } from '../helpers'
 
 const servers: Served[] = []
 const dirs: string[] = []
@@ -97,7 +96,7 @@ describe('the sign-in page at the wrong address', () => {
     // A session that reached 127.0.0.1 (the account panel skips the up-front check, and
     // adding a passkey is a ceremony the browser refuses at this address).
     const db = served.runtime.core.db
-    const user = insertUser(db, { username: 'alice', role: 'admin' }, Date.now())
+    const user = userOnSqlite(db, { username: 'alice', role: 'admin' }, Date.now())
     const session = await createSession(served.runtime.core.backend, user.id, Date.now(), 3600)
     const { page, problems } = await newPage()
     await page

@@ -5,13 +5,12 @@ import { join } from 'node:path'
 import { changeRole, removeUser } from '../../src/admin/manage'
 import { usableInvite } from '../../src/auth/invites'
 import { createSession } from '../../src/auth/sessions'
-import { insertCredential } from '../../src/auth/users'
 import { runCli } from '../../src/cli/run'
 import type { SessionPrincipal } from '../../src/http/auth'
 import { projectByKey } from '../../src/projects/store'
 import { openDatabase } from '../../src/storage/db'
 import { SqliteBackend } from '../../src/storage/sqlite'
-import { startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
+import { credentialOnSqlite, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
 const T0 = 1_800_000_000_000
@@ -47,7 +46,7 @@ describe('users and roles', () => {
   test('lists users with role and passkey count', async () => {
     await start()
     const bob = signInAs(rt, 'bob', 'user')
-    insertCredential(
+    credentialOnSqlite(
       rt.core.db,
       { id: 'k', userId: bob.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'k' },
       T0 + 5,
@@ -95,11 +94,13 @@ describe('users and roles', () => {
     const bob = signInAs(rt, 'bob', 'admin')
     // Bob demotes Alice; Alice, still holding an admin session checked a moment earlier,
     // tries to demote or delete Bob, who is now the only admin.
-    changeRole(rt.core.db, principal(bob), alice.id, 'user')
-    expect(() => changeRole(rt.core.db, principal(alice), bob.id, 'user')).toThrow(
+    await changeRole(rt.core.backend, principal(bob), alice.id, 'user')
+    await expect(changeRole(rt.core.backend, principal(alice), bob.id, 'user')).rejects.toThrow(
       'the last admin cannot be demoted',
     )
-    expect(() => removeUser(rt.core.db, principal(alice), bob.id)).toThrow('the last admin cannot be deleted')
+    await expect(removeUser(rt.core.backend, principal(alice), bob.id)).rejects.toThrow(
+      'the last admin cannot be deleted',
+    )
     expect(rt.core.db.query("SELECT username FROM users WHERE role = 'admin'").all()).toEqual([
       { username: 'bob' },
     ])
@@ -108,7 +109,7 @@ describe('users and roles', () => {
   test('deleting a user removes their passkeys and sessions; never oneself', async () => {
     await start()
     const bob = signInAs(rt, 'bob', 'user')
-    insertCredential(
+    credentialOnSqlite(
       rt.core.db,
       { id: 'k', userId: bob.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'k' },
       T0,
@@ -152,7 +153,7 @@ describe('invites', () => {
 
     const revoked = await (await call('DELETE', `/v1/admin/invites/${inv.id}`)).json()
     expect(revoked).toMatchObject({ id: inv.id, status: 'revoked', revoked_at: T0 })
-    expect(usableInvite(rt.core.db, inv.token, T0)).toBeNull()
+    expect(await usableInvite(rt.core.backend, inv.token, T0)).toBeNull()
     expect((await call('DELETE', '/v1/admin/invites/nope')).status).toBe(404)
   })
 
@@ -267,7 +268,7 @@ describe('CLI', () => {
     expect(link).toStartWith('https://errors.example.com/auth/login?invite=')
     const db = openDatabase(dbPath)
     const token = new URL(link).searchParams.get('invite') as string
-    expect(usableInvite(db, token, Date.now())).not.toBeNull()
+    expect(await usableInvite(new SqliteBackend(db), token, Date.now())).not.toBeNull()
     db.query("INSERT INTO users (id, username, role, created_at) VALUES ('u1', 'alice', 'admin', 0)").run()
     db.close()
     const listed = await cli(path, 'user', 'list')

@@ -8,8 +8,7 @@ import { join } from 'node:path'
 import { parseChannel, parseRuleCreate } from '../../src/alerts/model'
 import { DELIVERY_LOG_PER_RULE, deliveriesOf, insertDelivery } from '../../src/alerts/store'
 import { ConfigError, loadConfig } from '../../src/config/load'
-import { insertProject } from '../../src/projects/store'
-import { bearer, event, signed, startRuntime, type TestRuntime, tempDir } from '../helpers'
+import { bearer, event, projectOnSqlite, signed, startRuntime, type TestRuntime, tempDir } from '../helpers'
 
 type Json = Record<string, unknown>
 
@@ -19,7 +18,7 @@ let mobileToken: string
 
 beforeAll(async () => {
   rt = await startRuntime({ alerting: { allow_private_urls: true } })
-  insertProject(rt.core.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
+  projectOnSqlite(rt.core.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
   token = rt.token(['alerts:read', 'alerts:write'])
   mobileToken = rt.token(['alerts:read', 'alerts:write'], 'p-mobile')
 })
@@ -545,15 +544,16 @@ describe('caps at their boundaries', () => {
       fired_at: n,
       finished_at: n,
     })
-    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) insertDelivery(rt.core.db, row(n))
-    expect(deliveriesOf(rt.core.db, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
-    insertDelivery(rt.core.db, row(DELIVERY_LOG_PER_RULE + 1))
-    const kept = deliveriesOf(rt.core.db, id, 1000, undefined)
+    const b = rt.core.backend
+    for (let n = 1; n <= DELIVERY_LOG_PER_RULE; n++) await insertDelivery(b, row(n))
+    expect(await deliveriesOf(b, id, 1000, undefined)).toHaveLength(DELIVERY_LOG_PER_RULE)
+    await insertDelivery(b, row(DELIVERY_LOG_PER_RULE + 1))
+    const kept = await deliveriesOf(b, id, 1000, undefined)
     expect(kept).toHaveLength(DELIVERY_LOG_PER_RULE)
     expect(kept[0]?.alert_id).toBe(`a-${DELIVERY_LOG_PER_RULE + 1}`)
     expect(kept.at(-1)?.alert_id).toBe('a-2')
     // Pagination: `before` is the id of the oldest row already seen.
-    const page = deliveriesOf(rt.core.db, id, 2, kept[1]?.id)
+    const page = await deliveriesOf(b, id, 2, kept[1]?.id)
     expect(page.map((d) => d.alert_id)).toEqual([
       `a-${DELIVERY_LOG_PER_RULE - 1}`,
       `a-${DELIVERY_LOG_PER_RULE - 2}`,

@@ -640,7 +640,7 @@ describe('the dispatcher under an alert storm', () => {
     const d = new Dispatcher({
       log: createLogger('error'),
       now: () => 1,
-      record: (r) => rows.push(r),
+      record: (r) => void rows.push(r),
       mailer: new Mailer(testConfig().smtp, 1000),
       timeoutMs: 30_000,
       backoffMs: 0,

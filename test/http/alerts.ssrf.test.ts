@@ -231,7 +231,12 @@ describe('enforcement', () => {
 
   test('delivery refuses a stored loopback URL that bypassed creation', async () => {
     const id = await newRule()
-    insertChannel(rt.core.db, id, { type: 'webhook', url: `http://127.0.0.1:${receiver.port}/x` }, Date.now())
+    await insertChannel(
+      rt.core.backend,
+      id,
+      { type: 'webhook', url: `http://127.0.0.1:${receiver.port}/x` },
+      Date.now(),
+    )
     await rt.handle(signed('/v1/ingest', event({ message: 'stored loopback' })))
     const log = await waitForDeliveries(id, 1)
     expect(log[0]?.outcome).toBe('refused')

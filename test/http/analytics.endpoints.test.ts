@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { NormalizedEvent } from '../../src/errors/event'
-import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
 import {
   close,
@@ -19,7 +18,7 @@ import {
   refReleases,
   refSpikes,
 } from '../analytics.reference'
-import { bearer, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 
 const T0 = Date.UTC(2026, 2, 15, 10, 17, 23)
 let now = T0
@@ -54,7 +53,7 @@ function expectClose(actual: Record<string, unknown>, expected: Record<string, u
 
 beforeAll(async () => {
   rt = await startRuntime({ analytics: { sync_interval_ms: 0 } }, { now: () => now })
-  insertProject(rt.core.db, { id: 'other', name: 'Other', slug: 'other' })
+  projectOnSqlite(rt.core.db, { id: 'other', name: 'Other', slug: 'other' })
   token = rt.token(['errors:read'])
   events = generate(T0).sort((a, b) => a.received_at - b.received_at)
   // Fed in several steps, so the copy holds partial rows that compaction later merges.

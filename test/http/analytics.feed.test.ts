@@ -241,7 +241,7 @@ describe('compaction and retention', () => {
   test('follows the hourly retention an admin sets at run time, not only the config file', async () => {
     const rt = await start({ analytics: { sync_interval_ms: 0 }, retention: { hourly_counts_days: 30 } })
     await rt.features.analytics.analytics.ready
-    saveSettings(rt.core.db, { hourly_counts_days: 1 }, 'admin-id', now)
+    await saveSettings(rt.core.backend, { hourly_counts_days: 1 }, 'admin-id', now)
     const cutoff = Math.floor(now / H) * H - 24 * H
     await submit(rt, [
       makeEvent({ fingerprint: 'two-days-old', received_at: cutoff - 1 }),

@@ -37,13 +37,12 @@ import type { ErrorsCommitListener } from '../../src/errors'
 import { sign } from '../../src/errors/ingest/hmac'
 import { MIGRATIONS } from '../../src/features'
 import { llmQueryRoutes } from '../../src/llm/query/routes'
-import { insertProject } from '../../src/projects/store'
 import { copyDatabase } from '../../src/storage/copy'
 import { migratePostgres } from '../../src/storage/migrate'
 import { openPostgres } from '../../src/storage/open'
 import type { PostgresBackend } from '../../src/storage/postgres'
 import { H, rng } from '../analytics.reference'
-import { BASE, bearer, startRuntime, type TestRuntime } from '../helpers'
+import { BASE, bearer, projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 import { type PgCluster, startPg } from '../pg.helpers'
 
 const END = Date.UTC(2026, 2, 20, 14, 37, 11)
@@ -227,7 +226,7 @@ beforeAll(async () => {
   )
   const db = rt.core.db
   keys.default = (db.query("SELECT api_key AS k FROM projects WHERE id = 'default'").get() as { k: string }).k
-  for (const id of PROJECTS.slice(1)) keys[id] = insertProject(db, { id, name: id, slug: id }).api_key
+  for (const id of PROJECTS.slice(1)) keys[id] = projectOnSqlite(db, { id, name: id, slug: id }).api_key
   for (const id of PROJECTS) tokens[id] = rt.token(['errors:read'], id)
   for (const id of PROJECTS) llmTokens[id] = rt.token(['llm:read'], id)
   const rand = rng(20)

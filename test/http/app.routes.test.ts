@@ -57,8 +57,8 @@ beforeAll(async () => {
   expect(res.status).toBe(200)
   const db = rt.core.db
   const fp = db.query<{ fingerprint: string }, []>('SELECT fingerprint FROM issues').get()?.fingerprint
-  const rule = insertRule(
-    db,
+  const rule = await insertRule(
+    rt.core.backend,
     {
       project_id: 'default',
       name: 'walk',

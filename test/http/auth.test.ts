@@ -6,14 +6,20 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { SESSION_CLEANUP_JOB } from '../../src/auth'
 import { ChallengeStore } from '../../src/auth/challenges'
-import { createInvite, revokeInvite } from '../../src/auth/invites'
+import { revokeInvite } from '../../src/auth/invites'
 import { relyingParty, relyingPartyProblems } from '../../src/auth/origin'
 import { createSession, sessionCookie } from '../../src/auth/sessions'
-import { insertCredential, insertUser } from '../../src/auth/users'
 import { testConfig } from '../../src/config/load'
 import { AppError } from '../../src/http/errors'
 import { memoryLogger } from '../../src/ops/log'
-import { type Overrides, startRuntime, type TestRuntime } from '../helpers'
+import {
+  credentialOnSqlite,
+  inviteOnSqlite,
+  type Overrides,
+  startRuntime,
+  type TestRuntime,
+  userOnSqlite,
+} from '../helpers'
 import { signInAs } from '../security'
 
 const T0 = 1_800_000_000_000
@@ -63,7 +69,7 @@ describe('first-user registration', () => {
     })
     expect(started.options.rp).toEqual({ name: 'bloop', id: 'localhost' })
 
-    insertUser(rt.core.db, { username: 'alice', role: 'admin' }, now())
+    userOnSqlite(rt.core.db, { username: 'alice', role: 'admin' }, now())
     const closed = await post('/auth/register/start', { username: 'mallory' })
     expect(closed.status).toBe(403)
     expect((await closed.json()).error).toContain('registration is closed')
@@ -197,8 +203,8 @@ describe('sign-in', () => {
 describe('invites', () => {
   test('an invite opens registration for 7 days, then it has expired', async () => {
     await start()
-    const admin = insertUser(rt.core.db, { username: 'alice', role: 'admin' }, now())
-    const { token } = createInvite(rt.core.db, admin.id, now())
+    const admin = userOnSqlite(rt.core.db, { username: 'alice', role: 'admin' }, now())
+    const { token } = inviteOnSqlite(rt.core.db, admin.id, now())
     clock = T0 + 7 * 86_400_000 - 1
     expect((await post('/auth/invite/register/start', { username: 'bob', invite_token: token })).status).toBe(
       200,
@@ -212,16 +218,16 @@ describe('invites', () => {
   test('revoked, used and made-up invites are refused; a taken username is 409', async () => {
     await start()
     const db = rt.core.db
-    const admin = insertUser(db, { username: 'alice', role: 'admin' }, now())
-    const revoked = createInvite(db, admin.id, now())
-    expect(revokeInvite(db, revoked.row.id, now())).toBe('revoked')
-    const used = createInvite(db, admin.id, now())
+    const admin = userOnSqlite(db, { username: 'alice', role: 'admin' }, now())
+    const revoked = inviteOnSqlite(db, admin.id, now())
+    expect(await revokeInvite(rt.core.backend, revoked.row.id, now())).toBe('revoked')
+    const used = inviteOnSqlite(db, admin.id, now())
     db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(admin.id, now(), used.row.id)
     for (const token of [revoked.token, used.token, 'A'.repeat(43), 'short']) {
       const res = await post('/auth/invite/register/start', { username: 'bob', invite_token: token })
       expect(res.status).toBe(400)
     }
-    const fresh = createInvite(db, admin.id, now())
+    const fresh = inviteOnSqlite(db, admin.id, now())
     const taken = await post('/auth/invite/register/start', { username: 'ALICE', invite_token: fresh.token })
     expect(taken.status).toBe(409)
   })
@@ -282,7 +288,7 @@ describe('sessions', () => {
   test('the hourly cleanup job deletes expired sessions only, and stops when the server closes', async () => {
     await start()
     const db = rt.core.db
-    const alice = insertUser(db, { username: 'alice', role: 'admin' }, now())
+    const alice = userOnSqlite(db, { username: 'alice', role: 'admin' }, now())
     await createSession(rt.core.backend, alice.id, T0 - 10_000_000, 60) // expired long ago
     await createSession(rt.core.backend, alice.id, T0, 3600) // live
     const job = rt.app.store.cron[SESSION_CLEANUP_JOB]
@@ -298,7 +304,7 @@ describe('sessions', () => {
 
 describe('own passkeys', () => {
   const cred = (userId: string, id: string) =>
-    insertCredential(
+    credentialOnSqlite(
       rt.core.db,
       { id, userId, publicKey: new Uint8Array([1]), counter: 0, transports: ['usb'], name: id },
       now(),

@@ -10,9 +10,17 @@ import { testConfig } from '../../src/config/load'
 import { snippets } from '../../src/dashboard/pages/issues/snippets'
 import { MAX_TREND_HOURS } from '../../src/errors/model'
 import { memoryLogger } from '../../src/ops/log'
-import { insertProject } from '../../src/projects/store'
 import { serve } from '../../src/server'
-import { bearer, event, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
+import {
+  bearer,
+  event,
+  projectOnSqlite,
+  signed,
+  startRuntime,
+  TEST_SECRET,
+  type TestRuntime,
+  tempDir,
+} from '../helpers'
 
 const HOUR = 3_600_000
 
@@ -31,7 +39,7 @@ describe('GET /v1/errors?trend_hours=', () => {
   beforeAll(async () => {
     rt = await startRuntime({}, { now: () => clock })
     token = rt.token(['errors:read'])
-    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' })
+    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' })
     webToken = rt.token(['errors:read'], web.id)
     const send = async (message: string, n: number, key?: string) => {
       const res = await rt.handle(
@@ -104,7 +112,7 @@ describe('the setup guide', () => {
     )
     try {
       const db = served.runtime.core.db
-      const web = insertProject(db, { name: 'Web', slug: 'web' })
+      const web = projectOnSqlite(db, { name: 'Web', slug: 'web' })
       const curl = snippets({
         endpoint: `http://127.0.0.1:${served.port}`,
         key: web.api_key,

@@ -10,9 +10,16 @@ import { testConfig } from '../../src/config/load'
 import { StreamHub, type StreamLimits, type Timers } from '../../src/dashboard/stream'
 import type { CommitResult, CommittedIssue } from '../../src/errors/commit'
 import { memoryLogger } from '../../src/ops/log'
-import { insertProject } from '../../src/projects/store'
 import { serve } from '../../src/server'
-import { event, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
+import {
+  event,
+  projectOnSqlite,
+  signed,
+  startRuntime,
+  TEST_SECRET,
+  type TestRuntime,
+  tempDir,
+} from '../helpers'
 import { signedTrace, trace } from '../llm.helpers'
 import { signInAs } from '../security'
 
@@ -299,7 +306,7 @@ describe('GET /v1/stream and the shell routes', () => {
   test('a committed LLM trace reaches an open stream as an llm event, and only of projects in reach', async () => {
     rt = await startRuntime()
     const alice = signInAs(rt, 'alice', 'user')
-    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
     const res = await rt.fetch(`/v1/stream?project_id=${web.slug}`, { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
     expect((await rt.handle(signedTrace('/v1/traces', trace({ id: 'elsewhere' })))).status).toBe(200)
@@ -313,7 +320,7 @@ describe('GET /v1/stream and the shell routes', () => {
   test('a stream for one project hears nothing about another', async () => {
     rt = await startRuntime()
     const alice = signInAs(rt, 'alice', 'user')
-    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
     const res = await rt.fetch(`/v1/stream?project_id=${web.slug}`, { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
     await rt.handle(signed('/v1/ingest', event()))
@@ -328,12 +335,12 @@ describe('GET /v1/stream and the shell routes', () => {
     const alice = signInAs(rt, 'alice', 'admin')
     const res = await rt.fetch('/v1/stream', { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
-    const web = insertProject(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
     await rt.handle(signed('/v1/ingest', event(), { key: web.api_key }))
     for (let i = 0; i < 100 && s.ticks().length === 0; i++) await Bun.sleep(10)
     expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: [web.id] }])
     rt.core.db.query('DELETE FROM sessions').run()
-    const later = insertProject(rt.core.db, { name: 'Later', slug: 'later' }, rt.core.now())
+    const later = projectOnSqlite(rt.core.db, { name: 'Later', slug: 'later' }, rt.core.now())
     await rt.handle(signed('/v1/ingest', event(), { key: later.api_key }))
     await s.done
     expect(s.ticks()).toHaveLength(1)

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { issueKey } from '../../src/errors/event'
 import { seenInAll } from '../../src/errors/queries'
-import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
-import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, event, projectOnSqlite, signed, startRuntime, type TestRuntime } from '../helpers'
 
 const HOUR = 3_600_000
 // A fixed clock: 2026-03-10 12:30 UTC. Tests move it forward explicitly.
@@ -34,7 +33,7 @@ beforeAll(async () => {
   rt = await startRuntime({}, { now: () => clock })
   read = rt.token(['errors:read'])
   write = rt.token(['errors:read', 'errors:write'])
-  const other = insertProject(rt.core.db, { name: 'Mobile', slug: 'mobile' })
+  const other = projectOnSqlite(rt.core.db, { name: 'Mobile', slug: 'mobile' })
   otherKey = other.api_key
   otherProjectToken = rt.token(['errors:read', 'errors:write'], other.id)
 
@@ -131,7 +130,7 @@ describe('releases and environments of a page of issues', () => {
     const fpC = (await get('/v1/errors', otherProjectToken)).body.items[0].fingerprint
     const mobile = (rt.core.db.query("SELECT id FROM projects WHERE slug = 'mobile'").get() as { id: string })
       .id
-    const seen = seenInAll(rt.core.db, [
+    const seen = await seenInAll(rt.core.backend, [
       { project_id: 'default', fingerprint: fpA },
       { project_id: mobile, fingerprint: fpC },
       { project_id: 'default', fingerprint: fpC },

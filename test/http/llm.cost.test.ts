@@ -202,6 +202,13 @@ describe('cost at ingest', () => {
     })
     expect(again.status).toBe(200)
     expect(((await again.json()) as { override: { id: string } }).override.id).toBe(override.id)
+    // The changed price applies from the next request: 1000 x 2 + 1000 x 2
+    expect(
+      await priced({ model: 'my-ft-support-v3', input_tokens: 1000, output_tokens: 1000 }),
+    ).toMatchObject({
+      cost_micros: 4000,
+      cost_source: 'override',
+    })
     const list = (await (await rt.fetch('/v1/llm/pricing/overrides', { headers: json(writer) })).json()) as {
       overrides: unknown[]
     }

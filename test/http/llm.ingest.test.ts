@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { truncationMarker } from '../../src/llm/ingest/contract'
-import { insertProject } from '../../src/projects/store'
-import { startRuntime, type TestRuntime } from '../helpers'
+import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
@@ -74,7 +73,7 @@ describe('POST /v1/traces', () => {
   })
 
   test('X-Project-Key picks the project and signs; an unknown key is 401', async () => {
-    const shop = insertProject(rt.core.db, { name: 'Shop', slug: 'shop-llm' })
+    const shop = projectOnSqlite(rt.core.db, { name: 'Shop', slug: 'shop-llm' })
     expect((await post(trace({ id: 'keyed' }), { key: shop.api_key })).status).toBe(200)
     expect(rt.core.db.query("SELECT project_id FROM llm_traces WHERE id = 'keyed'").get()).toEqual({
       project_id: shop.id,

@@ -10,7 +10,7 @@ import protobuf from 'protobufjs'
 import { testConfig } from '../../src/config/load'
 import { sign } from '../../src/errors/ingest/hmac'
 import { createLogger } from '../../src/ops/log'
-import { findProject } from '../../src/projects'
+import { findProjectOnSqlite } from '../../src/projects'
 import { type Served, serve } from '../../src/server'
 import { createToken } from '../../src/tokens/store'
 import { startRuntime, TEST_SECRET, tempDir } from '../helpers'
@@ -54,7 +54,7 @@ beforeAll(async () => {
       scopes: ['llm:read'],
     })
   ).token
-  projectKey = (findProject(db, 'default') as { api_key: string }).api_key
+  projectKey = (findProjectOnSqlite(db, 'default') as { api_key: string }).api_key
 })
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
+import { INGEST_CACHE_MS } from '../../src/llm/settings/store'
 import { startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace, span, trace } from '../llm.helpers'
 
@@ -156,5 +157,43 @@ describe('content policy', () => {
   test('null puts the project back on the config default', async () => {
     const res = await setPolicy(null)
     expect(await res.json()).toMatchObject({ content_policy: 'none', content_policy_source: 'config' })
+  })
+})
+
+describe('the ingest cache of settings and overrides', () => {
+  test('a write behind the store (another process on the file) is seen within INGEST_CACHE_MS, and a write through it at once', async () => {
+    let now = Date.parse('2026-06-01T00:00:00Z')
+    const local = await startRuntime({}, { now: () => now })
+    try {
+      const token = local.token(['llm:read', 'llm:write'])
+      const sendTo = (id: string) =>
+        local.handle(
+          signedTrace('/v1/traces', trace({ id, input: 'kept?', spans: [span({ input: 'kept?' })] })),
+        )
+      const input = (id: string) =>
+        (local.core.db.query('SELECT input FROM llm_traces WHERE id = ?').get(id) as { input: string | null })
+          .input
+      expect((await sendTo('c-1')).status).toBe(200)
+      expect(input('c-1')).toBeNull()
+      local.core.db.run(
+        "INSERT INTO llm_settings (project_id, content_policy, updated_at) VALUES ('default', 'full', 0)",
+      )
+      now += INGEST_CACHE_MS - 1
+      await sendTo('c-2')
+      expect(input('c-2')).toBeNull()
+      now += 1
+      await sendTo('c-3')
+      expect(input('c-3')).toBe('kept?')
+      const put = await local.fetch('/v1/llm/settings', {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content_policy: 'none' }),
+      })
+      expect(put.status).toBe(200)
+      await sendTo('c-4')
+      expect(input('c-4')).toBeNull()
+    } finally {
+      await local.dispose()
+    }
   })
 })

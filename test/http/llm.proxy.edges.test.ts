@@ -3,8 +3,8 @@
  * the body cap at its boundary, an unknown provider, an unreachable upstream, timeouts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
 import { createToken, revokeToken } from '../../src/tokens/store'
+import { projectOnSqlite } from '../helpers'
 import { type FakeUpstream, fixtureText, startFakeUpstream } from '../llm.proxy.fake'
 import { type Bloop, meta, PROVIDER_KEY, serveBloop, spanOf, spansOf, traceRow } from '../llm.proxy.helpers'
 
@@ -52,11 +52,40 @@ describe('bloop auth', () => {
   })
 
   test("another project's key records the call in that project", async () => {
-    const other = insertProject(bloop.served.runtime.core.db, { name: 'Other', slug: 'other-proxy' })
+    const other = projectOnSqlite(bloop.served.runtime.core.db, { name: 'Other', slug: 'other-proxy' })
     const res = await chat({ 'x-bloop-key': other.api_key })
     expect(res.status).toBe(200)
     const span = await spanOf(bloop, res.headers.get('x-bloop-trace-id'))
     expect(span.project_id).toBe(other.id)
+  })
+
+  test('calls ending together, from two projects, are each recorded once, in their own project', async () => {
+    // They end in the same turns of the event loop, so the recorder batches them per project.
+    const second = projectOnSqlite(bloop.served.runtime.core.db, { name: 'Second', slug: 'second-proxy' })
+    const keys = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? bloop.key : second.api_key))
+    const streamed = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    })
+    const answers = await Promise.all(
+      keys.map(async (key, i) => {
+        const res = await chat({ 'x-bloop-key': key }, i % 4 < 2 ? CHAT : streamed)
+        expect(res.status).toBe(200)
+        await res.text()
+        return res.headers.get('x-bloop-trace-id') as string
+      }),
+    )
+    expect(new Set(answers).size).toBe(40)
+    for (const [i, traceId] of answers.entries()) {
+      const spans = await spansOf(bloop, traceId)
+      expect(spans.length).toBe(1)
+      expect(spans[0]).toMatchObject({
+        project_id: i % 2 === 0 ? 'default' : second.id,
+        status: 'ok',
+        input_tokens: expect.any(Number),
+      })
+    }
   })
 
   test('an API token with llm:write in X-Bloop-Key works; one without it is 403', async () => {
@@ -122,7 +151,7 @@ describe('bloop auth, refused tokens', () => {
 describe('content policy', () => {
   test("under a project's policy none the call is traced without its prompt or completion", async () => {
     const db = bloop.served.runtime.core.db
-    const project = insertProject(db, { name: 'Private', slug: 'private-proxy' })
+    const project = projectOnSqlite(db, { name: 'Private', slug: 'private-proxy' })
     const admin = (
       await createToken(bloop.served.runtime.core.backend, {
         projectId: project.id,
@@ -412,5 +441,90 @@ describe('timeouts', () => {
         trace_id: span.trace_id,
       }),
     )
+  })
+})
+
+describe('a short answer whose body does not come', () => {
+  // A raw HTTP peer: a Content-Length of 64 bytes, then 10 of them, then silence
+  // (`stall`) or a closed connection (`cut`). bloop reads such an answer whole before
+  // passing it on (handler.ts), so it still answers the client itself, in JSON.
+  let peer: Bun.TCPSocketListener<undefined>
+  let cutShort: Bloop
+  beforeAll(async () => {
+    peer = Bun.listen({
+      hostname: '127.0.0.1',
+      port: 0,
+      socket: {
+        data(socket, data) {
+          const head = data.toString()
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 64\r\n\r\n{"id":"chatc',
+          )
+          if (head.includes('/cut/')) socket.end()
+        },
+      },
+    })
+    cutShort = await serveBloop(fake.url, {
+      llm_tracing: {
+        proxy: {
+          timeout_secs: 1,
+          upstreams: {
+            stall: `http://127.0.0.1:${peer.port}/stall/v1`,
+            cut: `http://127.0.0.1:${peer.port}/cut/v1`,
+          },
+        },
+      },
+    })
+  })
+  afterAll(async () => {
+    await cutShort.stop()
+    peer.stop(true)
+  })
+
+  const newestSpan = async (before: number) => {
+    const db = cutShort.served.runtime.core.db
+    const row = () =>
+      db
+        .query<{ trace_id: string }, [number]>(
+          'SELECT trace_id FROM llm_spans WHERE seq > ? ORDER BY seq DESC LIMIT 1',
+        )
+        .get(before)
+    for (let i = 0; i < 100 && !row(); i++) await Bun.sleep(20)
+    return spanOf(cutShort, row()?.trace_id ?? null)
+  }
+  const lastSeq = () =>
+    cutShort.served.runtime.core.db
+      .query<{ n: number | null }, []>('SELECT max(seq) AS n FROM llm_spans')
+      .get()?.n ?? 0
+
+  test('a body that stops for timeout_secs is 504 JSON, recorded as an error', async () => {
+    const before = lastSeq()
+    const res = await fetch(`${cutShort.url}/v1/proxy/stall/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-bloop-key': cutShort.key, 'content-type': 'application/json' },
+      body: CHAT,
+    })
+    expect(res.status).toBe(504)
+    const message =
+      "the upstream stall did not send its answer's body within 1 s (llm_tracing.proxy.timeout_secs)"
+    expect(await errorOf(res)).toEqual({ error: message, code: 'gateway_timeout' })
+    const span = await newestSpan(before)
+    expect(span).toMatchObject({ status: 'error', error_message: message, provider: 'stall' })
+    expect(meta(span).proxy.http_status).toBe(504)
+  })
+
+  test('a body cut off by the upstream is 502 JSON, recorded as an error', async () => {
+    const before = lastSeq()
+    const res = await fetch(`${cutShort.url}/v1/proxy/cut/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-bloop-key': cutShort.key, 'content-type': 'application/json' },
+      body: CHAT,
+    })
+    expect(res.status).toBe(502)
+    const body = await errorOf(res)
+    expect(body.code).toBe('bad_gateway')
+    expect(body.error).toStartWith('the upstream cut broke off its answer: ')
+    const span = await newestSpan(before)
+    expect(span).toMatchObject({ status: 'error', error_message: body.error, provider: 'cut' })
   })
 })

@@ -3,8 +3,8 @@
  * (test/llm.query.fixture.ts); every figure worked out by hand.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
+import { projectOnSqlite } from '../helpers'
 import { FOREIGN, T1, T2, T4, TRACES } from '../llm.query.fixture'
 import { get, HOUR, llmRuntime, NOW, store } from '../llm.query.helpers'
 
@@ -15,7 +15,7 @@ const H = (hoursAgo: number) => Math.floor(NOW / HOUR) * HOUR - hoursAgo * HOUR
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  otherId = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW).id
+  otherId = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW).id
   await store(rt, 'default', TRACES)
   await store(rt, otherId, [FOREIGN])
   token = rt.token(['llm:read'])

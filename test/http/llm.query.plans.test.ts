@@ -48,21 +48,23 @@ const FILTERS = [
 
 describe('the trace list', () => {
   for (const f of FILTERS) {
-    test(`gives the same page from the filter's index and from the window walk: ${JSON.stringify(f)}`, () => {
+    test(`gives the same page from the filter's index and from the window walk: ${JSON.stringify(f)}`, async () => {
       const w = windowOf(48, NOW)
       const q = { ...base, ...f }
-      const driven = listTraces(rt.core.db, ['default'], w, q)
-      const walked = listTraces(rt.core.db, ['default'], w, q, { ...TUNING, driverRows: 0 })
+      const driven = await listTraces(rt.core.backend, ['default'], w, q)
+      const walked = await listTraces(rt.core.backend, ['default'], w, q, { ...TUNING, driverRows: 0 })
       expect(walked).toEqual(driven)
       expect(driven.traces.length).toBeGreaterThan(0)
       // And a threshold that drives from every filter (the most selective one).
-      expect(listTraces(rt.core.db, ['default'], w, q, { ...TUNING, driverRows: 1_000_000 })).toEqual(driven)
+      expect(
+        await listTraces(rt.core.backend, ['default'], w, q, { ...TUNING, driverRows: 1_000_000 }),
+      ).toEqual(driven)
     })
   }
 
-  test('stops a walking count at the cap and says it is not exact', () => {
-    const page = listTraces(
-      rt.core.db,
+  test('stops a walking count at the cap and says it is not exact', async () => {
+    const page = await listTraces(
+      rt.core.backend,
       ['default'],
       windowOf(48, NOW),
       { ...base, model: 'gpt-4o' },
@@ -73,8 +75,8 @@ describe('the trace list', () => {
     )
     expect(page.traces.map((t) => t.id)).toEqual(['tr-running-4', 'tr-chat-1', 'tr-agent-2'])
     expect([page.total, page.total_exact]).toEqual([1, false])
-    const exact = listTraces(
-      rt.core.db,
+    const exact = await listTraces(
+      rt.core.backend,
       ['default'],
       windowOf(48, NOW),
       { ...base, model: 'gpt-4o' },
@@ -86,8 +88,14 @@ describe('the trace list', () => {
     expect([exact.total, exact.total_exact]).toEqual([3, true])
   })
 
-  test('counts sessions up to the cap', () => {
-    const capped = listSessions(rt.core.db, ['default'], windowOf(24, NOW), { limit: 50, offset: 0 }, 1)
+  test('counts sessions up to the cap', async () => {
+    const capped = await listSessions(
+      rt.core.backend,
+      ['default'],
+      windowOf(24, NOW),
+      { limit: 50, offset: 0 },
+      1,
+    )
     expect(capped.sessions.map((s) => s.session_id)).toEqual(['s-2', 's-1'])
     expect([capped.total, capped.total_exact]).toEqual([1, false])
   })

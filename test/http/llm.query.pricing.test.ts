@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { TABLE_PRICE_VERSION } from '../../src/llm/pricing'
 import { putOverride } from '../../src/llm/settings/store'
-import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
+import { projectOnSqlite } from '../helpers'
 import { get, llmRuntime, NOW } from '../llm.query.helpers'
 
 let rt: TestRuntime
@@ -11,7 +11,7 @@ let token: string
 let otherToken: string
 beforeAll(async () => {
   rt = await llmRuntime()
-  const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
   token = rt.token(['llm:read'])
   otherToken = rt.token(['llm:read'], other.id)
   let n = 0

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testConfig } from '../../src/config/load'
 import { createLogger } from '../../src/ops/log'
-import { findProject } from '../../src/projects'
+import { findProjectOnSqlite } from '../../src/projects'
 import { type Served, serve } from '../../src/server'
 import { createToken } from '../../src/tokens/store'
 import { TEST_SECRET, tempDir } from '../helpers'
@@ -45,7 +45,7 @@ test("the README's read example answers the trace its send example stored", asyn
   const [send, read] = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] as string)
   expect(read).toContain('/v1/llm/traces')
   const db = served.runtime.core.db
-  const key = (findProject(db, 'default') as { api_key: string }).api_key
+  const key = (findProjectOnSqlite(db, 'default') as { api_key: string }).api_key
   const token = (
     await createToken(served.runtime.core.backend, {
       projectId: 'default',

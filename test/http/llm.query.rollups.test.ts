@@ -3,8 +3,8 @@
  * every figure is worked out by hand from the fixture's spans.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
+import { projectOnSqlite } from '../helpers'
 import { FOREIGN, TRACES } from '../llm.query.fixture'
 import { get, HOUR, llmRuntime, NOW, store } from '../llm.query.helpers'
 
@@ -15,7 +15,7 @@ const within1pct = (got: number, want: number) => expect(Math.abs(got - want) / 
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
   await store(rt, 'default', TRACES)
   await store(rt, other.id, [FOREIGN])
   token = rt.token(['llm:read'])
@@ -53,7 +53,7 @@ describe('GET /v1/llm/overview', () => {
   })
 
   test('p95 latency is the nearest-rank 95th percentile of the window, apart from p90 and p99', async () => {
-    const p = insertProject(rt.core.db, { name: 'P95', slug: 'p95' }, NOW)
+    const p = projectOnSqlite(rt.core.db, { name: 'P95', slug: 'p95' }, NOW)
     // Twenty spans of 100, 200, ... 2000 ms this hour: rank 19 is 1900 ms (p90 1800, p99 2000).
     await store(rt, p.id, [
       {
@@ -97,7 +97,7 @@ describe('GET /v1/llm/overview', () => {
   test('an empty window is zeros, not unknowns', async () => {
     const empty = await rt.token(
       ['llm:read'],
-      insertProject(rt.core.db, { name: 'E', slug: 'empty' }, NOW).id,
+      projectOnSqlite(rt.core.db, { name: 'E', slug: 'empty' }, NOW).id,
     )
     const { body } = await get(rt, empty, '/v1/llm/overview')
     expect(body).toMatchObject({

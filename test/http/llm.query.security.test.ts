@@ -3,8 +3,8 @@
  * security suite runs over its routes from the catalogue (test/security.routes.llm.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
 import type { TestRuntime } from '../helpers'
+import { projectOnSqlite } from '../helpers'
 import { FOREIGN, T1, T2 } from '../llm.query.fixture'
 import { llmRuntime, NOW, store } from '../llm.query.helpers'
 import { signInAs } from '../security'
@@ -15,7 +15,7 @@ describe('a signed-in user who sees several projects', () => {
   let otherSlug: string
   beforeAll(async () => {
     rt = await llmRuntime()
-    const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+    const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
     otherSlug = other.slug
     await store(rt, 'default', [T1, T2])
     await store(rt, other.id, [FOREIGN])

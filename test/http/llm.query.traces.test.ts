@@ -4,8 +4,7 @@
  * T1's id: it must never show.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
-import { startRuntime, type TestRuntime } from '../helpers'
+import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 import { FOREIGN, T1, T2, TRACES } from '../llm.query.fixture'
 import { get, llmRuntime, NOW, store, type WireTrace } from '../llm.query.helpers'
 
@@ -15,7 +14,7 @@ let otherToken: string
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
   await store(rt, 'default', TRACES)
   await store(rt, other.id, [FOREIGN])
   token = rt.token(['llm:read'])

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testConfig } from '../../src/config/load'
 import { createLogger } from '../../src/ops/log'
-import { findProject } from '../../src/projects'
+import { findProjectOnSqlite } from '../../src/projects'
 import { type Served, serve } from '../../src/server'
 import { TEST_SECRET, tempDir } from '../helpers'
 
@@ -36,7 +36,7 @@ test('the README trace example is accepted and stored as the README says', async
   const section = readme.slice(readme.indexOf('## LLM tracing'))
   const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1]
   expect(block).toBeDefined()
-  const key = (findProject(served.runtime.core.db, 'default') as { api_key: string }).api_key
+  const key = (findProjectOnSqlite(served.runtime.core.db, 'default') as { api_key: string }).api_key
   const url = new URL(served.url).origin
   const script = (block as string)
     .replace('KEY="bloop_..."', `KEY="${key}"`)

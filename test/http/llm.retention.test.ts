@@ -4,9 +4,8 @@
  * project's LLM rows are removed with its other data.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
 import { DAY_MS } from '../../src/retention/policy'
-import { startRuntime, type TestRuntime } from '../helpers'
+import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace, span, trace } from '../llm.helpers'
 import { signInAs } from '../security'
 
@@ -72,7 +71,7 @@ describe('LLM retention', () => {
 
   test("a project's own window wins over the global one, longer or shorter", async () => {
     const { r, clock, adminCall, sendAt } = await start()
-    const shop = insertProject(r.core.db, { name: 'Shop', slug: 'shop' })
+    const shop = projectOnSqlite(r.core.db, { name: 'Shop', slug: 'shop' })
     const writer = r.token(['llm:write'], shop.id)
     const set = await r.fetch('/v1/llm/settings', {
       method: 'PUT',
@@ -112,7 +111,7 @@ describe('LLM retention', () => {
 
   test('deleting a project removes its LLM rows, and only its', async () => {
     const { r, adminCall, sendAt, count } = await start()
-    const shop = insertProject(r.core.db, { name: 'Gone', slug: 'gone' })
+    const shop = projectOnSqlite(r.core.db, { name: 'Gone', slug: 'gone' })
     await sendAt(T0, 'gone-1', shop.api_key)
     await sendAt(T0, 'kept-1')
     expect(count('llm_traces')).toBe(2)

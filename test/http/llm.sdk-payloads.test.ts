@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { sign } from '../../src/errors/ingest/hmac'
-import { findProject } from '../../src/projects'
+import { findProjectOnSqlite } from '../../src/projects'
 import { BASE, startRuntime, type TestRuntime } from '../helpers'
 
 const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'llm')
@@ -18,7 +18,7 @@ let rt: TestRuntime
 let key: string
 beforeAll(async () => {
   rt = await startRuntime({ llm_tracing: { default_content_storage: 'full' } })
-  key = (findProject(rt.core.db, 'default') as { api_key: string }).api_key
+  key = (findProjectOnSqlite(rt.core.db, 'default') as { api_key: string }).api_key
 })
 afterAll(() => rt.dispose())
 

@@ -5,8 +5,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createSession } from '../../src/auth/sessions'
 import { DAY_MS, HOUR_MS } from '../../src/core/time'
-import { insertProject } from '../../src/projects/store'
-import { event, signed, startRuntime, type TestRuntime } from '../helpers'
+import { event, projectOnSqlite, signed, startRuntime, type TestRuntime } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
 // Access to these routes is checked by the shared suite (test/security.routes.ts).
@@ -55,7 +54,7 @@ describe('GET /v1/admin/retention', () => {
       retention: { raw_events_days: 14, prune_interval_secs: 1800 },
     })
     const builtAt = Date.now()
-    insertProject(rt.core.db, { name: 'Shop', slug: 'shop' })
+    projectOnSqlite(rt.core.db, { name: 'Shop', slug: 'shop' })
     await ingestAt(T0 - 2 * HOUR_MS, 3)
     clock = T0
     expect(
@@ -190,7 +189,7 @@ describe('POST /v1/admin/retention/purge', () => {
 
   test('answers exactly what it deleted, per project, and the pass shows in the view', async () => {
     const { rt, call, ingestAt } = await start({ retention: { raw_events_days: 7, hourly_counts_days: 10 } })
-    const shop = insertProject(rt.core.db, { name: 'Shop', slug: 'shop' })
+    const shop = projectOnSqlite(rt.core.db, { name: 'Shop', slug: 'shop' })
     await ingestAt(T0 - 20 * DAY_MS, 4)
     await ingestAt(T0 - 20 * DAY_MS, 2, shop.api_key)
     await ingestAt(T0 - 8 * DAY_MS, 3, shop.api_key)
@@ -206,6 +205,7 @@ describe('POST /v1/admin/retention/purge', () => {
       raw_events_deleted: 9,
       hourly_counts_deleted: 2,
       users_hourly_deleted: 0,
+      partitions_dropped: {},
       per_project: [
         { project_id: shop.id, raw_events_deleted: 5 },
         { project_id: 'default', raw_events_deleted: 4 },
@@ -224,6 +224,7 @@ describe('POST /v1/admin/retention/purge', () => {
         'hourly_counts_deleted',
         'llm_traces_deleted',
         'pages_freed',
+        'partitions_dropped',
         'per_project',
         'phases_ms',
         'raw_events_deleted',

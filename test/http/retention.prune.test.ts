@@ -5,11 +5,18 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { DAY_MS, HOUR_MS } from '../../src/core/time'
-import { insertProject } from '../../src/projects/store'
 import { retentionView, updateRetention } from '../../src/retention/service'
 import { readSettings, syncSettingsFromConfig } from '../../src/retention/store'
 import { Sweeper } from '../../src/retention/sweeper'
-import { bearer, event, type Overrides, signed, startRuntime, type TestRuntime } from '../helpers'
+import {
+  bearer,
+  event,
+  type Overrides,
+  projectOnSqlite,
+  signed,
+  startRuntime,
+  type TestRuntime,
+} from '../helpers'
 
 const T0 = Date.UTC(2026, 2, 10, 12, 0, 0)
 
@@ -110,10 +117,10 @@ describe('pruning raw events', () => {
   test('project overrides win over the global window, and 0 removes an override', async () => {
     const c = await clocked({ retention: { raw_events_days: 7 } })
     const db = c.rt.core.db
-    const long = insertProject(db, { name: 'Long', slug: 'long' })
-    const short = insertProject(db, { name: 'Short', slug: 'short' })
-    updateRetention(
-      db,
+    const long = projectOnSqlite(db, { name: 'Long', slug: 'long' })
+    const short = projectOnSqlite(db, { name: 'Short', slug: 'short' })
+    await updateRetention(
+      c.rt.core.backend,
       {
         per_project: [
           { project_id: 'long', raw_events_days: 30 },
@@ -141,8 +148,13 @@ describe('pruning raw events', () => {
     expect(c.rawCount(long.id)).toBe(4)
     expect(c.rawCount(short.id)).toBe(0)
 
-    updateRetention(db, { per_project: [{ project_id: long.id, raw_events_days: 0 }] }, 'admin', T0)
-    const view = retentionView(db, c.rt.config, { nextRunAt: null, lastRun: null })
+    await updateRetention(
+      c.rt.core.backend,
+      { per_project: [{ project_id: long.id, raw_events_days: 0 }] },
+      'admin',
+      T0,
+    )
+    const view = await retentionView(c.rt.core.backend, c.rt.config, { nextRunAt: null, lastRun: null })
     expect(view.per_project.map((p) => [p.project_slug, p.raw_events_days])).toEqual([['short', 1]])
     const again = await c.purge()
     expect(again.per_project).toEqual([{ project_id: long.id, raw_events_deleted: 2 }])
@@ -153,7 +165,12 @@ describe('pruning raw events', () => {
     const c = await clocked()
     let caught: unknown
     try {
-      updateRetention(c.rt.core.db, { per_project: [{ project_id: 'nope', raw_events_days: 3 }] }, 'a', T0)
+      await updateRetention(
+        c.rt.core.backend,
+        { per_project: [{ project_id: 'nope', raw_events_days: 3 }] },
+        'a',
+        T0,
+      )
     } catch (err) {
       caught = err
     }
@@ -219,11 +236,11 @@ describe('pruning raw events', () => {
     await c.ingestAt(T0 - 2 * DAY_MS, many(45))
     c.clock.now = T0
     // This server's writer and retention hooks, with a pause of the test's own.
-    const { db, writer, log, now, hooks } = c.rt.features.retention.sweeper.deps
+    const { backend, writer, log, now, hooks } = c.rt.features.retention.sweeper.deps
     const acks: number[] = []
     let pauses = 0
     const sweeper = new Sweeper({
-      db,
+      backend,
       writer,
       log,
       now,
@@ -250,11 +267,11 @@ describe('pruning raw events', () => {
     const c = await clocked({ retention: { raw_events_days: 1 } })
     await c.ingestAt(T0 - 2 * DAY_MS, many(25))
     c.clock.now = T0
-    const { db, writer, log, now, hooks } = c.rt.features.retention.sweeper.deps
+    const { backend, writer, log, now, hooks } = c.rt.features.retention.sweeper.deps
     const run = async (active: boolean) => {
       const rests: number[] = []
       const sweeper = new Sweeper({
-        db,
+        backend,
         writer,
         log,
         now,
@@ -310,17 +327,25 @@ describe('pruning raw events', () => {
 describe('retention settings', () => {
   test('config values seed the settings and follow the config until an admin saves values', async () => {
     const c = await clocked({ retention: { raw_events_days: 9, hourly_counts_days: 30 } })
-    const db = c.rt.core.db
-    expect(readSettings(db)).toMatchObject({ raw_events_days: 9, hourly_counts_days: 30, set_by: null })
+    const b = c.rt.core.backend
+    expect(await readSettings(b)).toMatchObject({ raw_events_days: 9, hourly_counts_days: 30, set_by: null })
     // A restart with a changed config (BLOOP__RETENTION__RAW_EVENTS_DAYS=14) applies it.
-    syncSettingsFromConfig(db, { raw_events_days: 14, hourly_counts_days: 30 }, T0 + 1)
-    expect(readSettings(db)).toMatchObject({ raw_events_days: 14, set_by: null, updated_at: T0 + 1 })
-    updateRetention(db, { raw_events_days: 21 }, 'alice', T0 + 2)
-    expect(readSettings(db)).toMatchObject({ raw_events_days: 21, hourly_counts_days: 30, set_by: 'alice' })
+    await syncSettingsFromConfig(b, { raw_events_days: 14, hourly_counts_days: 30 }, T0 + 1)
+    expect(await readSettings(b)).toMatchObject({ raw_events_days: 14, set_by: null, updated_at: T0 + 1 })
+    await updateRetention(b, { raw_events_days: 21 }, 'alice', T0 + 2)
+    expect(await readSettings(b)).toMatchObject({
+      raw_events_days: 21,
+      hourly_counts_days: 30,
+      set_by: 'alice',
+    })
     // Once saved through the API, the stored values win over the config.
-    syncSettingsFromConfig(db, { raw_events_days: 3, hourly_counts_days: 3 }, T0 + 3)
-    expect(readSettings(db)).toMatchObject({ raw_events_days: 21, hourly_counts_days: 30, set_by: 'alice' })
-    const view = retentionView(db, c.rt.config, { nextRunAt: null, lastRun: null })
+    await syncSettingsFromConfig(b, { raw_events_days: 3, hourly_counts_days: 3 }, T0 + 3)
+    expect(await readSettings(b)).toMatchObject({
+      raw_events_days: 21,
+      hourly_counts_days: 30,
+      set_by: 'alice',
+    })
+    const view = await retentionView(b, c.rt.config, { nextRunAt: null, lastRun: null })
     expect(view.global).toEqual({
       raw_events_days: 21,
       hourly_counts_days: 30,
@@ -335,7 +360,10 @@ describe('retention settings', () => {
     await c.ingestAt(T0 - HOUR_MS, many(3))
     await c.ingestAt(T0, many(2, { fingerprint: 'fp-2' }))
     const db = c.rt.core.db
-    const view = retentionView(db, c.rt.config, { nextRunAt: new Date(T0 + 600_000), lastRun: null })
+    const view = await retentionView(c.rt.core.backend, c.rt.config, {
+      nextRunAt: new Date(T0 + 600_000),
+      lastRun: null,
+    })
     const pageSize = (db.query('PRAGMA page_size').get() as { page_size: number }).page_size
     const pageCount = (db.query('PRAGMA page_count').get() as { page_count: number }).page_count
     expect(view.storage.db_size_bytes).toBe(pageSize * pageCount)

@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import zlib from 'node:zlib'
 import { validateEvent } from '../../src/errors/ingest/validate'
-import { insertProject } from '../../src/projects/store'
 import { rotateSentryKey, sentryProjectOf } from '../../src/sentry/store'
 import { openDatabase } from '../../src/storage/db'
-import { bearer, event, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, event, projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 import { envelope, issueOf, sentryEvent } from '../sentry.helpers'
 
 let rt: TestRuntime
@@ -44,7 +43,7 @@ async function stored(eventId: string) {
 beforeAll(async () => {
   rt = await startRuntime()
   key = (await sentryProjectOf(rt.core.backend, 'default'))?.sentry_public_key as string
-  const other = insertProject(rt.core.db, { name: 'Other', slug: 'other' })
+  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' })
   otherKey = (await sentryProjectOf(rt.core.backend, other.id))?.sentry_public_key as string
   read = rt.token(['errors:read'])
 })

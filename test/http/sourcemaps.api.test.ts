@@ -2,10 +2,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import type { Scope } from '../../src/http/auth'
-import { insertProject } from '../../src/projects/store'
 import { updateRetention } from '../../src/retention/service'
 import { SourceMaps } from '../../src/sourcemaps/service'
-import { bearer, event, type Overrides, signed, startRuntime, type TestRuntime } from '../helpers'
+import {
+  bearer,
+  event,
+  type Overrides,
+  projectOnSqlite,
+  signed,
+  startRuntime,
+  type TestRuntime,
+} from '../helpers'
 import { signInAs } from '../security'
 import { type Build, buildApp, hostileMap, runAndCatch } from '../sourcemaps.helpers'
 
@@ -94,7 +101,7 @@ describe('source map access', () => {
 
   test("an unknown slug or another project's slug is 404 on every route, never 500", async () => {
     const r = await start()
-    const other = insertProject(r.core.db, { name: 'Other', slug: 'other' })
+    const other = projectOnSqlite(r.core.db, { name: 'Other', slug: 'other' })
     const token = r.token(['sourcemaps:read', 'sourcemaps:write'])
     const otherToken = r.token(['sourcemaps:read', 'sourcemaps:write'], other.id)
     const theirs = await r.fetch('/v1/projects/other/sourcemaps', {
@@ -391,7 +398,7 @@ describe('listing and deleting source maps', () => {
 describe('deleting a project', () => {
   test('removes its source maps and its retention override with it', async () => {
     const r = await start()
-    const shop = insertProject(r.core.db, { name: 'Shop', slug: 'shop' })
+    const shop = projectOnSqlite(r.core.db, { name: 'Shop', slug: 'shop' })
     const token = r.token(['sourcemaps:write'], shop.id)
     const up = await r.fetch('/v1/projects/shop/sourcemaps', {
       method: 'POST',
@@ -399,7 +406,12 @@ describe('deleting a project', () => {
       body: multipart('1', app.mapText),
     })
     expect(up.status).toBe(201)
-    updateRetention(r.core.db, { per_project: [{ project_id: 'shop', raw_events_days: 3 }] }, 'alice', 1)
+    await updateRetention(
+      r.core.backend,
+      { per_project: [{ project_id: 'shop', raw_events_days: 3 }] },
+      'alice',
+      1,
+    )
     const admin = signInAs(r, 'alice', 'admin')
     const del = await r.fetch('/v1/projects/shop', {
       method: 'DELETE',
@@ -432,8 +444,7 @@ describe('the parsed-map cache', () => {
       }
     }
     const sourcemaps = (cacheBytes: number) =>
-      new SourceMaps(r.core.db, {
-        dbPath: r.core.config.database.path,
+      new SourceMaps(r.core.backend, {
         cacheBytes,
         maxMappings: r.core.config.sourcemaps.max_mappings,
         timeoutMs: r.core.config.sourcemaps.parse_timeout_ms,

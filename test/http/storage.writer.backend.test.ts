@@ -12,7 +12,7 @@ import { WriterLoad } from '../../src/storage/load'
 import { BatchQueue } from '../../src/storage/queue'
 import { seamTask } from '../../src/storage/tasks'
 import { WriterError } from '../../src/storage/writer'
-import { isTransient, SeamWriter } from '../../src/storage/writer.backend'
+import { isTransient, isUnreachable, SeamWriter } from '../../src/storage/writer.backend'
 import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 
 const pg = privatePgPerFile()
@@ -169,7 +169,8 @@ describe('seam writer across a PostgreSQL restart', () => {
   test('while the server is down tasks fail with a WriterError, none is acknowledged uncommitted; after it is back they commit', async () => {
     const [b, other] = await pair('postgres')
     await b.exec(SCHEMA.postgres)
-    const w = new SeamWriter(b, tasks, 50)
+    // A short backoff: the first task after the restart must not fall in the pause.
+    const w = new SeamWriter(b, tasks, { retryPauseMs: 50, backoff: { firstMs: 20, maxMs: 40 } })
     const acked: string[] = []
     const failed: string[] = []
     const send = async (k: string) => {
@@ -193,4 +194,82 @@ describe('seam writer across a PostgreSQL restart', () => {
     expect(stored).toEqual(acked)
     expect(acked.length).toBe(40)
   }, 60_000)
+})
+
+describe('seam writer backoff while the database is unreachable', () => {
+  test('after an unreachable failure it refuses at once for the pause, doubling, and forgets it on success', async () => {
+    const b = (await freshBackend('sqlite', pg())).backend
+    let clock = 1_000_000
+    let calls = 0
+    let down = true
+    const probe = {
+      'test.probe': seamTask(async (tx: Queryable, _a: Record<string, never>) => {
+        calls++
+        if (down)
+          throw Object.assign(new Error('connection refused'), { code: 'ERR_POSTGRES_CONNECTION_REFUSED' })
+        await tx.get('SELECT 1')
+        return { calls }
+      }),
+    }
+    const w = new SeamWriter(b, probe, {
+      retryPauseMs: 1,
+      backoff: { firstMs: 500, maxMs: 1500 },
+      now: () => clock,
+    })
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: WriterError) => `${e.code}: ${e.message}`,
+      )
+    expect(await outcome(w.run('test.probe', {}))).toBe('ERR_POSTGRES_CONNECTION_REFUSED: connection refused')
+    expect(calls).toBe(1) // refused is not transient: no retry
+    expect(w.unavailable()).toBe(500)
+    // Inside the pause: refused without running the task (no round trip).
+    clock += 499
+    expect(await outcome(w.run('test.probe', {}))).toBe(
+      'STORAGE_UNREACHABLE: the database is unreachable; the writer tries again in 1 s',
+    )
+    expect(calls).toBe(1)
+    // After it: one try, failing again, doubles the pause; then it is capped.
+    clock += 1
+    await outcome(w.run('test.probe', {}))
+    expect([calls, w.unavailable()]).toEqual([2, 1000])
+    clock += 1000
+    await outcome(w.run('test.probe', {}))
+    expect([calls, w.unavailable()]).toEqual([3, 1500])
+    clock += 1500
+    await outcome(w.run('test.probe', {}))
+    expect([calls, w.unavailable()]).toEqual([4, 1500])
+    // Back: the first task after the pause commits and the pause is forgotten.
+    down = false
+    clock += 1500
+    expect(await w.run('test.probe', {})).toEqual({ calls: 5 })
+    expect(w.unavailable()).toBe(0)
+    down = true
+    await outcome(w.run('test.probe', {}))
+    expect(w.unavailable()).toBe(500)
+  })
+
+  test('a failure that is not about reaching the database does not pause the writer', async () => {
+    const b = (await freshBackend('sqlite', pg())).backend
+    const w = new SeamWriter(b, tasks, 1)
+    await b.exec(SCHEMA.sqlite)
+    await w.run('test.put', { keys: ['x1'] })
+    await expect(w.run('test.put', { keys: ['x1'] })).rejects.toBeInstanceOf(WriterError)
+    expect(w.unavailable()).toBe(0)
+    expect((await w.run('test.put', { keys: ['x2'] })).count).toBe(2)
+  })
+
+  test('what counts as unreachable', () => {
+    for (const code of [
+      'ERR_POSTGRES_CONNECTION_REFUSED',
+      'ERR_POSTGRES_CONNECTION_CLOSED',
+      'COMMIT_OUTCOME_UNKNOWN',
+    ])
+      expect(isUnreachable({ code })).toBe(true)
+    for (const errno of ['57P01', '57P03', '08006']) expect(isUnreachable({ errno })).toBe(true)
+    expect(isUnreachable({ errno: '40001' })).toBe(false)
+    expect(isUnreachable({ code: 'SQLITE_BUSY' })).toBe(false)
+    expect(isTransient({ code: 'COMMIT_OUTCOME_UNKNOWN' })).toBe(false)
+  })
 })

@@ -1,7 +1,6 @@
 /** /v1/tokens: creation rules, secrets shown once, listing, revocation and who may revoke. */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { insertProject } from '../../src/projects/store'
-import { startRuntime, type TestRuntime } from '../helpers'
+import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
 import { type SignedInUser, signInAs } from '../security'
 
 const T0 = 1_800_000_000_000
@@ -21,7 +20,7 @@ async function start() {
   alice = signInAs(rt, 'alice', 'admin')
   bob = signInAs(rt, 'bob', 'user')
   carol = signInAs(rt, 'carol', 'user')
-  insertProject(rt.core.db, { name: 'Web', slug: 'web' }, clock)
+  projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, clock)
 }
 
 const call = (who: SignedInUser, method: string, path: string, body?: unknown) =>

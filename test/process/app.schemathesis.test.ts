@@ -21,12 +21,11 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createSession } from '../../src/auth/sessions'
-import { insertUser } from '../../src/auth/users'
 import { SCOPES } from '../../src/http/scopes'
 import { openDatabase } from '../../src/storage/db'
 import { SqliteBackend } from '../../src/storage/sqlite'
 import { createToken } from '../../src/tokens/store'
-import { event, signed, TEST_SECRET, tempDir } from '../helpers'
+import { event, signed, TEST_SECRET, tempDir, userOnSqlite } from '../helpers'
 import { REPO, type ServerProcess, spawnServer } from '../process'
 
 const LOCAL_PYTHON = join(REPO, '.venv-ci', 'bin', 'python')
@@ -48,7 +47,7 @@ beforeAll(async () => {
   // The server migrated the database; a second connection adds the admin the run acts as.
   const db = openDatabase(join(dir, 'bloop.db'))
   const now = Date.now()
-  const admin = insertUser(db, { username: 'fuzz-admin', role: 'admin' }, now)
+  const admin = userOnSqlite(db, { username: 'fuzz-admin', role: 'admin' }, now)
   cookie = `bloop_session=${await createSession(new SqliteBackend(db), admin.id, now, 3600)}`
   token = (
     await createToken(new SqliteBackend(db), { projectId: 'default', name: 'fuzz', scopes: [...SCOPES] }, now)

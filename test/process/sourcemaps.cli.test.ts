@@ -7,11 +7,10 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { testConfig } from '../../src/config/load'
 import { createLogger } from '../../src/ops/log'
-import { insertProject } from '../../src/projects/store'
 import { type Served, serve } from '../../src/server'
 import { serverUrl } from '../../src/sourcemaps/cli'
 import { createToken } from '../../src/tokens/store'
-import { TEST_SECRET, tempDir } from '../helpers'
+import { projectOnSqlite, TEST_SECRET, tempDir } from '../helpers'
 import { type Build, buildApp } from '../sourcemaps.helpers'
 
 const MAIN = join(import.meta.dir, '..', '..', 'src', 'main.ts')
@@ -137,7 +136,7 @@ describe('bloop sourcemaps upload', () => {
     expect(badToken.code).toBe(1)
     expect(badToken.stderr).toContain('FAILED: 401')
     expect(badToken.stdout).toContain('1 failed, 1 not attempted')
-    insertProject(served.runtime.core.db, { name: 'Other', slug: 'other' })
+    projectOnSqlite(served.runtime.core.db, { name: 'Other', slug: 'other' })
     const foreign = await cli([...base, '--project', 'other', '--token', token, dir])
     expect([foreign.code, foreign.stderr.includes('FAILED: 404')]).toEqual([1, true])
     const noToken = await cli([...base, '--project', 'default', dir])

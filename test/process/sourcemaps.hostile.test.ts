@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { sign } from '../../src/errors/ingest/hmac'
 import { packSourceMap, putSourceMap } from '../../src/sourcemaps/store'
 import { type Db, openDatabase } from '../../src/storage/db'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { event, TEST_SECRET, tempDir, tokenOnSqlite } from '../helpers'
 import { type ServerProcess, spawnServer } from '../process'
 import { type Build, buildApp, HOSTILE_SEGMENTS, hostileMap } from '../sourcemaps.helpers'
@@ -179,7 +180,7 @@ describe('a source map that takes minutes to parse', () => {
 
   test('already stored, it is skipped at read time after one budget, and the server keeps answering', async () => {
     // As an older version, which parsed without a budget, would have stored it.
-    const { row } = putSourceMap(db, {
+    const { row } = await putSourceMap(new SqliteBackend(db), {
       project_id: 'default',
       release: 'old',
       filename: 'app.js.map',

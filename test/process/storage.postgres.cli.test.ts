@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
+import { featuresNotOn } from '../../src/core/feature'
+import { FEATURES } from '../../src/features'
 import { bloop } from '../cli.process'
 import { TEST_SECRET, tempDir } from '../helpers'
 import { freePort, type PgCluster, startPg } from '../pg.helpers'
@@ -53,16 +55,27 @@ describe('database.url', () => {
     expect(out).not.toContain('hunter22')
   }, 30_000)
 
-  test('serve against a reachable database migrates it, then says this version serves from SQLite', async () => {
-    const url = await pg.createDatabase()
-    const r = await run(['serve'], url)
-    expect(r.code).toBe(78)
-    expect(r.stdout + r.stderr).toContain(
-      'database.url: the PostgreSQL database is reachable and migrated, but this version serves from SQLite only',
-    )
-    const m = await run(['migrate'], url)
-    expect(m.stdout.split('\n')[0]).toBe('database is up to date')
-  }, 30_000)
+  // Until every feature declares `postgres` (src/features.ts), serve names those that do
+  // not and stops; the list shrinks as the stores are converted.
+  const notYet = featuresNotOn('postgres', FEATURES)
+
+  test.if(notYet.length > 0)(
+    'serve against a reachable database migrates it, then exits 78 naming the features not on PostgreSQL yet',
+    async () => {
+      const url = await pg.createDatabase()
+      const r = await run(['serve'], url)
+      expect(r.code).toBe(78)
+      const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('do not run on PostgreSQL'))
+      expect(lines.length).toBe(1)
+      expect(lines[0]).toContain(
+        `database.url: the PostgreSQL database is reachable and migrated, but these features do not run on PostgreSQL yet: ${notYet.join(', ')}; unset database.url (BLOOP__DATABASE__URL) to serve from SQLite`,
+      )
+      expect(r.stdout + r.stderr).not.toContain('listening')
+      const m = await run(['migrate'], url)
+      expect(m.stdout.split('\n')[0]).toBe('database is up to date')
+    },
+    30_000,
+  )
 
   test("a TLS mode outside libpq's list is refused naming the key", async () => {
     const r = await run(['migrate'], 'postgres://x@127.0.0.1/x', { BLOOP__DATABASE__TLS: 'sometimes' })

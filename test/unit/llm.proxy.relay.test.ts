@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test'
 import { anthropicCapture } from '../../src/llm/proxy/providers/anthropic'
 import { openaiCapture } from '../../src/llm/proxy/providers/openai'
-import { EventSplitter, relay } from '../../src/llm/proxy/relay'
+import { EventSplitter, mayBeUsageChunk, relay } from '../../src/llm/proxy/relay'
 import { fixture } from '../llm.proxy.fake'
 
 function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
@@ -179,5 +179,30 @@ describe('EventSplitter', () => {
       rest: null,
     })
     expect(split(['data: a\r\rdata: b'])).toEqual({ out: ['data: a\r\r'], rest: 'data: b' })
+  })
+})
+
+describe('mayBeUsageChunk', () => {
+  const enc = new TextEncoder()
+  const may = (s: string) => mayBeUsageChunk(enc.encode(s))
+
+  test('says no for a chunk whose usage is null, with or without spaces, and for one without usage', () => {
+    expect(may('data: {"choices":[{"delta":{"content":"Hi"}}],"usage":null}\n\n')).toBe(false)
+    expect(may('data: {"choices":[],"usage" :\t null }\n\n')).toBe(false)
+    expect(may('data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n')).toBe(false)
+    expect(may('data: [DONE]\n\n')).toBe(false)
+    expect(may('')).toBe(false)
+  })
+
+  test('says maybe for a usage object, for "usage" as a value, and for a cut-off usage member', () => {
+    expect(may('data: {"choices":[],"usage":{"prompt_tokens":9}}\n\n')).toBe(true)
+    expect(may('data: {"choices":[],"usage": {"total_tokens":1}}\n\n')).toBe(true)
+    expect(may('data: {"choices":[{"delta":{"content":"usage"}}],"usage":null}\n\n')).toBe(true)
+    expect(may('data: {"usage":nul')).toBe(true)
+    expect(may('data: {"usage"')).toBe(true)
+  })
+
+  test('says maybe when a later usage is not null, even after a null one', () => {
+    expect(may('data: {"usage":null,"x":{"usage":{"a":1}}}\n\n')).toBe(true)
   })
 })

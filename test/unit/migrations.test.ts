@@ -125,7 +125,7 @@ describe('migration ids and order', () => {
   })
 
   test('a new migration is named by its UTC minute and sorts after the released ones', () => {
-    // A stamp after every real migration's, so the test holds as migrations are added.
+    // A stamp later than any real migration's, so that it is the last one planned.
     const plan = planMigrations(
       withFile('alerts', '209912312359_rule_notes.sql', 'ALTER TABLE alert_rules ADD COLUMN notes TEXT;'),
     )

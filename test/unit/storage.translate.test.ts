@@ -77,6 +77,38 @@ describe('translate (portable SQL to PostgreSQL)', () => {
     )
   })
 
+  test("NOT INDEXED goes, instr is strpos, and SQLite's ordered CROSS JOIN ... ON is a JOIN", () => {
+    expect(
+      translate("SELECT 1 FROM llm_traces t NOT INDEXED WHERE instr(t.models, ' ' || ? || ' ') > 0"),
+    ).toBe("SELECT 1 FROM llm_traces t WHERE strpos(t.models, ' ' || $1 || ' ') > 0")
+    expect(translate("SELECT 1 FROM a WHERE x NOT IN (?) AND 'NOT INDEXED' <> instr")).toBe(
+      "SELECT 1 FROM a WHERE x NOT IN ($1) AND 'NOT INDEXED' <> instr",
+    )
+    expect(
+      translate(
+        'SELECT t.id FROM (SELECT DISTINCT p, id FROM (SELECT p, id FROM s WHERE m = ?) x) m CROSS JOIN llm_traces t ON t.id = m.id',
+      ),
+    ).toBe(
+      'SELECT t.id FROM (SELECT DISTINCT p, id FROM (SELECT p, id FROM s WHERE m = $1) x) m JOIN llm_traces t ON t.id = m.id',
+    )
+    expect(translate('SELECT * FROM a CROSS JOIN b AS bb ON bb.k = a.k')).toBe(
+      'SELECT * FROM a JOIN b AS bb ON bb.k = a.k',
+    )
+    // A cross join proper (no ON) stays one, LATERAL included.
+    expect(translate('SELECT * FROM a CROSS JOIN b WHERE a.k = b.k')).toBe(
+      'SELECT * FROM a CROSS JOIN b WHERE a.k = b.k',
+    )
+    expect(translate('SELECT * FROM s CROSS JOIN LATERAL (SELECT s.m AS j) m WHERE m.j ON')).toBe(
+      'SELECT * FROM s CROSS JOIN LATERAL (SELECT s.m AS j) m WHERE m.j ON',
+    )
+  })
+
+  test('COLLATE BINARY is byte order on PostgreSQL too, whatever the database collation', () => {
+    expect(
+      translate("SELECT name FROM t ORDER BY n DESC, name COLLATE BINARY, 'COLLATE BINARY' LIMIT ?"),
+    ).toBe('SELECT name FROM t ORDER BY n DESC, name COLLATE "C", \'COLLATE BINARY\' LIMIT $1')
+  })
+
   test('portable SQL passes through unchanged but for its placeholders', () => {
     const upsert =
       'INSERT INTO c (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = c.n + excluded.n RETURNING n'

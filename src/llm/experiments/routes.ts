@@ -30,7 +30,7 @@ import { parseCreate, parsePatch, STATUSES } from './model'
 import {
   armData,
   armSummary,
-  assignment,
+  assign,
   deleteExperiment,
   type Experiment,
   getExperiment,
@@ -41,7 +41,7 @@ import {
   type Variant,
 } from './store'
 
-export interface ExperimentsDeps extends Pick<Core, 'db' | 'guard' | 'now' | 'log'> {
+export interface ExperimentsDeps extends Pick<Core, 'backend' | 'guard' | 'now' | 'log'> {
   newId?: () => string
 }
 
@@ -93,16 +93,18 @@ const summary = (e: Experiment) => ({
 export function experimentsRoutes(d: ExperimentsDeps) {
   const newId = d.newId ?? (() => crypto.randomUUID())
 
-  const find = (reach: Reach, query: Record<string, unknown>, id: string) => {
+  const b = d.backend
+
+  const find = async (reach: Reach, query: Record<string, unknown>, id: string) => {
     const q = parseQuery(ProjectQuery, query)
     const access = reach.narrow(q.project_id ?? null)
-    const e = getExperiment(d.db, access.projectIds, id)
+    const e = await getExperiment(b, access.projectIds, id)
     if (!e) throw notFound(`experiment ${id} not found`)
     return { e, access }
   }
 
   const arm = (e: Experiment, v: Variant) =>
-    armData(d.db, {
+    armData(b, {
       projectId: e.project_id,
       promptName: e.prompt_name,
       version: v.version,
@@ -111,7 +113,7 @@ export function experimentsRoutes(d: ExperimentsDeps) {
       limit: MAX_TRACES_PER_ARM,
     })
 
-  const detail = (e: Experiment) => ({
+  const detail = async (e: Experiment) => ({
     ...summary(e),
     metrics: e.metrics,
     peeking_policy: {
@@ -119,19 +121,21 @@ export function experimentsRoutes(d: ExperimentsDeps) {
       planned_per_arm: e.planned_per_arm,
       rule: 'p-values are read once the smaller arm reaches planned_per_arm traces, not before',
     },
-    variants: e.variants.map((v) => ({
-      name: v.name,
-      version: v.version,
-      prompt_template: v.prompt_template,
-      traffic_percentage: v.traffic_percentage,
-      metrics: armSummary(d.db, {
-        projectId: e.project_id,
-        promptName: e.prompt_name,
+    variants: await Promise.all(
+      e.variants.map(async (v) => ({
+        name: v.name,
         version: v.version,
-        from: e.started_at,
-        to: e.concluded_at,
-      }),
-    })),
+        prompt_template: v.prompt_template,
+        traffic_percentage: v.traffic_percentage,
+        metrics: await armSummary(b, {
+          projectId: e.project_id,
+          promptName: e.prompt_name,
+          version: v.version,
+          from: e.started_at,
+          to: e.concluded_at,
+        }),
+      })),
+    ),
   })
 
   const variantByVersion = (e: Experiment, version: string | undefined, fallback: number, field: string) => {
@@ -156,7 +160,7 @@ export function experimentsRoutes(d: ExperimentsDeps) {
         const projectId = oneProject(access)
         const create = parseCreate(await readJson(request, MAX_BODY))
         const id = newId()
-        const e = insertExperiment(d.db, projectId, id, create, access.actor, d.now())
+        const e = await insertExperiment(b, projectId, id, create, access.actor, d.now())
         if (e === 'duplicate_name')
           throw new AppError(
             'conflict',
@@ -170,16 +174,16 @@ export function experimentsRoutes(d: ExperimentsDeps) {
           experiment_id: id,
           actor: access.actor,
         })
-        return json({ id, message: 'Experiment created successfully', experiment: detail(e) }, 201)
+        return json({ id, message: 'Experiment created successfully', experiment: await detail(e) }, 201)
       },
       { scope: 'llm:write' },
     )
     .get(
       '/v1/llm/experiments',
-      ({ access: reach, query }) => {
+      async ({ access: reach, query }) => {
         const q = parseQuery(ListQuery, query)
         const access = reach.narrow(q.project_id ?? null)
-        const list = listExperiments(d.db, access.projectIds, {
+        const list = await listExperiments(b, access.projectIds, {
           status: q.status ?? null,
           limit: q.limit,
           offset: q.offset,
@@ -190,13 +194,13 @@ export function experimentsRoutes(d: ExperimentsDeps) {
     )
     .get(
       '/v1/llm/experiments/:id',
-      ({ access: reach, query, params }) => json(detail(find(reach, query, params.id).e)),
+      async ({ access: reach, query, params }) => json(await detail((await find(reach, query, params.id)).e)),
       { scope: 'llm:read' },
     )
     .patch(
       '/v1/llm/experiments/:id',
       async ({ access: reach, request, query, params }) => {
-        const { e, access } = find(reach, query, params.id)
+        const { e, access } = await find(reach, query, params.id)
         const patch = parsePatch(await readJson(request, MAX_BODY))
         if (e.status === 'concluded' && patch.status !== undefined && patch.status !== 'concluded')
           throw new AppError(
@@ -206,7 +210,7 @@ export function experimentsRoutes(d: ExperimentsDeps) {
               field: 'status',
             },
           )
-        if (patch.name !== undefined && nameTaken(d.db, e.project_id, patch.name, e.id))
+        if (patch.name !== undefined && (await nameTaken(b, e.project_id, patch.name, e.id)))
           throw new AppError(
             'conflict',
             `an experiment named ${JSON.stringify(patch.name)} already exists in this project`,
@@ -214,21 +218,21 @@ export function experimentsRoutes(d: ExperimentsDeps) {
               field: 'name',
             },
           )
-        const updated = updateExperiment(d.db, e, patch, d.now())
+        const updated = await updateExperiment(b, e, patch, d.now())
         d.log.info('llm experiment changed', {
           experiment_id: e.id,
           status: updated.status,
           actor: access.actor,
         })
-        return json(detail(updated))
+        return json(await detail(updated))
       },
       { scope: 'llm:write' },
     )
     .delete(
       '/v1/llm/experiments/:id',
-      ({ access: reach, query, params }) => {
-        const { e, access } = find(reach, query, params.id)
-        deleteExperiment(d.db, e)
+      async ({ access: reach, query, params }) => {
+        const { e, access } = await find(reach, query, params.id)
+        await deleteExperiment(b, e)
         d.log.info('llm experiment deleted', { experiment_id: e.id, actor: access.actor })
         return json({ deleted: true, id: e.id })
       },
@@ -236,12 +240,10 @@ export function experimentsRoutes(d: ExperimentsDeps) {
     )
     .get(
       '/v1/llm/experiments/:id/assign',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(AssignQuery, query)
-        const { e } = find(reach, { project_id: q.project_id }, params.id)
-        const { variant: v, bucket } = assignment(d.db, e.project_id, e.id, q.unit) as NonNullable<
-          ReturnType<typeof assignment>
-        >
+        const { e } = await find(reach, { project_id: q.project_id }, params.id)
+        const { variant: v, bucket } = assign(e, q.unit)
         return json({
           experiment_id: e.id,
           status: e.status,
@@ -255,9 +257,9 @@ export function experimentsRoutes(d: ExperimentsDeps) {
     )
     .get(
       '/v1/llm/experiments/:id/compare',
-      ({ access: reach, query, params }) => {
+      async ({ access: reach, query, params }) => {
         const q = parseQuery(CompareQuery, query)
-        const { e } = find(reach, { project_id: q.project_id }, params.id)
+        const { e } = await find(reach, { project_id: q.project_id }, params.id)
         const baseline = variantByVersion(e, q.baseline, 0, 'baseline')
         const treatment = variantByVersion(e, q.treatment, baseline === e.variants[1] ? 0 : 1, 'treatment')
         if (baseline === treatment)
@@ -268,14 +270,15 @@ export function experimentsRoutes(d: ExperimentsDeps) {
               field: 'treatment',
             },
           )
+        const [a, t] = await Promise.all([arm(e, baseline), arm(e, treatment)])
         return json(
           compareArms({
             experimentId: e.id,
             metrics: e.metrics,
             plannedPerArm: e.planned_per_arm,
             window: { from: e.started_at, to: e.concluded_at },
-            baseline: { variant: baseline, data: arm(e, baseline) },
-            treatment: { variant: treatment, data: arm(e, treatment) },
+            baseline: { variant: baseline, data: a },
+            treatment: { variant: treatment, data: t },
           }),
         )
       },

@@ -3,7 +3,12 @@
  * per-arm observations a comparison reads from traces, feedback and scores. Every query is
  * scoped to a project the caller may see; another project's experiment is "not found".
  * Writes are small administrative ones on the main connection, each in one transaction.
+ *
+ * On the storage seam (the same SQL on both backends), but for `assignment`: the proxy
+ * still calls it synchronously on the SQLite connection (proxy/handler.ts), so it reads
+ * the experiment there; the assign route uses `assign` on the experiment it found.
  */
+import type { Backend, Queryable } from '../../storage/backend'
 import type { Db } from '../../storage/db'
 import { bucketOf, variantFor } from './assign'
 import type { ExperimentCreate, ExperimentPatch, ExperimentStatus, MetricName, VariantInput } from './model'
@@ -38,15 +43,13 @@ const COLUMNS = `id, project_id, name, description, prompt_name, status, planned
 
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 
-function variantsOf(db: Db, ids: readonly string[]): Map<string, Variant[]> {
+const VARIANTS = (
+  n: number,
+) => `SELECT experiment_id, position, name, version, prompt_template, traffic_percentage
+  FROM llm_experiment_variants WHERE experiment_id IN (${marks(n)}) ORDER BY experiment_id, position`
+
+function byExperiment(rows: (Variant & { experiment_id: string })[]): Map<string, Variant[]> {
   const out = new Map<string, Variant[]>()
-  if (ids.length === 0) return out
-  const rows = db
-    .query<Variant & { experiment_id: string }, string[]>(
-      `SELECT experiment_id, position, name, version, prompt_template, traffic_percentage
-       FROM llm_experiment_variants WHERE experiment_id IN (${marks(ids.length)}) ORDER BY experiment_id, position`,
-    )
-    .all(...ids)
   for (const { experiment_id, ...v } of rows) {
     const list = out.get(experiment_id) ?? []
     list.push(v)
@@ -55,118 +58,142 @@ function variantsOf(db: Db, ids: readonly string[]): Map<string, Variant[]> {
   return out
 }
 
+async function variantsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, Variant[]>> {
+  if (ids.length === 0) return new Map()
+  return byExperiment(await db.all<Variant & { experiment_id: string }>(VARIANTS(ids.length), ids))
+}
+
 const hydrate = (row: ExperimentRow, variants: Variant[]): Experiment => ({
   ...row,
   metrics: JSON.parse(row.metrics) as MetricName[],
   variants,
 })
 
-export function insertExperiment(
-  db: Db,
+/** Creates the experiment and its variants in one transaction (`db`: the backend, which opens it). */
+export async function insertExperiment(
+  db: Backend,
   projectId: string,
   id: string,
   e: ExperimentCreate,
   actor: string,
   now: number,
-): Experiment | 'duplicate_name' {
-  const exists = db
-    .query<{ id: string }, [string, string]>(
+): Promise<Experiment | 'duplicate_name'> {
+  const inserted = await db.transaction(async (tx) => {
+    const exists = await tx.get<{ id: string }>(
       'SELECT id FROM llm_experiments WHERE project_id = ? AND name = ?',
+      [projectId, e.name],
     )
-    .get(projectId, e.name)
-  if (exists) return 'duplicate_name'
-  db.transaction(() => {
-    db.query(
+    if (exists) return false
+    await tx.run(
       `INSERT INTO llm_experiments (id, project_id, name, description, prompt_name, status, planned_per_arm, metrics,
          started_at, concluded_at, created_by, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, NULL, ?, ?, ?)`,
-    ).run(
-      id,
-      projectId,
-      e.name,
-      e.description,
-      e.prompt_name,
-      e.planned_per_arm,
-      JSON.stringify(e.metrics),
-      now,
-      actor,
-      now,
-      now,
+      [
+        id,
+        projectId,
+        e.name,
+        e.description,
+        e.prompt_name,
+        e.planned_per_arm,
+        JSON.stringify(e.metrics),
+        now,
+        actor,
+        now,
+        now,
+      ],
     )
-    const insert = db.query(
-      `INSERT INTO llm_experiment_variants (experiment_id, position, project_id, name, version, prompt_template, traffic_percentage)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    e.variants.forEach((v, i) => {
-      insert.run(id, i, projectId, v.name, v.version, v.prompt_template, v.traffic_percentage)
-    })
-  })()
-  return getExperiment(db, [projectId], id) as Experiment
+    for (const [i, v] of e.variants.entries())
+      await tx.run(
+        `INSERT INTO llm_experiment_variants (experiment_id, position, project_id, name, version, prompt_template, traffic_percentage)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [id, i, projectId, v.name, v.version, v.prompt_template, v.traffic_percentage],
+      )
+    return true
+  })
+  if (!inserted) return 'duplicate_name'
+  return (await getExperiment(db, [projectId], id)) as Experiment
 }
 
-export function getExperiment(db: Db, projectIds: readonly string[], id: string): Experiment | null {
-  const row = db
-    .query<ExperimentRow, string[]>(
-      `SELECT ${COLUMNS} FROM llm_experiments WHERE id = ? AND project_id IN (${marks(projectIds.length)})`,
-    )
-    .get(id, ...projectIds)
+const ONE = (n: number) =>
+  `SELECT ${COLUMNS} FROM llm_experiments WHERE id = ? AND project_id IN (${marks(n)})`
+
+export async function getExperiment(
+  db: Queryable,
+  projectIds: readonly string[],
+  id: string,
+): Promise<Experiment | null> {
+  const row = await db.get<ExperimentRow>(ONE(projectIds.length), [id, ...projectIds])
   if (!row) return null
-  return hydrate(row, variantsOf(db, [row.id]).get(row.id) ?? [])
+  return hydrate(row, (await variantsOf(db, [row.id])).get(row.id) ?? [])
 }
 
-export function listExperiments(
-  db: Db,
+export async function listExperiments(
+  db: Queryable,
   projectIds: readonly string[],
   o: { status: ExperimentStatus | null; limit: number; offset: number },
-): Experiment[] {
+): Promise<Experiment[]> {
   const where = [`project_id IN (${marks(projectIds.length)})`]
   const args: (string | number)[] = [...projectIds]
   if (o.status) {
     where.push('status = ?')
     args.push(o.status)
   }
-  const rows = db
-    .query<ExperimentRow, (string | number)[]>(
-      `SELECT ${COLUMNS} FROM llm_experiments WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`,
-    )
-    .all(...args, o.limit, o.offset)
-  const variants = variantsOf(
+  const rows = await db.all<ExperimentRow>(
+    `SELECT ${COLUMNS} FROM llm_experiments WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id COLLATE BINARY LIMIT ? OFFSET ?`,
+    [...args, o.limit, o.offset],
+  )
+  const variants = await variantsOf(
     db,
     rows.map((r) => r.id),
   )
   return rows.map((r) => hydrate(r, variants.get(r.id) ?? []))
 }
 
-export function updateExperiment(db: Db, e: Experiment, p: ExperimentPatch, now: number): Experiment {
+export async function updateExperiment(
+  db: Queryable,
+  e: Experiment,
+  p: ExperimentPatch,
+  now: number,
+): Promise<Experiment> {
   const status = p.status ?? e.status
   const concluded = status === 'concluded' ? (e.concluded_at ?? now) : null
-  db.query(
+  await db.run(
     'UPDATE llm_experiments SET status = ?, name = ?, description = ?, concluded_at = ?, updated_at = ? WHERE id = ?',
-  ).run(
-    status,
-    p.name ?? e.name,
-    p.description === undefined ? e.description : p.description,
-    concluded,
-    now,
-    e.id,
+    [
+      status,
+      p.name ?? e.name,
+      p.description === undefined ? e.description : p.description,
+      concluded,
+      now,
+      e.id,
+    ],
   )
-  return getExperiment(db, [e.project_id], e.id) as Experiment
+  return (await getExperiment(db, [e.project_id], e.id)) as Experiment
 }
 
-export function nameTaken(db: Db, projectId: string, name: string, except: string): boolean {
-  return (
-    db
-      .query<{ id: string }, [string, string, string]>(
-        'SELECT id FROM llm_experiments WHERE project_id = ? AND name = ? AND id != ?',
-      )
-      .get(projectId, name, except) !== null
+export async function nameTaken(
+  db: Queryable,
+  projectId: string,
+  name: string,
+  except: string,
+): Promise<boolean> {
+  const row = await db.get<{ id: string }>(
+    'SELECT id FROM llm_experiments WHERE project_id = ? AND name = ? AND id != ?',
+    [projectId, name, except],
   )
+  return row !== null
 }
 
-export function deleteExperiment(db: Db, e: Experiment): void {
+export async function deleteExperiment(db: Queryable, e: Experiment): Promise<void> {
   // Variants go with it (ON DELETE CASCADE); traces are untouched.
-  db.query('DELETE FROM llm_experiments WHERE id = ?').run(e.id)
+  await db.run('DELETE FROM llm_experiments WHERE id = ?', [e.id])
 }
+
+/** Thumbs up and votes on the traces of an arm's window. */
+const VOTES = (
+  window: string,
+) => `SELECT COUNT(CASE WHEN f.value = 1 THEN 1 END) AS up, COUNT(*) AS n FROM llm_feedback f
+  JOIN llm_traces t ON t.project_id = f.project_id AND t.id = f.trace_id WHERE ${window}`
 
 /** What a comparison reads for one variant. */
 export interface ArmData {
@@ -191,18 +218,17 @@ export interface ArmQuery {
   limit: number
 }
 
-export function armData(db: Db, q: ArmQuery): ArmData {
+export async function armData(db: Queryable, q: ArmQuery): Promise<ArmData> {
   const window = `t.project_id = ? AND t.prompt_name = ? AND t.prompt_version = ? AND t.started_at >= ?${
     q.to === null ? '' : ' AND t.started_at < ?'
   }`
   const args: (string | number)[] = [q.projectId, q.promptName, q.version, q.from]
   if (q.to !== null) args.push(q.to)
-  const rows = db
-    .query<{ duration_ms: number | null; cost_micros: number | null; error: number }, (string | number)[]>(
-      `SELECT t.duration_ms, t.cost_micros, (t.status = 'error' OR t.error_count > 0) AS error
-       FROM llm_traces t WHERE ${window} ORDER BY t.started_at LIMIT ?`,
-    )
-    .all(...args, q.limit + 1)
+  const rows = await db.all<{ duration_ms: number | null; cost_micros: number | null; error: number }>(
+    `SELECT t.duration_ms, t.cost_micros, (t.status = 'error' OR t.error_count > 0) AS error
+     FROM llm_traces t WHERE ${window} ORDER BY t.started_at, t.seq LIMIT ?`,
+    [...args, q.limit + 1],
+  )
   const truncated = rows.length > q.limit
   if (truncated) rows.pop()
   const data: ArmData = {
@@ -220,20 +246,14 @@ export function armData(db: Db, q: ArmQuery): ArmData {
     if (r.cost_micros !== null) data.cost_usd.push(r.cost_micros / 1e6)
     if (r.error) data.errors++
   }
-  const votes = db
-    .query<{ up: number | null; n: number }, (string | number)[]>(
-      `SELECT SUM(f.value = 1) AS up, COUNT(*) AS n FROM llm_feedback f
-       JOIN llm_traces t ON t.project_id = f.project_id AND t.id = f.trace_id WHERE ${window}`,
-    )
-    .get(...args)
+  const votes = await db.get<{ up: number | null; n: number }>(VOTES(window), args)
   data.thumbs_up = votes?.up ?? 0
   data.votes = votes?.n ?? 0
-  const scores = db
-    .query<{ name: string; value: number }, (string | number)[]>(
-      `SELECT s.name, s.value FROM llm_scores s
-       JOIN llm_traces t ON t.project_id = s.project_id AND t.id = s.trace_id WHERE ${window} ORDER BY s.name, t.seq LIMIT ?`,
-    )
-    .all(...args, q.limit * 10)
+  const scores = await db.all<{ name: string; value: number }>(
+    `SELECT s.name, s.value FROM llm_scores s
+     JOIN llm_traces t ON t.project_id = s.project_id AND t.id = s.trace_id WHERE ${window} ORDER BY s.name COLLATE BINARY, t.seq LIMIT ?`,
+    [...args, q.limit * 10],
+  )
   for (const s of scores) {
     const list = data.scores.get(s.name) ?? []
     list.push(s.value)
@@ -253,8 +273,19 @@ export function assignment(
   experimentId: string,
   unit: string,
 ): { experiment: Experiment; variant: Variant; bucket: number } | null {
-  const experiment = getExperiment(db, [projectId], experimentId)
-  if (!experiment) return null
+  const row = db.query<ExperimentRow, string[]>(ONE(1)).get(experimentId, projectId)
+  if (!row) return null
+  const variants = byExperiment(
+    db.query<Variant & { experiment_id: string }, string[]>(VARIANTS(1)).all(row.id),
+  )
+  return assign(hydrate(row, variants.get(row.id) ?? []), unit)
+}
+
+/** The variant `unit` gets in `experiment`: the hash of (experiment, unit) into its traffic split. */
+export function assign(
+  experiment: Experiment,
+  unit: string,
+): { experiment: Experiment; variant: Variant; bucket: number } {
   const bucket = bucketOf(experiment.id, unit)
   const index = variantFor(
     bucket,
@@ -273,28 +304,21 @@ export interface ArmSummary {
 }
 
 /** Counts and means of one variant, by SQL aggregates (the detail view; compare reads values). */
-export function armSummary(db: Db, q: Omit<ArmQuery, 'limit'>): ArmSummary {
+export async function armSummary(db: Queryable, q: Omit<ArmQuery, 'limit'>): Promise<ArmSummary> {
   const window = `t.project_id = ? AND t.prompt_name = ? AND t.prompt_version = ? AND t.started_at >= ?${
     q.to === null ? '' : ' AND t.started_at < ?'
   }`
   const args: (string | number)[] = [q.projectId, q.promptName, q.version, q.from]
   if (q.to !== null) args.push(q.to)
-  const t = db
-    .query<
-      { n: number; latency: number | null; cost: number | null; errors: number | null },
-      (string | number)[]
-    >(
+  const [t, f] = await Promise.all([
+    db.get<{ n: number; latency: number | null; cost: number | null; errors: number | null }>(
       `SELECT COUNT(*) AS n, AVG(t.duration_ms) AS latency, AVG(t.cost_micros) AS cost,
-         SUM(t.status = 'error' OR t.error_count > 0) AS errors
+         COUNT(CASE WHEN t.status = 'error' OR t.error_count > 0 THEN 1 END) AS errors
        FROM llm_traces t WHERE ${window}`,
-    )
-    .get(...args)
-  const f = db
-    .query<{ up: number | null; n: number }, (string | number)[]>(
-      `SELECT SUM(f.value = 1) AS up, COUNT(*) AS n FROM llm_feedback f
-       JOIN llm_traces t ON t.project_id = f.project_id AND t.id = f.trace_id WHERE ${window}`,
-    )
-    .get(...args)
+      args,
+    ),
+    db.get<{ up: number | null; n: number }>(VOTES(window), args),
+  ])
   const n = t?.n ?? 0
   const votes = f?.n ?? 0
   return {

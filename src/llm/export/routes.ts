@@ -32,7 +32,7 @@ const ExportQuery = T.Object({
   offset: Offset,
 })
 
-export type ExportDeps = Pick<Core, 'db' | 'guard' | 'now' | 'metrics'>
+export type ExportDeps = Pick<Core, 'backend' | 'guard' | 'now' | 'metrics'>
 
 export function exportRoutes(d: ExportDeps) {
   const exported = d.metrics.registry.counter(
@@ -41,7 +41,7 @@ export function exportRoutes(d: ExportDeps) {
   )
   return new Elysia({ name: 'llm-export' }).use(declared(d.guard)).get(
     '/v1/llm/export/langsmith',
-    ({ access: reach, query }) => {
+    async ({ access: reach, query }) => {
       const q = parseQuery(ExportQuery, query)
       const access = reach.narrow(q.project_id ?? null)
       let traceIds: string[] | null = null
@@ -62,7 +62,7 @@ export function exportRoutes(d: ExportDeps) {
             { field: 'trace_ids' },
           )
       }
-      const traces = tracePage(d.db, {
+      const traces = await tracePage(d.backend, {
         projectIds: access.projectIds,
         since: d.now() - q.hours * HOUR_MS,
         traceIds,
@@ -77,7 +77,7 @@ export function exportRoutes(d: ExportDeps) {
         start(controller) {
           controller.enqueue(encoder.encode('{"runs":['))
         },
-        pull(controller) {
+        async pull(controller) {
           const t = traces[at]
           if (t === undefined) {
             const tail = `],"count":${runs},"traces":${traces.length},"next_offset":${nextOffset}}`
@@ -86,7 +86,7 @@ export function exportRoutes(d: ExportDeps) {
             exported.inc({}, runs)
             return
           }
-          const list = traceToRuns(t, traceSpans(d.db, t.project_id, t.id))
+          const list = traceToRuns(t, await traceSpans(d.backend, t.project_id, t.id))
           const chunk = list.map((r, i) => (runs + i === 0 ? '' : ',') + JSON.stringify(r)).join('')
           runs += list.length
           at++

@@ -1,8 +1,9 @@
 /**
  * Reads for the LangSmith export: a page of traces (by window, or by id) and their spans,
- * always within the projects the caller may see. Main-thread connection; reads only.
+ * always within the projects the caller may see. Main connection, through the storage seam
+ * (the same SQL on both backends); reads only.
  */
-import type { Db } from '../../storage/db'
+import type { Queryable } from '../../storage/backend'
 import type { SpanRow, TraceRow } from './langsmith'
 
 const TRACE_COLUMNS = `project_id, id, name, status, session_id, user_id, input, output, metadata, tags,
@@ -23,30 +24,27 @@ export interface TracePage {
 }
 
 /** Newest first; ties by insertion order, so paging is stable. */
-export function tracePage(db: Db, p: TracePage): TraceRow[] {
+export function tracePage(db: Queryable, p: TracePage): Promise<TraceRow[]> {
   const projects = marks(p.projectIds.length)
   if (p.traceIds) {
-    return db
-      .query<TraceRow, (string | number)[]>(
-        `SELECT ${TRACE_COLUMNS} FROM llm_traces
-         WHERE project_id IN (${projects}) AND id IN (${marks(p.traceIds.length)})
-         ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?`,
-      )
-      .all(...p.projectIds, ...p.traceIds, p.limit, p.offset)
-  }
-  return db
-    .query<TraceRow, (string | number)[]>(
+    return db.all<TraceRow>(
       `SELECT ${TRACE_COLUMNS} FROM llm_traces
-       WHERE project_id IN (${projects}) AND started_at >= ?
+       WHERE project_id IN (${projects}) AND id IN (${marks(p.traceIds.length)})
        ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?`,
+      [...p.projectIds, ...p.traceIds, p.limit, p.offset],
     )
-    .all(...p.projectIds, p.since, p.limit, p.offset)
+  }
+  return db.all<TraceRow>(
+    `SELECT ${TRACE_COLUMNS} FROM llm_traces
+     WHERE project_id IN (${projects}) AND started_at >= ?
+     ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?`,
+    [...p.projectIds, p.since, p.limit, p.offset],
+  )
 }
 
-export function traceSpans(db: Db, projectId: string, traceId: string): SpanRow[] {
-  return db
-    .query<SpanRow, [string, string]>(
-      `SELECT ${SPAN_COLUMNS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY started_at, seq`,
-    )
-    .all(projectId, traceId)
+export function traceSpans(db: Queryable, projectId: string, traceId: string): Promise<SpanRow[]> {
+  return db.all<SpanRow>(
+    `SELECT ${SPAN_COLUMNS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY started_at, seq`,
+    [projectId, traceId],
+  )
 }

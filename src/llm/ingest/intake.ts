@@ -4,8 +4,10 @@
  * each span, queues the traces and resolves once they are committed.
  *
  * - Content policy: the project's row in `llm_settings`, else `llm_tracing.default_content_storage`;
- *   read on every request, so a change is effective from the next one. A request (a header,
- *   the proxy) may only tighten it: `none` < `metadata_only` < `full`.
+ *   with the project's overrides, read through the settings store's ingest cache, which every
+ *   settings or override write empties, so a change is effective from the next request
+ *   (settings/store.ts). A request (a header, the proxy) may only tighten it:
+ *   `none` < `metadata_only` < `full`.
  * - Cost (write/price.ts): a client-sent cost wins; otherwise project override, global
  *   override, the price table; otherwise unknown (null). Each span records `cost_source`
  *   and `price_version`.
@@ -22,7 +24,7 @@ import { AppError } from '../../http/errors'
 import { BatchQueue } from '../../storage/queue'
 import type { TaskRunner } from '../../storage/tasks'
 import type { CommitItem, CommitResult, TraceSource, TraceUpdate } from '../model'
-import { overridesFor, readLlmSettings } from '../settings/store'
+import { ingestSettings } from '../settings/store'
 import type { LlmTasks } from '../tasks'
 import type { ContentPolicy, TraceInput } from './contract'
 import { errorEventOf } from './issues'
@@ -126,7 +128,7 @@ export function createIntake(d: IntakeDeps): RunningIntake {
   }
 
   const policyOf = (projectId: string): ContentPolicy =>
-    readLlmSettings(d.db, projectId).content_policy ?? cfg.default_content_storage
+    ingestSettings(d.db, projectId, d.now()).content_policy ?? cfg.default_content_storage
 
   const enqueue = async (items: CommitItem[], spans: number, source: TraceSource): Promise<CommitResult> => {
     if (d.draining.value) {
@@ -157,14 +159,18 @@ export function createIntake(d: IntakeDeps): RunningIntake {
     }
   }
 
-  const context = (projectId: string, o: SubmitOptions) => ({
-    projectId,
-    source: o.source,
-    policy: tighter(policyOf(projectId), o.policy),
-    overrides: overridesFor(d.db, projectId),
-    now: d.now(),
-    newId,
-  })
+  const context = (projectId: string, o: SubmitOptions) => {
+    const now = d.now()
+    const stored = ingestSettings(d.db, projectId, now)
+    return {
+      projectId,
+      source: o.source,
+      policy: tighter(stored.content_policy ?? cfg.default_content_storage, o.policy),
+      overrides: stored.overrides,
+      now,
+      newId,
+    }
+  }
 
   return {
     queue,

@@ -9,8 +9,8 @@
  * not begin answering within `timeout_secs`.
  *
  * Traced calls (capture.ts lists them) are recorded after the response has ended, off
- * the client's path, through the LLM intake (the same queue, pricing and content policy
- * as SDK traces). A trace that cannot be queued is logged and counted, never retried
+ * the client's path, batched per turn of the event loop (recorder.ts), through the LLM
+ * intake (the same queue, pricing and content policy as SDK traces). A trace that cannot be queued is logged and counted, never retried
  * into the client's answer: the client already has its answer. The provider's key is
  * forwarded and never kept: it is not in the trace, the logs or the metrics.
  *
@@ -37,11 +37,13 @@ import {
   type ResponseCapture,
 } from './capture'
 import { type BloopHeaders, clientResponseHeaders, readBloopHeaders, upstreamRequestHeaders } from './headers'
+import { later } from './later'
 import type { ProxyMetrics } from './metrics'
 import { anthropicCapture, anthropicOperation, prepareAnthropic } from './providers/anthropic'
 import { openaiCapture, openaiOperation, prepareOpenAI } from './providers/openai'
-import { buildTrace, type CallFacts, headerTrace } from './record'
-import { relay } from './relay'
+import { type CallFacts, headerTrace } from './record'
+import type { Recorder } from './recorder'
+import { type RelayEnd, relay } from './relay'
 import type { Upstream } from './upstreams'
 
 export interface ProxyDeps
@@ -51,6 +53,8 @@ export interface ProxyDeps
   intake: LlmIntake
   upstreams: Map<string, Upstream>
   metrics: ProxyMetrics
+  /** Queues an ended call's trace, off the client's path (recorder.ts). */
+  record: Recorder
   /** The brake on refused X-Bloop-Key values, per client address. */
   refusedKeys: RateLimiter
   /** Span and trace ids; tests pass their own. */
@@ -60,6 +64,8 @@ export interface ProxyDeps
 const PREFIX = '/v1/proxy/'
 /** The largest error or JSON body kept for reading the provider's message and usage. */
 const MAX_PARSED_BYTES = 16 * 1024 * 1024
+/** The largest answer of known length read whole before it is passed on (see below). */
+const WHOLE_BODY_BYTES = 1024 * 1024
 
 /** Forwards one call for `projectId` (resolved from X-Bloop-Key by the route's declaration). */
 export async function proxyCall(d: ProxyDeps, request: Request, projectId: string): Promise<Response> {
@@ -158,6 +164,53 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
       }
     : null
 
+  /**
+   * The proxy's own answer when the upstream's is missing: before its headers
+   * (`connect`), or a short body read whole (`body`, below) that did not come. Recorded
+   * too: the call was made, and may have been billed.
+   */
+  const failed = (err: unknown, stage: 'connect' | 'body'): AppError => {
+    request.signal.removeEventListener('abort', onClientAbort)
+    const failure = overCap
+      ? new AppError(
+          'payload_too_large',
+          `request body exceeds ${cfg.max_body_bytes} bytes (llm_tracing.proxy.max_body_bytes)`,
+        )
+      : timedOut
+        ? new AppError(
+            'gateway_timeout',
+            stage === 'connect'
+              ? `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`
+              : `the upstream ${upstream.name} did not send its answer's body within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
+          )
+        : request.signal.aborted
+          ? new AppError('client_closed_request', 'the client closed the connection before the answer began')
+          : new AppError(
+              'bad_gateway',
+              stage === 'connect'
+                ? `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`
+                : `the upstream ${upstream.name} broke off its answer: ${(err as Error).message}`,
+            )
+    d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
+    if (facts)
+      d.record(projectId, facts, {
+        status: failure.status,
+        relay: {
+          reason: 'complete',
+          detail: null,
+          firstByteAt: null,
+          firstContentAt: null,
+          endedAt: performance.now(),
+          bytes: 0,
+          collected: null,
+        },
+        capture: null,
+        upstreamError: null,
+        proxyError: failure.message,
+      })
+    return failure
+  }
+
   const sentAt = performance.now()
   let res: Response
   try {
@@ -176,42 +229,7 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     res = await fetch(target, init)
   } catch (err) {
     clearTimeout(timer)
-    request.signal.removeEventListener('abort', onClientAbort)
-    const failure = overCap
-      ? new AppError(
-          'payload_too_large',
-          `request body exceeds ${cfg.max_body_bytes} bytes (llm_tracing.proxy.max_body_bytes)`,
-        )
-      : timedOut
-        ? new AppError(
-            'gateway_timeout',
-            `the upstream ${upstream.name} did not answer within ${cfg.timeout_secs} s (llm_tracing.proxy.timeout_secs)`,
-          )
-        : request.signal.aborted
-          ? new AppError('client_closed_request', 'the client closed the connection before the answer began')
-          : new AppError(
-              'bad_gateway',
-              `the upstream ${upstream.name} could not be reached: ${(err as Error).message}`,
-            )
-    d.metrics.requests.inc({ provider: upstream.name, status: String(failure.status) })
-    // A call given up by the client is recorded too: it was made, and may have been billed.
-    if (facts)
-      record(d, projectId, facts, {
-        status: failure.status,
-        relay: {
-          reason: 'complete',
-          detail: null,
-          firstByteAt: null,
-          firstContentAt: null,
-          endedAt: performance.now(),
-          bytes: 0,
-          collected: null,
-        },
-        capture: null,
-        upstreamError: null,
-        proxyError: failure.message,
-      })
-    throw failure
+    throw failed(err, 'connect')
   }
   clearTimeout(timer)
   const headersAt = performance.now()
@@ -243,18 +261,8 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
   }
 
-  const relayed = relay({
-    body: res.body,
-    sse,
-    filter,
-    capture: sse ? capture : null,
-    collectLimit: Math.min(MAX_PARSED_BYTES, cfg.max_body_bytes),
-    idleMs: timeoutMs,
-    abort: (reason) => controller.abort(new Error(reason)),
-    clock: () => performance.now(),
-  })
-  void relayed.ended.then((end) => {
-    request.signal.removeEventListener('abort', onClientAbort)
+  /** What the response's end tells the trace; run off the client's path. */
+  const ended = (end: RelayEnd) => {
     if (end.reason === 'upstream_failed' || end.reason === 'idle_timeout')
       d.log.warn('proxied response cut short by the upstream', {
         provider: upstream.name,
@@ -266,13 +274,67 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     if (!ok) upstreamError = providerErrorMessage(res.status, end.collected ? decodeUtf8(end.collected) : '')
     else if (capture && !sse && end.reason === 'complete')
       capture.body(end.collected ? parseJson(decodeUtf8(end.collected)) : undefined)
-    record(d, projectId, facts, {
+    d.record(projectId, facts, {
       status: res.status,
       relay: end,
       capture: capture?.result() ?? null,
       upstreamError,
       proxyError: null,
     })
+  }
+
+  const collectLimit = Math.min(MAX_PARSED_BYTES, cfg.max_body_bytes)
+  const length = Number(res.headers.get('content-length') ?? Number.NaN)
+  if (!sse && res.body && Number.isFinite(length) && length <= WHOLE_BODY_BYTES) {
+    // A short answer of known length (a chat completion, an embedding, a provider's error)
+    // was complete when its headers were sent: it is read whole and answered as bytes,
+    // without a stream on either side, and read for the trace after it has gone.
+    const bodyTimer = setTimeout(() => {
+      timedOut = true
+      controller.abort(new Error('timeout'))
+    }, timeoutMs)
+    let bytes: Uint8Array<ArrayBuffer>
+    try {
+      bytes = await res.bytes()
+    } catch (err) {
+      throw failed(err, 'body')
+    } finally {
+      clearTimeout(bodyTimer)
+    }
+    const bodyAt = performance.now()
+    request.signal.removeEventListener('abort', onClientAbort)
+    later(() =>
+      ended({
+        reason: 'complete',
+        detail: null,
+        // With a Content-Length the body was ready when the headers were sent.
+        firstByteAt: headersAt,
+        firstContentAt: null,
+        endedAt: bodyAt,
+        bytes: bytes.byteLength,
+        collected: bytes.byteLength <= collectLimit ? bytes : null,
+      }),
+    )
+    d.metrics.requests.inc({ provider: upstream.name, status: String(res.status) })
+    const post = performance.now() - bodyAt
+    d.metrics.overhead.observe((sentAt - t0 + post) / 1000, { provider: upstream.name })
+    headers.set('x-bloop-overhead-ms', overhead(sentAt - t0, post))
+    return new Response(bytes, { status: res.status, statusText: res.statusText, headers })
+  }
+
+  const relayed = relay({
+    body: res.body,
+    sse,
+    filter,
+    capture: sse ? capture : null,
+    collectLimit,
+    idleMs: timeoutMs,
+    abort: (reason) => controller.abort(new Error(reason)),
+    clock: () => performance.now(),
+  })
+  void relayed.ended.then((end) => {
+    request.signal.removeEventListener('abort', onClientAbort)
+    ended(end)
   })
   d.metrics.requests.inc({ provider: upstream.name, status: String(res.status) })
   const post = performance.now() - headersAt
@@ -337,33 +399,5 @@ function capped(
         controller.error(new AppError('payload_too_large', `request body exceeds ${max} bytes`))
       },
     }),
-  )
-}
-
-function record(
-  d: ProxyDeps,
-  projectId: string,
-  facts: CallFacts,
-  end: Parameters<typeof buildTrace>[1],
-): void {
-  let trace: ReturnType<typeof buildTrace>
-  try {
-    trace = buildTrace(facts, end, d.config.llm_tracing)
-  } catch (err) {
-    d.metrics.dropped.inc({ reason: 'invalid' })
-    d.log.error('proxy trace could not be built', { trace_id: facts.traceId, error: err as Error })
-    return
-  }
-  d.intake.submit(projectId, [trace], { source: 'proxy' }).then(
-    () => d.metrics.recorded.inc({ provider: facts.provider, status: trace.spans[0]?.status ?? 'ok' }),
-    (err) => {
-      const reason = err instanceof AppError ? err.code : 'error'
-      d.metrics.dropped.inc({ reason })
-      d.log.warn('proxy trace not recorded', {
-        trace_id: facts.traceId,
-        reason,
-        error: (err as Error).message,
-      })
-    },
   )
 }

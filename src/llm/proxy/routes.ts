@@ -11,7 +11,9 @@ import { access } from '../../http/access'
 import { RateLimiter } from '../../http/ratelimit'
 import type { LlmIntake } from '../ingest/intake'
 import { proxyCall } from './handler'
+import { onFailure } from './later'
 import { proxyMetrics } from './metrics'
+import { traceRecorder } from './recorder'
 import { upstreamTable } from './upstreams'
 
 export interface ProxyRouteDeps
@@ -21,10 +23,13 @@ export interface ProxyRouteDeps
 }
 
 export function proxyRoutes(d: ProxyRouteDeps) {
+  const metrics = proxyMetrics(d.metrics.registry)
+  onFailure((err) => d.log.error('proxy: deferred work failed', { error: err as Error }))
   const deps = {
     ...d,
     upstreams: upstreamTable(d.config.llm_tracing.proxy),
-    metrics: proxyMetrics(d.metrics.registry),
+    metrics,
+    record: traceRecorder({ intake: d.intake, metrics, log: d.log, limits: d.config.llm_tracing }),
     // Refused keys get the budget of refused sign-ins (rate_limit.auth_* defaults): 5 a
     // second, 10 at once, per client address.
     refusedKeys: new RateLimiter(5, 10, d.now),

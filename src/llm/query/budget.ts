@@ -6,24 +6,24 @@
  * The budget is stored by the settings (PUT /v1/llm/budget); no row is a budget of 0,
  * which means none.
  */
-import type { Db } from '../../storage/db'
+import type { Queryable } from '../../storage/backend'
 import { DEFAULT_BUDGET_ALERT_RATE } from '../settings/store'
 import { rate } from './sql'
 import { monthOf } from './window'
 
-export function budget(db: Db, projectId: string, now: number) {
-  const settings = db
-    .query<{ monthly_budget_micros: number; budget_alert_rate: number }, [string]>(
-      'SELECT monthly_budget_micros, budget_alert_rate FROM llm_settings WHERE project_id = ?',
-    )
-    .get(projectId)
+export async function budget(db: Queryable, projectId: string, now: number) {
   const month = monthOf(now)
-  const spend =
-    db
-      .query<{ c: number | null }, [string, number]>(
-        'SELECT sum(cost_micros) AS c FROM llm_usage_hourly WHERE project_id = ? AND hour >= ?',
-      )
-      .get(projectId, month.start)?.c ?? 0
+  const [settings, spent] = await Promise.all([
+    db.get<{ monthly_budget_micros: number; budget_alert_rate: number }>(
+      'SELECT monthly_budget_micros, budget_alert_rate FROM llm_settings WHERE project_id = ?',
+      [projectId],
+    ),
+    db.get<{ c: number | null }>(
+      'SELECT sum(cost_micros) AS c FROM llm_usage_hourly WHERE project_id = ? AND hour >= ?',
+      [projectId, month.start],
+    ),
+  ])
+  const spend = spent?.c ?? 0
   const limit = settings?.monthly_budget_micros ?? 0
   const forecast = Math.round((spend / month.day) * month.days)
   return {

@@ -3,10 +3,10 @@
  * shape is the reference's; the same fields again as `trace` are what the SDK test suites
  * of the old service read.
  */
-import type { Db } from '../../storage/db'
+import type { Queryable } from '../../storage/backend'
 import { issueOf } from '../ingest/issues'
 import type { SpanRecord } from '../model'
-import { type Param, parseJson, Where } from './sql'
+import { parseJson, Where } from './sql'
 import { LIST_COLS, type TraceRow, traceEntry } from './traces'
 import { buildTree, type TreeNode } from './tree'
 
@@ -58,21 +58,20 @@ interface DetailRow extends TraceRow {
  * several of a session user's projects: the most recent one is answered. `issues`: error
  * spans become issues (llm_tracing.errors_as_issues), so failed spans name theirs.
  */
-export function traceDetail(db: Db, projectIds: readonly string[], id: string, issues = false) {
+export async function traceDetail(db: Queryable, projectIds: readonly string[], id: string, issues = false) {
   const where = new Where(projectIds, 't.project_id').add('t.id = ?', id)
-  const row = db
-    .query<DetailRow, Param[]>(
-      `SELECT ${LIST_COLS}, t.input, t.output, t.metadata, t.created_at, t.updated_at
-         FROM llm_traces t WHERE ${where.sql} ORDER BY +t.started_at DESC LIMIT 1`,
-    )
-    .get(...where.params)
+  const row = await db.get<DetailRow>(
+    `SELECT ${LIST_COLS}, t.input, t.output, t.metadata, t.created_at, t.updated_at
+       FROM llm_traces t WHERE ${where.sql} ORDER BY +t.started_at DESC LIMIT 1`,
+    where.params,
+  )
   if (!row) return null
-  const spans = db
-    .query<SpanRow, [string, string]>(
+  const spans = (
+    await db.all<SpanRow>(
       `SELECT ${SPAN_COLS} FROM llm_spans WHERE project_id = ? AND trace_id = ? ORDER BY +started_at, seq`,
+      [row.project_id, row.id],
     )
-    .all(row.project_id, row.id)
-    .map((r) => spanView(r, issues))
+  ).map((r) => spanView(r, issues))
   const trace = { ...traceEntry(row), metadata: parseJson(row.metadata) }
   return { ...trace, spans, trace, tree: buildTree(spans).map(treeView) }
 }

@@ -4,51 +4,51 @@
  * list is 404 when the trace is not in the caller's projects, so an id of another
  * project reveals nothing.
  */
-import type { Db } from '../../storage/db'
-import { type Param, rate, Where } from './sql'
+import type { Queryable } from '../../storage/backend'
+import { rate, Where } from './sql'
 import { average, percentileNearest } from './stats'
 import type { Window } from './window'
 
 /** The project a trace id belongs to among `projectIds` (the most recent one), or null. */
-export function traceProject(db: Db, projectIds: readonly string[], traceId: string): string | null {
+export async function traceProject(
+  db: Queryable,
+  projectIds: readonly string[],
+  traceId: string,
+): Promise<string | null> {
   const where = new Where(projectIds).add('id = ?', traceId)
-  return (
-    db
-      .query<{ project_id: string }, Param[]>(
-        `SELECT project_id FROM llm_traces WHERE ${where.sql} ORDER BY +started_at DESC LIMIT 1`,
-      )
-      .get(...where.params)?.project_id ?? null
+  const row = await db.get<{ project_id: string }>(
+    `SELECT project_id FROM llm_traces WHERE ${where.sql} ORDER BY +started_at DESC LIMIT 1`,
+    where.params,
   )
+  return row?.project_id ?? null
 }
 
-export function traceScores(db: Db, projectId: string, traceId: string) {
-  return db
-    .query<
-      {
-        name: string
-        value: number
-        source: string
-        comment: string | null
-        created_at: number
-        updated_at: number
-      },
-      [string, string]
-    >(
-      `SELECT name, value, source, comment, created_at, updated_at FROM llm_scores
-        WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, name`,
-    )
-    .all(projectId, traceId)
+export function traceScores(db: Queryable, projectId: string, traceId: string) {
+  return db.all<{
+    name: string
+    value: number
+    source: string
+    comment: string | null
+    created_at: number
+    updated_at: number
+  }>(
+    `SELECT name, value, source, comment, created_at, updated_at FROM llm_scores
+      WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, name COLLATE BINARY`,
+    [projectId, traceId],
+  )
 }
 
 const BUCKETS = ['0.0-0.2', '0.2-0.4', '0.4-0.6', '0.6-0.8', '0.8-1.0'] as const
 
 /** Scores named `name` given in the window: count, mean, nearest-rank percentiles, 5 buckets. */
-export function scoreSummary(db: Db, projectIds: readonly string[], w: Window, name: string) {
+export async function scoreSummary(db: Queryable, projectIds: readonly string[], w: Window, name: string) {
   const where = new Where(projectIds).add('name = ?', name).add('created_at >= ?', w.since)
-  const values = db
-    .query<{ value: number }, Param[]>(`SELECT value FROM llm_scores WHERE ${where.sql} ORDER BY value`)
-    .all(...where.params)
-    .map((r) => r.value)
+  const values = (
+    await db.all<{ value: number }>(
+      `SELECT value FROM llm_scores WHERE ${where.sql} ORDER BY value`,
+      where.params,
+    )
+  ).map((r) => r.value)
   const distribution: Record<string, number> = Object.fromEntries(BUCKETS.map((b) => [b, 0]))
   // Half-open buckets [lo, lo + 0.2); the last also takes 1.0.
   for (const v of values) {
@@ -67,33 +67,29 @@ export function scoreSummary(db: Db, projectIds: readonly string[], w: Window, n
   }
 }
 
-export function traceFeedback(db: Db, projectId: string, traceId: string) {
-  return db
-    .query<
-      {
-        trace_id: string
-        user_id: string
-        value: number
-        comment: string | null
-        created_at: number
-        updated_at: number
-      },
-      [string, string]
-    >(
-      `SELECT trace_id, user_id, value, comment, created_at, updated_at FROM llm_feedback
-        WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, user_id`,
-    )
-    .all(projectId, traceId)
+export function traceFeedback(db: Queryable, projectId: string, traceId: string) {
+  return db.all<{
+    trace_id: string
+    user_id: string
+    value: number
+    comment: string | null
+    created_at: number
+    updated_at: number
+  }>(
+    `SELECT trace_id, user_id, value, comment, created_at, updated_at FROM llm_feedback
+      WHERE project_id = ? AND trace_id = ? ORDER BY updated_at DESC, user_id COLLATE BINARY`,
+    [projectId, traceId],
+  )
 }
 
-export function feedbackSummary(db: Db, projectIds: readonly string[], w: Window) {
+export async function feedbackSummary(db: Queryable, projectIds: readonly string[], w: Window) {
   const where = new Where(projectIds).add('created_at >= ?', w.since)
-  const row = db
-    .query<{ total: number; positive: number | null; negative: number | null }, Param[]>(
-      `SELECT count(*) AS total, sum(value = 1) AS positive, sum(value = -1) AS negative
-         FROM llm_feedback WHERE ${where.sql}`,
-    )
-    .get(...where.params) as { total: number; positive: number | null; negative: number | null }
+  const row = (await db.get<{ total: number; positive: number | null; negative: number | null }>(
+    `SELECT count(*) AS total, count(CASE WHEN value = 1 THEN 1 END) AS positive,
+            count(CASE WHEN value = -1 THEN 1 END) AS negative
+       FROM llm_feedback WHERE ${where.sql}`,
+    where.params,
+  )) as { total: number; positive: number | null; negative: number | null }
   const positive = row.positive ?? 0
   return {
     total: row.total,

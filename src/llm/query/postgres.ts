@@ -1,60 +1,24 @@
 /**
  * The LLM percentiles on PostgreSQL (docs/ARCHITECTURE.md, "Analytics on PostgreSQL"):
- * the same answers as rollups.ts's `latency` and `overview` and tools.ts's `tools`, read
- * from PostgreSQL.
+ * the same answers as tools.ts's `tools` and `rag`, read from PostgreSQL. (The overview's
+ * and /v1/llm/latency's sketches are read by rollups.ts on both backends alike.)
  *
- * - `/v1/llm/latency` and `/v1/llm/overview` (its p95 latency now and in the window
- *   before): the hourly sketches are stored in `llm_usage_hourly` on both backends; they
- *   are read through the storage seam and merged by the same DenseSketch (nearest rank, a
- *   bucket's reported value), so both backends give the same figures. The overview's other
- *   sums are the same portable reads.
  * - `/v1/llm/tools`: exact percentiles of the span latencies, which SQLite's reader sorts
  *   in JavaScript after one scan; PostgreSQL computes them itself with `percentile_cont`
  *   (linear interpolation at rank p x (n - 1), the definition of stats.ts's
  *   `percentileCont`), grouped by tool name, so only one row per tool leaves the database.
- *
  * - `/v1/llm/rag`: the retrieval spans' RAG keys read from the stored metadata as jsonb,
  *   typed as SQLite's json_extract returns them, then the same figures (`ragFrom`).
  *
  * routes.ts picks these when the backend's kind is `postgres`.
  */
-import type { Backend } from '../../storage/backend'
-import {
-  latencyFrom,
-  latencyRead,
-  type OverviewRows,
-  overviewFrom,
-  overviewReads,
-  type SketchRow,
-} from './rollups'
+import type { Queryable } from '../../storage/backend'
 import { rate, Where } from './sql'
 import { type RagRow, ragFrom, ragWhere } from './tools'
 import type { Window } from './window'
 
-/** The overview (its p95 latencies merged from the sketches), from PostgreSQL's rollups. */
-export async function overviewOnPostgres(backend: Backend, projectIds: readonly string[], w: Window) {
-  const r = overviewReads(projectIds, w)
-  const [spans, traces, sketches, previousSketches] = await Promise.all([
-    backend.get<NonNullable<OverviewRows['spans']>>(r.spans.sql, r.spans.params),
-    backend.get<NonNullable<OverviewRows['traces']>>(r.traces.sql, r.traces.params),
-    backend.all<OverviewRows['sketches'][number]>(r.sketches.sql, r.sketches.params),
-    backend.all<OverviewRows['previousSketches'][number]>(r.previousSketches.sql, r.previousSketches.params),
-  ])
-  return overviewFrom({ spans, traces, sketches, previousSketches }, w)
-}
-
-export async function latencyOnPostgres(
-  backend: Backend,
-  projectIds: readonly string[],
-  w: Window,
-  f: { model?: string },
-) {
-  const { sql, params } = latencyRead(projectIds, w, f)
-  return latencyFrom(await backend.all<SketchRow>(sql, params), w)
-}
-
 export async function toolsOnPostgres(
-  backend: Backend,
+  backend: Queryable,
   projectIds: readonly string[],
   w: Window,
   limit: number,
@@ -126,7 +90,7 @@ const RAG_KEYS = {
  * `ragFrom`: exact percentiles by stats.ts's `percentileCont`, means of what was reported).
  */
 export async function ragOnPostgres(
-  backend: Backend,
+  backend: Queryable,
   projectIds: readonly string[],
   w: Window,
   limit: number,

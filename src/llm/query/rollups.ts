@@ -6,10 +6,12 @@
  * Unknown is not zero: a token sum is null when no span in it knew that count, a cost sum
  * is null when no span had a known cost, and `cost_unknown_count` says how many spans a
  * known sum leaves out. A model or provider the spans did not name is null.
+ *
+ * On the storage seam: the same SQL and the same sketch merging on both backends.
  */
-import type { Db } from '../../storage/db'
+import type { Queryable } from '../../storage/backend'
 import { DenseSketch } from './sketches'
-import { mean, type Param, rate, Where } from './sql'
+import { mean, rate, Where } from './sql'
 import { HOUR_MS, type Window } from './window'
 
 const TOKENS = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const
@@ -55,33 +57,7 @@ const zeroSums = (row: Partial<Sums> | null): Sums => {
   return out as unknown as Sums
 }
 
-/** One SQL read of the overview, portable: SQLite runs it as written, PostgreSQL through the seam. */
-export interface Read {
-  sql: string
-  params: Param[]
-}
-
-/** The overview's reads: the window's span sums, its trace sums, and the sketches of it and of the window before. */
-export function overviewReads(projectIds: readonly string[], w: Window) {
-  const where = new Where(projectIds).add('hour >= ?', w.fromHour)
-  const before = new Where(projectIds)
-    .add('hour >= ?', w.fromHour - w.hours * HOUR_MS)
-    .add('hour < ?', w.fromHour)
-  return {
-    spans: { sql: `SELECT ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}`, params: where.params },
-    traces: {
-      sql: `SELECT sum(trace_count) AS n, sum(error_trace_count) AS e FROM llm_trace_hourly WHERE ${where.sql}`,
-      params: where.params,
-    },
-    sketches: { sql: `SELECT latency_sketch FROM llm_usage_hourly WHERE ${where.sql}`, params: where.params },
-    previousSketches: {
-      sql: `SELECT latency_sketch FROM llm_usage_hourly WHERE ${before.sql}`,
-      params: before.params,
-    },
-  } satisfies Record<string, Read>
-}
-
-export interface OverviewRows {
+interface OverviewRows {
   spans: Partial<Sums> | null
   traces: { n: number | null; e: number | null } | null
   sketches: readonly { latency_sketch: Uint8Array | null }[]
@@ -95,25 +71,31 @@ function quantileOf(rows: readonly { latency_sketch: Uint8Array | null }[], q: n
   return sketch.quantile(q)
 }
 
-export function overview(db: Db, projectIds: readonly string[], w: Window) {
-  const r = overviewReads(projectIds, w)
-  return overviewFrom(
-    {
-      spans: db.query<Sums, Param[]>(r.spans.sql).get(...r.spans.params),
-      traces: db.query<{ n: number | null; e: number | null }, Param[]>(r.traces.sql).get(...r.traces.params),
-      sketches: db
-        .query<{ latency_sketch: Uint8Array | null }, Param[]>(r.sketches.sql)
-        .all(...r.sketches.params),
-      previousSketches: db
-        .query<{ latency_sketch: Uint8Array | null }, Param[]>(r.previousSketches.sql)
-        .all(...r.previousSketches.params),
-    },
-    w,
-  )
+/**
+ * The window's span sums, its trace sums, and the latency sketches of it and of the
+ * window of the same length before it (its p95 now and then), merged here by the same
+ * DenseSketch on both backends.
+ */
+export async function overview(db: Queryable, projectIds: readonly string[], w: Window) {
+  const where = new Where(projectIds).add('hour >= ?', w.fromHour)
+  const before = new Where(projectIds)
+    .add('hour >= ?', w.fromHour - w.hours * HOUR_MS)
+    .add('hour < ?', w.fromHour)
+  type Sketch = { latency_sketch: Uint8Array | null }
+  const [spans, traces, sketches, previousSketches] = await Promise.all([
+    db.get<Sums>(`SELECT ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}`, where.params),
+    db.get<{ n: number | null; e: number | null }>(
+      `SELECT sum(trace_count) AS n, sum(error_trace_count) AS e FROM llm_trace_hourly WHERE ${where.sql}`,
+      where.params,
+    ),
+    db.all<Sketch>(`SELECT latency_sketch FROM llm_usage_hourly WHERE ${where.sql}`, where.params),
+    db.all<Sketch>(`SELECT latency_sketch FROM llm_usage_hourly WHERE ${before.sql}`, before.params),
+  ])
+  return overviewFrom({ spans, traces, sketches, previousSketches }, w)
 }
 
 /** The overview's answer from its rows. */
-export function overviewFrom(rows: OverviewRows, w: Window) {
+function overviewFrom(rows: OverviewRows, w: Window) {
   const spans = zeroSums(rows.spans)
   const traces = rows.traces
   const u = usageOf(spans)
@@ -152,22 +134,22 @@ export interface UsageFilters {
 }
 
 /** Hourly rows by model and provider, newest hour first. */
-export function usage(db: Db, projectIds: readonly string[], w: Window, f: UsageFilters) {
+export async function usage(db: Queryable, projectIds: readonly string[], w: Window, f: UsageFilters) {
   const where = new Where(projectIds)
     .add('hour >= ?', w.fromHour)
     .maybe(f.model, 'model = ?')
     .maybe(f.provider, 'provider = ?')
-  const rows = db
-    .query<Sums & { hour: number; model: string; provider: string }, Param[]>(
+  const [rows, total] = await Promise.all([
+    db.all<Sums & { hour: number; model: string; provider: string }>(
       `SELECT hour, model, provider, ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}
-        GROUP BY hour, model, provider ORDER BY hour DESC, model, provider LIMIT ? OFFSET ?`,
-    )
-    .all(...where.params, f.limit, f.offset)
-  const total = db
-    .query<{ n: number }, Param[]>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM llm_usage_hourly WHERE ${where.sql} GROUP BY hour, model, provider)`,
-    )
-    .get(...where.params) as { n: number }
+        GROUP BY hour, model, provider ORDER BY hour DESC, model COLLATE BINARY, provider COLLATE BINARY LIMIT ? OFFSET ?`,
+      [...where.params, f.limit, f.offset],
+    ),
+    db.get<{ n: number }>(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM llm_usage_hourly WHERE ${where.sql} GROUP BY hour, model, provider) g`,
+      where.params,
+    ) as Promise<{ n: number }>,
+  ])
   return {
     usage: rows.map((r) => ({
       hour_bucket: r.hour,
@@ -184,19 +166,18 @@ export function usage(db: Db, projectIds: readonly string[], w: Window, f: Usage
 }
 
 /** Per model and provider over the window, most expensive first. */
-export function models(
-  db: Db,
+export async function models(
+  db: Queryable,
   projectIds: readonly string[],
   w: Window,
   f: { provider?: string; limit: number },
 ) {
   const where = new Where(projectIds).add('hour >= ?', w.fromHour).maybe(f.provider, 'provider = ?')
-  const rows = db
-    .query<Sums & { model: string; provider: string }, Param[]>(
-      `SELECT model, provider, ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}
-        GROUP BY model, provider ORDER BY sum(cost_micros) DESC, sum(span_count) DESC, model, provider LIMIT ?`,
-    )
-    .all(...where.params, f.limit)
+  const rows = await db.all<Sums & { model: string; provider: string }>(
+    `SELECT model, provider, ${SUMS} FROM llm_usage_hourly WHERE ${where.sql}
+      GROUP BY model, provider ORDER BY sum(cost_micros) DESC, sum(span_count) DESC, model COLLATE BINARY, provider COLLATE BINARY LIMIT ?`,
+    [...where.params, f.limit],
+  )
   return {
     models: rows.map((r) => ({
       model: orNull(r.model),
@@ -214,13 +195,23 @@ export function models(
  * percentile of the same rank; nearest rank, src/llm/write/sketch.ts), and the mean time
  * to first token. Spans without a model (tools, retrievals) are the `model: null` row.
  */
-export function latency(db: Db, projectIds: readonly string[], w: Window, f: { model?: string }) {
-  const { sql, params } = latencyRead(projectIds, w, f)
-  return latencyFrom(db.query<SketchRow, Param[]>(sql).all(...params), w)
+export async function latency(
+  db: Queryable,
+  projectIds: readonly string[],
+  w: Window,
+  f: { model?: string },
+) {
+  const where = new Where(projectIds).add('hour >= ?', w.fromHour).maybe(f.model, 'model = ?')
+  const rows = await db.all<SketchRow>(
+    `SELECT model, latency_sketch, latency_count, span_count, ttft_sum_ms, ttft_count
+       FROM llm_usage_hourly WHERE ${where.sql}`,
+    where.params,
+  )
+  return latencyFrom(rows, w)
 }
 
 /** One hour of one model's sketch and sums, as both backends store it. */
-export interface SketchRow {
+interface SketchRow {
   model: string
   latency_sketch: Uint8Array | null
   latency_count: number
@@ -229,18 +220,8 @@ export interface SketchRow {
   ttft_count: number
 }
 
-/** The read behind `latency` (portable SQL: PostgreSQL runs it through the seam). */
-export function latencyRead(projectIds: readonly string[], w: Window, f: { model?: string }) {
-  const where = new Where(projectIds).add('hour >= ?', w.fromHour).maybe(f.model, 'model = ?')
-  return {
-    sql: `SELECT model, latency_sketch, latency_count, span_count, ttft_sum_ms, ttft_count
-         FROM llm_usage_hourly WHERE ${where.sql}`,
-    params: where.params,
-  }
-}
-
 /** The answer of `latency` from its rows: sketches merged per model. */
-export function latencyFrom(rows: readonly SketchRow[], w: Window) {
+function latencyFrom(rows: readonly SketchRow[], w: Window) {
   const byModel = new Map<string, SketchRow[]>()
   for (const r of rows) {
     const list = byModel.get(r.model)

@@ -2,10 +2,11 @@
  * The LLM read API: every GET /v1/llm/* route except settings, experiments and export
  * (docs/llm-query.md). Each needs the `llm:read` scope or a signed-in user, and reads
  * only the projects the caller may see (`project_id` narrows to one). Parameters are
- * checked in model.ts; the queries are in the files beside this one. Reads use the main
- * thread's connection (WAL lets them run while the writer commits); none needs DuckDB.
- * On PostgreSQL, the overview and the latency and tool percentiles are read from it
- * (postgres.ts).
+ * checked in model.ts; the queries are in the files beside this one. Reads go through the
+ * storage seam (`Core.backend`: on SQLite the main thread's connection, which WAL lets
+ * run while the writer commits), the same SQL on both backends; none needs DuckDB. The
+ * tool percentiles and the RAG keys are each backend's own read: SQLite's in tools.ts,
+ * PostgreSQL's in postgres.ts.
  */
 import { Value } from '@sinclair/typebox/value'
 import { Elysia } from 'elysia'
@@ -34,7 +35,7 @@ import {
   UsageQuery,
   WindowQuery,
 } from './model'
-import { latencyOnPostgres, overviewOnPostgres, ragOnPostgres, toolsOnPostgres } from './postgres'
+import { ragOnPostgres, toolsOnPostgres } from './postgres'
 import { priceOf, priceTable } from './pricing'
 import { compareVersions, listPrompts, promptVersions } from './prompts'
 import {
@@ -64,7 +65,7 @@ import { rag, tools } from './tools'
 import { listTraces } from './traces'
 import { windowOf } from './window'
 
-export type QueryDeps = Pick<Core, 'db' | 'backend' | 'guard' | 'now'> & {
+export type QueryDeps = Pick<Core, 'backend' | 'guard' | 'now'> & {
   /** Whether failed spans become bloop issues, so the trace detail links them. */
   errorIssues?: boolean
 }
@@ -89,8 +90,9 @@ function oneProject(access: Access): string {
 
 export function llmQueryRoutes(d: QueryDeps) {
   const win = (hours: number) => windowOf(hours, d.now())
-  /** On PostgreSQL, the percentiles are read from it (postgres.ts); every other read still runs on SQLite. */
-  const postgres = d.backend.kind === 'postgres' ? d.backend : null
+  const b = d.backend
+  /** Exact percentiles and JSON keys: PostgreSQL computes them itself (postgres.ts). */
+  const postgres = b.kind === 'postgres'
 
   return new Elysia({ name: 'llm-query' })
     .use(declared(d.guard))
@@ -99,9 +101,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       ({ access, query }) => {
         const q = parseQuery(WindowQuery, query)
         const projectIds = access.narrow(q.project_id).projectIds
-        return postgres
-          ? overviewOnPostgres(postgres, projectIds, win(q.hours))
-          : overview(d.db, projectIds, win(q.hours))
+        return overview(b, projectIds, win(q.hours))
       },
       { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmOverview } } },
     )
@@ -109,7 +109,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/usage',
       ({ access, query }) => {
         const q = parseQuery(UsageQuery, query)
-        return usage(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        return usage(b, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
       { scope: 'llm:read', schema: { query: UsageQuery, response: { 200: LlmUsage } } },
     )
@@ -118,9 +118,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       ({ access, query }) => {
         const q = parseQuery(LatencyQuery, query)
         const projectIds = access.narrow(q.project_id).projectIds
-        return postgres
-          ? latencyOnPostgres(postgres, projectIds, win(q.hours), q)
-          : latency(d.db, projectIds, win(q.hours), q)
+        return latency(b, projectIds, win(q.hours), q)
       },
       { scope: 'llm:read', schema: { query: LatencyQuery, response: { 200: LlmLatency } } },
     )
@@ -128,24 +126,24 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/models',
       ({ access, query }) => {
         const q = parseQuery(ModelsQuery, query)
-        return models(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        return models(b, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
       { scope: 'llm:read', schema: { query: ModelsQuery, response: { 200: LlmModels } } },
     )
     .get(
       '/v1/llm/traces',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const q = parseQuery(TracesQuery, query)
-        const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        const page = await listTraces(b, access.narrow(q.project_id).projectIds, win(q.hours), q)
         return { ...page, limit: q.limit, offset: q.offset, window_hours: q.hours }
       },
       { scope: 'llm:read', schema: { query: TracesQuery, response: { 200: LlmTracePage } } },
     )
     .get(
       '/v1/llm/search',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const { q: alias, ...q } = parseQuery(SearchQuery, query)
-        const page = listTraces(d.db, access.narrow(q.project_id).projectIds, win(q.hours), {
+        const page = await listTraces(b, access.narrow(q.project_id).projectIds, win(q.hours), {
           ...q,
           search: q.search ?? alias,
         })
@@ -155,10 +153,10 @@ export function llmQueryRoutes(d: QueryDeps) {
     )
     .get(
       '/v1/llm/traces/:id',
-      ({ access, query, params }) => {
+      async ({ access, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const id = param(params.id, IdParam, 'id')
-        const found = traceDetail(d.db, access.narrow(q.project_id).projectIds, id, d.errorIssues)
+        const found = await traceDetail(b, access.narrow(q.project_id).projectIds, id, d.errorIssues)
         if (!found) throw notFound(`trace not found: ${id}`)
         return found
       },
@@ -166,23 +164,23 @@ export function llmQueryRoutes(d: QueryDeps) {
     )
     .get(
       '/v1/llm/traces/:id/scores',
-      ({ access, query, params }) => {
+      async ({ access, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const id = param(params.id, IdParam, 'id')
-        const project = traceProject(d.db, access.narrow(q.project_id).projectIds, id)
+        const project = await traceProject(b, access.narrow(q.project_id).projectIds, id)
         if (!project) throw notFound(`trace not found: ${id}`)
-        return { trace_id: id, scores: traceScores(d.db, project, id) }
+        return { trace_id: id, scores: await traceScores(b, project, id) }
       },
       { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceScores } } },
     )
     .get(
       '/v1/llm/traces/:id/feedback',
-      ({ access, query, params }) => {
+      async ({ access, query, params }) => {
         const q = parseQuery(ProjectQuery, query)
         const id = param(params.id, IdParam, 'id')
-        const project = traceProject(d.db, access.narrow(q.project_id).projectIds, id)
+        const project = await traceProject(b, access.narrow(q.project_id).projectIds, id)
         if (!project) throw notFound(`trace not found: ${id}`)
-        return { trace_id: id, feedback: traceFeedback(d.db, project, id) }
+        return { trace_id: id, feedback: await traceFeedback(b, project, id) }
       },
       { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmTraceFeedback } } },
     )
@@ -190,16 +188,16 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/sessions',
       ({ access, query }) => {
         const q = parseQuery(SessionsQuery, query)
-        return listSessions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q)
+        return listSessions(b, access.narrow(q.project_id).projectIds, win(q.hours), q)
       },
       { scope: 'llm:read', schema: { query: SessionsQuery, response: { 200: LlmSessions } } },
     )
     .get(
       '/v1/llm/sessions/:id',
-      ({ access, query, params }) => {
+      async ({ access, query, params }) => {
         const q = parseQuery(PageQuery, query)
         const id = param(params.id, IdParam, 'id')
-        const found = sessionDetail(d.db, access.narrow(q.project_id).projectIds, id, q)
+        const found = await sessionDetail(b, access.narrow(q.project_id).projectIds, id, q)
         if (!found) throw notFound(`session not found: ${id}`)
         return found
       },
@@ -211,8 +209,8 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         const projectIds = access.narrow(q.project_id).projectIds
         return postgres
-          ? toolsOnPostgres(postgres, projectIds, win(q.hours), q.limit)
-          : tools(d.db, projectIds, win(q.hours), q.limit)
+          ? toolsOnPostgres(b, projectIds, win(q.hours), q.limit)
+          : tools(b, projectIds, win(q.hours), q.limit)
       },
       { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmTools } } },
     )
@@ -222,8 +220,8 @@ export function llmQueryRoutes(d: QueryDeps) {
         const q = parseQuery(ListQuery, query)
         const projectIds = access.narrow(q.project_id).projectIds
         return postgres
-          ? ragOnPostgres(postgres, projectIds, win(q.hours), q.limit)
-          : rag(d.db, projectIds, win(q.hours), q.limit)
+          ? ragOnPostgres(b, projectIds, win(q.hours), q.limit)
+          : rag(b, projectIds, win(q.hours), q.limit)
       },
       { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmRag } } },
     )
@@ -231,7 +229,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/prompts',
       ({ access, query }) => {
         const q = parseQuery(ListQuery, query)
-        return listPrompts(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
+        return listPrompts(b, access.narrow(q.project_id).projectIds, win(q.hours), q.limit)
       },
       { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPrompts } } },
     )
@@ -240,7 +238,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       ({ access, query, params }) => {
         const q = parseQuery(ListQuery, query)
         const name = param(params.name, NameParam, 'name')
-        return promptVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
+        return promptVersions(b, access.narrow(q.project_id).projectIds, win(q.hours), name, q.limit)
       },
       { scope: 'llm:read', schema: { query: ListQuery, response: { 200: LlmPromptVersions } } },
     )
@@ -249,7 +247,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       ({ access, query, params }) => {
         const q = parseQuery(CompareQuery, query)
         const name = param(params.name, NameParam, 'name')
-        return compareVersions(d.db, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
+        return compareVersions(b, access.narrow(q.project_id).projectIds, win(q.hours), name, q.v1, q.v2)
       },
       { scope: 'llm:read', schema: { query: CompareQuery, response: { 200: LlmPromptCompare } } },
     )
@@ -257,7 +255,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/scores/summary',
       ({ access, query }) => {
         const q = parseQuery(ScoreSummaryQuery, query)
-        return scoreSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
+        return scoreSummary(b, access.narrow(q.project_id).projectIds, win(q.hours), q.name)
       },
       { scope: 'llm:read', schema: { query: ScoreSummaryQuery, response: { 200: LlmScoreSummary } } },
     )
@@ -265,17 +263,17 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/feedback/summary',
       ({ access, query }) => {
         const q = parseQuery(WindowQuery, query)
-        return feedbackSummary(d.db, access.narrow(q.project_id).projectIds, win(q.hours))
+        return feedbackSummary(b, access.narrow(q.project_id).projectIds, win(q.hours))
       },
       { scope: 'llm:read', schema: { query: WindowQuery, response: { 200: LlmFeedbackSummary } } },
     )
     .get(
       '/v1/llm/pricing',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const q = parseQuery(PricingQuery, query)
         const projectId = oneProject(access.narrow(q.project_id))
         if (q.model === undefined) return { project_id: projectId, table: priceTable() }
-        const price = priceOf(d.db, projectId, q.model, q.provider ?? null, d.now())
+        const price = await priceOf(b, projectId, q.model, q.provider ?? null, d.now())
         if (!price)
           throw notFound(`no price for model ${q.model}; add one with PUT /v1/llm/pricing/overrides`)
         return price
@@ -286,7 +284,7 @@ export function llmQueryRoutes(d: QueryDeps) {
       '/v1/llm/budget',
       ({ access, query }) => {
         const q = parseQuery(ProjectQuery, query)
-        return budget(d.db, oneProject(access.narrow(q.project_id)), d.now())
+        return budget(b, oneProject(access.narrow(q.project_id)), d.now())
       },
       { scope: 'llm:read', schema: { query: ProjectQuery, response: { 200: LlmBudget } } },
     )

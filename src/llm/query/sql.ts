@@ -8,8 +8,14 @@
  * rows: one trace's spans were read by walking every span in start order (765 ms at three
  * million spans). So the reads name their index (`INDEXED BY`), or write `ORDER BY
  * +column` where the order must not choose it (docs/llm-query.md).
+ *
+ * Text is ordered `COLLATE BINARY`: SQLite's byte order, which PostgreSQL's translation
+ * keeps (`COLLATE "C"`) whatever collation its database was created with, so ties break
+ * the same way on both backends.
  */
-export type Param = string | number | null
+import type { Param } from '../../storage/backend'
+
+export type { Param }
 
 export class Where {
   readonly clauses: string[] = []

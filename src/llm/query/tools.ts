@@ -7,8 +7,8 @@
  * what no span reported is null. Under the content policy `none` metadata is not stored,
  * so the RAG figures are empty.
  */
-import type { Db } from '../../storage/db'
-import { type Param, rate, Where } from './sql'
+import type { Queryable } from '../../storage/backend'
+import { rate, Where } from './sql'
 import { average, numbers, percentileCont } from './stats'
 import { HOUR_MS, type Window } from './window'
 
@@ -23,23 +23,29 @@ interface ToolGroup {
 }
 
 /**
- * Exact percentiles need every latency of the window, so the spans are read once, as bare
- * arrays through a covering index, into one typed array per tool (no row object per
- * span). It is still a scan: about 0.8 s at a million tool spans (docs/benchmarks.md);
- * SQL's GROUP BY over them was no faster. A per-tool sketch in the hourly rollups would
- * make this route as cheap as /v1/llm/latency.
+ * Exact percentiles need every latency of the window, so the spans are read once through
+ * a covering index into one typed array per tool. It is still a scan: about 0.8 s at a
+ * million tool spans (docs/benchmarks.md); SQL's GROUP BY over them was no faster. A
+ * per-tool sketch in the hourly rollups would make this route as cheap as
+ * /v1/llm/latency. SQLite's reader; PostgreSQL computes the same percentiles itself
+ * (postgres.ts's `toolsOnPostgres`).
  */
-export function tools(db: Db, projectIds: readonly string[], w: Window, limit: number) {
+export async function tools(db: Queryable, projectIds: readonly string[], w: Window, limit: number) {
   const where = new Where(projectIds)
     .add("span_type IN ('tool', 'retrieval')")
     .add('started_at >= ?', w.since)
-  const rows = db
-    .query<unknown, Param[]>(
-      `SELECT name, span_type, status, latency_ms, cost_micros FROM llm_spans INDEXED BY llm_spans_tools WHERE ${where.sql}`,
-    )
-    .values(...where.params) as [string, string, string, number | null, number | null][]
+  const rows = await db.all<{
+    name: string
+    span_type: string
+    status: string
+    latency_ms: number | null
+    cost_micros: number | null
+  }>(
+    `SELECT name, span_type, status, latency_ms, cost_micros FROM llm_spans INDEXED BY llm_spans_tools WHERE ${where.sql}`,
+    where.params,
+  )
   const groups = new Map<string, ToolGroup>()
-  for (const [name, type, status, ms, cost] of rows) {
+  for (const { name, span_type: type, status, latency_ms: ms, cost_micros: cost } of rows) {
     let g = groups.get(name)
     if (!g) {
       g = {
@@ -129,17 +135,17 @@ function topRelevance(r: RagRow): number | null {
   }
 }
 
-export function rag(db: Db, projectIds: readonly string[], w: Window, limit: number) {
+/** On SQLite (json_extract is its own); PostgreSQL's read of the same keys is postgres.ts's `ragOnPostgres`. */
+export async function rag(db: Queryable, projectIds: readonly string[], w: Window, limit: number) {
   const where = ragWhere(projectIds, w).add(`${key('chunks_retrieved')} IS NOT NULL`)
-  const rows = db
-    .query<RagRow, Param[]>(
-      `SELECT name, started_at, latency_ms, status, ${key('source')} AS source, ${key('chunks_retrieved')} AS retrieved,
-              ${key('chunks_used')} AS used, ${key('context_tokens')} AS context,
-              ${key('max_context_tokens')} AS max_context, ${key('top_k')} AS top_k,
-              json(${key('relevance_scores')}) AS relevance
-         FROM llm_spans WHERE ${where.sql}`,
-    )
-    .all(...where.params)
+  const rows = await db.all<RagRow>(
+    `SELECT name, started_at, latency_ms, status, ${key('source')} AS source, ${key('chunks_retrieved')} AS retrieved,
+            ${key('chunks_used')} AS used, ${key('context_tokens')} AS context,
+            ${key('max_context_tokens')} AS max_context, ${key('top_k')} AS top_k,
+            json(${key('relevance_scores')}) AS relevance
+       FROM llm_spans WHERE ${where.sql}`,
+    where.params,
+  )
   return ragFrom(rows, w, limit)
 }
 

@@ -7,10 +7,15 @@
  * says so with `total_exact: false`; a filter read from its own index is counted
  * exactly, and an unfiltered list takes its exact total from the hourly trace rollup,
  * one row per hour (docs/llm-query.md). One trace with its tree: detail.ts.
+ *
+ * On the storage seam, the same SQL on both backends: the index hints are SQLite's (its
+ * planner has no statistics) and PostgreSQL's translation drops them; the search
+ * condition is the backend's own (`Dialect.textMatch`: fts5 on SQLite, trigrams on
+ * PostgreSQL).
  */
 
 import { AppError } from '../../http/errors'
-import type { Db } from '../../storage/db'
+import type { Queryable, SearchTable } from '../../storage/backend'
 import { MIN_SEARCH_CHARS, type TraceSort, type TracesQuery } from './model'
 import { type Param, Where, words } from './sql'
 import type { Window } from './window'
@@ -59,14 +64,16 @@ export function traceEntry(row: TraceRow): TraceEntry {
 const ORDER: Record<TraceSort, string> = {
   newest: 't.started_at DESC, t.seq ASC',
   oldest: 't.started_at ASC, t.seq DESC',
-  // SQLite sorts NULL lowest, so unknown cost and unfinished traces come last when descending.
-  most_expensive: 't.cost_micros DESC, t.seq DESC',
-  slowest: 't.duration_ms DESC, t.seq DESC',
+  // Unknown cost and unfinished traces come last. NULLS LAST is SQLite's own order for
+  // DESC (it sorts NULL lowest), so its index still gives the page; PostgreSQL needs it said.
+  most_expensive: 't.cost_micros DESC NULLS LAST, t.seq DESC',
+  slowest: 't.duration_ms DESC NULLS LAST, t.seq DESC',
 }
 
-/** Free text as one FTS5 phrase: quotes doubled, so `magic-word-ab12` or `a"b` are text, not syntax. */
-export function ftsPhrase(text: string): string {
-  return `"${text.replaceAll('"', '""')}"`
+/** The trace search index: a trace's seq is its rowid (the LLM migrations). */
+export const SEARCH: SearchTable = {
+  table: 'llm_search',
+  columns: ['name', 'span_names', 'errors', 'content'],
 }
 
 export type TraceFilters = Omit<TracesQuery, 'project_id' | 'hours' | 'sort' | 'limit' | 'offset'>
@@ -104,8 +111,8 @@ export const TUNING: Tuning = { driverRows: DRIVER_ROWS, totalCap: TOTAL_CAP }
  *   cost or duration, unless the window holds no more than DRIVER_ROWS traces (then it is
  *   read and sorted).
  */
-function filtered(
-  db: Db,
+async function filtered(
+  db: Queryable,
   projectIds: readonly string[],
   w: Window,
   f: TraceFilters,
@@ -129,8 +136,8 @@ function filtered(
   if (f.has_error === 'false') where.add('t.error_count = 0')
   const search = f.search?.trim()
   if (search) {
-    // SQLite's full-text query parser reads C strings: a NUL would end the phrase early
-    // ("unterminated string"), so it is refused rather than sent.
+    // SQLite's full-text query parser reads C strings (a NUL would end the phrase early:
+    // "unterminated string") and PostgreSQL's text holds none, so it is refused rather than sent.
     if (search.includes('\u0000')) {
       throw new AppError('invalid_query', 'query parameter search: must not contain a NUL character', {
         field: 'search',
@@ -146,32 +153,34 @@ function filtered(
   }
   const narrowed = where.clauses.length > before || !!search
 
-  const probe = (sql: string, params: Param[]) =>
-    (
-      db
-        .query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM (${sql} LIMIT ${t.driverRows + 1})`)
-        .get(...params) as { n: number }
-    ).n
+  const probe = async (sql: string, params: Param[]) => {
+    const row = await db.get<{ n: number }>(
+      `SELECT count(*) AS n FROM (${sql} LIMIT ${t.driverRows + 1}) p`,
+      params,
+    )
+    return row?.n ?? 0
+  }
   const scope = new Where(projectIds)
   const candidates: { rows: number; from: string; params: Param[]; search?: boolean; ordered?: boolean }[] =
     []
   /** `ordered`: the index keeps its matches in start order, so it serves newest and oldest pages as they are. */
-  const onIndex = (index: string, clause: string, ordered: boolean, ...params: Param[]) =>
+  const onIndex = async (index: string, clause: string, ordered: boolean, ...params: Param[]) =>
     candidates.push({
       ordered,
-      rows: probe(`SELECT 1 FROM llm_traces INDEXED BY ${index} WHERE ${scope.sql} AND ${clause}`, [
+      rows: await probe(`SELECT 1 FROM llm_traces INDEXED BY ${index} WHERE ${scope.sql} AND ${clause}`, [
         ...scope.params,
         ...params,
       ]),
       from: `llm_traces t INDEXED BY ${index}`,
       params: [],
     })
-  if (f.session_id !== undefined) onIndex('llm_traces_session', 'session_id = ?', true, f.session_id)
-  if (f.user_id !== undefined) onIndex('llm_traces_user', 'user_id = ?', true, f.user_id)
+  if (f.session_id !== undefined) await onIndex('llm_traces_session', 'session_id = ?', true, f.session_id)
+  if (f.user_id !== undefined) await onIndex('llm_traces_user', 'user_id = ?', true, f.user_id)
   if (f.prompt_name !== undefined) {
-    if (f.prompt_version === undefined) onIndex('llm_traces_prompt', 'prompt_name = ?', false, f.prompt_name)
+    if (f.prompt_version === undefined)
+      await onIndex('llm_traces_prompt', 'prompt_name = ?', false, f.prompt_name)
     else
-      onIndex(
+      await onIndex(
         'llm_traces_prompt',
         'prompt_name = ? AND prompt_version = ?',
         true,
@@ -179,29 +188,30 @@ function filtered(
         f.prompt_version,
       )
   }
-  if (f.status !== undefined) onIndex('llm_traces_status', 'status = ?', true, f.status)
-  if (f.has_error === 'true') onIndex('llm_traces_errors', 'error_count > 0', true)
+  if (f.status !== undefined) await onIndex('llm_traces_status', 'status = ?', true, f.status)
+  if (f.has_error === 'true') await onIndex('llm_traces_errors', 'error_count > 0', true)
   if (f.min_cost_micros !== undefined)
-    onIndex('llm_traces_cost', 'cost_micros >= ?', false, f.min_cost_micros)
+    await onIndex('llm_traces_cost', 'cost_micros >= ?', false, f.min_cost_micros)
   if (f.min_latency_ms !== undefined)
-    onIndex('llm_traces_duration', 'duration_ms >= ?', false, f.min_latency_ms)
+    await onIndex('llm_traces_duration', 'duration_ms >= ?', false, f.min_latency_ms)
   if (f.model !== undefined) {
     // A trace has the model when one of its spans has it.
     const spans = `SELECT project_id, trace_id FROM llm_spans WHERE ${scope.sql} AND model = ?`
     const spanParams = [...scope.params, f.model]
     candidates.push({
-      rows: probe(spans, spanParams),
-      from: `(SELECT DISTINCT project_id, trace_id FROM (${spans})) m CROSS JOIN llm_traces t ON t.project_id = m.project_id AND t.id = m.trace_id`,
+      rows: await probe(spans, spanParams),
+      from: `(SELECT DISTINCT project_id, trace_id FROM (${spans}) s) m CROSS JOIN llm_traces t ON t.project_id = m.project_id AND t.id = m.trace_id`,
       params: spanParams,
     })
   }
-  const phrase = search ? ftsPhrase(search) : null
-  if (phrase !== null) {
+  // The search index's own condition, as the backend spells it (fts5 on SQLite, trigrams on PostgreSQL).
+  const match = search ? db.dialect.textMatch(SEARCH, search) : null
+  const matches = match ? `t.seq IN (SELECT rowid FROM ${SEARCH.table} WHERE ${match.sql})` : ''
+  if (match !== null) {
     candidates.push({
-      rows: probe(
-        `SELECT 1 FROM llm_traces t NOT INDEXED WHERE ${new Where(projectIds, 't.project_id').sql}
-           AND t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`,
-        [...projectIds, phrase],
+      rows: await probe(
+        `SELECT 1 FROM llm_traces t NOT INDEXED WHERE ${new Where(projectIds, 't.project_id').sql} AND ${matches}`,
+        [...projectIds, ...match.params],
       ),
       from: 'llm_traces t NOT INDEXED',
       params: [],
@@ -214,13 +224,13 @@ function filtered(
   // start order is walked (its rows all match it) rather than the whole window.
   const inOrder = sort === 'newest' || sort === 'oldest' ? bySize.find((c) => c.ordered) : undefined
   const driver = selective ?? inOrder
-  if (phrase !== null) {
+  if (match !== null) {
     // Driven by other filters or walked, the matches are a set each row is checked
     // against (`+` keeps SQLite from reading the table through them instead).
     const walk = driver?.search ? '' : '+'
-    where.add(`${walk}t.seq IN (SELECT rowid FROM llm_search WHERE llm_search MATCH ?)`, phrase)
+    where.add(`${walk}${matches}`, ...match.params)
   }
-  const from = driver ? driver.from : walkFrom(db, projectIds, w, sort, t)
+  const from = driver ? driver.from : await walkFrom(db, projectIds, w, sort, t)
   return { from, params: [...(driver?.params ?? []), ...where.params], where, narrowed, driven: !!selective }
 }
 
@@ -231,9 +241,15 @@ const SORT_INDEX: Record<TraceSort, string> = {
   slowest: 'llm_traces_duration',
 }
 
-function walkFrom(db: Db, projectIds: readonly string[], w: Window, sort: TraceSort, t: Tuning): string {
+async function walkFrom(
+  db: Queryable,
+  projectIds: readonly string[],
+  w: Window,
+  sort: TraceSort,
+  t: Tuning,
+): Promise<string> {
   let index = SORT_INDEX[sort]
-  if (index !== 'llm_traces_started' && windowCount(db, projectIds, w).total <= t.driverRows)
+  if (index !== 'llm_traces_started' && (await windowCount(db, projectIds, w)).total <= t.driverRows)
     index = 'llm_traces_started'
   return `llm_traces t INDEXED BY ${index}`
 }
@@ -244,61 +260,57 @@ export interface TracePage {
   total_exact: boolean
 }
 
-export function listTraces(
-  db: Db,
+export async function listTraces(
+  db: Queryable,
   projectIds: readonly string[],
   w: Window,
   q: TraceFilters & { sort: TraceSort; limit: number; offset: number },
   tuning: Tuning = TUNING,
-): TracePage {
-  const f = filtered(db, projectIds, w, q, q.sort, tuning)
-  const rows = db
-    .query<TraceRow, Param[]>(
-      `SELECT ${LIST_COLS} FROM ${f.from} WHERE ${f.where.sql} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
-    )
-    .all(...f.params, q.limit, q.offset)
+): Promise<TracePage> {
+  const f = await filtered(db, projectIds, w, q, q.sort, tuning)
+  const rows = await db.all<TraceRow>(
+    `SELECT ${LIST_COLS} FROM ${f.from} WHERE ${f.where.sql} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
+    [...f.params, q.limit, q.offset],
+  )
   const counted = !f.narrowed
-    ? windowCount(db, projectIds, w)
+    ? await windowCount(db, projectIds, w)
     : f.driven
-      ? { total: count(db, f.from, f.where.sql, f.params), total_exact: true }
-      : cappedCount(db, f.from, f.where, f.params, tuning.totalCap)
+      ? { total: await count(db, f.from, f.where.sql, f.params), total_exact: true }
+      : await cappedCount(db, f.from, f.where, f.params, tuning.totalCap)
   return { traces: rows.map(traceEntry), ...counted }
 }
 
-function count(db: Db, from: string, where: string, params: Param[]): number {
-  return (
-    db.query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as {
-      n: number
-    }
-  ).n
+async function count(db: Queryable, from: string, where: string, params: Param[]): Promise<number> {
+  return (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0
 }
 
-function cappedCount(
-  db: Db,
+async function cappedCount(
+  db: Queryable,
   from: string,
   where: Where,
   params: Param[],
   cap: number,
-): { total: number; total_exact: boolean } {
-  const row = db
-    .query<{ n: number }, Param[]>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where.sql} LIMIT ${cap + 1})`,
-    )
-    .get(...params) as { n: number }
-  return row.n > cap ? { total: cap, total_exact: false } : { total: row.n, total_exact: true }
+): Promise<{ total: number; total_exact: boolean }> {
+  const n =
+    (
+      await db.get<{ n: number }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where.sql} LIMIT ${cap + 1}) c`,
+        params,
+      )
+    )?.n ?? 0
+  return n > cap ? { total: cap, total_exact: false } : { total: n, total_exact: true }
 }
 
 /** Traces started in the window, from the hourly trace rollup (bucketed by trace start). */
-function windowCount(
-  db: Db,
+async function windowCount(
+  db: Queryable,
   projectIds: readonly string[],
   w: Window,
-): { total: number; total_exact: boolean } {
+): Promise<{ total: number; total_exact: boolean }> {
   const where = new Where(projectIds).add('hour >= ?', w.fromHour)
-  const row = db
-    .query<{ n: number | null }, Param[]>(
-      `SELECT sum(trace_count) AS n FROM llm_trace_hourly WHERE ${where.sql}`,
-    )
-    .get(...where.params)
+  const row = await db.get<{ n: number | null }>(
+    `SELECT sum(trace_count) AS n FROM llm_trace_hourly WHERE ${where.sql}`,
+    where.params,
+  )
   return { total: row?.n ?? 0, total_exact: true }
 }

@@ -1,8 +1,19 @@
 /**
  * Per-project LLM settings (`llm_settings`), pricing overrides (`llm_pricing_overrides`)
  * and the global retention window (`llm_retention`): small administrative writes of the
- * main connection. Ingest reads the settings row on every request, so a change is
- * effective from the next request and never reverts to the config default.
+ * main connection.
+ *
+ * Ingest needs a project's content policy and its overrides on every request, and two
+ * queries per request were a tenth of the trace route's main-thread time, so
+ * `ingestSettings` keeps them in a process-local cache per connection. Every write here
+ * (saveLlmSettings, putOverride, deleteOverride) empties that connection's cache before
+ * it returns, so a change made through this process is effective from the next request
+ * and never reverts to the config default. Writes this process does not make (another
+ * process on the same file, the writer thread's purge of a deleted project, whose key no
+ * longer signs anything) are seen within INGEST_CACHE_MS at the latest. Several bloop
+ * nodes sharing one database would each need the others' writes: invalidation across
+ * nodes (a version row, or PostgreSQL LISTEN/NOTIFY) is later work; see
+ * docs/ARCHITECTURE.md.
  */
 import type { Db } from '../../storage/db'
 import type { ContentPolicy } from '../ingest/contract'
@@ -21,6 +32,42 @@ export interface LlmSettings {
 }
 
 export const DEFAULT_BUDGET_ALERT_RATE = 0.8
+
+/** What ingest reads of a project: its stored policy (null: the config default) and overrides. */
+export interface IngestSettings {
+  content_policy: ContentPolicy | null
+  overrides: readonly PricingOverride[]
+}
+
+/** A backstop for writes outside this process; writes through it invalidate at once. */
+export const INGEST_CACHE_MS = 10_000
+/** Bounds the cache by project count: past it the cache is emptied and refills. */
+const INGEST_CACHE_MAX = 10_000
+const ingestCaches = new WeakMap<Db, Map<string, IngestSettings & { read_at: number }>>()
+
+/** The project's policy and overrides, from the cache when read within INGEST_CACHE_MS of `now`. */
+export function ingestSettings(db: Db, projectId: string, now: number): IngestSettings {
+  let cache = ingestCaches.get(db)
+  if (!cache) {
+    cache = new Map()
+    ingestCaches.set(db, cache)
+  }
+  const hit = cache.get(projectId)
+  if (hit && now - hit.read_at < INGEST_CACHE_MS && now >= hit.read_at) return hit
+  const entry = {
+    content_policy: readLlmSettings(db, projectId).content_policy,
+    overrides: Object.freeze(overridesFor(db, projectId)),
+    read_at: now,
+  }
+  if (cache.size >= INGEST_CACHE_MAX) cache.clear()
+  cache.set(projectId, entry)
+  return entry
+}
+
+/** Empties the ingest cache of a connection: after every settings or override write. */
+export function invalidateIngestSettings(db: Db): void {
+  ingestCaches.get(db)?.clear()
+}
 
 export function readLlmSettings(db: Db, projectId: string): LlmSettings {
   const row = db
@@ -70,6 +117,7 @@ export function saveLlmSettings(
     by,
     now,
   )
+  invalidateIngestSettings(db)
   return readLlmSettings(db, projectId)
 }
 
@@ -149,6 +197,7 @@ export function putOverride(
     by,
     now,
   )
+  invalidateIngestSettings(db)
   const override = db
     .query<OverrideRow, [string]>(`SELECT ${OVERRIDE_COLUMNS} FROM llm_pricing_overrides WHERE id = ?`)
     .get(id) as OverrideRow
@@ -157,10 +206,11 @@ export function putOverride(
 
 /** Deletes an override of the scope; false when there is none with that id there. */
 export function deleteOverride(db: Db, projectId: string | null, id: string): boolean {
-  return (
+  const deleted =
     db.query('DELETE FROM llm_pricing_overrides WHERE id = ? AND project_id IS ?').run(id, projectId)
       .changes > 0
-  )
+  invalidateIngestSettings(db)
+  return deleted
 }
 
 export interface UnknownModelRow {
