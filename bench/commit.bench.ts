@@ -3,15 +3,28 @@
  * design choices measured on it (docs/ARCHITECTURE.md, "Group commit"):
  *   - where WAL checkpoints run: inside the committing connection (SQLite's default
  *     autocheckpoint) or on the checkpointer thread (the writer keeps a 64 MB limit);
- *   - how a batch crosses to the writer thread: structured clone or JSON text.
+ *   - how a batch crosses to the writer thread: structured clone or JSON text;
+ *   - what the fold of tags and users (src/errors/fold.ts) adds to the writer's work per
+ *     event when it runs every FOLD_LIMIT events, as it does under load (its time is
+ *     counted with the commits': the same thread does both).
  *
  *   npm run bench -- commit
+ *   COMMIT_BENCH_TREES=/path/to/worktree,... bun bench/commit.bench.ts
+ *
+ * With COMMIT_BENCH_TREES, the commit code of each listed tree (and of this one) runs in
+ * this process against its own fresh database, batch by batch in turn, the order rotating,
+ * so a busy neighbour on a shared machine slows every tree alike; a tree with a fold
+ * (src/errors/fold.ts) folds every FOLD_LIMIT events and its fold's time is counted (this
+ * tree runs twice: its commit alone, what an acknowledgement waits for, and with the fold). Both
+ * the wall time and this thread's CPU time are given per event (the CPU time is what other
+ * processes on the machine disturb least).
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
+import { FOLD_LIMIT, foldEvents } from '../src/errors/fold'
 import { validateEvent } from '../src/errors/ingest/validate'
 import { MIGRATIONS } from '../src/features'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
@@ -31,7 +44,7 @@ function events(issues: number): NormalizedEvent[] {
   })
 }
 
-function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread') {
+function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread', fold = false) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
   migrate(db, MIGRATIONS)
   projectOnSqlite(db, {
@@ -47,17 +60,87 @@ function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own 
   }
   const all = events(issues)
   const started = performance.now()
-  for (let i = 0; i < N; i += 500) commitEvents(db, all.slice(i, i + 500), 5)
+  for (let i = 0; i < N; i += 500) {
+    commitEvents(db, all.slice(i, i + 500), 5)
+    if (fold && (i + 500) % FOLD_LIMIT === 0) foldEvents(db, { limit: FOLD_LIMIT })
+  }
+  if (fold) while (foldEvents(db, { limit: FOLD_LIMIT }).more) {}
   const us = ((performance.now() - started) * 1000) / N
   db.close()
   console.log(
-    `commit, ${fmt(issues)} issues, batches of 500, checkpoints ${checkpoints}: ${fmt(us, 1)} us/event (${fmt(1e6 / us)} events/s)`,
+    `commit${fold ? ' + fold' : ''}, ${fmt(issues)} issues, batches of 500, checkpoints ${checkpoints}: ${fmt(us, 1)} us/event (${fmt(1e6 / us)} events/s)`,
   )
+}
+
+interface Tree {
+  label: string
+  db: { run(sql: string): unknown; close(): void }
+  commit: (db: unknown, events: NormalizedEvent[], sampleSize: number) => unknown
+  fold: ((db: unknown, a: { limit: number }) => { more: boolean }) | null
+  wallMs: number
+  cpuMs: number
+}
+
+/** One tree's commit code on a fresh database, imported from its own src/. */
+async function treeAt(root: string, label: string): Promise<Tree> {
+  const src = join(root, 'src')
+  const commit = (await import(join(src, 'errors/commit.ts'))).commitEvents
+  const { MIGRATIONS: migrations } = await import(join(src, 'features.ts'))
+  const store = await import(join(src, 'projects/store.ts'))
+  const { openDatabase: open } = await import(join(src, 'storage/db.ts'))
+  const { migrate: run } = await import(join(src, 'storage/migrate.ts'))
+  let fold: Tree['fold'] = null
+  try {
+    fold = (await import(join(src, 'errors/fold.ts'))).foldEvents
+  } catch {}
+  const db = open(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
+  run(db, migrations)
+  store.ensureDefaultProject(db, 'bench-secret-0123456789abcdef0123456789')
+  db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
+  return { label, db, commit, fold, wallMs: 0, cpuMs: 0 }
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+async function treesRun(issues: number, roots: string[]) {
+  const here = join(import.meta.dir, '..')
+  // This tree twice: the acknowledgement path alone, and with the fold that follows it.
+  const trees = [{ ...(await treeAt(here, 'this tree')), fold: null }, await treeAt(here, 'this tree')]
+  for (const r of roots) trees.push(await treeAt(r, r))
+  const all = events(issues)
+  for (let i = 0, turn = 0; i < N; i += 500, turn++) {
+    for (let j = 0; j < trees.length; j++) {
+      const t = trees[(turn + j) % trees.length] as Tree
+      const w0 = performance.now()
+      const c0 = cpuMs()
+      t.commit(t.db, all.slice(i, i + 500), 5)
+      if (t.fold && ((i + 500) % FOLD_LIMIT === 0 || i + 500 >= N))
+        while (t.fold(t.db, { limit: FOLD_LIMIT }).more) {}
+      t.cpuMs += cpuMs() - c0
+      t.wallMs += performance.now() - w0
+    }
+  }
+  for (const t of trees) {
+    t.db.close()
+    console.log(
+      `commit${t.fold ? ' + fold' : ''}, ${fmt(issues)} issues, ${t.label}: ${fmt((t.wallMs * 1000) / N, 1)} us/event wall, ${fmt((t.cpuMs * 1000) / N, 1)} us/event CPU`,
+    )
+  }
+}
+
+const TREES = process.env.COMMIT_BENCH_TREES?.split(',').filter((t) => t !== '')
+if (TREES) {
+  for (const issues of [1_000, 10_000]) await treesRun(issues, TREES)
+  process.exit(0)
 }
 
 for (const issues of [1_000, 10_000]) {
   commitRun(issues, 'in the writer')
   commitRun(issues, 'on their own thread')
+  commitRun(issues, 'on their own thread', true)
 }
 
 // Hand-off to a worker and back, 500 events per message, as the writer receives them.

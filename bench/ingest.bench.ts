@@ -9,9 +9,14 @@
  *
  *   npm run bench -- ingest            (BENCH_SECONDS=5 for a quick run;
  *                                       BENCH_ANALYTICS=false to run without the DuckDB feed;
- *                                       BENCH_ONLY=4,5 to run some sections)
+ *                                       BENCH_ONLY=4,5 to run some sections;
+ *                                       BENCH_USERS=20000 to send user ids in the batch
+ *                                       section, the cost of users affected;
+ *                                       BENCH_SERVER_REPO=<worktree> to serve from another
+ *                                       tree, a baseline under the same load generator)
  */
 import { Database } from 'bun:sqlite'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
@@ -29,6 +34,8 @@ const ANALYTICS = process.env.BENCH_ANALYTICS ?? 'true'
 const ONLY = process.env.BENCH_ONLY?.split(',').map(Number)
 const runs = (section: number) => !ONLY || ONLY.includes(section)
 const SHORT = Math.min(10, SUSTAIN)
+const USERS = Number(process.env.BENCH_USERS ?? 0)
+const SERVER_REPO = process.env.BENCH_SERVER_REPO ?? REPO
 const results: string[] = []
 const report = (line: string) => {
   results.push(line)
@@ -49,7 +56,21 @@ function bloopEnv(dir: string, extra: Record<string, string> = {}) {
   }
 }
 const startBloop = (dir: string, extra: Record<string, string> = {}) =>
-  startPinned([process.execPath, join(REPO, 'src/main.ts'), 'serve'], bloopEnv(dir, extra), 0)
+  // In its own tree, which holds the config.toml that tree's schema reads.
+  startPinned(
+    [process.execPath, join(SERVER_REPO, 'src/main.ts'), 'serve'],
+    bloopEnv(dir, extra),
+    0,
+    SERVER_REPO,
+  )
+
+/** CPU time (user + system, every thread) a process has used so far, in ms (Linux's /proc). */
+const cpuMsOf = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime, fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 
 const rows = (dir: string) => {
   const db = new Database(join(dir, 'bloop.db'), { readonly: true })
@@ -116,6 +137,7 @@ if (runs(3)) {
   await Bun.sleep(500)
   const idle = rssMb(server.proc.pid)
   const before = rows(dir)
+  const cpuBefore = cpuMsOf(server.proc.pid)
   const r = await runLoad(
     {
       url: `http://127.0.0.1:${server.port}`,
@@ -124,15 +146,22 @@ if (runs(3)) {
       seconds: SUSTAIN,
       connections: 16,
       issues: 1000,
+      users: USERS,
     },
     1,
   )
   const committed = rows(dir) - before
   const mem = rssMb(server.proc.pid)
+  // The server's CPU per stored event (every thread), after the fold of tags and users that
+  // follows the last commits within a second: on a machine shared with other jobs it moves
+  // far less than the rate does.
+  await Bun.sleep(2000)
+  const cpuUs = ((cpuMsOf(server.proc.pid) - cpuBefore) * 1000) / committed
   await server.stop()
   report(
-    `batch ingest (50/request, 16 connections, ${SUSTAIN} s): ${fmt(committed / r.seconds)} events/s committed ` +
-      `(${fmt(committed)} rows; ${fmt(r.rps)} req/s, p99 ${fmt(r.p99, 1)} ms, errors ${JSON.stringify(r.errors)})`,
+    `batch ingest (50/request, 16 connections, ${SUSTAIN} s, ${fmt(USERS)} users): ${fmt(committed / r.seconds)} events/s committed ` +
+      `(${fmt(committed)} rows; ${fmt(r.rps)} req/s, p99 ${fmt(r.p99, 1)} ms, errors ${JSON.stringify(r.errors)}; ` +
+      `server CPU ${fmt(cpuUs, 1)} us/event)`,
   )
   report(
     `RSS: idle ${fmt(idle.rss, 1)} MB (${fmt(idle.anon, 1)} MB private), peak under batch load ${fmt(mem.peak, 1)} MB ` +

@@ -4,12 +4,14 @@
  *   npm run bench -- triage            (TRIAGE_BENCH_PARTS=cost,ingest,list: some parts)
  *
  * 1. cost: what keeping the users-affected sketches costs the writer. The same 100,000
- *    events in 10,000 issues (batches of 500, the worst case: about one event per issue
+ *    events in 10,000 issues (TRIAGE_COST_ISSUES for another number; batches of 500, the worst case: about one event per issue
  *    per transaction, so every event pays the per-issue work; 20,000 users, so nearly
  *    every event brings a user new to its issue, hour and release) are committed through
  *    `commitEvents` into three fresh databases, batch by batch in turn: without user ids
  *    (no sketch read or written, no `raw_events_user` entry), with them, and with them but
- *    without the `raw_events_user` index (the sketches alone). The writer's own rate is
+ *    without the `raw_events_user` index (the sketches alone). Each database is folded
+ *    (src/errors/fold.ts) every FOLD_LIMIT events, as the server does under load, and the
+ *    folds' time counts with its commits' (the same thread does both). The writer's own rate is
  *    the strict measure: batch ingest over HTTP spends more per event on the same core, so
  *    the share of its throughput is smaller still.
  * 2. ingest: batch ingest over HTTP, as bench/ingest.bench.ts measures it (server pinned
@@ -26,6 +28,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { commitEvents } from '../src/errors/commit'
 import type { NormalizedEvent } from '../src/errors/event'
+import { FOLD_LIMIT, foldEvents } from '../src/errors/fold'
 import { MIGRATIONS } from '../src/features'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { type Db, openDatabase } from '../src/storage/db'
@@ -41,7 +44,15 @@ const LIST_EVENTS = Number(process.env.TRIAGE_BENCH_EVENTS ?? 1_000_000)
 const COST_EVENTS = 100_000
 const BATCH = 500
 const NOW = Date.now()
+/** Issues of the cost part: 10,000 (the worst case) unless TRIAGE_COST_ISSUES says otherwise. */
+const COST_ISSUES = Number(process.env.TRIAGE_COST_ISSUES ?? ISSUES)
 const generate = (n: number, opts: Omit<TriageSeed, 'now'>) => triageEvents(n, { ...opts, now: NOW })
+
+/** This thread's CPU time so far, in ms. */
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
 
 function freshDb(path: string): Db {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
@@ -55,7 +66,11 @@ function freshDb(path: string): Db {
 
 function commitAll(db: Db, events: NormalizedEvent[]): number {
   const started = performance.now()
-  for (let i = 0; i < events.length; i += BATCH) commitEvents(db, events.slice(i, i + BATCH), 5)
+  for (let i = 0; i < events.length; i += BATCH) {
+    commitEvents(db, events.slice(i, i + BATCH), 5)
+    if ((i + BATCH) % FOLD_LIMIT === 0) foldEvents(db, { limit: FOLD_LIMIT })
+  }
+  while (foldEvents(db, { limit: FOLD_LIMIT }).more) {}
   return (events.length / (performance.now() - started)) * 1000
 }
 
@@ -65,16 +80,22 @@ try {
   // worst case); 300 users: the same users come back, as on most apps, and a user already
   // counted writes nothing.
   for (const userPool of parts.includes('cost') ? [USERS, 300] : []) {
-    console.log(`cost with a pool of ${fmt(userPool)} users:`)
-    const withUsers = generate(COST_EVENTS, { zipf: false, users: true, hours: 24, userPool })
+    console.log(`cost with a pool of ${fmt(userPool)} users, ${fmt(COST_ISSUES)} issues:`)
+    const withUsers = generate(COST_EVENTS, {
+      zipf: false,
+      users: true,
+      hours: 24,
+      userPool,
+      issues: COST_ISSUES,
+    })
     const without = withUsers.map((e) => ({ ...e, user_id_hash: null }))
     // Three databases fed batch by batch in turn (the order rotating), so a busy
     // neighbour on a shared machine slows all three alike.
     const runs = {
-      'without user ids': { events: without, db: freshDb(join(dir, 'a.db')), ms: 0 },
-      'with user ids': { events: withUsers, db: freshDb(join(dir, 'b.db')), ms: 0 },
+      'without user ids': { events: without, db: freshDb(join(dir, 'a.db')), ms: 0, cpu: 0 },
+      'with user ids': { events: withUsers, db: freshDb(join(dir, 'b.db')), ms: 0, cpu: 0 },
       // The same, without the index that `user:` searches use: the sketches alone.
-      'with user ids, no user index': { events: withUsers, db: freshDb(join(dir, 'c.db')), ms: 0 },
+      'with user ids, no user index': { events: withUsers, db: freshDb(join(dir, 'c.db')), ms: 0, cpu: 0 },
     }
     runs['with user ids, no user index'].db.run('DROP INDEX raw_events_user')
     const order = Object.values(runs)
@@ -83,17 +104,25 @@ try {
         const r = order[(turn + j) % order.length] as (typeof order)[number]
         const batch = r.events.slice(i, i + BATCH)
         const t0 = performance.now()
+        const c0 = cpuMs()
         commitEvents(r.db, batch, 5)
+        if ((i + BATCH) % FOLD_LIMIT === 0 || i + BATCH >= COST_EVENTS)
+          foldEvents(r.db, { limit: FOLD_LIMIT })
+        r.cpu += cpuMs() - c0
         r.ms += performance.now() - t0
       }
     }
     const rate = (r: (typeof order)[number]) => (COST_EVENTS / r.ms) * 1000
     const base = rate(runs['without user ids'])
+    const baseCpu = runs['without user ids'].cpu
     for (const [label, r] of Object.entries(runs)) {
       r.db.close()
       const share = ((base - rate(r)) / base) * 100
+      // CPU time moves less than wall time on a machine shared with other jobs.
+      const cpuShare = (1 - baseCpu / r.cpu) * 100
       console.log(
-        `${label}: ${fmt(rate(r))} events/s (${fmt((r.ms / COST_EVENTS) * 1000, 1)} us/event), cost ${fmt(share, 1)}%`,
+        `${label}: ${fmt(rate(r))} events/s (${fmt((r.ms / COST_EVENTS) * 1000, 1)} us/event wall, ` +
+          `${fmt((r.cpu / COST_EVENTS) * 1000, 1)} us/event CPU), cost ${fmt(share, 1)}% (by CPU ${fmt(cpuShare, 1)}%)`,
       )
     }
   }

@@ -21,18 +21,21 @@ export interface TriageSeed {
   /** Receive times spread evenly over this many hours before `now`. */
   hours: number
   userPool?: number
+  /** Issues to spread over (ISSUES unless given). */
+  issues?: number
   now: number
 }
 
 /** `n` events over ISSUES issues: uniform (`zipf: false`) or Zipf (s = 1). */
 export function triageEvents(n: number, opts: TriageSeed): NormalizedEvent[] {
   const rand = mulberry32(42)
-  const zipfIssue = zipf(ISSUES, rand)
-  const pick = () => (opts.zipf ? zipfIssue() : Math.floor(rand() * ISSUES))
+  const issues = opts.issues ?? ISSUES
+  const zipfIssue = zipf(issues, rand)
+  const pick = () => (opts.zipf ? zipfIssue() : Math.floor(rand() * issues))
   const out: NormalizedEvent[] = []
   for (let i = 0; i < n; i++) {
     // Every issue once first, so all ISSUES exist; then the distribution.
-    const k = i < ISSUES ? i : pick()
+    const k = i < issues ? i : pick()
     const received = opts.now - Math.floor(((n - i) / n) * opts.hours * HOUR_MS)
     out.push({
       project_id: 'default',

@@ -18,7 +18,7 @@ export interface SentryServer {
   served: Served
   /** The default project's DSN on this server. */
   dsn: string
-  /** GET of the query API with the read token. */
+  /** GET of the query API with the read token, once every stored event's tags and users are folded in. */
   get(path: string): Promise<Response>
   /** The one issue of that error type, with its samples (sentry.helpers.ts issueOf). */
   issue(errorType: string): Promise<IssueDetail>
@@ -46,8 +46,12 @@ export async function startSentryServer(name: string): Promise<SentryServer> {
     { id: 'default' },
     `http://127.0.0.1:${served.port}`,
   )) as string
-  const get = (path: string) =>
-    fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+  // Tags and users are folded in after the commit (src/errors/fold.ts): each read waits
+  // for the fold of everything stored so far.
+  const get = async (path: string) => {
+    await served.runtime.features.errors.fold()
+    return fetch(new URL(path, served.url), { headers: { authorization: `Bearer ${token}` } })
+  }
   return {
     served,
     dsn,

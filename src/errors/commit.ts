@@ -3,15 +3,14 @@
  * per event a raw row; per issue (project, fingerprint) one upsert of the issue row, the
  * regression rule, the (release, environment) aggregates, the hourly counts and the sample
  * reservoir. Events are grouped in memory first, so a batch of 500 events of 3 issues costs
- * 500 raw inserts but only a handful of upserts.
+ * 500 raw inserts but only a handful of upserts. Tag counts and users affected are not
+ * written here: the fold counts them from the raw rows after the acknowledgement (fold.ts).
  */
 import { hourBucket } from '../core/time'
 import type { Db } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
 import { hasNewerRelease } from './releases'
 import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
-import { commitTags } from './tags'
-import { commitUsers, type IssueEvents } from './users'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -78,22 +77,11 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
       if (g) g.events.push({ e, rawId })
       else groups.set(key, { events: [{ e, rawId }] })
     }
-    const facets: IssueEvents[] = []
-    for (const g of groups.values()) {
-      const committed = commitIssue(st, g, sampleSize)
-      issues.push(committed)
-      // Under the event's own fingerprint, as its aggregates are: a merged issue's facets
-      // are read with its group's (merge.ts), and unmerge gives them back.
-      const own = (g.events[0] as { e: NormalizedEvent }).e
-      facets.push({
-        project_id: own.project_id,
-        fingerprint: own.fingerprint,
-        events: g.events.map((x) => x.e),
-      })
-    }
-    // Users affected and tag counts of the same events (errors/users.ts, errors/tags.ts).
-    commitUsers(db, facets)
-    commitTags(db, facets)
+    for (const g of groups.values()) issues.push(commitIssue(st, g, sampleSize))
+    // A deletion of the newest raw rows lets SQLite hand out their ids again: the fold's
+    // watermark then goes back to just before this batch, which holds every id after it
+    // (fold.ts). A no-op otherwise.
+    if (firstRaw !== null) st.lowerFold.run(firstRaw)
   }).immediate()
 
   return {

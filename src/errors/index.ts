@@ -4,8 +4,9 @@
  *
  *   ingest/      POST /v1/ingest[/batch]: signature, validation, then `submit`
  *   intake.ts    the event queue (a BatchQueue of `errors.commit` tasks) and `submit`
- *   tasks.ts     the writer side: commit.ts, samples.ts, prune.ts on bun:sqlite, and the
+ *   tasks.ts     the writer side: commit.ts, fold.ts, samples.ts, prune.ts on bun:sqlite, and the
  *                triage tasks on the storage seam (triage.tasks.ts: status, assign, merge, comments)
+ *   fold.schedule.ts   when tag counts and users are folded in after the commits
  *   routes.ts    GET /v1/errors and the rest of the query API (queries.ts, model.ts), and
  *   triage.routes.ts  bulk actions, merge, assignment, comments, settings; both read through
  *                the storage seam (`backend`), except users.ts and tags.ts (`db`)
@@ -20,6 +21,7 @@ import type { CommitListener } from '../storage/queue'
 import type { TaskRunner } from '../storage/tasks'
 import type { CommitResult } from './commit'
 import type { NormalizedEvent } from './event'
+import { Folder } from './fold.schedule'
 import { ingestRoutes } from './ingest/routes'
 import { type EventQueue, eventQueue, type Submit, submitter } from './intake'
 import m001pg from './migrations/001_events.pg.sql' with { type: 'text' }
@@ -30,6 +32,8 @@ import m202612021345pg from './migrations/202612021345_triage.pg.sql' with { typ
 import m202612021345 from './migrations/202612021345_triage.sql' with { type: 'text' }
 import m202612021422pg from './migrations/202612021422_triage_data.pg.sql' with { type: 'text' }
 import m202612021422 from './migrations/202612021422_triage_data.sql' with { type: 'text' }
+import m202612021705pg from './migrations/202612021705_fold.pg.sql' with { type: 'text' }
+import m202612021705 from './migrations/202612021705_fold.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
 import type { Directory } from './triage.read'
@@ -81,6 +85,11 @@ export interface ErrorsRunning extends Started {
   submit: Submit
   /** Listens to every committed batch; listeners run after the acknowledgements. */
   onCommit(listener: ErrorsCommitListener): void
+  /**
+   * Resolves once the tag counts and users of every event committed so far are folded in
+   * (they trail the commit by up to a second otherwise: fold.schedule.ts). For tests and tools.
+   */
+  fold(): Promise<void>
 }
 
 export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
@@ -91,6 +100,7 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     { file: '006_sample_slots.sql', sql: m006, pg: m006pg },
     { file: '202612021345_triage.sql', sql: m202612021345, pg: m202612021345pg },
     { file: '202612021422_triage_data.sql', sql: m202612021422, pg: m202612021422pg },
+    { file: '202612021705_fold.sql', sql: m202612021705, pg: m202612021705pg },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,
@@ -111,6 +121,10 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     registry.gauge('bloop_queue_depth', 'Events waiting for the writer.', () => queue.depth)
     registry.gauge('bloop_queue_capacity', 'Maximum events waiting for the writer.', () => queue.capacity)
     const submit = submitter(d, queue)
+    const folder = new Folder({ fold: (a) => d.writer.run('errors.fold', a), load: d.load, log: d.log })
+    queue.onCommit(() => folder.committed())
+    // Whatever a crash left after the watermark.
+    folder.committed()
     return {
       routes: new Elysia()
         .use(ingestRoutes({ ...d, submit }))
@@ -119,6 +133,8 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
       queue,
       submit,
       onCommit: (listener) => queue.onCommit(listener),
+      fold: () => folder.catchUp(),
+      stop: () => folder.stop(),
     }
   },
 }

@@ -11,6 +11,7 @@
  */
 import type { Cutoffs, PruneArgs, PruneStep } from '../retention'
 import type { Db, Statement } from '../storage/db'
+import { FOLD_LIMIT, foldEvents, foldWatermark } from './fold'
 
 export interface RawCursor {
   received_at: number
@@ -80,6 +81,10 @@ export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
           ? st.scanFirst.all(until, a.limit)
           : st.scanAfter.all(a.after.received_at, until, a.after.received_at, a.after.id, a.limit)
       ) as ScanRow[]
+      let newest = 0
+      for (const r of rows)
+        if (r.id > newest && expired(a.cutoffs, r.project_id, r.received_at)) newest = r.id
+      while (foldWatermark(db) < newest && foldEvents(db, { limit: FOLD_LIMIT }).folded > 0) {}
       const by_project: Record<string, number> = {}
       let deleted = 0
       for (const r of rows) {

@@ -84,6 +84,9 @@ export function mergeSketches(a: Uint8Array | null, b: Uint8Array | null): Uint8
   return sketchOf([...sparseOf(a), ...sparseOf(b)])
 }
 
+/** 2^-r for every rank a register can hold (0 to 32 - P + 1), looked up instead of computed. */
+const INVERSE_POWERS = Float64Array.from({ length: 32 - P + 2 }, (_, r) => 2 ** -r)
+
 /** The number of distinct users: exact while sparse, the HyperLogLog estimate once dense. */
 export function estimate(s: Uint8Array | null): number {
   if (!s || s.length <= 1) return 0
@@ -92,7 +95,7 @@ export function estimate(s: Uint8Array | null): number {
   let zeros = 0
   for (let i = 1; i <= M; i++) {
     const r = s[i] as number
-    sum += 2 ** -r
+    sum += INVERSE_POWERS[r] as number
     if (r === 0) zeros++
   }
   const raw = (ALPHA * M * M) / sum
@@ -140,5 +143,15 @@ export function withHashes(s: Uint8Array | null, hashes: number[]): Uint8Array |
     if (!found) added.add(x)
   }
   if (added.size === 0) return null
-  return sketchOf([...have, ...added])
+  // Both sorted and disjoint: one merge, not a new set and a sort of everything.
+  const fresh = Uint32Array.from(added).sort()
+  const merged = new Uint32Array(have.length + fresh.length)
+  let i = 0
+  let j = 0
+  let k = 0
+  while (i < have.length && j < fresh.length)
+    merged[k++] = (have[i] as number) < (fresh[j] as number) ? (have[i++] as number) : (fresh[j++] as number)
+  while (i < have.length) merged[k++] = have[i++] as number
+  while (j < fresh.length) merged[k++] = fresh[j++] as number
+  return merged.length > SPARSE_MAX ? toDense(merged) : encodeSparse(merged)
 }

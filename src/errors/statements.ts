@@ -15,6 +15,7 @@ export interface Statements {
   upsertAggregate: Statement
   upsertHourly: Statement
   upsertSample: Statement
+  lowerFold: Statement
 }
 
 const prepared = new WeakMap<Db, Statements>()
@@ -102,6 +103,7 @@ export function statements(db: Db): Statements {
            .map((c) => `${c} = excluded.${c}`)
            .join(', ')}`,
     ),
+    lowerFold: db.prepare('UPDATE errors_fold SET last_raw_id = ?1 - 1 WHERE id = 1 AND last_raw_id >= ?1'),
   }
   prepared.set(db, s)
   return s

@@ -1,8 +1,9 @@
 /**
  * Tags and facets (docs/decisions.md, "Tags"): per issue, how many events carried each
- * value of each tag, kept by the writer in `issue_tags` as events are committed, so the
- * issue page's top values and the list's `tag:value` filter read a small indexed table,
- * never the raw events.
+ * value of each tag, kept by the writer in `issue_tags`, so the issue page's top values
+ * and the list's `tag:value` filter read a small indexed table, never the raw events. The
+ * counts are folded in after the commit, many commits' events at a time (fold.ts), so they
+ * lag the acknowledgement by at most the fold interval.
  *
  * An event's tags are its built-ins (source, route, screen; release and environment come
  * from the per-release aggregates the commit keeps anyway), the
@@ -57,8 +58,11 @@ function named(ctx: unknown, ...fields: string[]): string | null {
   return null
 }
 
+/** What an event's tags are read from. */
+export type TagSource = Pick<NormalizedEvent, 'source' | 'route_or_procedure' | 'screen' | 'metadata'>
+
 /** The event's tags as [key, value] pairs, each key once, within the caps above. */
-export function tagsOf(e: NormalizedEvent): [string, string][] {
+export function tagsOf(e: TagSource): [string, string][] {
   const out = new Map<string, string>()
   const put = (key: string, value: string | null) => {
     if (value === null || out.size >= MAX_TAGS_PER_EVENT || out.has(key) || FROM_AGGREGATES.has(key)) return
@@ -88,11 +92,9 @@ export function tagsOf(e: NormalizedEvent): [string, string][] {
   return [...out]
 }
 
-/** Rows per upsert statement: a batch's tag values, across its issues, take several. */
-const ROWS_PER_WRITE = 32
-
 interface TagStatements {
-  upsert: Map<number, Statement>
+  add: Statement
+  insert: Statement
   distinct: Statement
   fold: Statement
   other: Statement
@@ -100,11 +102,23 @@ interface TagStatements {
 
 const prepared = new WeakMap<Db, TagStatements>()
 
+/**
+ * One statement per row, the update first: a known value (nearly every row) costs one
+ * update, a new one an update that changes nothing and an insert, and which of the two
+ * it was comes back as `changes`. Measured against multi-row upserts with RETURNING (the
+ * way to tell new values there), 2.1 us a row against 3.5 (docs/benchmarks.md, "The fold").
+ */
 function statements(db: Db): TagStatements {
   let s = prepared.get(db)
   if (s) return s
   s = {
-    upsert: new Map(),
+    add: db.prepare(
+      `UPDATE issue_tags SET count = count + ?, last_seen = max(last_seen, ?)
+       WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?`,
+    ),
+    insert: db.prepare(
+      'INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     distinct: db.prepare(
       `SELECT count(*) - coalesce(sum(value = '${OTHER_VALUE}'), 0) AS n FROM issue_tags
        WHERE project_id = ? AND fingerprint = ? AND key = ?`,
@@ -122,24 +136,6 @@ function statements(db: Db): TagStatements {
   return s
 }
 
-function upsertStatement(db: Db, st: TagStatements, n: number): Statement {
-  let q = st.upsert.get(n)
-  if (!q) {
-    // RETURNING tells a new value from a known one: a new row's count is this batch's.
-    // Returned rows are matched to the batch's by their key (issue, tag key, value),
-    // unique within one statement.
-    q = db.prepare(
-      `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen)
-       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}
-       ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
-         last_seen = max(last_seen, excluded.last_seen)
-       RETURNING project_id, fingerprint, key, value, count`,
-    )
-    st.upsert.set(n, q)
-  }
-  return q
-}
-
 interface Counted {
   project_id: string
   fingerprint: string
@@ -149,21 +145,22 @@ interface Counted {
   last: number
 }
 
-/** One issue's events of a batch, under the fingerprint its tags are counted by. */
+/** One issue's events of a fold, under the fingerprint its tags are counted by. */
 export interface TaggedEvents {
   project_id: string
   fingerprint: string
-  events: NormalizedEvent[]
+  events: (TagSource & { received_at: number })[]
 }
 
 const rowKey = (projectId: string, fingerprint: string, key: string, value: string) =>
   `${projectId}\u0000${fingerprint}\u0000${key}\u0000${value}`
 
 /**
- * Adds the tags of a batch's events (writer thread, inside the commit), every issue's in
- * the same multi-row upserts (ROWS_PER_WRITE values each, whichever issues they belong
- * to); only a key that gained values is counted, and values past its limit are folded
- * into OTHER_VALUE.
+ * Adds the tags of a fold's events (writer thread, inside the fold's transaction), counted
+ * in memory per (issue, key, value) first, then one write per row; only a key that
+ * gained values is counted, and values past its limit are folded into OTHER_VALUE. Values
+ * are written in the order of their first event, so a fold of many commits keeps the same
+ * 100 values as those commits one by one would have.
  */
 export function commitTags(db: Db, issues: readonly TaggedEvents[]): void {
   const counts = new Map<string, Counted>()
@@ -181,22 +178,16 @@ export function commitTags(db: Db, issues: readonly TaggedEvents[]): void {
   }
   if (counts.size === 0) return
   const st = statements(db)
-  const rows = [...counts.values()]
-  // Per issue and tag key, the values this batch added to it, in the batch's order.
+  // Per issue and tag key, the values this fold added to it, in the order of their first event.
   const added = new Map<string, Counted[]>()
-  for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
-    const chunk = rows.slice(i, i + ROWS_PER_WRITE)
-    const back = upsertStatement(db, st, chunk.length).all(
-      ...chunk.flatMap((c) => [c.project_id, c.fingerprint, c.key, c.value, c.n, c.last]),
-    ) as { project_id: string; fingerprint: string; key: string; value: string; count: number }[]
-    for (const r of back) {
-      const c = counts.get(rowKey(r.project_id, r.fingerprint, r.key, r.value)) as Counted
-      if (r.count !== c.n || r.value === OTHER_VALUE) continue
-      const k = rowKey(r.project_id, r.fingerprint, r.key, '')
-      const list = added.get(k)
-      if (list) list.push(c)
-      else added.set(k, [c])
-    }
+  for (const c of counts.values()) {
+    if (st.add.run(c.n, c.last, c.project_id, c.fingerprint, c.key, c.value).changes > 0) continue
+    st.insert.run(c.project_id, c.fingerprint, c.key, c.value, c.n, c.last)
+    if (c.value === OTHER_VALUE) continue
+    const k = rowKey(c.project_id, c.fingerprint, c.key, '')
+    const list = added.get(k)
+    if (list) list.push(c)
+    else added.set(k, [c])
   }
   for (const fresh of added.values()) {
     const { project_id, fingerprint, key } = fresh[0] as Counted

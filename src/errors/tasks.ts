@@ -1,7 +1,7 @@
 /**
  * The errors feature's writer side: every write of event data (the write path of ingest,
- * status changes from the API, the sample rings at start, retention's deletions of raw
- * events and hourly counts) is one of these tasks on the writer thread, so none of them
+ * the fold of tag counts and users after it, status changes from the API, the sample
+ * rings at start, retention's deletions of raw events and hourly counts) is one of these tasks on the writer thread, so none of them
  * contends with an ingest commit. src/writer.tasks.ts registers this table; nothing here
  * imports HTTP code, because the writer thread loads it.
  */
@@ -11,6 +11,7 @@ import type { Db } from '../storage/db'
 import type { TaskTable } from '../storage/tasks'
 import { commitEvents } from './commit'
 import type { NormalizedEvent } from './event'
+import { foldEvents } from './fold'
 import { pruneHourlyBatch, pruneRawBatch, type RawCursor } from './prune'
 import { resizeSampleRings } from './samples'
 import { triageTasks } from './triage.tasks'
@@ -20,6 +21,8 @@ export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
   'errors.commit': (db: Db, a: { events: NormalizedEvent[]; sampleSize: number }) =>
     commitEvents(db, a.events, a.sampleSize),
+  /** Tag counts and users of the raw events after the watermark (fold.ts; fold.schedule.ts runs it). */
+  'errors.fold': (db: Db, a: { limit: number }) => foldEvents(db, a),
   /** Status changes, assignment, merge and comments: seam tasks (triage.tasks.ts). */
   ...triageTasks,
   /** Re-lays the sample rings when the configured reservoir size changed. */

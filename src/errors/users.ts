@@ -1,13 +1,15 @@
 /**
  * Users affected (docs/decisions.md, "Users affected"): the distinct `user_id_hash` values
- * of an issue, in total, per release and per hour, as sketches (sketch.ts) the writer
- * keeps while committing, in `issue_user_sketches` (scope `t`, `r:<release>`,
- * `h:<hour bucket>`); `issues.users_count` holds the total's estimate, which the list sorts
- * by. The last 24 hours are the union of that many hourly sketches,
- * merged on read. Hourly sketches expire with the hourly counts (retention's
- * `hourly_counts_days`); the total and per-release sketches stay with the issue.
+ * of an issue, in total, per release and per hour, as sketches (sketch.ts) in
+ * `issue_user_sketches` (scope `t`, `r:<release>`, `h:<hour bucket>`), folded in after the
+ * commit, many commits' events at a time (fold.ts). `issues.users_count` holds the
+ * estimate of the total over the issue's merge group (the union of the `t` sketches of the
+ * issue and of the fingerprints merged into it, merge.ts), which the list shows and sorts
+ * by. The last 24 hours are the union of that many hourly sketches, merged on read. Hourly
+ * sketches expire with the hourly counts (retention's `hourly_counts_days`); the total and
+ * per-release sketches stay with the issue.
  *
- * Per batch, for all its issues together: one read of the sketches it touches, one write
+ * Per fold, for all its issues together: one read of the sketches it touches, one write
  * of those that changed (a user already counted changes nothing) and one update of the
  * issues' counts, per 100 of each. Events without a user cost nothing here.
  */
@@ -51,18 +53,22 @@ function cached(cache: Map<number, Statement>, n: number, make: () => Statement)
   return q
 }
 
-/** One issue's events of a batch. */
+/** What an event's users are read from. */
+export type UserSource = Pick<NormalizedEvent, 'user_id_hash' | 'release' | 'received_at'>
+
+/** One issue's events of a fold, under its own fingerprint. */
 export interface IssueEvents {
   project_id: string
   fingerprint: string
-  events: NormalizedEvent[]
+  events: UserSource[]
 }
 
 /**
- * Adds the users of a committed batch (writer thread, inside the commit), for all its
- * issues at once: one read of the sketches the batch touches, one write of those that
- * changed (a user already counted changes nothing), one update of the issues' counts, per
- * 100 of each.
+ * Adds the users of a fold's events (writer thread, inside the fold's transaction), for
+ * all its issues at once: the hashes gathered per sketch in memory, then one read of the
+ * sketches they touch, one write of those that changed (a user already counted changes
+ * nothing), one update of the issues' counts, per 100 of each; and the counts of the merge
+ * groups they belong to (`refreshUsersCounts`).
  */
 export function commitUsers(db: Db, groups: IssueEvents[]): void {
   const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
@@ -104,7 +110,7 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
     for (const r of rows) old.set(key(r.project_id, r.fingerprint, r.scope), r.sketch)
   }
   const writes: (string | number | Uint8Array)[][] = []
-  const counts: (string | number)[][] = []
+  const counts: [string, string, number][] = []
   for (const t of touched) {
     const next = withHashes(old.get(key(t.project_id, t.fingerprint, t.scope)) ?? null, t.hashes)
     if (next === null) continue
@@ -129,6 +135,52 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
          WHERE issues.project_id = v.column1 AND issues.fingerprint = v.column2`,
       ),
     ).run(...chunk.flat())
+  }
+  // An issue in a merge group (a target or a member) gave its own count above; the
+  // group's target counts the union of the group's users instead.
+  const byProject = new Map<string, string[]>()
+  for (const [p, f] of counts) {
+    const list = byProject.get(p)
+    if (list) list.push(f)
+    else byProject.set(p, [f])
+  }
+  for (const [projectId, fps] of byProject) {
+    const targets = db
+      .query<{ target: string }, [string, string]>(
+        `SELECT DISTINCT target FROM issue_merges WHERE project_id = ?1
+           AND (fingerprint IN (SELECT value FROM json_each(?2)) OR target IN (SELECT value FROM json_each(?2)))`,
+      )
+      .all(projectId, JSON.stringify(fps))
+    if (targets.length > 0)
+      refreshUsersCounts(
+        db,
+        projectId,
+        targets.map((t) => t.target),
+      )
+  }
+}
+
+/**
+ * Sets `users_count` of each issue to the estimate over its merge group: the union of the
+ * total sketches of the issue and of the fingerprints merged into it (an issue merged
+ * into another has no members of its own, so it gets its own count back). Called by the
+ * fold for the groups it touched, inside its transaction. Merge and unmerge (seam tasks,
+ * triage.tasks.ts) do not call it yet: a group's count follows its next fold.
+ */
+export function refreshUsersCounts(db: Db, projectId: string, fingerprints: Iterable<string>): void {
+  const members = db.prepare<{ fingerprint: string }, [string, string]>(
+    'SELECT fingerprint FROM issue_merges WHERE project_id = ? AND target = ?',
+  )
+  const totals = db.prepare<{ sketch: Uint8Array }, [string, string]>(
+    `SELECT sketch FROM issue_user_sketches WHERE project_id = ?1 AND scope = 't'
+       AND fingerprint IN (SELECT value FROM json_each(?2))`,
+  )
+  const update = db.prepare('UPDATE issues SET users_count = ? WHERE project_id = ? AND fingerprint = ?')
+  for (const fp of new Set(fingerprints)) {
+    const group = [fp, ...members.all(projectId, fp).map((m) => m.fingerprint)]
+    let union: Uint8Array | null = null
+    for (const r of totals.all(projectId, JSON.stringify(group))) union = mergeSketches(union, r.sketch)
+    update.run(estimate(union), projectId, fp)
   }
 }
 

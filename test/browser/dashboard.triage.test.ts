@@ -90,6 +90,8 @@ beforeAll(async () => {
     .query<{ api_key: string }, []>("SELECT api_key FROM projects WHERE id = 'default'")
     .get()?.api_key as string
   await ingest(origin, key, EVENTS)
+  // Users and tags are folded in after the commit (src/errors/fold.ts).
+  await server.served.runtime.features.errors.fold()
 })
 
 afterAll(async () => {

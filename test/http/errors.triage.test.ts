@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { HOUR_MS } from '../../src/core/time'
 import { MAX_BREADCRUMBS } from '../../src/errors/breadcrumbs'
+import { foldWatermark } from '../../src/errors/fold'
 import {
   bearer,
   event,
@@ -26,6 +27,8 @@ beforeAll(async () => {
 afterAll(() => rt.dispose())
 
 const batch = (events: Record<string, unknown>[]) => rt.handle(signed('/v1/ingest/batch', { events }))
+/** Tags and users are folded in after the commit (src/errors/fold.ts): wait for that fold. */
+const folded = () => rt.features.errors.fold()
 const get = async <T = Record<string, unknown>>(path: string): Promise<T> => {
   const res = await rt.fetch(path, { headers: auth })
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`)
@@ -114,6 +117,7 @@ describe('users affected', () => {
       ),
       event({ fingerprint: 'users-1', release: '2.0.0' }),
     ])
+    await folded()
     const detail = await get<{ users_count: number; users: unknown }>('/v1/errors/users-1')
     expect(detail.users_count).toBe(5)
     expect(detail.users).toEqual({
@@ -131,6 +135,7 @@ describe('users affected', () => {
       ...Array.from({ length: 12 }, (_, i) => event({ fingerprint: 'users-2', user_id_hash: `u${i}` })),
       ...Array.from({ length: 20 }, () => event({ fingerprint: 'users-3', user_id_hash: 'same' })),
     ])
+    await folded()
     const list = await get<Listed>('/v1/errors?sort=users_count&limit=3')
     expect(list.items.map((i) => [i.fingerprint, i.users_count])).toEqual([
       ['users-2', 12],
@@ -164,6 +169,7 @@ describe('users affected', () => {
       clock = T0 - hoursAgo * HOUR_MS
       await batch([event({ fingerprint: 'users-4', user_id_hash: `old-${hoursAgo}` })])
     }
+    await folded()
     clock = T0
     const old = () =>
       (
@@ -192,11 +198,66 @@ describe('users affected', () => {
   })
 })
 
+describe('the fold of tags and users after the commit', () => {
+  test('an idle server folds a lone event by itself, without anyone asking', async () => {
+    await batch([
+      event({ fingerprint: 'lone', user_id_hash: 'lone-user', metadata: { tags: { browser: 'Lynx' } } }),
+    ])
+    const last = () => (rt.core.db.query('SELECT max(id) AS n FROM raw_events').get() as { n: number }).n
+    // Polled, not slept: the fold starts within the interval of the previous one.
+    const deadline = performance.now() + 10_000
+    while (foldWatermark(rt.core.db) < last() && performance.now() < deadline) await Bun.sleep(10)
+    expect(foldWatermark(rt.core.db)).toBe(last())
+    const tags = await get<{ key: string; values: { value: string }[] }[]>('/v1/errors/lone/tags')
+    expect(tags.find((t) => t.key === 'browser')?.values.map((v) => v.value)).toEqual(['Lynx'])
+    expect((await get<{ users_count: number }>('/v1/errors/lone')).users_count).toBe(1)
+  })
+
+  test("the fold gives a merge group's target the union of the group's users, which the list sorts by", async () => {
+    const users = (fingerprint: string, ids: string[]) =>
+      ids.map((u) => event({ fingerprint, user_id_hash: u }))
+    await batch([
+      ...users('m-a', ['x1', 'x2']),
+      ...users('m-b', ['x2', 'x3', 'x4']),
+      ...users('m-c', ['y1', 'y2', 'y3']),
+    ])
+    await folded()
+    const ranked = async () =>
+      (await get<Listed>('/v1/errors?sort=users_count&limit=200')).items
+        .filter((i) => i.fingerprint.startsWith('m-'))
+        .map((i) => [i.fingerprint, i.users_count])
+    expect(await ranked()).toEqual([
+      ['m-b', 3],
+      ['m-c', 3],
+      ['m-a', 2],
+    ])
+    const post = (path: string, body: unknown) =>
+      rt.fetch(path, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect(
+      (await post('/v1/errors/bulk', { action: 'merge', target: 'm-a', fingerprints: ['m-b'] })).status,
+    ).toBe(200)
+    // The merged fingerprint's next events, once folded, count for the group: x1-x5, one
+    // user in both counted once.
+    await batch(users('m-b', ['x5', 'x1']))
+    await folded()
+    expect(await ranked()).toEqual([
+      ['m-a', 5],
+      ['m-c', 3],
+    ])
+    expect((await get<{ users: { total: number } }>('/v1/errors/m-a')).users.total).toBe(5)
+  })
+})
+
 describe('tags', () => {
   test('top values per tag with counts and shares', async () => {
     const ev = (browser: string, plan: string) =>
       event({ fingerprint: 'tagged', environment: 'prod', metadata: { plan, tags: { browser } } })
     await batch([ev('Chrome', 'pro'), ev('Chrome', 'pro'), ev('Chrome', 'free'), ev('Firefox', 'pro')])
+    await folded()
     const facets = await get<{ key: string; total: number; distinct: number; values: unknown[] }[]>(
       '/v1/errors/tagged/tags?top=1',
     )
@@ -227,6 +288,7 @@ describe('tags', () => {
       Array.from({ length: 5 }, (_, i) => event({ fingerprint: 'ids', metadata: { order: `late${i}` } })),
     )
     await batch([event({ fingerprint: 'ids', metadata: { order: 'o7' } })])
+    await folded()
     const order = (
       await get<
         { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
@@ -249,6 +311,7 @@ describe('tags', () => {
       ),
       sampleSize: 5,
     })
+    await folded()
     const second = (
       await get<
         { key: string; total: number; distinct: number; values: { value: string; count: number }[] }[]
@@ -271,6 +334,7 @@ describe('tags', () => {
       ),
       sampleSize: 5,
     })
+    await folded()
     for (const fp of ['ids-a', 'ids-b']) {
       const facet = (
         await get<
@@ -310,6 +374,7 @@ describe('search', () => {
         metadata: { tags: { browser: 'Safari' } },
       }),
     ])
+    await folded()
     const fps = async (q: string) =>
       (await get<Listed>(`/v1/errors?limit=200&query=${encodeURIComponent(q)}`)).items
         .map((i) => i.fingerprint)
@@ -340,6 +405,7 @@ describe('search', () => {
       e('q-b', '2.0', 'Opera', 'qu1'),
       e('q-c', '2.0', 'Firefox', 'qu4'),
     ])
+    await folded()
     const merged = await rt.fetch('/v1/errors/bulk', {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
