@@ -105,11 +105,8 @@ export type Symbolicate = (
   stack: string | null,
 ) => Promise<unknown | null>
 
-/**
- * `backend` is the storage seam every read here goes through; `db` is left for the two
- * reads that still run on bun:sqlite (tags.ts `facetsOf`, users.ts `usersOf`).
- */
-export interface QueryDeps extends Pick<Core, 'db' | 'backend' | 'guard' | 'now'> {
+/** `backend` is the storage seam every read here goes through. */
+export interface QueryDeps extends Pick<Core, 'backend' | 'guard' | 'now'> {
   writer: TaskRunner<ErrorsTasks>
   symbolicate?: Symbolicate
   directory: Directory
@@ -224,7 +221,7 @@ export function errorsRoutes(s: QueryDeps) {
           samples: await eventsWithSymbols(samples),
           history,
           ...(await triageOf(s.backend, s.directory, issue, group, aggregates, history)),
-          users: usersOf(s.db, issue.project_id, group, s.now()),
+          users: await usersOf(s.backend, issue.project_id, group, s.now()),
         }
       },
       {
@@ -278,7 +275,7 @@ export function errorsRoutes(s: QueryDeps) {
         const access = reach.narrow(q.project_id)
         const issue = await issueFor(s, access, fingerprintOf(params.fingerprint))
         const group = await groupOf(s.backend, issue.project_id, issue.fingerprint)
-        return facetsOf(s.db, issue.project_id, group, q.top)
+        return facetsOf(s.backend, issue.project_id, group, q.top)
       },
       {
         scope: 'errors:read',

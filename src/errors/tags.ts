@@ -14,6 +14,7 @@
  * counts of later new values add up under OTHER_VALUE, so a tag holding an id cannot grow
  * the table by one row per event.
  */
+import type { Queryable } from '../storage/backend'
 import type { Db, Statement } from '../storage/db'
 import type { NormalizedEvent } from './event'
 
@@ -217,22 +218,28 @@ export interface TagFacet {
  * Per tag of an issue, its top `top` values by count, with their share of the tag's
  * events, over its merge group (the fingerprints merged into it, merge.ts).
  */
-export function facetsOf(db: Db, projectId: string, group: string[], top: number): TagFacet[] {
+export async function facetsOf(
+  b: Queryable,
+  projectId: string,
+  group: string[],
+  top: number,
+): Promise<TagFacet[]> {
   type Row = { key: string; value: string; count: number; last_seen: number }
-  const inGroup = `project_id = ?1 AND fingerprint IN (SELECT value FROM json_each(?2))`
-  const rows = db
-    .query<Row, [string, string]>(
-      `SELECT key, value, sum(count) AS count, max(last_seen) AS last_seen FROM issue_tags
-       WHERE ${inGroup} GROUP BY key, value
-       UNION ALL
-       SELECT 'release', release, sum(total_count), max(last_seen) FROM error_aggregates
-       WHERE ${inGroup} GROUP BY release
-       UNION ALL
-       SELECT 'environment', environment, sum(total_count), max(last_seen) FROM error_aggregates
-       WHERE ${inGroup} GROUP BY environment
-       ORDER BY key, count DESC, value`,
-    )
-    .all(projectId, JSON.stringify(group))
+  // Numbered placeholders: the three parts share the project (?1) and the group (?2...).
+  const members = group.map((_, i) => `?${i + 2}`).join(', ')
+  const inGroup = `project_id = ?1 AND fingerprint IN (${members})`
+  const rows = await b.all<Row>(
+    `SELECT key, value, CAST(sum(count) AS INTEGER) AS count, max(last_seen) AS last_seen FROM issue_tags
+     WHERE ${inGroup} GROUP BY key, value
+     UNION ALL
+     SELECT 'release', release, CAST(sum(total_count) AS INTEGER), max(last_seen) FROM error_aggregates
+     WHERE ${inGroup} GROUP BY release
+     UNION ALL
+     SELECT 'environment', environment, CAST(sum(total_count) AS INTEGER), max(last_seen) FROM error_aggregates
+     WHERE ${inGroup} GROUP BY environment
+     ORDER BY key, count DESC, value`,
+    [projectId, ...group],
+  )
   const facets = new Map<string, { total: number; rows: Row[] }>()
   for (const r of rows) {
     const f = facets.get(r.key)

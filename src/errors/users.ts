@@ -14,6 +14,7 @@
  * issues' counts, per 100 of each. Events without a user cost nothing here.
  */
 import { HOUR_MS, hourBucket } from '../core/time'
+import type { Queryable } from '../storage/backend'
 import { type Db, placeholders, type Statement } from '../storage/db'
 import type { NormalizedEvent } from './event'
 import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
@@ -195,15 +196,19 @@ export interface UsersAffected {
  * first), over its merge group (the fingerprints merged into it, merge.ts): the union of
  * their sketches.
  */
-export function usersOf(db: Db, projectId: string, group: string[], now: number): UsersAffected {
+export async function usersOf(
+  b: Queryable,
+  projectId: string,
+  group: string[],
+  now: number,
+): Promise<UsersAffected> {
   const from = hourScope(hourBucket(now) - 23 * HOUR_MS)
-  const rows = db
-    .query<{ scope: string; sketch: Uint8Array }, string[]>(
-      `SELECT scope, sketch FROM issue_user_sketches
-       WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)})
-         AND (scope = 't' OR (scope >= 'r:' AND scope < 'r;') OR (scope >= ? AND scope < 'h;'))`,
-    )
-    .all(projectId, ...group, from)
+  const rows = await b.all<{ scope: string; sketch: Uint8Array }>(
+    `SELECT scope, sketch FROM issue_user_sketches
+     WHERE project_id = ? AND fingerprint IN (${placeholders(group.length)})
+       AND (scope = 't' OR (scope >= 'r:' AND scope < 'r;') OR (scope >= ? AND scope < 'h;'))`,
+    [projectId, ...group, from],
+  )
   let total: Uint8Array | null = null
   let day: Uint8Array | null = null
   const releases = new Map<string, Uint8Array>()
