@@ -8,7 +8,7 @@
 import type { ProjectDataTable } from '../core/feature'
 import type { PruneTask } from '../retention'
 import type { Db } from '../storage/db'
-import type { TaskTable } from '../storage/tasks'
+import { seamTask, type TaskTable } from '../storage/tasks'
 import { commitEvents } from './commit'
 import type { NormalizedEvent } from './event'
 import { foldEvents } from './fold'
@@ -26,7 +26,9 @@ export const errorsTasks = {
   /** Status changes, assignment, merge and comments: seam tasks (triage.tasks.ts). */
   ...triageTasks,
   /** Re-lays the sample rings when the configured reservoir size changed. */
-  'errors.resizeSampleRings': (db: Db, a: { sampleSize: number }) => resizeSampleRings(db, a.sampleSize),
+  'errors.resizeSampleRings': seamTask((tx, a: { sampleSize: number }) =>
+    resizeSampleRings(tx, a.sampleSize),
+  ),
   /** Retention hook: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
   'errors.pruneRaw': pruneRawBatch satisfies PruneTask<RawCursor>,
   /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
