@@ -4,12 +4,13 @@
  *
  *   ingest/      POST /v1/ingest[/batch]: signature, validation, then `submit`
  *   intake.ts    the event queue (a BatchQueue of `errors.commit` tasks) and `submit`
- *   tasks.ts     the writer side: commit.ts, fold.ts, samples.ts, prune.ts on bun:sqlite, and the
- *                triage tasks on the storage seam (triage.tasks.ts: status, assign, merge, comments)
+ *   tasks.ts     the writer side: commit.ts, fold.ts and prune.ts `pruneRawBatch` on bun:sqlite;
+ *                on the storage seam the triage tasks (triage.tasks.ts: status, assign, merge,
+ *                comments), the sample-ring resize (samples.ts) and the hourly prunes
  *   fold.schedule.ts   when tag counts and users are folded in after the commits
  *   routes.ts    GET /v1/errors and the rest of the query API (queries.ts, model.ts), and
  *   triage.routes.ts  bulk actions, merge, assignment, comments, settings; both read through
- *                the storage seam (`backend`), except users.ts and tags.ts (`db`)
+ *                the storage seam (`backend`)
  *   fingerprint.ts, event.ts   grouping and the event model, pure
  *
  * Other features reach it only through what this file exports.

@@ -1,7 +1,9 @@
 /**
- * The errors feature's retention hooks (writer thread; registered as `errors.pruneRaw`
- * and `errors.pruneHourly`, run by the retention sweeper), one small transaction per
- * call, so an ingest commit waits at most one batch.
+ * The errors feature's retention hooks (registered as `errors.pruneRaw` and
+ * `errors.pruneHourly`, run by the retention sweeper), one small transaction per call, so
+ * an ingest commit waits at most one batch. The hourly one is a seam task; the raw one
+ * stays on the writer thread's bun:sqlite connection because it folds the events it is
+ * about to delete first (fold.ts, itself a SQLite task still).
  *
  * Raw events are walked in `received_at` order through the `raw_events_received` index
  * with a cursor, oldest first, and stop at the latest cutoff of any project. Each call
@@ -10,6 +12,7 @@
  * look at each of them per pass, not one per batch. Hourly counts go by bucket.
  */
 import type { Cutoffs, PruneArgs, PruneStep } from '../retention'
+import type { Queryable } from '../storage/backend'
 import type { Db, Statement } from '../storage/db'
 import { FOLD_LIMIT, foldEvents, foldWatermark } from './fold'
 
@@ -24,7 +27,6 @@ interface Statements {
   scanFirst: Statement
   scanAfter: Statement
   deleteRaw: Statement
-  hourly: Statement
 }
 
 const prepared = new WeakMap<Db, Statements>()
@@ -44,13 +46,6 @@ function statements(db: Db): Statements {
        ORDER BY received_at, id LIMIT ?`,
     ),
     deleteRaw: db.prepare('DELETE FROM raw_events WHERE id = ?'),
-    hourly: db.prepare(
-      `DELETE FROM event_counts_hourly
-       WHERE (project_id, fingerprint, hour_bucket, environment, source, release) IN (
-         SELECT project_id, fingerprint, hour_bucket, environment, source, release
-         FROM event_counts_hourly INDEXED BY event_counts_hourly_bucket
-         WHERE hour_bucket <= ? LIMIT ?)`,
-    ),
   }
   prepared.set(db, s)
   return s
@@ -103,11 +98,16 @@ export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
 /**
  * Deletes up to `limit` hourly-count rows whose hour lies wholly before the window. A
  * full batch may have left more: the next call continues (the cursor carries nothing).
+ * A seam task: the writer's one transaction holds it, on either backend.
  */
-export function pruneHourlyBatch(db: Db, a: PruneArgs<true>): PruneStep<true> {
-  const st = statements(db)
-  const deleted = db
-    .transaction(() => st.hourly.run(a.cutoffs.hourly_last_bucket, a.limit).changes)
-    .immediate()
+export async function pruneHourlyBatch(tx: Queryable, a: PruneArgs<true>): Promise<PruneStep<true>> {
+  const { changes: deleted } = await tx.run(
+    `DELETE FROM event_counts_hourly
+     WHERE (project_id, fingerprint, hour_bucket, environment, source, release) IN (
+       SELECT project_id, fingerprint, hour_bucket, environment, source, release
+       FROM event_counts_hourly INDEXED BY event_counts_hourly_bucket
+       WHERE hour_bucket <= ? LIMIT ?)`,
+    [a.cutoffs.hourly_last_bucket, a.limit],
+  )
   return { deleted, next: deleted < a.limit ? null : true }
 }

@@ -6,7 +6,7 @@
  * imports HTTP code, because the writer thread loads it.
  */
 import type { ProjectDataTable } from '../core/feature'
-import type { PruneTask } from '../retention'
+import type { PruneArgs, PruneTask, SeamPruneTask } from '../retention'
 import type { Db } from '../storage/db'
 import { seamTask, type TaskTable } from '../storage/tasks'
 import { commitEvents } from './commit'
@@ -32,14 +32,15 @@ export const errorsTasks = {
   /** Retention hook: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
   'errors.pruneRaw': pruneRawBatch satisfies PruneTask<RawCursor>,
   /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
-  'errors.pruneHourly': pruneHourlyBatch satisfies PruneTask<true>,
+  'errors.pruneHourly': seamTask(pruneHourlyBatch) satisfies SeamPruneTask<true>,
   /** Retention hook: hourly distinct-user sketches go with the hourly counts' window. */
-  'errors.pruneUsersHourly': ((db, a) =>
-    pruneUsersHourly(db, {
+  'errors.pruneUsersHourly': seamTask((tx, a: PruneArgs<UsersCursor>) =>
+    pruneUsersHourly(tx, {
       lastBucket: a.cutoffs.hourly_last_bucket,
       after: a.after,
       limit: a.limit,
-    })) satisfies PruneTask<UsersCursor>,
+    }),
+  ) satisfies SeamPruneTask<UsersCursor>,
 } satisfies TaskTable
 
 export type ErrorsTasks = typeof errorsTasks

@@ -233,47 +233,41 @@ export interface UsersCursor {
 }
 
 /**
- * Retention hook: walks the issues in key order from the cursor and deletes their hourly
- * sketches of hours up to `lastBucket`, at most `limit` rows (and at most `limit` issues
- * looked at) in one transaction. An issue's old hours are one key range, so no index on
- * the hour is kept for this.
+ * Retention hook (a seam task): walks the issues in key order from the cursor and deletes
+ * their hourly sketches of hours up to `lastBucket`, at most `limit` rows (and at most
+ * `limit` issues looked at) in the writer's one transaction. An issue's old hours are one
+ * key range, so no index on the hour is kept for this.
  */
-export function pruneUsersHourly(
-  db: Db,
+export async function pruneUsersHourly(
+  tx: Queryable,
   a: { lastBucket: number; after: UsersCursor | null; limit: number },
-): { deleted: number; next: UsersCursor | null } {
+): Promise<{ deleted: number; next: UsersCursor | null }> {
   const upTo = hourScope(a.lastBucket)
-  return db
-    .transaction(() => {
-      const issues = (
-        a.after === null
-          ? db
-              .query('SELECT project_id, fingerprint FROM issues ORDER BY project_id, fingerprint LIMIT ?')
-              .all(a.limit)
-          : db
-              .query(
-                `SELECT project_id, fingerprint FROM issues WHERE (project_id, fingerprint) > (?, ?)
-                 ORDER BY project_id, fingerprint LIMIT ?`,
-              )
-              .all(a.after.project_id, a.after.fingerprint, a.limit)
-      ) as UsersCursor[]
-      const del = db.prepare(
-        `DELETE FROM issue_user_sketches WHERE (project_id, fingerprint, scope) IN (
-           SELECT project_id, fingerprint, scope FROM issue_user_sketches
-           WHERE project_id = ? AND fingerprint = ? AND scope >= 'h:' AND scope <= ? LIMIT ?)`,
-      )
-      let deleted = 0
-      let previous = a.after
-      for (const i of issues) {
-        const budget = a.limit - deleted
-        const n = del.run(i.project_id, i.fingerprint, upTo, budget).changes
-        deleted += n
-        // Out of budget: this issue may hold more, so the next call starts with it again.
-        if (n === budget) return { deleted, next: previous ?? { project_id: '', fingerprint: '' } }
-        previous = i
-      }
-      const last = issues[issues.length - 1]
-      return { deleted, next: issues.length < a.limit || !last ? null : last }
-    })
-    .immediate()
+  const issues =
+    a.after === null
+      ? await tx.all<UsersCursor>(
+          'SELECT project_id, fingerprint FROM issues ORDER BY project_id, fingerprint LIMIT ?',
+          [a.limit],
+        )
+      : await tx.all<UsersCursor>(
+          `SELECT project_id, fingerprint FROM issues WHERE (project_id, fingerprint) > (?, ?)
+           ORDER BY project_id, fingerprint LIMIT ?`,
+          [a.after.project_id, a.after.fingerprint, a.limit],
+        )
+  const del = `DELETE FROM issue_user_sketches WHERE (project_id, fingerprint, scope) IN (
+     SELECT project_id, fingerprint, scope FROM issue_user_sketches
+     WHERE project_id = ? AND fingerprint = ? AND scope >= 'h:' AND scope <= ? LIMIT ?)`
+  let deleted = 0
+  let previous = a.after
+  // One statement per issue, in turn: each one's budget is what the ones before it left.
+  for (const i of issues) {
+    const budget = a.limit - deleted
+    const n = (await tx.run(del, [i.project_id, i.fingerprint, upTo, budget])).changes
+    deleted += n
+    // Out of budget: this issue may hold more, so the next call starts with it again.
+    if (n === budget) return { deleted, next: previous ?? { project_id: '', fingerprint: '' } }
+    previous = i
+  }
+  const last = issues[issues.length - 1]
+  return { deleted, next: issues.length < a.limit || !last ? null : last }
 }

@@ -10,7 +10,7 @@
  * pass report counts `deleted` as `<name>_deleted` and, when the task reports
  * `by_project`, per project.
  */
-import type { Task } from '../storage/tasks'
+import type { SeamTask, Task } from '../storage/tasks'
 import type { Cutoffs } from './policy'
 
 export interface PruneArgs<C = unknown> {
@@ -29,3 +29,10 @@ export interface PruneStep<C = unknown> {
 }
 
 export type PruneTask<C = unknown> = Task<PruneArgs<C>, PruneStep<C>>
+
+/**
+ * The same hook as a seam task (storage/tasks.ts `seamTask`): it runs in the writer's one
+ * transaction on either backend, so its feature can run on PostgreSQL
+ * (docs/ARCHITECTURE.md, "Converting a writer task").
+ */
+export type SeamPruneTask<C = unknown> = SeamTask<PruneArgs<C>, PruneStep<C>>

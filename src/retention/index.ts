@@ -29,7 +29,7 @@ import { retentionRoutes } from './routes'
 import { syncSettingsFromConfig } from './store'
 import { Sweeper, type SweeperWriter } from './sweeper'
 
-export type { PruneArgs, PruneStep, PruneTask } from './hooks'
+export type { PruneArgs, PruneStep, PruneTask, SeamPruneTask } from './hooks'
 export type { Cutoffs } from './policy'
 export { readSettings } from './store'
 export { Sweeper, type SweeperWriter } from './sweeper'

@@ -2,9 +2,12 @@
  * The errors feature's maintenance writer tasks as seam tasks on both backends, through
  * SeamWriter (what PostgreSQL runs; the writer thread runs the same functions in a
  * SqliteBackend): the sample rings re-laid when the reservoir size changes, its record in
- * `meta` upserted (a first start inserts it, a later change replaces it).
+ * `meta` upserted (a first start inserts it, a later change replaces it); the retention
+ * hooks of the hourly counts and of the hourly user sketches, batch by batch with their
+ * cursors, to the cutoff hour inclusive and nothing after it.
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { sketchOf } from '../../src/errors/sketch'
 import { errorsTasks } from '../../src/errors/tasks'
 import type { Backend } from '../../src/storage/backend'
 import { SeamWriter } from '../../src/storage/writer.backend'
@@ -13,7 +16,15 @@ import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
 const pg = privatePgPerFile()
 
 const T0 = 1_767_225_600_000
-const tasks = { 'errors.resizeSampleRings': errorsTasks['errors.resizeSampleRings'] }
+const HOUR = 3_600_000
+const tasks = {
+  'errors.resizeSampleRings': errorsTasks['errors.resizeSampleRings'],
+  'errors.pruneHourly': errorsTasks['errors.pruneHourly'],
+  'errors.pruneUsersHourly': errorsTasks['errors.pruneUsersHourly'],
+}
+/** The sweeper's cutoffs, of which these hooks read the last expired hour only. */
+const cutoffs = { hourly_last_bucket: T0 - 3 * HOUR } as never
+const hourScope = (hoursAgo: number) => `h:${String((T0 - hoursAgo * HOUR) / HOUR).padStart(8, '0')}`
 
 async function issue(b: Backend, fingerprint: string, total: number, samples: [raw: number, slot: number][]) {
   await b.run(
@@ -92,6 +103,90 @@ for (const kind of BACKENDS) {
       expect(await recorded(b)).toBe('4')
       expect(await b.get('SELECT count(*) AS n FROM meta WHERE key = ?', ['sample_reservoir_size'])).toEqual({
         n: 1,
+      })
+    })
+
+    test('hourly counts go in batches of the limit, up to the cutoff hour inclusive', async () => {
+      const rows: [string, number, string][] = [
+        ['a', 5, 'production'],
+        ['a', 4, 'production'],
+        ['a', 4, 'staging'],
+        ['b', 3, 'production'],
+        ['a', 2, 'production'],
+        ['b', 1, 'staging'],
+      ]
+      for (const [fp, hoursAgo, env] of rows)
+        await b.run(
+          `INSERT INTO event_counts_hourly (project_id, fingerprint, hour_bucket, environment, source, release, count)
+           VALUES ('p1', ?, ?, ?, 'api', '1.0', 3)`,
+          [fp, T0 - hoursAgo * HOUR, env],
+        )
+      const steps = []
+      for (let i = 0; i < 3; i++)
+        steps.push(await w.run('errors.pruneHourly', { cutoffs, after: null, limit: 2 }))
+      expect(steps).toEqual([
+        { deleted: 2, next: true },
+        { deleted: 2, next: true },
+        { deleted: 0, next: null },
+      ])
+      const left = await b.all<{ fingerprint: string; hour_bucket: number }>(
+        'SELECT fingerprint, hour_bucket FROM event_counts_hourly ORDER BY hour_bucket',
+      )
+      expect(left.map((r) => [r.fingerprint, (T0 - Number(r.hour_bucket)) / HOUR])).toEqual([
+        ['a', 2],
+        ['b', 1],
+      ])
+    })
+
+    test('hourly user sketches go issue by issue within the budget, resuming at the cursor', async () => {
+      const scopes: [string, string][] = [
+        ['a', hourScope(5)],
+        ['a', hourScope(4)],
+        ['a', hourScope(1)],
+        ['a', 't'],
+        ['b', hourScope(3)],
+        ['b', hourScope(2)],
+        ['b', 'r:1.0'],
+      ]
+      for (const [fp, scope] of scopes)
+        await b.run(
+          `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users) VALUES ('p1', ?, ?, ?, 1)`,
+          [fp, scope, sketchOf([1])],
+        )
+      const a = { project_id: 'p1', fingerprint: 'a' }
+      const bb = { project_id: 'p1', fingerprint: 'b' }
+      const steps = []
+      let after: typeof a | null = null
+      do {
+        const step: { deleted: number; next: typeof a | null } = await w.run('errors.pruneUsersHourly', {
+          cutoffs,
+          after,
+          limit: 1,
+        })
+        steps.push(step)
+        after = step.next
+      } while (after !== null && steps.length < 20)
+      // Out of budget inside an issue, the next call starts with it again (the empty cursor: from the first).
+      expect(steps).toEqual([
+        { deleted: 1, next: { project_id: '', fingerprint: '' } },
+        { deleted: 1, next: { project_id: '', fingerprint: '' } },
+        { deleted: 0, next: a },
+        { deleted: 1, next: a },
+        { deleted: 0, next: bb },
+        { deleted: 0, next: null },
+      ])
+      const left = await b.all<{ fingerprint: string; scope: string }>(
+        'SELECT fingerprint, scope FROM issue_user_sketches ORDER BY fingerprint, scope',
+      )
+      expect(left.map((r) => [r.fingerprint, r.scope])).toEqual([
+        ['a', hourScope(1)],
+        ['a', 't'],
+        ['b', hourScope(2)],
+        ['b', 'r:1.0'],
+      ])
+      expect(await w.run('errors.pruneUsersHourly', { cutoffs, after: null, limit: 1000 })).toEqual({
+        deleted: 0,
+        next: null,
       })
     })
   })
