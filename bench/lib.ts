@@ -11,6 +11,24 @@ export const hasTaskset = Bun.spawnSync(['sh', '-c', 'command -v taskset']).exit
 export const cores = navigator.hardwareConcurrency
 
 /** Prefix that pins a command to one core, when taskset exists and there are two cores. */
+/**
+ * The environment of a benchmarked server: loopback on a free port, its own database in
+ * `dir`, the bench secret, no rate limit in the way, info logs, no analytics copy.
+ */
+export function benchServerEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    BLOOP__SERVER__PORT: '0',
+    BLOOP__SERVER__HOST: '127.0.0.1',
+    BLOOP__DATABASE__PATH: join(dir, 'bloop.db'),
+    BLOOP__AUTH__HMAC_SECRET: SECRET,
+    BLOOP__RATE_LIMIT__PER_SECOND: '1000000',
+    BLOOP__RATE_LIMIT__BURST_SIZE: '1000000',
+    BLOOP__LOG__LEVEL: 'info',
+    BLOOP__ANALYTICS__ENABLED: 'false',
+    ...extra,
+  }
+}
+
 export function pin(core: number): string[] {
   return hasTaskset && cores >= 2 ? ['taskset', '-c', String(core)] : []
 }

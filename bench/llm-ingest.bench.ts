@@ -29,7 +29,7 @@
 import { Database } from 'bun:sqlite'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cores, fmt, hasTaskset, REPO, SECRET, type Started, tempDir } from './lib'
+import { benchServerEnv, cores, fmt, hasTaskset, REPO, type Started, tempDir } from './lib'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
@@ -43,16 +43,7 @@ const trees = [
 ]
 const pinned = (list: string) => (hasTaskset && cores >= 2 ? ['taskset', '-c', list] : [])
 
-const env = (dir: string) => ({
-  BLOOP__SERVER__PORT: '0',
-  BLOOP__SERVER__HOST: '127.0.0.1',
-  BLOOP__DATABASE__PATH: join(dir, 'bloop.db'),
-  BLOOP__AUTH__HMAC_SECRET: SECRET,
-  BLOOP__RATE_LIMIT__PER_SECOND: '1000000',
-  BLOOP__RATE_LIMIT__BURST_SIZE: '1000000',
-  BLOOP__LOG__LEVEL: 'info',
-  BLOOP__ANALYTICS__ENABLED: 'false',
-})
+const env = (dir: string) => benchServerEnv(dir)
 
 async function start(repo: string, dir: string): Promise<Started> {
   const proc = Bun.spawn([...pinned(SERVER_CORES), process.execPath, join(repo, 'src/main.ts'), 'serve'], {

@@ -8,7 +8,7 @@
  *   bun bench/llm-ingest.profile.ts [single|batch] [seconds]
  */
 import { join } from 'node:path'
-import { REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
+import { benchServerEnv, REPO, runLoad, startPinned, tempDir } from './lib'
 
 const mode = process.argv[2] === 'batch' ? 'batch' : 'single'
 const seconds = Number(process.argv[3] ?? 8)
@@ -22,16 +22,7 @@ const server = await startPinned(
     join(REPO, 'src/main.ts'),
     'serve',
   ],
-  {
-    BLOOP__SERVER__PORT: '0',
-    BLOOP__SERVER__HOST: '127.0.0.1',
-    BLOOP__DATABASE__PATH: join(dir, 'bloop.db'),
-    BLOOP__AUTH__HMAC_SECRET: SECRET,
-    BLOOP__RATE_LIMIT__PER_SECOND: '1000000',
-    BLOOP__RATE_LIMIT__BURST_SIZE: '1000000',
-    BLOOP__LOG__LEVEL: 'info',
-    BLOOP__ANALYTICS__ENABLED: 'false',
-  },
+  benchServerEnv(dir),
   0,
 )
 const url = `http://127.0.0.1:${server.port}`

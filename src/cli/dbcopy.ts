@@ -35,6 +35,9 @@ FROM llm_traces t`
 
 export const COPY_PLAN: CopyPlan = {
   derived: [{ table: 'llm_search', rebuild: LLM_SEARCH_REBUILD }],
+  // The fold's watermark row is written by its migration; the source's says how far its
+  // tags and users are counted.
+  seeded: ['errors_fold'],
   computed: {
     llm_spans: {
       received_at: `coalesce((SELECT t.created_at FROM llm_traces t

@@ -14,6 +14,7 @@ import type { Queryable } from '../storage/backend'
 import { placeholders } from '../storage/db'
 import { recordActivity } from './activity'
 import type { IssueStatus } from './commit'
+import { estimate, mergeSketches } from './sketch'
 
 export interface MergeArgs {
   project_id: string
@@ -134,6 +135,8 @@ export async function mergeIssues(tx: Queryable, a: MergeArgs): Promise<MergeRes
      WHERE project_id = ? AND fingerprint = ?`,
     [total_count, first_seen, last_seen, last_release, last_environment, a.project_id, a.target],
   )
+  // A source that was a target itself is back to its own users.
+  await recountUsers(tx, a.project_id, [a.target, ...sources.map((s) => s.fingerprint)])
   const merged = sources.map((s) => s.fingerprint)
   await recordActivity(tx, {
     project_id: a.project_id,
@@ -172,6 +175,7 @@ export async function unmergeIssues(
       [m.old_status, a.project_id, fp],
     )
     await restoreTarget(tx, a.project_id, m.target, own.total_count)
+    await recountUsers(tx, a.project_id, [fp, m.target])
     await recordActivity(tx, {
       project_id: a.project_id,
       fingerprint: fp,
@@ -227,4 +231,28 @@ async function restoreTarget(
       target,
     ],
   )
+}
+
+/**
+ * Sets `users_count` of each issue to the estimate over its merge group, the union of the
+ * group's total sketches (an issue merged into another has no members, so it gets its own
+ * count), so the list sorts a merge or unmerge's issues right at once instead of after
+ * their next events are folded (users.ts does the same for the groups a fold touches).
+ */
+async function recountUsers(tx: Queryable, projectId: string, fingerprints: string[]): Promise<void> {
+  for (const fp of new Set(fingerprints)) {
+    const group = await groupOf(tx, projectId, fp)
+    const rows = await tx.all<{ sketch: Uint8Array }>(
+      `SELECT sketch FROM issue_user_sketches WHERE project_id = ? AND scope = 't'
+         AND fingerprint IN (${placeholders(group.length)})`,
+      [projectId, ...group],
+    )
+    let union: Uint8Array | null = null
+    for (const r of rows) union = mergeSketches(union, r.sketch)
+    await tx.run('UPDATE issues SET users_count = ? WHERE project_id = ? AND fingerprint = ?', [
+      estimate(union),
+      projectId,
+      fp,
+    ])
+  }
 }

@@ -165,8 +165,8 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
  * Sets `users_count` of each issue to the estimate over its merge group: the union of the
  * total sketches of the issue and of the fingerprints merged into it (an issue merged
  * into another has no members of its own, so it gets its own count back). Called by the
- * fold for the groups it touched, inside its transaction. Merge and unmerge (seam tasks,
- * triage.tasks.ts) do not call it yet: a group's count follows its next fold.
+ * fold for the groups it touched, inside its transaction; merge and unmerge recount the
+ * groups they change the same way (merge.ts).
  */
 export function refreshUsersCounts(db: Db, projectId: string, fingerprints: Iterable<string>): void {
   const members = db.prepare<{ fingerprint: string }, [string, string]>(

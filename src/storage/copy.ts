@@ -24,6 +24,12 @@ export interface CopyPlan {
   derived: readonly { table: string; rebuild: string }[]
   /** PostgreSQL-only columns: table -> column -> a SQLite expression over the source row. */
   computed: Readonly<Record<string, Readonly<Record<string, string>>>>
+  /**
+   * Tables whose rows the migrations themselves write into an empty database (a feature's
+   * single-row state, such as the errors fold's watermark): the copy replaces them with
+   * the source's rows instead of taking them for data already there.
+   */
+  seeded?: readonly string[]
 }
 
 export interface CopyProgress {
@@ -160,13 +166,18 @@ export async function copyDatabase(
   const tables = await Promise.all(sourceTables(src, skip).map((t) => describe(src, dst, t, plan)))
   const resumed = (await dst.get<{ r: string | null }>('SELECT to_regclass(?) AS r', [PROGRESS]))?.r != null
   if (!resumed) {
+    const seeded = new Set(plan.seeded ?? [])
     for (const t of [...tables.map((x) => x.name), ...derived]) {
+      if (seeded.has(t)) continue
       const any = await dst.get(`SELECT 1 AS one FROM ${q(t)} LIMIT 1`)
       if (any)
         throw new CopyRefused(
           `the PostgreSQL database already holds bloop data (table ${t} has rows) and no copy is in progress; copy into an empty database`,
         )
     }
+    await dst.transaction(async (tx) => {
+      for (const t of tables) if (seeded.has(t.name)) await tx.run(`DELETE FROM ${q(t.name)}`)
+    })
     await dst.exec(
       `CREATE TABLE ${PROGRESS} (tbl TEXT PRIMARY KEY, last_key TEXT, rows BIGINT NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0)`,
     )

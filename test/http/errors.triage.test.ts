@@ -240,6 +240,11 @@ describe('the fold of tags and users after the commit', () => {
     expect(
       (await post('/v1/errors/bulk', { action: 'merge', target: 'm-a', fingerprints: ['m-b'] })).status,
     ).toBe(200)
+    // At once, before any new event: the group's users are x1-x4.
+    expect(await ranked()).toEqual([
+      ['m-a', 4],
+      ['m-c', 3],
+    ])
     // The merged fingerprint's next events, once folded, count for the group: x1-x5, one
     // user in both counted once.
     await batch(users('m-b', ['x5', 'x1']))
@@ -249,6 +254,13 @@ describe('the fold of tags and users after the commit', () => {
       ['m-c', 3],
     ])
     expect((await get<{ users: { total: number } }>('/v1/errors/m-a')).users.total).toBe(5)
+    // Unmerged, each has its own users again at once: m-b holds x1-x5, m-a x1 and x2.
+    expect((await post('/v1/errors/unmerge', { fingerprints: ['m-b'] })).status).toBe(200)
+    expect(await ranked()).toEqual([
+      ['m-b', 5],
+      ['m-c', 3],
+      ['m-a', 2],
+    ])
   })
 })
 
