@@ -65,6 +65,13 @@ export async function startDashboardServer(
 export interface Watched {
   page: Page
   problems: string[]
+  /**
+   * Aborted requests, judged when the problems are taken: the browser may report a
+   * request cancelled by a navigation before it reports the navigation's own request.
+   */
+  aborted: { started: number; problem: string }[]
+  /** The number of the latest main-frame navigation request seen. */
+  lastNavigation: number
 }
 
 const watched: Watched[] = []
@@ -75,7 +82,7 @@ const watched: Watched[] = []
  * being cut, or a request cancelled because the test navigated away, is not a failure.
  */
 export function watch(page: Page): Watched {
-  const w: Watched = { page, problems: [] }
+  const w: Watched = { page, problems: [], aborted: [], lastNavigation: -1 }
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') w.problems.push(`console ${m.type()}: ${m.text()}`)
   })
@@ -85,17 +92,17 @@ export function watch(page: Page): Watched {
   // are numbered as they start; one aborted after a later main-frame navigation began
   // belonged to the page that was left.
   let started = 0
-  let lastNavigation = -1
   const startedAt = new WeakMap<object, number>()
   page.on('request', (r) => {
     startedAt.set(r, ++started)
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastNavigation = started
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) w.lastNavigation = started
   })
   page.on('requestfailed', (r) => {
     const aborted = r.failure()?.errorText === 'net::ERR_ABORTED'
     if (aborted && new URL(r.url()).pathname === '/v1/stream') return
-    if (aborted && (startedAt.get(r) ?? Number.POSITIVE_INFINITY) < lastNavigation) return
-    w.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`)
+    const problem = `request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`
+    if (aborted) w.aborted.push({ started: startedAt.get(r) ?? Number.POSITIVE_INFINITY, problem })
+    else w.problems.push(problem)
   })
   page.on('response', (r) => {
     if (r.status() >= 400) w.problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`)
@@ -104,10 +111,20 @@ export function watch(page: Page): Watched {
   return w
 }
 
+/** The problems seen on one watched page since the last call. */
+export function problemsOf(w: Watched): string[] {
+  return [
+    ...w.problems.splice(0),
+    ...w.aborted
+      .splice(0)
+      .filter((a) => a.started > w.lastNavigation)
+      .map((a) => a.problem),
+  ]
+}
+
 /** Every problem seen on any watched page since the last call. */
 export function takeProblems(): string[] {
-  const all = watched.flatMap((w) => w.problems.splice(0))
-  return all
+  return watched.flatMap(problemsOf)
 }
 
 export interface Visitor {

@@ -14,7 +14,7 @@ import { SqliteBackend } from '../../src/storage/sqlite'
 import { bundleAssets, loadAssets } from '../../src/web/assets'
 import { CONTENT_SECURITY_POLICY } from '../../src/web/page'
 import { launchChromium } from '../browser'
-import { pageSettled, watch } from '../dashboard.helpers'
+import { pageSettled, problemsOf, watch } from '../dashboard.helpers'
 import { event, startRuntime, TEST_SECRET, type TestRuntime, tempDir, userOnSqlite } from '../helpers'
 
 const rts: TestRuntime[] = []
@@ -123,7 +123,7 @@ async function visitPages(base: string, session: string, key: string): Promise<v
       const h1 = (await page.locator('main h1').textContent())?.trim()
       expect({ href, h1 }).toEqual({ href, h1: title })
     }
-    expect(seen.problems).toEqual([])
+    expect(problemsOf(seen)).toEqual([])
   } finally {
     await browser.close()
   }
