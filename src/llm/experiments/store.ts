@@ -9,7 +9,7 @@
  * the experiment there; the assign route uses `assign` on the experiment it found.
  */
 import type { Backend, Queryable } from '../../storage/backend'
-import type { Db } from '../../storage/db'
+import { placeholders } from '../../storage/db'
 import { bucketOf, variantFor } from './assign'
 import type { ExperimentCreate, ExperimentPatch, ExperimentStatus, MetricName, VariantInput } from './model'
 
@@ -41,12 +41,10 @@ interface ExperimentRow extends Omit<Experiment, 'metrics' | 'variants'> {
 const COLUMNS = `id, project_id, name, description, prompt_name, status, planned_per_arm, metrics, started_at,
   concluded_at, created_by, created_at, updated_at`
 
-const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ')
-
 const VARIANTS = (
   n: number,
 ) => `SELECT experiment_id, position, name, version, prompt_template, traffic_percentage
-  FROM llm_experiment_variants WHERE experiment_id IN (${marks(n)}) ORDER BY experiment_id, position`
+  FROM llm_experiment_variants WHERE experiment_id IN (${placeholders(n)}) ORDER BY experiment_id, position`
 
 function byExperiment(rows: (Variant & { experiment_id: string })[]): Map<string, Variant[]> {
   const out = new Map<string, Variant[]>()
@@ -115,7 +113,7 @@ export async function insertExperiment(
 }
 
 const ONE = (n: number) =>
-  `SELECT ${COLUMNS} FROM llm_experiments WHERE id = ? AND project_id IN (${marks(n)})`
+  `SELECT ${COLUMNS} FROM llm_experiments WHERE id = ? AND project_id IN (${placeholders(n)})`
 
 export async function getExperiment(
   db: Queryable,
@@ -132,7 +130,7 @@ export async function listExperiments(
   projectIds: readonly string[],
   o: { status: ExperimentStatus | null; limit: number; offset: number },
 ): Promise<Experiment[]> {
-  const where = [`project_id IN (${marks(projectIds.length)})`]
+  const where = [`project_id IN (${placeholders(projectIds.length)})`]
   const args: (string | number)[] = [...projectIds]
   if (o.status) {
     where.push('status = ?')
@@ -260,25 +258,6 @@ export async function armData(db: Queryable, q: ArmQuery): Promise<ArmData> {
     data.scores.set(s.name, list)
   }
   return data
-}
-
-/**
- * The variant `unit` gets in an experiment of `projectId`, for callers other than the
- * assign route (the proxy, given an experiment id and a unit header): the same hash, so
- * an app and the proxy always agree. null when the experiment is not the project's.
- */
-export function assignment(
-  db: Db,
-  projectId: string,
-  experimentId: string,
-  unit: string,
-): { experiment: Experiment; variant: Variant; bucket: number } | null {
-  const row = db.query<ExperimentRow, string[]>(ONE(1)).get(experimentId, projectId)
-  if (!row) return null
-  const variants = byExperiment(
-    db.query<Variant & { experiment_id: string }, string[]>(VARIANTS(1)).all(row.id),
-  )
-  return assign(hydrate(row, variants.get(row.id) ?? []), unit)
 }
 
 /** The variant `unit` gets in `experiment`: the hash of (experiment, unit) into its traffic split. */

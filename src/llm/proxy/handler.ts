@@ -24,7 +24,7 @@ import { AppError } from '../../http/errors'
 import type { RateLimiter } from '../../http/ratelimit'
 import { readBodyBytes } from '../../http/validate'
 import type { Logger } from '../../ops/log'
-import { assignment, type Variant } from '../experiments/store'
+import { assign, getExperiment, type Variant } from '../experiments/store'
 import type { LlmIntake } from '../ingest/intake'
 import {
   ContentBudget,
@@ -47,7 +47,7 @@ import { type RelayEnd, relay } from './relay'
 import type { Upstream } from './upstreams'
 
 export interface ProxyDeps
-  extends Pick<Core, 'db' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'clientIp'> {
+  extends Pick<Core, 'backend' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'clientIp'> {
   config: Pick<Config, 'llm_tracing'>
   log: Logger
   intake: LlmIntake
@@ -87,7 +87,7 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
     )
 
   const bloop = readBloopHeaders(request.headers)
-  const variant = experimentVariant(d, projectId, bloop)
+  const variant = await experimentVariant(d, projectId, bloop)
   const metadata = bloopMetadata(bloop.metadata)
   const limits = d.config.llm_tracing
   const checked = headerTrace(bloop, metadata, limits)
@@ -358,7 +358,11 @@ const overhead = (pre: number, post: number) => (Math.round((pre + post) * 1000)
  * Refused before anything is sent upstream: no unit (400), an experiment this project does
  * not have (404).
  */
-function experimentVariant(d: ProxyDeps, projectId: string, bloop: BloopHeaders): Variant | null {
+async function experimentVariant(
+  d: ProxyDeps,
+  projectId: string,
+  bloop: BloopHeaders,
+): Promise<Variant | null> {
   if (bloop.experiment === null) return null
   const unit = bloop.unit ?? bloop.userId ?? bloop.sessionId
   if (unit === null)
@@ -367,9 +371,10 @@ function experimentVariant(d: ProxyDeps, projectId: string, bloop: BloopHeaders)
       'X-Bloop-Experiment needs a unit to assign by: X-Bloop-Unit, X-Bloop-User-Id or X-Bloop-Session-Id',
       { field: 'unit' },
     )
-  const assigned = assignment(d.db, projectId, bloop.experiment, unit)
-  if (!assigned)
+  const experiment = await getExperiment(d.backend, [projectId], bloop.experiment)
+  if (!experiment)
     throw new AppError('not_found', `no experiment ${JSON.stringify(bloop.experiment)} in this project`)
+  const assigned = assign(experiment, unit)
   bloop.promptName = assigned.experiment.prompt_name
   bloop.promptVersion = assigned.variant.version
   return assigned.variant

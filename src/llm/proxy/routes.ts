@@ -17,7 +17,10 @@ import { traceRecorder } from './recorder'
 import { upstreamTable } from './upstreams'
 
 export interface ProxyRouteDeps
-  extends Pick<Core, 'db' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'log' | 'metrics' | 'clientIp'> {
+  extends Pick<
+    Core,
+    'backend' | 'guard' | 'now' | 'idleTimeout' | 'draining' | 'log' | 'metrics' | 'clientIp'
+  > {
   config: Pick<Config, 'llm_tracing'>
   intake: LlmIntake
 }
