@@ -36,7 +36,7 @@ import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
 import { projectOnSqlite } from '../test/helpers'
-import { fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
+import { cpuSeconds, fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
 import { ISSUES, type TriageSeed, triageEvents, USERS } from './triage.seed'
 
 const parts = (process.env.TRIAGE_BENCH_PARTS ?? 'cost,ingest,list').split(',')
@@ -46,6 +46,7 @@ const BATCH = 500
 const NOW = Date.now()
 /** Issues of the cost part: 10,000 (the worst case) unless TRIAGE_COST_ISSUES says otherwise. */
 const COST_ISSUES = Number(process.env.TRIAGE_COST_ISSUES ?? ISSUES)
+const ROUNDS = Number(process.env.TRIAGE_ROUNDS ?? 2)
 const generate = (n: number, opts: Omit<TriageSeed, 'now'>) => triageEvents(n, { ...opts, now: NOW })
 
 /** This thread's CPU time so far, in ms. */
@@ -130,9 +131,11 @@ try {
   if (parts.includes('ingest')) {
     // Batch ingest as bench/ingest.bench.ts runs it (1,000 issues, 50 events a request, 16
     // connections), each run on a fresh database and server, with and without user ids,
-    // alternately, twice: the events/s the server stores.
+    // alternately, TRIAGE_ROUNDS times (2): the events/s the server stores, and the server's
+    // CPU per stored event (every thread, from /proc), which other jobs on the machine move less.
     const rates: Record<string, number[]> = { 'without user ids': [], 'with user ids': [] }
-    for (let round = 0; round < 2; round++) {
+    const cpus: Record<string, number[]> = { 'without user ids': [], 'with user ids': [] }
+    for (let round = 0; round < ROUNDS; round++) {
       for (const label of Object.keys(rates)) {
         const dbPath = join(dir, 'ingest.db')
         freshDb(dbPath).close()
@@ -162,17 +165,29 @@ try {
           },
           1,
         )
+        // The fold runs up to a second after the last commit: let it finish before reading the CPU.
+        await Bun.sleep(2000)
+        const cpuUs = (cpuSeconds(server.proc.pid) * 1e6) / (load.ok * 50)
         await server.stop()
         const rate = (load.ok * 50) / load.seconds
         rates[label]?.push(rate)
-        console.log(`  round ${round + 1}, ${label}: ${fmt(rate)} events/s (p99 ${fmt(load.p99, 1)} ms)`)
+        cpus[label]?.push(cpuUs)
+        console.log(
+          `  round ${round + 1}, ${label}: ${fmt(rate)} events/s (p99 ${fmt(load.p99, 1)} ms), server CPU ${fmt(cpuUs, 1)} us/event`,
+        )
       }
     }
-    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-    const a = avg(rates['without user ids'] as number[])
-    const b = avg(rates['with user ids'] as number[])
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((x, y) => x - y)
+      const m = s.length >> 1
+      return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+    }
+    const a = median(rates['without user ids'] as number[])
+    const b = median(rates['with user ids'] as number[])
+    const ca = median(cpus['without user ids'] as number[])
+    const cb = median(cpus['with user ids'] as number[])
     console.log(
-      `batch ingest: ${fmt(a)} events/s without user ids, ${fmt(b)} with (means of 2): users affected cost ${fmt(((a - b) / a) * 100, 1)}%`,
+      `batch ingest (medians of ${ROUNDS}): ${fmt(a)} events/s without user ids, ${fmt(b)} with: users affected cost ${fmt(((a - b) / a) * 100, 1)}% of the rate; server CPU ${fmt(ca, 1)} and ${fmt(cb, 1)} us/event: ${fmt((1 - ca / cb) * 100, 1)}% of it`,
     )
   }
 

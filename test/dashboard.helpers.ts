@@ -70,7 +70,7 @@ export interface Watched {
    * request cancelled by a navigation before it reports the navigation's own request.
    */
   aborted: { started: number; problem: string }[]
-  /** The number of the latest main-frame navigation request seen. */
+  /** How many requests had started when the latest main-frame document committed. */
   lastNavigation: number
 }
 
@@ -89,13 +89,17 @@ export function watch(page: Page): Watched {
   page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`))
   // A page's requests still in flight when the test navigates away are cancelled by the
   // browser (net::ERR_ABORTED): the navigation's normal effect, not a failure. Requests
-  // are numbered as they start; one aborted after a later main-frame navigation began
-  // belonged to the page that was left.
+  // are numbered as they start; one aborted that started before a later main-frame
+  // document took over belonged to the page that was left. The old page keeps running
+  // (a live tick may start a fetch) until the new document commits, so the mark is the
+  // commit (framenavigated), not the navigation's own request.
   let started = 0
   const startedAt = new WeakMap<object, number>()
   page.on('request', (r) => {
     startedAt.set(r, ++started)
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) w.lastNavigation = started
+  })
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) w.lastNavigation = started
   })
   page.on('requestfailed', (r) => {
     const aborted = r.failure()?.errorText === 'net::ERR_ABORTED'

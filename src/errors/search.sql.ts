@@ -5,8 +5,8 @@
  * route (search.route.ts); this adds the rest:
  *
  * - free text: each word or phrase in error type, message or route (LIKE, escaped);
- * - `user:<hash>`: the issues with a raw event of that user (the `raw_events_user`
- *   index), so within the raw events' retention window;
+ * - `user:<hash>`: the issues that user hit (`issue_users`, which the fold keeps: one row
+ *   per issue and user, kept with the issue like its users-affected total);
  * - `key:value` tags: the issues whose `issue_tags` hold that value (`issue_tags_value`).
  *
  * A merged issue's rows count for its target (merge.ts). The tag and user subqueries name
@@ -60,10 +60,10 @@ export function searchConditions(
     add(
       inEachProject(
         projectIds,
-        'SELECT r.fingerprint FROM raw_events r INDEXED BY raw_events_user WHERE r.project_id = ? AND r.user_id_hash = ?',
-        `SELECT m.target FROM issue_merges m JOIN raw_events r INDEXED BY raw_events_user
-           ON r.project_id = m.project_id AND r.fingerprint = m.fingerprint
-         WHERE m.project_id = ? AND r.user_id_hash = ?`,
+        'SELECT u.fingerprint FROM issue_users u WHERE u.project_id = ? AND u.user_id_hash = ?',
+        `SELECT m.target FROM issue_merges m JOIN issue_users u
+           ON u.project_id = m.project_id AND u.fingerprint = m.fingerprint
+         WHERE m.project_id = ? AND u.user_id_hash = ?`,
         [f.user],
       ),
     )

@@ -63,6 +63,7 @@ export const errorsProjectData: readonly ProjectDataTable[] = [
   },
   { table: 'error_aggregates', key: ['project_id', 'fingerprint', 'release', 'environment'] },
   { table: 'issue_user_sketches', key: ['project_id', 'fingerprint', 'scope'] },
+  { table: 'issue_users', key: ['project_id', 'user_id_hash', 'fingerprint'] },
   { table: 'issue_tags', key: ['project_id', 'fingerprint', 'key', 'value'] },
   { table: 'issues', key: ['project_id', 'fingerprint'] },
 ]

@@ -29,6 +29,7 @@ interface UserStatements {
   read: Map<number, Statement>
   write: Map<number, Statement>
   count: Map<number, Statement>
+  pairs: Map<number, Statement>
 }
 
 const prepared = new WeakMap<Db, UserStatements>()
@@ -36,7 +37,7 @@ const prepared = new WeakMap<Db, UserStatements>()
 function statements(db: Db): UserStatements {
   let s = prepared.get(db)
   if (!s) {
-    s = { read: new Map(), write: new Map(), count: new Map() }
+    s = { read: new Map(), write: new Map(), count: new Map(), pairs: new Map() }
     prepared.set(db, s)
   }
   return s
@@ -73,6 +74,8 @@ export interface IssueEvents {
  */
 export function commitUsers(db: Db, groups: IssueEvents[]): void {
   const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
+  // (project, user, fingerprint) once each, for the `user:` search (issue_users).
+  const pairs = new Map<string, [string, string, string]>()
   for (const g of groups) {
     const scopes = new Map<string, number[]>()
     const add = (scope: string, h: number) => {
@@ -82,6 +85,11 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
     }
     for (const e of g.events) {
       if (e.user_id_hash === null) continue
+      pairs.set(`${g.project_id}\u0000${e.user_id_hash}\u0000${g.fingerprint}`, [
+        g.project_id,
+        e.user_id_hash,
+        g.fingerprint,
+      ])
       const h = userHash32(e.user_id_hash)
       add('t', h)
       add(`r:${e.release}`, h)
@@ -92,6 +100,18 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
   }
   if (touched.length === 0) return
   const st = statements(db)
+  // In key order, so consecutive rows land on the same b-tree pages; a pair already there
+  // (a user who hit the issue before) writes nothing.
+  const rows = [...pairs.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK)
+    cached(st.pairs, chunk.length, () =>
+      db.prepare(
+        `INSERT INTO issue_users (project_id, user_id_hash, fingerprint) VALUES ${tuples(chunk.length, 3)}
+         ON CONFLICT DO NOTHING`,
+      ),
+    ).run(...chunk.flat())
+  }
   const key = (p: string, f: string, s: string) => `${p}\u0000${f}\u0000${s}`
   const old = new Map<string, Uint8Array>()
   for (let i = 0; i < touched.length; i += CHUNK) {
