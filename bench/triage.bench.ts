@@ -7,9 +7,8 @@
  *    events in 10,000 issues (TRIAGE_COST_ISSUES for another number; batches of 500, the worst case: about one event per issue
  *    per transaction, so every event pays the per-issue work; 20,000 users, so nearly
  *    every event brings a user new to its issue, hour and release) are committed through
- *    `commitEvents` into three fresh databases, batch by batch in turn: without user ids
- *    (no sketch read or written, no `raw_events_user` entry), with them, and with them but
- *    without the `raw_events_user` index (the sketches alone). Each database is folded
+ *    `commitEvents` into two fresh databases, batch by batch in turn: without user ids
+ *    (no sketch read or written, no `issue_users` pair), and with them. Each database is folded
  *    (src/errors/fold.ts) every FOLD_LIMIT events, as the server does under load, and the
  *    folds' time counts with its commits' (the same thread does both). The writer's own rate is
  *    the strict measure: batch ingest over HTTP spends more per event on the same core, so
@@ -90,15 +89,12 @@ try {
       issues: COST_ISSUES,
     })
     const without = withUsers.map((e) => ({ ...e, user_id_hash: null }))
-    // Three databases fed batch by batch in turn (the order rotating), so a busy
-    // neighbour on a shared machine slows all three alike.
+    // Two databases fed batch by batch in turn (the order rotating), so a busy
+    // neighbour on a shared machine slows both alike.
     const runs = {
       'without user ids': { events: without, db: freshDb(join(dir, 'a.db')), ms: 0, cpu: 0 },
       'with user ids': { events: withUsers, db: freshDb(join(dir, 'b.db')), ms: 0, cpu: 0 },
-      // The same, without the index that `user:` searches use: the sketches alone.
-      'with user ids, no user index': { events: withUsers, db: freshDb(join(dir, 'c.db')), ms: 0, cpu: 0 },
     }
-    runs['with user ids, no user index'].db.run('DROP INDEX raw_events_user')
     const order = Object.values(runs)
     for (let i = 0, turn = 0; i < COST_EVENTS; i += BATCH, turn++) {
       for (let j = 0; j < order.length; j++) {
