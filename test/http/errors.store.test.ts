@@ -387,6 +387,14 @@ async function seed(b: Backend) {
       count,
     })
   for (const r of RAW) await insert(b, 'raw_events', rawOf(r.id))
+  // The users the fold would have paired with their issues (src/errors/users.ts).
+  for (const r of RAW)
+    if (r.user_id_hash)
+      await insert(b, 'issue_users', {
+        project_id: r.project_id,
+        user_id_hash: r.user_id_hash,
+        fingerprint: r.fingerprint,
+      })
   for (const s of SAMPLES) await insert(b, 'samples', { ...sampleOf(s), raw_event_id: s[1], slot: s[2] })
   for (const h of HISTORY) await insert(b, 'status_changes', h)
   for (const c of COMMENTS) await insert(b, 'issue_comments', c)

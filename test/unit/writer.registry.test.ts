@@ -69,6 +69,7 @@ describe('the writer registry and the feature list', () => {
       'event_counts_hourly',
       'error_aggregates',
       'issue_user_sketches',
+      'issue_users',
       'issue_tags',
       'issues',
     ])
