@@ -18,8 +18,12 @@
  *   4. error batch ingest (50 events, 8 connections, closed loop) alone, then beside single
  *      traces at the same fixed R: events/s committed in both, and the core share the
  *      traces took, which bounds the second figure (see docs/benchmarks.md)
- * R is half of this tree's single-trace maximum from the first round; every tree and round
- * then offers the same R, so the latency and side-by-side figures compare like with like.
+ *   5. the issue's own reading of "half that load": batches of 50 at a fixed B traces/s,
+ *      open loop, acknowledgement p50/p90/p99; then error batch ingest alone and beside
+ *      those batches, as in 4
+ * R is half of this tree's single-trace maximum from the first round, B half of its batch
+ * rate from the first round; every tree and round then offers the same R and B, so the
+ * latency and side-by-side figures compare like with like.
  *
  * A/B: BENCH_BASELINE=<another checkout with node_modules> runs the same phases against it,
  * alternated with this tree BENCH_ROUNDS times (default 1), so both see the same machine.
@@ -203,7 +207,29 @@ async function singlePhase(repo: string, fixedRate: number | null) {
   }
 }
 
-async function errorsPhase(repo: string, rate: number) {
+/** Batches of 50 traces at a fixed rate of traces/s, open loop (phase 5). */
+const batchAt = (s: Started, tracesPerSecond: number) => ({
+  url: url(s),
+  path: '/v1/traces/batch',
+  kind: 'traces',
+  'per-request': 50,
+  seconds: SECONDS,
+  connections: 8,
+  rate: tracesPerSecond / 50,
+})
+
+async function halfBatchPhase(repo: string, tracesPerSecond: number) {
+  const dir = tempDir()
+  const server = await start(repo, dir)
+  const t0 = count(dir, 'llm_traces')
+  const r = await load(batchAt(server, tracesPerSecond))
+  const committed = count(dir, 'llm_traces') - t0
+  await server.stop()
+  return { traces_s: committed / r.seconds, p50: r.p50, p90: r.p90, p99: r.p99, errors: r.errors }
+}
+
+/** Error batch ingest alone, then beside the trace load `traces` makes for the same server. */
+async function errorsPhase(repo: string, traces: (s: Started) => Record<string, string | number>) {
   const dir = tempDir()
   const server = await start(repo, dir)
   const errors = {
@@ -219,7 +245,7 @@ async function errorsPhase(repo: string, rate: number) {
   const e1 = count(dir, 'raw_events')
   const t0 = count(dir, 'llm_traces')
   const cpu0 = threadCpu(server.proc.pid)
-  const [beside, traces] = await Promise.all([load(errors), load(traceLoad(server, { rate }))])
+  const [beside, traceRun] = await Promise.all([load(errors), load(traces(server))])
   const cpu1 = threadCpu(server.proc.pid)
   const e2 = count(dir, 'raw_events')
   const committed = count(dir, 'llm_traces') - t0
@@ -230,9 +256,9 @@ async function errorsPhase(repo: string, rate: number) {
     solo: soloRate,
     beside: besideRate,
     ratio: besideRate / soloRate,
-    traces_s: committed / traces.seconds,
-    trace_p99: traces.p99,
-    trace_errors: traces.errors,
+    traces_s: committed / traceRun.seconds,
+    trace_p99: traceRun.p99,
+    trace_errors: traceRun.errors,
     server_cpu_share: (cpu1.main + cpu1.other - cpu0.main - cpu0.other) / beside.seconds,
   }
 }
@@ -244,6 +270,7 @@ console.log(
 )
 
 let fixedRate: number | null = null
+let halfBatch: number | null = null
 for (let round = 1; round <= ROUNDS; round++) {
   for (const t of trees) {
     const at = new Date().toISOString().slice(11, 19)
@@ -253,6 +280,7 @@ for (let round = 1; round <= ROUNDS; round++) {
         `${fmt(b.traces_s)} traces/s committed (${fmt(b.spans_s)} spans/s), request p99 ${fmt(b.p99, 1)} ms; ` +
         `at a fixed ${fmt(BATCH_RATE)} traces/s in batches: CPU per trace main thread ${fmt(b.main_us)} µs, other threads ${fmt(b.other_us)} µs`,
     )
+    halfBatch ??= Math.round(b.traces_s / 2 / 50) * 50
     const s = await singlePhase(t.repo, fixedRate)
     fixedRate ??= s.rate
     console.log(
@@ -260,12 +288,27 @@ for (let round = 1; round <= ROUNDS; round++) {
         `ack p50 ${fmt(s.p50, 2)} ms, p90 ${fmt(s.p90, 2)} ms, p99 ${fmt(s.p99, 2)} ms (errors ${JSON.stringify(s.errors)}); ` +
         `CPU per trace: main thread ${fmt(s.main_us)} µs, other threads ${fmt(s.other_us)} µs; ${fmt(s.per_commit, 1)} traces/commit`,
     )
-    const e = await errorsPhase(t.repo, fixedRate)
+    const single = fixedRate
+    const e = await errorsPhase(t.repo, (server) => traceLoad(server, { rate: single }))
     console.log(
       `[${t.name}, round ${round}] error batch ingest alone ${fmt(e.solo)} events/s; beside single traces at a fixed ` +
         `${fmt(fixedRate)}/s: ${fmt(e.beside)} events/s = ${fmt(100 * e.ratio, 1)}% of alone (${fmt(e.traces_s)} traces/s ` +
         `committed, trace p99 ${fmt(e.trace_p99, 1)} ms, errors ${JSON.stringify(e.trace_errors)}); server CPU ` +
         `${fmt(100 * e.server_cpu_share)}% of one core meanwhile`,
+    )
+    const hb = await halfBatchPhase(t.repo, halfBatch)
+    console.log(
+      `[${t.name}, round ${round}] batches at a fixed ${fmt(halfBatch)} traces/s (half the first batch rate, open loop): ` +
+        `${fmt(hb.traces_s)} traces/s committed, ack p50 ${fmt(hb.p50, 2)} ms, p90 ${fmt(hb.p90, 2)} ms, ` +
+        `p99 ${fmt(hb.p99, 2)} ms (errors ${JSON.stringify(hb.errors)})`,
+    )
+    const half = halfBatch
+    const eb = await errorsPhase(t.repo, (server) => batchAt(server, half))
+    console.log(
+      `[${t.name}, round ${round}] error batch ingest alone ${fmt(eb.solo)} events/s; beside batches at a fixed ` +
+        `${fmt(halfBatch)} traces/s: ${fmt(eb.beside)} events/s = ${fmt(100 * eb.ratio, 1)}% of alone (${fmt(eb.traces_s)} traces/s ` +
+        `committed, trace p99 ${fmt(eb.trace_p99, 1)} ms, errors ${JSON.stringify(eb.trace_errors)}); server CPU ` +
+        `${fmt(100 * eb.server_cpu_share)}% of one core meanwhile`,
     )
   }
 }
