@@ -139,8 +139,13 @@ describe('PostgreSQL lost and back during ingest', () => {
     expect(await health()).toEqual({ status: 200, body: { status: 'ok', db_ok: true, latency: true } })
     pg().halt('immediate')
     phase = 'down'
-    await Bun.sleep(1500)
-    const pausing = writer.unavailable()
+    // The writer pauses between attempts; an attempt in flight (the pause over, a connection
+    // being tried) reads 0, so the pause is looked for over the whole outage, not at one instant.
+    let pausing = 0
+    for (const until = Date.now() + 1500; Date.now() < until; ) {
+      pausing = Math.max(pausing, writer.unavailable())
+      await Bun.sleep(10)
+    }
     const downHealth = await health()
     pg().resume()
     phase = 'back'
