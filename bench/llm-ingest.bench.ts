@@ -143,32 +143,28 @@ const traceLoad = (s: Started, extra: Record<string, number> = {}) => ({
   ...extra,
 })
 
+/** Batches of 50 traces, 8 connections: closed loop, or open loop at `tracesPerSecond`. */
+const batchAt = (s: Started, tracesPerSecond?: number) => ({
+  url: url(s),
+  path: '/v1/traces/batch',
+  kind: 'traces',
+  'per-request': 50,
+  seconds: SECONDS,
+  connections: 8,
+  ...(tracesPerSecond === undefined ? {} : { rate: tracesPerSecond / 50 }),
+})
+
 async function batchPhase(repo: string) {
   const dir = tempDir()
   const server = await start(repo, dir)
-  const r = await load({
-    url: url(server),
-    path: '/v1/traces/batch',
-    kind: 'traces',
-    'per-request': 50,
-    seconds: SECONDS,
-    connections: 8,
-  })
+  const r = await load(batchAt(server))
   const traces_s = count(dir, 'llm_traces') / r.seconds
   const spans_s = count(dir, 'llm_spans') / r.seconds
   // CPU per trace at a fixed, moderate batch rate: what a trace costs the server's threads,
   // which the other jobs of a shared machine move much less than they move rates.
   const t0 = count(dir, 'llm_traces')
   const cpu0 = threadCpu(server.proc.pid)
-  await load({
-    url: url(server),
-    path: '/v1/traces/batch',
-    kind: 'traces',
-    'per-request': 50,
-    seconds: SECONDS,
-    connections: 8,
-    rate: BATCH_RATE / 50,
-  })
+  await load(batchAt(server, BATCH_RATE))
   const cpu1 = threadCpu(server.proc.pid)
   const committed = count(dir, 'llm_traces') - t0
   await server.stop()
@@ -206,17 +202,6 @@ async function singlePhase(repo: string, fixedRate: number | null) {
     per_commit: committed / Math.max(1, commits),
   }
 }
-
-/** Batches of 50 traces at a fixed rate of traces/s, open loop (phase 5). */
-const batchAt = (s: Started, tracesPerSecond: number) => ({
-  url: url(s),
-  path: '/v1/traces/batch',
-  kind: 'traces',
-  'per-request': 50,
-  seconds: SECONDS,
-  connections: 8,
-  rate: tracesPerSecond / 50,
-})
 
 async function halfBatchPhase(repo: string, tracesPerSecond: number) {
   const dir = tempDir()
@@ -263,6 +248,18 @@ async function errorsPhase(repo: string, traces: (s: Started) => Record<string, 
   }
 }
 
+/** One line for an errors phase: alone, then beside `traces` (phases 4 and 5). */
+const besideLine = (
+  name: string,
+  round: number,
+  traces: string,
+  e: Awaited<ReturnType<typeof errorsPhase>>,
+) =>
+  `[${name}, round ${round}] error batch ingest alone ${fmt(e.solo)} events/s; beside ${traces}: ` +
+  `${fmt(e.beside)} events/s = ${fmt(100 * e.ratio, 1)}% of alone (${fmt(e.traces_s)} traces/s committed, ` +
+  `trace p99 ${fmt(e.trace_p99, 1)} ms, errors ${JSON.stringify(e.trace_errors)}); server CPU ` +
+  `${fmt(100 * e.server_cpu_share)}% of one core meanwhile`
+
 const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 console.log(
   `machine: ${cores} cores, Bun ${Bun.version}; server on cores ${SERVER_CORES}, load generators on cores ${LOAD_CORES}` +
@@ -290,12 +287,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     )
     const single = fixedRate
     const e = await errorsPhase(t.repo, (server) => traceLoad(server, { rate: single }))
-    console.log(
-      `[${t.name}, round ${round}] error batch ingest alone ${fmt(e.solo)} events/s; beside single traces at a fixed ` +
-        `${fmt(fixedRate)}/s: ${fmt(e.beside)} events/s = ${fmt(100 * e.ratio, 1)}% of alone (${fmt(e.traces_s)} traces/s ` +
-        `committed, trace p99 ${fmt(e.trace_p99, 1)} ms, errors ${JSON.stringify(e.trace_errors)}); server CPU ` +
-        `${fmt(100 * e.server_cpu_share)}% of one core meanwhile`,
-    )
+    console.log(besideLine(t.name, round, `single traces at a fixed ${fmt(single)}/s`, e))
     const hb = await halfBatchPhase(t.repo, halfBatch)
     console.log(
       `[${t.name}, round ${round}] batches at a fixed ${fmt(halfBatch)} traces/s (half the first batch rate, open loop): ` +
@@ -304,11 +296,6 @@ for (let round = 1; round <= ROUNDS; round++) {
     )
     const half = halfBatch
     const eb = await errorsPhase(t.repo, (server) => batchAt(server, half))
-    console.log(
-      `[${t.name}, round ${round}] error batch ingest alone ${fmt(eb.solo)} events/s; beside batches at a fixed ` +
-        `${fmt(halfBatch)} traces/s: ${fmt(eb.beside)} events/s = ${fmt(100 * eb.ratio, 1)}% of alone (${fmt(eb.traces_s)} traces/s ` +
-        `committed, trace p99 ${fmt(eb.trace_p99, 1)} ms, errors ${JSON.stringify(eb.trace_errors)}); server CPU ` +
-        `${fmt(100 * eb.server_cpu_share)}% of one core meanwhile`,
-    )
+    console.log(besideLine(t.name, round, `batches at a fixed ${fmt(half)} traces/s`, eb))
   }
 }

@@ -73,6 +73,7 @@ export interface IssueEvents {
  * groups they belong to (`refreshUsersCounts`).
  */
 export function commitUsers(db: Db, groups: IssueEvents[]): void {
+  const key = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`
   const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
   // (project, user, fingerprint) once each, for the `user:` search (issue_users).
   const pairs = new Map<string, [string, string, string]>()
@@ -85,7 +86,7 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
     }
     for (const e of g.events) {
       if (e.user_id_hash === null) continue
-      pairs.set(`${g.project_id}\u0000${e.user_id_hash}\u0000${g.fingerprint}`, [
+      pairs.set(key(g.project_id, e.user_id_hash, g.fingerprint), [
         g.project_id,
         e.user_id_hash,
         g.fingerprint,
@@ -112,7 +113,6 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
       ),
     ).run(...chunk.flat())
   }
-  const key = (p: string, f: string, s: string) => `${p}\u0000${f}\u0000${s}`
   const old = new Map<string, Uint8Array>()
   for (let i = 0; i < touched.length; i += CHUNK) {
     const chunk = touched.slice(i, i + CHUNK)
