@@ -81,6 +81,18 @@ export interface Queryable {
    * Returns the rows inserted. A conflict fails the whole call (no upsert semantics).
    */
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly Param[])[]): Promise<number>
+  /**
+   * Runs `sql` once per parameter list, in order: the bulk path of a commit's upserts.
+   * SQLite loops over its prepared statement without a promise per row; PostgreSQL sends
+   * the rows pipelined on the connection instead of one round trip each.
+   */
+  runMany(sql: string, rows: readonly (readonly Param[])[]): Promise<RunResult>
+  /**
+   * Like `runMany`, resolving with the first row each run returned, null where it returned
+   * none: a bulk `INSERT ... RETURNING` (the generated ids of a batch, or which rows an
+   * `ON CONFLICT DO NOTHING` claimed).
+   */
+  getEach<T = Row>(sql: string, rows: readonly (readonly Param[])[]): Promise<(T | null)[]>
 }
 
 /**
@@ -135,10 +147,6 @@ export function statementOf<T>(b: Queryable, sql: string): Statement<T> {
     all: (p, on) => (on ?? b).all<T>(sql, p),
     get: (p, on) => (on ?? b).get<T>(sql, p),
     run: (p, on) => (on ?? b).run(sql, p),
-    runMany: async (rows, on) => {
-      const q = on ?? b
-      const results = await Promise.all(rows.map((p) => q.run(sql, p)))
-      return { changes: results.reduce((n, r) => n + r.changes, 0) }
-    },
+    runMany: (rows, on) => (on ?? b).runMany(sql, rows),
   }
 }

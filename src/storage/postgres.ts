@@ -33,15 +33,24 @@ type Client = SQL
 function queryableOf(client: Client): Queryable {
   const all = async <T>(sql: string, p?: readonly Param[]): Promise<T[]> =>
     normalise<T>((await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result)
+  const run = async (sql: string, p?: readonly Param[]): Promise<RunResult> => {
+    const r = (await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result
+    return { changes: r.affectedRows ?? r.count ?? 0 }
+  }
   return {
     kind: 'postgres',
     dialect: postgresDialect,
     all,
     get: async <T>(sql: string, p?: readonly Param[]) => ((await all<T>(sql, p))[0] ?? null) as T | null,
-    run: async (sql: string, p?: readonly Param[]): Promise<RunResult> => {
-      const r = (await client.unsafe(translated(sql), (p ?? []) as unknown[])) as Result
-      return { changes: r.affectedRows ?? r.count ?? 0 }
+    run,
+    // Every row's statement is sent before the first answer is awaited: Bun.sql pipelines
+    // them on the connection (inside a transaction, its reserved one), in order.
+    runMany: async (sql, rows) => {
+      const results = await Promise.all(rows.map((p) => run(sql, p)))
+      return { changes: results.reduce((n, r) => n + r.changes, 0) }
     },
+    getEach: async <T>(sql: string, rows: readonly (readonly Param[])[]) =>
+      (await Promise.all(rows.map((p) => all<T>(sql, p)))).map((r) => r[0] ?? null),
     // Several statements go through the simple protocol: no parameters, no translation
     // (migrations are written for PostgreSQL in their .pg.sql twins).
     exec: async (sql: string) => void (await client.unsafe(sql)),
@@ -110,6 +119,12 @@ export class PostgresBackend implements Backend {
     rows: readonly (readonly Param[])[],
   ): Promise<number> {
     return this.q.insertMany(table, columns, rows)
+  }
+  runMany(sql: string, rows: readonly (readonly Param[])[]): Promise<RunResult> {
+    return this.q.runMany(sql, rows)
+  }
+  getEach<T = Row>(sql: string, rows: readonly (readonly Param[])[]): Promise<(T | null)[]> {
+    return this.q.getEach<T>(sql, rows)
   }
   prepare<T = Row>(sql: string): Statement<T> {
     return statementOf<T>(this.q, sql)

@@ -18,6 +18,18 @@ type Bindings = SQLQueryBindings[]
 const STATEMENT_CACHE = 1000
 
 const bind = (p: readonly Param[] | undefined) => (p ?? []) as unknown as Bindings
+
+function runEvery(st: SqliteStatement, rows: readonly (readonly Param[])[]): RunResult {
+  let changes = 0
+  for (const p of rows) changes += st.run(...bind(p)).changes
+  return { changes }
+}
+
+function getEvery<T>(st: SqliteStatement, rows: readonly (readonly Param[])[]): (T | null)[] {
+  const out: (T | null)[] = new Array(rows.length)
+  for (let i = 0; i < rows.length; i++) out[i] = (st.get(...bind(rows[i])) ?? null) as T | null
+  return out
+}
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /** SQLite's spelling of what portable SQL cannot say (backend.ts, `Dialect`). */
@@ -56,6 +68,8 @@ export class SqliteBackend implements Backend {
         for (const r of rows) st.run(...bind(r))
         return rows.length
       },
+      runMany: async (sql, rows) => runEvery(q(sql), rows),
+      getEach: async <T>(sql: string, rows: readonly (readonly Param[])[]) => getEvery<T>(q(sql), rows),
     }
   }
 
@@ -113,6 +127,14 @@ export class SqliteBackend implements Backend {
     return this.outside(() => this.direct.insertMany(table, columns, rows))
   }
 
+  runMany(sql: string, rows: readonly (readonly Param[])[]): Promise<RunResult> {
+    return this.outside(() => this.direct.runMany(sql, rows))
+  }
+
+  getEach<T = Row>(sql: string, rows: readonly (readonly Param[])[]): Promise<(T | null)[]> {
+    return this.outside(() => this.direct.getEach<T>(sql, rows))
+  }
+
   prepare<T = Row>(sql: string): Statement<T> {
     const st = this.db.prepare(sql) as SqliteStatement
     const now = <R>(fn: () => R, on: Queryable | undefined): Promise<R> =>
@@ -126,12 +148,7 @@ export class SqliteBackend implements Backend {
       all: (p, on) => now(() => st.all(...bind(p)) as T[], on),
       get: (p, on) => now(() => (st.get(...bind(p)) ?? null) as T | null, on),
       run: (p, on) => now(() => ({ changes: st.run(...bind(p)).changes }), on),
-      runMany: (rows, on) =>
-        now(() => {
-          let changes = 0
-          for (const p of rows) changes += st.run(...bind(p)).changes
-          return { changes }
-        }, on),
+      runMany: (rows, on) => now(() => runEvery(st, rows), on),
     }
   }
 

@@ -91,6 +91,8 @@ const spy = (b: Backend, over: Partial<Pick<Queryable, 'get' | 'all'>>): Queryab
   run: (sql, p) => b.run(sql, p),
   exec: (sql) => b.exec(sql),
   insertMany: (t, c, r) => b.insertMany(t, c, r),
+  runMany: (sql, r) => b.runMany(sql, r),
+  getEach: (sql, r) => b.getEach(sql, r),
 })
 
 const rule = (projectId: string, name: string, enabled = true) => ({

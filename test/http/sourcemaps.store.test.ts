@@ -140,6 +140,8 @@ for (const kind of BACKENDS) {
         run: (sql, p) => b.run(sql, p),
         exec: (sql) => b.exec(sql),
         insertMany: (t, c, r) => b.insertMany(t, c, r),
+        runMany: (sql, r) => b.runMany(sql, r),
+        getEach: (sql, r) => b.getEach(sql, r),
       }
       const maps = new SourceMaps(counting, {
         cacheBytes: 64 * 1024 * 1024,

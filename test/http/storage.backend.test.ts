@@ -160,6 +160,39 @@ for (const kind of BACKENDS) {
       expect(await b.get("SELECT count(*) AS c FROM items WHERE k LIKE 'm%'")).toEqual({ c: 300 })
     })
 
+    test('getEach answers each run its first returned row, null where a conflict claimed nothing', async () => {
+      const claim = 'INSERT INTO items (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING RETURNING id, k'
+      const got = await b.transaction((tx) =>
+        tx.getEach<{ id: number; k: string }>(claim, [
+          ['e-a', 1],
+          ['e-b', 2],
+          ['e-a', 3],
+          ['e-c', 4],
+        ]),
+      )
+      expect(got.map((r) => r?.k ?? null)).toEqual(['e-a', 'e-b', null, 'e-c'])
+      const ids = got.filter((r) => r !== null).map((r) => r.id)
+      // Generated ids come back in the order the rows were sent.
+      expect(ids).toEqual([...ids].sort((x, y) => x - y))
+      expect(
+        await b.all<{ k: string; n: number }>("SELECT k, n FROM items WHERE k LIKE 'e-%' ORDER BY k"),
+      ).toEqual([
+        { k: 'e-a', n: 1 },
+        { k: 'e-b', n: 2 },
+        { k: 'e-c', n: 4 },
+      ])
+      // Outside a transaction too, and a runMany of upserts counts the rows written.
+      expect(await b.getEach(claim, [['e-a', 9]])).toEqual([null])
+      const bump = 'INSERT INTO items (k, n) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = n + excluded.n'
+      expect(
+        await b.runMany(bump, [
+          ['e-a', 10],
+          ['e-a', 10],
+          ['e-d', 5],
+        ]),
+      ).toEqual({ changes: 3 })
+      expect(await b.get("SELECT n FROM items WHERE k = 'e-a'")).toEqual({ n: 21 })
+    })
     test('insertMany stores every value exactly: text with tabs, newlines and backslashes, nulls, bytes, floats', async () => {
       const rows = [
         ['im-1', 1, 1_767_225_600_123, 0.1, new Uint8Array([0, 92, 10, 255])],
