@@ -30,6 +30,7 @@ import { MIGRATIONS } from '../src/features'
 import { WRITER_CHECKPOINT_PAGES } from '../src/storage/checkpointer'
 import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { projectOnSqlite } from '../test/helpers'
 import { benchEvent, fmt } from './lib'
 
@@ -44,7 +45,7 @@ function events(issues: number): NormalizedEvent[] {
   })
 }
 
-function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread', fold = false) {
+async function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own thread', fold = false) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
   migrate(db, MIGRATIONS)
   projectOnSqlite(db, {
@@ -59,12 +60,15 @@ function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own 
     db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   }
   const all = events(issues)
+  // As the writer thread runs them: seam tasks, each in one transaction of a SqliteBackend.
+  const b = new SqliteBackend(db)
   const started = performance.now()
   for (let i = 0; i < N; i += 500) {
-    commitEvents(db, all.slice(i, i + 500), 5)
-    if (fold && (i + 500) % FOLD_LIMIT === 0) foldEvents(db, { limit: FOLD_LIMIT })
+    await b.transaction((tx) => commitEvents(tx, all.slice(i, i + 500), 5))
+    if (fold && (i + 500) % FOLD_LIMIT === 0)
+      await b.transaction((tx) => foldEvents(tx, { limit: FOLD_LIMIT }))
   }
-  if (fold) while (foldEvents(db, { limit: FOLD_LIMIT }).more) {}
+  if (fold) while ((await b.transaction((tx) => foldEvents(tx, { limit: FOLD_LIMIT }))).more) {}
   const us = ((performance.now() - started) * 1000) / N
   db.close()
   console.log(
@@ -75,29 +79,60 @@ function commitRun(issues: number, checkpoints: 'in the writer' | 'on their own 
 interface Tree {
   label: string
   db: { run(sql: string): unknown; close(): void }
-  commit: (db: unknown, events: NormalizedEvent[], sampleSize: number) => unknown
-  fold: ((db: unknown, a: { limit: number }) => { more: boolean }) | null
+  commit: (events: NormalizedEvent[], sampleSize: number) => Promise<unknown>
+  fold: ((a: { limit: number }) => Promise<{ more: boolean }>) | null
   wallMs: number
   cpuMs: number
 }
 
-/** One tree's commit code on a fresh database, imported from its own src/. */
+type Run = (on: unknown, a: unknown, b?: unknown) => unknown
+
+/**
+ * One tree's commit code on a fresh database, imported from its own src/: called as the
+ * writer thread calls it there, on the connection (a SQLite task) or in one transaction of
+ * that tree's SqliteBackend (a seam task, storage/tasks.ts `isSeamTask`).
+ */
 async function treeAt(root: string, label: string): Promise<Tree> {
   const src = join(root, 'src')
-  const commit = (await import(join(src, 'errors/commit.ts'))).commitEvents
+  const commitFn = (await import(join(src, 'errors/commit.ts'))).commitEvents as Run
   const { MIGRATIONS: migrations } = await import(join(src, 'features.ts'))
-  const store = await import(join(src, 'projects/store.ts'))
   const { openDatabase: open } = await import(join(src, 'storage/db.ts'))
   const { migrate: run } = await import(join(src, 'storage/migrate.ts'))
-  let fold: Tree['fold'] = null
+  const { errorsTasks } = await import(join(src, 'errors/tasks.ts'))
+  let isSeam = (_: unknown) => false
   try {
-    fold = (await import(join(src, 'errors/fold.ts'))).foldEvents
+    isSeam = (await import(join(src, 'storage/tasks.ts'))).isSeamTask
+  } catch {}
+  let foldFn: Run | null = null
+  try {
+    foldFn = (await import(join(src, 'errors/fold.ts'))).foldEvents
   } catch {}
   const db = open(join(mkdtempSync(join(tmpdir(), 'bloop-commit-')), 'b.db'))
   run(db, migrations)
-  store.ensureDefaultProject(db, 'bench-secret-0123456789abcdef0123456789')
+  projectOnSqlite(db, {
+    id: 'default',
+    name: 'Default',
+    slug: 'default',
+    apiKey: 'bench-secret-0123456789abcdef0123456789',
+  })
   db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
-  return { label, db, commit, fold, wallMs: 0, cpuMs: 0 }
+  const call: (fn: Run, a: unknown, b?: unknown) => Promise<unknown> = isSeam(errorsTasks['errors.commit'])
+    ? await (async () => {
+        const { SqliteBackend: Backend } = await import(join(src, 'storage/sqlite.ts'))
+        const backend = new Backend(db)
+        return (fn: Run, a: unknown, b?: unknown) =>
+          backend.transaction((tx: unknown) => fn(tx, a, b) as Promise<unknown>)
+      })()
+    : async (fn: Run, a: unknown, b?: unknown) => fn(db, a, b)
+  const fold = foldFn
+  return {
+    label,
+    db,
+    commit: (events, sampleSize) => call(commitFn, events, sampleSize),
+    fold: fold ? async (a) => (await call(fold, a)) as { more: boolean } : null,
+    wallMs: 0,
+    cpuMs: 0,
+  }
 }
 
 const cpuMs = () => {
@@ -116,9 +151,9 @@ async function treesRun(issues: number, roots: string[]) {
       const t = trees[(turn + j) % trees.length] as Tree
       const w0 = performance.now()
       const c0 = cpuMs()
-      t.commit(t.db, all.slice(i, i + 500), 5)
+      await t.commit(all.slice(i, i + 500), 5)
       if (t.fold && ((i + 500) % FOLD_LIMIT === 0 || i + 500 >= N))
-        while (t.fold(t.db, { limit: FOLD_LIMIT }).more) {}
+        while ((await t.fold({ limit: FOLD_LIMIT })).more) {}
       t.cpuMs += cpuMs() - c0
       t.wallMs += performance.now() - w0
     }
@@ -138,9 +173,9 @@ if (TREES) {
 }
 
 for (const issues of [1_000, 10_000]) {
-  commitRun(issues, 'in the writer')
-  commitRun(issues, 'on their own thread')
-  commitRun(issues, 'on their own thread', true)
+  await commitRun(issues, 'in the writer')
+  await commitRun(issues, 'on their own thread')
+  await commitRun(issues, 'on their own thread', true)
 }
 
 // Hand-off to a worker and back, 500 events per message, as the writer receives them.

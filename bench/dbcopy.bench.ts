@@ -18,7 +18,7 @@ import { MIGRATIONS } from '../src/features'
 import { copyDatabase } from '../src/storage/copy'
 import { openDatabase } from '../src/storage/db'
 import { migrate, migratePostgres } from '../src/storage/migrate'
-import { projectOnSqlite } from '../test/helpers'
+import { projectOnSqlite, taskOnSqlite } from '../test/helpers'
 import { pgBenchBackend, startPg } from '../test/pg.helpers'
 import { benchEvent, fmt } from './lib'
 
@@ -42,7 +42,7 @@ for (let i = 0; i < N; i += 500) {
     if (!v.ok) throw new Error(`expected a valid bench event, got ${v.error}`)
     batch.push(v.event)
   }
-  commitEvents(db, batch, 5)
+  await taskOnSqlite(db, (tx) => commitEvents(tx, batch, 5))
 }
 db.run('PRAGMA wal_checkpoint(TRUNCATE)')
 const bytes = statSync(path).size

@@ -32,6 +32,7 @@ import { copyDatabase } from '../src/storage/copy'
 import { type Db, openDatabase } from '../src/storage/db'
 import { migrate, migratePostgres } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
+import { taskOnSqlite } from '../test/helpers'
 import { pgBenchBackend, startPg } from '../test/pg.helpers'
 import { fmt, hasTaskset, percentile, SECRET, tempDir } from './lib'
 import { ISSUES, triageEvents } from './triage.seed'
@@ -112,7 +113,8 @@ try {
       hours: 20,
       now: NOW,
     })
-    for (let i = 0; i < chunk.length; i += 500) commitEvents(db, chunk.slice(i, i + 500), 5)
+    for (let i = 0; i < chunk.length; i += 500)
+      await taskOnSqlite(db, (tx) => commitEvents(tx, chunk.slice(i, i + 500), 5))
   }
   console.log(
     `seeded ${fmt(EVENTS)} events in ${fmt(ISSUES)} issues: ${fmt((performance.now() - s0) / 1000, 1)} s`,

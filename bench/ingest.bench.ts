@@ -26,7 +26,7 @@ import { openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
-import { projectOnSqlite } from '../test/helpers'
+import { projectOnSqlite, taskOnSqlite } from '../test/helpers'
 import { benchEvent, cores, fmt, hasTaskset, REPO, rssMb, runLoad, SECRET, startPinned, tempDir } from './lib'
 
 const SUSTAIN = Number(process.env.BENCH_SECONDS ?? 30)
@@ -244,7 +244,7 @@ if (runs(6)) {
         level: null,
       })
     }
-    commitEvents(db, batch, 5)
+    await taskOnSqlite(db, (tx) => commitEvents(tx, batch, 5))
   }
   const seeded = (performance.now() - t) / 1000
   const { token } = await createToken(new SqliteBackend(db), {

@@ -34,7 +34,7 @@ import { type Db, openDatabase } from '../src/storage/db'
 import { migrate } from '../src/storage/migrate'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { createToken } from '../src/tokens/store'
-import { projectOnSqlite } from '../test/helpers'
+import { projectOnSqlite, taskOnSqlite } from '../test/helpers'
 import { cpuSeconds, fmt, percentile, pin, REPO, runLoad, SECRET, startPinned, tempDir } from './lib'
 import { ISSUES, type TriageSeed, triageEvents, USERS } from './triage.seed'
 
@@ -64,13 +64,17 @@ function freshDb(path: string): Db {
   return db
 }
 
-function commitAll(db: Db, events: NormalizedEvent[]): number {
+/** The writer's seam tasks on `db`, each in one transaction, as the writer thread runs them. */
+const commit = (db: Db, events: NormalizedEvent[]) => taskOnSqlite(db, (tx) => commitEvents(tx, events, 5))
+const fold = (db: Db) => taskOnSqlite(db, (tx) => foldEvents(tx, { limit: FOLD_LIMIT }))
+
+async function commitAll(db: Db, events: NormalizedEvent[]): Promise<number> {
   const started = performance.now()
   for (let i = 0; i < events.length; i += BATCH) {
-    commitEvents(db, events.slice(i, i + BATCH), 5)
-    if ((i + BATCH) % FOLD_LIMIT === 0) foldEvents(db, { limit: FOLD_LIMIT })
+    await commit(db, events.slice(i, i + BATCH))
+    if ((i + BATCH) % FOLD_LIMIT === 0) await fold(db)
   }
-  while (foldEvents(db, { limit: FOLD_LIMIT }).more) {}
+  while ((await fold(db)).more) {}
   return (events.length / (performance.now() - started)) * 1000
 }
 
@@ -102,9 +106,8 @@ try {
         const batch = r.events.slice(i, i + BATCH)
         const t0 = performance.now()
         const c0 = cpuMs()
-        commitEvents(r.db, batch, 5)
-        if ((i + BATCH) % FOLD_LIMIT === 0 || i + BATCH >= COST_EVENTS)
-          foldEvents(r.db, { limit: FOLD_LIMIT })
+        await commit(r.db, batch)
+        if ((i + BATCH) % FOLD_LIMIT === 0 || i + BATCH >= COST_EVENTS) await fold(r.db)
         r.cpu += cpuMs() - c0
         r.ms += performance.now() - t0
       }
@@ -194,7 +197,7 @@ try {
     const seedStarted = performance.now()
     for (let from = 0; from < LIST_EVENTS; from += 100_000) {
       const chunk = generate(Math.min(100_000, LIST_EVENTS - from), { zipf: true, users: true, hours: 72 })
-      commitAll(db, chunk)
+      await commitAll(db, chunk)
     }
     const seconds = (performance.now() - seedStarted) / 1000
     const counts = db

@@ -24,12 +24,31 @@ import type { Scope } from '../src/http/auth'
 import { createLogger } from '../src/ops/log'
 import { mintProject, type NewProject, type ProjectRow } from '../src/projects/store'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
+import type { Queryable } from '../src/storage/backend'
 import type { Db } from '../src/storage/db'
 import { openDatabase } from '../src/storage/db'
+import { SqliteBackend } from '../src/storage/sqlite'
 import { mintToken, type NewTokenInput, type TokenRow, tokenRowOf } from '../src/tokens/store'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 export const BASE = 'http://localhost'
+
+const sqliteBackends = new WeakMap<Db, SqliteBackend>()
+
+/**
+ * Runs `work` in one transaction of the seam over the SQLite connection `db`, as the
+ * writer thread runs a seam task (one SqliteBackend per connection, so its statements
+ * stay prepared across calls): for tests and benchmarks that drive a store's writer-side
+ * function, such as the errors commit or the fold, on a database of their own.
+ */
+export function taskOnSqlite<R>(db: Db, work: (tx: Queryable) => Promise<R>): Promise<R> {
+  let b = sqliteBackends.get(db)
+  if (!b) {
+    b = new SqliteBackend(db)
+    sqliteBackends.set(db, b)
+  }
+  return b.transaction(work)
+}
 
 /**
  * The tokens store's own statement (`mintToken`), run synchronously on a SQLite

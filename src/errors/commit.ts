@@ -1,16 +1,23 @@
 /**
- * What one committed batch does to the database (runs on the writer thread):
- * per event a raw row; per issue (project, fingerprint) one upsert of the issue row, the
- * regression rule, the (release, environment) aggregates, the hourly counts and the sample
- * reservoir. Events are grouped in memory first, so a batch of 500 events of 3 issues costs
- * 500 raw inserts but only a handful of upserts. Tag counts and users affected are not
- * written here: the fold counts them from the raw rows after the acknowledgement (fold.ts).
+ * What one committed batch does to the database (the `errors.commit` seam task, inside
+ * the writer's one transaction on either backend): per event a claim of its Sentry
+ * event_id (when it has one; a resend claims nothing and is not stored again) and a raw
+ * row; per issue (project, fingerprint) the issue row, the regression rule, the (release,
+ * environment) aggregates, the hourly counts and the sample reservoir. Events are grouped
+ * in memory first, so a batch of 500 events of 3 issues costs 500 raw inserts but only a
+ * handful of upserts; every kind of row goes to the database as one bulk call
+ * (`getEach`/`runMany`: a loop over one prepared statement on SQLite, pipelined on
+ * PostgreSQL), so a batch is about ten round trips whatever its size. The issue rows are
+ * read once for the batch and then kept current in memory while its groups are counted,
+ * since a merged issue's events move its target, which the batch may hold too. Tag counts
+ * and users affected are not written here: the fold counts them from the raw rows after
+ * the acknowledgement (fold.ts).
  */
 import { hourBucket } from '../core/time'
-import type { Db } from '../storage/db'
+import type { Param, Queryable } from '../storage/backend'
 import { issueKey, type NormalizedEvent } from './event'
 import { hasNewerRelease } from './releases'
-import { EVENT_COLUMNS, SAMPLE_COLUMNS, type Statements, statements } from './statements'
+import { EVENT_COLUMNS, SAMPLE_COLUMNS, SQL } from './statements'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -53,36 +60,81 @@ interface Group {
   events: { e: NormalizedEvent; rawId: number }[]
 }
 
-/** Writes `events` in one transaction. Throws (and rolls back) on any storage error. */
-export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: number): CommitResult {
+/** The rows a batch writes, per statement, sent once every group is counted. */
+interface Writes {
+  insertIssue: Param[][]
+  updateIssue: Param[][]
+  insertHistory: Param[][]
+  upsertAggregate: Param[][]
+  upsertHourly: Param[][]
+  upsertSample: Param[][]
+}
+
+const values = (e: NormalizedEvent, columns: readonly (keyof NormalizedEvent)[]) =>
+  columns.map((c) => (e[c] ?? null) as Param)
+
+/** Writes `events` in the transaction `tx` belongs to. Throws (so it rolls back) on any storage error. */
+export async function commitEvents(
+  tx: Queryable,
+  events: NormalizedEvent[],
+  sampleSize: number,
+): Promise<CommitResult> {
   const started = performance.now()
-  const st = statements(db)
   const inserted: number[] = new Array(events.length).fill(0)
+
+  // Which events are new: those without an event_id, and those whose id this batch claims.
+  const keep: boolean[] = new Array(events.length).fill(true)
+  const withId: number[] = []
+  for (let i = 0; i < events.length; i++) if ((events[i] as NormalizedEvent).event_id != null) withId.push(i)
+  if (withId.length > 0) {
+    const claims = await tx.getEach(
+      SQL.claimEventId,
+      withId.map((i) => {
+        const e = events[i] as NormalizedEvent
+        return [e.project_id, e.event_id as string, e.received_at]
+      }),
+    )
+    for (let j = 0; j < withId.length; j++) if (claims[j] === null) keep[withId[j] as number] = false
+  }
+  const stored: number[] = []
+  for (let i = 0; i < events.length; i++) if (keep[i]) stored.push(i)
+  const ids = await tx.getEach<{ id: number }>(
+    SQL.insertRaw,
+    stored.map((i) => values(events[i] as NormalizedEvent, EVENT_COLUMNS)),
+  )
+
   const groups = new Map<string, Group>()
   let firstRaw: number | null = null
   let lastRaw: number | null = null
-  const issues: CommittedIssue[] = []
+  for (let j = 0; j < stored.length; j++) {
+    const i = stored[j] as number
+    const e = events[i] as NormalizedEvent
+    const rawId = Number((ids[j] as { id: number }).id)
+    inserted[i] = 1
+    firstRaw ??= rawId
+    lastRaw = rawId
+    const key = issueKey(e.project_id, e.fingerprint)
+    const g = groups.get(key)
+    if (g) g.events.push({ e, rawId })
+    else groups.set(key, { events: [{ e, rawId }] })
+  }
 
-  db.transaction(() => {
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i] as NormalizedEvent
-      const r = st.insertRaw.run(...EVENT_COLUMNS.map((c) => e[c] ?? null))
-      if (r.changes === 0) continue
-      inserted[i] = 1
-      const rawId = Number(r.lastInsertRowid)
-      firstRaw ??= rawId
-      lastRaw = rawId
-      const key = issueKey(e.project_id, e.fingerprint)
-      const g = groups.get(key)
-      if (g) g.events.push({ e, rawId })
-      else groups.set(key, { events: [{ e, rawId }] })
-    }
-    for (const g of groups.values()) issues.push(commitIssue(st, g, sampleSize))
-    // A deletion of the newest raw rows lets SQLite hand out their ids again: the fold's
-    // watermark then goes back to just before this batch, which holds every id after it
-    // (fold.ts). A no-op otherwise.
-    if (firstRaw !== null) st.lowerFold.run(firstRaw)
-  }).immediate()
+  const states = await issueStates(tx, groups)
+  const w: Writes = {
+    insertIssue: [],
+    updateIssue: [],
+    insertHistory: [],
+    upsertAggregate: [],
+    upsertHourly: [],
+    upsertSample: [],
+  }
+  const issues: CommittedIssue[] = []
+  for (const g of groups.values()) issues.push(await commitIssue(tx, w, states, g, sampleSize))
+  for (const k of Object.keys(w) as (keyof Writes)[]) if (w[k].length > 0) await tx.runMany(SQL[k], w[k])
+  // A deletion of the newest raw rows lets SQLite hand out their ids again: the fold's
+  // watermark then goes back to just before this batch, which holds every id after it
+  // (fold.ts). A no-op otherwise, and always on PostgreSQL, whose identities never go back.
+  if (firstRaw !== null) await tx.run(SQL.lowerFold, [firstRaw])
 
   return {
     inserted,
@@ -93,7 +145,57 @@ export function commitEvents(db: Db, events: NormalizedEvent[], sampleSize: numb
   }
 }
 
-function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIssue {
+/**
+ * The stored rows of the batch's issues and of the targets they are merged into, by
+ * issueKey (null: no such issue yet), in two bulk reads at most.
+ */
+async function issueStates(
+  tx: Queryable,
+  groups: Map<string, Group>,
+): Promise<Map<string, IssueState | null>> {
+  const states = new Map<string, IssueState | null>()
+  const keys = [...groups.keys()]
+  const firsts = [...groups.values()].map((g) => (g.events[0] as { e: NormalizedEvent }).e)
+  const rows = await tx.getEach<IssueState>(
+    SQL.getIssue,
+    firsts.map((e) => [e.project_id, e.fingerprint]),
+  )
+  const targets: [string, string][] = []
+  for (let i = 0; i < keys.length; i++) {
+    const row = rows[i] ?? null
+    states.set(keys[i] as string, row)
+    const into = row?.merged_into
+    if (into) {
+      const projectId = (firsts[i] as NormalizedEvent).project_id
+      const key = issueKey(projectId, into)
+      if (!groups.has(key) && !targets.some(([p, f]) => p === projectId && f === into))
+        targets.push([projectId, into])
+    }
+  }
+  if (targets.length > 0) {
+    const found = await tx.getEach<IssueState>(SQL.getIssue, targets)
+    for (let i = 0; i < targets.length; i++) {
+      const [p, f] = targets[i] as [string, string]
+      states.set(issueKey(p, f), found[i] ?? null)
+    }
+  }
+  return states
+}
+
+/** The issue row after a batch changed its status: as the UPDATE leaves it. */
+function moved(issue: IssueState, count: number, status: IssueStatus): void {
+  issue.total_count += count
+  issue.status = status
+  if (status !== 'resolved') issue.resolved_release_seen = null
+}
+
+async function commitIssue(
+  tx: Queryable,
+  w: Writes,
+  states: Map<string, IssueState | null>,
+  g: Group,
+  sampleSize: number,
+): Promise<CommittedIssue> {
   const first = g.events[0]?.e as NormalizedEvent
   const last = g.events[g.events.length - 1]?.e as NormalizedEvent
   const { project_id, fingerprint } = first
@@ -104,7 +206,8 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
     if (e.received_at > maxReceived) maxReceived = e.received_at
   }
   const count = g.events.length
-  const existing = st.getIssue.get(project_id, fingerprint) as IssueState | null
+  const existing = states.get(issueKey(project_id, fingerprint)) ?? null
+  const before = existing?.total_count ?? 0
   let status: IssueStatus = 'unresolved'
   let regressed = false
   let totalCount = count
@@ -112,10 +215,12 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
   // A merged issue's events land in its target (merge.ts): its own row keeps its own
   // totals (what unmerge gives back), the target's row takes status, regression and totals.
   const target = existing?.merged_into
-    ? (st.getIssue.get(project_id, existing.merged_into) as IssueState | null)
+    ? (states.get(issueKey(project_id, existing.merged_into)) ?? null)
     : null
+  const update = (fp: string, s: IssueStatus) =>
+    w.updateIssue.push([count, maxReceived, last.release, last.environment, s, project_id, fp])
   if (!existing) {
-    st.insertIssue.run(
+    w.insertIssue.push([
       project_id,
       fingerprint,
       first.error_type,
@@ -128,32 +233,28 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
       maxReceived,
       last.release,
       last.environment,
-    )
+    ])
   } else if (!target) {
-    regressed = reopens(st, project_id, existing, g)
+    regressed = await reopens(tx, project_id, existing, g)
     status = regressed ? 'unresolved' : existing.status
     totalCount = existing.total_count + count
     firstSeen = existing.first_seen
-    st.updateIssue.run(count, maxReceived, last.release, last.environment, status, project_id, fingerprint)
+    update(fingerprint, status)
     if (regressed)
-      st.insertHistory.run(project_id, fingerprint, existing.status, 'unresolved', 'system', maxReceived)
+      w.insertHistory.push([project_id, fingerprint, existing.status, 'unresolved', 'system', maxReceived])
+    moved(existing, count, status)
   } else {
     const into = existing.merged_into as string
-    st.updateIssue.run(
-      count,
-      maxReceived,
-      last.release,
-      last.environment,
-      existing.status,
-      project_id,
-      fingerprint,
-    )
-    regressed = reopens(st, project_id, target, g)
+    update(fingerprint, existing.status)
+    moved(existing, count, existing.status)
+    regressed = await reopens(tx, project_id, target, g)
     status = regressed ? 'unresolved' : target.status
     totalCount = target.total_count + count
     firstSeen = Math.min(target.first_seen, minReceived)
-    st.updateIssue.run(count, maxReceived, last.release, last.environment, status, project_id, into)
-    if (regressed) st.insertHistory.run(project_id, into, target.status, 'unresolved', 'system', maxReceived)
+    update(into, status)
+    if (regressed)
+      w.insertHistory.push([project_id, into, target.status, 'unresolved', 'system', maxReceived])
+    moved(target, count, status)
   }
 
   const aggregates = new Map<
@@ -197,24 +298,16 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
         count: 1,
       })
   }
-  for (const a of aggregates.values()) {
-    st.upsertAggregate.run(project_id, fingerprint, a.release, a.environment, a.n, a.min, a.max)
-  }
-  for (const h of hourly.values()) {
-    st.upsertHourly.run(project_id, fingerprint, h.hour, h.environment, h.source, h.release, h.n)
-  }
+  for (const a of aggregates.values())
+    w.upsertAggregate.push([project_id, fingerprint, a.release, a.environment, a.n, a.min, a.max])
+  for (const h of hourly.values())
+    w.upsertHourly.push([project_id, fingerprint, h.hour, h.environment, h.source, h.release, h.n])
   // Only the newest `sampleSize` events of the batch can survive the reservoir. The k-th
   // event ever of the issue (counting from 0) lives in slot k mod sampleSize; a merged
   // issue counts its own events, since its ring is its own.
-  const before = existing?.total_count ?? 0
   for (let k = Math.max(0, count - sampleSize); k < count; k++) {
     const { e, rawId } = g.events[k] as { e: NormalizedEvent; rawId: number }
-    st.upsertSample.run(
-      (before + k) % sampleSize,
-      rawId,
-      e.received_at,
-      ...SAMPLE_COLUMNS.map((c) => e[c] ?? null),
-    )
+    w.upsertSample.push([(before + k) % sampleSize, rawId, e.received_at, ...values(e, SAMPLE_COLUMNS)])
   }
 
   const described = target ?? first
@@ -237,7 +330,7 @@ function commitIssue(st: Statements, g: Group, sampleSize: number): CommittedIss
   }
 }
 
-/** The issue row as the commit reads it. */
+/** The issue row as the commit reads it (and keeps current through the batch). */
 interface IssueState {
   status: IssueStatus
   total_count: number
@@ -257,11 +350,11 @@ interface IssueState {
  * next release" only on an event of a release first seen after the one current at
  * resolution (releases.ts).
  */
-function reopens(st: Statements, projectId: string, issue: IssueState, g: Group): boolean {
+async function reopens(tx: Queryable, projectId: string, issue: IssueState, g: Group): Promise<boolean> {
   if (issue.status !== 'resolved') return false
   if (issue.resolved_release_seen === null) return true
   return hasNewerRelease(
-    st.db,
+    tx,
     projectId,
     new Set(g.events.map(({ e }) => e.release)),
     issue.resolved_release_seen,

@@ -37,6 +37,8 @@ import m202612021705pg from './migrations/202612021705_fold.pg.sql' with { type:
 import m202612021705 from './migrations/202612021705_fold.sql' with { type: 'text' }
 import m202612022300pg from './migrations/202612022300_issue_users.pg.sql' with { type: 'text' }
 import m202612022300 from './migrations/202612022300_issue_users.sql' with { type: 'text' }
+import m202612031200pg from './migrations/202612031200_event_ids.pg.sql' with { type: 'text' }
+import m202612031200 from './migrations/202612031200_event_ids.sql' with { type: 'text' }
 import { errorsRoutes, type Symbolicate } from './routes'
 import { type ErrorsTasks, errorsProjectData, errorsTasks } from './tasks'
 import type { Directory } from './triage.read'
@@ -105,6 +107,7 @@ export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
     { file: '202612021422_triage_data.sql', sql: m202612021422, pg: m202612021422pg },
     { file: '202612021705_fold.sql', sql: m202612021705, pg: m202612021705pg },
     { file: '202612022300_issue_users.sql', sql: m202612022300, pg: m202612022300pg },
+    { file: '202612031200_event_ids.sql', sql: m202612031200, pg: m202612031200pg },
   ],
   tasks: errorsTasks,
   projectData: errorsProjectData,

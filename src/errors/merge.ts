@@ -237,9 +237,9 @@ async function restoreTarget(
  * Sets `users_count` of each issue to the estimate over its merge group, the union of the
  * group's total sketches (an issue merged into another has no members, so it gets its own
  * count), so the list sorts a merge or unmerge's issues right at once instead of after
- * their next events are folded (users.ts does the same for the groups a fold touches).
+ * their next events are folded (the fold's users.ts calls it for the groups it touches).
  */
-async function recountUsers(tx: Queryable, projectId: string, fingerprints: string[]): Promise<void> {
+export async function recountUsers(tx: Queryable, projectId: string, fingerprints: string[]): Promise<void> {
   for (const fp of new Set(fingerprints)) {
     const group = await groupOf(tx, projectId, fp)
     const rows = await tx.all<{ sketch: Uint8Array }>(

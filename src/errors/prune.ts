@@ -1,9 +1,8 @@
 /**
  * The errors feature's retention hooks (registered as `errors.pruneRaw` and
  * `errors.pruneHourly`, run by the retention sweeper), one small transaction per call, so
- * an ingest commit waits at most one batch. The hourly one is a seam task; the raw one
- * stays on the writer thread's bun:sqlite connection because it folds the events it is
- * about to delete first (fold.ts, itself a SQLite task still).
+ * an ingest commit waits at most one batch. Both are seam tasks; the raw one folds the
+ * events it is about to delete first (fold.ts), in the same transaction.
  *
  * Raw events are walked in `received_at` order through the `raw_events_received` index
  * with a cursor, oldest first, and stop at the latest cutoff of any project. Each call
@@ -12,8 +11,7 @@
  * look at each of them per pass, not one per batch. Hourly counts go by bucket.
  */
 import type { Cutoffs, PruneArgs, PruneStep } from '../retention'
-import type { Queryable } from '../storage/backend'
-import type { Db, Statement } from '../storage/db'
+import type { Param, Queryable } from '../storage/backend'
 import { FOLD_LIMIT, foldEvents, foldWatermark } from './fold'
 
 export interface RawCursor {
@@ -23,38 +21,23 @@ export interface RawCursor {
 
 export type PruneRawResult = PruneStep<RawCursor> & { by_project: Record<string, number> }
 
-interface Statements {
-  scanFirst: Statement
-  scanAfter: Statement
-  deleteRaw: Statement
-}
-
-const prepared = new WeakMap<Db, Statements>()
-
-function statements(db: Db): Statements {
-  let s = prepared.get(db)
-  if (s) return s
-  s = {
-    scanFirst: db.prepare(
-      `SELECT id, project_id, received_at FROM raw_events INDEXED BY raw_events_received
-       WHERE received_at < ? ORDER BY received_at, id LIMIT ?`,
-    ),
-    // Rows at the cursor's own receive time with a smaller id were looked at already.
-    scanAfter: db.prepare(
-      `SELECT id, project_id, received_at FROM raw_events INDEXED BY raw_events_received
-       WHERE received_at >= ? AND received_at < ? AND NOT (received_at = ? AND id <= ?)
-       ORDER BY received_at, id LIMIT ?`,
-    ),
-    deleteRaw: db.prepare('DELETE FROM raw_events WHERE id = ?'),
-  }
-  prepared.set(db, s)
-  return s
-}
+const PRUNE_SQL = {
+  scanFirst: `SELECT id, project_id, received_at, event_id FROM raw_events INDEXED BY raw_events_received
+     WHERE received_at < ? ORDER BY received_at, id LIMIT ?`,
+  // Rows at the cursor's own receive time with a smaller id were looked at already.
+  scanAfter: `SELECT id, project_id, received_at, event_id FROM raw_events INDEXED BY raw_events_received
+     WHERE received_at >= ? AND received_at < ? AND NOT (received_at = ? AND id <= ?)
+     ORDER BY received_at, id LIMIT ?`,
+  deleteRaw: 'DELETE FROM raw_events WHERE id = ?',
+  // The event's claim of its Sentry event_id goes with it (commit.ts).
+  deleteEventId: 'DELETE FROM raw_event_ids WHERE project_id = ? AND event_id = ?',
+} as const
 
 interface ScanRow {
   id: number
   project_id: string
   received_at: number
+  event_id: string | null
 }
 
 /**
@@ -65,34 +48,38 @@ interface ScanRow {
 const expired = (c: Cutoffs, projectId: string, receivedAt: number) =>
   receivedAt < (c.raw_by_project[projectId] ?? c.raw_default)
 
-/** Looks at up to `limit` raw events after `after` and deletes the expired ones, in one transaction. */
-export function pruneRawBatch(db: Db, a: PruneArgs<RawCursor>): PruneRawResult {
-  const st = statements(db)
+/**
+ * Looks at up to `limit` raw events after `after` and deletes the expired ones, in the
+ * task's one transaction. Expired events the fold has not reached yet are folded first.
+ */
+export async function pruneRawBatch(tx: Queryable, a: PruneArgs<RawCursor>): Promise<PruneRawResult> {
   const until = a.cutoffs.raw_scan_until
-  return db
-    .transaction(() => {
-      const rows = (
-        a.after === null
-          ? st.scanFirst.all(until, a.limit)
-          : st.scanAfter.all(a.after.received_at, until, a.after.received_at, a.after.id, a.limit)
-      ) as ScanRow[]
-      let newest = 0
-      for (const r of rows)
-        if (r.id > newest && expired(a.cutoffs, r.project_id, r.received_at)) newest = r.id
-      while (foldWatermark(db) < newest && foldEvents(db, { limit: FOLD_LIMIT }).folded > 0) {}
-      const by_project: Record<string, number> = {}
-      let deleted = 0
-      for (const r of rows) {
-        if (!expired(a.cutoffs, r.project_id, r.received_at)) continue
-        st.deleteRaw.run(r.id)
-        by_project[r.project_id] = (by_project[r.project_id] ?? 0) + 1
-        deleted++
-      }
-      const last = rows[rows.length - 1]
-      const next = rows.length < a.limit || !last ? null : { received_at: last.received_at, id: last.id }
-      return { deleted, by_project, next }
-    })
-    .immediate()
+  const rows = await (a.after === null
+    ? tx.all<ScanRow>(PRUNE_SQL.scanFirst, [until, a.limit])
+    : tx.all<ScanRow>(PRUNE_SQL.scanAfter, [
+        a.after.received_at,
+        until,
+        a.after.received_at,
+        a.after.id,
+        a.limit,
+      ]))
+  let newest = 0
+  for (const r of rows) if (r.id > newest && expired(a.cutoffs, r.project_id, r.received_at)) newest = r.id
+  while ((await foldWatermark(tx)) < newest && (await foldEvents(tx, { limit: FOLD_LIMIT })).folded > 0) {}
+  const by_project: Record<string, number> = {}
+  const gone: Param[][] = []
+  const ids: Param[][] = []
+  for (const r of rows) {
+    if (!expired(a.cutoffs, r.project_id, r.received_at)) continue
+    gone.push([r.id])
+    if (r.event_id !== null) ids.push([r.project_id, r.event_id])
+    by_project[r.project_id] = (by_project[r.project_id] ?? 0) + 1
+  }
+  if (gone.length > 0) await tx.runMany(PRUNE_SQL.deleteRaw, gone)
+  if (ids.length > 0) await tx.runMany(PRUNE_SQL.deleteEventId, ids)
+  const last = rows[rows.length - 1]
+  const next = rows.length < a.limit || !last ? null : { received_at: last.received_at, id: last.id }
+  return { deleted: gone.length, by_project, next }
 }
 
 /**

@@ -4,15 +4,10 @@
  * its aggregate rows. `unknown` (an event without a release) is never a newer release.
  */
 import type { Queryable } from '../storage/backend'
-import type { Db } from '../storage/db'
 
 export const NO_RELEASE = 'unknown'
 
-/**
- * The project's newest release (first seen last), or null when it has none. Through the
- * seam (the status change's writer task); the commit's checks below stay on the writer
- * thread's bun:sqlite connection, as commit.ts does.
- */
+/** The project's newest release (first seen last), or null when it has none. */
 export function currentRelease(
   tx: Queryable,
   projectId: string,
@@ -25,12 +20,15 @@ export function currentRelease(
 }
 
 /** When `release` was first seen in the project; null when never. */
-export function releaseFirstSeen(db: Db, projectId: string, release: string): number | null {
-  const row = db
-    .query<{ seen: number | null }, [string, string]>(
-      'SELECT min(first_seen) AS seen FROM error_aggregates WHERE project_id = ? AND release = ?',
-    )
-    .get(projectId, release)
+export async function releaseFirstSeen(
+  tx: Queryable,
+  projectId: string,
+  release: string,
+): Promise<number | null> {
+  const row = await tx.get<{ seen: number | null }>(
+    'SELECT min(first_seen) AS seen FROM error_aggregates WHERE project_id = ? AND release = ?',
+    [projectId, release],
+  )
   return row?.seen ?? null
 }
 
@@ -39,10 +37,15 @@ export function releaseFirstSeen(db: Db, projectId: string, release: string): nu
  * seen after it, or never seen before this batch. Called before the batch's aggregates are
  * written, so a release the batch brings for the first time has no sighting yet.
  */
-export function hasNewerRelease(db: Db, projectId: string, releases: Iterable<string>, resolvedSeen: number) {
+export async function hasNewerRelease(
+  tx: Queryable,
+  projectId: string,
+  releases: Iterable<string>,
+  resolvedSeen: number,
+): Promise<boolean> {
   for (const release of releases) {
     if (release === NO_RELEASE) continue
-    const seen = releaseFirstSeen(db, projectId, release)
+    const seen = await releaseFirstSeen(tx, projectId, release)
     if (seen === null || seen > resolvedSeen) return true
   }
   return false

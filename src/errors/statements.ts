@@ -1,24 +1,9 @@
 /**
- * The prepared statements of the errors write path (writer thread), one set per
- * connection, and the event columns they bind in order: a raw event row and a sample row
- * hold the same fields.
+ * The SQL of the errors write path, one text for both backends (portable SQL,
+ * docs/ARCHITECTURE.md "Storage backends"), and the event columns they bind in order: a
+ * raw event row and a sample row hold the same fields.
  */
-import { type Db, placeholders, type Statement } from '../storage/db'
-
-export interface Statements {
-  db: Db
-  insertRaw: Statement
-  getIssue: Statement
-  insertIssue: Statement
-  updateIssue: Statement
-  insertHistory: Statement
-  upsertAggregate: Statement
-  upsertHourly: Statement
-  upsertSample: Statement
-  lowerFold: Statement
-}
-
-const prepared = new WeakMap<Db, Statements>()
+import { placeholders } from '../storage/db'
 
 export const EVENT_COLUMNS = [
   'project_id',
@@ -47,64 +32,50 @@ export const EVENT_COLUMNS = [
 
 export const SAMPLE_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'received_at')
 
-export function statements(db: Db): Statements {
-  let s = prepared.get(db)
-  if (s) return s
-  const cols = EVENT_COLUMNS.join(', ')
-  s = {
-    db,
-    insertRaw: db.prepare(
-      `INSERT OR IGNORE INTO raw_events (${cols}) VALUES (${placeholders(EVENT_COLUMNS.length)})`,
-    ),
-    getIssue: db.prepare(
-      `SELECT status, total_count, first_seen, merged_into, resolved_release_seen, assignee_id, assignee_name,
-         error_type, message, source, route_or_procedure
-       FROM issues WHERE project_id = ? AND fingerprint = ?`,
-    ),
-    insertIssue: db.prepare(
-      `INSERT INTO issues (project_id, fingerprint, error_type, message, source, route_or_procedure, screen,
-         status, total_count, first_seen, last_seen, last_release, last_environment)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, ?, ?, ?)`,
-    ),
-    updateIssue: db.prepare(
-      `UPDATE issues SET total_count = total_count + ?1, last_seen = max(last_seen, ?2), last_release = ?3,
-         last_environment = ?4, status = ?5,
-         resolved_in_release = iif(?5 = 'resolved', resolved_in_release, NULL),
-         resolved_release_seen = iif(?5 = 'resolved', resolved_release_seen, NULL)
-       WHERE project_id = ?6 AND fingerprint = ?7`,
-    ),
-    insertHistory: db.prepare(
-      `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    upsertAggregate: db.prepare(
-      `INSERT INTO error_aggregates (project_id, fingerprint, release, environment, total_count, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, release, environment) DO UPDATE SET
-         total_count = total_count + excluded.total_count,
-         first_seen = min(first_seen, excluded.first_seen),
-         last_seen = max(last_seen, excluded.last_seen)`,
-    ),
-    upsertHourly: db.prepare(
-      `INSERT INTO event_counts_hourly (project_id, fingerprint, hour_bucket, environment, source, release, count)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, hour_bucket, environment, source, release) DO UPDATE SET
-         count = count + excluded.count`,
-    ),
-    // One statement per sample: slot = (event number within the issue) mod N, so the ring
-    // always holds the newest N and never needs trimming.
-    upsertSample: db.prepare(
-      `INSERT INTO samples (slot, raw_event_id, captured_at, ${SAMPLE_COLUMNS.join(', ')})
-       VALUES (?, ?, ?, ${placeholders(SAMPLE_COLUMNS.length)})
-       ON CONFLICT (project_id, fingerprint, slot) DO UPDATE SET raw_event_id = excluded.raw_event_id,
-         captured_at = excluded.captured_at, ${SAMPLE_COLUMNS.filter(
-           (c) => c !== 'project_id' && c !== 'fingerprint',
-         )
-           .map((c) => `${c} = excluded.${c}`)
-           .join(', ')}`,
-    ),
-    lowerFold: db.prepare('UPDATE errors_fold SET last_raw_id = ?1 - 1 WHERE id = 1 AND last_raw_id >= ?1'),
-  }
-  prepared.set(db, s)
-  return s
-}
+const COLUMNS = EVENT_COLUMNS.join(', ')
+
+export const SQL = {
+  /**
+   * The Sentry event_id dedupe: a row claims (project, event_id); nothing returned means
+   * the id was stored before (a resend). A key table of its own, since on PostgreSQL the
+   * partitioned raw_events cannot hold that unique index (storage's migration
+   * 202612021755_raw_event_ids).
+   */
+  claimEventId: `INSERT INTO raw_event_ids (project_id, event_id, received_at) VALUES (?, ?, ?)
+     ON CONFLICT (project_id, event_id) DO NOTHING RETURNING 1 AS claimed`,
+  insertRaw: `INSERT INTO raw_events (${COLUMNS}) VALUES (${placeholders(EVENT_COLUMNS.length)}) RETURNING id`,
+  getIssue: `SELECT fingerprint, status, total_count, first_seen, merged_into, resolved_release_seen, assignee_id,
+       assignee_name, error_type, message, source, route_or_procedure
+     FROM issues WHERE project_id = ? AND fingerprint = ?`,
+  insertIssue: `INSERT INTO issues (project_id, fingerprint, error_type, message, source, route_or_procedure, screen,
+       status, total_count, first_seen, last_seen, last_release, last_environment)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, ?, ?, ?)`,
+  updateIssue: `UPDATE issues SET total_count = total_count + ?1, last_seen = max(last_seen, ?2), last_release = ?3,
+       last_environment = ?4, status = ?5,
+       resolved_in_release = iif(?5 = 'resolved', resolved_in_release, NULL),
+       resolved_release_seen = iif(?5 = 'resolved', resolved_release_seen, NULL)
+     WHERE project_id = ?6 AND fingerprint = ?7`,
+  insertHistory: `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  upsertAggregate: `INSERT INTO error_aggregates (project_id, fingerprint, release, environment, total_count, first_seen, last_seen)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (project_id, fingerprint, release, environment) DO UPDATE SET
+       total_count = total_count + excluded.total_count,
+       first_seen = min(first_seen, excluded.first_seen),
+       last_seen = max(last_seen, excluded.last_seen)`,
+  upsertHourly: `INSERT INTO event_counts_hourly (project_id, fingerprint, hour_bucket, environment, source, release, count)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (project_id, fingerprint, hour_bucket, environment, source, release) DO UPDATE SET
+       count = count + excluded.count`,
+  // One statement per sample: slot = (event number within the issue) mod N, so the ring
+  // always holds the newest N and never needs trimming.
+  upsertSample: `INSERT INTO samples (slot, raw_event_id, captured_at, ${SAMPLE_COLUMNS.join(', ')})
+     VALUES (?, ?, ?, ${placeholders(SAMPLE_COLUMNS.length)})
+     ON CONFLICT (project_id, fingerprint, slot) DO UPDATE SET raw_event_id = excluded.raw_event_id,
+       captured_at = excluded.captured_at, ${SAMPLE_COLUMNS.filter(
+         (c) => c !== 'project_id' && c !== 'fingerprint',
+       )
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}`,
+  lowerFold: 'UPDATE errors_fold SET last_raw_id = ?1 - 1 WHERE id = 1 AND last_raw_id >= ?1',
+} as const

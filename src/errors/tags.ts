@@ -14,8 +14,7 @@
  * counts of later new values add up under OTHER_VALUE, so a tag holding an id cannot grow
  * the table by one row per event.
  */
-import type { Queryable } from '../storage/backend'
-import type { Db, Statement } from '../storage/db'
+import type { Param, Queryable } from '../storage/backend'
 import type { NormalizedEvent } from './event'
 
 export const MAX_TAGS_PER_EVENT = 50
@@ -93,49 +92,25 @@ export function tagsOf(e: TagSource): [string, string][] {
   return [...out]
 }
 
-interface TagStatements {
-  add: Statement
-  insert: Statement
-  distinct: Statement
-  fold: Statement
-  other: Statement
-}
-
-const prepared = new WeakMap<Db, TagStatements>()
-
 /**
- * One statement per row, the update first: a known value (nearly every row) costs one
- * update, a new one an update that changes nothing and an insert, and which of the two
- * it was comes back as `changes`. Measured against multi-row upserts with RETURNING (the
- * way to tell new values there), 2.1 us a row against 3.5 (docs/benchmarks.md, "The fold").
+ * The fold's tag statements. Per row the update first: a known value (nearly every row)
+ * costs one update, a new one an update that changes nothing and an insert. The updates
+ * go as one bulk call whose RETURNING tells which rows were there, then the inserts of
+ * the others as one more (the seam's `getEach`/`runMany`: one prepared statement looped
+ * on SQLite, pipelined on PostgreSQL).
  */
-function statements(db: Db): TagStatements {
-  let s = prepared.get(db)
-  if (s) return s
-  s = {
-    add: db.prepare(
-      `UPDATE issue_tags SET count = count + ?, last_seen = max(last_seen, ?)
-       WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?`,
-    ),
-    insert: db.prepare(
-      'INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    distinct: db.prepare(
-      `SELECT count(*) - coalesce(sum(value = '${OTHER_VALUE}'), 0) AS n FROM issue_tags
-       WHERE project_id = ? AND fingerprint = ? AND key = ?`,
-    ),
-    fold: db.prepare(
-      'DELETE FROM issue_tags WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?',
-    ),
-    other: db.prepare(
-      `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
-         last_seen = max(last_seen, excluded.last_seen)`,
-    ),
-  }
-  prepared.set(db, s)
-  return s
-}
+const TAG_SQL = {
+  add: `UPDATE issue_tags SET count = count + ?, last_seen = max(last_seen, ?)
+     WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ? RETURNING 1 AS known`,
+  insert:
+    'INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)',
+  distinct: `SELECT count(*) - count(CASE WHEN value = '${OTHER_VALUE}' THEN 1 END) AS n FROM issue_tags
+     WHERE project_id = ? AND fingerprint = ? AND key = ?`,
+  fold: 'DELETE FROM issue_tags WHERE project_id = ? AND fingerprint = ? AND key = ? AND value = ?',
+  other: `INSERT INTO issue_tags (project_id, fingerprint, key, value, count, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (project_id, fingerprint, key, value) DO UPDATE SET count = count + excluded.count,
+       last_seen = max(last_seen, excluded.last_seen)`,
+} as const
 
 interface Counted {
   project_id: string
@@ -157,52 +132,78 @@ const rowKey = (projectId: string, fingerprint: string, key: string, value: stri
   `${projectId}\u0000${fingerprint}\u0000${key}\u0000${value}`
 
 /**
- * Adds the tags of a fold's events (writer thread, inside the fold's transaction), counted
- * in memory per (issue, key, value) first, then one write per row; only a key that
- * gained values is counted, and values past its limit are folded into OTHER_VALUE. Values
- * are written in the order of their first event, so a fold of many commits keeps the same
- * 100 values as those commits one by one would have.
+ * Adds the tags of a fold's events (inside the fold's transaction), counted in memory per
+ * (issue, key, value) first, then one bulk write per kind of row; only a key that gained
+ * values is counted, and values past its limit are folded into OTHER_VALUE. Values are
+ * written in the order of their first event, so a fold of many commits keeps the same 100
+ * values as those commits one by one would have.
  */
-export function commitTags(db: Db, issues: readonly TaggedEvents[]): void {
-  const counts = new Map<string, Counted>()
+export async function commitTags(tx: Queryable, issues: readonly TaggedEvents[]): Promise<void> {
+  const counts: Counted[] = []
+  const byRow = new Map<string, Counted>()
   for (const { project_id, fingerprint, events } of issues) {
     for (const e of events) {
       for (const [key, value] of tagsOf(e)) {
         const k = rowKey(project_id, fingerprint, key, value)
-        const c = counts.get(k)
+        const c = byRow.get(k)
         if (c) {
           c.n++
           if (e.received_at > c.last) c.last = e.received_at
-        } else counts.set(k, { project_id, fingerprint, key, value, n: 1, last: e.received_at })
+        } else {
+          const fresh = { project_id, fingerprint, key, value, n: 1, last: e.received_at }
+          byRow.set(k, fresh)
+          counts.push(fresh)
+        }
       }
     }
   }
-  if (counts.size === 0) return
-  const st = statements(db)
+  if (counts.length === 0) return
+  const known = await tx.getEach(
+    TAG_SQL.add,
+    counts.map((c) => [c.n, c.last, c.project_id, c.fingerprint, c.key, c.value]),
+  )
+  const inserts: Counted[] = []
+  for (let i = 0; i < counts.length; i++) if (known[i] === null) inserts.push(counts[i] as Counted)
+  if (inserts.length === 0) return
+  await tx.runMany(
+    TAG_SQL.insert,
+    inserts.map((c) => [c.project_id, c.fingerprint, c.key, c.value, c.n, c.last]),
+  )
   // Per issue and tag key, the values this fold added to it, in the order of their first event.
   const added = new Map<string, Counted[]>()
-  for (const c of counts.values()) {
-    if (st.add.run(c.n, c.last, c.project_id, c.fingerprint, c.key, c.value).changes > 0) continue
-    st.insert.run(c.project_id, c.fingerprint, c.key, c.value, c.n, c.last)
+  for (const c of inserts) {
     if (c.value === OTHER_VALUE) continue
     const k = rowKey(c.project_id, c.fingerprint, c.key, '')
     const list = added.get(k)
     if (list) list.push(c)
     else added.set(k, [c])
   }
-  for (const fresh of added.values()) {
-    const { project_id, fingerprint, key } = fresh[0] as Counted
-    // Real values only: OTHER_VALUE's own row does not count against the limit.
-    const n = (st.distinct.get(project_id, fingerprint, key) as { n: number }).n
-    const over = n - MAX_VALUES_PER_TAG
+  const keys = [...added.values()]
+  // Real values only: OTHER_VALUE's own row does not count against the limit.
+  const distinct = await tx.getEach<{ n: number }>(
+    TAG_SQL.distinct,
+    keys.map((fresh) => {
+      const { project_id, fingerprint, key } = fresh[0] as Counted
+      return [project_id, fingerprint, key]
+    }),
+  )
+  const folds: Param[][] = []
+  const others: Param[][] = []
+  for (let i = 0; i < keys.length; i++) {
+    const fresh = keys[i] as Counted[]
+    const over = Number((distinct[i] as { n: number }).n) - MAX_VALUES_PER_TAG
     if (over <= 0) continue
-    // Before this batch the key was within the limit, so the values past it are among the
-    // batch's new ones: the last of them go to OTHER_VALUE.
+    const { project_id, fingerprint, key } = fresh[0] as Counted
+    // Before this fold the key was within the limit, so the values past it are among the
+    // fold's new ones: the last of them go to OTHER_VALUE.
     for (const c of fresh.slice(-over)) {
-      st.fold.run(project_id, fingerprint, key, c.value)
-      st.other.run(project_id, fingerprint, key, OTHER_VALUE, c.n, c.last)
+      folds.push([project_id, fingerprint, key, c.value])
+      others.push([project_id, fingerprint, key, OTHER_VALUE, c.n, c.last])
     }
   }
+  if (folds.length === 0) return
+  await tx.runMany(TAG_SQL.fold, folds)
+  await tx.runMany(TAG_SQL.other, others)
 }
 
 export interface TagFacet {

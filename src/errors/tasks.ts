@@ -1,13 +1,13 @@
 /**
  * The errors feature's writer side: every write of event data (the write path of ingest,
  * the fold of tag counts and users after it, status changes from the API, the sample
- * rings at start, retention's deletions of raw events and hourly counts) is one of these tasks on the writer thread, so none of them
- * contends with an ingest commit. src/writer.tasks.ts registers this table; nothing here
+ * rings at start, retention's deletions of raw events and hourly counts) is one of these
+ * seam tasks (storage/tasks.ts), run one at a time by the writer, so none of them contends
+ * with an ingest commit. src/writer.tasks.ts registers this table; nothing here
  * imports HTTP code, because the writer thread loads it.
  */
 import type { ProjectDataTable } from '../core/feature'
-import type { PruneArgs, PruneTask, SeamPruneTask } from '../retention'
-import type { Db } from '../storage/db'
+import type { PruneArgs, SeamPruneTask } from '../retention'
 import { seamTask, type TaskTable } from '../storage/tasks'
 import { commitEvents } from './commit'
 import type { NormalizedEvent } from './event'
@@ -19,10 +19,11 @@ import { pruneUsersHourly, type UsersCursor } from './users'
 
 export const errorsTasks = {
   /** One group commit of events (the errors BatchQueue's batches). */
-  'errors.commit': (db: Db, a: { events: NormalizedEvent[]; sampleSize: number }) =>
-    commitEvents(db, a.events, a.sampleSize),
+  'errors.commit': seamTask((tx, a: { events: NormalizedEvent[]; sampleSize: number }) =>
+    commitEvents(tx, a.events, a.sampleSize),
+  ),
   /** Tag counts and users of the raw events after the watermark (fold.ts; fold.schedule.ts runs it). */
-  'errors.fold': (db: Db, a: { limit: number }) => foldEvents(db, a),
+  'errors.fold': seamTask((tx, a: { limit: number }) => foldEvents(tx, a)),
   /** Status changes, assignment, merge and comments: seam tasks (triage.tasks.ts). */
   ...triageTasks,
   /** Re-lays the sample rings when the configured reservoir size changed. */
@@ -30,7 +31,7 @@ export const errorsTasks = {
     resizeSampleRings(tx, a.sampleSize),
   ),
   /** Retention hook: looks at up to `limit` raw events after the cursor, deletes the expired ones. */
-  'errors.pruneRaw': pruneRawBatch satisfies PruneTask<RawCursor>,
+  'errors.pruneRaw': seamTask(pruneRawBatch) satisfies SeamPruneTask<RawCursor>,
   /** Retention hook: deletes up to `limit` hourly-count rows whose hour is past the window. */
   'errors.pruneHourly': seamTask(pruneHourlyBatch) satisfies SeamPruneTask<true>,
   /** Retention hook: hourly distinct-user sketches go with the hourly counts' window. */
@@ -50,6 +51,7 @@ export type ErrorsTasks = typeof errorsTasks
  * last: a removal cut short leaves issue rows, and that is how the next start finds it.
  */
 export const errorsProjectData: readonly ProjectDataTable[] = [
+  { table: 'raw_event_ids', key: ['project_id', 'event_id'] },
   { table: 'raw_events', key: ['id'] },
   { table: 'samples', key: ['id'] },
   { table: 'status_changes', key: ['id'] },

@@ -15,8 +15,9 @@
  */
 import { HOUR_MS, hourBucket } from '../core/time'
 import type { Queryable } from '../storage/backend'
-import { type Db, placeholders, type Statement } from '../storage/db'
+import { placeholders } from '../storage/db'
 import type { NormalizedEvent } from './event'
+import { recountUsers } from './merge'
 import { estimate, mergeSketches, userHash32, withHashes } from './sketch'
 
 /** An hour's scope: `h:` and the hours since the epoch in 8 digits, so scopes sort by time. */
@@ -25,34 +26,14 @@ const hourScope = (hourBucketMs: number) => `h:${String(hourBucketMs / HOUR_MS).
 /** Sketches per read or write statement, issues per count update. */
 const CHUNK = 100
 
-interface UserStatements {
-  read: Map<number, Statement>
-  write: Map<number, Statement>
-  count: Map<number, Statement>
-  pairs: Map<number, Statement>
-}
-
-const prepared = new WeakMap<Db, UserStatements>()
-
-function statements(db: Db): UserStatements {
-  let s = prepared.get(db)
-  if (!s) {
-    s = { read: new Map(), write: new Map(), count: new Map(), pairs: new Map() }
-    prepared.set(db, s)
-  }
-  return s
-}
+const key = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`
 
 const tuples = (n: number, width: number) =>
   Array.from({ length: n }, () => `(${placeholders(width)})`).join(', ')
 
-function cached(cache: Map<number, Statement>, n: number, make: () => Statement): Statement {
-  let q = cache.get(n)
-  if (!q) {
-    q = make()
-    cache.set(n, q)
-  }
-  return q
+/** `rows` in chunks of CHUNK, one call of `run` (one multi-row statement) each, in order. */
+async function chunked<T>(rows: readonly T[], run: (chunk: readonly T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await run(rows.slice(i, i + CHUNK))
 }
 
 /** What an event's users are read from. */
@@ -66,14 +47,13 @@ export interface IssueEvents {
 }
 
 /**
- * Adds the users of a fold's events (writer thread, inside the fold's transaction), for
- * all its issues at once: the hashes gathered per sketch in memory, then one read of the
- * sketches they touch, one write of those that changed (a user already counted changes
- * nothing), one update of the issues' counts, per 100 of each; and the counts of the merge
- * groups they belong to (`refreshUsersCounts`).
+ * Adds the users of a fold's events (inside the fold's transaction), for all its issues at
+ * once: the hashes gathered per sketch in memory, then one read of the sketches they
+ * touch, one write of those that changed (a user already counted changes nothing), one
+ * update of the issues' counts, per 100 of each; and the counts of the merge groups they
+ * belong to (merge.ts `recountUsers`).
  */
-export function commitUsers(db: Db, groups: IssueEvents[]): void {
-  const key = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`
+export async function commitUsers(tx: Queryable, groups: IssueEvents[]): Promise<void> {
   const touched: { project_id: string; fingerprint: string; scope: string; hashes: number[] }[] = []
   // (project, user, fingerprint) once each, for the `user:` search (issue_users).
   const pairs = new Map<string, [string, string, string]>()
@@ -100,36 +80,30 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
       touched.push({ project_id: g.project_id, fingerprint: g.fingerprint, scope, hashes })
   }
   if (touched.length === 0) return
-  const st = statements(db)
   // In key order, so consecutive rows land on the same b-tree pages; a pair already there
   // (a user who hit the issue before) writes nothing.
   const rows = [...pairs.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK)
-    cached(st.pairs, chunk.length, () =>
-      db.prepare(
-        `INSERT INTO issue_users (project_id, user_id_hash, fingerprint) VALUES ${tuples(chunk.length, 3)}
-         ON CONFLICT DO NOTHING`,
-      ),
-    ).run(...chunk.flat())
-  }
+  await chunked(rows, (chunk) =>
+    tx.run(
+      `INSERT INTO issue_users (project_id, user_id_hash, fingerprint) VALUES ${tuples(chunk.length, 3)}
+       ON CONFLICT DO NOTHING`,
+      chunk.flat(),
+    ),
+  )
   const old = new Map<string, Uint8Array>()
-  for (let i = 0; i < touched.length; i += CHUNK) {
-    const chunk = touched.slice(i, i + CHUNK)
-    const q = cached(st.read, chunk.length, () =>
-      db.prepare(
-        `SELECT project_id, fingerprint, scope, sketch FROM issue_user_sketches
-         WHERE (project_id, fingerprint, scope) IN (VALUES ${tuples(chunk.length, 3)})`,
-      ),
-    )
-    const rows = q.all(...chunk.flatMap((t) => [t.project_id, t.fingerprint, t.scope])) as {
+  await chunked(touched, async (chunk) => {
+    const found = await tx.all<{
       project_id: string
       fingerprint: string
       scope: string
       sketch: Uint8Array
-    }[]
-    for (const r of rows) old.set(key(r.project_id, r.fingerprint, r.scope), r.sketch)
-  }
+    }>(
+      `SELECT project_id, fingerprint, scope, sketch FROM issue_user_sketches
+       WHERE (project_id, fingerprint, scope) IN (VALUES ${tuples(chunk.length, 3)})`,
+      chunk.flatMap((t) => [t.project_id, t.fingerprint, t.scope]),
+    )
+    for (const r of found) old.set(key(r.project_id, r.fingerprint, r.scope), r.sketch)
+  })
   const writes: (string | number | Uint8Array)[][] = []
   const counts: [string, string, number][] = []
   for (const t of touched) {
@@ -139,24 +113,22 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
     writes.push([t.project_id, t.fingerprint, t.scope, next, users])
     if (t.scope === 't') counts.push([t.project_id, t.fingerprint, users])
   }
-  for (let i = 0; i < writes.length; i += CHUNK) {
-    const chunk = writes.slice(i, i + CHUNK)
-    cached(st.write, chunk.length, () =>
-      db.prepare(
-        `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users) VALUES ${tuples(chunk.length, 5)}
-         ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
-      ),
-    ).run(...chunk.flat())
-  }
-  for (let i = 0; i < counts.length; i += CHUNK) {
-    const chunk = counts.slice(i, i + CHUNK)
-    cached(st.count, chunk.length, () =>
-      db.prepare(
-        `UPDATE issues SET users_count = v.column3 FROM (VALUES ${tuples(chunk.length, 3)}) AS v
-         WHERE issues.project_id = v.column1 AND issues.fingerprint = v.column2`,
-      ),
-    ).run(...chunk.flat())
-  }
+  await chunked(writes, (chunk) =>
+    tx.run(
+      `INSERT INTO issue_user_sketches (project_id, fingerprint, scope, sketch, users) VALUES ${tuples(chunk.length, 5)}
+       ON CONFLICT (project_id, fingerprint, scope) DO UPDATE SET sketch = excluded.sketch, users = excluded.users`,
+      chunk.flat(),
+    ),
+  )
+  // The count's own type, since a VALUES list's parameters have none on PostgreSQL.
+  const counted = Array.from({ length: CHUNK }, () => '(?, ?, CAST(? AS INTEGER))')
+  await chunked(counts, (chunk) =>
+    tx.run(
+      `UPDATE issues SET users_count = v.column3 FROM (VALUES ${counted.slice(0, chunk.length).join(', ')}) AS v
+       WHERE issues.project_id = v.column1 AND issues.fingerprint = v.column2`,
+      chunk.flat(),
+    ),
+  )
   // An issue in a merge group (a target or a member) gave its own count above; the
   // group's target counts the union of the group's users instead.
   const byProject = new Map<string, string[]>()
@@ -166,42 +138,17 @@ export function commitUsers(db: Db, groups: IssueEvents[]): void {
     else byProject.set(p, [f])
   }
   for (const [projectId, fps] of byProject) {
-    const targets = db
-      .query<{ target: string }, [string, string]>(
-        `SELECT DISTINCT target FROM issue_merges WHERE project_id = ?1
-           AND (fingerprint IN (SELECT value FROM json_each(?2)) OR target IN (SELECT value FROM json_each(?2)))`,
-      )
-      .all(projectId, JSON.stringify(fps))
-    if (targets.length > 0)
-      refreshUsersCounts(
-        db,
-        projectId,
-        targets.map((t) => t.target),
-      )
-  }
-}
-
-/**
- * Sets `users_count` of each issue to the estimate over its merge group: the union of the
- * total sketches of the issue and of the fingerprints merged into it (an issue merged
- * into another has no members of its own, so it gets its own count back). Called by the
- * fold for the groups it touched, inside its transaction; merge and unmerge recount the
- * groups they change the same way (merge.ts).
- */
-export function refreshUsersCounts(db: Db, projectId: string, fingerprints: Iterable<string>): void {
-  const members = db.prepare<{ fingerprint: string }, [string, string]>(
-    'SELECT fingerprint FROM issue_merges WHERE project_id = ? AND target = ?',
-  )
-  const totals = db.prepare<{ sketch: Uint8Array }, [string, string]>(
-    `SELECT sketch FROM issue_user_sketches WHERE project_id = ?1 AND scope = 't'
-       AND fingerprint IN (SELECT value FROM json_each(?2))`,
-  )
-  const update = db.prepare('UPDATE issues SET users_count = ? WHERE project_id = ? AND fingerprint = ?')
-  for (const fp of new Set(fingerprints)) {
-    const group = [fp, ...members.all(projectId, fp).map((m) => m.fingerprint)]
-    let union: Uint8Array | null = null
-    for (const r of totals.all(projectId, JSON.stringify(group))) union = mergeSketches(union, r.sketch)
-    update.run(estimate(union), projectId, fp)
+    const targets = new Set<string>()
+    await chunked(fps, async (chunk) => {
+      const list = placeholders(chunk.length)
+      for (const t of await tx.all<{ target: string }>(
+        `SELECT DISTINCT target FROM issue_merges WHERE project_id = ?
+           AND (fingerprint IN (${list}) OR target IN (${list}))`,
+        [projectId, ...chunk, ...chunk],
+      ))
+        targets.add(t.target)
+    })
+    if (targets.size > 0) await recountUsers(tx, projectId, [...targets])
   }
 }
 

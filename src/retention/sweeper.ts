@@ -160,7 +160,10 @@ export class Sweeper {
     let phaseStart = t0
     if (!this.stopped) {
       const raw = await step(
-        () => dropPartitionsBefore(backend, 'raw_events', wholeDaysBefore(cutoffs), 'project_id'),
+        () =>
+          dropPartitionsBefore(backend, 'raw_events', wholeDaysBefore(cutoffs), 'project_id', [
+            'raw_event_ids',
+          ]),
         (r) => r.dropped === 0,
       )
       if (raw.dropped > 0) {

@@ -43,13 +43,16 @@ export interface Dropped {
 /**
  * Drops the daily partitions of `table` whose whole day is before `cutoffMs` (a day
  * boundary, or the days wholly before it go). With `countBy` (a column), their rows are
- * first counted by it in the same transaction, so what was dropped can be reported.
+ * first counted by it in the same transaction, so what was dropped can be reported. The
+ * rows of the `alongside` tables (each with a `received_at`) received before that day go
+ * in the same transaction: the key rows that stand for the dropped rows (`raw_event_ids`).
  */
 export async function dropPartitionsBefore(
   b: Backend,
   table: string,
   cutoffMs: number,
   countBy?: string,
+  alongside: readonly string[] = [],
 ): Promise<Dropped> {
   const none = { dropped: 0, counts: {} }
   if (b.kind !== 'postgres') return none
@@ -68,6 +71,8 @@ export async function dropPartitionsBefore(
         : []
       const r = await tx.get<{ n: number }>('SELECT bloop_partitions_drop_before(?, ?) AS n', [table, day])
       const dropped = Number(r?.n ?? 0)
+      if (dropped > 0)
+        for (const t of alongside) await tx.run(`DELETE FROM ${t} WHERE received_at < ?`, [day])
       const counts: Record<string, number> = {}
       if (dropped > 0) for (const row of rows) counts[row.k] = Number(row.n)
       return { dropped, counts }

@@ -34,6 +34,7 @@ import { windowOf } from '../../src/analytics/stats'
 import { type App, createApp } from '../../src/app'
 import { COPY_PLAN } from '../../src/cli/dbcopy'
 import type { ErrorsCommitListener } from '../../src/errors'
+import { foldWatermark } from '../../src/errors/fold'
 import { sign } from '../../src/errors/ingest/hmac'
 import { MIGRATIONS } from '../../src/features'
 import { llmQueryRoutes } from '../../src/llm/query/routes'
@@ -241,6 +242,10 @@ beforeAll(async () => {
   }
   now = END
   await rt.features.analytics.analytics.syncNow()
+  // The copy reads the file while this server runs: let its fold of tags and users reach
+  // the last event first, so the copy and the count after it see the same rows.
+  const lastRaw = () => (rt.core.db.query('SELECT max(id) AS n FROM raw_events').get() as { n: number }).n
+  while ((await foldWatermark(rt.core.backend)) < lastRaw()) await Bun.sleep(10)
 
   // `bloop db copy`'s own steps: migrate the empty database, copy every table, verify.
   const url = await pg.createDatabase()

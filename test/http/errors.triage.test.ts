@@ -206,8 +206,9 @@ describe('the fold of tags and users after the commit', () => {
     const last = () => (rt.core.db.query('SELECT max(id) AS n FROM raw_events').get() as { n: number }).n
     // Polled, not slept: the fold starts within the interval of the previous one.
     const deadline = performance.now() + 10_000
-    while (foldWatermark(rt.core.db) < last() && performance.now() < deadline) await Bun.sleep(10)
-    expect(foldWatermark(rt.core.db)).toBe(last())
+    while ((await foldWatermark(rt.core.backend)) < last() && performance.now() < deadline)
+      await Bun.sleep(10)
+    expect(await foldWatermark(rt.core.backend)).toBe(last())
     const tags = await get<{ key: string; values: { value: string }[] }[]>('/v1/errors/lone/tags')
     expect(tags.find((t) => t.key === 'browser')?.values.map((v) => v.value)).toEqual(['Lynx'])
     expect((await get<{ users_count: number }>('/v1/errors/lone')).users_count).toBe(1)

@@ -46,7 +46,9 @@ function expectedOnPostgres(sqlite: SchemaShape): SchemaShape {
   const raw = want.raw_events as SchemaShape[string]
   // A partitioned table's primary key and unique indexes must contain the partition key.
   raw.pk = ['id', 'received_at']
-  ;(raw.indexes.raw_events_event_id as { unique: boolean }).unique = false
+  // (until 202612031200_event_ids drops it on both: raw_event_ids holds the dedupe)
+  const eventIds = raw.indexes.raw_events_event_id
+  if (eventIds) eventIds.unique = false
   const spans = want.llm_spans as SchemaShape[string]
   // The partition key: the receive time of the span's trace (llm_traces.created_at).
   spans.columns.received_at = { type: 'int', notnull: true }

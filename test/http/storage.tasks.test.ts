@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import type { ProjectDataTable } from '../../src/core/feature'
 import { orphanedProjects, purgeTasks } from '../../src/projects/tasks'
 import type { Backend } from '../../src/storage/backend'
+import type { Db } from '../../src/storage/db'
 import { storageTasks } from '../../src/storage/tasks'
 import { WriterError } from '../../src/storage/writer'
 import { SeamWriter } from '../../src/storage/writer.backend'
@@ -123,14 +124,20 @@ describe('the vacuum step', () => {
 describe('the seam writer and the one registry', () => {
   test('refuses a SQLite task of the registry by name, and runs the seam tasks beside it', async () => {
     const b = (await freshBackend('postgres', pg(), { migrated: true })).backend
-    const w = new SeamWriter(b, WRITER_TASKS, 10)
-    const err = await w.run('errors.commit', { events: [], sampleSize: 1 }).then(
+    // Every task of the registry is a seam task now; a SQLite one beside them, as a feature
+    // not converted yet would register it.
+    const w = new SeamWriter(
+      b,
+      { ...WRITER_TASKS, 'legacy.write': (_db: Db, _a: Record<string, never>) => 1 },
+      10,
+    )
+    const err = await w.run('legacy.write', {}).then(
       () => null,
       (e: unknown) => e,
     )
     expect(err).toBeInstanceOf(WriterError)
     expect((err as Error).message).toBe(
-      'expected a seam task, got the SQLite task errors.commit: it runs on the writer thread only (docs/ARCHITECTURE.md, "Converting a writer task")',
+      'expected a seam task, got the SQLite task legacy.write: it runs on the writer thread only (docs/ARCHITECTURE.md, "Converting a writer task")',
     )
     expect(await w.run('storage.ping', {})).toEqual({ ok: true })
   })

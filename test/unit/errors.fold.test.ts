@@ -15,7 +15,7 @@ import { MIGRATIONS } from '../../src/features'
 import type { Cutoffs } from '../../src/retention'
 import { type Db, openDatabase } from '../../src/storage/db'
 import { migrate } from '../../src/storage/migrate'
-import { normalizedEvent, tempDir } from '../helpers'
+import { normalizedEvent, taskOnSqlite, tempDir } from '../helpers'
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0)
 const dirs: string[] = []
@@ -45,8 +45,15 @@ function events(): NormalizedEvent[] {
   )
 }
 
-const commitAll = (db: Db, all: NormalizedEvent[], batch = 50) => {
-  for (let i = 0; i < all.length; i += batch) commitEvents(db, all.slice(i, i + batch), 5)
+/** The writer's seam tasks, each in its own transaction on `db`, as the writer thread runs them. */
+const commit = (db: Db, events: NormalizedEvent[]) => taskOnSqlite(db, (tx) => commitEvents(tx, events, 5))
+const fold = (db: Db, a: { limit: number }) => taskOnSqlite(db, (tx) => foldEvents(tx, a))
+const watermark = (db: Db) => taskOnSqlite(db, (tx) => foldWatermark(tx))
+const pruneRaw = (db: Db, a: Parameters<typeof pruneRawBatch>[1]) =>
+  taskOnSqlite(db, (tx) => pruneRawBatch(tx, a))
+
+const commitAll = async (db: Db, all: NormalizedEvent[], batch = 50) => {
+  for (let i = 0; i < all.length; i += batch) await commit(db, all.slice(i, i + batch))
 }
 
 /** Everything the fold writes, in key order. */
@@ -61,16 +68,16 @@ const facets = (db: Db) => ({
 const lastRaw = (db: Db) => (db.query('SELECT max(id) AS n FROM raw_events').get() as { n: number }).n
 
 describe('the fold', () => {
-  test('counts nothing at commit, then each event once, whatever the size of its steps', () => {
+  test('counts nothing at commit, then each event once, whatever the size of its steps', async () => {
     const all = events()
     const once = fresh().db
-    commitAll(once, all)
+    await commitAll(once, all)
     expect(facets(once)).toEqual({
       tags: [],
       sketches: [],
       users: ['f0', 'f1', 'f2', 'f3'].map((fingerprint) => ({ fingerprint, users_count: 0 })),
     })
-    expect(foldEvents(once, { limit: 1_000_000 })).toMatchObject({ folded: 600, through: 600, more: false })
+    expect(await fold(once, { limit: 1_000_000 })).toMatchObject({ folded: 600, through: 600, more: false })
     const reference = facets(once)
     // f0 holds 130 values of `order` (o0-o19 twice): the first 100 kept, the last 30 counted as (other).
     const order = (
@@ -88,10 +95,10 @@ describe('the fold', () => {
 
     for (const step of [2, 7, 50, 599]) {
       const db = fresh().db
-      commitAll(db, all)
+      await commitAll(db, all)
       let steps = 0
-      while (foldEvents(db, { limit: step }).more) steps++
-      expect({ step, steps, through: foldWatermark(db) }).toEqual({
+      while ((await fold(db, { limit: step })).more) steps++
+      expect({ step, steps, through: await watermark(db) }).toEqual({
         step,
         steps: Math.floor(600 / step),
         through: 600,
@@ -100,64 +107,63 @@ describe('the fold', () => {
       // Interleaved with commits, as under load: the same counts again.
       const mixed = fresh().db
       for (let i = 0; i < all.length; i += 50) {
-        commitEvents(mixed, all.slice(i, i + 50), 5)
-        foldEvents(mixed, { limit: step })
+        await commit(mixed, all.slice(i, i + 50))
+        await fold(mixed, { limit: step })
       }
-      while (foldEvents(mixed, { limit: step }).more) {}
+      while ((await fold(mixed, { limit: step })).more) {}
       expect(facets(mixed)).toEqual(reference)
     }
   })
 
-  test('resumes from its watermark after a restart, and a failed fold changes nothing', () => {
+  test('resumes from its watermark after a restart, and a failed fold changes nothing', async () => {
     const all = events()
     const reference = fresh().db
-    commitAll(reference, all)
-    foldEvents(reference, { limit: 1_000_000 })
+    await commitAll(reference, all)
+    await fold(reference, { limit: 1_000_000 })
 
     const { db, path } = fresh()
-    commitAll(db, all)
-    expect(foldEvents(db, { limit: 250 })).toMatchObject({ folded: 250, through: 250, more: true })
+    await commitAll(db, all)
+    expect(await fold(db, { limit: 250 })).toMatchObject({ folded: 250, through: 250, more: true })
     db.close()
     const reopened = openDatabase(path)
-    expect(foldWatermark(reopened)).toBe(250)
+    expect(await watermark(reopened)).toBe(250)
     // A fold that fails half-way (here a write refused by a trigger) rolls back whole.
     const before = facets(reopened)
     reopened.run(
       "CREATE TEMP TRIGGER refuse BEFORE INSERT ON issue_user_sketches BEGIN SELECT RAISE(ABORT, 'disk full'); END",
     )
-    expect(() => foldEvents(reopened, { limit: 1_000_000 })).toThrow('disk full')
-    expect(foldWatermark(reopened)).toBe(250)
+    await expect(fold(reopened, { limit: 1_000_000 })).rejects.toThrow('disk full')
+    expect(await watermark(reopened)).toBe(250)
     expect(facets(reopened)).toEqual(before)
     reopened.run('DROP TRIGGER refuse')
-    expect(foldEvents(reopened, { limit: 1_000_000 })).toMatchObject({ folded: 350, through: 600 })
-    expect(foldEvents(reopened, { limit: 1_000_000 })).toMatchObject({ folded: 0, through: 600, more: false })
+    expect(await fold(reopened, { limit: 1_000_000 })).toMatchObject({ folded: 350, through: 600 })
+    expect(await fold(reopened, { limit: 1_000_000 })).toMatchObject({ folded: 0, through: 600, more: false })
     expect(facets(reopened)).toEqual(facets(reference))
     reopened.close()
   })
 
-  test('counts events whose ids SQLite handed out again after the newest raw rows were deleted', () => {
+  test('counts events whose ids SQLite handed out again after the newest raw rows were deleted', async () => {
     const { db } = fresh()
-    commitAll(db, events().slice(0, 10))
-    foldEvents(db, { limit: 100 })
-    expect(foldWatermark(db)).toBe(10)
+    await commitAll(db, events().slice(0, 10))
+    await fold(db, { limit: 100 })
+    expect(await watermark(db)).toBe(10)
     // As a deleted project or retention can: the newest rows go, so their ids come back.
     db.run('DELETE FROM raw_events WHERE id > 6')
-    commitEvents(
+    await commit(
       db,
       [1, 2, 3].map(() => normalizedEvent({ fingerprint: 'again', received_at: T0, metadata: '{"k":"v"}' })),
-      5,
     )
     expect(lastRaw(db)).toBe(9)
-    expect(foldWatermark(db)).toBe(6)
-    expect(foldEvents(db, { limit: 100 })).toMatchObject({ folded: 3, through: 9 })
+    expect(await watermark(db)).toBe(6)
+    expect(await fold(db, { limit: 100 })).toMatchObject({ folded: 3, through: 9 })
     expect(db.query("SELECT count FROM issue_tags WHERE fingerprint = 'again' AND key = 'k'").get()).toEqual({
       count: 3,
     })
   })
 
-  test('retention folds the raw events the fold has not counted before it deletes them', () => {
+  test('retention folds the raw events the fold has not counted before it deletes them', async () => {
     const { db } = fresh()
-    commitAll(db, events().slice(0, 20))
+    await commitAll(db, events().slice(0, 20))
     const cutoffs: Cutoffs = {
       raw_default: T0 + 10 * 3_600_000,
       raw_by_project: {},
@@ -165,11 +171,11 @@ describe('the fold', () => {
       hourly_last_bucket: 0,
       now: T0 + 10 * 3_600_000,
     }
-    foldEvents(db, { limit: 12 })
-    expect(foldWatermark(db)).toBe(12)
-    expect(pruneRawBatch(db, { cutoffs, after: null, limit: 15 })).toMatchObject({ deleted: 15 })
-    expect(foldWatermark(db)).toBe(20)
-    expect(pruneRawBatch(db, { cutoffs, after: { received_at: T0, id: 15 }, limit: 15 })).toMatchObject({
+    await fold(db, { limit: 12 })
+    expect(await watermark(db)).toBe(12)
+    expect(await pruneRaw(db, { cutoffs, after: null, limit: 15 })).toMatchObject({ deleted: 15 })
+    expect(await watermark(db)).toBe(20)
+    expect(await pruneRaw(db, { cutoffs, after: { received_at: T0, id: 15 }, limit: 15 })).toMatchObject({
       deleted: 5,
       next: null,
     })
@@ -180,7 +186,7 @@ describe('the fold', () => {
     expect(tags.n).toBe(20)
   })
 
-  test('an existing database starts after the events its commits counted themselves', () => {
+  test('an existing database starts after the events its commits counted themselves', async () => {
     const before = MIGRATIONS.filter((m) => m.id < 202612021705)
     expect(MIGRATIONS.length - before.length).toBeGreaterThanOrEqual(1)
     const { db } = fresh(before)
@@ -190,7 +196,7 @@ describe('the fold', () => {
          ('default', 'old', 2, 2, 'web', 'prod', '1', 'E', 'm')`,
     )
     migrate(db, MIGRATIONS)
-    expect(foldWatermark(db)).toBe(2)
-    expect(foldEvents(db, { limit: 100 })).toMatchObject({ folded: 0, through: 2 })
+    expect(await watermark(db)).toBe(2)
+    expect(await fold(db, { limit: 100 })).toMatchObject({ folded: 0, through: 2 })
   })
 })

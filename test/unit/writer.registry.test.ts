@@ -59,6 +59,7 @@ describe('the writer registry and the feature list', () => {
       'llm_unknown_models',
       'llm_pricing_overrides',
       'llm_settings',
+      'raw_event_ids',
       'raw_events',
       'samples',
       'status_changes',
