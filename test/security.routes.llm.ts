@@ -94,21 +94,23 @@ export const override = () => ({
   effective_from: 0,
 })
 /** An override stored directly, for the routes that change or delete one. */
-export const stored = (f: SecurityFixture, projectId: string | null) =>
-  putOverride(
-    f.rt.core.db,
-    projectId,
-    {
-      ...override(),
-      match: 'exact',
-      provider: null,
-      cache_read_per_mtok: null,
-      cache_write_per_mtok: null,
-      reasoning_per_mtok: null,
-    },
-    'test',
-    0,
-    () => `sec-${n++}`,
+export const stored = async (f: SecurityFixture, projectId: string | null) =>
+  (
+    await putOverride(
+      f.rt.core.backend,
+      projectId,
+      {
+        ...override(),
+        match: 'exact',
+        provider: null,
+        cache_read_per_mtok: null,
+        cache_write_per_mtok: null,
+        reasoning_per_mtok: null,
+      },
+      'test',
+      0,
+      () => `sec-${n++}`,
+    )
   ).override.id
 
 export const LLM_SETTINGS: SecurityGroup = {
@@ -170,10 +172,12 @@ export const LLM_SETTINGS: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/llm/pricing/overrides/:id',
       access: { scope: 'llm:write' },
-      request: (f) => ({ path: `/v1/llm/pricing/overrides/${stored(f, f.own.id)}?project_id=${f.own.slug}` }),
+      request: async (f) => ({
+        path: `/v1/llm/pricing/overrides/${await stored(f, f.own.id)}?project_id=${f.own.slug}`,
+      }),
       // Another project's override, addressed from the caller's own project: not there.
-      foreign: (f) => ({
-        path: `/v1/llm/pricing/overrides/${stored(f, f.other.id)}?project_id=${f.own.slug}`,
+      foreign: async (f) => ({
+        path: `/v1/llm/pricing/overrides/${await stored(f, f.other.id)}?project_id=${f.own.slug}`,
       }),
       ok: 200,
     },

@@ -46,7 +46,6 @@ const CONFIG = ['llm_tracing', 'ingest', 'llm_otlp'] as const
 export interface LlmDeps
   extends Pick<
     Core,
-    | 'db'
     | 'backend'
     | 'log'
     | 'metrics'
@@ -90,8 +89,8 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
   projectData: llmProjectData,
   retention: [{ name: 'llm_traces', task: 'llm.pruneTraces' }],
 
-  start(d) {
-    syncRetentionFromConfig(d.db, d.config.llm_tracing.retention_days)
+  async start(d) {
+    await syncRetentionFromConfig(d.backend, d.config.llm_tracing.retention_days)
     const metrics = llmMetrics(d.metrics.registry)
     const running = createIntake({ ...d, metrics })
     const registry = d.metrics.registry

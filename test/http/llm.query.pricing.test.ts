@@ -26,10 +26,10 @@ beforeAll(async () => {
     reasoning_per_mtok: null,
     effective_from: NOW - 1000,
   }
-  putOverride(rt.core.db, 'default', body, 'test', NOW, () => `ov-${++n}`)
+  await putOverride(rt.core.backend, 'default', body, 'test', NOW, () => `ov-${++n}`)
   // Effective only from tomorrow: not the price today.
-  putOverride(
-    rt.core.db,
+  await putOverride(
+    rt.core.backend,
     'default',
     { ...body, input_per_mtok: 99, effective_from: NOW + 86_400_000 },
     'test',

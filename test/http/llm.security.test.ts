@@ -18,7 +18,7 @@ describeSecurity('LLM global pricing overrides', [
     method: 'DELETE',
     route: '/v1/llm/pricing/overrides/:id?scope=global',
     access: 'admin',
-    request: (f) => ({ path: `/v1/llm/pricing/overrides/${stored(f, null)}?scope=global` }),
+    request: async (f) => ({ path: `/v1/llm/pricing/overrides/${await stored(f, null)}?scope=global` }),
     ok: 200,
   },
 ])

@@ -4,9 +4,8 @@
  * scoped to a project the caller may see; another project's experiment is "not found".
  * Writes are small administrative ones on the main connection, each in one transaction.
  *
- * On the storage seam (the same SQL on both backends), but for `assignment`: the proxy
- * still calls it synchronously on the SQLite connection (proxy/handler.ts), so it reads
- * the experiment there; the assign route uses `assign` on the experiment it found.
+ * On the storage seam (the same SQL on both backends). The assign route and the proxy
+ * (proxy/handler.ts) read the experiment with `getExperiment` and assign with `assign`.
  */
 import type { Backend, Queryable } from '../../storage/backend'
 import { placeholders } from '../../storage/db'

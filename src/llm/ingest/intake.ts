@@ -45,8 +45,8 @@ export interface LlmIntake {
    * AppError 429 (Retry-After) when the queue cannot take them; never drops silently.
    */
   submit(projectId: string, traces: TraceInput[], o: SubmitOptions): Promise<{ accepted: number }>
-  /** The project's policy as ingest applies it (row, else the config default). */
-  policyOf(projectId: string): ContentPolicy
+  /** The project's policy as ingest applies it (row, else the config default); from the cache when fresh. */
+  policyOf(projectId: string): Promise<ContentPolicy>
 }
 
 const RANK: Record<ContentPolicy, number> = { none: 0, metadata_only: 1, full: 2 }
@@ -57,7 +57,7 @@ export function tighter(a: ContentPolicy, b: ContentPolicy | undefined): Content
   return RANK[b] < RANK[a] ? b : a
 }
 
-export interface IntakeDeps extends Pick<Core, 'db' | 'log' | 'load' | 'draining' | 'now'> {
+export interface IntakeDeps extends Pick<Core, 'backend' | 'log' | 'load' | 'draining' | 'now'> {
   config: Pick<Config, 'llm_tracing'>
   writer: TaskRunner<LlmTasks>
   metrics: LlmMetrics
@@ -127,8 +127,8 @@ export function createIntake(d: IntakeDeps): RunningIntake {
     })
   }
 
-  const policyOf = (projectId: string): ContentPolicy =>
-    ingestSettings(d.db, projectId, d.now()).content_policy ?? cfg.default_content_storage
+  const policyOf = async (projectId: string): Promise<ContentPolicy> =>
+    (await ingestSettings(d.backend, projectId, d.now())).content_policy ?? cfg.default_content_storage
 
   const enqueue = async (items: CommitItem[], spans: number, source: TraceSource): Promise<CommitResult> => {
     if (d.draining.value) {
@@ -159,9 +159,9 @@ export function createIntake(d: IntakeDeps): RunningIntake {
     }
   }
 
-  const context = (projectId: string, o: SubmitOptions) => {
+  const context = async (projectId: string, o: SubmitOptions) => {
     const now = d.now()
-    const stored = ingestSettings(d.db, projectId, now)
+    const stored = await ingestSettings(d.backend, projectId, now)
     return {
       projectId,
       source: o.source,
@@ -177,14 +177,14 @@ export function createIntake(d: IntakeDeps): RunningIntake {
     policyOf,
     async submit(projectId, traces, o) {
       if (traces.length === 0) return { accepted: 0 }
-      const c = context(projectId, o)
+      const c = await context(projectId, o)
       const items = traces.map((t) => prepareTrace(t, c))
       const spans = items.reduce((n, t) => n + t.spans.length, 0)
       const result = await enqueue(items, spans, o.source)
       return { accepted: result.stored.reduce((a, b) => a + b, 0) }
     },
     async update(projectId, traceId, u, o) {
-      const c = context(projectId, o)
+      const c = await context(projectId, o)
       const item: TraceUpdate = {
         kind: 'update',
         project_id: projectId,

@@ -20,7 +20,7 @@ import { type ContentPolicy, isContentPolicy, parseTrace, type TraceInput } from
 import type { RunningIntake, UpdateInput } from './intake'
 import type { LlmMetrics } from './metrics'
 
-export interface TraceRoutesDeps extends Pick<Core, 'db' | 'guard'> {
+export interface TraceRoutesDeps extends Pick<Core, 'guard'> {
   config: Pick<Config, 'llm_tracing' | 'ingest'>
   intake: RunningIntake
   metrics: LlmMetrics

@@ -48,7 +48,7 @@ import {
 import { decodeLogsJson, decodeLogsProtobuf, encodeLogsResponse, logsResponseBody, mapLogs } from './logs'
 import { mapTraces } from './map'
 
-export interface OtlpDeps extends Pick<Core, 'db' | 'guard' | 'log' | 'metrics'> {
+export interface OtlpDeps extends Pick<Core, 'guard' | 'log' | 'metrics'> {
   config: Pick<Config, 'llm_tracing' | 'llm_otlp'>
   intake: Pick<LlmIntake, 'submit'>
 }

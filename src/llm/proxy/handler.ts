@@ -109,7 +109,7 @@ export async function proxyCall(d: ProxyDeps, request: Request, projectId: strin
 
   // Content the project's policy would strip is not kept while the call runs (the intake
   // applies the policy again when it records the trace).
-  const keepContent = d.intake.policyOf(projectId) === 'full'
+  const keepContent = (await d.intake.policyOf(projectId)) === 'full'
   let prepared: PreparedRequest | null = null
   let overCap = false
   let body: Uint8Array | ReadableStream<Uint8Array> | null = null

@@ -7,8 +7,8 @@
  * out to 1e-5 dollars (micros are integers).
  */
 import type { Queryable } from '../../storage/backend'
-import type { PricingOverride } from '../overrides'
 import { GENAI_PRICES_VERSION, priceUsage, TABLE_PRICE_VERSION } from '../pricing'
+import { overridesFor } from '../settings/store'
 import type { Usage } from '../usage'
 
 const PROBE_TOKENS = 100_000
@@ -20,18 +20,6 @@ const none: Usage = {
   reasoning_tokens: 0,
 }
 
-/**
- * The overrides that may price a call of the project, its own and the global ones: the
- * settings store's `overridesFor` read, here through the storage seam.
- */
-const overridesOf = (db: Queryable, projectId: string) =>
-  db.all<PricingOverride>(
-    `SELECT id, project_id, model_pattern, match, provider, input_per_mtok, output_per_mtok, cache_read_per_mtok,
-            cache_write_per_mtok, reasoning_per_mtok, effective_from
-       FROM llm_pricing_overrides WHERE project_id = ? OR project_id IS NULL`,
-    [projectId],
-  )
-
 export async function priceOf(
   db: Queryable,
   projectId: string,
@@ -39,7 +27,8 @@ export async function priceOf(
   provider: string | null,
   now: number,
 ) {
-  const overrides = await overridesOf(db, projectId)
+  // The project's and the global overrides: the settings store's read, as ingest's cache does.
+  const overrides = await overridesFor(db, projectId)
   const price = (usage: Partial<Usage>) =>
     priceUsage({ model, provider, usage: { ...none, ...usage }, at: now, project_id: projectId, overrides })
   const input = price({ input_tokens: PROBE_TOKENS })

@@ -32,7 +32,7 @@ import {
   unknownModels,
 } from './store'
 
-export interface SettingsRoutesDeps extends Pick<Core, 'db' | 'guard' | 'now'> {
+export interface SettingsRoutesDeps extends Pick<Core, 'backend' | 'guard' | 'now'> {
   config: Pick<Config, 'llm_tracing' | 'ingest'>
   newId?: () => string
 }
@@ -116,9 +116,9 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
     .use(declared(d.guard))
     .get(
       '/v1/llm/settings',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const { projectId } = project(access, query)
-        return json(view(readLlmSettings(d.db, projectId)))
+        return json(view(await readLlmSettings(d.backend, projectId)))
       },
       { scope: 'llm:read' },
     )
@@ -127,7 +127,7 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
       async ({ access, request, query }) => {
         const { access: narrowed, projectId } = project(access, query)
         const change = parseSettings(await readJson(request, MAX_BODY))
-        return json(view(saveLlmSettings(d.db, projectId, change, narrowed.actor, d.now())))
+        return json(view(await saveLlmSettings(d.backend, projectId, change, narrowed.actor, d.now())))
       },
       { scope: 'llm:write' },
     )
@@ -136,7 +136,7 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
       async ({ access, request, query }) => {
         const { access: narrowed, projectId } = project(access, query)
         const change = parseBudget(await readJson(request, MAX_BODY))
-        const s = saveLlmSettings(d.db, projectId, change, narrowed.actor, d.now())
+        const s = await saveLlmSettings(d.backend, projectId, change, narrowed.actor, d.now())
         return json({
           project_id: projectId,
           monthly_budget_micros: s.monthly_budget_micros,
@@ -147,12 +147,12 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
     )
     .get(
       '/v1/llm/pricing/overrides',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const { projectId } = overrideScope(access, query, false)
         return json({
           scope: projectId === null ? 'global' : 'project',
           project_id: projectId,
-          overrides: listOverrides(d.db, projectId),
+          overrides: await listOverrides(d.backend, projectId),
         })
       },
       { scope: 'llm:read' },
@@ -166,16 +166,16 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
           const first = v.errors[0] as { field: string; error: string }
           throw new AppError('invalid_field', `${first.field}: ${first.error}`, { field: first.field })
         }
-        const { override, created } = putOverride(d.db, projectId, v.value, actor, d.now(), newId)
+        const { override, created } = await putOverride(d.backend, projectId, v.value, actor, d.now(), newId)
         return json({ override, created }, created ? 201 : 200)
       },
       { scope: 'llm:write' },
     )
     .delete(
       '/v1/llm/pricing/overrides/:id',
-      ({ access, query, params }) => {
+      async ({ access, query, params }) => {
         const { projectId } = overrideScope(access, query, true)
-        if (!deleteOverride(d.db, projectId, params.id))
+        if (!(await deleteOverride(d.backend, projectId, params.id)))
           throw notFound(`pricing override ${params.id} not found`)
         return json({ deleted: params.id })
       },
@@ -183,10 +183,10 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
     )
     .get(
       '/v1/llm/pricing/unknown',
-      ({ access, query }) => {
+      async ({ access, query }) => {
         const q = parseQuery(UnknownQuery, query)
         const { projectId } = project(access, query)
-        return json({ project_id: projectId, models: unknownModels(d.db, projectId, q.limit) })
+        return json({ project_id: projectId, models: await unknownModels(d.backend, projectId, q.limit) })
       },
       { scope: 'llm:read' },
     )
@@ -195,8 +195,9 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
       async ({ access, signed, request, query, params }) => {
         const { projectId, body } = await writeAccess(access, signed, request, query)
         const score = parseScore(body)
-        if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
-        upsertScore(d.db, projectId, params.id, score, d.now())
+        if (!(await traceExists(d.backend, projectId, params.id)))
+          throw notFound(`trace not found: ${params.id}`)
+        await upsertScore(d.backend, projectId, params.id, score, d.now())
         return json({ status: 'ok', trace_id: params.id, score })
       },
       { scopeOrSigned: { scope: 'llm:write', maxBytes: MAX_BODY } },
@@ -206,8 +207,9 @@ export function settingsRoutes(d: SettingsRoutesDeps) {
       async ({ access, signed, request, query, params }) => {
         const { projectId, body } = await writeAccess(access, signed, request, query)
         const feedback = parseFeedback(body)
-        if (!traceExists(d.db, projectId, params.id)) throw notFound(`trace not found: ${params.id}`)
-        upsertFeedback(d.db, projectId, params.id, feedback, d.now())
+        if (!(await traceExists(d.backend, projectId, params.id)))
+          throw notFound(`trace not found: ${params.id}`)
+        await upsertFeedback(d.backend, projectId, params.id, feedback, d.now())
         return json({ status: 'ok', trace_id: params.id, feedback })
       },
       { scopeOrSigned: { scope: 'llm:write', maxBytes: MAX_BODY } },

@@ -1,21 +1,24 @@
 /**
  * Per-project LLM settings (`llm_settings`), pricing overrides (`llm_pricing_overrides`)
  * and the global retention window (`llm_retention`): small administrative writes of the
- * main connection.
+ * main connection, through the storage seam (one SQL text for SQLite and PostgreSQL).
  *
  * Ingest needs a project's content policy and its overrides on every request, and two
  * queries per request were a tenth of the trace route's main-thread time, so
- * `ingestSettings` keeps them in a process-local cache per connection. Every write here
- * (saveLlmSettings, putOverride, deleteOverride) empties that connection's cache before
- * it returns, so a change made through this process is effective from the next request
- * and never reverts to the config default. Writes this process does not make (another
- * process on the same file, the writer thread's purge of a deleted project, whose key no
- * longer signs anything) are seen within INGEST_CACHE_MS at the latest. Several bloop
- * nodes sharing one database would each need the others' writes: invalidation across
- * nodes (a version row, or PostgreSQL LISTEN/NOTIFY) is later work; see
- * docs/ARCHITECTURE.md.
+ * `ingestSettings` keeps them in a process-local cache per backend: a hit answers from
+ * memory without a round trip (the proxy path's latency depends on it), a miss awaits one
+ * read of both, shared by the requests that miss at the same time. Every write here
+ * (saveLlmSettings, putOverride, deleteOverride) empties that backend's cache before it
+ * returns, and a read that was in flight across such a write is not cached, so a change
+ * made through this process is effective from the next request and never reverts to the
+ * config default. Writes this process does not make (another process on the same file, the
+ * writer's purge of a deleted project, whose key no longer signs anything) are seen within
+ * INGEST_CACHE_MS at the latest. Several bloop nodes sharing one database would each need
+ * the others' writes: invalidation across nodes (the bus's `invalidate` channel) is later
+ * work; see docs/ARCHITECTURE.md, "Several nodes".
  */
-import type { Db } from '../../storage/db'
+import type { Backend, Param, Queryable } from '../../storage/backend'
+import { exclusive } from '../../storage/exclusive'
 import type { ContentPolicy } from '../ingest/contract'
 import type { PricingOverride, PricingOverrideBody } from '../overrides'
 
@@ -43,90 +46,136 @@ export interface IngestSettings {
 export const INGEST_CACHE_MS = 10_000
 /** Bounds the cache by project count: past it the cache is emptied and refills. */
 const INGEST_CACHE_MAX = 10_000
-const ingestCaches = new WeakMap<Db, Map<string, IngestSettings & { read_at: number }>>()
 
-/** The project's policy and overrides, from the cache when read within INGEST_CACHE_MS of `now`. */
-export function ingestSettings(db: Db, projectId: string, now: number): IngestSettings {
+interface IngestCache {
+  entries: Map<string, IngestSettings & { read_at: number }>
+  /** Reads in flight, shared by the requests that miss meanwhile. */
+  pending: Map<string, Promise<IngestSettings>>
+  /** Raised by every invalidation: a read that began before it is not cached. */
+  generation: number
+}
+const ingestCaches = new WeakMap<Queryable, IngestCache>()
+
+function cacheOf(db: Queryable): IngestCache {
   let cache = ingestCaches.get(db)
   if (!cache) {
-    cache = new Map()
+    cache = { entries: new Map(), pending: new Map(), generation: 0 }
     ingestCaches.set(db, cache)
   }
-  const hit = cache.get(projectId)
-  if (hit && now - hit.read_at < INGEST_CACHE_MS && now >= hit.read_at) return hit
-  const entry = {
-    content_policy: readLlmSettings(db, projectId).content_policy,
-    overrides: Object.freeze(overridesFor(db, projectId)),
-    read_at: now,
-  }
-  if (cache.size >= INGEST_CACHE_MAX) cache.clear()
-  cache.set(projectId, entry)
-  return entry
+  return cache
 }
 
-/** Empties the ingest cache of a connection: after every settings or override write. */
-export function invalidateIngestSettings(db: Db): void {
-  ingestCaches.get(db)?.clear()
-}
-
-export function readLlmSettings(db: Db, projectId: string): LlmSettings {
-  const row = db
-    .query<LlmSettings, [string]>(
-      `SELECT project_id, content_policy, monthly_budget_micros, budget_alert_rate, retention_days, updated_by, updated_at
-       FROM llm_settings WHERE project_id = ?`,
-    )
-    .get(projectId)
-  return (
-    row ?? {
-      project_id: projectId,
-      content_policy: null,
-      monthly_budget_micros: 0,
-      budget_alert_rate: DEFAULT_BUDGET_ALERT_RATE,
-      retention_days: null,
-      updated_by: null,
-      updated_at: null,
+/**
+ * The project's policy and overrides, from the cache when read within INGEST_CACHE_MS of
+ * `now` (no database call then); otherwise read once and cached.
+ */
+export function ingestSettings(db: Queryable, projectId: string, now: number): Promise<IngestSettings> {
+  const cache = cacheOf(db)
+  const hit = cache.entries.get(projectId)
+  if (hit && now - hit.read_at < INGEST_CACHE_MS && now >= hit.read_at) return Promise.resolve(hit)
+  const inFlight = cache.pending.get(projectId)
+  if (inFlight) return inFlight
+  const generation = cache.generation
+  const read = (async () => {
+    const [settings, overrides] = await Promise.all([
+      readLlmSettings(db, projectId),
+      overridesFor(db, projectId),
+    ])
+    const entry = {
+      content_policy: settings.content_policy,
+      overrides: Object.freeze(overrides),
+      read_at: now,
     }
-  )
+    if (cache.generation === generation) {
+      if (cache.entries.size >= INGEST_CACHE_MAX) cache.entries.clear()
+      cache.entries.set(projectId, entry)
+    }
+    return entry
+  })()
+  cache.pending.set(projectId, read)
+  const done = () => {
+    if (cache.pending.get(projectId) === read) cache.pending.delete(projectId)
+  }
+  read.then(done, done)
+  return read
 }
+
+/** Empties the ingest cache of a backend: after every settings or override write. */
+export function invalidateIngestSettings(db: Queryable): void {
+  const cache = ingestCaches.get(db)
+  if (!cache) return
+  cache.entries.clear()
+  cache.pending.clear()
+  cache.generation++
+}
+
+const SETTINGS_COLUMNS =
+  'project_id, content_policy, monthly_budget_micros, budget_alert_rate, retention_days, updated_by, updated_at'
+
+export async function readLlmSettings(db: Queryable, projectId: string): Promise<LlmSettings> {
+  const row = await db.get<LlmSettings>(`SELECT ${SETTINGS_COLUMNS} FROM llm_settings WHERE project_id = ?`, [
+    projectId,
+  ])
+  return row ?? defaultsOf(projectId)
+}
+
+/** A project's settings before it has a row: every column at its default. */
+const defaultsOf = (projectId: string): LlmSettings => ({
+  project_id: projectId,
+  content_policy: null,
+  monthly_budget_micros: 0,
+  budget_alert_rate: DEFAULT_BUDGET_ALERT_RATE,
+  retention_days: null,
+  updated_by: null,
+  updated_at: null,
+})
 
 export type SettingsChange = Partial<
   Pick<LlmSettings, 'content_policy' | 'monthly_budget_micros' | 'budget_alert_rate' | 'retention_days'>
 >
 
-/** Applies a validated change (only the keys present) and returns the new row. */
-export function saveLlmSettings(
-  db: Db,
+const CHANGEABLE = ['content_policy', 'monthly_budget_micros', 'budget_alert_rate', 'retention_days'] as const
+
+/**
+ * Applies a validated change (only the keys present) and returns the new row. One upsert
+ * that sets only the changed columns, so two changes of different keys at the same time
+ * (the budget and the policy) both hold on either backend.
+ */
+export async function saveLlmSettings(
+  db: Queryable,
   projectId: string,
   change: SettingsChange,
   by: string,
   now: number,
-): LlmSettings {
-  const current = readLlmSettings(db, projectId)
-  const next = { ...current, ...change }
-  db.query(
-    `INSERT INTO llm_settings (project_id, content_policy, monthly_budget_micros, budget_alert_rate, retention_days, updated_by, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-     ON CONFLICT (project_id) DO UPDATE SET content_policy = ?2, monthly_budget_micros = ?3, budget_alert_rate = ?4,
-       retention_days = ?5, updated_by = ?6, updated_at = ?7`,
-  ).run(
-    projectId,
-    next.content_policy,
-    next.monthly_budget_micros,
-    next.budget_alert_rate,
-    next.retention_days,
-    by,
-    now,
+): Promise<LlmSettings> {
+  const present = CHANGEABLE.filter((k) => change[k] !== undefined)
+  const initial = { ...defaultsOf(projectId), ...change }
+  const set = [...present, 'updated_by', 'updated_at'].map((c) => `${c} = excluded.${c}`).join(', ')
+  const row = await db.get<LlmSettings>(
+    `INSERT INTO llm_settings (${SETTINGS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (project_id) DO UPDATE SET ${set}
+     RETURNING ${SETTINGS_COLUMNS}`,
+    [
+      projectId,
+      initial.content_policy,
+      initial.monthly_budget_micros,
+      initial.budget_alert_rate,
+      initial.retention_days,
+      by,
+      now,
+    ] as Param[],
   )
   invalidateIngestSettings(db)
-  return readLlmSettings(db, projectId)
+  return row as LlmSettings
 }
 
 /** Keeps the global retention row equal to the config (the writer's prune task reads it). */
-export function syncRetentionFromConfig(db: Db, days: number): void {
-  db.query(
+export async function syncRetentionFromConfig(db: Queryable, days: number): Promise<void> {
+  await db.run(
     `INSERT INTO llm_retention (id, retention_days) VALUES (1, ?1)
      ON CONFLICT (id) DO UPDATE SET retention_days = ?1 WHERE retention_days != ?1`,
-  ).run(days)
+    [days],
+  )
 }
 
 interface OverrideRow extends PricingOverride {
@@ -139,78 +188,91 @@ const OVERRIDE_COLUMNS = `id, project_id, model_pattern, match, provider, input_
   cache_read_per_mtok, cache_write_per_mtok, reasoning_per_mtok, effective_from, created_by, created_at, updated_at`
 
 /** The overrides that may price a call of `projectId`: its own and the global ones. */
-export function overridesFor(db: Db, projectId: string): OverrideRow[] {
-  return db
-    .query<OverrideRow, [string]>(
-      `SELECT ${OVERRIDE_COLUMNS} FROM llm_pricing_overrides WHERE project_id = ? OR project_id IS NULL`,
-    )
-    .all(projectId)
+export function overridesFor(db: Queryable, projectId: string): Promise<OverrideRow[]> {
+  return db.all<OverrideRow>(
+    `SELECT ${OVERRIDE_COLUMNS} FROM llm_pricing_overrides WHERE project_id = ? OR project_id IS NULL`,
+    [projectId],
+  )
 }
 
-/** Overrides of one scope: a project's (projectId) or the global ones (null). */
-export function listOverrides(db: Db, projectId: string | null): OverrideRow[] {
-  return db
-    .query<OverrideRow, [string | null]>(
-      `SELECT ${OVERRIDE_COLUMNS} FROM llm_pricing_overrides WHERE project_id IS ?
-       ORDER BY lower(model_pattern), effective_from, id`,
-    )
-    .all(projectId)
+/**
+ * The condition on a scope: a project's overrides (a parameter) or the global ones (no
+ * parameter: PostgreSQL cannot type the `?` of `project_id IS ?`).
+ */
+const scopeOf = (projectId: string | null): { sql: string; params: Param[] } =>
+  projectId === null
+    ? { sql: 'project_id IS NULL', params: [] }
+    : { sql: 'project_id = ?', params: [projectId] }
+
+/** Overrides of one scope: a project's (projectId) or the global ones (null), in bytewise order. */
+export function listOverrides(db: Queryable, projectId: string | null): Promise<OverrideRow[]> {
+  const scope = scopeOf(projectId)
+  return db.all<OverrideRow>(
+    `SELECT ${OVERRIDE_COLUMNS} FROM llm_pricing_overrides WHERE ${scope.sql}
+     ORDER BY lower(model_pattern) COLLATE BINARY, effective_from, id COLLATE BINARY`,
+    scope.params,
+  )
 }
 
 /**
  * Creates an override, or replaces the one of the same scope, pattern, match, provider and
- * effective_from (a PUT of the same price point is idempotent).
+ * effective_from (a PUT of the same price point is idempotent). The lookup and the write
+ * run in one `exclusive` transaction, so two PUTs of one price point at the same time
+ * store one row (the second updates it) on either backend.
  */
-export function putOverride(
-  db: Db,
+export async function putOverride(
+  b: Backend,
   projectId: string | null,
   body: PricingOverrideBody,
   by: string,
   now: number,
   newId: () => string,
-): { override: OverrideRow; created: boolean } {
-  const existing = db
-    .query<{ id: string }, [string, string, string, string, number]>(
+): Promise<{ override: OverrideRow; created: boolean }> {
+  const result = await exclusive(b, 'llm_pricing_overrides', async (tx) => {
+    const existing = await tx.get<{ id: string }>(
       `SELECT id FROM llm_pricing_overrides WHERE COALESCE(project_id, '') = ? AND lower(model_pattern) = lower(?)
        AND match = ? AND COALESCE(lower(provider), '') = lower(?) AND effective_from = ?`,
+      [projectId ?? '', body.model_pattern, body.match, body.provider ?? '', body.effective_from],
     )
-    .get(projectId ?? '', body.model_pattern, body.match, body.provider ?? '', body.effective_from)
-  const id = existing?.id ?? newId()
-  db.query(
-    `INSERT INTO llm_pricing_overrides (id, project_id, model_pattern, match, provider, input_per_mtok, output_per_mtok,
-       cache_read_per_mtok, cache_write_per_mtok, reasoning_per_mtok, effective_from, created_by, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
-     ON CONFLICT (id) DO UPDATE SET model_pattern = ?3, provider = ?5, input_per_mtok = ?6, output_per_mtok = ?7,
-       cache_read_per_mtok = ?8, cache_write_per_mtok = ?9, reasoning_per_mtok = ?10, updated_at = ?13`,
-  ).run(
-    id,
-    projectId,
-    body.model_pattern,
-    body.match,
-    body.provider,
-    body.input_per_mtok,
-    body.output_per_mtok,
-    body.cache_read_per_mtok,
-    body.cache_write_per_mtok,
-    body.reasoning_per_mtok,
-    body.effective_from,
-    by,
-    now,
-  )
-  invalidateIngestSettings(db)
-  const override = db
-    .query<OverrideRow, [string]>(`SELECT ${OVERRIDE_COLUMNS} FROM llm_pricing_overrides WHERE id = ?`)
-    .get(id) as OverrideRow
-  return { override, created: !existing }
+    const id = existing?.id ?? newId()
+    const override = await tx.get<OverrideRow>(
+      `INSERT INTO llm_pricing_overrides (id, project_id, model_pattern, match, provider, input_per_mtok, output_per_mtok,
+         cache_read_per_mtok, cache_write_per_mtok, reasoning_per_mtok, effective_from, created_by, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+       ON CONFLICT (id) DO UPDATE SET model_pattern = ?3, provider = ?5, input_per_mtok = ?6, output_per_mtok = ?7,
+         cache_read_per_mtok = ?8, cache_write_per_mtok = ?9, reasoning_per_mtok = ?10, updated_at = ?13
+       RETURNING ${OVERRIDE_COLUMNS}`,
+      [
+        id,
+        projectId,
+        body.model_pattern,
+        body.match,
+        body.provider,
+        body.input_per_mtok,
+        body.output_per_mtok,
+        body.cache_read_per_mtok,
+        body.cache_write_per_mtok,
+        body.reasoning_per_mtok,
+        body.effective_from,
+        by,
+        now,
+      ],
+    )
+    return { override: override as OverrideRow, created: !existing }
+  })
+  invalidateIngestSettings(b)
+  return result
 }
 
 /** Deletes an override of the scope; false when there is none with that id there. */
-export function deleteOverride(db: Db, projectId: string | null, id: string): boolean {
-  const deleted =
-    db.query('DELETE FROM llm_pricing_overrides WHERE id = ? AND project_id IS ?').run(id, projectId)
-      .changes > 0
+export async function deleteOverride(db: Queryable, projectId: string | null, id: string): Promise<boolean> {
+  const scope = scopeOf(projectId)
+  const deleted = await db.run(`DELETE FROM llm_pricing_overrides WHERE id = ? AND ${scope.sql}`, [
+    id,
+    ...scope.params,
+  ])
   invalidateIngestSettings(db)
-  return deleted
+  return deleted.changes > 0
 }
 
 export interface UnknownModelRow {
@@ -221,11 +283,10 @@ export interface UnknownModelRow {
   last_seen: number
 }
 
-export function unknownModels(db: Db, projectId: string, limit: number): UnknownModelRow[] {
-  return db
-    .query<UnknownModelRow, [string, number]>(
-      `SELECT model, NULLIF(provider, '') AS provider, span_count, first_seen, last_seen FROM llm_unknown_models
-       WHERE project_id = ? ORDER BY span_count DESC, model LIMIT ?`,
-    )
-    .all(projectId, limit)
+export function unknownModels(db: Queryable, projectId: string, limit: number): Promise<UnknownModelRow[]> {
+  return db.all<UnknownModelRow>(
+    `SELECT model, NULLIF(provider, '') AS provider, span_count, first_seen, last_seen FROM llm_unknown_models
+     WHERE project_id = ? ORDER BY span_count DESC, model COLLATE BINARY LIMIT ?`,
+    [projectId, limit],
+  )
 }
