@@ -64,7 +64,6 @@ const CONFIG = ['ingest', 'pipeline'] as const
 export interface ErrorsDeps
   extends Pick<
     Core,
-    | 'db'
     | 'backend'
     | 'log'
     | 'metrics'
@@ -100,6 +99,7 @@ export interface ErrorsRunning extends Started {
 export const errors: Feature<ErrorsDeps, ErrorsRunning> = {
   name: 'errors',
   config: CONFIG,
+  backends: ['sqlite', 'postgres'],
   migrations: [
     { file: '001_events.sql', sql: m001, pg: m001pg },
     { file: '006_sample_slots.sql', sql: m006, pg: m006pg },

@@ -47,12 +47,13 @@ describe('the backends a feature declares', () => {
       'admin',
       'retention',
       'sourcemaps',
+      'errors',
       'alerts',
       'dashboard',
       'analytics',
       'sentry',
       'sdk',
     ])
-    expect(notYet).toEqual(['errors', 'llm'])
+    expect(notYet).toEqual(['llm'])
   })
 })
