@@ -2,6 +2,7 @@
  * Test helpers: a real runtime on a real SQLite file in a temporary directory, signed
  * ingest requests, tokens, and real server processes for end-to-end tests.
  */
+import { test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,11 +25,12 @@ import type { Scope } from '../src/http/auth'
 import { createLogger } from '../src/ops/log'
 import { mintProject, type NewProject, type ProjectRow } from '../src/projects/store'
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../src/server'
-import type { Queryable } from '../src/storage/backend'
+import type { Param, Queryable } from '../src/storage/backend'
 import type { Db } from '../src/storage/db'
 import { openDatabase } from '../src/storage/db'
 import { SqliteBackend } from '../src/storage/sqlite'
 import { mintToken, type NewTokenInput, type TokenRow, tokenRowOf } from '../src/tokens/store'
+import { type PgCluster, startPg } from './pg.helpers'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 export const BASE = 'http://localhost'
@@ -112,15 +114,40 @@ export interface TestRuntime extends Runtime {
   dispose(): Promise<void>
 }
 
-/** A real runtime (migrated SQLite file, writer thread) without a listening socket. */
+/**
+ * The backend the runtimes of this test process serve from: `BLOOP_TEST_BACKEND=postgres`
+ * runs the same HTTP-level suite on PostgreSQL (`npm test` runs it both ways), each runtime
+ * on a new database of one private server for the process (test/pg.helpers.ts, stopped
+ * when the process exits). Parameterised, not copied: a case that is about SQLite itself
+ * says so with `onSqliteOnly`.
+ */
+export const TEST_BACKEND: 'sqlite' | 'postgres' =
+  process.env.BLOOP_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
+
+/** `test` where the runtime serves from SQLite; skipped in the PostgreSQL pass (the case is about SQLite itself). */
+export const onSqliteOnly = test.skipIf(TEST_BACKEND !== 'sqlite')
+
+let processPg: Promise<PgCluster> | null = null
+
+/** A new empty database of this process's private PostgreSQL server (started on first use). */
+export async function testPostgresUrl(): Promise<string> {
+  processPg ??= startPg()
+  return (await processPg).createDatabase()
+}
+
+/**
+ * A real runtime without a listening socket: a migrated SQLite file and its writer thread,
+ * or in the PostgreSQL pass (TEST_BACKEND) a migrated PostgreSQL database and the seam writer.
+ */
 export async function startRuntime(
   overrides: Overrides = {},
   opts: RuntimeOptions = {},
 ): Promise<TestRuntime> {
   const dir = tempDir()
+  const url = overrides?.database?.url ?? (TEST_BACKEND === 'postgres' ? await testPostgresUrl() : undefined)
   const config = testConfig({
     ...overrides,
-    database: { path: join(dir, 'bloop.db'), ...overrides?.database },
+    database: { path: join(dir, 'bloop.db'), ...overrides?.database, ...(url ? { url } : {}) },
     auth: { hmac_secret: TEST_SECRET, ...overrides?.auth },
     log: { level: 'error', ...overrides?.log },
   })
@@ -128,9 +155,22 @@ export async function startRuntime(
   const t = runtime as TestRuntime
   t.dir = dir
   t.config = config
-  t.fetch = (path, init) => runtime.handle(new Request(path.startsWith('http') ? path : BASE + path, init))
-  t.token = (scopes = ['errors:read', 'errors:write'], projectId = 'default') =>
-    tokenOnSqlite(runtime.core.db, { projectId, name: `test-${scopes.join('-')}`, scopes }).token
+  t.fetch = (path, init) => t.handle(new Request(path.startsWith('http') ? path : BASE + path, init))
+  // Handed out synchronously. On PostgreSQL the token's row is written through the seam
+  // and every request through this runtime waits for those writes first.
+  const pending: Promise<unknown>[] = []
+  t.token = (scopes = ['errors:read', 'errors:write'], projectId = 'default') => {
+    const t = { projectId, name: `test-${scopes.join('-')}`, scopes }
+    if (runtime.core.backend.kind === 'sqlite') return tokenOnSqlite(runtime.core.db, t).token
+    const { token, sql, params } = mintToken(t, Date.now())
+    pending.push(runtime.core.backend.run(sql, params as Param[]))
+    return token
+  }
+  const handle = runtime.handle.bind(runtime)
+  t.handle = async (request) => {
+    if (pending.length > 0) await Promise.all(pending.splice(0))
+    return handle(request)
+  }
   t.dispose = async () => {
     await runtime.close()
     rmSync(dir, { recursive: true, force: true })
