@@ -8,6 +8,9 @@
  * new once only; the same trace twice in one batch lands on one row. `llm.pruneTraces` walks
  * the traces batch by batch with its cursor and takes each expired one out of every table
  * and rollup, leaving a project with a longer window alone. Every stored value is asserted.
+ * Last, the same seeded random batches (re-sends, updates, one trace several times in a
+ * batch, two projects) through both backends leave the same rows in every table: SQLite's
+ * rollups are proven equal to a recomputation by test/unit/llm.rollups.property.test.ts.
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
 import type { CommitItem, SpanRecord, TraceRecord } from '../../src/llm/model'
@@ -742,3 +745,110 @@ for (const kind of BACKENDS) {
     })
   })
 }
+
+function rng(seed: number) {
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const int = (n: number) => Math.floor(next() * n)
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T
+  const maybe = <T>(v: T): T | null => (next() < 0.3 ? null : v)
+  return { next, int, pick, maybe }
+}
+
+function randomItem(r: ReturnType<typeof rng>, step: number): CommitItem {
+  const id = `t${r.int(6)}`
+  const project_id = r.pick(['p1', 'p2'])
+  const received_at = T0 + step
+  const spans = [...new Set(Array.from({ length: r.int(4) }, () => r.pick(['a', 'b', 'c', 'd'])))].map(
+    (sid) => {
+      const cost = r.maybe(r.int(1000))
+      return span(sid, {
+        span_type: r.pick(['generation', 'tool', null] as const),
+        name: r.maybe(`call ${sid}`),
+        model: r.pick(['gpt-4o', 'mystery-1', null] as const),
+        provider: r.pick(['openai', null] as const),
+        status: r.pick(['ok', 'error', 'running', null] as const),
+        error_message: r.maybe(`boom ${r.int(3)}`),
+        output: r.maybe(`out ${r.int(5)}`),
+        started_at: r.maybe(T0 + r.int(HOUR)),
+        latency_ms: r.maybe(r.int(5000)),
+        time_to_first_token_ms: r.maybe(r.int(500)),
+        input_tokens: r.maybe(r.int(100)),
+        output_tokens: r.maybe(r.int(100)),
+        cost_micros: cost,
+        cost_source: cost === null ? 'unknown' : 'table',
+      })
+    },
+  )
+  if (r.next() < 0.25)
+    return {
+      kind: 'update',
+      project_id,
+      id,
+      status: r.pick(['completed', 'error', null] as const),
+      output: r.maybe(`final ${r.int(5)}`),
+      ended_at: r.maybe(T0 + HOUR + r.int(HOUR)),
+      spans,
+      received_at,
+    }
+  return trace(id, spans, {
+    project_id,
+    name: r.maybe(`trace ${id}`),
+    status: r.pick(['running', 'completed', 'error', null] as const),
+    input: r.maybe(`in ${r.int(5)}`),
+    started_at: r.maybe(T0 + r.int(HOUR)),
+    received_at,
+  })
+}
+
+describe('the same random batches on both backends', () => {
+  test('leave the same traces, spans, rollups, unknown models and search rows', async () => {
+    const stores = await Promise.all(
+      BACKENDS.map(async (kind) => (await freshBackend(kind, pg(), { migrated: true })).backend),
+    )
+    const writers = stores.map((b) => new SeamWriter(b, llmTasks, 10))
+    const r = rng(7)
+    const batches = Array.from({ length: 60 }, (_, step) =>
+      Array.from({ length: 1 + r.int(6) }, () => randomItem(r, step)),
+    )
+    const results = []
+    for (const w of writers) {
+      const out = []
+      for (const items of batches) out.push({ ...(await w.run('llm.commit', { items })), duration_ms: 0 })
+      results.push(out)
+    }
+    expect(results[1]).toEqual(results[0] as never)
+    const dump = async (b: Backend) => ({
+      traces: plain(
+        await b.all(`SELECT ${TRACE_COLS}, metadata, tags FROM llm_traces ORDER BY project_id, id`),
+      ),
+      spans: plain(
+        await b.all(
+          `SELECT project_id, trace_id, received_at, id, span_type, name, model, provider, status, error_message,
+                  input, output, started_at, ended_at, latency_ms, time_to_first_token_ms, input_tokens, output_tokens,
+                  total_tokens, cost_micros, cost_source, price_version
+           FROM llm_spans ORDER BY project_id, trace_id, id`,
+        ),
+      ),
+      usage: await usage(b),
+      hourly: await traceHourly(b),
+      unknown: await b.all('SELECT * FROM llm_unknown_models ORDER BY project_id, model, provider'),
+      search: await Promise.all(
+        ['boom 1', 'out 3', 'final 2', 'in 4', 'trace t2', 'call a', 'gpt-4o openai'].map((text) =>
+          found(b, text),
+        ),
+      ),
+    })
+    const [onSqlite, onPostgres] = await Promise.all(stores.map(dump))
+    expect((onSqlite?.traces ?? []).length).toBeGreaterThan(6)
+    expect((onSqlite?.spans ?? []).length).toBeGreaterThan(20)
+    expect((onSqlite?.search ?? []).filter((ids) => ids.length > 0).length).toBeGreaterThan(4)
+    expect(onPostgres).toEqual(onSqlite as never)
+  })
+})

@@ -91,6 +91,11 @@ export const LOCK_LLM_WRITES: [string, Param[]] = [
 export const UNLOCK_LLM_WRITES: [string, Param[]] = ['DELETE FROM meta WHERE key = ?', [LLM_WRITE_LOCK]]
 
 const TRACE_GET = 'SELECT * FROM llm_traces WHERE project_id = ? AND id = ?'
+/** The batch's stored traces, read at its start: lists of 1, 2, 4 ... 256 ids (the last repeated to fill one), so few texts. */
+const IN_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+const TRACES_IN = IN_SIZES.map(
+  (n) => `SELECT * FROM llm_traces WHERE project_id = ? AND id IN (${Array(n).fill('?').join(', ')})`,
+)
 const TRACE_INSERT = `INSERT INTO llm_traces (project_id, id, created_at, ${TRACE_COLUMNS.join(', ')})
   VALUES (?, ?, ?, ${TRACE_COLUMNS.map(() => '?').join(', ')})`
 const TRACE_UPDATE = `UPDATE llm_traces SET ${TRACE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`
@@ -179,7 +184,25 @@ export async function commitItems(tx: Queryable, items: CommitItem[]): Promise<C
   try {
     w.run(...LOCK_LLM_WRITES)
     const deltas = new RollupDeltas()
-    for (const item of items) result.stored.push((await applyItem(tx, w, item, deltas, result)) ? 1 : 0)
+    const before = await storedTraces(tx, items)
+    const spansBefore = await storedSpans(tx, before)
+    const seen = new Set<string>()
+    for (const item of items) {
+      const key = traceKey(item.project_id, item.id)
+      let old: StoredTrace | null
+      let spans: StoredSpan[]
+      if (seen.has(key)) {
+        // A trace this batch wrote already is read again, after that write.
+        old = await tx.get<StoredTrace>(TRACE_GET, [item.project_id, item.id])
+        if (w.holdsSpansOf(key)) await w.flush()
+        spans = old ? await tx.all<StoredSpan>(SPANS_OF, [old.project_id, old.id, old.created_at]) : []
+      } else {
+        old = before.get(key) ?? null
+        spans = spansBefore.get(key) ?? []
+      }
+      seen.add(key)
+      result.stored.push(applyItem(w, item, key, old, spans, deltas, result) ? 1 : 0)
+    }
     await deltas.flush(tx)
     w.run(...UNLOCK_LLM_WRITES)
     await w.flush()
@@ -197,35 +220,72 @@ interface Current {
   slot: number
 }
 
-async function applyItem(
+/**
+ * The stored version of every trace the batch names, in one read per project and 256 ids
+ * (pipelined on PostgreSQL), instead of one read per trace.
+ */
+async function storedTraces(tx: Queryable, items: CommitItem[]): Promise<Map<string, StoredTrace>> {
+  const byProject = new Map<string, Set<string>>()
+  for (const i of items) {
+    const ids = byProject.get(i.project_id)
+    if (ids) ids.add(i.id)
+    else byProject.set(i.project_id, new Set([i.id]))
+  }
+  const reads: Promise<StoredTrace[]>[] = []
+  const max = IN_SIZES[IN_SIZES.length - 1] as number
+  for (const [project, set] of byProject) {
+    const ids = [...set]
+    for (let at = 0; at < ids.length; at += max) {
+      const chunk = ids.slice(at, at + max)
+      const k = IN_SIZES.findIndex((n) => n >= chunk.length)
+      const fill = Array((IN_SIZES[k] as number) - chunk.length).fill(chunk[chunk.length - 1])
+      reads.push(tx.all<StoredTrace>(TRACES_IN[k] as string, [project, ...chunk, ...fill]))
+    }
+  }
+  const stored = new Map<string, StoredTrace>()
+  for (const rows of await Promise.all(reads))
+    for (const t of rows) stored.set(traceKey(t.project_id, t.id), t)
+  return stored
+}
+
+/** The stored spans of each of those traces, read together (one statement per trace, pipelined on PostgreSQL). */
+async function storedSpans(
   tx: Queryable,
+  traces: Map<string, StoredTrace>,
+): Promise<Map<string, StoredSpan[]>> {
+  const keys = [...traces.keys()]
+  const lists = await Promise.all(
+    [...traces.values()].map((t) => tx.all<StoredSpan>(SPANS_OF, [t.project_id, t.id, t.created_at])),
+  )
+  return new Map(keys.map((k, i) => [k, lists[i] ?? []]))
+}
+
+function applyItem(
   w: Pending,
   item: CommitItem,
+  key: string,
+  old: StoredTrace | null,
+  stored: StoredSpan[],
   deltas: RollupDeltas,
   result: CommitResult,
-): Promise<boolean> {
-  const old = await tx.get<StoredTrace>(TRACE_GET, [item.project_id, item.id])
+): boolean {
   if (item.kind === 'update' && !old) return false
   const rec = item.kind === 'trace' ? item : updateAsRecord(item)
   if (old) deltas.trace(old, -1)
-  const key = traceKey(rec.project_id, rec.id)
   // Every span of a trace carries its first receive time (PostgreSQL's partition key).
   const receivedAt = old?.created_at ?? rec.received_at
 
   const sentStart = rec.started_at ?? old?.started_at ?? minStart(rec.spans) ?? rec.received_at
-  // A trace seen before: its stored spans in one read, merged here with what was sent. The
-  // totals and search text are then taken from that merged list (stored spans in their
-  // order, new ones after them, as they will be stored), so no span is looked up one by one
-  // and nothing is summed again by the database. A trace seen for the first time reads nothing.
+  // A trace seen before comes with its stored spans (one read), merged here with what was
+  // sent. The totals and search text are then taken from that merged list (stored spans in
+  // their order, new ones after them, as they will be stored), so no span is looked up one
+  // by one and nothing is summed again by the database. A new trace has none to read.
   const spans: Current[] = []
   const byId = new Map<string, Current>()
-  if (old) {
-    if (w.holdsSpansOf(key)) await w.flush()
-    for (const s of await tx.all<StoredSpan>(SPANS_OF, [rec.project_id, rec.id, receivedAt])) {
-      const c = { span: s, seq: s.seq, slot: -1 }
-      spans.push(c)
-      byId.set(s.id, c)
-    }
+  for (const s of stored) {
+    const c = { span: s, seq: s.seq, slot: -1 }
+    spans.push(c)
+    byId.set(s.id, c)
   }
   for (const s of rec.spans) applySpan(w, rec, key, receivedAt, s, sentStart, deltas, result, spans, byId)
 
