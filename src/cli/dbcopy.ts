@@ -7,7 +7,7 @@
  *
  * The composition root knows the features, so the two things only they know are stated
  * here: the LLM search index is rebuilt from traces and spans (SQLite's contentless fts5
- * table cannot be read back), and a span's partition key is its trace's receive time.
+ * table cannot be read back), and the errors fold's watermark row is the source's.
  */
 import { loadConfig } from '../config/load'
 import { dataDirOf } from '../config/secret'
@@ -38,12 +38,9 @@ export const COPY_PLAN: CopyPlan = {
   // The fold's watermark row is written by its migration; the source's says how far its
   // tags and users are counted.
   seeded: ['errors_fold'],
-  computed: {
-    llm_spans: {
-      received_at: `coalesce((SELECT t.created_at FROM llm_traces t
-        WHERE t.project_id = llm_spans.project_id AND t.id = llm_spans.trace_id), llm_spans.started_at)`,
-    },
-  },
+  // None left: a span's partition key (`received_at`, its trace's receive time) is stored
+  // on SQLite too since the LLM migration 202612030100_llm_span_received_at.
+  computed: {},
 }
 
 const BAR = 30

@@ -29,6 +29,8 @@ import m202612020600pg from './migrations/202612020600_llm_experiments.pg.sql' w
 import m202612020600 from './migrations/202612020600_llm_experiments.sql' with { type: 'text' }
 import m202612020610pg from './migrations/202612020610_llm_query_indexes.pg.sql' with { type: 'text' }
 import m202612020610 from './migrations/202612020610_llm_query_indexes.sql' with { type: 'text' }
+import m202612030100pg from './migrations/202612030100_llm_span_received_at.pg.sql' with { type: 'text' }
+import m202612030100 from './migrations/202612030100_llm_span_received_at.sql' with { type: 'text' }
 import { otlpRoutes } from './otlp/routes'
 import { proxyRoutes } from './proxy/routes'
 import { llmQueryRoutes } from './query/routes'
@@ -84,6 +86,7 @@ export const llm: Feature<LlmDeps, LlmRunning> = {
     { file: '202612020500_llm_tracing.sql', sql: m202612020500, pg: m202612020500pg },
     { file: '202612020600_llm_experiments.sql', sql: m202612020600, pg: m202612020600pg },
     { file: '202612020610_llm_query_indexes.sql', sql: m202612020610, pg: m202612020610pg },
+    { file: '202612030100_llm_span_received_at.sql', sql: m202612030100, pg: m202612030100pg },
   ],
   tasks: llmTasks,
   projectData: llmProjectData,

@@ -1,21 +1,21 @@
 /**
  * The LLM feature's writer side: every write of traces, spans, rollups and the search
- * index is one of these tasks on the writer thread (src/writer.tasks.ts registers the
- * table). Nothing here imports HTTP code or an index.ts: the writer thread loads it.
+ * index is one of these tasks (src/writer.tasks.ts registers the table), seam tasks both:
+ * the writer thread runs them in a SqliteBackend transaction, SeamWriter on PostgreSQL.
+ * Nothing here imports HTTP code or an index.ts: the writer thread loads it.
  */
 import type { ProjectDataTable } from '../core/feature'
-import type { PruneTask } from '../retention'
-import type { Db } from '../storage/db'
-import type { TaskTable } from '../storage/tasks'
+import type { SeamPruneTask } from '../retention'
+import { seamTask, type TaskTable } from '../storage/tasks'
 import type { CommitItem, CommitResult } from './model'
 import { commitItems } from './write/commit'
 import { pruneTracesBatch, type TraceCursor } from './write/prune'
 
 export const llmTasks = {
   /** One group commit of trace submissions and updates (the LLM BatchQueue's batches). */
-  'llm.commit': (db: Db, a: { items: CommitItem[] }): CommitResult => commitItems(db, a.items),
+  'llm.commit': seamTask((tx, a: { items: CommitItem[] }): Promise<CommitResult> => commitItems(tx, a.items)),
   /** Retention hook: traces past their project's window, with spans, scores, feedback and rollups. */
-  'llm.pruneTraces': pruneTracesBatch satisfies PruneTask<TraceCursor>,
+  'llm.pruneTraces': seamTask(pruneTracesBatch) satisfies SeamPruneTask<TraceCursor>,
 } satisfies TaskTable
 
 export type LlmTasks = typeof llmTasks

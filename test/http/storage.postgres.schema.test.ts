@@ -50,8 +50,7 @@ function expectedOnPostgres(sqlite: SchemaShape): SchemaShape {
   const eventIds = raw.indexes.raw_events_event_id
   if (eventIds) eventIds.unique = false
   const spans = want.llm_spans as SchemaShape[string]
-  // The partition key: the receive time of the span's trace (llm_traces.created_at).
-  spans.columns.received_at = { type: 'int', notnull: true }
+  // The partition key (received_at, a column on both) must be in the keys.
   spans.pk = ['seq', 'received_at']
   const u = spans.indexes['unique(project_id,trace_id,id)'] as SchemaShape[string]['indexes'][string]
   delete spans.indexes['unique(project_id,trace_id,id)']

@@ -2,7 +2,8 @@
  * The rollups are exact: after any sequence of inserts, re-sends, updates and retention
  * passes, llm_usage_hourly and llm_trace_hourly equal a recomputation from the stored
  * spans and traces (sums, counts and latency sketches byte for byte). Runs the writer's
- * own tasks on a migrated SQLite file, with a seeded generator so a failure replays.
+ * own tasks on a migrated SQLite file, each in a transaction of a SqliteBackend over it as
+ * the writer thread does, with a seeded generator so a failure replays.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -14,6 +15,7 @@ import { pruneTracesBatch, type TraceCursor } from '../../src/llm/write/prune'
 import { addValue, type Buckets, encode } from '../../src/llm/write/sketch'
 import { openDatabase } from '../../src/storage/db'
 import { migrate } from '../../src/storage/migrate'
+import { SqliteBackend } from '../../src/storage/sqlite'
 import { tempDir } from '../helpers'
 
 const dir = tempDir('bloop-llm-prop-')
@@ -163,7 +165,7 @@ function expectedTraces(db: Db) {
 const actual = (db: Db, table: string, order: string) =>
   db.query(`SELECT * FROM ${table} ORDER BY ${order}`).all() as Record<string, unknown>[]
 
-function prune(db: Db, r: ReturnType<typeof rng>) {
+async function prune(db: Db, b: SqliteBackend, r: ReturnType<typeof rng>) {
   db.query('UPDATE llm_retention SET retention_days = ? WHERE id = 1').run(1 + r.int(40))
   if (r.next() < 0.5)
     db.query(
@@ -172,27 +174,27 @@ function prune(db: Db, r: ReturnType<typeof rng>) {
     ).run(1 + r.int(40))
   const cutoffs = { raw_default: 0, raw_by_project: {}, raw_scan_until: 0, hourly_last_bucket: 0, now: NOW }
   let after: TraceCursor | null = null
-  do after = pruneTracesBatch(db, { cutoffs, after, limit: 40 }).next
+  do after = (await b.transaction((tx) => pruneTracesBatch(tx, { cutoffs, after, limit: 40 }))).next
   while (after !== null)
 }
 
 describe('rollups', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
-    test(`equal a recomputation from the stored spans and traces (seed ${seed})`, () => {
+    test(`equal a recomputation from the stored spans and traces (seed ${seed})`, async () => {
       const db = openDatabase(join(dir, `p${seed}.db`))
       migrate(db, MIGRATIONS)
+      const b = new SqliteBackend(db)
       db.run(
         "INSERT INTO projects (id, numeric_id, name, slug, api_key, api_key_hash, created_at) VALUES ('other', 99, 'o', 'o', 'k', 'kh', 0)",
       )
       db.run('INSERT INTO llm_retention (id, retention_days) VALUES (1, 30)')
       const r = rng(seed)
       for (let step = 0; step < 150; step++) {
-        if (r.next() < 0.08) prune(db, r)
-        else
-          commitItems(
-            db,
-            Array.from({ length: 1 + r.int(4) }, () => randomItem(r)),
-          )
+        if (r.next() < 0.08) await prune(db, b, r)
+        else {
+          const items = Array.from({ length: 1 + r.int(4) }, () => randomItem(r))
+          await b.transaction((tx) => commitItems(tx, items))
+        }
         if (step % 10 === 9 || step === 149) {
           expect(actual(db, 'llm_usage_hourly', 'project_id, hour, model, provider')).toEqual(
             expectedUsage(db),

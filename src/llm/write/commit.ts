@@ -1,33 +1,24 @@
 /**
- * The `llm.commit` task (writer thread): one transaction per batch of trace submissions
- * and updates, in queue order.
+ * The `llm.commit` task, a seam task (storage/tasks.ts): one transaction per batch of trace
+ * submissions and updates, in queue order, the transaction the writer opened for it (the
+ * writer thread's SqliteBackend, or SeamWriter on PostgreSQL); one SQL text for both.
  *
  * A trace id seen again is the same trace: its row is updated in place, each span is
  * matched by id (spans not in the new payload stay, so a trace may arrive in parts), and
  * every field the new payload leaves out keeps its stored value. The SDKs send a trace
  * `running` and then `completed`, the proxy and OTLP send spans as they end; all of them
- * land on one row. Totals of the trace are recomputed from its stored spans after every
- * change, and the rollups take the old contribution out before the new one goes in
+ * land on one row. Totals of the trace are recomputed from its spans after every change
+ * (those stored, read once, merged with those sent), and the rollups take the old contribution out before the new one goes in
  * (rollups.ts), so nothing is counted twice.
  *
  * Spans that become `error` here (they were not stored as errors before) are returned in
  * `new_errors`: the main thread turns exactly those into error events, so a re-sent error
  * span is never a second occurrence.
  */
-import type { Db, Statement } from '../../storage/db'
+import type { Param, Queryable } from '../../storage/backend'
 import type { CommitItem, CommitResult, NewErrorSpan, SpanRecord, TraceRecord, TraceUpdate } from '../model'
-import {
-  distinct,
-  mergeSpan,
-  minStart,
-  SPAN_COLUMNS,
-  type SpanRow,
-  type SpanText,
-  type StoredSpan,
-  type Totals,
-  totalsOf,
-} from './merge'
-import { RollupDeltas, type SpanFacts, type TraceFacts } from './rollups'
+import { distinct, mergeSpan, minStart, SPAN_COLUMNS, type SpanRow, type StoredSpan, totalsOf } from './merge'
+import { RollupDeltas, type TraceFacts } from './rollups'
 
 /** Text indexed for search per trace: enough for every name and message, a bounded share of content. */
 export const MAX_SEARCH_CONTENT_CHARS = 32 * 1024
@@ -86,101 +77,225 @@ const TRACE_COLUMNS = [
 
 type TraceRow = Record<(typeof TRACE_COLUMNS)[number], string | number | null>
 
-interface Statements {
-  traceGet: Statement
-  traceInsert: Statement
-  traceUpdate: Statement
-  spanGet: Statement
-  spanInsert: Statement
-  spanUpdate: Statement
-  totals: Statement
-  spanTexts: Statement
-  searchDelete: Statement
-  searchInsert: Statement
-  unknownModel: Statement
-}
+/**
+ * Every LLM write (this commit, the retention hook) takes this lock row first
+ * (storage/exclusive.ts explains it): the trace, span and rollup rows are read, merged
+ * here and written back, so two nodes on one PostgreSQL database must not interleave them.
+ * On SQLite the writer's BEGIN IMMEDIATE already admits one at a time.
+ */
+const LLM_WRITE_LOCK = 'lock:llm.write'
+export const LOCK_LLM_WRITES: [string, Param[]] = [
+  "INSERT INTO meta (key, value) VALUES (?, '') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  [LLM_WRITE_LOCK],
+]
+export const UNLOCK_LLM_WRITES: [string, Param[]] = ['DELETE FROM meta WHERE key = ?', [LLM_WRITE_LOCK]]
 
-const prepared = new WeakMap<Db, Statements>()
-function statements(db: Db): Statements {
-  let s = prepared.get(db)
-  if (s) return s
-  s = {
-    traceGet: db.prepare('SELECT * FROM llm_traces WHERE project_id = ? AND id = ?'),
-    traceInsert: db.prepare(
-      `INSERT INTO llm_traces (project_id, id, created_at, ${TRACE_COLUMNS.join(', ')})
-       VALUES (?, ?, ?, ${TRACE_COLUMNS.map(() => '?').join(', ')})`,
-    ),
-    traceUpdate: db.prepare(
-      `UPDATE llm_traces SET ${TRACE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`,
-    ),
-    spanGet: db.prepare('SELECT * FROM llm_spans WHERE project_id = ? AND trace_id = ? AND id = ?'),
-    spanInsert: db.prepare(
-      `INSERT INTO llm_spans (project_id, trace_id, id, ${SPAN_COLUMNS.join(', ')})
-       VALUES (?, ?, ?, ${SPAN_COLUMNS.map(() => '?').join(', ')})`,
-    ),
-    spanUpdate: db.prepare(
-      `UPDATE llm_spans SET ${SPAN_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`,
-    ),
-    totals: db.prepare(
-      `SELECT count(*) AS span_count, coalesce(sum(status = 'error'), 0) AS error_count,
-              sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-              sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
-              sum(reasoning_tokens) AS reasoning_tokens, sum(cost_micros) AS cost_micros,
-              min(started_at) AS first_start, max(ended_at) AS last_end
-       FROM llm_spans WHERE project_id = ? AND trace_id = ?`,
-    ),
-    spanTexts: db.prepare(
-      `SELECT name, model, provider, error_message, input, output FROM llm_spans
-       WHERE project_id = ? AND trace_id = ? ORDER BY seq`,
-    ),
-    searchDelete: db.prepare('DELETE FROM llm_search WHERE rowid = ?'),
-    searchInsert: db.prepare(
-      'INSERT INTO llm_search (rowid, name, span_names, errors, content) VALUES (?, ?, ?, ?, ?)',
-    ),
-    unknownModel: db.prepare(
-      `INSERT INTO llm_unknown_models (project_id, model, provider, span_count, first_seen, last_seen)
-       VALUES (?, ?, ?, 1, ?, ?)
-       ON CONFLICT (project_id, model, provider) DO UPDATE SET span_count = span_count + 1, last_seen = excluded.last_seen`,
-    ),
+const TRACE_GET = 'SELECT * FROM llm_traces WHERE project_id = ? AND id = ?'
+/** The batch's stored traces, read at its start: lists of 1, 2, 4 ... 256 ids (the last repeated to fill one), so few texts. */
+const IN_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+const TRACES_IN = IN_SIZES.map(
+  (n) => `SELECT * FROM llm_traces WHERE project_id = ? AND id IN (${Array(n).fill('?').join(', ')})`,
+)
+const TRACE_INSERT = `INSERT INTO llm_traces (project_id, id, created_at, ${TRACE_COLUMNS.join(', ')})
+  VALUES (?, ?, ?, ${TRACE_COLUMNS.map(() => '?').join(', ')})`
+const TRACE_UPDATE = `UPDATE llm_traces SET ${TRACE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`
+/**
+ * A stored trace's spans, in the order they were first stored. `received_at` is the
+ * trace's `created_at` on every span of it (PostgreSQL's partition key: one partition read).
+ */
+const SPANS_OF =
+  'SELECT * FROM llm_spans WHERE project_id = ? AND trace_id = ? AND received_at = ? ORDER BY seq'
+const SPAN_UPDATE = `UPDATE llm_spans SET ${SPAN_COLUMNS.map((c) => `${c} = ?`).join(', ')}
+  WHERE seq = ? AND received_at = ?`
+const SPAN_INSERT_COLUMNS = ['received_at', 'project_id', 'trace_id', 'id', ...SPAN_COLUMNS] as const
+const SEARCH_DELETE = 'DELETE FROM llm_search WHERE rowid = ?'
+const SEARCH_INSERT =
+  'INSERT INTO llm_search (rowid, name, span_names, errors, content) VALUES (?, ?, ?, ?, ?)'
+/** The search row of a trace inserted just before it (by the same connection, so it sees it). */
+const SEARCH_INSERT_NEW = `INSERT INTO llm_search (rowid, name, span_names, errors, content)
+  SELECT seq, ?, ?, ?, ? FROM llm_traces WHERE project_id = ? AND id = ?`
+const UNKNOWN_MODEL = `INSERT INTO llm_unknown_models (project_id, model, provider, span_count, first_seen, last_seen)
+  VALUES (?, ?, ?, 1, ?, ?)
+  ON CONFLICT (project_id, model, provider) DO UPDATE SET span_count = span_count + 1, last_seen = excluded.last_seen`
+
+const traceKey = (projectId: string, traceId: string) => `${projectId}\u0000${traceId}`
+
+/**
+ * The writes of one commit that nothing in it reads back before the end: statements sent
+ * without waiting for their answers (PostgreSQL pipelines them on the transaction's
+ * connection, in order, so a later read sees them; SQLite has run each by the time the
+ * call returns), and the new spans, inserted together (`insertMany`: one prepared INSERT
+ * run per row on SQLite, one COPY on PostgreSQL) before anything reads spans of their trace
+ * and at the end.
+ */
+class Pending {
+  private runs: Promise<unknown>[] = []
+  private spans: Param[][] = []
+  private spanTraces = new Set<string>()
+
+  constructor(private readonly tx: Queryable) {}
+
+  run(sql: string, params: readonly Param[]): void {
+    this.runs.push(this.tx.run(sql, params))
   }
-  prepared.set(db, s)
-  return s
+
+  /** Queues a new span's row; returns its slot, so a later version in the same payload replaces it. */
+  insertSpan(key: string, values: Param[]): number {
+    this.spanTraces.add(key)
+    return this.spans.push(values) - 1
+  }
+
+  replaceSpan(slot: number, values: Param[]): void {
+    this.spans[slot] = values
+  }
+
+  /** True when spans of this trace are queued, so its stored spans must be written before they are read. */
+  holdsSpansOf(key: string): boolean {
+    return this.spanTraces.has(key)
+  }
+
+  async flush(): Promise<void> {
+    const runs = this.runs
+    this.runs = []
+    await Promise.all(runs)
+    if (this.spans.length === 0) return
+    const rows = this.spans
+    this.spans = []
+    this.spanTraces.clear()
+    await this.tx.insertMany('llm_spans', SPAN_INSERT_COLUMNS, rows)
+  }
+
+  /** After a failure: waits for what was sent and returns the first error among it (the cause). */
+  async firstFailure(): Promise<unknown> {
+    const settled = await Promise.allSettled(this.runs)
+    this.runs = []
+    return settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason
+  }
 }
 
-export function commitItems(db: Db, items: CommitItem[]): CommitResult {
+/**
+ * One batch, in order, inside the transaction the writer opened for it (the task opens
+ * none: a failure anywhere rolls the whole batch back).
+ */
+export async function commitItems(tx: Queryable, items: CommitItem[]): Promise<CommitResult> {
   const started = performance.now()
   const result: CommitResult = { stored: [], spans: 0, new_errors: [], unknown_models: 0, duration_ms: 0 }
-  db.transaction(() => {
+  const w = new Pending(tx)
+  try {
+    w.run(...LOCK_LLM_WRITES)
     const deltas = new RollupDeltas()
-    for (const item of items) result.stored.push(applyItem(db, item, deltas, result) ? 1 : 0)
-    deltas.flush(db)
-  }).immediate()
+    const before = await storedTraces(tx, items)
+    const spansBefore = await storedSpans(tx, before)
+    const seen = new Set<string>()
+    for (const item of items) {
+      const key = traceKey(item.project_id, item.id)
+      let old: StoredTrace | null
+      let spans: StoredSpan[]
+      if (seen.has(key)) {
+        // A trace this batch wrote already is read again, after that write.
+        old = await tx.get<StoredTrace>(TRACE_GET, [item.project_id, item.id])
+        if (w.holdsSpansOf(key)) await w.flush()
+        spans = old ? await tx.all<StoredSpan>(SPANS_OF, [old.project_id, old.id, old.created_at]) : []
+      } else {
+        old = before.get(key) ?? null
+        spans = spansBefore.get(key) ?? []
+      }
+      seen.add(key)
+      result.stored.push(applyItem(w, item, key, old, spans, deltas, result) ? 1 : 0)
+    }
+    await deltas.flush(tx)
+    w.run(...UNLOCK_LLM_WRITES)
+    await w.flush()
+  } catch (err) {
+    throw (await w.firstFailure()) ?? err
+  }
   result.duration_ms = performance.now() - started
   return result
 }
 
-function applyItem(db: Db, item: CommitItem, deltas: RollupDeltas, result: CommitResult): boolean {
-  const st = statements(db)
-  const old = st.traceGet.get(item.project_id, item.id) as StoredTrace | null
+/** A span of the trace as it will be stored after this item; `seq` null while it is only queued. */
+interface Current {
+  span: StoredSpan
+  seq: number | null
+  slot: number
+}
+
+/**
+ * The stored version of every trace the batch names, in one read per project and 256 ids
+ * (pipelined on PostgreSQL), instead of one read per trace.
+ */
+async function storedTraces(tx: Queryable, items: CommitItem[]): Promise<Map<string, StoredTrace>> {
+  const byProject = new Map<string, Set<string>>()
+  for (const i of items) {
+    const ids = byProject.get(i.project_id)
+    if (ids) ids.add(i.id)
+    else byProject.set(i.project_id, new Set([i.id]))
+  }
+  const reads: Promise<StoredTrace[]>[] = []
+  const max = IN_SIZES[IN_SIZES.length - 1] as number
+  for (const [project, set] of byProject) {
+    const ids = [...set]
+    for (let at = 0; at < ids.length; at += max) {
+      const chunk = ids.slice(at, at + max)
+      const k = IN_SIZES.findIndex((n) => n >= chunk.length)
+      const fill = Array((IN_SIZES[k] as number) - chunk.length).fill(chunk[chunk.length - 1])
+      reads.push(tx.all<StoredTrace>(TRACES_IN[k] as string, [project, ...chunk, ...fill]))
+    }
+  }
+  const stored = new Map<string, StoredTrace>()
+  for (const rows of await Promise.all(reads))
+    for (const t of rows) stored.set(traceKey(t.project_id, t.id), t)
+  return stored
+}
+
+/** The stored spans of each of those traces, read together (one statement per trace, pipelined on PostgreSQL). */
+async function storedSpans(
+  tx: Queryable,
+  traces: Map<string, StoredTrace>,
+): Promise<Map<string, StoredSpan[]>> {
+  const keys = [...traces.keys()]
+  const lists = await Promise.all(
+    [...traces.values()].map((t) => tx.all<StoredSpan>(SPANS_OF, [t.project_id, t.id, t.created_at])),
+  )
+  return new Map(keys.map((k, i) => [k, lists[i] ?? []]))
+}
+
+function applyItem(
+  w: Pending,
+  item: CommitItem,
+  key: string,
+  old: StoredTrace | null,
+  stored: StoredSpan[],
+  deltas: RollupDeltas,
+  result: CommitResult,
+): boolean {
   if (item.kind === 'update' && !old) return false
   const rec = item.kind === 'trace' ? item : updateAsRecord(item)
   if (old) deltas.trace(old, -1)
+  // Every span of a trace carries its first receive time (PostgreSQL's partition key).
+  const receivedAt = old?.created_at ?? rec.received_at
 
   const sentStart = rec.started_at ?? old?.started_at ?? minStart(rec.spans) ?? rec.received_at
-  // A trace seen for the first time has no stored spans: its totals and texts come from
-  // the rows just written, which saves a span lookup per span and two queries per trace
-  // (most of a fresh trace's commit time). A re-sent trace sums what is stored.
-  const fresh = old === null
-  const written = rec.spans.map((s) => applySpan(db, rec, s, sentStart, deltas, result, fresh))
-  const t = fresh ? totalsOf(written) : (st.totals.get(rec.project_id, rec.id) as Totals)
+  // A trace seen before comes with its stored spans (one read), merged here with what was
+  // sent. The totals and search text are then taken from that merged list (stored spans in
+  // their order, new ones after them, as they will be stored), so no span is looked up one
+  // by one and nothing is summed again by the database. A new trace has none to read.
+  const spans: Current[] = []
+  const byId = new Map<string, Current>()
+  for (const s of stored) {
+    const c = { span: s, seq: s.seq, slot: -1 }
+    spans.push(c)
+    byId.set(s.id, c)
+  }
+  for (const s of rec.spans) applySpan(w, rec, key, receivedAt, s, sentStart, deltas, result, spans, byId)
+
+  const rows = spans.map((c) => c.span as unknown as SpanRow)
+  const t = totalsOf(rows)
   const started_at = rec.started_at ?? old?.started_at ?? t.first_start ?? rec.received_at
   const status = rec.status ?? old?.status ?? (t.error_count > 0 ? 'error' : 'completed')
   const ended_at = rec.ended_at ?? old?.ended_at ?? (status === 'running' ? null : t.last_end)
-  const texts = fresh
-    ? (written as unknown as SpanText[])
-    : (st.spanTexts.all(rec.project_id, rec.id) as SpanText[])
-  const models = distinct(texts.map((x) => x.model))
-  const providers = distinct(texts.map((x) => x.provider))
+  const models = distinct(spans.map((c) => c.span.model))
+  const providers = distinct(spans.map((c) => c.span.provider))
   const input_tokens = t.input_tokens
   const output_tokens = t.output_tokens
   const row: TraceRow = {
@@ -213,20 +328,17 @@ function applyItem(db: Db, item: CommitItem, deltas: RollupDeltas, result: Commi
     providers,
     updated_at: rec.received_at,
   }
-  let seq: number
+  const search = searchText(rec.id, row, spans)
   if (old) {
-    seq = old.seq
-    st.traceUpdate.run(...TRACE_COLUMNS.map((c) => row[c]), seq)
-    st.searchDelete.run(seq)
+    w.run(TRACE_UPDATE, [...TRACE_COLUMNS.map((c) => row[c]), old.seq])
+    w.run(SEARCH_DELETE, [old.seq])
+    w.run(SEARCH_INSERT, [old.seq, ...search])
   } else {
-    // seq is the INTEGER PRIMARY KEY, so the rowid of the insert: a plain run skips
-    // building a RETURNING result row per trace.
-    seq = Number(
-      st.traceInsert.run(rec.project_id, rec.id, rec.received_at, ...TRACE_COLUMNS.map((c) => row[c]))
-        .lastInsertRowid,
-    )
+    // seq is generated by the insert; the search row takes it from the row just written,
+    // so nothing waits for the insert's answer.
+    w.run(TRACE_INSERT, [rec.project_id, rec.id, rec.received_at, ...TRACE_COLUMNS.map((c) => row[c])])
+    w.run(SEARCH_INSERT_NEW, [...search, rec.project_id, rec.id])
   }
-  indexForSearch(db, seq, rec.id, row, texts)
   deltas.trace({ ...(row as unknown as TraceFacts), project_id: rec.project_id }, 1)
   return true
 }
@@ -255,25 +367,44 @@ function updateAsRecord(u: TraceUpdate): TraceRecord {
 }
 
 function applySpan(
-  db: Db,
+  w: Pending,
   t: TraceRecord,
+  key: string,
+  receivedAt: number,
   s: SpanRecord,
   traceStart: number,
   deltas: RollupDeltas,
   result: CommitResult,
-  fresh: boolean,
-): SpanRow {
-  const st = statements(db)
-  const old = fresh ? null : (st.spanGet.get(t.project_id, t.id, s.id) as StoredSpan | null)
+  spans: Current[],
+  byId: Map<string, Current>,
+): void {
+  const prev = byId.get(s.id)
+  const old = prev?.span ?? null
   const row = mergeSpan(old, s, traceStart)
-  if (old) {
-    deltas.span(old, -1)
-    st.spanUpdate.run(...SPAN_COLUMNS.map((c) => row[c]), old.seq)
-  } else {
-    st.spanInsert.run(t.project_id, t.id, s.id, ...SPAN_COLUMNS.map((c) => row[c]))
+  const stored: StoredSpan = {
+    ...(row as unknown as StoredSpan),
+    seq: prev?.seq ?? 0, // not read: Current.seq says whether it is stored
+    project_id: t.project_id,
+    trace_id: t.id,
+    id: s.id,
   }
-  const facts = { ...(row as unknown as SpanFacts), project_id: t.project_id }
-  deltas.span(facts, 1)
+  if (old) deltas.span(old, -1)
+  if (prev && prev.seq !== null) {
+    w.run(SPAN_UPDATE, [...SPAN_COLUMNS.map((c) => row[c]), prev.seq, receivedAt])
+    prev.span = stored
+  } else {
+    const values = [receivedAt, t.project_id, t.id, s.id, ...SPAN_COLUMNS.map((c) => row[c])]
+    if (prev) {
+      // The same span twice in one payload: its queued row becomes the later version.
+      w.replaceSpan(prev.slot, values)
+      prev.span = stored
+    } else {
+      const c: Current = { span: stored, seq: null, slot: w.insertSpan(key, values) }
+      spans.push(c)
+      byId.set(s.id, c)
+    }
+  }
+  deltas.span(stored, 1)
   result.spans++
   if (row.status === 'error' && old?.status !== 'error') {
     const e: NewErrorSpan = {
@@ -295,17 +426,17 @@ function applySpan(
     s.cost_source === 'unknown' &&
     (s.input_tokens !== null || s.output_tokens !== null)
   ) {
-    st.unknownModel.run(t.project_id, row.model, row.provider ?? '', t.received_at, t.received_at)
+    w.run(UNKNOWN_MODEL, [t.project_id, row.model, row.provider ?? '', t.received_at, t.received_at])
     result.unknown_models++
   }
-  return row
 }
 
-function indexForSearch(db: Db, seq: number, traceId: string, t: TraceRow, spans: SpanText[]): void {
-  const st = statements(db)
-  const names = spans.map((s) => [s.name, s.model, s.provider].filter(Boolean).join(' ')).join('\n')
-  const errors = spans.flatMap((s) => (s.error_message ? [s.error_message] : [])).join('\n')
-  let content = [t.input, t.output, ...spans.flatMap((s) => [s.input, s.output])].filter(Boolean).join('\n')
+/** The search row's columns after the rowid: what `bloop db copy` rebuilds the same way (src/cli/dbcopy.ts). */
+function searchText(traceId: string, t: TraceRow, spans: Current[]): Param[] {
+  const texts = spans.map((c) => c.span)
+  const names = texts.map((s) => [s.name, s.model, s.provider].filter(Boolean).join(' ')).join('\n')
+  const errors = texts.flatMap((s) => (s.error_message ? [s.error_message] : [])).join('\n')
+  let content = [t.input, t.output, ...texts.flatMap((s) => [s.input, s.output])].filter(Boolean).join('\n')
   if (content.length > MAX_SEARCH_CONTENT_CHARS) content = content.slice(0, MAX_SEARCH_CONTENT_CHARS)
-  st.searchInsert.run(seq, `${traceId}\n${t.name ?? ''}`, names, errors, content)
+  return [`${traceId}\n${t.name ?? ''}`, names, errors, content]
 }

@@ -1,7 +1,7 @@
 /**
- * How a span's new version and its stored version combine (writer thread, pure): fields
+ * How a span's new version and its stored version combine (the LLM commit, pure): fields
  * sent win, fields not sent keep the stored value, and defaults that depend on what is
- * stored (start time, status, latency) are resolved here. Also the sums a new trace's
+ * stored (start time, status, latency) are resolved here. Also the sums a trace's
  * totals are taken from, and the space-separated model lists of a trace.
  */
 import type { SpanRecord } from '../model'
@@ -65,7 +65,7 @@ export interface Totals {
   last_end: number | null
 }
 
-/** The trace totals of spans just written (the same sums the totals query makes, NULL when none knew). */
+/** A trace's totals over its spans (SQL's sums: NULL when no span knew the value). */
 export function totalsOf(rows: SpanRow[]): Totals {
   const sum = (key: keyof SpanRow): number | null => {
     let total: number | null = null
@@ -147,15 +147,6 @@ export function mergeSpan(old: StoredSpan | null, s: SpanRecord, traceStart: num
     cost_source: keepOldCost ? old.cost_source : s.cost_source,
     price_version: keepOldCost ? old.price_version : s.price_version,
   }
-}
-
-export interface SpanText {
-  name: string
-  model: string | null
-  provider: string | null
-  error_message: string | null
-  input: string | null
-  output: string | null
 }
 
 /**

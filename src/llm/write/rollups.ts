@@ -1,5 +1,5 @@
 /**
- * The hourly rollups, kept exact (writer thread). Every change to a span or a trace is
+ * The hourly rollups, kept exact (the LLM writer tasks, on either backend). Every change to a span or a trace is
  * a contribution taken out (-1) and a contribution put in (+1) in the same transaction:
  * a re-sent span subtracts what its stored version added, an update subtracts the trace's
  * old totals, a pruned trace subtracts everything it added. Contributions are summed per
@@ -8,7 +8,7 @@
  * rollups always equal a recomputation from the stored spans and traces
  * (test/unit/llm.rollups.property.test.ts).
  */
-import type { Db, Statement } from '../../storage/db'
+import type { Param, Queryable } from '../../storage/backend'
 import { addValue, type Buckets, mergeEncoded } from './sketch'
 
 export const HOUR_MS = 3_600_000
@@ -138,43 +138,23 @@ interface TraceDelta {
 const zeroUsage = (): UsageRow => Object.fromEntries(USAGE_COLUMNS.map((c) => [c, 0])) as unknown as UsageRow
 const zeroTrace = (): TraceRow => Object.fromEntries(TRACE_COLUMNS.map((c) => [c, 0])) as unknown as TraceRow
 
-interface Statements {
-  usageGet: Statement
-  usagePut: Statement
-  usageDelete: Statement
-  traceGet: Statement
-  tracePut: Statement
-  traceDelete: Statement
-}
-const prepared = new WeakMap<Db, Statements>()
-function statements(db: Db): Statements {
-  let s = prepared.get(db)
-  if (s) return s
-  const uCols = [...USAGE_COLUMNS, 'latency_sketch', 'ttft_sketch']
-  const tCols = [...TRACE_COLUMNS, 'duration_sketch']
-  s = {
-    usageGet: db.prepare(
-      `SELECT ${uCols.join(', ')} FROM llm_usage_hourly WHERE project_id = ? AND hour = ? AND model = ? AND provider = ?`,
-    ),
-    usagePut: db.prepare(
-      `INSERT OR REPLACE INTO llm_usage_hourly (project_id, hour, model, provider, ${uCols.join(', ')})
-       VALUES (?, ?, ?, ?, ${uCols.map(() => '?').join(', ')})`,
-    ),
-    usageDelete: db.prepare(
-      'DELETE FROM llm_usage_hourly WHERE project_id = ? AND hour = ? AND model = ? AND provider = ?',
-    ),
-    traceGet: db.prepare(
-      `SELECT ${tCols.join(', ')} FROM llm_trace_hourly WHERE project_id = ? AND hour = ?`,
-    ),
-    tracePut: db.prepare(
-      `INSERT OR REPLACE INTO llm_trace_hourly (project_id, hour, ${tCols.join(', ')})
-       VALUES (?, ?, ${tCols.map(() => '?').join(', ')})`,
-    ),
-    traceDelete: db.prepare('DELETE FROM llm_trace_hourly WHERE project_id = ? AND hour = ?'),
-  }
-  prepared.set(db, s)
-  return s
-}
+const U_COLS = [...USAGE_COLUMNS, 'latency_sketch', 'ttft_sketch'] as const
+const T_COLS = [...TRACE_COLUMNS, 'duration_sketch'] as const
+const USAGE_KEY = 'project_id = ? AND hour = ? AND model = ? AND provider = ?'
+const USAGE_GET = `SELECT ${U_COLS.join(', ')} FROM llm_usage_hourly WHERE ${USAGE_KEY}`
+const USAGE_INSERT = `INSERT INTO llm_usage_hourly (project_id, hour, model, provider, ${U_COLS.join(', ')})
+  VALUES (?, ?, ?, ?, ${U_COLS.map(() => '?').join(', ')})`
+const USAGE_UPDATE = `UPDATE llm_usage_hourly SET ${U_COLS.map((c) => `${c} = ?`).join(', ')} WHERE ${USAGE_KEY}`
+const USAGE_DELETE = `DELETE FROM llm_usage_hourly WHERE ${USAGE_KEY}`
+const TRACE_KEY = 'project_id = ? AND hour = ?'
+const TRACE_GET = `SELECT ${T_COLS.join(', ')} FROM llm_trace_hourly WHERE ${TRACE_KEY}`
+const TRACE_INSERT = `INSERT INTO llm_trace_hourly (project_id, hour, ${T_COLS.join(', ')})
+  VALUES (?, ?, ${T_COLS.map(() => '?').join(', ')})`
+const TRACE_UPDATE = `UPDATE llm_trace_hourly SET ${T_COLS.map((c) => `${c} = ?`).join(', ')} WHERE ${TRACE_KEY}`
+const TRACE_DELETE = `DELETE FROM llm_trace_hourly WHERE ${TRACE_KEY}`
+
+type StoredUsage = UsageRow & { latency_sketch: Uint8Array | null; ttft_sketch: Uint8Array | null }
+type StoredTraceRow = TraceRow & { duration_sketch: Uint8Array | null }
 
 /** Contributions of one transaction, written by `flush`. */
 export class RollupDeltas {
@@ -246,49 +226,62 @@ export class RollupDeltas {
     }
   }
 
-  /** Writes every touched rollup row: stored + delta, deleted when nothing is left in it. */
-  flush(db: Db): void {
-    const st = statements(db)
-    for (const d of this.usage.values()) {
-      const key = [d.project_id, d.hour, d.model, d.provider] as const
-      const old = st.usageGet.get(...key) as
-        | (UsageRow & { latency_sketch: Uint8Array | null; ttft_sketch: Uint8Array | null })
-        | null
+  /**
+   * Writes every touched rollup row: stored + delta, deleted when nothing is left in it.
+   * The touched rows are read together, then written together (PostgreSQL pipelines each
+   * group on the transaction's connection: two round trips, whatever the count). A row read
+   * is a row updated, since the LLM writes take their lock first (commit.ts).
+   */
+  async flush(tx: Queryable): Promise<void> {
+    const usage = [...this.usage.values()]
+    const traces = [...this.traces.values()]
+    this.usage.clear()
+    this.traces.clear()
+    const usageKey = (d: UsageDelta): Param[] => [d.project_id, d.hour, d.model, d.provider]
+    const [oldUsage, oldTraces] = await Promise.all([
+      Promise.all(usage.map((d) => tx.get<StoredUsage>(USAGE_GET, usageKey(d)))),
+      Promise.all(traces.map((d) => tx.get<StoredTraceRow>(TRACE_GET, [d.project_id, d.hour]))),
+    ])
+    const writes: Promise<unknown>[] = []
+    usage.forEach((d, i) => {
+      const key = usageKey(d)
+      const old = oldUsage[i] ?? null
       const row = old ? { ...old } : zeroUsage()
       for (const c of USAGE_COLUMNS) row[c] += d.row[c]
       if (row.span_count === 0) {
         assertEmpty(row, USAGE_COLUMNS, `llm_usage_hourly ${JSON.stringify(key)}`)
-        if (old) st.usageDelete.run(...key)
-        continue
+        if (old) writes.push(tx.run(USAGE_DELETE, key))
+        return
       }
-      st.usagePut.run(
-        ...key,
+      const values = [
         ...USAGE_COLUMNS.map((c) => row[c]),
         mergeEncoded(old?.latency_sketch, d.latency),
         mergeEncoded(old?.ttft_sketch, d.ttft),
-      )
-    }
-    for (const d of this.traces.values()) {
-      const old = st.traceGet.get(d.project_id, d.hour) as
-        | (TraceRow & { duration_sketch: Uint8Array | null })
-        | null
+      ]
+      writes.push(old ? tx.run(USAGE_UPDATE, [...values, ...key]) : tx.run(USAGE_INSERT, [...key, ...values]))
+    })
+    traces.forEach((d, i) => {
+      const key = [d.project_id, d.hour]
+      const old = oldTraces[i] ?? null
       const row = old ? { ...old } : zeroTrace()
       for (const c of TRACE_COLUMNS) row[c] += d.row[c]
       if (row.trace_count === 0) {
         assertEmpty(row, TRACE_COLUMNS, `llm_trace_hourly ${d.project_id} ${d.hour}`)
-        if (old) st.traceDelete.run(d.project_id, d.hour)
-        continue
+        if (old) writes.push(tx.run(TRACE_DELETE, key))
+        return
       }
-      st.tracePut.run(
-        d.project_id,
-        d.hour,
-        ...TRACE_COLUMNS.map((c) => row[c]),
-        mergeEncoded(old?.duration_sketch, d.duration),
-      )
-    }
-    this.usage.clear()
-    this.traces.clear()
+      const values = [...TRACE_COLUMNS.map((c) => row[c]), mergeEncoded(old?.duration_sketch, d.duration)]
+      writes.push(old ? tx.run(TRACE_UPDATE, [...values, ...key]) : tx.run(TRACE_INSERT, [...key, ...values]))
+    })
+    await settleAll(writes)
   }
+}
+
+/** Waits for every write; the first failure is thrown once all have answered (none left unobserved). */
+export async function settleAll(writes: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(writes)
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
 }
 
 /** A row whose count reached 0 must have nothing left in it; anything else is a broken invariant. */
