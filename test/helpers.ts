@@ -98,6 +98,52 @@ export function inviteOnSqlite(
   return { token, row: db.query(sql).get(...(params as never[])) as InviteRow }
 }
 
+/*
+ * The same fixtures on either backend, through the seam (the runtime's `core.backend`):
+ * what a test of the HTTP-level suite seeds with, since the PostgreSQL pass (TEST_BACKEND)
+ * has no SQLite connection. Each runs the store's own statement, as the `...OnSqlite` ones do.
+ */
+
+export async function tokenIn(
+  b: Queryable,
+  t: NewTokenInput,
+  now = Date.now(),
+): Promise<{ token: string; row: TokenRow }> {
+  const { token, sql, params } = mintToken(t, now)
+  return { token, row: tokenRowOf(await b.get(sql, params as Param[])) }
+}
+
+export async function sessionIn(b: Queryable, userId: string, now: number, ttlSecs: number): Promise<string> {
+  const { token, sql, params } = mintSession(userId, now, ttlSecs)
+  await b.run(sql, params as Param[])
+  return token
+}
+
+export async function projectIn(b: Queryable, p: NewProject, now = Date.now()): Promise<ProjectRow> {
+  const { sql, params } = mintProject(p, now)
+  return (await b.get(sql, params as Param[])) as unknown as ProjectRow
+}
+
+export async function userIn(b: Queryable, u: NewUser, now: number): Promise<UserRow> {
+  const { sql, params } = mintUser(u, now)
+  return (await b.get(sql, params as Param[])) as unknown as UserRow
+}
+
+export async function credentialIn(b: Queryable, c: NewCredentialRow, now: number): Promise<CredentialRow> {
+  const { sql, params } = mintCredential(c, now)
+  return credentialRowOf(await b.get(sql, params as Param[]))
+}
+
+export async function inviteIn(
+  b: Queryable,
+  createdBy: string | null,
+  now: number,
+  role: 'admin' | 'user' = 'user',
+): Promise<{ token: string; row: InviteRow }> {
+  const { token, sql, params } = mintInvite(createdBy, now, role)
+  return { token, row: (await b.get(sql, params as Param[])) as unknown as InviteRow }
+}
+
 export function tempDir(prefix = 'bloop-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }

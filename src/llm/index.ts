@@ -82,6 +82,7 @@ export interface LlmRunning extends Started {
 export const llm: Feature<LlmDeps, LlmRunning> = {
   name: 'llm',
   config: CONFIG,
+  backends: ['sqlite', 'postgres'],
   migrations: [
     { file: '202612020500_llm_tracing.sql', sql: m202612020500, pg: m202612020500pg },
     { file: '202612020600_llm_experiments.sql', sql: m202612020600, pg: m202612020600pg },

@@ -49,11 +49,12 @@ describe('the backends a feature declares', () => {
       'sourcemaps',
       'errors',
       'alerts',
+      'llm',
       'dashboard',
       'analytics',
       'sentry',
       'sdk',
     ])
-    expect(notYet).toEqual(['llm'])
+    expect(notYet).toEqual([])
   })
 })
