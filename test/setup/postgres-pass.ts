@@ -1,25 +1,26 @@
 /**
  * The HTTP-level suite's second pass, on PostgreSQL (docs/ARCHITECTURE.md, "Tests"): every
- * test/http file that starts a runtime, run again with BLOOP_TEST_BACKEND=postgres, so each
- * runtime serves from a new database of one private PostgreSQL server (test/helpers.ts
- * `startRuntime`). A file that is about SQLite itself (its writer thread, its file, the
- * DuckDB feed that reads it) says so in its header with a line `@sqlite-only: <why>` and is
- * listed here instead of run; files that run both backends themselves (`BACKENDS`) start
- * no runtime and are not run twice. `npm test` runs this after the SQLite pass.
+ * test/http file run again with BLOOP_TEST_BACKEND=postgres, so each runtime it starts
+ * (test/helpers.ts `startRuntime`, directly or through a helper) serves from a new
+ * database of one private PostgreSQL server. A file that is about SQLite itself (its writer
+ * thread, its file, the DuckDB feed that reads it) says so in its header with a line
+ * `@sqlite-only: <why>` and is listed here instead of run; files that run both backends
+ * themselves (`BACKENDS`, their own `startPg`) are not run twice. `npm test` runs this
+ * after the SQLite pass.
  *
  *   bun test/setup/postgres-pass.ts [filter ...]
  */
 import { join, relative } from 'node:path'
 import { TEST_DIR } from './tiers'
 
-const RUNTIME = /\b(startRuntime|startDashboardServer|startSentryServer)\(|\bserve\(/
+const BOTH_ALREADY = /\b(BACKENDS|privatePgPerFile|startPg)\b/
 const SQLITE_ONLY = /@sqlite-only:\s*(.+)/
 
 const run: string[] = []
 const kept: [string, string][] = []
 for await (const path of new Bun.Glob('http/*.test.ts').scan({ cwd: TEST_DIR })) {
   const text = await Bun.file(join(TEST_DIR, path)).text()
-  if (!RUNTIME.test(text)) continue
+  if (BOTH_ALREADY.test(text)) continue
   const only = SQLITE_ONLY.exec(text)
   if (only) kept.push([path, (only[1] as string).trim()])
   else run.push(path)
