@@ -7,7 +7,9 @@
  * update changes an existing trace and skips an unknown one; an error span is returned as
  * new once only; the same trace twice in one batch lands on one row. `llm.pruneTraces` walks
  * the traces batch by batch with its cursor and takes each expired one out of every table
- * and rollup, leaving a project with a longer window alone. Every stored value is asserted.
+ * and rollup, leaving a project with a longer window alone. Two writers on one database
+ * (two nodes on one PostgreSQL) committing the same new trace at once land on one row: the
+ * tasks' lock row orders them. Every stored value is asserted.
  * Last, the same seeded random batches (re-sends, updates, one trace several times in a
  * batch, two projects) through both backends leave the same rows in every table: SQLite's
  * rollups are proven equal to a recomputation by test/unit/llm.rollups.property.test.ts.
@@ -21,7 +23,7 @@ import { addValue, type Buckets, encode } from '../../src/llm/write/sketch'
 import type { PruneStep } from '../../src/retention'
 import type { Backend, Row } from '../../src/storage/backend'
 import { SeamWriter } from '../../src/storage/writer.backend'
-import { BACKENDS, freshBackend, privatePgPerFile } from '../pg.helpers'
+import { BACKENDS, freshBackend, privatePgPerFile, warmPool } from '../pg.helpers'
 
 const pg = privatePgPerFile()
 
@@ -742,6 +744,44 @@ for (const kind of BACKENDS) {
       // What no trace owns stays: the unknown-model list is pruned by nothing here.
       expect(await b.all('SELECT model FROM llm_unknown_models')).toEqual([{ model: 'mystery-1' }])
       expect(await b.all("SELECT key FROM meta WHERE key LIKE 'lock:%'")).toEqual([])
+    })
+
+    test('two writers committing the same new trace at once land on one row, counted once', async () => {
+      await warmPool(b)
+      const other = new SeamWriter(b, llmTasks, 10)
+      const part = (id: string, received_at: number) =>
+        trace(
+          'race',
+          [
+            span(id, {
+              model: 'gpt-4o',
+              provider: 'openai',
+              status: 'ok',
+              started_at: T0 + 5,
+              latency_ms: 10,
+            }),
+          ],
+          { project_id: 'p3', received_at },
+        )
+      const [one, two] = await Promise.all([
+        w.run('llm.commit', { items: [part('s1', R1)] }),
+        other.run('llm.commit', { items: [part('s2', R2)] }),
+      ])
+      expect([one.stored, two.stored]).toEqual([[1], [1]])
+      const [t] = await b.all<{ span_count: number; created_at: number }>(
+        "SELECT span_count, created_at FROM llm_traces WHERE project_id = 'p3'",
+      )
+      expect(t?.span_count).toBe(2)
+      expect((await spans(b, 'race')).map((x) => [x.id, x.received_at]).sort()).toEqual([
+        ['s1', t?.created_at],
+        ['s2', t?.created_at],
+      ])
+      expect(
+        await b.all("SELECT trace_count, span_count FROM llm_trace_hourly WHERE project_id = 'p3'"),
+      ).toEqual([{ trace_count: 1, span_count: 2 }])
+      expect(
+        await b.all("SELECT span_count, latency_count FROM llm_usage_hourly WHERE project_id = 'p3'"),
+      ).toEqual([{ span_count: 2, latency_count: 2 }])
     })
   })
 }
