@@ -1,4 +1,7 @@
 /**
+ * @sqlite-only: the DuckDB copy and its feed exist only on SQLite (on PostgreSQL the insight
+ * endpoints read the database itself: test/http/analytics.postgres.test.ts).
+ *
  * The feed that keeps the DuckDB copy equal to SQLite: catch-up after a restart, no double
  * counting, rebuild when SQLite reuses raw ids, first start on an existing database,
  * compaction and hourly retention, and a broken DuckDB that must not affect ingest.
