@@ -128,8 +128,9 @@ export async function commitEvents(
     upsertHourly: [],
     upsertSample: [],
   }
+  const newer = await newerReleases(tx, groups, states)
   const issues: CommittedIssue[] = []
-  for (const g of groups.values()) issues.push(await commitIssue(tx, w, states, g, sampleSize))
+  for (const [key, g] of groups) issues.push(commitIssue(w, states, g, sampleSize, newer.has(key)))
   for (const k of Object.keys(w) as (keyof Writes)[]) if (w[k].length > 0) await tx.runMany(SQL[k], w[k])
   // A deletion of the newest raw rows lets SQLite hand out their ids again: the fold's
   // watermark then goes back to just before this batch, which holds every id after it
@@ -189,13 +190,37 @@ function moved(issue: IssueState, count: number, status: IssueStatus): void {
   if (status !== 'resolved') issue.resolved_release_seen = null
 }
 
-async function commitIssue(
+/**
+ * The groups whose issue (or merge target) was resolved "in the next release" and which
+ * bring an event of a newer release: their check reads the aggregates, so it runs before
+ * the groups are counted (it reads nothing the batch writes: a batch's releases are either
+ * seen before or new, and the aggregates are written last). Resolved plainly, an issue
+ * reopens on any event; unresolved, on none; within a batch a status only ever reopens.
+ */
+async function newerReleases(
   tx: Queryable,
+  groups: Map<string, Group>,
+  states: Map<string, IssueState | null>,
+): Promise<Set<string>> {
+  const out = new Set<string>()
+  for (const [key, g] of groups) {
+    const { project_id } = (g.events[0] as { e: NormalizedEvent }).e
+    const own = states.get(key) ?? null
+    const issue = own?.merged_into ? (states.get(issueKey(project_id, own.merged_into)) ?? null) : own
+    if (issue?.status !== 'resolved' || issue.resolved_release_seen === null) continue
+    const releases = new Set(g.events.map(({ e }) => e.release))
+    if (await hasNewerRelease(tx, project_id, releases, issue.resolved_release_seen)) out.add(key)
+  }
+  return out
+}
+
+function commitIssue(
   w: Writes,
   states: Map<string, IssueState | null>,
   g: Group,
   sampleSize: number,
-): Promise<CommittedIssue> {
+  newer: boolean,
+): CommittedIssue {
   const first = g.events[0]?.e as NormalizedEvent
   const last = g.events[g.events.length - 1]?.e as NormalizedEvent
   const { project_id, fingerprint } = first
@@ -235,7 +260,7 @@ async function commitIssue(
       last.environment,
     ])
   } else if (!target) {
-    regressed = await reopens(tx, project_id, existing, g)
+    regressed = reopens(existing, newer)
     status = regressed ? 'unresolved' : existing.status
     totalCount = existing.total_count + count
     firstSeen = existing.first_seen
@@ -247,7 +272,7 @@ async function commitIssue(
     const into = existing.merged_into as string
     update(fingerprint, existing.status)
     moved(existing, count, existing.status)
-    regressed = await reopens(tx, project_id, target, g)
+    regressed = reopens(target, newer)
     status = regressed ? 'unresolved' : target.status
     totalCount = target.total_count + count
     firstSeen = Math.min(target.first_seen, minReceived)
@@ -348,17 +373,11 @@ interface IssueState {
 /**
  * The regression rule: a resolved issue reopens on its next event; one resolved "in the
  * next release" only on an event of a release first seen after the one current at
- * resolution (releases.ts).
+ * resolution (releases.ts; `newer`, from newerReleases).
  */
-async function reopens(tx: Queryable, projectId: string, issue: IssueState, g: Group): Promise<boolean> {
+function reopens(issue: IssueState, newer: boolean): boolean {
   if (issue.status !== 'resolved') return false
-  if (issue.resolved_release_seen === null) return true
-  return hasNewerRelease(
-    tx,
-    projectId,
-    new Set(g.events.map(({ e }) => e.release)),
-    issue.resolved_release_seen,
-  )
+  return issue.resolved_release_seen === null || newer
 }
 
 /**
