@@ -10,6 +10,7 @@ import { AppError, errorResponse } from './http/errors'
 import type { AppMetrics } from './ops/appmetrics'
 import { methodLabel, routeGroup } from './ops/http'
 import type { Logger } from './ops/log'
+import { isUnreachable } from './storage/writer.backend'
 
 export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia {
   const s = { log }
@@ -29,7 +30,15 @@ export function createApp(log: Logger, plugins: readonly AnyElysia[]): AnyElysia
     } else if (code === 'PARSE') appError = new AppError('invalid_json', 'request body could not be parsed')
     else if (code === 'VALIDATION')
       appError = new AppError('bad_request', (error as Error).message.slice(0, 500))
-    else {
+    else if (isUnreachable(error)) {
+      // A read of a request (a key, a session) while PostgreSQL cannot be reached: the
+      // client is to try again, as ingest's own refusals say, not told of a server fault.
+      s.log.warn('database unreachable: request answered 503', { method: request.method, path })
+      appError = new AppError('storage_unavailable', 'the database cannot be reached; try again shortly', {
+        retryAfterSecs: 5,
+        cause: error,
+      })
+    } else {
       s.log.error('unhandled error', { method: request.method, path, error: error as Error })
       appError = new AppError('internal', 'internal server error')
     }
