@@ -29,6 +29,8 @@ export interface PgCluster {
   /** postgres://bloop@127.0.0.1:<port>/postgres: the maintenance database. */
   url: string
   port: number
+  /** The server's data directory (its postmaster.pid names the postmaster: the benchmarks count its CPU). */
+  data: string
   /** A new empty database; its URL. */
   createDatabase(name?: string): Promise<string>
   /** Runs SQL as the superuser on the maintenance database. */
@@ -150,6 +152,7 @@ export async function startPg(): Promise<PgCluster> {
   return {
     url,
     port,
+    data,
     async createDatabase(name = `t${process.pid}_${++counter}`) {
       await adminSql.unsafe(`CREATE DATABASE ${name}`)
       return `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`

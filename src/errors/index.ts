@@ -64,15 +64,7 @@ const CONFIG = ['ingest', 'pipeline'] as const
 export interface ErrorsDeps
   extends Pick<
     Core,
-    | 'backend'
-    | 'log'
-    | 'metrics'
-    | 'now'
-    | 'guard'
-    | 'clientIp'
-    | 'ingestLimiter'
-    | 'draining'
-    | 'load'
+    'backend' | 'log' | 'metrics' | 'now' | 'guard' | 'clientIp' | 'ingestLimiter' | 'draining' | 'load'
   > {
   config: Pick<Config, (typeof CONFIG)[number]>
   writer: TaskRunner<ErrorsTasks>
