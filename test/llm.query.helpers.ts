@@ -51,7 +51,23 @@ export interface WireTrace {
 
 /** A runtime on the tests' clock that keeps metadata (the RAG figures read it), not prompts. */
 export async function llmRuntime(): Promise<TestRuntime> {
-  return startRuntime({ llm_tracing: { default_content_storage: 'metadata_only' } }, { now: () => NOW })
+  return onTheClock(
+    await startRuntime({ llm_tracing: { default_content_storage: 'metadata_only' } }, { now: () => NOW }),
+  )
+}
+
+/**
+ * A runtime on the tests' clock, with somewhere to keep what it receives: on PostgreSQL
+ * llm_spans is partitioned by receive day and the server makes partitions around the real
+ * day only, so the days around NOW are made here (the function exists only there).
+ */
+export async function onTheClock(rt: TestRuntime): Promise<TestRuntime> {
+  if (rt.core.backend.kind === 'postgres')
+    await rt.core.backend.get("SELECT bloop_partitions_cover('llm_spans', ?, ?) AS created", [
+      NOW - 2 * 86_400_000,
+      NOW + 2 * 86_400_000,
+    ])
+  return rt
 }
 
 /**
@@ -63,9 +79,11 @@ export async function store(rt: TestRuntime, projectId: string, traces: WireTrac
   const key =
     projectId === 'default'
       ? undefined
-      : (rt.core.db
-          .query<{ api_key: string }, [string]>('SELECT api_key FROM projects WHERE id = ?')
-          .get(projectId)?.api_key as string)
+      : ((
+          await rt.core.backend.get<{ api_key: string }>('SELECT api_key FROM projects WHERE id = ?', [
+            projectId,
+          ])
+        )?.api_key as string)
   const res = await rt.handle(signed('/v1/traces/batch', { traces }, { key }))
   const body = (await res.json()) as { accepted?: number; errors?: unknown[] }
   expect({ status: res.status, body }).toMatchObject({ status: 200, body: { accepted: traces.length } })

@@ -250,8 +250,8 @@ const variants = () => [
 ]
 
 type Fixture = SecurityFixture & {
-  ownExperiment: () => string
-  otherExperiment: () => string
+  ownExperiment: () => Promise<string>
+  otherExperiment: () => Promise<string>
 }
 
 let secSeq = 0
@@ -285,11 +285,11 @@ export const LLM_EXPERIMENTS: SecurityGroup = {
       route: `/v1/llm/experiments/:id${suffix}`,
       access: { scope: 'llm:read' as const },
       ok: 200,
-      request: (f: SecurityFixture) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}${suffix}${suffix === '/assign' ? '?unit=u1' : ''}`,
+      request: async (f: SecurityFixture) => ({
+        path: `/v1/llm/experiments/${await (f as Fixture).ownExperiment()}${suffix}${suffix === '/assign' ? '?unit=u1' : ''}`,
       }),
-      foreign: (f: SecurityFixture) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}${suffix}${suffix === '/assign' ? '?unit=u1' : ''}`,
+      foreign: async (f: SecurityFixture) => ({
+        path: `/v1/llm/experiments/${await (f as Fixture).otherExperiment()}${suffix}${suffix === '/assign' ? '?unit=u1' : ''}`,
       }),
     })),
     {
@@ -297,12 +297,12 @@ export const LLM_EXPERIMENTS: SecurityGroup = {
       route: '/v1/llm/experiments/:id',
       access: { scope: 'llm:write' },
       ok: 200,
-      request: (f) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}`,
+      request: async (f) => ({
+        path: `/v1/llm/experiments/${await (f as Fixture).ownExperiment()}`,
         body: { status: 'paused' },
       }),
-      foreign: (f) => ({
-        path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}`,
+      foreign: async (f) => ({
+        path: `/v1/llm/experiments/${await (f as Fixture).otherExperiment()}`,
         body: { status: 'paused' },
       }),
     },
@@ -311,24 +311,26 @@ export const LLM_EXPERIMENTS: SecurityGroup = {
       route: '/v1/llm/experiments/:id',
       access: { scope: 'llm:write' },
       ok: 200,
-      request: (f) => ({ path: `/v1/llm/experiments/${(f as Fixture).ownExperiment()}` }),
-      foreign: (f) => ({ path: `/v1/llm/experiments/${(f as Fixture).otherExperiment()}` }),
+      request: async (f) => ({ path: `/v1/llm/experiments/${await (f as Fixture).ownExperiment()}` }),
+      foreign: async (f) => ({ path: `/v1/llm/experiments/${await (f as Fixture).otherExperiment()}` }),
     },
   ],
   setup: async (f) => {
-    const make = (projectId: string) => () => {
+    const b = f.rt.core.backend
+    const make = (projectId: string) => async () => {
       const id = `exp-${projectId}-${secSeq++}`
       const now = Date.now()
-      f.rt.core.db
-        .query(
-          `INSERT INTO llm_experiments (id, project_id, name, prompt_name, status, planned_per_arm, metrics, started_at, created_at, updated_at)
-             VALUES (?, ?, ?, 'p', 'running', 10, '["latency"]', ?, ?, ?)`,
-        )
-        .run(id, projectId, id, now, now, now)
+      await b.run(
+        `INSERT INTO llm_experiments (id, project_id, name, prompt_name, status, planned_per_arm, metrics, started_at, created_at, updated_at)
+           VALUES (?, ?, ?, 'p', 'running', 10, '["latency"]', ?, ?, ?)`,
+        [id, projectId, id, now, now, now],
+      )
       for (const [i, v] of variants().entries())
-        f.rt.core.db
-          .query('INSERT INTO llm_experiment_variants VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(id, i, projectId, v.name, v.version, v.prompt_template, v.traffic_percentage)
+        await b.run(
+          `INSERT INTO llm_experiment_variants (experiment_id, position, project_id, name, version, prompt_template, traffic_percentage)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          [id, i, projectId, v.name, v.version, v.prompt_template, v.traffic_percentage],
+        )
       return id
     }
     Object.assign(f, { ownExperiment: make(f.own.id), otherExperiment: make(f.other.id) })

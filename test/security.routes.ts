@@ -5,15 +5,7 @@
  * then runs the suite over every group. A new route gets its entry in a group here.
  */
 import { packSourceMap, putSourceMap } from '../src/sourcemaps/store'
-import {
-  credentialOnSqlite,
-  event,
-  inviteOnSqlite,
-  projectOnSqlite,
-  signed,
-  tokenOnSqlite,
-  userOnSqlite,
-} from './helpers'
+import { credentialIn, event, inviteIn, projectIn, signed, tokenIn, userIn } from './helpers'
 import { trace } from './llm.helpers'
 import { type RouteSpec, type SecurityFixture, send } from './security'
 import { LLM_EXPERIMENTS, LLM_EXPORT, LLM_READ, LLM_SETTINGS } from './security.routes.llm'
@@ -107,15 +99,14 @@ export const ERRORS_API: SecurityGroup = {
 }
 
 /** A comment by the suite's signed-in user on the own issue, fresh for each request. */
-function freshComment(f: SecurityFixture): number {
-  return (
-    f.rt.core.db
-      .query<{ id: number }, [string, string, string]>(
-        `INSERT INTO issue_comments (project_id, fingerprint, author_id, author, body, created_at)
-         VALUES (?, 'fp-own', ?, ?, 'to delete', 0) RETURNING id`,
-      )
-      .get(f.own.id, f.user.id, f.user.username) as { id: number }
-  ).id
+async function freshComment(f: SecurityFixture): Promise<number> {
+  const row = await f.rt.core.backend.get<{ id: number }>(
+    `INSERT INTO issue_comments (project_id, fingerprint, author_id, author, body, created_at)
+     VALUES (?, 'fp-own', ?, ?, 'to delete', 0) RETURNING id`,
+    [f.own.id, f.user.id, f.user.username],
+  )
+  if (!row) throw new Error('expected the comment insert to return its id, found none')
+  return row.id
 }
 
 export const TRIAGE_API: SecurityGroup = {
@@ -179,7 +170,7 @@ export const TRIAGE_API: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/errors/:fingerprint/comments/:id',
       access: 'session',
-      request: (f) => ({ path: `/v1/errors/fp-own/comments/${freshComment(f)}` }),
+      request: async (f) => ({ path: `/v1/errors/fp-own/comments/${await freshComment(f)}` }),
       ok: 200,
     },
     {
@@ -210,7 +201,7 @@ export const TRIAGE_API: SecurityGroup = {
 
 /** A throwaway project, so destructive routes never consume the fixture's. */
 const freshProject = (f: SecurityFixture) =>
-  projectOnSqlite(f.rt.core.db, { name: 'Temp', slug: unique('temp') }, f.rt.core.now())
+  projectIn(f.rt.core.backend, { name: 'Temp', slug: unique('temp') }, f.rt.core.now())
 
 export const PROJECTS_API: SecurityGroup = {
   title: 'projects API',
@@ -247,14 +238,14 @@ export const PROJECTS_API: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/projects/:slug',
       access: 'admin',
-      request: (f) => ({ path: `/v1/projects/${freshProject(f).slug}` }),
+      request: async (f) => ({ path: `/v1/projects/${(await freshProject(f)).slug}` }),
       ok: 200,
     },
     {
       method: 'POST',
       route: '/v1/projects/:slug/rotate-key',
       access: 'admin',
-      request: (f) => ({ path: `/v1/projects/${freshProject(f).slug}/rotate-key` }),
+      request: async (f) => ({ path: `/v1/projects/${(await freshProject(f)).slug}/rotate-key` }),
       ok: 200,
     },
     {
@@ -291,9 +282,9 @@ export const TOKENS_API: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/tokens/:id',
       access: 'session',
-      request: (f) => {
-        const { row } = tokenOnSqlite(
-          f.rt.core.db,
+      request: async (f) => {
+        const { row } = await tokenIn(
+          f.rt.core.backend,
           { projectId: f.own.id, name: 'to-revoke', scopes: ['errors:read'], createdBy: f.user.id },
           f.rt.core.now(),
         )
@@ -306,7 +297,7 @@ export const TOKENS_API: SecurityGroup = {
 
 /** A throwaway user for the role and delete routes. */
 const freshUser = (f: SecurityFixture) =>
-  userOnSqlite(f.rt.core.db, { username: unique('member'), role: 'user' }, f.rt.core.now())
+  userIn(f.rt.core.backend, { username: unique('member'), role: 'user' }, f.rt.core.now())
 
 export const ADMIN_API: SecurityGroup = {
   title: 'admin API',
@@ -322,14 +313,17 @@ export const ADMIN_API: SecurityGroup = {
       method: 'PUT',
       route: '/v1/admin/users/:id/role',
       access: 'admin',
-      request: (f) => ({ path: `/v1/admin/users/${freshUser(f).id}/role`, body: { role: 'admin' } }),
+      request: async (f) => ({
+        path: `/v1/admin/users/${(await freshUser(f)).id}/role`,
+        body: { role: 'admin' },
+      }),
       ok: 200,
     },
     {
       method: 'DELETE',
       route: '/v1/admin/users/:id',
       access: 'admin',
-      request: (f) => ({ path: `/v1/admin/users/${freshUser(f).id}` }),
+      request: async (f) => ({ path: `/v1/admin/users/${(await freshUser(f)).id}` }),
       ok: 200,
     },
     {
@@ -350,8 +344,8 @@ export const ADMIN_API: SecurityGroup = {
       method: 'DELETE',
       route: '/v1/admin/invites/:id',
       access: 'admin',
-      request: (f) => ({
-        path: `/v1/admin/invites/${inviteOnSqlite(f.rt.core.db, f.admin.id, f.rt.core.now()).row.id}`,
+      request: async (f) => ({
+        path: `/v1/admin/invites/${(await inviteIn(f.rt.core.backend, f.admin.id, f.rt.core.now())).row.id}`,
       }),
       ok: 200,
     },
@@ -374,8 +368,8 @@ export const ADMIN_RESET: SecurityGroup = {
 
 /** A stored passkey row for the fixture's plain user (the routes never verify its key). */
 const freshPasskey = (f: SecurityFixture) =>
-  credentialOnSqlite(
-    f.rt.core.db,
+  credentialIn(
+    f.rt.core.backend,
     {
       id: unique('cred'),
       userId: f.user.id,
@@ -422,18 +416,21 @@ export const OWN_PASSKEYS: SecurityGroup = {
       method: 'PATCH',
       route: '/auth/passkeys/:id',
       access: 'session',
-      request: (f) => ({ path: `/auth/passkeys/${freshPasskey(f).id}`, body: { name: 'renamed' } }),
+      request: async (f) => ({
+        path: `/auth/passkeys/${(await freshPasskey(f)).id}`,
+        body: { name: 'renamed' },
+      }),
       ok: 200,
     },
     {
       method: 'DELETE',
       route: '/auth/passkeys/:id',
       access: 'session',
-      request: (f) => ({ path: `/auth/passkeys/${freshPasskey(f).id}` }),
+      request: async (f) => ({ path: `/auth/passkeys/${(await freshPasskey(f)).id}` }),
       ok: 200,
     },
   ],
-  setup: (f) => void freshPasskey(f),
+  setup: async (f) => void (await freshPasskey(f)),
 }
 
 /** An alert rule (with one email channel) in `project`, made through the API as a client would. */
@@ -892,7 +889,7 @@ export const PUBLIC: SecurityGroup = {
         method: 'POST' as const,
         route: `/api/:id/${kind}/`,
         access: 'public' as const,
-        request: (f: SecurityFixture) => ({ path: `/api/${sentryIdOf(f)}/${kind}/`, body: {} }),
+        request: async (f: SecurityFixture) => ({ path: `/api/${await sentryIdOf(f)}/${kind}/`, body: {} }),
         ok: 403,
       },
     ]),
@@ -900,10 +897,11 @@ export const PUBLIC: SecurityGroup = {
 }
 
 /** The numeric id in the own project's Sentry DSN. */
-function sentryIdOf(f: SecurityFixture): number {
-  const row = f.rt.core.db
-    .query<{ numeric_id: number }, [string]>('SELECT numeric_id FROM projects WHERE id = ?')
-    .get(f.own.id)
+async function sentryIdOf(f: SecurityFixture): Promise<number> {
+  const row = await f.rt.core.backend.get<{ numeric_id: number }>(
+    'SELECT numeric_id FROM projects WHERE id = ?',
+    [f.own.id],
+  )
   if (!row) throw new Error(`expected project ${f.own.id} to have a Sentry id, found none`)
   return row.numeric_id
 }

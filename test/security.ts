@@ -40,20 +40,14 @@
  * with a generous failed-auth limit, since the suite fails authentication on purpose.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createSession } from '../src/auth/sessions'
-import type { Role } from '../src/auth/users'
+import { randomUUID } from 'node:crypto'
+import { createSession, mintSession } from '../src/auth/sessions'
+import { mintUser, type Role } from '../src/auth/users'
 import { SCOPES, type Scope } from '../src/http/auth'
 import { sign } from '../src/http/hmac'
 import type { ProjectRow } from '../src/projects/store'
 import { createToken, revokeToken } from '../src/tokens/store'
-import {
-  projectOnSqlite,
-  sessionOnSqlite,
-  startRuntime,
-  type TestRuntime,
-  tokenOnSqlite,
-  userOnSqlite,
-} from './helpers'
+import { projectIn, sessionOnSqlite, startRuntime, type TestRuntime, tokenIn, userOnSqlite } from './helpers'
 
 /**
  * What a route declares (src/http/access.ts): `public` routes answer `ok` without
@@ -111,12 +105,49 @@ export interface SecurityFixture {
   origin: string
 }
 
-/** Creates a user with a session, the way a passkey sign-in does (same stores). */
+/**
+ * Creates a user with a session, the way a passkey sign-in does (the stores' own statements,
+ * through the seam). Handed out synchronously, as `rt.token`: on SQLite the rows are written
+ * at once; on PostgreSQL the next request through `rt` waits for them first. A test that
+ * reads or writes rows of that user directly awaits `signedIn` instead.
+ */
 export function signInAs(rt: TestRuntime, username: string, role: Role): SignedInUser {
-  const db = rt.core.db
-  const user = userOnSqlite(db, { username, role }, rt.core.now())
-  const token = sessionOnSqlite(db, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  const { user, written } = signIn(rt, username, role)
+  if (!written) return user
+  const handle = rt.handle
+  rt.handle = async (request) => {
+    await written
+    return handle(request)
+  }
+  return user
+}
+
+/** `signInAs`, once the user's and the session's rows are written on either backend. */
+export async function signedIn(rt: TestRuntime, username: string, role: Role): Promise<SignedInUser> {
+  const { user, written } = signIn(rt, username, role)
+  await written
+  return user
+}
+
+function signIn(
+  rt: TestRuntime,
+  username: string,
+  role: Role,
+): { user: SignedInUser; written?: Promise<void> } {
+  const now = rt.core.now()
+  const ttl = rt.config.auth.session_ttl_secs
+  const id = randomUUID()
+  if (rt.core.backend.kind === 'sqlite') {
+    userOnSqlite(rt.core.db, { id, username, role }, now)
+    return { user: { id, username, cookie: `bloop_session=${sessionOnSqlite(rt.core.db, id, now, ttl)}` } }
+  }
+  const u = mintUser({ id, username, role }, now)
+  const session = mintSession(id, now, ttl)
+  const written = (async () => {
+    await rt.core.backend.run(u.sql, u.params)
+    await rt.core.backend.run(session.sql, session.params)
+  })()
+  return { user: { id, username, cookie: `bloop_session=${session.token}` }, written }
 }
 
 /** Sends `r` with extra headers, JSON-encoding the body. */
@@ -191,19 +222,15 @@ export function describeSecurity(
     beforeAll(async () => {
       const rt = await startRuntime({ rate_limit: { auth_per_second: 10_000, auth_burst_size: 10_000 } })
       const now = rt.core.now()
-      const db = rt.core.db
+      const b = rt.core.backend
       f = {
         rt,
-        own: projectOnSqlite(db, { name: 'Own', slug: 'sec-own' }, now),
-        other: projectOnSqlite(db, { name: 'Other', slug: 'sec-other' }, now),
-        admin: signInAs(rt, 'sec-admin', 'admin'),
-        user: signInAs(rt, 'sec-user', 'user'),
-        token: (scopes, project) =>
-          tokenOnSqlite(
-            db,
-            { projectId: (project ?? f.own).id, name: 'sec', scopes: [...scopes] },
-            rt.core.now(),
-          ).token,
+        own: await projectIn(b, { name: 'Own', slug: 'sec-own' }, now),
+        other: await projectIn(b, { name: 'Other', slug: 'sec-other' }, now),
+        admin: await signedIn(rt, 'sec-admin', 'admin'),
+        user: await signedIn(rt, 'sec-user', 'user'),
+        // Handed out synchronously (rt.token): on PostgreSQL the row is written before the next request.
+        token: (scopes, project) => rt.token([...scopes], (project ?? f.own).id),
         origin: new URL(rt.config.auth.rp_origin).origin,
       }
       await opts.setup?.(f)
@@ -261,12 +288,12 @@ export function describeSecurity(
         })
 
         test('rejects a revoked token with 401', async () => {
-          const t = f.token(SCOPES)
-          const db = f.rt.core.db
-          const id = db
-            .query<{ id: string }, []>('SELECT id FROM api_tokens ORDER BY rowid DESC LIMIT 1')
-            .get()?.id
-          expect(await revokeToken(f.rt.core.backend, id as string, f.rt.core.now())).toBe(true)
+          const { token: t, row } = await tokenIn(
+            f.rt.core.backend,
+            { projectId: f.own.id, name: 'sec', scopes: [...SCOPES] },
+            f.rt.core.now(),
+          )
+          expect(await revokeToken(f.rt.core.backend, row.id, f.rt.core.now())).toBe(true)
           await expectRefused(
             await send(f.rt, route.method, await req(), { authorization: `Bearer ${t}` }),
             'invalid_token',

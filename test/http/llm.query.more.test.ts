@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestRuntime } from '../helpers'
-import { projectOnSqlite } from '../helpers'
+import { projectIn } from '../helpers'
 import { FOREIGN, T1, T2, T4, TRACES } from '../llm.query.fixture'
 import { get, HOUR, llmRuntime, NOW, store } from '../llm.query.helpers'
 
@@ -15,26 +15,30 @@ const H = (hoursAgo: number) => Math.floor(NOW / HOUR) * HOUR - hoursAgo * HOUR
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  otherId = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW).id
+  otherId = (await projectIn(rt.core.backend, { name: 'Other', slug: 'other' }, NOW)).id
   await store(rt, 'default', TRACES)
   await store(rt, otherId, [FOREIGN])
   token = rt.token(['llm:read'])
-  const db = rt.core.db
-  const score = db.prepare(
-    'INSERT INTO llm_scores (project_id, trace_id, name, value, source, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  )
-  score.run('default', T1.id, 'accuracy', 0.9, 'api', 'good', NOW - HOUR, NOW - HOUR)
-  score.run('default', T2.id, 'accuracy', 0.3, 'user', null, NOW - 2 * HOUR, NOW - 2 * HOUR)
-  score.run('default', T2.id, 'helpfulness', 1, 'auto', null, NOW - 2 * HOUR, NOW - 2 * HOUR)
-  score.run('default', T2.id, 'old', 0.5, 'api', null, NOW - 50 * HOUR, NOW - 50 * HOUR)
-  score.run(otherId, T1.id, 'accuracy', 0.1, 'api', null, NOW - HOUR, NOW - HOUR)
-  const vote = db.prepare(
-    'INSERT INTO llm_feedback (project_id, trace_id, user_id, value, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  )
-  vote.run('default', T1.id, 'u-1', 1, 'thanks', NOW - HOUR, NOW - HOUR)
-  vote.run('default', T1.id, 'u-2', -1, null, NOW - 2 * HOUR, NOW - 2 * HOUR)
-  vote.run('default', T2.id, 'u-1', 1, null, NOW - 3 * HOUR, NOW - 3 * HOUR)
-  vote.run(otherId, T1.id, 'u-9', -1, null, NOW - HOUR, NOW - HOUR)
+  const b = rt.core.backend
+  const score = (...row: [string, string, string, number, string, string | null, number, number]) =>
+    b.run(
+      'INSERT INTO llm_scores (project_id, trace_id, name, value, source, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      row,
+    )
+  await score('default', T1.id, 'accuracy', 0.9, 'api', 'good', NOW - HOUR, NOW - HOUR)
+  await score('default', T2.id, 'accuracy', 0.3, 'user', null, NOW - 2 * HOUR, NOW - 2 * HOUR)
+  await score('default', T2.id, 'helpfulness', 1, 'auto', null, NOW - 2 * HOUR, NOW - 2 * HOUR)
+  await score('default', T2.id, 'old', 0.5, 'api', null, NOW - 50 * HOUR, NOW - 50 * HOUR)
+  await score(otherId, T1.id, 'accuracy', 0.1, 'api', null, NOW - HOUR, NOW - HOUR)
+  const vote = (...row: [string, string, string, number, string | null, number, number]) =>
+    b.run(
+      'INSERT INTO llm_feedback (project_id, trace_id, user_id, value, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      row,
+    )
+  await vote('default', T1.id, 'u-1', 1, 'thanks', NOW - HOUR, NOW - HOUR)
+  await vote('default', T1.id, 'u-2', -1, null, NOW - 2 * HOUR, NOW - 2 * HOUR)
+  await vote('default', T2.id, 'u-1', 1, null, NOW - 3 * HOUR, NOW - 3 * HOUR)
+  await vote(otherId, T1.id, 'u-9', -1, null, NOW - HOUR, NOW - HOUR)
 })
 afterAll(() => rt.dispose())
 
@@ -312,7 +316,7 @@ describe('GET /v1/llm/budget', () => {
   })
 
   test('with a budget: used rate, forecast over it, alert threshold reached', async () => {
-    rt.core.db.run(
+    await rt.core.backend.run(
       "INSERT INTO llm_settings (project_id, monthly_budget_micros, budget_alert_rate, updated_at) VALUES ('default', 10000, 0.8, ?)",
       [NOW],
     )

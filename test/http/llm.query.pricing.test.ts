@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { TABLE_PRICE_VERSION } from '../../src/llm/pricing'
 import { putOverride } from '../../src/llm/settings/store'
 import type { TestRuntime } from '../helpers'
-import { projectOnSqlite } from '../helpers'
+import { projectIn } from '../helpers'
 import { get, llmRuntime, NOW } from '../llm.query.helpers'
 
 let rt: TestRuntime
@@ -11,7 +11,7 @@ let token: string
 let otherToken: string
 beforeAll(async () => {
   rt = await llmRuntime()
-  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+  const other = await projectIn(rt.core.backend, { name: 'Other', slug: 'other' }, NOW)
   token = rt.token(['llm:read'])
   otherToken = rt.token(['llm:read'], other.id)
   let n = 0

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestRuntime } from '../helpers'
-import { projectOnSqlite } from '../helpers'
+import { projectIn } from '../helpers'
 import { FOREIGN, TRACES } from '../llm.query.fixture'
 import { get, HOUR, llmRuntime, NOW, store } from '../llm.query.helpers'
 
@@ -15,7 +15,7 @@ const within1pct = (got: number, want: number) => expect(Math.abs(got - want) / 
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+  const other = await projectIn(rt.core.backend, { name: 'Other', slug: 'other' }, NOW)
   await store(rt, 'default', TRACES)
   await store(rt, other.id, [FOREIGN])
   token = rt.token(['llm:read'])
@@ -53,7 +53,7 @@ describe('GET /v1/llm/overview', () => {
   })
 
   test('p95 latency is the nearest-rank 95th percentile of the window, apart from p90 and p99', async () => {
-    const p = projectOnSqlite(rt.core.db, { name: 'P95', slug: 'p95' }, NOW)
+    const p = await projectIn(rt.core.backend, { name: 'P95', slug: 'p95' }, NOW)
     // Twenty spans of 100, 200, ... 2000 ms this hour: rank 19 is 1900 ms (p90 1800, p99 2000).
     await store(rt, p.id, [
       {
@@ -97,7 +97,7 @@ describe('GET /v1/llm/overview', () => {
   test('an empty window is zeros, not unknowns', async () => {
     const empty = await rt.token(
       ['llm:read'],
-      projectOnSqlite(rt.core.db, { name: 'E', slug: 'empty' }, NOW).id,
+      (await projectIn(rt.core.backend, { name: 'E', slug: 'empty' }, NOW)).id,
     )
     const { body } = await get(rt, empty, '/v1/llm/overview')
     expect(body).toMatchObject({

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestRuntime } from '../helpers'
-import { projectOnSqlite } from '../helpers'
+import { projectIn } from '../helpers'
 import { FOREIGN, T1, T2 } from '../llm.query.fixture'
 import { llmRuntime, NOW, store } from '../llm.query.helpers'
 import { signInAs } from '../security'
@@ -15,7 +15,7 @@ describe('a signed-in user who sees several projects', () => {
   let otherSlug: string
   beforeAll(async () => {
     rt = await llmRuntime()
-    const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+    const other = await projectIn(rt.core.backend, { name: 'Other', slug: 'other' }, NOW)
     otherSlug = other.slug
     await store(rt, 'default', [T1, T2])
     await store(rt, other.id, [FOREIGN])

@@ -4,9 +4,9 @@
  * T1's id: it must never show.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
+import { projectIn, startRuntime, type TestRuntime } from '../helpers'
 import { FOREIGN, T1, T2, TRACES } from '../llm.query.fixture'
-import { get, llmRuntime, NOW, store, type WireTrace } from '../llm.query.helpers'
+import { get, llmRuntime, NOW, onTheClock, store, type WireTrace } from '../llm.query.helpers'
 
 let rt: TestRuntime
 let token: string
@@ -14,7 +14,7 @@ let otherToken: string
 
 beforeAll(async () => {
   rt = await llmRuntime()
-  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' }, NOW)
+  const other = await projectIn(rt.core.backend, { name: 'Other', slug: 'other' }, NOW)
   await store(rt, 'default', TRACES)
   await store(rt, other.id, [FOREIGN])
   token = rt.token(['llm:read'])
@@ -279,7 +279,9 @@ describe('search over stored content', () => {
   })
 
   test('finds words of prompts and completions the policy stores, and none it strips', async () => {
-    const full = await startRuntime({ llm_tracing: { default_content_storage: 'full' } }, { now: () => NOW })
+    const full = await onTheClock(
+      await startRuntime({ llm_tracing: { default_content_storage: 'full' } }, { now: () => NOW }),
+    )
     try {
       await store(full, 'default', [withContent('tr-content')])
       const t = full.token(['llm:read'])
