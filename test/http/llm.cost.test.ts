@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { TABLE_PRICE_VERSION } from '../../src/llm/pricing'
-import { startRuntime, type TestRuntime } from '../helpers'
+import { sessionIn, startRuntime, type TestRuntime, userIn } from '../helpers'
 import { signedTrace } from '../llm.helpers'
-import { signInAs } from '../security'
 
 let rt: TestRuntime
 let writer: string
@@ -26,9 +25,11 @@ async function priced(span: Record<string, unknown>) {
   const id = `cost-${n++}`
   const res = await rt.handle(signedTrace('/v1/traces', { id, spans: [{ id: 's', ...span }] }))
   expect(res.status).toBe(200)
-  return rt.core.db
-    .query('SELECT cost_micros, cost_source, price_version FROM llm_spans WHERE trace_id = ?')
-    .get(id) as { cost_micros: number | null; cost_source: string; price_version: string | null }
+  return rt.core.backend.get<{
+    cost_micros: number | null
+    cost_source: string
+    price_version: string | null
+  }>('SELECT cost_micros, cost_source, price_version FROM llm_spans WHERE trace_id = ?', [id])
 }
 
 const table = (cost_micros: number) => ({
@@ -165,7 +166,9 @@ describe('cost at ingest', () => {
       models: [{ model: 'acme-llm-7b', provider: 'acme', span_count: 2 }],
     })
     expect(await (await rt.fetch('/metrics')).text()).toContain('bloop_llm_unknown_model_spans_total 2')
-    const trace = rt.core.db.query("SELECT cost_micros FROM llm_traces WHERE id = 'cost-' || ?").get(n - 1)
+    const trace = await rt.core.backend.get('SELECT cost_micros FROM llm_traces WHERE id = ?', [
+      `cost-${n - 1}`,
+    ])
     expect(trace).toEqual({ cost_micros: null })
   })
 
@@ -256,7 +259,11 @@ describe('cost at ingest', () => {
       body,
     })
     expect(refused.status).toBe(403)
-    const admin = signInAs(rt, 'price-admin', 'admin')
+    // An admin with a session, the way a passkey sign-in makes them (same stores).
+    const user = await userIn(rt.core.backend, { username: 'price-admin', role: 'admin' }, rt.core.now())
+    const admin = {
+      cookie: `bloop_session=${await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)}`,
+    }
     const ok = await rt.fetch('/v1/llm/pricing/overrides?scope=global', {
       method: 'PUT',
       headers: { cookie: admin.cookie, 'content-type': 'application/json' },

@@ -17,5 +17,5 @@ test('trace ingest and the LLM write API answer 404; events still go in', async 
     404,
   )
   expect((await rt.handle(signed('/v1/ingest', event()))).status).toBe(200)
-  expect(rt.core.db.query('SELECT count(*) AS n FROM llm_traces').get()).toEqual({ n: 0 })
+  expect(await rt.core.backend.get('SELECT count(*) AS n FROM llm_traces')).toEqual({ n: 0 })
 })

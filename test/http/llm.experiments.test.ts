@@ -267,11 +267,12 @@ describe('create, read, change, delete', () => {
   })
 
   test("a deleted project's experiments and variants go with it", async () => {
-    const db = rt.core.db
+    const db = rt.core.backend
     const now = Date.now()
-    db.query(
+    await db.run(
       "INSERT INTO projects (id, name, slug, api_key, api_key_hash, created_at) VALUES ('p-gone', 'gone', 'gone', 'k', 'h', ?)",
-    ).run(now)
+      [now],
+    )
     const gone = rt.token(['llm:write', 'llm:read'], 'p-gone')
     const res = await call(
       'POST',
@@ -281,10 +282,10 @@ describe('create, read, change, delete', () => {
     )
     expect(res.status).toBe(201)
     const { id } = await res.json()
-    db.query("DELETE FROM projects WHERE id = 'p-gone'").run()
-    expect(db.query('SELECT COUNT(*) AS n FROM llm_experiments WHERE id = ?').get(id)).toEqual({ n: 0 })
+    await db.run("DELETE FROM projects WHERE id = 'p-gone'")
+    expect(await db.get('SELECT COUNT(*) AS n FROM llm_experiments WHERE id = ?', [id])).toEqual({ n: 0 })
     expect(
-      db.query('SELECT COUNT(*) AS n FROM llm_experiment_variants WHERE experiment_id = ?').get(id),
+      await db.get('SELECT COUNT(*) AS n FROM llm_experiment_variants WHERE experiment_id = ?', [id]),
     ).toEqual({
       n: 0,
     })

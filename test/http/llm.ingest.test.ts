@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { truncationMarker } from '../../src/llm/ingest/contract'
-import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
+import { projectIn, startRuntime, type TestRuntime } from '../helpers'
 import { signedTrace, span, trace } from '../llm.helpers'
 
 let rt: TestRuntime
@@ -10,12 +10,11 @@ beforeAll(async () => {
 afterAll(() => rt.dispose())
 
 const row = (id: string) =>
-  rt.core.db.query('SELECT * FROM llm_traces WHERE id = ?').get(id) as Record<string, unknown> | null
+  rt.core.backend.get<Record<string, unknown>>('SELECT * FROM llm_traces WHERE id = ?', [id])
 const spans = (id: string) =>
-  rt.core.db.query('SELECT * FROM llm_spans WHERE trace_id = ? ORDER BY seq').all(id) as Record<
-    string,
-    unknown
-  >[]
+  rt.core.backend.all<Record<string, unknown>>('SELECT * FROM llm_spans WHERE trace_id = ? ORDER BY seq', [
+    id,
+  ])
 const post = (body: unknown, o: Parameters<typeof signedTrace>[2] = {}) =>
   rt.handle(signedTrace('/v1/traces', body, o))
 const batch = (traces: unknown[]) => rt.handle(signedTrace('/v1/traces/batch', { traces }))
@@ -27,7 +26,7 @@ describe('POST /v1/traces', () => {
     const res = await post(trace())
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ status: 'accepted' })
-    expect(row('trace-001')).toMatchObject({
+    expect(await row('trace-001')).toMatchObject({
       project_id: 'default',
       name: 'chat-completion',
       status: 'completed',
@@ -47,7 +46,7 @@ describe('POST /v1/traces', () => {
       models: ' gpt-4o ',
       providers: ' openai ',
     })
-    expect(spans('trace-001')[0]).toMatchObject({
+    expect((await spans('trace-001'))[0]).toMatchObject({
       id: 'span-1',
       cost_source: 'client',
       cost_micros: 2500,
@@ -69,13 +68,13 @@ describe('POST /v1/traces', () => {
     )
     expect(res.status).toBe(401)
     expect(((await res.json()) as { code: string }).code).toBe('invalid_signature')
-    expect(row('unsigned')).toBeNull()
+    expect(await row('unsigned')).toBeNull()
   })
 
   test('X-Project-Key picks the project and signs; an unknown key is 401', async () => {
-    const shop = projectOnSqlite(rt.core.db, { name: 'Shop', slug: 'shop-llm' })
+    const shop = await projectIn(rt.core.backend, { name: 'Shop', slug: 'shop-llm' })
     expect((await post(trace({ id: 'keyed' }), { key: shop.api_key })).status).toBe(200)
-    expect(rt.core.db.query("SELECT project_id FROM llm_traces WHERE id = 'keyed'").get()).toEqual({
+    expect(await rt.core.backend.get("SELECT project_id FROM llm_traces WHERE id = 'keyed'")).toEqual({
       project_id: shop.id,
     })
     const res = await post(trace({ id: 'bad-key' }), { key: 'bloop_not_a_key' })
@@ -86,7 +85,7 @@ describe('POST /v1/traces', () => {
   test('a trace id of 128 characters is stored; 129 is a 400 naming the field', async () => {
     const ok = await post(trace({ id: 'a'.repeat(128) }))
     expect(ok.status).toBe(200)
-    expect(row('a'.repeat(128))).not.toBeNull()
+    expect(await row('a'.repeat(128))).not.toBeNull()
     const bad = await post(trace({ id: 'b'.repeat(129) }))
     expect(bad.status).toBe(400)
     expect(await bad.json()).toEqual({
@@ -99,13 +98,13 @@ describe('POST /v1/traces', () => {
   test('100 spans are stored; 101 is a 400 naming the limit', async () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => span({ id: `s${i}`, cost: 0.000001 }))
     expect((await post(trace({ id: 'spans-100', spans: many(100) }))).status).toBe(200)
-    expect(row('spans-100')).toMatchObject({ span_count: 100, cost_micros: 100 })
+    expect(await row('spans-100')).toMatchObject({ span_count: 100, cost_micros: 100 })
     const res = await post(trace({ id: 'spans-101', spans: many(101) }))
     expect(res.status).toBe(400)
     const body = (await res.json()) as { error: string; field: string }
     expect(body.field).toBe('spans')
     expect(body.error).toContain('101 spans; the maximum is 100')
-    expect(row('spans-101')).toBeNull()
+    expect(await row('spans-101')).toBeNull()
   })
 
   test('a body of exactly max_payload_bytes is accepted; one byte more is 413', async () => {
@@ -120,15 +119,15 @@ describe('POST /v1/traces', () => {
     const over = sized(max + 1)
     const res = await post(null, { raw: over })
     expect(res.status).toBe(413)
-    expect(row(`size-${max + 1}`)).toBeNull()
+    expect(await row(`size-${max + 1}`)).toBeNull()
   })
 
   test('content of exactly max_content_bytes is kept whole; one byte more is cut with a visible marker', async () => {
     const max = rt.config.llm_tracing.max_content_bytes
     await post(trace({ id: 'content-exact', input: 'é'.repeat(max / 2) }))
-    expect(row('content-exact')?.input).toBe('é'.repeat(max / 2))
+    expect((await row('content-exact'))?.input).toBe('é'.repeat(max / 2))
     await post(trace({ id: 'content-over', input: `${'é'.repeat(max / 2)}z` }))
-    const stored = row('content-over')?.input as string
+    const stored = (await row('content-over'))?.input as string
     expect(stored.endsWith(truncationMarker(max + 1))).toBe(true)
     expect(new TextEncoder().encode(stored).length).toBeLessThanOrEqual(max)
     expect(stored.startsWith('éé')).toBe(true)
@@ -159,13 +158,13 @@ describe('POST /v1/traces', () => {
       ],
     })
     expect(res.status).toBe(200)
-    expect(row('nulls')).toMatchObject({
+    expect(await row('nulls')).toMatchObject({
       name: '',
       status: 'completed',
       input_tokens: null,
       cost_micros: null,
     })
-    expect(spans('nulls')[0]).toMatchObject({
+    expect((await spans('nulls'))[0]).toMatchObject({
       span_type: 'custom',
       status: 'running',
       input_tokens: null,
@@ -191,8 +190,8 @@ describe('POST /v1/traces/batch', () => {
       dropped: 1,
       errors: [{ index: 1, field: 'id', error: 'id has 129 characters; the maximum is 128' }],
     })
-    expect(row('b1')).not.toBeNull()
-    expect(row('b3')).not.toBeNull()
+    expect(await row('b1')).not.toBeNull()
+    expect(await row('b3')).not.toBeNull()
   })
 
   test('50 traces are accepted; 51 is a 400 and nothing is stored', async () => {
@@ -205,7 +204,7 @@ describe('POST /v1/traces/batch', () => {
       code: 'batch_too_large',
       field: 'traces',
     })
-    expect(row('fiftyone-0')).toBeNull()
+    expect(await row('fiftyone-0')).toBeNull()
   })
 
   test('a body without a traces array is a 400', async () => {
@@ -217,11 +216,9 @@ describe('POST /v1/traces/batch', () => {
 
 describe('re-sending and updating a trace', () => {
   const usage = () =>
-    rt.core.db
-      .query(
-        "SELECT sum(span_count) AS span_count, sum(input_tokens) AS input_tokens, sum(cost_micros) AS cost_micros FROM llm_usage_hourly WHERE project_id = 'default' AND model = 'claude-x'",
-      )
-      .all()
+    rt.core.backend.all(
+      "SELECT CAST(sum(span_count) AS INTEGER) AS span_count, CAST(sum(input_tokens) AS INTEGER) AS input_tokens, CAST(sum(cost_micros) AS INTEGER) AS cost_micros FROM llm_usage_hourly WHERE project_id = 'default' AND model = 'claude-x'",
+    )
 
   test('running then completed is one trace, counted once in the rollups', async () => {
     const s = span({ id: 'r1', model: 'claude-x', provider: 'anthropic', cost: 0.001, latency_ms: null })
@@ -234,20 +231,20 @@ describe('re-sending and updating a trace', () => {
         spans: [{ ...s, status: 'running' }],
       }),
     )
-    expect(row('resend')).toMatchObject({ status: 'running', ended_at: null })
+    expect(await row('resend')).toMatchObject({ status: 'running', ended_at: null })
     await post(trace({ id: 'resend', status: 'completed', spans: [{ ...s, latency_ms: 900, status: 'ok' }] }))
-    expect(row('resend')).toMatchObject({
+    expect(await row('resend')).toMatchObject({
       status: 'completed',
       span_count: 1,
       cost_micros: 1000,
       output: 'AI response text',
     })
-    expect(spans('resend')).toHaveLength(1)
-    expect(spans('resend')[0]).toMatchObject({ status: 'ok', latency_ms: 900 })
-    expect(usage()).toEqual([{ span_count: 1, input_tokens: 100, cost_micros: 1000 }])
+    expect(await spans('resend')).toHaveLength(1)
+    expect((await spans('resend'))[0]).toMatchObject({ status: 'ok', latency_ms: 900 })
+    expect(await usage()).toEqual([{ span_count: 1, input_tokens: 100, cost_micros: 1000 }])
     // The same payload again changes nothing.
     await post(trace({ id: 'resend', status: 'completed', spans: [{ ...s, latency_ms: 900, status: 'ok' }] }))
-    expect(usage()).toEqual([{ span_count: 1, input_tokens: 100, cost_micros: 1000 }])
+    expect(await usage()).toEqual([{ span_count: 1, input_tokens: 100, cost_micros: 1000 }])
   })
 
   test('PUT of an unknown trace is 404', async () => {
@@ -269,7 +266,7 @@ describe('re-sending and updating a trace', () => {
     })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ status: 'updated' })
-    expect(row('put-me')).toMatchObject({
+    expect(await row('put-me')).toMatchObject({
       status: 'completed',
       output: 'final answer',
       ended_at: 1_700_000_005_000,
@@ -279,8 +276,8 @@ describe('re-sending and updating a trace', () => {
       cost_micros: 500_000,
     })
     await put('put-me', { cost: 0.5, input_tokens: 10, output_tokens: 5, model: 'claude-x' })
-    expect(row('put-me')).toMatchObject({ cost_micros: 500_000, span_count: 1 })
-    expect(usage()).toEqual([{ span_count: 2, input_tokens: 110, cost_micros: 501_000 }])
+    expect(await row('put-me')).toMatchObject({ cost_micros: 500_000, span_count: 1 })
+    expect(await usage()).toEqual([{ span_count: 2, input_tokens: 110, cost_micros: 501_000 }])
   })
 
   test('PUT refuses a field it cannot change', async () => {
@@ -299,7 +296,7 @@ describe('a full queue', () => {
       )
       expect(res.status).toBe(429)
       expect(res.headers.get('retry-after')).toBe('1')
-      expect(small.core.db.query('SELECT count(*) AS n FROM llm_traces').get()).toEqual({ n: 0 })
+      expect(await small.core.backend.get('SELECT count(*) AS n FROM llm_traces')).toEqual({ n: 0 })
       const metrics = await (await small.fetch('/metrics')).text()
       expect(metrics).toContain('bloop_llm_traces_dropped_total{reason="queue_full"} 2')
     } finally {
@@ -323,11 +320,11 @@ describe('group commit across requests (llm_tracing.commit_delay_ms)', () => {
         ids.map(async (id) => {
           const res = await gc.handle(signedTrace('/v1/traces', trace({ id })))
           expect(res.status).toBe(200)
-          return gc.core.db.query('SELECT count(*) AS n FROM llm_traces WHERE id = ?').get(id)
+          return gc.core.backend.get('SELECT count(*) AS n FROM llm_traces WHERE id = ?', [id])
         }),
       )
       expect(storedAtAck).toEqual(ids.map(() => ({ n: 1 })))
-      expect(gc.core.db.query("SELECT count(*) AS n FROM llm_traces WHERE id LIKE 'gc-%'").get()).toEqual({
+      expect(await gc.core.backend.get("SELECT count(*) AS n FROM llm_traces WHERE id LIKE 'gc-%'")).toEqual({
         n: 100,
       })
       const used = (await commits(gc)) - before
@@ -342,7 +339,7 @@ describe('group commit across requests (llm_tracing.commit_delay_ms)', () => {
   test('a trace arriving after the queue was quiet for longer than the delay is committed at once', async () => {
     const quiet = await startRuntime({ llm_tracing: { commit_delay_ms: 500 } })
     const stored = (id: string) =>
-      quiet.core.db.query('SELECT count(*) AS n FROM llm_traces WHERE id = ?').get(id)
+      quiet.core.backend.get('SELECT count(*) AS n FROM llm_traces WHERE id = ?', [id])
     try {
       expect((await quiet.handle(signedTrace('/v1/traces', trace({ id: 'quiet-1' })))).status).toBe(200)
       await Bun.sleep(550)
@@ -350,7 +347,7 @@ describe('group commit across requests (llm_tracing.commit_delay_ms)', () => {
       expect((await quiet.handle(signedTrace('/v1/traces', trace({ id: 'quiet-2' })))).status).toBe(200)
       // Delayed, it would have waited 500 ms.
       expect(performance.now() - started).toBeLessThan(450)
-      expect([stored('quiet-1'), stored('quiet-2')]).toEqual([{ n: 1 }, { n: 1 }])
+      expect([await stored('quiet-1'), await stored('quiet-2')]).toEqual([{ n: 1 }, { n: 1 }])
     } finally {
       await quiet.dispose()
     }

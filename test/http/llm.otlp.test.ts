@@ -1,6 +1,7 @@
 /**
  * OTLP import end to end: the real OpenTelemetry JS exporters (protobuf and JSON) send to
- * a listening bloop server, and the test reads what was committed in its SQLite file.
+ * a listening bloop server, and the test reads what was committed in its database (SQLite, or
+ * PostgreSQL in the PostgreSQL pass).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -10,10 +11,10 @@ import protobuf from 'protobufjs'
 import { testConfig } from '../../src/config/load'
 import { sign } from '../../src/errors/ingest/hmac'
 import { createLogger } from '../../src/ops/log'
-import { findProjectOnSqlite } from '../../src/projects'
+import { findProject } from '../../src/projects'
 import { type Served, serve } from '../../src/server'
 import { createToken } from '../../src/tokens/store'
-import { startRuntime, TEST_SECRET, tempDir } from '../helpers'
+import { startRuntime, TEST_BACKEND, TEST_SECRET, tempDir, testPostgresUrl } from '../helpers'
 import { exportSpans, type SpanSpec } from '../llm.otlp.helpers'
 import { describeSecurity } from '../security'
 
@@ -30,7 +31,11 @@ beforeAll(async () => {
   served = await serve(
     testConfig({
       server: { host: '127.0.0.1', port: 0 },
-      database: { path: join(dir, 'bloop.db') },
+      // In the PostgreSQL pass (TEST_BACKEND) the server serves from a new PostgreSQL database.
+      database: {
+        path: join(dir, 'bloop.db'),
+        ...(TEST_BACKEND === 'postgres' ? { url: await testPostgresUrl() } : {}),
+      },
       auth: { hmac_secret: TEST_SECRET },
       log: { level: 'error' },
       llm_otlp: { max_body_bytes: CAP },
@@ -39,7 +44,6 @@ beforeAll(async () => {
     { log: createLogger('error') },
   )
   base = `http://127.0.0.1:${served.port}`
-  const db = served.runtime.core.db
   token = (
     await createToken(served.runtime.core.backend, {
       projectId: 'default',
@@ -54,7 +58,7 @@ beforeAll(async () => {
       scopes: ['llm:read'],
     })
   ).token
-  projectKey = (findProjectOnSqlite(db, 'default') as { api_key: string }).api_key
+  projectKey = ((await findProject(served.runtime.core.backend, 'default')) as { api_key: string }).api_key
 })
 
 afterAll(async () => {
@@ -62,14 +66,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const db = () => served.runtime.core.db
-const traceRow = (id: string) =>
-  db().query('SELECT * FROM llm_traces WHERE id = ?').get(id) as Record<string, unknown> | null
-const spanRows = (id: string) =>
-  db().query('SELECT * FROM llm_spans WHERE trace_id = ? ORDER BY started_at, seq').all(id) as Record<
-    string,
-    unknown
-  >[]
+const TRACE_ROW = 'SELECT * FROM llm_traces WHERE id = ?'
+const SPAN_ROWS = 'SELECT * FROM llm_spans WHERE trace_id = ? ORDER BY started_at, seq'
+const traceRow = (id: string) => served.runtime.core.backend.get<Record<string, unknown>>(TRACE_ROW, [id])
+const spanRows = (id: string) => served.runtime.core.backend.all<Record<string, unknown>>(SPAN_ROWS, [id])
 
 const T0 = 1_760_000_000_000
 const auth = () => ({ authorization: `Bearer ${token}` })
@@ -130,7 +130,7 @@ describe.each(['proto', 'json'] as const)('the %s exporter', (wire) => {
     const r = await exportSpans(wire, `${base}/otlp/v1/traces`, [agentTree()], { headers: auth() })
     expect(r.code).toBe(0)
     const id = r.traceIds[0] as string
-    expect(traceRow(id)).toMatchObject({
+    expect(await traceRow(id)).toMatchObject({
       project_id: 'default',
       source: 'otlp',
       name: 'invoke_agent support',
@@ -148,7 +148,7 @@ describe.each(['proto', 'json'] as const)('the %s exporter', (wire) => {
       input: null,
       output: null,
     })
-    const spans = spanRows(id)
+    const spans = await spanRows(id)
     const by = Object.fromEntries(spans.map((s) => [s.name, s]))
     const root = by['invoke_agent support'] as Record<string, unknown>
     expect(root).toMatchObject({ span_type: 'custom', parent_span_id: null, input_tokens: null })
@@ -197,9 +197,9 @@ describe('the content policy', () => {
       })
       expect(r.code).toBe(0)
       const id = r.traceIds[0] as string
-      const row = traceRow(id) as Record<string, unknown>
+      const row = (await traceRow(id)) as Record<string, unknown>
       expect(JSON.parse(row.input as string)[0].parts[0].content).toBe('secret prompt')
-      expect(JSON.parse(spanRows(id)[0]?.output as string)[0].parts[0].content).toBe('secret answer')
+      expect(JSON.parse((await spanRows(id))[0]?.output as string)[0].parts[0].content).toBe('secret answer')
     } finally {
       await fetch(`${base}/v1/llm/settings`, {
         method: 'PUT',
@@ -309,7 +309,7 @@ describe('GenAI message events sent as OTLP logs', () => {
         ],
       }
       expect((await post(JSON.stringify(span))).status).toBe(200)
-      const [row] = spanRows(traceId)
+      const [row] = await spanRows(traceId)
       expect(row).toMatchObject({
         span_type: 'generation',
         name: 'chat gpt-4o',
@@ -323,7 +323,7 @@ describe('GenAI message events sent as OTLP logs', () => {
       expect(JSON.parse(row?.output as string)).toEqual([
         { index: 0, finish_reason: 'stop', message: { content: 'Hello!' } },
       ])
-      expect(traceRow(traceId)?.span_count).toBe(1)
+      expect((await traceRow(traceId))?.span_count).toBe(1)
     } finally {
       await put(null)
     }
@@ -369,7 +369,7 @@ describe('X-Bloop-Content-Policy', () => {
         headers: { ...auth(), 'x-bloop-content-policy': 'none' },
       })
       expect(r.code).toBe(0)
-      expect(spanRows(r.traceIds[0] as string)[0]).toMatchObject({
+      expect((await spanRows(r.traceIds[0] as string))[0]).toMatchObject({
         input: null,
         output: null,
         input_tokens: 1200,
@@ -390,13 +390,13 @@ describe('endpoints and credentials exporters use', () => {
       headers: { 'x-bloop-key': projectKey },
     })
     expect(r.code).toBe(0)
-    expect(traceRow(r.traceIds[0] as string)).toMatchObject({ source: 'otlp', input_tokens: 1200 })
+    expect(await traceRow(r.traceIds[0] as string)).toMatchObject({ source: 'otlp', input_tokens: 1200 })
   })
 
   test('/v1/traces takes OTLP JSON (resourceSpans) and still takes the SDK contract', async () => {
     const r = await exportSpans('json', `${base}/v1/traces`, [chat()], { headers: auth() })
     expect(r.code).toBe(0)
-    expect(traceRow(r.traceIds[0] as string)?.source).toBe('otlp')
+    expect((await traceRow(r.traceIds[0] as string))?.source).toBe('otlp')
     const body = JSON.stringify({
       id: 'sdk-trace-after-otlp',
       spans: [{ id: 's', input_tokens: 1, output_tokens: 2 }],
@@ -407,7 +407,7 @@ describe('endpoints and credentials exporters use', () => {
       body,
     })
     expect(res.status).toBe(200)
-    expect(traceRow('sdk-trace-after-otlp')?.source).toBe('sdk')
+    expect((await traceRow('sdk-trace-after-otlp'))?.source).toBe('sdk')
   })
 
   test('the earlier path /v1/llm/export/otlp and gzip bodies work, signed with HMAC', async () => {
@@ -426,7 +426,7 @@ describe('endpoints and credentials exporters use', () => {
     })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({})
-    expect(spanRows('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')[0]?.name).toBe('signed span')
+    expect((await spanRows('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'))[0]?.name).toBe('signed span')
     const bad = await fetch(`${base}/otlp/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-signature': sign('wrong', json) },
@@ -457,7 +457,10 @@ describe('endpoints and credentials exporters use', () => {
         compression: 'gzip',
       })
       expect(r.code).toBe(0)
-      expect(traceRow(r.traceIds[0] as string)).toMatchObject({ name: `gz ${wire}`, input_tokens: 1200 })
+      expect(await traceRow(r.traceIds[0] as string)).toMatchObject({
+        name: `gz ${wire}`,
+        input_tokens: 1200,
+      })
     }
   })
 
@@ -508,7 +511,7 @@ describe('the OTLP answers', () => {
         errorMessage: 'spanId must be 8 bytes (16 hex characters), not all zero',
       },
     })
-    expect(spanRows('e'.repeat(32)).map((s) => s.name)).toEqual(['kept'])
+    expect((await spanRows('e'.repeat(32))).map((s) => s.name)).toEqual(['kept'])
   })
 
   test('a trace sent in pieces, children before their root, is one trace with the root fields', async () => {
@@ -518,16 +521,20 @@ describe('the OTLP answers', () => {
     })
     expect(r.code).toBe(0)
     const id = r.traceIds[0] as string
-    expect(traceRow(id)).toMatchObject({ name: 'invoke_agent support', span_count: 5, input_tokens: 1700 })
-    expect(spanRows(id).filter((s) => s.parent_span_id === null).length).toBe(1)
+    expect(await traceRow(id)).toMatchObject({
+      name: 'invoke_agent support',
+      span_count: 5,
+      input_tokens: 1700,
+    })
+    expect((await spanRows(id)).filter((s) => s.parent_span_id === null).length).toBe(1)
   })
 
   test('re-sending the same export stores nothing twice', async () => {
     const json = otlpJson('1'.repeat(32), '2'.repeat(16), 'once', { 'gen_ai.usage.input_tokens': 7 })
     expect((await post(json)).status).toBe(200)
     expect((await post(json)).status).toBe(200)
-    expect(spanRows('1'.repeat(32)).length).toBe(1)
-    expect(traceRow('1'.repeat(32))?.span_count).toBe(1)
+    expect((await spanRows('1'.repeat(32))).length).toBe(1)
+    expect((await traceRow('1'.repeat(32)))?.span_count).toBe(1)
   })
 
   test('body cap: exactly llm_otlp.max_body_bytes is accepted, one byte more is 413', async () => {

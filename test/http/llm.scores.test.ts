@@ -30,7 +30,7 @@ describe('POST /v1/llm/traces/:id/scores', () => {
     })
     expect((await score({ name: 'quality', value: 0.5, source: 'user' })).status).toBe(200)
     expect(
-      rt.core.db.query("SELECT name, value, source, comment FROM llm_scores WHERE trace_id = 't1'").all(),
+      await rt.core.backend.all("SELECT name, value, source, comment FROM llm_scores WHERE trace_id = 't1'"),
     ).toEqual([{ name: 'quality', value: 0.5, source: 'user', comment: null }])
   })
 
@@ -65,7 +65,9 @@ describe('signed like ingest', () => {
       signedTrace('/v1/llm/traces/t1/scores', { name: 'signed', value: 0.9 }),
     )
     expect(signedScore.status).toBe(200)
-    expect(rt.core.db.query("SELECT project_id, value FROM llm_scores WHERE name = 'signed'").get()).toEqual({
+    expect(
+      await rt.core.backend.get("SELECT project_id, value FROM llm_scores WHERE name = 'signed'"),
+    ).toEqual({
       project_id: 'default',
       value: 0.9,
     })
@@ -78,7 +80,7 @@ describe('signed like ingest', () => {
       body: JSON.stringify({ name: 'forged', value: 1 }),
     })
     expect(forged.status).toBe(401)
-    expect(rt.core.db.query("SELECT count(*) AS n FROM llm_scores WHERE name = 'forged'").get()).toEqual({
+    expect(await rt.core.backend.get("SELECT count(*) AS n FROM llm_scores WHERE name = 'forged'")).toEqual({
       n: 0,
     })
   })
@@ -90,9 +92,9 @@ describe('POST /v1/llm/traces/:id/feedback', () => {
     expect((await feedback({ value: -1, user_id: 'u1', comment: 'wrong' })).status).toBe(200)
     expect((await feedback({ value: 1, user_id: 'u1' })).status).toBe(200)
     expect(
-      rt.core.db
-        .query("SELECT user_id, value FROM llm_feedback WHERE trace_id = 't1' ORDER BY user_id")
-        .all(),
+      await rt.core.backend.all(
+        "SELECT user_id, value FROM llm_feedback WHERE trace_id = 't1' ORDER BY user_id COLLATE BINARY",
+      ),
     ).toEqual([
       { user_id: 'anonymous', value: 1 },
       { user_id: 'app', value: -1 },
