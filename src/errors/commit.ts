@@ -15,9 +15,10 @@
  */
 import { hourBucket } from '../core/time'
 import type { Param, Queryable } from '../storage/backend'
+import { placeholders } from '../storage/db'
 import { issueKey, type NormalizedEvent } from './event'
 import { hasNewerRelease } from './releases'
-import { EVENT_COLUMNS, SAMPLE_COLUMNS, SQL } from './statements'
+import { BULK, BULK_ROWS, type Bulk, bulkSql, EVENT_COLUMNS, SAMPLE_COLUMNS, SQL } from './statements'
 
 export type IssueStatus = 'unresolved' | 'resolved' | 'ignored' | 'muted'
 export const STATUSES: readonly IssueStatus[] = ['unresolved', 'resolved', 'ignored', 'muted']
@@ -73,6 +74,17 @@ interface Writes {
 const values = (e: NormalizedEvent, columns: readonly (keyof NormalizedEvent)[]) =>
   columns.map((c) => (e[c] ?? null) as Param)
 
+/** `rows` through the many-row statement `b`, BULK_ROWS a statement, in order; the rows returned. */
+async function bulk<T>(tx: Queryable, b: Bulk, rows: Param[][]): Promise<T[]> {
+  const out: T[] = []
+  for (let i = 0; i < rows.length; i += BULK_ROWS) {
+    const chunk = rows.slice(i, i + BULK_ROWS)
+    const got = await tx.all<T>(bulkSql(b, chunk.length), chunk.flat())
+    for (const r of got) out.push(r)
+  }
+  return out
+}
+
 /** Writes `events` in the transaction `tx` belongs to. Throws (so it rolls back) on any storage error. */
 export async function commitEvents(
   tx: Queryable,
@@ -98,10 +110,17 @@ export async function commitEvents(
   }
   const stored: number[] = []
   for (let i = 0; i < events.length; i++) if (keep[i]) stored.push(i)
-  const ids = await tx.getEach<{ id: number }>(
-    SQL.insertRaw,
-    stored.map((i) => values(events[i] as NormalizedEvent, EVENT_COLUMNS)),
+  // Ids come back in insertion order once sorted: both databases number a statement's rows
+  // one after another as it inserts them.
+  const ids = (
+    await bulk<{ id: number }>(
+      tx,
+      BULK.insertRaw,
+      stored.map((i) => values(events[i] as NormalizedEvent, EVENT_COLUMNS)),
+    )
   )
+    .map((r) => Number(r.id))
+    .sort((a, b) => a - b)
 
   const groups = new Map<string, Group>()
   let firstRaw: number | null = null
@@ -109,7 +128,7 @@ export async function commitEvents(
   for (let j = 0; j < stored.length; j++) {
     const i = stored[j] as number
     const e = events[i] as NormalizedEvent
-    const rawId = Number((ids[j] as { id: number }).id)
+    const rawId = ids[j] as number
     inserted[i] = 1
     firstRaw ??= rawId
     lastRaw = rawId
@@ -131,7 +150,15 @@ export async function commitEvents(
   const newer = await newerReleases(tx, groups, states)
   const issues: CommittedIssue[] = []
   for (const [key, g] of groups) issues.push(commitIssue(w, states, g, sampleSize, newer.has(key)))
-  for (const k of Object.keys(w) as (keyof Writes)[]) if (w[k].length > 0) await tx.runMany(SQL[k], w[k])
+  if (w.updateIssue.length > 0) await tx.runMany(SQL.updateIssue, w.updateIssue)
+  for (const k of [
+    'insertIssue',
+    'insertHistory',
+    'upsertAggregate',
+    'upsertHourly',
+    'upsertSample',
+  ] as const)
+    await bulk(tx, BULK[k], w[k])
   // A deletion of the newest raw rows lets SQLite hand out their ids again: the fold's
   // watermark then goes back to just before this batch, which holds every id after it
   // (fold.ts). A no-op otherwise, and always on PostgreSQL, whose identities never go back.
@@ -155,32 +182,48 @@ async function issueStates(
   groups: Map<string, Group>,
 ): Promise<Map<string, IssueState | null>> {
   const states = new Map<string, IssueState | null>()
-  const keys = [...groups.keys()]
   const firsts = [...groups.values()].map((g) => (g.events[0] as { e: NormalizedEvent }).e)
-  const rows = await tx.getEach<IssueState>(
-    SQL.getIssue,
+  for (const key of groups.keys()) states.set(key, null)
+  await readIssues(
+    tx,
     firsts.map((e) => [e.project_id, e.fingerprint]),
+    states,
   )
   const targets: [string, string][] = []
-  for (let i = 0; i < keys.length; i++) {
-    const row = rows[i] ?? null
-    states.set(keys[i] as string, row)
-    const into = row?.merged_into
-    if (into) {
-      const projectId = (firsts[i] as NormalizedEvent).project_id
-      const key = issueKey(projectId, into)
-      if (!groups.has(key) && !targets.some(([p, f]) => p === projectId && f === into))
-        targets.push([projectId, into])
+  for (const e of firsts) {
+    const into = states.get(issueKey(e.project_id, e.fingerprint))?.merged_into
+    if (!into) continue
+    const key = issueKey(e.project_id, into)
+    if (!states.has(key)) {
+      states.set(key, null)
+      targets.push([e.project_id, into])
     }
   }
-  if (targets.length > 0) {
-    const found = await tx.getEach<IssueState>(SQL.getIssue, targets)
-    for (let i = 0; i < targets.length; i++) {
-      const [p, f] = targets[i] as [string, string]
-      states.set(issueKey(p, f), found[i] ?? null)
-    }
-  }
+  if (targets.length > 0) await readIssues(tx, targets, states)
   return states
+}
+
+/** Reads the issue rows of `pairs` (project, fingerprint) into `into`, one IN list per project and BULK_ROWS fingerprints. */
+async function readIssues(
+  tx: Queryable,
+  pairs: [string, string][],
+  into: Map<string, IssueState | null>,
+): Promise<void> {
+  const byProject = new Map<string, string[]>()
+  for (const [p, f] of pairs) {
+    const list = byProject.get(p)
+    if (list) list.push(f)
+    else byProject.set(p, [f])
+  }
+  for (const [projectId, fps] of byProject)
+    for (let i = 0; i < fps.length; i += BULK_ROWS) {
+      const chunk = fps.slice(i, i + BULK_ROWS)
+      const rows = await tx.all<IssueState & { fingerprint: string }>(
+        `${SQL.getIssues} (${placeholders(chunk.length)})`,
+        [projectId, ...chunk],
+      )
+      for (const r of rows) into.set(issueKey(projectId, r.fingerprint), r)
+    }
 }
 
 /** The issue row after a batch changed its status: as the UPDATE leaves it. */
