@@ -9,7 +9,7 @@ import zlib from 'node:zlib'
 import { validateEvent } from '../../src/errors/ingest/validate'
 import { rotateSentryKey, sentryProjectOf } from '../../src/sentry/store'
 import { openDatabase } from '../../src/storage/db'
-import { bearer, event, onSqliteOnly, projectIn, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, event, projectIn, startRuntime, type TestRuntime } from '../helpers'
 import { envelope, issueOf, sentryEvent } from '../sentry.helpers'
 
 let rt: TestRuntime
@@ -38,6 +38,40 @@ async function stored(eventId: string) {
     'SELECT error_type, message, release, environment, source, level FROM raw_events WHERE event_id = ?',
     [eventId],
   )) as Record<string, unknown> | null
+}
+
+/**
+ * Holds `r`'s writer until the returned function is called: SQLite's write lock from another
+ * connection to its file; on PostgreSQL a lock on raw_events in a transaction of its own
+ * pooled connection, which the commit's INSERT waits for.
+ */
+async function holdWriter(r: TestRuntime): Promise<() => Promise<void>> {
+  if (r.core.backend.kind === 'sqlite') {
+    const lock = openDatabase(join(r.dir, 'bloop.db'))
+    lock.run('BEGIN IMMEDIATE')
+    return async () => {
+      if (lock.inTransaction) lock.run('ROLLBACK')
+      lock.close()
+    }
+  }
+  let locked = () => {}
+  const held = new Promise<void>((resolve) => {
+    locked = resolve
+  })
+  let unlock = () => {}
+  const released = new Promise<void>((resolve) => {
+    unlock = resolve
+  })
+  const done = r.core.backend.transaction(async (tx) => {
+    await tx.run('LOCK TABLE raw_events IN EXCLUSIVE MODE')
+    locked()
+    await released
+  })
+  await Promise.race([held, done])
+  return async () => {
+    unlock()
+    await done
+  }
 }
 
 beforeAll(async () => {
@@ -484,41 +518,37 @@ describe('caps', () => {
 })
 
 describe('backpressure', () => {
-  // The writer is held by SQLite's write lock, taken on its file from another connection.
-  onSqliteOnly(
-    'a full queue answers 429 with Retry-After and X-Sentry-Rate-Limits, and nothing is lost',
-    async () => {
-      const busy = await startRuntime({ ingest: { channel_capacity: 2 } })
-      const lock = openDatabase(join(busy.dir, 'bloop.db'))
-      try {
-        const k = (await sentryProjectOf(busy.core.backend, 'default'))?.sentry_public_key as string
-        const v = validateEvent(event(), 'default', busy.config.ingest, Date.now())
-        if (!v.ok) throw new Error(v.error)
-        // Hold the write lock so the writer's first commit waits, then fill the queue behind it.
-        lock.run('BEGIN IMMEDIATE')
-        const first = busy.features.errors.queue.submit([v.event])
-        await Promise.resolve()
-        const rest = busy.features.errors.queue.submit([v.event, v.event])
-        expect(busy.features.errors.queue.depth).toBe(2)
-        const res = await busy.fetch('/api/1/envelope/', {
-          method: 'POST',
-          body: envelope({}, [{ type: 'event', payload: sentryEvent() }]) as BodyInit,
-          headers: authHeader(k),
-        })
-        expect(res.status).toBe(429)
-        expect(res.headers.get('retry-after')).toBe('1')
-        expect(res.headers.get('x-sentry-rate-limits')).toBe('1::organization:queue_full')
-        expect(res.headers.get('access-control-expose-headers')).toContain('X-Sentry-Rate-Limits')
-        lock.run('ROLLBACK')
-        expect(await first).toMatchObject({ stored: 1 })
-        expect(await rest).toMatchObject({ stored: 2 })
-      } finally {
-        if (lock.inTransaction) lock.run('ROLLBACK')
-        lock.close()
-        await busy.dispose()
-      }
-    },
-  )
+  test('a full queue answers 429 with Retry-After and X-Sentry-Rate-Limits, and nothing is lost', async () => {
+    const busy = await startRuntime({ ingest: { channel_capacity: 2 } })
+    let release: (() => Promise<void>) | null = null
+    try {
+      const k = (await sentryProjectOf(busy.core.backend, 'default'))?.sentry_public_key as string
+      const v = validateEvent(event(), 'default', busy.config.ingest, Date.now())
+      if (!v.ok) throw new Error(v.error)
+      // Hold the writer so its first commit waits, then fill the queue behind it.
+      release = await holdWriter(busy)
+      const first = busy.features.errors.queue.submit([v.event])
+      await Promise.resolve()
+      const rest = busy.features.errors.queue.submit([v.event, v.event])
+      expect(busy.features.errors.queue.depth).toBe(2)
+      const res = await busy.fetch('/api/1/envelope/', {
+        method: 'POST',
+        body: envelope({}, [{ type: 'event', payload: sentryEvent() }]) as BodyInit,
+        headers: authHeader(k),
+      })
+      expect(res.status).toBe(429)
+      expect(res.headers.get('retry-after')).toBe('1')
+      expect(res.headers.get('x-sentry-rate-limits')).toBe('1::organization:queue_full')
+      expect(res.headers.get('access-control-expose-headers')).toContain('X-Sentry-Rate-Limits')
+      await release()
+      release = null
+      expect(await first).toMatchObject({ stored: 1 })
+      expect(await rest).toMatchObject({ stored: 2 })
+    } finally {
+      await release?.()
+      await busy.dispose()
+    }
+  })
 
   test('the per-IP rate limit answers 429 with the Sentry headers too', async () => {
     // A stopped clock (no refill between the two requests), at a realistic time: the event
