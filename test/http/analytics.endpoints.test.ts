@@ -1,7 +1,8 @@
 /**
  * The five analytics endpoints against the independent reference computation
- * (analytics.reference.ts) over the same seeded events, fed through the real queue, writer
- * thread and feed into DuckDB; plus parameters, access, scoping and the answer cache.
+ * (analytics.reference.ts) over the same seeded events, fed through the real queue and writer
+ * (on SQLite the writer thread and the feed into DuckDB; on PostgreSQL the database itself);
+ * plus parameters, access, scoping and the answer cache.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { NormalizedEvent } from '../../src/errors/event'
@@ -18,7 +19,7 @@ import {
   refReleases,
   refSpikes,
 } from '../analytics.reference'
-import { bearer, projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, projectIn, startRuntime, type TestRuntime } from '../helpers'
 
 const T0 = Date.UTC(2026, 2, 15, 10, 17, 23)
 let now = T0
@@ -33,6 +34,22 @@ async function submit(list: NormalizedEvent[]) {
     if (ack === 'full') throw new Error('expected the queue to accept the batch')
     await ack
   }
+}
+
+/**
+ * The seeded events are received over days before T0, a fixed day in the past: PostgreSQL's
+ * raw_events is partitioned by receive day (yesterday to a week ahead exist), so a runtime
+ * on it gets those days' partitions first.
+ */
+async function coverDays(r: TestRuntime, list: NormalizedEvent[]) {
+  if (r.core.backend.kind !== 'postgres' || list.length === 0) return
+  let from = Number.POSITIVE_INFINITY
+  let to = Number.NEGATIVE_INFINITY
+  for (const e of list) {
+    if (e.received_at < from) from = e.received_at
+    if (e.received_at > to) to = e.received_at
+  }
+  await r.core.backend.get('SELECT bloop_partitions_cover(?, ?, ?)', ['raw_events', from, to])
 }
 
 async function get(path: string, tok = token) {
@@ -53,9 +70,10 @@ function expectClose(actual: Record<string, unknown>, expected: Record<string, u
 
 beforeAll(async () => {
   rt = await startRuntime({ analytics: { sync_interval_ms: 0 } }, { now: () => now })
-  projectOnSqlite(rt.core.db, { id: 'other', name: 'Other', slug: 'other' })
+  await projectIn(rt.core.backend, { id: 'other', name: 'Other', slug: 'other' })
   token = rt.token(['errors:read'])
   events = generate(T0).sort((a, b) => a.received_at - b.received_at)
+  await coverDays(rt, events)
   // Fed in several steps, so the copy holds partial rows that compaction later merges.
   await submit(events.slice(0, 8000))
   await rt.features.analytics.analytics.syncNow()
@@ -186,6 +204,7 @@ describe('correlations', () => {
     )
     try {
       const mine = events.filter((e) => e.project_id === 'default')
+      await coverDays(small, mine)
       for (let i = 0; i < mine.length; i += 2000) {
         const ack = small.features.errors.queue.submit(mine.slice(i, i + 2000))
         if (ack === 'full') throw new Error('expected the queue to accept the batch')

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { issueKey } from '../../src/errors/event'
 import { seenInAll } from '../../src/errors/queries'
 import { createToken, revokeToken } from '../../src/tokens/store'
-import { bearer, event, projectOnSqlite, signed, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, event, projectIn, signed, startRuntime, type TestRuntime } from '../helpers'
 
 const HOUR = 3_600_000
 // A fixed clock: 2026-03-10 12:30 UTC. Tests move it forward explicitly.
@@ -31,9 +31,17 @@ const fpOf = async (message: string) =>
 
 beforeAll(async () => {
   rt = await startRuntime({}, { now: () => clock })
+  // The events are received on a fixed day in the past: PostgreSQL's raw_events is
+  // partitioned by receive day (yesterday to a week ahead exist), so that day is made here.
+  if (rt.core.backend.kind === 'postgres')
+    await rt.core.backend.get('SELECT bloop_partitions_cover(?, ?, ?)', [
+      'raw_events',
+      clock,
+      clock + 24 * HOUR,
+    ])
   read = rt.token(['errors:read'])
   write = rt.token(['errors:read', 'errors:write'])
-  const other = projectOnSqlite(rt.core.db, { name: 'Mobile', slug: 'mobile' })
+  const other = await projectIn(rt.core.backend, { name: 'Mobile', slug: 'mobile' })
   otherKey = other.api_key
   otherProjectToken = rt.token(['errors:read', 'errors:write'], other.id)
 
@@ -128,8 +136,9 @@ describe('releases and environments of a page of issues', () => {
   test('come from one query per project and match each issue’s own aggregates', async () => {
     const fpA = await fpOf('A failed for user 1')
     const fpC = (await get('/v1/errors', otherProjectToken)).body.items[0].fingerprint
-    const mobile = (rt.core.db.query("SELECT id FROM projects WHERE slug = 'mobile'").get() as { id: string })
-      .id
+    const mobile = (
+      (await rt.core.backend.get("SELECT id FROM projects WHERE slug = 'mobile'")) as { id: string }
+    ).id
     const seen = await seenInAll(rt.core.backend, [
       { project_id: 'default', fingerprint: fpA },
       { project_id: mobile, fingerprint: fpC },

@@ -46,16 +46,17 @@ beforeAll(async () => {
 })
 afterAll(() => rt.dispose())
 
-const rawCount = () => (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
+const rawCount = async () =>
+  ((await rt.core.backend.get('SELECT count(*) AS n FROM raw_events')) as { n: number }).n
 
 describe('POST /v1/ingest/batch body cap', () => {
   test('100 events of 30 KB each (3 MB) are all accepted', async () => {
     const events = Array.from({ length: 100 }, (_, i) => eventOf(30 * 1024, { request_id: `big-${i}` }))
-    const before = rawCount()
+    const before = await rawCount()
     const res = await rt.handle(signed('/v1/ingest/batch', { events }))
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ accepted: 100, dropped: 0, errors: [] })
-    expect(rawCount()).toBe(before + 100)
+    expect(await rawCount()).toBe(before + 100)
   })
 
   test('a body of exactly max_batch_bytes (4 MiB) is accepted; one byte more is 413', async () => {
@@ -66,14 +67,14 @@ describe('POST /v1/ingest/batch body cap', () => {
     const ok = await rt.handle(signed('/v1/ingest/batch', null, { raw: exact }))
     expect(await ok.json()).toEqual({ accepted: 100, dropped: 0, errors: [] })
 
-    const before = rawCount()
+    const before = await rawCount()
     const over = await rt.handle(signed('/v1/ingest/batch', null, { raw: batchBody(events, 4 * MiB + 1) }))
     expect(over.status).toBe(413)
     expect(await over.json()).toEqual({
       error: `request body exceeds ${4 * MiB} bytes`,
       code: 'payload_too_large',
     })
-    expect(rawCount()).toBe(before)
+    expect(await rawCount()).toBe(before)
   })
 
   test('an event over 32 KB inside a batch is dropped with its index; the rest are stored', async () => {
@@ -83,7 +84,7 @@ describe('POST /v1/ingest/batch body cap', () => {
       eventOf(32768, { request_id: 'at-cap' }),
       eventOf(40000, { request_id: 'far-over' }),
     ]
-    const before = rawCount()
+    const before = await rawCount()
     const res = await rt.handle(signed('/v1/ingest/batch', { events }))
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({
@@ -94,11 +95,12 @@ describe('POST /v1/ingest/batch body cap', () => {
         { index: 3, field: '(event)', error: 'event exceeds 32768 bytes (compact JSON is 40000 bytes)' },
       ],
     })
-    expect(rawCount()).toBe(before + 2)
-    const ids = rt.core.db
-      .query<{ request_id: string }, []>('SELECT request_id FROM raw_events ORDER BY id DESC LIMIT 2')
-      .all()
-      .map((r) => r.request_id)
+    expect(await rawCount()).toBe(before + 2)
+    const ids = (
+      await rt.core.backend.all<{ request_id: string }>(
+        'SELECT request_id FROM raw_events ORDER BY id DESC LIMIT 2',
+      )
+    ).map((r) => r.request_id)
     expect(ids).toEqual(['at-cap', 'small'])
   })
 

@@ -11,9 +11,10 @@ beforeAll(async () => {
 afterAll(() => rt.dispose())
 
 const send = (req: Request) => rt.handle(req)
-const rawCount = () => (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
-const lastRaw = () =>
-  rt.core.db.query('SELECT * FROM raw_events ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>
+const rawCount = async () =>
+  ((await rt.core.backend.get('SELECT count(*) AS n FROM raw_events')) as { n: number }).n
+const lastRaw = async () =>
+  (await rt.core.backend.get('SELECT * FROM raw_events ORDER BY id DESC LIMIT 1')) as Record<string, unknown>
 
 async function expectError(res: Response, status: number, code: string, field?: string) {
   expect(res.status).toBe(status)
@@ -27,14 +28,14 @@ async function expectError(res: Response, status: number, code: string, field?: 
 
 describe('POST /v1/ingest', () => {
   test('stores a signed event before answering 200', async () => {
-    const before = rawCount()
+    const before = await rawCount()
     const res = await send(signed('/v1/ingest', event({ request_id: 'req-store-1' })))
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ status: 'accepted' })
     // The row is committed by the time the answer arrives: no waiting, no polling.
-    expect(rawCount()).toBe(before + 1)
-    expect(lastRaw().request_id).toBe('req-store-1')
-    expect(lastRaw().project_id).toBe('default')
+    expect(await rawCount()).toBe(before + 1)
+    expect((await lastRaw()).request_id).toBe('req-store-1')
+    expect((await lastRaw()).project_id).toBe('default')
   })
 
   test('accepts a signature in upper-case hex', async () => {
@@ -51,19 +52,19 @@ describe('POST /v1/ingest', () => {
 
   test('signs with the project key when X-Project-Key is sent, and files under that project', async () => {
     const key = (
-      rt.core.db.query("SELECT api_key FROM projects WHERE id = 'default'").get() as { api_key: string }
+      (await rt.core.backend.get("SELECT api_key FROM projects WHERE id = 'default'")) as { api_key: string }
     ).api_key
     expect(key).toBe(TEST_SECRET) // the default project's key is the configured secret
     const res = await send(signed('/v1/ingest', event({ request_id: 'req-key' }), { key }))
     expect(res.status).toBe(200)
-    expect(lastRaw().request_id).toBe('req-key')
+    expect((await lastRaw()).request_id).toBe('req-key')
   })
 
   test('tolerates what the official SDKs send', async () => {
     for (const source of ['python', 'ruby', 'web', 'react-native']) {
       const res = await send(signed('/v1/ingest', event({ source, request_id: `src-${source}` })))
       expect(res.status).toBe(200)
-      expect(lastRaw().source).toBe(source)
+      expect((await lastRaw()).source).toBe(source)
     }
     // Missing and empty release are stored as "unknown"; unknown fields are ignored.
     for (const release of [undefined, '']) {
@@ -72,27 +73,27 @@ describe('POST /v1/ingest', () => {
       else e.release = release
       const res = await send(signed('/v1/ingest', e))
       expect(res.status).toBe(200)
-      expect(lastRaw().release).toBe('unknown')
+      expect((await lastRaw()).release).toBe('unknown')
     }
   })
 
   test('reads a timestamp below 10^11 as seconds and a missing one as the receive time', async () => {
     await send(signed('/v1/ingest', event({ timestamp: 1_700_000_000 })))
-    expect(lastRaw().timestamp).toBe(1_700_000_000_000)
+    expect((await lastRaw()).timestamp).toBe(1_700_000_000_000)
     await send(signed('/v1/ingest', event({ timestamp: 1_700_000_000_123 })))
-    expect(lastRaw().timestamp).toBe(1_700_000_000_123)
+    expect((await lastRaw()).timestamp).toBe(1_700_000_000_123)
     const e = event()
     delete e.timestamp
     const before = Date.now()
     await send(signed('/v1/ingest', e))
-    const row = lastRaw()
+    const row = await lastRaw()
     expect(row.timestamp).toBe(row.received_at as number)
     expect(row.received_at as number).toBeGreaterThanOrEqual(before)
   })
 
   test('stores metadata as compact JSON and answers CORS preflight for browsers', async () => {
     await send(signed('/v1/ingest', event({ metadata: { user: { plan: 'pro' }, tags: ['a', 'b'] } })))
-    expect(lastRaw().metadata).toBe('{"user":{"plan":"pro"},"tags":["a","b"]}')
+    expect((await lastRaw()).metadata).toBe('{"user":{"plan":"pro"},"tags":["a","b"]}')
     const pre = await rt.fetch('/v1/ingest', { method: 'OPTIONS' })
     expect(pre.status).toBe(204)
     expect(pre.headers.get('access-control-allow-headers')).toBe('Content-Type, X-Signature, X-Project-Key')
@@ -140,7 +141,7 @@ describe('caps at their exact boundary (UTF-8 bytes)', () => {
   test('a client fingerprint of 128 characters is used verbatim; 129 is refused', async () => {
     const fp = 'f'.repeat(128)
     expect((await send(signed('/v1/ingest', event({ fingerprint: fp })))).status).toBe(200)
-    expect(lastRaw().fingerprint).toBe(fp)
+    expect((await lastRaw()).fingerprint).toBe(fp)
     await expectError(
       await send(signed('/v1/ingest', event({ fingerprint: `${fp}f` }))),
       400,
@@ -273,9 +274,9 @@ describe('bad input never gets a 500', () => {
   ]
   for (const [name, make, status, code] of cases) {
     test(`${name}: ${status} ${code}`, async () => {
-      const before = rawCount()
+      const before = await rawCount()
       await expectError(await send(make()), status, code)
-      expect(rawCount()).toBe(before)
+      expect(await rawCount()).toBe(before)
     })
   }
 
@@ -296,13 +297,13 @@ describe('bad input never gets a 500', () => {
       release: null,
     })
     expect((await send(signed('/v1/ingest', e))).status).toBe(200)
-    expect(lastRaw().release).toBe('unknown')
+    expect((await lastRaw()).release).toBe('unknown')
   })
 
   test('deeply nested metadata within the cap is stored as sent', async () => {
     const deep = JSON.parse(`${'['.repeat(1000)}${']'.repeat(1000)}`)
     expect((await send(signed('/v1/ingest', event({ metadata: deep })))).status).toBe(200)
-    expect(lastRaw().metadata).toBe(JSON.stringify(deep))
+    expect((await lastRaw()).metadata).toBe(JSON.stringify(deep))
   })
 
   test('an unknown route is a JSON 404', async () => {
@@ -312,7 +313,7 @@ describe('bad input never gets a 500', () => {
 
 describe('POST /v1/ingest/batch', () => {
   test('stores valid events and reports invalid ones by index', async () => {
-    const before = rawCount()
+    const before = await rawCount()
     const res = await send(
       signed('/v1/ingest/batch', {
         events: [event({ request_id: 'b0' }), event({ message: '' }), event({ request_id: 'b2' }), 'junk'],
@@ -327,18 +328,18 @@ describe('POST /v1/ingest/batch', () => {
         { index: 3, field: '(event)', error: 'event must be a JSON object' },
       ],
     })
-    expect(rawCount()).toBe(before + 2)
+    expect(await rawCount()).toBe(before + 2)
   })
 
   test('accepts exactly max_batch_size events', async () => {
-    const before = rawCount()
+    const before = await rawCount()
     const res = await send(
       signed('/v1/ingest/batch', {
         events: Array.from({ length: 100 }, (_, i) => event({ request_id: `m${i}` })),
       }),
     )
     expect(await res.json()).toEqual({ accepted: 100, dropped: 0, errors: [] })
-    expect(rawCount()).toBe(before + 100)
+    expect(await rawCount()).toBe(before + 100)
   })
 
   test('an empty batch is fine', async () => {

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../../package.json'
 import { FINGERPRINT_VERSION } from '../../src/errors/fingerprint'
-import { event, signed, startRuntime, type TestRuntime } from '../helpers'
+import { event, onSqliteOnly, signed, startRuntime, type TestRuntime } from '../helpers'
 
 interface Sample {
   name: string
@@ -145,7 +145,8 @@ describe('GET /metrics', () => {
     expect(one((await scrape()).samples, 'process_cpu_seconds_total')).toBeGreaterThan(cpu)
   })
 
-  test('reports the database and WAL file sizes', async () => {
+  // The sizes of SQLite's database file and its write-ahead log: SQLite's own.
+  onSqliteOnly('reports the database and WAL file sizes', async () => {
     const path = join(rt.dir, 'bloop.db')
     const size = (p: string) => (existsSync(p) ? statSync(p).size : 0)
     const db = [size(path)]

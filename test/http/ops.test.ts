@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/ops/log'
 import { Registry } from '../../src/ops/metrics'
-import { event, holdWriteLock, signed, startRuntime, type TestRuntime } from '../helpers'
+import {
+  event,
+  holdWriteLock,
+  onSqliteOnly,
+  signed,
+  startRuntime,
+  TEST_BACKEND,
+  type TestRuntime,
+} from '../helpers'
 
 let rt: TestRuntime
 beforeAll(async () => {
@@ -18,7 +26,7 @@ describe('GET /health', () => {
       status: 'ok',
       db_ok: true,
       buffer_usage: 0,
-      backend: 'sqlite',
+      backend: TEST_BACKEND,
       db_latency_ms: body.db_latency_ms,
     })
     // One SELECT on the main connection: measured, and well under the two-second budget.
@@ -26,22 +34,27 @@ describe('GET /health', () => {
     expect(body.db_latency_ms).toBeLessThan(2000)
   })
 
-  test('tells the truth: 503 when the writer cannot take the write lock', async () => {
-    const lock = holdWriteLock(`${rt.dir}/bloop.db`)
-    const res = await rt.fetch('/health')
-    lock.release()
-    expect(res.status).toBe(503)
-    const body = (await res.json()) as Record<string, unknown> & { db_latency_ms: number }
-    // Reads still work under WAL (the latency is measured); the writer cannot write.
-    expect(body).toEqual({
-      status: 'degraded',
-      db_ok: false,
-      buffer_usage: 0,
-      backend: 'sqlite',
-      db_latency_ms: body.db_latency_ms,
-    })
-    expect(typeof body.db_latency_ms).toBe('number')
-  }, 20_000)
+  // SQLite's write lock, held from another connection to its file: SQLite's own.
+  onSqliteOnly(
+    'tells the truth: 503 when the writer cannot take the write lock',
+    async () => {
+      const lock = holdWriteLock(`${rt.dir}/bloop.db`)
+      const res = await rt.fetch('/health')
+      lock.release()
+      expect(res.status).toBe(503)
+      const body = (await res.json()) as Record<string, unknown> & { db_latency_ms: number }
+      // Reads still work under WAL (the latency is measured); the writer cannot write.
+      expect(body).toEqual({
+        status: 'degraded',
+        db_ok: false,
+        buffer_usage: 0,
+        backend: 'sqlite',
+        db_latency_ms: body.db_latency_ms,
+      })
+      expect(typeof body.db_latency_ms).toBe('number')
+    },
+    20_000,
+  )
 })
 
 describe('GET /metrics', () => {
@@ -56,10 +69,18 @@ describe('GET /metrics', () => {
     expect(text).toContain('bloop_queue_capacity 8192')
     expect(text).toMatch(/bloop_commit_batch_events_count [1-9]/)
     expect(text).toContain('bloop_commit_duration_seconds_bucket{le="+Inf"}')
-    // The storage backend's pool: SQLite's one main connection, no transaction open now.
-    expect(text).toContain('bloop_db_pool_max{backend="sqlite"} 1')
-    expect(text).toContain('bloop_db_pool_open{backend="sqlite"} 1')
-    expect(text).toContain('bloop_db_pool_active{backend="sqlite"} 0')
+    // The storage backend's pool, no transaction open now: SQLite's one main connection;
+    // PostgreSQL's pool of database.pool_size, opened as the load asked (one at least).
+    if (TEST_BACKEND === 'sqlite') {
+      expect(text).toContain('bloop_db_pool_max{backend="sqlite"} 1')
+      expect(text).toContain('bloop_db_pool_open{backend="sqlite"} 1')
+    } else {
+      expect(text).toContain(`bloop_db_pool_max{backend="postgres"} ${rt.config.database.pool_size}`)
+      const open = Number(/^bloop_db_pool_open\{backend="postgres"\} (\d+)$/m.exec(text)?.[1])
+      expect(open).toBeGreaterThanOrEqual(1)
+      expect(open).toBeLessThanOrEqual(rt.config.database.pool_size)
+    }
+    expect(text).toContain(`bloop_db_pool_active{backend="${TEST_BACKEND}"} 0`)
     // Every non-comment line is "name{labels} value".
     for (const line of text.trim().split('\n')) {
       if (!line.startsWith('#')) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$/)

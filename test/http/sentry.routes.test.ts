@@ -1,5 +1,5 @@
 /**
- * The Sentry endpoints in-process against a real runtime (SQLite file, writer thread): an
+ * The Sentry endpoints in-process against a real runtime (either backend of the test pass): an
  * envelope corpus covering encodings, item framing, item types, every auth form, bad keys,
  * caps, bombs, duplicates and backpressure.
  */
@@ -9,7 +9,7 @@ import zlib from 'node:zlib'
 import { validateEvent } from '../../src/errors/ingest/validate'
 import { rotateSentryKey, sentryProjectOf } from '../../src/sentry/store'
 import { openDatabase } from '../../src/storage/db'
-import { bearer, event, projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
+import { bearer, event, projectIn, startRuntime, type TestRuntime } from '../helpers'
 import { envelope, issueOf, sentryEvent } from '../sentry.helpers'
 
 let rt: TestRuntime
@@ -24,7 +24,8 @@ const post = (path: string, body: Uint8Array | string, headers: Record<string, s
 const authHeader = (k = key) => ({
   'x-sentry-auth': `Sentry sentry_version=7, sentry_client=test/1.0, sentry_key=${k}`,
 })
-const rawCount = () => (rt.core.db.query('SELECT count(*) AS n FROM raw_events').get() as { n: number }).n
+const rawCount = async () =>
+  ((await rt.core.backend.get('SELECT count(*) AS n FROM raw_events')) as { n: number }).n
 const eventEnvelope = (e: Record<string, unknown>, headers: Record<string, unknown> = {}) =>
   envelope({ event_id: e.event_id, dsn: dsn(), ...headers }, [{ type: 'event', payload: e }])
 const metric = async (line: string) => {
@@ -33,17 +34,50 @@ const metric = async (line: string) => {
   return found === undefined ? 0 : Number(found.slice(line.length + 1))
 }
 async function stored(eventId: string) {
-  return rt.core.db
-    .query(
-      'SELECT error_type, message, release, environment, source, level FROM raw_events WHERE event_id = ?',
-    )
-    .get(eventId) as Record<string, unknown> | null
+  return (await rt.core.backend.get(
+    'SELECT error_type, message, release, environment, source, level FROM raw_events WHERE event_id = ?',
+    [eventId],
+  )) as Record<string, unknown> | null
+}
+
+/**
+ * Holds `r`'s writer until the returned function is called: SQLite's write lock from another
+ * connection to its file; on PostgreSQL a lock on raw_events in a transaction of its own
+ * pooled connection, which the commit's INSERT waits for.
+ */
+async function holdWriter(r: TestRuntime): Promise<() => Promise<void>> {
+  if (r.core.backend.kind === 'sqlite') {
+    const lock = openDatabase(join(r.dir, 'bloop.db'))
+    lock.run('BEGIN IMMEDIATE')
+    return async () => {
+      if (lock.inTransaction) lock.run('ROLLBACK')
+      lock.close()
+    }
+  }
+  let locked = () => {}
+  const held = new Promise<void>((resolve) => {
+    locked = resolve
+  })
+  let unlock = () => {}
+  const released = new Promise<void>((resolve) => {
+    unlock = resolve
+  })
+  const done = r.core.backend.transaction(async (tx) => {
+    await tx.run('LOCK TABLE raw_events IN EXCLUSIVE MODE')
+    locked()
+    await released
+  })
+  await Promise.race([held, done])
+  return async () => {
+    unlock()
+    await done
+  }
 }
 
 beforeAll(async () => {
   rt = await startRuntime()
   key = (await sentryProjectOf(rt.core.backend, 'default'))?.sentry_public_key as string
-  const other = projectOnSqlite(rt.core.db, { name: 'Other', slug: 'other' })
+  const other = await projectIn(rt.core.backend, { name: 'Other', slug: 'other' })
   otherKey = (await sentryProjectOf(rt.core.backend, other.id))?.sentry_public_key as string
   read = rt.token(['errors:read'])
 })
@@ -96,13 +130,13 @@ describe('a stored event is acknowledged only after commit', () => {
 
   test('a resent event_id is answered 200 with its id but stored once', async () => {
     const e = sentryEvent({ exception: { values: [{ type: 'Resent', value: 'twice' }] } })
-    const before = rawCount()
+    const before = await rawCount()
     for (let i = 0; i < 2; i++) {
       const res = await post('/api/1/envelope/', eventEnvelope(e))
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ id: e.event_id })
     }
-    expect(rawCount()).toBe(before + 1)
+    expect(await rawCount()).toBe(before + 1)
     expect((await issueOf(get, 'Resent')).total_count).toBe(1)
   })
 })
@@ -149,7 +183,7 @@ describe('item types', () => {
   })
 
   test('transactions, attachments and the rest are accepted and ignored', async () => {
-    const before = rawCount()
+    const before = await rawCount()
     const tx = sentryEvent({ type: 'transaction', transaction: '/checkout' })
     const body = envelope({ dsn: dsn(), event_id: tx.event_id }, [
       { type: 'transaction', payload: tx },
@@ -161,18 +195,18 @@ describe('item types', () => {
     const res = await post('/api/1/envelope/', body)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ id: tx.event_id })
-    expect(rawCount()).toBe(before)
+    expect(await rawCount()).toBe(before)
   })
 
   test('a transaction sent to the legacy store endpoint is accepted and not stored', async () => {
-    const before = rawCount()
+    const before = await rawCount()
     const res = await post(
       '/api/1/store/',
       JSON.stringify(sentryEvent({ type: 'transaction' })),
       authHeader(),
     )
     expect(res.status).toBe(200)
-    expect(rawCount()).toBe(before)
+    expect(await rawCount()).toBe(before)
   })
 
   test('an envelope holding only a session is accepted and counted', async () => {
@@ -486,13 +520,13 @@ describe('caps', () => {
 describe('backpressure', () => {
   test('a full queue answers 429 with Retry-After and X-Sentry-Rate-Limits, and nothing is lost', async () => {
     const busy = await startRuntime({ ingest: { channel_capacity: 2 } })
-    const lock = openDatabase(join(busy.dir, 'bloop.db'))
+    let release: (() => Promise<void>) | null = null
     try {
       const k = (await sentryProjectOf(busy.core.backend, 'default'))?.sentry_public_key as string
       const v = validateEvent(event(), 'default', busy.config.ingest, Date.now())
       if (!v.ok) throw new Error(v.error)
-      // Hold the write lock so the writer's first commit waits, then fill the queue behind it.
-      lock.run('BEGIN IMMEDIATE')
+      // Hold the writer so its first commit waits, then fill the queue behind it.
+      release = await holdWriter(busy)
       const first = busy.features.errors.queue.submit([v.event])
       await Promise.resolve()
       const rest = busy.features.errors.queue.submit([v.event, v.event])
@@ -506,20 +540,23 @@ describe('backpressure', () => {
       expect(res.headers.get('retry-after')).toBe('1')
       expect(res.headers.get('x-sentry-rate-limits')).toBe('1::organization:queue_full')
       expect(res.headers.get('access-control-expose-headers')).toContain('X-Sentry-Rate-Limits')
-      lock.run('ROLLBACK')
+      await release()
+      release = null
       expect(await first).toMatchObject({ stored: 1 })
       expect(await rest).toMatchObject({ stored: 2 })
     } finally {
-      if (lock.inTransaction) lock.run('ROLLBACK')
-      lock.close()
+      await release?.()
       await busy.dispose()
     }
   })
 
   test('the per-IP rate limit answers 429 with the Sentry headers too', async () => {
+    // A stopped clock (no refill between the two requests), at a realistic time: the event
+    // is stored, on PostgreSQL in today's partition of raw_events.
+    const frozen = Date.now()
     const limited = await startRuntime(
       { rate_limit: { per_second: 1, burst_size: 1 } },
-      { now: () => 1_000_000 },
+      { now: () => frozen },
     )
     try {
       const k = (await sentryProjectOf(limited.core.backend, 'default'))?.sentry_public_key as string

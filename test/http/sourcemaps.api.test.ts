@@ -8,12 +8,13 @@ import {
   bearer,
   event,
   type Overrides,
-  projectOnSqlite,
+  projectIn,
+  sessionIn,
   signed,
   startRuntime,
   type TestRuntime,
+  userIn,
 } from '../helpers'
-import { signInAs } from '../security'
 import { type Build, buildApp, hostileMap, runAndCatch } from '../sourcemaps.helpers'
 
 // Access to these routes is checked by the shared suite (test/security.routes.ts).
@@ -101,7 +102,7 @@ describe('source map access', () => {
 
   test("an unknown slug or another project's slug is 404 on every route, never 500", async () => {
     const r = await start()
-    const other = projectOnSqlite(r.core.db, { name: 'Other', slug: 'other' })
+    const other = await projectIn(r.core.backend, { name: 'Other', slug: 'other' })
     const token = r.token(['sourcemaps:read', 'sourcemaps:write'])
     const otherToken = r.token(['sourcemaps:read', 'sourcemaps:write'], other.id)
     const theirs = await r.fetch('/v1/projects/other/sourcemaps', {
@@ -154,7 +155,9 @@ describe('source map upload', () => {
       uploaded_by: expect.stringMatching(/^token:/),
       replaced: false,
     })
-    const row = r.core.db.query('SELECT data, stored_bytes FROM sourcemaps WHERE id = ?').get(body.id) as {
+    const row = (await r.core.backend.get('SELECT data, stored_bytes FROM sourcemaps WHERE id = ?', [
+      body.id,
+    ])) as {
       data: Uint8Array<ArrayBuffer>
       stored_bytes: number
     }
@@ -398,7 +401,7 @@ describe('listing and deleting source maps', () => {
 describe('deleting a project', () => {
   test('removes its source maps and its retention override with it', async () => {
     const r = await start()
-    const shop = projectOnSqlite(r.core.db, { name: 'Shop', slug: 'shop' })
+    const shop = await projectIn(r.core.backend, { name: 'Shop', slug: 'shop' })
     const token = r.token(['sourcemaps:write'], shop.id)
     const up = await r.fetch('/v1/projects/shop/sourcemaps', {
       method: 'POST',
@@ -412,19 +415,21 @@ describe('deleting a project', () => {
       'alice',
       1,
     )
-    const admin = signInAs(r, 'alice', 'admin')
+    // An admin's session, seeded through the seam (test/security.ts `signInAs`, on either backend).
+    const admin = await userIn(r.core.backend, { username: 'alice', role: 'admin' }, r.core.now())
+    const session = await sessionIn(r.core.backend, admin.id, r.core.now(), r.config.auth.session_ttl_secs)
     const del = await r.fetch('/v1/projects/shop', {
       method: 'DELETE',
-      headers: { cookie: admin.cookie, origin: 'http://localhost:5332' },
+      headers: { cookie: `bloop_session=${session}`, origin: 'http://localhost:5332' },
     })
     expect(del.status).toBe(200)
-    const count = (table: string) =>
+    const count = async (table: string) =>
       (
-        r.core.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(shop.id) as {
+        (await r.core.backend.get(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`, [shop.id])) as {
           n: number
         }
       ).n
-    expect([count('sourcemaps'), count('project_retention')]).toEqual([0, 0])
+    expect([await count('sourcemaps'), await count('project_retention')]).toEqual([0, 0])
   })
 })
 
