@@ -5,7 +5,7 @@
  * the release current at resolution (releases.ts); the commit reopens the issue only for a
  * newer one.
  */
-import type { Queryable } from '../storage/backend'
+import type { Param, Queryable } from '../storage/backend'
 import { recordActivity } from './activity'
 import type { IssueStatus } from './commit'
 import { currentRelease } from './releases'
@@ -34,16 +34,76 @@ export function setIssueStatus(tx: Queryable, a: IssueRef & StatusArgs): Promise
   return changeStatus(tx, a, a)
 }
 
-/** A bulk status change: every issue in the task's one transaction; unknown issues are skipped. */
+/**
+ * A bulk status change: every issue in the task's one transaction; unknown issues are
+ * skipped. The same rows as one `setIssueStatus` per issue in order (a merged issue's
+ * change is its target's, and a target asked twice sees its first change), but read and
+ * written in bulk calls (`getEach`/`runMany`: pipelined on PostgreSQL), not four round
+ * trips an issue.
+ */
 export async function setIssueStatuses(
   tx: Queryable,
   a: StatusArgs & { items: IssueRef[] },
 ): Promise<{ changed: number }> {
+  const key = (r: IssueRef) => `${r.project_id}\u0000${r.fingerprint}`
+  const merged = await tx.getEach<{ merged_into: string | null }>(
+    'SELECT merged_into FROM issues WHERE project_id = ? AND fingerprint = ?',
+    a.items.map((r) => [r.project_id, r.fingerprint]),
+  )
+  const refs = a.items.map((r, i) => {
+    const into = merged[i]?.merged_into
+    return into ? { project_id: r.project_id, fingerprint: into } : r
+  })
+  const unique = [...new Map(refs.map((r) => [key(r), r])).values()]
+  const rows = await tx.getEach<{ status: IssueStatus }>(
+    'SELECT status FROM issues WHERE project_id = ? AND fingerprint = ?',
+    unique.map((r) => [r.project_id, r.fingerprint]),
+  )
+  const status = new Map<string, IssueStatus>()
+  unique.forEach((r, i) => {
+    const row = rows[i]
+    if (row) status.set(key(r), row.status)
+  })
+  const releases = new Map<string, { release: string; first_seen: number } | null>()
+  const updates: Param[][] = []
+  const history: Param[][] = []
+  const activity: IssueRef[] = []
   let changed = 0
-  for (const ref of a.items) {
-    const r = await changeStatus(tx, ref, a)
-    if (r && (r.old_status !== r.status || r.resolved_in_release !== null)) changed++
+  for (const ref of refs) {
+    const old = status.get(key(ref))
+    if (old === undefined) continue
+    let next: { release: string; first_seen: number } | null = null
+    if (a.status === 'resolved' && a.next_release) {
+      if (!releases.has(ref.project_id))
+        releases.set(ref.project_id, await currentRelease(tx, ref.project_id))
+      next = releases.get(ref.project_id) ?? null
+    }
+    updates.push([a.status, next?.release ?? null, next?.first_seen ?? null, ref.project_id, ref.fingerprint])
+    if (old !== a.status) history.push([ref.project_id, ref.fingerprint, old, a.status, a.changed_by, a.now])
+    if (next) activity.push(ref)
+    if (old !== a.status || next !== null) changed++
+    status.set(key(ref), a.status)
   }
+  if (updates.length > 0)
+    await tx.runMany(
+      `UPDATE issues SET status = ?, resolved_in_release = ?, resolved_release_seen = ?
+       WHERE project_id = ? AND fingerprint = ?`,
+      updates,
+    )
+  if (history.length > 0)
+    await tx.runMany(
+      `INSERT INTO status_changes (project_id, fingerprint, old_status, new_status, changed_by, changed_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      history,
+    )
+  for (const ref of activity)
+    await recordActivity(tx, {
+      ...ref,
+      kind: 'resolved_next_release',
+      actor: a.changed_by,
+      at: a.now,
+      detail: { release: releases.get(ref.project_id)?.release },
+    })
   return { changed }
 }
 
