@@ -334,10 +334,16 @@ export function errorsRoutes(s: QueryDeps) {
       async ({ access: reach, query, params }) => {
         const q = parseQuery(ReleaseQuery, query)
         const access = reach.narrow(q.project_id)
+        // Only the fields ReleaseQuery declares: the parsed query keeps undeclared keys as
+        // sent (strings), and IssueFilters has more (since, until, source, route) than
+        // this route takes.
         const { items, total } = await listIssues(s.backend, {
-          ...q,
+          environment: q.environment,
+          status: q.status,
+          sort: q.sort,
+          limit: q.limit,
+          offset: q.offset,
           release: params.release,
-          assigned: undefined,
           projectIds: access.projectIds,
         })
         return {

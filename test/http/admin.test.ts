@@ -10,8 +10,16 @@ import type { SessionPrincipal } from '../../src/http/auth'
 import { projectByKey } from '../../src/projects/store'
 import { openDatabase } from '../../src/storage/db'
 import { SqliteBackend } from '../../src/storage/sqlite'
-import { credentialOnSqlite, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
-import { type SignedInUser, signInAs } from '../security'
+import {
+  credentialIn,
+  sessionIn,
+  startRuntime,
+  TEST_SECRET,
+  type TestRuntime,
+  tempDir,
+  userIn,
+} from '../helpers'
+import type { SignedInUser } from '../security'
 
 const T0 = 1_800_000_000_000
 let clock = T0
@@ -25,7 +33,14 @@ afterEach(async () => {
 
 async function start() {
   rt = await startRuntime({}, { now: () => clock })
-  alice = signInAs(rt, 'alice', 'admin')
+  alice = await signInAs('alice', 'admin')
+}
+
+/** A user with a live session, seeded through the seam (either backend). */
+async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
+  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
+  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
 
 const call = (method: string, path: string, body?: unknown, who: SignedInUser = alice) =>
@@ -45,13 +60,13 @@ const principal = (u: SignedInUser, isAdmin = true): SessionPrincipal => ({
 describe('users and roles', () => {
   test('lists users with role and passkey count', async () => {
     await start()
-    const bob = signInAs(rt, 'bob', 'user')
-    credentialOnSqlite(
-      rt.core.db,
+    const bob = await signInAs('bob', 'user')
+    await credentialIn(
+      rt.core.backend,
       { id: 'k', userId: bob.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'k' },
       T0 + 5,
     )
-    rt.core.db.query('UPDATE webauthn_credentials SET last_used_at = ?').run(T0 + 9)
+    await rt.core.backend.run('UPDATE webauthn_credentials SET last_used_at = ?', [T0 + 9])
     expect(await (await call('GET', '/v1/admin/users')).json()).toEqual([
       {
         id: alice.id,
@@ -76,7 +91,7 @@ describe('users and roles', () => {
 
   test('promotes and demotes others; never oneself; unknown users are 404', async () => {
     await start()
-    const bob = signInAs(rt, 'bob', 'user')
+    const bob = await signInAs('bob', 'user')
     const up = await call('PUT', `/v1/admin/users/${bob.id}/role`, { role: 'admin' })
     expect(await up.json()).toMatchObject({ id: bob.id, role: 'admin', is_admin: true })
     expect((await call('GET', '/v1/admin/users', undefined, bob)).status).toBe(200)
@@ -91,7 +106,7 @@ describe('users and roles', () => {
 
   test('the last admin can be neither demoted nor deleted, even by a concurrent admin', async () => {
     await start()
-    const bob = signInAs(rt, 'bob', 'admin')
+    const bob = await signInAs('bob', 'admin')
     // Bob demotes Alice; Alice, still holding an admin session checked a moment earlier,
     // tries to demote or delete Bob, who is now the only admin.
     await changeRole(rt.core.backend, principal(bob), alice.id, 'user')
@@ -101,16 +116,16 @@ describe('users and roles', () => {
     await expect(removeUser(rt.core.backend, principal(alice), bob.id)).rejects.toThrow(
       'the last admin cannot be deleted',
     )
-    expect(rt.core.db.query("SELECT username FROM users WHERE role = 'admin'").all()).toEqual([
+    expect(await rt.core.backend.all("SELECT username FROM users WHERE role = 'admin'")).toEqual([
       { username: 'bob' },
     ])
   })
 
   test('deleting a user removes their passkeys and sessions; never oneself', async () => {
     await start()
-    const bob = signInAs(rt, 'bob', 'user')
-    credentialOnSqlite(
-      rt.core.db,
+    const bob = await signInAs('bob', 'user')
+    await credentialIn(
+      rt.core.backend,
       { id: 'k', userId: bob.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'k' },
       T0,
     )
@@ -120,8 +135,8 @@ describe('users and roles', () => {
       id: bob.id,
     })
     expect((await call('GET', '/v1/projects', undefined, bob)).status).toBe(401)
-    expect(rt.core.db.query('SELECT * FROM webauthn_credentials').all()).toEqual([])
-    expect(rt.core.db.query('SELECT user_id FROM sessions').all()).toEqual([{ user_id: alice.id }])
+    expect(await rt.core.backend.all('SELECT * FROM webauthn_credentials')).toEqual([])
+    expect(await rt.core.backend.all('SELECT user_id FROM sessions')).toEqual([{ user_id: alice.id }])
     expect((await call('DELETE', `/v1/admin/users/${bob.id}`)).status).toBe(404)
   })
 })
@@ -143,7 +158,7 @@ describe('invites', () => {
       used_by: null,
       revoked_at: null,
     })
-    const row = rt.core.db.query<Record<string, unknown>, []>('SELECT * FROM invites').get()
+    const row = await rt.core.backend.get('SELECT * FROM invites')
     expect(JSON.stringify(row)).not.toContain(inv.token)
     expect(row?.token_hash).toBe(new Bun.CryptoHasher('sha256').update(inv.token).digest('hex'))
 
@@ -161,7 +176,11 @@ describe('invites', () => {
     await start()
     const a = await (await call('POST', '/v1/admin/invites')).json()
     const b = await (await call('POST', '/v1/admin/invites')).json()
-    rt.core.db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(alice.id, T0, b.id)
+    await rt.core.backend.run('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?', [
+      alice.id,
+      T0,
+      b.id,
+    ])
     clock = T0 + 7 * 86_400_000
     // Alice's first session has run out by now too (same 7 days): she signs in again.
     alice = {
@@ -180,7 +199,7 @@ describe('invites', () => {
 describe('reset', () => {
   test('needs confirm: true; then removes every account and reopens registration, tokens untouched', async () => {
     await start()
-    signInAs(rt, 'bob', 'user')
+    await signInAs('bob', 'user')
     const token = rt.token(['errors:read'])
     expect((await call('POST', '/v1/admin/reset', { confirm: false })).status).toBe(400)
     expect((await call('POST', '/v1/admin/reset', {})).status).toBe(400)

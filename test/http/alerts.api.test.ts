@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { parseChannel, parseRuleCreate } from '../../src/alerts/model'
 import { DELIVERY_LOG_PER_RULE, deliveriesOf, insertDelivery } from '../../src/alerts/store'
 import { ConfigError, loadConfig } from '../../src/config/load'
-import { bearer, event, projectOnSqlite, signed, startRuntime, type TestRuntime, tempDir } from '../helpers'
+import { bearer, event, projectIn, signed, startRuntime, type TestRuntime, tempDir } from '../helpers'
 
 type Json = Record<string, unknown>
 
@@ -18,7 +18,7 @@ let mobileToken: string
 
 beforeAll(async () => {
   rt = await startRuntime({ alerting: { allow_private_urls: true } })
-  projectOnSqlite(rt.core.db, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
+  await projectIn(rt.core.backend, { id: 'p-mobile', name: 'Mobile', slug: 'mobile' })
   token = rt.token(['alerts:read', 'alerts:write'])
   mobileToken = rt.token(['alerts:read', 'alerts:write'], 'p-mobile')
 })
@@ -326,7 +326,7 @@ describe('reading, changing and deleting rules', () => {
     await call('POST', `/v1/alerts/${id}/channels`, { config: { type: 'email', to: 'a@example.com' } })
     expect(await call('DELETE', `/v1/alerts/${id}`)).toEqual({ status: 200, body: { deleted: id } })
     expect((await call('GET', `/v1/alerts/${id}`)).status).toBe(404)
-    const left = rt.core.db.query('SELECT count(*) AS n FROM alert_channels WHERE rule_id = ?').get(id)
+    const left = await rt.core.backend.get('SELECT count(*) AS n FROM alert_channels WHERE rule_id = ?', [id])
     expect(left).toEqual({ n: 0 })
   })
 

@@ -605,18 +605,21 @@ describe('a receiver that never answers', () => {
         expect(res.status).toBe(200)
       }
       const ms = performance.now() - started
-      // Twenty alerts fired and none has finished: ingest did not wait for any of them.
+      // Twenty alerts fired and none has finished: ingest did not wait for any of them. A
+      // firing reads its project and channels before it reaches the dispatcher, so the
+      // last ones may still be on their way (a network round trip on PostgreSQL).
+      await until('the twenty firings to reach the dispatcher', () =>
+        alerts.dispatcher.pending >= 20 ? true : undefined,
+      )
       expect(alerts.dispatcher.pending).toBe(20)
       await until('the silent receiver to be contacted', () => (connections > 0 ? true : undefined))
       console.log(`20 new-issue events acknowledged in ${ms.toFixed(0)} ms with 20 deliveries hanging`)
       // Shutdown abandons them (after a short grace) and logs every one.
       await alerts.close()
       expect(alerts.dispatcher.pending).toBe(0)
-      const rows = rt.core.db
-        .query<{ outcome: string; attempts: number; error: string }, []>(
-          'SELECT outcome, attempts, error FROM alert_deliveries',
-        )
-        .all()
+      const rows = await rt.core.backend.all<{ outcome: string; attempts: number; error: string }>(
+        'SELECT outcome, attempts, error FROM alert_deliveries',
+      )
       expect(rows).toHaveLength(20)
       for (const r of rows) {
         expect(r.outcome).toBe('failed')

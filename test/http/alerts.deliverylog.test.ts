@@ -69,10 +69,13 @@ describe('the delivery log', () => {
       expect(res.status).toBe(200)
     }
     const fingerprint = (
-      rt.core.db.query("SELECT fingerprint FROM issues WHERE error_type = 'CardError'").get() as {
-        fingerprint: string
-      }
-    ).fingerprint
+      await rt.core.backend.get("SELECT fingerprint FROM issues WHERE error_type = 'CardError'")
+    )?.fingerprint
+    // The alert is delivered in the background: logged first, then the test send.
+    await until('the alert delivery', async () => {
+      const got = (await call('GET', `/v1/alerts/${id}/deliveries`)).items as Json[]
+      return got.length >= 1 ? got : undefined
+    })
     await call('POST', `/v1/alerts/${id}/test`)
     const items = await until('two deliveries', async () => {
       const got = (await call('GET', `/v1/alerts/${id}/deliveries`)).items as Json[]

@@ -15,8 +15,8 @@ import { join } from 'node:path'
 import { insertRule } from '../../src/alerts/store'
 import { SCOPES } from '../../src/http/auth'
 import { createToken } from '../../src/tokens/store'
-import { event, signed, startRuntime, type TestRuntime } from '../helpers'
-import { type SignedInUser, signInAs } from '../security'
+import { event, sessionIn, signed, startRuntime, type TestRuntime, userIn } from '../helpers'
+import type { SignedInUser } from '../security'
 
 /** The usual paging and window parameters, plus every integer a `*Query` schema in src/ declares. */
 async function integerParams(): Promise<string[]> {
@@ -55,8 +55,8 @@ beforeAll(async () => {
   rt = await startRuntime({ rate_limit: { auth_per_second: 10_000, auth_burst_size: 10_000 } })
   const res = await rt.handle(signed('/v1/ingest', event()))
   expect(res.status).toBe(200)
-  const db = rt.core.db
-  const fp = db.query<{ fingerprint: string }, []>('SELECT fingerprint FROM issues').get()?.fingerprint
+  const fp = (await rt.core.backend.get<{ fingerprint: string }>('SELECT fingerprint FROM issues'))
+    ?.fingerprint
   const rule = await insertRule(
     rt.core.backend,
     {
@@ -80,7 +80,9 @@ beforeAll(async () => {
   })
   // The SDK script route's file name (src/sdk/routes.ts).
   fill.file = 'bloop.min.js'
-  admin = signInAs(rt, 'walk-admin', 'admin')
+  const user = await userIn(rt.core.backend, { username: 'walk-admin', role: 'admin' }, rt.core.now())
+  const session = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  admin = { id: user.id, username: 'walk-admin', cookie: `bloop_session=${session}` }
   token = (await createToken(rt.core.backend, { projectId: 'default', name: 'walk', scopes: [...SCOPES] }))
     .token
   params = await integerParams()

@@ -13,14 +13,14 @@ import { testConfig } from '../../src/config/load'
 import { AppError } from '../../src/http/errors'
 import { memoryLogger } from '../../src/ops/log'
 import {
-  credentialOnSqlite,
-  inviteOnSqlite,
+  credentialIn,
+  inviteIn,
   type Overrides,
+  sessionIn,
   startRuntime,
   type TestRuntime,
-  userOnSqlite,
+  userIn,
 } from '../helpers'
-import { signInAs } from '../security'
 
 const T0 = 1_800_000_000_000
 let clock = T0
@@ -47,6 +47,13 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     body: JSON.stringify(body),
   })
 
+/** A user with a live session, seeded through the seam (either backend). */
+async function signInAs(rt: TestRuntime, username: string, role: 'admin' | 'user') {
+  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
+  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  return { id: user.id, username, cookie: `bloop_session=${token}` }
+}
+
 const garbageCredential = { id: 'abc', rawId: 'abc', type: 'public-key', response: { clientDataJSON: 'e30' } }
 
 describe('first-user registration', () => {
@@ -69,7 +76,7 @@ describe('first-user registration', () => {
     })
     expect(started.options.rp).toEqual({ name: 'bloop', id: 'localhost' })
 
-    userOnSqlite(rt.core.db, { username: 'alice', role: 'admin' }, now())
+    await userIn(rt.core.backend, { username: 'alice', role: 'admin' }, now())
     const closed = await post('/auth/register/start', { username: 'mallory' })
     expect(closed.status).toBe(403)
     expect((await closed.json()).error).toContain('registration is closed')
@@ -203,8 +210,8 @@ describe('sign-in', () => {
 describe('invites', () => {
   test('an invite opens registration for 7 days, then it has expired', async () => {
     await start()
-    const admin = userOnSqlite(rt.core.db, { username: 'alice', role: 'admin' }, now())
-    const { token } = inviteOnSqlite(rt.core.db, admin.id, now())
+    const admin = await userIn(rt.core.backend, { username: 'alice', role: 'admin' }, now())
+    const { token } = await inviteIn(rt.core.backend, admin.id, now())
     clock = T0 + 7 * 86_400_000 - 1
     expect((await post('/auth/invite/register/start', { username: 'bob', invite_token: token })).status).toBe(
       200,
@@ -217,17 +224,17 @@ describe('invites', () => {
 
   test('revoked, used and made-up invites are refused; a taken username is 409', async () => {
     await start()
-    const db = rt.core.db
-    const admin = userOnSqlite(db, { username: 'alice', role: 'admin' }, now())
-    const revoked = inviteOnSqlite(db, admin.id, now())
+    const b = rt.core.backend
+    const admin = await userIn(b, { username: 'alice', role: 'admin' }, now())
+    const revoked = await inviteIn(b, admin.id, now())
     expect(await revokeInvite(rt.core.backend, revoked.row.id, now())).toBe('revoked')
-    const used = inviteOnSqlite(db, admin.id, now())
-    db.query('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?').run(admin.id, now(), used.row.id)
+    const used = await inviteIn(b, admin.id, now())
+    await b.run('UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?', [admin.id, now(), used.row.id])
     for (const token of [revoked.token, used.token, 'A'.repeat(43), 'short']) {
       const res = await post('/auth/invite/register/start', { username: 'bob', invite_token: token })
       expect(res.status).toBe(400)
     }
-    const fresh = inviteOnSqlite(db, admin.id, now())
+    const fresh = await inviteIn(b, admin.id, now())
     const taken = await post('/auth/invite/register/start', { username: 'ALICE', invite_token: fresh.token })
     expect(taken.status).toBe(409)
   })
@@ -236,7 +243,7 @@ describe('invites', () => {
 describe('sessions', () => {
   test('a session is valid until its TTL and refused from then on', async () => {
     await start()
-    const alice = signInAs(rt, 'alice', 'admin')
+    const alice = await signInAs(rt, 'alice', 'admin')
     const ttlMs = rt.config.auth.session_ttl_secs * 1000
     clock = T0 + ttlMs - 1
     const live = await rt.fetch('/auth/status', { headers: { cookie: alice.cookie } })
@@ -250,25 +257,25 @@ describe('sessions', () => {
 
   test('a role change applies to existing sessions at once', async () => {
     await start()
-    const bob = signInAs(rt, 'bob', 'admin')
+    const bob = await signInAs(rt, 'bob', 'admin')
     expect((await rt.fetch('/v1/admin/users', { headers: { cookie: bob.cookie } })).status).toBe(200)
-    rt.core.db.query("UPDATE users SET role = 'user' WHERE id = ?").run(bob.id)
+    await rt.core.backend.run("UPDATE users SET role = 'user' WHERE id = ?", [bob.id])
     expect((await rt.fetch('/v1/admin/users', { headers: { cookie: bob.cookie } })).status).toBe(403)
   })
 
   test('logout deletes the session and clears the cookie', async () => {
     await start()
-    const alice = signInAs(rt, 'alice', 'admin')
+    const alice = await signInAs(rt, 'alice', 'admin')
     const res = await post('/auth/logout', {}, { cookie: alice.cookie, origin: 'http://localhost:5332' })
     expect(res.status).toBe(200)
     expect(res.headers.get('set-cookie')).toBe('bloop_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0')
-    expect(rt.core.db.query('SELECT * FROM sessions').all()).toEqual([])
+    expect(await rt.core.backend.all('SELECT * FROM sessions')).toEqual([])
     expect((await rt.fetch('/v1/projects', { headers: { cookie: alice.cookie } })).status).toBe(401)
   })
 
   test('logout from a foreign origin is refused and keeps the session', async () => {
     await start()
-    const alice = signInAs(rt, 'alice', 'admin')
+    const alice = await signInAs(rt, 'alice', 'admin')
     const res = await post('/auth/logout', {}, { cookie: alice.cookie, origin: 'https://evil.example' })
     expect(res.status).toBe(403)
     expect((await rt.fetch('/v1/projects', { headers: { cookie: alice.cookie } })).status).toBe(200)
@@ -287,15 +294,14 @@ describe('sessions', () => {
 
   test('the hourly cleanup job deletes expired sessions only, and stops when the server closes', async () => {
     await start()
-    const db = rt.core.db
-    const alice = userOnSqlite(db, { username: 'alice', role: 'admin' }, now())
+    const alice = await userIn(rt.core.backend, { username: 'alice', role: 'admin' }, now())
     await createSession(rt.core.backend, alice.id, T0 - 10_000_000, 60) // expired long ago
     await createSession(rt.core.backend, alice.id, T0, 3600) // live
     const job = rt.app.store.cron[SESSION_CLEANUP_JOB]
     expect(job.getPattern()).toBe('0 7 * * * *')
     expect(job.nextRun()).not.toBeNull()
     await job.trigger()
-    expect(db.query<{ n: number }, []>('SELECT count(*) AS n FROM sessions').get()?.n).toBe(1)
+    expect((await rt.core.backend.get('SELECT count(*) AS n FROM sessions'))?.n).toBe(1)
     await rt.close()
     expect(job.isStopped()).toBe(true)
     rt = undefined as unknown as TestRuntime
@@ -304,17 +310,17 @@ describe('sessions', () => {
 
 describe('own passkeys', () => {
   const cred = (userId: string, id: string) =>
-    credentialOnSqlite(
-      rt.core.db,
+    credentialIn(
+      rt.core.backend,
       { id, userId, publicKey: new Uint8Array([1]), counter: 0, transports: ['usb'], name: id },
       now(),
     )
 
   test('lists, renames and removes own passkeys, never the last one', async () => {
     await start()
-    const alice = signInAs(rt, 'alice', 'admin')
-    cred(alice.id, 'k1')
-    cred(alice.id, 'k2')
+    const alice = await signInAs(rt, 'alice', 'admin')
+    await cred(alice.id, 'k1')
+    await cred(alice.id, 'k2')
     const h = { cookie: alice.cookie, origin: 'http://localhost:5332', 'content-type': 'application/json' }
     const list = await (await rt.fetch('/auth/passkeys', { headers: h })).json()
     expect(list).toEqual([
@@ -344,25 +350,24 @@ describe('own passkeys', () => {
 
   test("another user's passkey is 404 to rename or remove", async () => {
     await start()
-    const alice = signInAs(rt, 'alice', 'admin')
-    const bob = signInAs(rt, 'bob', 'user')
-    cred(bob.id, 'b1')
-    cred(bob.id, 'b2')
+    const alice = await signInAs(rt, 'alice', 'admin')
+    const bob = await signInAs(rt, 'bob', 'user')
+    await cred(bob.id, 'b1')
+    await cred(bob.id, 'b2')
     const h = { cookie: alice.cookie, origin: 'http://localhost:5332', 'content-type': 'application/json' }
     expect(
       (await rt.fetch('/auth/passkeys/b1', { method: 'PATCH', headers: h, body: '{"name":"x"}' })).status,
     ).toBe(404)
     expect((await rt.fetch('/auth/passkeys/b1', { method: 'DELETE', headers: h })).status).toBe(404)
-    expect(rt.core.db.query('SELECT name FROM webauthn_credentials ORDER BY id').all()).toEqual([
-      { name: 'b1' },
-      { name: 'b2' },
-    ])
+    expect(
+      await rt.core.backend.all('SELECT name FROM webauthn_credentials ORDER BY id COLLATE BINARY'),
+    ).toEqual([{ name: 'b1' }, { name: 'b2' }])
   })
 
   test('adding a passkey excludes the ones the user already has', async () => {
     await start()
-    const alice = signInAs(rt, 'alice', 'admin')
-    cred(alice.id, 'k1')
+    const alice = await signInAs(rt, 'alice', 'admin')
+    await cred(alice.id, 'k1')
     const res = await rt.fetch('/auth/passkeys/register/start', {
       method: 'POST',
       headers: { cookie: alice.cookie, origin: 'http://localhost:5332', 'content-type': 'application/json' },
@@ -427,7 +432,7 @@ describe('rate limits on /auth', () => {
   test('a burst of bad API tokens from one address: bad ones get 429, valid tokens and sessions still pass', async () => {
     await start({ rate_limit: { auth_per_second: 5, auth_burst_size: 10 } })
     const good = rt.token(['errors:read'])
-    const { cookie } = signInAs(rt, 'carol', 'user')
+    const { cookie } = await signInAs(rt, 'carol', 'user')
     const bad = `bloop_tk_${'A'.repeat(43)}`
     const statuses: number[] = []
     for (let i = 0; i < 11; i++) {

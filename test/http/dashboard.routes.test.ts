@@ -10,7 +10,7 @@ import { createSession } from '../../src/auth/sessions'
 import { PAGES } from '../../src/dashboard/pages'
 import { NAV, pageAt, ROUTES, SHELL_PATHS } from '../../src/dashboard/pages/routes'
 import { dashboardRoutes } from '../../src/dashboard/routes'
-import { startRuntime, type TestRuntime, userOnSqlite } from '../helpers'
+import { startRuntime, type TestRuntime, userIn } from '../helpers'
 
 const tablePaths = Object.values(ROUTES).flatMap((r) => r.paths)
 /** A concrete URL path for a pattern (`/alerts/*` -> `/alerts/12`). */
@@ -21,7 +21,7 @@ describe('the server reads the page table', () => {
   let cookie: string
   beforeAll(async () => {
     rt = await startRuntime()
-    const user = userOnSqlite(rt.core.db, { username: 'ops', role: 'admin' }, Date.now())
+    const user = await userIn(rt.core.backend, { username: 'ops', role: 'admin' }, Date.now())
     cookie = `bloop_session=${await createSession(rt.core.backend, user.id, Date.now(), 3600)}`
   })
   afterAll(async () => {

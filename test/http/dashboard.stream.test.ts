@@ -13,15 +13,24 @@ import { memoryLogger } from '../../src/ops/log'
 import { serve } from '../../src/server'
 import {
   event,
-  projectOnSqlite,
+  projectIn,
+  sessionIn,
   signed,
   startRuntime,
   TEST_SECRET,
   type TestRuntime,
   tempDir,
+  userIn,
 } from '../helpers'
 import { signedTrace, trace } from '../llm.helpers'
-import { signInAs } from '../security'
+import type { SignedInUser } from '../security'
+
+/** A user with a live session, seeded through the seam (either backend). */
+async function signInAs(rt: TestRuntime, username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
+  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
+  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  return { id: user.id, username, cookie: `bloop_session=${token}` }
+}
 
 /** Timers that only move when the test says so. */
 class SteppedTimers implements Timers {
@@ -289,7 +298,7 @@ describe('GET /v1/stream and the shell routes', () => {
 
   test('an open stream hears about an event as soon as it is committed', async () => {
     rt = await startRuntime()
-    const alice = signInAs(rt, 'alice', 'admin')
+    const alice = await signInAs(rt, 'alice', 'admin')
     const res = await rt.fetch('/v1/stream', { headers: { cookie: alice.cookie } })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
@@ -305,8 +314,8 @@ describe('GET /v1/stream and the shell routes', () => {
 
   test('a committed LLM trace reaches an open stream as an llm event, and only of projects in reach', async () => {
     rt = await startRuntime()
-    const alice = signInAs(rt, 'alice', 'user')
-    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const alice = await signInAs(rt, 'alice', 'user')
+    const web = await projectIn(rt.core.backend, { name: 'Web', slug: 'web' }, rt.core.now())
     const res = await rt.fetch(`/v1/stream?project_id=${web.slug}`, { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
     expect((await rt.handle(signedTrace('/v1/traces', trace({ id: 'elsewhere' })))).status).toBe(200)
@@ -319,8 +328,8 @@ describe('GET /v1/stream and the shell routes', () => {
 
   test('a stream for one project hears nothing about another', async () => {
     rt = await startRuntime()
-    const alice = signInAs(rt, 'alice', 'user')
-    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const alice = await signInAs(rt, 'alice', 'user')
+    const web = await projectIn(rt.core.backend, { name: 'Web', slug: 'web' }, rt.core.now())
     const res = await rt.fetch(`/v1/stream?project_id=${web.slug}`, { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
     await rt.handle(signed('/v1/ingest', event()))
@@ -332,15 +341,15 @@ describe('GET /v1/stream and the shell routes', () => {
 
   test('a stream for all projects hears about a project created after it opened, and ends with the session', async () => {
     rt = await startRuntime()
-    const alice = signInAs(rt, 'alice', 'admin')
+    const alice = await signInAs(rt, 'alice', 'admin')
     const res = await rt.fetch('/v1/stream', { headers: { cookie: alice.cookie } })
     const s = reader(res.body as ReadableStream<Uint8Array>)
-    const web = projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, rt.core.now())
+    const web = await projectIn(rt.core.backend, { name: 'Web', slug: 'web' }, rt.core.now())
     await rt.handle(signed('/v1/ingest', event(), { key: web.api_key }))
     for (let i = 0; i < 100 && s.ticks().length === 0; i++) await Bun.sleep(10)
     expect(s.ticks()).toEqual([{ events: 1, new_issues: 1, regressions: 0, projects: [web.id] }])
-    rt.core.db.query('DELETE FROM sessions').run()
-    const later = projectOnSqlite(rt.core.db, { name: 'Later', slug: 'later' }, rt.core.now())
+    await rt.core.backend.run('DELETE FROM sessions')
+    const later = await projectIn(rt.core.backend, { name: 'Later', slug: 'later' }, rt.core.now())
     await rt.handle(signed('/v1/ingest', event(), { key: later.api_key }))
     await s.done
     expect(s.ticks()).toHaveLength(1)
@@ -349,7 +358,7 @@ describe('GET /v1/stream and the shell routes', () => {
 
   test('refuses the eleventh stream of one user with 429', async () => {
     rt = await startRuntime()
-    const alice = signInAs(rt, 'alice', 'user')
+    const alice = await signInAs(rt, 'alice', 'user')
     const open: Response[] = []
     for (let i = 0; i < 10; i++) {
       const res = await rt.fetch('/v1/stream', { headers: { cookie: alice.cookie } })
@@ -380,7 +389,7 @@ describe('GET /v1/stream and the shell routes', () => {
 
   test('serves the app shell to a signed-in user with the strict CSP', async () => {
     rt = await startRuntime()
-    const bob = signInAs(rt, 'bob', 'user')
+    const bob = await signInAs(rt, 'bob', 'user')
     for (const path of [
       '/',
       '/issues/abc',
@@ -414,7 +423,7 @@ test('a graceful shutdown ends open streams instead of waiting for them', async 
   )
   try {
     const rt = { core: served.runtime.core, config: served.runtime.core.config } as TestRuntime
-    const alice = signInAs(rt, 'alice', 'user')
+    const alice = await signInAs(rt, 'alice', 'user')
     const res = await fetch(`http://127.0.0.1:${served.port}/v1/stream`, {
       headers: { cookie: alice.cookie },
     })

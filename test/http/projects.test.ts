@@ -2,8 +2,9 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { projectByKey } from '../../src/projects/store'
 import { buildRuntime } from '../../src/server'
-import { event, signed, startRuntime, type TestRuntime } from '../helpers'
-import { type SignedInUser, signInAs } from '../security'
+import type { Queryable } from '../../src/storage/backend'
+import { event, sessionIn, signed, startRuntime, type TestRuntime, userIn } from '../helpers'
+import type { SignedInUser } from '../security'
 
 let rt: TestRuntime
 let admin: SignedInUser
@@ -15,7 +16,14 @@ afterEach(async () => {
 
 async function start() {
   rt = await startRuntime()
-  admin = signInAs(rt, 'alice', 'admin')
+  admin = await signInAs('alice', 'admin')
+}
+
+/** A user with a live session, seeded through the seam (either backend). */
+async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
+  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
+  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
+  return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
 
 const call = (method: string, path: string, body?: unknown, who: SignedInUser = admin) =>
@@ -31,12 +39,9 @@ async function create(slug: string, name = `Project ${slug}`) {
   return res.json()
 }
 
-const count = (table: string, projectId: string) =>
-  (
-    rt.core.db.query(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`).get(projectId) as {
-      n: number
-    }
-  ).n
+const countIn = async (b: Queryable, table: string, projectId: string) =>
+  (await b.get(`SELECT count(*) AS n FROM ${table} WHERE project_id = ?`, [projectId]))?.n
+const count = (table: string, projectId: string) => countIn(rt.core.backend, table, projectId)
 
 async function ingest(key: string, n: number, fingerprintPrefix = 'fp') {
   const events = Array.from({ length: n }, (_, i) =>
@@ -45,9 +50,9 @@ async function ingest(key: string, n: number, fingerprintPrefix = 'fp') {
   return rt.handle(signed('/v1/ingest/batch', { events }, { key }))
 }
 
-async function waitFor(check: () => boolean, what: string): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (check()) return
+    if (await check()) return
     await Bun.sleep(25)
   }
   throw new Error(`timed out waiting for ${what}`)
@@ -72,10 +77,8 @@ describe('creating projects', () => {
     ])
     // The Sentry DSN: public key @ this server / numeric project id.
     const sentryKey = (
-      rt.core.db.query('SELECT sentry_public_key AS k FROM projects WHERE id = ?').get(p.id) as {
-        k: string
-      }
-    ).k
+      await rt.core.backend.get('SELECT sentry_public_key AS k FROM projects WHERE id = ?', [p.id])
+    )?.k
     expect(p.dsn).toBe(`http://${sentryKey}@localhost:5332/${p.numeric_id}`)
     const listText = await (await call('GET', '/v1/projects')).text()
     expect(JSON.parse(listText).map((x: { slug: string }) => x.slug)).toEqual(['default', 'web'])
@@ -133,7 +136,7 @@ describe('creating projects', () => {
 
   test('signed-in non-admins can list and read projects but not create them', async () => {
     await start()
-    const bob = signInAs(rt, 'bob', 'user')
+    const bob = await signInAs('bob', 'user')
     expect((await call('GET', '/v1/projects', undefined, bob)).status).toBe(200)
     expect((await call('GET', '/v1/projects/default', undefined, bob)).status).toBe(200)
     expect((await call('POST', '/v1/projects', { name: 'x', slug: 'x' }, bob)).status).toBe(403)
@@ -190,13 +193,16 @@ describe('deleting projects', () => {
       config: { type: 'new_issue' },
     })
     expect(rule.status).toBe(201)
-    expect(count('raw_events', web.id)).toBe(30)
-    expect(count('status_changes', web.id)).toBe(1)
+    expect(await count('raw_events', web.id)).toBe(30)
+    expect(await count('status_changes', web.id)).toBe(1)
     // Users and tags were recorded (folded in after the commit: src/errors/fold.ts), so
     // their removal below is not vacuous.
     await rt.features.errors.fold()
     const facets = ['issue_user_sketches', 'issue_tags']
-    expect(facets.map((t) => count(t, web.id) > 0)).toEqual([true, true])
+    expect(await Promise.all(facets.map(async (t) => ((await count(t, web.id)) as number) > 0))).toEqual([
+      true,
+      true,
+    ])
 
     const res = await call('DELETE', '/v1/projects/web')
     expect(await res.json()).toEqual({ deleted: true, id: web.id, slug: 'web' })
@@ -204,8 +210,8 @@ describe('deleting projects', () => {
     expect((await ingest(web.api_key, 1)).status).toBe(401)
     expect((await rt.fetch('/v1/errors', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401)
     expect((await call('GET', '/v1/projects/web')).status).toBe(404)
-    expect(count('api_tokens', web.id)).toBe(0)
-    expect(count('alert_rules', web.id)).toBe(0)
+    expect(await count('api_tokens', web.id)).toBe(0)
+    expect(await count('alert_rules', web.id)).toBe(0)
     // The event data follows in the background, through the writer.
     const tables = [
       'raw_events',
@@ -217,22 +223,25 @@ describe('deleting projects', () => {
       'issue_tags',
       'issues',
     ]
-    await waitFor(() => tables.every((t) => count(t, web.id) === 0), 'the project data to be removed')
-    expect(count('raw_events', api.id)).toBe(5)
-    expect(count('issues', api.id)).toBe(3)
+    await waitFor(
+      async () => (await Promise.all(tables.map((t) => count(t, web.id)))).every((n) => n === 0),
+      'the project data to be removed',
+    )
+    expect(await count('raw_events', api.id)).toBe(5)
+    expect(await count('issues', api.id)).toBe(3)
   })
 
   test('the writer removes one batch per task', async () => {
     await start()
     const web = await create('web')
     await ingest(web.api_key, 7)
-    rt.core.db.query('DELETE FROM projects WHERE id = ?').run(web.id)
+    await rt.core.backend.run('DELETE FROM projects WHERE id = ?', [web.id])
     expect(
       await rt.writer.run('projects.purge', { project_id: web.id, table: 'raw_events', batch: 5 }),
     ).toEqual({
       deleted: 5,
     })
-    expect(count('raw_events', web.id)).toBe(2)
+    expect(await count('raw_events', web.id)).toBe(2)
     const refused = await rt.writer
       .run('projects.purge', { project_id: web.id, table: 'projects', batch: 5 })
       .then(
@@ -247,17 +256,15 @@ describe('deleting projects', () => {
     const web = await create('web')
     await ingest(web.api_key, 4)
     // A crash right after the row was deleted: the data is still there.
-    rt.core.db.query('DELETE FROM projects WHERE id = ?').run(web.id)
+    await rt.core.backend.run('DELETE FROM projects WHERE id = ?', [web.id])
     await rt.close()
     const again = await buildRuntime(rt.config)
     try {
-      const n = (t: string) =>
-        (
-          again.core.db.query(`SELECT count(*) AS n FROM ${t} WHERE project_id = ?`).get(web.id) as {
-            n: number
-          }
-        ).n
-      await waitFor(() => n('issues') === 0 && n('raw_events') === 0, 'the resumed removal')
+      const n = (t: string) => countIn(again.core.backend, t, web.id)
+      await waitFor(
+        async () => (await n('issues')) === 0 && (await n('raw_events')) === 0,
+        'the resumed removal',
+      )
       expect(await projectByKey(again.core.backend, web.api_key)).toBeNull()
     } finally {
       await again.close()

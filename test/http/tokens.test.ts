@@ -1,7 +1,7 @@
 /** /v1/tokens: creation rules, secrets shown once, listing, revocation and who may revoke. */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { projectOnSqlite, startRuntime, type TestRuntime } from '../helpers'
-import { type SignedInUser, signInAs } from '../security'
+import { projectIn, sessionIn, startRuntime, type TestRuntime, userIn } from '../helpers'
+import type { SignedInUser } from '../security'
 
 const T0 = 1_800_000_000_000
 let clock = T0
@@ -17,10 +17,18 @@ afterEach(async () => {
 
 async function start() {
   rt = await startRuntime({}, { now: () => clock })
-  alice = signInAs(rt, 'alice', 'admin')
-  bob = signInAs(rt, 'bob', 'user')
-  carol = signInAs(rt, 'carol', 'user')
-  projectOnSqlite(rt.core.db, { name: 'Web', slug: 'web' }, clock)
+  alice = await signInAs('alice', 'admin')
+  bob = await signInAs('bob', 'user')
+  carol = await signInAs('carol', 'user')
+  await projectIn(rt.core.backend, { name: 'Web', slug: 'web' }, clock)
+}
+
+/** A user with a live session, seeded through the seam (either backend). */
+async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
+  const r = rt as TestRuntime
+  const user = await userIn(r.core.backend, { username, role }, r.core.now())
+  const token = await sessionIn(r.core.backend, user.id, r.core.now(), r.config.auth.session_ttl_secs)
+  return { id: user.id, username, cookie: `bloop_session=${token}` }
 }
 
 const call = (who: SignedInUser, method: string, path: string, body?: unknown) =>
@@ -47,7 +55,7 @@ describe('creating tokens', () => {
     expect(status).toBe(201)
     expect(body.token).toMatch(/^bloop_tk_[A-Za-z0-9_-]{43}$/)
     expect(body.token_prefix).toBe(body.token.slice(0, 16))
-    const web = rt.core.db.query<{ id: string }, []>("SELECT id FROM projects WHERE slug = 'web'").get()
+    const web = await rt.core.backend.get("SELECT id FROM projects WHERE slug = 'web'")
     expect(body).toMatchObject({
       name: 'ci',
       project_id: web?.id,
@@ -60,7 +68,7 @@ describe('creating tokens', () => {
       revoked_at: null,
     })
     // Only the hash is stored.
-    const stored = rt.core.db.query<{ token_hash: string }, []>('SELECT token_hash FROM api_tokens').get()
+    const stored = await rt.core.backend.get('SELECT token_hash FROM api_tokens')
     expect(stored?.token_hash).toBe(new Bun.CryptoHasher('sha256').update(body.token).digest('hex'))
 
     const auth = { authorization: `Bearer ${body.token}` }
