@@ -10,16 +10,8 @@ import type { SessionPrincipal } from '../../src/http/auth'
 import { projectByKey } from '../../src/projects/store'
 import { openDatabase } from '../../src/storage/db'
 import { SqliteBackend } from '../../src/storage/sqlite'
-import {
-  credentialIn,
-  sessionIn,
-  startRuntime,
-  TEST_SECRET,
-  type TestRuntime,
-  tempDir,
-  userIn,
-} from '../helpers'
-import type { SignedInUser } from '../security'
+import { credentialIn, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
+import { type SignedInUser, signedIn } from '../security'
 
 const T0 = 1_800_000_000_000
 let clock = T0
@@ -36,11 +28,9 @@ async function start() {
   alice = await signInAs('alice', 'admin')
 }
 
-/** A user with a live session, seeded through the seam (either backend). */
+/** A user with a live session, on either backend (test/security.ts `signedIn`). */
 async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
-  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
-  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt as TestRuntime, username, role)
 }
 
 const call = (method: string, path: string, body?: unknown, who: SignedInUser = alice) =>

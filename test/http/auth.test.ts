@@ -12,15 +12,8 @@ import { createSession, sessionCookie } from '../../src/auth/sessions'
 import { testConfig } from '../../src/config/load'
 import { AppError } from '../../src/http/errors'
 import { memoryLogger } from '../../src/ops/log'
-import {
-  credentialIn,
-  inviteIn,
-  type Overrides,
-  sessionIn,
-  startRuntime,
-  type TestRuntime,
-  userIn,
-} from '../helpers'
+import { credentialIn, inviteIn, type Overrides, startRuntime, type TestRuntime, userIn } from '../helpers'
+import { signedIn } from '../security'
 
 const T0 = 1_800_000_000_000
 let clock = T0
@@ -47,11 +40,9 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     body: JSON.stringify(body),
   })
 
-/** A user with a live session, seeded through the seam (either backend). */
+/** A user with a live session, on either backend (test/security.ts `signedIn`). */
 async function signInAs(rt: TestRuntime, username: string, role: 'admin' | 'user') {
-  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
-  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt, username, role)
 }
 
 const garbageCredential = { id: 'abc', rawId: 'abc', type: 'public-key', response: { clientDataJSON: 'e30' } }

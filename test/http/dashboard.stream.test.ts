@@ -11,25 +11,13 @@ import { StreamHub, type StreamLimits, type Timers } from '../../src/dashboard/s
 import type { CommitResult, CommittedIssue } from '../../src/errors/commit'
 import { memoryLogger } from '../../src/ops/log'
 import { serve } from '../../src/server'
-import {
-  event,
-  projectIn,
-  sessionIn,
-  signed,
-  startRuntime,
-  TEST_SECRET,
-  type TestRuntime,
-  tempDir,
-  userIn,
-} from '../helpers'
+import { event, projectIn, signed, startRuntime, TEST_SECRET, type TestRuntime, tempDir } from '../helpers'
 import { signedTrace, trace } from '../llm.helpers'
-import type { SignedInUser } from '../security'
+import { type SignedInUser, signedIn } from '../security'
 
-/** A user with a live session, seeded through the seam (either backend). */
+/** A user with a live session, on either backend (test/security.ts `signedIn`). */
 async function signInAs(rt: TestRuntime, username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
-  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
-  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt, username, role)
 }
 
 /** Timers that only move when the test says so. */

@@ -5,8 +5,8 @@ import { firedPayload } from '../../src/alerts/message'
 import type { Role } from '../../src/auth/users'
 import type { CommittedIssue } from '../../src/errors'
 import { MAX_BULK_MATCHING } from '../../src/errors/triage.model'
-import { bearer, event, sessionIn, signed, startRuntime, type TestRuntime, userIn } from '../helpers'
-import type { SignedInUser } from '../security'
+import { bearer, event, signed, startRuntime, type TestRuntime } from '../helpers'
+import { type SignedInUser, signedIn } from '../security'
 
 const HOUR = 3_600_000
 let clock = Date.UTC(2026, 2, 10, 12, 0)
@@ -46,9 +46,7 @@ const trendTotal = async (fp: string) =>
 
 /** A signed-in user, seeded through the seam (test/security.ts `signInAs`, on either backend). */
 async function signIn(username: string, role: Role): Promise<SignedInUser> {
-  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
-  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt as TestRuntime, username, role)
 }
 
 beforeAll(async () => {

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { projectByKey } from '../../src/projects/store'
 import { buildRuntime } from '../../src/server'
 import type { Queryable } from '../../src/storage/backend'
-import { event, sessionIn, signed, startRuntime, type TestRuntime, userIn } from '../helpers'
-import type { SignedInUser } from '../security'
+import { event, signed, startRuntime, type TestRuntime } from '../helpers'
+import { type SignedInUser, signedIn } from '../security'
 
 let rt: TestRuntime
 let admin: SignedInUser
@@ -19,11 +19,9 @@ async function start() {
   admin = await signInAs('alice', 'admin')
 }
 
-/** A user with a live session, seeded through the seam (either backend). */
+/** A user with a live session, on either backend (test/security.ts `signedIn`). */
 async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
-  const user = await userIn(rt.core.backend, { username, role }, rt.core.now())
-  const token = await sessionIn(rt.core.backend, user.id, rt.core.now(), rt.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt as TestRuntime, username, role)
 }
 
 const call = (method: string, path: string, body?: unknown, who: SignedInUser = admin) =>

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createSession } from '../../src/auth/sessions'
 import { DAY_MS, HOUR_MS } from '../../src/core/time'
-import { event, projectIn, sessionIn, signed, startRuntime, type TestRuntime, userIn } from '../helpers'
-import type { SignedInUser } from '../security'
+import { event, projectIn, signed, startRuntime, type TestRuntime } from '../helpers'
+import { type SignedInUser, signedIn } from '../security'
 
 // Access to these routes is checked by the shared suite (test/security.routes.ts).
 
@@ -52,12 +52,9 @@ async function start(overrides: Parameters<typeof startRuntime>[0] = {}) {
   return { rt: r, call, ingestAt }
 }
 
-/** A user with a live session, seeded through the seam (either backend). */
+/** A user with a live session, on either backend (test/security.ts `signedIn`). */
 async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
-  const r = rt as TestRuntime
-  const user = await userIn(r.core.backend, { username, role }, r.core.now())
-  const token = await sessionIn(r.core.backend, user.id, r.core.now(), r.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt as TestRuntime, username, role)
 }
 
 describe('GET /v1/admin/retention', () => {

@@ -1,7 +1,7 @@
 /** /v1/tokens: creation rules, secrets shown once, listing, revocation and who may revoke. */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { projectIn, sessionIn, startRuntime, type TestRuntime, userIn } from '../helpers'
-import type { SignedInUser } from '../security'
+import { projectIn, startRuntime, type TestRuntime } from '../helpers'
+import { type SignedInUser, signedIn } from '../security'
 
 const T0 = 1_800_000_000_000
 let clock = T0
@@ -23,12 +23,9 @@ async function start() {
   await projectIn(rt.core.backend, { name: 'Web', slug: 'web' }, clock)
 }
 
-/** A user with a live session, seeded through the seam (either backend). */
+/** A user with a live session, on either backend (test/security.ts `signedIn`). */
 async function signInAs(username: string, role: 'admin' | 'user'): Promise<SignedInUser> {
-  const r = rt as TestRuntime
-  const user = await userIn(r.core.backend, { username, role }, r.core.now())
-  const token = await sessionIn(r.core.backend, user.id, r.core.now(), r.config.auth.session_ttl_secs)
-  return { id: user.id, username, cookie: `bloop_session=${token}` }
+  return signedIn(rt as TestRuntime, username, role)
 }
 
 const call = (who: SignedInUser, method: string, path: string, body?: unknown) =>
