@@ -23,6 +23,7 @@ import { addValue, type Buckets, encode } from '../../src/llm/write/sketch'
 import type { PruneStep } from '../../src/retention'
 import type { Backend, Row } from '../../src/storage/backend'
 import { SeamWriter } from '../../src/storage/writer.backend'
+import { rng as seeded } from '../analytics.reference'
 import { BACKENDS, freshBackend, privatePgPerFile, warmPool } from '../pg.helpers'
 
 const pg = privatePgPerFile()
@@ -786,15 +787,9 @@ for (const kind of BACKENDS) {
   })
 }
 
+/** Seeded draws over the suite's one generator (test/analytics.reference.ts `rng`). */
 function rng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = seeded(seed)
   const int = (n: number) => Math.floor(next() * n)
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T
   const maybe = <T>(v: T): T | null => (next() < 0.3 ? null : v)
